@@ -1,0 +1,145 @@
+# Riptide build.
+#
+#   make              build/riptide, build/libriptide.a, build/libriptide.so
+#   make test         install deps, build, run the fast offline suite (+ conformance when
+#                     ../shared/testdata is present)
+#   make demo         install deps, build, extract the bundled sample pages
+#   make bench        benchmarks (printed figures and ratios, not timed tests)
+#   make check        clang-format, warnings-as-errors build, exported-symbol check
+#   make soak         60 s stress run of the pool
+#   make conformance  html5lib-tests pass rates
+#   SANITIZE=address|undefined|thread make test   sanitizer builds (own build dir)
+#
+# Layout: every folder under src/ is one part of DESIGN.md; guest code (compiled to wasm and
+# natively) lives under src/guest and src/abi/wire_encode.c.
+
+SHELL := /bin/bash
+CC ?= gcc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+GUEST_CC := clang-19
+WASM2C := wasm2c
+SANITIZE ?=
+SHARED ?= ../shared
+
+BUILD := build
+ifneq ($(SANITIZE),)
+BUILD := build-$(SANITIZE)
+endif
+
+OPT ?= -O2
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
+CSTD := -std=c11 -D_GNU_SOURCE
+INCLUDES := -Iinclude -Isrc -Isrc/common
+PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 jansson libcurl zlib 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libxml-2.0 jansson libcurl zlib 2>/dev/null)
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+SAN_FLAGS :=
+ifeq ($(SANITIZE),address)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ifeq ($(SANITIZE),undefined)
+SAN_FLAGS := -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ifeq ($(SANITIZE),thread)
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+
+CFLAGS_COMMON := $(CSTD) $(OPT) -g -fPIC $(SAN_FLAGS) $(EXTRA_CFLAGS)
+CFLAGS := $(CFLAGS_COMMON) $(WARN) $(INCLUDES) $(PKG_CFLAGS) -fvisibility=hidden -DRIPTIDE_BUILDING
+LDFLAGS := $(SAN_FLAGS)
+
+# ---- sources ---------------------------------------------------------------------------------
+HOST_DIRS := common abi sandbox pool circuit_breaker health memory events metrics fallback input
+HOST_SRC := $(filter-out src/abi/wire_encode.c,$(foreach d,$(HOST_DIRS),$(wildcard src/$(d)/*.c)))
+GUEST_SRC := $(shell find src/guest -name '*.c' -not -path 'src/guest/wasm/*' 2>/dev/null | sort) src/abi/wire_encode.c
+CLI_SRC := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+
+HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
+GUEST_NATIVE_OBJ := $(GUEST_SRC:%.c=$(BUILD)/native/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+LIB_A := $(BUILD)/libriptide.a
+LIB_SO := $(BUILD)/libriptide.so
+GUEST_NATIVE_A := $(BUILD)/libguest_native.a
+CLI := $(BUILD)/riptide
+
+# Per-part fragments: mk/wasm.mk (guest toolchain; appends WASM_OBJ), mk/parser.mk
+# (conformance), ... Each may append to WASM_OBJ, TEST_EXTRA_OBJ, TEST_BIN, BENCH_BIN.
+WASM_OBJ :=
+TEST_EXTRA_OBJ :=
+-include $(sort $(wildcard mk/*.mk))
+
+.PHONY: all deps test build-tests demo bench check soak fuzz clean
+.DEFAULT_GOAL := all
+
+all: $(CLI) $(LIB_A) $(LIB_SO)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Guest code built natively (tests, benchmarks, differential checks).
+$(BUILD)/native/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(HOST_OBJ) $(WASM_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(HOST_OBJ) $(WASM_OBJ)
+	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(GUEST_NATIVE_A): $(GUEST_NATIVE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(LIB_A)
+	$(CC) -o $@ $(CLI_OBJ) $(LIB_A) $(LDFLAGS) $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIB_A) $(GUEST_NATIVE_A) $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ) $(LIB_A) $(GUEST_NATIVE_A) $(LDFLAGS) -lcmocka $(LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB_A) $(GUEST_NATIVE_A) $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ) $(LIB_A) $(GUEST_NATIVE_A) $(LDFLAGS) -lgumbo $(LIBS)
+
+# ---- top-level jobs --------------------------------------------------------------------------
+test: deps
+	@$(MAKE) --no-print-directory build-tests
+	@scripts/run-tests.sh $(BUILD) $(SHARED)
+
+build-tests: all $(TEST_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@scripts/bench.sh $(BUILD) $(SHARED)
+
+soak: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/soak
+	@$(BUILD)/tests/soak 60
+
+check: deps
+	@scripts/check.sh
+
+clean:
+	rm -rf build build-address build-undefined build-thread
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,55 @@
+/*
+ * limits.h - every limit in one place: its default, its hard ceiling and why.
+ */
+#ifndef RT_LIMITS_H
+#define RT_LIMITS_H
+
+/* Pool permits. Default: number of CPUs, at least 2. Ceiling 1024: each slot reserves 8 GiB of
+ * address space, and 1024 slots already take 8 TiB of the 128 TiB user address space. */
+#define RT_DEFAULT_MIN_SLOTS 2
+#define RT_MAX_SLOTS 1024
+#define RT_DEFAULT_WARM_SLOTS 2
+/* Bounded wait for a permit before POOL_EXHAUSTED. */
+#define RT_DEFAULT_ACQUIRE_WAIT_MS 30000
+
+/* Per-call deadline: a runaway guest is interrupted; 10 s covers 60 MB pages at parse speed. */
+#define RT_DEFAULT_TIMEOUT_MS 10000
+#define RT_MAX_TIMEOUT_MS 600000
+/* Per-instance memory cap. 256 MiB is 8x a 32 MiB page; ceiling 4 GiB is wasm32's address
+ * space. */
+#define RT_DEFAULT_MEMORY_CAP (256ull << 20)
+#define RT_MAX_MEMORY_CAP (4ull << 30)
+/* Input and output sizes. 64 MiB input is far above any real article page (p99 < 5 MiB). */
+#define RT_DEFAULT_MAX_INPUT (64ull << 20)
+#define RT_DEFAULT_MAX_OUTPUT (16ull << 20)
+
+/* Circuit breaker. */
+#define RT_DEFAULT_BREAKER_WINDOW 20
+#define RT_MAX_BREAKER_WINDOW 4096
+#define RT_DEFAULT_BREAKER_MIN_CALLS 10
+#define RT_DEFAULT_BREAKER_FAILURE_PCT 50
+#define RT_DEFAULT_BREAKER_COOLDOWN_MS 5000
+#define RT_DEFAULT_BREAKER_PROBES 3
+#define RT_DEFAULT_BREAKER_MAX_COOLDOWN_MS 60000
+
+/* Health. */
+#define RT_DEFAULT_HEALTH_INTERVAL_MS 30000
+#define RT_DEFAULT_MAX_SLOT_AGE_MS 3600000u
+#define RT_DEFAULT_MAX_SLOT_FAILURES 5
+#define RT_DEFAULT_MAX_SLOT_MEMORY_PCT 80
+#define RT_DEFAULT_MAX_GROW_FAILURES 10
+#define RT_DEFAULT_IDLE_SHRINK_MS 1800000u
+
+/* Memory budget cleanup threshold (percent of the budget). */
+#define RT_DEFAULT_MEMORY_CLEANUP_PCT 80
+
+/* Event ring. */
+#define RT_DEFAULT_EVENT_RING 1024
+#define RT_MAX_EVENT_RING 1048576
+
+/* Guest parser limits (enforced inside the guest; see src/guest/html). Deeper trees are
+ * flattened rather than refused: the tree builder stops nesting past this depth. */
+#define RT_PARSER_MAX_DEPTH 100000
+#define RT_PARSER_MAX_ATTRS 100000 /* per element; further attributes are dropped */
+
+#endif
