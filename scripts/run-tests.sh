@@ -4,11 +4,13 @@
 set -u
 BUILD=${1:-build}
 SHARED=${2:-../shared}
+FILTER=${TEST_FILTER:-}   # optional regex: run only the tests whose names match
 export RIPTIDE_SHARED="$SHARED"
 pass=0; fail=0; failed=()
 for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
+  if [ -n "$FILTER" ] && ! [[ "$name" =~ $FILTER ]]; then continue; fi
   start=$(date +%s%N)
   if out=$(timeout 300 "$t" 2>&1); then
     pass=$((pass+1)); status=ok
@@ -23,6 +25,7 @@ done
 for s in scripts/test-*.sh; do
   [ -x "$s" ] || continue
   name=$(basename "$s" .sh)
+  if [ -n "$FILTER" ] && ! [[ "$name" =~ $FILTER ]]; then continue; fi
   if "$s" "$BUILD" "$SHARED"; then pass=$((pass+1)); echo "$name ok";
   else fail=$((fail+1)); failed+=("$name"); echo "$name FAIL"; fi
 done

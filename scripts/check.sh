@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make check: formatting, a warnings-as-errors build, and the exported-symbol rule.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+rc=0
+BUILD=build-check
+
+echo "== clang-format"
+files=$(git ls-files 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'tests/*.h' 'bench/*.c' 'fuzz/*.c' \
+        | grep -v 'src/guest/html/entities.c')
+bad=$(for f in $files; do clang-format --dry-run "$f" 2>&1 | grep -q warning && echo "$f"; done)
+if [ -n "$bad" ]; then
+  echo "not clang-formatted (run: clang-format -i FILE):"; echo "$bad" | sed 's/^/  /'; rc=1
+else
+  echo "ok"
+fi
+
+echo "== warnings as errors"
+if make --no-print-directory BUILD=$BUILD EXTRA_CFLAGS=-Werror all >/tmp/riptide-check.log 2>&1; then
+  echo "ok"
+else
+  grep -E 'error|warning' /tmp/riptide-check.log | head -30; rc=1
+fi
+
+echo "== exported symbols (libriptide.so must export only riptide_*)"
+if [ -f $BUILD/libriptide.so ]; then
+  other=$(nm -D --defined-only $BUILD/libriptide.so | awk '{print $3}' | grep -v '^riptide_' \
+          | grep -vE '^(_init|_fini|_edata|_end|__bss_start)$' || true)
+  if [ -n "$other" ]; then echo "exported without riptide_ prefix:"; echo "$other" | head -20; rc=1;
+  else echo "ok ($(nm -D --defined-only $BUILD/libriptide.so | grep -c ' riptide_') riptide_ symbols)"; fi
+else
+  echo "no $BUILD/libriptide.so"; rc=1
+fi
+
+echo "== banned functions"
+banned=$(git grep -nE '\b(strcpy|sprintf|atoi|gets)\s*\(' -- 'src/*.c' 'tests/*.c' 'bench/*.c' || true)
+if [ -n "$banned" ]; then echo "$banned"; rc=1; else echo "ok"; fi
+exit $rc
