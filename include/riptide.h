@@ -302,6 +302,7 @@ typedef struct riptide_event {
   uint32_t n_meta;
   const char *meta_key[RIPTIDE_EVENT_MAX_META];
   const char *meta_val[RIPTIDE_EVENT_MAX_META];
+  bool truncated; /* a metadata key or value was cut to fit the event's bounded storage */
 } riptide_event;
 
 /* Called on the dispatcher thread, never under a pool lock. The event is valid only during
