@@ -396,6 +396,39 @@ RIPTIDE_API riptide_err riptide_decode_input(const void *data, size_t len,
                                              const char *content_type, uint64_t max_bytes,
                                              char **out, size_t *out_len);
 
+/* ------------------------------------------------------------------------------------------ */
+/* URL fetching (libcurl): http and https only.                                                */
+/* ------------------------------------------------------------------------------------------ */
+typedef struct riptide_fetch_options {
+  uint32_t timeout_ms;     /* whole transfer; default 30000 */
+  uint32_t connect_timeout_ms; /* default 10000 */
+  uint32_t max_redirects;  /* default 10 */
+  uint64_t max_bytes;      /* body cap after content decoding; default 64 MiB */
+  const char *user_agent;  /* default "riptide/<version>" */
+  void *reserved_[4];
+} riptide_fetch_options;
+RIPTIDE_API void riptide_fetch_options_init(riptide_fetch_options *o);
+
+/* A fetched body. Fields are malloc'd; free them with riptide_fetch_result_clear(). */
+typedef struct riptide_fetch_result {
+  char *body; /* raw bytes (Content-Encoding already undone), NUL-terminated */
+  size_t len;
+  char *content_type; /* may be NULL */
+  char *final_url;    /* after redirects */
+  long status;        /* HTTP status */
+} riptide_fetch_result;
+
+/*
+ * Fetches `url` (redirects followed, compressed encodings accepted, body capped at
+ * max_bytes -> RIPTIDE_ERR_INPUT_TOO_LARGE). A transport failure or an HTTP status >= 400 is
+ * RIPTIDE_ERR_FETCH; `detail` (may be NULL) receives a human message. Thread-safe. On error
+ * *res holds no allocation.
+ */
+RIPTIDE_API riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
+                                          riptide_fetch_result *res, char *detail,
+                                          size_t detail_len);
+RIPTIDE_API void riptide_fetch_result_clear(riptide_fetch_result *res);
+
 /* Library version string and guest info (JSON: name, version, abi, features, modes). */
 RIPTIDE_API const char *riptide_version(void);
 RIPTIDE_API const char *riptide_guest_info(void);
