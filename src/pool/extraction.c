@@ -1,0 +1,385 @@
+/*
+ * extraction.c - the flow of one document through the pool (DESIGN.md §1; the seed's
+ * extraction.rs):
+ *
+ *   1. breaker gate: REJECT -> native fallback, reason "circuit_open"
+ *   2. permit with a bounded wait: expired -> RIPTIDE_ERR_POOL_EXHAUSTED (or the fallback,
+ *      reason "pool_exhausted", when cfg.fallback_on_exhausted) + pool.pool_exhausted event
+ *   3. slot: an idle one (fresh state) or a new one
+ *   4. the guest call, under the slot's deadline and memory cap (enforced by the sandbox)
+ *   5. the result: the sandbox copied and bounds-checked it; here it is size-checked again
+ *      and decoded by the wire decoder, which validates every record
+ *   6. the slot gets a fresh state (slot_reset) or is discarded (timeout, reset failure) and
+ *      goes back; then the outcome is recorded in the breaker and the metrics
+ *   7. trap, timeout, memory limit, guest error -> native fallback with the reason
+ *
+ * DESIGN
+ * Runs on the caller's thread. No lock of this file: every step calls a module that takes
+ * its own lock briefly (pool->lock in lease/release, the breaker's, the metrics', the event
+ * bus's), and none is held while the guest, the native extractor or the event bus runs.
+ * The caller counts in pool->active from entry to exit, so shutdown can wait for it, and
+ * every call is recorded exactly once in the metrics (rt_metrics_record_extraction) before it
+ * leaves: the totals of a snapshot taken after shutdown add up to the calls made.
+ */
+#include "pool/pool.h"
+
+#if __has_include("abi/wire_decode.h")
+#include "abi/wire_decode.h"
+#else
+/* Until the sandbox helper's decoder header lands (docs/requests-to-sandbox.md). */
+riptide_err rt_wire_decode(const uint8_t *buf, size_t len, riptide_document *doc);
+#endif
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Is this guest result a failure of the guest (counted by the breaker, fallback)? Input
+ * problems the guest reported correctly (bad selector, parser limit) are not. */
+static bool ex_guest_failed(riptide_err e)
+{
+  switch (e) {
+  case RIPTIDE_OK:
+  case RIPTIDE_ERR_SELECTOR:
+  case RIPTIDE_ERR_PARSE_LIMIT:
+  case RIPTIDE_ERR_UNSUPPORTED:
+    return false;
+  default:
+    return true;
+  }
+}
+
+static riptide_fallback_reason ex_reason(riptide_err e)
+{
+  switch (e) {
+  case RIPTIDE_ERR_TRAP:
+    return RIPTIDE_FB_TRAP;
+  case RIPTIDE_ERR_TIMEOUT:
+    return RIPTIDE_FB_TIMEOUT;
+  case RIPTIDE_ERR_MEMORY_LIMIT:
+  case RIPTIDE_ERR_NOMEM:
+    return RIPTIDE_FB_MEMORY_LIMIT;
+  default:
+    return RIPTIDE_FB_GUEST_ERROR;
+  }
+}
+
+/* Builds the options lines of abi.h. Returns a malloc'd string (caller frees) or NULL with
+ * *err set. */
+static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
+{
+  const char *sel = o->selector ? o->selector : "";
+  if (strchr(sel, '\n')) {
+    *err = RIPTIDE_ERR_SELECTOR;
+    return NULL;
+  }
+  size_t cap = strlen(sel) + 64;
+  char *s = malloc(cap);
+  if (!s) {
+    *err = RIPTIDE_ERR_NOMEM;
+    return NULL;
+  }
+  int n = snprintf(s, cap, "%s%s%smarkdown=%d\nhtml=%d\nlinks=%d\nmedia=%d\n",
+                   sel[0] ? "selector=" : "", sel, sel[0] ? "\n" : "", o->want_markdown ? 1 : 0,
+                   o->want_html ? 1 : 0, o->want_links ? 1 : 0, o->want_media ? 1 : 0);
+  if (n < 0 || (size_t)n >= cap) {
+    free(s);
+    *err = RIPTIDE_ERR_INTERNAL;
+    return NULL;
+  }
+  *len = (size_t)n;
+  return s;
+}
+
+typedef struct ex_call {
+  riptide_pool *p;
+  const char *html;
+  size_t len;
+  const char *url;
+  const riptide_options *opts;
+  rt_extraction_outcome o;
+  uint64_t instance_id;
+} ex_call;
+
+static void ex_breaker_event(riptide_pool *p, rt_breaker_transition tr, const rt_breaker_info *in)
+{
+  if (tr == RT_BREAKER_NONE || tr == RT_BREAKER_HALF_OPENED)
+    return;
+  bool trip = tr == RT_BREAKER_TRIPPED || tr == RT_BREAKER_REOPENED;
+  rt_metrics_record_breaker(p->metrics, (int)in->state, trip);
+  char calls[16], fails[16], pct[16], cool[16], trips[24];
+  snprintf(calls, sizeof calls, "%u", in->calls);
+  snprintf(fails, sizeof fails, "%u", in->failures);
+  snprintf(pct, sizeof pct, "%u", in->failure_pct);
+  snprintf(cool, sizeof cool, "%u", in->cooldown_ms);
+  snprintf(trips, sizeof trips, "%llu", (unsigned long long)in->trips);
+  rt_pool_emit(p, trip ? RT_EV_BREAKER_TRIPPED : RT_EV_BREAKER_RESET,
+               trip ? RIPTIDE_SEV_ERROR : RIPTIDE_SEV_INFO, 0, "transition",
+               rt_breaker_transition_name(tr), "window_calls", calls, "window_failures", fails,
+               "threshold_pct", pct, "cooldown_ms", cool, "trips", trips, (const char *)NULL);
+}
+
+/* Step 7: the native engine. `guest_err` is why the guest was not used or failed. */
+static riptide_err ex_fallback(ex_call *c, riptide_fallback_reason reason, riptide_err guest_err,
+                               riptide_trap trap, riptide_document **out)
+{
+  riptide_pool *p = c->p;
+  if (!p->cfg.fallback_enabled) {
+    c->o.err = guest_err;
+    return guest_err;
+  }
+  riptide_document *doc = NULL;
+  uint64_t t0 = rt_pool_mono_ns();
+  riptide_err err = riptide_extract_native(c->html, c->len, c->url, c->opts, &doc);
+  uint64_t dt = rt_pool_mono_ns() - t0;
+  c->o.extracted = true;
+  c->o.extract_ns += dt;
+  if (err != RIPTIDE_OK || !doc) {
+    riptide_document_free(doc);
+    riptide_err_class cls = riptide_err_class_of(err);
+    err = (err != RIPTIDE_OK && (cls == RIPTIDE_CLASS_BAD_INPUT || cls == RIPTIDE_CLASS_LIMIT))
+              ? err
+              : RIPTIDE_ERR_FALLBACK_FAILED;
+    c->o.err = err;
+    rt_pool_emit(p, RT_EV_EXTRACTION_FAILED, RIPTIDE_SEV_ERROR, c->instance_id, "error",
+                 riptide_err_name(err), "guest_error", riptide_err_name(guest_err), "reason",
+                 riptide_fallback_reason_name(reason), (const char *)NULL);
+    return err;
+  }
+  doc->engine = "native";
+  doc->fallback_reason = riptide_fallback_reason_name(reason);
+  doc->guest_error = guest_err;
+  doc->trap = guest_err == RIPTIDE_ERR_TRAP ? trap : RIPTIDE_TRAP_NONE;
+  doc->wait_ns = c->o.wait_ns;
+  doc->extract_ns = c->o.extract_ns;
+  doc->instance_id = 0;
+  c->o.err = RIPTIDE_OK;
+  c->o.native = true;
+  c->o.fallback = true;
+  c->o.fb_reason = reason;
+  rt_pool_emit(p, RT_EV_EXTRACTION_FALLBACK_USED, RIPTIDE_SEV_WARN, c->instance_id, "reason",
+               doc->fallback_reason, "guest_error", riptide_err_name(guest_err), "trap",
+               riptide_trap_name(doc->trap), (const char *)NULL);
+  *out = doc;
+  return RIPTIDE_OK;
+}
+
+/* Steps 1-7 for one admitted caller. Fills c->o; returns what riptide_pool_extract returns. */
+static riptide_err ex_run(ex_call *c, riptide_document **out)
+{
+  riptide_pool *p = c->p;
+  const rt_guest_ops *ops = p->guest->ops;
+  riptide_err err = RIPTIDE_OK;
+  size_t opts_len = 0;
+  char *opts = ex_opts(c->opts, &opts_len, &err);
+  if (!opts) {
+    c->o.err = err;
+    return err;
+  }
+
+  /* 1. breaker gate */
+  rt_breaker_ticket t;
+  if (rt_breaker_acquire(p->breaker, &t) == RT_BREAKER_REJECT) {
+    free(opts);
+    return ex_fallback(c, RIPTIDE_FB_CIRCUIT_OPEN, RIPTIDE_ERR_CIRCUIT_OPEN, RIPTIDE_TRAP_NONE,
+                       out);
+  }
+
+  /* 2-3. permit (bounded wait) and slot */
+  rt_lease l;
+  err = rt_pool_lease(p, p->cfg.acquire_wait_ms, &l);
+  c->o.waited = true;
+  c->o.wait_ns = l.wait_ns;
+  if (err == RIPTIDE_ERR_POOL_EXHAUSTED || err == RIPTIDE_ERR_SHUTDOWN) {
+    rt_breaker_cancel(p->breaker, &t);
+    free(opts);
+    if (err == RIPTIDE_ERR_SHUTDOWN) {
+      c->o.err = err;
+      return err;
+    }
+    char w[16], m[16];
+    snprintf(w, sizeof w, "%u", p->cfg.acquire_wait_ms);
+    snprintf(m, sizeof m, "%u", p->cfg.max_slots);
+    rt_pool_emit(p, RT_EV_POOL_EXHAUSTED, RIPTIDE_SEV_WARN, 0, "wait_ms", w, "max_slots", m,
+                 (const char *)NULL);
+    if (p->cfg.fallback_on_exhausted)
+      return ex_fallback(c, RIPTIDE_FB_POOL_EXHAUSTED, err, RIPTIDE_TRAP_NONE, out);
+    c->o.err = err;
+    return err;
+  }
+  if (err != RIPTIDE_OK) { /* the guest slot could not be created: a guest failure */
+    free(opts);
+    rt_breaker_info bi;
+    rt_breaker_transition tr = rt_breaker_record(p->breaker, &t, false, &bi);
+    ex_breaker_event(p, tr, &bi);
+    c->o.guest_error = err;
+    return ex_fallback(c, RIPTIDE_FB_GUEST_ERROR, err, RIPTIDE_TRAP_NONE, out);
+  }
+  c->instance_id = l.instance_id;
+  rt_pool_emit(p, RT_EV_INSTANCE_ACQUIRED, RIPTIDE_SEV_TRACE, l.instance_id, (const char *)NULL);
+
+  /* 4. the guest call */
+  rt_extract_args a = {
+    .html = c->html,
+    .html_len = c->len,
+    .url = c->url,
+    .url_len = c->url ? strlen(c->url) : 0,
+    .mode = (uint32_t)c->opts->mode,
+    .opts = opts,
+    .opts_len = opts_len,
+  };
+  rt_call_result res;
+  memset(&res, 0, sizeof res);
+  atomic_fetch_add(&p->in_flight, 1);
+  uint64_t t0 = rt_pool_mono_ns();
+  ops->call_extract(l.slot, &a, &res);
+  uint64_t dt = rt_pool_mono_ns() - t0;
+  atomic_fetch_sub(&p->in_flight, 1);
+  free(opts);
+  c->o.extracted = true;
+  c->o.extract_ns = dt;
+
+  /* 5. validate and decode (the wire decoder checks every record against the length) */
+  riptide_document *doc = NULL;
+  if (res.err == RIPTIDE_OK) {
+    if (!res.data || res.len > p->cfg.max_output_bytes) {
+      res.err = res.data ? RIPTIDE_ERR_OUTPUT_TOO_LARGE : RIPTIDE_ERR_BAD_RESULT;
+    } else {
+      doc = riptide_document_new();
+      riptide_err derr = doc ? rt_wire_decode(res.data, res.len, doc) : RIPTIDE_ERR_NOMEM;
+      if (derr != RIPTIDE_OK) {
+        riptide_document_free(doc);
+        doc = NULL;
+        res.err = derr == RIPTIDE_ERR_NOMEM ? RIPTIDE_ERR_NOMEM : RIPTIDE_ERR_BAD_RESULT;
+      }
+    }
+  }
+  free(res.data);
+  res.data = NULL;
+
+  /* 6. fresh state (or discard) and release, then record */
+  bool failed = ex_guest_failed(res.err);
+  rt_release_kind kind = RT_RELEASE_KEEP;
+  rt_slot_stats st;
+  if (res.err == RIPTIDE_ERR_TIMEOUT) {
+    kind = RT_RELEASE_DISCARD; /* an interrupted guest is never reused, not even reset */
+    ops->slot_stats(l.slot, &st);
+  } else if (ops->slot_reset(l.slot) != RIPTIDE_OK) {
+    kind = RT_RELEASE_DISCARD;
+    ops->slot_stats(l.slot, &st);
+  } else {
+    ops->slot_stats(l.slot, &st);
+  }
+  uint64_t iid = l.instance_id;
+  rt_pool_release(p, &l, kind, &st, failed);
+  rt_pool_emit(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE, iid, "kept",
+               kind == RT_RELEASE_KEEP ? "1" : "0", (const char *)NULL);
+
+  rt_breaker_info bi;
+  rt_breaker_transition tr = rt_breaker_record(p->breaker, &t, !failed, &bi);
+  ex_breaker_event(p, tr, &bi);
+
+  if (res.err == RIPTIDE_OK) {
+    doc->engine = "wasm";
+    doc->fallback_reason = NULL;
+    doc->guest_error = RIPTIDE_OK;
+    doc->trap = RIPTIDE_TRAP_NONE;
+    doc->wait_ns = c->o.wait_ns;
+    doc->extract_ns = dt;
+    doc->instance_id = iid;
+    if (c->url && !doc->url) {
+      doc->url = strdup(c->url);
+      if (!doc->url) {
+        riptide_document_free(doc);
+        c->o.err = RIPTIDE_ERR_NOMEM;
+        return RIPTIDE_ERR_NOMEM;
+      }
+    }
+    c->o.err = RIPTIDE_OK;
+    char us[24];
+    snprintf(us, sizeof us, "%llu", (unsigned long long)(dt / 1000));
+    rt_pool_emit(p, RT_EV_EXTRACTION_COMPLETED, RIPTIDE_SEV_DEBUG, iid, "engine", "wasm",
+                 "duration_us", us, (const char *)NULL);
+    *out = doc;
+    return RIPTIDE_OK;
+  }
+
+  c->o.guest_error = res.err;
+  c->o.trap = res.err == RIPTIDE_ERR_TRAP ? res.trap : RIPTIDE_TRAP_NONE;
+  if (!failed) { /* the input's fault, reported correctly by the guest */
+    c->o.guest_error = RIPTIDE_OK;
+    c->o.err = res.err;
+    rt_pool_emit(p, RT_EV_EXTRACTION_FAILED, RIPTIDE_SEV_INFO, iid, "error",
+                 riptide_err_name(res.err), "detail", res.detail, (const char *)NULL);
+    return res.err;
+  }
+  if (res.err == RIPTIDE_ERR_TIMEOUT) {
+    char ms[16];
+    snprintf(ms, sizeof ms, "%u", p->cfg.timeout_ms);
+    rt_pool_emit(p, RT_EV_EXTRACTION_TIMEOUT, RIPTIDE_SEV_WARN, iid, "timeout_ms", ms,
+                 (const char *)NULL);
+  } else {
+    rt_pool_emit(p, RT_EV_EXTRACTION_FAILED, RIPTIDE_SEV_WARN, iid, "error",
+                 riptide_err_name(res.err), "trap", riptide_trap_name(c->o.trap), "detail",
+                 res.detail, (const char *)NULL);
+  }
+  return ex_fallback(c, ex_reason(res.err), res.err, res.trap, out);
+}
+
+riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, const char *url,
+                                 const riptide_options *opts, riptide_document **out)
+{
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
+  *out = NULL;
+  if (!p || (!html && len > 0))
+    return RIPTIDE_ERR_INVALID_ARG;
+  riptide_options dflt;
+  if (!opts) {
+    riptide_options_init(&dflt);
+    opts = &dflt;
+  }
+  ex_call c = {.p = p, .html = html ? html : "", .len = len, .url = url, .opts = opts};
+  rt_extraction_outcome_init(&c.o);
+
+  riptide_err err = RIPTIDE_OK;
+  if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM)
+    err = RIPTIDE_ERR_UNSUPPORTED;
+  else if (opts->mode == RIPTIDE_MODE_CUSTOM && (!opts->selector || !opts->selector[0]))
+    err = RIPTIDE_ERR_SELECTOR;
+  else if (len > p->cfg.max_input_bytes)
+    err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+  if (err != RIPTIDE_OK) {
+    c.o.err = err;
+    rt_metrics_record_extraction(p->metrics, &c.o);
+    return err;
+  }
+
+  pthread_mutex_lock(&p->lock);
+  if (p->shutting_down) {
+    pthread_mutex_unlock(&p->lock);
+    c.o.err = RIPTIDE_ERR_SHUTDOWN;
+    rt_metrics_record_extraction(p->metrics, &c.o);
+    return RIPTIDE_ERR_SHUTDOWN;
+  }
+  p->active++;
+  pthread_mutex_unlock(&p->lock);
+
+  rt_pool_emit(p, RT_EV_EXTRACTION_STARTED, RIPTIDE_SEV_DEBUG, 0, "mode",
+               riptide_mode_name(opts->mode), (const char *)NULL);
+  err = ex_run(&c, out);
+  c.o.err = err;
+  if (err != RIPTIDE_OK) {
+    c.o.native = false;
+    c.o.fallback = false;
+  }
+  rt_metrics_record_extraction(p->metrics, &c.o);
+
+  pthread_mutex_lock(&p->lock);
+  p->active--;
+  if (p->shutting_down && p->active == 0 && p->leased == 0)
+    pthread_cond_broadcast(&p->drain_cv);
+  pthread_mutex_unlock(&p->lock);
+  return err;
+}

@@ -1,0 +1,70 @@
+/*
+ * pool.h - the pool's internal API (prefix rt_pool_), used by extraction.c, src/health,
+ * src/memory, tests and benchmarks. The public API is in include/riptide.h.
+ *
+ * Thread-safety: every function may be called from any thread at once on a shared pool,
+ * except rt_pool_release / rt_pool_slot_* on one lease, which belong to the thread that
+ * holds that lease.
+ */
+#ifndef RT_POOL_H
+#define RT_POOL_H
+
+#include "pool/models.h"
+
+/* Validates `in` and writes it to `out` with defaults resolved (memory_budget_bytes 0 ->
+ * max_slots x memory_cap_bytes). RIPTIDE_ERR_INVALID_ARG names nothing: see the ranges in
+ * pool.c (each one a limit of src/common/limits.h). */
+riptide_err rt_pool_config_resolve(const riptide_pool_config *in, riptide_pool_config *out);
+
+/* Creates a pool over any guest (the real sandbox, or tests' fake guest). Warms up
+ * cfg.warm_slots slots and starts the health monitor (unless health_interval_ms is 0).
+ * `guest` must outlive the pool. On error *out is NULL. Free with riptide_pool_free. */
+riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg, const rt_guest *guest,
+                                   riptide_pool **out);
+
+/* The pool's clock (cfg.clock, or CLOCK_MONOTONIC), in ns. */
+uint64_t rt_pool_now(const riptide_pool *p);
+/* CLOCK_MONOTONIC in ns, for durations (never injected). */
+uint64_t rt_pool_mono_ns(void);
+
+/* A leased entry: a permit plus an entry with a live guest slot. */
+typedef struct rt_lease {
+  uint32_t idx;
+  rt_slot *slot;
+  uint64_t instance_id;
+  uint64_t wait_ns; /* time spent waiting for the permit (0 if none was needed) */
+  bool waited;      /* the caller had to wait */
+} rt_lease;
+
+/* Takes a permit (waiting up to wait_ms; 0 = no wait) and an entry; creates the guest slot
+ * when the entry is empty (emitting pool.instance_created / instance_creation_failed).
+ * Returns OK, POOL_EXHAUSTED (wait expired), SHUTDOWN, or the slot_new error (the permit is
+ * then already given back). */
+riptide_err rt_pool_lease(riptide_pool *p, uint32_t wait_ms, rt_lease *l);
+
+typedef enum rt_release_kind {
+  RT_RELEASE_KEEP = 0,   /* the caller reset the slot: it goes back IDLE */
+  RT_RELEASE_DISCARD = 1 /* the slot is freed (timeout, failed reset): entry becomes EMPTY */
+} rt_release_kind;
+
+/* Gives the entry and the permit back. `st` (may be NULL when discarding) is the slot's
+ * stats read after the reset; `failed` counts a guest failure against the slot. Frees a
+ * discarded slot and emits pool.instance_destroyed with no lock held. Then runs the memory
+ * check (src/memory). */
+void rt_pool_release(riptide_pool *p, rt_lease *l, rt_release_kind kind, const rt_slot_stats *st,
+                     bool failed);
+
+/* Detaches an IDLE entry's guest slot (the entry becomes EMPTY). Caller holds p->lock.
+ * Returns the slot, which the caller frees with guest->ops->slot_free after unlocking. */
+rt_slot *rt_pool_detach_idle_locked(riptide_pool *p, uint32_t idx);
+
+/* Creates guest slots for EMPTY entries until `target` entries are live (or none are empty,
+ * or creation fails). Returns how many were created. No lock held on entry. */
+uint32_t rt_pool_fill(riptide_pool *p, uint32_t target, const char *why);
+
+/* Emits one event with up to 8 key/value pairs given as a NULL-terminated list of strings
+ * key1, val1, key2, val2, ..., NULL. Never called with p->lock held. */
+void rt_pool_emit(riptide_pool *p, const char *type, riptide_severity sev, uint64_t instance_id,
+                  ...);
+
+#endif
