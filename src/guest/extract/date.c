@@ -1,0 +1,379 @@
+/*
+ * date.c - publication dates normalised to ISO 8601.
+ *
+ * Accepted inputs: ISO 8601 / RFC 3339 ("2021-03-04", "2021-03-04T05:06:07Z",
+ * "2021-03-04 05:06:07+01:00", "20210304"), slashed and dotted numeric forms ("2021/03/04",
+ * "04.03.2021", "03/04/2021" read month-first unless the first number exceeds 12), textual
+ * months in English, German, French, Spanish, Italian, Portuguese and Dutch ("March 4, 2021",
+ * "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07 GMT", "4. März 2021") and URL paths
+ * ("/2021/03/04/"). Years outside 1900-2100 and impossible days (Feb 30) are refused.
+ * Output: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a time
+ * (and a zone).
+ */
+#include "guest/extract/ex_internal.h"
+
+#include <string.h>
+
+static bool is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+static bool is_alpha_byte(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80;
+}
+
+static int days_in_month(int y, int m)
+{
+  static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+    return 29;
+  return d[m - 1];
+}
+
+static bool valid_ymd(int y, int m, int d)
+{
+  return y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+}
+
+static void put2(char *o, int v)
+{
+  o[0] = (char)('0' + v / 10 % 10);
+  o[1] = (char)('0' + v % 10);
+}
+
+static size_t write_date(char out[32], int y, int m, int d)
+{
+  put2(out, y / 100);
+  put2(out + 2, y % 100);
+  out[4] = '-';
+  put2(out + 5, m);
+  out[7] = '-';
+  put2(out + 8, d);
+  out[10] = '\0';
+  return 10;
+}
+
+/* Reads digits at s[*i]: returns the value and the count in *nd (0 when none). */
+static int read_num(const char *s, size_t n, size_t *i, int *nd)
+{
+  int v = 0, k = 0;
+  while (*i < n && is_digit(s[*i]) && k < 9) {
+    v = v * 10 + (s[*i] - '0');
+    (*i)++;
+    k++;
+  }
+  *nd = k;
+  return v;
+}
+
+/* Optional time after a date: [T ]HH:MM[:SS[.frac]][Z|+hh:mm|+hhmm| GMT|UTC]. */
+static size_t parse_time(const char *s, size_t n, size_t i, char out[32], size_t len)
+{
+  if (i < n && (s[i] == 'T' || s[i] == 't' || s[i] == ' '))
+    i++;
+  else
+    return len;
+  while (i < n && s[i] == ' ')
+    i++;
+  int nd;
+  int hh = read_num(s, n, &i, &nd);
+  if (nd < 1 || nd > 2 || i >= n || s[i] != ':')
+    return len;
+  i++;
+  int mm = read_num(s, n, &i, &nd);
+  if (nd != 2)
+    return len;
+  int ss = 0;
+  if (i < n && s[i] == ':') {
+    i++;
+    ss = read_num(s, n, &i, &nd);
+    if (nd != 2)
+      return len;
+    if (i < n && (s[i] == '.' || s[i] == ',')) {
+      i++;
+      read_num(s, n, &i, &nd);
+    }
+  }
+  while (i < n && s[i] == ' ')
+    i++;
+  /* 12-hour clock */
+  if (i + 1 < n && (s[i + 1] == 'M' || s[i + 1] == 'm') &&
+      (s[i] == 'P' || s[i] == 'p' || s[i] == 'A' || s[i] == 'a')) {
+    if ((s[i] == 'P' || s[i] == 'p') && hh < 12)
+      hh += 12;
+    else if ((s[i] == 'A' || s[i] == 'a') && hh == 12)
+      hh = 0;
+    i += 2;
+    while (i < n && s[i] == ' ')
+      i++;
+  }
+  if (hh > 23 || mm > 59 || ss > 60)
+    return len;
+  out[10] = 'T';
+  put2(out + 11, hh);
+  out[13] = ':';
+  put2(out + 14, mm);
+  out[16] = ':';
+  put2(out + 17, ss > 59 ? 59 : ss);
+  len = 19;
+  if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+    out[len++] = 'Z';
+  } else if (i + 2 < n && (ex_istarts(s + i, n - i, "GMT") || ex_istarts(s + i, n - i, "UTC"))) {
+    size_t j = i + 3;
+    if (j < n && (s[j] == '+' || s[j] == '-'))
+      i = j;
+    else
+      out[len++] = 'Z';
+  }
+  if (i < n && (s[i] == '+' || s[i] == '-') && len == 19) {
+    char sign = s[i++];
+    size_t st = i;
+    int th = read_num(s, n, &i, &nd);
+    int tm = 0;
+    if (nd == 4) {
+      tm = th % 100;
+      th /= 100;
+    } else if (nd == 2 || nd == 1) {
+      if (i < n && s[i] == ':') {
+        i++;
+        tm = read_num(s, n, &i, &nd);
+        if (nd != 2)
+          tm = -1;
+      }
+    } else {
+      th = -1;
+    }
+    (void)st;
+    if (th >= 0 && th <= 14 && tm >= 0 && tm <= 59) {
+      out[len++] = sign;
+      put2(out + len, th);
+      len += 2;
+      out[len++] = ':';
+      put2(out + len, tm);
+      len += 2;
+    }
+  }
+  out[len] = '\0';
+  return len;
+}
+
+typedef struct month_name {
+  const char *name;
+  int month;
+} month_name;
+
+/* Prefix-matched month names (longest first where one is a prefix of another is not needed:
+ * matching takes the whole alphabetic word and compares it with each name or its abbreviation). */
+static const month_name months[] = {
+  {"january", 1}, {"february", 2}, {"march", 3}, {"april", 4}, {"may", 5}, {"june", 6},
+  {"july", 7}, {"august", 8}, {"september", 9}, {"october", 10}, {"november", 11},
+  {"december", 12}, {"sept", 9},
+  /* German */
+  {"januar", 1}, {"jänner", 1}, {"februar", 2}, {"märz", 3}, {"maerz", 3}, {"mai", 5},
+  {"juni", 6}, {"juli", 7}, {"oktober", 10}, {"dezember", 12},
+  /* French */
+  {"janvier", 1}, {"février", 2}, {"fevrier", 2}, {"mars", 3}, {"avril", 4}, {"juin", 6},
+  {"juillet", 7}, {"août", 8}, {"aout", 8}, {"septembre", 9}, {"octobre", 10},
+  {"novembre", 11}, {"décembre", 12}, {"decembre", 12},
+  /* Spanish */
+  {"enero", 1}, {"febrero", 2}, {"marzo", 3}, {"abril", 4}, {"mayo", 5}, {"junio", 6},
+  {"julio", 7}, {"agosto", 8}, {"septiembre", 9}, {"setiembre", 9}, {"octubre", 10},
+  {"noviembre", 11}, {"diciembre", 12},
+  /* Italian */
+  {"gennaio", 1}, {"febbraio", 2}, {"aprile", 4}, {"maggio", 5}, {"giugno", 6},
+  {"luglio", 7}, {"settembre", 9}, {"ottobre", 10}, {"dicembre", 12},
+  /* Portuguese */
+  {"janeiro", 1}, {"fevereiro", 2}, {"março", 3}, {"maio", 5}, {"junho", 6}, {"julho", 7},
+  {"setembro", 9}, {"outubro", 10}, {"dezembro", 12},
+  /* Dutch */
+  {"januari", 1}, {"februari", 2}, {"maart", 3}, {"augustus", 8}, {"mei", 5},
+};
+
+static int month_of_word(const char *w, size_t n)
+{
+  if (n < 3 || n > 12)
+    return 0;
+  char low[16];
+  for (size_t i = 0; i < n; i++)
+    low[i] = ex_lower(w[i]);
+  if (low[n - 1] == '.')
+    n--;
+  for (size_t k = 0; k < sizeof months / sizeof months[0]; k++) {
+    size_t ml = strlen(months[k].name);
+    if (n == ml && memcmp(low, months[k].name, n) == 0)
+      return months[k].month;
+  }
+  /* three/four-letter abbreviations of the English and other names ("Mar", "Dez", "févr") */
+  if (n >= 3 && n <= 5) {
+    for (size_t k = 0; k < sizeof months / sizeof months[0]; k++) {
+      size_t ml = strlen(months[k].name);
+      if (n < ml && memcmp(low, months[k].name, n) == 0)
+        return months[k].month;
+    }
+  }
+  return 0;
+}
+
+static size_t numeric_date(const char *s, size_t n, char out[32])
+{
+  for (size_t i = 0; i < n; i++) {
+    if (!is_digit(s[i]) || (i > 0 && is_digit(s[i - 1])))
+      continue;
+    size_t j = i;
+    int nd1, nd2, nd3;
+    int a = read_num(s, n, &j, &nd1);
+    if (nd1 == 8 && (j >= n || !is_digit(s[j]))) {
+      int y = a / 10000, m = a / 100 % 100, d = a % 100;
+      if (valid_ymd(y, m, d) && (j >= n || !is_alpha_byte(s[j]))) {
+        size_t len = write_date(out, y, m, d);
+        return parse_time(s, n, j, out, len);
+      }
+      continue;
+    }
+    if (j >= n || (s[j] != '-' && s[j] != '/' && s[j] != '.'))
+      continue;
+    char sep = s[j++];
+    int b = read_num(s, n, &j, &nd2);
+    if (!nd2 || nd2 > 2 || j >= n || s[j] != sep)
+      continue;
+    j++;
+    int c = read_num(s, n, &j, &nd3);
+    if (nd1 == 4 && nd3 >= 1 && nd3 <= 2) {
+      if (valid_ymd(a, b, c)) {
+        size_t len = write_date(out, a, b, c);
+        return parse_time(s, n, j, out, len);
+      }
+    } else if (nd1 <= 2 && nd3 == 4) {
+      int d, m;
+      if (sep == '.' || sep == '-' || a > 12) {
+        d = a;
+        m = b;
+      } else {
+        m = a;
+        d = b;
+      }
+      if (valid_ymd(c, m, d)) {
+        size_t len = write_date(out, c, m, d);
+        return parse_time(s, n, j, out, len);
+      }
+    }
+  }
+  return 0;
+}
+
+static size_t textual_date(const char *s, size_t n, char out[32])
+{
+  size_t i = 0;
+  while (i < n) {
+    if (!is_alpha_byte(s[i]) || (i > 0 && is_alpha_byte(s[i - 1]))) {
+      i++;
+      continue;
+    }
+    size_t e = i;
+    while (e < n && is_alpha_byte(s[e]))
+      e++;
+    size_t wl = e - i;
+    if (e < n && s[e] == '.')
+      wl++;
+    int m = month_of_word(s + i, wl);
+    if (!m) {
+      i = e;
+      continue;
+    }
+    /* "Month D, YYYY" */
+    size_t j = e;
+    while (j < n && (s[j] == ' ' || s[j] == '.' || s[j] == ','))
+      j++;
+    int nd;
+    int d = read_num(s, n, &j, &nd);
+    if (nd >= 1 && nd <= 2) {
+      while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || s[j] == '.'))
+        j++; /* 4th, 1st */
+      while (j < n && (s[j] == ' ' || s[j] == ','))
+        j++;
+      size_t yj = j;
+      int y = read_num(s, n, &j, &nd);
+      if (nd == 4 && valid_ymd(y, m, d)) {
+        size_t len = write_date(out, y, m, d);
+        while (j < n && (s[j] == ',' || s[j] == ' ')) {
+          if (s[j] == ' ' && j + 1 < n && is_digit(s[j + 1]))
+            break;
+          j++;
+        }
+        return parse_time(s, n, j, out, len);
+      }
+      (void)yj;
+    } else if (nd == 4) {
+      /* "Month YYYY": no day -> first of the month is a guess; refuse */
+    }
+    /* "D Month YYYY" / "D. Month YYYY" / "D de Month de YYYY" */
+    size_t k = i;
+    while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '.' || s[k - 1] == ','))
+      k--;
+    if (k >= 3 && memcmp(s + k - 3, " de", 3) == 0) {
+      k -= 3;
+      while (k > 0 && s[k - 1] == ' ')
+        k--;
+    }
+    size_t ds = k;
+    while (ds > 0 && is_digit(s[ds - 1]))
+      ds--;
+    if (k - ds >= 1 && k - ds <= 2 && (ds == 0 || !is_digit(s[ds - 1]))) {
+      size_t q = ds;
+      d = read_num(s, n, &q, &nd);
+      j = e;
+      if (j < n && s[j] == '.')
+        j++;
+      while (j < n && (s[j] == ' ' || s[j] == ','))
+        j++;
+      if (j + 2 < n && (memcmp(s + j, "de ", 3) == 0))
+        j += 3;
+      int y = read_num(s, n, &j, &nd);
+      if (nd == 4 && valid_ymd(y, m, d)) {
+        size_t len = write_date(out, y, m, d);
+        return parse_time(s, n, j, out, len);
+      }
+    }
+    i = e;
+  }
+  return 0;
+}
+
+size_t ex_date_normalise(const char *s, size_t n, char out[32])
+{
+  if (!s || !n)
+    return 0;
+  if (n > 200)
+    n = 200;
+  size_t r = numeric_date(s, n, out);
+  if (r)
+    return r;
+  return textual_date(s, n, out);
+}
+
+size_t ex_date_from_url(const char *s, size_t n, char out[32])
+{
+  /* /YYYY/MM/DD/ (the day may be missing: then no date, as a month is not a day) */
+  for (size_t i = 0; i + 10 <= n; i++) {
+    if (s[i] != '/' || !is_digit(s[i + 1]))
+      continue;
+    size_t j = i + 1;
+    int nd;
+    int y = read_num(s, n, &j, &nd);
+    if (nd != 4 || j >= n || (s[j] != '/' && s[j] != '-'))
+      continue;
+    char sep = s[j++];
+    int m = read_num(s, n, &j, &nd);
+    if (nd < 1 || nd > 2 || j >= n || s[j] != sep)
+      continue;
+    j++;
+    int d = read_num(s, n, &j, &nd);
+    if (nd < 1 || nd > 2 || (j < n && is_digit(s[j])))
+      continue;
+    if (valid_ymd(y, m, d))
+      return write_date(out, y, m, d);
+  }
+  return 0;
+}

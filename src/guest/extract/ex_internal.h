@@ -1,0 +1,174 @@
+/*
+ * ex_internal.h - declarations shared by the extractor's files (not API).
+ *
+ * Portable C11 for the guest: no stdio, no files, no time, no locale. Every tree walk is
+ * iterative (100,000-deep trees are expected input). Every growing buffer has a maximum.
+ *
+ * Files, one concern each:
+ *   buf.c       bounded string buffer, number formatting, UTF-8 helpers
+ *   text.c      visible-text serialisation, whitespace, word count, hidden-element test
+ *   url.c       RFC 3986 reference resolution
+ *   date.c      date normalisation to ISO 8601
+ *   lang.c      language guess (script + stopwords)
+ *   selector.c  CSS selector subset: parse and match
+ *   metadata.c  title, byline, date, site name, description, language, canonical, tags
+ *   content.c   boilerplate removal, candidate scoring, main-content selection
+ *   markdown.c  Markdown (CommonMark + GFM tables) and cleaned HTML serialisation
+ *   quality.c   quality score formula
+ *   extract.c   options, modes, wire output, guest info
+ */
+#ifndef GUEST_EXTRACT_INTERNAL_H
+#define GUEST_EXTRACT_INTERNAL_H
+
+#include "guest/extract/extract.h"
+#include "guest/html/dom.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hard ceilings (guest side). The host caps the result again (RT_DEFAULT_MAX_OUTPUT). */
+#define EX_MAX_OUT ((size_t)64 << 20)   /* any one output string */
+#define EX_MAX_META 4096                /* one metadata string */
+#define EX_MAX_LINKS 10000              /* links reported per document */
+#define EX_MAX_MEDIA 10000              /* media items reported per document */
+#define EX_MAX_CATEGORIES 64
+#define EX_MAX_SELECTOR 4096            /* selector text */
+#define EX_WORDS_PER_MINUTE 230         /* reading time: words / 230, rounded up, CJK: 500 chars */
+
+/* Extractor flags (bits 16-31 of dom_node.flags are ours). */
+#define EXF_DROP 0x00010000u     /* removed as boilerplate for the current attempt */
+#define EXF_HIDDEN 0x00020000u   /* hidden (never shown, whatever the attempt) */
+#define EXF_DIVP 0x00040000u     /* a div scored as a paragraph (no block children) */
+#define EXF_SCORED 0x00080000u   /* has a candidate score */
+#define EXF_DATATABLE 0x00100000u /* a data table (kept) */
+#define EXF_UNLIKELY 0x00200000u /* class/id/role says boilerplate */
+#define EXF_NEVER 0x00400000u    /* never content (script, style, form controls, ...) */
+#define EXF_SKIPOUT 0x00800000u  /* skipped by the serialisers (duplicate title, ...) */
+#define EXF_ATTEMPT_MASK (EXF_DROP | EXF_SCORED | EXF_SKIPOUT)
+
+/* ---- buf.c ------------------------------------------------------------------------------ */
+typedef struct ex_buf {
+  char *p; /* NUL-terminated when not NULL */
+  size_t len, cap, max;
+  bool failed; /* allocation failed or max exceeded: later writes are ignored */
+} ex_buf;
+
+void exb_init(ex_buf *b, size_t max);
+void exb_free(ex_buf *b);
+bool exb_put(ex_buf *b, const char *s, size_t n);
+bool exb_putc(ex_buf *b, char c);
+bool exb_puts(ex_buf *b, const char *s);
+bool exb_put_u32(ex_buf *b, uint32_t v);
+void exb_clear(ex_buf *b);
+/* Drops trailing ASCII whitespace. */
+void exb_rtrim(ex_buf *b);
+
+/* Decimal formatting into `out` (at least 11 bytes); returns the length. */
+size_t ex_fmt_u32(char *out, uint32_t v);
+/* Decodes one UTF-8 code point at s[*i] (advancing *i); invalid bytes give U+FFFD. */
+uint32_t ex_utf8_next(const char *s, size_t n, size_t *i);
+bool ex_is_space_cp(uint32_t cp);
+bool ex_is_cjk_cp(uint32_t cp);
+bool ex_is_word_cp(uint32_t cp); /* letters, digits, marks, underscore (approximation of \w) */
+/* ASCII case-insensitive helpers. */
+bool ex_ieq(const char *a, size_t an, const char *b);
+bool ex_icontains(const char *hay, size_t hn, const char *needle);
+bool ex_istarts(const char *s, size_t n, const char *prefix);
+char ex_lower(char c);
+/* Trims ASCII and Unicode whitespace, returns the start; *n updated. */
+const char *ex_trim(const char *s, size_t *n);
+
+/* ---- text.c ----------------------------------------------------------------------------- */
+/* Iterative pre-order walk of root's descendants: enter() returns whether to descend; leave()
+ * runs after the children of every element that was descended into. */
+void ex_walk(const dom_node *root, bool (*enter)(void *, const dom_node *),
+             void (*leave)(void *, const dom_node *), void *ctx);
+/* True for nodes no serialiser outputs (dropped, hidden, script/style/form controls...). */
+bool ex_skip_node(const dom_node *n);
+/* Appends s with whitespace runs collapsed to one space (pending across calls). */
+void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t n);
+/* Appends the text content of `n` with whitespace collapsed to single spaces (no block
+ * structure). Skips EXF_DROP/EXF_HIDDEN/EXF_NEVER subtrees. */
+void ex_collect_text(const dom_node *n, ex_buf *out);
+/* Serialises `root` as plain text: blocks separated by blank lines, <br> as a line break,
+ * list items and table rows on their own lines. */
+void ex_text_serialise(const dom_node *root, ex_buf *out);
+/* Words: whitespace-separated runs of word characters; every CJK character counts as one. */
+uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars);
+bool ex_is_block_tag(const dom_node *n);
+/* True when the element is hidden by `hidden`, aria-hidden, or an inline display:none /
+ * visibility:hidden style. */
+bool ex_is_hidden(const dom_node *n);
+/* Class and id of an element ("" when missing). */
+const char *ex_class(const dom_node *n, size_t *len);
+const char *ex_id(const dom_node *n, size_t *len);
+
+/* The image URL of an <img> (src, or a lazy-loading attribute); extract.c. */
+const char *ex_img_src(const dom_node *n, size_t *len);
+
+/* ---- url.c ------------------------------------------------------------------------------ */
+/* Resolves `ref` against `base` (RFC 3986 section 5.2) into out; returns false when ref is
+ * unusable (javascript:, data: for links, empty). */
+bool ex_url_resolve(const char *base, size_t bn, const char *ref, size_t rn, ex_buf *out);
+bool ex_url_is_absolute(const char *s, size_t n);
+
+/* ---- date.c ----------------------------------------------------------------------------- */
+/* Normalises a date string to ISO 8601 ("YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z|+hh:mm]").
+ * Returns the length written to out (at most 32 bytes incl. NUL), 0 when not a date. */
+size_t ex_date_normalise(const char *s, size_t n, char out[32]);
+/* Finds a /YYYY/MM/DD/ or YYYY-MM-DD pattern in a URL. */
+size_t ex_date_from_url(const char *s, size_t n, char out[32]);
+
+/* ---- lang.c ----------------------------------------------------------------------------- */
+/* Guesses a BCP 47 primary language tag from UTF-8 text; NULL when unsure. */
+const char *ex_lang_guess(const char *s, size_t n);
+
+/* ---- selector.c ------------------------------------------------------------------------- */
+typedef struct ex_selector ex_selector;
+/* Parses a selector list; NULL on a syntax error or OOM (*oom tells which). */
+ex_selector *ex_selector_parse(const char *s, size_t n, bool *oom);
+bool ex_selector_match(const ex_selector *sel, const dom_node *el);
+void ex_selector_free(ex_selector *sel);
+
+/* ---- metadata.c ------------------------------------------------------------------------- */
+typedef struct ex_meta {
+  ex_buf title, byline, date, site_name, description, language, canonical, base_url;
+  ex_buf categories[EX_MAX_CATEGORIES];
+  uint32_t n_categories;
+  ex_buf og_image;
+  bool title_from_meta;
+} ex_meta;
+
+void ex_meta_init(ex_meta *m);
+void ex_meta_free(ex_meta *m);
+/* Reads every metadata source of the document. `url` is the page URL (may be empty). */
+void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m);
+/* The document's <html>, <head>, <body> (NULL when missing). */
+dom_node *ex_find_child_tag(const dom_node *parent, html_tag t);
+dom_node *ex_body(const dom_doc *doc);
+
+/* ---- content.c -------------------------------------------------------------------------- */
+/* Marks hidden and never-content elements in the whole document (EXF_HIDDEN, EXF_NEVER). */
+void ex_mark_static(dom_doc *doc);
+/* Picks the main content. Returns the element to serialise (possibly a synthetic container
+ * created in the doc's arena that holds the selected nodes), never NULL when the body has
+ * any text; NULL on OOM with doc->oom set. `title` is used to drop a duplicated headline. */
+dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len);
+
+/* ---- markdown.c ------------------------------------------------------------------------- */
+void ex_markdown_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out);
+void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out);
+
+/* ---- quality.c -------------------------------------------------------------------------- */
+typedef struct ex_quality_in {
+  uint32_t words;       /* word count of the extracted text */
+  uint32_t paragraphs;  /* blocks of text in the extracted text */
+  uint32_t text_chars;  /* characters of the extracted text */
+  uint32_t link_chars;  /* characters of it inside links */
+  bool has_title, has_byline, has_date, has_language, has_description;
+  bool fallback; /* content came from the densest-region fallback, not a clear article */
+} ex_quality_in;
+int32_t ex_quality_score(const ex_quality_in *q);
+
+#endif

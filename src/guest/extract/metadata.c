@@ -1,0 +1,785 @@
+/*
+ * metadata.c - document metadata from every source a page may carry.
+ *
+ * One pre-order walk collects the candidates (<title>, <meta> name/property/itemprop, <link
+ * rel=canonical>, <base href>, <html lang>, JSON-LD blocks, <time>, h1/h2, byline-looking
+ * elements); then each field takes the first source in its priority order:
+ *   title        JSON-LD headline/name > dc/og/twitter/parsely meta > <title> cleaned of its
+ *                site-name part (the Readability rules) > the single <h1>
+ *   byline       JSON-LD author > author/creator meta > rel=author / itemprop=author / a
+ *                "byline"-class element with short text
+ *   date         JSON-LD datePublished > article:published_time and friends > <time
+ *                datetime|pubdate> > a date in the URL; normalised to ISO 8601
+ *   site name    JSON-LD publisher.name > og:site_name > application-name
+ *   description  JSON-LD description > description / og / twitter meta
+ *   language     <html lang> > content-language / og:locale meta > JSON-LD inLanguage
+ *   canonical    <link rel=canonical> > og:url, made absolute
+ *   categories   article:section, article:tag, keywords, JSON-LD keywords/articleSection
+ */
+#include "guest/extract/ex_internal.h"
+#include "guest/extract/json_mini.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ex_meta_init(ex_meta *m)
+{
+  memset(m, 0, sizeof *m);
+  exb_init(&m->title, EX_MAX_META);
+  exb_init(&m->byline, EX_MAX_META);
+  exb_init(&m->date, 64);
+  exb_init(&m->site_name, EX_MAX_META);
+  exb_init(&m->description, EX_MAX_META);
+  exb_init(&m->language, 64);
+  exb_init(&m->canonical, EX_MAX_META);
+  exb_init(&m->base_url, EX_MAX_META);
+  exb_init(&m->og_image, EX_MAX_META);
+  for (int i = 0; i < EX_MAX_CATEGORIES; i++)
+    exb_init(&m->categories[i], 256);
+}
+
+void ex_meta_free(ex_meta *m)
+{
+  exb_free(&m->title);
+  exb_free(&m->byline);
+  exb_free(&m->date);
+  exb_free(&m->site_name);
+  exb_free(&m->description);
+  exb_free(&m->language);
+  exb_free(&m->canonical);
+  exb_free(&m->base_url);
+  exb_free(&m->og_image);
+  for (int i = 0; i < EX_MAX_CATEGORIES; i++)
+    exb_free(&m->categories[i]);
+}
+
+dom_node *ex_find_child_tag(const dom_node *parent, html_tag t)
+{
+  if (!parent)
+    return NULL;
+  for (dom_node *c = parent->first_child; c; c = c->next)
+    if (dom_is(c, t))
+      return c;
+  return NULL;
+}
+
+dom_node *ex_body(const dom_doc *doc)
+{
+  dom_node *html = ex_find_child_tag(doc->root, HTML_TAG_HTML);
+  dom_node *body = ex_find_child_tag(html, HTML_TAG_BODY);
+  if (!body)
+    body = ex_find_child_tag(html, HTML_TAG_FRAMESET);
+  return body ? body : (html ? html : doc->root);
+}
+
+/* ---- meta keys ------------------------------------------------------------------------------ */
+enum {
+  MK_TITLE_DC, MK_TITLE_OG, MK_TITLE_WEIBO, MK_TITLE_PLAIN, MK_TITLE_TWITTER, MK_TITLE_PARSELY,
+  MK_AUTHOR_DC, MK_AUTHOR, MK_AUTHOR_PARSELY, MK_AUTHOR_ARTICLE,
+  MK_DATE_PUB, MK_DATE_ITEMPROP, MK_DATE_OTHER, MK_DATE_MOD,
+  MK_SITE_OG, MK_SITE_APP,
+  MK_DESC_DC, MK_DESC_OG, MK_DESC, MK_DESC_TWITTER,
+  MK_LANG, MK_LOCALE,
+  MK_URL_OG, MK_IMAGE_OG,
+  MK_COUNT_
+};
+
+typedef struct key_map {
+  const char *key;
+  int slot;
+} key_map;
+
+/* Keys are compared after lower-casing, dropping whitespace and mapping '.' to ':'. */
+static const key_map keys[] = {
+  {"dc:title", MK_TITLE_DC}, {"dcterm:title", MK_TITLE_DC}, {"dcterms:title", MK_TITLE_DC},
+  {"og:title", MK_TITLE_OG}, {"weibo:article:title", MK_TITLE_WEIBO},
+  {"weibo:webpage:title", MK_TITLE_WEIBO}, {"title", MK_TITLE_PLAIN},
+  {"twitter:title", MK_TITLE_TWITTER}, {"parsely-title", MK_TITLE_PARSELY},
+  {"dc:creator", MK_AUTHOR_DC}, {"dcterm:creator", MK_AUTHOR_DC},
+  {"dcterms:creator", MK_AUTHOR_DC}, {"author", MK_AUTHOR}, {"parsely-author", MK_AUTHOR_PARSELY},
+  {"article:author", MK_AUTHOR_ARTICLE}, {"sailthru:author", MK_AUTHOR_PARSELY},
+  {"byl", MK_AUTHOR_PARSELY},
+  {"article:published_time", MK_DATE_PUB}, {"og:article:published_time", MK_DATE_PUB},
+  {"article:published", MK_DATE_PUB}, {"og:published_time", MK_DATE_PUB},
+  {"parsely-pub-date", MK_DATE_PUB}, {"datepublished", MK_DATE_ITEMPROP},
+  {"pubdate", MK_DATE_OTHER}, {"publishdate", MK_DATE_OTHER}, {"publish-date", MK_DATE_OTHER},
+  {"publish_date", MK_DATE_OTHER}, {"dc:date", MK_DATE_OTHER}, {"dc:date:issued", MK_DATE_OTHER},
+  {"dcterms:created", MK_DATE_OTHER}, {"dcterms:date", MK_DATE_OTHER},
+  {"dcterms:issued", MK_DATE_OTHER}, {"date", MK_DATE_OTHER}, {"sailthru:date", MK_DATE_OTHER},
+  {"citation_publication_date", MK_DATE_OTHER}, {"citation_date", MK_DATE_OTHER},
+  {"article:published_date", MK_DATE_OTHER}, {"release_date", MK_DATE_OTHER},
+  {"originalpublicationdate", MK_DATE_OTHER}, {"datecreated", MK_DATE_OTHER},
+  {"article:modified_time", MK_DATE_MOD}, {"datemodified", MK_DATE_MOD},
+  {"og:updated_time", MK_DATE_MOD},
+  {"og:site_name", MK_SITE_OG}, {"application-name", MK_SITE_APP},
+  {"dc:description", MK_DESC_DC}, {"dcterm:description", MK_DESC_DC},
+  {"og:description", MK_DESC_OG}, {"description", MK_DESC},
+  {"twitter:description", MK_DESC_TWITTER},
+  {"content-language", MK_LANG}, {"language", MK_LANG}, {"dc:language", MK_LANG},
+  {"og:locale", MK_LOCALE},
+  {"og:url", MK_URL_OG}, {"og:image", MK_IMAGE_OG}, {"og:image:url", MK_IMAGE_OG},
+  {"twitter:image", MK_IMAGE_OG},
+};
+
+typedef struct str_ref {
+  const char *s;
+  size_t n;
+} str_ref;
+
+typedef struct meta_scan {
+  str_ref slot[MK_COUNT_];
+  const dom_node *title_el;
+  const dom_node *h1_first;
+  uint32_t n_h1;
+  const dom_node *hx[64]; /* h1/h2 for the title heuristics */
+  uint32_t n_hx;
+  const dom_node *time_el;
+  const dom_node *byline_el;
+  str_ref canonical, base_href, html_lang;
+  str_ref tags[EX_MAX_CATEGORIES];
+  uint32_t n_tags;
+  const dom_node *jsonld[16];
+  uint32_t n_jsonld;
+} meta_scan;
+
+static int lookup_key(const char *k, size_t n)
+{
+  char tmp[64];
+  size_t t = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = ex_lower(k[i]);
+    if (c == ' ' || c == '\t' || c == '\n')
+      continue;
+    if (c == '.')
+      c = ':';
+    if (t + 1 >= sizeof tmp)
+      return -1;
+    tmp[t++] = c;
+  }
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (strlen(keys[i].key) == t && memcmp(keys[i].key, tmp, t) == 0)
+      return keys[i].slot;
+  return -1;
+}
+
+static void add_tag(meta_scan *s, const char *v, size_t n)
+{
+  if (s->n_tags < EX_MAX_CATEGORIES)
+    s->tags[s->n_tags++] = (str_ref){v, n};
+}
+
+static void scan_meta(meta_scan *s, const dom_node *n)
+{
+  size_t cl = 0;
+  const char *content = dom_attr_get(n, "content", &cl);
+  if (!content)
+    return;
+  size_t tl = cl;
+  const char *c = ex_trim(content, &tl);
+  if (!tl)
+    return;
+  static const char *const attrs[] = {"property", "name", "itemprop", "http-equiv"};
+  for (size_t a = 0; a < 4; a++) {
+    size_t kl = 0;
+    const char *k = dom_attr_get(n, attrs[a], &kl);
+    if (!k || !kl)
+      continue;
+    /* property may hold several space-separated names */
+    size_t i = 0;
+    while (i < kl) {
+      while (i < kl && (k[i] == ' ' || k[i] == '\t'))
+        i++;
+      size_t e = i;
+      while (e < kl && k[e] != ' ' && k[e] != '\t')
+        e++;
+      if (e > i) {
+        const char *w = k + i;
+        size_t wl = e - i;
+        int slot = lookup_key(w, wl);
+        if (slot >= 0 && !s->slot[slot].s)
+          s->slot[slot] = (str_ref){c, tl};
+        if (ex_ieq(w, wl, "article:tag") || ex_ieq(w, wl, "article:section") ||
+            ex_ieq(w, wl, "keywords") || ex_ieq(w, wl, "news_keywords"))
+          add_tag(s, c, tl);
+      }
+      i = e;
+    }
+  }
+}
+
+static bool is_byline_hint(const dom_node *n)
+{
+  size_t l;
+  const char *rel = dom_attr_get(n, "rel", &l);
+  if (rel && ex_ieq(rel, l, "author"))
+    return true;
+  const char *ip = dom_attr_get(n, "itemprop", &l);
+  if (ip && ex_icontains(ip, l, "author"))
+    return true;
+  size_t cl, il;
+  const char *c = ex_class(n, &cl);
+  const char *id = ex_id(n, &il);
+  static const char *const hints[] = {"byline", "author", "dateline", "writtenby", "p-author"};
+  for (size_t i = 0; i < 5; i++)
+    if (ex_icontains(c, cl, hints[i]) || ex_icontains(id, il, hints[i]))
+      return true;
+  return false;
+}
+
+static void scan_doc(const dom_doc *doc, meta_scan *s)
+{
+  const dom_node *n = dom_next(doc->root, doc->root);
+  for (; n; n = dom_next(doc->root, n)) {
+    if (n->type != DOM_ELEMENT)
+      continue;
+    if (n->ns != DOM_NS_HTML) {
+      /* foreign content (SVG, MathML) carries no metadata; <title> in SVG is not the title */
+      const dom_node *nx = dom_next_skip(doc->root, n);
+      if (!nx)
+        break;
+      n = nx;
+      /* n is now unvisited: re-run the loop body on it by stepping via a tiny loop */
+      while (n && n->type == DOM_ELEMENT && n->ns != DOM_NS_HTML)
+        n = dom_next_skip(doc->root, n);
+      if (!n)
+        break;
+      if (n->type != DOM_ELEMENT)
+        continue;
+    }
+    size_t l = 0;
+    switch (n->tag) {
+    case HTML_TAG_HTML: {
+      const char *v = dom_attr_get(n, "lang", &l);
+      if (!v)
+        v = dom_attr_get(n, "xml:lang", &l);
+      if (v && l && !s->html_lang.s)
+        s->html_lang = (str_ref){v, l};
+      break;
+    }
+    case HTML_TAG_TITLE:
+      if (!s->title_el)
+        s->title_el = n;
+      break;
+    case HTML_TAG_META:
+      scan_meta(s, n);
+      break;
+    case HTML_TAG_LINK: {
+      const char *rel = dom_attr_get(n, "rel", &l);
+      size_t hl = 0;
+      const char *href = dom_attr_get(n, "href", &hl);
+      if (rel && href && hl && ex_ieq(rel, l, "canonical") && !s->canonical.s)
+        s->canonical = (str_ref){href, hl};
+      break;
+    }
+    case HTML_TAG_BASE: {
+      const char *href = dom_attr_get(n, "href", &l);
+      if (href && l && !s->base_href.s)
+        s->base_href = (str_ref){href, l};
+      break;
+    }
+    case HTML_TAG_SCRIPT: {
+      const char *t = dom_attr_get(n, "type", &l);
+      if (t && ex_icontains(t, l, "ld+json") && s->n_jsonld < 16)
+        s->jsonld[s->n_jsonld++] = n;
+      break;
+    }
+    case HTML_TAG_H1:
+      if (!s->h1_first)
+        s->h1_first = n;
+      s->n_h1++;
+      /* fall through */
+    case HTML_TAG_H2:
+      if (s->n_hx < 64)
+        s->hx[s->n_hx++] = n;
+      break;
+    case HTML_TAG_TIME:
+      if (!s->time_el && (dom_attr_get(n, "datetime", NULL) || dom_attr_get(n, "pubdate", NULL)))
+        s->time_el = n;
+      break;
+    default:
+      break;
+    }
+    if (!s->byline_el && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
+        n->tag != HTML_TAG_META && n->tag != HTML_TAG_LINK && is_byline_hint(n))
+      s->byline_el = n;
+  }
+}
+
+/* ---- JSON-LD ------------------------------------------------------------------------------ */
+typedef struct jsonld_out {
+  str_ref headline, name, author, date, publisher, description, lang;
+  str_ref tags[16];
+  uint32_t n_tags;
+  bool found;
+} jsonld_out;
+
+static bool is_article_type(const jm_value *t)
+{
+  static const char *const types[] = {
+    "Article", "NewsArticle", "BlogPosting", "Report", "ScholarlyArticle", "TechArticle",
+    "OpinionNewsArticle", "AnalysisNewsArticle", "ReportageNewsArticle", "ReviewNewsArticle",
+    "BackgroundNewsArticle", "SocialMediaPosting", "LiveBlogPosting", "DiscussionForumPosting",
+    "Review", "Recipe", "WebPage", "MedicalWebPage", "Blog", "AdvertiserContentArticle",
+    "SatiricalArticle", "APIReference", "Question", "CreativeWork", "Episode", "VideoObject"};
+  if (!t)
+    return false;
+  if (t->type == JM_ARRAY) {
+    for (uint32_t i = 0; i < t->n; i++)
+      if (is_article_type(t->items[i]))
+        return true;
+    return false;
+  }
+  if (t->type != JM_STRING)
+    return false;
+  for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+    if (strlen(types[i]) == t->len && memcmp(types[i], t->str, t->len) == 0)
+      return true;
+  return false;
+}
+
+static str_ref jm_str(const jm_value *v)
+{
+  if (v && v->type == JM_STRING && v->len)
+    return (str_ref){v->str, v->len};
+  return (str_ref){NULL, 0};
+}
+
+static str_ref jm_name_of(const jm_value *v)
+{
+  if (!v)
+    return (str_ref){NULL, 0};
+  if (v->type == JM_STRING)
+    return jm_str(v);
+  if (v->type == JM_ARRAY && v->n)
+    return jm_name_of(v->items[0]);
+  if (v->type == JM_OBJECT)
+    return jm_str(jm_get(v, "name"));
+  return (str_ref){NULL, 0};
+}
+
+static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
+{
+  /* rank 0 = an article type: it overrides what a WebPage gave */
+  if (out->found && rank > 0)
+    return;
+  bool first = !out->found;
+  out->found = true;
+  str_ref v;
+#define TAKE(field, val)                                                                           \
+  do {                                                                                         \
+    v = (val);                                                                                 \
+    if (v.s && (first || rank == 0 || !out->field.s))                                          \
+      out->field = v;                                                                          \
+  } while (0)
+  TAKE(headline, jm_str(jm_get(o, "headline")));
+  TAKE(name, jm_str(jm_get(o, "name")));
+  const jm_value *a = jm_get(o, "author");
+  if (!a)
+    a = jm_get(o, "creator");
+  if (a && a->type == JM_ARRAY && a->n > 1) {
+    /* several authors: keep the first, the rest are listed by the page anyway */
+    TAKE(author, jm_name_of(a->items[0]));
+  } else {
+    TAKE(author, jm_name_of(a));
+  }
+  v = jm_str(jm_get(o, "datePublished"));
+  if (!v.s)
+    v = jm_str(jm_get(o, "dateCreated"));
+  if (!v.s)
+    v = jm_str(jm_get(o, "uploadDate"));
+  TAKE(date, v);
+  TAKE(publisher, jm_name_of(jm_get(o, "publisher")));
+  TAKE(description, jm_str(jm_get(o, "description")));
+  TAKE(lang, jm_str(jm_get(o, "inLanguage")));
+#undef TAKE
+  const jm_value *kw = jm_get(o, "keywords");
+  if (kw && kw->type == JM_ARRAY) {
+    for (uint32_t i = 0; i < kw->n && out->n_tags < 16; i++)
+      if (kw->items[i]->type == JM_STRING && kw->items[i]->len)
+        out->tags[out->n_tags++] = jm_str(kw->items[i]);
+  } else if (kw && kw->type == JM_STRING && kw->len && out->n_tags < 16) {
+    out->tags[out->n_tags++] = jm_str(kw);
+  }
+  const jm_value *sec = jm_get(o, "articleSection");
+  if (sec && sec->type == JM_STRING && sec->len && out->n_tags < 16)
+    out->tags[out->n_tags++] = jm_str(sec);
+}
+
+/* Visits objects in a JSON-LD value (top level, arrays, @graph), without recursion beyond the
+ * bounded depth of the mini parser. */
+static void jsonld_visit(const jm_value *v, jsonld_out *out, int depth)
+{
+  if (!v || depth > 4)
+    return;
+  if (v->type == JM_ARRAY) {
+    for (uint32_t i = 0; i < v->n; i++)
+      jsonld_visit(v->items[i], out, depth + 1);
+    return;
+  }
+  if (v->type != JM_OBJECT)
+    return;
+  const jm_value *t = jm_get(v, "@type");
+  if (is_article_type(t)) {
+    bool webpage = t->type == JM_STRING && (t->len == 7 && memcmp(t->str, "WebPage", 7) == 0);
+    jsonld_take(v, out, webpage ? 1 : 0);
+  }
+  const jm_value *g = jm_get(v, "@graph");
+  if (g)
+    jsonld_visit(g, out, depth + 1);
+  const jm_value *me = jm_get(v, "mainEntity");
+  if (me && me->type == JM_OBJECT)
+    jsonld_visit(me, out, depth + 1);
+}
+
+/* ---- title (Readability's rules for <title>) ----------------------------------------------- */
+static size_t word_count_simple(const char *s, size_t n)
+{
+  /* str.split(/\s+/).length: counts separators + 1 */
+  size_t k = 1;
+  bool in = false;
+  for (size_t i = 0; i < n; i++) {
+    bool sp = s[i] == ' ' || s[i] == '\t' || s[i] == '\n';
+    if (sp && !in)
+      k++;
+    in = sp;
+  }
+  return k;
+}
+
+static bool is_hsep(char c)
+{
+  return c == '|' || c == '-' || c == '\\' || c == '/' || c == '>';
+}
+
+/* Position of a separator " X " (X in |-\/>» ) in s: last (or first) occurrence; -1 when none.
+ * *sep_len receives the byte length of X. */
+static long find_sep(const char *s, size_t n, bool last, bool hier_only, size_t *sep_len)
+{
+  long found = -1;
+  for (size_t i = 1; i + 1 < n; i++) {
+    if (s[i - 1] != ' ')
+      continue;
+    size_t xl = 0;
+    if (is_hsep(s[i]) && (!hier_only || (s[i] != '|' && s[i] != '-')))
+      xl = 1;
+    else if ((unsigned char)s[i] == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xBB)
+      xl = 2; /* » */
+    if (!xl || i + xl >= n || s[i + xl] != ' ')
+      continue;
+    found = (long)i;
+    *sep_len = xl;
+    if (!last)
+      return found;
+  }
+  return found;
+}
+
+static void set_clean(ex_buf *b, const char *s, size_t n)
+{
+  exb_clear(b);
+  size_t tl = n;
+  const char *t = ex_trim(s, &tl);
+  bool sp = false;
+  ex_append_collapsed(b, &sp, t, tl);
+}
+
+static void readability_title(const meta_scan *s, ex_buf *out)
+{
+  ex_buf orig, cur, tmp;
+  exb_init(&orig, EX_MAX_META);
+  exb_init(&cur, EX_MAX_META);
+  exb_init(&tmp, EX_MAX_META);
+  if (s->title_el)
+    ex_collect_text(s->title_el, &tmp);
+  set_clean(&orig, tmp.p ? tmp.p : "", tmp.len);
+  const char *o = orig.p ? orig.p : "";
+  size_t on = orig.len;
+  exb_put(&cur, o, on);
+  bool hier = false;
+  size_t xl = 0;
+  long sep = find_sep(o, on, true, false, &xl);
+  if (sep >= 0) {
+    size_t hl;
+    hier = find_sep(o, on, true, true, &hl) >= 0;
+    /* drop the last " | part" */
+    exb_clear(&cur);
+    exb_put(&cur, o, (size_t)sep);
+    if (word_count_simple(cur.p, cur.len) < 3) {
+      long f = find_sep(o, on, false, false, &xl);
+      /* everything after the first separator */
+      exb_clear(&cur);
+      size_t st = (size_t)f + xl;
+      exb_put(&cur, o + st, on - st);
+    }
+  } else if (memchr(o, ':', on) && strstr(o, ": ")) {
+    bool match = false;
+    for (uint32_t i = 0; i < s->n_hx && !match; i++) {
+      exb_clear(&tmp);
+      ex_collect_text(s->hx[i], &tmp);
+      size_t tl = tmp.len;
+      const char *t = ex_trim(tmp.p ? tmp.p : "", &tl);
+      size_t ctl = cur.len;
+      const char *ct = ex_trim(cur.p, &ctl);
+      match = tl == ctl && memcmp(t, ct, tl) == 0;
+    }
+    if (!match) {
+      const char *lc = o + on;
+      while (lc > o && lc[-1] != ':')
+        lc--;
+      exb_clear(&cur);
+      exb_put(&cur, lc, on - (size_t)(lc - o));
+      if (word_count_simple(cur.p, cur.len) < 3) {
+        const char *fc = memchr(o, ':', on);
+        exb_clear(&cur);
+        exb_put(&cur, fc + 1, on - (size_t)(fc + 1 - o));
+      } else {
+        const char *fc = memchr(o, ':', on);
+        if (word_count_simple(o, (size_t)(fc - o)) > 5) {
+          exb_clear(&cur);
+          exb_put(&cur, o, on);
+        }
+      }
+    }
+  } else if (on > 150 || on < 15) {
+    if (s->n_h1 == 1 && s->h1_first) {
+      exb_clear(&tmp);
+      ex_collect_text(s->h1_first, &tmp);
+      exb_clear(&cur);
+      exb_put(&cur, tmp.p ? tmp.p : "", tmp.len);
+    }
+  }
+  set_clean(&tmp, cur.p ? cur.p : "", cur.len);
+  size_t wc = tmp.len ? word_count_simple(tmp.p, tmp.len) : 1;
+  if (wc <= 4) {
+    /* count words of the original with the separators removed */
+    ex_buf nos;
+    exb_init(&nos, EX_MAX_META);
+    for (size_t i = 0; i < on; i++)
+      if (!is_hsep(o[i]))
+        exb_putc(&nos, o[i]);
+    size_t wo = nos.len ? word_count_simple(nos.p, nos.len) : 1;
+    exb_free(&nos);
+    if (!hier || wc != wo - 1)
+      set_clean(&tmp, o, on);
+  }
+  exb_clear(out);
+  exb_put(out, tmp.p ? tmp.p : "", tmp.len);
+  exb_free(&orig);
+  exb_free(&cur);
+  exb_free(&tmp);
+}
+
+/* ---- assembly ----------------------------------------------------------------------------- */
+static void put_first(ex_buf *b, const str_ref *cands, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (cands[i].s && cands[i].n) {
+      set_clean(b, cands[i].s, cands[i].n);
+      if (b->len)
+        return;
+    }
+  }
+}
+
+static bool looks_like_url(const char *s, size_t n)
+{
+  return ex_istarts(s, n, "http://") || ex_istarts(s, n, "https://") || ex_istarts(s, n, "www.");
+}
+
+static void put_language(ex_buf *b, const char *s, size_t n)
+{
+  size_t tl = n;
+  const char *t = ex_trim(s, &tl);
+  /* keep the primary tag and region, "en_US" -> "en-US"; refuse garbage */
+  size_t k = 0;
+  char tmp[16];
+  for (size_t i = 0; i < tl && k + 1 < sizeof tmp; i++) {
+    char c = t[i];
+    if (c == '_')
+      c = '-';
+    if (c == ',' || c == ';' || c == ' ')
+      break;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
+      return;
+    tmp[k++] = c;
+  }
+  if (k < 2)
+    return;
+  exb_clear(b);
+  exb_put(b, tmp, k);
+}
+
+static void add_category(ex_meta *m, const char *s, size_t n)
+{
+  /* comma-separated lists are split */
+  size_t i = 0;
+  while (i < n && m->n_categories < EX_MAX_CATEGORIES) {
+    size_t e = i;
+    while (e < n && s[e] != ',')
+      e++;
+    size_t tl = e - i;
+    const char *t = ex_trim(s + i, &tl);
+    if (tl && tl < 200) {
+      bool dup = false;
+      for (uint32_t k = 0; k < m->n_categories && !dup; k++)
+        dup = m->categories[k].len == tl && memcmp(m->categories[k].p, t, tl) == 0;
+      if (!dup) {
+        set_clean(&m->categories[m->n_categories], t, tl);
+        if (m->categories[m->n_categories].len)
+          m->n_categories++;
+      }
+    }
+    i = e + 1;
+  }
+}
+
+void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
+{
+  meta_scan *s = calloc(1, sizeof *s);
+  if (!s) {
+    doc->oom = true;
+    return;
+  }
+  scan_doc(doc, s);
+
+  /* JSON-LD */
+  jsonld_out jl;
+  memset(&jl, 0, sizeof jl);
+  jm_doc *jdocs[16];
+  uint32_t n_jdocs = 0;
+  for (uint32_t i = 0; i < s->n_jsonld; i++) {
+    ex_buf raw;
+    exb_init(&raw, (size_t)4 << 20);
+    for (const dom_node *c = s->jsonld[i]->first_child; c; c = c->next)
+      if (c->type == DOM_TEXT)
+        exb_put(&raw, c->data, c->data_len);
+    if (raw.len && !raw.failed) {
+      jm_doc *jd = jm_parse(raw.p, raw.len);
+      if (jd) {
+        jsonld_visit(jd->root, &jl, 0);
+        jdocs[n_jdocs++] = jd; /* strings point into jd: keep it until the end */
+      }
+    }
+    exb_free(&raw);
+  }
+
+  /* base URL: <base href> resolved against the page URL */
+  if (s->base_href.s) {
+    if (!ex_url_resolve(url, url_len, s->base_href.s, s->base_href.n, &m->base_url))
+      exb_clear(&m->base_url);
+  }
+  if (!m->base_url.len && url_len)
+    exb_put(&m->base_url, url, url_len);
+  const char *base = m->base_url.p ? m->base_url.p : "";
+  size_t base_len = m->base_url.len;
+
+  /* title */
+  str_ref jt = jl.headline.s ? jl.headline : jl.name;
+  if (jl.headline.s && jl.name.s) {
+    /* both: prefer the one the <title> agrees with (Readability compares similarity) */
+    ex_buf t;
+    exb_init(&t, EX_MAX_META);
+    readability_title(s, &t);
+    if (t.len && t.len == jl.name.n &&
+        memcmp(t.p, jl.name.s, t.len) == 0)
+      jt = jl.name;
+    exb_free(&t);
+  }
+  str_ref tc[] = {jt,
+                  s->slot[MK_TITLE_DC],
+                  s->slot[MK_TITLE_OG],
+                  s->slot[MK_TITLE_WEIBO],
+                  s->slot[MK_TITLE_PLAIN],
+                  s->slot[MK_TITLE_TWITTER],
+                  s->slot[MK_TITLE_PARSELY]};
+  put_first(&m->title, tc, sizeof tc / sizeof tc[0]);
+  m->title_from_meta = m->title.len > 0;
+  if (!m->title.len)
+    readability_title(s, &m->title);
+  if (!m->title.len && s->h1_first)
+    ex_collect_text(s->h1_first, &m->title);
+
+  /* byline */
+  str_ref art = s->slot[MK_AUTHOR_ARTICLE];
+  if (art.s && looks_like_url(art.s, art.n))
+    art = (str_ref){NULL, 0};
+  str_ref jauth = jl.author;
+  if (jauth.s && looks_like_url(jauth.s, jauth.n))
+    jauth = (str_ref){NULL, 0};
+  str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY],
+                  art};
+  put_first(&m->byline, bc, sizeof bc / sizeof bc[0]);
+  if (!m->byline.len && s->byline_el) {
+    ex_buf t;
+    exb_init(&t, EX_MAX_META * 4);
+    ex_collect_text(s->byline_el, &t);
+    size_t tl = t.len;
+    const char *tt = ex_trim(t.p ? t.p : "", &tl);
+    if (tl > 0 && tl < 100)
+      set_clean(&m->byline, tt, tl);
+    exb_free(&t);
+  }
+
+  /* date */
+  char d[32];
+  size_t dl = 0;
+  str_ref dc[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP],
+                  s->slot[MK_DATE_OTHER]};
+  for (size_t i = 0; i < sizeof dc / sizeof dc[0] && !dl; i++)
+    if (dc[i].s)
+      dl = ex_date_normalise(dc[i].s, dc[i].n, d);
+  if (!dl && s->time_el) {
+    size_t l = 0;
+    const char *v = dom_attr_get(s->time_el, "datetime", &l);
+    if (v)
+      dl = ex_date_normalise(v, l, d);
+    if (!dl) {
+      ex_buf t;
+      exb_init(&t, 512);
+      ex_collect_text(s->time_el, &t);
+      dl = ex_date_normalise(t.p ? t.p : "", t.len, d);
+      exb_free(&t);
+    }
+  }
+  if (!dl && url_len)
+    dl = ex_date_from_url(url, url_len, d);
+  if (!dl && s->slot[MK_DATE_MOD].s)
+    dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
+  if (dl)
+    exb_put(&m->date, d, dl);
+
+  /* site name, description */
+  str_ref sc[] = {jl.publisher, s->slot[MK_SITE_OG], s->slot[MK_SITE_APP]};
+  put_first(&m->site_name, sc, sizeof sc / sizeof sc[0]);
+  str_ref dsc[] = {jl.description, s->slot[MK_DESC_DC], s->slot[MK_DESC_OG], s->slot[MK_DESC],
+                   s->slot[MK_DESC_TWITTER]};
+  put_first(&m->description, dsc, sizeof dsc / sizeof dsc[0]);
+
+  /* language */
+  if (s->html_lang.s)
+    put_language(&m->language, s->html_lang.s, s->html_lang.n);
+  if (!m->language.len && s->slot[MK_LANG].s)
+    put_language(&m->language, s->slot[MK_LANG].s, s->slot[MK_LANG].n);
+  if (!m->language.len && s->slot[MK_LOCALE].s)
+    put_language(&m->language, s->slot[MK_LOCALE].s, s->slot[MK_LOCALE].n);
+  if (!m->language.len && jl.lang.s)
+    put_language(&m->language, jl.lang.s, jl.lang.n);
+
+  /* canonical, og:image */
+  str_ref canon = s->canonical.s ? s->canonical : s->slot[MK_URL_OG];
+  if (canon.s && !ex_url_resolve(base, base_len, canon.s, canon.n, &m->canonical))
+    exb_clear(&m->canonical);
+  if (s->slot[MK_IMAGE_OG].s) {
+    exb_put(&m->og_image, s->slot[MK_IMAGE_OG].s, s->slot[MK_IMAGE_OG].n);
+  }
+
+  /* categories */
+  for (uint32_t i = 0; i < s->n_tags; i++)
+    add_category(m, s->tags[i].s, s->tags[i].n);
+  for (uint32_t i = 0; i < jl.n_tags; i++)
+    add_category(m, jl.tags[i].s, jl.tags[i].n);
+
+  for (uint32_t i = 0; i < n_jdocs; i++)
+    jm_free(jdocs[i]);
+  free(s);
+}

@@ -1,0 +1,342 @@
+/* text.c - visible-text serialisation, whitespace handling, word count, visibility tests. */
+#include "guest/extract/ex_internal.h"
+
+#include <string.h>
+
+void ex_walk(const dom_node *root, bool (*enter)(void *, const dom_node *),
+             void (*leave)(void *, const dom_node *), void *ctx)
+{
+  const dom_node *n = root ? root->first_child : NULL;
+  while (n) {
+    bool descend = enter(ctx, n);
+    if (descend && n->first_child) {
+      n = n->first_child;
+      continue;
+    }
+    if (descend && leave && n->type == DOM_ELEMENT)
+      leave(ctx, n);
+    while (n) {
+      if (n == root) {
+        n = NULL;
+        break;
+      }
+      if (n->next) {
+        n = n->next;
+        break;
+      }
+      n = n->parent;
+      if (!n || n == root) {
+        n = NULL;
+        break;
+      }
+      if (leave)
+        leave(ctx, n);
+    }
+  }
+}
+
+const char *ex_class(const dom_node *n, size_t *len)
+{
+  size_t l = 0;
+  const char *v = dom_attr_get(n, "class", &l);
+  *len = v ? l : 0;
+  return v ? v : "";
+}
+
+const char *ex_id(const dom_node *n, size_t *len)
+{
+  size_t l = 0;
+  const char *v = dom_attr_get(n, "id", &l);
+  *len = v ? l : 0;
+  return v ? v : "";
+}
+
+/* Finds "prop:value" in an inline style, ignoring case and whitespace. */
+static bool style_has(const char *st, size_t n, const char *prop, const char *value)
+{
+  char tmp[256];
+  size_t k = 0;
+  for (size_t i = 0; i < n && k + 1 < sizeof tmp; i++) {
+    char c = st[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+      continue;
+    tmp[k++] = ex_lower(c);
+  }
+  tmp[k] = '\0';
+  char pat[64];
+  size_t pl = strlen(prop), vl = strlen(value);
+  if (pl + vl + 2 > sizeof pat)
+    return false;
+  memcpy(pat, prop, pl);
+  pat[pl] = ':';
+  memcpy(pat + pl + 1, value, vl);
+  pat[pl + 1 + vl] = '\0';
+  const char *hit = strstr(tmp, pat);
+  while (hit) {
+    /* must be at the start of a declaration: "display:none" not "xdisplay:none" */
+    if (hit == tmp || hit[-1] == ';' || hit[-1] == '{')
+      return true;
+    hit = strstr(hit + 1, pat);
+  }
+  return false;
+}
+
+bool ex_is_hidden(const dom_node *n)
+{
+  if (n->type != DOM_ELEMENT)
+    return false;
+  size_t l;
+  if (dom_attr_get(n, "hidden", NULL))
+    return true;
+  const char *ah = dom_attr_get(n, "aria-hidden", &l);
+  if (ah && ex_ieq(ah, l, "true")) {
+    size_t cl;
+    const char *c = ex_class(n, &cl);
+    if (!ex_icontains(c, cl, "fallback-image"))
+      return true;
+  }
+  const char *st = dom_attr_get(n, "style", &l);
+  if (st && l && (style_has(st, l, "display", "none") || style_has(st, l, "visibility", "hidden")))
+    return true;
+  if (dom_is(n, HTML_TAG_INPUT)) {
+    const char *t = dom_attr_get(n, "type", &l);
+    if (t && ex_ieq(t, l, "hidden"))
+      return true;
+  }
+  return false;
+}
+
+bool ex_is_block_tag(const dom_node *n)
+{
+  if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
+    return false;
+  switch (n->tag) {
+  case HTML_TAG_ADDRESS: case HTML_TAG_ARTICLE: case HTML_TAG_ASIDE: case HTML_TAG_BLOCKQUOTE:
+  case HTML_TAG_DETAILS: case HTML_TAG_DIALOG: case HTML_TAG_DD: case HTML_TAG_DIV:
+  case HTML_TAG_DL: case HTML_TAG_DT: case HTML_TAG_FIELDSET: case HTML_TAG_FIGCAPTION:
+  case HTML_TAG_FIGURE: case HTML_TAG_FOOTER: case HTML_TAG_FORM: case HTML_TAG_H1:
+  case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4: case HTML_TAG_H5: case HTML_TAG_H6:
+  case HTML_TAG_HEADER: case HTML_TAG_HGROUP: case HTML_TAG_HR: case HTML_TAG_LI:
+  case HTML_TAG_MAIN: case HTML_TAG_NAV: case HTML_TAG_OL: case HTML_TAG_P: case HTML_TAG_PRE:
+  case HTML_TAG_SECTION: case HTML_TAG_TABLE: case HTML_TAG_UL: case HTML_TAG_TR:
+  case HTML_TAG_CAPTION: case HTML_TAG_SUMMARY: case HTML_TAG_CENTER: case HTML_TAG_MENU:
+  case HTML_TAG_DIR: case HTML_TAG_LISTING: case HTML_TAG_XMP: case HTML_TAG_PLAINTEXT:
+  case HTML_TAG_THEAD: case HTML_TAG_TBODY: case HTML_TAG_TFOOT: case HTML_TAG_BODY:
+  case HTML_TAG_HTML: case HTML_TAG_LEGEND: case HTML_TAG_OPTION: case HTML_TAG_SEARCH:
+  case HTML_TAG_IFRAME: case HTML_TAG_VIDEO: case HTML_TAG_AUDIO: case HTML_TAG_CANVAS:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static bool never_tag(const dom_node *n)
+{
+  if (n->type != DOM_ELEMENT)
+    return n->type != DOM_TEXT;
+  if (n->ns != DOM_NS_HTML)
+    return n->tag == HTML_TAG_SVG || n->tag == HTML_TAG_MATH || n->ns == DOM_NS_SVG;
+  switch (n->tag) {
+  case HTML_TAG_SCRIPT: case HTML_TAG_STYLE: case HTML_TAG_NOSCRIPT: case HTML_TAG_TEMPLATE:
+  case HTML_TAG_HEAD: case HTML_TAG_TITLE: case HTML_TAG_META: case HTML_TAG_LINK:
+  case HTML_TAG_BUTTON: case HTML_TAG_SELECT: case HTML_TAG_TEXTAREA: case HTML_TAG_INPUT:
+  case HTML_TAG_OPTION: case HTML_TAG_DATALIST: case HTML_TAG_NOEMBED: case HTML_TAG_NOFRAMES:
+  case HTML_TAG_OBJECT: case HTML_TAG_EMBED: case HTML_TAG_IFRAME: case HTML_TAG_FRAMESET:
+  case HTML_TAG_SVG: case HTML_TAG_MATH: case HTML_TAG_CANVAS: case HTML_TAG_DIALOG:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool ex_skip_node(const dom_node *n)
+{
+  return (n->flags & (EXF_DROP | EXF_HIDDEN | EXF_NEVER | EXF_SKIPOUT)) || never_tag(n);
+}
+
+/* ---- collected text (one line, whitespace collapsed) ------------------------------------ */
+typedef struct collect_ctx {
+  ex_buf *out;
+  bool space;
+} collect_ctx;
+
+static bool is_ascii_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    char c = s[i];
+    if (is_ascii_space(c)) {
+      *pending_space = true;
+      i++;
+      continue;
+    }
+    if ((unsigned char)c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
+      *pending_space = true;
+      i += 2;
+      continue;
+    }
+    size_t j = i;
+    while (j < n && !is_ascii_space(s[j]) &&
+           !((unsigned char)s[j] == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0))
+      j++;
+    if (*pending_space && out->len > 0 && out->p[out->len - 1] != '\n' &&
+        out->p[out->len - 1] != ' ')
+      exb_putc(out, ' ');
+    *pending_space = false;
+    exb_put(out, s + i, j - i);
+    i = j;
+  }
+}
+
+static bool collect_enter(void *vc, const dom_node *n)
+{
+  collect_ctx *c = vc;
+  if (n->type == DOM_TEXT) {
+    ex_append_collapsed(c->out, &c->space, n->data, n->data_len);
+    return false;
+  }
+  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+    return false;
+  if (ex_is_block_tag(n) || dom_is(n, HTML_TAG_BR) || dom_is(n, HTML_TAG_TD) ||
+      dom_is(n, HTML_TAG_TH))
+    c->space = true;
+  return true;
+}
+
+static void collect_leave(void *vc, const dom_node *n)
+{
+  collect_ctx *c = vc;
+  if (ex_is_block_tag(n) || dom_is(n, HTML_TAG_TD) || dom_is(n, HTML_TAG_TH))
+    c->space = true;
+}
+
+void ex_collect_text(const dom_node *n, ex_buf *out)
+{
+  collect_ctx c = {out, false};
+  if (n->type == DOM_TEXT) {
+    ex_append_collapsed(out, &c.space, n->data, n->data_len);
+    return;
+  }
+  ex_walk(n, collect_enter, collect_leave, &c);
+}
+
+/* ---- plain-text serialisation ------------------------------------------------------------ */
+typedef struct text_ctx {
+  ex_buf *out;
+  int brk;     /* pending break: 0 none, 1 line, 2 blank line */
+  bool space;  /* pending space */
+  int pre;     /* inside <pre> */
+} text_ctx;
+
+static void text_flush_break(text_ctx *t)
+{
+  if (t->brk && t->out->len) {
+    exb_rtrim(t->out);
+    exb_put(t->out, "\n\n", (size_t)t->brk);
+  }
+  if (t->brk)
+    t->space = false;
+  t->brk = 0;
+}
+
+static void text_break(text_ctx *t, int k)
+{
+  if (k > t->brk)
+    t->brk = k;
+}
+
+static bool text_enter(void *vc, const dom_node *n)
+{
+  text_ctx *t = vc;
+  if (n->type == DOM_TEXT) {
+    if (t->pre) {
+      text_flush_break(t);
+      exb_put(t->out, n->data, n->data_len);
+      return false;
+    }
+    /* flush a pending break only when the node has visible characters */
+    size_t i = 0;
+    while (i < n->data_len && is_ascii_space(n->data[i]))
+      i++;
+    if (i == n->data_len) {
+      t->space = true;
+      return false;
+    }
+    text_flush_break(t);
+    ex_append_collapsed(t->out, &t->space, n->data, n->data_len);
+    return false;
+  }
+  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+    return false;
+  if (dom_is(n, HTML_TAG_BR)) {
+    text_break(t, 1);
+    return false;
+  }
+  if (dom_is(n, HTML_TAG_LI) || dom_is(n, HTML_TAG_TR) || dom_is(n, HTML_TAG_DT) ||
+      dom_is(n, HTML_TAG_DD))
+    text_break(t, 1);
+  else if (ex_is_block_tag(n))
+    text_break(t, 2);
+  else if (dom_is(n, HTML_TAG_TD) || dom_is(n, HTML_TAG_TH))
+    t->space = true;
+  if (dom_is(n, HTML_TAG_PRE))
+    t->pre++;
+  return true;
+}
+
+static void text_leave(void *vc, const dom_node *n)
+{
+  text_ctx *t = vc;
+  if (dom_is(n, HTML_TAG_PRE) && t->pre)
+    t->pre--;
+  if (dom_is(n, HTML_TAG_LI) || dom_is(n, HTML_TAG_TR) || dom_is(n, HTML_TAG_DT) ||
+      dom_is(n, HTML_TAG_DD))
+    text_break(t, 1);
+  else if (ex_is_block_tag(n))
+    text_break(t, 2);
+  else if (dom_is(n, HTML_TAG_TD) || dom_is(n, HTML_TAG_TH))
+    t->space = true;
+}
+
+void ex_text_serialise(const dom_node *root, ex_buf *out)
+{
+  text_ctx t = {out, 0, false, 0};
+  if (root->type == DOM_TEXT) {
+    text_enter(&t, root);
+  } else {
+    if (dom_is(root, HTML_TAG_PRE))
+      t.pre = 1;
+    ex_walk(root, text_enter, text_leave, &t);
+  }
+  exb_rtrim(out);
+}
+
+uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars)
+{
+  uint32_t words = 0, cjk = 0;
+  bool in_word = false;
+  size_t i = 0;
+  while (i < n) {
+    uint32_t cp = ex_utf8_next(s, n, &i);
+    if (ex_is_cjk_cp(cp)) {
+      words++;
+      cjk++;
+      in_word = false;
+    } else if (ex_is_word_cp(cp)) {
+      if (!in_word)
+        words++;
+      in_word = true;
+    } else if (ex_is_space_cp(cp)) {
+      in_word = false;
+    }
+    /* punctuation inside a word ("don't", "e.g.") does not split it */
+  }
+  if (cjk_chars)
+    *cjk_chars = cjk;
+  return words;
+}
