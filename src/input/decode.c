@@ -1,0 +1,573 @@
+/*
+ * decode.c - raw input bytes -> UTF-8 HTML.
+ *
+ * Steps, in order:
+ *  1. size limit on the raw bytes;
+ *  2. gzip (magic 1f 8b): inflate with an output cap, so that a gzip bomb stops at the cap with
+ *     RIPTIDE_ERR_INPUT_TOO_LARGE instead of filling memory;
+ *  3. charset: a BOM wins, then the Content-Type charset, then <meta charset> or
+ *     <meta http-equiv=content-type> in the first bytes (the WHATWG prescan, simplified), then
+ *     a UTF-16 guess from NUL byte positions; with no declaration at all, valid UTF-8 stays
+ *     UTF-8 and anything else is read as windows-1252 (what browsers do for Western locales);
+ *  4. binary data (NULs and control bytes in an undeclared, non-UTF-16 prefix) is refused
+ *     with RIPTIDE_ERR_BAD_INPUT: extracting an image or an archive would only give noise;
+ *  5. conversion with iconv; invalid or truncated sequences become U+FFFD, NUL bytes too (the
+ *     result is a C string that later stages treat as text).
+ * Stateless; safe to call from any number of threads.
+ */
+#include "riptide.h"
+#include "common/limits.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#define PRESCAN_BYTES 4096
+#define SNIFF_BYTES 4096
+
+/* ---- gzip --------------------------------------------------------------------------------- */
+
+static riptide_err gunzip(const unsigned char *in, size_t len, uint64_t cap, unsigned char **out,
+                          size_t *out_len)
+{
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  /* 16 + MAX_WBITS: gzip wrapper only. */
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    return RIPTIDE_ERR_NOMEM;
+  size_t size = len * 4 + 4096;
+  if (size > cap + 1)
+    size = (size_t)cap + 1;
+  unsigned char *buf = malloc(size);
+  if (!buf) {
+    inflateEnd(&zs);
+    return RIPTIDE_ERR_NOMEM;
+  }
+  size_t used = 0;
+  riptide_err err = RIPTIDE_OK;
+  const unsigned char *p = in;
+  size_t left = len;
+  for (;;) {
+    /* zlib counts in uInt: feed at most 1 GiB per call. */
+    if (zs.avail_in == 0 && left > 0) {
+      size_t chunk = left > (1u << 30) ? (1u << 30) : left;
+      zs.next_in = (unsigned char *)p;
+      zs.avail_in = (uInt)chunk;
+      p += chunk;
+      left -= chunk;
+    }
+    if (used == size) {
+      if (used > cap) {
+        err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+        break;
+      }
+      size_t nsize = size * 2;
+      if (nsize > cap + 1)
+        nsize = (size_t)cap + 1;
+      unsigned char *nb = realloc(buf, nsize);
+      if (!nb) {
+        err = RIPTIDE_ERR_NOMEM;
+        break;
+      }
+      buf = nb;
+      size = nsize;
+    }
+    size_t room = size - used;
+    if (room > (1u << 30))
+      room = 1u << 30;
+    zs.next_out = buf + used;
+    zs.avail_out = (uInt)room;
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    used += room - zs.avail_out;
+    if (used > cap) {
+      err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+      break;
+    }
+    if (rc == Z_STREAM_END) {
+      /* A second gzip member may follow (cat a.gz b.gz): keep going when it does. */
+      if ((zs.avail_in > 0 || left > 0) && zs.avail_in >= 2 && zs.next_in[0] == 0x1f &&
+          zs.next_in[1] == 0x8b) {
+        if (inflateReset(&zs) != Z_OK) {
+          err = RIPTIDE_ERR_DECODE;
+          break;
+        }
+        continue;
+      }
+      break;
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && left == 0) {
+      err = RIPTIDE_ERR_DECODE; /* truncated stream */
+      break;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      err = rc == Z_MEM_ERROR ? RIPTIDE_ERR_NOMEM : RIPTIDE_ERR_DECODE;
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  if (err != RIPTIDE_OK) {
+    free(buf);
+    return err;
+  }
+  *out = buf;
+  *out_len = used;
+  return RIPTIDE_OK;
+}
+
+/* ---- charset labels ----------------------------------------------------------------------- */
+
+/* Maps a charset label to an iconv name, or NULL when unknown. `utf8` is set for UTF-8. */
+static const char *charset_from_label(const char *label, size_t n, bool *utf8)
+{
+  char l[64];
+  while (n > 0 && (isspace((unsigned char)*label) || *label == '"' || *label == '\'')) {
+    label++;
+    n--;
+  }
+  while (n > 0 && (isspace((unsigned char)label[n - 1]) || label[n - 1] == '"' ||
+                   label[n - 1] == '\'' || label[n - 1] == ';'))
+    n--;
+  if (n == 0 || n >= sizeof l)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    l[i] = (char)tolower((unsigned char)label[i]);
+  l[n] = '\0';
+  *utf8 = false;
+  static const struct {
+    const char *label;
+    const char *iconv;
+  } map[] = {
+    {"utf-8", "UTF-8"},
+    {"utf8", "UTF-8"},
+    {"unicode-1-1-utf-8", "UTF-8"},
+    /* WHATWG: these Latin-1 labels all mean windows-1252. */
+    {"iso-8859-1", "WINDOWS-1252"},
+    {"iso8859-1", "WINDOWS-1252"},
+    {"latin1", "WINDOWS-1252"},
+    {"l1", "WINDOWS-1252"},
+    {"us-ascii", "WINDOWS-1252"},
+    {"ascii", "WINDOWS-1252"},
+    {"windows-1252", "WINDOWS-1252"},
+    {"cp1252", "WINDOWS-1252"},
+    {"x-cp1252", "WINDOWS-1252"},
+    {"cp819", "WINDOWS-1252"},
+    {"gb2312", "GB18030"},
+    {"gbk", "GB18030"},
+    {"gb18030", "GB18030"},
+    {"x-gbk", "GB18030"},
+    {"big5", "BIG5-HKSCS"},
+    {"big5-hkscs", "BIG5-HKSCS"},
+    {"shift_jis", "SHIFT_JIS"},
+    {"shift-jis", "SHIFT_JIS"},
+    {"sjis", "SHIFT_JIS"},
+    {"x-sjis", "SHIFT_JIS"},
+    {"windows-31j", "CP932"},
+    {"euc-jp", "EUC-JP"},
+    {"iso-2022-jp", "ISO-2022-JP"},
+    {"euc-kr", "CP949"},
+    {"ks_c_5601-1987", "CP949"},
+    {"koi8-r", "KOI8-R"},
+    {"koi8-u", "KOI8-U"},
+    {"utf-16", "UTF-16LE"},
+    {"utf-16le", "UTF-16LE"},
+    {"utf-16be", "UTF-16BE"},
+    {"tis-620", "WINDOWS-874"},
+    {"iso-8859-9", "WINDOWS-1254"},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+    if (strcmp(l, map[i].label) == 0) {
+      *utf8 = strcmp(map[i].iconv, "UTF-8") == 0;
+      return map[i].iconv;
+    }
+  }
+  /* Families iconv knows by the same name. */
+  static const char *const same[] = {"iso-8859-", "windows-125", "cp125", "koi8", "ibm", "cp"};
+  for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+    if (strncmp(l, same[i], strlen(same[i])) == 0) {
+      static __thread char name[64];
+      for (size_t k = 0; k <= n; k++)
+        name[k] = (char)toupper((unsigned char)l[k]);
+      iconv_t cd = iconv_open("UTF-8", name);
+      if (cd == (iconv_t)-1)
+        return NULL;
+      iconv_close(cd);
+      return name;
+    }
+  }
+  return NULL;
+}
+
+/* charset=... inside a Content-Type value (or a meta content attribute). */
+static const char *charset_from_content_type(const char *ct, size_t n, bool *utf8)
+{
+  for (size_t i = 0; i + 7 <= n; i++) {
+    if (strncasecmp(ct + i, "charset", 7) != 0)
+      continue;
+    size_t j = i + 7;
+    while (j < n && isspace((unsigned char)ct[j]))
+      j++;
+    if (j >= n || ct[j] != '=')
+      continue;
+    j++;
+    while (j < n && (isspace((unsigned char)ct[j]) || ct[j] == '"' || ct[j] == '\''))
+      j++;
+    size_t k = j;
+    while (k < n && ct[k] != ';' && ct[k] != '"' && ct[k] != '\'' &&
+           !isspace((unsigned char)ct[k]))
+      k++;
+    return charset_from_label(ct + j, k - j, utf8);
+  }
+  return NULL;
+}
+
+/* Finds attribute `name` inside a tag body [p, end); returns its value span. */
+static bool tag_attr(const char *p, const char *end, const char *name, const char **val,
+                     size_t *vlen)
+{
+  size_t nl = strlen(name);
+  while (p < end) {
+    while (p < end && (isspace((unsigned char)*p) || *p == '/'))
+      p++;
+    const char *an = p;
+    while (p < end && !isspace((unsigned char)*p) && *p != '=' && *p != '>' && *p != '/')
+      p++;
+    size_t alen = (size_t)(p - an);
+    while (p < end && isspace((unsigned char)*p))
+      p++;
+    const char *v = NULL;
+    size_t vl = 0;
+    if (p < end && *p == '=') {
+      p++;
+      while (p < end && isspace((unsigned char)*p))
+        p++;
+      if (p < end && (*p == '"' || *p == '\'')) {
+        char q = *p++;
+        v = p;
+        while (p < end && *p != q)
+          p++;
+        vl = (size_t)(p - v);
+        if (p < end)
+          p++;
+      } else {
+        v = p;
+        while (p < end && !isspace((unsigned char)*p) && *p != '>')
+          p++;
+        vl = (size_t)(p - v);
+      }
+    }
+    if (alen == nl && strncasecmp(an, name, nl) == 0) {
+      *val = v ? v : "";
+      *vlen = vl;
+      return true;
+    }
+    if (alen == 0 && v == NULL)
+      p++;
+  }
+  return false;
+}
+
+/* The WHATWG meta prescan, simplified: comments are skipped, <meta> tags are examined. */
+static const char *charset_from_meta(const char *s, size_t n, bool *utf8)
+{
+  size_t lim = n < PRESCAN_BYTES ? n : PRESCAN_BYTES;
+  const char *end = s + lim;
+  const char *p = s;
+  while (p < end) {
+    const char *lt = memchr(p, '<', (size_t)(end - p));
+    if (!lt)
+      break;
+    if (end - lt >= 4 && memcmp(lt, "<!--", 4) == 0) {
+      const char *q = lt + 4;
+      const char *close = NULL;
+      for (; q + 3 <= end; q++) {
+        if (memcmp(q, "-->", 3) == 0) {
+          close = q + 3;
+          break;
+        }
+      }
+      if (!close)
+        break;
+      p = close;
+      continue;
+    }
+    if (end - lt >= 6 && strncasecmp(lt + 1, "meta", 4) == 0 &&
+        (isspace((unsigned char)lt[5]) || lt[5] == '/')) {
+      const char *gt = memchr(lt, '>', (size_t)(end - lt));
+      if (!gt)
+        break;
+      const char *v;
+      size_t vl;
+      if (tag_attr(lt + 5, gt, "charset", &v, &vl)) {
+        const char *cs = charset_from_label(v, vl, utf8);
+        if (cs)
+          return cs;
+      }
+      if (tag_attr(lt + 5, gt, "http-equiv", &v, &vl) && vl == 12 &&
+          strncasecmp(v, "content-type", 12) == 0 && tag_attr(lt + 5, gt, "content", &v, &vl)) {
+        const char *cs = charset_from_content_type(v, vl, utf8);
+        if (cs)
+          return cs;
+      }
+      p = gt + 1;
+      continue;
+    }
+    p = lt + 1;
+  }
+  return NULL;
+}
+
+/* ---- UTF-8 -------------------------------------------------------------------------------- */
+
+static size_t utf8_valid_len(const unsigned char *s, size_t left)
+{
+  unsigned char c = s[0];
+  if (c < 0x80)
+    return 1;
+  size_t n;
+  unsigned cp, min;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2, cp = c & 0x1F, min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3, cp = c & 0x0F, min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (left < n)
+    return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
+static bool is_valid_utf8(const unsigned char *s, size_t n)
+{
+  for (size_t i = 0; i < n;) {
+    size_t k = utf8_valid_len(s + i, n - i);
+    if (k == 0)
+      return false;
+    i += k;
+  }
+  return true;
+}
+
+/* Copies UTF-8, replacing invalid bytes and NULs with U+FFFD. */
+static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, size_t *out_len)
+{
+  if (n > (SIZE_MAX - 1) / 3)
+    return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  /* Exact size first: most inputs are valid, so the copy is the input's size. */
+  size_t need = 0;
+  for (size_t i = 0; i < n;) {
+    size_t k = utf8_valid_len(s + i, n - i);
+    if (k == 0 || (k == 1 && s[i] == 0)) {
+      need += 3;
+      i++;
+    } else {
+      need += k;
+      i += k;
+    }
+  }
+  char *buf = malloc(need + 1);
+  if (!buf)
+    return RIPTIDE_ERR_NOMEM;
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    size_t k = utf8_valid_len(s + i, n - i);
+    if (k == 0 || (k == 1 && s[i] == 0)) {
+      memcpy(buf + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      i++;
+    } else {
+      memcpy(buf + o, s + i, k);
+      o += k;
+      i += k;
+    }
+  }
+  buf[o] = '\0';
+  *out = buf;
+  *out_len = o;
+  return RIPTIDE_OK;
+}
+
+/* ---- iconv -------------------------------------------------------------------------------- */
+
+static riptide_err convert(const char *from, const unsigned char *s, size_t n, uint64_t cap,
+                           char **out, size_t *out_len)
+{
+  iconv_t cd = iconv_open("UTF-8", from);
+  if (cd == (iconv_t)-1)
+    return RIPTIDE_ERR_DECODE;
+  /* Output cap: 4 bytes of UTF-8 per input byte is the worst case of any charset here; the
+   * caller's cap bounds it too (max_bytes applies to the decoded text as well). */
+  size_t size = n * 2 + 16;
+  unsigned char *buf = malloc(size);
+  if (!buf) {
+    iconv_close(cd);
+    return RIPTIDE_ERR_NOMEM;
+  }
+  char *in = (char *)s;
+  size_t in_left = n;
+  size_t used = 0;
+  riptide_err err = RIPTIDE_OK;
+  while (in_left > 0) {
+    char *op = (char *)buf + used;
+    size_t out_left = size - used - 4; /* keep room for one U+FFFD and the NUL */
+    size_t rc = iconv(cd, &in, &in_left, &op, &out_left);
+    used = (size_t)((unsigned char *)op - buf);
+    if (rc != (size_t)-1)
+      break;
+    if (errno == E2BIG) {
+      if (size > cap * 4 + 64) {
+        err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+        break;
+      }
+      size_t nsize = size * 2;
+      unsigned char *nb = realloc(buf, nsize);
+      if (!nb) {
+        err = RIPTIDE_ERR_NOMEM;
+        break;
+      }
+      buf = nb;
+      size = nsize;
+    } else if (errno == EILSEQ || errno == EINVAL) {
+      /* Invalid or truncated sequence: U+FFFD, skip one byte, resynchronise. */
+      memcpy(buf + used, "\xEF\xBF\xBD", 3);
+      used += 3;
+      in++;
+      in_left--;
+      iconv(cd, NULL, NULL, NULL, NULL);
+    } else {
+      err = RIPTIDE_ERR_DECODE;
+      break;
+    }
+  }
+  iconv_close(cd);
+  if (err != RIPTIDE_OK) {
+    free(buf);
+    return err;
+  }
+  /* iconv may pass NULs through; repair them (and anything odd) in one more pass. */
+  char *fixed;
+  size_t flen;
+  err = utf8_repair(buf, used, &fixed, &flen);
+  free(buf);
+  if (err != RIPTIDE_OK)
+    return err;
+  *out = fixed;
+  *out_len = flen;
+  return RIPTIDE_OK;
+}
+
+/* ---- sniffing ----------------------------------------------------------------------------- */
+
+/* "UTF-16LE"/"UTF-16BE" when the prefix looks like BOM-less UTF-16 of mostly ASCII text. */
+static const char *guess_utf16(const unsigned char *s, size_t n)
+{
+  size_t lim = n < 512 ? n : 512;
+  lim &= ~(size_t)1;
+  if (lim < 8)
+    return NULL;
+  size_t even0 = 0, odd0 = 0;
+  for (size_t i = 0; i < lim; i += 2) {
+    even0 += s[i] == 0;
+    odd0 += s[i + 1] == 0;
+  }
+  size_t pairs = lim / 2;
+  if (odd0 * 10 >= pairs * 9 && even0 * 10 <= pairs)
+    return "UTF-16LE";
+  if (even0 * 10 >= pairs * 9 && odd0 * 10 <= pairs)
+    return "UTF-16BE";
+  return NULL;
+}
+
+static bool looks_binary(const unsigned char *s, size_t n)
+{
+  size_t lim = n < SNIFF_BYTES ? n : SNIFF_BYTES;
+  size_t nul = 0, ctrl = 0;
+  for (size_t i = 0; i < lim; i++) {
+    unsigned char c = s[i];
+    if (c == 0)
+      nul++;
+    else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b)
+      ctrl++;
+  }
+  /* A few stray NULs occur in real pages; a binary file has many NULs or control bytes. */
+  return nul * 100 > lim * 2 || ctrl * 100 > lim * 10;
+}
+
+riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,
+                                 uint64_t max_bytes, char **out, size_t *out_len)
+{
+  if (!out || !out_len || (!data && len > 0))
+    return RIPTIDE_ERR_INVALID_ARG;
+  *out = NULL;
+  *out_len = 0;
+  if (max_bytes == 0)
+    max_bytes = RT_DEFAULT_MAX_INPUT;
+  if (len > max_bytes)
+    return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  const unsigned char *s = data;
+  unsigned char *inflated = NULL;
+  if (len >= 2 && s[0] == 0x1f && s[1] == 0x8b) {
+    size_t ilen;
+    riptide_err err = gunzip(s, len, max_bytes, &inflated, &ilen);
+    if (err != RIPTIDE_OK)
+      return err;
+    s = inflated;
+    len = ilen;
+  }
+
+  bool utf8 = false;
+  const char *cs = NULL;
+  if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
+    cs = "UTF-8", utf8 = true, s += 3, len -= 3;
+  } else if (len >= 2 && s[0] == 0xFF && s[1] == 0xFE) {
+    cs = "UTF-16LE", s += 2, len -= 2;
+  } else if (len >= 2 && s[0] == 0xFE && s[1] == 0xFF) {
+    cs = "UTF-16BE", s += 2, len -= 2;
+  }
+  if (!cs && content_type)
+    cs = charset_from_content_type(content_type, strlen(content_type), &utf8);
+  if (!cs)
+    cs = guess_utf16(s, len);
+  if (!cs) {
+    if (looks_binary(s, len)) {
+      free(inflated);
+      return RIPTIDE_ERR_BAD_INPUT;
+    }
+    cs = charset_from_meta((const char *)s, len, &utf8);
+    /* A page cannot declare UTF-16 in its own (ASCII-compatible) bytes: read it as UTF-8. */
+    if (cs && strncmp(cs, "UTF-16", 6) == 0)
+      cs = "UTF-8", utf8 = true;
+  }
+  if (!cs) {
+    if (is_valid_utf8(s, len))
+      cs = "UTF-8", utf8 = true;
+    else
+      cs = "WINDOWS-1252";
+  }
+  riptide_err err;
+  if (utf8)
+    err = utf8_repair(s, len, out, out_len);
+  else
+    err = convert(cs, s, len, max_bytes, out, out_len);
+  free(inflated);
+  if (err == RIPTIDE_OK && *out_len > max_bytes * 4) {
+    free(*out);
+    *out = NULL;
+    *out_len = 0;
+    err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+  }
+  return err;
+}

@@ -1,0 +1,169 @@
+/*
+ * fetch.c - fetching a page over HTTP(S) with libcurl.
+ *
+ * DESIGN: one easy handle per call (no shared state but curl's global init, done once under
+ * pthread_once), so any number of threads may fetch at once. The body is capped while it
+ * arrives: the write callback refuses bytes past max_bytes, which aborts the transfer, and the
+ * abort is reported as RIPTIDE_ERR_INPUT_TOO_LARGE rather than as a network error. Only http and
+ * https are allowed, for the first request and for redirects (no file://, no gopher://).
+ * CURLOPT_NOSIGNAL keeps curl from using signals for DNS timeouts, which is required with
+ * threads.
+ */
+#include "riptide.h"
+#include "common/limits.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_OK;
+
+static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+void riptide_fetch_options_init(riptide_fetch_options *o)
+{
+  if (!o)
+    return;
+  memset(o, 0, sizeof *o);
+  o->timeout_ms = 30000;
+  o->connect_timeout_ms = 10000;
+  o->max_redirects = 10;
+  o->max_bytes = RT_DEFAULT_MAX_INPUT;
+  o->user_agent = NULL;
+}
+
+void riptide_fetch_result_clear(riptide_fetch_result *res)
+{
+  if (!res)
+    return;
+  free(res->body);
+  free(res->content_type);
+  free(res->final_url);
+  memset(res, 0, sizeof *res);
+}
+
+typedef struct sink {
+  char *buf;
+  size_t len, cap;
+  uint64_t max;
+  bool too_large;
+  bool nomem;
+} sink;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+  sink *s = ud;
+  size_t n = size * nmemb;
+  if ((uint64_t)s->len + n > s->max) {
+    s->too_large = true;
+    return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+  }
+  if (s->len + n + 1 > s->cap) {
+    size_t ncap = s->cap ? s->cap : 65536;
+    while (ncap < s->len + n + 1)
+      ncap *= 2;
+    if (ncap > s->max + 1)
+      ncap = (size_t)s->max + 1;
+    char *nb = realloc(s->buf, ncap);
+    if (!nb) {
+      s->nomem = true;
+      return 0;
+    }
+    s->buf = nb;
+    s->cap = ncap;
+  }
+  memcpy(s->buf + s->len, ptr, n);
+  s->len += n;
+  s->buf[s->len] = '\0';
+  return n;
+}
+
+static void set_detail(char *detail, size_t dlen, const char *fmt, const char *a, long b)
+{
+  if (detail && dlen > 0)
+    snprintf(detail, dlen, fmt, a, b);
+}
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
+                              riptide_fetch_result *res, char *detail, size_t detail_len)
+{
+  if (detail && detail_len)
+    detail[0] = '\0';
+  if (!url || !res)
+    return RIPTIDE_ERR_INVALID_ARG;
+  memset(res, 0, sizeof *res);
+  riptide_fetch_options defaults;
+  if (!o) {
+    riptide_fetch_options_init(&defaults);
+    o = &defaults;
+  }
+  pthread_once(&curl_once, curl_init);
+  if (curl_init_rc != CURLE_OK) {
+    set_detail(detail, detail_len, "%s (%ld)", "curl_global_init failed", (long)curl_init_rc);
+    return RIPTIDE_ERR_FETCH;
+  }
+  CURL *h = curl_easy_init();
+  if (!h)
+    return RIPTIDE_ERR_NOMEM;
+  sink s = {.max = o->max_bytes ? o->max_bytes : RT_DEFAULT_MAX_INPUT};
+  char ua[64];
+  snprintf(ua, sizeof ua, "riptide/%s", RIPTIDE_VERSION);
+  char errbuf[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)o->max_redirects);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent ? o->user_agent : ua);
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl supports */
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+
+  CURLcode rc = curl_easy_perform(h);
+  riptide_err err = RIPTIDE_OK;
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+    err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+    set_detail(detail, detail_len, "%s: body exceeds %ld bytes", url, (long)s.max);
+  } else if (s.nomem) {
+    err = RIPTIDE_ERR_NOMEM;
+  } else if (rc != CURLE_OK) {
+    err = RIPTIDE_ERR_FETCH;
+    set_detail(detail, detail_len, "%s (curl error %ld)",
+               errbuf[0] ? errbuf : curl_easy_strerror(rc), (long)rc);
+  } else if (status >= 400) {
+    err = RIPTIDE_ERR_FETCH;
+    set_detail(detail, detail_len, "%s: HTTP status %ld", url, status);
+  }
+  if (err == RIPTIDE_OK) {
+    char *ct = NULL, *eff = NULL;
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+    res->content_type = dup_or_null(ct);
+    res->final_url = dup_or_null(eff ? eff : url);
+    if (!s.buf)
+      s.buf = calloc(1, 1);
+    res->body = s.buf;
+    res->len = s.len;
+    res->status = status;
+    s.buf = NULL;
+    if (!res->body || (ct && !res->content_type) || !res->final_url) {
+      riptide_fetch_result_clear(res);
+      err = RIPTIDE_ERR_NOMEM;
+    }
+  }
+  free(s.buf);
+  curl_easy_cleanup(h);
+  return err;
+}
