@@ -116,7 +116,7 @@ uint64_t rt_events_subscribe(rt_events *ev, const char *prefix, riptide_severity
 void rt_events_unsubscribe(rt_events *ev, uint64_t id);
 
 /* Waits until every event accepted before this call has been dispatched (its handlers returned).
- * timeout_ms 0 = no limit. Returns OK, TIMEOUT, or BUSY when called from a handler (it would
+ * timeout_ms 0 = no limit. Returns OK, TIMEOUT, or INVALID_ARG when called from a handler (it would
  * wait for itself). Uses a condition variable, no polling. */
 riptide_err rt_events_flush(rt_events *ev, uint32_t timeout_ms);
 

@@ -1,0 +1,500 @@
+/*
+ * events.c - the event bus: bounded ring + one dispatcher thread (see events.h for the contract).
+ *
+ * DESIGN
+ *  - Ring: `cap` fixed-size slots (type, severity, timestamps, ids, and a per-slot byte arena for
+ *    metadata). `head` and `tail` are monotonic counts: slots [head, tail) hold events waiting for
+ *    dispatch. An emitter copies its event into slot tail % cap under `ring_mu` and returns; when
+ *    tail - head == cap the event is dropped and counted. Emitters never wait for the dispatcher
+ *    or a handler: `ring_mu` is only ever held for a bounded copy or a counter update.
+ *  - The dispatcher thread takes the slot at `head` WITHOUT copying it: producers never write a
+ *    slot in [head, tail), and head only advances after every handler for that slot returned.
+ *    Advancing head is what makes the slot reusable and what rt_events_flush waits for.
+ *  - Subscribers live in a fixed table guarded by `sub_mu`. For each matching subscriber the
+ *    dispatcher copies fn/ctx, marks `in_call_id`, releases `sub_mu`, calls the handler with no
+ *    lock held, then retakes `sub_mu`. rt_events_unsubscribe clears the entry and, unless it runs
+ *    on the dispatcher thread itself, waits on `sub_cv` until in_call_id is no longer its id:
+ *    after it returns the handler is not running and is never called again.
+ *  - Seq numbers are assigned under ring_mu in ring order (seq = tail after the increment), so
+ *    dispatch order = seq order = emission order for any one thread.
+ *
+ * Lock order: `ring_mu` and `sub_mu` are never held at the same time (each is a leaf). No lock is
+ * held while calling a handler or the clock function.
+ *
+ * Threads: any number of emitters / subscribers / flushers; one dispatcher thread (created by
+ * rt_events_new, joined by rt_events_free).
+ */
+#include "events/events.h"
+
+#include "limits.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct ev_slot {
+  uint64_t seq;
+  uint64_t timestamp_ns;
+  uint64_t instance_id;
+  riptide_severity severity;
+  uint32_t n_meta;
+  bool truncated;
+  uint16_t key_off[RIPTIDE_EVENT_MAX_META];
+  uint16_t val_off[RIPTIDE_EVENT_MAX_META];
+  char type[RT_EVENT_TYPE_MAX];
+  char arena[RT_EVENT_SLOT_BYTES + 1]; /* last byte stays NUL: the "" every cut string can use */
+} ev_slot;
+
+typedef struct ev_sub {
+  uint64_t id; /* 0 = free entry */
+  riptide_event_fn fn;
+  void *ctx;
+  riptide_severity min;
+  size_t prefix_len;
+  char prefix[RT_EVENTS_PREFIX_MAX];
+} ev_sub;
+
+struct rt_events {
+  /* Immutable after rt_events_new. */
+  uint32_t cap;
+  uint64_t pool_id;
+  riptide_clock_fn clock;
+  void *clock_ctx;
+  ev_slot *slots;
+  pthread_t thread;
+
+  /* Guarded by ring_mu. */
+  pthread_mutex_t ring_mu;
+  pthread_cond_t work_cv;    /* dispatcher waits for head != tail or stopping */
+  pthread_cond_t drained_cv; /* flushers wait for head to pass their target (CLOCK_MONOTONIC) */
+  uint64_t head;             /* events dispatched (handlers returned) */
+  uint64_t tail;             /* events accepted = last seq */
+  bool stopping;
+  bool dispatcher_idle;  /* dispatcher is (about to be) waiting on work_cv */
+  uint32_t flush_waiters;
+  uint64_t dropped;
+  uint64_t invalid;
+  uint64_t truncated;
+
+  /* Guarded by sub_mu. */
+  pthread_mutex_t sub_mu;
+  pthread_cond_t sub_cv; /* unsubscribers wait for in_call_id to change */
+  ev_sub subs[RT_EVENTS_MAX_SUBS];
+  uint32_t n_subs;
+  uint64_t next_sub_id;
+  uint64_t in_call_id; /* subscription whose handler runs now, 0 = none */
+  uint32_t unsub_waiters;
+  uint64_t handler_calls;
+};
+
+/* The bus whose dispatcher runs on this thread (NULL elsewhere): unsubscribe and flush use it to
+ * avoid waiting for themselves. */
+static _Thread_local const rt_events *tls_dispatching;
+
+static uint64_t realtime_clock(void *ctx)
+{
+  (void)ctx;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void rt_events_config_init(rt_events_config *c)
+{
+  memset(c, 0, sizeof(*c));
+  c->ring_size = RT_DEFAULT_EVENT_RING;
+}
+
+/* ---- dispatcher -------------------------------------------------------------------------- */
+
+static void slot_to_event(const ev_slot *s, uint64_t pool_id, riptide_event *ev)
+{
+  memset(ev, 0, sizeof(*ev));
+  ev->type = s->type;
+  ev->severity = s->severity;
+  ev->timestamp_ns = s->timestamp_ns;
+  ev->seq = s->seq;
+  ev->pool_id = pool_id;
+  ev->instance_id = s->instance_id;
+  ev->n_meta = s->n_meta;
+  for (uint32_t i = 0; i < s->n_meta; i++) {
+    ev->meta_key[i] = s->arena + s->key_off[i];
+    ev->meta_val[i] = s->arena + s->val_off[i];
+  }
+  ev->truncated = s->truncated;
+}
+
+static void dispatch_one(rt_events *bus, const ev_slot *s)
+{
+  riptide_event ev;
+  slot_to_event(s, bus->pool_id, &ev);
+  pthread_mutex_lock(&bus->sub_mu);
+  for (uint32_t i = 0; i < RT_EVENTS_MAX_SUBS; i++) {
+    ev_sub *sub = &bus->subs[i];
+    if (sub->id == 0 || ev.severity < sub->min) continue;
+    if (strncmp(ev.type, sub->prefix, sub->prefix_len) != 0) continue;
+    riptide_event_fn fn = sub->fn;
+    void *ctx = sub->ctx;
+    bus->in_call_id = sub->id;
+    pthread_mutex_unlock(&bus->sub_mu);
+    fn(&ev, ctx); /* no lock held */
+    pthread_mutex_lock(&bus->sub_mu);
+    bus->in_call_id = 0;
+    bus->handler_calls++;
+    if (bus->unsub_waiters) pthread_cond_broadcast(&bus->sub_cv);
+  }
+  pthread_mutex_unlock(&bus->sub_mu);
+}
+
+static void *dispatcher_main(void *arg)
+{
+  rt_events *bus = arg;
+  tls_dispatching = bus;
+  pthread_mutex_lock(&bus->ring_mu);
+  for (;;) {
+    while (bus->head == bus->tail && !bus->stopping) {
+      bus->dispatcher_idle = true;
+      pthread_cond_wait(&bus->work_cv, &bus->ring_mu);
+      bus->dispatcher_idle = false;
+    }
+    if (bus->head == bus->tail) break; /* stopping and drained */
+    const ev_slot *s = &bus->slots[bus->head % bus->cap];
+    pthread_mutex_unlock(&bus->ring_mu);
+    dispatch_one(bus, s); /* the slot is ours until head moves */
+    pthread_mutex_lock(&bus->ring_mu);
+    bus->head++;
+    if (bus->flush_waiters) pthread_cond_broadcast(&bus->drained_cv);
+  }
+  pthread_mutex_unlock(&bus->ring_mu);
+  tls_dispatching = NULL;
+  return NULL;
+}
+
+/* ---- lifecycle --------------------------------------------------------------------------- */
+
+riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
+{
+  if (!out) return RIPTIDE_ERR_INVALID_ARG;
+  *out = NULL;
+  rt_events_config c;
+  if (cfg) {
+    c = *cfg;
+  } else {
+    rt_events_config_init(&c);
+  }
+  if (c.ring_size == 0) c.ring_size = RT_DEFAULT_EVENT_RING;
+  if (c.ring_size > RT_MAX_EVENT_RING) return RIPTIDE_ERR_INVALID_ARG;
+
+  rt_events *bus = calloc(1, sizeof(*bus));
+  if (!bus) return RIPTIDE_ERR_NOMEM;
+  bus->slots = calloc(c.ring_size, sizeof(ev_slot));
+  if (!bus->slots) {
+    free(bus);
+    return RIPTIDE_ERR_NOMEM;
+  }
+  bus->cap = c.ring_size;
+  bus->pool_id = c.pool_id;
+  bus->clock = c.clock ? c.clock : realtime_clock;
+  bus->clock_ctx = c.clock ? c.clock_ctx : NULL;
+  bus->next_sub_id = 1;
+
+  int inited = 0;
+  pthread_condattr_t ca;
+  if (pthread_condattr_init(&ca) != 0) goto fail;
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  if (pthread_mutex_init(&bus->ring_mu, NULL) != 0) goto fail_attr;
+  inited = 1;
+  if (pthread_cond_init(&bus->work_cv, NULL) != 0) goto fail_attr;
+  inited = 2;
+  if (pthread_cond_init(&bus->drained_cv, &ca) != 0) goto fail_attr;
+  inited = 3;
+  if (pthread_mutex_init(&bus->sub_mu, NULL) != 0) goto fail_attr;
+  inited = 4;
+  if (pthread_cond_init(&bus->sub_cv, NULL) != 0) goto fail_attr;
+  inited = 5;
+  pthread_condattr_destroy(&ca);
+  if (pthread_create(&bus->thread, NULL, dispatcher_main, bus) != 0) goto fail;
+  *out = bus;
+  return RIPTIDE_OK;
+
+fail_attr:
+  pthread_condattr_destroy(&ca);
+fail:
+  if (inited >= 5) pthread_cond_destroy(&bus->sub_cv);
+  if (inited >= 4) pthread_mutex_destroy(&bus->sub_mu);
+  if (inited >= 3) pthread_cond_destroy(&bus->drained_cv);
+  if (inited >= 2) pthread_cond_destroy(&bus->work_cv);
+  if (inited >= 1) pthread_mutex_destroy(&bus->ring_mu);
+  free(bus->slots);
+  free(bus);
+  return RIPTIDE_ERR_INTERNAL;
+}
+
+void rt_events_free(rt_events *bus)
+{
+  if (!bus) return;
+  pthread_mutex_lock(&bus->ring_mu);
+  bus->stopping = true;
+  pthread_cond_signal(&bus->work_cv);
+  pthread_mutex_unlock(&bus->ring_mu);
+  pthread_join(bus->thread, NULL); /* the dispatcher drains the ring before it exits */
+  pthread_cond_destroy(&bus->sub_cv);
+  pthread_mutex_destroy(&bus->sub_mu);
+  pthread_cond_destroy(&bus->drained_cv);
+  pthread_cond_destroy(&bus->work_cv);
+  pthread_mutex_destroy(&bus->ring_mu);
+  free(bus->slots);
+  free(bus);
+}
+
+/* ---- emit -------------------------------------------------------------------------------- */
+
+/* Length of the longest prefix of s (at most max bytes) that does not end inside a UTF-8
+ * sequence. Sets *cut when s is longer than max. */
+static size_t utf8_fit(const char *s, size_t max, bool *cut)
+{
+  size_t n = strnlen(s, max + 1);
+  if (n <= max) return n;
+  *cut = true;
+  n = max;
+  /* Back off continuation bytes, then the lead byte of the cut sequence. */
+  size_t k = n;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0u) == 0x80u) k--;
+  return k;
+}
+
+/* Copies s into the arena at *used; returns its offset. Cuts (and flags) to fit `limit` bytes
+ * of text and what is left of the arena. */
+static uint16_t arena_put(ev_slot *slot, size_t *used, const char *s, size_t limit, bool *cut)
+{
+  if (!s) s = "";
+  size_t room = RT_EVENT_SLOT_BYTES - *used; /* includes the NUL */
+  if (room == 0) {
+    if (*s) *cut = true;
+    return RT_EVENT_SLOT_BYTES; /* the permanent NUL */
+  }
+  size_t max = room - 1;
+  if (limit < max) max = limit;
+  size_t n = utf8_fit(s, max, cut);
+  uint16_t off = (uint16_t)*used;
+  memcpy(slot->arena + *used, s, n);
+  slot->arena[*used + n] = '\0';
+  *used += n + 1;
+  return off;
+}
+
+rt_events_emit_result rt_events_emit(rt_events *bus, const char *type, riptide_severity sev,
+                                     uint64_t instance_id, const rt_event_kv *meta, size_t n_meta)
+{
+  size_t type_len = type ? strnlen(type, RT_EVENT_TYPE_MAX) : 0;
+  bool bad = type_len == 0 || type_len >= RT_EVENT_TYPE_MAX || (unsigned)sev > RIPTIDE_SEV_CRITICAL ||
+             n_meta > RIPTIDE_EVENT_MAX_META || (n_meta > 0 && !meta);
+  uint64_t ts = bad ? 0 : bus->clock(bus->clock_ctx); /* outside the lock: may be user code */
+
+  pthread_mutex_lock(&bus->ring_mu);
+  if (bad) {
+    bus->invalid++;
+    pthread_mutex_unlock(&bus->ring_mu);
+    return RT_EVENTS_INVALID;
+  }
+  if (bus->stopping || bus->tail - bus->head >= bus->cap) {
+    bus->dropped++;
+    pthread_mutex_unlock(&bus->ring_mu);
+    return RT_EVENTS_DROPPED;
+  }
+  ev_slot *s = &bus->slots[bus->tail % bus->cap];
+  s->seq = ++bus->tail;
+  s->timestamp_ns = ts;
+  s->instance_id = instance_id;
+  s->severity = sev;
+  memcpy(s->type, type, type_len);
+  s->type[type_len] = '\0';
+  s->arena[RT_EVENT_SLOT_BYTES] = '\0';
+  bool cut = false;
+  size_t used = 0;
+  uint32_t n = 0;
+  for (size_t i = 0; i < n_meta; i++) {
+    if (!meta[i].key) break;
+    s->key_off[n] = arena_put(s, &used, meta[i].key, RT_EVENT_KEY_MAX - 1, &cut);
+    s->val_off[n] = arena_put(s, &used, meta[i].val, RT_EVENT_SLOT_BYTES, &cut);
+    n++;
+  }
+  s->n_meta = n;
+  s->truncated = cut;
+  if (cut) bus->truncated++;
+  if (bus->dispatcher_idle) pthread_cond_signal(&bus->work_cv);
+  pthread_mutex_unlock(&bus->ring_mu);
+  return cut ? RT_EVENTS_TRUNCATED : RT_EVENTS_QUEUED;
+}
+
+/* ---- subscriptions ----------------------------------------------------------------------- */
+
+uint64_t rt_events_subscribe(rt_events *bus, const char *prefix, riptide_severity min,
+                             riptide_event_fn fn, void *ctx)
+{
+  if (!bus || !fn || (unsigned)min > RIPTIDE_SEV_CRITICAL) return 0;
+  if (!prefix) prefix = "";
+  size_t plen = strnlen(prefix, RT_EVENTS_PREFIX_MAX);
+  if (plen >= RT_EVENTS_PREFIX_MAX) return 0;
+  uint64_t id = 0;
+  pthread_mutex_lock(&bus->sub_mu);
+  for (uint32_t i = 0; i < RT_EVENTS_MAX_SUBS; i++) {
+    ev_sub *sub = &bus->subs[i];
+    if (sub->id != 0) continue;
+    id = bus->next_sub_id++;
+    sub->id = id;
+    sub->fn = fn;
+    sub->ctx = ctx;
+    sub->min = min;
+    sub->prefix_len = plen;
+    memcpy(sub->prefix, prefix, plen);
+    sub->prefix[plen] = '\0';
+    bus->n_subs++;
+    break;
+  }
+  pthread_mutex_unlock(&bus->sub_mu);
+  return id;
+}
+
+void rt_events_unsubscribe(rt_events *bus, uint64_t id)
+{
+  if (!bus || id == 0) return;
+  pthread_mutex_lock(&bus->sub_mu);
+  for (uint32_t i = 0; i < RT_EVENTS_MAX_SUBS; i++) {
+    if (bus->subs[i].id != id) continue;
+    memset(&bus->subs[i], 0, sizeof(bus->subs[i]));
+    bus->n_subs--;
+    break;
+  }
+  if (tls_dispatching != bus) {
+    bus->unsub_waiters++;
+    while (bus->in_call_id == id) pthread_cond_wait(&bus->sub_cv, &bus->sub_mu);
+    bus->unsub_waiters--;
+  }
+  pthread_mutex_unlock(&bus->sub_mu);
+}
+
+/* ---- flush and stats --------------------------------------------------------------------- */
+
+riptide_err rt_events_flush(rt_events *bus, uint32_t timeout_ms)
+{
+  if (!bus) return RIPTIDE_ERR_INVALID_ARG;
+  if (tls_dispatching == bus) return RIPTIDE_ERR_INVALID_ARG; /* would wait for itself */
+  struct timespec deadline;
+  if (timeout_ms) {
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+    }
+  }
+  riptide_err err = RIPTIDE_OK;
+  pthread_mutex_lock(&bus->ring_mu);
+  uint64_t target = bus->tail;
+  bus->flush_waiters++;
+  while (bus->head < target) {
+    if (timeout_ms) {
+      int rc = pthread_cond_timedwait(&bus->drained_cv, &bus->ring_mu, &deadline);
+      if (rc == ETIMEDOUT && bus->head < target) {
+        err = RIPTIDE_ERR_TIMEOUT;
+        break;
+      }
+    } else {
+      pthread_cond_wait(&bus->drained_cv, &bus->ring_mu);
+    }
+  }
+  bus->flush_waiters--;
+  pthread_mutex_unlock(&bus->ring_mu);
+  return err;
+}
+
+void rt_events_stats_get(rt_events *bus, rt_events_stats *st)
+{
+  memset(st, 0, sizeof(*st));
+  pthread_mutex_lock(&bus->ring_mu);
+  st->emitted = bus->tail;
+  st->dropped = bus->dropped;
+  st->invalid = bus->invalid;
+  st->truncated = bus->truncated;
+  st->dispatched = bus->head;
+  st->pending = (uint32_t)(bus->tail - bus->head);
+  st->ring_size = bus->cap;
+  pthread_mutex_unlock(&bus->ring_mu);
+  pthread_mutex_lock(&bus->sub_mu);
+  st->handler_calls = bus->handler_calls;
+  st->subscribers = bus->n_subs;
+  pthread_mutex_unlock(&bus->sub_mu);
+}
+
+/* ---- JSON -------------------------------------------------------------------------------- */
+
+/* Numbers above INT64_MAX (jansson's integer range) are written as decimal strings. */
+static json_t *json_u64(uint64_t v)
+{
+  if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
+  char buf[24];
+  snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+  return json_string(buf);
+}
+
+/* A JSON string even for invalid UTF-8 (a metadata value may come from hostile input): bytes
+ * of the invalid string that are not ASCII become '?'. */
+static json_t *json_str_lossy(const char *s)
+{
+  json_t *j = json_string(s);
+  if (j) return j;
+  size_t n = strlen(s);
+  char *copy = malloc(n + 1);
+  if (!copy) return NULL;
+  for (size_t i = 0; i < n; i++) copy[i] = ((unsigned char)s[i] < 0x80u) ? s[i] : '?';
+  copy[n] = '\0';
+  j = json_string(copy);
+  free(copy);
+  return j;
+}
+
+static int set_new(json_t *obj, const char *key, json_t *val)
+{
+  if (!val) return -1;
+  return json_object_set_new(obj, key, val);
+}
+
+char *riptide_event_to_json(const riptide_event *ev)
+{
+  if (!ev || !ev->type) return NULL;
+  json_t *o = json_object();
+  json_t *meta = json_object();
+  char *out = NULL;
+  if (!o || !meta) goto done;
+  int rc = 0;
+  rc |= set_new(o, "type", json_str_lossy(ev->type));
+  rc |= set_new(o, "severity", json_string(riptide_severity_name(ev->severity)));
+  rc |= set_new(o, "timestamp_ns", json_u64(ev->timestamp_ns));
+  rc |= set_new(o, "seq", json_u64(ev->seq));
+  rc |= set_new(o, "pool_id", json_u64(ev->pool_id));
+  rc |= set_new(o, "instance_id", json_u64(ev->instance_id));
+  uint32_t n = ev->n_meta > RIPTIDE_EVENT_MAX_META ? RIPTIDE_EVENT_MAX_META : ev->n_meta;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!ev->meta_key[i]) continue;
+    json_t *k = json_str_lossy(ev->meta_key[i]); /* object keys must be valid UTF-8 too */
+    if (!k) {
+      rc = -1;
+      break;
+    }
+    rc |= set_new(meta, json_string_value(k), json_str_lossy(ev->meta_val[i] ? ev->meta_val[i] : ""));
+    json_decref(k);
+  }
+  rc |= json_object_set(o, "metadata", meta);
+  rc |= set_new(o, "truncated", json_boolean(ev->truncated));
+  if (rc == 0) out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+done:
+  json_decref(meta);
+  json_decref(o);
+  return out;
+}
