@@ -1,0 +1,240 @@
+/*
+ * tree_conformance.c - runs html5lib-tests tree-construction .dat files through html_parse() and
+ * compares html_tree_dump() with each test's #document.
+ *
+ * Usage: tree_conformance [-v] [-f FILTER] [DIR]
+ *   DIR defaults to $RIPTIDE_SHARED/testdata/html5lib-tests/tree-construction (RIPTIDE_SHARED
+ *   defaults to ../shared). Prints "tree-construction: P/N passed" last; -v also prints every
+ *   failing test (input, expected, got). Tests under scripted/ need a script engine and are not
+ *   run. Tests marked #script-on run with the scripting flag on; all others with it off.
+ *   Exit status 0 when the data ran (whatever the rate), 2 when the data is absent.
+ */
+#include "guest/html/parser.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct buf {
+  char *s;
+  size_t n, cap;
+} buf;
+
+static int buf_put(buf *b, const char *s, size_t n)
+{
+  if (b->n + n + 1 > b->cap) {
+    size_t nc = b->cap ? b->cap * 2 : 1024;
+    while (nc < b->n + n + 1)
+      nc *= 2;
+    char *ns = realloc(b->s, nc);
+    if (!ns)
+      return -1;
+    b->s = ns;
+    b->cap = nc;
+  }
+  memcpy(b->s + b->n, s, n);
+  b->n += n;
+  b->s[b->n] = '\0';
+  return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  buf b = {0};
+  char tmp[65536];
+  size_t r;
+  while ((r = fread(tmp, 1, sizeof tmp, f)) > 0)
+    if (buf_put(&b, tmp, r) < 0) {
+      free(b.s);
+      fclose(f);
+      return NULL;
+    }
+  fclose(f);
+  if (!b.s && buf_put(&b, "", 0) < 0)
+    return NULL;
+  *len = b.n;
+  return b.s;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct stats {
+  int pass, total, script_on, verbose;
+  const char *filter;
+} stats;
+
+/* Runs one test; data/expected are NUL-terminated copies. */
+static void run_test(stats *st, const char *file, int line, const char *data, size_t dlen,
+                     const char *frag, int script, const char *expected)
+{
+  html_parse_options o;
+  memset(&o, 0, sizeof o);
+  o.scripting = script > 0;
+  char ctx[128];
+  if (frag) {
+    const char *name = frag;
+    o.fragment_ns = DOM_NS_HTML;
+    if (strncmp(frag, "svg ", 4) == 0) {
+      o.fragment_ns = DOM_NS_SVG;
+      name = frag + 4;
+    } else if (strncmp(frag, "math ", 5) == 0) {
+      o.fragment_ns = DOM_NS_MATHML;
+      name = frag + 5;
+    }
+    snprintf(ctx, sizeof ctx, "%s", name);
+    o.fragment_context = ctx;
+  }
+  dom_doc *doc = NULL;
+  html_parse_status s = html_parse(data, dlen, &o, &doc);
+  char *got = s == HTML_PARSE_OK ? html_tree_dump(doc) : NULL;
+  st->total++;
+  if (script > 0)
+    st->script_on++;
+  /* expected has no trailing newline; got ends with one */
+  size_t el = strlen(expected), gl = got ? strlen(got) : 0;
+  while (gl && got[gl - 1] == '\n')
+    gl--;
+  if (got && el == gl && memcmp(expected, got, el) == 0) {
+    st->pass++;
+  } else if (st->verbose) {
+    printf("FAIL %s:%d%s%s%s\n--- input\n%s\n--- expected\n%s\n--- got\n%.*s\n\n", file, line,
+           frag ? " (fragment " : "", frag ? frag : "", frag ? ")" : "", data, expected,
+           (int)gl, got ? got : "(parse failed)");
+  }
+  free(got);
+  dom_doc_free(doc);
+}
+
+/* Splits a .dat file into tests. Sections start with lines "#data", "#errors", ... */
+static void run_file(stats *st, const char *path, const char *name)
+{
+  size_t len;
+  char *text = read_file(path, &len);
+  if (!text)
+    return;
+  char *p = text, *end = text + len;
+  while (p < end) {
+    char *start = strstr(p, "#data\n");
+    if (!start || (start != text && start[-1] != '\n'))
+      break;
+    int line = 1;
+    for (char *q = text; q < start; q++)
+      line += *q == '\n';
+    char *data = start + 6;
+    char *errors = strstr(data, "\n#errors\n");
+    if (!errors)
+      break;
+    /* a few tests put #document-fragment before #errors */
+    char *fragsec = strstr(data, "\n#document-fragment\n");
+    if (fragsec && fragsec < errors)
+      errors = fragsec;
+    size_t dlen = (size_t)(errors - data);
+    char *sec = errors + 1;
+    char *frag = NULL;
+    int script = 0;
+    char *doc = NULL;
+    /* walk section headers until #document */
+    while (sec < end) {
+      char *nl = strchr(sec, '\n');
+      if (!nl)
+        nl = end;
+      if (strncmp(sec, "#document-fragment", 18) == 0 && sec[18] == '\n') {
+        frag = nl + 1;
+      } else if (strncmp(sec, "#script-on", 10) == 0) {
+        script = 1;
+      } else if (strncmp(sec, "#script-off", 11) == 0) {
+        script = -1;
+      } else if (strncmp(sec, "#document", 9) == 0 && sec[9] == '\n') {
+        doc = nl + 1;
+        break;
+      }
+      sec = nl + 1;
+    }
+    if (!doc)
+      break;
+    /* the document ends at a blank line followed by #data, or at the end of the file */
+    char *dend = doc;
+    for (;;) {
+      char *nl = strstr(dend, "\n\n#data\n");
+      if (!nl) {
+        dend = end;
+        break;
+      }
+      dend = nl;
+      break;
+    }
+    char *next = dend < end ? dend + 2 : end;
+    while (dend > doc && dend[-1] == '\n')
+      dend--;
+    char *fragname = NULL;
+    if (frag) {
+      char *fn = strchr(frag, '\n');
+      size_t fl = fn ? (size_t)(fn - frag) : strlen(frag);
+      fragname = strndup(frag, fl);
+    }
+    char *d = strndup(data, dlen);
+    char *e = strndup(doc, (size_t)(dend - doc));
+    if (d && e && (!frag || fragname) && (!st->filter || strstr(name, st->filter)))
+      run_test(st, name, line, d, dlen, fragname, script, e);
+    free(d);
+    free(e);
+    free(fragname);
+    p = next;
+  }
+  free(text);
+}
+
+int main(int argc, char **argv)
+{
+  stats st;
+  memset(&st, 0, sizeof st);
+  const char *dir = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "-v") == 0)
+      st.verbose = 1;
+    else if (strcmp(argv[i], "-f") == 0 && i + 1 < argc)
+      st.filter = argv[++i];
+    else
+      dir = argv[i];
+  }
+  char path[4096];
+  if (!dir) {
+    const char *shared = getenv("RIPTIDE_SHARED");
+    snprintf(path, sizeof path, "%s/testdata/html5lib-tests/tree-construction",
+             shared && *shared ? shared : "../shared");
+    dir = path;
+  }
+  DIR *dh = opendir(dir);
+  if (!dh) {
+    printf("tree-construction: skipped (%s not found)\n", dir);
+    return 2;
+  }
+  char *names[512];
+  int nn = 0;
+  struct dirent *de;
+  while ((de = readdir(dh)) && nn < 512) {
+    size_t l = strlen(de->d_name);
+    if (l > 4 && strcmp(de->d_name + l - 4, ".dat") == 0)
+      names[nn++] = strdup(de->d_name);
+  }
+  closedir(dh);
+  qsort(names, (size_t)nn, sizeof *names, cmp_names);
+  for (int i = 0; i < nn; i++) {
+    char fp[8192];
+    snprintf(fp, sizeof fp, "%s/%s", dir, names[i]);
+    run_file(&st, fp, names[i]);
+    free(names[i]);
+  }
+  if (st.verbose)
+    printf("(%d tests ran with the scripting flag on, the rest with it off; scripted/ not run)\n",
+           st.script_on);
+  printf("tree-construction: %d/%d passed\n", st.pass, st.total);
+  return 0;
+}
