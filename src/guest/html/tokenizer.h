@@ -22,7 +22,9 @@ typedef enum html_token_type {
   HTML_TOKEN_START_TAG,
   HTML_TOKEN_END_TAG,
   HTML_TOKEN_COMMENT,
-  HTML_TOKEN_CHARACTER, /* a run of characters (data/len), possibly several code points */
+  HTML_TOKEN_CHARACTER, /* a run of characters (data/len), possibly several code points; a
+                         * U+0000 that reaches the tree builder (data state, CDATA sections)
+                         * always comes alone as a token with data_len 1 */
   HTML_TOKEN_EOF,
   HTML_TOKEN_ERROR, /* out of memory or a hard limit: see html_tokenizer.err */
 } html_token_type;
