@@ -249,7 +249,8 @@ static void pool_emit_creation_failed(riptide_pool *p, riptide_err err, const ch
 uint32_t rt_pool_fill(riptide_pool *p, uint32_t target, const char *why)
 {
   uint32_t created = 0;
-  for (;;) {
+  /* At most one attempt per missing slot: a failing guest costs a bounded number of tries. */
+  for (uint32_t attempts = target; attempts > 0; attempts--) {
     pthread_mutex_lock(&p->lock);
     bool need = !p->shutting_down && p->live < target && p->n_empty > 0;
     pthread_mutex_unlock(&p->lock);
@@ -260,7 +261,7 @@ uint32_t rt_pool_fill(riptide_pool *p, uint32_t target, const char *why)
     riptide_err err = pool_create_slot(p, &s, &st);
     if (err != RIPTIDE_OK) {
       pool_emit_creation_failed(p, err, why);
-      break;
+      continue;
     }
     uint64_t now = rt_pool_now(p);
     uint64_t id = 0;

@@ -11,6 +11,7 @@
 #include "abi/abi.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,3 +411,144 @@ static const rt_guest_ops fake_ops = {
   .call_extract = fake_call_extract,
   .slot_stats = fake_slot_stats,
 };
+
+/* ---- test helpers ------------------------------------------------------------------------ */
+
+uint64_t pool_fake_clock(void *ctx) { return atomic_load(&((pool_fake_clock_t *)ctx)->now_ns); }
+
+void pool_fake_clock_advance_ms(pool_fake_clock_t *c, uint64_t ms)
+{
+  atomic_fetch_add(&c->now_ns, ms * 1000000ull);
+}
+
+/* DESIGN: r->lock guards the array and counters; r->cv is broadcast on each event. The
+ * recorder is called on the event dispatcher thread. */
+struct pool_rec {
+  pthread_mutex_t lock;
+  pthread_cond_t cv;
+  uint32_t n;
+  uint64_t total;
+  uint64_t last_seq;
+  uint32_t misordered;
+  pool_rec_event ev[POOL_REC_MAX];
+};
+
+pool_rec *pool_rec_new(void)
+{
+  pool_rec *r = calloc(1, sizeof *r);
+  if (!r)
+    return NULL;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_mutex_init(&r->lock, NULL);
+  pthread_cond_init(&r->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  return r;
+}
+
+void pool_rec_free(pool_rec *r)
+{
+  if (!r)
+    return;
+  pthread_mutex_destroy(&r->lock);
+  pthread_cond_destroy(&r->cv);
+  free(r);
+}
+
+void pool_rec_fn(const riptide_event *ev, void *ctx)
+{
+  pool_rec *r = ctx;
+  pthread_mutex_lock(&r->lock);
+  if (ev->seq <= r->last_seq)
+    r->misordered++;
+  r->last_seq = ev->seq;
+  r->total++;
+  if (r->n < POOL_REC_MAX) {
+    pool_rec_event *e = &r->ev[r->n++];
+    snprintf(e->type, sizeof e->type, "%s", ev->type);
+    e->severity = (int)ev->severity;
+    e->instance_id = ev->instance_id;
+    e->seq = ev->seq;
+    size_t off = 0;
+    e->meta[0] = '\0';
+    for (uint32_t i = 0; i < ev->n_meta && off < sizeof e->meta; i++) {
+      int k = snprintf(e->meta + off, sizeof e->meta - off, "%s=%s;", ev->meta_key[i],
+                       ev->meta_val[i]);
+      if (k < 0)
+        break;
+      off += (size_t)k;
+    }
+  }
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->lock);
+}
+
+static uint32_t rec_count_locked(pool_rec *r, const char *type)
+{
+  uint32_t c = 0;
+  for (uint32_t i = 0; i < r->n; i++)
+    if (!type || strcmp(r->ev[i].type, type) == 0)
+      c++;
+  return c;
+}
+
+uint32_t pool_rec_count(pool_rec *r, const char *type)
+{
+  pthread_mutex_lock(&r->lock);
+  uint32_t c = rec_count_locked(r, type);
+  pthread_mutex_unlock(&r->lock);
+  return c;
+}
+
+bool pool_rec_get(pool_rec *r, const char *type, uint32_t idx, pool_rec_event *out)
+{
+  bool found = false;
+  pthread_mutex_lock(&r->lock);
+  for (uint32_t i = 0, k = 0; i < r->n; i++) {
+    if (type && strcmp(r->ev[i].type, type) != 0)
+      continue;
+    if (k++ == idx) {
+      *out = r->ev[i];
+      found = true;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&r->lock);
+  return found;
+}
+
+bool pool_rec_wait(pool_rec *r, const char *type, uint32_t n, uint32_t timeout_ms)
+{
+  struct timespec dl;
+  fake_deadline(&dl, timeout_ms);
+  pthread_mutex_lock(&r->lock);
+  int rc = 0;
+  while (rec_count_locked(r, type) < n && rc != ETIMEDOUT)
+    rc = pthread_cond_timedwait(&r->cv, &r->lock, &dl);
+  bool ok = rec_count_locked(r, type) >= n;
+  pthread_mutex_unlock(&r->lock);
+  return ok;
+}
+
+bool pool_rec_has(const pool_rec_event *e, const char *key, const char *val)
+{
+  char want[128];
+  snprintf(want, sizeof want, "%s=%s;", key, val);
+  const char *m = e->meta;
+  size_t wl = strlen(want);
+  while ((m = strstr(m, want)) != NULL) {
+    if (m == e->meta || m[-1] == ';')
+      return true;
+    m += wl;
+  }
+  return false;
+}
+
+uint32_t pool_rec_misordered(pool_rec *r)
+{
+  pthread_mutex_lock(&r->lock);
+  uint32_t m = r->misordered;
+  pthread_mutex_unlock(&r->lock);
+  return m;
+}

@@ -16,6 +16,7 @@
 
 #include "sandbox/sandbox.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,5 +88,40 @@ void pool_fake_guest_counts(pool_fake_guest *f, pool_fake_counts *out);
 
 /* Builds a wire result (RTD1) with a title and a text; caller frees with free(). */
 uint8_t *pool_fake_wire_doc(const char *title, const char *text, size_t *len);
+
+
+/* ---- test helpers shared by the pool's tests (same file to keep one support unit) ------ */
+
+/* A fake clock for riptide_pool_config.clock: ctx points to a pool_fake_clock_t. */
+typedef struct pool_fake_clock_t {
+  _Atomic uint64_t now_ns;
+} pool_fake_clock_t;
+uint64_t pool_fake_clock(void *ctx);
+void pool_fake_clock_advance_ms(pool_fake_clock_t *c, uint64_t ms);
+
+/* An event recorder: subscribe pool_rec_fn with a pool_rec as ctx. Keeps the first
+ * POOL_REC_MAX events (type, severity, instance id, seq, "k=v;k=v;" metadata). */
+#define POOL_REC_MAX 8192
+typedef struct pool_rec_event {
+  char type[64];
+  int severity;
+  uint64_t instance_id;
+  uint64_t seq;
+  char meta[256];
+} pool_rec_event;
+typedef struct pool_rec pool_rec;
+pool_rec *pool_rec_new(void);
+void pool_rec_free(pool_rec *r);
+void pool_rec_fn(const riptide_event *ev, void *ctx);
+/* Events of exactly this type so far (NULL = all). */
+uint32_t pool_rec_count(pool_rec *r, const char *type);
+/* Copy of the i-th event of this type; false if none. */
+bool pool_rec_get(pool_rec *r, const char *type, uint32_t i, pool_rec_event *out);
+/* Waits (condition variable) until n events of this type were seen, or timeout_ms. */
+bool pool_rec_wait(pool_rec *r, const char *type, uint32_t n, uint32_t timeout_ms);
+/* Whether the metadata string of an event has key=value. */
+bool pool_rec_has(const pool_rec_event *e, const char *key, const char *val);
+/* Events out of seq order seen (should be 0). */
+uint32_t pool_rec_misordered(pool_rec *r);
 
 #endif
