@@ -7,7 +7,8 @@
  *   defaults to ../shared). Prints "tree-construction: P/N passed" last; -v also prints every
  *   failing test (input, expected, got). Tests under scripted/ need a script engine and are not
  *   run. Tests marked #script-on run with the scripting flag on; all others with it off.
- *   Exit status 0 when the data ran (whatever the rate), 2 when the data is absent.
+ *   Exit status 0 whatever the rate (scripts/test-conformance.sh compares it with the
+ *   committed baseline), also when the data is absent (after printing why).
  */
 #include "guest/html/parser.h"
 
@@ -213,8 +214,8 @@ int main(int argc, char **argv)
   }
   DIR *dh = opendir(dir);
   if (!dh) {
-    printf("tree-construction: skipped (%s not found)\n", dir);
-    return 2;
+    printf("tree-construction: skipped (no html5lib tests at %s)\n", dir);
+    return 0;
   }
   char *names[512];
   int nn = 0;
