@@ -1,22 +1,1095 @@
-/* content.c - main-content selection (first version: the visible body). */
+/*
+ * content.c - main-content selection: boilerplate removal, candidate scoring, best subtree.
+ *
+ * DESIGN. The algorithm follows Readability's (the one the reference corpus was made with),
+ * made non-destructive and linear so that it can retry cheaply and survive hostile trees:
+ *
+ *   0. Static marks (once): hidden elements (hidden, aria-hidden, display:none,
+ *      visibility:hidden) and never-content elements (script, style, form controls, svg...).
+ *   1. Attempt with flags {strip unlikely, weight classes, clean conditionally}. A pre-order
+ *      walk drops (EXF_DROP, a mark, not a removal) boilerplate: class/id matching the
+ *      "unlikely" list (nav, comments, share, related, sidebar, footer, cookie, newsletter...)
+ *      unless it also looks like content, ARIA roles of navigation/complementary/dialogs,
+ *      the byline element, a heading repeating the title, empty containers. Divs without
+ *      block children count as paragraphs; a div holding a single <p> stands for it.
+ *   2. Aggregates bottom-up in reverse pre-order (one pass, no recursion): text length,
+ *      weighted link length, commas, counts of p/img/li/input/embeds, heading and list text.
+ *   3. Scoring: each paragraph-like element with >= 25 characters scores
+ *      1 + (commas + 1) + min(len / 100, 3), given to 5 ancestors (full, 1/2, 1/(3 level));
+ *      an ancestor starts from a tag prior (div +5, td/pre/blockquote +3, lists -3,
+ *      headings -5) plus the class/id weight (+-25). Scores are scaled by (1 - link density).
+ *   4. The top candidate is promoted to a common ancestor of close runner-ups, to a parent
+ *      that scores higher, and through single-child wrappers; its siblings join when they
+ *      score >= max(10, 0.2 top) or are link-poor prose paragraphs.
+ *   5. Cleaning of the selection (Readability's "clean conditionally" for tables, lists and
+ *      divs: too many links, images, inputs or list items for the prose around them), share
+ *      widgets, negative-weight headings, footers and asides.
+ *   6. Fewer than 500 characters: retry with fewer flags; keep the longest attempt. The body
+ *      is the last resort, so a page with text never gives an empty result.
+ * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
+ */
 #include "guest/extract/ex_internal.h"
 
-typedef struct static_ctx {
-  int dummy;
-} static_ctx;
+#include <stdlib.h>
+#include <string.h>
 
+#define F_STRIP_UNLIKELY 1
+#define F_WEIGHT_CLASSES 2
+#define F_CLEAN_COND 4
+
+typedef struct ninfo {
+  uint32_t text;   /* characters, whitespace runs counted once */
+  float link;      /* link characters, in-page (#) links weighted 0.3 */
+  uint32_t commas;
+  uint32_t n_p, n_img, n_li, n_input, n_embed;
+  uint32_t head_text, list_text;
+  bool video;
+} ninfo;
+
+typedef struct cctx {
+  dom_doc *doc;
+  dom_node *body;
+  dom_node **els; /* body's element descendants in pre-order */
+  ninfo *info;
+  size_t n;
+  const char *title;
+  size_t title_len;
+  dom_node **sel; /* selected top-level nodes */
+  size_t n_sel;
+  float top_score;
+  int flags;
+} cctx;
+
+/* ---- patterns ------------------------------------------------------------------------------ */
+static const char *const unlikely_pat[] = {
+  "-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment", "community", "cover-wrap",
+  "disqus", "extra", "footer", "gdpr", "header", "legends", "menu", "related", "remark",
+  "replies", "rss", "shoutbox", "sidebar", "skyscraper", "social", "sponsor", "supplemental",
+  "ad-break", "agegate", "pagination", "pager", "popup", "yom-remote", NULL};
+static const char *const maybe_pat[] = {"and", "article", "body", "column", "content", "main",
+                                        "mathjax", "shadow", NULL};
+static const char *const negative_pat[] = {
+  "-ad-", "hidden", "banner", "combx", "comment", "com-", "contact", "footer", "gdpr",
+  "masthead", "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox",
+  "sidebar", "skyscraper", "sponsor", "shopping", "tags", "widget", NULL};
+static const char *const positive_pat[] = {"article", "body", "content", "entry", "hentry",
+                                           "h-entry", "main", "page", "pagination", "post",
+                                           "text", "blog", "story", NULL};
+static const char *const video_pat[] = {
+  "//(www.)?((dailymotion|youtube|youtube-nocookie|player.vimeo|v.qq|bilibili|live.bilibili).com",
+  NULL};
+
+static bool match_any(const char *s, size_t n, const char *const *pats)
+{
+  for (size_t i = 0; pats[i]; i++)
+    if (ex_icontains(s, n, pats[i]))
+      return true;
+  return false;
+}
+
+static bool has_token(const char *s, size_t n, const char *tok)
+{
+  size_t tl = strlen(tok);
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && s[i] == ' ')
+      i++;
+    size_t e = i;
+    while (e < n && s[e] != ' ')
+      e++;
+    if (e - i == tl && ex_ieq(s + i, tl, tok))
+      return true;
+    i = e;
+  }
+  return false;
+}
+
+static bool is_video_url(const char *s, size_t n)
+{
+  (void)video_pat;
+  static const char *const hosts[] = {"dailymotion.com", "youtube.com", "youtube-nocookie.com",
+                                      "player.vimeo.com", "v.qq.com", "bilibili.com", NULL};
+  return match_any(s, n, hosts);
+}
+
+static int class_weight(const dom_node *n, int flags)
+{
+  if (!(flags & F_WEIGHT_CLASSES))
+    return 0;
+  int w = 0;
+  size_t cl, il;
+  const char *c = ex_class(n, &cl);
+  const char *id = ex_id(n, &il);
+  if (cl) {
+    if (match_any(c, cl, negative_pat) || has_token(c, cl, "hid"))
+      w -= 25;
+    if (match_any(c, cl, positive_pat))
+      w += 25;
+  }
+  if (il) {
+    if (match_any(id, il, negative_pat) || ex_ieq(id, il, "hid"))
+      w -= 25;
+    if (match_any(id, il, positive_pat))
+      w += 25;
+  }
+  return w;
+}
+
+/* ---- static marks ---------------------------------------------------------------------------- */
 void ex_mark_static(dom_doc *doc)
 {
-  dom_node *n = doc->root;
-  while ((n = dom_next(doc->root, n))) {
-    if (n->type == DOM_ELEMENT && ex_is_hidden(n))
-      n->flags |= EXF_HIDDEN;
+  dom_node *n = dom_next(doc->root, doc->root);
+  while (n) {
+    if (n->type == DOM_ELEMENT) {
+      if (ex_is_hidden(n)) {
+        n->flags |= EXF_HIDDEN;
+        n = dom_next_skip(doc->root, n);
+        continue;
+      }
+      if (ex_skip_node(n)) {
+        n->flags |= EXF_NEVER;
+        n = dom_next_skip(doc->root, n);
+        continue;
+      }
+    }
+    n = dom_next(doc->root, n);
   }
+}
+
+/* ---- text statistics of text nodes (cached in the node: aux = length, score = commas) -------- */
+static void text_stats(dom_node *t)
+{
+  uint32_t len = 0, commas = 0;
+  bool sp = true; /* leading whitespace is not counted */
+  size_t i = 0;
+  while (i < t->data_len) {
+    uint32_t cp = ex_utf8_next(t->data, t->data_len, &i);
+    if (ex_is_space_cp(cp)) {
+      if (!sp)
+        len++;
+      sp = true;
+      continue;
+    }
+    sp = false;
+    len++;
+    if (cp == ',' || cp == 0x60C || cp == 0xFE50 || cp == 0xFE10 || cp == 0xFE11 ||
+        cp == 0x2E41 || cp == 0x2E34 || cp == 0x2E32 || cp == 0xFF0C)
+      commas++;
+  }
+  t->aux = len;
+  t->score = (float)commas;
+}
+
+static bool is_tag(const dom_node *n, html_tag t)
+{
+  return dom_is(n, t);
+}
+
+static bool is_heading(const dom_node *n)
+{
+  return n->type == DOM_ELEMENT && n->ns == DOM_NS_HTML && n->tag >= HTML_TAG_H1 &&
+         n->tag <= HTML_TAG_H6;
+}
+
+static bool is_p_like(const dom_node *n)
+{
+  return is_tag(n, HTML_TAG_P) || (n->flags & EXF_DIVP);
+}
+
+/* Readability's DIV_TO_P_ELEMS: blocks that keep a div from being a paragraph. */
+static bool is_div_to_p_block(const dom_node *n)
+{
+  if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
+    return false;
+  switch (n->tag) {
+  case HTML_TAG_BLOCKQUOTE: case HTML_TAG_DL: case HTML_TAG_DIV: case HTML_TAG_IMG:
+  case HTML_TAG_OL: case HTML_TAG_P: case HTML_TAG_PRE: case HTML_TAG_TABLE: case HTML_TAG_UL:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static bool has_video_embed(const dom_node *n);
+
+/* ---- aggregation ---------------------------------------------------------------------------- */
+static ninfo *info_of(cctx *c, const dom_node *n)
+{
+  return (n->type == DOM_ELEMENT && n->aux) ? &c->info[n->aux - 1] : NULL;
+}
+
+static bool live(const dom_node *n)
+{
+  return (n->flags & EXF_LIVE) && !(n->flags & (EXF_DROP | EXF_HIDDEN | EXF_NEVER));
+}
+
+/* Recomputes the aggregate of element i from its children. */
+static void aggregate_one(cctx *c, dom_node *e)
+{
+  ninfo *in = info_of(c, e);
+  memset(in, 0, sizeof *in);
+  for (dom_node *ch = e->first_child; ch; ch = ch->next) {
+    if (ch->type == DOM_TEXT) {
+      in->text += ch->aux;
+      in->commas += (uint32_t)ch->score;
+      continue;
+    }
+    if (ch->type != DOM_ELEMENT || !ch->aux)
+      continue;
+    if (ch->flags & EXF_NEVER) {
+      if (is_tag(ch, HTML_TAG_INPUT))
+        in->n_input++;
+      else if ((is_tag(ch, HTML_TAG_IFRAME) || is_tag(ch, HTML_TAG_EMBED) ||
+                is_tag(ch, HTML_TAG_OBJECT)) &&
+               has_video_embed(ch))
+        in->video = true;
+      continue;
+    }
+    if (!live(ch))
+      continue;
+    ninfo *ci = info_of(c, ch);
+    in->text += ci->text;
+    in->commas += ci->commas;
+    in->link += ci->link;
+    in->n_p += ci->n_p + (is_p_like(ch) ? 1 : 0);
+    in->n_img += ci->n_img + (is_tag(ch, HTML_TAG_IMG) ? 1 : 0);
+    in->n_li += ci->n_li + (is_tag(ch, HTML_TAG_LI) ? 1 : 0);
+    in->n_input += ci->n_input + (is_tag(ch, HTML_TAG_INPUT) ? 1 : 0);
+    in->n_embed += ci->n_embed;
+    in->video = in->video || ci->video;
+    in->head_text += is_heading(ch) ? ci->text : ci->head_text;
+    in->list_text += (is_tag(ch, HTML_TAG_UL) || is_tag(ch, HTML_TAG_OL)) ? ci->text : ci->list_text;
+  }
+  if (is_tag(e, HTML_TAG_A)) {
+    size_t hl = 0;
+    const char *h = dom_attr_get(e, "href", &hl);
+    in->link = (float)in->text * ((h && hl && h[0] == '#') ? 0.3f : 1.0f);
+  }
+}
+
+static void aggregate_all(cctx *c)
+{
+  for (size_t i = c->n; i-- > 0;)
+    if (live(c->els[i]))
+      aggregate_one(c, c->els[i]);
+}
+
+static float link_density(cctx *c, const dom_node *n)
+{
+  ninfo *in = info_of(c, n);
+  if (!in || !in->text)
+    return 0.0f;
+  return in->link / (float)in->text;
+}
+
+/* ---- text similarity (Readability's _textSimilarity, ASCII \W tokens) ------------------------ */
+static size_t tokens(const char *s, size_t n, const char **tok, size_t *tl, size_t max)
+{
+  size_t k = 0, i = 0;
+  while (i < n && k < max) {
+    while (i < n && !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+      i++;
+    size_t e = i;
+    while (e < n && ((s[e] >= 'a' && s[e] <= 'z') || (s[e] >= 'A' && s[e] <= 'Z') ||
+                     (s[e] >= '0' && s[e] <= '9') || s[e] == '_'))
+      e++;
+    if (e > i) {
+      tok[k] = s + i;
+      tl[k] = e - i;
+      k++;
+    }
+    i = e;
+  }
+  return k;
+}
+
+static double text_similarity(const char *a, size_t an, const char *b, size_t bn)
+{
+  const char *ta[128], *tb[128];
+  size_t la[128], lb[128];
+  size_t na = tokens(a, an, ta, la, 128), nb = tokens(b, bn, tb, lb, 128);
+  if (!na || !nb)
+    return 0.0;
+  size_t total = 0, uniq = 0, nuniq = 0;
+  for (size_t i = 0; i < nb; i++) {
+    total += lb[i];
+    bool found = false;
+    for (size_t j = 0; j < na && !found; j++) {
+      if (la[j] != lb[i])
+        continue;
+      found = true;
+      for (size_t k = 0; k < la[j] && found; k++)
+        found = ex_lower(ta[j][k]) == ex_lower(tb[i][k]);
+    }
+    if (!found) {
+      uniq += lb[i];
+      nuniq++;
+    }
+  }
+  total += nb - 1;
+  if (nuniq)
+    uniq += nuniq - 1;
+  return 1.0 - (double)uniq / (double)total;
+}
+
+/* ---- pass 1: drops and paragraph marks ---------------------------------------------------- */
+static bool unlikely_role(const dom_node *n)
+{
+  size_t l;
+  const char *r = dom_attr_get(n, "role", &l);
+  if (!r)
+    return false;
+  static const char *const roles[] = {"menu", "menubar", "complementary", "navigation",
+                                      "alert", "alertdialog", "dialog", NULL};
+  for (size_t i = 0; roles[i]; i++)
+    if (ex_ieq(r, l, roles[i]))
+      return true;
+  return false;
+}
+
+static bool has_ancestor_tag(const dom_node *n, html_tag t, int max_depth)
+{
+  int d = 0;
+  for (const dom_node *p = n->parent; p; p = p->parent) {
+    if (max_depth > 0 && ++d > max_depth)
+      return false;
+    if (dom_is(p, t))
+      return true;
+  }
+  return false;
+}
+
+static bool byline_like(const dom_node *n, const char *ms, size_t ml)
+{
+  size_t l;
+  const char *rel = dom_attr_get(n, "rel", &l);
+  bool hint = (rel && ex_ieq(rel, l, "author"));
+  const char *ip = dom_attr_get(n, "itemprop", &l);
+  hint = hint || (ip && ex_icontains(ip, l, "author"));
+  static const char *const pats[] = {"byline", "author", "dateline", "writtenby", "p-author",
+                                     NULL};
+  hint = hint || match_any(ms, ml, pats);
+  return hint;
+}
+
+/* Element without content: no text and only <br>/<hr> element children. */
+static bool without_content(const dom_node *n)
+{
+  for (const dom_node *ch = n->first_child; ch; ch = ch->next) {
+    if (ch->type == DOM_TEXT) {
+      for (uint32_t i = 0; i < ch->data_len; i++)
+        if (!(ch->data[i] == ' ' || ch->data[i] == '\n' || ch->data[i] == '\t' ||
+              ch->data[i] == '\r'))
+          return false;
+    } else if (ch->type == DOM_ELEMENT) {
+      if (!is_tag(ch, HTML_TAG_BR) && !is_tag(ch, HTML_TAG_HR))
+        return false;
+    }
+  }
+  return true;
+}
+
+static size_t text_len_raw(const dom_node *n)
+{
+  /* used before aggregation: a bounded count of visible text */
+  size_t len = 0;
+  const dom_node *x = n;
+  while ((x = dom_next(n, x))) {
+    if (x->type == DOM_TEXT)
+      len += x->aux;
+    else if (x->type == DOM_ELEMENT && ex_skip_node(x)) {
+      x = dom_next_skip(n, x);
+      if (!x)
+        break;
+      if (x->type == DOM_TEXT)
+        len += x->aux;
+    }
+    if (len > 1000)
+      break;
+  }
+  return len;
+}
+
+static void pass_drops(cctx *c)
+{
+  bool byline_done = false, title_done = false;
+  dom_node *root = c->body;
+  root->flags |= EXF_LIVE;
+  dom_node *n = dom_next(root, root);
+  while (n) {
+    if (n->type != DOM_ELEMENT) {
+      n = dom_next(root, n);
+      continue;
+    }
+    if (n->flags & (EXF_HIDDEN | EXF_NEVER)) {
+      n = dom_next_skip(root, n);
+      continue;
+    }
+    size_t cl, il, l;
+    const char *cls = ex_class(n, &cl);
+    const char *id = ex_id(n, &il);
+    char ms[512];
+    size_t ml = 0;
+    if (cl + il + 1 < sizeof ms) {
+      memcpy(ms, cls, cl);
+      ms[cl] = ' ';
+      memcpy(ms + cl + 1, id, il);
+      ml = cl + il + 1;
+    } else {
+      size_t take = cl < sizeof ms - 1 ? cl : sizeof ms - 1;
+      memcpy(ms, cls, take);
+      ml = take;
+    }
+    const char *am = dom_attr_get(n, "aria-modal", &l);
+    const char *role = dom_attr_get(n, "role", NULL);
+    bool drop = false;
+    if (am && ex_ieq(am, l, "true") && role && strcmp(role, "dialog") == 0)
+      drop = true;
+    if (!drop && !byline_done && byline_like(n, ms, ml)) {
+      size_t tl = text_len_raw(n);
+      if (tl > 0 && tl < 100) {
+        drop = true;
+        byline_done = true;
+      }
+    }
+    if (!drop && !title_done && (is_tag(n, HTML_TAG_H1) || is_tag(n, HTML_TAG_H2)) &&
+        c->title_len) {
+      ex_buf t;
+      exb_init(&t, 4096);
+      ex_collect_text(n, &t);
+      if (t.len && text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
+        drop = true;
+        title_done = true;
+      }
+      exb_free(&t);
+    }
+    if (!drop && (c->flags & F_STRIP_UNLIKELY)) {
+      if (match_any(ms, ml, unlikely_pat) && !match_any(ms, ml, maybe_pat) &&
+          !has_ancestor_tag(n, HTML_TAG_TABLE, 0) && !has_ancestor_tag(n, HTML_TAG_CODE, 0) &&
+          !is_tag(n, HTML_TAG_BODY) && !is_tag(n, HTML_TAG_A))
+        drop = true;
+      else if (unlikely_role(n))
+        drop = true;
+    }
+    if (!drop && (is_tag(n, HTML_TAG_DIV) || is_tag(n, HTML_TAG_SECTION) ||
+                  is_tag(n, HTML_TAG_HEADER) || is_heading(n)) &&
+        without_content(n))
+      drop = true;
+    if (drop) {
+      n->flags |= EXF_DROP;
+      n = dom_next_skip(root, n);
+      continue;
+    }
+    n->flags |= EXF_LIVE;
+    if (is_tag(n, HTML_TAG_DIV) && !(n->flags & EXF_HASBLOCK))
+      n->flags |= EXF_DIVP;
+    n = dom_next(root, n);
+  }
+  /* a div holding exactly one <p> (and no other text) stands for it */
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    if (!live(e) || !is_tag(e, HTML_TAG_DIV) || (e->flags & EXF_DIVP))
+      continue;
+    dom_node *only = NULL;
+    bool ok = true;
+    for (dom_node *ch = e->first_child; ch && ok; ch = ch->next) {
+      if (ch->type == DOM_TEXT) {
+        for (uint32_t k = 0; k < ch->data_len && ok; k++)
+          if (!(ch->data[k] == ' ' || ch->data[k] == '\n' || ch->data[k] == '\t' ||
+                ch->data[k] == '\r'))
+            ok = false;
+      } else if (ch->type == DOM_ELEMENT && live(ch)) {
+        if (only || !is_tag(ch, HTML_TAG_P))
+          ok = false;
+        only = ch;
+      }
+    }
+    if (ok && only)
+      e->flags |= EXF_TRANSP; /* decided with the link density after aggregation */
+  }
+}
+
+/* ---- scoring --------------------------------------------------------------------------------- */
+static float init_score(const dom_node *n, int flags)
+{
+  float s = 0;
+  switch (n->tag) {
+  case HTML_TAG_DIV: s = 5; break;
+  case HTML_TAG_PRE: case HTML_TAG_TD: case HTML_TAG_BLOCKQUOTE: s = 3; break;
+  case HTML_TAG_ADDRESS: case HTML_TAG_OL: case HTML_TAG_UL: case HTML_TAG_DL: case HTML_TAG_DD:
+  case HTML_TAG_DT: case HTML_TAG_LI: case HTML_TAG_FORM: s = -3; break;
+  case HTML_TAG_H1: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4: case HTML_TAG_H5:
+  case HTML_TAG_H6: case HTML_TAG_TH: s = -5; break;
+  default: break;
+  }
+  return s + (float)class_weight(n, flags);
+}
+
+static void ensure_scored(cctx *c, dom_node *n)
+{
+  if (!(n->flags & EXF_SCORED)) {
+    n->flags |= EXF_SCORED;
+    n->score = init_score(n, c->flags);
+  }
+}
+
+static bool is_scorable(const dom_node *n)
+{
+  if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
+    return false;
+  switch (n->tag) {
+  case HTML_TAG_SECTION: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4: case HTML_TAG_H5:
+  case HTML_TAG_H6: case HTML_TAG_P: case HTML_TAG_TD: case HTML_TAG_PRE:
+    return true;
+  default:
+    return (n->flags & EXF_DIVP) != 0;
+  }
+}
+
+/* Gives a paragraph's score to its ancestors: `first` (normally the paragraph's parent) in
+ * full, the next one half, then 1/(3 * level), five levels in all. */
+static void score_paragraph(cctx *c, dom_node *first, uint32_t len, uint32_t commas)
+{
+  if (len < 25)
+    return;
+  float cs = 1.0f + (float)(commas + 1) + (float)(len / 100 > 3 ? 3 : len / 100);
+  int level = 0;
+  for (dom_node *a = first; a && level < 5; a = a->parent) {
+    if (a->type != DOM_ELEMENT || !a->parent || a->parent->type != DOM_ELEMENT)
+      return;
+    if (a->flags & EXF_TRANSP)
+      continue;
+    ensure_scored(c, a);
+    float div = level == 0 ? 1.0f : level == 1 ? 2.0f : (float)level * 3.0f;
+    a->score += cs / div;
+    level++;
+  }
+}
+
+static void score_all(cctx *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    if (!live(e))
+      continue;
+    if (e->flags & EXF_TRANSP) {
+      if (link_density(c, e) >= 0.25f)
+        e->flags &= ~EXF_TRANSP;
+    }
+  }
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    if (!live(e))
+      continue;
+    if (is_scorable(e)) {
+      ninfo *in = info_of(c, e);
+      score_paragraph(c, e->parent, in->text, in->commas);
+    } else if (is_tag(e, HTML_TAG_DIV) && (e->flags & EXF_HASBLOCK)) {
+      /* runs of phrasing content directly in a div are paragraphs of their own */
+      uint32_t len = 0, commas = 0;
+      for (dom_node *ch = e->first_child;; ch = ch->next) {
+        bool phr = ch && (ch->type == DOM_TEXT ||
+                          (ch->type == DOM_ELEMENT && !ex_is_block_tag(ch) &&
+                           !is_div_to_p_block(ch)));
+        if (phr) {
+          if (ch->type == DOM_TEXT) {
+            len += ch->aux;
+            commas += (uint32_t)ch->score;
+          } else if (live(ch)) {
+            len += info_of(c, ch)->text;
+            commas += info_of(c, ch)->commas;
+          }
+          continue;
+        }
+        /* the wrapping <p> would be a child of e: e gets the full score */
+        score_paragraph(c, e, len, commas);
+        len = commas = 0;
+        if (!ch)
+          break;
+      }
+    }
+  }
+}
+
+/* ---- selection ------------------------------------------------------------------------------- */
+static bool is_ancestor(const dom_node *a, const dom_node *n)
+{
+  for (const dom_node *p = n->parent; p; p = p->parent)
+    if (p == a)
+      return true;
+  return false;
+}
+
+static size_t element_children(const dom_node *n)
+{
+  size_t k = 0;
+  for (const dom_node *ch = n->first_child; ch; ch = ch->next)
+    if (ch->type == DOM_ELEMENT && live(ch))
+      k++;
+  return k;
+}
+
+static bool sel_push(cctx *c, dom_node *n)
+{
+  c->sel[c->n_sel++] = n;
+  return true;
+}
+
+static bool ends_sentence(const char *s, size_t n)
+{
+  /* Readability: /\.( |$)/ */
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '.' && (i + 1 == n || s[i + 1] == ' '))
+      return true;
+  return false;
+}
+
+static void select_top(cctx *c)
+{
+  dom_node *top[5] = {0};
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    if (!(e->flags & EXF_SCORED) || !live(e))
+      continue;
+    e->score *= 1.0f - link_density(c, e);
+    for (int k = 0; k < 5; k++) {
+      if (!top[k] || e->score > top[k]->score) {
+        for (int j = 4; j > k; j--)
+          top[j] = top[j - 1];
+        top[k] = e;
+        break;
+      }
+    }
+  }
+  /* body's own score (if any) is scaled too; body itself is scored above when reached */
+  dom_node *t = top[0];
+  c->n_sel = 0;
+  if (!t || t == c->body || is_tag(t, HTML_TAG_BODY)) {
+    c->top_score = 0;
+    sel_push(c, c->body);
+    return;
+  }
+  /* common ancestor of close runner-ups */
+  int close = 0;
+  for (int k = 1; k < 5; k++)
+    if (top[k] && top[k]->score / t->score >= 0.75f)
+      close++;
+  if (close >= 3) {
+    for (dom_node *p = t->parent; p && p != c->body && p->type == DOM_ELEMENT; p = p->parent) {
+      int lists = 0;
+      for (int k = 1; k < 5; k++)
+        if (top[k] && top[k]->score / t->score >= 0.75f && is_ancestor(p, top[k]))
+          lists++;
+      if (lists >= 3) {
+        t = p;
+        break;
+      }
+    }
+  }
+  ensure_scored(c, t);
+  /* climb while the parent's score holds up */
+  float last = t->score, thr = last / 3.0f;
+  for (dom_node *p = t->parent; p && p != c->body && p->type == DOM_ELEMENT; p = p->parent) {
+    if (!(p->flags & EXF_SCORED))
+      continue;
+    if (p->score < thr)
+      break;
+    if (p->score > last) {
+      t = p;
+      break;
+    }
+    last = p->score;
+  }
+  /* through single-child wrappers */
+  for (dom_node *p = t->parent; p && p != c->body && p->type == DOM_ELEMENT &&
+                                element_children(p) == 1;
+       p = t->parent)
+    t = p;
+  ensure_scored(c, t);
+  c->top_score = t->score;
+
+  /* siblings */
+  float sthr = t->score * 0.2f > 10.0f ? t->score * 0.2f : 10.0f;
+  dom_node *parent = t->parent;
+  size_t tcl;
+  const char *tcls = ex_class(t, &tcl);
+  ex_buf tb;
+  exb_init(&tb, 1 << 20);
+  for (dom_node *s = parent->first_child; s; s = s->next) {
+    if (s->type != DOM_ELEMENT || !live(s))
+      continue;
+    bool append = false;
+    if (s == t) {
+      append = true;
+    } else {
+      float bonus = 0;
+      size_t scl;
+      const char *scls = ex_class(s, &scl);
+      if (tcl && scl == tcl && memcmp(scls, tcls, tcl) == 0)
+        bonus += t->score * 0.2f;
+      if ((s->flags & EXF_SCORED) && s->score + bonus >= sthr) {
+        append = true;
+      } else if (is_p_like(s)) {
+        float ld = link_density(c, s);
+        uint32_t len = info_of(c, s)->text;
+        if (len > 80 && ld < 0.25f) {
+          append = true;
+        } else if (len < 80 && len > 0 && ld == 0.0f) {
+          exb_clear(&tb);
+          ex_collect_text(s, &tb);
+          append = tb.len && ends_sentence(tb.p, tb.len);
+        }
+      }
+    }
+    if (append)
+      sel_push(c, s);
+  }
+  exb_free(&tb);
+}
+
+/* ---- cleaning of the selection ----------------------------------------------------------------- */
+static void mark_insel(cctx *c)
+{
+  for (size_t i = 0; i < c->n_sel; i++) {
+    dom_node *r = c->sel[i];
+    r->flags |= EXF_INSEL;
+    dom_node *x = r;
+    while ((x = dom_next(r, x)))
+      if (x->type == DOM_ELEMENT)
+        x->flags |= EXF_INSEL;
+  }
+}
+
+static bool is_data_table(const dom_node *t)
+{
+  size_t l;
+  const char *role = dom_attr_get(t, "role", &l);
+  if (role && ex_ieq(role, l, "presentation"))
+    return false;
+  const char *dt = dom_attr_get(t, "datatable", &l);
+  if (dt && l == 1 && dt[0] == '0')
+    return false;
+  if (dom_attr_get(t, "summary", NULL))
+    return true;
+  dom_node *cap = ex_find_child_tag(t, HTML_TAG_CAPTION);
+  if (cap && cap->first_child)
+    return true;
+  uint32_t rows = 0, cols = 0;
+  const dom_node *x = t;
+  while ((x = dom_next(t, x))) {
+    if (x->type != DOM_ELEMENT)
+      continue;
+    if (is_tag(x, HTML_TAG_COL) || is_tag(x, HTML_TAG_COLGROUP) || is_tag(x, HTML_TAG_TFOOT) ||
+        is_tag(x, HTML_TAG_THEAD) || is_tag(x, HTML_TAG_TH))
+      return true;
+    if (is_tag(x, HTML_TAG_TABLE))
+      return false;
+    if (is_tag(x, HTML_TAG_TR)) {
+      rows++;
+      uint32_t rc = 0;
+      for (const dom_node *cell = x->first_child; cell; cell = cell->next)
+        if (is_tag(cell, HTML_TAG_TD))
+          rc++;
+      if (rc > cols)
+        cols = rc;
+    }
+  }
+  if (rows >= 10 || cols > 4)
+    return true;
+  return rows * cols > 10;
+}
+
+static bool ad_or_loading(const dom_node *n)
+{
+  ex_buf t;
+  exb_init(&t, 256);
+  ex_collect_text(n, &t);
+  bool r = false;
+  if (!t.failed && t.len) {
+    size_t l = t.len;
+    const char *s = ex_trim(t.p, &l);
+    static const char *const words[] = {"ad", "advertising", "advertisement", "pub", "publicité",
+                                        "werb", "werbung", "广告", "Реклама", "Anuncio",
+                                        "loading", "loading...", "loading…", "正在加载",
+                                        "Загрузка", "chargement", "cargando", NULL};
+    for (size_t i = 0; words[i] && !r; i++)
+      r = ex_ieq(s, l, words[i]);
+  }
+  exb_free(&t);
+  return r;
+}
+
+static bool has_video_embed(const dom_node *n)
+{
+  for (uint32_t i = 0; i < n->n_attrs; i++)
+    if (is_video_url(n->attrs[i].value, n->attrs[i].value_len))
+      return true;
+  return false;
+}
+
+/* Readability's _cleanConditionally decision for one element. */
+static bool clean_cond_remove(cctx *c, dom_node *n)
+{
+  ninfo *in = info_of(c, n);
+  bool is_list = is_tag(n, HTML_TAG_UL) || is_tag(n, HTML_TAG_OL);
+  if (!is_list && in->text)
+    is_list = (float)in->list_text / (float)in->text > 0.9f;
+  if (is_tag(n, HTML_TAG_TABLE) && (n->flags & EXF_DATATABLE))
+    return false;
+  for (const dom_node *p = n->parent; p; p = p->parent) {
+    if (dom_is(p, HTML_TAG_TABLE) && (p->flags & EXF_DATATABLE))
+      return false;
+    if (dom_is(p, HTML_TAG_CODE))
+      return false;
+  }
+  int weight = class_weight(n, c->flags);
+  if (weight < 0)
+    return true;
+  if (in->commas >= 10)
+    return false;
+  if (in->video)
+    return false;
+  if (ad_or_loading(n))
+    return true;
+  float p = (float)in->n_p, img = (float)in->n_img;
+  float li = (float)in->n_li - 100.0f, input = (float)in->n_input;
+  float heading_density = in->text ? (float)in->head_text / (float)in->text : 0.0f;
+  uint32_t len = in->text;
+  float ld = link_density(c, n);
+  bool fig = has_ancestor_tag(n, HTML_TAG_FIGURE, 0);
+  uint32_t embeds = in->n_embed;
+  bool remove = (!fig && img > 1 && p / img < 0.5f) || (!is_list && li > p) ||
+                input > (float)((int)(p / 3)) ||
+                (!is_list && !fig && heading_density < 0.9f && len < 25 &&
+                 (img == 0 || img > 2) && ld > 0) ||
+                (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
+                (embeds == 1 && len < 75) || embeds > 1;
+  if (is_list && remove) {
+    for (const dom_node *ch = n->first_child; ch; ch = ch->next)
+      if (ch->type == DOM_ELEMENT && element_children(ch) > 1)
+        return remove;
+    if (in->n_img == in->n_li)
+      return false;
+  }
+  return remove;
+}
+
+static bool share_like(const char *s, size_t n)
+{
+  /* (\b|_)(share|sharedaddy)(\b|_) */
+  for (size_t i = 0; i + 5 <= n; i++) {
+    if (!ex_istarts(s + i, n - i, "share"))
+      continue;
+    bool before = i == 0 || !((s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
+                              (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
+                              (s[i - 1] >= '0' && s[i - 1] <= '9'));
+    size_t e = i + 5;
+    if (ex_istarts(s + e, n - e, "daddy"))
+      e += 5;
+    bool after = e == n || !((s[e] >= 'a' && s[e] <= 'z') || (s[e] >= 'A' && s[e] <= 'Z') ||
+                             (s[e] >= '0' && s[e] <= '9'));
+    if (before && after)
+      return true;
+  }
+  return false;
+}
+
+static void clean_selection(cctx *c)
+{
+  mark_insel(c);
+  aggregate_all(c);
+  /* data tables */
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    if ((e->flags & EXF_INSEL) && live(e) && is_tag(e, HTML_TAG_TABLE) && is_data_table(e))
+      e->flags |= EXF_DATATABLE;
+  }
+  /* unconditional: footer, aside, forms' controls; share widgets; negative headings */
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    if (!(e->flags & EXF_INSEL) || !live(e))
+      continue;
+    bool is_root = false;
+    for (size_t k = 0; k < c->n_sel; k++)
+      is_root = is_root || c->sel[k] == e;
+    if (is_tag(e, HTML_TAG_FOOTER) || is_tag(e, HTML_TAG_ASIDE) || is_tag(e, HTML_TAG_LINK)) {
+      if (!is_root)
+        e->flags |= EXF_DROP;
+      continue;
+    }
+    if (!is_root) {
+      size_t cl, il;
+      const char *cls = ex_class(e, &cl);
+      const char *id = ex_id(e, &il);
+      if ((share_like(cls, cl) || share_like(id, il)) && info_of(c, e)->text < 500) {
+        e->flags |= EXF_DROP;
+        continue;
+      }
+    }
+    if ((is_tag(e, HTML_TAG_H1) || is_tag(e, HTML_TAG_H2)) && class_weight(e, c->flags) < 0)
+      e->flags |= EXF_DROP;
+  }
+  /* propagate drops to descendants' LIVE bits */
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    if (e->parent && e->parent->type == DOM_ELEMENT && e->parent != c->body &&
+        !live(e->parent) && (e->parent->flags & EXF_INSEL))
+      e->flags &= ~EXF_LIVE;
+  }
+  if (!(c->flags & F_CLEAN_COND))
+    return;
+  static const html_tag order[] = {HTML_TAG_FORM, HTML_TAG_FIELDSET, HTML_TAG_TABLE, HTML_TAG_UL,
+                                   HTML_TAG_DIV};
+  for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+    for (size_t i = c->n; i-- > 0;) {
+      dom_node *e = c->els[i];
+      if (!live(e))
+        continue;
+      aggregate_one(c, e);
+      if (!(e->flags & EXF_INSEL) || (e->flags & EXF_DIVP))
+        continue;
+      bool is_root = false;
+      for (size_t s = 0; s < c->n_sel; s++)
+        is_root = is_root || c->sel[s] == e;
+      /* selected siblings other than p/div/article/section are re-tagged div by Readability */
+      bool as_div = is_root && order[k] == HTML_TAG_DIV && !is_tag(e, HTML_TAG_P) &&
+                    !is_tag(e, HTML_TAG_ARTICLE) && !is_tag(e, HTML_TAG_SECTION);
+      if (!is_tag(e, order[k]) && !as_div)
+        continue;
+      if (clean_cond_remove(c, e))
+        e->flags |= EXF_DROP;
+    }
+  }
+  aggregate_all(c);
+}
+
+static uint32_t selection_text(cctx *c)
+{
+  uint32_t t = 0;
+  for (size_t i = 0; i < c->n_sel; i++) {
+    dom_node *s = c->sel[i];
+    if (!live(s))
+      continue;
+    ninfo *in = info_of(c, s);
+    if (in)
+      t += in->text;
+  }
+  return t;
+}
+
+/* ---- driver ---------------------------------------------------------------------------------- */
+static void reset_attempt(cctx *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    c->els[i]->flags &= ~EXF_ATTEMPT_MASK;
+    c->els[i]->score = 0;
+  }
+  c->body->flags &= ~EXF_ATTEMPT_MASK;
+  c->body->score = 0;
+}
+
+static void run_attempt(cctx *c, int flags)
+{
+  c->flags = flags;
+  reset_attempt(c);
+  pass_drops(c);
+  aggregate_all(c);
+  score_all(c);
+  select_top(c);
+  clean_selection(c);
 }
 
 dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
 {
-  (void)title;
-  (void)title_len;
-  return ex_body(doc);
+  cctx c;
+  memset(&c, 0, sizeof c);
+  c.doc = doc;
+  c.body = ex_body(doc);
+  c.title = title;
+  c.title_len = title_len;
+  if (!c.body)
+    return NULL;
+  /* collect elements, cache text statistics */
+  size_t cap = 0;
+  dom_node *x = c.body;
+  c.body->aux = 0;
+  while ((x = dom_next(c.body, x))) {
+    if (x->type == DOM_TEXT) {
+      text_stats(x);
+      continue;
+    }
+    if (x->type != DOM_ELEMENT)
+      continue;
+    if (c.n == cap) {
+      size_t nc = cap ? cap * 2 : 1024;
+      dom_node **ne = realloc(c.els, nc * sizeof *ne);
+      if (!ne) {
+        free(c.els);
+        doc->oom = true;
+        return NULL;
+      }
+      c.els = ne;
+      cap = nc;
+    }
+    c.els[c.n++] = x;
+    x->aux = (uint32_t)c.n;
+  }
+  /* the body needs an info slot too */
+  c.info = calloc(c.n + 1, sizeof *c.info);
+  c.sel = malloc((c.n + 1) * sizeof *c.sel);
+  if (!c.info || !c.sel) {
+    free(c.els);
+    free(c.info);
+    free(c.sel);
+    doc->oom = true;
+    return NULL;
+  }
+  c.body->aux = (uint32_t)c.n + 1;
+  /* has-block-descendant marks (bottom-up) */
+  for (size_t i = c.n; i-- > 0;) {
+    dom_node *e = c.els[i];
+    dom_node *p = e->parent;
+    if (p && p->type == DOM_ELEMENT && (is_div_to_p_block(e) || (e->flags & EXF_HASBLOCK)))
+      p->flags |= EXF_HASBLOCK;
+  }
+  /* embeds: mark videos */
+  static const int attempts[] = {F_STRIP_UNLIKELY | F_WEIGHT_CLASSES | F_CLEAN_COND,
+                                 F_WEIGHT_CLASSES | F_CLEAN_COND, F_CLEAN_COND, 0};
+  int best_flags = -1;
+  uint32_t best_len = 0;
+  for (size_t a = 0; a < 4; a++) {
+    run_attempt(&c, attempts[a]);
+    uint32_t len = selection_text(&c);
+    if (len >= 500) {
+      best_flags = attempts[a];
+      best_len = len;
+      break;
+    }
+    if (len > best_len || best_flags < 0) {
+      best_len = len;
+      best_flags = attempts[a];
+    }
+  }
+  if (c.flags != best_flags)
+    run_attempt(&c, best_flags);
+  dom_node *out = NULL;
+  if (best_len == 0) {
+    /* nothing scored: the whole body, cleaned of what is never content */
+    reset_attempt(&c);
+    out = c.body;
+  } else if (c.n_sel == 1) {
+    out = c.sel[0];
+  } else {
+    out = dom_new_element(doc, "div", 3, DOM_NS_HTML);
+    if (out) {
+      for (size_t i = 0; i < c.n_sel; i++)
+        dom_append_child(out, c.sel[i]);
+    }
+  }
+  /* serialisers skip EXF_DROP; LIVE/INSEL bits are irrelevant to them */
+  free(c.els);
+  free(c.info);
+  free(c.sel);
+  return out;
 }

@@ -45,7 +45,12 @@
 #define EXF_UNLIKELY 0x00200000u /* class/id/role says boilerplate */
 #define EXF_NEVER 0x00400000u    /* never content (script, style, form controls, ...) */
 #define EXF_SKIPOUT 0x00800000u  /* skipped by the serialisers (duplicate title, ...) */
-#define EXF_ATTEMPT_MASK (EXF_DROP | EXF_SCORED | EXF_SKIPOUT)
+#define EXF_LIVE 0x01000000u    /* visited by the current attempt (not inside a dropped tree) */
+#define EXF_INSEL 0x02000000u   /* inside the selected content */
+#define EXF_TRANSP 0x04000000u  /* a div standing for its single <p> child (not an ancestor) */
+#define EXF_HASBLOCK 0x08000000u /* has a block-level descendant (Readability's DIV_TO_P set) */
+#define EXF_ATTEMPT_MASK                                                                       \
+  (EXF_DROP | EXF_SCORED | EXF_SKIPOUT | EXF_DIVP | EXF_LIVE | EXF_INSEL | EXF_TRANSP)
 
 /* ---- buf.c ------------------------------------------------------------------------------ */
 typedef struct ex_buf {
