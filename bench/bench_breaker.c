@@ -33,7 +33,8 @@ static double best_of(bench_fn fn, void *ctx, long iters)
   double best = 1e30;
   for (int r = 0; r < RUNS; r++) {
     double v = fn(ctx, iters);
-    if (v < best) best = v;
+    if (v < best)
+      best = v;
   }
   return best;
 }
@@ -60,7 +61,8 @@ static double bench_gate_closed(void *ctx, long iters)
   rt_breaker_ticket t;
   uint64_t acc = 0;
   uint64_t t0 = now_ns();
-  for (long i = 0; i < iters; i++) acc += (uint64_t)rt_breaker_acquire(b, &t);
+  for (long i = 0; i < iters; i++)
+    acc += (uint64_t)rt_breaker_acquire(b, &t);
   double ns = (double)(now_ns() - t0) / (double)iters;
   sink = acc + t.generation;
   return ns;
@@ -84,7 +86,8 @@ static double bench_gate_open(void *ctx, long iters)
   rt_breaker_ticket t;
   uint64_t acc = 0;
   uint64_t t0 = now_ns();
-  for (long i = 0; i < iters; i++) acc += (uint64_t)rt_breaker_acquire(b, &t);
+  for (long i = 0; i < iters; i++)
+    acc += (uint64_t)rt_breaker_acquire(b, &t);
   double ns = (double)(now_ns() - t0) / (double)iters;
   sink = acc;
   return ns;
@@ -104,7 +107,8 @@ static void *gate_thread(void *p)
   uint64_t acc = 0;
   pthread_barrier_wait(a->bar);
   uint64_t t0 = now_ns();
-  for (long i = 0; i < a->iters; i++) acc += (uint64_t)rt_breaker_acquire(a->b, &t);
+  for (long i = 0; i < a->iters; i++)
+    acc += (uint64_t)rt_breaker_acquire(a->b, &t);
   a->ns = (double)(now_ns() - t0) / (double)a->iters;
   sink = acc;
   return NULL;
@@ -117,8 +121,10 @@ static double bench_gate_2threads(void *ctx, long iters)
   pthread_barrier_init(&bar, NULL, 2);
   par_arg a[2] = {{b, iters, &bar, 0}, {b, iters, &bar, 0}};
   pthread_t th[2];
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, gate_thread, &a[i]);
-  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++)
+    pthread_create(&th[i], NULL, gate_thread, &a[i]);
+  for (int i = 0; i < 2; i++)
+    pthread_join(th[i], NULL);
   pthread_barrier_destroy(&bar);
   return a[0].ns > a[1].ns ? a[0].ns : a[1].ns;
 }
@@ -136,7 +142,7 @@ static double bench_emit(void *ctx, long iters)
   uint64_t t0 = now_ns();
   for (long i = 0; i < iters; i++) {
     rt_events_emit_result r =
-      rt_events_emit(c->bus, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_DEBUG, 12, kv, 2);
+        rt_events_emit(c->bus, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_DEBUG, 12, kv, 2);
     if (r == RT_EVENTS_QUEUED) {
       c->queued++;
     } else {
@@ -188,7 +194,10 @@ static void row(const char *name, double ns, double base)
   printf("  %-44s %8.2f ns/op   %6.2fx mutex\n", name, ns, ns / base);
 }
 
-static uint64_t fake_clock(void *ctx) { return *(uint64_t *)ctx; }
+static uint64_t fake_clock(void *ctx)
+{
+  return *(uint64_t *)ctx;
+}
 
 int main(int argc, char **argv)
 {
@@ -200,7 +209,8 @@ int main(int argc, char **argv)
   printf("baseline: uncontended pthread_mutex lock+unlock   %8.2f ns/op\n", base);
 
   rt_breaker *b = NULL;
-  if (rt_breaker_new(NULL, NULL, NULL, &b) != RIPTIDE_OK) return 1;
+  if (rt_breaker_new(NULL, NULL, NULL, &b) != RIPTIDE_OK)
+    return 1;
   printf("circuit breaker (defaults):\n");
   double gate = best_of(bench_gate_closed, b, N);
   row("gate, closed (goal <= 30 ns)", gate, base);
@@ -210,7 +220,8 @@ int main(int argc, char **argv)
 
   uint64_t clk = 1;
   b = NULL;
-  if (rt_breaker_new(NULL, fake_clock, &clk, &b) != RIPTIDE_OK) return 1;
+  if (rt_breaker_new(NULL, fake_clock, &clk, &b) != RIPTIDE_OK)
+    return 1;
   for (int i = 0; i < 10; i++) {
     rt_breaker_ticket t;
     rt_breaker_acquire(b, &t);
@@ -224,7 +235,8 @@ int main(int argc, char **argv)
   rt_events_config ec;
   rt_events_config_init(&ec);
   rt_events *bus = NULL;
-  if (rt_events_new(&ec, &bus) != RIPTIDE_OK) return 1;
+  if (rt_events_new(&ec, &bus) != RIPTIDE_OK)
+    return 1;
   emit_ctx c = {bus, 0, 0};
   const long E = 1000; /* fits the ring: measures the emit path, not the drop path */
   double emit_nosub = best_of(bench_emit, &c, E);
@@ -241,7 +253,8 @@ int main(int argc, char **argv)
 
   printf("metrics:\n");
   rt_metrics *m = NULL;
-  if (rt_metrics_new(&m) != RIPTIDE_OK) return 1;
+  if (rt_metrics_new(&m) != RIPTIDE_OK)
+    return 1;
   row("record one extraction (2 histograms)", best_of(bench_metrics_record, m, N / 4), base);
   row("consistent snapshot", best_of(bench_metrics_snapshot, m, N / 20), base);
   char *txt = NULL;

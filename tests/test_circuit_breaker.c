@@ -21,8 +21,14 @@ typedef struct fake_clock {
   _Atomic uint64_t now;
 } fake_clock;
 
-static uint64_t fake_now(void *ctx) { return atomic_load(&((fake_clock *)ctx)->now); }
-static void advance(fake_clock *c, uint64_t ns) { atomic_fetch_add(&c->now, ns); }
+static uint64_t fake_now(void *ctx)
+{
+  return atomic_load(&((fake_clock *)ctx)->now);
+}
+static void advance(fake_clock *c, uint64_t ns)
+{
+  atomic_fetch_add(&c->now, ns);
+}
 
 static rt_breaker *mk(const rt_breaker_config *cfg, fake_clock *clk)
 {
@@ -42,7 +48,8 @@ static rt_breaker_transition call(rt_breaker *b, bool ok)
 
 static void trip_defaults(rt_breaker *b)
 {
-  for (int i = 0; i < 9; i++) assert_int_equal(call(b, false), RT_BREAKER_NONE);
+  for (int i = 0; i < 9; i++)
+    assert_int_equal(call(b, false), RT_BREAKER_NONE);
   assert_int_equal(call(b, false), RT_BREAKER_TRIPPED);
   assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_OPEN);
 }
@@ -107,7 +114,8 @@ static void test_single_failure_never_trips_at_defaults(void **state)
   fake_clock clk = {0};
   for (int ok = 9; ok <= 19; ok++) {
     rt_breaker *b = mk(NULL, &clk);
-    for (int i = 0; i < ok; i++) assert_int_equal(call(b, true), RT_BREAKER_NONE);
+    for (int i = 0; i < ok; i++)
+      assert_int_equal(call(b, true), RT_BREAKER_NONE);
     assert_int_equal(call(b, false), RT_BREAKER_NONE);
     assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_CLOSED);
     rt_breaker_stats st;
@@ -119,7 +127,8 @@ static void test_single_failure_never_trips_at_defaults(void **state)
   /* A 10 % failure rate over many calls never trips either (the seed's stress test expected a
    * trip here; that expectation was the defect). */
   rt_breaker *b = mk(NULL, &clk);
-  for (int i = 0; i < 1000; i++) assert_int_equal(call(b, i % 10 != 0), RT_BREAKER_NONE);
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(call(b, i % 10 != 0), RT_BREAKER_NONE);
   assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_CLOSED);
   rt_breaker_free(b);
 }
@@ -130,7 +139,8 @@ static void test_min_calls_rule(void **state)
   fake_clock clk = {0};
   rt_breaker *b = mk(NULL, &clk);
   /* 9 failures: 100 % failure rate but fewer than min_calls outcomes. */
-  for (int i = 0; i < 9; i++) assert_int_equal(call(b, false), RT_BREAKER_NONE);
+  for (int i = 0; i < 9; i++)
+    assert_int_equal(call(b, false), RT_BREAKER_NONE);
   assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_CLOSED);
   rt_breaker_info info;
   rt_breaker_ticket t;
@@ -151,15 +161,19 @@ static void test_threshold_exact(void **state)
   fake_clock clk = {0};
   /* 5 successes + 5 failures = 50 % at the 10th call: trips exactly then. */
   rt_breaker *b = mk(NULL, &clk);
-  for (int i = 0; i < 5; i++) assert_int_equal(call(b, true), RT_BREAKER_NONE);
-  for (int i = 0; i < 4; i++) assert_int_equal(call(b, false), RT_BREAKER_NONE);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(call(b, true), RT_BREAKER_NONE);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(call(b, false), RT_BREAKER_NONE);
   assert_int_equal(call(b, false), RT_BREAKER_TRIPPED);
   rt_breaker_free(b);
 
   /* 6 + 4 = 40 %: no; 5/11 = 45 %: no; 6/12 = 50 %: trips. */
   b = mk(NULL, &clk);
-  for (int i = 0; i < 6; i++) assert_int_equal(call(b, true), RT_BREAKER_NONE);
-  for (int i = 0; i < 4; i++) assert_int_equal(call(b, false), RT_BREAKER_NONE);
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(call(b, true), RT_BREAKER_NONE);
+  for (int i = 0; i < 4; i++)
+    assert_int_equal(call(b, false), RT_BREAKER_NONE);
   assert_int_equal(call(b, false), RT_BREAKER_NONE);
   assert_int_equal(call(b, false), RT_BREAKER_TRIPPED);
   rt_breaker_free(b);
@@ -172,8 +186,10 @@ static void test_window_slides(void **state)
   /* Full window of successes; each failure evicts one success. Without sliding, 10 failures
    * over 30 calls would be 33 %; with a window of 20 it is 10/20 = 50 %. */
   rt_breaker *b = mk(NULL, &clk);
-  for (int i = 0; i < 20; i++) assert_int_equal(call(b, true), RT_BREAKER_NONE);
-  for (int i = 0; i < 9; i++) assert_int_equal(call(b, false), RT_BREAKER_NONE);
+  for (int i = 0; i < 20; i++)
+    assert_int_equal(call(b, true), RT_BREAKER_NONE);
+  for (int i = 0; i < 9; i++)
+    assert_int_equal(call(b, false), RT_BREAKER_NONE);
   rt_breaker_stats st;
   rt_breaker_stats_get(b, &st);
   assert_int_equal(st.window_calls, 20);
@@ -188,14 +204,15 @@ static void test_window_slides(void **state)
   c.min_calls = 4;
   b = mk(&c, &clk);
   assert_int_equal(call(b, false), RT_BREAKER_NONE);
-  for (int i = 0; i < 3; i++) assert_int_equal(call(b, true), RT_BREAKER_NONE); /* 1/4 */
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(call(b, true), RT_BREAKER_NONE); /* 1/4 */
   rt_breaker_stats_get(b, &st);
   assert_int_equal(st.window_failures, 1);
   assert_int_equal(call(b, true), RT_BREAKER_NONE); /* evicts the failure */
   rt_breaker_stats_get(b, &st);
   assert_int_equal(st.window_calls, 4);
   assert_int_equal(st.window_failures, 0);
-  assert_int_equal(call(b, false), RT_BREAKER_NONE); /* 1/4 */
+  assert_int_equal(call(b, false), RT_BREAKER_NONE);    /* 1/4 */
   assert_int_equal(call(b, false), RT_BREAKER_TRIPPED); /* 2/4 = 50 % */
   rt_breaker_free(b);
 }
@@ -274,11 +291,13 @@ static void test_probe_failure_doubles_cooldown_capped(void **state)
   /* Recover: probes succeed -> closed; the next trip starts again at the base cool-down. */
   advance(&clk, (uint64_t)cur * MS);
   rt_breaker_ticket p[3];
-  for (int i = 0; i < 3; i++) assert_int_equal(rt_breaker_acquire(b, &p[i]), RT_BREAKER_PROBE);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(rt_breaker_acquire(b, &p[i]), RT_BREAKER_PROBE);
   for (int i = 0; i < 3; i++)
     assert_int_equal(rt_breaker_record(b, &p[i], true, NULL),
                      i == 2 ? RT_BREAKER_RESET : RT_BREAKER_NONE);
-  for (int i = 0; i < 9; i++) call(b, false);
+  for (int i = 0; i < 9; i++)
+    call(b, false);
   rt_breaker_info info;
   rt_breaker_ticket t;
   assert_int_equal(rt_breaker_acquire(b, &t), RT_BREAKER_ALLOW);
@@ -296,7 +315,8 @@ static void test_failed_probe_makes_others_stale(void **state)
   trip_defaults(b);
   advance(&clk, 5000 * MS);
   rt_breaker_ticket p[3];
-  for (int i = 0; i < 3; i++) assert_int_equal(rt_breaker_acquire(b, &p[i]), RT_BREAKER_PROBE);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(rt_breaker_acquire(b, &p[i]), RT_BREAKER_PROBE);
   assert_int_equal(rt_breaker_record(b, &p[0], true, NULL), RT_BREAKER_NONE);
   assert_int_equal(rt_breaker_record(b, &p[1], false, NULL), RT_BREAKER_REOPENED);
   advance(&clk, 10000 * MS);
@@ -365,11 +385,13 @@ static void test_cancel_and_double_record(void **state)
   rt_breaker_stats_get(b, &st);
   assert_int_equal(st.window_calls, 1);
 
-  for (int i = 0; i < 9; i++) call(b, false);
+  for (int i = 0; i < 9; i++)
+    call(b, false);
   assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_OPEN);
   advance(&clk, 5000 * MS);
   rt_breaker_ticket p[4];
-  for (int i = 0; i < 3; i++) assert_int_equal(rt_breaker_acquire(b, &p[i]), RT_BREAKER_PROBE);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(rt_breaker_acquire(b, &p[i]), RT_BREAKER_PROBE);
   assert_int_equal(rt_breaker_acquire(b, &p[3]), RT_BREAKER_REJECT);
   rt_breaker_cancel(b, &p[1]); /* e.g. the pool was exhausted: the probe never ran */
   rt_breaker_cancel(b, &p[1]); /* twice: no double give-back */
@@ -433,10 +455,12 @@ static void test_half_open_probe_limit_concurrent(void **state)
     rt_breaker_info info;
     int recorded = 0;
     for (int i = 0; i < NTHREADS; i++) {
-      if (args[i].g != RT_BREAKER_PROBE) continue;
+      if (args[i].g != RT_BREAKER_PROBE)
+        continue;
       rt_breaker_transition tr = rt_breaker_record(b, &args[i].t, false, &info);
       assert_int_equal(tr, recorded == 0 ? RT_BREAKER_REOPENED : RT_BREAKER_NONE);
-      if (recorded == 0) cooldown = info.cooldown_ms;
+      if (recorded == 0)
+        cooldown = info.cooldown_ms;
       recorded++;
     }
     assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_OPEN);
@@ -471,7 +495,8 @@ static void *storm_thread(void *p)
     x = x * 1103515245u + 12345u;
     rt_breaker_ticket t;
     rt_breaker_gate g = rt_breaker_acquire(s->b, &t);
-    if (t.transition != RT_BREAKER_NONE) atomic_fetch_add(&s->transitions[t.transition], 1);
+    if (t.transition != RT_BREAKER_NONE)
+      atomic_fetch_add(&s->transitions[t.transition], 1);
     if (g == RT_BREAKER_REJECT) {
       atomic_fetch_add(&s->rejected, 1);
       advance(s->clk, 1 * MS); /* time passes while callers are turned away */
@@ -520,7 +545,8 @@ static void test_concurrent_storm(void **state)
     args[i] = (storm_arg){.s = &s, .seed = 77u + (unsigned)i * 7919u};
     assert_int_equal(pthread_create(&th[i], NULL, storm_thread, &args[i]), 0);
   }
-  for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 8; i++)
+    pthread_join(th[i], NULL);
   assert_int_equal(atomic_load(&s.violations), 0);
   rt_breaker_stats st;
   rt_breaker_stats_get(b, &st);
@@ -551,18 +577,18 @@ static void test_concurrent_storm(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_defaults_and_validation),
-    cmocka_unit_test(test_single_failure_never_trips_at_defaults),
-    cmocka_unit_test(test_min_calls_rule),
-    cmocka_unit_test(test_threshold_exact),
-    cmocka_unit_test(test_window_slides),
-    cmocka_unit_test(test_open_rejects_until_cooldown),
-    cmocka_unit_test(test_probe_failure_doubles_cooldown_capped),
-    cmocka_unit_test(test_failed_probe_makes_others_stale),
-    cmocka_unit_test(test_stale_closed_result_ignored),
-    cmocka_unit_test(test_cancel_and_double_record),
-    cmocka_unit_test(test_half_open_probe_limit_concurrent),
-    cmocka_unit_test(test_concurrent_storm),
+      cmocka_unit_test(test_defaults_and_validation),
+      cmocka_unit_test(test_single_failure_never_trips_at_defaults),
+      cmocka_unit_test(test_min_calls_rule),
+      cmocka_unit_test(test_threshold_exact),
+      cmocka_unit_test(test_window_slides),
+      cmocka_unit_test(test_open_rejects_until_cooldown),
+      cmocka_unit_test(test_probe_failure_doubles_cooldown_capped),
+      cmocka_unit_test(test_failed_probe_makes_others_stale),
+      cmocka_unit_test(test_stale_closed_result_ignored),
+      cmocka_unit_test(test_cancel_and_double_record),
+      cmocka_unit_test(test_half_open_probe_limit_concurrent),
+      cmocka_unit_test(test_concurrent_storm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

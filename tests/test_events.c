@@ -76,11 +76,13 @@ static void rec_handler(const riptide_event *ev, void *ctx)
   recorder *r = ctx;
   pthread_mutex_lock(&r->mu);
   r->running = true;
-  if (r->unsubscribed) r->calls_after_unsub++;
+  if (r->unsubscribed)
+    r->calls_after_unsub++;
   if (r->block) {
     r->entered = true;
     pthread_cond_broadcast(&r->cv);
-    while (r->block) pthread_cond_wait(&r->cv, &r->mu);
+    while (r->block)
+      pthread_cond_wait(&r->cv, &r->mu);
   }
   if (r->n < REC_MAX) {
     rec_event *e = &r->ev[r->n++];
@@ -109,7 +111,8 @@ static void rec_handler(const riptide_event *ev, void *ctx)
   r->running = false;
   pthread_mutex_unlock(&r->mu);
   /* Calls back into the bus from the handler, with no lock of ours held. */
-  if (self) rt_events_unsubscribe(bus, self);
+  if (self)
+    rt_events_unsubscribe(bus, self);
   if (bus && follow) {
     riptide_err fe = rt_events_flush(bus, 0);
     pthread_mutex_lock(&r->mu);
@@ -130,7 +133,8 @@ static size_t rec_count(recorder *r)
 static void rec_wait_entered(recorder *r)
 {
   pthread_mutex_lock(&r->mu);
-  while (!r->entered) pthread_cond_wait(&r->cv, &r->mu);
+  while (!r->entered)
+    pthread_cond_wait(&r->cv, &r->mu);
   pthread_mutex_unlock(&r->mu);
 }
 
@@ -145,7 +149,10 @@ static void rec_open_gate(recorder *r)
 typedef struct fake_clock {
   _Atomic uint64_t now;
 } fake_clock;
-static uint64_t fake_now(void *ctx) { return atomic_fetch_add(&((fake_clock *)ctx)->now, 10); }
+static uint64_t fake_now(void *ctx)
+{
+  return atomic_fetch_add(&((fake_clock *)ctx)->now, 10);
+}
 
 static rt_events *mk_bus(uint32_t ring, uint64_t pool_id, fake_clock *clk)
 {
@@ -287,7 +294,8 @@ static void test_drop_counting_slow_subscriber(void **state)
   rec_open_gate(&r);
   assert_int_equal(rt_events_flush(bus, 0), RIPTIDE_OK);
   assert_int_equal(rec_count(&r), 8);
-  for (size_t i = 0; i < 8; i++) assert_int_equal(r.ev[i].seq, i + 1);
+  for (size_t i = 0; i < 8; i++)
+    assert_int_equal(r.ev[i].seq, i + 1);
   /* Room again. */
   assert_int_equal(rt_events_emit(bus, "test.slow", RIPTIDE_SEV_INFO, 0, NULL, 0),
                    RT_EVENTS_QUEUED);
@@ -308,26 +316,25 @@ static void test_prefix_and_severity_filters(void **state)
   rec_init(&instance_all);
   assert_true(rt_events_subscribe(bus, "pool.", RIPTIDE_SEV_WARN, rec_handler, &pool_warn));
   assert_true(
-    rt_events_subscribe(bus, "extraction.", RIPTIDE_SEV_TRACE, rec_handler, &extraction_all));
+      rt_events_subscribe(bus, "extraction.", RIPTIDE_SEV_TRACE, rec_handler, &extraction_all));
   assert_true(rt_events_subscribe(bus, "", RIPTIDE_SEV_ERROR, rec_handler, &everything_error));
   assert_true(
-    rt_events_subscribe(bus, "pool.instance_", RIPTIDE_SEV_TRACE, rec_handler, &instance_all));
+      rt_events_subscribe(bus, "pool.instance_", RIPTIDE_SEV_TRACE, rec_handler, &instance_all));
   assert_int_equal(rt_events_subscribe(bus, "", RIPTIDE_SEV_TRACE, NULL, NULL), 0);
-  assert_int_equal(rt_events_subscribe(bus, "", (riptide_severity)99, rec_handler, &pool_warn),
-                   0);
+  assert_int_equal(rt_events_subscribe(bus, "", (riptide_severity)99, rec_handler, &pool_warn), 0);
 
   struct {
     const char *type;
     riptide_severity sev;
   } evs[] = {
-    {RT_EV_INSTANCE_CREATED, RIPTIDE_SEV_INFO},     /* instance */
-    {RT_EV_INSTANCE_UNHEALTHY, RIPTIDE_SEV_WARN},   /* pool_warn, instance */
-    {RT_EV_BREAKER_TRIPPED, RIPTIDE_SEV_ERROR},     /* pool_warn, error */
-    {RT_EV_EXTRACTION_STARTED, RIPTIDE_SEV_TRACE},  /* extraction */
-    {RT_EV_EXTRACTION_FAILED, RIPTIDE_SEV_ERROR},   /* extraction, error */
-    {RT_EV_POOL_EXHAUSTED, RIPTIDE_SEV_CRITICAL},   /* pool_warn, error */
-    {"poolx.other", RIPTIDE_SEV_CRITICAL},          /* error only ("pool." needs the dot) */
-    {"extraction", RIPTIDE_SEV_INFO},               /* nobody: shorter than the prefix */
+      {RT_EV_INSTANCE_CREATED, RIPTIDE_SEV_INFO},    /* instance */
+      {RT_EV_INSTANCE_UNHEALTHY, RIPTIDE_SEV_WARN},  /* pool_warn, instance */
+      {RT_EV_BREAKER_TRIPPED, RIPTIDE_SEV_ERROR},    /* pool_warn, error */
+      {RT_EV_EXTRACTION_STARTED, RIPTIDE_SEV_TRACE}, /* extraction */
+      {RT_EV_EXTRACTION_FAILED, RIPTIDE_SEV_ERROR},  /* extraction, error */
+      {RT_EV_POOL_EXHAUSTED, RIPTIDE_SEV_CRITICAL},  /* pool_warn, error */
+      {"poolx.other", RIPTIDE_SEV_CRITICAL},         /* error only ("pool." needs the dot) */
+      {"extraction", RIPTIDE_SEV_INFO},              /* nobody: shorter than the prefix */
   };
   for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
     assert_int_equal(rt_events_emit(bus, evs[i].type, evs[i].sev, 0, NULL, 0), RT_EVENTS_QUEUED);
@@ -399,16 +406,17 @@ static void test_unsubscribe(void **state)
   unsub_arg ua = {.bus = bus, .id = id, .r = &r};
   pthread_t th;
   assert_int_equal(pthread_create(&th, NULL, unsub_thread, &ua), 0);
-  for (int i = 0; i < 1000; i++) sched_yield(); /* let it reach its wait (not needed for
-                                                   correctness, only to exercise the wait) */
+  for (int i = 0; i < 1000; i++)
+    sched_yield(); /* let it reach its wait (not needed for
+                      correctness, only to exercise the wait) */
   rec_open_gate(&r);
   pthread_join(th, NULL);
   assert_false(ua.running_after);
   rt_events_emit(bus, "e", RIPTIDE_SEV_INFO, 0, NULL, 0);
   assert_int_equal(rt_events_flush(bus, 0), RIPTIDE_OK);
   assert_int_equal(r.calls_after_unsub, 0);
-  assert_int_equal(rec_count(&r), 2);          /* "a" and "c" */
-  assert_int_equal(rec_count(&other), 5);      /* a b c d e */
+  assert_int_equal(rec_count(&r), 2);     /* "a" and "c" */
+  assert_int_equal(rec_count(&other), 5); /* a b c d e */
   assert_string_equal(r.ev[1].type, "c");
 
   /* Unsubscribe from inside the handler: no deadlock, no later call. */
@@ -417,7 +425,8 @@ static void test_unsubscribe(void **state)
   uint64_t sid = rt_events_subscribe(bus, "", RIPTIDE_SEV_TRACE, rec_handler, &self);
   self.bus = bus;
   self.self_unsub_id = sid;
-  for (int i = 0; i < 5; i++) rt_events_emit(bus, "f", RIPTIDE_SEV_INFO, 0, NULL, 0);
+  for (int i = 0; i < 5; i++)
+    rt_events_emit(bus, "f", RIPTIDE_SEV_INFO, 0, NULL, 0);
   assert_int_equal(rt_events_flush(bus, 0), RIPTIDE_OK);
   assert_int_equal(rec_count(&self), 1);
   rt_events_stats st;
@@ -471,7 +480,8 @@ static void test_truncation_and_invalid(void **state)
   memset(v200, 'y', 200);
   v200[200] = '\0';
   rt_event_kv many[RIPTIDE_EVENT_MAX_META];
-  for (int i = 0; i < RIPTIDE_EVENT_MAX_META; i++) many[i] = (rt_event_kv){"k", v200};
+  for (int i = 0; i < RIPTIDE_EVENT_MAX_META; i++)
+    many[i] = (rt_event_kv){"k", v200};
   assert_int_equal(rt_events_emit(bus, "t.many", RIPTIDE_SEV_INFO, 0, many, RIPTIDE_EVENT_MAX_META),
                    RT_EVENTS_TRUNCATED);
   rt_event_kv fits[] = {{"a", "1"}, {"b", "2"}};
@@ -561,14 +571,15 @@ static void *mt_emitter(void *p)
     snprintf(ib, sizeof(ib), "%d", i);
     rt_event_kv kv[] = {{"t", tb}, {"i", ib}};
     rt_events_emit_result res =
-      rt_events_emit(a->bus, "test.mt", RIPTIDE_SEV_INFO, (uint64_t)a->t, kv, 2);
+        rt_events_emit(a->bus, "test.mt", RIPTIDE_SEV_INFO, (uint64_t)a->t, kv, 2);
     if (res == RT_EVENTS_QUEUED) {
       a->queued++;
     } else if (res == RT_EVENTS_DROPPED) {
       /* Counted; then let the dispatcher catch up (concurrent flushes from several threads), so
        * that most events go through and the order check has something to check. */
       a->dropped++;
-      if (rt_events_flush(a->bus, 0) != RIPTIDE_OK) a->flush_errors++;
+      if (rt_events_flush(a->bus, 0) != RIPTIDE_OK)
+        a->flush_errors++;
     }
   }
   return NULL;
@@ -581,7 +592,8 @@ static void test_emit_from_many_threads(void **state)
   mt_sub s;
   memset(&s, 0, sizeof(s));
   pthread_mutex_init(&s.mu, NULL);
-  for (int i = 0; i < EMITTERS; i++) s.last[i] = -1;
+  for (int i = 0; i < EMITTERS; i++)
+    s.last[i] = -1;
   rt_events_subscribe(bus, "test.", RIPTIDE_SEV_INFO, mt_handler, &s);
   pthread_t th[EMITTERS];
   mt_arg args[EMITTERS];
@@ -608,8 +620,8 @@ static void test_emit_from_many_threads(void **state)
   assert_int_equal(s.disorder, 0);
   assert_int_equal(s.last_seq, queued);
   pthread_mutex_unlock(&s.mu);
-  print_message("many emitters: %llu queued, %llu dropped (ring 256)\n",
-                (unsigned long long)queued, (unsigned long long)dropped);
+  print_message("many emitters: %llu queued, %llu dropped (ring 256)\n", (unsigned long long)queued,
+                (unsigned long long)dropped);
   rt_events_free(bus);
   pthread_mutex_destroy(&s.mu);
 }
@@ -626,13 +638,15 @@ static void churn_handler(const riptide_event *ev, void *ctx)
   (void)ev;
   churn_ctx *c = ctx;
   atomic_fetch_add(&c->calls, 1);
-  if (atomic_load(&c->state) == 2) atomic_fetch_add(&c->late_calls, 1);
+  if (atomic_load(&c->state) == 2)
+    atomic_fetch_add(&c->late_calls, 1);
 }
 
 static void *churn_emitter(void *p)
 {
   rt_events *bus = p;
-  for (int i = 0; i < 20000; i++) rt_events_emit(bus, "churn", RIPTIDE_SEV_INFO, 0, NULL, 0);
+  for (int i = 0; i < 20000; i++)
+    rt_events_emit(bus, "churn", RIPTIDE_SEV_INFO, 0, NULL, 0);
   return NULL;
 }
 
@@ -641,7 +655,8 @@ static void test_subscribe_churn(void **state)
   (void)state;
   rt_events *bus = mk_bus(64, 1, NULL);
   pthread_t th[2];
-  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, churn_emitter, bus);
+  for (int i = 0; i < 2; i++)
+    pthread_create(&th[i], NULL, churn_emitter, bus);
   int total_late = 0, total_calls = 0;
   for (int round = 0; round < 300; round++) {
     churn_ctx c;
@@ -650,7 +665,8 @@ static void test_subscribe_churn(void **state)
     atomic_init(&c.calls, 0);
     uint64_t id = rt_events_subscribe(bus, "", RIPTIDE_SEV_TRACE, churn_handler, &c);
     assert_true(id > 0);
-    for (int i = 0; i < 100; i++) sched_yield();
+    for (int i = 0; i < 100; i++)
+      sched_yield();
     rt_events_unsubscribe(bus, id);
     atomic_store(&c.state, 2);
     /* c goes out of scope next round: a late call would also be a use-after-scope for ASan */
@@ -659,7 +675,8 @@ static void test_subscribe_churn(void **state)
     total_late += atomic_load(&c.late_calls);
     total_calls += atomic_load(&c.calls);
   }
-  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++)
+    pthread_join(th[i], NULL);
   assert_int_equal(total_late, 0);
   print_message("churn: %d handler calls across 300 subscriptions\n", total_calls);
   rt_events_free(bus);
@@ -710,15 +727,15 @@ static void test_event_json(void **state)
   const char *keys[2] = {"reason", "bad\xff"};
   const char *vals[2] = {"trap \"oob\"", "v\xc3"};
   riptide_event ev = {
-    .type = "pool.circuit_breaker_tripped",
-    .severity = RIPTIDE_SEV_ERROR,
-    .timestamp_ns = 1700000000123456789ull,
-    .seq = 12,
-    .pool_id = UINT64_MAX, /* above jansson's integer range: written as a string */
-    .instance_id = 0,
-    .n_meta = 2,
-    .meta_key = {keys[0], keys[1]},
-    .meta_val = {vals[0], vals[1]},
+      .type = "pool.circuit_breaker_tripped",
+      .severity = RIPTIDE_SEV_ERROR,
+      .timestamp_ns = 1700000000123456789ull,
+      .seq = 12,
+      .pool_id = UINT64_MAX, /* above jansson's integer range: written as a string */
+      .instance_id = 0,
+      .n_meta = 2,
+      .meta_key = {keys[0], keys[1]},
+      .meta_val = {vals[0], vals[1]},
   };
   char *s = riptide_event_to_json(&ev);
   assert_non_null(s);
@@ -730,8 +747,7 @@ static void test_event_json(void **state)
                       "pool.circuit_breaker_tripped");
   assert_string_equal(json_string_value(json_object_get(j, "severity")), "error");
   assert_int_equal(json_integer_value(json_object_get(j, "seq")), 12);
-  assert_int_equal(json_integer_value(json_object_get(j, "timestamp_ns")),
-                   1700000000123456789ll);
+  assert_int_equal(json_integer_value(json_object_get(j, "timestamp_ns")), 1700000000123456789ll);
   assert_string_equal(json_string_value(json_object_get(j, "pool_id")), "18446744073709551615");
   json_t *meta = json_object_get(j, "metadata");
   assert_string_equal(json_string_value(json_object_get(meta, "reason")), "trap \"oob\"");
@@ -745,17 +761,17 @@ static void test_event_json(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_basic_fields),
-    cmocka_unit_test(test_order_preserved),
-    cmocka_unit_test(test_drop_counting_slow_subscriber),
-    cmocka_unit_test(test_prefix_and_severity_filters),
-    cmocka_unit_test(test_unsubscribe),
-    cmocka_unit_test(test_handler_reentry),
-    cmocka_unit_test(test_truncation_and_invalid),
-    cmocka_unit_test(test_emit_from_many_threads),
-    cmocka_unit_test(test_subscribe_churn),
-    cmocka_unit_test(test_free_drains_pending),
-    cmocka_unit_test(test_event_json),
+      cmocka_unit_test(test_basic_fields),
+      cmocka_unit_test(test_order_preserved),
+      cmocka_unit_test(test_drop_counting_slow_subscriber),
+      cmocka_unit_test(test_prefix_and_severity_filters),
+      cmocka_unit_test(test_unsubscribe),
+      cmocka_unit_test(test_handler_reentry),
+      cmocka_unit_test(test_truncation_and_invalid),
+      cmocka_unit_test(test_emit_from_many_threads),
+      cmocka_unit_test(test_subscribe_churn),
+      cmocka_unit_test(test_free_drains_pending),
+      cmocka_unit_test(test_event_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

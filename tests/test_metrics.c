@@ -27,7 +27,8 @@ static rt_metrics *mk(void)
 static uint64_t bucket_sum(const riptide_histogram *h)
 {
   uint64_t s = 0;
-  for (int i = 0; i < RIPTIDE_HIST_BUCKETS; i++) s += h->buckets[i];
+  for (int i = 0; i < RIPTIDE_HIST_BUCKETS; i++)
+    s += h->buckets[i];
   return s;
 }
 
@@ -55,9 +56,11 @@ static void test_bucket_bounds(void **state)
   for (int k = 0; k < 2000; k++) {
     int i = rt_histogram_bucket(v);
     assert_true(v < riptide_histogram_bound_ns(i));
-    if (i > 0) assert_true(v >= riptide_histogram_bound_ns(i - 1));
+    if (i > 0)
+      assert_true(v >= riptide_histogram_bound_ns(i - 1));
     v = v + v / 64 + 1;
-    if (v > (1ull << 50)) break;
+    if (v > (1ull << 50))
+      break;
   }
 }
 
@@ -69,7 +72,8 @@ static void test_quantiles(void **state)
   assert_int_equal(riptide_histogram_quantile(&h, 0.5), 0);
   assert_int_equal(riptide_histogram_quantile(NULL, 0.5), 0);
 
-  for (int i = 0; i < 100; i++) rt_histogram_add(&h, 5000); /* bucket 3: [4000, 8000) */
+  for (int i = 0; i < 100; i++)
+    rt_histogram_add(&h, 5000); /* bucket 3: [4000, 8000) */
   assert_int_equal(h.count, 100);
   assert_int_equal(h.sum_ns, 500000);
   assert_int_equal(h.buckets[3], 100);
@@ -80,8 +84,10 @@ static void test_quantiles(void **state)
   assert_int_equal(riptide_histogram_quantile(&h, 7.0), 8000);
 
   memset(&h, 0, sizeof(h));
-  for (int i = 0; i < 90; i++) rt_histogram_add(&h, 500);          /* bucket 0 */
-  for (int i = 0; i < 10; i++) rt_histogram_add(&h, 3000000000ull); /* 3 s: bucket 22 */
+  for (int i = 0; i < 90; i++)
+    rt_histogram_add(&h, 500); /* bucket 0 */
+  for (int i = 0; i < 10; i++)
+    rt_histogram_add(&h, 3000000000ull); /* 3 s: bucket 22 */
   assert_int_equal(h.buckets[0], 90);
   assert_int_equal(h.buckets[22], 10);
   assert_int_equal(riptide_histogram_quantile(&h, 0.45), 500); /* 1000 * 45/90 */
@@ -252,9 +258,11 @@ static double prom_value(const char *text, const char *prefix)
   size_t pl = strlen(prefix);
   const char *p = text;
   while (p && *p) {
-    if (strncmp(p, prefix, pl) == 0 && p[pl] == ' ') return strtod(p + pl + 1, NULL);
+    if (strncmp(p, prefix, pl) == 0 && p[pl] == ' ')
+      return strtod(p + pl + 1, NULL);
     p = strchr(p, '\n');
-    if (p) p++;
+    if (p)
+      p++;
   }
   return -1;
 }
@@ -325,9 +333,12 @@ static void test_prometheus(void **state)
   }
   assert_true(samples > 50);
 
-  assert_true(prom_value(txt, "riptide_extractions_total{engine=\"wasm\",outcome=\"succeeded\"}") == 5);
-  assert_true(prom_value(txt, "riptide_extractions_total{engine=\"native\",outcome=\"succeeded\"}") == 1);
-  assert_true(prom_value(txt, "riptide_extractions_total{engine=\"none\",outcome=\"failed\"}") == 1);
+  assert_true(prom_value(txt, "riptide_extractions_total{engine=\"wasm\",outcome=\"succeeded\"}") ==
+              5);
+  assert_true(
+      prom_value(txt, "riptide_extractions_total{engine=\"native\",outcome=\"succeeded\"}") == 1);
+  assert_true(prom_value(txt, "riptide_extractions_total{engine=\"none\",outcome=\"failed\"}") ==
+              1);
   assert_true(prom_value(txt, "riptide_fallbacks_total{reason=\"memory_limit\"}") == 1);
   assert_true(prom_value(txt, "riptide_fallbacks_total{reason=\"trap\"}") == 0);
   assert_true(prom_value(txt, "riptide_traps_total{kind=\"stack_exhaustion\"}") == 1);
@@ -371,7 +382,7 @@ static void test_prometheus(void **state)
 
 typedef struct tally {
   uint64_t total, succeeded, failed, wasm, native, fallbacks, by_reason[RIPTIDE_FB_COUNT_],
-    timeouts, traps, exhausted, waits, extracts;
+      timeouts, traps, exhausted, waits, extracts;
 } tally;
 
 typedef struct rec_arg {
@@ -413,8 +424,10 @@ static void *recorder_thread(void *p)
     a->t.total++;
     if (o.err == RIPTIDE_OK) {
       a->t.succeeded++;
-      if (o.native) a->t.native++;
-      else a->t.wasm++;
+      if (o.native)
+        a->t.native++;
+      else
+        a->t.wasm++;
     } else {
       a->t.failed++;
     }
@@ -422,9 +435,12 @@ static void *recorder_thread(void *p)
       a->t.fallbacks++;
       a->t.by_reason[o.fb_reason]++;
     }
-    if (o.guest_error == RIPTIDE_ERR_TIMEOUT) a->t.timeouts++;
-    if (o.guest_error == RIPTIDE_ERR_TRAP) a->t.traps++;
-    if (o.err == RIPTIDE_ERR_POOL_EXHAUSTED || (o.fallback && o.fb_reason == RIPTIDE_FB_POOL_EXHAUSTED))
+    if (o.guest_error == RIPTIDE_ERR_TIMEOUT)
+      a->t.timeouts++;
+    if (o.guest_error == RIPTIDE_ERR_TRAP)
+      a->t.traps++;
+    if (o.err == RIPTIDE_ERR_POOL_EXHAUSTED ||
+        (o.fallback && o.fb_reason == RIPTIDE_FB_POOL_EXHAUSTED))
       a->t.exhausted++;
     a->t.waits += o.waited;
     a->t.extracts += o.extracted;
@@ -445,7 +461,8 @@ static int check_invariants(const riptide_metrics *m)
   bad += m->extractions_total != m->extractions_succeeded + m->extractions_failed;
   bad += m->extractions_succeeded != m->succeeded_wasm + m->succeeded_native;
   uint64_t fb = 0;
-  for (int r = 0; r < RIPTIDE_FB_COUNT_; r++) fb += m->fallbacks_by_reason[r];
+  for (int r = 0; r < RIPTIDE_FB_COUNT_; r++)
+    fb += m->fallbacks_by_reason[r];
   bad += fb != m->fallbacks;
   bad += bucket_sum(&m->permit_wait) != m->permit_wait.count;
   bad += bucket_sum(&m->extract_duration) != m->extract_duration.count;
@@ -469,7 +486,8 @@ static void *snapshot_thread(void *p)
     /* The Prometheus text of a consistent snapshot is consistent too. */
     if ((a->snapshots % 64) == 0) {
       char *txt = riptide_metrics_to_prometheus(&m);
-      if (!txt) a->violations++;
+      if (!txt)
+        a->violations++;
       free(txt);
     }
     prev = m;
@@ -494,7 +512,8 @@ static void test_concurrent_snapshot_consistency(void **state)
     ra[i].seed = 1234u + (unsigned)i * 2654435761u;
     assert_int_equal(pthread_create(&th[i], NULL, recorder_thread, &ra[i]), 0);
   }
-  for (int i = 0; i < REC_THREADS; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < REC_THREADS; i++)
+    pthread_join(th[i], NULL);
   atomic_store(&stop, 1);
   pthread_join(snap, NULL);
   assert_int_equal(sa.violations, 0);
@@ -509,7 +528,8 @@ static void test_concurrent_snapshot_consistency(void **state)
     e.wasm += ra[i].t.wasm;
     e.native += ra[i].t.native;
     e.fallbacks += ra[i].t.fallbacks;
-    for (int r = 0; r < RIPTIDE_FB_COUNT_; r++) e.by_reason[r] += ra[i].t.by_reason[r];
+    for (int r = 0; r < RIPTIDE_FB_COUNT_; r++)
+      e.by_reason[r] += ra[i].t.by_reason[r];
     e.timeouts += ra[i].t.timeouts;
     e.traps += ra[i].t.traps;
     e.exhausted += ra[i].t.exhausted;
@@ -525,7 +545,8 @@ static void test_concurrent_snapshot_consistency(void **state)
   assert_int_equal(m.succeeded_wasm, e.wasm);
   assert_int_equal(m.succeeded_native, e.native);
   assert_int_equal(m.fallbacks, e.fallbacks);
-  for (int r = 0; r < RIPTIDE_FB_COUNT_; r++) assert_int_equal(m.fallbacks_by_reason[r], e.by_reason[r]);
+  for (int r = 0; r < RIPTIDE_FB_COUNT_; r++)
+    assert_int_equal(m.fallbacks_by_reason[r], e.by_reason[r]);
   assert_int_equal(m.timeouts, e.timeouts);
   assert_int_equal(m.traps_by_kind[RIPTIDE_TRAP_UNREACHABLE], e.traps);
   assert_int_equal(m.pool_exhausted, e.exhausted);
@@ -540,12 +561,12 @@ static void test_concurrent_snapshot_consistency(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_bucket_bounds),
-    cmocka_unit_test(test_quantiles),
-    cmocka_unit_test(test_record_extraction_exact),
-    cmocka_unit_test(test_gauges_and_counters),
-    cmocka_unit_test(test_prometheus),
-    cmocka_unit_test(test_concurrent_snapshot_consistency),
+      cmocka_unit_test(test_bucket_bounds),
+      cmocka_unit_test(test_quantiles),
+      cmocka_unit_test(test_record_extraction_exact),
+      cmocka_unit_test(test_gauges_and_counters),
+      cmocka_unit_test(test_prometheus),
+      cmocka_unit_test(test_concurrent_snapshot_consistency),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,11 +71,16 @@ static uint64_t default_clock(void *ctx)
 const char *rt_breaker_transition_name(rt_breaker_transition t)
 {
   switch (t) {
-  case RT_BREAKER_NONE: return "none";
-  case RT_BREAKER_TRIPPED: return "tripped";
-  case RT_BREAKER_HALF_OPENED: return "half_opened";
-  case RT_BREAKER_RESET: return "reset";
-  case RT_BREAKER_REOPENED: return "reopened";
+  case RT_BREAKER_NONE:
+    return "none";
+  case RT_BREAKER_TRIPPED:
+    return "tripped";
+  case RT_BREAKER_HALF_OPENED:
+    return "half_opened";
+  case RT_BREAKER_RESET:
+    return "reset";
+  case RT_BREAKER_REOPENED:
+    return "reopened";
   }
   return "unknown";
 }
@@ -83,9 +88,12 @@ const char *rt_breaker_transition_name(rt_breaker_transition t)
 const char *rt_breaker_state_name(rt_breaker_state s)
 {
   switch (s) {
-  case RT_BREAKER_CLOSED: return "closed";
-  case RT_BREAKER_OPEN: return "open";
-  case RT_BREAKER_HALF_OPEN: return "half_open";
+  case RT_BREAKER_CLOSED:
+    return "closed";
+  case RT_BREAKER_OPEN:
+    return "open";
+  case RT_BREAKER_HALF_OPEN:
+    return "half_open";
   }
   return "unknown";
 }
@@ -103,13 +111,20 @@ void rt_breaker_config_init(rt_breaker_config *c)
 void rt_breaker_config_from_pool(rt_breaker_config *c, const riptide_pool_config *pc)
 {
   rt_breaker_config_init(c);
-  if (!pc) return;
-  if (pc->breaker_window) c->window = pc->breaker_window;
-  if (pc->breaker_min_calls) c->min_calls = pc->breaker_min_calls;
-  if (pc->breaker_failure_pct) c->failure_pct = pc->breaker_failure_pct;
-  if (pc->breaker_cooldown_ms) c->cooldown_ms = pc->breaker_cooldown_ms;
-  if (pc->breaker_probes) c->probes = pc->breaker_probes;
-  if (pc->breaker_max_cooldown_ms) c->max_cooldown_ms = pc->breaker_max_cooldown_ms;
+  if (!pc)
+    return;
+  if (pc->breaker_window)
+    c->window = pc->breaker_window;
+  if (pc->breaker_min_calls)
+    c->min_calls = pc->breaker_min_calls;
+  if (pc->breaker_failure_pct)
+    c->failure_pct = pc->breaker_failure_pct;
+  if (pc->breaker_cooldown_ms)
+    c->cooldown_ms = pc->breaker_cooldown_ms;
+  if (pc->breaker_probes)
+    c->probes = pc->breaker_probes;
+  if (pc->breaker_max_cooldown_ms)
+    c->max_cooldown_ms = pc->breaker_max_cooldown_ms;
 }
 
 static bool config_valid(const rt_breaker_config *c)
@@ -122,7 +137,8 @@ static bool config_valid(const rt_breaker_config *c)
 riptide_err rt_breaker_new(const rt_breaker_config *cfg, riptide_clock_fn clock, void *clock_ctx,
                            rt_breaker **out)
 {
-  if (!out) return RIPTIDE_ERR_INVALID_ARG;
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
   *out = NULL;
   rt_breaker_config c;
   if (cfg) {
@@ -130,11 +146,13 @@ riptide_err rt_breaker_new(const rt_breaker_config *cfg, riptide_clock_fn clock,
   } else {
     rt_breaker_config_init(&c);
   }
-  if (!config_valid(&c)) return RIPTIDE_ERR_INVALID_ARG;
+  if (!config_valid(&c))
+    return RIPTIDE_ERR_INVALID_ARG;
 
   size_t size = (sizeof(rt_breaker) + 63) & ~(size_t)63;
   rt_breaker *b = aligned_alloc(64, size);
-  if (!b) return RIPTIDE_ERR_NOMEM;
+  if (!b)
+    return RIPTIDE_ERR_NOMEM;
   memset(b, 0, sizeof(*b));
   b->ring = calloc(c.window, 1);
   if (!b->ring) {
@@ -158,7 +176,8 @@ riptide_err rt_breaker_new(const rt_breaker_config *cfg, riptide_clock_fn clock,
 
 void rt_breaker_free(rt_breaker *b)
 {
-  if (!b) return;
+  if (!b)
+    return;
   pthread_mutex_destroy(&b->mu);
   free(b->ring);
   free(b);
@@ -233,7 +252,8 @@ rt_breaker_gate rt_breaker_acquire(rt_breaker *b, rt_breaker_ticket *t)
   }
   pthread_mutex_unlock(&b->mu);
 
-  if (g == RT_BREAKER_REJECT) atomic_fetch_add_explicit(&b->rejected, 1, memory_order_relaxed);
+  if (g == RT_BREAKER_REJECT)
+    atomic_fetch_add_explicit(&b->rejected, 1, memory_order_relaxed);
   fill_ticket(t, g, WORD_GEN(w), tr);
   return g;
 }
@@ -241,7 +261,8 @@ rt_breaker_gate rt_breaker_acquire(rt_breaker *b, rt_breaker_ticket *t)
 static void fill_info_locked(const rt_breaker *b, rt_breaker_info *info, uint32_t calls,
                              uint32_t failures)
 {
-  if (!info) return;
+  if (!info)
+    return;
   info->state = WORD_STATE(atomic_load_explicit(&b->word, memory_order_relaxed));
   info->calls = calls;
   info->failures = failures;
@@ -253,9 +274,11 @@ static void fill_info_locked(const rt_breaker *b, rt_breaker_info *info, uint32_
 rt_breaker_transition rt_breaker_record(rt_breaker *b, rt_breaker_ticket *t, bool success,
                                         rt_breaker_info *info)
 {
-  if (info) memset(info, 0, sizeof(*info));
+  if (info)
+    memset(info, 0, sizeof(*info));
   if (t->done || t->gate == RT_BREAKER_REJECT) {
-    if (info) info->state = rt_breaker_state_get(b);
+    if (info)
+      info->state = rt_breaker_state_get(b);
     return RT_BREAKER_NONE;
   }
   t->done = true;
@@ -312,9 +335,11 @@ rt_breaker_transition rt_breaker_record(rt_breaker *b, rt_breaker_ticket *t, boo
 
 void rt_breaker_cancel(rt_breaker *b, rt_breaker_ticket *t)
 {
-  if (t->done) return;
+  if (t->done)
+    return;
   t->done = true;
-  if (t->gate != RT_BREAKER_PROBE) return;
+  if (t->gate != RT_BREAKER_PROBE)
+    return;
   pthread_mutex_lock(&b->mu);
   uint64_t w = atomic_load_explicit(&b->word, memory_order_relaxed);
   if (WORD_GEN(w) == t->generation && WORD_STATE(w) == RT_BREAKER_HALF_OPEN &&

@@ -6,10 +6,10 @@
  * calls are admitted; every other caller is rejected).
  *
  *   CLOSED    --window holds >= min_calls outcomes and failures*100 >= failure_pct*calls--> OPEN
- *   OPEN      --cool-down elapsed, noticed by the next rt_breaker_acquire-->               HALF_OPEN
- *   HALF_OPEN --all `probes` probes recorded success-->                                     CLOSED
- *   HALF_OPEN --any probe recorded failure--> OPEN with cool-down doubled (capped at max_cooldown)
- *   CLOSED (after a reset) starts with an empty window and the base cool-down again.
+ *   OPEN      --cool-down elapsed, noticed by the next rt_breaker_acquire--> HALF_OPEN HALF_OPEN
+ * --all `probes` probes recorded success-->                                     CLOSED HALF_OPEN
+ * --any probe recorded failure--> OPEN with cool-down doubled (capped at max_cooldown) CLOSED
+ * (after a reset) starts with an empty window and the base cool-down again.
  *
  * Use (phase-based locking, as in the seed): the breaker never calls out and never emits
  * events. rt_breaker_acquire and rt_breaker_record return what happened; the CALLER emits
@@ -92,9 +92,9 @@ typedef struct rt_breaker_info {
   rt_breaker_state state; /* state after the call */
   uint32_t calls;         /* outcomes in the window when it was judged */
   uint32_t failures;
-  uint32_t failure_pct;   /* configured threshold */
-  uint32_t cooldown_ms;   /* cool-down now in force (after TRIPPED / REOPENED) */
-  uint64_t trips;         /* total closed->open and half-open->open transitions */
+  uint32_t failure_pct; /* configured threshold */
+  uint32_t cooldown_ms; /* cool-down now in force (after TRIPPED / REOPENED) */
+  uint64_t trips;       /* total closed->open and half-open->open transitions */
 } rt_breaker_info;
 
 typedef struct rt_breaker_stats {
@@ -108,14 +108,15 @@ typedef struct rt_breaker_stats {
   uint64_t open_until_ns;    /* clock time the open phase ends (0 when not open) */
   uint64_t trips;            /* TRIPPED + REOPENED */
   uint64_t resets;
-  uint64_t rejected;         /* acquires answered REJECT */
-  uint64_t ignored;          /* stale records (ticket from an earlier phase) */
+  uint64_t rejected; /* acquires answered REJECT */
+  uint64_t ignored;  /* stale records (ticket from an earlier phase) */
 } rt_breaker_stats;
 
 typedef struct rt_breaker rt_breaker;
 
 /* Validates cfg (RIPTIDE_ERR_INVALID_ARG when out of range; NULL cfg = defaults) and creates a
- * closed breaker. clock NULL = CLOCK_MONOTONIC. On error *out is NULL. Free with rt_breaker_free. */
+ * closed breaker. clock NULL = CLOCK_MONOTONIC. On error *out is NULL. Free with rt_breaker_free.
+ */
 riptide_err rt_breaker_new(const rt_breaker_config *cfg, riptide_clock_fn clock, void *clock_ctx,
                            rt_breaker **out);
 void rt_breaker_free(rt_breaker *b); /* NULL is a no-op */

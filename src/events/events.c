@@ -74,7 +74,7 @@ struct rt_events {
   uint64_t head;             /* events dispatched (handlers returned) */
   uint64_t tail;             /* events accepted = last seq */
   bool stopping;
-  bool dispatcher_idle;  /* dispatcher is (about to be) waiting on work_cv */
+  bool dispatcher_idle; /* dispatcher is (about to be) waiting on work_cv */
   uint32_t flush_waiters;
   uint64_t dropped;
   uint64_t invalid;
@@ -135,8 +135,10 @@ static void dispatch_one(rt_events *bus, const ev_slot *s)
   pthread_mutex_lock(&bus->sub_mu);
   for (uint32_t i = 0; i < RT_EVENTS_MAX_SUBS; i++) {
     ev_sub *sub = &bus->subs[i];
-    if (sub->id == 0 || ev.severity < sub->min) continue;
-    if (strncmp(ev.type, sub->prefix, sub->prefix_len) != 0) continue;
+    if (sub->id == 0 || ev.severity < sub->min)
+      continue;
+    if (strncmp(ev.type, sub->prefix, sub->prefix_len) != 0)
+      continue;
     riptide_event_fn fn = sub->fn;
     void *ctx = sub->ctx;
     bus->in_call_id = sub->id;
@@ -145,7 +147,8 @@ static void dispatch_one(rt_events *bus, const ev_slot *s)
     pthread_mutex_lock(&bus->sub_mu);
     bus->in_call_id = 0;
     bus->handler_calls++;
-    if (bus->unsub_waiters) pthread_cond_broadcast(&bus->sub_cv);
+    if (bus->unsub_waiters)
+      pthread_cond_broadcast(&bus->sub_cv);
   }
   pthread_mutex_unlock(&bus->sub_mu);
 }
@@ -161,13 +164,15 @@ static void *dispatcher_main(void *arg)
       pthread_cond_wait(&bus->work_cv, &bus->ring_mu);
       bus->dispatcher_idle = false;
     }
-    if (bus->head == bus->tail) break; /* stopping and drained */
+    if (bus->head == bus->tail)
+      break; /* stopping and drained */
     const ev_slot *s = &bus->slots[bus->head % bus->cap];
     pthread_mutex_unlock(&bus->ring_mu);
     dispatch_one(bus, s); /* the slot is ours until head moves */
     pthread_mutex_lock(&bus->ring_mu);
     bus->head++;
-    if (bus->flush_waiters) pthread_cond_broadcast(&bus->drained_cv);
+    if (bus->flush_waiters)
+      pthread_cond_broadcast(&bus->drained_cv);
   }
   pthread_mutex_unlock(&bus->ring_mu);
   tls_dispatching = NULL;
@@ -178,7 +183,8 @@ static void *dispatcher_main(void *arg)
 
 riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
 {
-  if (!out) return RIPTIDE_ERR_INVALID_ARG;
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
   *out = NULL;
   rt_events_config c;
   if (cfg) {
@@ -186,11 +192,14 @@ riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
   } else {
     rt_events_config_init(&c);
   }
-  if (c.ring_size == 0) c.ring_size = RT_DEFAULT_EVENT_RING;
-  if (c.ring_size > RT_MAX_EVENT_RING) return RIPTIDE_ERR_INVALID_ARG;
+  if (c.ring_size == 0)
+    c.ring_size = RT_DEFAULT_EVENT_RING;
+  if (c.ring_size > RT_MAX_EVENT_RING)
+    return RIPTIDE_ERR_INVALID_ARG;
 
   rt_events *bus = calloc(1, sizeof(*bus));
-  if (!bus) return RIPTIDE_ERR_NOMEM;
+  if (!bus)
+    return RIPTIDE_ERR_NOMEM;
   bus->slots = calloc(c.ring_size, sizeof(ev_slot));
   if (!bus->slots) {
     free(bus);
@@ -204,31 +213,43 @@ riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
 
   int inited = 0;
   pthread_condattr_t ca;
-  if (pthread_condattr_init(&ca) != 0) goto fail;
+  if (pthread_condattr_init(&ca) != 0)
+    goto fail;
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  if (pthread_mutex_init(&bus->ring_mu, NULL) != 0) goto fail_attr;
+  if (pthread_mutex_init(&bus->ring_mu, NULL) != 0)
+    goto fail_attr;
   inited = 1;
-  if (pthread_cond_init(&bus->work_cv, NULL) != 0) goto fail_attr;
+  if (pthread_cond_init(&bus->work_cv, NULL) != 0)
+    goto fail_attr;
   inited = 2;
-  if (pthread_cond_init(&bus->drained_cv, &ca) != 0) goto fail_attr;
+  if (pthread_cond_init(&bus->drained_cv, &ca) != 0)
+    goto fail_attr;
   inited = 3;
-  if (pthread_mutex_init(&bus->sub_mu, NULL) != 0) goto fail_attr;
+  if (pthread_mutex_init(&bus->sub_mu, NULL) != 0)
+    goto fail_attr;
   inited = 4;
-  if (pthread_cond_init(&bus->sub_cv, NULL) != 0) goto fail_attr;
+  if (pthread_cond_init(&bus->sub_cv, NULL) != 0)
+    goto fail_attr;
   inited = 5;
   pthread_condattr_destroy(&ca);
-  if (pthread_create(&bus->thread, NULL, dispatcher_main, bus) != 0) goto fail;
+  if (pthread_create(&bus->thread, NULL, dispatcher_main, bus) != 0)
+    goto fail;
   *out = bus;
   return RIPTIDE_OK;
 
 fail_attr:
   pthread_condattr_destroy(&ca);
 fail:
-  if (inited >= 5) pthread_cond_destroy(&bus->sub_cv);
-  if (inited >= 4) pthread_mutex_destroy(&bus->sub_mu);
-  if (inited >= 3) pthread_cond_destroy(&bus->drained_cv);
-  if (inited >= 2) pthread_cond_destroy(&bus->work_cv);
-  if (inited >= 1) pthread_mutex_destroy(&bus->ring_mu);
+  if (inited >= 5)
+    pthread_cond_destroy(&bus->sub_cv);
+  if (inited >= 4)
+    pthread_mutex_destroy(&bus->sub_mu);
+  if (inited >= 3)
+    pthread_cond_destroy(&bus->drained_cv);
+  if (inited >= 2)
+    pthread_cond_destroy(&bus->work_cv);
+  if (inited >= 1)
+    pthread_mutex_destroy(&bus->ring_mu);
   free(bus->slots);
   free(bus);
   return RIPTIDE_ERR_INTERNAL;
@@ -236,7 +257,8 @@ fail:
 
 void rt_events_free(rt_events *bus)
 {
-  if (!bus) return;
+  if (!bus)
+    return;
   pthread_mutex_lock(&bus->ring_mu);
   bus->stopping = true;
   pthread_cond_signal(&bus->work_cv);
@@ -258,12 +280,14 @@ void rt_events_free(rt_events *bus)
 static size_t utf8_fit(const char *s, size_t max, bool *cut)
 {
   size_t n = strnlen(s, max + 1);
-  if (n <= max) return n;
+  if (n <= max)
+    return n;
   *cut = true;
   n = max;
   /* Back off continuation bytes, then the lead byte of the cut sequence. */
   size_t k = n;
-  while (k > 0 && ((unsigned char)s[k] & 0xC0u) == 0x80u) k--;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0u) == 0x80u)
+    k--;
   return k;
 }
 
@@ -271,14 +295,17 @@ static size_t utf8_fit(const char *s, size_t max, bool *cut)
  * of text and what is left of the arena. */
 static uint16_t arena_put(ev_slot *slot, size_t *used, const char *s, size_t limit, bool *cut)
 {
-  if (!s) s = "";
+  if (!s)
+    s = "";
   size_t room = RT_EVENT_SLOT_BYTES - *used; /* includes the NUL */
   if (room == 0) {
-    if (*s) *cut = true;
+    if (*s)
+      *cut = true;
     return RT_EVENT_SLOT_BYTES; /* the permanent NUL */
   }
   size_t max = room - 1;
-  if (limit < max) max = limit;
+  if (limit < max)
+    max = limit;
   size_t n = utf8_fit(s, max, cut);
   uint16_t off = (uint16_t)*used;
   memcpy(slot->arena + *used, s, n);
@@ -291,8 +318,9 @@ rt_events_emit_result rt_events_emit(rt_events *bus, const char *type, riptide_s
                                      uint64_t instance_id, const rt_event_kv *meta, size_t n_meta)
 {
   size_t type_len = type ? strnlen(type, RT_EVENT_TYPE_MAX) : 0;
-  bool bad = type_len == 0 || type_len >= RT_EVENT_TYPE_MAX || (unsigned)sev > RIPTIDE_SEV_CRITICAL ||
-             n_meta > RIPTIDE_EVENT_MAX_META || (n_meta > 0 && !meta);
+  bool bad = type_len == 0 || type_len >= RT_EVENT_TYPE_MAX ||
+             (unsigned)sev > RIPTIDE_SEV_CRITICAL || n_meta > RIPTIDE_EVENT_MAX_META ||
+             (n_meta > 0 && !meta);
   uint64_t ts = bad ? 0 : bus->clock(bus->clock_ctx); /* outside the lock: may be user code */
 
   pthread_mutex_lock(&bus->ring_mu);
@@ -318,15 +346,18 @@ rt_events_emit_result rt_events_emit(rt_events *bus, const char *type, riptide_s
   size_t used = 0;
   uint32_t n = 0;
   for (size_t i = 0; i < n_meta; i++) {
-    if (!meta[i].key) break;
+    if (!meta[i].key)
+      break;
     s->key_off[n] = arena_put(s, &used, meta[i].key, RT_EVENT_KEY_MAX - 1, &cut);
     s->val_off[n] = arena_put(s, &used, meta[i].val, RT_EVENT_SLOT_BYTES, &cut);
     n++;
   }
   s->n_meta = n;
   s->truncated = cut;
-  if (cut) bus->truncated++;
-  if (bus->dispatcher_idle) pthread_cond_signal(&bus->work_cv);
+  if (cut)
+    bus->truncated++;
+  if (bus->dispatcher_idle)
+    pthread_cond_signal(&bus->work_cv);
   pthread_mutex_unlock(&bus->ring_mu);
   return cut ? RT_EVENTS_TRUNCATED : RT_EVENTS_QUEUED;
 }
@@ -336,15 +367,19 @@ rt_events_emit_result rt_events_emit(rt_events *bus, const char *type, riptide_s
 uint64_t rt_events_subscribe(rt_events *bus, const char *prefix, riptide_severity min,
                              riptide_event_fn fn, void *ctx)
 {
-  if (!bus || !fn || (unsigned)min > RIPTIDE_SEV_CRITICAL) return 0;
-  if (!prefix) prefix = "";
+  if (!bus || !fn || (unsigned)min > RIPTIDE_SEV_CRITICAL)
+    return 0;
+  if (!prefix)
+    prefix = "";
   size_t plen = strnlen(prefix, RT_EVENTS_PREFIX_MAX);
-  if (plen >= RT_EVENTS_PREFIX_MAX) return 0;
+  if (plen >= RT_EVENTS_PREFIX_MAX)
+    return 0;
   uint64_t id = 0;
   pthread_mutex_lock(&bus->sub_mu);
   for (uint32_t i = 0; i < RT_EVENTS_MAX_SUBS; i++) {
     ev_sub *sub = &bus->subs[i];
-    if (sub->id != 0) continue;
+    if (sub->id != 0)
+      continue;
     id = bus->next_sub_id++;
     sub->id = id;
     sub->fn = fn;
@@ -362,17 +397,20 @@ uint64_t rt_events_subscribe(rt_events *bus, const char *prefix, riptide_severit
 
 void rt_events_unsubscribe(rt_events *bus, uint64_t id)
 {
-  if (!bus || id == 0) return;
+  if (!bus || id == 0)
+    return;
   pthread_mutex_lock(&bus->sub_mu);
   for (uint32_t i = 0; i < RT_EVENTS_MAX_SUBS; i++) {
-    if (bus->subs[i].id != id) continue;
+    if (bus->subs[i].id != id)
+      continue;
     memset(&bus->subs[i], 0, sizeof(bus->subs[i]));
     bus->n_subs--;
     break;
   }
   if (tls_dispatching != bus) {
     bus->unsub_waiters++;
-    while (bus->in_call_id == id) pthread_cond_wait(&bus->sub_cv, &bus->sub_mu);
+    while (bus->in_call_id == id)
+      pthread_cond_wait(&bus->sub_cv, &bus->sub_mu);
     bus->unsub_waiters--;
   }
   pthread_mutex_unlock(&bus->sub_mu);
@@ -382,8 +420,10 @@ void rt_events_unsubscribe(rt_events *bus, uint64_t id)
 
 riptide_err rt_events_flush(rt_events *bus, uint32_t timeout_ms)
 {
-  if (!bus) return RIPTIDE_ERR_INVALID_ARG;
-  if (tls_dispatching == bus) return RIPTIDE_ERR_INVALID_ARG; /* would wait for itself */
+  if (!bus)
+    return RIPTIDE_ERR_INVALID_ARG;
+  if (tls_dispatching == bus)
+    return RIPTIDE_ERR_INVALID_ARG; /* would wait for itself */
   struct timespec deadline;
   if (timeout_ms) {
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -437,7 +477,8 @@ void rt_events_stats_get(rt_events *bus, rt_events_stats *st)
 /* Numbers above INT64_MAX (jansson's integer range) are written as decimal strings. */
 static json_t *json_u64(uint64_t v)
 {
-  if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
+  if (v <= (uint64_t)INT64_MAX)
+    return json_integer((json_int_t)v);
   char buf[24];
   snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
   return json_string(buf);
@@ -448,11 +489,14 @@ static json_t *json_u64(uint64_t v)
 static json_t *json_str_lossy(const char *s)
 {
   json_t *j = json_string(s);
-  if (j) return j;
+  if (j)
+    return j;
   size_t n = strlen(s);
   char *copy = malloc(n + 1);
-  if (!copy) return NULL;
-  for (size_t i = 0; i < n; i++) copy[i] = ((unsigned char)s[i] < 0x80u) ? s[i] : '?';
+  if (!copy)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    copy[i] = ((unsigned char)s[i] < 0x80u) ? s[i] : '?';
   copy[n] = '\0';
   j = json_string(copy);
   free(copy);
@@ -461,17 +505,20 @@ static json_t *json_str_lossy(const char *s)
 
 static int set_new(json_t *obj, const char *key, json_t *val)
 {
-  if (!val) return -1;
+  if (!val)
+    return -1;
   return json_object_set_new(obj, key, val);
 }
 
 char *riptide_event_to_json(const riptide_event *ev)
 {
-  if (!ev || !ev->type) return NULL;
+  if (!ev || !ev->type)
+    return NULL;
   json_t *o = json_object();
   json_t *meta = json_object();
   char *out = NULL;
-  if (!o || !meta) goto done;
+  if (!o || !meta)
+    goto done;
   int rc = 0;
   rc |= set_new(o, "type", json_str_lossy(ev->type));
   rc |= set_new(o, "severity", json_string(riptide_severity_name(ev->severity)));
@@ -481,18 +528,21 @@ char *riptide_event_to_json(const riptide_event *ev)
   rc |= set_new(o, "instance_id", json_u64(ev->instance_id));
   uint32_t n = ev->n_meta > RIPTIDE_EVENT_MAX_META ? RIPTIDE_EVENT_MAX_META : ev->n_meta;
   for (uint32_t i = 0; i < n; i++) {
-    if (!ev->meta_key[i]) continue;
+    if (!ev->meta_key[i])
+      continue;
     json_t *k = json_str_lossy(ev->meta_key[i]); /* object keys must be valid UTF-8 too */
     if (!k) {
       rc = -1;
       break;
     }
-    rc |= set_new(meta, json_string_value(k), json_str_lossy(ev->meta_val[i] ? ev->meta_val[i] : ""));
+    rc |=
+        set_new(meta, json_string_value(k), json_str_lossy(ev->meta_val[i] ? ev->meta_val[i] : ""));
     json_decref(k);
   }
   rc |= json_object_set(o, "metadata", meta);
   rc |= set_new(o, "truncated", json_boolean(ev->truncated));
-  if (rc == 0) out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (rc == 0)
+    out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 done:
   json_decref(meta);
   json_decref(o);

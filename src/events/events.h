@@ -87,7 +87,7 @@ typedef struct rt_events_stats {
   uint64_t truncated;  /* accepted with truncation */
   uint64_t dispatched; /* taken off the ring with all handlers called */
   uint64_t handler_calls;
-  uint32_t pending;    /* in the ring now */
+  uint32_t pending; /* in the ring now */
   uint32_t subscribers;
   uint32_t ring_size;
 } rt_events_stats;

@@ -32,8 +32,10 @@ struct rt_metrics {
 
 uint64_t riptide_histogram_bound_ns(int i)
 {
-  if (i < 0) return 0;
-  if (i >= RIPTIDE_HIST_BUCKETS - 1) return UINT64_MAX;
+  if (i < 0)
+    return 0;
+  if (i >= RIPTIDE_HIST_BUCKETS - 1)
+    return UINT64_MAX;
   return 1000ull << i;
 }
 
@@ -41,7 +43,8 @@ int rt_histogram_bucket(uint64_t ns)
 {
   /* ns < 1000 * 2^i  <=>  floor(ns / 1000) < 2^i, because 1000 * 2^i is a multiple of 1000. */
   uint64_t q = ns / 1000u;
-  if (q == 0) return 0;
+  if (q == 0)
+    return 0;
   int i = 64 - __builtin_clzll(q); /* smallest i with q < 2^i */
   return i < RIPTIDE_HIST_BUCKETS - 1 ? i : RIPTIDE_HIST_BUCKETS - 1;
 }
@@ -55,23 +58,31 @@ void rt_histogram_add(riptide_histogram *h, uint64_t ns)
 
 uint64_t riptide_histogram_quantile(const riptide_histogram *h, double q)
 {
-  if (!h) return 0;
+  if (!h)
+    return 0;
   uint64_t total = 0;
-  for (int i = 0; i < RIPTIDE_HIST_BUCKETS; i++) total += h->buckets[i];
-  if (total == 0) return 0;
-  if (!(q > 0.0)) q = 0.0; /* also NaN */
-  if (q > 1.0) q = 1.0;
+  for (int i = 0; i < RIPTIDE_HIST_BUCKETS; i++)
+    total += h->buckets[i];
+  if (total == 0)
+    return 0;
+  if (!(q > 0.0))
+    q = 0.0; /* also NaN */
+  if (q > 1.0)
+    q = 1.0;
   double rank = q * (double)total;
   uint64_t cum = 0;
   for (int i = 0; i < RIPTIDE_HIST_BUCKETS; i++) {
     uint64_t b = h->buckets[i];
-    if (b == 0) continue;
+    if (b == 0)
+      continue;
     if ((double)(cum + b) >= rank) {
       uint64_t lo = i == 0 ? 0 : riptide_histogram_bound_ns(i - 1);
-      if (i == RIPTIDE_HIST_BUCKETS - 1) return lo; /* +Inf bucket: its lower bound */
+      if (i == RIPTIDE_HIST_BUCKETS - 1)
+        return lo; /* +Inf bucket: its lower bound */
       uint64_t hi = riptide_histogram_bound_ns(i);
       double within = (rank - (double)cum) / (double)b;
-      if (within < 0.0) within = 0.0;
+      if (within < 0.0)
+        within = 0.0;
       return lo + (uint64_t)((double)(hi - lo) * within);
     }
     cum += b;
@@ -81,14 +92,19 @@ uint64_t riptide_histogram_quantile(const riptide_histogram *h, double q)
 
 /* ---- the recorder ------------------------------------------------------------------------ */
 
-void rt_extraction_outcome_init(rt_extraction_outcome *o) { memset(o, 0, sizeof(*o)); }
+void rt_extraction_outcome_init(rt_extraction_outcome *o)
+{
+  memset(o, 0, sizeof(*o));
+}
 
 riptide_err rt_metrics_new(rt_metrics **out)
 {
-  if (!out) return RIPTIDE_ERR_INVALID_ARG;
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
   *out = NULL;
   rt_metrics *m = calloc(1, sizeof(*m));
-  if (!m) return RIPTIDE_ERR_NOMEM;
+  if (!m)
+    return RIPTIDE_ERR_NOMEM;
   if (pthread_mutex_init(&m->mu, NULL) != 0) {
     free(m);
     return RIPTIDE_ERR_INTERNAL;
@@ -99,7 +115,8 @@ riptide_err rt_metrics_new(rt_metrics **out)
 
 void rt_metrics_free(rt_metrics *m)
 {
-  if (!m) return;
+  if (!m)
+    return;
   pthread_mutex_destroy(&m->mu);
   free(m);
 }
@@ -107,11 +124,13 @@ void rt_metrics_free(rt_metrics *m)
 void rt_metrics_record_extraction(rt_metrics *mt, const rt_extraction_outcome *o)
 {
   riptide_fallback_reason reason = o->fb_reason;
-  if ((unsigned)reason >= RIPTIDE_FB_COUNT_) reason = RIPTIDE_FB_GUEST_ERROR;
+  if ((unsigned)reason >= RIPTIDE_FB_COUNT_)
+    reason = RIPTIDE_FB_GUEST_ERROR;
   riptide_trap trap = o->trap;
-  if ((unsigned)trap >= RIPTIDE_TRAP_COUNT_ || trap == RIPTIDE_TRAP_NONE) trap = RIPTIDE_TRAP_OTHER;
-  bool exhausted = o->err == RIPTIDE_ERR_POOL_EXHAUSTED ||
-                   (o->fallback && reason == RIPTIDE_FB_POOL_EXHAUSTED);
+  if ((unsigned)trap >= RIPTIDE_TRAP_COUNT_ || trap == RIPTIDE_TRAP_NONE)
+    trap = RIPTIDE_TRAP_OTHER;
+  bool exhausted =
+      o->err == RIPTIDE_ERR_POOL_EXHAUSTED || (o->fallback && reason == RIPTIDE_FB_POOL_EXHAUSTED);
 
   pthread_mutex_lock(&mt->mu);
   riptide_metrics *m = &mt->m;
@@ -130,11 +149,16 @@ void rt_metrics_record_extraction(rt_metrics *mt, const rt_extraction_outcome *o
     m->fallbacks++;
     m->fallbacks_by_reason[reason]++;
   }
-  if (o->guest_error == RIPTIDE_ERR_TIMEOUT) m->timeouts++;
-  if (o->guest_error == RIPTIDE_ERR_TRAP) m->traps_by_kind[trap]++;
-  if (exhausted) m->pool_exhausted++;
-  if (o->waited) rt_histogram_add(&m->permit_wait, o->wait_ns);
-  if (o->extracted) rt_histogram_add(&m->extract_duration, o->extract_ns);
+  if (o->guest_error == RIPTIDE_ERR_TIMEOUT)
+    m->timeouts++;
+  if (o->guest_error == RIPTIDE_ERR_TRAP)
+    m->traps_by_kind[trap]++;
+  if (exhausted)
+    m->pool_exhausted++;
+  if (o->waited)
+    rt_histogram_add(&m->permit_wait, o->wait_ns);
+  if (o->extracted)
+    rt_histogram_add(&m->extract_duration, o->extract_ns);
   pthread_mutex_unlock(&mt->mu);
 }
 
@@ -163,13 +187,15 @@ void rt_metrics_record_breaker(rt_metrics *mt, int state, bool tripped)
 {
   pthread_mutex_lock(&mt->mu);
   mt->m.breaker_state = state;
-  if (tripped) mt->m.breaker_trips++;
+  if (tripped)
+    mt->m.breaker_trips++;
   pthread_mutex_unlock(&mt->mu);
 }
 
 static void dec32(uint32_t *v)
 {
-  if (*v > 0) (*v)--;
+  if (*v > 0)
+    (*v)--;
 }
 
 void rt_metrics_slot_created(rt_metrics *mt)
@@ -263,7 +289,8 @@ typedef struct pbuf {
 static void pb_printf(pbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void pb_printf(pbuf *b, const char *fmt, ...)
 {
-  if (b->failed) return;
+  if (b->failed)
+    return;
   for (;;) {
     va_list ap;
     va_start(ap, fmt);
@@ -278,7 +305,8 @@ static void pb_printf(pbuf *b, const char *fmt, ...)
       return;
     }
     size_t want = b->cap * 2;
-    while (want - b->len <= (size_t)n) want *= 2;
+    while (want - b->len <= (size_t)n)
+      want *= 2;
     if (want > PROM_MAX_BYTES) {
       b->failed = true;
       return;
@@ -298,8 +326,7 @@ static void prom_head(pbuf *b, const char *name, const char *type, const char *h
   pb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void prom_scalar(pbuf *b, const char *name, const char *type, const char *help,
-                        uint64_t v)
+static void prom_scalar(pbuf *b, const char *name, const char *type, const char *help, uint64_t v)
 {
   prom_head(b, name, type, help);
   pb_printf(b, "%s %llu\n", name, (unsigned long long)v);
@@ -325,9 +352,11 @@ static void prom_hist(pbuf *b, const char *name, const char *help, const riptide
 
 char *riptide_metrics_to_prometheus(const riptide_metrics *m)
 {
-  if (!m) return NULL;
+  if (!m)
+    return NULL;
   pbuf b = {.s = malloc(4096), .len = 0, .cap = 4096, .failed = false};
-  if (!b.s) return NULL;
+  if (!b.s)
+    return NULL;
   b.s[0] = '\0';
 
   prom_head(&b, "riptide_extractions_total", "counter",

@@ -27,16 +27,16 @@
 
 /* Everything about one finished riptide_pool_extract call. */
 typedef struct rt_extraction_outcome {
-  riptide_err err;     /* RIPTIDE_OK when a document was returned (guest or fallback) */
-  bool native;         /* the document came from the native engine (only when err == OK) */
-  bool fallback;       /* the native fallback was used because of fb_reason */
+  riptide_err err; /* RIPTIDE_OK when a document was returned (guest or fallback) */
+  bool native;     /* the document came from the native engine (only when err == OK) */
+  bool fallback;   /* the native fallback was used because of fb_reason */
   riptide_fallback_reason fb_reason;
   riptide_err guest_error; /* the guest's failure, RIPTIDE_OK if it succeeded or never ran.
                               TIMEOUT -> timeouts++; TRAP -> traps_by_kind[trap]++ */
   riptide_trap trap;       /* when guest_error == TRAP */
   bool waited;             /* a permit wait happened: wait_ns goes into permit_wait */
   uint64_t wait_ns;
-  bool extracted;          /* an extractor ran: extract_ns goes into extract_duration */
+  bool extracted; /* an extractor ran: extract_ns goes into extract_duration */
   uint64_t extract_ns;
 } rt_extraction_outcome;
 /* Zeroes o (err OK, no fallback, no guest error, nothing timed). */
