@@ -304,7 +304,7 @@ static size_t tokens(const char *s, size_t n, const char **tok, size_t *tl, size
   return k;
 }
 
-static double text_similarity(const char *a, size_t an, const char *b, size_t bn)
+double ex_text_similarity(const char *a, size_t an, const char *b, size_t bn)
 {
   const char *ta[128], *tb[128];
   size_t la[128], lb[128];
@@ -458,7 +458,7 @@ static void pass_drops(cctx *c)
       ex_buf t;
       exb_init(&t, 4096);
       ex_collect_text(n, &t);
-      if (t.len && text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
+      if (t.len && ex_text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
         drop = true;
         title_done = true;
       }

@@ -153,6 +153,9 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m);
 dom_node *ex_find_child_tag(const dom_node *parent, html_tag t);
 dom_node *ex_body(const dom_doc *doc);
 
+/* Readability's _textSimilarity: share of b's (ASCII word) tokens also in a, by length. */
+double ex_text_similarity(const char *a, size_t an, const char *b, size_t bn);
+
 /* ---- content.c -------------------------------------------------------------------------- */
 /* Marks hidden and never-content elements in the whole document (EXF_HIDDEN, EXF_NEVER). */
 void ex_mark_static(dom_doc *doc);

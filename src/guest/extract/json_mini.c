@@ -300,9 +300,20 @@ jm_doc *jm_parse(const char *s, size_t n)
   p.s = s;
   p.n = n;
   ws(&p);
-  /* wrappers some pages put around the JSON */
+  /* wrappers some pages put around the JSON: <!-- -->, <![CDATA[ ]]>, // comments */
   while (p.i < n && s[p.i] != '{' && s[p.i] != '[')
     p.i++;
+  if (p.i >= 2 && s[p.i] == '[' && s[p.i - 1] == '!' && s[p.i - 2] == '<') {
+    p.i++;
+    while (p.i < n && s[p.i] != '{' && s[p.i] != '[')
+      p.i++;
+    if (p.i + 1 < n && s[p.i] == '[' && s[p.i + 1] != '{' && s[p.i + 1] != '"' &&
+        s[p.i + 1] != ' ' && s[p.i + 1] != '\n' && s[p.i + 1] != '[' && s[p.i + 1] != ']') {
+      p.i++; /* "[CDATA[" */
+      while (p.i < n && s[p.i] != '{' && s[p.i] != '[')
+        p.i++;
+    }
+  }
   jm_value *root = jm_value_parse(&p, 0);
   jm_doc *d = calloc(1, sizeof *d);
   if (!root || p.fail || !d) {

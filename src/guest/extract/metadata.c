@@ -196,7 +196,7 @@ static void scan_meta(meta_scan *s, const dom_node *n)
         const char *w = k + i;
         size_t wl = e - i;
         int slot = lookup_key(w, wl);
-        if (slot >= 0 && !s->slot[slot].s)
+        if (slot >= 0) /* the last one wins, as in Readability */
           s->slot[slot] = (str_ref){c, tl};
         if (ex_ieq(w, wl, "article:tag") || ex_ieq(w, wl, "article:section") ||
             ex_ieq(w, wl, "keywords") || ex_ieq(w, wl, "news_keywords"))
@@ -315,12 +315,13 @@ typedef struct jsonld_out {
 
 static bool is_article_type(const jm_value *t)
 {
+  /* Readability's list; "Article" matches as a prefix, the others as substrings. */
   static const char *const types[] = {
-    "Article", "NewsArticle", "BlogPosting", "Report", "ScholarlyArticle", "TechArticle",
-    "OpinionNewsArticle", "AnalysisNewsArticle", "ReportageNewsArticle", "ReviewNewsArticle",
-    "BackgroundNewsArticle", "SocialMediaPosting", "LiveBlogPosting", "DiscussionForumPosting",
-    "Review", "Recipe", "WebPage", "MedicalWebPage", "Blog", "AdvertiserContentArticle",
-    "SatiricalArticle", "APIReference", "Question", "CreativeWork", "Episode", "VideoObject"};
+    "AdvertiserContentArticle", "NewsArticle", "AnalysisNewsArticle", "AskPublicNewsArticle",
+    "BackgroundNewsArticle", "OpinionNewsArticle", "ReportageNewsArticle", "ReviewNewsArticle",
+    "Report", "SatiricalArticle", "ScholarlyArticle", "MedicalScholarlyArticle",
+    "SocialMediaPosting", "BlogPosting", "LiveBlogPosting", "DiscussionForumPosting",
+    "TechArticle", "APIReference"};
   if (!t)
     return false;
   if (t->type == JM_ARRAY) {
@@ -331,8 +332,10 @@ static bool is_article_type(const jm_value *t)
   }
   if (t->type != JM_STRING)
     return false;
+  if (t->len >= 7 && memcmp(t->str, "Article", 7) == 0)
+    return true;
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-    if (strlen(types[i]) == t->len && memcmp(types[i], t->str, t->len) == 0)
+    if (strstr(t->str, types[i]))
       return true;
   return false;
 }
@@ -464,6 +467,10 @@ static long find_sep(const char *s, size_t n, bool last, bool hier_only, size_t 
       xl = 1;
     else if ((unsigned char)s[i] == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xBB)
       xl = 2; /* » */
+    else if (!hier_only && (unsigned char)s[i] == 0xE2 && i + 2 < n &&
+             (unsigned char)s[i + 1] == 0x80 &&
+             ((unsigned char)s[i + 2] == 0x93 || (unsigned char)s[i + 2] == 0x94))
+      xl = 3; /* en dash, em dash */
     if (!xl || i + xl >= n || s[i + xl] != ' ')
       continue;
     found = (long)i;
@@ -501,14 +508,43 @@ static void readability_title(const meta_scan *s, ex_buf *out)
   if (sep >= 0) {
     size_t hl;
     hier = find_sep(o, on, true, true, &hl) >= 0;
-    /* drop the last " | part" */
+    /* Readability: "(.*)[sep] .*" -> $1, a cut at the last separator followed by a space */
+    size_t cut = 0;
+    bool have = false;
+    for (size_t i = 0; i < on; i++) {
+      size_t l = 0;
+      if (is_hsep(o[i]))
+        l = 1;
+      else if ((unsigned char)o[i] == 0xC2 && i + 1 < on && (unsigned char)o[i + 1] == 0xBB)
+        l = 2;
+      else if ((unsigned char)o[i] == 0xE2 && i + 2 < on && (unsigned char)o[i + 1] == 0x80 &&
+               ((unsigned char)o[i + 2] == 0x93 || (unsigned char)o[i + 2] == 0x94))
+        l = 3;
+      if (l && i + l < on && o[i + l] == ' ') {
+        cut = i;
+        have = true;
+      }
+    }
     exb_clear(&cur);
-    exb_put(&cur, o, (size_t)sep);
+    exb_put(&cur, o, have ? cut : on);
     if (word_count_simple(cur.p, cur.len) < 3) {
-      long f = find_sep(o, on, false, false, &xl);
-      /* everything after the first separator */
+      /* "[^sep]*[sep](.*)" -> $1: everything after the first separator character */
+      size_t st = on;
+      for (size_t i = 0; i < on; i++) {
+        size_t l = 0;
+        if (is_hsep(o[i]))
+          l = 1;
+        else if ((unsigned char)o[i] == 0xC2 && i + 1 < on && (unsigned char)o[i + 1] == 0xBB)
+          l = 2;
+        else if ((unsigned char)o[i] == 0xE2 && i + 2 < on && (unsigned char)o[i + 1] == 0x80 &&
+                 ((unsigned char)o[i + 2] == 0x93 || (unsigned char)o[i + 2] == 0x94))
+          l = 3;
+        if (l) {
+          st = i + l;
+          break;
+        }
+      }
       exb_clear(&cur);
-      size_t st = (size_t)f + xl;
       exb_put(&cur, o + st, on - st);
     }
   } else if (memchr(o, ':', on) && strstr(o, ": ")) {
@@ -554,9 +590,19 @@ static void readability_title(const meta_scan *s, ex_buf *out)
     /* count words of the original with the separators removed */
     ex_buf nos;
     exb_init(&nos, EX_MAX_META);
-    for (size_t i = 0; i < on; i++)
+    for (size_t i = 0; i < on; i++) {
+      if ((unsigned char)o[i] == 0xE2 && i + 2 < on && (unsigned char)o[i + 1] == 0x80 &&
+          ((unsigned char)o[i + 2] == 0x93 || (unsigned char)o[i + 2] == 0x94)) {
+        i += 2;
+        continue;
+      }
+      if ((unsigned char)o[i] == 0xC2 && i + 1 < on && (unsigned char)o[i + 1] == 0xBB) {
+        i++;
+        continue;
+      }
       if (!is_hsep(o[i]))
         exb_putc(&nos, o[i]);
+    }
     size_t wo = nos.len ? word_count_simple(nos.p, nos.len) : 1;
     exb_free(&nos);
     if (!hier || wc != wo - 1)
@@ -673,16 +719,19 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   const char *base = m->base_url.p ? m->base_url.p : "";
   size_t base_len = m->base_url.len;
 
-  /* title */
-  str_ref jt = jl.headline.s ? jl.headline : jl.name;
-  if (jl.headline.s && jl.name.s) {
-    /* both: prefer the one the <title> agrees with (Readability compares similarity) */
+  /* title: JSON-LD "name", unless only "headline" agrees with the <title> (some sites put
+   * their own name in "name") */
+  str_ref jt = jl.name.s ? jl.name : jl.headline;
+  if (jl.headline.s && jl.name.s &&
+      !(jl.headline.n == jl.name.n && memcmp(jl.headline.s, jl.name.s, jl.name.n) == 0)) {
     ex_buf t;
     exb_init(&t, EX_MAX_META);
     readability_title(s, &t);
-    if (t.len && t.len == jl.name.n &&
-        memcmp(t.p, jl.name.s, t.len) == 0)
-      jt = jl.name;
+    const char *tp = t.p ? t.p : "";
+    bool name_ok = ex_text_similarity(jl.name.s, jl.name.n, tp, t.len) > 0.75;
+    bool head_ok = ex_text_similarity(jl.headline.s, jl.headline.n, tp, t.len) > 0.75;
+    if (head_ok && !name_ok)
+      jt = jl.headline;
     exb_free(&t);
   }
   str_ref tc[] = {jt,
