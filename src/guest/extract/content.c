@@ -895,6 +895,36 @@ static bool share_like(const char *s, size_t n)
   return false;
 }
 
+/* Boilerplate that sits inside the article container (beyond Readability): short blocks
+ * whose class/id names them as credits, sharing, comments, subscriptions, tags, navigation or
+ * post metadata, and short blocks that are nothing but links ("back to top", "next post"). */
+static const char *const inside_pat[] = {
+  "credit", "copyright", "share", "social", "comment", "newsletter", "subscri", "cookie",
+  "consent", "promo", "advert", "related", "breadcrumb", "pagination", "postmeta", "post-meta",
+  "entry-meta", "article-meta", "meta-data", "metadata", "tags", "tagcloud", "byline",
+  "author", "dateline", "published", "updated", "readmore", "read-more", "more-link", "print",
+  "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer", NULL};
+
+static bool boilerplate_inside(cctx *c, const dom_node *e)
+{
+  ninfo *in = info_of(c, e);
+  if (!in)
+    return false;
+  if (is_tag(e, HTML_TAG_NAV))
+    return true;
+  size_t cl, il;
+  const char *cls = ex_class(e, &cl);
+  const char *id = ex_id(e, &il);
+  if (in->text < 300 && (match_any(cls, cl, inside_pat) || match_any(id, il, inside_pat)) &&
+      !match_any(cls, cl, maybe_pat))
+    return true;
+  /* link-only short blocks */
+  if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
+      (is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_DIV)))
+    return true;
+  return false;
+}
+
 static void clean_selection(cctx *c)
 {
   mark_insel(c);
@@ -927,7 +957,11 @@ static void clean_selection(cctx *c)
         continue;
       }
     }
-    if ((is_tag(e, HTML_TAG_H1) || is_tag(e, HTML_TAG_H2)) && class_weight(e, c->flags) < 0)
+    if ((is_tag(e, HTML_TAG_H1) || is_tag(e, HTML_TAG_H2)) && class_weight(e, c->flags) < 0) {
+      e->flags |= EXF_DROP;
+      continue;
+    }
+    if (!is_root && boilerplate_inside(c, e))
       e->flags |= EXF_DROP;
   }
   /* propagate drops to descendants' LIVE bits */
