@@ -982,7 +982,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     block_break(r);
     push_prefix(r, "> ", &saved);
     render_children(r, n, depth);
-    block_break(r);
+    line_break(r);
     pop_prefix(r, saved);
     block_break(r);
     return;

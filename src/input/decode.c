@@ -350,9 +350,24 @@ static size_t utf8_valid_len(const unsigned char *s, size_t left)
   return n;
 }
 
-static bool is_valid_utf8(const unsigned char *s, size_t n)
+/* Valid UTF-8 and, when `no_nul`, free of NUL bytes. ASCII runs are checked 8 bytes at a time:
+ * this scan runs over every input, so it is the decoder's hot loop. */
+static bool utf8_clean(const unsigned char *s, size_t n, bool no_nul)
 {
-  for (size_t i = 0; i < n;) {
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      bool ascii = (w & 0x8080808080808080ull) == 0;
+      bool has_nul = ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0;
+      if (ascii && !(no_nul && has_nul)) {
+        i += 8;
+        continue;
+      }
+    }
+    if (s[i] == 0 && no_nul)
+      return false;
     size_t k = utf8_valid_len(s + i, n - i);
     if (k == 0)
       return false;
@@ -361,11 +376,23 @@ static bool is_valid_utf8(const unsigned char *s, size_t n)
   return true;
 }
 
+static bool is_valid_utf8(const unsigned char *s, size_t n) { return utf8_clean(s, n, false); }
+
 /* Copies UTF-8, replacing invalid bytes and NULs with U+FFFD. */
 static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, size_t *out_len)
 {
   if (n > (SIZE_MAX - 1) / 3)
     return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  if (utf8_clean(s, n, true)) {
+    char *copy = malloc(n + 1);
+    if (!copy)
+      return RIPTIDE_ERR_NOMEM;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    *out = copy;
+    *out_len = n;
+    return RIPTIDE_OK;
+  }
   /* Exact size first: most inputs are valid, so the copy is the input's size. */
   size_t need = 0;
   for (size_t i = 0; i < n;) {

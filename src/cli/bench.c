@@ -1,0 +1,241 @@
+/*
+ * bench.c - `riptide bench DIR`: throughput and latency on a folder of pages.
+ *
+ * DESIGN: every page is read and decoded into memory first (file I/O is not measured), then
+ * each engine runs over the pages `repeat` times with N threads taking the next page from an
+ * atomic counter. Each thread keeps its own latency histogram, merged after the join. The
+ * pool and the native extractor are measured in the same run, so their ratio is meaningful
+ * on any machine.
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct page {
+  char *html;
+  size_t len;
+} page;
+
+typedef struct corpus {
+  page *v;
+  size_t n, cap;
+  uint64_t bytes;
+  uint64_t skipped;
+  uint64_t max;
+} corpus;
+
+typedef struct run {
+  const corpus *pages;
+  cli_engine *eng;
+  const riptide_options *opts;
+  unsigned repeat;
+  atomic_uint_fast64_t next;
+  atomic_uint_fast64_t ok, fallback, failed;
+} run;
+
+typedef struct worker {
+  run *r;
+  cli_latency lat;
+  pthread_t th;
+} worker;
+
+static bool load_one(const char *path, void *ctx)
+{
+  corpus *c = ctx;
+  char *raw = NULL, *html = NULL;
+  size_t raw_len = 0, len = 0;
+  char detail[256];
+  if (cli_read_source(path, c->max, &raw, &raw_len, detail, sizeof detail) != RIPTIDE_OK ||
+      raw_len == 0 || riptide_decode_input(raw, raw_len, NULL, c->max, &html, &len) != RIPTIDE_OK) {
+    free(raw);
+    c->skipped++;
+    return true;
+  }
+  free(raw);
+  if (c->n == c->cap) {
+    size_t nc = c->cap ? c->cap * 2 : 256;
+    page *nv = realloc(c->v, nc * sizeof *nv);
+    if (!nv) {
+      free(html);
+      return false;
+    }
+    c->v = nv;
+    c->cap = nc;
+  }
+  c->v[c->n].html = html;
+  c->v[c->n].len = len;
+  c->n++;
+  c->bytes += len;
+  return true;
+}
+
+static void *bench_worker(void *arg)
+{
+  worker *w = arg;
+  run *r = w->r;
+  uint64_t total = (uint64_t)r->pages->n * r->repeat;
+  for (;;) {
+    uint64_t i = atomic_fetch_add(&r->next, 1);
+    if (i >= total)
+      break;
+    const page *p = &r->pages->v[i % r->pages->n];
+    uint64_t t0 = cli_now_ns();
+    riptide_document *doc = NULL;
+    riptide_err err = cli_engine_extract(r->eng, p->html, p->len, NULL, r->opts, &doc);
+    cli_latency_add(&w->lat, cli_now_ns() - t0);
+    if (err == RIPTIDE_OK) {
+      atomic_fetch_add(&r->ok, 1);
+      if (doc->fallback_reason)
+        atomic_fetch_add(&r->fallback, 1);
+    } else {
+      atomic_fetch_add(&r->failed, 1);
+    }
+    riptide_document_free(doc);
+  }
+  return NULL;
+}
+
+/* Runs one engine; returns pages/s (0 on failure). */
+static double run_engine(const char *label, bool native, const corpus *pages, unsigned parallel,
+                         unsigned repeat, const riptide_options *opts)
+{
+  cli_config c;
+  memset(&c, 0, sizeof c);
+  c.parallel = parallel;
+  c.native = native;
+  cli_engine eng;
+  char detail[256] = "";
+  if (cli_engine_open(&eng, &c, detail, sizeof detail) != RIPTIDE_OK) {
+    fprintf(stderr, "riptide bench: %s: %s\n", label, detail);
+    cli_engine_close(&eng);
+    return 0;
+  }
+  run r = {.pages = pages, .eng = &eng, .opts = opts, .repeat = repeat};
+  atomic_init(&r.next, 0);
+  atomic_init(&r.ok, 0);
+  atomic_init(&r.fallback, 0);
+  atomic_init(&r.failed, 0);
+  worker *ws = calloc(parallel, sizeof *ws);
+  if (!ws) {
+    cli_engine_close(&eng);
+    return 0;
+  }
+  uint64_t t0 = cli_now_ns();
+  unsigned started = 0;
+  for (unsigned i = 0; i < parallel; i++) {
+    ws[i].r = &r;
+    if (pthread_create(&ws[i].th, NULL, bench_worker, &ws[i]) != 0)
+      break;
+    started++;
+  }
+  cli_latency all;
+  memset(&all, 0, sizeof all);
+  for (unsigned i = 0; i < started; i++) {
+    pthread_join(ws[i].th, NULL);
+    cli_latency_merge(&all, &ws[i].lat);
+  }
+  double el = (double)(cli_now_ns() - t0) / 1e9;
+  uint64_t n = (uint64_t)pages->n * repeat;
+  double pps = el > 0 ? (double)n / el : 0;
+  double mibs = el > 0 ? (double)pages->bytes * repeat / el / 1048576.0 : 0;
+  printf("%-7s %10.1f %8.1f %9.2f %9.2f %9.2f %7llu %8llu %7llu\n", label, pps, mibs,
+         (double)cli_latency_quantile(&all, 0.50) / 1e6,
+         (double)cli_latency_quantile(&all, 0.95) / 1e6,
+         (double)cli_latency_quantile(&all, 0.99) / 1e6,
+         (unsigned long long)atomic_load(&r.ok), (unsigned long long)atomic_load(&r.fallback),
+         (unsigned long long)atomic_load(&r.failed));
+  fflush(stdout);
+  free(ws);
+  cli_engine_close(&eng);
+  return started ? pps : 0;
+}
+
+int cli_bench(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    {"parallel", required_argument, NULL, 'p'}, {"repeat", required_argument, NULL, 'r'},
+    {"mode", required_argument, NULL, 'm'},     {"engine", required_argument, NULL, 'e'},
+    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+  };
+  unsigned parallel = cli_cpu_count(), repeat = 1;
+  riptide_options opts;
+  riptide_options_init(&opts);
+  bool want_pool = true, want_native = true;
+  optind = 1;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "p:r:m:e:h", longopts, NULL)) != -1) {
+    char *end;
+    long v;
+    switch (ch) {
+    case 'p':
+    case 'r':
+      v = strtol(optarg, &end, 10);
+      if (end == optarg || *end || v < 1 || v > 1024) {
+        fprintf(stderr, "riptide bench: bad number '%s'\n", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      if (ch == 'p')
+        parallel = (unsigned)v;
+      else
+        repeat = (unsigned)v;
+      break;
+    case 'm':
+      if (riptide_mode_parse(optarg, &opts.mode) != RIPTIDE_OK ||
+          opts.mode == RIPTIDE_MODE_CUSTOM) {
+        fprintf(stderr, "riptide bench: mode article, full or metadata\n");
+        return CLI_EXIT_USAGE;
+      }
+      break;
+    case 'e':
+      want_pool = !strcmp(optarg, "pool") || !strcmp(optarg, "both");
+      want_native = !strcmp(optarg, "native") || !strcmp(optarg, "both");
+      if (!want_pool && !want_native) {
+        fprintf(stderr, "riptide bench: --engine pool, native or both\n");
+        return CLI_EXIT_USAGE;
+      }
+      break;
+    case 'h':
+      printf("usage: riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] "
+             "[--engine pool|native|both]\n");
+      return CLI_EXIT_OK;
+    default:
+      return CLI_EXIT_USAGE;
+    }
+  }
+  if (optind + 1 != argc) {
+    fprintf(stderr, "riptide bench: give one directory\n");
+    return CLI_EXIT_USAGE;
+  }
+  const char *dir = argv[optind];
+  corpus pages = {.max = 64ull << 20};
+  char detail[512] = "";
+  if (!cli_walk_dir(dir, load_one, &pages, detail, sizeof detail)) {
+    fprintf(stderr, "riptide bench: %s\n", detail[0] ? detail : "out of memory");
+    return CLI_EXIT_USAGE;
+  }
+  if (pages.n == 0) {
+    fprintf(stderr, "riptide bench: no readable .html/.htm/.gz pages under %s\n", dir);
+    return CLI_EXIT_FAILED;
+  }
+  printf("riptide bench: %zu pages (%.1f MiB decoded, %llu skipped) from %s, parallel %u, "
+         "repeat %u, mode %s\n",
+         pages.n, (double)pages.bytes / 1048576.0, (unsigned long long)pages.skipped, dir,
+         parallel, repeat, riptide_mode_name(opts.mode));
+  printf("%-7s %10s %8s %9s %9s %9s %7s %8s %7s\n", "engine", "pages/s", "MiB/s", "p50 ms",
+         "p95 ms", "p99 ms", "ok", "fallback", "failed");
+  double pool_pps = 0, native_pps = 0;
+  if (want_pool)
+    pool_pps = run_engine("pool", false, &pages, parallel, repeat, &opts);
+  if (want_native)
+    native_pps = run_engine("native", true, &pages, parallel, repeat, &opts);
+  if (want_pool && want_native && native_pps > 0)
+    printf("ratio pool/native: %.2fx (same run, same pages)\n", pool_pps / native_pps);
+  for (size_t i = 0; i < pages.n; i++)
+    free(pages.v[i].html);
+  free(pages.v);
+  return (want_pool && pool_pps == 0) || (want_native && native_pps == 0) ? CLI_EXIT_FAILED
+                                                                           : CLI_EXIT_OK;
+}

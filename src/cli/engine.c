@@ -1,0 +1,109 @@
+/*
+ * engine.c - where the command's documents come from: the instance pool (default) or, with
+ * `--engine native`, the native extractor alone. Every other file calls cli_engine_extract()
+ * and does not know which.
+ *
+ * DESIGN: the pool is shared by all worker threads (riptide_pool_* is thread-safe). The event
+ * subscriber runs on the pool's dispatcher thread and writes one JSON line per event to the
+ * --events file under events_lock; it is unsubscribed before the pool is freed and the file
+ * closed, so no callback can run on a closed file.
+ */
+#include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void on_event(const riptide_event *ev, void *ctx)
+{
+  cli_engine *e = ctx;
+  char *line = riptide_event_to_json(ev);
+  if (!line)
+    return;
+  pthread_mutex_lock(&e->events_lock);
+  fputs(line, e->events);
+  fputc('\n', e->events);
+  pthread_mutex_unlock(&e->events_lock);
+  free(line);
+}
+
+riptide_err cli_engine_open(cli_engine *e, const cli_config *c, char *detail, size_t dlen)
+{
+  memset(e, 0, sizeof *e);
+  pthread_mutex_init(&e->events_lock, NULL);
+  if (c->events_path) {
+    e->events = fopen(c->events_path, "w");
+    if (!e->events) {
+      snprintf(detail, dlen, "cannot open events file %s", c->events_path);
+      return RIPTIDE_ERR_IO;
+    }
+  }
+  if (c->native)
+    return RIPTIDE_OK;
+  riptide_pool_config pc;
+  riptide_pool_config_init(&pc);
+  pc.max_slots = c->parallel;
+  pc.warm_slots = c->parallel < 2 ? c->parallel : 2;
+  pc.fallback_enabled = !c->no_fallback;
+  if (c->timeout_ms)
+    pc.timeout_ms = c->timeout_ms;
+  if (c->memory_limit)
+    pc.memory_cap_bytes = c->memory_limit;
+  if (c->max_input)
+    pc.max_input_bytes = c->max_input;
+  riptide_err err = riptide_pool_new(&pc, &e->pool);
+  if (err != RIPTIDE_OK) {
+    snprintf(detail, dlen, "cannot create the instance pool: %s", riptide_strerror(err));
+    return err;
+  }
+  if (e->events) {
+    e->sub_id = riptide_pool_subscribe(e->pool, "", RIPTIDE_SEV_TRACE, on_event, e);
+    if (e->sub_id == 0) {
+      snprintf(detail, dlen, "cannot subscribe to pool events");
+      return RIPTIDE_ERR_INTERNAL;
+    }
+  }
+  return RIPTIDE_OK;
+}
+
+riptide_err cli_engine_extract(cli_engine *e, const char *html, size_t len, const char *url,
+                               const riptide_options *o, riptide_document **out)
+{
+  if (e->pool)
+    return riptide_pool_extract(e->pool, html, len, url, o, out);
+  uint64_t t0 = cli_now_ns();
+  riptide_err err = riptide_extract_native(html, len, url, o, out);
+  if (err == RIPTIDE_OK && (*out)->extract_ns == 0)
+    (*out)->extract_ns = cli_now_ns() - t0;
+  return err;
+}
+
+void cli_engine_print_stats(cli_engine *e, FILE *f)
+{
+  if (!e->pool) {
+    fprintf(f, "# --engine native: no pool metrics\n");
+    return;
+  }
+  riptide_metrics m;
+  riptide_pool_metrics(e->pool, &m);
+  char *text = riptide_metrics_to_prometheus(&m);
+  if (text) {
+    fputs(text, f);
+    free(text);
+  }
+}
+
+void cli_engine_close(cli_engine *e)
+{
+  if (e->pool) {
+    /* The subscription stays until the pool is freed, so that the events of the shutdown
+     * itself reach the file; riptide_pool_free stops the dispatcher before it returns. */
+    riptide_pool_shutdown(e->pool, 30000);
+    riptide_pool_free(e->pool);
+    e->pool = NULL;
+  }
+  if (e->events) {
+    fclose(e->events);
+    e->events = NULL;
+  }
+  pthread_mutex_destroy(&e->events_lock);
+}

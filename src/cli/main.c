@@ -1,0 +1,275 @@
+/*
+ * main.c - the `riptide` command: subcommands, options, help.
+ *
+ *   riptide extract [options] [FILE|URL|DIR|-]...
+ *   riptide bench DIR [options]
+ *   riptide version
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+  "usage: riptide extract [options] [FILE|URL|DIR|-]...\n"
+  "       riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] [--engine E]\n"
+  "       riptide version\n"
+  "       riptide --help\n"
+  "\n"
+  "Extracts the main content of HTML pages (files, directories, stdin, http(s) URLs) in\n"
+  "sandboxed WebAssembly instances, with a native fallback.\n"
+  "\n"
+  "extract options:\n"
+  "  -i, --input-dir DIR      extract every .html, .htm and .gz file under DIR (recursive;\n"
+  "                           may be repeated)\n"
+  "  -o, --output-dir DIR     one output file per input in DIR (safe names; nothing is\n"
+  "                           written outside DIR); default: standard output\n"
+  "  -f, --output-format F    json | jsonl | markdown | txt (default: jsonl for several\n"
+  "                           inputs, markdown for one)\n"
+  "  -m, --mode M             article (default) | full | metadata | custom\n"
+  "  -s, --selector CSS       CSS selector list for --mode custom (implies it)\n"
+  "  -p, --parallel N         worker threads and pool slots (default: CPUs)\n"
+  "      --with-metadata      metadata header in markdown/txt output (YAML front matter)\n"
+  "      --links              keep links (Markdown links, \"links\" array)\n"
+  "      --images             keep images and media (Markdown images, \"media\" array)\n"
+  "      --html               include the cleaned content HTML in JSON output\n"
+  "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s)\n"
+  "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M)\n"
+  "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
+  "      --no-fallback        report guest failures instead of using the native extractor\n"
+  "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
+  "      --events FILE        write the pool's event stream to FILE as JSON lines\n"
+  "      --stats              print the final pool metrics (Prometheus text) on stderr\n"
+  "  -q, --quiet              no progress bar, no per-input errors, no summary\n"
+  "  -h, --help               this text\n"
+  "\n"
+  "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
+  "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}. Outputs follow the\n"
+  "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
+  "Exit status: 0 every input extracted, 1 some failed, 2 usage error.\n";
+
+enum {
+  OPT_WITH_METADATA = 256,
+  OPT_LINKS,
+  OPT_IMAGES,
+  OPT_HTML,
+  OPT_TIMEOUT,
+  OPT_MEMORY,
+  OPT_MAX_SIZE,
+  OPT_NO_FALLBACK,
+  OPT_ENGINE,
+  OPT_EVENTS,
+  OPT_STATS,
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+  fputs("riptide: ", stderr);
+  fprintf(stderr, fmt, arg ? arg : "");
+  fputs("\nTry 'riptide --help'.\n", stderr);
+  return CLI_EXIT_USAGE;
+}
+
+static bool parse_format(const char *s, cli_format *f)
+{
+  if (!strcmp(s, "json"))
+    *f = CLI_FMT_JSON;
+  else if (!strcmp(s, "jsonl") || !strcmp(s, "ndjson"))
+    *f = CLI_FMT_JSONL;
+  else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
+    *f = CLI_FMT_MARKDOWN;
+  else if (!strcmp(s, "txt") || !strcmp(s, "text"))
+    *f = CLI_FMT_TXT;
+  else
+    return false;
+  return true;
+}
+
+static int cmd_extract(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    {"input-dir", required_argument, NULL, 'i'},
+    {"output-dir", required_argument, NULL, 'o'},
+    {"output-format", required_argument, NULL, 'f'},
+    {"mode", required_argument, NULL, 'm'},
+    {"selector", required_argument, NULL, 's'},
+    {"parallel", required_argument, NULL, 'p'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"with-metadata", no_argument, NULL, OPT_WITH_METADATA},
+    {"links", no_argument, NULL, OPT_LINKS},
+    {"images", no_argument, NULL, OPT_IMAGES},
+    {"html", no_argument, NULL, OPT_HTML},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"memory-limit", required_argument, NULL, OPT_MEMORY},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"no-fallback", no_argument, NULL, OPT_NO_FALLBACK},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"events", required_argument, NULL, OPT_EVENTS},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {NULL, 0, NULL, 0},
+  };
+  cli_config c;
+  memset(&c, 0, sizeof c);
+  riptide_options_init(&c.opts);
+  c.opts.want_links = false;
+  c.opts.want_media = false;
+  c.parallel = cli_cpu_count();
+  bool format_set = false, mode_set = false;
+  char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+  if (!dirs)
+    return CLI_EXIT_FAILED;
+  optind = 1;
+  int ch;
+  int rc = -1;
+  while (rc < 0 && (ch = getopt_long(argc, argv, "i:o:f:m:s:p:qh", longopts, NULL)) != -1) {
+    switch (ch) {
+    case 'i':
+      dirs[c.n_input_dirs++] = optarg;
+      break;
+    case 'o':
+      c.output_dir = optarg;
+      break;
+    case 'f':
+      if (!parse_format(optarg, &c.format))
+        rc = usage_error("unknown output format '%s' (json, jsonl, markdown, txt)", optarg);
+      format_set = true;
+      break;
+    case 'm':
+      if (riptide_mode_parse(optarg, &c.opts.mode) != RIPTIDE_OK)
+        rc = usage_error("unknown mode '%s' (article, full, metadata, custom)", optarg);
+      mode_set = true;
+      break;
+    case 's':
+      c.opts.selector = optarg;
+      break;
+    case 'p': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (end == optarg || *end || v < 1 || v > 1024)
+        rc = usage_error("--parallel wants a number from 1 to 1024, not '%s'", optarg);
+      else
+        c.parallel = (unsigned)v;
+      break;
+    }
+    case 'q':
+      c.quiet = true;
+      break;
+    case 'h':
+      fputs(USAGE, stdout);
+      rc = CLI_EXIT_OK;
+      break;
+    case OPT_WITH_METADATA:
+      c.with_metadata = true;
+      break;
+    case OPT_LINKS:
+      c.opts.want_links = true;
+      break;
+    case OPT_IMAGES:
+      c.opts.want_media = true;
+      break;
+    case OPT_HTML:
+      c.opts.want_html = true;
+      break;
+    case OPT_TIMEOUT:
+      if (!cli_parse_duration_ms(optarg, &c.timeout_ms))
+        rc = usage_error("bad --timeout '%s' (e.g. 10, 10s, 500ms)", optarg);
+      break;
+    case OPT_MEMORY:
+      if (!cli_parse_size(optarg, &c.memory_limit))
+        rc = usage_error("bad --memory-limit '%s' (e.g. 256M, 1G)", optarg);
+      break;
+    case OPT_MAX_SIZE:
+      if (!cli_parse_size(optarg, &c.max_input))
+        rc = usage_error("bad --max-size '%s' (e.g. 64M)", optarg);
+      break;
+    case OPT_NO_FALLBACK:
+      c.no_fallback = true;
+      break;
+    case OPT_ENGINE:
+      if (!strcmp(optarg, "native"))
+        c.native = true;
+      else if (strcmp(optarg, "pool") != 0)
+        rc = usage_error("unknown --engine '%s' (pool, native)", optarg);
+      break;
+    case OPT_EVENTS:
+      c.events_path = optarg;
+      break;
+    case OPT_STATS:
+      c.stats = true;
+      break;
+    default:
+      rc = usage_error("%s", "bad option");
+      break;
+    }
+  }
+  if (rc >= 0) {
+    free(dirs);
+    return rc;
+  }
+  c.inputs = argv + optind;
+  c.n_inputs = argc - optind;
+  c.input_dirs = dirs;
+  if (c.n_inputs == 0 && c.n_input_dirs == 0) {
+    free(dirs);
+    return usage_error("%s", "no input: give files, URLs, directories, '-' or --input-dir");
+  }
+  int stdin_count = 0;
+  for (int i = 0; i < c.n_inputs; i++)
+    stdin_count += strcmp(c.inputs[i], "-") == 0;
+  if (stdin_count > 1) {
+    free(dirs);
+    return usage_error("%s", "'-' (standard input) may be given once");
+  }
+  if (c.opts.selector && !mode_set)
+    c.opts.mode = RIPTIDE_MODE_CUSTOM;
+  if (c.opts.mode == RIPTIDE_MODE_CUSTOM && (!c.opts.selector || !*c.opts.selector)) {
+    free(dirs);
+    return usage_error("%s", "--mode custom needs --selector CSS");
+  }
+  if (c.opts.selector && c.opts.mode != RIPTIDE_MODE_CUSTOM) {
+    free(dirs);
+    return usage_error("%s", "--selector works with --mode custom only");
+  }
+  if (c.no_fallback && c.native) {
+    free(dirs);
+    return usage_error("%s", "--no-fallback makes no sense with --engine native");
+  }
+  if (!format_set) {
+    bool single = c.n_inputs == 1 && c.n_input_dirs == 0;
+    c.format = single ? CLI_FMT_MARKDOWN : CLI_FMT_JSONL;
+  }
+  c.opts.want_markdown = true;
+  c.progress = !c.quiet && isatty(STDERR_FILENO);
+  rc = cli_run_extract(&c);
+  free(dirs);
+  return rc;
+}
+
+static int cmd_version(void)
+{
+  printf("riptide %s\n", riptide_version());
+  const char *info = riptide_guest_info();
+  printf("guest: %s\n", info ? info : "(unavailable)");
+  return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2)
+    return usage_error("%s", "missing command (extract, bench, version)");
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    fputs(USAGE, stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
+    return cmd_version();
+  if (!strcmp(cmd, "extract"))
+    return cmd_extract(argc - 1, argv + 1);
+  if (!strcmp(cmd, "bench"))
+    return cli_bench(argc - 1, argv + 1);
+  return usage_error("unknown command '%s' (extract, bench, version)", cmd);
+}
