@@ -470,6 +470,84 @@ static void test_shutdown_with_calls_in_flight(void **state)
   pool_fake_guest_free(f);
 }
 
+/* ---- over the real sandbox (the sandbox helper's hostile test guest), when linked ---------- */
+
+static const char *g_what;
+static const char *what_choose(void *ctx, uint64_t no)
+{
+  (void)ctx;
+  (void)no;
+  return g_what;
+}
+
+static void test_real_sandbox_hostile(void **state)
+{
+  (void)state;
+  const rt_guest *hostile = pool_real_hostile_guest();
+  if (!hostile) {
+    print_message("real sandbox test guests not linked (mk/wasm.mk); skipped\n");
+    skip();
+  }
+  pool_proxy_guest *x = pool_proxy_guest_new(hostile, what_choose, NULL);
+  riptide_pool_config c;
+  cfg_small(&c, 2);
+  c.timeout_ms = 200;
+  c.memory_cap_bytes = 32ull << 20;
+  c.max_output_bytes = 1u << 20;
+  riptide_pool *p = NULL;
+  assert_int_equal(rt_pool_new_with_guest(&c, pool_proxy_guest_get(x), &p), RIPTIDE_OK);
+  static const struct {
+    const char *what;
+    const char *reason; /* NULL: the guest's document */
+    riptide_err guest_error;
+    riptide_trap trap;
+  } cases[] = {
+    {"ok", NULL, RIPTIDE_OK, RIPTIDE_TRAP_NONE},
+    {"loop", "timeout", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_NONE},
+    {"alloc", "memory_limit", 0, RIPTIDE_TRAP_NONE},
+    {"recurse", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION},
+    {"unreachable", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_UNREACHABLE},
+    {"oob", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_OOB},
+    {"divzero", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_INT_DIV_ZERO},
+    {"indirect", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_CALL_INDIRECT},
+    {"badptr", "guest_error", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE},
+    {"badlen", "guest_error", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE},
+    {"big", "guest_error", RIPTIDE_ERR_OUTPUT_TOO_LARGE, RIPTIDE_TRAP_NONE},
+    {"status", "guest_error", RIPTIDE_ERR_GUEST_ERROR, RIPTIDE_TRAP_NONE},
+    {"ok", NULL, RIPTIDE_OK, RIPTIDE_TRAP_NONE}, /* the slots still work afterwards */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    g_what = cases[i].what;
+    riptide_document *d = NULL;
+    riptide_err err = riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d);
+    print_message("real sandbox: do=%s -> %s engine=%s reason=%s guest_error=%s trap=%s\n",
+                  cases[i].what, riptide_err_name(err), d ? d->engine : "-",
+                  d && d->fallback_reason ? d->fallback_reason : "-",
+                  d ? riptide_err_name(d->guest_error) : "-",
+                  d ? riptide_trap_name(d->trap) : "-");
+    assert_int_equal(err, RIPTIDE_OK);
+    if (!cases[i].reason) {
+      assert_string_equal(d->engine, "wasm");
+      assert_string_equal(d->title, HTML); /* the hostile guest echoes its input as title */
+    } else {
+      assert_string_equal(d->engine, "native");
+      assert_string_equal(d->fallback_reason, cases[i].reason);
+      if (cases[i].guest_error != 0)
+        assert_int_equal(d->guest_error, cases[i].guest_error);
+      assert_int_equal(d->trap, cases[i].trap);
+    }
+    riptide_document_free(d);
+  }
+  riptide_metrics m;
+  riptide_pool_metrics(p, &m);
+  check_totals(&m);
+  assert_int_equal(m.extractions_total, sizeof cases / sizeof cases[0]);
+  assert_int_equal(m.succeeded_wasm, 2);
+  assert_int_equal(m.timeouts, 1);
+  riptide_pool_free(p);
+  pool_proxy_guest_free(x);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -481,6 +559,7 @@ int main(void)
     cmocka_unit_test(test_deadline_enforced),
     cmocka_unit_test(test_input_errors),
     cmocka_unit_test(test_shutdown_with_calls_in_flight),
+    cmocka_unit_test(test_real_sandbox_hostile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -552,3 +552,123 @@ uint32_t pool_rec_misordered(pool_rec *r)
   pthread_mutex_unlock(&r->lock);
   return m;
 }
+
+/* ---- scripting proxy ----------------------------------------------------------------------- */
+
+/* DESIGN: immutable after new except the atomic call counter. A proxy slot wraps an inner
+ * slot (base.guest = the proxy, so the ops can find the chooser) and forwards every op. */
+struct pool_proxy_guest {
+  rt_guest guest;
+  const rt_guest *inner;
+  pool_proxy_chooser fn;
+  void *ctx;
+  _Atomic uint64_t calls;
+};
+
+typedef struct px_slot {
+  rt_slot base;
+  rt_slot *inner;
+} px_slot;
+
+static riptide_err px_slot_new(const rt_guest *g, const rt_sandbox_limits *lim, rt_slot **out)
+{
+  const pool_proxy_guest *x = g->module;
+  *out = NULL;
+  px_slot *ps = calloc(1, sizeof *ps);
+  if (!ps)
+    return RIPTIDE_ERR_NOMEM;
+  riptide_err err = x->inner->ops->slot_new(x->inner, lim, &ps->inner);
+  if (err != RIPTIDE_OK) {
+    free(ps);
+    return err;
+  }
+  ps->base.guest = g;
+  *out = &ps->base;
+  return RIPTIDE_OK;
+}
+
+static void px_slot_free(rt_slot *s)
+{
+  if (!s)
+    return;
+  px_slot *ps = (px_slot *)s;
+  ps->inner->guest->ops->slot_free(ps->inner);
+  free(ps);
+}
+
+static riptide_err px_slot_reset(rt_slot *s)
+{
+  px_slot *ps = (px_slot *)s;
+  return ps->inner->guest->ops->slot_reset(ps->inner);
+}
+
+static void px_slot_stats(const rt_slot *s, rt_slot_stats *st)
+{
+  const px_slot *ps = (const px_slot *)s;
+  ps->inner->guest->ops->slot_stats(ps->inner, st);
+}
+
+static void px_call_extract(rt_slot *s, const rt_extract_args *a, rt_call_result *out)
+{
+  px_slot *ps = (px_slot *)s;
+  pool_proxy_guest *x = (pool_proxy_guest *)s->guest->module;
+  uint64_t no = atomic_fetch_add(&x->calls, 1);
+  const char *what = x->fn ? x->fn(x->ctx, no) : NULL;
+  rt_extract_args b = *a;
+  char *o = NULL;
+  if (what) {
+    size_t wl = strlen(what);
+    o = malloc(4 + wl + a->opts_len);
+    if (!o) {
+      memset(out, 0, sizeof *out);
+      out->err = RIPTIDE_ERR_NOMEM;
+      return;
+    }
+    memcpy(o, "do=", 3);
+    memcpy(o + 3, what, wl);
+    o[3 + wl] = '\n';
+    if (a->opts_len)
+      memcpy(o + 4 + wl, a->opts, a->opts_len);
+    b.opts = o;
+    b.opts_len = 4 + wl + a->opts_len;
+  }
+  ps->inner->guest->ops->call_extract(ps->inner, &b, out);
+  free(o);
+}
+
+static const rt_guest_ops px_ops = {
+  .slot_new = px_slot_new,
+  .slot_free = px_slot_free,
+  .slot_reset = px_slot_reset,
+  .call_extract = px_call_extract,
+  .slot_stats = px_slot_stats,
+};
+
+pool_proxy_guest *pool_proxy_guest_new(const rt_guest *inner, pool_proxy_chooser fn, void *ctx)
+{
+  if (!inner)
+    return NULL;
+  pool_proxy_guest *x = calloc(1, sizeof *x);
+  if (!x)
+    return NULL;
+  x->guest.ops = &px_ops;
+  x->guest.name = "proxy";
+  x->guest.module = x;
+  x->guest.info = inner->info;
+  x->inner = inner;
+  x->fn = fn;
+  x->ctx = ctx;
+  return x;
+}
+
+const rt_guest *pool_proxy_guest_get(pool_proxy_guest *x) { return &x->guest; }
+
+void pool_proxy_guest_free(pool_proxy_guest *x) { free(x); }
+
+/* Weak: defined by the sandbox helper's test guests when mk/wasm.mk links them in. */
+__attribute__((weak)) const rt_guest *rt_wasm_guest_hostile(void);
+
+const rt_guest *pool_real_hostile_guest(void)
+{
+  return rt_wasm_guest_hostile ? rt_wasm_guest_hostile() : NULL;
+}

@@ -124,4 +124,19 @@ bool pool_rec_has(const pool_rec_event *e, const char *key, const char *val);
 /* Events out of seq order seen (should be 0). */
 uint32_t pool_rec_misordered(pool_rec *r);
 
+
+/* ---- a scripting proxy over a real guest ------------------------------------------------ */
+/* Wraps a real rt_guest (e.g. the sandbox's hostile test guest): every call is forwarded with
+ * an extra option line "do=<what>\n" prepended, `what` chosen per call by fn (thread-safe;
+ * returns a static string, or NULL for none). Slots are the inner guest's own. */
+typedef const char *(*pool_proxy_chooser)(void *ctx, uint64_t call_no);
+typedef struct pool_proxy_guest pool_proxy_guest;
+pool_proxy_guest *pool_proxy_guest_new(const rt_guest *inner, pool_proxy_chooser fn, void *ctx);
+const rt_guest *pool_proxy_guest_get(pool_proxy_guest *x);
+void pool_proxy_guest_free(pool_proxy_guest *x);
+
+/* The sandbox helper's test guests when linked in (tests/guests via TEST_EXTRA_OBJ), else
+ * NULL: lets pool tests run over the real sandbox when it is there and skip otherwise. */
+const rt_guest *pool_real_hostile_guest(void);
+
 #endif
