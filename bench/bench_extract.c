@@ -1,0 +1,131 @@
+/*
+ * bench_extract.c - native guest extractor speed: parse + extract + serialise (article mode,
+ * text + Markdown + links + media, wire encoding) over the dev corpus, pages/s on one core.
+ *
+ *   bench_extract [SHARED]     (make bench)
+ *
+ * Baseline measured in the same run: parse only (html_parse + dom_doc_free), so the ratio
+ * shows what extraction costs on top of parsing. Each page set is run REPS times after one
+ * warm-up pass; the figure is pages / wall time of the timed passes.
+ */
+#include "guest/extract/extract.h"
+#include "guest/html/parser.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REPS 3
+
+typedef struct page {
+  char *html;
+  size_t len;
+} page;
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t load_dir(const char *dir, page **pages, size_t n, size_t *cap)
+{
+  DIR *d = opendir(dir);
+  if (!d)
+    return n;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l < 6 || strcmp(e->d_name + l - 5, ".html") != 0)
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+      continue;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = sz > 0 ? malloc((size_t)sz) : NULL;
+    if (buf && fread(buf, 1, (size_t)sz, f) == (size_t)sz) {
+      if (n == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        *pages = realloc(*pages, *cap * sizeof **pages);
+      }
+      (*pages)[n++] = (page){buf, (size_t)sz};
+    } else {
+      free(buf);
+    }
+    fclose(f);
+  }
+  closedir(d);
+  return n;
+}
+
+int main(int argc, char **argv)
+{
+  const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
+  if (!shared)
+    shared = "../shared";
+  page *pages = NULL;
+  size_t n = 0, cap = 0;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/eval/dev/readability-testpages", shared);
+  n = load_dir(dir, &pages, n, &cap);
+  snprintf(dir, sizeof dir, "%s/eval/dev/trafilatura-eval", shared);
+  n = load_dir(dir, &pages, n, &cap);
+  if (!n) {
+    printf("bench_extract: no pages under %s/eval/dev, skipped\n", shared);
+    return 0;
+  }
+  size_t bytes = 0;
+  for (size_t i = 0; i < n; i++)
+    bytes += pages[i].len;
+
+  html_parse_options po;
+  memset(&po, 0, sizeof po);
+  ex_options o;
+  ex_options_init(&o);
+  double t_parse = 0, t_full = 0;
+  size_t out_bytes = 0;
+  int failures = 0;
+  for (int rep = 0; rep <= REPS; rep++) {
+    double t0 = now_s();
+    for (size_t i = 0; i < n; i++) {
+      dom_doc *doc = NULL;
+      if (html_parse(pages[i].html, pages[i].len, &po, &doc) == HTML_PARSE_OK)
+        dom_doc_free(doc);
+    }
+    double t1 = now_s();
+    for (size_t i = 0; i < n; i++) {
+      rt_wire_writer w;
+      rt_wire_init(&w);
+      if (ex_extract(pages[i].html, pages[i].len, "", 0, &o, &w) != RT_GUEST_OK)
+        failures++;
+      out_bytes += w.len;
+      rt_wire_reset(&w);
+    }
+    double t2 = now_s();
+    if (rep > 0) { /* rep 0 warms caches and the allocator */
+      t_parse += t1 - t0;
+      t_full += t2 - t1;
+    }
+  }
+  double pages_timed = (double)n * REPS;
+  printf("corpus: %zu pages, %.1f MB (dev sets), %d timed passes\n", n, (double)bytes / 1e6, REPS);
+  printf("parse only (baseline):          %8.1f pages/s  %7.1f MB/s\n", pages_timed / t_parse,
+         (double)bytes * REPS / 1e6 / t_parse);
+  printf("parse+extract+serialise:        %8.1f pages/s  %7.1f MB/s\n", pages_timed / t_full,
+         (double)bytes * REPS / 1e6 / t_full);
+  printf("extract+serialise share:        %8.1f %% of the total time (ratio full/parse %.2fx)\n",
+         100.0 * (t_full - t_parse) / t_full, t_full / t_parse);
+  printf("goal: >= 630 pages/s per core -> %s; failures: %d\n",
+         pages_timed / t_full >= 630 ? "met" : "NOT met", failures);
+  for (size_t i = 0; i < n; i++)
+    free(pages[i].html);
+  free(pages);
+  return 0;
+}
