@@ -78,5 +78,7 @@ void rt_wasm_count_trap(int code);
 
 /* Installs the process-wide signal handlers and starts nothing else; idempotent. */
 void rt_wasm_runtime_init(void);
+/* Re-installs the fault handlers if something replaced them (chaining to it). */
+void rt_wasm_reclaim_signals(void);
 
 #endif

@@ -245,6 +245,33 @@ static void rt_init_once(void)
 
 void rt_wasm_runtime_init(void) { pthread_once(&g_init_once, rt_init_once); }
 
+static pthread_mutex_t g_reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Someone (a test harness, a crash reporter) may install its own SIGSEGV/SIGBUS handler after
+ * ours without chaining to it; guest faults would then go to it. Re-install ours and chain to
+ * theirs. Called where a syscall is already paid (slot creation and reset), not per call.
+ * The chain target is updated under g_reclaim_lock; a handler on another thread may read the
+ * old or new target, both of which are valid handlers. */
+void rt_wasm_reclaim_signals(void)
+{
+  static const int sigs[2] = {SIGSEGV, SIGBUS};
+  for (int i = 0; i < 2; i++) {
+    struct sigaction cur;
+    if (sigaction(sigs[i], NULL, &cur) != 0)
+      continue;
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == rt_on_fault)
+      continue;
+    pthread_mutex_lock(&g_reclaim_lock);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = rt_on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sigs[i], &sa, sigs[i] == SIGBUS ? &g_old_bus : &g_old_segv);
+    pthread_mutex_unlock(&g_reclaim_lock);
+  }
+}
+
 /* ---- threads --------------------------------------------------------------------------- */
 
 static void rt_thread_exit(void *arg)

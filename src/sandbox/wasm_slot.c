@@ -163,6 +163,7 @@ static riptide_err slot_new(const rt_guest *g, const rt_sandbox_limits *lim, rt_
   if (!g || !g->module || !lim)
     return RIPTIDE_ERR_INVALID_ARG;
   rt_wasm_runtime_init();
+  rt_wasm_reclaim_signals();
   const rt_wasm_module *mod = g->module;
   rt_wasm_slot *s = calloc(1, sizeof *s);
   if (!s)
@@ -220,6 +221,7 @@ static riptide_err slot_reset(rt_slot *base)
     return RIPTIDE_ERR_INVALID_ARG;
   if (!s->dirty)
     return RIPTIDE_OK;
+  rt_wasm_reclaim_signals();
   /* Every page that may have been made accessible since the last reset: hi_pages is raised
    * before grow's mprotect, so an interrupted grow is covered too. */
   uint32_t hi = s->mem->pages;

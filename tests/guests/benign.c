@@ -13,6 +13,8 @@
 static rt_wire_writer g_out;
 static uint32_t g_calls;
 static char g_static_secret[64];
+static char *volatile g_keep; /* the secret's heap block stays allocated */
+static volatile uintptr_t g_mem_base = 0;
 
 static const char g_info[] = "{\"name\":\"riptide-minimal\",\"version\":\"0.1.0\",\"abi\":1,"
                              "\"features\":[\"title\",\"text\"],\"modes\":[\"article\",\"full\"]}";
@@ -154,19 +156,22 @@ uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_
       return RT_GUEST_NOMEM;
     for (size_t i = 0; i + n <= big; i += n)
       transform(blk + i, secret, n);
+    g_keep = blk;
   }
   const char *probe = guest_opt(o, opts_len, "probe", &n);
   if (probe && n > 0 && n < 64) {
-    char needle[64];
-    transform(needle, probe, n);
-    const char *mem = guest_ptr(0);
+    /* Compared byte by byte against probe[k] + 1, so that the transformed needle itself
+     * never exists in memory. The volatile keeps the compiler from treating address 0 (a
+     * valid wasm address) as a null dereference. */
+    const unsigned char *mem = (const unsigned char *)g_mem_base;
     size_t size = __builtin_wasm_memory_size(0) * 65536u;
     uint32_t found = 0;
-    /* Address 0 is a valid wasm address: start at 1 to keep the compiler from treating the
-     * scan as a null dereference. */
-    for (size_t i = 1; i + n <= size; i++)
-      if (mem[i] == needle[0] && memcmp(mem + i, needle, n) == 0)
-        found++;
+    for (size_t i = 0; i + n <= size; i++) {
+      size_t k = 0;
+      while (k < n && mem[i + k] == (unsigned char)(probe[k] + 1))
+        k++;
+      found += k == n;
+    }
     put_u32_cat("found=", found);
     put_u32_cat("calls=", g_calls);
   }

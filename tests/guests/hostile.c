@@ -35,6 +35,7 @@ static int (*volatile g_recurse)(int) = recurse;
 static int recurse(int n) { return g_recurse(n + 1) * 3 + 1; }
 
 static volatile int g_zero;
+static char *volatile g_sink; /* keeps allocations observable (no malloc elision) */
 static volatile uint32_t g_far = 0xFFFFFFF0u;
 static volatile uint32_t g_bad_index = 123456u;
 
@@ -66,6 +67,7 @@ uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_
       if (!p)
         return RT_GUEST_NOMEM;
       memset(p, 0x5a, 1u << 20);
+      g_sink = p;
     }
   }
   if (is(what, n, "recurse"))

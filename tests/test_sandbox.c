@@ -1,0 +1,471 @@
+/*
+ * test_sandbox.c - the wasm2c sandbox: benign and hostile guests, fresh state per call,
+ * limits, and 4 threads x 1000 calls mixing hostile and benign guests.
+ *
+ * Every hostile call must end with the right error kind, the process must survive, and the
+ * next call on the same slot and thread must succeed.
+ */
+#include "guests/guests.h"
+#include "sandbox/wasm_sandbox.h"
+
+#include "abi/abi.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static uint64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static rt_sandbox_limits limits(uint32_t timeout_ms, uint64_t cap, uint64_t out)
+{
+  rt_sandbox_limits l = {.memory_cap_bytes = cap, .timeout_ms = timeout_ms,
+                         .max_output_bytes = out};
+  return l;
+}
+
+static rt_slot *new_slot(const rt_guest *g, rt_sandbox_limits l)
+{
+  rt_slot *s = NULL;
+  assert_int_equal(g->ops->slot_new(g, &l, &s), RIPTIDE_OK);
+  assert_non_null(s);
+  return s;
+}
+
+/* Finds the first record `tag` of a wire result (a minimal reader; test_wire covers the
+ * real decoder). Returns its length or -1. */
+static long wire_field(const uint8_t *d, size_t n, unsigned tag, const uint8_t **val)
+{
+  if (n < 4 || memcmp(d, RT_WIRE_MAGIC, 4) != 0)
+    return -1;
+  for (size_t i = 4; i + 5 <= n;) {
+    uint32_t len = (uint32_t)d[i + 1] | (uint32_t)d[i + 2] << 8 | (uint32_t)d[i + 3] << 16 |
+                   (uint32_t)d[i + 4] << 24;
+    if (len > n - i - 5)
+      return -1;
+    if (d[i] == tag) {
+      *val = d + i + 5;
+      return (long)len;
+    }
+    i += 5 + len;
+  }
+  return -1;
+}
+
+static bool field_is(const rt_call_result *r, unsigned tag, const char *want)
+{
+  const uint8_t *v = NULL;
+  long n = wire_field(r->data, r->len, tag, &v);
+  return n >= 0 && (size_t)n == strlen(want) && memcmp(v, want, (size_t)n) == 0;
+}
+
+static void call(rt_slot *s, const char *html, const char *opts, rt_call_result *r)
+{
+  rt_extract_args a = {.html = html, .html_len = strlen(html), .url = NULL, .url_len = 0,
+                       .mode = RIPTIDE_MODE_ARTICLE, .opts = opts,
+                       .opts_len = opts ? strlen(opts) : 0};
+  s->guest->ops->call_extract(s, &a, r);
+}
+
+/* Calls the hostile guest with "do=<what>" and checks the error (and trap kind). */
+static void expect(rt_slot *s, const char *what, riptide_err err, riptide_trap trap)
+{
+  char opts[64];
+  snprintf(opts, sizeof opts, "do=%s", what);
+  rt_call_result r;
+  call(s, "x", opts, &r);
+  if (r.err != err || r.trap != trap)
+    print_error("do=%s: got %s/%s (%s), want %s/%s\n", what, riptide_err_name(r.err),
+                riptide_trap_name(r.trap), r.detail, riptide_err_name(err),
+                riptide_trap_name(trap));
+  assert_int_equal(r.err, err);
+  assert_int_equal(r.trap, trap);
+  assert_null(r.data);
+  /* The next call on the same slot and thread succeeds. */
+  assert_int_equal(s->guest->ops->slot_reset(s), RIPTIDE_OK);
+  call(s, "after", "do=ok", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  assert_true(field_is(&r, RT_F_TITLE, "after"));
+  free(r.data);
+}
+
+/* ---- benign ---------------------------------------------------------------------------- */
+
+static void test_benign_title_and_text(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_benign();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  rt_call_result r;
+  call(s,
+       "<html><head><title>Hi &amp; bye</title><style>p{}</style></head>"
+       "<body><p>Hello   world</p><script>var x = 1;</script><p>again</p></body></html>",
+       NULL, &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  assert_true(field_is(&r, RT_F_TITLE, "Hi & bye"));
+  assert_true(field_is(&r, RT_F_TEXT, "Hello world again"));
+  free(r.data);
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_int_equal(st.calls, 1);
+  assert_int_equal(st.failures, 0);
+  assert_true(st.pages > 0 && st.peak_pages >= st.pages);
+  g->ops->slot_free(s);
+  g->ops->slot_free(NULL);
+}
+
+static void test_guest_info(void **state)
+{
+  (void)state;
+  const char *info = rt_wasm_guest_info(rt_wasm_guest_benign());
+  assert_non_null(info);
+  assert_non_null(strstr(info, "\"riptide-minimal\""));
+  const char *ext = riptide_guest_info();
+  assert_non_null(ext);
+  assert_non_null(strstr(ext, "\"abi\""));
+  assert_ptr_equal(riptide_guest_info(), ext); /* read once */
+}
+
+static void test_abi_mismatch_refused(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_badabi();
+  rt_sandbox_limits l = limits(1000, 16u << 20, 1u << 20);
+  rt_slot *s = (rt_slot *)1;
+  assert_int_equal(g->ops->slot_new(g, &l, &s), RIPTIDE_ERR_ABI_MISMATCH);
+  assert_null(s);
+}
+
+/* No data survives between calls: the secret written (in static memory and a 300 KiB heap
+ * block that forces memory growth) by one call is nowhere in memory at the next call, and
+ * the guest's static call counter starts over. The reservation is kept. */
+static void test_fresh_state_per_call(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_benign();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  const void *base = rt_wasm_slot_base(s);
+  rt_wasm_counters c0, c1;
+  rt_wasm_counters_get(&c0);
+  rt_call_result r;
+
+  /* The probe works: within one call it sees the secret (static copy + heap block). */
+  call(s, "<p>a</p>", "secret=abcdefgh12345678\nprobe=abcdefgh12345678", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  const uint8_t *v;
+  long n = wire_field(r.data, r.len, RT_F_CATEGORY, &v);
+  assert_true(n > 6 && memcmp(v, "found=", 6) == 0);
+  unsigned long found = 0;
+  for (long i = 6; i < n; i++)
+    found = found * 10 + (unsigned long)(v[i] - '0');
+  if (found <= 1000)
+    print_error("found=%lu\n", found);
+  assert_true(found > 1000); /* the static copy and the 300 KiB block */
+  free(r.data);
+
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  uint32_t grown_peak = st.peak_pages;
+
+  for (int i = 0; i < 3; i++) {
+    call(s, "<p>b</p>", "secret=abcdefgh12345678", &r);
+    assert_int_equal(r.err, RIPTIDE_OK);
+    free(r.data);
+    assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+    call(s, "<p>c</p>", "probe=abcdefgh12345678", &r);
+    assert_int_equal(r.err, RIPTIDE_OK);
+    if (!field_is(&r, RT_F_CATEGORY, "found=0")) {
+      long k = wire_field(r.data, r.len, RT_F_CATEGORY, &v);
+      print_error("after reset: %.*s\n", (int)k, (const char *)v);
+    }
+    assert_true(field_is(&r, RT_F_CATEGORY, "found=0"));
+    /* second category record: calls=1 */
+    const uint8_t *d = r.data;
+    size_t len = r.len;
+    long m = wire_field(d, len, RT_F_CATEGORY, &v);
+    const uint8_t *next = v + m;
+    size_t rest = len - (size_t)(next - d);
+    uint8_t buf[64];
+    assert_true(rest + 4 <= sizeof buf + 4 && rest < sizeof buf - 4);
+    memcpy(buf, RT_WIRE_MAGIC, 4);
+    memcpy(buf + 4, next, rest);
+    rt_call_result r2 = {.data = buf, .len = rest + 4};
+    assert_true(field_is(&r2, RT_F_CATEGORY, "calls=1"));
+    free(r.data);
+  }
+  /* Without an explicit reset, call_extract resets a dirty slot itself. */
+  call(s, "<p>b</p>", "secret=zyxwvuts98765432", &r);
+  free(r.data);
+  call(s, "<p>c</p>", "probe=zyxwvuts98765432", &r);
+  assert_true(field_is(&r, RT_F_CATEGORY, "found=0"));
+  free(r.data);
+
+  assert_ptr_equal(rt_wasm_slot_base(s), base);
+  rt_wasm_counters_get(&c1);
+  assert_int_equal(c1.reservations, c0.reservations); /* no new address-space reservation */
+  assert_true(c1.resets >= c0.resets + 4);
+  g->ops->slot_stats(s, &st);
+  assert_true(st.peak_pages >= grown_peak);
+  assert_true(st.pages < grown_peak); /* grown pages were given back on reset */
+  g->ops->slot_free(s);
+}
+
+/* ---- hostile --------------------------------------------------------------------------- */
+
+static void test_hostile_traps(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  expect(s, "unreachable", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_UNREACHABLE);
+  expect(s, "oob", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_OOB);
+  expect(s, "divzero", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_INT_DIV_ZERO);
+  expect(s, "indirect", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_CALL_INDIRECT);
+  expect(s, "recurse", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION);
+  expect(s, "recurse", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION);
+  expect(s, "status", RIPTIDE_ERR_GUEST_ERROR, RIPTIDE_TRAP_NONE);
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_int_equal(st.calls, 14);
+  assert_int_equal(st.failures, 7);
+  g->ops->slot_free(s);
+}
+
+static void test_hostile_results(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  expect(s, "badptr", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE);
+  expect(s, "badlen", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE);
+  expect(s, "big", RIPTIDE_ERR_OUTPUT_TOO_LARGE, RIPTIDE_TRAP_NONE);
+  g->ops->slot_free(s);
+  /* With a larger output cap the same 2 MiB result is accepted. */
+  s = new_slot(g, limits(5000, 64u << 20, 4u << 20));
+  rt_call_result r;
+  call(s, "x", "do=big", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  assert_true(r.len > (2u << 20));
+  free(r.data);
+  g->ops->slot_free(s);
+}
+
+static void test_memory_cap(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  uint64_t cap = 16u << 20;
+  rt_slot *s = new_slot(g, limits(5000, cap, 1u << 20));
+  expect(s, "alloc", RIPTIDE_ERR_MEMORY_LIMIT, RIPTIDE_TRAP_NONE);
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_true(st.grow_failures >= 1);
+  assert_true(st.peak_pages <= cap / 65536);
+  assert_true(st.peak_pages >= cap / 65536 - 32); /* it really grew up to the cap */
+  assert_true(st.pages < st.peak_pages);          /* and was given back by the reset */
+  expect(s, "alloc", RIPTIDE_ERR_MEMORY_LIMIT, RIPTIDE_TRAP_NONE);
+  rt_slot_stats st2;
+  g->ops->slot_stats(s, &st2);
+  assert_true(st2.grow_failures > st.grow_failures);
+  g->ops->slot_free(s);
+}
+
+static void test_deadline(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(100, 64u << 20, 1u << 20));
+  for (int i = 0; i < 2; i++) {
+    uint64_t t0 = now_ms();
+    expect(s, i ? "loop_log" : "loop", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_INTERRUPT);
+    uint64_t dt = now_ms() - t0;
+    print_message("deadline 100 ms: interrupted after %llu ms\n", (unsigned long long)dt);
+    assert_true(dt >= 100);
+    assert_true(dt < 5000); /* sanity bound only; latency is measured by bench_sandbox */
+  }
+  g->ops->slot_free(s);
+}
+
+/* A fault outside guest code is a host bug and must still kill the process loudly. */
+static void test_host_fault_still_crashes(void **state)
+{
+  (void)state;
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    /* The test harness's own handler is out of the way; the sandbox's handler is installed on
+     * top of the default action by creating a slot, and must chain to it. */
+    signal(SIGSEGV, SIG_DFL);
+    rt_slot *s = NULL;
+    rt_sandbox_limits l = limits(1000, 16u << 20, 1u << 20);
+    if (rt_wasm_guest_benign()->ops->slot_new(rt_wasm_guest_benign(), &l, &s) != RIPTIDE_OK)
+      _exit(0);
+    volatile int *volatile p = NULL;
+    *p = 1;
+    _exit(0);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  /* Killed by SIGSEGV, or (under ASan) exited after its report. */
+  assert_true((WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV) ||
+              (WIFEXITED(status) && WEXITSTATUS(status) != 0));
+}
+
+/* ---- the real extractor ---------------------------------------------------------------- */
+
+static void test_extractor_smoke(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_sandbox_extractor();
+  rt_slot *s = new_slot(g, limits(10000, 256u << 20, 16u << 20));
+  rt_call_result r;
+  call(s,
+       "<html><head><title>Riptide test page</title></head><body><article><h1>Riptide test "
+       "page</h1><p>The sandbox runs the extractor in WebAssembly. This paragraph has enough "
+       "words to count as content for any reasonable extractor.</p></article></body></html>",
+       "markdown=1", &r);
+  if (r.err)
+    print_error("extractor: %s (%s)\n", riptide_err_name(r.err), r.detail);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  const uint8_t *v;
+  assert_true(wire_field(r.data, r.len, RT_F_TEXT, &v) > 0);
+  free(r.data);
+  g->ops->slot_free(s);
+}
+
+/* ---- threads --------------------------------------------------------------------------- */
+
+#define N_THREADS 4
+#define N_CALLS 1000
+
+typedef struct worker {
+  int id;
+  uint64_t ok, benign_ok, benign_bad;
+  uint64_t got[RIPTIDE_ERR_INTERNAL + 1];
+  uint64_t want[RIPTIDE_ERR_INTERNAL + 1];
+} worker;
+
+static const struct {
+  const char *what;
+  riptide_err err;
+} k_mix[] = {
+  {"ok", RIPTIDE_OK},
+  {"unreachable", RIPTIDE_ERR_TRAP},
+  {"oob", RIPTIDE_ERR_TRAP},
+  {"divzero", RIPTIDE_ERR_TRAP},
+  {"indirect", RIPTIDE_ERR_TRAP},
+  {"badptr", RIPTIDE_ERR_BAD_RESULT},
+  {"badlen", RIPTIDE_ERR_BAD_RESULT},
+  {"big", RIPTIDE_ERR_OUTPUT_TOO_LARGE},
+  {"alloc", RIPTIDE_ERR_MEMORY_LIMIT},
+  {"status", RIPTIDE_ERR_GUEST_ERROR},
+};
+
+static void *worker_main(void *arg)
+{
+  worker *w = arg;
+  const rt_guest *bg = rt_wasm_guest_benign(), *hg = rt_wasm_guest_hostile();
+  rt_sandbox_limits bl = limits(10000, 64u << 20, 1u << 20);
+  rt_sandbox_limits hl = limits(10000, 16u << 20, 1u << 20);
+  rt_sandbox_limits ll = limits(30, 16u << 20, 1u << 20); /* for the runaway loops */
+  rt_slot *b = NULL, *h = NULL, *l = NULL;
+  if (bg->ops->slot_new(bg, &bl, &b) != RIPTIDE_OK || hg->ops->slot_new(hg, &hl, &h) != 0 ||
+      hg->ops->slot_new(hg, &ll, &l) != 0)
+    return NULL;
+  const size_t n_mix = sizeof k_mix / sizeof k_mix[0];
+  for (int i = 0; i < N_CALLS; i++) {
+    char html[128], title[64], opts[32];
+    snprintf(title, sizeof title, "doc %d of thread %d", i, w->id);
+    snprintf(html, sizeof html, "<title>%s</title><p>body %d</p>", title, i * 7 + w->id);
+    rt_call_result r;
+    call(b, html, NULL, &r);
+    if (r.err == RIPTIDE_OK && field_is(&r, RT_F_TITLE, title))
+      w->benign_ok++;
+    else
+      w->benign_bad++;
+    free(r.data);
+
+    const char *what;
+    riptide_err want;
+    if (i % 200 == 199) {
+      what = "loop";
+      want = RIPTIDE_ERR_TIMEOUT;
+    } else if (i % 100 == 50) {
+      what = "recurse";
+      want = RIPTIDE_ERR_TRAP;
+    } else {
+      what = k_mix[(size_t)(i + w->id) % n_mix].what;
+      want = k_mix[(size_t)(i + w->id) % n_mix].err;
+    }
+    snprintf(opts, sizeof opts, "do=%s", what);
+    call(want == RIPTIDE_ERR_TIMEOUT ? l : h, "y", opts, &r);
+    w->want[want]++;
+    if (r.err <= RIPTIDE_ERR_INTERNAL)
+      w->got[r.err]++;
+    if (r.err == RIPTIDE_OK && field_is(&r, RT_F_TITLE, "y"))
+      w->ok++;
+    free(r.data);
+  }
+  bg->ops->slot_free(b);
+  hg->ops->slot_free(h);
+  hg->ops->slot_free(l);
+  return NULL;
+}
+
+static void test_threads_mixed(void **state)
+{
+  (void)state;
+  pthread_t t[N_THREADS];
+  worker w[N_THREADS];
+  memset(w, 0, sizeof w);
+  for (int i = 0; i < N_THREADS; i++) {
+    w[i].id = i;
+    assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+  }
+  for (int i = 0; i < N_THREADS; i++)
+    assert_int_equal(pthread_join(t[i], NULL), 0);
+  for (int i = 0; i < N_THREADS; i++) {
+    assert_int_equal(w[i].benign_ok, N_CALLS);
+    assert_int_equal(w[i].benign_bad, 0);
+    for (int e = 0; e <= RIPTIDE_ERR_INTERNAL; e++) {
+      if (w[i].got[e] != w[i].want[e])
+        print_error("thread %d: %s: got %llu want %llu\n", i, riptide_err_name((riptide_err)e),
+                    (unsigned long long)w[i].got[e], (unsigned long long)w[i].want[e]);
+    }
+    for (int e = 0; e <= RIPTIDE_ERR_INTERNAL; e++)
+      assert_int_equal(w[i].got[e], w[i].want[e]);
+    assert_int_equal(w[i].ok, w[i].want[RIPTIDE_OK]);
+  }
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_benign_title_and_text),
+    cmocka_unit_test(test_guest_info),
+    cmocka_unit_test(test_abi_mismatch_refused),
+    cmocka_unit_test(test_fresh_state_per_call),
+    cmocka_unit_test(test_hostile_traps),
+    cmocka_unit_test(test_hostile_results),
+    cmocka_unit_test(test_memory_cap),
+    cmocka_unit_test(test_deadline),
+    cmocka_unit_test(test_host_fault_still_crashes),
+    cmocka_unit_test(test_extractor_smoke),
+    cmocka_unit_test(test_threads_mixed),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
