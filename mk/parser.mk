@@ -43,3 +43,6 @@ fuzz-parser: $(FUZZ_PARSER)
 	@scripts/parser-fuzz-seeds.py $(SHARED) $(BUILD)/fuzz/parser-corpus
 	$(FUZZ_PARSER) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	  -max_len=65536 $(BUILD)/fuzz/parser-corpus fuzz/corpus/parser
+
+# bench_parser counts the parser's peak heap by wrapping the allocator at link time.
+$(BUILD)/bench/bench_parser: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free

@@ -60,6 +60,8 @@ struct dom_node {
   uint32_t name_len;
   /* text / comment data (not NUL-terminated unless noted) */
   uint32_t data_len, data_cap;
+  /* parser scratch: index in the stack of open elements while on it; 0 after parsing */
+  uint32_t parser_index;
   char *data;
   /* element attributes */
   dom_attr *attrs;

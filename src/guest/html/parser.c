@@ -42,6 +42,9 @@
 #define PF_HTML_IP 0x400u /* MathML annotation-xml that is an HTML integration point */
 
 #define AFE_SCAN_MAX 256
+/* Work budget for the walks that are not O(1) (see DESIGN): linear in the input. */
+#define WORK_PER_BYTE 32u
+#define WORK_BASE (1u << 24)
 
 typedef enum mode {
   M_INITIAL,
@@ -85,6 +88,15 @@ typedef struct tk {
   const html_token *raw;
 } tk;
 
+#define NAME_BUCKETS 256
+
+/* Chain links of one stack entry: the previous entry with the same tag id, the previous
+ * boundary of each scope, the previous special element (indexes, -1 = none). */
+typedef struct slink {
+  int32_t prev_same, prev_special;
+  int32_t prev_b[5];
+} slink;
+
 typedef struct html_parser {
   dom_doc *doc;
   html_tokenizer *tok;
@@ -94,11 +106,18 @@ typedef struct html_parser {
 
   mode mode, orig_mode;
   dom_node **stack;
+  slink *links; /* parallel to stack, same capacity */
   size_t n_stack, cap_stack;
-  uint32_t tag_count[HTML_TAG_COUNT_];
+  int32_t last_tag[HTML_TAG_COUNT_]; /* topmost HTML element per tag id, -1 = none */
+  int32_t last_b[5];                 /* topmost boundary per scope, -1 = none */
+  int32_t last_special;              /* topmost special element, -1 = none */
+  uint32_t html_buckets[NAME_BUCKETS];    /* HTML elements of unknown tag, by name hash */
+  uint32_t foreign_buckets[NAME_BUCKETS]; /* SVG/MathML elements, by lower-cased name hash */
+  size_t work, work_limit;
 
   dom_node **afe;
   size_t n_afe, cap_afe;
+  uint32_t afe_count[HTML_TAG_COUNT_]; /* entries per tag id (markers not counted) */
 
   uint8_t *tmodes;
   size_t n_tmodes, cap_tmodes;
@@ -337,46 +356,125 @@ static dom_node *adjusted_current(const html_parser *p)
   return current(p);
 }
 
-static void count_adj(html_parser *p, const dom_node *n, int d)
+/* Work spent in walks that are not O(1) (see DESIGN); past the budget the parse stops with
+ * HTML_PARSE_LIMIT instead of running in quadratic time. */
+static bool charge(html_parser *p, size_t steps)
 {
-  if (n->ns == DOM_NS_HTML && n->tag)
-    p->tag_count[n->tag] += (uint32_t)d;
+  p->work += steps;
+  if (p->work > p->work_limit) {
+    fail(p, HTML_PARSE_LIMIT);
+    return false;
+  }
+  return true;
+}
+
+static uint32_t name_bucket(const char *s, size_t n, bool fold)
+{
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (fold && c >= 'A' && c <= 'Z')
+      c = (unsigned char)(c + 32);
+    h = (h ^ c) * 16777619u;
+  }
+  return h & (NAME_BUCKETS - 1);
+}
+
+static const scope all_scopes[5] = {SC_DEFAULT, SC_LIST, SC_BUTTON, SC_TABLE, SC_SELECT};
+
+/* Links entry i (already in p->stack[i]) into the per-tag, per-scope and special chains. */
+static void link_entry(html_parser *p, size_t i)
+{
+  dom_node *n = p->stack[i];
+  slink *l = &p->links[i];
+  n->flags |= PF_ON_STACK;
+  n->parser_index = (uint32_t)i;
+  if (n->ns == DOM_NS_HTML) {
+    if (n->tag) {
+      l->prev_same = p->last_tag[n->tag];
+      p->last_tag[n->tag] = (int32_t)i;
+    } else {
+      p->html_buckets[name_bucket(n->name, n->name_len, false)]++;
+    }
+  } else {
+    p->foreign_buckets[name_bucket(n->name, n->name_len, true)]++;
+  }
+  for (int k = 0; k < 5; k++) {
+    if (is_scope_boundary(n, all_scopes[k])) {
+      l->prev_b[k] = p->last_b[k];
+      p->last_b[k] = (int32_t)i;
+    }
+  }
+  if (is_special(n)) {
+    l->prev_special = p->last_special;
+    p->last_special = (int32_t)i;
+  }
+}
+
+/* Undoes link_entry for the topmost linked entry i. */
+static void unlink_entry(html_parser *p, size_t i)
+{
+  dom_node *n = p->stack[i];
+  slink *l = &p->links[i];
+  n->flags &= ~PF_ON_STACK;
+  n->parser_index = 0;
+  if (n->ns == DOM_NS_HTML) {
+    if (n->tag)
+      p->last_tag[n->tag] = l->prev_same;
+    else
+      p->html_buckets[name_bucket(n->name, n->name_len, false)]--;
+  } else {
+    p->foreign_buckets[name_bucket(n->name, n->name_len, true)]--;
+  }
+  for (int k = 0; k < 5; k++)
+    if (p->last_b[k] == (int32_t)i)
+      p->last_b[k] = l->prev_b[k];
+  if (p->last_special == (int32_t)i)
+    p->last_special = l->prev_special;
 }
 
 static void pop(html_parser *p)
 {
   if (!p->n_stack)
     return;
-  dom_node *n = p->stack[--p->n_stack];
-  n->flags &= ~PF_ON_STACK;
-  count_adj(p, n, -1);
+  unlink_entry(p, p->n_stack - 1);
+  p->n_stack--;
 }
 
 static bool push(html_parser *p, dom_node *n)
 {
+  size_t cap = p->cap_stack;
   if (!grow(p, (void **)&p->stack, &p->cap_stack, p->n_stack + 1, sizeof *p->stack))
     return false;
-  p->stack[p->n_stack++] = n;
-  n->flags |= PF_ON_STACK;
-  count_adj(p, n, 1);
+  if (p->cap_stack != cap) {
+    size_t lc = cap;
+    if (!grow(p, (void **)&p->links, &lc, p->cap_stack, sizeof *p->links))
+      return false;
+  }
+  p->stack[p->n_stack] = n;
+  link_entry(p, p->n_stack);
+  p->n_stack++;
   return true;
 }
 
 static size_t stack_index(const html_parser *p, const dom_node *n)
 {
-  for (size_t i = p->n_stack; i-- > 0;)
-    if (p->stack[i] == n)
-      return i;
-  return (size_t)-1;
+  if (!(n->flags & PF_ON_STACK) || n->parser_index >= p->n_stack || p->stack[n->parser_index] != n)
+    return (size_t)-1;
+  return n->parser_index;
 }
 
+/* Removes entry i: entries above it are unlinked and relinked (charged as work). */
 static void stack_remove_at(html_parser *p, size_t i)
 {
-  dom_node *n = p->stack[i];
-  n->flags &= ~PF_ON_STACK;
-  count_adj(p, n, -1);
-  memmove(p->stack + i, p->stack + i + 1, (p->n_stack - i - 1) * sizeof *p->stack);
+  size_t top = p->n_stack;
+  charge(p, top - i);
+  for (size_t j = top; j-- > i;)
+    unlink_entry(p, j);
+  memmove(p->stack + i, p->stack + i + 1, (top - i - 1) * sizeof *p->stack);
   p->n_stack--;
+  for (size_t j = i; j < p->n_stack; j++)
+    link_entry(p, j);
 }
 
 static void stack_remove(html_parser *p, const dom_node *n)
@@ -388,56 +486,50 @@ static void stack_remove(html_parser *p, const dom_node *n)
 
 static bool stack_insert_at(html_parser *p, size_t i, dom_node *n)
 {
-  if (!grow(p, (void **)&p->stack, &p->cap_stack, p->n_stack + 1, sizeof *p->stack))
+  if (!push(p, n)) /* grows both arrays; n is relinked at i below */
     return false;
-  memmove(p->stack + i + 1, p->stack + i, (p->n_stack - i) * sizeof *p->stack);
+  size_t top = p->n_stack;
+  charge(p, top - i);
+  for (size_t j = top; j-- > i;)
+    unlink_entry(p, j);
+  memmove(p->stack + i + 1, p->stack + i, (top - 1 - i) * sizeof *p->stack);
   p->stack[i] = n;
-  p->n_stack++;
-  n->flags |= PF_ON_STACK;
-  count_adj(p, n, 1);
+  for (size_t j = i; j < top; j++)
+    link_entry(p, j);
   return true;
 }
 
-static bool in_scope_tag(const html_parser *p, html_tag tag, scope s)
+/* Replaces the element at stack index i by a clone with the same name and namespace (the
+ * chains only depend on those). */
+static void stack_replace(html_parser *p, size_t i, dom_node *n)
 {
-  if (!p->tag_count[tag])
-    return false;
-  for (size_t i = p->n_stack; i-- > 0;) {
-    const dom_node *n = p->stack[i];
-    if (is_html(n) && n->tag == tag)
-      return true;
-    if (is_scope_boundary(n, s))
-      return false;
-  }
-  return false;
+  dom_node *old = p->stack[i];
+  old->flags &= ~PF_ON_STACK;
+  old->parser_index = 0;
+  p->stack[i] = n;
+  n->flags |= PF_ON_STACK;
+  n->parser_index = (uint32_t)i;
 }
 
-static bool in_scope_node(const html_parser *p, const dom_node *target, scope s)
+/* "has an element in scope": O(1) from the chains. The topmost element with the tag must be
+ * at or above the topmost boundary of the scope. */
+static bool in_scope_tag(const html_parser *p, html_tag tag, scope s)
 {
-  for (size_t i = p->n_stack; i-- > 0;) {
-    const dom_node *n = p->stack[i];
-    if (n == target)
-      return true;
-    if (is_scope_boundary(n, s))
-      return false;
-  }
-  return false;
+  int32_t i = p->last_tag[tag];
+  return i >= 0 && i >= p->last_b[s];
+}
+
+static bool in_scope_node(html_parser *p, const dom_node *target, scope s)
+{
+  size_t i = stack_index(p, target);
+  return i != (size_t)-1 && (int32_t)i >= p->last_b[s];
 }
 
 static bool heading_in_scope(const html_parser *p)
 {
-  bool any = false;
   for (html_tag h = T(H1); h <= T(H6); h++)
-    any |= p->tag_count[h] != 0;
-  if (!any)
-    return false;
-  for (size_t i = p->n_stack; i-- > 0;) {
-    const dom_node *n = p->stack[i];
-    if (tag_has(n, TF_HEADING))
+    if (in_scope_tag(p, h, SC_DEFAULT))
       return true;
-    if (is_scope_boundary(n, SC_DEFAULT))
-      return false;
-  }
   return false;
 }
 
@@ -496,24 +588,51 @@ static bool afe_push_raw(html_parser *p, dom_node *n)
   if (!grow(p, (void **)&p->afe, &p->cap_afe, p->n_afe + 1, sizeof *p->afe))
     return false;
   p->afe[p->n_afe++] = n;
-  if (n)
+  if (n) {
     n->flags |= PF_IN_AFE;
+    p->afe_count[n->tag]++;
+  }
   return true;
 }
 
 static void afe_remove_at(html_parser *p, size_t i)
 {
-  if (p->afe[i])
+  if (p->afe[i]) {
     p->afe[i]->flags &= ~PF_IN_AFE;
+    p->afe_count[p->afe[i]->tag]--;
+  }
+  charge(p, p->n_afe - i);
   memmove(p->afe + i, p->afe + i + 1, (p->n_afe - i - 1) * sizeof *p->afe);
   p->n_afe--;
 }
 
-static size_t afe_index(const html_parser *p, const dom_node *n)
+static size_t afe_index(html_parser *p, const dom_node *n)
 {
+  if (!(n->flags & PF_IN_AFE))
+    return (size_t)-1;
   for (size_t i = p->n_afe; i-- > 0;)
-    if (p->afe[i] == n)
+    if (p->afe[i] == n) {
+      charge(p, p->n_afe - i);
       return i;
+    }
+  return (size_t)-1;
+}
+
+/* The last element with tag `tag` after the last marker, or -1. */
+static size_t afe_find_tag(html_parser *p, html_tag tag)
+{
+  if (!p->afe_count[tag])
+    return (size_t)-1;
+  for (size_t i = p->n_afe; i-- > 0;) {
+    dom_node *e = p->afe[i];
+    if (!e)
+      break;
+    if (is_html(e) && e->tag == tag) {
+      charge(p, p->n_afe - i);
+      return i;
+    }
+  }
+  charge(p, p->n_afe);
   return (size_t)-1;
 }
 
@@ -570,6 +689,7 @@ static void afe_clear_to_marker(html_parser *p)
     if (!e)
       return;
     e->flags &= ~PF_IN_AFE;
+    p->afe_count[e->tag]--;
   }
 }
 
@@ -587,19 +707,10 @@ static loc appropriate_place(html_parser *p, dom_node *override)
   if (p->foster && is_html(target) &&
       (target->tag == T(TABLE) || target->tag == T(TBODY) || target->tag == T(TFOOT) ||
        target->tag == T(THEAD) || target->tag == T(TR))) {
-    size_t lt = (size_t)-1, ltab = (size_t)-1;
-    for (size_t i = p->n_stack; i-- > 0;) {
-      dom_node *n = p->stack[i];
-      if (lt == (size_t)-1 && dom_is(n, T(TEMPLATE)))
-        lt = i;
-      if (ltab == (size_t)-1 && dom_is(n, T(TABLE)))
-        ltab = i;
-      if (lt != (size_t)-1 && ltab != (size_t)-1)
-        break;
-    }
-    if (lt != (size_t)-1 && (ltab == (size_t)-1 || lt > ltab)) {
+    int32_t lt = p->last_tag[T(TEMPLATE)], ltab = p->last_tag[T(TABLE)];
+    if (lt >= 0 && (ltab < 0 || lt > ltab)) {
       l.parent = p->stack[lt];
-    } else if (ltab == (size_t)-1) {
+    } else if (ltab < 0) {
       l.parent = p->stack[0];
     } else if (p->stack[ltab]->parent) {
       l.parent = p->stack[ltab]->parent;
@@ -633,9 +744,17 @@ static void insert_chars(html_parser *p, const char *s, size_t n)
       fail(p, HTML_PARSE_NOMEM);
     return;
   }
-  dom_node *t = dom_new_text(p->doc, s, n);
-  if (!check_oom(p, t))
+  /* Sized exactly (dom_new_text rounds up to a power of two): most text nodes never grow. */
+  dom_node *t = dom_alloc(p->doc, sizeof *t);
+  char *d = t && n < UINT32_MAX ? dom_alloc(p->doc, n + 1) : NULL;
+  if (!check_oom(p, d))
     return;
+  t->type = DOM_TEXT;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  t->data = d;
+  t->data_len = (uint32_t)n;
+  t->data_cap = (uint32_t)(n + 1);
   insert_at(l, t);
 }
 
@@ -970,6 +1089,7 @@ static void reconstruct_afe(html_parser *p)
       break;
     i--;
   }
+  charge(p, p->n_afe - i);
   for (; i < p->n_afe; i++) {
     dom_node *old = p->afe[i];
     if (p->n_stack >= RT_PARSER_MAX_DEPTH)
@@ -996,17 +1116,8 @@ static bool adoption_agency(html_parser *p, const tk *t)
     pop(p);
     return false;
   }
-  for (int outer = 0; outer < 8; outer++) {
-    size_t fi = (size_t)-1;
-    for (size_t i = p->n_afe; i-- > 0;) {
-      dom_node *e = p->afe[i];
-      if (!e)
-        break;
-      if (is_html(e) && e->tag == t->tag) {
-        fi = i;
-        break;
-      }
-    }
+  for (int outer = 0; outer < 8 && p->status == HTML_PARSE_OK; outer++) {
+    size_t fi = afe_find_tag(p, t->tag);
     if (fi == (size_t)-1)
       return true;
     dom_node *fe = p->afe[fi];
@@ -1026,6 +1137,7 @@ static bool adoption_agency(html_parser *p, const tk *t)
         break;
       }
     }
+    charge(p, (fb ? fbi : p->n_stack) - si);
     if (!fb) {
       while (p->n_stack > si)
         pop(p);
@@ -1051,10 +1163,10 @@ static bool adoption_agency(html_parser *p, const tk *t)
       if (!ne)
         return false;
       size_t k = afe_index(p, node);
-      node->flags &= ~(PF_IN_AFE | PF_ON_STACK);
+      node->flags &= ~PF_IN_AFE;
       p->afe[k] = ne;
-      p->stack[ni] = ne;
-      ne->flags |= PF_IN_AFE | PF_ON_STACK;
+      ne->flags |= PF_IN_AFE;
+      stack_replace(p, ni, ne);
       if (last == fb)
         bm_after = ne;
       dom_append_child(ne, last);
@@ -1082,6 +1194,7 @@ static bool adoption_agency(html_parser *p, const tk *t)
       memmove(p->afe + k + 1, p->afe + k, (p->n_afe - 1 - k) * sizeof *p->afe);
       p->afe[k] = ne;
       ne->flags |= PF_IN_AFE;
+      p->afe_count[ne->tag]++;
     }
     stack_remove(p, fe);
     if (!stack_insert_at(p, stack_index(p, fb) + 1, ne))
@@ -1129,7 +1242,7 @@ static bool tag_in(html_tag tag, const html_tag *list, size_t n)
 #define TAG_IN(tag, ...)                                                                          \
   tag_in((tag), (const html_tag[]){__VA_ARGS__}, sizeof((const html_tag[]){__VA_ARGS__}) / sizeof(html_tag))
 
-static bool template_on_stack(const html_parser *p) { return p->tag_count[T(TEMPLATE)] != 0; }
+static bool template_on_stack(const html_parser *p) { return p->last_tag[T(TEMPLATE)] >= 0; }
 
 static void set_tokenizer_state(html_parser *p, html_tokenizer_state s, const tk *t)
 {
@@ -1161,7 +1274,19 @@ static void tmode_pop(html_parser *p)
 
 static void reset_insertion_mode(html_parser *p)
 {
-  for (size_t i = p->n_stack; i-- > 0;) {
+  /* Only these elements decide the mode; the topmost one wins (found in O(1) from the per-tag
+   * chains instead of walking the stack). */
+  static const html_tag deciders[] = {T(SELECT), T(TD),    T(TH),       T(TR),
+                                      T(TBODY),  T(THEAD), T(TFOOT),    T(CAPTION),
+                                      T(COLGROUP), T(TABLE), T(TEMPLATE), T(HEAD),
+                                      T(BODY),   T(FRAMESET), T(HTML)};
+  int32_t best = -1;
+  for (size_t k = 0; k < COUNT_OF(deciders); k++)
+    if (p->last_tag[deciders[k]] > best)
+      best = p->last_tag[deciders[k]];
+  if (best < 0)
+    best = 0;
+  for (size_t i = (size_t)best + 1; i-- > 0;) {
     dom_node *node = p->stack[i];
     bool last = i == 0;
     if (last && p->fragment)
@@ -1176,14 +1301,11 @@ static void reset_insertion_mode(html_parser *p)
     switch (node->tag) {
     case T(SELECT):
       if (!last) {
-        for (size_t j = i; j-- > 0;) {
-          dom_node *anc = p->stack[j];
-          if (dom_is(anc, T(TEMPLATE)))
-            break;
-          if (dom_is(anc, T(TABLE))) {
-            p->mode = M_IN_SELECT_IN_TABLE;
-            return;
-          }
+        /* the nearest table or template below the select decides */
+        int32_t tb = p->last_tag[T(TABLE)], tp = p->last_tag[T(TEMPLATE)];
+        if (tb >= 0 && tb < (int32_t)i && tb > tp) {
+          p->mode = M_IN_SELECT_IN_TABLE;
+          return;
         }
       }
       p->mode = M_IN_SELECT;
@@ -1660,7 +1782,20 @@ static void body_chars(html_parser *p, const tk *t)
 
 static bool any_other_end_tag(html_parser *p, const tk *t)
 {
+  /* Known tags: the topmost element with the tag matches if no special element is above it. */
+  if (t->tag) {
+    int32_t i = p->last_tag[t->tag];
+    if (i < 0 || i < p->last_special)
+      return false;
+    generate_implied(p, t->tag);
+    pop_until_node(p, p->stack[i]);
+    return false;
+  }
+  if (!p->html_buckets[name_bucket(t->name, t->name_len, false)])
+    return false;
   for (size_t i = p->n_stack; i-- > 0;) {
+    if (!charge(p, 1))
+      return false;
     dom_node *node = p->stack[i];
     bool match = is_html(node) && (t->tag ? node->tag == t->tag
                                           : (node->tag == HTML_TAG_UNKNOWN &&
@@ -1771,7 +1906,10 @@ static bool body_start_tag(html_parser *p, tk *t)
   case T(DD):
   case T(DT): {
     p->frameset_ok = false;
-    for (size_t i = p->n_stack; i-- > 0;) {
+    /* Only special elements can match or stop the walk: follow the special chain. */
+    for (int32_t i = p->last_special; i >= 0; i = p->links[i].prev_special) {
+      if (!charge(p, 1))
+        return false;
       dom_node *node = p->stack[i];
       html_tag match = HTML_TAG_UNKNOWN;
       if (t->tag == T(LI) && dom_is(node, T(LI)))
@@ -1806,19 +1944,15 @@ static bool body_start_tag(html_parser *p, tk *t)
     p->frameset_ok = false;
     return false;
   case T(A): {
-    for (size_t i = p->n_afe; i-- > 0;) {
-      dom_node *e = p->afe[i];
-      if (!e)
-        break;
-      if (dom_is(e, T(A))) {
-        tk end = *t;
-        end.type = HTML_TOKEN_END_TAG;
-        if (adoption_agency(p, &end))
-          any_other_end_tag(p, &end);
-        afe_remove(p, e);
-        stack_remove(p, e);
-        break;
-      }
+    size_t ai = afe_find_tag(p, T(A));
+    if (ai != (size_t)-1) {
+      dom_node *e = p->afe[ai];
+      tk end = *t;
+      end.type = HTML_TOKEN_END_TAG;
+      if (adoption_agency(p, &end))
+        any_other_end_tag(p, &end);
+      afe_remove(p, e);
+      stack_remove(p, e);
     }
     reconstruct_afe(p);
     dom_node *el = insert_html(p, t);
@@ -3045,9 +3179,12 @@ static bool foreign_content(html_parser *p, tk *t)
       pop(p);
       return false;
     }
+    /* No SVG/MathML element of that name open: the walk would reach an HTML element. */
+    if (!p->foreign_buckets[name_bucket(t->name, t->name_len, true)])
+      return p->n_stack > 1 ? dispatch_mode(p, p->mode, t) : false;
     for (size_t i = p->n_stack; i-- > 0;) {
       dom_node *node = p->stack[i];
-      if (i == 0)
+      if (i == 0 || !charge(p, 1))
         return false;
       if (node->name_len == t->name_len) {
         bool eq = true;
@@ -3169,6 +3306,7 @@ static void setup_fragment(html_parser *p, const html_parse_options *o)
 static void parser_free(html_parser *p)
 {
   free(p->stack);
+  free(p->links);
   free(p->afe);
   free(p->tmodes);
   free(p->pending);
@@ -3194,6 +3332,12 @@ html_parse_status html_parse(const char *input, size_t len, const html_parse_opt
     dom_doc_free(p.doc);
     return HTML_PARSE_NOMEM;
   }
+  for (size_t i = 0; i < HTML_TAG_COUNT_; i++)
+    p.last_tag[i] = -1;
+  for (size_t i = 0; i < 5; i++)
+    p.last_b[i] = -1;
+  p.last_special = -1;
+  p.work_limit = WORK_PER_BYTE * (len + 1) + WORK_BASE;
   p.scripting = o->scripting;
   p.frameset_ok = true;
   p.mode = M_INITIAL;

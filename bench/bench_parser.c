@@ -1,0 +1,254 @@
+/*
+ * bench_parser.c - HTML parser throughput and peak memory, side by side with gumbo.
+ *
+ * Usage: bench_parser [SHARED] [ROUNDS]
+ *   Loads every SHARED/eval/dev/{corpus}/{page}.html into memory (SHARED defaults to
+ *   $RIPTIDE_SHARED, then ../shared; skips with a message when absent), then:
+ *   - throughput: parses the whole corpus with html_parse() and with gumbo_parse() (Debian's
+ *     libgumbo) ROUNDS times each (default 3), interleaved, and prints the best round of each in
+ *     MB/s and their ratio. Each parse includes building and freeing the tree.
+ *   - memory: per page, the peak heap held during html_parse() (DOM arena, tokenizer buffers,
+ *     parser stacks; counted by wrapping malloc/calloc/realloc/free at link time, see
+ *     mk/parser.mk) over the input size: aggregate, median, p95 and worst page.
+ *
+ * DESIGN: single-threaded. The malloc wrappers count bytes with malloc_usable_size(), so a
+ * block allocated inside libc and freed here cannot corrupt anything (it only skews the
+ * count); gumbo is a shared library and is not counted.
+ */
+#include "guest/html/parser.h"
+
+#include <glob.h>
+#include <gumbo.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- counting allocator (linked with -Wl,--wrap=malloc,...) -------------------------------- */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+
+static size_t bench_cur, bench_peak;
+
+static void bench_add(void *p)
+{
+  if (p) {
+    bench_cur += malloc_usable_size(p);
+    if (bench_cur > bench_peak)
+      bench_peak = bench_cur;
+  }
+}
+
+static void bench_sub(void *p)
+{
+  if (p) {
+    size_t n = malloc_usable_size(p);
+    bench_cur = bench_cur > n ? bench_cur - n : 0;
+  }
+}
+
+void *__wrap_malloc(size_t n)
+{
+  void *p = __real_malloc(n);
+  bench_add(p);
+  return p;
+}
+
+void *__wrap_calloc(size_t n, size_t m)
+{
+  void *p = __real_calloc(n, m);
+  bench_add(p);
+  return p;
+}
+
+void *__wrap_realloc(void *old, size_t n)
+{
+  size_t before = old ? malloc_usable_size(old) : 0;
+  void *p = __real_realloc(old, n);
+  if (p || n == 0) {
+    bench_cur = bench_cur > before ? bench_cur - before : 0;
+    bench_add(p);
+  }
+  return p;
+}
+
+void __wrap_free(void *p)
+{
+  bench_sub(p);
+  __real_free(p);
+}
+
+/* ---- corpus ------------------------------------------------------------------------------- */
+
+typedef struct page {
+  char *name;
+  char *data;
+  size_t len;
+} page;
+
+#define BIG_PAGE (64 * 1024)
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *load(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+    free(b);
+    b = NULL;
+  }
+  fclose(f);
+  if (b) {
+    b[n] = '\0';
+    *len = (size_t)n;
+  }
+  return b;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+  const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
+  if (!shared || !*shared)
+    shared = "../shared";
+  int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 3;
+  if (rounds < 1)
+    rounds = 1;
+  char pat[4096];
+  snprintf(pat, sizeof pat, "%s/eval/dev/*/*.html", shared);
+  glob_t g;
+  if (glob(pat, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+    printf("bench_parser: skipped (no pages match %s)\n", pat);
+    return 0;
+  }
+  size_t np = 0, total = 0;
+  page *pages = calloc(g.gl_pathc, sizeof *pages);
+  if (!pages)
+    return 1;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    size_t len;
+    char *d = load(g.gl_pathv[i], &len);
+    if (!d)
+      continue;
+    const char *slash = strrchr(g.gl_pathv[i], '/');
+    const char *dir = slash;
+    while (dir && dir > g.gl_pathv[i] && dir[-1] != '/')
+      dir--;
+    size_t nl = strlen(dir ? dir : g.gl_pathv[i]);
+    pages[np].name = malloc(nl + 1);
+    if (pages[np].name)
+      memcpy(pages[np].name, dir ? dir : g.gl_pathv[i], nl + 1);
+    pages[np].data = d;
+    pages[np].len = len;
+    total += len;
+    np++;
+  }
+  globfree(&g);
+  double mb = (double)total / 1e6;
+  printf("corpus: %zu pages, %.1f MB (%s)\n", np, mb, pat);
+
+  /* memory, one parse per page */
+  double *ratios = malloc(np * sizeof *ratios);
+  double *big = malloc(np * sizeof *big);
+  size_t nbig = 0, sum_peak = 0, failures = 0, worst = 0, worst_big = 0;
+  double worst_big_ratio = 0;
+  if (!ratios || !big)
+    return 1;
+  /* fixed cost of one parse: an empty document */
+  bench_cur = bench_peak = 0;
+  dom_doc *empty = NULL;
+  html_parse("", 0, NULL, &empty);
+  size_t fixed = bench_peak;
+  dom_doc_free(empty);
+  double worst_ratio = 0;
+  for (size_t i = 0; i < np; i++) {
+    bench_cur = bench_peak = 0;
+    dom_doc *doc = NULL;
+    html_parse_status st = html_parse(pages[i].data, pages[i].len, NULL, &doc);
+    if (st != HTML_PARSE_OK)
+      failures++;
+    size_t peak = bench_peak;
+    dom_doc_free(doc);
+    sum_peak += peak;
+    ratios[i] = pages[i].len ? (double)peak / (double)pages[i].len : 0;
+    if (ratios[i] > worst_ratio) {
+      worst_ratio = ratios[i];
+      worst = i;
+    }
+    if (pages[i].len >= BIG_PAGE) {
+      big[nbig++] = ratios[i];
+      if (ratios[i] > worst_big_ratio) {
+        worst_big_ratio = ratios[i];
+        worst_big = i;
+      }
+    }
+  }
+  qsort(ratios, np, sizeof *ratios, cmp_double);
+  qsort(big, nbig, sizeof *big, cmp_double);
+
+  /* throughput: interleaved rounds, best of each */
+  double best_ours = 1e30, best_gumbo = 1e30;
+  for (int r = 0; r < rounds; r++) {
+    double t0 = now();
+    for (size_t i = 0; i < np; i++) {
+      dom_doc *doc = NULL;
+      html_parse(pages[i].data, pages[i].len, NULL, &doc);
+      dom_doc_free(doc);
+    }
+    double t1 = now();
+    for (size_t i = 0; i < np; i++) {
+      GumboOutput *out = gumbo_parse_with_options(&kGumboDefaultOptions, pages[i].data,
+                                                  pages[i].len);
+      gumbo_destroy_output(&kGumboDefaultOptions, out);
+    }
+    double t2 = now();
+    if (t1 - t0 < best_ours)
+      best_ours = t1 - t0;
+    if (t2 - t1 < best_gumbo)
+      best_gumbo = t2 - t1;
+  }
+  printf("throughput (best of %d rounds, parse + free, native):\n", rounds);
+  printf("  riptide html_parse  %8.1f MB/s  (%.3f s)\n", mb / best_ours, best_ours);
+  printf("  gumbo 0.10 (Debian) %8.1f MB/s  (%.3f s)\n", mb / best_gumbo, best_gumbo);
+  printf("  ratio riptide/gumbo %8.2fx  (goal >= 3x)\n", best_gumbo / best_ours);
+  printf("peak parser memory / input size (DOM arena + tokenizer + parser arrays):\n");
+  printf("  aggregate %.2fx, median %.2fx, p95 %.2fx, worst %.2fx (%s, %zu bytes)  (goal <= 8x)\n",
+         total ? (double)sum_peak / (double)total : 0, ratios[np / 2],
+         ratios[(size_t)((double)np * 0.95)], worst_ratio, pages[worst].name, pages[worst].len);
+  printf("  pages >= %d KB (%zu): median %.2fx, p95 %.2fx, worst %.2fx (%s, %zu bytes)\n",
+         BIG_PAGE / 1024, nbig, nbig ? big[nbig / 2] : 0,
+         nbig ? big[(size_t)((double)nbig * 0.95)] : 0, worst_big_ratio,
+         nbig ? pages[worst_big].name : "-", nbig ? pages[worst_big].len : 0);
+  printf("  fixed cost of a parse (empty input): %zu bytes (first arena block + tokenizer)\n",
+         fixed);
+  if (failures)
+    printf("  %zu pages failed to parse\n", failures);
+  for (size_t i = 0; i < np; i++) {
+    free(pages[i].name);
+    free(pages[i].data);
+  }
+  free(pages);
+  free(ratios);
+  free(big);
+  return 0;
+}
