@@ -314,6 +314,8 @@ typedef void (*riptide_event_fn)(const riptide_event *ev, void *ctx);
 RIPTIDE_API uint64_t riptide_pool_subscribe(riptide_pool *pool, const char *prefix,
                                             riptide_severity min, riptide_event_fn fn,
                                             void *ctx);
+/* After it returns, the handler is not running and is never called again. Exception: called
+ * from inside a handler (on the dispatcher thread) it does not wait for that running call. */
 RIPTIDE_API void riptide_pool_unsubscribe(riptide_pool *pool, uint64_t sub_id);
 /* JSON of one event (one line). Caller frees with free(). */
 RIPTIDE_API char *riptide_event_to_json(const riptide_event *ev);
