@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -758,6 +759,32 @@ static void test_event_json(void **state)
   assert_null(riptide_event_to_json(NULL));
 }
 
+static void sigmask_handler(const riptide_event *ev, void *ctx)
+{
+  (void)ev;
+  sigset_t cur;
+  pthread_sigmask(SIG_BLOCK, NULL, &cur);
+  int *blocked = ctx;
+  *blocked = sigismember(&cur, SIGINT) + sigismember(&cur, SIGTERM) + sigismember(&cur, SIGPIPE);
+}
+
+/* The dispatcher is a library thread: process-directed signals must not land on it. */
+static void test_dispatcher_blocks_signals(void **state)
+{
+  (void)state;
+  rt_events *bus = mk_bus(8, 1, NULL);
+  int blocked = -1;
+  rt_events_subscribe(bus, "", RIPTIDE_SEV_TRACE, sigmask_handler, &blocked);
+  rt_events_emit(bus, "x", RIPTIDE_SEV_INFO, 0, NULL, 0);
+  assert_int_equal(rt_events_flush(bus, 0), RIPTIDE_OK);
+  assert_int_equal(blocked, 3);
+  /* ... and the caller's own mask is unchanged. */
+  sigset_t cur;
+  pthread_sigmask(SIG_BLOCK, NULL, &cur);
+  assert_int_equal(sigismember(&cur, SIGTERM), 0);
+  rt_events_free(bus);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -772,6 +799,7 @@ int main(void)
       cmocka_unit_test(test_subscribe_churn),
       cmocka_unit_test(test_free_drains_pending),
       cmocka_unit_test(test_event_json),
+      cmocka_unit_test(test_dispatcher_blocks_signals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

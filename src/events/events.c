@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,7 +233,15 @@ riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
     goto fail_attr;
   inited = 5;
   pthread_condattr_destroy(&ca);
-  if (pthread_create(&bus->thread, NULL, dispatcher_main, bus) != 0)
+  /* The dispatcher is a library thread: it blocks every asynchronous signal (it inherits the
+   * mask at creation), so process-directed signals (SIGINT, SIGTERM, SIGPIPE, ...) go to the
+   * application's threads, never to a thread the application does not know about. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&bus->thread, NULL, dispatcher_main, bus);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc != 0)
     goto fail;
   *out = bus;
   return RIPTIDE_OK;
