@@ -11,6 +11,7 @@
 #include "guest/html/tokenizer.h"
 #include "guest/html/tokenizer_internal.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,10 @@ static void d_put(dump *d, const char *s, size_t n)
   d->p[d->len] = 0;
 }
 
-static void d_str(dump *d, const char *s) { d_put(d, s, strlen(s)); }
+static void d_str(dump *d, const char *s)
+{
+  d_put(d, s, strlen(s));
+}
 
 /* Appends a token in a compact form: C(text) S(name a=v ...[/]) E(name) M(comment)
  * D(name|pub|sys|q) - with "\0" shown as "\\0" and missing DOCTYPE fields as "-". */
@@ -122,7 +126,8 @@ static char *tokenize_ex(const char *in, size_t len, bool merge, bool foreign)
       continue;
     }
     if (chars.len) {
-      html_token c = {.type = HTML_TOKEN_CHARACTER, .data = chars.p, .data_len = (uint32_t)chars.len};
+      html_token c = {
+          .type = HTML_TOKEN_CHARACTER, .data = chars.p, .data_len = (uint32_t)chars.len};
       d_token(&d, &c);
       chars.len = 0;
     }
@@ -133,11 +138,12 @@ static char *tokenize_ex(const char *in, size_t len, bool merge, bool foreign)
       static const struct {
         const char *name;
         html_tokenizer_state st;
-      } sw[] = {{"title", HTML_STATE_RCDATA},         {"textarea", HTML_STATE_RCDATA},
-                {"style", HTML_STATE_RAWTEXT},        {"xmp", HTML_STATE_RAWTEXT},
-                {"script", HTML_STATE_SCRIPT_DATA},   {"plaintext", HTML_STATE_PLAINTEXT}};
+      } sw[] = {{"title", HTML_STATE_RCDATA},       {"textarea", HTML_STATE_RCDATA},
+                {"style", HTML_STATE_RAWTEXT},      {"xmp", HTML_STATE_RAWTEXT},
+                {"script", HTML_STATE_SCRIPT_DATA}, {"plaintext", HTML_STATE_PLAINTEXT}};
       for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
-        if (tok->name_len == strlen(sw[i].name) && memcmp(tok->name, sw[i].name, tok->name_len) == 0)
+        if (tok->name_len == strlen(sw[i].name) &&
+            memcmp(tok->name, sw[i].name, tok->name_len) == 0)
           html_tokenizer_set_state(t, sw[i].st);
     }
   }
@@ -146,13 +152,16 @@ static char *tokenize_ex(const char *in, size_t len, bool merge, bool foreign)
   return d.p;
 }
 
-static char *tokenize(const char *in) { return tokenize_ex(in, strlen(in), true, false); }
+static char *tokenize(const char *in)
+{
+  return tokenize_ex(in, strlen(in), true, false);
+}
 
-#define ASSERT_TOKENS(input, expected)                                                            \
-  do {                                                                                            \
-    char *got_ = tokenize(input);                                                                 \
-    assert_string_equal(got_, expected);                                                          \
-    free(got_);                                                                                   \
+#define ASSERT_TOKENS(input, expected)                                                             \
+  do {                                                                                             \
+    char *got_ = tokenize(input);                                                                  \
+    assert_string_equal(got_, expected);                                                           \
+    free(got_);                                                                                    \
   } while (0)
 
 static bool valid_utf8(const unsigned char *s, size_t n)
@@ -235,14 +244,17 @@ static void test_nul_comes_alone(void **state)
   /* NUL becomes U+FFFD in tag names, attribute values, comments, RCDATA. */
   static const char nuls[] = "<a\0 b='\0'><!--\0--><title>\0</title>";
   got = tokenize_ex(nuls, sizeof nuls - 1, true, false);
-  assert_string_equal(got, "S(a\xEF\xBF\xBD b=\xEF\xBF\xBD)M(\xEF\xBF\xBD)S(title)C(\xEF\xBF\xBD)E(title)EOF");
+  assert_string_equal(
+      got, "S(a\xEF\xBF\xBD b=\xEF\xBF\xBD)M(\xEF\xBF\xBD)S(title)C(\xEF\xBF\xBD)E(title)EOF");
   free(got);
 }
 
 static void test_preprocessing(void **state)
 {
   (void)state;
-  ASSERT_TOKENS("\xEF\xBB\xBF" "a\r\nb\rc\n\r", "C(a\nb\nc\n\n)EOF");
+  ASSERT_TOKENS("\xEF\xBB\xBF"
+                "a\r\nb\rc\n\r",
+                "C(a\nb\nc\n\n)EOF");
   ASSERT_TOKENS("<a x='1\r\n2'>", "S(a x=1\n2)EOF");
   /* WHATWG UTF-8 decoding: one U+FFFD per maximal invalid subpart. */
   ASSERT_TOKENS("a\xC3(b", "C(a\xEF\xBF\xBD(b)EOF");
@@ -343,7 +355,8 @@ static void test_doctype(void **state)
   (void)state;
   ASSERT_TOKENS("<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\" 'http://x/s.dtd'>",
                 "D(html|-//W3C//DTD HTML 4.01//EN|http://x/s.dtd|ok)EOF");
-  ASSERT_TOKENS("<!doctype HTML SYSTEM \"about:legacy-compat\">", "D(html|-|about:legacy-compat|ok)EOF");
+  ASSERT_TOKENS("<!doctype HTML SYSTEM \"about:legacy-compat\">",
+                "D(html|-|about:legacy-compat|ok)EOF");
   ASSERT_TOKENS("<!DOCTYPE>", "D(-|-|-|q)EOF");
   ASSERT_TOKENS("<!DOCTYPE html bogus>", "D(html|-|-|q)EOF");
   ASSERT_TOKENS("<!DOCTYPE html PUBLIC \"x>", "D(html|x|-|q)EOF");
@@ -372,12 +385,15 @@ static void test_tags_and_attributes(void **state)
   ASSERT_TOKENS("<a b='c'd>", "S(a b=c d=)EOF");
   ASSERT_TOKENS("<a / b>", "S(a b=)EOF");
   ASSERT_TOKENS("</a b=c/>", "E(a)EOF"); /* attributes of end tags are dropped */
-  ASSERT_TOKENS("<a b='c", "EOF"); /* eof-in-tag drops the tag */
+  ASSERT_TOKENS("<a b='c", "EOF");       /* eof-in-tag drops the tag */
   ASSERT_TOKENS("a<", "C(a<)EOF");
   ASSERT_TOKENS("a</", "C(a</)EOF");
   ASSERT_TOKENS("<>x</>y< b", "C(<>xy< b)EOF");
   ASSERT_TOKENS("<\xC3\xA9>", "C(<\xC3\xA9>)EOF");
-  ASSERT_TOKENS("<A\xC3\x89" "B>", "S(a\xC3\x89" "b)EOF");
+  ASSERT_TOKENS("<A\xC3\x89"
+                "B>",
+                "S(a\xC3\x89"
+                "b)EOF");
 }
 
 static void test_set_last_start_tag(void **state)
@@ -524,7 +540,8 @@ static void test_binary_input(void **state)
       if (tok->type == HTML_TOKEN_START_TAG) {
         assert_true(valid_utf8((const unsigned char *)tok->name, tok->name_len));
         for (uint32_t i = 0; i < tok->n_attrs; i++)
-          assert_true(valid_utf8((const unsigned char *)tok->attrs[i].value, tok->attrs[i].value_len));
+          assert_true(
+              valid_utf8((const unsigned char *)tok->attrs[i].value, tok->attrs[i].value_len));
         html_tokenizer_set_state(t, pass ? HTML_STATE_SCRIPT_DATA : HTML_STATE_RCDATA);
         html_tokenizer_set_foreign(t, true);
       }
@@ -555,6 +572,58 @@ static void test_tokenizer_new_limits(void **state)
   html_tokenizer_free(t);
 }
 
+/* Replays fuzz/corpus/tokenizer (inputs found by make fuzz-tokenizer; byte 0 selects the
+ * initial state, the foreign flag and a small budget as in fuzz/fuzz_tokenizer.c). */
+static void test_fuzz_corpus_replay(void **state)
+{
+  (void)state;
+  static const html_tokenizer_state states[8] = {
+      HTML_STATE_DATA,      HTML_STATE_RCDATA,        HTML_STATE_RAWTEXT, HTML_STATE_SCRIPT_DATA,
+      HTML_STATE_PLAINTEXT, HTML_STATE_CDATA_SECTION, HTML_STATE_DATA,    HTML_STATE_DATA};
+  DIR *dir = opendir("fuzz/corpus/tokenizer");
+  if (!dir) {
+    skip(); /* run from the repository root to replay the corpus */
+    return;
+  }
+  struct dirent *de;
+  size_t files = 0;
+  while ((de = readdir(dir))) {
+    if (de->d_name[0] == '.')
+      continue;
+    char path[512];
+    snprintf(path, sizeof path, "fuzz/corpus/tokenizer/%s", de->d_name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static unsigned char buf[1 << 17];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (n == 0)
+      continue;
+    files++;
+    html_tokenizer *t = html_tokenizer_new((const char *)buf + 1, n - 1, (buf[0] & 16) ? 4096 : 0);
+    assert_non_null(t);
+    html_tokenizer_set_state(t, states[buf[0] & 7]);
+    html_tokenizer_set_foreign(t, (buf[0] & 8) != 0);
+    if (buf[0] & 32)
+      html_tokenizer_set_last_start_tag(t, "title", 5);
+    size_t count = 0;
+    for (;;) {
+      const html_token *tok = html_tokenizer_next(t);
+      assert_true(++count <= 2 * n + 4);
+      if (tok->type == HTML_TOKEN_EOF || tok->type == HTML_TOKEN_ERROR)
+        break;
+      if (tok->type == HTML_TOKEN_CHARACTER || tok->type == HTML_TOKEN_COMMENT)
+        assert_true(valid_utf8((const unsigned char *)tok->data, tok->data_len));
+      if (tok->type == HTML_TOKEN_START_TAG || tok->type == HTML_TOKEN_END_TAG)
+        assert_true(tok->name_len > 0 &&
+                    valid_utf8((const unsigned char *)tok->name, tok->name_len));
+    }
+    html_tokenizer_free(t);
+  }
+  closedir(dir);
+  assert_true(files > 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -578,6 +647,7 @@ int main(void)
       cmocka_unit_test(test_huge_attribute_and_comment),
       cmocka_unit_test(test_binary_input),
       cmocka_unit_test(test_tokenizer_new_limits),
+      cmocka_unit_test(test_fuzz_corpus_replay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,8 +108,7 @@ static void unescape(const char *s, size_t len, strbuf *out)
     unsigned long cp, lo;
     if (read_u(s, len, i, &cp)) {
       i += 6;
-      if (cp >= 0xD800 && cp <= 0xDBFF && read_u(s, len, i, &lo) && lo >= 0xDC00 &&
-          lo <= 0xDFFF) {
+      if (cp >= 0xD800 && cp <= 0xDBFF && read_u(s, len, i, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         i += 6;
       }
@@ -164,8 +163,10 @@ static int state_from_name(const char *s)
     const char *name;
     html_tokenizer_state st;
   } map[] = {
-      {"Data state", HTML_STATE_DATA},         {"PLAINTEXT state", HTML_STATE_PLAINTEXT},
-      {"RCDATA state", HTML_STATE_RCDATA},     {"RAWTEXT state", HTML_STATE_RAWTEXT},
+      {"Data state", HTML_STATE_DATA},
+      {"PLAINTEXT state", HTML_STATE_PLAINTEXT},
+      {"RCDATA state", HTML_STATE_RCDATA},
+      {"RAWTEXT state", HTML_STATE_RAWTEXT},
       {"Script data state", HTML_STATE_SCRIPT_DATA},
       {"CDATA section state", HTML_STATE_CDATA_SECTION},
   };
@@ -281,13 +282,13 @@ static void run_file(const char *path, const char *fname)
     }
     size_t n_states = json_is_array(jstates) ? json_array_size(jstates) : 1;
     for (size_t s = 0; s < n_states; s++) {
-      const char *sname = json_is_array(jstates)
-                              ? json_string_value(json_array_get(jstates, s))
-                              : "Data state";
+      const char *sname =
+          json_is_array(jstates) ? json_string_value(json_array_get(jstates, s)) : "Data state";
       int st = sname ? state_from_name(sname) : -1;
       n_total++;
-      json_t *got =
-          st < 0 ? NULL : tokenize(in.p, in.len, st, json_is_string(jlast) ? json_string_value(jlast) : NULL);
+      json_t *got = st < 0 ? NULL
+                           : tokenize(in.p, in.len, st,
+                                      json_is_string(jlast) ? json_string_value(jlast) : NULL);
       if (got && json_equal(got, expected)) {
         n_pass++;
       } else if (verbose) {

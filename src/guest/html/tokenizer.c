@@ -164,10 +164,22 @@ struct html_tokenizer {
 
 /* ---- character classes ------------------------------------------------------------------ */
 
-static inline bool tk_is_ws(unsigned c) { return c == ' ' || c == '\n' || c == '\t' || c == '\f'; }
-static inline bool tk_is_alpha(unsigned c) { return ((c | 0x20) - 'a') < 26u; }
-static inline bool tk_is_digit(unsigned c) { return (c - '0') < 10u; }
-static inline bool tk_is_alnum(unsigned c) { return tk_is_alpha(c) || tk_is_digit(c); }
+static inline bool tk_is_ws(unsigned c)
+{
+  return c == ' ' || c == '\n' || c == '\t' || c == '\f';
+}
+static inline bool tk_is_alpha(unsigned c)
+{
+  return ((c | 0x20) - 'a') < 26u;
+}
+static inline bool tk_is_digit(unsigned c)
+{
+  return (c - '0') < 10u;
+}
+static inline bool tk_is_alnum(unsigned c)
+{
+  return tk_is_alpha(c) || tk_is_digit(c);
+}
 static inline unsigned char tk_lower(unsigned c)
 {
   return (unsigned char)((c - 'A') < 26u ? c + 0x20 : c);
@@ -231,11 +243,12 @@ static bool tk_grow(html_tokenizer *t, void **p, size_t *cap, size_t need, size_
   size_t old_bytes = *cap * elem, new_bytes = ncap * elem;
   size_t base = t->mem_used - old_bytes;
   if (t->mem_limit && base + new_bytes > t->mem_limit) {
-    /* Take what the budget still allows if that is enough. */
+    /* Near the budget, take half of what is left (at least `need`): other buffers keep
+     * some room, and the number of reallocations stays logarithmic. */
     size_t room = t->mem_limit > base ? (t->mem_limit - base) / elem : 0;
     if (room < need)
       return tk_fail(t, "tokenizer: memory limit exceeded");
-    ncap = room;
+    ncap = need + (room - need) / 2;
     new_bytes = ncap * elem;
   }
   void *np = realloc(*p, new_bytes);
@@ -703,42 +716,42 @@ static html_token_type tk_emit_or_queue(html_tokenizer *t, html_token_type type)
   return type;
 }
 
-#define TRY(x)                                                                                    \
-  do {                                                                                            \
-    if (!(x))                                                                                     \
-      goto fail;                                                                                  \
+#define TRY(x)                                                                                     \
+  do {                                                                                             \
+    if (!(x))                                                                                      \
+      goto fail;                                                                                   \
   } while (0)
-#define SAVE()                                                                                    \
-  do {                                                                                            \
-    t->pos = p;                                                                                   \
-    t->state = st;                                                                                \
+#define SAVE()                                                                                     \
+  do {                                                                                             \
+    t->pos = p;                                                                                    \
+    t->state = st;                                                                                 \
   } while (0)
 /* A complete tag/comment/DOCTYPE: returned now, or after the pending characters. */
-#define EMIT(type)                                                                                \
-  do {                                                                                            \
-    SAVE();                                                                                       \
-    return tk_emit_or_queue(t, (type));                                                           \
+#define EMIT(type)                                                                                 \
+  do {                                                                                             \
+    SAVE();                                                                                        \
+    return tk_emit_or_queue(t, (type));                                                            \
   } while (0)
-#define EMIT_TAG()                                                                                \
-  do {                                                                                            \
-    TRY(tk_attr_finish(t));                                                                       \
-    EMIT(t->kind);                                                                                \
+#define EMIT_TAG()                                                                                 \
+  do {                                                                                             \
+    TRY(tk_attr_finish(t));                                                                        \
+    EMIT(t->kind);                                                                                 \
   } while (0)
 /* End of input in a text state: return the pending characters, then EOF. */
-#define AT_EOF()                                                                                  \
-  do {                                                                                            \
-    SAVE();                                                                                       \
-    return t->cmode != TK_CHARS_NONE ? HTML_TOKEN_CHARACTER : HTML_TOKEN_EOF;                     \
+#define AT_EOF()                                                                                   \
+  do {                                                                                             \
+    SAVE();                                                                                        \
+    return t->cmode != TK_CHARS_NONE ? HTML_TOKEN_CHARACTER : HTML_TOKEN_EOF;                      \
   } while (0)
 /* A NUL that is passed through: always a character token of its own. */
-#define EMIT_NUL()                                                                                \
-  do {                                                                                            \
-    if (t->cmode == TK_CHARS_NONE) {                                                              \
-      TRY(tk_chars(t, in + p, 1));                                                                \
-      p++;                                                                                        \
-    }                                                                                             \
-    SAVE();                                                                                       \
-    return HTML_TOKEN_CHARACTER;                                                                  \
+#define EMIT_NUL()                                                                                 \
+  do {                                                                                             \
+    if (t->cmode == TK_CHARS_NONE) {                                                               \
+      TRY(tk_chars(t, in + p, 1));                                                                 \
+      p++;                                                                                         \
+    }                                                                                              \
+    SAVE();                                                                                        \
+    return HTML_TOKEN_CHARACTER;                                                                   \
   } while (0)
 #define CHARS(s, len) TRY(tk_chars(t, (s), (len)))
 #define FFFD_CHARS() TRY(tk_chars_copy(t, tk_fffd, 3))
@@ -1018,7 +1031,8 @@ static html_token_type tk_run(html_tokenizer *t)
         }
         CHARS(in + p, 1);
         p++;
-        st = c == '-' ? TS_SCRIPT_DATA_DOUBLE_ESCAPED_DASH : TS_SCRIPT_DATA_DOUBLE_ESCAPED_LESS_THAN;
+        st =
+            c == '-' ? TS_SCRIPT_DATA_DOUBLE_ESCAPED_DASH : TS_SCRIPT_DATA_DOUBLE_ESCAPED_LESS_THAN;
         break;
       }
       break;
@@ -2075,8 +2089,17 @@ void html_tokenizer_set_last_start_tag(html_tokenizer *t, const char *name, size
     tk_lower_inplace(t->last.p, t->last.len);
 }
 
-void html_tokenizer_set_foreign(html_tokenizer *t, bool foreign) { t->foreign = foreign; }
+void html_tokenizer_set_foreign(html_tokenizer *t, bool foreign)
+{
+  t->foreign = foreign;
+}
 
-uint32_t html_tokenizer_errors(const html_tokenizer *t) { return t->errors; }
+uint32_t html_tokenizer_errors(const html_tokenizer *t)
+{
+  return t->errors;
+}
 
-const char *html_tokenizer_error(const html_tokenizer *t) { return t->err; }
+const char *html_tokenizer_error(const html_tokenizer *t)
+{
+  return t->err;
+}
