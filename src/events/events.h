@@ -99,7 +99,8 @@ typedef struct rt_events rt_events;
 riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out);
 
 /* Dispatches everything already queued, stops the thread and frees. Later emits are impossible
- * (the caller guarantees no other thread uses the bus). Blocks while a handler runs. NULL ok. */
+ * (the caller guarantees no other thread uses the bus). Blocks while a handler runs. Never call
+ * it from a handler (it joins the dispatcher thread). NULL ok. */
 void rt_events_free(rt_events *ev);
 
 /* Never blocks on the dispatcher or a handler (only a short internal mutex held for the copy).
