@@ -23,12 +23,7 @@
  */
 #include "pool/pool.h"
 
-#if __has_include("abi/wire_decode.h")
-#include "abi/wire_decode.h"
-#else
-/* Until the sandbox helper's decoder header lands (docs/requests-to-sandbox.md). */
-riptide_err rt_wire_decode(const uint8_t *buf, size_t len, riptide_document *doc);
-#endif
+#include "abi/wire.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -246,10 +241,8 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
     if (!res.data || res.len > p->cfg.max_output_bytes) {
       res.err = res.data ? RIPTIDE_ERR_OUTPUT_TOO_LARGE : RIPTIDE_ERR_BAD_RESULT;
     } else {
-      doc = riptide_document_new();
-      riptide_err derr = doc ? rt_wire_decode(res.data, res.len, doc) : RIPTIDE_ERR_NOMEM;
+      riptide_err derr = rt_wire_decode(res.data, res.len, &doc, res.detail, sizeof res.detail);
       if (derr != RIPTIDE_OK) {
-        riptide_document_free(doc);
         doc = NULL;
         res.err = derr == RIPTIDE_ERR_NOMEM ? RIPTIDE_ERR_NOMEM : RIPTIDE_ERR_BAD_RESULT;
       }
