@@ -467,5 +467,8 @@ int main(void)
     cmocka_unit_test(test_extractor_smoke),
     cmocka_unit_test(test_threads_mixed),
   };
+  const char *only = getenv("SANDBOX_TEST_FILTER"); /* e.g. "*threads*" */
+  if (only)
+    cmocka_set_test_filter(only);
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
