@@ -22,7 +22,7 @@
  *    alternate signal stack (an existing one, e.g. ASan's, is reused).
  *  - Deadlines: one watchdog thread, started with the first slot. A call with a deadline
  *    publishes (generation, deadline) in its thread record; the watchdog ticks every
- *    RT_WD_TICK_MS while calls with deadlines exist and sends RT_SIG_INTERRUPT to a thread whose
+ *    RT_WD_TICK_MS while calls with deadlines exist (and sleeps after 1 s without any) and sends RT_SIG_INTERRUPT to a thread whose
  *    deadline has passed (again every tick until the call ends). The handler longjmps out only
  *    while guest code runs and the interrupt is for the current call; inside a host import it
  *    only marks the interrupt pending, and the import traps when it returns. Worst-case latency:
@@ -89,7 +89,6 @@ static _Thread_local rt_thread tl __attribute__((tls_model("initial-exec")));
 static pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wd_cond;
 static rt_thread_rec *g_threads;     /* guarded by g_threads_lock */
-static _Atomic int g_deadline_calls; /* calls with a deadline in flight */
 static _Atomic int g_wd_sleeping;
 static pthread_key_t g_thread_key;
 
@@ -104,6 +103,16 @@ static uint64_t rt_now_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Deadlines use the coarse clock (a few ns instead of ~20; resolution of a scheduler tick,
+ * 1-4 ms): good enough for a deadline checked every RT_WD_TICK_MS. The watchdog compares
+ * with the precise clock, which is never behind the coarse one. */
+static uint64_t rt_coarse_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -344,6 +353,19 @@ static bool rt_thread_init(void)
 
 /* ---- watchdog -------------------------------------------------------------------------- */
 
+static bool rt_any_deadline(void)
+{
+  for (rt_thread_rec *r = g_threads; r; r = r->next)
+    if (atomic_load(&r->deadline_ns))
+      return true;
+  return false;
+}
+
+/* Holds g_threads_lock except while waiting. Sleeps (no ticks) after RT_WD_IDLE_TICKS ticks
+ * without any deadline call; a thread starting a deadline call wakes it (rt_wake_watchdog).
+ * No lost wake-up: the worker stores its deadline then reads g_wd_sleeping, the watchdog
+ * stores g_wd_sleeping then re-reads every deadline (both seq_cst), so one sees the other,
+ * and the worker signals under g_threads_lock, which the watchdog holds until it waits. */
 static void *rt_watchdog(void *arg)
 {
   (void)arg;
@@ -353,15 +375,13 @@ static void *rt_watchdog(void *arg)
   int idle = 0;
   pthread_mutex_lock(&g_threads_lock);
   for (;;) {
-    if (atomic_load(&g_deadline_calls) == 0) {
-      if (++idle >= RT_WD_IDLE_TICKS) {
-        atomic_store(&g_wd_sleeping, 1);
-        while (atomic_load(&g_deadline_calls) == 0)
-          pthread_cond_wait(&g_wd_cond, &g_threads_lock);
-        atomic_store(&g_wd_sleeping, 0);
-        idle = 0;
-      }
-    } else {
+    if (rt_any_deadline()) {
+      idle = 0;
+    } else if (++idle >= RT_WD_IDLE_TICKS) {
+      atomic_store(&g_wd_sleeping, 1);
+      while (!rt_any_deadline())
+        pthread_cond_wait(&g_wd_cond, &g_threads_lock);
+      atomic_store(&g_wd_sleeping, 0);
       idle = 0;
     }
     struct timespec ts;
@@ -389,11 +409,9 @@ static void *rt_watchdog(void *arg)
 
 static void rt_wake_watchdog(void)
 {
-  if (atomic_load(&g_wd_sleeping)) {
-    pthread_mutex_lock(&g_threads_lock);
-    pthread_cond_signal(&g_wd_cond);
-    pthread_mutex_unlock(&g_threads_lock);
-  }
+  pthread_mutex_lock(&g_threads_lock);
+  pthread_cond_signal(&g_wd_cond);
+  pthread_mutex_unlock(&g_threads_lock);
 }
 
 /* ---- protected runs -------------------------------------------------------------------- */
@@ -410,9 +428,8 @@ int rt_wasm_run(rt_wasm_slot *s, uint32_t timeout_ms, rt_wasm_body body, void *c
     /* Odd generation = a deadline call runs; published before the deadline. */
     tl.gen = atomic_load_explicit(&rec->gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&rec->gen, tl.gen, memory_order_release);
-    atomic_store_explicit(&rec->deadline_ns, rt_now_ns() + (uint64_t)timeout_ms * 1000000ull,
-                          memory_order_release);
-    if (atomic_fetch_add(&g_deadline_calls, 1) == 0)
+    atomic_store(&rec->deadline_ns, rt_coarse_ns() + (uint64_t)timeout_ms * 1000000ull);
+    if (atomic_load(&g_wd_sleeping))
       rt_wake_watchdog();
   }
   int code = sigsetjmp(jb, 0);
@@ -428,7 +445,6 @@ int rt_wasm_run(rt_wasm_slot *s, uint32_t timeout_ms, rt_wasm_body body, void *c
     atomic_store_explicit(&rec->deadline_ns, 0, memory_order_release);
     atomic_store_explicit(&rec->gen, tl.gen + 1, memory_order_release);
     tl.gen = 0;
-    atomic_fetch_sub(&g_deadline_calls, 1);
   }
   if (code != 0) {
     if (tl.from_signal) {
