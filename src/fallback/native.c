@@ -1850,6 +1850,14 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
       err = RIPTIDE_ERR_NOMEM;
     free(abs);
   }
+  if (opts->mode != RIPTIDE_MODE_METADATA && !d->text) {
+    /* No tree (empty input): content modes still give empty strings, not absent fields. */
+    d->text = strdup("");
+    if (opts->want_markdown)
+      d->markdown = strdup("");
+    if (!d->text || (opts->want_markdown && !d->markdown))
+      err = RIPTIDE_ERR_NOMEM;
+  }
   if (d->text) {
     d->word_count = count_words(d->text);
     d->reading_time = (d->word_count + 229) / 230;

@@ -91,6 +91,7 @@ static bool compound(const char **pp, xw *w)
 {
   const char *p = *pp;
   char name[128], val[512];
+  bool any = true;
   if (*p == '*') {
     p++;
     emit(w, "*");
@@ -100,9 +101,9 @@ static bool compound(const char **pp, xw *w)
     emit(w, "%s", name);
   } else {
     emit(w, "*");
+    any = false; /* needs at least one of #id, .class, [attr] below */
   }
-  bool any = true;
-  for (;;) {
+  for (;; any = true) {
     if (*p == '#') {
       p++;
       if (!read_ident(&p, name, sizeof name, false))

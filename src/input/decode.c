@@ -530,7 +530,7 @@ static bool looks_binary(const unsigned char *s, size_t n)
       ctrl++;
   }
   /* A few stray NULs occur in real pages; a binary file has many NULs or control bytes. */
-  return nul * 100 > lim * 2 || ctrl * 100 > lim * 10;
+  return (nul >= 4 && nul * 100 > lim * 2) || (ctrl >= 8 && ctrl * 100 > lim * 10);
 }
 
 riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,

@@ -1,0 +1,337 @@
+/*
+ * test_fallback.c - the native extractor: main-content choice against boilerplate, metadata,
+ * absolute links and media, Markdown, the four modes, the CSS-to-XPath translation, and
+ * hostile inputs (deep nesting, huge attributes, NUL bytes, empty input).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fallback/fallback.h"
+#include "riptide.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char ARTICLE[] =
+  "<!DOCTYPE html><html lang=\"en-GB\"><head>"
+  "<meta charset=\"utf-8\"><title>Tides of the North Sea | The Coastal Review</title>"
+  "<meta property=\"og:site_name\" content=\"The Coastal Review\">"
+  "<meta name=\"author\" content=\"Mara Lindqvist\">"
+  "<meta property=\"article:published_time\" content=\"2024-03-05T08:00:00Z\">"
+  "<meta name=\"description\" content=\"Why the tides change.\">"
+  "<meta name=\"keywords\" content=\"tides, oceans, Tides\">"
+  "<link rel=\"canonical\" href=\"/2024/tides\">"
+  "</head><body>"
+  "<header class=\"site-header\"><a href=\"/\">Home</a> <a href=\"/news\">News</a></header>"
+  "<nav><ul><li><a href=\"/a\">Menu item alpha</a></li><li><a href=\"/b\">Menu item beta</a>"
+  "</li></ul></nav>"
+  "<div class=\"sidebar\"><h3>Popular</h3><p>Sidebar teaser that should not appear, with "
+  "enough words to look like a paragraph of real text here.</p></div>"
+  "<article><h1>Tides of the North Sea</h1>"
+  "<p>The tides of the North Sea are driven by the moon, and by the shape of the basin, which "
+  "makes the water slosh back and forth twice a day.</p>"
+  "<p>Fishermen have known this for centuries, and their almanacs, passed down in families, "
+  "record the rhythm with surprising accuracy.</p>"
+  "<p>Read the <a href=\"../data/tables.html\">tide tables</a> for details, or see the chart "
+  "below, which shows the amphidromic points.</p>"
+  "<img src=\"img/chart.png\" alt=\"Tide chart\">"
+  "<h2>Amphidromic points</h2>"
+  "<ul><li>one near the Norwegian coast</li><li>one off the Dutch coast</li></ul>"
+  "<p>Around these points, where the tidal range is zero, the tide rotates like a wave in a "
+  "bathtub, counter-clockwise, taking about twelve hours for one turn.</p>"
+  "</article>"
+  "<footer class=\"footer\"><p>Copyright The Coastal Review, all rights reserved, do not "
+  "copy this footer text anywhere.</p></footer>"
+  "<script>var x = 'script text must not appear';</script>"
+  "</body></html>";
+
+static riptide_document *extract(const char *html, riptide_mode mode, const char *selector)
+{
+  riptide_options o;
+  riptide_options_init(&o);
+  o.mode = mode;
+  o.selector = selector;
+  riptide_document *d = NULL;
+  riptide_err err =
+    riptide_extract_native(html, strlen(html), "https://news.example.com/2024/03/tides.html", &o,
+                           &d);
+  assert_int_equal(err, RIPTIDE_OK);
+  assert_non_null(d);
+  assert_string_equal(d->engine, "native");
+  return d;
+}
+
+static void test_article_content(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(ARTICLE, RIPTIDE_MODE_ARTICLE, NULL);
+  assert_non_null(d->text);
+  assert_non_null(strstr(d->text, "driven by the moon"));
+  assert_non_null(strstr(d->text, "counter-clockwise"));
+  assert_non_null(strstr(d->text, "one off the Dutch coast"));
+  assert_null(strstr(d->text, "Sidebar teaser"));
+  assert_null(strstr(d->text, "Menu item"));
+  assert_null(strstr(d->text, "footer text"));
+  assert_null(strstr(d->text, "script text"));
+  /* paragraphs separated by blank lines */
+  assert_non_null(strstr(d->text, "twice a day.\n\nFishermen"));
+  assert_true(d->word_count > 80 && d->word_count < 140);
+  assert_int_equal(d->reading_time, 1);
+  assert_true(d->quality_score > 40 && d->quality_score <= 100);
+  riptide_document_free(d);
+}
+
+static void test_metadata(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(ARTICLE, RIPTIDE_MODE_ARTICLE, NULL);
+  assert_string_equal(d->title, "Tides of the North Sea");
+  assert_string_equal(d->site_name, "The Coastal Review");
+  assert_string_equal(d->byline, "Mara Lindqvist");
+  assert_string_equal(d->date, "2024-03-05T08:00:00Z");
+  assert_string_equal(d->description, "Why the tides change.");
+  assert_string_equal(d->language, "en");
+  assert_string_equal(d->canonical_url, "https://news.example.com/2024/tides");
+  assert_string_equal(d->url, "https://news.example.com/2024/03/tides.html");
+  /* keywords, deduplicated case-insensitively */
+  assert_int_equal(d->n_categories, 2);
+  assert_string_equal(d->categories[0], "tides");
+  assert_string_equal(d->categories[1], "oceans");
+  riptide_document_free(d);
+}
+
+static void test_links_media_markdown(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(ARTICLE, RIPTIDE_MODE_ARTICLE, NULL);
+  assert_int_equal(d->n_links, 1);
+  assert_string_equal(d->links[0].href, "https://news.example.com/2024/data/tables.html");
+  assert_string_equal(d->links[0].text, "tide tables");
+  assert_int_equal(d->n_media, 1);
+  assert_string_equal(d->media[0].src, "https://news.example.com/2024/03/img/chart.png");
+  assert_string_equal(d->media[0].alt, "Tide chart");
+  assert_string_equal(d->media[0].kind, "image");
+  assert_non_null(d->markdown);
+  assert_non_null(strstr(d->markdown, "# Tides of the North Sea\n"));
+  assert_non_null(strstr(d->markdown, "## Amphidromic points\n\n- one near the Norwegian coast\n"
+                                      "- one off the Dutch coast"));
+  assert_non_null(
+    strstr(d->markdown, "[tide tables](https://news.example.com/2024/data/tables.html)"));
+  assert_non_null(
+    strstr(d->markdown, "![Tide chart](https://news.example.com/2024/03/img/chart.png)"));
+  riptide_document_free(d);
+
+  /* Without links and media: plain text in Markdown, empty arrays. */
+  riptide_options o;
+  riptide_options_init(&o);
+  o.want_links = false;
+  o.want_media = false;
+  assert_int_equal(riptide_extract_native(ARTICLE, strlen(ARTICLE), NULL, &o, &d), RIPTIDE_OK);
+  assert_int_equal(d->n_links, 0);
+  assert_int_equal(d->n_media, 0);
+  assert_null(strstr(d->markdown, "]("));
+  assert_non_null(strstr(d->markdown, "Read the tide tables for details"));
+  assert_null(d->url);
+  riptide_document_free(d);
+}
+
+static void test_modes(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(ARTICLE, RIPTIDE_MODE_FULL, NULL);
+  assert_non_null(strstr(d->text, "Menu item alpha"));
+  assert_non_null(strstr(d->text, "footer text"));
+  assert_non_null(strstr(d->text, "driven by the moon"));
+  assert_null(strstr(d->text, "script text"));
+  riptide_document_free(d);
+
+  d = extract(ARTICLE, RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "Tides of the North Sea");
+  assert_null(d->text);
+  assert_null(d->markdown);
+  assert_int_equal(d->word_count, 0);
+  riptide_document_free(d);
+
+  d = extract(ARTICLE, RIPTIDE_MODE_CUSTOM, "div.sidebar p, footer");
+  assert_non_null(strstr(d->text, "Sidebar teaser"));
+  assert_non_null(strstr(d->text, "footer text"));
+  assert_null(strstr(d->text, "driven by the moon"));
+  riptide_document_free(d);
+
+  d = extract(ARTICLE, RIPTIDE_MODE_CUSTOM, "article > h2");
+  assert_string_equal(d->text, "Amphidromic points");
+  riptide_document_free(d);
+
+  /* No match: an empty document, not an error. */
+  d = extract(ARTICLE, RIPTIDE_MODE_CUSTOM, "#nothing-here");
+  assert_string_equal(d->text, "");
+  riptide_document_free(d);
+
+  riptide_options o;
+  riptide_options_init(&o);
+  o.mode = RIPTIDE_MODE_CUSTOM;
+  o.selector = "a:hover";
+  riptide_document *bad = (riptide_document *)0x1;
+  assert_int_equal(riptide_extract_native(ARTICLE, strlen(ARTICLE), NULL, &o, &bad),
+                   RIPTIDE_ERR_SELECTOR);
+  assert_null(bad);
+  o.selector = NULL;
+  assert_int_equal(riptide_extract_native(ARTICLE, strlen(ARTICLE), NULL, &o, &bad),
+                   RIPTIDE_ERR_SELECTOR);
+  o.mode = (riptide_mode)9;
+  assert_int_equal(riptide_extract_native(ARTICLE, strlen(ARTICLE), NULL, &o, &bad),
+                   RIPTIDE_ERR_UNSUPPORTED);
+}
+
+static void test_css_to_xpath(void **state)
+{
+  (void)state;
+  char x[1024];
+  assert_true(fb_css_to_xpath("p", x, sizeof x));
+  assert_string_equal(x, "//p");
+  assert_true(fb_css_to_xpath("DIV#main > p.lead", x, sizeof x));
+  assert_string_equal(x, "//div[@id='main']/p[contains(concat(' ',normalize-space(@class),' '),"
+                         "' lead ')]");
+  assert_true(fb_css_to_xpath("article a[href^=\"http\"], .x", x, sizeof x));
+  assert_string_equal(x, "//article//a[starts-with(@href,'http')] | "
+                         "//*[contains(concat(' ',normalize-space(@class),' '),' x ')]");
+  assert_true(fb_css_to_xpath("[data-id=it's]", x, sizeof x) == false); /* bare value with ' */
+  assert_true(fb_css_to_xpath("[title=\"it's\"]", x, sizeof x));
+  assert_string_equal(x, "//*[@title=\"it's\"]");
+  const char *bad[] = {"", " ", "p,", ",p", "a:hover", "a + b", "a ~ b", "p >", "[x", "#", ".",
+                       "p::before", "[a=\"b]"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_false(fb_css_to_xpath(bad[i], x, sizeof x));
+  char tiny[8];
+  assert_false(fb_css_to_xpath("article section div", tiny, sizeof tiny));
+}
+
+static void test_title_rules(void **state)
+{
+  (void)state;
+  riptide_document *d =
+    extract("<title>Site Name | A Long Enough Headline Here</title>"
+            "<meta property='og:site_name' content='Site Name'><p>x</p>",
+            RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "A Long Enough Headline Here");
+  riptide_document_free(d);
+  d = extract("<title>Short - Tagline</title>", RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "Short - Tagline"); /* head too short to cut */
+  riptide_document_free(d);
+  d = extract("<head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
+              "\"headline\":\"From JSON-LD\",\"datePublished\":\"2020-01-02\","
+              "\"author\":{\"@type\":\"Person\",\"name\":\"Ann Author\"}}</script></head>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "From JSON-LD");
+  assert_string_equal(d->date, "2020-01-02");
+  assert_string_equal(d->byline, "Ann Author");
+  riptide_document_free(d);
+}
+
+static void test_table_and_code(void **state)
+{
+  (void)state;
+  const char *html =
+    "<article><p>Results of the annual survey, which took three months, are below.</p>"
+    "<table><tr><th>Year</th><th>Count</th></tr><tr><td>2023</td><td>1|2</td></tr></table>"
+    "<pre>int main(void)\n{\n  return 0;\n}</pre>"
+    "<p>Use <code>make *test*</code> to run it, and <em>read</em> the <strong>docs</strong>.</p>"
+    "</article>";
+  riptide_document *d = extract(html, RIPTIDE_MODE_ARTICLE, NULL);
+  assert_non_null(strstr(d->markdown, "| Year | Count |\n| --- | --- |\n| 2023 | 1\\|2 |"));
+  assert_non_null(strstr(d->markdown, "```\nint main(void)\n{\n  return 0;\n}\n```"));
+  assert_non_null(strstr(d->markdown, "`make *test*`"));
+  assert_non_null(strstr(d->markdown, "_read_ the **docs**."));
+  assert_non_null(strstr(d->text, "int main(void)\n{\n  return 0;\n}"));
+  riptide_document_free(d);
+}
+
+static void test_hostile_inputs(void **state)
+{
+  (void)state;
+  riptide_document *d = NULL;
+  /* Empty: a document with empty content. */
+  assert_int_equal(riptide_extract_native("", 0, NULL, NULL, &d), RIPTIDE_OK);
+  assert_string_equal(d->text, "");
+  riptide_document_free(d);
+  /* 100,000 nested divs with text at the bottom: bounded stack, a result. */
+  size_t depth = 100000;
+  size_t cap = depth * 11 + 64;
+  char *deep = malloc(cap);
+  size_t n = 0;
+  for (size_t i = 0; i < depth; i++) {
+    memcpy(deep + n, "<div>", 5);
+    n += 5;
+  }
+  n += (size_t)snprintf(deep + n, cap - n, "deep text");
+  for (size_t i = 0; i < depth; i++) {
+    memcpy(deep + n, "</div>", 6);
+    n += 6;
+  }
+  assert_int_equal(riptide_extract_native(deep, n, NULL, NULL, &d), RIPTIDE_OK);
+  riptide_document_free(d);
+  free(deep);
+  /* One attribute of 4 MiB. */
+  size_t big = 4u << 20;
+  char *attr = malloc(big + 64);
+  n = (size_t)snprintf(attr, 64, "<p title=\"");
+  memset(attr + n, 'a', big);
+  n += big;
+  n += (size_t)snprintf(attr + n, 64, "\">hello</p>");
+  assert_int_equal(riptide_extract_native(attr, n, NULL, NULL, &d), RIPTIDE_OK);
+  assert_non_null(strstr(d->text, "hello"));
+  riptide_document_free(d);
+  free(attr);
+  /* NUL bytes and junk. */
+  const char junk[] = "<p>a\0b</p>\x01\x02<<<>>></p></div><td><![CDATA[x";
+  assert_int_equal(riptide_extract_native(junk, sizeof junk - 1, NULL, NULL, &d), RIPTIDE_OK);
+  riptide_document_free(d);
+  /* Invalid arguments. */
+  assert_int_equal(riptide_extract_native(NULL, 5, NULL, NULL, &d), RIPTIDE_ERR_INVALID_ARG);
+  assert_int_equal(riptide_extract_native("x", 1, NULL, NULL, NULL), RIPTIDE_ERR_INVALID_ARG);
+}
+
+static void test_samples_if_present(void **state)
+{
+  (void)state;
+  /* The bundled demo pages: each has an article, and none may leak its boilerplate. */
+  const char *names[] = {"samples/harbour-lights.html", "samples/sourdough-science.html",
+                         "samples/rust-belt-rail.html"};
+  int found = 0;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    FILE *f = fopen(names[i], "rb");
+    if (!f)
+      continue;
+    found++;
+    char *buf = malloc(1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    riptide_document *d = NULL;
+    assert_int_equal(riptide_extract_native(buf, n, "https://example.org/x", NULL, &d),
+                     RIPTIDE_OK);
+    assert_non_null(d->title);
+    assert_true(d->word_count > 200);
+    assert_null(strstr(d->text, "Subscribe to our newsletter"));
+    assert_null(strstr(d->text, "All rights reserved"));
+    riptide_document_free(d);
+    free(buf);
+  }
+  if (!found)
+    skip();
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_article_content),  cmocka_unit_test(test_metadata),
+    cmocka_unit_test(test_links_media_markdown), cmocka_unit_test(test_modes),
+    cmocka_unit_test(test_css_to_xpath),     cmocka_unit_test(test_title_rules),
+    cmocka_unit_test(test_table_and_code),   cmocka_unit_test(test_hostile_inputs),
+    cmocka_unit_test(test_samples_if_present),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
