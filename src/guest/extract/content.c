@@ -36,6 +36,8 @@
 #define F_STRIP_UNLIKELY 1
 #define F_WEIGHT_CLASSES 2
 #define F_CLEAN_COND 4
+/* a selected top-level node (attempt-local, cleared with EXF_SCORED's siblings below) */
+#define EXF_ROOT 0x10000000u
 
 typedef struct ninfo {
   uint32_t text;   /* characters, whitespace runs counted once */
@@ -46,11 +48,24 @@ typedef struct ninfo {
   bool video;
 } ninfo;
 
+/* Class/id pattern results, computed once per element (pattern matching dominates otherwise). */
+#define CB_UNLIKELY 0x001   /* class+" "+id matches unlikely_pat */
+#define CB_MAYBE 0x002      /* ... matches maybe_pat */
+#define CB_CNEG 0x004       /* class matches negative_pat */
+#define CB_CPOS 0x008
+#define CB_INEG 0x010       /* id matches negative_pat */
+#define CB_IPOS 0x020
+#define CB_INSIDE 0x040     /* class or id matches inside_pat */
+#define CB_CMAYBE 0x080     /* class matches maybe_pat */
+#define CB_BYLINE 0x100
+#define CB_SHARE 0x200
+
 typedef struct cctx {
   dom_doc *doc;
   dom_node *body;
   dom_node **els; /* body's element descendants in pre-order */
   ninfo *info;
+  uint16_t *cbits; /* per element (index aux - 1), CB_* */
   size_t n;
   const char *title;
   size_t title_len;
@@ -112,28 +127,141 @@ static bool is_video_url(const char *s, size_t n)
   return match_any(s, n, hosts);
 }
 
-static int class_weight(const dom_node *n, int flags)
+static const char *const inside_pat[];
+static bool share_like(const char *s, size_t n);
+
+/* One-pass multi-pattern matcher over lower-cased class/id strings: every pattern of every
+ * list is indexed by its first byte, so a string is scanned once for all lists. */
+#define L_UNL 0x01
+#define L_MAYBE 0x02
+#define L_NEG 0x04
+#define L_POS 0x08
+#define L_IN 0x10
+#define L_BY 0x20
+
+typedef struct pat_ent {
+  const char *p;
+  uint8_t len, lists;
+} pat_ent;
+
+static pat_ent pat_tab[256];
+static uint16_t pat_start[257];
+static size_t pat_n;
+
+static void pat_add_list(pat_ent *tmp, size_t *k, const char *const *pats, uint8_t bit)
+{
+  for (size_t i = 0; pats[i]; i++) {
+    size_t j = 0;
+    while (j < *k && strcmp(tmp[j].p, pats[i]) != 0)
+      j++;
+    if (j < *k) {
+      tmp[j].lists |= bit;
+    } else if (*k < 256) {
+      tmp[*k].p = pats[i];
+      tmp[*k].len = (uint8_t)strlen(pats[i]);
+      tmp[*k].lists = bit;
+      (*k)++;
+    }
+  }
+}
+
+static void pat_init(void)
+{
+  if (pat_n)
+    return;
+  static const char *const by[] = {"byline", "author", "dateline", "writtenby", "p-author", NULL};
+  pat_ent tmp[256];
+  size_t k = 0;
+  pat_add_list(tmp, &k, unlikely_pat, L_UNL);
+  pat_add_list(tmp, &k, maybe_pat, L_MAYBE);
+  pat_add_list(tmp, &k, negative_pat, L_NEG);
+  pat_add_list(tmp, &k, positive_pat, L_POS);
+  pat_add_list(tmp, &k, inside_pat, L_IN);
+  pat_add_list(tmp, &k, by, L_BY);
+  /* counting sort by first byte */
+  size_t pos = 0;
+  for (int ch = 0; ch < 256; ch++) {
+    pat_start[ch] = (uint16_t)pos;
+    for (size_t i = 0; i < k; i++)
+      if ((unsigned char)tmp[i].p[0] == ch)
+        pat_tab[pos++] = tmp[i];
+  }
+  pat_start[256] = (uint16_t)pos;
+  pat_n = pos;
+}
+
+static uint8_t pat_scan(const char *s, size_t n)
+{
+  uint8_t r = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)ex_lower(s[i]);
+    for (uint16_t j = pat_start[ch]; j < pat_start[ch + 1]; j++) {
+      const pat_ent *e = &pat_tab[j];
+      if (e->len > n - i || (r & e->lists) == e->lists)
+        continue;
+      size_t q = 1;
+      while (q < e->len && ex_lower(s[i + q]) == e->p[q])
+        q++;
+      if (q == e->len)
+        r |= e->lists;
+    }
+  }
+  return r;
+}
+
+static uint16_t compute_cbits(const dom_node *n)
+{
+  size_t cl, il;
+  const char *c = ex_class(n, &cl);
+  const char *id = ex_id(n, &il);
+  if (!cl && !il)
+    return 0;
+  pat_init();
+  uint8_t bc = cl ? pat_scan(c, cl) : 0, bi = il ? pat_scan(id, il) : 0;
+  uint8_t both = bc | bi;
+  uint16_t b = 0;
+  if (both & L_UNL)
+    b |= CB_UNLIKELY;
+  if (both & L_MAYBE)
+    b |= CB_MAYBE;
+  if ((bc & L_NEG) || (cl && has_token(c, cl, "hid")))
+    b |= CB_CNEG;
+  if (bc & L_POS)
+    b |= CB_CPOS;
+  if ((bi & L_NEG) || (il && ex_ieq(id, il, "hid")))
+    b |= CB_INEG;
+  if (bi & L_POS)
+    b |= CB_IPOS;
+  if (both & L_IN)
+    b |= CB_INSIDE;
+  if (bc & L_MAYBE)
+    b |= CB_CMAYBE;
+  if (both & L_BY)
+    b |= CB_BYLINE;
+  if (share_like(c, cl) || share_like(id, il))
+    b |= CB_SHARE;
+  return b;
+}
+
+static uint16_t cbits_of(const struct cctx *c, const dom_node *n);
+
+static int class_weight_bits(uint16_t b, int flags)
 {
   if (!(flags & F_WEIGHT_CLASSES))
     return 0;
   int w = 0;
-  size_t cl, il;
-  const char *c = ex_class(n, &cl);
-  const char *id = ex_id(n, &il);
-  if (cl) {
-    if (match_any(c, cl, negative_pat) || has_token(c, cl, "hid"))
-      w -= 25;
-    if (match_any(c, cl, positive_pat))
-      w += 25;
-  }
-  if (il) {
-    if (match_any(id, il, negative_pat) || ex_ieq(id, il, "hid"))
-      w -= 25;
-    if (match_any(id, il, positive_pat))
-      w += 25;
-  }
+  if (b & CB_CNEG)
+    w -= 25;
+  if (b & CB_CPOS)
+    w += 25;
+  if (b & CB_INEG)
+    w -= 25;
+  if (b & CB_IPOS)
+    w += 25;
   return w;
 }
+
+#define class_weight(n, flags) class_weight_bits(cbits_of(c, (n)), (flags))
 
 /* ---- static marks ---------------------------------------------------------------------------- */
 void ex_mark_static(dom_doc *doc)
@@ -213,6 +341,12 @@ static bool is_div_to_p_block(const dom_node *n)
 static bool has_video_embed(const dom_node *n);
 
 /* ---- aggregation ---------------------------------------------------------------------------- */
+static uint16_t cbits_of(const cctx *c, const dom_node *n)
+{
+  return (n->type == DOM_ELEMENT && n->aux && n->aux <= c->n) ? c->cbits[n->aux - 1]
+         : (n->type == DOM_ELEMENT ? compute_cbits(n) : 0);
+}
+
 static ninfo *info_of(cctx *c, const dom_node *n)
 {
   return (n->type == DOM_ELEMENT && n->aux) ? &c->info[n->aux - 1] : NULL;
@@ -360,17 +494,16 @@ static bool has_ancestor_tag(const dom_node *n, html_tag t, int max_depth)
   return false;
 }
 
-static bool byline_like(const dom_node *n, const char *ms, size_t ml)
+static bool byline_like(const dom_node *n, uint16_t cb)
 {
+  if (cb & CB_BYLINE)
+    return true;
   size_t l;
   const char *rel = dom_attr_get(n, "rel", &l);
-  bool hint = (rel && ex_ieq(rel, l, "author"));
+  if (rel && ex_ieq(rel, l, "author"))
+    return true;
   const char *ip = dom_attr_get(n, "itemprop", &l);
-  hint = hint || (ip && ex_icontains(ip, l, "author"));
-  static const char *const pats[] = {"byline", "author", "dateline", "writtenby", "p-author",
-                                     NULL};
-  hint = hint || match_any(ms, ml, pats);
-  return hint;
+  return ip && ex_icontains(ip, l, "author");
 }
 
 /* Element without content: no text and only <br>/<hr> element children. */
@@ -426,27 +559,14 @@ static void pass_drops(cctx *c)
       n = dom_next_skip(root, n);
       continue;
     }
-    size_t cl, il, l;
-    const char *cls = ex_class(n, &cl);
-    const char *id = ex_id(n, &il);
-    char ms[512];
-    size_t ml = 0;
-    if (cl + il + 1 < sizeof ms) {
-      memcpy(ms, cls, cl);
-      ms[cl] = ' ';
-      memcpy(ms + cl + 1, id, il);
-      ml = cl + il + 1;
-    } else {
-      size_t take = cl < sizeof ms - 1 ? cl : sizeof ms - 1;
-      memcpy(ms, cls, take);
-      ml = take;
-    }
+    size_t l;
+    uint16_t cb = cbits_of(c, n);
     const char *am = dom_attr_get(n, "aria-modal", &l);
     const char *role = dom_attr_get(n, "role", NULL);
     bool drop = false;
     if (am && ex_ieq(am, l, "true") && role && strcmp(role, "dialog") == 0)
       drop = true;
-    if (!drop && !byline_done && byline_like(n, ms, ml)) {
+    if (!drop && !byline_done && byline_like(n, cb)) {
       size_t tl = text_len_raw(n);
       if (tl > 0 && tl < 100) {
         drop = true;
@@ -465,7 +585,7 @@ static void pass_drops(cctx *c)
       exb_free(&t);
     }
     if (!drop && (c->flags & F_STRIP_UNLIKELY)) {
-      if (match_any(ms, ml, unlikely_pat) && !match_any(ms, ml, maybe_pat) &&
+      if ((cb & CB_UNLIKELY) && !(cb & CB_MAYBE) &&
           !has_ancestor_tag(n, HTML_TAG_TABLE, 0) && !has_ancestor_tag(n, HTML_TAG_CODE, 0) &&
           !is_tag(n, HTML_TAG_BODY) && !is_tag(n, HTML_TAG_A))
         drop = true;
@@ -511,7 +631,7 @@ static void pass_drops(cctx *c)
 }
 
 /* ---- scoring --------------------------------------------------------------------------------- */
-static float init_score(const dom_node *n, int flags)
+static float init_score(const cctx *c, const dom_node *n, int flags)
 {
   float s = 0;
   switch (n->tag) {
@@ -530,7 +650,7 @@ static void ensure_scored(cctx *c, dom_node *n)
 {
   if (!(n->flags & EXF_SCORED)) {
     n->flags |= EXF_SCORED;
-    n->score = init_score(n, c->flags);
+    n->score = init_score(c, n, c->flags);
   }
 }
 
@@ -632,6 +752,7 @@ static size_t element_children(const dom_node *n)
 
 static bool sel_push(cctx *c, dom_node *n)
 {
+  n->flags |= EXF_ROOT;
   c->sel[c->n_sel++] = n;
   return true;
 }
@@ -850,7 +971,7 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
     return false;
   if (in->video)
     return false;
-  if (ad_or_loading(n))
+  if (in->text < 32 && ad_or_loading(n))
     return true;
   float p = (float)in->n_p, img = (float)in->n_img;
   float li = (float)in->n_li - 100.0f, input = (float)in->n_input;
@@ -912,11 +1033,8 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     return false;
   if (is_tag(e, HTML_TAG_NAV))
     return true;
-  size_t cl, il;
-  const char *cls = ex_class(e, &cl);
-  const char *id = ex_id(e, &il);
-  if (in->text < 300 && (match_any(cls, cl, inside_pat) || match_any(id, il, inside_pat)) &&
-      !match_any(cls, cl, maybe_pat))
+  uint16_t cb = cbits_of(c, e);
+  if (in->text < 300 && (cb & CB_INSIDE) && !(cb & CB_CMAYBE))
     return true;
   /* link-only short blocks */
   if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
@@ -940,22 +1058,15 @@ static void clean_selection(cctx *c)
     dom_node *e = c->els[i];
     if (!(e->flags & EXF_INSEL) || !live(e))
       continue;
-    bool is_root = false;
-    for (size_t k = 0; k < c->n_sel; k++)
-      is_root = is_root || c->sel[k] == e;
+    bool is_root = (e->flags & EXF_ROOT) != 0;
     if (is_tag(e, HTML_TAG_FOOTER) || is_tag(e, HTML_TAG_ASIDE) || is_tag(e, HTML_TAG_LINK)) {
       if (!is_root)
         e->flags |= EXF_DROP;
       continue;
     }
-    if (!is_root) {
-      size_t cl, il;
-      const char *cls = ex_class(e, &cl);
-      const char *id = ex_id(e, &il);
-      if ((share_like(cls, cl) || share_like(id, il)) && info_of(c, e)->text < 500) {
-        e->flags |= EXF_DROP;
-        continue;
-      }
+    if (!is_root && (cbits_of(c, e) & CB_SHARE) && info_of(c, e)->text < 500) {
+      e->flags |= EXF_DROP;
+      continue;
     }
     if ((is_tag(e, HTML_TAG_H1) || is_tag(e, HTML_TAG_H2)) && class_weight(e, c->flags) < 0) {
       e->flags |= EXF_DROP;
@@ -983,9 +1094,7 @@ static void clean_selection(cctx *c)
       aggregate_one(c, e);
       if (!(e->flags & EXF_INSEL) || (e->flags & EXF_DIVP))
         continue;
-      bool is_root = false;
-      for (size_t s = 0; s < c->n_sel; s++)
-        is_root = is_root || c->sel[s] == e;
+      bool is_root = (e->flags & EXF_ROOT) != 0;
       /* selected siblings other than p/div/article/section are re-tagged div by Readability */
       bool as_div = is_root && order[k] == HTML_TAG_DIV && !is_tag(e, HTML_TAG_P) &&
                     !is_tag(e, HTML_TAG_ARTICLE) && !is_tag(e, HTML_TAG_SECTION);
@@ -1016,10 +1125,10 @@ static uint32_t selection_text(cctx *c)
 static void reset_attempt(cctx *c)
 {
   for (size_t i = 0; i < c->n; i++) {
-    c->els[i]->flags &= ~EXF_ATTEMPT_MASK;
+    c->els[i]->flags &= ~(EXF_ATTEMPT_MASK | EXF_ROOT);
     c->els[i]->score = 0;
   }
-  c->body->flags &= ~EXF_ATTEMPT_MASK;
+  c->body->flags &= ~(EXF_ATTEMPT_MASK | EXF_ROOT);
   c->body->score = 0;
 }
 
@@ -1071,8 +1180,13 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
   }
   /* the body needs an info slot too */
   c.info = calloc(c.n + 1, sizeof *c.info);
+  c.cbits = malloc((c.n + 1) * sizeof *c.cbits);
+  if (c.cbits)
+    for (size_t i = 0; i < c.n; i++)
+      c.cbits[i] = compute_cbits(c.els[i]);
   c.sel = malloc((c.n + 1) * sizeof *c.sel);
-  if (!c.info || !c.sel) {
+  if (!c.info || !c.sel || !c.cbits) {
+    free(c.cbits);
     free(c.els);
     free(c.info);
     free(c.sel);
@@ -1125,5 +1239,6 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
   free(c.els);
   free(c.info);
   free(c.sel);
+  free(c.cbits);
   return out;
 }
