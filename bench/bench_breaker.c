@@ -154,6 +154,18 @@ static double bench_emit(void *ctx, long iters)
   return ns;
 }
 
+static double bench_wanted(void *ctx, long iters)
+{
+  rt_events *bus = ctx;
+  uint64_t acc = 0;
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < iters; i++)
+    acc += rt_events_wanted(bus, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_DEBUG);
+  double ns = (double)(now_ns() - t0) / (double)iters;
+  sink = acc;
+  return ns;
+}
+
 static void count_handler(const riptide_event *ev, void *ctx)
 {
   (void)ev;
@@ -240,10 +252,13 @@ int main(int argc, char **argv)
   emit_ctx c = {bus, 0, 0};
   const long E = 1000; /* fits the ring: measures the emit path, not the drop path */
   double emit_nosub = best_of(bench_emit, &c, E);
-  row("emit, no subscriber, ring not full", emit_nosub, base);
+  row("emit, nobody subscribed (counted, no ring)", emit_nosub, base);
   _Atomic uint64_t calls = 0;
+  rt_events_subscribe(bus, "extraction.", RIPTIDE_SEV_WARN, count_handler, &calls);
+  row("rt_events_wanted, 1 subscription, no match", best_of(bench_wanted, bus, N / 4), base);
+  row("emit, 1 subscription, no match (no ring)", best_of(bench_emit, &c, E), base);
   rt_events_subscribe(bus, "pool.", RIPTIDE_SEV_TRACE, count_handler, &calls);
-  row("emit, 1 subscriber, ring not full", best_of(bench_emit, &c, E), base);
+  row("emit, wanted, ring not full (copy + wake)", best_of(bench_emit, &c, E), base);
   c.queued = c.dropped = 0;
   double flood = best_of(bench_emit, &c, 200000);
   row("emit flood (200k; dispatcher behind, drops)", flood, base);

@@ -759,6 +759,90 @@ static void test_event_json(void **state)
   assert_null(riptide_event_to_json(NULL));
 }
 
+static uint64_t counting_clock(void *ctx)
+{
+  return atomic_fetch_add((_Atomic uint64_t *)ctx, 1) + 1;
+}
+
+/* Events nobody wants never enter the ring; rt_events_wanted tells emitters so, lock-free. */
+static void test_wanted_and_unwanted(void **state)
+{
+  (void)state;
+  _Atomic uint64_t clock_calls = 0;
+  rt_events_config c;
+  rt_events_config_init(&c);
+  c.ring_size = 4;
+  c.clock = counting_clock;
+  c.clock_ctx = &clock_calls;
+  rt_events *bus = NULL;
+  assert_int_equal(rt_events_new(&c, &bus), RIPTIDE_OK);
+
+  assert_false(rt_events_wanted(bus, "pool.x", RIPTIDE_SEV_CRITICAL));
+  assert_false(rt_events_wanted(NULL, "pool.x", RIPTIDE_SEV_CRITICAL));
+  assert_int_equal(rt_events_emit(bus, "pool.x", RIPTIDE_SEV_INFO, 0, NULL, 0), RT_EVENTS_QUEUED);
+  rt_events_stats st;
+  rt_events_stats_get(bus, &st);
+  assert_int_equal(st.emitted, 1);
+  assert_int_equal(st.unwanted, 1);
+  assert_int_equal(st.dispatched, 1);
+  assert_int_equal(st.pending, 0);
+  assert_int_equal(atomic_load(&clock_calls), 0); /* not even timestamped */
+
+  recorder r;
+  rec_init(&r);
+  uint64_t a = rt_events_subscribe(bus, "pool.", RIPTIDE_SEV_WARN, rec_handler, &r);
+  assert_true(rt_events_wanted(bus, "pool.x", RIPTIDE_SEV_WARN));
+  assert_true(rt_events_wanted(bus, "pool.", RIPTIDE_SEV_CRITICAL));
+  assert_false(rt_events_wanted(bus, "pool.x", RIPTIDE_SEV_INFO));
+  assert_false(rt_events_wanted(bus, "extraction.x", RIPTIDE_SEV_CRITICAL));
+  assert_false(rt_events_wanted(bus, "pool", RIPTIDE_SEV_CRITICAL));
+  uint64_t b =
+      rt_events_subscribe(bus, "pool.instance_created", RIPTIDE_SEV_TRACE, rec_handler, &r);
+  assert_true(rt_events_wanted(bus, "pool.instance_created", RIPTIDE_SEV_TRACE));
+  assert_false(rt_events_wanted(bus, "pool.circuit_breaker_reset", RIPTIDE_SEV_TRACE));
+  /* Spurious "wanted" is allowed past 7 prefix bytes; the dispatcher still filters exactly. */
+  assert_true(rt_events_wanted(bus, "pool.inXXX", RIPTIDE_SEV_TRACE));
+  assert_int_equal(rt_events_emit(bus, "pool.inXXX", RIPTIDE_SEV_TRACE, 0, NULL, 0),
+                   RT_EVENTS_QUEUED);
+
+  /* Seq gaps: unwanted events consume a seq. */
+  rt_events_emit(bus, "pool.a", RIPTIDE_SEV_ERROR, 0, NULL, 0);  /* seq 3: delivered */
+  rt_events_emit(bus, "other.b", RIPTIDE_SEV_ERROR, 0, NULL, 0); /* seq 4: unwanted */
+  rt_events_emit(bus, "pool.c", RIPTIDE_SEV_ERROR, 0, NULL, 0);  /* seq 5: delivered */
+  assert_int_equal(rt_events_flush(bus, 0), RIPTIDE_OK);
+  assert_int_equal(rec_count(&r), 2);
+  assert_int_equal(r.ev[0].seq, 3);
+  assert_int_equal(r.ev[1].seq, 5);
+
+  /* A full ring drops wanted events only; unwanted ones are never dropped. */
+  pthread_mutex_lock(&r.mu);
+  r.block = true;
+  r.entered = false;
+  pthread_mutex_unlock(&r.mu);
+  rt_events_emit(bus, "pool.d", RIPTIDE_SEV_ERROR, 0, NULL, 0);
+  rec_wait_entered(&r);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(rt_events_emit(bus, "pool.e", RIPTIDE_SEV_ERROR, 0, NULL, 0),
+                     RT_EVENTS_QUEUED);
+  assert_int_equal(rt_events_emit(bus, "pool.f", RIPTIDE_SEV_ERROR, 0, NULL, 0), RT_EVENTS_DROPPED);
+  assert_int_equal(rt_events_emit(bus, "other.g", RIPTIDE_SEV_ERROR, 0, NULL, 0), RT_EVENTS_QUEUED);
+  rec_open_gate(&r);
+  assert_int_equal(rt_events_flush(bus, 0), RIPTIDE_OK);
+  rt_events_stats_get(bus, &st);
+  assert_int_equal(st.dropped, 1);
+  /* pool.x, other.b, other.g. (pool.inXXX passed the summary, went through the ring and
+   * matched no subscriber exactly.) */
+  assert_int_equal(st.unwanted, 3);
+  assert_int_equal(st.emitted, st.dispatched);
+  assert_int_equal(rec_count(&r), 6);
+
+  rt_events_unsubscribe(bus, a);
+  rt_events_unsubscribe(bus, b);
+  assert_false(rt_events_wanted(bus, "pool.x", RIPTIDE_SEV_CRITICAL));
+  rt_events_free(bus);
+  rec_destroy(&r);
+}
+
 static void sigmask_handler(const riptide_event *ev, void *ctx)
 {
   (void)ev;
@@ -800,6 +884,7 @@ int main(void)
       cmocka_unit_test(test_free_drains_pending),
       cmocka_unit_test(test_event_json),
       cmocka_unit_test(test_dispatcher_blocks_signals),
+      cmocka_unit_test(test_wanted_and_unwanted),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,13 @@
  *    lock held, then retakes `sub_mu`. rt_events_unsubscribe clears the entry and, unless it runs
  *    on the dispatcher thread itself, waits on `sub_cv` until in_call_id is no longer its id:
  *    after it returns the handler is not running and is never called again.
- *  - Seq numbers are assigned under ring_mu in ring order (seq = tail after the increment), so
+ *  - Interest summary: each subscription is also published as one atomic 64-bit word (first 7
+ *    prefix bytes, prefix length, minimum severity, active bit) in `sub_summary`, written under
+ *    sub_mu and read lock-free by rt_events_wanted. An event no current subscriber wants is
+ *    counted (and given a seq) but never enters the ring: no copy, no dispatcher wake-up. The
+ *    summary may answer "wanted" spuriously (prefixes longer than 7 bytes) - then the dispatcher
+ *    filters exactly - but never "not wanted" for a subscription that was complete before.
+ *  - Seq numbers are assigned under ring_mu in emission order (seq = ++next_seq), so
  *    dispatch order = seq order = emission order for any one thread.
  *
  * Lock order: `ring_mu` and `sub_mu` are never held at the same time (each is a leaf). No lock is
@@ -32,6 +38,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +79,10 @@ struct rt_events {
   pthread_mutex_t ring_mu;
   pthread_cond_t work_cv;    /* dispatcher waits for head != tail or stopping */
   pthread_cond_t drained_cv; /* flushers wait for head to pass their target (CLOCK_MONOTONIC) */
-  uint64_t head;             /* events dispatched (handlers returned) */
-  uint64_t tail;             /* events accepted = last seq */
+  uint64_t head;             /* ring events dispatched (handlers returned) */
+  uint64_t tail;             /* ring events accepted */
+  uint64_t next_seq;         /* events accepted = last seq (ring + unwanted) */
+  uint64_t unwanted;         /* accepted without entering the ring: nobody subscribed to them */
   bool stopping;
   bool dispatcher_idle; /* dispatcher is (about to be) waiting on work_cv */
   uint32_t flush_waiters;
@@ -88,6 +97,9 @@ struct rt_events {
   uint32_t n_subs;
   uint64_t next_sub_id;
   uint64_t in_call_id; /* subscription whose handler runs now, 0 = none */
+  /* Written under sub_mu, read lock-free (rt_events_wanted): see summary_word(). */
+  _Atomic uint64_t sub_summary[RT_EVENTS_MAX_SUBS]; /* 0 = free entry */
+  _Atomic uint32_t sub_hwm;                         /* entries [0, hwm) may be active */
   uint32_t unsub_waiters;
   uint64_t handler_calls;
 };
@@ -282,6 +294,48 @@ void rt_events_free(rt_events *bus)
   free(bus);
 }
 
+/* ---- interest summary -------------------------------------------------------------------- */
+
+/* One subscription in one word: bytes 0..6 = the first (up to) 7 prefix bytes, bits 56..58 =
+ * how many of them count, bits 59..61 = minimum severity, bit 63 = active. */
+#define SUM_PREFIX_BYTES 7u
+#define SUM_ACTIVE (1ull << 63)
+
+static uint64_t summary_word(const char *prefix, size_t len, riptide_severity min)
+{
+  uint64_t w = SUM_ACTIVE | ((uint64_t)min << 59);
+  size_t n = len < SUM_PREFIX_BYTES ? len : SUM_PREFIX_BYTES;
+  for (size_t k = 0; k < n; k++)
+    w |= (uint64_t)(unsigned char)prefix[k] << (8 * k);
+  return w | ((uint64_t)n << 56);
+}
+
+static bool summary_match(uint64_t w, const char *type, riptide_severity sev)
+{
+  if (!(w & SUM_ACTIVE) || (unsigned)sev < ((w >> 59) & 7u))
+    return false;
+  unsigned n = (unsigned)((w >> 56) & 7u);
+  for (unsigned k = 0; k < n; k++) {
+    /* prefix bytes are never NUL, so a shorter type fails here at its terminator */
+    if ((unsigned char)type[k] != (unsigned char)(w >> (8 * k)))
+      return false;
+  }
+  return true;
+}
+
+bool rt_events_wanted(rt_events *bus, const char *type, riptide_severity sev)
+{
+  if (!bus || !type)
+    return false;
+  uint32_t n = atomic_load_explicit(&bus->sub_hwm, memory_order_acquire);
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t w = atomic_load_explicit(&bus->sub_summary[i], memory_order_acquire);
+    if (summary_match(w, type, sev))
+      return true;
+  }
+  return false;
+}
+
 /* ---- emit -------------------------------------------------------------------------------- */
 
 /* Length of the longest prefix of s (at most max bytes) that does not end inside a UTF-8
@@ -330,7 +384,9 @@ rt_events_emit_result rt_events_emit(rt_events *bus, const char *type, riptide_s
   bool bad = type_len == 0 || type_len >= RT_EVENT_TYPE_MAX ||
              (unsigned)sev > RIPTIDE_SEV_CRITICAL || n_meta > RIPTIDE_EVENT_MAX_META ||
              (n_meta > 0 && !meta);
-  uint64_t ts = bad ? 0 : bus->clock(bus->clock_ctx); /* outside the lock: may be user code */
+  bool wanted = !bad && rt_events_wanted(bus, type, sev);
+  /* Outside the lock: the clock may be user code. */
+  uint64_t ts = wanted ? bus->clock(bus->clock_ctx) : 0;
 
   pthread_mutex_lock(&bus->ring_mu);
   if (bad) {
@@ -338,13 +394,20 @@ rt_events_emit_result rt_events_emit(rt_events *bus, const char *type, riptide_s
     pthread_mutex_unlock(&bus->ring_mu);
     return RT_EVENTS_INVALID;
   }
+  if (!wanted) {
+    bus->next_seq++;
+    bus->unwanted++;
+    pthread_mutex_unlock(&bus->ring_mu);
+    return RT_EVENTS_QUEUED;
+  }
   if (bus->stopping || bus->tail - bus->head >= bus->cap) {
     bus->dropped++;
     pthread_mutex_unlock(&bus->ring_mu);
     return RT_EVENTS_DROPPED;
   }
   ev_slot *s = &bus->slots[bus->tail % bus->cap];
-  s->seq = ++bus->tail;
+  bus->tail++;
+  s->seq = ++bus->next_seq;
   s->timestamp_ns = ts;
   s->instance_id = instance_id;
   s->severity = sev;
@@ -398,6 +461,10 @@ uint64_t rt_events_subscribe(rt_events *bus, const char *prefix, riptide_severit
     memcpy(sub->prefix, prefix, plen);
     sub->prefix[plen] = '\0';
     bus->n_subs++;
+    atomic_store_explicit(&bus->sub_summary[i], summary_word(prefix, plen, min),
+                          memory_order_release);
+    if (atomic_load_explicit(&bus->sub_hwm, memory_order_relaxed) < i + 1)
+      atomic_store_explicit(&bus->sub_hwm, i + 1, memory_order_release);
     break;
   }
   pthread_mutex_unlock(&bus->sub_mu);
@@ -413,6 +480,7 @@ void rt_events_unsubscribe(rt_events *bus, uint64_t id)
     if (bus->subs[i].id != id)
       continue;
     memset(&bus->subs[i], 0, sizeof(bus->subs[i]));
+    atomic_store_explicit(&bus->sub_summary[i], 0, memory_order_release);
     bus->n_subs--;
     break;
   }
@@ -467,11 +535,12 @@ void rt_events_stats_get(rt_events *bus, rt_events_stats *st)
 {
   memset(st, 0, sizeof(*st));
   pthread_mutex_lock(&bus->ring_mu);
-  st->emitted = bus->tail;
+  st->emitted = bus->next_seq;
   st->dropped = bus->dropped;
   st->invalid = bus->invalid;
   st->truncated = bus->truncated;
-  st->dispatched = bus->head;
+  st->dispatched = bus->head + bus->unwanted;
+  st->unwanted = bus->unwanted;
   st->pending = (uint32_t)(bus->tail - bus->head);
   st->ring_size = bus->cap;
   pthread_mutex_unlock(&bus->ring_mu);

@@ -13,8 +13,14 @@
  * arena, is cut at a UTF-8 boundary: the event then has `truncated` set, emit returns
  * RT_EVENTS_TRUNCATED and the truncation is counted. Nothing overflows silently.
  *
- * Sequence numbers: every accepted event gets the next seq (1, 2, ...) in ring order, so
+ * Sequence numbers: every accepted event gets the next seq (1, 2, ...) in emission order, so
  * subscribers see strictly increasing seqs; drops do not consume a seq (see stats.dropped).
+ *
+ * Events no current subscriber wants (type prefix / severity) are accepted and counted but never
+ * enter the ring: no copy, no dispatcher wake-up (they consume a seq, so subscribers may see
+ * gaps). rt_events_wanted answers the same question lock-free, so an emitter can skip even
+ * formatting such an event. A subscription made while an event is being emitted may or may not
+ * receive it; one completed before the emit does (unless the ring is full).
  *
  * Unsubscribe guarantee: after rt_events_unsubscribe returns, the handler is never called again
  * and no call of it is running - except when unsubscribe is called from inside a handler (on the
@@ -81,11 +87,12 @@ typedef enum rt_events_emit_result {
 } rt_events_emit_result;
 
 typedef struct rt_events_stats {
-  uint64_t emitted;    /* accepted into the ring (= last seq) */
+  uint64_t emitted;    /* accepted (= last seq): into the ring, or unwanted */
   uint64_t dropped;    /* ring full or stopped */
   uint64_t invalid;    /* refused arguments */
   uint64_t truncated;  /* accepted with truncation */
-  uint64_t dispatched; /* taken off the ring with all handlers called */
+  uint64_t dispatched; /* done: taken off the ring with all handlers called, or unwanted */
+  uint64_t unwanted;   /* accepted with no subscriber interested (never in the ring) */
   uint64_t handler_calls;
   uint32_t pending; /* in the ring now */
   uint32_t subscribers;
@@ -107,6 +114,12 @@ void rt_events_free(rt_events *ev);
  * meta may be NULL when n_meta is 0. instance_id 0 = none. */
 rt_events_emit_result rt_events_emit(rt_events *ev, const char *type, riptide_severity sev,
                                      uint64_t instance_id, const rt_event_kv *meta, size_t n_meta);
+
+/* True when at least one current subscriber may want an event of this type and severity.
+ * Lock-free (one atomic load per subscription slot in use). May answer true spuriously (a
+ * prefix longer than 7 bytes is only compared on its first 7), never false for a subscription
+ * whose rt_events_subscribe returned before this call. NULL bus/type: false. */
+bool rt_events_wanted(rt_events *ev, const char *type, riptide_severity sev);
 
 /* Subscribes fn to events whose type starts with prefix ("" or NULL = all) with severity >= min.
  * Returns an id > 0, or 0 (NULL fn, prefix too long, RT_EVENTS_MAX_SUBS reached). The handler
