@@ -1,16 +1,541 @@
-/* markdown.c - Markdown and cleaned HTML (first version: plain text). */
+/*
+ * markdown.c - Markdown (CommonMark + GFM tables) and cleaned-HTML serialisation of the
+ * selected content.
+ *
+ * Both are single iterative walks (ex_walk) over the content. Markdown keeps a stack of
+ * container prefixes (blockquote "> ", list indentation) that is written after every line
+ * break, so nesting comes out right without recursion. Links and images are made absolute
+ * against the base URL. Table cells are kept on one line (block breaks become spaces), the
+ * first row is followed by the GFM delimiter row.
+ */
 #include "guest/extract/ex_internal.h"
+
+#include <string.h>
+
+#define MD_MAX_NEST 64
+
+typedef struct md_ctx {
+  ex_buf *out;
+  const char *base;
+  size_t base_len;
+  int brk;    /* 0 none, 1 line, 2 blank line */
+  bool space; /* pending space */
+  int pre;
+  int cell; /* inside a table cell */
+  /* container stack */
+  char kind[MD_MAX_NEST]; /* 'q' quote, 'u' ul, 'o' ol */
+  uint32_t counter[MD_MAX_NEST];
+  int depth;
+  /* table state */
+  uint32_t row, cols_first;
+  uint32_t cells_in_row;
+  ex_buf tmp;
+  bool at_line_start;
+} md_ctx;
+
+static void md_prefix(md_ctx *m)
+{
+  int lists = 0;
+  for (int i = 0; i < m->depth; i++) {
+    if (m->kind[i] == 'q') {
+      exb_put(m->out, "> ", 2);
+    } else {
+      if (lists++ > 0 || i > 0)
+        exb_put(m->out, "  ", 2);
+    }
+  }
+}
+
+static void md_flush(md_ctx *m)
+{
+  if (m->brk && m->out->len) {
+    if (m->cell) {
+      m->space = true;
+      m->brk = 0;
+      return;
+    }
+    exb_rtrim(m->out);
+    exb_putc(m->out, '\n');
+    if (m->brk == 2) {
+      /* blank line: inside a quote it keeps the marker */
+      bool q = false;
+      for (int i = 0; i < m->depth; i++)
+        q = q || m->kind[i] == 'q';
+      if (q) {
+        for (int i = 0; i < m->depth; i++)
+          if (m->kind[i] == 'q')
+            exb_putc(m->out, '>');
+      }
+      exb_putc(m->out, '\n');
+    }
+    md_prefix(m);
+    m->space = false;
+  } else if (m->brk && !m->out->len) {
+    md_prefix(m);
+  }
+  m->brk = 0;
+}
+
+static void md_break(md_ctx *m, int k)
+{
+  if (k > m->brk)
+    m->brk = k;
+}
+
+static void md_text(md_ctx *m, const char *s, size_t n)
+{
+  if (m->pre) {
+    md_flush(m);
+    for (size_t i = 0; i < n; i++) {
+      exb_putc(m->out, s[i]);
+      if (s[i] == '\n')
+        md_prefix(m);
+    }
+    return;
+  }
+  /* collapse whitespace, escape Markdown punctuation */
+  size_t i = 0;
+  while (i < n) {
+    char c = s[i];
+    bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+              ((unsigned char)c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0);
+    if (ws) {
+      m->space = true;
+      i += ((unsigned char)c == 0xC2) ? 2 : 1;
+      continue;
+    }
+    md_flush(m);
+    if (m->space && m->out->len) {
+      char last = m->out->p[m->out->len - 1];
+      if (last != ' ' && last != '\n')
+        exb_putc(m->out, ' ');
+    }
+    m->space = false;
+    if (c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '\\' ||
+        (c == '|' && m->cell))
+      exb_putc(m->out, '\\');
+    exb_putc(m->out, c);
+    i++;
+  }
+}
+
+static void md_inline(md_ctx *m, const char *s)
+{
+  md_flush(m);
+  if (m->space && m->out->len) {
+    char last = m->out->p[m->out->len - 1];
+    if (last != ' ' && last != '\n')
+      exb_putc(m->out, ' ');
+  }
+  m->space = false;
+  exb_puts(m->out, s);
+}
+
+static bool md_url(md_ctx *m, const char *ref, size_t n)
+{
+  exb_clear(&m->tmp);
+  if (!ex_url_resolve(m->base, m->base_len, ref, n, &m->tmp) || m->tmp.failed)
+    return false;
+  return true;
+}
+
+static void md_put_url(md_ctx *m)
+{
+  for (size_t i = 0; i < m->tmp.len; i++) {
+    char c = m->tmp.p[i];
+    if (c == ' ')
+      exb_put(m->out, "%20", 3);
+    else if (c == '(' || c == ')')
+      exb_put(m->out, c == '(' ? "%28" : "%29", 3);
+    else
+      exb_putc(m->out, c);
+  }
+}
+
+static int heading_level(const dom_node *n)
+{
+  if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
+    return 0;
+  switch (n->tag) {
+  case HTML_TAG_H1: return 1;
+  case HTML_TAG_H2: return 2;
+  case HTML_TAG_H3: return 3;
+  case HTML_TAG_H4: return 4;
+  case HTML_TAG_H5: return 5;
+  case HTML_TAG_H6: return 6;
+  default: return 0;
+  }
+}
+
+static bool md_enter(void *vc, const dom_node *n)
+{
+  md_ctx *m = vc;
+  if (n->type == DOM_TEXT) {
+    md_text(m, n->data, n->data_len);
+    return false;
+  }
+  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+    return false;
+  size_t l = 0;
+  int h = heading_level(n);
+  if (h) {
+    md_break(m, 2);
+    md_flush(m);
+    for (int i = 0; i < h; i++)
+      exb_putc(m->out, '#');
+    exb_putc(m->out, ' ');
+    return true;
+  }
+  switch (n->tag) {
+  case HTML_TAG_BR:
+    if (m->cell)
+      m->space = true;
+    else if (m->out->len) {
+      exb_put(m->out, "  ", 2);
+      md_break(m, 1);
+    }
+    return false;
+  case HTML_TAG_HR:
+    md_break(m, 2);
+    md_flush(m);
+    exb_put(m->out, "---", 3);
+    md_break(m, 2);
+    return false;
+  case HTML_TAG_PRE:
+    md_break(m, 2);
+    md_flush(m);
+    exb_put(m->out, "```\n", 4);
+    md_prefix(m);
+    m->pre++;
+    return true;
+  case HTML_TAG_CODE: case HTML_TAG_KBD: case HTML_TAG_SAMP: case HTML_TAG_TT:
+    if (!m->pre)
+      md_inline(m, "`");
+    return true;
+  case HTML_TAG_EM: case HTML_TAG_I: case HTML_TAG_CITE:
+    if (!m->pre)
+      md_inline(m, "*");
+    return true;
+  case HTML_TAG_STRONG: case HTML_TAG_B:
+    if (!m->pre)
+      md_inline(m, "**");
+    return true;
+  case HTML_TAG_A: {
+    const char *href = dom_attr_get(n, "href", &l);
+    if (!m->pre && href && l && href[0] != '#' && md_url(m, href, l)) {
+      md_inline(m, "[");
+      return true;
+    }
+    return true;
+  }
+  case HTML_TAG_IMG: {
+    const char *src = ex_img_src(n, &l);
+    if (!src || !l || !md_url(m, src, l))
+      return false;
+    md_inline(m, "![");
+    size_t al = 0;
+    const char *alt = dom_attr_get(n, "alt", &al);
+    if (alt)
+      md_text(m, alt, al);
+    exb_put(m->out, "](", 2);
+    md_url(m, src, l);
+    md_put_url(m);
+    exb_putc(m->out, ')');
+    return false;
+  }
+  case HTML_TAG_BLOCKQUOTE:
+    md_break(m, 2);
+    md_flush(m);
+    if (m->depth < MD_MAX_NEST) {
+      m->kind[m->depth] = 'q';
+      m->depth++;
+      exb_put(m->out, "> ", 2);
+    }
+    return true;
+  case HTML_TAG_UL: case HTML_TAG_OL:
+    md_break(m, m->depth ? 1 : 2);
+    if (m->depth < MD_MAX_NEST) {
+      m->kind[m->depth] = n->tag == HTML_TAG_UL ? 'u' : 'o';
+      m->counter[m->depth] = 0;
+      m->depth++;
+    }
+    return true;
+  case HTML_TAG_LI: {
+    md_break(m, 1);
+    int d = m->depth - 1;
+    /* the list's own indentation is written by md_prefix for the levels above it */
+    if (d >= 0 && m->kind[d] != 'q') {
+      int save = m->depth;
+      m->depth = d;
+      if (m->brk && m->out->len) {
+        exb_rtrim(m->out);
+        exb_putc(m->out, '\n');
+        md_prefix(m);
+        if (d > 0 && m->kind[d - 1] != 'q')
+          exb_put(m->out, "  ", 2);
+      }
+      m->brk = 0;
+      m->depth = save;
+      m->space = false;
+      if (m->kind[d] == 'o') {
+        m->counter[d]++;
+        exb_put_u32(m->out, m->counter[d]);
+        exb_put(m->out, ". ", 2);
+      } else {
+        exb_put(m->out, "- ", 2);
+      }
+    }
+    return true;
+  }
+  case HTML_TAG_TABLE:
+    md_break(m, 2);
+    m->row = 0;
+    m->cols_first = 0;
+    return true;
+  case HTML_TAG_TR:
+    md_break(m, 1);
+    md_flush(m);
+    exb_putc(m->out, '|');
+    m->cells_in_row = 0;
+    return true;
+  case HTML_TAG_TD: case HTML_TAG_TH:
+    exb_putc(m->out, ' ');
+    m->cell++;
+    m->space = false;
+    return true;
+  default:
+    if (ex_is_block_tag(n))
+      md_break(m, 2);
+    return true;
+  }
+}
+
+static void md_leave(void *vc, const dom_node *n)
+{
+  md_ctx *m = vc;
+  if (heading_level(n)) {
+    md_break(m, 2);
+    return;
+  }
+  switch (n->tag) {
+  case HTML_TAG_PRE:
+    if (m->pre)
+      m->pre--;
+    exb_rtrim(m->out);
+    exb_putc(m->out, '\n');
+    md_prefix(m);
+    exb_put(m->out, "```", 3);
+    md_break(m, 2);
+    return;
+  case HTML_TAG_CODE: case HTML_TAG_KBD: case HTML_TAG_SAMP: case HTML_TAG_TT:
+    if (!m->pre)
+      exb_putc(m->out, '`');
+    return;
+  case HTML_TAG_EM: case HTML_TAG_I: case HTML_TAG_CITE:
+    if (!m->pre)
+      exb_putc(m->out, '*');
+    return;
+  case HTML_TAG_STRONG: case HTML_TAG_B:
+    if (!m->pre)
+      exb_put(m->out, "**", 2);
+    return;
+  case HTML_TAG_A: {
+    size_t l = 0;
+    const char *href = dom_attr_get(n, "href", &l);
+    if (!m->pre && href && l && href[0] != '#' && md_url(m, href, l)) {
+      exb_put(m->out, "](", 2);
+      md_put_url(m);
+      exb_putc(m->out, ')');
+    }
+    return;
+  }
+  case HTML_TAG_BLOCKQUOTE: case HTML_TAG_UL: case HTML_TAG_OL:
+    if (m->depth > 0)
+      m->depth--;
+    md_break(m, 2);
+    return;
+  case HTML_TAG_LI:
+    md_break(m, 1);
+    return;
+  case HTML_TAG_TD: case HTML_TAG_TH:
+    if (m->cell)
+      m->cell--;
+    m->space = false;
+    exb_put(m->out, " |", 2);
+    m->cells_in_row++;
+    return;
+  case HTML_TAG_TR:
+    if (m->row == 0) {
+      m->cols_first = m->cells_in_row;
+      exb_putc(m->out, '\n');
+      md_prefix(m);
+      exb_putc(m->out, '|');
+      for (uint32_t i = 0; i < m->cols_first; i++)
+        exb_put(m->out, " --- |", 6);
+    }
+    m->row++;
+    md_break(m, 1);
+    return;
+  case HTML_TAG_TABLE:
+    md_break(m, 2);
+    return;
+  default:
+    if (ex_is_block_tag(n))
+      md_break(m, 2);
+  }
+}
 
 void ex_markdown_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out)
 {
-  (void)base;
-  (void)base_len;
-  ex_text_serialise(root, out);
+  md_ctx m;
+  memset(&m, 0, sizeof m);
+  m.out = out;
+  m.base = base;
+  m.base_len = base_len;
+  exb_init(&m.tmp, EX_MAX_META * 4);
+  if (root->type == DOM_TEXT)
+    md_text(&m, root->data, root->data_len);
+  else
+    ex_walk(root, md_enter, md_leave, &m);
+  exb_rtrim(out);
+  exb_free(&m.tmp);
+}
+
+/* ---- cleaned HTML ---------------------------------------------------------------------------- */
+typedef struct hs_ctx {
+  ex_buf *out;
+  const char *base;
+  size_t base_len;
+  ex_buf tmp;
+} hs_ctx;
+
+static void hs_escape(ex_buf *o, const char *s, size_t n, bool attr)
+{
+  size_t st = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *rep = NULL;
+    switch (s[i]) {
+    case '&': rep = "&amp;"; break;
+    case '<': rep = "&lt;"; break;
+    case '>': rep = "&gt;"; break;
+    case '"': rep = attr ? "&quot;" : NULL; break;
+    default: break;
+    }
+    if (rep) {
+      exb_put(o, s + st, i - st);
+      exb_puts(o, rep);
+      st = i + 1;
+    }
+  }
+  exb_put(o, s + st, n - st);
+}
+
+/* Tags kept in the cleaned HTML; others are unwrapped (their content kept). */
+static bool hs_keep(const dom_node *n)
+{
+  if (n->ns != DOM_NS_HTML)
+    return false;
+  switch (n->tag) {
+  case HTML_TAG_P: case HTML_TAG_H1: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4:
+  case HTML_TAG_H5: case HTML_TAG_H6: case HTML_TAG_UL: case HTML_TAG_OL: case HTML_TAG_LI:
+  case HTML_TAG_BLOCKQUOTE: case HTML_TAG_PRE: case HTML_TAG_CODE: case HTML_TAG_EM:
+  case HTML_TAG_STRONG: case HTML_TAG_B: case HTML_TAG_I: case HTML_TAG_A: case HTML_TAG_IMG:
+  case HTML_TAG_TABLE: case HTML_TAG_THEAD: case HTML_TAG_TBODY: case HTML_TAG_TFOOT:
+  case HTML_TAG_TR: case HTML_TAG_TH: case HTML_TAG_TD: case HTML_TAG_CAPTION:
+  case HTML_TAG_FIGURE: case HTML_TAG_FIGCAPTION: case HTML_TAG_BR: case HTML_TAG_HR:
+  case HTML_TAG_DL: case HTML_TAG_DT: case HTML_TAG_DD: case HTML_TAG_SUP: case HTML_TAG_SUB:
+  case HTML_TAG_DIV: case HTML_TAG_SECTION: case HTML_TAG_ARTICLE: case HTML_TAG_Q:
+  case HTML_TAG_S: case HTML_TAG_DEL: case HTML_TAG_INS: case HTML_TAG_MARK: case HTML_TAG_U:
+  case HTML_TAG_KBD: case HTML_TAG_SAMP: case HTML_TAG_VAR: case HTML_TAG_ABBR:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static bool hs_void(const dom_node *n)
+{
+  return dom_is(n, HTML_TAG_IMG) || dom_is(n, HTML_TAG_BR) || dom_is(n, HTML_TAG_HR);
+}
+
+static void hs_url_attr(hs_ctx *h, const char *name, const char *v, size_t l)
+{
+  exb_clear(&h->tmp);
+  if (!v || !l || !ex_url_resolve(h->base, h->base_len, v, l, &h->tmp) || h->tmp.failed)
+    return;
+  exb_putc(h->out, ' ');
+  exb_puts(h->out, name);
+  exb_put(h->out, "=\"", 2);
+  hs_escape(h->out, h->tmp.p, h->tmp.len, true);
+  exb_putc(h->out, '"');
+}
+
+static bool hs_enter(void *vc, const dom_node *n)
+{
+  hs_ctx *h = vc;
+  if (n->type == DOM_TEXT) {
+    hs_escape(h->out, n->data, n->data_len, false);
+    return false;
+  }
+  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+    return false;
+  if (!hs_keep(n))
+    return true;
+  exb_putc(h->out, '<');
+  exb_put(h->out, n->name, n->name_len);
+  size_t l = 0;
+  if (dom_is(n, HTML_TAG_A)) {
+    const char *href = dom_attr_get(n, "href", &l);
+    if (href && l && href[0] != '#')
+      hs_url_attr(h, "href", href, l);
+  } else if (dom_is(n, HTML_TAG_IMG)) {
+    const char *src = ex_img_src(n, &l);
+    hs_url_attr(h, "src", src, l);
+    const char *alt = dom_attr_get(n, "alt", &l);
+    if (alt) {
+      exb_puts(h->out, " alt=\"");
+      hs_escape(h->out, alt, l, true);
+      exb_putc(h->out, '"');
+    }
+  } else if (dom_is(n, HTML_TAG_TD) || dom_is(n, HTML_TAG_TH)) {
+    static const char *const span[] = {"colspan", "rowspan"};
+    for (int i = 0; i < 2; i++) {
+      const char *v = dom_attr_get(n, span[i], &l);
+      if (v && l) {
+        exb_putc(h->out, ' ');
+        exb_puts(h->out, span[i]);
+        exb_put(h->out, "=\"", 2);
+        hs_escape(h->out, v, l, true);
+        exb_putc(h->out, '"');
+      }
+    }
+  }
+  exb_putc(h->out, '>');
+  return !hs_void(n);
+}
+
+static void hs_leave(void *vc, const dom_node *n)
+{
+  hs_ctx *h = vc;
+  if (!hs_keep(n) || hs_void(n))
+    return;
+  exb_put(h->out, "</", 2);
+  exb_put(h->out, n->name, n->name_len);
+  exb_putc(h->out, '>');
 }
 
 void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out)
 {
-  (void)base;
-  (void)base_len;
-  ex_text_serialise(root, out);
+  hs_ctx h;
+  h.out = out;
+  h.base = base;
+  h.base_len = base_len;
+  exb_init(&h.tmp, EX_MAX_META * 4);
+  exb_puts(out, "<article>");
+  if (root->type == DOM_TEXT)
+    hs_escape(out, root->data, root->data_len, false);
+  else
+    ex_walk(root, hs_enter, hs_leave, &h);
+  exb_puts(out, "</article>");
+  exb_free(&h.tmp);
 }
