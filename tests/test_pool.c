@@ -386,6 +386,14 @@ static void test_subscribe_unsubscribe(void **state)
   cfg_small(&c, 2, 0);
   riptide_pool *p;
   assert_int_equal(rt_pool_new_with_guest(&c, pool_fake_guest_get(f), &p), RIPTIDE_OK);
+  /* Nobody listening: per-call events are not even queued. */
+  riptide_document *d0;
+  assert_int_equal(riptide_pool_extract(p, "<p>x</p>", 8, NULL, NULL, &d0), RIPTIDE_OK);
+  riptide_document_free(d0);
+  riptide_metrics m0;
+  riptide_pool_metrics(p, &m0);
+  assert_int_equal(m0.events_emitted, 0);
+
   pool_rec *all = pool_rec_new(), *warn = pool_rec_new();
   uint64_t s1 = riptide_pool_subscribe(p, "", RIPTIDE_SEV_TRACE, pool_rec_fn, all);
   uint64_t s2 = riptide_pool_subscribe(p, "extraction.", RIPTIDE_SEV_WARN, pool_rec_fn, warn);
@@ -399,7 +407,7 @@ static void test_subscribe_unsubscribe(void **state)
   assert_int_equal(rt_events_flush(p->events, 5000), RIPTIDE_OK);
   assert_int_equal(pool_rec_count(all, RT_EV_EXTRACTION_STARTED), 1);
   assert_int_equal(pool_rec_count(all, RT_EV_EXTRACTION_COMPLETED), 1);
-  assert_int_equal(pool_rec_count(all, RT_EV_INSTANCE_CREATED), 1);
+  assert_int_equal(pool_rec_count(all, RT_EV_INSTANCE_CREATED), 0); /* made before */
   assert_int_equal(pool_rec_count(all, RT_EV_INSTANCE_ACQUIRED), 1);
   assert_int_equal(pool_rec_count(all, RT_EV_INSTANCE_RELEASED), 1);
   assert_int_equal(pool_rec_count(warn, NULL), 0); /* all were below warn */
@@ -407,6 +415,8 @@ static void test_subscribe_unsubscribe(void **state)
 
   riptide_pool_unsubscribe(p, s1);
   uint32_t before = pool_rec_count(all, NULL);
+  riptide_pool_metrics(p, &m0);
+  uint64_t emitted_before = m0.events_emitted;
   pool_fake_step trap = {.kind = POOL_FAKE_TRAP, .trap = RIPTIDE_TRAP_OOB};
   pool_fake_guest_push(f, &trap);
   assert_int_equal(riptide_pool_extract(p, "<p>x</p>", 8, NULL, NULL, &d), RIPTIDE_OK);
@@ -415,6 +425,9 @@ static void test_subscribe_unsubscribe(void **state)
   assert_int_equal(pool_rec_count(all, NULL), before);
   assert_int_equal(pool_rec_count(warn, RT_EV_EXTRACTION_FAILED), 1);
   assert_int_equal(pool_rec_count(warn, RT_EV_EXTRACTION_FALLBACK_USED), 1);
+  /* Only WARN and above are queued now (the remaining subscriber's minimum). */
+  riptide_pool_metrics(p, &m0);
+  assert_int_equal(m0.events_emitted - emitted_before, 2);
   riptide_pool_unsubscribe(p, s2);
   riptide_pool_unsubscribe(p, 12345); /* unknown: ignored */
   riptide_pool_unsubscribe(NULL, s2);

@@ -60,8 +60,8 @@ static riptide_fallback_reason ex_reason(riptide_err e)
   }
 }
 
-/* Builds the options lines of abi.h. Returns a malloc'd string (caller frees) or NULL with
- * *err set. */
+/* Builds the options lines of abi.h (no printf: this runs on every call). Returns a malloc'd
+ * string (caller frees) or NULL with *err set. */
 static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
 {
   const char *sel = o->selector ? o->selector : "";
@@ -69,21 +69,30 @@ static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
     *err = RIPTIDE_ERR_SELECTOR;
     return NULL;
   }
-  size_t cap = strlen(sel) + 64;
-  char *s = malloc(cap);
+  size_t sl = strlen(sel);
+  char *s = malloc(sl + 64);
   if (!s) {
     *err = RIPTIDE_ERR_NOMEM;
     return NULL;
   }
-  int n = snprintf(s, cap, "%s%s%smarkdown=%d\nhtml=%d\nlinks=%d\nmedia=%d\n",
-                   sel[0] ? "selector=" : "", sel, sel[0] ? "\n" : "", o->want_markdown ? 1 : 0,
-                   o->want_html ? 1 : 0, o->want_links ? 1 : 0, o->want_media ? 1 : 0);
-  if (n < 0 || (size_t)n >= cap) {
-    free(s);
-    *err = RIPTIDE_ERR_INTERNAL;
-    return NULL;
+  size_t n = 0;
+  if (sl) {
+    memcpy(s, "selector=", 9);
+    memcpy(s + 9, sel, sl);
+    s[9 + sl] = '\n';
+    n = sl + 10;
   }
-  *len = (size_t)n;
+  static const char *const keys[4] = {"markdown=", "html=", "links=", "media="};
+  const bool vals[4] = {o->want_markdown, o->want_html, o->want_links, o->want_media};
+  for (int k = 0; k < 4; k++) {
+    size_t kl = strlen(keys[k]);
+    memcpy(s + n, keys[k], kl);
+    n += kl;
+    s[n++] = vals[k] ? '1' : '0';
+    s[n++] = '\n';
+  }
+  s[n] = '\0';
+  *len = n;
   return s;
 }
 
@@ -290,10 +299,12 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
       }
     }
     c->o.err = RIPTIDE_OK;
-    char us[24];
-    snprintf(us, sizeof us, "%llu", (unsigned long long)(dt / 1000));
-    rt_pool_emit(p, RT_EV_EXTRACTION_COMPLETED, RIPTIDE_SEV_DEBUG, iid, "engine", "wasm",
-                 "duration_us", us, (const char *)NULL);
+    if (rt_pool_wants(p, RIPTIDE_SEV_DEBUG)) {
+      char us[24];
+      snprintf(us, sizeof us, "%llu", (unsigned long long)(dt / 1000));
+      rt_pool_emit(p, RT_EV_EXTRACTION_COMPLETED, RIPTIDE_SEV_DEBUG, iid, "engine", "wasm",
+                   "duration_us", us, (const char *)NULL);
+    }
     *out = doc;
     return RIPTIDE_OK;
   }

@@ -62,8 +62,16 @@ rt_slot *rt_pool_detach_idle_locked(riptide_pool *p, uint32_t idx);
  * or creation fails). Returns how many were created. No lock held on entry. */
 uint32_t rt_pool_fill(riptide_pool *p, uint32_t target, const char *why);
 
+/* Whether any subscriber could receive an event of this severity (one atomic load). Callers
+ * check it before formatting metadata; rt_pool_emit checks it too. */
+static inline bool rt_pool_wants(riptide_pool *p, riptide_severity sev)
+{
+  return (int)sev >= atomic_load_explicit(&p->listen_min, memory_order_relaxed);
+}
+
 /* Emits one event with up to 8 key/value pairs given as a NULL-terminated list of strings
- * key1, val1, key2, val2, ..., NULL. Never called with p->lock held. */
+ * key1, val1, key2, val2, ..., NULL, unless no subscriber could receive it. Never called
+ * with p->lock held. */
 void rt_pool_emit(riptide_pool *p, const char *type, riptide_severity sev, uint64_t instance_id,
                   ...);
 
