@@ -403,6 +403,47 @@ static void test_cancel_and_double_record(void **state)
   rt_breaker_free(b);
 }
 
+typedef struct counting_clock {
+  uint64_t now;
+  int reads;
+} counting_clock;
+
+static uint64_t counting_now(void *ctx)
+{
+  counting_clock *c = ctx;
+  c->reads++;
+  return c->now;
+}
+
+/* The closed path (gate and record) never reads the clock; a trip reads it once, after the
+ * breaker's lock is released, and the open phase lasts exactly the cool-down from then. */
+static void test_clock_reads(void **state)
+{
+  (void)state;
+  counting_clock clk = {.now = 7000};
+  rt_breaker *b = NULL;
+  assert_int_equal(rt_breaker_new(NULL, counting_now, &clk, &b), RIPTIDE_OK);
+  for (int i = 0; i < 100; i++)
+    assert_int_equal(call(b, true), RT_BREAKER_NONE);
+  assert_int_equal(clk.reads, 0);
+  rt_breaker_free(b);
+  b = NULL;
+  clk.reads = 0;
+  assert_int_equal(rt_breaker_new(NULL, counting_now, &clk, &b), RIPTIDE_OK);
+  for (int i = 0; i < 9; i++)
+    assert_int_equal(call(b, false), RT_BREAKER_NONE);
+  assert_int_equal(clk.reads, 0);
+  assert_int_equal(call(b, false), RT_BREAKER_TRIPPED);
+  assert_int_equal(clk.reads, 1);
+  rt_breaker_stats st;
+  rt_breaker_stats_get(b, &st);
+  assert_int_equal(st.open_until_ns, 7000 + 5000 * MS);
+  rt_breaker_ticket t;
+  assert_int_equal(rt_breaker_acquire(b, &t), RT_BREAKER_REJECT);
+  assert_int_equal(clk.reads, 2); /* the open gate reads the clock */
+  rt_breaker_free(b);
+}
+
 /* ---- concurrency ------------------------------------------------------------------------- */
 
 #define NTHREADS 16
@@ -587,6 +628,7 @@ int main(void)
       cmocka_unit_test(test_failed_probe_makes_others_stale),
       cmocka_unit_test(test_stale_closed_result_ignored),
       cmocka_unit_test(test_cancel_and_double_record),
+      cmocka_unit_test(test_clock_reads),
       cmocka_unit_test(test_half_open_probe_limit_concurrent),
       cmocka_unit_test(test_concurrent_storm),
   };

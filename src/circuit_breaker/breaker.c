@@ -8,9 +8,11 @@
  *    So the common gate costs one load and touches no shared cache line that writers dirty
  *    (the word sits on its own cache line, away from the mutex and the window).
  *  - Everything else (window ring, counters, probes, cool-down) is guarded by `mu`. The lock is
- *    held only for arithmetic: the clock is read before taking it, and nothing is ever called
- *    out while holding it (no events, no callbacks): transitions are returned to the caller,
- *    which emits after (phase-based locking, as in the seed).
+ *    held only for arithmetic: the clock is read outside it (before locking on the gate; after
+ *    unlocking when a record opens the breaker - the open phase is first published with the
+ *    deadline "never", then the deadline is set), and nothing is ever called out while holding
+ *    it (no events, no callbacks): transitions are returned to the caller, which emits after
+ *    (phase-based locking, as in the seed). A closed-state record reads no clock at all.
  *  - Tickets carry the generation they were issued in. A record whose generation is not the
  *    current one is stale (the breaker moved on while the call ran) and is ignored, so e.g. a
  *    slow CLOSED call that fails after a trip cannot count as a half-open probe failure.
@@ -283,8 +285,8 @@ rt_breaker_transition rt_breaker_record(rt_breaker *b, rt_breaker_ticket *t, boo
   }
   t->done = true;
 
-  uint64_t now = b->clock(b->clock_ctx); /* before the lock; used only on a transition */
   rt_breaker_transition tr = RT_BREAKER_NONE;
+  uint64_t open_word = 0, open_ns = 0;
   pthread_mutex_lock(&b->mu);
   uint64_t w = atomic_load_explicit(&b->word, memory_order_relaxed);
   rt_breaker_state st = WORD_STATE(w);
@@ -299,7 +301,7 @@ rt_breaker_transition rt_breaker_record(rt_breaker *b, rt_breaker_ticket *t, boo
     if (calls >= b->cfg.min_calls &&
         (uint64_t)failures * 100u >= (uint64_t)b->cfg.failure_pct * calls) {
       b->cooldown_ms = b->cfg.cooldown_ms;
-      b->open_until_ns = now + (uint64_t)b->cooldown_ms * 1000000ull;
+      b->open_until_ns = UINT64_MAX; /* set once the clock is read, after unlocking */
       b->trips++;
       set_state_locked(b, RT_BREAKER_OPEN);
       tr = RT_BREAKER_TRIPPED;
@@ -320,7 +322,7 @@ rt_breaker_transition rt_breaker_record(rt_breaker *b, rt_breaker_ticket *t, boo
       failures = 1;
       uint64_t next = (uint64_t)b->cooldown_ms * 2u;
       b->cooldown_ms = next > b->cfg.max_cooldown_ms ? b->cfg.max_cooldown_ms : (uint32_t)next;
-      b->open_until_ns = now + (uint64_t)b->cooldown_ms * 1000000ull;
+      b->open_until_ns = UINT64_MAX; /* set once the clock is read, after unlocking */
       b->trips++;
       set_state_locked(b, RT_BREAKER_OPEN);
       tr = RT_BREAKER_REOPENED;
@@ -328,8 +330,24 @@ rt_breaker_transition rt_breaker_record(rt_breaker *b, rt_breaker_ticket *t, boo
   } else {
     b->ignored++; /* gate/state mismatch cannot happen within one generation; be safe */
   }
+  if (tr == RT_BREAKER_TRIPPED || tr == RT_BREAKER_REOPENED) {
+    open_word = atomic_load_explicit(&b->word, memory_order_relaxed);
+    open_ns = (uint64_t)b->cooldown_ms * 1000000ull;
+  }
   fill_info_locked(b, info, calls, failures);
   pthread_mutex_unlock(&b->mu);
+
+  if (open_word) {
+    /* The open phase was published with a deadline of "never", so every gate rejects until the
+     * real deadline is set here. The clock is read with no lock held (it may be user code), and
+     * only on a transition: a closed-state record costs no clock read. Nothing but a gate past
+     * the deadline leaves OPEN, so the phase is still ours; the check is defensive. */
+    uint64_t now = b->clock(b->clock_ctx);
+    pthread_mutex_lock(&b->mu);
+    if (atomic_load_explicit(&b->word, memory_order_relaxed) == open_word)
+      b->open_until_ns = now + open_ns;
+    pthread_mutex_unlock(&b->mu);
+  }
   return tr;
 }
 
