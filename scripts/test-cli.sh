@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `riptide` command (run by `make test` with args BUILD SHARED).
+#
+#  - a batch of good, corrupt, empty, binary, huge and hostile files: every input is reported
+#    exactly once (inputs counted against jsonl lines, ids and the summary);
+#  - the same output whatever --parallel, in input order;
+#  - exit codes 0 / 1 / 2;
+#  - -o: safe file names, nothing written outside the directory (a planted symlink is refused);
+#  - stdin, json/markdown/txt formats, modes, --with-metadata, --events, --stats, version;
+#  - URLs fetched from a local HTTP server on 127.0.0.1 (redirects, gzip encoding, charset
+#    header, 404, size cap, redirect loop, user agent);
+#  - progress only on a terminal; memory bounded while streaming 10,000 files.
+# Prints "N passed, N failed" and exits non-zero on any failure.
+set -u
+BUILD=${1:-build}
+SHARED=${2:-../shared}
+RT="$BUILD/riptide"
+if [ ! -x "$RT" ]; then
+  echo "test-cli: $RT not built"
+  exit 1
+fi
+RT=$(cd "$(dirname "$RT")" && pwd)/$(basename "$RT")
+ROOT=$(pwd)
+T=$(mktemp -d /tmp/riptide-cli-test.XXXXXX)
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "  ok   $1"; }
+bad() { fail=$((fail+1)); echo "  FAIL $1"; }
+check() { # check NAME COMMAND...
+  local name=$1; shift
+  if "$@"; then ok "$name"; else bad "$name"; fi
+}
+# Runs riptide; sets $rc, $out (stdout file) and $err (stderr file).
+run() {
+  out="$T/stdout"; err="$T/stderr"
+  timeout 300 "$RT" "$@" >"$out" 2>"$err"
+  rc=$?
+}
+
+echo "test-cli: $RT"
+
+# ---- fixtures ---------------------------------------------------------------------------------
+B="$T/batch"
+mkdir -p "$B/sub.html" "$B/nested/deeper"
+cp "$ROOT"/samples/*.html "$B/"
+cp "$ROOT/samples/harbour-lights.html" "$B/nested/deeper/copy-one.htm"
+gzip -c "$ROOT/samples/sourdough-science.html" > "$B/gzipped.html.gz"
+: > "$B/empty.html"
+printf '   \n\t  \n' > "$B/blank.html"
+head -c 4096 /dev/zero | tr '\0' '\0' > "$B/binary.html"
+printf '\x89PNG\r\n\x1a\n' | cat - "$B/binary.html" > "$B/image.html"
+rm "$B/binary.html"
+head -c 3000 /dev/urandom > "$B/random.html"
+gzip -c "$ROOT/samples/rust-belt-rail.html" | head -c 300 > "$B/corrupt.html.gz"
+head -c 3000000 /dev/zero | gzip -c > "$B/bomb.html.gz"          # 3 MB from ~3 KB
+head -c 3000000 /dev/zero | tr '\0' 'a' > "$B/huge.html"          # over --max-size 2M
+python3 - "$B" <<'PY'
+import sys, os
+d = sys.argv[1]
+with open(os.path.join(d, "deep.html"), "w") as f:
+    f.write("<div>" * 100000 + "deep" + "</div>" * 100000)
+with open(os.path.join(d, "bigattr.html"), "w") as f:
+    f.write('<p title="' + "x" * 900000 + '">attribute</p><p>after the attribute</p>')
+with open(os.path.join(d, "nul.html"), "wb") as f:
+    f.write(b"<html><body><p>before\x00after, a paragraph with a NUL byte inside.</p></body></html>")
+with open(os.path.join(d, "latin1.html"), "wb") as f:
+    f.write("<html><head><meta charset=iso-8859-1><title>Caf\xe9</title></head><body>"
+            "<article><p>Un caf\xe9 cr\xe8me, s'il vous pla\xeet, avec un croissant "
+            "et un verre d'eau, merci beaucoup.</p></article></body></html>".encode("latin-1"))
+with open(os.path.join(d, "unknown-charset.html"), "wb") as f:
+    f.write(b"<meta charset='x-martian'><p>still \xc3\xa9 text</p>")
+with open(os.path.join(d, "sub.html", "inside.html"), "w") as f:
+    f.write("<p>A page inside a directory whose name ends in .html.</p>")
+with open(os.path.join(d, "we ird;name$.html"), "w") as f:
+    f.write("<p>odd name</p>")
+with open(os.path.join(d, "..dots.html"), "w") as f:
+    f.write("<p>leading dots</p>")
+with open(os.path.join(d.encode(), b"caf\xe9-latin1-name.html"), "w") as f:
+    f.write("<p>a file name that is not UTF-8</p>")
+with open(os.path.join(d, "notes.txt"), "w") as f:
+    f.write("not an input: wrong extension")
+PY
+ln -s "$B/does-not-exist" "$B/dangling.html"
+N_INPUTS=$(find "$B" \( -type f -o -type l \) \( -name '*.html' -o -name '*.htm' -o -name '*.gz' \) | wc -l)
+
+# ---- the hostile batch: every input reported once ---------------------------------------------
+echo "batch of $N_INPUTS inputs"
+run extract --input-dir "$B" -f jsonl --max-size 2M -p 2
+check "batch exit code 1 (some inputs failed)" test "$rc" -eq 1
+check "one jsonl line per input" test "$(wc -l < "$out")" -eq "$N_INPUTS"
+cp "$out" "$T/batch.jsonl"
+check "summary counts every input" grep -q "riptide: $N_INPUTS pages:" "$err"
+python3 - "$T/batch.jsonl" "$err" <<'PY' && ok "ids, errors and documents as expected" || bad "ids, errors and documents as expected"
+import json, re, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+ids = [l["id"] for l in lines]
+assert len(ids) == len(set(ids)), "duplicate ids"
+by = {l["id"]: l for l in lines}
+for l in lines:
+    assert list(l)[0] == "id", "id must come first"
+    assert ("error" in l) != ("text" in l), l["id"]
+def err(i): return by[i].get("error", {}).get("code")
+assert err("empty") == "BAD_INPUT", by["empty"]
+assert err("blank") == "BAD_INPUT", by["blank"]
+assert err("image") == "BAD_INPUT", by["image"]
+assert err("corrupt") == "DECODE", by["corrupt"]
+assert err("bomb") == "INPUT_TOO_LARGE", by["bomb"]
+assert err("huge") == "INPUT_TOO_LARGE", by["huge"]
+assert err("dangling") == "IO", by["dangling"]
+for good in ["harbour-lights", "sourdough-science", "rust-belt-rail", "copy-one", "gzipped",
+             "deep", "bigattr", "nul", "latin1", "unknown-charset", "inside", "we ird;name$",
+             "..dots"]:
+    assert "error" not in by[good], (good, by[good])
+    assert by[good]["engine"] in ("wasm", "native"), by[good]
+assert "Un café crème" in by["latin1"]["text"], by["latin1"]["text"]
+assert "still é text" in by["unknown-charset"]["text"]
+assert "\x00" not in by["nul"]["text"]
+assert "Sourdough" in by["gzipped"]["title"], by["gzipped"]["title"]
+assert "after the attribute" in by["bigattr"]["text"]
+assert any(i.startswith("caf") and i.endswith("-latin1-name") for i in ids), ids
+for l in lines:
+    if "error" in l:
+        assert l["error"]["code"] and l["error"]["message"], l
+# the summary's figures add up
+s = open(sys.argv[2], encoding="utf-8", errors="replace").read()
+m = re.search(r"riptide: (\d+) pages: (\d+) ok \((\d+) fallback\), (\d+) failed", s)
+assert m, s
+pages, okc, fb, failed = map(int, m.groups())
+assert pages == len(lines) and okc + failed == pages
+assert failed == sum(1 for l in lines if "error" in l)
+assert fb == sum(1 for l in lines if l.get("fallback_reason"))
+PY
+check "no progress bar on a pipe" bash -c "! grep -q $'\r' '$err'"
+check "failed inputs named on stderr" grep -q "riptide: empty: BAD_INPUT" "$err"
+
+# Same output, same order, whatever the parallelism (timings and engine detail removed).
+strip() { python3 -c '
+import json, sys
+for l in open(sys.argv[1], encoding="utf-8"):
+    d = json.loads(l)
+    for k in ("wait_ms", "extract_ms"):
+        d.pop(k, None)
+    print(json.dumps(d, sort_keys=True))' "$1"; }
+run extract --input-dir "$B" -f jsonl --max-size 2M -p 1 -q
+strip "$out" > "$T/p1"
+run extract --input-dir "$B" -f jsonl --max-size 2M -p 4 -q
+strip "$out" > "$T/p4"
+check "--parallel 1 and 4 give the same lines in the same order" cmp -s "$T/p1" "$T/p4"
+check "--quiet prints nothing on stderr" test ! -s "$err"
+
+# The default size limit (64 MiB) on a sparse 70 MiB file, refused before it is read.
+truncate -s 70M "$T/sparse.html"
+run extract "$T/sparse.html" -f jsonl
+check "70 MiB file: INPUT_TOO_LARGE under the default limit" grep -q '"code":"INPUT_TOO_LARGE"' "$out"
+
+# ---- exit codes -------------------------------------------------------------------------------
+run extract "$ROOT/samples/harbour-lights.html" -q
+check "exit 0 when every input is extracted" test "$rc" -eq 0
+check "one input defaults to Markdown" grep -q "^# The Last Keepers of the Harbour Lights" "$out"
+run extract; check "exit 2: no input" test "$rc" -eq 2
+run extract --bogus x.html; check "exit 2: unknown option" test "$rc" -eq 2
+run extract -f yaml x.html; check "exit 2: unknown format" test "$rc" -eq 2
+run extract --mode custom x.html; check "exit 2: custom mode without selector" test "$rc" -eq 2
+run extract --mode weird x.html; check "exit 2: unknown mode" test "$rc" -eq 2
+run extract --parallel 0 x.html; check "exit 2: bad --parallel" test "$rc" -eq 2
+run extract --input-dir "$T/no-such-dir"; check "exit 2: --input-dir not a directory" test "$rc" -eq 2
+run extract - -; check "exit 2: stdin twice" test "$rc" -eq 2
+run frobnicate; check "exit 2: unknown command" test "$rc" -eq 2
+run --help; check "--help exits 0 and documents --output-format" grep -q -- "--output-format" "$out"
+run extract "$T/missing.html" -f jsonl
+check "exit 1 and an IO error for a missing file" bash -c "[ $rc -eq 1 ] && grep -q '\"code\":\"IO\"' '$out'"
+
+# ---- formats, modes, stdin --------------------------------------------------------------------
+run extract - -f json < "$ROOT/samples/rust-belt-rail.html"
+check "stdin with id 'stdin' as one pretty JSON object" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1]))
+assert d["id"] == "stdin" and d["title"].startswith("Can a 1970s Rail Line"), d["title"]' "$out"
+run extract "$ROOT"/samples/*.html -f json -q
+check "several inputs as a JSON array" python3 -c '
+import json, sys; a = json.load(open(sys.argv[1])); assert len(a) == 3 and a[0]["id"] == "harbour-lights"' "$out"
+run extract "$ROOT/samples/harbour-lights.html" -f txt --with-metadata
+check "txt with metadata header" bash -c "grep -q '^title: \"The Last Keepers of the Harbour Lights\"' '$out' && grep -q 'Morag Campbell' '$out'"
+run extract "$ROOT/samples/harbour-lights.html" -f markdown --with-metadata --links --images
+check "markdown front matter, links and images" bash -c "head -1 '$out' | grep -qx -- '---' && grep -q '!\[The harbour light' '$out'"
+run extract "$ROOT/samples/harbour-lights.html" -f jsonl --mode metadata
+check "metadata mode: no text" python3 -c '
+import json, sys; d = json.loads(open(sys.argv[1]).read())
+assert d["text"] is None and d["title"] and d["byline"] == "Isla MacAskill", d' "$out"
+run extract "$ROOT/samples/harbour-lights.html" -f jsonl --selector "blockquote"
+check "custom selector" python3 -c '
+import json, sys; d = json.loads(open(sys.argv[1]).read())
+assert "Nobody would notice" in d["text"] and "biscuit tin" not in d["text"], d["text"]' "$out"
+run extract "$ROOT/samples/harbour-lights.html" -f jsonl --mode full
+check "full mode keeps navigation text" grep -q "Food & Drink" "$out"
+run extract "$ROOT/samples/harbour-lights.html" -f jsonl --engine native
+check "--engine native" grep -q '"engine":"native"' "$out"
+
+# ---- -o: safe names, nothing outside ------------------------------------------------------------
+O="$T/out"
+mkdir -p "$O"
+ln -s "$T/outside-target.md" "$O/evil.md"
+cp "$ROOT/samples/rust-belt-rail.html" "$B/evil.html"
+run extract --input-dir "$B" -o "$O" -f markdown --max-size 2M -q
+check "-o: exit 1 (batch has failures)" test "$rc" -eq 1
+check "-o: a planted symlink is not followed" test ! -e "$T/outside-target.md"
+check "-o: stdout stays empty" test ! -s "$out"
+python3 - "$O" "$T" <<'PY' && ok "-o: safe, unique names inside DIR" || bad "-o: safe, unique names inside DIR"
+import os, re, sys
+out, root = sys.argv[1], sys.argv[2]
+names = sorted(os.listdir(out))
+files = [n for n in names if n != "evil.md"]
+assert len(files) >= 14, names
+for n in files:
+    assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*\.md", n), n
+    assert os.path.isfile(os.path.join(out, n)) and not os.path.islink(os.path.join(out, n))
+assert "we_ird_name.md" in files and "_.dots.md" in files, files
+# nothing new anywhere else in the scratch dir
+extra = [n for n in os.listdir(root) if n.endswith(".md")]
+assert not extra, extra
+PY
+rm "$B/evil.html"
+# Two inputs with the same id get distinct files.
+mkdir -p "$T/dup/a" "$T/dup/b" "$T/dupout"
+cp "$ROOT/samples/rust-belt-rail.html" "$T/dup/a/index.html"
+cp "$ROOT/samples/harbour-lights.html" "$T/dup/b/index.html"
+run extract --input-dir "$T/dup" -o "$T/dupout" -f txt -q
+check "-o: same id twice -> index.txt and index-2.txt" bash -c "[ -f '$T/dupout/index.txt' ] && [ -f '$T/dupout/index-2.txt' ] && [ $rc -eq 0 ]"
+
+# ---- events, stats, version ---------------------------------------------------------------------
+run extract "$ROOT"/samples/*.html -f jsonl --events "$T/events.jsonl" --stats
+check "--events writes JSON lines" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines and all("type" in l for l in lines), lines[:3]' "$T/events.jsonl"
+check "--stats prints metrics" bash -c "grep -qi 'extraction' '$err'"
+run version
+check "version: library and guest info" bash -c "grep -q '^riptide [0-9]' '$out' && grep -q '^guest: {' '$out'"
+
+# ---- URLs from a local server -------------------------------------------------------------------
+cat > "$T/server.py" <<'PY'
+import gzip, http.server, os, sys
+ROOT = sys.argv[1]
+PAGE = open(os.path.join(ROOT, "samples", "harbour-lights.html"), "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def send(self, code, body, ctype="text/html; charset=utf-8", extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        for k, v in extra: self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        p = self.path
+        if p == "/page.html": self.send(200, PAGE)
+        elif p == "/redirect": self.send(302, b"", extra=[("Location", "/page.html")])
+        elif p == "/loop": self.send(302, b"", extra=[("Location", "/loop")])
+        elif p == "/gzip":
+            if "gzip" in self.headers.get("Accept-Encoding", ""):
+                self.send(200, gzip.compress(PAGE), extra=[("Content-Encoding", "gzip")])
+            else: self.send(406, b"no gzip")
+        elif p == "/latin1":
+            self.send(200, "<p>Cr\xe8me br\xfbl\xe9e for everyone at the caf\xe9 today.</p>".encode("latin-1"),
+                      ctype="text/html; charset=ISO-8859-1")
+        elif p == "/ua": self.send(200, ("<p>agent " + self.headers.get("User-Agent", "") + "</p>").encode())
+        elif p == "/big": self.send(200, b"<p>" + b"x" * 3000000 + b"</p>")
+        else: self.send(404, b"not found")
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[2], "w") as f: f.write(str(srv.server_address[1]))
+srv.serve_forever()
+PY
+python3 "$T/server.py" "$ROOT" "$T/port" &
+SERVER_PID=$!
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+if [ -s "$T/port" ]; then
+  U="http://127.0.0.1:$(cat "$T/port")"
+  run extract "$U/page.html" "$U/redirect" "$U/gzip" "$U/latin1" "$U/ua" "$U/missing" "$U/loop" \
+    "$U/big" -f jsonl --max-size 2M --timeout 10
+  check "URLs: exit 1 (some failed)" test "$rc" -eq 1
+  python3 - "$out" "$U" <<'PY' && ok "URLs: redirects, gzip, charset, 404, loop, size cap, UA" || bad "URLs: redirects, gzip, charset, 404, loop, size cap, UA"
+import json, sys
+U = sys.argv[2]
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert [l["id"] for l in lines] == [U + p for p in
+       ["/page.html", "/redirect", "/gzip", "/latin1", "/ua", "/missing", "/loop", "/big"]], lines
+by = {l["id"][len(U):]: l for l in lines}
+assert by["/page.html"]["title"] == "The Last Keepers of the Harbour Lights"
+assert by["/redirect"]["url"] == U + "/page.html", by["/redirect"]["url"]   # final URL
+assert by["/redirect"]["canonical_url"] == "https://northbound.example/features/harbour-lights"
+assert "Morag Campbell" in by["/gzip"]["text"]
+assert "Crème brûlée" in by["/latin1"]["text"], by["/latin1"]["text"]
+assert "riptide/" in by["/ua"]["text"], by["/ua"]["text"]
+assert by["/missing"]["error"]["code"] == "FETCH" and "404" in by["/missing"]["error"]["message"]
+assert by["/loop"]["error"]["code"] == "FETCH"
+assert by["/big"]["error"]["code"] == "INPUT_TOO_LARGE"
+PY
+  run extract "$U/page.html" -o "$T/urlout" -f txt -q
+  check "URL output file name is safe" bash -c "ls '$T/urlout' | grep -qx '127.0.0.1_[0-9]*_page.html.txt'"
+else
+  bad "local HTTP server did not start"
+fi
+
+# ---- progress bar on a terminal only ------------------------------------------------------------
+if script -qec "true" /dev/null >/dev/null 2>&1; then
+  script -qec "'$RT' extract --input-dir '$ROOT/samples' -f jsonl -o '$T/ttyout'" "$T/tty.log" >/dev/null 2>&1
+  check "progress bar drawn on a terminal" grep -q "pages/s" "$T/tty.log"
+fi
+
+# ---- memory bounded while streaming 10,000 files -----------------------------------------------
+M="$T/many"
+mkdir -p "$M"
+python3 - "$M" <<'PY'
+import os, sys
+d = sys.argv[1]
+page = ("<html><head><title>Page %d</title></head><body><nav>menu</nav><article><h1>Page %d</h1>"
+        + "<p>Paragraph with enough words to count as content, number %d, for the test.</p>" * 5
+        + "</article></body></html>")
+for i in range(10000):
+    sub = os.path.join(d, "d%02d" % (i % 20))
+    os.makedirs(sub, exist_ok=True)
+    with open(os.path.join(sub, "p%05d.html" % i), "w") as f:
+        f.write(page % ((i, i) + (i,) * 5))
+PY
+rss() { # rss N -> max RSS in KiB of a batch over the first N files (by directory)
+  local n=$1 dirs
+  dirs=$(ls -d "$M"/d* | head -n "$n")
+  local args=()
+  for d in $dirs; do args+=(--input-dir "$d"); done
+  /usr/bin/time -f "%M" -o "$T/rss" "$RT" extract "${args[@]}" -f jsonl -q > "$T/many.jsonl" 2>/dev/null
+  echo "$(cat "$T/rss") $(wc -l < "$T/many.jsonl")"
+}
+read -r rss_small lines_small <<< "$(rss 2)"     # 1,000 files
+read -r rss_big lines_big <<< "$(rss 20)"        # 10,000 files
+echo "  max RSS: $rss_small KiB for $lines_small files, $rss_big KiB for $lines_big files"
+check "10,000-file batch: every file reported" test "$lines_big" -eq 10000
+check "RSS does not grow with the batch (10,000 files within 1.25x + 8 MiB of 1,000)" \
+  test "$rss_big" -le $(( rss_small * 5 / 4 + 8192 ))
+
+echo "test-cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
