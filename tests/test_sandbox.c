@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,7 +315,10 @@ static void test_host_fault_still_crashes(void **state)
     rt_sandbox_limits l = limits(1000, 16u << 20, 1u << 20);
     if (rt_wasm_guest_benign()->ops->slot_new(rt_wasm_guest_benign(), &l, &s) != RIPTIDE_OK)
       _exit(0);
-    volatile int *volatile p = NULL;
+    /* A host page that is not part of any guest reservation. */
+    volatile int *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if ((void *)p == MAP_FAILED)
+      _exit(0);
     *p = 1;
     _exit(0);
   }

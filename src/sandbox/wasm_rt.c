@@ -107,13 +107,15 @@ static uint64_t rt_now_ns(void)
 }
 
 /* Deadlines use the coarse clock (a few ns instead of ~20; resolution of a scheduler tick,
- * 1-4 ms): good enough for a deadline checked every RT_WD_TICK_MS. The watchdog compares
- * with the precise clock, which is never behind the coarse one. */
+ * 1-4 ms): good enough for a deadline checked every RT_WD_TICK_MS. The coarse clock lags the
+ * precise one (which the watchdog uses) by up to its resolution, which is added so that a
+ * deadline never fires early. */
+static uint64_t g_coarse_res_ns = 4000000;
 static uint64_t rt_coarse_ns(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + g_coarse_res_ns;
 }
 
 static void rt_fatal(const char *what)
@@ -219,6 +221,9 @@ static void rt_init_once(void)
 {
   if (pthread_key_create(&g_thread_key, rt_thread_exit) != 0)
     return;
+  struct timespec res;
+  if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0)
+    g_coarse_res_ns = (uint64_t)res.tv_sec * 1000000000ull + (uint64_t)res.tv_nsec;
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
