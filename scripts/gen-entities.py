@@ -58,6 +58,15 @@ def main():
         out.write('  {"%s", %d, %d, {0x%X, 0x%X}},\n' % (n, len(n), len(table[n]), cps[0], cps[1]))
     out.write("};\n\n")
     out.write("const size_t html_entity_count = sizeof html_entity_table / sizeof html_entity_table[0];\n")
+    # First-byte index: the names starting with byte c are entries [first[c], first[c + 1]).
+    first = []
+    for c in range(129):
+        first.append(next((i for i, n in enumerate(names) if ord(n[0]) >= c), len(names)))
+    out.write("\n/* Names starting with byte c (< 128) are entries [first[c], first[c + 1]). */\n")
+    out.write("const uint16_t html_entity_first[129] = {")
+    for i, v in enumerate(first):
+        out.write(("\n  " if i % 12 == 0 else " ") + "%d," % v)
+    out.write("\n};\n")
     out.write("const size_t html_entity_max_len = %d;\n" % max(len(n) for n in names))
 
 

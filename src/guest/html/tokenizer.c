@@ -533,9 +533,16 @@ static bool tk_attr_start(html_tokenizer *t)
 const html_entity *html_entity_match(const char *s, size_t n)
 {
   const html_entity *tab = html_entity_table, *best = NULL;
-  size_t lo = 0, hi = html_entity_count;
-  for (size_t k = 0; k < n && k < html_entity_max_len; k++) {
+  if (n == 0 || (unsigned char)s[0] >= 128)
+    return NULL;
+  size_t lo = html_entity_first[(unsigned char)s[0]],
+         hi = html_entity_first[(unsigned char)s[0] + 1];
+  if (lo < hi && tab[lo].name_len == 1)
+    best = &tab[lo];
+  for (size_t k = 1; k < n && k < html_entity_max_len && lo < hi; k++) {
     unsigned c = (unsigned char)s[k];
+    if (!tk_is_alnum(c) && c != ';')
+      break; /* names are alphanumeric with an optional final ';' */
     /* Entries in [lo, hi) share s[0..k); order them by the byte at k, a name of length k
      * (which sorts first) counting as smaller than any byte. */
     size_t a = lo, b = hi;
