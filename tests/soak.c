@@ -27,11 +27,11 @@
 #include <unistd.h>
 
 static const char HTML[] =
-  "<!doctype html><html lang=\"en\"><head><title>Soak article</title></head><body>"
-  "<nav><a href=\"/\">Home</a></nav><article><h1>Soak article</h1>"
-  "<p>The pool keeps serving while guests trap, loop and run out of memory.</p>"
-  "<p>Every limit is enforced and every background task runs.</p></article>"
-  "<footer>footer</footer></body></html>";
+    "<!doctype html><html lang=\"en\"><head><title>Soak article</title></head><body>"
+    "<nav><a href=\"/\">Home</a></nav><article><h1>Soak article</h1>"
+    "<p>The pool keeps serving while guests trap, loop and run out of memory.</p>"
+    "<p>Every limit is enforced and every background task runs.</p></article>"
+    "<footer>footer</footer></body></html>";
 
 static _Atomic uint64_t g_progress;
 static _Atomic bool g_stop;
@@ -58,8 +58,8 @@ static uint64_t mix64(uint64_t x)
 static const char *real_choose(void *ctx, uint64_t no)
 {
   (void)ctx;
-  static const char *const bad[] = {"loop",  "alloc",    "recurse", "unreachable",
-                                    "oob",   "divzero",  "indirect", "badptr",
+  static const char *const bad[] = {"loop",   "alloc",   "recurse",  "unreachable",
+                                    "oob",    "divzero", "indirect", "badptr",
                                     "badlen", "big",     "status"};
   uint64_t h = mix64(no + 1);
   uint64_t r = h % 1000;
@@ -105,7 +105,8 @@ static void *caller_main(void *arg)
   caller *c = arg;
   while (!atomic_load(&g_stop) && mono_ns() < g_deadline_ns) {
     riptide_document *d = NULL;
-    riptide_err err = riptide_pool_extract(c->p, HTML, sizeof HTML - 1, "https://soak.test/a", NULL, &d);
+    riptide_err err =
+        riptide_pool_extract(c->p, HTML, sizeof HTML - 1, "https://soak.test/a", NULL, &d);
     c->calls++;
     if (err == RIPTIDE_OK)
       c->ok++;
@@ -132,6 +133,15 @@ static void *watchdog_main(void *arg)
     }
   }
   return NULL;
+}
+
+/* A subscriber to every event, so the bus and its dispatcher are part of the soak. */
+static _Atomic uint64_t g_events_seen;
+static void count_event(const riptide_event *ev, void *ctx)
+{
+  (void)ev;
+  (void)ctx;
+  atomic_fetch_add(&g_events_seen, 1);
 }
 
 static long rss_kib(void)
@@ -199,19 +209,20 @@ int main(int argc, char **argv)
   cfg.warm_slots = 2;
   cfg.acquire_wait_ms = 30000;
   cfg.timeout_ms = 100;
-  cfg.memory_cap_bytes = 32ull << 20;
+  cfg.memory_cap_bytes = 8ull << 20; /* "alloc" hits the cap after 8 MiB, well within 100 ms */
   cfg.max_output_bytes = 1u << 20;
   cfg.health_interval_ms = 100;
   cfg.max_slot_age_ms = 5000;
   cfg.breaker_cooldown_ms = 200;
   cfg.breaker_max_cooldown_ms = 2000;
-  cfg.memory_budget_bytes = 64ull << 20; /* below 8 x 32 MiB: cleanups happen */
+  cfg.memory_budget_bytes = 32ull << 20; /* below 8 x 8 MiB: cleanups happen */
   riptide_pool *p = NULL;
   riptide_err err = rt_pool_new_with_guest(&cfg, guest, &p);
   if (err != RIPTIDE_OK) {
     fprintf(stderr, "soak: pool: %s\n", riptide_strerror(err));
     return 1;
   }
+  riptide_pool_subscribe(p, "", RIPTIDE_SEV_TRACE, count_event, NULL);
   printf("soak: %u s, %u callers, %u slots, guest: %s\n", seconds, callers, cfg.max_slots, gname);
   fflush(stdout);
 
@@ -297,7 +308,7 @@ int main(int argc, char **argv)
          (unsigned long long)m.succeeded_native, (unsigned long long)failed);
   printf("soak: fallbacks trap %llu, timeout %llu, memory_limit %llu, guest_error %llu, "
          "circuit_open %llu, pool_exhausted %llu; breaker trips %llu; slots created %llu, "
-         "destroyed %llu; events %llu emitted, %llu dropped\n",
+         "destroyed %llu; events %llu emitted, %llu dropped (ring full), %llu delivered\n",
          (unsigned long long)m.fallbacks_by_reason[RIPTIDE_FB_TRAP],
          (unsigned long long)m.fallbacks_by_reason[RIPTIDE_FB_TIMEOUT],
          (unsigned long long)m.fallbacks_by_reason[RIPTIDE_FB_MEMORY_LIMIT],
@@ -306,8 +317,9 @@ int main(int argc, char **argv)
          (unsigned long long)m.fallbacks_by_reason[RIPTIDE_FB_POOL_EXHAUSTED],
          (unsigned long long)m.breaker_trips, (unsigned long long)m.slots_created,
          (unsigned long long)m.slots_destroyed, (unsigned long long)m.events_emitted,
-         (unsigned long long)m.events_dropped);
-  printf("soak: p50 %.3f ms, p99 %.3f ms extraction; p99 permit wait %.3f ms; rss %ld -> %ld KiB; %s\n",
+         (unsigned long long)m.events_dropped, (unsigned long long)atomic_load(&g_events_seen));
+  printf("soak: p50 %.3f ms, p99 %.3f ms extraction; p99 permit wait %.3f ms; rss %ld -> %ld KiB; "
+         "%s\n",
          riptide_histogram_quantile(&m.extract_duration, 0.5) / 1e6,
          riptide_histogram_quantile(&m.extract_duration, 0.99) / 1e6,
          riptide_histogram_quantile(&m.permit_wait, 0.99) / 1e6, rss_q, rss_end,

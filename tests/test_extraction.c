@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char HTML[] = "<html><head><title>T</title></head><body><p>Hello world.</p></body></html>";
+static const char HTML[] =
+    "<html><head><title>T</title></head><body><p>Hello world.</p></body></html>";
 
 static riptide_pool *mk(pool_fake_guest *f, riptide_pool_config *c)
 {
@@ -107,14 +108,32 @@ static void test_hostile_outcomes_fall_back(void **state)
 {
   (void)state;
   const hostile_case cases[] = {
-    {{.kind = POOL_FAKE_TRAP, .trap = RIPTIDE_TRAP_OOB}, "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_OOB, false},
-    {{.kind = POOL_FAKE_TRAP, .trap = RIPTIDE_TRAP_STACK_EXHAUSTION}, "trap", RIPTIDE_ERR_TRAP,
-     RIPTIDE_TRAP_STACK_EXHAUSTION, false},
-    {{.kind = POOL_FAKE_TIMEOUT}, "timeout", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_NONE, true},
-    {{.kind = POOL_FAKE_GROW, .grow_pages = 100}, "memory_limit", RIPTIDE_ERR_MEMORY_LIMIT,
-     RIPTIDE_TRAP_NONE, false},
-    {{.kind = POOL_FAKE_GUEST_ERROR}, "guest_error", RIPTIDE_ERR_GUEST_ERROR, RIPTIDE_TRAP_NONE, false},
-    {{.kind = POOL_FAKE_BAD_RESULT}, "guest_error", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE, false},
+      {{.kind = POOL_FAKE_TRAP, .trap = RIPTIDE_TRAP_OOB},
+       "trap",
+       RIPTIDE_ERR_TRAP,
+       RIPTIDE_TRAP_OOB,
+       false},
+      {{.kind = POOL_FAKE_TRAP, .trap = RIPTIDE_TRAP_STACK_EXHAUSTION},
+       "trap",
+       RIPTIDE_ERR_TRAP,
+       RIPTIDE_TRAP_STACK_EXHAUSTION,
+       false},
+      {{.kind = POOL_FAKE_TIMEOUT}, "timeout", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_NONE, true},
+      {{.kind = POOL_FAKE_GROW, .grow_pages = 100},
+       "memory_limit",
+       RIPTIDE_ERR_MEMORY_LIMIT,
+       RIPTIDE_TRAP_NONE,
+       false},
+      {{.kind = POOL_FAKE_GUEST_ERROR},
+       "guest_error",
+       RIPTIDE_ERR_GUEST_ERROR,
+       RIPTIDE_TRAP_NONE,
+       false},
+      {{.kind = POOL_FAKE_BAD_RESULT},
+       "guest_error",
+       RIPTIDE_ERR_BAD_RESULT,
+       RIPTIDE_TRAP_NONE,
+       false},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const hostile_case *hc = &cases[i];
@@ -192,7 +211,8 @@ static void test_fallback_disabled(void **state)
   riptide_document *d = (riptide_document *)0x1;
   assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_ERR_TRAP);
   assert_null(d);
-  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_ERR_TIMEOUT);
+  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d),
+                   RIPTIDE_ERR_TIMEOUT);
   riptide_metrics m;
   riptide_pool_metrics(p, &m);
   check_totals(&m);
@@ -449,7 +469,8 @@ static void test_shutdown_with_calls_in_flight(void **state)
   assert_true(pool_fake_guest_wait_blocked(f, 3, 10000));
   assert_int_equal(riptide_pool_shutdown(p, 20), RIPTIDE_ERR_TIMEOUT);
   riptide_document *d = NULL;
-  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_ERR_SHUTDOWN);
+  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d),
+                   RIPTIDE_ERR_SHUTDOWN);
   pool_fake_guest_gate_open(f);
   for (int i = 0; i < 3; i++) {
     pthread_join(t[i], NULL);
@@ -502,19 +523,19 @@ static void test_real_sandbox_hostile(void **state)
     riptide_err guest_error;
     riptide_trap trap;
   } cases[] = {
-    {"ok", NULL, RIPTIDE_OK, RIPTIDE_TRAP_NONE},
-    {"loop", "timeout", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_NONE},
-    {"alloc", "memory_limit", 0, RIPTIDE_TRAP_NONE},
-    {"recurse", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION},
-    {"unreachable", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_UNREACHABLE},
-    {"oob", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_OOB},
-    {"divzero", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_INT_DIV_ZERO},
-    {"indirect", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_CALL_INDIRECT},
-    {"badptr", "guest_error", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE},
-    {"badlen", "guest_error", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE},
-    {"big", "guest_error", RIPTIDE_ERR_OUTPUT_TOO_LARGE, RIPTIDE_TRAP_NONE},
-    {"status", "guest_error", RIPTIDE_ERR_GUEST_ERROR, RIPTIDE_TRAP_NONE},
-    {"ok", NULL, RIPTIDE_OK, RIPTIDE_TRAP_NONE}, /* the slots still work afterwards */
+      {"ok", NULL, RIPTIDE_OK, RIPTIDE_TRAP_NONE},
+      {"loop", "timeout", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_NONE},
+      {"alloc", "memory_limit", 0, RIPTIDE_TRAP_NONE},
+      {"recurse", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION},
+      {"unreachable", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_UNREACHABLE},
+      {"oob", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_OOB},
+      {"divzero", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_INT_DIV_ZERO},
+      {"indirect", "trap", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_CALL_INDIRECT},
+      {"badptr", "guest_error", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE},
+      {"badlen", "guest_error", RIPTIDE_ERR_BAD_RESULT, RIPTIDE_TRAP_NONE},
+      {"big", "guest_error", RIPTIDE_ERR_OUTPUT_TOO_LARGE, RIPTIDE_TRAP_NONE},
+      {"status", "guest_error", RIPTIDE_ERR_GUEST_ERROR, RIPTIDE_TRAP_NONE},
+      {"ok", NULL, RIPTIDE_OK, RIPTIDE_TRAP_NONE}, /* the slots still work afterwards */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     g_what = cases[i].what;
@@ -523,8 +544,7 @@ static void test_real_sandbox_hostile(void **state)
     print_message("real sandbox: do=%s -> %s engine=%s reason=%s guest_error=%s trap=%s\n",
                   cases[i].what, riptide_err_name(err), d ? d->engine : "-",
                   d && d->fallback_reason ? d->fallback_reason : "-",
-                  d ? riptide_err_name(d->guest_error) : "-",
-                  d ? riptide_trap_name(d->trap) : "-");
+                  d ? riptide_err_name(d->guest_error) : "-", d ? riptide_trap_name(d->trap) : "-");
     assert_int_equal(err, RIPTIDE_OK);
     if (!cases[i].reason) {
       assert_string_equal(d->engine, "wasm");
@@ -551,15 +571,15 @@ static void test_real_sandbox_hostile(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_success),
-    cmocka_unit_test(test_hostile_outcomes_fall_back),
-    cmocka_unit_test(test_fallback_disabled),
-    cmocka_unit_test(test_breaker_gate),
-    cmocka_unit_test(test_exhaustion),
-    cmocka_unit_test(test_deadline_enforced),
-    cmocka_unit_test(test_input_errors),
-    cmocka_unit_test(test_shutdown_with_calls_in_flight),
-    cmocka_unit_test(test_real_sandbox_hostile),
+      cmocka_unit_test(test_success),
+      cmocka_unit_test(test_hostile_outcomes_fall_back),
+      cmocka_unit_test(test_fallback_disabled),
+      cmocka_unit_test(test_breaker_gate),
+      cmocka_unit_test(test_exhaustion),
+      cmocka_unit_test(test_deadline_enforced),
+      cmocka_unit_test(test_input_errors),
+      cmocka_unit_test(test_shutdown_with_calls_in_flight),
+      cmocka_unit_test(test_real_sandbox_hostile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,11 +249,11 @@ static void test_monitor_thread_runs_and_stops(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_recycle_by_age),
-    cmocka_unit_test(test_recycle_by_failures),
-    cmocka_unit_test(test_recycle_by_memory_and_grow_failures),
-    cmocka_unit_test(test_leased_untouched_and_idle_shrink),
-    cmocka_unit_test(test_monitor_thread_runs_and_stops),
+      cmocka_unit_test(test_recycle_by_age),
+      cmocka_unit_test(test_recycle_by_failures),
+      cmocka_unit_test(test_recycle_by_memory_and_grow_failures),
+      cmocka_unit_test(test_leased_untouched_and_idle_shrink),
+      cmocka_unit_test(test_monitor_thread_runs_and_stops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,10 @@ static riptide_pool *mk_budget(pool_fake_guest *f, uint64_t budget)
   return p;
 }
 
-static riptide_pool *mk(pool_fake_guest *f) { return mk_budget(f, 0); }
+static riptide_pool *mk(pool_fake_guest *f)
+{
+  return mk_budget(f, 0);
+}
 
 /* Leases n entries, grows each by pages[i] through the guest, releases them in order. */
 static void grow_slots(riptide_pool *p, pool_fake_guest *f, uint32_t n, const uint32_t *pages)
@@ -211,10 +214,10 @@ static void test_pressure_through_extract(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_usage_is_real_page_count),
-    cmocka_unit_test(test_cleanup_largest_idle_and_refill),
-    cmocka_unit_test(test_leased_slots_never_cleared),
-    cmocka_unit_test(test_pressure_through_extract),
+      cmocka_unit_test(test_usage_is_real_page_count),
+      cmocka_unit_test(test_cleanup_largest_idle_and_refill),
+      cmocka_unit_test(test_leased_slots_never_cleared),
+      cmocka_unit_test(test_pressure_through_extract),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

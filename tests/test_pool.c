@@ -66,11 +66,11 @@ static void test_config_invalid(void **state)
 {
   (void)state;
   riptide_pool_config c, r;
-#define BAD(field, value)                                                                      \
-  do {                                                                                         \
-    riptide_pool_config_init(&c);                                                              \
-    c.field = value;                                                                           \
-    assert_int_equal(rt_pool_config_resolve(&c, &r), RIPTIDE_ERR_INVALID_ARG);                \
+#define BAD(field, value)                                                                          \
+  do {                                                                                             \
+    riptide_pool_config_init(&c);                                                                  \
+    c.field = value;                                                                               \
+    assert_int_equal(rt_pool_config_resolve(&c, &r), RIPTIDE_ERR_INVALID_ARG);                     \
   } while (0)
   BAD(max_slots, 0);
   BAD(max_slots, RT_MAX_SLOTS + 1);
@@ -440,15 +440,15 @@ static void test_subscribe_unsubscribe(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_config_defaults),
-    cmocka_unit_test(test_config_invalid),
-    cmocka_unit_test(test_warmup_and_status),
-    cmocka_unit_test(test_warmup_failure),
-    cmocka_unit_test(test_lease_release_mru),
-    cmocka_unit_test(test_creation_failure_on_demand),
-    cmocka_unit_test(test_bounded_wait),
-    cmocka_unit_test(test_shutdown_refuses_and_frees),
-    cmocka_unit_test(test_subscribe_unsubscribe),
+      cmocka_unit_test(test_config_defaults),
+      cmocka_unit_test(test_config_invalid),
+      cmocka_unit_test(test_warmup_and_status),
+      cmocka_unit_test(test_warmup_failure),
+      cmocka_unit_test(test_lease_release_mru),
+      cmocka_unit_test(test_creation_failure_on_demand),
+      cmocka_unit_test(test_bounded_wait),
+      cmocka_unit_test(test_shutdown_refuses_and_frees),
+      cmocka_unit_test(test_subscribe_unsubscribe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

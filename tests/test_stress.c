@@ -56,7 +56,16 @@ static uint64_t tick_clock(void *ctx)
 
 /* ---- the hostile mix --------------------------------------------------------------------- */
 
-enum { MIX_OK, MIX_TRAP, MIX_TIMEOUT, MIX_GROW, MIX_GUEST_ERROR, MIX_BAD_RESULT, MIX_SELECTOR, MIX_N };
+enum {
+  MIX_OK,
+  MIX_TRAP,
+  MIX_TIMEOUT,
+  MIX_GROW,
+  MIX_GUEST_ERROR,
+  MIX_BAD_RESULT,
+  MIX_SELECTOR,
+  MIX_N
+};
 
 typedef struct mix {
   _Atomic uint64_t chosen[MIX_N];
@@ -95,9 +104,9 @@ static void mix_choose(void *ctx, uint64_t no, pool_fake_step *s)
     k = MIX_BAD_RESULT;
   else
     k = MIX_SELECTOR;
-  static const pool_fake_kind kinds[MIX_N] = {POOL_FAKE_OK, POOL_FAKE_TRAP, POOL_FAKE_TIMEOUT,
-                                              POOL_FAKE_GROW, POOL_FAKE_GUEST_ERROR,
-                                              POOL_FAKE_BAD_RESULT, POOL_FAKE_SELECTOR};
+  static const pool_fake_kind kinds[MIX_N] = {
+      POOL_FAKE_OK,          POOL_FAKE_TRAP,       POOL_FAKE_TIMEOUT, POOL_FAKE_GROW,
+      POOL_FAKE_GUEST_ERROR, POOL_FAKE_BAD_RESULT, POOL_FAKE_SELECTOR};
   s->kind = kinds[k];
   if (k == MIX_TRAP) {
     s->trap = (riptide_trap)(RIPTIDE_TRAP_OOB + (h >> 40) % (RIPTIDE_TRAP_STACK_EXHAUSTION));
@@ -121,7 +130,8 @@ static void *worker_main(void *arg)
   worker *w = arg;
   for (uint32_t i = 0; w->until_shutdown || i < w->calls; i++) {
     riptide_document *d = NULL;
-    riptide_err err = riptide_pool_extract(w->p, HTML, strlen(HTML), "https://stress.test/", NULL, &d);
+    riptide_err err =
+        riptide_pool_extract(w->p, HTML, strlen(HTML), "https://stress.test/", NULL, &d);
     w->made++;
     if (err == RIPTIDE_OK) {
       w->ok++;
@@ -383,8 +393,8 @@ static void test_memory_pressure(void **state)
   check_idle_pool(p);
   assert_int_equal(m.extractions_total, 800);
   assert_int_equal(m.extractions_failed, 0);
-  assert_true(m.slots_destroyed > 0);                 /* cleanup happened */
-  assert_true(m.slots_created > 4);                   /* and the pool refilled */
+  assert_true(m.slots_destroyed > 0);               /* cleanup happened */
+  assert_true(m.slots_created > 4);                 /* and the pool refilled */
   assert_true(rt_memory_usage(p) <= 12 * 65536ull); /* the last release cleaned up */
   assert_int_equal(m.guest_pages * 65536ull, rt_memory_usage(p));
   assert_true(pool_rec_wait(rec, RT_EV_MEMORY_CLEANUP, 1, 10000));
@@ -618,14 +628,14 @@ static void test_shutdown_under_load(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_100_threads_hostile_mix),
-    cmocka_unit_test(test_1000_sequential),
-    cmocka_unit_test(test_rapid_breaker_transitions),
-    cmocka_unit_test(test_memory_pressure),
-    cmocka_unit_test(test_exhaustion_and_recovery),
-    cmocka_unit_test(test_exhaustion_recovery_same_pool),
-    cmocka_unit_test(test_health_recycling_under_load),
-    cmocka_unit_test(test_shutdown_under_load),
+      cmocka_unit_test(test_100_threads_hostile_mix),
+      cmocka_unit_test(test_1000_sequential),
+      cmocka_unit_test(test_rapid_breaker_transitions),
+      cmocka_unit_test(test_memory_pressure),
+      cmocka_unit_test(test_exhaustion_and_recovery),
+      cmocka_unit_test(test_exhaustion_recovery_same_pool),
+      cmocka_unit_test(test_health_recycling_under_load),
+      cmocka_unit_test(test_shutdown_under_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,8 +24,8 @@
 #include "pool/models.h"
 
 typedef struct rt_health_report {
-  uint32_t checked;           /* idle slots examined */
-  uint32_t healthy;           /* examined and kept */
+  uint32_t checked; /* idle slots examined */
+  uint32_t healthy; /* examined and kept */
   uint32_t recycled_age;
   uint32_t recycled_failures;
   uint32_t recycled_memory;

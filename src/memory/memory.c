@@ -64,8 +64,8 @@ uint32_t rt_memory_cleanup(riptide_pool *p, rt_memory_report *r)
     rt_metrics_slot_destroyed(p->metrics);
     char b[24];
     snprintf(b, sizeof b, "%llu", (unsigned long long)v[i].bytes);
-    rt_pool_emit(p, RT_EV_INSTANCE_DESTROYED, RIPTIDE_SEV_DEBUG, v[i].id, "reason", "memory_cleanup",
-                 "bytes", b, (const char *)NULL);
+    rt_pool_emit(p, RT_EV_INSTANCE_DESTROYED, RIPTIDE_SEV_DEBUG, v[i].id, "reason",
+                 "memory_cleanup", "bytes", b, (const char *)NULL);
   }
   free(v);
   if (nv > 0) {

@@ -225,13 +225,13 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
 
   /* 4. the guest call */
   rt_extract_args a = {
-    .html = c->html,
-    .html_len = c->len,
-    .url = c->url,
-    .url_len = c->url ? strlen(c->url) : 0,
-    .mode = (uint32_t)c->opts->mode,
-    .opts = opts,
-    .opts_len = opts_len,
+      .html = c->html,
+      .html_len = c->len,
+      .url = c->url,
+      .url_len = c->url ? strlen(c->url) : 0,
+      .mode = (uint32_t)c->opts->mode,
+      .opts = opts,
+      .opts_len = opts_len,
   };
   rt_call_result res;
   memset(&res, 0, sizeof res);

@@ -71,12 +71,12 @@ struct riptide_pool {
   const rt_guest *guest;
   rt_sandbox_limits limits;
   uint64_t id;
-  uint64_t memory_budget; /* bytes */
+  uint64_t memory_budget;    /* bytes */
   uint64_t memory_threshold; /* bytes: memory_cleanup_pct of the budget */
-  rt_breaker *breaker;    /* shareable, own lock */
-  rt_events *events;      /* shareable, own lock */
-  rt_metrics *metrics;    /* shareable, own lock */
-  rt_health *health;      /* set once by new, cleared by shutdown (owner thread only) */
+  rt_breaker *breaker;       /* shareable, own lock */
+  rt_events *events;         /* shareable, own lock */
+  rt_metrics *metrics;       /* shareable, own lock */
+  rt_health *health;         /* set once by new, cleared by shutdown (owner thread only) */
 
   pthread_mutex_t lock;     /* guards every field below that is not atomic */
   pthread_cond_t permit_cv; /* signalled when a permit comes back or shutdown starts */
@@ -89,11 +89,11 @@ struct riptide_pool {
   uint64_t live_pages;      /* sum of cached stats.pages over entries with a guest slot */
   uint64_t next_instance_id;
   bool shutting_down;
-  bool health_stopped;      /* shutdown already stopped the monitor */
-  rt_pool_slot *slots;      /* [cfg.max_slots] */
-  uint32_t *idle_stack;     /* indices of IDLE entries; top = most recently released */
+  bool health_stopped;  /* shutdown already stopped the monitor */
+  rt_pool_slot *slots;  /* [cfg.max_slots] */
+  uint32_t *idle_stack; /* indices of IDLE entries; top = most recently released */
   uint32_t n_idle;
-  uint32_t *empty_stack;    /* indices of EMPTY entries */
+  uint32_t *empty_stack; /* indices of EMPTY entries */
   uint32_t n_empty;
 
   atomic_uint in_flight; /* guest calls running now (not under lock) */

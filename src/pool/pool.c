@@ -169,7 +169,10 @@ void rt_pool_emit(riptide_pool *p, const char *type, riptide_severity sev, uint6
   rt_events_emit(p->events, type, sev, instance_id, kv, n);
 }
 
-static void pool_u64(char *buf, size_t n, uint64_t v) { snprintf(buf, n, "%llu", (unsigned long long)v); }
+static void pool_u64(char *buf, size_t n, uint64_t v)
+{
+  snprintf(buf, n, "%llu", (unsigned long long)v);
+}
 
 /* ---- entries (all *_locked helpers run under p->lock) ------------------------------------ */
 
@@ -236,7 +239,8 @@ static uint64_t pool_install_locked(riptide_pool *p, uint32_t idx, rt_slot *s,
   return e->instance_id;
 }
 
-static void pool_emit_created(riptide_pool *p, uint64_t id, const rt_slot_stats *st, const char *why)
+static void pool_emit_created(riptide_pool *p, uint64_t id, const rt_slot_stats *st,
+                              const char *why)
 {
   char pages[24];
   pool_u64(pages, sizeof pages, st->pages);
@@ -533,8 +537,9 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
     pool_u64(nb, sizeof nb, made);
     pool_u64(wb, sizeof wb, cfg.warm_slots);
     pool_u64(us, sizeof us, (rt_pool_mono_ns() - t0) / 1000);
-    rt_pool_emit(p, RT_EV_POOL_WARMUP, made == cfg.warm_slots ? RIPTIDE_SEV_INFO : RIPTIDE_SEV_ERROR,
-                 0, "created", nb, "requested", wb, "duration_us", us, (const char *)NULL);
+    rt_pool_emit(p, RT_EV_POOL_WARMUP,
+                 made == cfg.warm_slots ? RIPTIDE_SEV_INFO : RIPTIDE_SEV_ERROR, 0, "created", nb,
+                 "requested", wb, "duration_us", us, (const char *)NULL);
     if (made == 0) {
       pool_destroy(p);
       return RIPTIDE_ERR_INSTANTIATE;
@@ -691,8 +696,8 @@ riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
   if (first) {
     char ab[24];
     pool_u64(ab, sizeof ab, active);
-    rt_pool_emit(p, "pool.shutdown", busy ? RIPTIDE_SEV_WARN : RIPTIDE_SEV_INFO, 0, "in_flight",
-                 ab, (const char *)NULL);
+    rt_pool_emit(p, "pool.shutdown", busy ? RIPTIDE_SEV_WARN : RIPTIDE_SEV_INFO, 0, "in_flight", ab,
+                 (const char *)NULL);
   }
   return busy ? RIPTIDE_ERR_TIMEOUT : RIPTIDE_OK;
 }

@@ -27,8 +27,8 @@ typedef struct fake_slot {
 } fake_slot;
 
 struct pool_fake_guest {
-  rt_guest guest;        /* immutable after new */
-  pthread_mutex_t lock;  /* guards everything below */
+  rt_guest guest;       /* immutable after new */
+  pthread_mutex_t lock; /* guards everything below */
   pthread_cond_t gate_cv;
   pool_fake_step *script; /* FIFO ring */
   size_t head, n, cap;
@@ -83,7 +83,10 @@ void pool_fake_guest_free(pool_fake_guest *f)
   free(f);
 }
 
-const rt_guest *pool_fake_guest_get(pool_fake_guest *f) { return &f->guest; }
+const rt_guest *pool_fake_guest_get(pool_fake_guest *f)
+{
+  return &f->guest;
+}
 
 void pool_fake_guest_push_n(pool_fake_guest *f, const pool_fake_step *step, uint32_t n)
 {
@@ -405,16 +408,19 @@ static void fake_call_extract(rt_slot *base, const rt_extract_args *a, rt_call_r
 }
 
 static const rt_guest_ops fake_ops = {
-  .slot_new = fake_slot_new,
-  .slot_free = fake_slot_free,
-  .slot_reset = fake_slot_reset,
-  .call_extract = fake_call_extract,
-  .slot_stats = fake_slot_stats,
+    .slot_new = fake_slot_new,
+    .slot_free = fake_slot_free,
+    .slot_reset = fake_slot_reset,
+    .call_extract = fake_call_extract,
+    .slot_stats = fake_slot_stats,
 };
 
 /* ---- test helpers ------------------------------------------------------------------------ */
 
-uint64_t pool_fake_clock(void *ctx) { return atomic_load(&((pool_fake_clock_t *)ctx)->now_ns); }
+uint64_t pool_fake_clock(void *ctx)
+{
+  return atomic_load(&((pool_fake_clock_t *)ctx)->now_ns);
+}
 
 void pool_fake_clock_advance_ms(pool_fake_clock_t *c, uint64_t ms)
 {
@@ -473,8 +479,8 @@ void pool_rec_fn(const riptide_event *ev, void *ctx)
     size_t off = 0;
     e->meta[0] = '\0';
     for (uint32_t i = 0; i < ev->n_meta && off < sizeof e->meta; i++) {
-      int k = snprintf(e->meta + off, sizeof e->meta - off, "%s=%s;", ev->meta_key[i],
-                       ev->meta_val[i]);
+      int k =
+          snprintf(e->meta + off, sizeof e->meta - off, "%s=%s;", ev->meta_key[i], ev->meta_val[i]);
       if (k < 0)
         break;
       off += (size_t)k;
@@ -637,11 +643,11 @@ static void px_call_extract(rt_slot *s, const rt_extract_args *a, rt_call_result
 }
 
 static const rt_guest_ops px_ops = {
-  .slot_new = px_slot_new,
-  .slot_free = px_slot_free,
-  .slot_reset = px_slot_reset,
-  .call_extract = px_call_extract,
-  .slot_stats = px_slot_stats,
+    .slot_new = px_slot_new,
+    .slot_free = px_slot_free,
+    .slot_reset = px_slot_reset,
+    .call_extract = px_call_extract,
+    .slot_stats = px_slot_stats,
 };
 
 pool_proxy_guest *pool_proxy_guest_new(const rt_guest *inner, pool_proxy_chooser fn, void *ctx)
@@ -661,9 +667,15 @@ pool_proxy_guest *pool_proxy_guest_new(const rt_guest *inner, pool_proxy_chooser
   return x;
 }
 
-const rt_guest *pool_proxy_guest_get(pool_proxy_guest *x) { return &x->guest; }
+const rt_guest *pool_proxy_guest_get(pool_proxy_guest *x)
+{
+  return &x->guest;
+}
 
-void pool_proxy_guest_free(pool_proxy_guest *x) { free(x); }
+void pool_proxy_guest_free(pool_proxy_guest *x)
+{
+  free(x);
+}
 
 /* Weak: defined by the sandbox helper's test guests when mk/wasm.mk links them in. */
 __attribute__((weak)) const rt_guest *rt_wasm_guest_hostile(void);

@@ -89,7 +89,6 @@ void pool_fake_guest_counts(pool_fake_guest *f, pool_fake_counts *out);
 /* Builds a wire result (RTD1) with a title and a text; caller frees with free(). */
 uint8_t *pool_fake_wire_doc(const char *title, const char *text, size_t *len);
 
-
 /* ---- test helpers shared by the pool's tests (same file to keep one support unit) ------ */
 
 /* A fake clock for riptide_pool_config.clock: ctx points to a pool_fake_clock_t. */
@@ -123,7 +122,6 @@ bool pool_rec_wait(pool_rec *r, const char *type, uint32_t n, uint32_t timeout_m
 bool pool_rec_has(const pool_rec_event *e, const char *key, const char *val);
 /* Events out of seq order seen (should be 0). */
 uint32_t pool_rec_misordered(pool_rec *r);
-
 
 /* ---- a scripting proxy over a real guest ------------------------------------------------ */
 /* Wraps a real rt_guest (e.g. the sandbox's hostile test guest): every call is forwarded with
