@@ -28,10 +28,10 @@ static uint64_t now_ns(void)
 }
 
 static const char k_doc[] =
-  "<html><head><title>Bench page</title></head><body><article><h1>Bench page</h1>"
-  "<p>A short paragraph of text for the minimal guest to extract, with a few words.</p>"
-  "<p>Another paragraph, so that the guest allocates and writes a little.</p>"
-  "</article></body></html>";
+    "<html><head><title>Bench page</title></head><body><article><h1>Bench page</h1>"
+    "<p>A short paragraph of text for the minimal guest to extract, with a few words.</p>"
+    "<p>Another paragraph, so that the guest allocates and writes a little.</p>"
+    "</article></body></html>";
 
 static void die(const char *what, riptide_err err)
 {
@@ -94,8 +94,8 @@ int main(int argc, char **argv)
   (void)argc;
   (void)argv;
   const rt_guest *g = rt_wasm_guest_benign();
-  rt_sandbox_limits lim = {.memory_cap_bytes = 256u << 20, .timeout_ms = 10000,
-                           .max_output_bytes = 16u << 20};
+  rt_sandbox_limits lim = {
+      .memory_cap_bytes = 256u << 20, .timeout_ms = 10000, .max_output_bytes = 16u << 20};
   enum { N_NEW = 300, N_RESET = 3000 };
   static uint64_t t_new[N_NEW], t_reset[N_RESET], t_doc_new[N_NEW], t_doc_reuse[N_RESET];
 
@@ -141,8 +141,8 @@ int main(int argc, char **argv)
          "10 us]\n",
          m_reset / 1e3, (double)m_new / (double)m_reset);
   printf("  whole document, new instance each time  %8.2f us   (baseline)\n", m_doc_new / 1e3);
-  printf("  whole document, reused slot             %8.2f us   %.1fx cheaper\n",
-         m_doc_reuse / 1e3, (double)m_doc_new / (double)m_doc_reuse);
+  printf("  whole document, reused slot             %8.2f us   %.1fx cheaper\n", m_doc_reuse / 1e3,
+         (double)m_doc_new / (double)m_doc_reuse);
 
   /* 3. empty guest call */
   enum { N_CALL = 2000000 };

@@ -34,8 +34,8 @@ static uint64_t now_ms(void)
 
 static rt_sandbox_limits limits(uint32_t timeout_ms, uint64_t cap, uint64_t out)
 {
-  rt_sandbox_limits l = {.memory_cap_bytes = cap, .timeout_ms = timeout_ms,
-                         .max_output_bytes = out};
+  rt_sandbox_limits l = {
+      .memory_cap_bytes = cap, .timeout_ms = timeout_ms, .max_output_bytes = out};
   return l;
 }
 
@@ -76,8 +76,12 @@ static bool field_is(const rt_call_result *r, unsigned tag, const char *want)
 
 static void call(rt_slot *s, const char *html, const char *opts, rt_call_result *r)
 {
-  rt_extract_args a = {.html = html, .html_len = strlen(html), .url = NULL, .url_len = 0,
-                       .mode = RIPTIDE_MODE_ARTICLE, .opts = opts,
+  rt_extract_args a = {.html = html,
+                       .html_len = strlen(html),
+                       .url = NULL,
+                       .url_len = 0,
+                       .mode = RIPTIDE_MODE_ARTICLE,
+                       .opts = opts,
                        .opts_len = opts ? strlen(opts) : 0};
   s->guest->ops->call_extract(s, &a, r);
 }
@@ -367,16 +371,16 @@ static const struct {
   const char *what;
   riptide_err err;
 } k_mix[] = {
-  {"ok", RIPTIDE_OK},
-  {"unreachable", RIPTIDE_ERR_TRAP},
-  {"oob", RIPTIDE_ERR_TRAP},
-  {"divzero", RIPTIDE_ERR_TRAP},
-  {"indirect", RIPTIDE_ERR_TRAP},
-  {"badptr", RIPTIDE_ERR_BAD_RESULT},
-  {"badlen", RIPTIDE_ERR_BAD_RESULT},
-  {"big", RIPTIDE_ERR_OUTPUT_TOO_LARGE},
-  {"alloc", RIPTIDE_ERR_MEMORY_LIMIT},
-  {"status", RIPTIDE_ERR_GUEST_ERROR},
+    {"ok", RIPTIDE_OK},
+    {"unreachable", RIPTIDE_ERR_TRAP},
+    {"oob", RIPTIDE_ERR_TRAP},
+    {"divzero", RIPTIDE_ERR_TRAP},
+    {"indirect", RIPTIDE_ERR_TRAP},
+    {"badptr", RIPTIDE_ERR_BAD_RESULT},
+    {"badlen", RIPTIDE_ERR_BAD_RESULT},
+    {"big", RIPTIDE_ERR_OUTPUT_TOO_LARGE},
+    {"alloc", RIPTIDE_ERR_MEMORY_LIMIT},
+    {"status", RIPTIDE_ERR_GUEST_ERROR},
 };
 
 static void *worker_main(void *arg)
@@ -459,17 +463,17 @@ static void test_threads_mixed(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_benign_title_and_text),
-    cmocka_unit_test(test_guest_info),
-    cmocka_unit_test(test_abi_mismatch_refused),
-    cmocka_unit_test(test_fresh_state_per_call),
-    cmocka_unit_test(test_hostile_traps),
-    cmocka_unit_test(test_hostile_results),
-    cmocka_unit_test(test_memory_cap),
-    cmocka_unit_test(test_deadline),
-    cmocka_unit_test(test_host_fault_still_crashes),
-    cmocka_unit_test(test_extractor_smoke),
-    cmocka_unit_test(test_threads_mixed),
+      cmocka_unit_test(test_benign_title_and_text),
+      cmocka_unit_test(test_guest_info),
+      cmocka_unit_test(test_abi_mismatch_refused),
+      cmocka_unit_test(test_fresh_state_per_call),
+      cmocka_unit_test(test_hostile_traps),
+      cmocka_unit_test(test_hostile_results),
+      cmocka_unit_test(test_memory_cap),
+      cmocka_unit_test(test_deadline),
+      cmocka_unit_test(test_host_fault_still_crashes),
+      cmocka_unit_test(test_extractor_smoke),
+      cmocka_unit_test(test_threads_mixed),
   };
   const char *only = getenv("SANDBOX_TEST_FILTER"); /* e.g. "*threads*" */
   if (only)

@@ -148,8 +148,12 @@ static void test_malformed(void **state)
   expect_bad((const uint8_t *)"XTD1", 4, "RTD1");
   expect_bad((const uint8_t *)"RTD1\x01\x00", 6, "truncated");
   /* length past the end, and a length near 2^32 */
-  expect_bad((const uint8_t *)"RTD1\x01\x05\x00\x00\x00" "abcd", 13, "claims 5 bytes");
-  expect_bad((const uint8_t *)"RTD1\x01\xff\xff\xff\xff" "abcd", 13, "claims");
+  expect_bad((const uint8_t *)"RTD1\x01\x05\x00\x00\x00"
+                              "abcd",
+             13, "claims 5 bytes");
+  expect_bad((const uint8_t *)"RTD1\x01\xff\xff\xff\xff"
+                              "abcd",
+             13, "claims");
   /* repeated singular fields */
   n = build(b, sizeof b, 2, 1u, S("a"), 1u, S("b"));
   expect_bad(b, n, "repeated");
@@ -163,8 +167,8 @@ static void test_malformed(void **state)
   n = build(b, sizeof b, 1, 19u, S("\xfe\xff\xff\xff"));
   expect_bad(b, n, "quality");
   /* invalid UTF-8: stray continuation, overlong, surrogate, > U+10FFFF, truncated */
-  const char *bad_utf8[] = {"\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                            "\xe2\x82", "ok\xff"};
+  const char *bad_utf8[] = {
+      "\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "ok\xff"};
   for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
     n = build(b, sizeof b, 1, 8u, bad_utf8[i], strlen(bad_utf8[i]));
     expect_bad(b, n, "UTF-8");
@@ -239,9 +243,9 @@ static void test_fuzz_corpus(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_empty_and_many),
-    cmocka_unit_test(test_malformed),      cmocka_unit_test(test_utf8),
-    cmocka_unit_test(test_fuzz_corpus),
+      cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_empty_and_many),
+      cmocka_unit_test(test_malformed),   cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_fuzz_corpus),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,8 +25,8 @@
  * (riptide_document_free). On failure *out is NULL, and `detail` (may be NULL) receives a
  * NUL-terminated explanation. Errors: BAD_RESULT, NOMEM, INVALID_ARG.
  */
-riptide_err rt_wire_decode(const uint8_t *data, size_t len, riptide_document **out,
-                           char *detail, size_t detail_len);
+riptide_err rt_wire_decode(const uint8_t *data, size_t len, riptide_document **out, char *detail,
+                           size_t detail_len);
 
 /* Strict UTF-8 check (no overlongs, surrogates or code points past U+10FFFF); NUL allowed. */
 bool rt_utf8_valid(const uint8_t *s, size_t n);

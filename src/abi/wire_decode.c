@@ -48,8 +48,8 @@ typedef struct dec {
   char *detail;
   size_t detail_len;
   size_t cap_links, cap_media, cap_cats;
-  uint32_t seen; /* bit per singular tag already decoded */
-  int last_item; /* RT_F_LINK_HREF / RT_F_MEDIA_SRC: which list the last record opened */
+  uint32_t seen;      /* bit per singular tag already decoded */
+  int last_item;      /* RT_F_LINK_HREF / RT_F_MEDIA_SRC: which list the last record opened */
   uint32_t item_seen; /* per-item singular tags (link text, media alt/kind) */
 } dec;
 
@@ -129,8 +129,8 @@ static char **singular_slot(riptide_document *doc, unsigned tag)
 static bool is_known(unsigned tag)
 {
   switch (tag) {
-#define WIRE_KNOWN_(name, num)                                                                 \
-  case num:                                                                                    \
+#define WIRE_KNOWN_(name, num)                                                                     \
+  case num:                                                                                        \
     return true;
     RT_WIRE_FIELDS(WIRE_KNOWN_)
 #undef WIRE_KNOWN_
@@ -150,14 +150,12 @@ static riptide_err record(dec *d, unsigned tag, const uint8_t *v, size_t n, size
     return RIPTIDE_OK; /* forward compatibility: skipped */
   if (is_string(tag)) {
     if (memchr(v, 0, n))
-      return fail(d, RIPTIDE_ERR_BAD_RESULT, "NUL byte in string field %u at offset %zu", tag,
-                  off);
+      return fail(d, RIPTIDE_ERR_BAD_RESULT, "NUL byte in string field %u at offset %zu", tag, off);
     if (!rt_utf8_valid(v, n))
-      return fail(d, RIPTIDE_ERR_BAD_RESULT, "invalid UTF-8 in field %u at offset %zu", tag,
-                  off);
+      return fail(d, RIPTIDE_ERR_BAD_RESULT, "invalid UTF-8 in field %u at offset %zu", tag, off);
   } else if (n != 4) {
-    return fail(d, RIPTIDE_ERR_BAD_RESULT, "integer field %u of %zu bytes at offset %zu", tag,
-                n, off);
+    return fail(d, RIPTIDE_ERR_BAD_RESULT, "integer field %u of %zu bytes at offset %zu", tag, n,
+                off);
   }
 
   char **slot = singular_slot(doc, tag);
@@ -185,8 +183,7 @@ static riptide_err record(dec *d, unsigned tag, const uint8_t *v, size_t n, size
   case RT_F_QUALITY: {
     int32_t q = (int32_t)get_u32(v);
     if (q < -1 || q > 100)
-      return fail(d, RIPTIDE_ERR_BAD_RESULT, "quality %d out of range at offset %zu", (int)q,
-                  off);
+      return fail(d, RIPTIDE_ERR_BAD_RESULT, "quality %d out of range at offset %zu", (int)q, off);
     doc->quality_score = q;
     return RIPTIDE_OK;
   }
@@ -226,12 +223,12 @@ static riptide_err record(dec *d, unsigned tag, const uint8_t *v, size_t n, size
   case RT_F_MEDIA_KIND: {
     int owner = tag == RT_F_LINK_TEXT ? RT_F_LINK_HREF : RT_F_MEDIA_SRC;
     if (d->last_item != owner)
-      return fail(d, RIPTIDE_ERR_BAD_RESULT, "field %u at offset %zu does not follow its %s",
-                  tag, off, owner == RT_F_LINK_HREF ? "link" : "media item");
+      return fail(d, RIPTIDE_ERR_BAD_RESULT, "field %u at offset %zu does not follow its %s", tag,
+                  off, owner == RT_F_LINK_HREF ? "link" : "media item");
     if (d->item_seen & (1u << tag))
       return fail(d, RIPTIDE_ERR_BAD_RESULT, "field %u repeated at offset %zu", tag, off);
     d->item_seen |= 1u << tag;
-    char **dst = tag == RT_F_LINK_TEXT  ? &doc->links[doc->n_links - 1].text
+    char **dst = tag == RT_F_LINK_TEXT   ? &doc->links[doc->n_links - 1].text
                  : tag == RT_F_MEDIA_ALT ? &doc->media[doc->n_media - 1].alt
                                          : &doc->media[doc->n_media - 1].kind;
     if (!(*dst = dup_str(v, n)))
@@ -243,8 +240,8 @@ static riptide_err record(dec *d, unsigned tag, const uint8_t *v, size_t n, size
   }
 }
 
-riptide_err rt_wire_decode(const uint8_t *data, size_t len, riptide_document **out,
-                           char *detail, size_t detail_len)
+riptide_err rt_wire_decode(const uint8_t *data, size_t len, riptide_document **out, char *detail,
+                           size_t detail_len)
 {
   dec d = {.detail = detail, .detail_len = detail_len};
   if (detail && detail_len)
@@ -269,8 +266,8 @@ riptide_err rt_wire_decode(const uint8_t *data, size_t len, riptide_document **o
     unsigned tag = data[i];
     uint32_t n = get_u32(data + i + 1);
     if (n > len - i - 5) {
-      err = fail(&d, RIPTIDE_ERR_BAD_RESULT,
-                 "record %u at offset %zu claims %u bytes, %zu remain", tag, i, n, len - i - 5);
+      err = fail(&d, RIPTIDE_ERR_BAD_RESULT, "record %u at offset %zu claims %u bytes, %zu remain",
+                 tag, i, n, len - i - 5);
       break;
     }
     err = record(&d, tag, data + i + 5, n, i);

@@ -27,7 +27,10 @@ RT_EXPORT(riptide_alloc) uint32_t riptide_alloc(uint32_t size)
   return (uint32_t)(uintptr_t)malloc(size ? size : 1);
 }
 
-RT_EXPORT(riptide_free) void riptide_free(uint32_t ptr) { free((void *)(uintptr_t)ptr); }
+RT_EXPORT(riptide_free) void riptide_free(uint32_t ptr)
+{
+  free((void *)(uintptr_t)ptr);
+}
 
 RT_EXPORT(riptide_extract)
 uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_t url_len,
@@ -43,8 +46,8 @@ uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_
   char *scratch = malloc((size_t)opts_len + 1);
   if (!scratch)
     return RT_GUEST_NOMEM;
-  rt_guest_status st = ex_options_parse(&o, (const char *)(uintptr_t)opts, opts_len, scratch,
-                                        (size_t)opts_len + 1);
+  rt_guest_status st =
+      ex_options_parse(&o, (const char *)(uintptr_t)opts, opts_len, scratch, (size_t)opts_len + 1);
   if (st == RT_GUEST_OK)
     st = ex_extract((const char *)(uintptr_t)html, html_len,
                     url_len ? (const char *)(uintptr_t)url : NULL, url_len, &o, &g_out);
@@ -65,7 +68,10 @@ RT_EXPORT(riptide_result_ptr) uint32_t riptide_result_ptr(void)
   return (uint32_t)(uintptr_t)g_out.buf;
 }
 
-RT_EXPORT(riptide_result_len) uint32_t riptide_result_len(void) { return (uint32_t)g_out.len; }
+RT_EXPORT(riptide_result_len) uint32_t riptide_result_len(void)
+{
+  return (uint32_t)g_out.len;
+}
 
 RT_EXPORT(riptide_info_ptr) uint32_t riptide_info_ptr(void)
 {

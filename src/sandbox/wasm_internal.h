@@ -26,7 +26,7 @@ typedef struct rt_wasm_slot {
   uint8_t *mem_base; /* the 8 GiB reservation */
   void *inst;        /* the wasm2c instance struct (mod->instance_size bytes) */
   void *inst_snapshot;
-  wasm_rt_memory_t *mem;         /* the instance's memory (inside inst) */
+  wasm_rt_memory_t *mem;          /* the instance's memory (inside inst) */
   wasm_rt_funcref_table_t *table; /* the instance's table (inside inst) or NULL */
   uint32_t table_cap;             /* elements allocated for table->data */
   wasm_rt_funcref_t *table_snapshot;
@@ -57,15 +57,15 @@ int rt_wasm_run(rt_wasm_slot *s, uint32_t timeout_ms, rt_wasm_body body, void *c
 /* Set to 1 around calls into guest code (read by the signal handlers). */
 extern _Thread_local volatile sig_atomic_t rt_wasm_tl_in_guest;
 
-#define RT_WASM_GUEST_BEGIN()                                                                  \
-  do {                                                                                         \
-    rt_wasm_tl_in_guest = 1;                                                                   \
-    atomic_signal_fence(memory_order_seq_cst);                                                 \
+#define RT_WASM_GUEST_BEGIN()                                                                      \
+  do {                                                                                             \
+    rt_wasm_tl_in_guest = 1;                                                                       \
+    atomic_signal_fence(memory_order_seq_cst);                                                     \
   } while (0)
-#define RT_WASM_GUEST_END()                                                                    \
-  do {                                                                                         \
-    atomic_signal_fence(memory_order_seq_cst);                                                 \
-    rt_wasm_tl_in_guest = 0;                                                                   \
+#define RT_WASM_GUEST_END()                                                                        \
+  do {                                                                                             \
+    atomic_signal_fence(memory_order_seq_cst);                                                     \
+    rt_wasm_tl_in_guest = 0;                                                                       \
   } while (0)
 
 /* Address-space reservation; NULL on failure (errno set). */

@@ -22,11 +22,11 @@
  *    alternate signal stack (an existing one, e.g. ASan's, is reused).
  *  - Deadlines: one watchdog thread, started with the first slot. A call with a deadline
  *    publishes (generation, deadline) in its thread record; the watchdog ticks every
- *    RT_WD_TICK_MS while calls with deadlines exist (and sleeps after 1 s without any) and sends RT_SIG_INTERRUPT to a thread whose
- *    deadline has passed (again every tick until the call ends). The handler longjmps out only
- *    while guest code runs and the interrupt is for the current call; inside a host import it
- *    only marks the interrupt pending, and the import traps when it returns. Worst-case latency:
- *    deadline + one tick (10 ms) + scheduling.
+ *    RT_WD_TICK_MS while calls with deadlines exist (and sleeps after 1 s without any) and sends
+ * RT_SIG_INTERRUPT to a thread whose deadline has passed (again every tick until the call ends).
+ * The handler longjmps out only while guest code runs and the interrupt is for the current call;
+ * inside a host import it only marks the interrupt pending, and the import traps when it returns.
+ * Worst-case latency: deadline + one tick (10 ms) + scheduling.
  *  - Func types: one registry for all modules, guarded by g_types_lock.
  *
  * Threads: any thread may call rt_wasm_run (one slot per thread at a time). The watchdog thread
@@ -72,23 +72,22 @@ typedef struct rt_thread_rec {
 } rt_thread_rec;
 
 typedef struct rt_thread {
-  sigjmp_buf *trap_jb;   /* non-NULL inside rt_wasm_run */
-  rt_wasm_slot *slot;    /* current slot inside rt_wasm_run */
+  sigjmp_buf *trap_jb;               /* non-NULL inside rt_wasm_run */
+  rt_wasm_slot *slot;                /* current slot inside rt_wasm_run */
   volatile sig_atomic_t from_signal; /* the trap came out of a signal handler */
-  uint64_t gen;          /* generation of the running deadline call (0 none) */
+  uint64_t gen;                      /* generation of the running deadline call (0 none) */
   rt_thread_rec *rec;
-  uintptr_t stack_lo;    /* lowest address of this thread's stack */
-  void *altstack;        /* our own alternate stack (NULL if reused or none) */
+  uintptr_t stack_lo; /* lowest address of this thread's stack */
+  void *altstack;     /* our own alternate stack (NULL if reused or none) */
   bool init;
 } rt_thread;
 
-_Thread_local volatile sig_atomic_t rt_wasm_tl_in_guest
-    __attribute__((tls_model("initial-exec")));
+_Thread_local volatile sig_atomic_t rt_wasm_tl_in_guest __attribute__((tls_model("initial-exec")));
 static _Thread_local rt_thread tl __attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wd_cond;
-static rt_thread_rec *g_threads;     /* guarded by g_threads_lock */
+static rt_thread_rec *g_threads; /* guarded by g_threads_lock */
 static _Atomic int g_wd_sleeping;
 static pthread_key_t g_thread_key;
 
@@ -257,7 +256,10 @@ static void rt_init_once(void)
   atomic_store(&g_initialised, true);
 }
 
-void rt_wasm_runtime_init(void) { pthread_once(&g_init_once, rt_init_once); }
+void rt_wasm_runtime_init(void)
+{
+  pthread_once(&g_init_once, rt_init_once);
+}
 
 static pthread_mutex_t g_reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -486,8 +488,8 @@ void Z_hostZ_log(struct Z_host_instance_t *host, uint32_t ptr, uint32_t len)
 
 uint8_t *rt_wasm_reserve(void)
 {
-  void *p = mmap(NULL, RT_WASM_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void *p =
+      mmap(NULL, RT_WASM_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return NULL;
   atomic_fetch_add_explicit(&g_reservations, 1, memory_order_relaxed);
@@ -500,7 +502,10 @@ void rt_wasm_release(uint8_t *base)
     munmap(base, RT_WASM_RESERVE);
 }
 
-void rt_wasm_count_reset(void) { atomic_fetch_add_explicit(&g_resets, 1, memory_order_relaxed); }
+void rt_wasm_count_reset(void)
+{
+  atomic_fetch_add_explicit(&g_resets, 1, memory_order_relaxed);
+}
 
 void rt_wasm_count_trap(int code)
 {
@@ -519,9 +524,15 @@ void rt_wasm_counters_get(rt_wasm_counters *c)
 
 /* ---- wasm-rt.h: init, traps ------------------------------------------------------------ */
 
-void wasm_rt_init(void) { rt_wasm_runtime_init(); }
+void wasm_rt_init(void)
+{
+  rt_wasm_runtime_init();
+}
 
-bool wasm_rt_is_initialized(void) { return atomic_load(&g_initialised); }
+bool wasm_rt_is_initialized(void)
+{
+  return atomic_load(&g_initialised);
+}
 
 void wasm_rt_free(void)
 {
@@ -788,11 +799,29 @@ void wasm_rt_load_exception(uint32_t tag, uint32_t size, const void *values)
   (void)values;
 }
 
-void wasm_rt_throw(void) { wasm_rt_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION); }
+void wasm_rt_throw(void)
+{
+  wasm_rt_trap(WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
+}
 
 static _Thread_local WASM_RT_UNWIND_TARGET *tl_unwind;
-WASM_RT_UNWIND_TARGET *wasm_rt_get_unwind_target(void) { return tl_unwind; }
-void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET *target) { tl_unwind = target; }
-uint32_t wasm_rt_exception_tag(void) { return 0; }
-uint32_t wasm_rt_exception_size(void) { return 0; }
-void *wasm_rt_exception(void) { return NULL; }
+WASM_RT_UNWIND_TARGET *wasm_rt_get_unwind_target(void)
+{
+  return tl_unwind;
+}
+void wasm_rt_set_unwind_target(WASM_RT_UNWIND_TARGET *target)
+{
+  tl_unwind = target;
+}
+uint32_t wasm_rt_exception_tag(void)
+{
+  return 0;
+}
+uint32_t wasm_rt_exception_size(void)
+{
+  return 0;
+}
+void *wasm_rt_exception(void)
+{
+  return NULL;
+}

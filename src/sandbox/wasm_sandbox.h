@@ -29,10 +29,10 @@
 
 /* Mutable per-module state: the initialised memory image shared by every slot. */
 typedef struct rt_wasm_module_state {
-  pthread_mutex_t lock; /* guards everything below */
-  bool initialised;     /* init_module() ran */
-  int image_fd;         /* memfd of the memory image after instantiate+_initialize, -1 none */
-  size_t image_len;     /* bytes (multiple of the wasm page) */
+  pthread_mutex_t lock;      /* guards everything below */
+  bool initialised;          /* init_module() ran */
+  int image_fd;              /* memfd of the memory image after instantiate+_initialize, -1 none */
+  size_t image_len;          /* bytes (multiple of the wasm page) */
   const uint8_t *image_view; /* read-only shared view of image_fd (to compare new slots) */
   char *info;                /* guest info JSON, read once; NULL until read */
   size_t info_len;
@@ -49,8 +49,8 @@ typedef struct rt_wasm_module {
   uint32_t (*abi_version)(void *inst);
   uint32_t (*alloc)(void *inst, uint32_t size);
   void (*free)(void *inst, uint32_t ptr);
-  uint32_t (*extract)(void *inst, uint32_t html, uint32_t html_len, uint32_t url,
-                      uint32_t url_len, uint32_t mode, uint32_t opts, uint32_t opts_len);
+  uint32_t (*extract)(void *inst, uint32_t html, uint32_t html_len, uint32_t url, uint32_t url_len,
+                      uint32_t mode, uint32_t opts, uint32_t opts_len);
   uint32_t (*result_ptr)(void *inst);
   uint32_t (*result_len)(void *inst);
   uint32_t (*info_ptr)(void *inst);

@@ -37,7 +37,10 @@
 
 #define RT_INFO_MAX (64u * 1024u)
 
-static rt_wasm_slot *as_wasm(rt_slot *s) { return (rt_wasm_slot *)s; }
+static rt_wasm_slot *as_wasm(rt_slot *s)
+{
+  return (rt_wasm_slot *)s;
+}
 
 static uint32_t cap_pages_of(uint64_t cap_bytes)
 {
@@ -122,18 +125,15 @@ typedef struct inst_ctx {
   uint32_t abi;
 } inst_ctx;
 
+static void body_init_module(rt_wasm_slot *s, void *vctx)
+{
+  (void)vctx;
+  s->mod->init_module();
+}
+
 static void body_instantiate(rt_wasm_slot *s, void *vctx)
 {
   inst_ctx *c = vctx;
-  rt_wasm_module_state *st = s->mod->state;
-  pthread_mutex_lock(&st->lock);
-  bool first = !st->initialised;
-  st->initialised = true;
-  pthread_mutex_unlock(&st->lock);
-  /* init_module registers func types (idempotent, thread-safe registry); running it again on
-   * a race is harmless. */
-  if (first)
-    s->mod->init_module();
   s->mod->instantiate(s->inst, s);
   RT_WASM_GUEST_BEGIN();
   s->mod->initialize(s->inst);
@@ -184,8 +184,21 @@ static riptide_err slot_new(const rt_guest *g, const rt_sandbox_limits *lim, rt_
     slot_free(&s->base);
     return RIPTIDE_ERR_INSTANTIATE;
   }
+  /* The module's func types must be registered before any instance of it is created (the
+   * table's elements carry them): once per module, under its lock. A trap inside returns
+   * to rt_wasm_run, still under the lock. */
+  rt_wasm_module_state *st = mod->state;
+  pthread_mutex_lock(&st->lock);
+  int code = st->initialised ? 0 : rt_wasm_run(s, 0, body_init_module, NULL);
+  if (code == 0)
+    st->initialised = true;
+  pthread_mutex_unlock(&st->lock);
+  if (code != 0) {
+    slot_free(&s->base);
+    return RIPTIDE_ERR_INSTANTIATE;
+  }
   inst_ctx c = {0};
-  int code = rt_wasm_run(s, lim->timeout_ms, body_instantiate, &c);
+  code = rt_wasm_run(s, lim->timeout_ms, body_instantiate, &c);
   riptide_err err = RIPTIDE_OK;
   if (code == RT_WASM_TRAP_INTERRUPT)
     err = RIPTIDE_ERR_TIMEOUT;
@@ -265,8 +278,8 @@ static uint32_t guest_put(rt_wasm_slot *s, extract_ctx *c, const char *p, size_t
 {
   if (n > UINT32_MAX - 1) {
     c->err = RIPTIDE_ERR_INPUT_TOO_LARGE;
-    snprintf(c->detail, sizeof c->detail, "%s of %zu bytes exceeds the guest's address space",
-             what, n);
+    snprintf(c->detail, sizeof c->detail, "%s of %zu bytes exceeds the guest's address space", what,
+             n);
     return 0;
   }
   RT_WASM_GUEST_BEGIN();
@@ -274,8 +287,7 @@ static uint32_t guest_put(rt_wasm_slot *s, extract_ctx *c, const char *p, size_t
   RT_WASM_GUEST_END();
   if (gp == 0) {
     c->err = s->call_grow_failures ? RIPTIDE_ERR_MEMORY_LIMIT : RIPTIDE_ERR_GUEST_ERROR;
-    snprintf(c->detail, sizeof c->detail, "guest could not allocate %zu bytes for the %s", n,
-             what);
+    snprintf(c->detail, sizeof c->detail, "guest could not allocate %zu bytes for the %s", n, what);
     return 0;
   }
   if (!range_ok(s, gp, n)) {
@@ -358,8 +370,7 @@ static bool run_failed(rt_wasm_slot *s, int code, rt_call_result *out)
   } else {
     out->err = RIPTIDE_ERR_TRAP;
     out->trap = trap_kind(code);
-    snprintf(out->detail, sizeof out->detail, "guest trapped: %s%s",
-             riptide_trap_name(out->trap),
+    snprintf(out->detail, sizeof out->detail, "guest trapped: %s%s", riptide_trap_name(out->trap),
              s->call_grow_failures ? " (after memory growth was refused by the cap)" : "");
   }
   return true;
@@ -461,11 +472,11 @@ static void slot_stats(const rt_slot *base, rt_slot_stats *st)
 }
 
 const rt_guest_ops rt_wasm_ops = {
-  .slot_new = slot_new,
-  .slot_free = slot_free,
-  .slot_reset = slot_reset,
-  .call_extract = call_extract,
-  .slot_stats = slot_stats,
+    .slot_new = slot_new,
+    .slot_free = slot_free,
+    .slot_reset = slot_reset,
+    .call_extract = call_extract,
+    .slot_stats = slot_stats,
 };
 
 /* ---- helpers for benchmarks, tests and guest info -------------------------------------- */
@@ -517,8 +528,8 @@ const char *rt_wasm_guest_info(const rt_guest *g)
   if (cached)
     return cached;
 
-  rt_sandbox_limits lim = {.memory_cap_bytes = 64ull << 20, .timeout_ms = 5000,
-                           .max_output_bytes = RT_INFO_MAX};
+  rt_sandbox_limits lim = {
+      .memory_cap_bytes = 64ull << 20, .timeout_ms = 5000, .max_output_bytes = RT_INFO_MAX};
   rt_slot *slot = NULL;
   if (slot_new(g, &lim, &slot) != RIPTIDE_OK)
     return NULL;

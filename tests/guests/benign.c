@@ -23,8 +23,14 @@ GUEST_EXPORT(riptide_abi_version) uint32_t riptide_abi_version(void)
 {
   return RIPTIDE_GUEST_ABI_VERSION;
 }
-GUEST_EXPORT(riptide_alloc) uint32_t riptide_alloc(uint32_t n) { return guest_addr(malloc(n)); }
-GUEST_EXPORT(riptide_free) void riptide_free(uint32_t p) { free(guest_ptr(p)); }
+GUEST_EXPORT(riptide_alloc) uint32_t riptide_alloc(uint32_t n)
+{
+  return guest_addr(malloc(n));
+}
+GUEST_EXPORT(riptide_free) void riptide_free(uint32_t p)
+{
+  free(guest_ptr(p));
+}
 GUEST_EXPORT(riptide_result_ptr) uint32_t riptide_result_ptr(void)
 {
   return guest_addr(g_out.buf);
@@ -33,7 +39,10 @@ GUEST_EXPORT(riptide_result_len) uint32_t riptide_result_len(void)
 {
   return (uint32_t)g_out.len;
 }
-GUEST_EXPORT(riptide_info_ptr) uint32_t riptide_info_ptr(void) { return guest_addr(g_info); }
+GUEST_EXPORT(riptide_info_ptr) uint32_t riptide_info_ptr(void)
+{
+  return guest_addr(g_info);
+}
 GUEST_EXPORT(riptide_info_len) uint32_t riptide_info_len(void)
 {
   return (uint32_t)(sizeof g_info - 1);
@@ -88,8 +97,8 @@ static const char *put_entity(text_buf *t, const char *p, const char *end, int *
   static const struct {
     const char *name;
     char c;
-  } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''},
-              {"&nbsp;", ' '}};
+  } ents[] = {{"&amp;", '&'},  {"&lt;", '<'},   {"&gt;", '>'},
+              {"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
   for (size_t i = 0; i < sizeof ents / sizeof ents[0]; i++) {
     size_t n = strlen(ents[i].name);
     if ((size_t)(end - p) >= n && memcmp(p, ents[i].name, n) == 0) {

@@ -14,10 +14,16 @@
 #define GUEST_EXPORT(name) __attribute__((export_name(#name)))
 
 __attribute__((import_module("host"), import_name("log"))) void host_log(uint32_t ptr,
-                                                                          uint32_t len);
+                                                                         uint32_t len);
 
-static inline uint32_t guest_addr(const void *p) { return (uint32_t)(uintptr_t)p; }
-static inline void *guest_ptr(uint32_t a) { return (void *)(uintptr_t)a; }
+static inline uint32_t guest_addr(const void *p)
+{
+  return (uint32_t)(uintptr_t)p;
+}
+static inline void *guest_ptr(uint32_t a)
+{
+  return (void *)(uintptr_t)a;
+}
 
 /* Value of "key=" in the option lines, or NULL; *n gets its length. */
 static inline const char *guest_opt(const char *o, size_t ol, const char *key, size_t *n)

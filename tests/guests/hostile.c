@@ -20,11 +20,26 @@ GUEST_EXPORT(riptide_abi_version) uint32_t riptide_abi_version(void)
 {
   return RIPTIDE_GUEST_ABI_VERSION;
 }
-GUEST_EXPORT(riptide_alloc) uint32_t riptide_alloc(uint32_t n) { return guest_addr(malloc(n)); }
-GUEST_EXPORT(riptide_free) void riptide_free(uint32_t p) { free(guest_ptr(p)); }
-GUEST_EXPORT(riptide_result_ptr) uint32_t riptide_result_ptr(void) { return g_rptr; }
-GUEST_EXPORT(riptide_result_len) uint32_t riptide_result_len(void) { return g_rlen; }
-GUEST_EXPORT(riptide_info_ptr) uint32_t riptide_info_ptr(void) { return guest_addr(g_info); }
+GUEST_EXPORT(riptide_alloc) uint32_t riptide_alloc(uint32_t n)
+{
+  return guest_addr(malloc(n));
+}
+GUEST_EXPORT(riptide_free) void riptide_free(uint32_t p)
+{
+  free(guest_ptr(p));
+}
+GUEST_EXPORT(riptide_result_ptr) uint32_t riptide_result_ptr(void)
+{
+  return g_rptr;
+}
+GUEST_EXPORT(riptide_result_len) uint32_t riptide_result_len(void)
+{
+  return g_rlen;
+}
+GUEST_EXPORT(riptide_info_ptr) uint32_t riptide_info_ptr(void)
+{
+  return guest_addr(g_info);
+}
 GUEST_EXPORT(riptide_info_len) uint32_t riptide_info_len(void)
 {
   return (uint32_t)(sizeof g_info - 1);
@@ -32,14 +47,20 @@ GUEST_EXPORT(riptide_info_len) uint32_t riptide_info_len(void)
 
 static int recurse(int n);
 static int (*volatile g_recurse)(int) = recurse;
-static int recurse(int n) { return g_recurse(n + 1) * 3 + 1; }
+static int recurse(int n)
+{
+  return g_recurse(n + 1) * 3 + 1;
+}
 
 static volatile int g_zero;
 static char *volatile g_sink; /* keeps allocations observable (no malloc elision) */
 static volatile uint32_t g_far = 0xFFFFFFF0u;
 static volatile uint32_t g_bad_index = 123456u;
 
-static int is(const char *v, size_t n, const char *w) { return n == strlen(w) && !memcmp(v, w, n); }
+static int is(const char *v, size_t n, const char *w)
+{
+  return n == strlen(w) && !memcmp(v, w, n);
+}
 
 GUEST_EXPORT(riptide_extract)
 uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_t url_len,

@@ -19,8 +19,8 @@ const rt_guest *RT_CAT(rt_wasm_guest_, RT_GLUE_MOD)(void);
 int main(void)
 {
   const rt_guest *g = RT_CAT(rt_wasm_guest_, RT_GLUE_MOD)();
-  rt_sandbox_limits lim = {.memory_cap_bytes = 256u << 20, .timeout_ms = 10000,
-                           .max_output_bytes = 1u << 20};
+  rt_sandbox_limits lim = {
+      .memory_cap_bytes = 256u << 20, .timeout_ms = 10000, .max_output_bytes = 1u << 20};
   rt_slot *s = NULL;
   riptide_err err = g->ops->slot_new(g, &lim, &s);
   if (err != RIPTIDE_OK) {
