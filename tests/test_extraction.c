@@ -196,6 +196,34 @@ static void test_hostile_outcomes_fall_back(void **state)
   }
 }
 
+static void test_instantiation_failure_falls_back(void **state)
+{
+  (void)state;
+  pool_fake_guest *f = pool_fake_guest_new();
+  riptide_pool_config c;
+  cfg_small(&c, 1);
+  c.warm_slots = 0;
+  riptide_pool *p = mk(f, &c);
+  pool_fake_guest_fail_slot_new(f, 1);
+  riptide_document *d = NULL;
+  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
+  assert_string_equal(d->engine, "native");
+  assert_string_equal(d->fallback_reason, "guest_error");
+  assert_int_equal(d->guest_error, RIPTIDE_ERR_INSTANTIATE);
+  riptide_document_free(d);
+  /* The next call creates the slot and uses the guest. */
+  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
+  assert_string_equal(d->engine, "wasm");
+  riptide_document_free(d);
+  riptide_metrics m;
+  riptide_pool_metrics(p, &m);
+  check_totals(&m);
+  assert_int_equal(m.fallbacks_by_reason[RIPTIDE_FB_GUEST_ERROR], 1);
+  assert_int_equal(m.succeeded_wasm, 1);
+  riptide_pool_free(p);
+  pool_fake_guest_free(f);
+}
+
 static void test_fallback_disabled(void **state)
 {
   (void)state;
@@ -573,6 +601,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_success),
       cmocka_unit_test(test_hostile_outcomes_fall_back),
+      cmocka_unit_test(test_instantiation_failure_falls_back),
       cmocka_unit_test(test_fallback_disabled),
       cmocka_unit_test(test_breaker_gate),
       cmocka_unit_test(test_exhaustion),

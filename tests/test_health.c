@@ -93,6 +93,8 @@ static void test_recycle_by_age(void **state)
   assert_int_equal(r.checked, 2);
   assert_int_equal(r.healthy, 2);
   assert_int_equal(r.recycled_age, 0);
+  assert_int_equal(rt_events_flush(x.p->events, 5000), RIPTIDE_OK);
+  assert_int_equal(pool_rec_count(x.r, RT_EV_INSTANCE_HEALTHY), 2);
 
   pool_fake_clock_advance_ms(&x.clk, 1);
   rt_health_check(x.p, &r);

@@ -72,6 +72,9 @@ void rt_health_check(riptide_pool *p, rt_health_report *r)
       *r = rep;
     return;
   }
+  bool want_healthy = rt_pool_wants(p, RIPTIDE_SEV_TRACE);
+  uint64_t *healthy = want_healthy ? calloc(n, sizeof *healthy) : NULL;
+  uint32_t nh = 0;
   uint32_t nv = 0, live_start = 0;
   uint64_t now = rt_pool_now(p);
 
@@ -127,9 +130,15 @@ void rt_health_check(riptide_pool *p, rt_health_report *r)
         i++;
       }
     }
+    /* The slots that stay idle after this pass passed every check. */
+    for (uint32_t i = 0; healthy && i < p->n_idle; i++)
+      healthy[nh++] = p->slots[p->idle_stack[i]].instance_id;
   }
   pthread_mutex_unlock(&p->lock);
 
+  for (uint32_t i = 0; i < nh; i++)
+    rt_pool_emit(p, RT_EV_INSTANCE_HEALTHY, RIPTIDE_SEV_TRACE, healthy[i], (const char *)NULL);
+  free(healthy);
   for (uint32_t i = 0; i < nv; i++) {
     char d[24];
     snprintf(d, sizeof d, "%llu", (unsigned long long)v[i].detail);

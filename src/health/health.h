@@ -9,7 +9,8 @@
  *    than warm_slots are live;
  *  - recreates recycled slots (keeping at least warm_slots live);
  *  - runs the memory check (src/memory) and emits pool.instance_unhealthy per recycled slot,
- *    pool.instance_destroyed per freed slot and one pool.health_check summary.
+ *    pool.instance_destroyed per freed slot, pool.instance_healthy (trace) per slot that
+ *    passed, and one pool.health_check summary.
  * Leased slots are never touched: they are judged at the first pass after their release.
  * Ages are measured with the pool's injected clock, so tests run passes by hand
  * (rt_health_check) with exact times; the interval itself is real time.
