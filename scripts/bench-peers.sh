@@ -105,4 +105,10 @@ for dir in "$EVAL"/dev/*/; do
   printf '%-22s %-28s %6s %9s %7s %6s\n' "$set_name" "riptide --engine native -p1" "$pages" \
     "$pps" "$f1" "$empty"
 done
+# Throughput and latency of the library itself (files pre-loaded, no process start-up): the
+# sandboxed pool beside the native extractor, 1 thread and every CPU.
+for par in 1 "$cpus"; do
+  echo
+  "$RT" bench "$EVAL/dev/trafilatura-eval" --parallel "$par" || status=1
+done
 exit $status
