@@ -367,6 +367,11 @@ typedef struct worker {
   uint64_t want[RIPTIDE_ERR_INTERNAL + 1];
 } worker;
 
+/* SANDBOX_TEST_NO_RECURSE=1 leaves stack exhaustion out of the thread mix: valgrind loses
+ * track of a worker thread's stack after a guard-page overflow and then reports false
+ * uninitialised values (README in src/sandbox). */
+static bool g_no_recurse;
+
 static const struct {
   const char *what;
   riptide_err err;
@@ -412,7 +417,7 @@ static void *worker_main(void *arg)
     if (i % 200 == 199) {
       what = "loop";
       want = RIPTIDE_ERR_TIMEOUT;
-    } else if (i % 100 == 50) {
+    } else if (i % 100 == 50 && !g_no_recurse) {
       what = "recurse";
       want = RIPTIDE_ERR_TRAP;
     } else {
@@ -475,6 +480,8 @@ int main(void)
       cmocka_unit_test(test_extractor_smoke),
       cmocka_unit_test(test_threads_mixed),
   };
+  const char *nr = getenv("SANDBOX_TEST_NO_RECURSE");
+  g_no_recurse = nr && nr[0] == '1';
   const char *only = getenv("SANDBOX_TEST_FILTER"); /* e.g. "*threads*" */
   if (only)
     cmocka_set_test_filter(only);
