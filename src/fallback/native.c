@@ -1708,6 +1708,7 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
   memset(&r, 0, sizeof r);
   r.md.max = r.txt.max = RT_DEFAULT_MAX_OUTPUT;
   char *base = NULL;
+  char *og_image = NULL;
   double ld = 0;
 
   if (root) {
@@ -1723,6 +1724,10 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
   }
   if (root && (err = fill_metadata(d, &m, base)) != RIPTIDE_OK)
     goto done;
+  /* Resolved now: junk removal below frees <head>, where m's borrowed strings live. */
+  if (root && m.og_image)
+    og_image = resolve(base, m.og_image);
+  m.og_image = NULL;
 
   if (root && opts->mode != RIPTIDE_MODE_METADATA) {
     remove_junk((xmlNode *)doc, opts->mode, false, 0);
@@ -1843,12 +1848,10 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
       }
     }
   }
-  if (opts->want_media && m.og_image && opts->mode != RIPTIDE_MODE_METADATA) {
-    char *abs = resolve(base, m.og_image);
+  if (opts->want_media && og_image && opts->mode != RIPTIDE_MODE_METADATA) {
     r.doc = d;
-    if (abs && d->n_media == 0 && !add_media(&r, abs, NULL, "image"))
+    if (d->n_media == 0 && !add_media(&r, og_image, NULL, "image"))
       err = RIPTIDE_ERR_NOMEM;
-    free(abs);
   }
   if (opts->mode != RIPTIDE_MODE_METADATA && !d->text) {
     /* No tree (empty input): content modes still give empty strings, not absent fields. */
@@ -1870,6 +1873,7 @@ done:
   free(chosen);
   free(cs.v);
   free(base);
+  free(og_image);
   meta_free(&m);
   if (doc)
     xmlFreeDoc(doc);

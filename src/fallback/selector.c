@@ -131,7 +131,7 @@ static bool compound(const char **pp, xw *w)
       if (*p == '=') {
         op = '=';
         p++;
-      } else if (strchr("~^$*|", *p) && p[1] == '=') {
+      } else if (*p && strchr("~^$*|", *p) && p[1] == '=') {
         op = *p;
         p += 2;
       } else {
