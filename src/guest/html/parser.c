@@ -43,8 +43,8 @@
 
 #define AFE_SCAN_MAX 256
 /* Work budget for the walks that are not O(1) (see DESIGN): linear in the input. */
-#define WORK_PER_BYTE 32u
-#define WORK_BASE (1u << 24)
+#define WORK_PER_BYTE 4u
+#define WORK_BASE (1u << 22)
 
 typedef enum mode {
   M_INITIAL,
