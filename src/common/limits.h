@@ -51,5 +51,8 @@
  * flattened rather than refused: the tree builder stops nesting past this depth. */
 #define RT_PARSER_MAX_DEPTH 100000
 #define RT_PARSER_MAX_ATTRS 100000 /* per element; further attributes are dropped */
+/* The tokenizer refuses (HTML_TOKEN_ERROR) inputs above 1 GiB: its token lengths are 32-bit and
+ * preprocessing (invalid UTF-8 -> U+FFFD) can triple the size. Far above RT_DEFAULT_MAX_INPUT. */
+#define RT_TOKENIZER_MAX_INPUT (1ull << 30)
 
 #endif

@@ -8,7 +8,7 @@
  *   needs none of that (the common case) it is used in place, without a copy. After this step
  *   the input is valid UTF-8 without CR, so every state works on bytes: bytes >= 0x80 are
  *   never special in any state, and only ASCII letters are case-folded.
- * - States. Each state of the specification is a case of one switch in tokenizer_run(), named
+ * - States. Each state of the specification is a case of one switch in tk_run(), named
  *   after the spec's state. Because the whole input is present, a few multi-state sequences
  *   are decided by bounded look-ahead instead of a character at a time: "appropriate end tag"
  *   detection in RCDATA/RAWTEXT/script data (the less-than, end-tag-open and end-tag-name
@@ -22,7 +22,7 @@
  *   buffers are distinct). A U+0000 that survives tokenization (data state, CDATA sections)
  *   is always returned as a character token of its own, so the tree builder need not look for
  *   NUL inside runs.
- * - Memory. Every buffer grows geometrically through tk_reserve(), which charges the
+ * - Memory. Every buffer grows geometrically through tk_grow(), which charges the
  *   mem_limit budget and fails with HTML_TOKEN_ERROR when it is exceeded; the machine keeps
  *   no state that is not proportional to the token being built. Attributes beyond
  *   RT_PARSER_MAX_ATTRS per tag and duplicates are dropped; duplicates are found with a hash
@@ -41,9 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Inputs above this are refused with HTML_TOKEN_ERROR: token lengths are 32-bit and a
- * preprocessed input may be three times larger than the raw one. */
-#define TK_MAX_INPUT ((size_t)1 << 30)
+/* Inputs above RT_TOKENIZER_MAX_INPUT are refused with HTML_TOKEN_ERROR (see limits.h). */
+#define TK_MAX_INPUT ((size_t)RT_TOKENIZER_MAX_INPUT)
 /* Attribute counts up to this are checked for duplicates by a linear scan. */
 #define TK_LINEAR_DUP_MAX 16
 
