@@ -60,12 +60,18 @@ typedef struct ninfo {
 #define CB_BYLINE 0x100
 #define CB_SHARE 0x200
 
+#define A_TABLE 0x01
+#define A_CODE 0x02
+#define A_FIGURE 0x04
+#define A_DTABLE 0x08 /* inside a data table (set by clean_selection) */
+
 typedef struct cctx {
   dom_doc *doc;
   dom_node *body;
   dom_node **els; /* body's element descendants in pre-order */
   ninfo *info;
   uint16_t *cbits; /* per element (index aux - 1), CB_* */
+  uint8_t *anc;    /* per element: A_* ancestor bits (proper ancestors only) */
   size_t n;
   const char *title;
   size_t title_len;
@@ -339,6 +345,7 @@ static bool is_div_to_p_block(const dom_node *n)
 }
 
 static bool has_video_embed(const dom_node *n);
+static bool small_text(const dom_node *n, ex_buf *out, int budget);
 
 /* ---- aggregation ---------------------------------------------------------------------------- */
 static uint16_t cbits_of(const cctx *c, const dom_node *n)
@@ -482,18 +489,6 @@ static bool unlikely_role(const dom_node *n)
   return false;
 }
 
-static bool has_ancestor_tag(const dom_node *n, html_tag t, int max_depth)
-{
-  int d = 0;
-  for (const dom_node *p = n->parent; p; p = p->parent) {
-    if (max_depth > 0 && ++d > max_depth)
-      return false;
-    if (dom_is(p, t))
-      return true;
-  }
-  return false;
-}
-
 static bool byline_like(const dom_node *n, uint16_t cb)
 {
   if (cb & CB_BYLINE)
@@ -523,12 +518,14 @@ static bool without_content(const dom_node *n)
   return true;
 }
 
+/* Visible text length of a subtree, counting at most 1,000 characters and 4,096 nodes (used
+ * before aggregation, for the byline check). */
 static size_t text_len_raw(const dom_node *n)
 {
-  /* used before aggregation: a bounded count of visible text */
   size_t len = 0;
+  int budget = 4096;
   const dom_node *x = n;
-  while ((x = dom_next(n, x))) {
+  while ((x = dom_next(n, x)) && --budget > 0) {
     if (x->type == DOM_TEXT)
       len += x->aux;
     else if (x->type == DOM_ELEMENT && ex_skip_node(x)) {
@@ -577,8 +574,7 @@ static void pass_drops(cctx *c)
         c->title_len) {
       ex_buf t;
       exb_init(&t, 4096);
-      ex_collect_text(n, &t);
-      if (t.len && ex_text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
+      if (small_text(n, &t, 512) && t.len && ex_text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
         drop = true;
         title_done = true;
       }
@@ -586,7 +582,7 @@ static void pass_drops(cctx *c)
     }
     if (!drop && (c->flags & F_STRIP_UNLIKELY)) {
       if ((cb & CB_UNLIKELY) && !(cb & CB_MAYBE) &&
-          !has_ancestor_tag(n, HTML_TAG_TABLE, 0) && !has_ancestor_tag(n, HTML_TAG_CODE, 0) &&
+          !(c->anc[n->aux - 1] & (A_TABLE | A_CODE)) &&
           !is_tag(n, HTML_TAG_BODY) && !is_tag(n, HTML_TAG_A))
         drop = true;
       else if (unlikely_role(n))
@@ -921,13 +917,35 @@ static bool is_data_table(const dom_node *t)
   return rows * cols > 10;
 }
 
+/* Text of a small subtree, collapsed; false when the subtree has more than `budget` nodes
+ * (callers only care about short labels, and this keeps deep trees linear). */
+static bool small_text(const dom_node *n, ex_buf *out, int budget)
+{
+  bool sp = false;
+  const dom_node *x = n;
+  while ((x = dom_next(n, x))) {
+    if (--budget < 0)
+      return false;
+    if (x->type == DOM_TEXT) {
+      ex_append_collapsed(out, &sp, x->data, x->data_len);
+    } else if (x->type == DOM_ELEMENT && ex_skip_node(x)) {
+      const dom_node *nx = dom_next_skip(n, x);
+      if (!nx)
+        break;
+      x = nx;
+      if (x->type == DOM_TEXT)
+        ex_append_collapsed(out, &sp, x->data, x->data_len);
+    }
+  }
+  return true;
+}
+
 static bool ad_or_loading(const dom_node *n)
 {
   ex_buf t;
   exb_init(&t, 256);
-  ex_collect_text(n, &t);
   bool r = false;
-  if (!t.failed && t.len) {
+  if (small_text(n, &t, 64) && !t.failed && t.len) {
     size_t l = t.len;
     const char *s = ex_trim(t.p, &l);
     static const char *const words[] = {"ad", "advertising", "advertisement", "pub", "publicité",
@@ -958,12 +976,8 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
     is_list = (float)in->list_text / (float)in->text > 0.9f;
   if (is_tag(n, HTML_TAG_TABLE) && (n->flags & EXF_DATATABLE))
     return false;
-  for (const dom_node *p = n->parent; p; p = p->parent) {
-    if (dom_is(p, HTML_TAG_TABLE) && (p->flags & EXF_DATATABLE))
-      return false;
-    if (dom_is(p, HTML_TAG_CODE))
-      return false;
-  }
+  if (n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & (A_DTABLE | A_CODE)))
+    return false;
   int weight = class_weight(n, c->flags);
   if (weight < 0)
     return true;
@@ -978,7 +992,7 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
   float heading_density = in->text ? (float)in->head_text / (float)in->text : 0.0f;
   uint32_t len = in->text;
   float ld = link_density(c, n);
-  bool fig = has_ancestor_tag(n, HTML_TAG_FIGURE, 0);
+  bool fig = n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & A_FIGURE);
   uint32_t embeds = in->n_embed;
   bool remove = (!fig && img > 1 && p / img < 0.5f) || (!is_list && li > p) ||
                 input > (float)((int)(p / 3)) ||
@@ -1052,6 +1066,14 @@ static void clean_selection(cctx *c)
     dom_node *e = c->els[i];
     if ((e->flags & EXF_INSEL) && live(e) && is_tag(e, HTML_TAG_TABLE) && is_data_table(e))
       e->flags |= EXF_DATATABLE;
+  }
+  for (size_t i = 0; i < c->n; i++) {
+    dom_node *e = c->els[i];
+    dom_node *p = e->parent;
+    c->anc[i] &= (uint8_t)~A_DTABLE;
+    if (p && p->aux && p->aux <= c->n && p->type == DOM_ELEMENT &&
+        ((c->anc[p->aux - 1] & A_DTABLE) || (p->flags & EXF_DATATABLE)))
+      c->anc[i] |= A_DTABLE;
   }
   /* unconditional: footer, aside, forms' controls; share widgets; negative headings */
   for (size_t i = 0; i < c->n; i++) {
@@ -1181,12 +1203,14 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
   /* the body needs an info slot too */
   c.info = calloc(c.n + 1, sizeof *c.info);
   c.cbits = malloc((c.n + 1) * sizeof *c.cbits);
+  c.anc = calloc(c.n + 1, 1);
   if (c.cbits)
     for (size_t i = 0; i < c.n; i++)
       c.cbits[i] = compute_cbits(c.els[i]);
   c.sel = malloc((c.n + 1) * sizeof *c.sel);
-  if (!c.info || !c.sel || !c.cbits) {
+  if (!c.info || !c.sel || !c.cbits || !c.anc) {
     free(c.cbits);
+    free(c.anc);
     free(c.els);
     free(c.info);
     free(c.sel);
@@ -1194,6 +1218,19 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     return NULL;
   }
   c.body->aux = (uint32_t)c.n + 1;
+  for (size_t i = 0; i < c.n; i++) {
+    dom_node *p = c.els[i]->parent;
+    if (!p || p->type != DOM_ELEMENT || !p->aux || p->aux > c.n)
+      continue;
+    uint8_t a = c.anc[p->aux - 1];
+    if (is_tag(p, HTML_TAG_TABLE))
+      a |= A_TABLE;
+    if (is_tag(p, HTML_TAG_CODE))
+      a |= A_CODE;
+    if (is_tag(p, HTML_TAG_FIGURE))
+      a |= A_FIGURE;
+    c.anc[i] = a;
+  }
   /* has-block-descendant marks (bottom-up) */
   for (size_t i = c.n; i-- > 0;) {
     dom_node *e = c.els[i];
@@ -1240,5 +1277,6 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
   free(c.info);
   free(c.sel);
   free(c.cbits);
+  free(c.anc);
   return out;
 }

@@ -300,19 +300,16 @@ jm_doc *jm_parse(const char *s, size_t n)
   p.s = s;
   p.n = n;
   ws(&p);
-  /* wrappers some pages put around the JSON: <!-- -->, <![CDATA[ ]]>, // comments */
-  while (p.i < n && s[p.i] != '{' && s[p.i] != '[')
-    p.i++;
-  if (p.i >= 2 && s[p.i] == '[' && s[p.i - 1] == '!' && s[p.i - 2] == '<') {
-    p.i++;
+  /* wrappers some pages put around the JSON: <!-- -->, //<![CDATA[ ]]>, // comments */
+  for (;;) {
     while (p.i < n && s[p.i] != '{' && s[p.i] != '[')
       p.i++;
-    if (p.i + 1 < n && s[p.i] == '[' && s[p.i + 1] != '{' && s[p.i + 1] != '"' &&
-        s[p.i + 1] != ' ' && s[p.i + 1] != '\n' && s[p.i + 1] != '[' && s[p.i + 1] != ']') {
-      p.i++; /* "[CDATA[" */
-      while (p.i < n && s[p.i] != '{' && s[p.i] != '[')
-        p.i++;
+    if (p.i >= 2 && p.i + 7 <= n && s[p.i] == '[' && s[p.i - 1] == '!' && s[p.i - 2] == '<' &&
+        memcmp(s + p.i, "[CDATA[", 7) == 0) {
+      p.i += 7;
+      continue;
     }
+    break;
   }
   jm_value *root = jm_value_parse(&p, 0);
   jm_doc *d = calloc(1, sizeof *d);

@@ -30,7 +30,7 @@ typedef struct md_ctx {
   uint32_t row, cols_first;
   uint32_t cells_in_row;
   ex_buf tmp;
-  bool at_line_start;
+  size_t marker_end; /* out->len right after a line prefix or list/quote marker was written */
 } md_ctx;
 
 static void md_prefix(md_ctx *m)
@@ -48,6 +48,11 @@ static void md_prefix(md_ctx *m)
 
 static void md_flush(md_ctx *m)
 {
+  if (m->brk && m->out->len && m->out->len == m->marker_end) {
+    /* nothing written since the last marker: the break is already there */
+    m->brk = 0;
+    return;
+  }
   if (m->brk && m->out->len) {
     if (m->cell) {
       m->space = true;
@@ -69,9 +74,11 @@ static void md_flush(md_ctx *m)
       exb_putc(m->out, '\n');
     }
     md_prefix(m);
+    m->marker_end = m->out->len;
     m->space = false;
   } else if (m->brk && !m->out->len) {
     md_prefix(m);
+    m->marker_end = m->out->len;
   }
   m->brk = 0;
 }
@@ -191,7 +198,7 @@ static bool md_enter(void *vc, const dom_node *n)
     if (m->cell)
       m->space = true;
     else if (m->out->len) {
-      exb_put(m->out, "  ", 2);
+      exb_putc(m->out, '\\'); /* CommonMark hard line break */
       md_break(m, 1);
     }
     return false;
@@ -250,6 +257,7 @@ static bool md_enter(void *vc, const dom_node *n)
       m->kind[m->depth] = 'q';
       m->depth++;
       exb_put(m->out, "> ", 2);
+      m->marker_end = m->out->len;
     }
     return true;
   case HTML_TAG_UL: case HTML_TAG_OL:
@@ -269,7 +277,7 @@ static bool md_enter(void *vc, const dom_node *n)
       m->depth = d;
       if (m->brk && m->out->len) {
         exb_rtrim(m->out);
-        exb_putc(m->out, '\n');
+        exb_put(m->out, "\n\n", (size_t)m->brk);
         md_prefix(m);
         if (d > 0 && m->kind[d - 1] != 'q')
           exb_put(m->out, "  ", 2);
@@ -284,6 +292,7 @@ static bool md_enter(void *vc, const dom_node *n)
       } else {
         exb_put(m->out, "- ", 2);
       }
+      m->marker_end = m->out->len;
     }
     return true;
   }
