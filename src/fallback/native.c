@@ -43,6 +43,9 @@
 #define FB_MAX_CATEGORIES 64
 #define FB_MAX_META_LEN 4096
 #define FB_XPATH_MAX 8192
+/* An article pass with fewer visible characters than this is retried without the class/id
+ * heuristics (Readability retries below 500 characters too). */
+#define FB_RETRY_BELOW 500
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -279,7 +282,7 @@ static bool is_hidden(const xmlNode *n)
 
 /* ---- pass: junk removal ------------------------------------------------------------------- */
 
-static bool is_junk(const xmlNode *n, riptide_mode mode, bool in_article)
+static bool is_junk(const xmlNode *n, riptide_mode mode, bool strict, bool in_article)
 {
   const char *name = (const char *)n->name;
   if (in_list(name, JUNK_TAGS) || strcmp(name, "svg") == 0 || strcmp(name, "math") == 0)
@@ -288,11 +291,13 @@ static bool is_junk(const xmlNode *n, riptide_mode mode, bool in_article)
     return true;
   if (mode == RIPTIDE_MODE_FULL || mode == RIPTIDE_MODE_CUSTOM)
     return false;
-  if (strcmp(name, "nav") == 0 || strcmp(name, "aside") == 0 || strcmp(name, "footer") == 0 ||
-      strcmp(name, "form") == 0)
+  /* Not <form>: ASP.NET pages wrap the whole page in one. Its controls are removed above. */
+  if (strcmp(name, "nav") == 0 || strcmp(name, "aside") == 0 || strcmp(name, "footer") == 0)
     return true;
   if (strcmp(name, "header") == 0 && !in_article)
     return true;
+  if (!strict)
+    return false;
   const char *role = attr(n, "role");
   if (role && (strcasecmp(role, "navigation") == 0 || strcasecmp(role, "complementary") == 0 ||
                strcasecmp(role, "menu") == 0 || strcasecmp(role, "menubar") == 0 ||
@@ -314,7 +319,7 @@ static bool is_junk(const xmlNode *n, riptide_mode mode, bool in_article)
   return false;
 }
 
-static void remove_junk(xmlNode *n, riptide_mode mode, bool in_article, int depth)
+static void remove_junk(xmlNode *n, riptide_mode mode, bool strict, bool in_article, int depth)
 {
   xmlNode *c = n->children;
   while (c) {
@@ -323,12 +328,12 @@ static void remove_junk(xmlNode *n, riptide_mode mode, bool in_article, int dept
       xmlUnlinkNode(c);
       xmlFreeNode(c);
     } else if (is_el(c)) {
-      if (is_junk(c, mode, in_article)) {
+      if (is_junk(c, mode, strict, in_article)) {
         xmlUnlinkNode(c);
         xmlFreeNode(c);
       } else if (depth < FB_MAX_DEPTH) {
         bool art = in_article || name_is(c, "article") || name_is(c, "main");
-        remove_junk(c, mode, art, depth + 1);
+        remove_junk(c, mode, strict, art, depth + 1);
       }
     }
     c = next;
@@ -1661,45 +1666,14 @@ static riptide_err select_custom(xmlDoc *doc, const char *selector, xmlNode ***o
   return err;
 }
 
-riptide_err riptide_extract_native(const char *html, size_t len, const char *url,
-                                   const riptide_options *opts, riptide_document **out)
+/* One content pass over a parsed tree: junk removal (strict: also by class/id names and ARIA
+ * roles), statistics, the choice of nodes for the mode, and rendering into d (text, markdown,
+ * html, links, media). Owns and frees everything it allocates except what it puts in d. */
+static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_options *opts,
+                                const char *base, bool strict, riptide_document *d,
+                                uint32_t *paragraphs, double *ld_out)
 {
-  if (!out)
-    return RIPTIDE_ERR_INVALID_ARG;
-  *out = NULL;
-  if (!html && len > 0)
-    return RIPTIDE_ERR_INVALID_ARG;
-  riptide_options defaults;
-  if (!opts) {
-    riptide_options_init(&defaults);
-    opts = &defaults;
-  }
-  if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM)
-    return RIPTIDE_ERR_UNSUPPORTED;
-  if (len > RT_DEFAULT_MAX_INPUT || len > (size_t)INT32_MAX)
-    return RIPTIDE_ERR_INPUT_TOO_LARGE;
-  uint64_t t0 = now_ns();
-  pthread_once(&xml_once, xml_init);
-
-  riptide_document *d = riptide_document_new();
-  if (!d)
-    return RIPTIDE_ERR_NOMEM;
-  d->engine = "native";
-  if (url && !(d->url = strdup(url))) {
-    riptide_document_free(d);
-    return RIPTIDE_ERR_NOMEM;
-  }
-
-  /* An empty or whitespace-only input is a document with no content, not an error. */
-  xmlDoc *doc = NULL;
-  if (len > 0)
-    doc = htmlReadMemory(html, (int)len, url, "UTF-8",
-                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                           HTML_PARSE_NONET | HTML_PARSE_COMPACT);
-  xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
   riptide_err err = RIPTIDE_OK;
-  fb_meta m;
-  memset(&m, 0, sizeof m);
   fb_arena ar = {0};
   fb_cands cs = {0};
   xmlNode **chosen = NULL;
@@ -1707,30 +1681,9 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
   fb_render r;
   memset(&r, 0, sizeof r);
   r.md.max = r.txt.max = RT_DEFAULT_MAX_OUTPUT;
-  char *base = NULL;
-  char *og_image = NULL;
   double ld = 0;
-
-  if (root) {
-    collect_meta(&m, (xmlNode *)doc, 0);
-    base = url ? strdup(url) : NULL;
-    if (m.base_href) {
-      char *b = resolve(base, m.base_href);
-      if (b) {
-        free(base);
-        base = b;
-      }
-    }
-  }
-  if (root && (err = fill_metadata(d, &m, base)) != RIPTIDE_OK)
-    goto done;
-  /* Resolved now: junk removal below frees <head>, where m's borrowed strings live. */
-  if (root && m.og_image)
-    og_image = resolve(base, m.og_image);
-  m.og_image = NULL;
-
-  if (root && opts->mode != RIPTIDE_MODE_METADATA) {
-    remove_junk((xmlNode *)doc, opts->mode, false, 0);
+  {
+    remove_junk((xmlNode *)doc, opts->mode, strict, false, 0);
     ar.cap = count_elements((xmlNode *)doc, 0) + 1;
     ar.items = calloc(ar.cap, sizeof *ar.items);
     if (!ar.items) {
@@ -1847,6 +1800,130 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
         goto done;
       }
     }
+    }
+  *paragraphs = r.paragraphs;
+  *ld_out = ld;
+done:
+  free(r.md.p);
+  free(r.txt.p);
+  free(chosen);
+  free(cs.v);
+  free(ar.items);
+  return err;
+}
+
+/* Visible characters of a text (bytes that are not ASCII whitespace). */
+static size_t visible_len(const char *s)
+{
+  size_t n = 0;
+  for (; s && *s; s++)
+    n += !is_space((unsigned char)*s);
+  return n;
+}
+
+/* Moves the content fields of src into dst and dst's old ones into src (freed with it). */
+static void swap_content(riptide_document *dst, riptide_document *src)
+{
+  riptide_document tmp = *dst;
+  dst->text = src->text, src->text = tmp.text;
+  dst->markdown = src->markdown, src->markdown = tmp.markdown;
+  dst->html = src->html, src->html = tmp.html;
+  dst->links = src->links, src->links = tmp.links;
+  dst->n_links = src->n_links, src->n_links = tmp.n_links;
+  dst->media = src->media, src->media = tmp.media;
+  dst->n_media = src->n_media, src->n_media = tmp.n_media;
+}
+
+riptide_err riptide_extract_native(const char *html, size_t len, const char *url,
+                                   const riptide_options *opts, riptide_document **out)
+{
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
+  *out = NULL;
+  if (!html && len > 0)
+    return RIPTIDE_ERR_INVALID_ARG;
+  riptide_options defaults;
+  if (!opts) {
+    riptide_options_init(&defaults);
+    opts = &defaults;
+  }
+  if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM)
+    return RIPTIDE_ERR_UNSUPPORTED;
+  if (len > RT_DEFAULT_MAX_INPUT || len > (size_t)INT32_MAX)
+    return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  uint64_t t0 = now_ns();
+  pthread_once(&xml_once, xml_init);
+
+  riptide_document *d = riptide_document_new();
+  if (!d)
+    return RIPTIDE_ERR_NOMEM;
+  d->engine = "native";
+  if (url && !(d->url = strdup(url))) {
+    riptide_document_free(d);
+    return RIPTIDE_ERR_NOMEM;
+  }
+
+  /* An empty or whitespace-only input is a document with no content, not an error. */
+  xmlDoc *doc = NULL;
+  if (len > 0)
+    doc = htmlReadMemory(html, (int)len, url, "UTF-8",
+                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                           HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+  xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+  riptide_err err = RIPTIDE_OK;
+  fb_meta m;
+  memset(&m, 0, sizeof m);
+  uint32_t paragraphs = 0;
+  fb_render r; /* only for add_media of og:image below */
+  memset(&r, 0, sizeof r);
+  r.md.max = r.txt.max = RT_DEFAULT_MAX_OUTPUT;
+  char *base = NULL;
+  char *og_image = NULL;
+  double ld = 0;
+
+  if (root) {
+    collect_meta(&m, (xmlNode *)doc, 0);
+    base = url ? strdup(url) : NULL;
+    if (m.base_href) {
+      char *b = resolve(base, m.base_href);
+      if (b) {
+        free(base);
+        base = b;
+      }
+    }
+  }
+  if (root && (err = fill_metadata(d, &m, base)) != RIPTIDE_OK)
+    goto done;
+  /* Resolved now: junk removal below frees <head>, where m's borrowed strings live. */
+  if (root && m.og_image)
+    og_image = resolve(base, m.og_image);
+  m.og_image = NULL;
+
+  if (root && opts->mode != RIPTIDE_MODE_METADATA) {
+    err = content_pass(doc, root, opts, base, true, d, &paragraphs, &ld);
+    if (err != RIPTIDE_OK)
+      goto done;
+    /* Like Readability's retry: when the strict pass found little, the class/id heuristics
+     * probably removed the content's container; parse again and keep the longer result. */
+    if (opts->mode == RIPTIDE_MODE_ARTICLE && visible_len(d->text) < FB_RETRY_BELOW) {
+      xmlDoc *doc2 = htmlReadMemory(html, (int)len, url, "UTF-8",
+                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                      HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+                                      HTML_PARSE_COMPACT);
+      xmlNode *root2 = doc2 ? xmlDocGetRootElement(doc2) : NULL;
+      riptide_document *d2 = root2 ? riptide_document_new() : NULL;
+      uint32_t p2 = 0;
+      double ld2 = 0;
+      if (d2 && content_pass(doc2, root2, opts, base, false, d2, &p2, &ld2) == RIPTIDE_OK &&
+          visible_len(d2->text) > visible_len(d->text)) {
+        swap_content(d, d2);
+        paragraphs = p2;
+        ld = ld2;
+      }
+      riptide_document_free(d2);
+      if (doc2)
+        xmlFreeDoc(doc2);
+    }
   }
   if (opts->want_media && og_image && opts->mode != RIPTIDE_MODE_METADATA) {
     r.doc = d;
@@ -1865,19 +1942,14 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
     d->word_count = count_words(d->text);
     d->reading_time = (d->word_count + 229) / 230;
   }
-  d->quality_score = quality(d, r.paragraphs, ld);
+  d->quality_score = quality(d, paragraphs, ld);
 
 done:
-  free(r.md.p);
-  free(r.txt.p);
-  free(chosen);
-  free(cs.v);
   free(base);
   free(og_image);
   meta_free(&m);
   if (doc)
     xmlFreeDoc(doc);
-  free(ar.items);
   if (err != RIPTIDE_OK) {
     riptide_document_free(d);
     return err;
