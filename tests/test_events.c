@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- a recording subscriber ---------------------------------------------------------------- */
 
@@ -110,6 +111,7 @@ static void rec_handler(const riptide_event *ev, void *ctx)
   r->emit_follow_up = false;
   rt_events *bus = r->bus;
   r->running = false;
+  pthread_cond_broadcast(&r->cv); /* rec_wait_count */
   pthread_mutex_unlock(&r->mu);
   /* Calls back into the bus from the handler, with no lock of ours held. */
   if (self)
@@ -137,6 +139,20 @@ static void rec_wait_entered(recorder *r)
   while (!r->entered)
     pthread_cond_wait(&r->cv, &r->mu);
   pthread_mutex_unlock(&r->mu);
+}
+
+/* Waits (condition variable, up to 30 s as a hang guard) until n events were recorded. */
+static bool rec_wait_count(recorder *r, size_t n)
+{
+  struct timespec dl;
+  clock_gettime(CLOCK_REALTIME, &dl);
+  dl.tv_sec += 30;
+  bool ok = true;
+  pthread_mutex_lock(&r->mu);
+  while (r->n < n && ok)
+    ok = pthread_cond_timedwait(&r->cv, &r->mu, &dl) == 0 || r->n >= n;
+  pthread_mutex_unlock(&r->mu);
+  return ok;
 }
 
 static void rec_open_gate(recorder *r)
@@ -843,6 +859,63 @@ static void test_wanted_and_unwanted(void **state)
   rec_destroy(&r);
 }
 
+/* Wake-up batching. The delay is set to 60 s, far beyond the 30 s hang guard of
+ * rec_wait_count: every delivery below can only come from the early-end rules (urgent event,
+ * quarter-full ring, flush, free), never from the delay running out, so the test is exact
+ * without timing anything. */
+static void test_wake_delay_batching(void **state)
+{
+  (void)state;
+  rt_events_config c;
+  rt_events_config_init(&c);
+  c.ring_size = 64; /* batch limit 16 */
+  c.wake_delay_ms = RT_EVENTS_MAX_WAKE_DELAY_MS + 1;
+  rt_events *bus = NULL;
+  assert_int_equal(rt_events_new(&c, &bus), RIPTIDE_ERR_INVALID_ARG);
+  c.wake_delay_ms = RT_EVENTS_MAX_WAKE_DELAY_MS;
+  assert_int_equal(rt_events_new(&c, &bus), RIPTIDE_OK);
+  recorder r;
+  rec_init(&r);
+  rt_events_subscribe(bus, "", RIPTIDE_SEV_TRACE, rec_handler, &r);
+
+  /* A DEBUG event opens a batch; a WARN event ends it at once. */
+  assert_int_equal(rt_events_wait_idle(bus, 30000), RIPTIDE_OK);
+  rt_events_emit(bus, "a", RIPTIDE_SEV_DEBUG, 0, NULL, 0);
+  rt_events_emit(bus, "b", RIPTIDE_SEV_WARN, 0, NULL, 0);
+  assert_true(rec_wait_count(&r, 2));
+  assert_string_equal(r.ev[0].type, "a");
+  assert_string_equal(r.ev[1].type, "b");
+
+  /* A flush ends a batch. */
+  assert_int_equal(rt_events_wait_idle(bus, 30000), RIPTIDE_OK);
+  rt_events_emit(bus, "c", RIPTIDE_SEV_DEBUG, 0, NULL, 0);
+  assert_int_equal(rt_events_flush(bus, 30000), RIPTIDE_OK);
+  assert_int_equal(rec_count(&r), 3);
+
+  /* A quarter-full ring ends a batch. */
+  assert_int_equal(rt_events_wait_idle(bus, 30000), RIPTIDE_OK);
+  for (int i = 0; i < 16; i++)
+    rt_events_emit(bus, "d", RIPTIDE_SEV_TRACE, 0, NULL, 0);
+  assert_true(rec_wait_count(&r, 19));
+  for (size_t i = 1; i < 19; i++)
+    assert_true(r.ev[i].seq > r.ev[i - 1].seq);
+
+  /* Batching saves wake-ups: 3 bursts above, one wake-up each (the dispatcher was parked
+   * before each, and stays awake through its batch). */
+  rt_events_stats st;
+  rt_events_stats_get(bus, &st);
+  assert_int_equal(st.wakeups, 3);
+  print_message("wake delay: 19 events, %llu dispatcher wake-ups\n",
+                (unsigned long long)st.wakeups);
+
+  /* free ends a batch and delivers what is pending. */
+  assert_int_equal(rt_events_wait_idle(bus, 30000), RIPTIDE_OK);
+  rt_events_emit(bus, "e", RIPTIDE_SEV_DEBUG, 0, NULL, 0);
+  rt_events_free(bus);
+  assert_int_equal(r.n, 20);
+  rec_destroy(&r);
+}
+
 static void sigmask_handler(const riptide_event *ev, void *ctx)
 {
   (void)ev;
@@ -885,6 +958,7 @@ int main(void)
       cmocka_unit_test(test_event_json),
       cmocka_unit_test(test_dispatcher_blocks_signals),
       cmocka_unit_test(test_wanted_and_unwanted),
+      cmocka_unit_test(test_wake_delay_batching),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,11 @@
  *    counted (and given a seq) but never enters the ring: no copy, no dispatcher wake-up. The
  *    summary may answer "wanted" spuriously (prefixes longer than 7 bytes) - then the dispatcher
  *    filters exactly - but never "not wanted" for a subscription that was complete before.
+ *  - Wake-ups: an emitter signals `work_cv` only when the dispatcher is parked (dispatcher_idle).
+ *    With a wake delay configured, the dispatcher that wakes for a sub-WARN event holds the batch
+ *    open (`batching`, timed wait on work_cv) until the delay passes or something ends it early:
+ *    a WARN+ event or a quarter-full ring (emitter sets `hurry`), a flush (flush_waiters), a stop.
+ *    One futex wake then serves a batch instead of every event.
  *  - Seq numbers are assigned under ring_mu in emission order (seq = ++next_seq), so
  *    dispatch order = seq order = emission order for any one thread.
  *
@@ -69,6 +74,8 @@ typedef struct ev_sub {
 struct rt_events {
   /* Immutable after rt_events_new. */
   uint32_t cap;
+  uint32_t batch_limit;   /* pending events that end a batch wait: cap / 4, at least 1 */
+  uint64_t wake_delay_ns; /* 0 = dispatch at once */
   uint64_t pool_id;
   riptide_clock_fn clock;
   void *clock_ctx;
@@ -85,10 +92,14 @@ struct rt_events {
   uint64_t unwanted;         /* accepted without entering the ring: nobody subscribed to them */
   bool stopping;
   bool dispatcher_idle; /* dispatcher is (about to be) waiting on work_cv */
+  bool batching;        /* dispatcher is holding a batch open (wake_delay) on work_cv */
+  bool hurry;           /* end the batch wait now (urgent event, full enough) */
   uint32_t flush_waiters;
+  uint32_t idle_waiters; /* rt_events_wait_idle callers (they also wait on drained_cv) */
   uint64_t dropped;
   uint64_t invalid;
   uint64_t truncated;
+  uint64_t wakeups;
 
   /* Guarded by sub_mu. */
   pthread_mutex_t sub_mu;
@@ -166,19 +177,47 @@ static void dispatch_one(rt_events *bus, const ev_slot *s)
   pthread_mutex_unlock(&bus->sub_mu);
 }
 
+/* Caller holds ring_mu. With a wake delay, the first event after an idle period opens a batch:
+ * the dispatcher waits up to wake_delay for more events so one wake-up serves many. The wait
+ * ends early for an urgent event (severity >= WARN), a quarter-full ring, a flush or a stop. */
+static void hold_batch_locked(rt_events *bus)
+{
+  struct timespec dl;
+  clock_gettime(CLOCK_MONOTONIC, &dl);
+  uint64_t ns = (uint64_t)dl.tv_nsec + bus->wake_delay_ns;
+  dl.tv_sec += (time_t)(ns / 1000000000u);
+  dl.tv_nsec = (long)(ns % 1000000000u);
+  bus->batching = true;
+  while (!bus->hurry && !bus->stopping && bus->flush_waiters == 0 &&
+         bus->tail - bus->head < bus->batch_limit) {
+    if (pthread_cond_timedwait(&bus->work_cv, &bus->ring_mu, &dl) == ETIMEDOUT)
+      break;
+  }
+  bus->batching = false;
+  bus->hurry = false;
+}
+
 static void *dispatcher_main(void *arg)
 {
   rt_events *bus = arg;
   tls_dispatching = bus;
   pthread_mutex_lock(&bus->ring_mu);
   for (;;) {
+    bool woke = false;
     while (bus->head == bus->tail && !bus->stopping) {
       bus->dispatcher_idle = true;
+      if (bus->idle_waiters)
+        pthread_cond_broadcast(&bus->drained_cv);
       pthread_cond_wait(&bus->work_cv, &bus->ring_mu);
       bus->dispatcher_idle = false;
+      woke = true;
     }
+    if (woke)
+      bus->wakeups++;
     if (bus->head == bus->tail)
       break; /* stopping and drained */
+    if (woke && bus->wake_delay_ns)
+      hold_batch_locked(bus);
     const ev_slot *s = &bus->slots[bus->head % bus->cap];
     pthread_mutex_unlock(&bus->ring_mu);
     dispatch_one(bus, s); /* the slot is ours until head moves */
@@ -207,7 +246,7 @@ riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
   }
   if (c.ring_size == 0)
     c.ring_size = RT_DEFAULT_EVENT_RING;
-  if (c.ring_size > RT_MAX_EVENT_RING)
+  if (c.ring_size > RT_MAX_EVENT_RING || c.wake_delay_ms > RT_EVENTS_MAX_WAKE_DELAY_MS)
     return RIPTIDE_ERR_INVALID_ARG;
 
   rt_events *bus = calloc(1, sizeof(*bus));
@@ -219,6 +258,8 @@ riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
     return RIPTIDE_ERR_NOMEM;
   }
   bus->cap = c.ring_size;
+  bus->batch_limit = c.ring_size / 4 ? c.ring_size / 4 : 1;
+  bus->wake_delay_ns = (uint64_t)c.wake_delay_ms * 1000000u;
   bus->pool_id = c.pool_id;
   bus->clock = c.clock ? c.clock : realtime_clock;
   bus->clock_ctx = c.clock ? c.clock_ctx : NULL;
@@ -232,7 +273,7 @@ riptide_err rt_events_new(const rt_events_config *cfg, rt_events **out)
   if (pthread_mutex_init(&bus->ring_mu, NULL) != 0)
     goto fail_attr;
   inited = 1;
-  if (pthread_cond_init(&bus->work_cv, NULL) != 0)
+  if (pthread_cond_init(&bus->work_cv, &ca) != 0) /* timed batch waits: CLOCK_MONOTONIC */
     goto fail_attr;
   inited = 2;
   if (pthread_cond_init(&bus->drained_cv, &ca) != 0)
@@ -428,8 +469,15 @@ rt_events_emit_result rt_events_emit(rt_events *bus, const char *type, riptide_s
   s->truncated = cut;
   if (cut)
     bus->truncated++;
-  if (bus->dispatcher_idle)
+  bool urgent = sev >= RIPTIDE_SEV_WARN || bus->tail - bus->head >= bus->batch_limit;
+  if (bus->dispatcher_idle) {
+    if (urgent)
+      bus->hurry = true; /* skips the batch wait; only the dispatcher clears it */
     pthread_cond_signal(&bus->work_cv);
+  } else if (bus->batching && urgent) {
+    bus->hurry = true;
+    pthread_cond_signal(&bus->work_cv);
+  }
   pthread_mutex_unlock(&bus->ring_mu);
   return cut ? RT_EVENTS_TRUNCATED : RT_EVENTS_QUEUED;
 }
@@ -515,6 +563,8 @@ riptide_err rt_events_flush(rt_events *bus, uint32_t timeout_ms)
   pthread_mutex_lock(&bus->ring_mu);
   uint64_t target = bus->tail;
   bus->flush_waiters++;
+  if (bus->batching)
+    pthread_cond_signal(&bus->work_cv); /* a flush ends a batch wait */
   while (bus->head < target) {
     if (timeout_ms) {
       int rc = pthread_cond_timedwait(&bus->drained_cv, &bus->ring_mu, &deadline);
@@ -531,6 +581,30 @@ riptide_err rt_events_flush(rt_events *bus, uint32_t timeout_ms)
   return err;
 }
 
+riptide_err rt_events_wait_idle(rt_events *bus, uint32_t timeout_ms)
+{
+  if (!bus || tls_dispatching == bus)
+    return RIPTIDE_ERR_INVALID_ARG;
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)timeout_ms * 1000000u;
+  deadline.tv_sec += (time_t)(ns / 1000000000u);
+  deadline.tv_nsec = (long)(ns % 1000000000u);
+  riptide_err err = RIPTIDE_OK;
+  pthread_mutex_lock(&bus->ring_mu);
+  bus->idle_waiters++;
+  while (!(bus->dispatcher_idle && bus->head == bus->tail) && !bus->stopping) {
+    if (pthread_cond_timedwait(&bus->drained_cv, &bus->ring_mu, &deadline) == ETIMEDOUT &&
+        !(bus->dispatcher_idle && bus->head == bus->tail)) {
+      err = RIPTIDE_ERR_TIMEOUT;
+      break;
+    }
+  }
+  bus->idle_waiters--;
+  pthread_mutex_unlock(&bus->ring_mu);
+  return err;
+}
+
 void rt_events_stats_get(rt_events *bus, rt_events_stats *st)
 {
   memset(st, 0, sizeof(*st));
@@ -541,6 +615,7 @@ void rt_events_stats_get(rt_events *bus, rt_events_stats *st)
   st->truncated = bus->truncated;
   st->dispatched = bus->head + bus->unwanted;
   st->unwanted = bus->unwanted;
+  st->wakeups = bus->wakeups;
   st->pending = (uint32_t)(bus->tail - bus->head);
   st->ring_size = bus->cap;
   pthread_mutex_unlock(&bus->ring_mu);

@@ -44,6 +44,7 @@
 #define RT_EVENT_SLOT_BYTES 1024 /* arena per slot for metadata keys and values (with NULs) */
 #define RT_EVENTS_MAX_SUBS 64    /* subscribers per bus; subscribe returns 0 beyond */
 #define RT_EVENTS_PREFIX_MAX 64  /* bytes incl. NUL of a subscription prefix */
+#define RT_EVENTS_MAX_WAKE_DELAY_MS 60000 /* ceiling of the batching delay (tests use it) */
 
 /* Upstream event names (DESIGN.md §4). */
 #define RT_EV_INSTANCE_CREATED "pool.instance_created"
@@ -68,6 +69,12 @@
 typedef struct rt_events_config {
   uint32_t ring_size; /* slots; 0 = RT_DEFAULT_EVENT_RING; max RT_MAX_EVENT_RING */
   uint64_t pool_id;   /* stamped on every event */
+  /* 0 (default): the dispatcher is woken for every event. > 0: an event below RIPTIDE_SEV_WARN
+   * that finds the dispatcher asleep wakes it, and it then waits up to this long for more events
+   * (ended early by a WARN-or-above event, a quarter-full ring, a flush or free), so one wake-up
+   * serves a whole batch: cheaper emits, delivery delayed by at most this. Max
+   * RT_EVENTS_MAX_WAKE_DELAY_MS. */
+  uint32_t wake_delay_ms;
   /* Timestamp source (ns); NULL = CLOCK_REALTIME. For tests. */
   riptide_clock_fn clock;
   void *clock_ctx;
@@ -94,6 +101,7 @@ typedef struct rt_events_stats {
   uint64_t dispatched; /* done: taken off the ring with all handlers called, or unwanted */
   uint64_t unwanted;   /* accepted with no subscriber interested (never in the ring) */
   uint64_t handler_calls;
+  uint64_t wakeups; /* times the dispatcher woke up from idle */
   uint32_t pending; /* in the ring now */
   uint32_t subscribers;
   uint32_t ring_size;
@@ -133,6 +141,11 @@ void rt_events_unsubscribe(rt_events *ev, uint64_t id);
  * timeout_ms 0 = no limit. Returns OK, TIMEOUT, or INVALID_ARG when called from a handler (it would
  * wait for itself). Uses a condition variable, no polling. */
 riptide_err rt_events_flush(rt_events *ev, uint32_t timeout_ms);
+
+/* Waits until the ring is empty and the dispatcher is parked waiting for work (for tests that
+ * need a known dispatcher state, e.g. wake-up batching). OK, TIMEOUT, or INVALID_ARG from a
+ * handler. Condition variable, no polling. */
+riptide_err rt_events_wait_idle(rt_events *ev, uint32_t timeout_ms);
 
 void rt_events_stats_get(rt_events *ev, rt_events_stats *st);
 
