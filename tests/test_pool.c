@@ -437,6 +437,72 @@ static void test_subscribe_unsubscribe(void **state)
   pool_fake_guest_free(f);
 }
 
+/* A subscriber that blocks (on a condition the test controls) until released. */
+typedef struct slow_sub {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool open;
+  pool_rec *rec;
+} slow_sub;
+
+static void slow_fn(const riptide_event *ev, void *ctx)
+{
+  slow_sub *s = ctx;
+  pthread_mutex_lock(&s->mu);
+  while (!s->open)
+    pthread_cond_wait(&s->cv, &s->mu);
+  pthread_mutex_unlock(&s->mu);
+  pool_rec_fn(ev, s->rec);
+}
+
+static void test_slow_subscriber_drops_counted(void **state)
+{
+  (void)state;
+  pool_fake_guest *f = pool_fake_guest_new();
+  riptide_pool_config c;
+  cfg_small(&c, 2, 2);
+  c.event_ring_size = 8;
+  riptide_pool *p;
+  assert_int_equal(rt_pool_new_with_guest(&c, pool_fake_guest_get(f), &p), RIPTIDE_OK);
+  slow_sub s = {.rec = pool_rec_new()};
+  pthread_mutex_init(&s.mu, NULL);
+  pthread_cond_init(&s.cv, NULL);
+  riptide_metrics m0;
+  riptide_pool_metrics(p, &m0); /* warm-up events went nowhere (no subscriber yet) */
+  assert_true(riptide_pool_subscribe(p, "", RIPTIDE_SEV_TRACE, slow_fn, &s) > 0);
+
+  /* Each successful call emits 4 events (started, acquired, released, completed). The
+   * blocked subscriber holds the dispatcher: the ring (8) fills and the rest are dropped,
+   * counted, and no caller ever waits for it. */
+  for (int i = 0; i < 50; i++) {
+    riptide_document *d = NULL;
+    assert_int_equal(riptide_pool_extract(p, "<p>x</p>", 8, NULL, NULL, &d), RIPTIDE_OK);
+    riptide_document_free(d);
+  }
+  riptide_metrics m;
+  riptide_pool_metrics(p, &m);
+  assert_int_equal((m.events_emitted - m0.events_emitted) + (m.events_dropped - m0.events_dropped),
+                   200);
+  assert_true(m.events_dropped > 0);
+  assert_true(m.events_emitted - m0.events_emitted <= 9); /* ring + the one being handled */
+
+  pthread_mutex_lock(&s.mu);
+  s.open = true;
+  pthread_cond_broadcast(&s.cv);
+  pthread_mutex_unlock(&s.mu);
+  assert_int_equal(rt_events_flush(p->events, 10000), RIPTIDE_OK);
+  assert_int_equal(pool_rec_count(s.rec, NULL), m.events_emitted - m0.events_emitted);
+  assert_int_equal(pool_rec_misordered(s.rec), 0);
+  pool_rec_event e;
+  assert_true(pool_rec_get(s.rec, NULL, 0, &e));
+  assert_string_equal(e.type, RT_EV_EXTRACTION_STARTED); /* emission order kept */
+  riptide_pool_free(p);
+  pthread_mutex_destroy(&s.mu);
+  pthread_cond_destroy(&s.cv);
+  pool_rec_free(s.rec);
+  pool_fake_guest_free(f);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -449,6 +515,7 @@ int main(void)
       cmocka_unit_test(test_bounded_wait),
       cmocka_unit_test(test_shutdown_refuses_and_frees),
       cmocka_unit_test(test_subscribe_unsubscribe),
+      cmocka_unit_test(test_slow_subscriber_drops_counted),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
