@@ -289,15 +289,13 @@ static bool is_junk(const xmlNode *n, riptide_mode mode, bool strict, bool in_ar
     return true;
   if (is_hidden(n))
     return true;
-  if (mode == RIPTIDE_MODE_FULL || mode == RIPTIDE_MODE_CUSTOM)
+  if (mode == RIPTIDE_MODE_FULL || mode == RIPTIDE_MODE_CUSTOM || !strict)
     return false;
   /* Not <form>: ASP.NET pages wrap the whole page in one. Its controls are removed above. */
   if (strcmp(name, "nav") == 0 || strcmp(name, "aside") == 0 || strcmp(name, "footer") == 0)
     return true;
   if (strcmp(name, "header") == 0 && !in_article)
     return true;
-  if (!strict)
-    return false;
   const char *role = attr(n, "role");
   if (role && (strcasecmp(role, "navigation") == 0 || strcasecmp(role, "complementary") == 0 ||
                strcasecmp(role, "menu") == 0 || strcasecmp(role, "menubar") == 0 ||
@@ -527,6 +525,7 @@ static xmlNode *find_first(xmlNode *n, const char *name, int depth)
 typedef struct fb_render {
   fb_buf md, txt;
   bool want_md, want_links, want_media;
+  bool clean; /* article mode: leave out link-heavy blocks inside the content */
   bool pending_space; /* whitespace seen since the last visible character */
   int pre;            /* inside <pre> */
   int cell;           /* inside a GFM table cell: no line breaks */
@@ -913,12 +912,31 @@ static void pop_prefix(fb_render *r, size_t saved)
   r->prefix[saved] = '\0';
 }
 
+/* Readability's conditional cleaning, simplified: inside the chosen content, a list, table or
+ * division made mostly of links (related stories, tag clouds, share bars) is left out. */
+static bool cleanable(const xmlNode *n)
+{
+  const char *name = (const char *)n->name;
+  if (strcmp(name, "ul") && strcmp(name, "ol") && strcmp(name, "div") && strcmp(name, "section") &&
+      strcmp(name, "table") && strcmp(name, "dl") && strcmp(name, "aside"))
+    return false;
+  const fb_info *i = info_of(n);
+  if (!i || i->text_len == 0)
+    return false;
+  double ld = link_density(n);
+  if (ld > 0.5 && i->text_len < 2000)
+    return true;
+  return class_weight(n) < 0 && i->text_len < 200 && i->commas < 2;
+}
+
 static void render_element(fb_render *r, xmlNode *n, int depth)
 {
   const char *name = (const char *)n->name;
   if (in_list(name, JUNK_TAGS) || !strcmp(name, "svg") || !strcmp(name, "math"))
     return;
   if (is_hidden(n))
+    return;
+  if (r->clean && depth > 0 && cleanable(n))
     return;
   size_t saved;
 
@@ -1666,6 +1684,15 @@ static riptide_err select_custom(xmlDoc *doc, const char *selector, xmlNode ***o
   return err;
 }
 
+/* Visible characters of a text (bytes that are not ASCII whitespace). */
+static size_t visible_len(const char *s)
+{
+  size_t n = 0;
+  for (; s && *s; s++)
+    n += !is_space((unsigned char)*s);
+  return n;
+}
+
 /* One content pass over a parsed tree: junk removal (strict: also by class/id names and ARIA
  * roles), statistics, the choice of nodes for the mode, and rendering into d (text, markdown,
  * html, links, media). Owns and frees everything it allocates except what it puts in d. */
@@ -1761,6 +1788,7 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
         ld = link_density(best);
     }
 
+    r.clean = opts->mode == RIPTIDE_MODE_ARTICLE;
     r.want_md = opts->want_markdown;
     r.want_links = opts->want_links;
     r.want_media = opts->want_media;
@@ -1769,6 +1797,32 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
     for (size_t i = 0; i < n_chosen; i++) {
       render_node(&r, chosen[i], 0);
       block_break(&r);
+    }
+    if (r.clean && visible_len(r.txt.p) < FB_RETRY_BELOW) {
+      /* Cleaning took nearly everything: the content itself is link-heavy. Render it whole. */
+      size_t total = 0;
+      for (size_t i = 0; i < n_chosen; i++)
+        total += info_of(chosen[i]) ? info_of(chosen[i])->text_len : 0;
+      if (total >= FB_RETRY_BELOW) {
+        for (size_t i = 0; i < d->n_links; i++) {
+          free(d->links[i].href);
+          free(d->links[i].text);
+        }
+        for (size_t i = 0; i < d->n_media; i++) {
+          free(d->media[i].src);
+          free(d->media[i].alt);
+          free(d->media[i].kind);
+        }
+        d->n_links = d->n_media = 0;
+        r.md.len = r.txt.len = 0;
+        r.pending_space = false;
+        r.paragraphs = 0;
+        r.clean = false;
+        for (size_t i = 0; i < n_chosen; i++) {
+          render_node(&r, chosen[i], 0);
+          block_break(&r);
+        }
+      }
     }
     if (r.nomem || r.md.nomem || r.txt.nomem) {
       err = RIPTIDE_ERR_NOMEM;
@@ -1810,15 +1864,6 @@ done:
   free(cs.v);
   free(ar.items);
   return err;
-}
-
-/* Visible characters of a text (bytes that are not ASCII whitespace). */
-static size_t visible_len(const char *s)
-{
-  size_t n = 0;
-  for (; s && *s; s++)
-    n += !is_space((unsigned char)*s);
-  return n;
 }
 
 /* Moves the content fields of src into dst and dst's old ones into src (freed with it). */
