@@ -400,6 +400,71 @@ static void test_exhaustion(void **state)
   }
 }
 
+static void test_half_open_probe_limit(void **state)
+{
+  (void)state;
+  /* Upstream defect: half-open admitted unlimited concurrent probes. Here exactly
+   * breaker_probes callers reach the guest; everyone else gets the fallback meanwhile. */
+  pool_fake_guest *f = pool_fake_guest_new();
+  pool_fake_clock_t clk = {0};
+  riptide_pool_config c;
+  cfg_small(&c, 4);
+  c.clock = pool_fake_clock;
+  c.clock_ctx = &clk;
+  c.breaker_window = 2;
+  c.breaker_min_calls = 2;
+  c.breaker_failure_pct = 50;
+  c.breaker_cooldown_ms = 100;
+  c.breaker_probes = 2;
+  c.breaker_max_cooldown_ms = 400;
+  riptide_pool *p = mk(f, &c);
+  pool_fake_step trap = {.kind = POOL_FAKE_TRAP, .trap = RIPTIDE_TRAP_OOB};
+  pool_fake_guest_push_n(f, &trap, 2);
+  riptide_document *d;
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
+    riptide_document_free(d);
+  }
+  pool_fake_clock_advance_ms(&clk, 100); /* cool-down over: the next callers are probes */
+  pool_fake_step block = {.kind = POOL_FAKE_BLOCK};
+  pool_fake_guest_push_n(f, &block, 2);
+  call_arg a[2] = {{.p = p}, {.p = p}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&t[i], NULL, call_main, &a[i]);
+  assert_true(pool_fake_guest_wait_blocked(f, 2, 10000));
+  pool_fake_counts k0, k1;
+  pool_fake_guest_counts(f, &k0);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
+    assert_string_equal(d->fallback_reason, "circuit_open");
+    riptide_document_free(d);
+  }
+  pool_fake_guest_counts(f, &k1);
+  assert_int_equal(k1.calls, k0.calls); /* no third probe reached the guest */
+  riptide_pool_status st;
+  riptide_pool_status_get(p, &st);
+  assert_int_equal(st.breaker_state, 2);
+  pool_fake_guest_gate_open(f);
+  for (int i = 0; i < 2; i++) {
+    pthread_join(t[i], NULL);
+    assert_int_equal(a[i].err, RIPTIDE_OK);
+    assert_string_equal(a[i].doc->engine, "wasm");
+    riptide_document_free(a[i].doc);
+  }
+  riptide_pool_status_get(p, &st);
+  assert_int_equal(st.breaker_state, 0); /* both probes succeeded */
+  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
+  assert_string_equal(d->engine, "wasm");
+  riptide_document_free(d);
+  riptide_metrics m;
+  riptide_pool_metrics(p, &m);
+  check_totals(&m);
+  assert_int_equal(m.fallbacks_by_reason[RIPTIDE_FB_CIRCUIT_OPEN], 10);
+  riptide_pool_free(p);
+  pool_fake_guest_free(f);
+}
+
 static void test_deadline_enforced(void **state)
 {
   (void)state;
@@ -605,6 +670,7 @@ int main(void)
       cmocka_unit_test(test_fallback_disabled),
       cmocka_unit_test(test_breaker_gate),
       cmocka_unit_test(test_exhaustion),
+      cmocka_unit_test(test_half_open_probe_limit),
       cmocka_unit_test(test_deadline_enforced),
       cmocka_unit_test(test_input_errors),
       cmocka_unit_test(test_shutdown_with_calls_in_flight),
