@@ -59,6 +59,9 @@ typedef struct ninfo {
 #define CB_CMAYBE 0x080     /* class matches maybe_pat */
 #define CB_BYLINE 0x100
 #define CB_SHARE 0x200
+#define CB_ROLE 0x400    /* role names navigation / complementary / dialogs (unlikely) */
+#define CB_MODAL 0x800   /* aria-modal=true role=dialog */
+#define CB_BYATTR 0x1000 /* rel=author or itemprop contains "author" */
 
 #define A_TABLE 0x01
 #define A_CODE 0x02
@@ -77,6 +80,7 @@ typedef struct cctx {
   size_t title_len;
   dom_node **sel; /* selected top-level nodes */
   size_t n_sel;
+  size_t lo, hi; /* pre-order index range [lo, hi) covering the selection's elements */
   float top_score;
   int flags;
 } cctx;
@@ -151,7 +155,8 @@ typedef struct pat_ent {
 } pat_ent;
 
 static pat_ent pat_tab[256];
-static uint16_t pat_start[257];
+/* patterns indexed by their first two bytes: start offsets into pat_tab (65536 + 1 entries) */
+static uint16_t pat_start[65537];
 static size_t pat_n;
 
 static void pat_add_list(pat_ent *tmp, size_t *k, const char *const *pats, uint8_t bit)
@@ -171,6 +176,11 @@ static void pat_add_list(pat_ent *tmp, size_t *k, const char *const *pats, uint8
   }
 }
 
+static unsigned pat_key(const char *p)
+{
+  return (unsigned)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+}
+
 static void pat_init(void)
 {
   if (pat_n)
@@ -184,28 +194,45 @@ static void pat_init(void)
   pat_add_list(tmp, &k, positive_pat, L_POS);
   pat_add_list(tmp, &k, inside_pat, L_IN);
   pat_add_list(tmp, &k, by, L_BY);
-  /* counting sort by first byte */
-  size_t pos = 0;
-  for (int ch = 0; ch < 256; ch++) {
-    pat_start[ch] = (uint16_t)pos;
-    for (size_t i = 0; i < k; i++)
-      if ((unsigned char)tmp[i].p[0] == ch)
-        pat_tab[pos++] = tmp[i];
+  /* sort by two-byte key (insertion sort: k <= 256), then fill the start table */
+  for (size_t i = 1; i < k; i++) {
+    pat_ent e = tmp[i];
+    size_t j = i;
+    while (j > 0 && pat_key(tmp[j - 1].p) > pat_key(e.p)) {
+      tmp[j] = tmp[j - 1];
+      j--;
+    }
+    tmp[j] = e;
   }
-  pat_start[256] = (uint16_t)pos;
-  pat_n = pos;
+  size_t pos = 0;
+  for (unsigned key = 0; key < 65536; key++) {
+    pat_start[key] = (uint16_t)pos;
+    while (pos < k && pat_key(tmp[pos].p) == key) {
+      pat_tab[pos] = tmp[pos];
+      pos++;
+    }
+  }
+  pat_start[65536] = (uint16_t)pos;
+  pat_n = pos ? pos : 1;
 }
 
 static uint8_t pat_scan(const char *s, size_t n)
 {
+  /* all patterns are at least two bytes long */
   uint8_t r = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char ch = (unsigned char)ex_lower(s[i]);
-    for (uint16_t j = pat_start[ch]; j < pat_start[ch + 1]; j++) {
+  if (n < 2)
+    return 0;
+  unsigned char prev = (unsigned char)ex_lower(s[0]);
+  for (size_t i = 0; i + 1 < n; i++) {
+    unsigned char cur = (unsigned char)ex_lower(s[i + 1]);
+    unsigned key = (unsigned)prev << 8 | cur;
+    prev = cur;
+    uint16_t a = pat_start[key], b = pat_start[key + 1];
+    for (uint16_t j = a; j < b; j++) {
       const pat_ent *e = &pat_tab[j];
       if (e->len > n - i || (r & e->lists) == e->lists)
         continue;
-      size_t q = 1;
+      size_t q = 2;
       while (q < e->len && ex_lower(s[i + q]) == e->p[q])
         q++;
       if (q == e->len)
@@ -215,13 +242,31 @@ static uint8_t pat_scan(const char *s, size_t n)
   return r;
 }
 
+static bool unlikely_role(const dom_node *n);
+
 static uint16_t compute_cbits(const dom_node *n)
 {
+  if (!n->n_attrs)
+    return 0;
+  uint16_t ab = 0;
+  size_t l;
+  if (unlikely_role(n))
+    ab |= CB_ROLE;
+  const char *am = dom_attr_get(n, "aria-modal", &l);
+  const char *role = dom_attr_get(n, "role", NULL);
+  if (am && ex_ieq(am, l, "true") && role && strcmp(role, "dialog") == 0)
+    ab |= CB_MODAL;
+  const char *rel = dom_attr_get(n, "rel", &l);
+  if (rel && ex_ieq(rel, l, "author"))
+    ab |= CB_BYATTR;
+  const char *ip = dom_attr_get(n, "itemprop", &l);
+  if (ip && ex_icontains(ip, l, "author"))
+    ab |= CB_BYATTR;
   size_t cl, il;
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
   if (!cl && !il)
-    return 0;
+    return ab;
   pat_init();
   uint8_t bc = cl ? pat_scan(c, cl) : 0, bi = il ? pat_scan(id, il) : 0;
   uint8_t both = bc | bi;
@@ -246,7 +291,7 @@ static uint16_t compute_cbits(const dom_node *n)
     b |= CB_BYLINE;
   if (share_like(c, cl) || share_like(id, il))
     b |= CB_SHARE;
-  return b;
+  return b | ab;
 }
 
 static uint16_t cbits_of(const struct cctx *c, const dom_node *n);
@@ -295,19 +340,32 @@ static void text_stats(dom_node *t)
 {
   uint32_t len = 0, commas = 0;
   bool sp = true; /* leading whitespace is not counted */
-  size_t i = 0;
-  while (i < t->data_len) {
-    uint32_t cp = ex_utf8_next(t->data, t->data_len, &i);
-    if (ex_is_space_cp(cp)) {
-      if (!sp)
+  const unsigned char *d = (const unsigned char *)t->data;
+  size_t n = t->data_len, i = 0;
+  while (i < n) {
+    unsigned char b = d[i];
+    if (b < 0x80) {
+      i++;
+      if (b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f') {
+        len += !sp;
+        sp = true;
+      } else {
+        sp = false;
         len++;
+        commas += b == ',';
+      }
+      continue;
+    }
+    uint32_t cp = ex_utf8_next(t->data, n, &i);
+    if (ex_is_space_cp(cp)) {
+      len += !sp;
       sp = true;
       continue;
     }
     sp = false;
     len++;
-    if (cp == ',' || cp == 0x60C || cp == 0xFE50 || cp == 0xFE10 || cp == 0xFE11 ||
-        cp == 0x2E41 || cp == 0x2E34 || cp == 0x2E32 || cp == 0xFF0C)
+    if (cp == 0x60C || cp == 0xFE50 || cp == 0xFE10 || cp == 0xFE11 || cp == 0x2E41 ||
+        cp == 0x2E34 || cp == 0x2E32 || cp == 0xFF0C)
       commas++;
   }
   t->aux = len;
@@ -489,16 +547,9 @@ static bool unlikely_role(const dom_node *n)
   return false;
 }
 
-static bool byline_like(const dom_node *n, uint16_t cb)
+static bool byline_like(uint16_t cb)
 {
-  if (cb & CB_BYLINE)
-    return true;
-  size_t l;
-  const char *rel = dom_attr_get(n, "rel", &l);
-  if (rel && ex_ieq(rel, l, "author"))
-    return true;
-  const char *ip = dom_attr_get(n, "itemprop", &l);
-  return ip && ex_icontains(ip, l, "author");
+  return (cb & (CB_BYLINE | CB_BYATTR)) != 0;
 }
 
 /* Element without content: no text and only <br>/<hr> element children. */
@@ -556,14 +607,9 @@ static void pass_drops(cctx *c)
       n = dom_next_skip(root, n);
       continue;
     }
-    size_t l;
     uint16_t cb = cbits_of(c, n);
-    const char *am = dom_attr_get(n, "aria-modal", &l);
-    const char *role = dom_attr_get(n, "role", NULL);
-    bool drop = false;
-    if (am && ex_ieq(am, l, "true") && role && strcmp(role, "dialog") == 0)
-      drop = true;
-    if (!drop && !byline_done && byline_like(n, cb)) {
+    bool drop = (cb & CB_MODAL) != 0;
+    if (!drop && !byline_done && byline_like(cb)) {
       size_t tl = text_len_raw(n);
       if (tl > 0 && tl < 100) {
         drop = true;
@@ -585,7 +631,7 @@ static void pass_drops(cctx *c)
           !(c->anc[n->aux - 1] & (A_TABLE | A_CODE)) &&
           !is_tag(n, HTML_TAG_BODY) && !is_tag(n, HTML_TAG_A))
         drop = true;
-      else if (unlikely_role(n))
+      else if (cb & CB_ROLE)
         drop = true;
     }
     if (!drop && (is_tag(n, HTML_TAG_DIV) || is_tag(n, HTML_TAG_SECTION) ||
@@ -868,14 +914,32 @@ static void select_top(cctx *c)
 /* ---- cleaning of the selection ----------------------------------------------------------------- */
 static void mark_insel(cctx *c)
 {
+  c->lo = c->n;
+  c->hi = 0;
   for (size_t i = 0; i < c->n_sel; i++) {
     dom_node *r = c->sel[i];
     r->flags |= EXF_INSEL;
+    if (r->aux && r->aux <= c->n) {
+      size_t k = r->aux - 1;
+      if (k < c->lo)
+        c->lo = k;
+      if (k + 1 > c->hi)
+        c->hi = k + 1;
+    } else {
+      /* the body: everything */
+      c->lo = 0;
+      c->hi = c->n;
+    }
     dom_node *x = r;
     while ((x = dom_next(r, x)))
-      if (x->type == DOM_ELEMENT)
+      if (x->type == DOM_ELEMENT) {
         x->flags |= EXF_INSEL;
+        if (x->aux && x->aux <= c->n && x->aux > c->hi)
+          c->hi = x->aux;
+      }
   }
+  if (c->lo > c->hi)
+    c->lo = c->hi;
 }
 
 static bool is_data_table(const dom_node *t)
@@ -1014,7 +1078,7 @@ static bool share_like(const char *s, size_t n)
 {
   /* (\b|_)(share|sharedaddy)(\b|_) */
   for (size_t i = 0; i + 5 <= n; i++) {
-    if (!ex_istarts(s + i, n - i, "share"))
+    if (ex_lower(s[i]) != 's' || !ex_istarts(s + i, n - i, "share"))
       continue;
     bool before = i == 0 || !((s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
                               (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
@@ -1060,14 +1124,14 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
 static void clean_selection(cctx *c)
 {
   mark_insel(c);
-  aggregate_all(c);
+  /* aggregates are current: run_attempt computed them and nothing changed since */
   /* data tables */
-  for (size_t i = 0; i < c->n; i++) {
+  for (size_t i = c->lo; i < c->hi; i++) {
     dom_node *e = c->els[i];
     if ((e->flags & EXF_INSEL) && live(e) && is_tag(e, HTML_TAG_TABLE) && is_data_table(e))
       e->flags |= EXF_DATATABLE;
   }
-  for (size_t i = 0; i < c->n; i++) {
+  for (size_t i = c->lo; i < c->hi; i++) {
     dom_node *e = c->els[i];
     dom_node *p = e->parent;
     c->anc[i] &= (uint8_t)~A_DTABLE;
@@ -1076,7 +1140,7 @@ static void clean_selection(cctx *c)
       c->anc[i] |= A_DTABLE;
   }
   /* unconditional: footer, aside, forms' controls; share widgets; negative headings */
-  for (size_t i = 0; i < c->n; i++) {
+  for (size_t i = c->lo; i < c->hi; i++) {
     dom_node *e = c->els[i];
     if (!(e->flags & EXF_INSEL) || !live(e))
       continue;
@@ -1098,18 +1162,22 @@ static void clean_selection(cctx *c)
       e->flags |= EXF_DROP;
   }
   /* propagate drops to descendants' LIVE bits */
-  for (size_t i = 0; i < c->n; i++) {
+  for (size_t i = c->lo; i < c->hi; i++) {
     dom_node *e = c->els[i];
     if (e->parent && e->parent->type == DOM_ELEMENT && e->parent != c->body &&
         !live(e->parent) && (e->parent->flags & EXF_INSEL))
       e->flags &= ~EXF_LIVE;
   }
-  if (!(c->flags & F_CLEAN_COND))
+  if (!(c->flags & F_CLEAN_COND)) {
+    for (size_t i = c->hi; i-- > c->lo;)
+      if (live(c->els[i]))
+        aggregate_one(c, c->els[i]);
     return;
+  }
   static const html_tag order[] = {HTML_TAG_FORM, HTML_TAG_FIELDSET, HTML_TAG_TABLE, HTML_TAG_UL,
                                    HTML_TAG_DIV};
   for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
-    for (size_t i = c->n; i-- > 0;) {
+    for (size_t i = c->hi; i-- > c->lo;) {
       dom_node *e = c->els[i];
       if (!live(e))
         continue;
@@ -1126,7 +1194,6 @@ static void clean_selection(cctx *c)
         e->flags |= EXF_DROP;
     }
   }
-  aggregate_all(c);
 }
 
 static uint32_t selection_text(cctx *c)

@@ -44,19 +44,57 @@ static const lang_words latin[] = {
 };
 #define N_LATIN (sizeof latin / sizeof latin[0])
 
-static bool word_in(const char *list, const char *w, size_t wl)
+/* Function words of all languages in one open-addressing table (built on first use): word ->
+ * bit mask of the languages that list it. */
+#define LW_SLOTS 1024
+typedef struct lw_ent {
+  const char *w;
+  uint8_t len;
+  uint32_t mask;
+} lw_ent;
+static lw_ent lw_tab[LW_SLOTS];
+static bool lw_ready;
+
+static uint32_t lw_hash(const char *w, size_t n)
 {
-  const char *p = list;
-  while (*p) {
-    const char *e = strchr(p, ' ');
-    size_t l = e ? (size_t)(e - p) : strlen(p);
-    if (l == wl && memcmp(p, w, wl) == 0)
-      return true;
-    if (!e)
-      break;
-    p = e + 1;
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)w[i]) * 16777619u;
+  return h;
+}
+
+static void lw_init(void)
+{
+  if (lw_ready)
+    return;
+  for (size_t l = 0; l < N_LATIN; l++) {
+    const char *p = latin[l].words;
+    while (*p) {
+      const char *e = p;
+      while (*e && *e != ' ')
+        e++;
+      size_t wl = (size_t)(e - p);
+      uint32_t h = lw_hash(p, wl) & (LW_SLOTS - 1);
+      while (lw_tab[h].w && !(lw_tab[h].len == wl && memcmp(lw_tab[h].w, p, wl) == 0))
+        h = (h + 1) & (LW_SLOTS - 1);
+      lw_tab[h].w = p;
+      lw_tab[h].len = (uint8_t)wl;
+      lw_tab[h].mask |= 1u << l;
+      p = *e ? e + 1 : e;
+    }
   }
-  return false;
+  lw_ready = true;
+}
+
+static uint32_t lw_lookup(const char *w, size_t wl)
+{
+  uint32_t h = lw_hash(w, wl) & (LW_SLOTS - 1);
+  while (lw_tab[h].w) {
+    if (lw_tab[h].len == wl && memcmp(lw_tab[h].w, w, wl) == 0)
+      return lw_tab[h].mask;
+    h = (h + 1) & (LW_SLOTS - 1);
+  }
+  return 0;
 }
 
 const char *ex_lang_guess(const char *s, size_t n)
@@ -146,6 +184,7 @@ const char *ex_lang_guess(const char *s, size_t n)
   if (latin_l <= half)
     return NULL;
   /* stage 2: function words */
+  lw_init();
   uint32_t hits[N_LATIN] = {0};
   size_t words = 0;
   i = 0;
@@ -174,8 +213,9 @@ const char *ex_lang_guess(const char *s, size_t n)
       continue;
     for (size_t k = 0; k < wl; k++)
       w[k] = ex_lower(s[st + k]);
-    for (size_t l = 0; l < N_LATIN; l++)
-      if (word_in(latin[l].words, w, wl))
+    uint32_t mask = lw_lookup(w, wl);
+    for (size_t l = 0; mask && l < N_LATIN; l++)
+      if (mask & (1u << l))
         hits[l]++;
   }
   size_t best = 0, second = 0;

@@ -207,8 +207,29 @@ static void scan_meta(meta_scan *s, const dom_node *n)
   }
 }
 
+/* Readability's byline pattern (byline|author|dateline|writtenby|p-author), one pass. */
+static bool has_byline_word(const char *s, size_t n)
+{
+  for (size_t i = 0; i + 6 <= n; i++) {
+    const char *w;
+    switch (ex_lower(s[i])) {
+    case 'b': w = "byline"; break;
+    case 'a': w = "author"; break;
+    case 'd': w = "dateline"; break;
+    case 'w': w = "writtenby"; break;
+    case 'p': w = "p-author"; break;
+    default: continue;
+    }
+    if (ex_istarts(s + i, n - i, w))
+      return true;
+  }
+  return false;
+}
+
 static bool is_byline_hint(const dom_node *n)
 {
+  if (!n->n_attrs)
+    return false;
   size_t l;
   const char *rel = dom_attr_get(n, "rel", &l);
   if (rel && ex_ieq(rel, l, "author"))
@@ -219,11 +240,7 @@ static bool is_byline_hint(const dom_node *n)
   size_t cl, il;
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
-  static const char *const hints[] = {"byline", "author", "dateline", "writtenby", "p-author"};
-  for (size_t i = 0; i < 5; i++)
-    if (ex_icontains(c, cl, hints[i]) || ex_icontains(id, il, hints[i]))
-      return true;
-  return false;
+  return has_byline_word(c, cl) || has_byline_word(id, il);
 }
 
 static void scan_doc(const dom_doc *doc, meta_scan *s)

@@ -322,6 +322,21 @@ uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars)
   bool in_word = false;
   size_t i = 0;
   while (i < n) {
+    unsigned char b = (unsigned char)s[i];
+    if (b < 0x80) {
+      /* ASCII fast path */
+      i++;
+      bool wc = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+                b == '_';
+      if (wc) {
+        if (!in_word)
+          words++;
+        in_word = true;
+      } else if (b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f' || b == 0x0B) {
+        in_word = false;
+      }
+      continue;
+    }
     uint32_t cp = ex_utf8_next(s, n, &i);
     if (ex_is_cjk_cp(cp)) {
       words++;
