@@ -91,11 +91,12 @@ static void test_json_fields_and_order(void **state)
   /* id is written first */
   assert_int_equal(strncmp(s, "{\"id\":\"page-1\",\"url\":", 21), 0);
   json_t *j = parse(s);
-  const char *order[] = {"id",       "url",        "title",         "byline",        "date",
-                         "site_name", "description", "language",     "canonical_url", "text",
-                         "markdown",  "links",      "media",         "categories",    "word_count",
-                         "reading_time", "quality_score", "engine", "fallback_reason", "wait_ms",
-                         "extract_ms"};
+  const char *order[] = {
+      "id",           "url",           "title",    "byline",          "date",
+      "site_name",    "description",   "language", "canonical_url",   "text",
+      "markdown",     "links",         "media",    "categories",      "word_count",
+      "reading_time", "quality_score", "engine",   "fallback_reason", "wait_ms",
+      "extract_ms"};
   size_t n = sizeof order / sizeof order[0];
   assert_int_equal(json_object_size(j), n);
   const char *prev = s;
@@ -114,8 +115,8 @@ static void test_json_fields_and_order(void **state)
   assert_null(json_object_get(j, "guest_error"));
   assert_int_equal(json_array_size(json_object_get(j, "links")), 2);
   assert_string_equal(
-    json_string_value(json_object_get(json_array_get(json_object_get(j, "links"), 1), "href")),
-    "https://example.com/y");
+      json_string_value(json_object_get(json_array_get(json_object_get(j, "links"), 1), "href")),
+      "https://example.com/y");
   json_t *m0 = json_array_get(json_object_get(j, "media"), 0);
   assert_string_equal(json_string_value(json_object_get(m0, "kind")), "image");
   assert_true(json_is_null(json_object_get(m0, "alt")));
@@ -192,12 +193,12 @@ static void test_json_empty_document(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_new_and_free),
-    cmocka_unit_test(test_options_defaults),
-    cmocka_unit_test(test_json_fields_and_order),
-    cmocka_unit_test(test_json_without_id_pretty_and_fallback),
-    cmocka_unit_test(test_json_repairs_invalid_utf8),
-    cmocka_unit_test(test_json_empty_document),
+      cmocka_unit_test(test_new_and_free),
+      cmocka_unit_test(test_options_defaults),
+      cmocka_unit_test(test_json_fields_and_order),
+      cmocka_unit_test(test_json_without_id_pretty_and_fallback),
+      cmocka_unit_test(test_json_repairs_invalid_utf8),
+      cmocka_unit_test(test_json_empty_document),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

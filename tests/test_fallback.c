@@ -17,37 +17,37 @@
 #include <string.h>
 
 static const char ARTICLE[] =
-  "<!DOCTYPE html><html lang=\"en-GB\"><head>"
-  "<meta charset=\"utf-8\"><title>Tides of the North Sea | The Coastal Review</title>"
-  "<meta property=\"og:site_name\" content=\"The Coastal Review\">"
-  "<meta name=\"author\" content=\"Mara Lindqvist\">"
-  "<meta property=\"article:published_time\" content=\"2024-03-05T08:00:00Z\">"
-  "<meta name=\"description\" content=\"Why the tides change.\">"
-  "<meta name=\"keywords\" content=\"tides, oceans, Tides\">"
-  "<link rel=\"canonical\" href=\"/2024/tides\">"
-  "</head><body>"
-  "<header class=\"site-header\"><a href=\"/\">Home</a> <a href=\"/news\">News</a></header>"
-  "<nav><ul><li><a href=\"/a\">Menu item alpha</a></li><li><a href=\"/b\">Menu item beta</a>"
-  "</li></ul></nav>"
-  "<div class=\"sidebar\"><h3>Popular</h3><p>Sidebar teaser that should not appear, with "
-  "enough words to look like a paragraph of real text here.</p></div>"
-  "<article><h1>Tides of the North Sea</h1>"
-  "<p>The tides of the North Sea are driven by the moon, and by the shape of the basin, which "
-  "makes the water slosh back and forth twice a day.</p>"
-  "<p>Fishermen have known this for centuries, and their almanacs, passed down in families, "
-  "record the rhythm with surprising accuracy.</p>"
-  "<p>Read the <a href=\"../data/tables.html\">tide tables</a> for details, or see the chart "
-  "below, which shows the amphidromic points.</p>"
-  "<img src=\"img/chart.png\" alt=\"Tide chart\">"
-  "<h2>Amphidromic points</h2>"
-  "<ul><li>one near the Norwegian coast</li><li>one off the Dutch coast</li></ul>"
-  "<p>Around these points, where the tidal range is zero, the tide rotates like a wave in a "
-  "bathtub, counter-clockwise, taking about twelve hours for one turn.</p>"
-  "</article>"
-  "<footer class=\"footer\"><p>Copyright The Coastal Review, all rights reserved, do not "
-  "copy this footer text anywhere.</p></footer>"
-  "<script>var x = 'script text must not appear';</script>"
-  "</body></html>";
+    "<!DOCTYPE html><html lang=\"en-GB\"><head>"
+    "<meta charset=\"utf-8\"><title>Tides of the North Sea | The Coastal Review</title>"
+    "<meta property=\"og:site_name\" content=\"The Coastal Review\">"
+    "<meta name=\"author\" content=\"Mara Lindqvist\">"
+    "<meta property=\"article:published_time\" content=\"2024-03-05T08:00:00Z\">"
+    "<meta name=\"description\" content=\"Why the tides change.\">"
+    "<meta name=\"keywords\" content=\"tides, oceans, Tides\">"
+    "<link rel=\"canonical\" href=\"/2024/tides\">"
+    "</head><body>"
+    "<header class=\"site-header\"><a href=\"/\">Home</a> <a href=\"/news\">News</a></header>"
+    "<nav><ul><li><a href=\"/a\">Menu item alpha</a></li><li><a href=\"/b\">Menu item beta</a>"
+    "</li></ul></nav>"
+    "<div class=\"sidebar\"><h3>Popular</h3><p>Sidebar teaser that should not appear, with "
+    "enough words to look like a paragraph of real text here.</p></div>"
+    "<article><h1>Tides of the North Sea</h1>"
+    "<p>The tides of the North Sea are driven by the moon, and by the shape of the basin, which "
+    "makes the water slosh back and forth twice a day.</p>"
+    "<p>Fishermen have known this for centuries, and their almanacs, passed down in families, "
+    "record the rhythm with surprising accuracy.</p>"
+    "<p>Read the <a href=\"../data/tables.html\">tide tables</a> for details, or see the chart "
+    "below, which shows the amphidromic points.</p>"
+    "<img src=\"img/chart.png\" alt=\"Tide chart\">"
+    "<h2>Amphidromic points</h2>"
+    "<ul><li>one near the Norwegian coast</li><li>one off the Dutch coast</li></ul>"
+    "<p>Around these points, where the tidal range is zero, the tide rotates like a wave in a "
+    "bathtub, counter-clockwise, taking about twelve hours for one turn.</p>"
+    "</article>"
+    "<footer class=\"footer\"><p>Copyright The Coastal Review, all rights reserved, do not "
+    "copy this footer text anywhere.</p></footer>"
+    "<script>var x = 'script text must not appear';</script>"
+    "</body></html>";
 
 static riptide_document *extract(const char *html, riptide_mode mode, const char *selector)
 {
@@ -56,9 +56,8 @@ static riptide_document *extract(const char *html, riptide_mode mode, const char
   o.mode = mode;
   o.selector = selector;
   riptide_document *d = NULL;
-  riptide_err err =
-    riptide_extract_native(html, strlen(html), "https://news.example.com/2024/03/tides.html", &o,
-                           &d);
+  riptide_err err = riptide_extract_native(html, strlen(html),
+                                           "https://news.example.com/2024/03/tides.html", &o, &d);
   assert_int_equal(err, RIPTIDE_OK);
   assert_non_null(d);
   assert_string_equal(d->engine, "native");
@@ -120,9 +119,9 @@ static void test_links_media_markdown(void **state)
   assert_non_null(strstr(d->markdown, "## Amphidromic points\n\n- one near the Norwegian coast\n"
                                       "- one off the Dutch coast"));
   assert_non_null(
-    strstr(d->markdown, "[tide tables](https://news.example.com/2024/data/tables.html)"));
+      strstr(d->markdown, "[tide tables](https://news.example.com/2024/data/tables.html)"));
   assert_non_null(
-    strstr(d->markdown, "![Tide chart](https://news.example.com/2024/03/img/chart.png)"));
+      strstr(d->markdown, "![Tide chart](https://news.example.com/2024/03/img/chart.png)"));
   riptide_document_free(d);
 
   /* Without links and media: plain text in Markdown, empty arrays. */
@@ -202,8 +201,8 @@ static void test_css_to_xpath(void **state)
   assert_true(fb_css_to_xpath("[data-id=it's]", x, sizeof x) == false); /* bare value with ' */
   assert_true(fb_css_to_xpath("[title=\"it's\"]", x, sizeof x));
   assert_string_equal(x, "//*[@title=\"it's\"]");
-  const char *bad[] = {"", " ", "p,", ",p", "a:hover", "a + b", "a ~ b", "p >", "[x", "#", ".",
-                       "p::before", "[a=\"b]"};
+  const char *bad[] = {"",    " ",  "p,", ",p", "a:hover",   "a + b",  "a ~ b",
+                       "p >", "[x", "#",  ".",  "p::before", "[a=\"b]"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_false(fb_css_to_xpath(bad[i], x, sizeof x));
   char tiny[8];
@@ -213,10 +212,9 @@ static void test_css_to_xpath(void **state)
 static void test_title_rules(void **state)
 {
   (void)state;
-  riptide_document *d =
-    extract("<title>Site Name | A Long Enough Headline Here</title>"
-            "<meta property='og:site_name' content='Site Name'><p>x</p>",
-            RIPTIDE_MODE_METADATA, NULL);
+  riptide_document *d = extract("<title>Site Name | A Long Enough Headline Here</title>"
+                                "<meta property='og:site_name' content='Site Name'><p>x</p>",
+                                RIPTIDE_MODE_METADATA, NULL);
   assert_string_equal(d->title, "A Long Enough Headline Here");
   riptide_document_free(d);
   d = extract("<title>Short - Tagline</title>", RIPTIDE_MODE_METADATA, NULL);
@@ -236,11 +234,11 @@ static void test_table_and_code(void **state)
 {
   (void)state;
   const char *html =
-    "<article><p>Results of the annual survey, which took three months, are below.</p>"
-    "<table><tr><th>Year</th><th>Count</th></tr><tr><td>2023</td><td>1|2</td></tr></table>"
-    "<pre>int main(void)\n{\n  return 0;\n}</pre>"
-    "<p>Use <code>make *test*</code> to run it, and <em>read</em> the <strong>docs</strong>.</p>"
-    "</article>";
+      "<article><p>Results of the annual survey, which took three months, are below.</p>"
+      "<table><tr><th>Year</th><th>Count</th></tr><tr><td>2023</td><td>1|2</td></tr></table>"
+      "<pre>int main(void)\n{\n  return 0;\n}</pre>"
+      "<p>Use <code>make *test*</code> to run it, and <em>read</em> the <strong>docs</strong>.</p>"
+      "</article>";
   riptide_document *d = extract(html, RIPTIDE_MODE_ARTICLE, NULL);
   assert_non_null(strstr(d->markdown, "| Year | Count |\n| --- | --- |\n| 2023 | 1\\|2 |"));
   assert_non_null(strstr(d->markdown, "```\nint main(void)\n{\n  return 0;\n}\n```"));
@@ -311,8 +309,7 @@ static void test_samples_if_present(void **state)
     size_t n = fread(buf, 1, (1 << 20) - 1, f);
     fclose(f);
     riptide_document *d = NULL;
-    assert_int_equal(riptide_extract_native(buf, n, "https://example.org/x", NULL, &d),
-                     RIPTIDE_OK);
+    assert_int_equal(riptide_extract_native(buf, n, "https://example.org/x", NULL, &d), RIPTIDE_OK);
     assert_non_null(d->title);
     assert_true(d->word_count > 200);
     assert_null(strstr(d->text, "Subscribe to our newsletter"));
@@ -327,11 +324,11 @@ static void test_samples_if_present(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_article_content),  cmocka_unit_test(test_metadata),
-    cmocka_unit_test(test_links_media_markdown), cmocka_unit_test(test_modes),
-    cmocka_unit_test(test_css_to_xpath),     cmocka_unit_test(test_title_rules),
-    cmocka_unit_test(test_table_and_code),   cmocka_unit_test(test_hostile_inputs),
-    cmocka_unit_test(test_samples_if_present),
+      cmocka_unit_test(test_article_content),      cmocka_unit_test(test_metadata),
+      cmocka_unit_test(test_links_media_markdown), cmocka_unit_test(test_modes),
+      cmocka_unit_test(test_css_to_xpath),         cmocka_unit_test(test_title_rules),
+      cmocka_unit_test(test_table_and_code),       cmocka_unit_test(test_hostile_inputs),
+      cmocka_unit_test(test_samples_if_present),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

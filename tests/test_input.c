@@ -138,11 +138,16 @@ static void test_invalid_bytes_replaced(void **state)
 {
   (void)state;
   /* Declared UTF-8 with invalid bytes, an overlong form, a surrogate and a NUL. */
-  const char a[] = "<meta charset=utf-8><p>a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\0e</p>";
+  const char a[] = "<meta charset=utf-8><p>a\xff"
+                   "b\xc0\xaf"
+                   "c\xed\xa0\x80"
+                   "d\0e</p>";
   size_t n;
   char *o = dec(a, sizeof a - 1, NULL, RIPTIDE_OK, &n);
-  assert_non_null(strstr(o, "a\xEF\xBF\xBD" "b"));
-  assert_non_null(strstr(o, "d\xEF\xBF\xBD" "e</p>"));
+  assert_non_null(strstr(o, "a\xEF\xBF\xBD"
+                            "b"));
+  assert_non_null(strstr(o, "d\xEF\xBF\xBD"
+                            "e</p>"));
   assert_null(strstr(o, "\xc0\xaf"));
   assert_null(strstr(o, "\xed\xa0\x80"));
   free(o);
@@ -261,19 +266,19 @@ static void test_fetch_errors_without_server(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_utf8_passthrough),
-    cmocka_unit_test(test_empty_input),
-    cmocka_unit_test(test_boms),
-    cmocka_unit_test(test_utf16_without_bom),
-    cmocka_unit_test(test_content_type_charset),
-    cmocka_unit_test(test_meta_charset),
-    cmocka_unit_test(test_unknown_charset_is_utf8),
-    cmocka_unit_test(test_invalid_bytes_replaced),
-    cmocka_unit_test(test_binary_refused),
-    cmocka_unit_test(test_gzip),
-    cmocka_unit_test(test_gzip_bomb),
-    cmocka_unit_test(test_size_limit),
-    cmocka_unit_test(test_fetch_errors_without_server),
+      cmocka_unit_test(test_utf8_passthrough),
+      cmocka_unit_test(test_empty_input),
+      cmocka_unit_test(test_boms),
+      cmocka_unit_test(test_utf16_without_bom),
+      cmocka_unit_test(test_content_type_charset),
+      cmocka_unit_test(test_meta_charset),
+      cmocka_unit_test(test_unknown_charset_is_utf8),
+      cmocka_unit_test(test_invalid_bytes_replaced),
+      cmocka_unit_test(test_binary_refused),
+      cmocka_unit_test(test_gzip),
+      cmocka_unit_test(test_gzip_bomb),
+      cmocka_unit_test(test_size_limit),
+      cmocka_unit_test(test_fetch_errors_without_server),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,10 +56,10 @@ typedef struct batch {
   cli_engine *eng;
   pthread_mutex_t lock;
   pthread_cond_t work, done, space;
-  job *ring;                                   /* guarded by lock (see DESIGN) */
+  job *ring; /* guarded by lock (see DESIGN) */
   size_t window;
-  uint64_t next_seq, next_take, next_write;    /* guarded by lock */
-  bool producing_done;                         /* guarded by lock */
+  uint64_t next_seq, next_take, next_write; /* guarded by lock */
+  bool producing_done;                      /* guarded by lock */
   /* writer thread only */
   uint64_t total; /* expected inputs, 0 = unknown */
   uint64_t ok, failed, fallback;
@@ -153,8 +153,8 @@ static void process(batch *b, job *j)
       snprintf(j->detail, sizeof j->detail, "%s", riptide_strerror(err));
     cli_utf8_clean(j->detail);
     j->out = (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL)
-               ? cli_format_error(c, j->id, err, j->detail)
-               : NULL;
+                 ? cli_format_error(c, j->id, err, j->detail)
+                 : NULL;
   }
   j->err = err;
   j->latency_ns = cli_now_ns() - t0;
@@ -213,18 +213,19 @@ static void draw_progress(batch *b, bool final)
     if (fill > width)
       fill = width;
     if (rate > 0)
-      fmt_duration(eta, sizeof eta, (double)(b->total - (done < b->total ? done : b->total)) / rate);
+      fmt_duration(eta, sizeof eta,
+                   (double)(b->total - (done < b->total ? done : b->total)) / rate);
   }
   for (int i = 0; i < width; i++)
     bar[i] = i < fill ? '#' : '.';
   bar[width] = '\0';
   if (b->total)
     fprintf(stderr, "\r\033[K[%s] %llu/%llu %3d%%  %.1f pages/s  ETA %s  failed %llu", bar,
-            (unsigned long long)done, (unsigned long long)b->total,
-            (int)(done * 100 / b->total), rate, eta, (unsigned long long)b->failed);
+            (unsigned long long)done, (unsigned long long)b->total, (int)(done * 100 / b->total),
+            rate, eta, (unsigned long long)b->failed);
   else
-    fprintf(stderr, "\r\033[K%llu done  %.1f pages/s  failed %llu", (unsigned long long)done,
-            rate, (unsigned long long)b->failed);
+    fprintf(stderr, "\r\033[K%llu done  %.1f pages/s  failed %llu", (unsigned long long)done, rate,
+            (unsigned long long)b->failed);
   b->progress_drawn = true;
   fflush(stderr);
 }
@@ -307,8 +308,7 @@ static riptide_err write_file(batch *b, job *j, char *detail, size_t dlen)
   }
   /* The name has no '/' and does not start with '.', and O_NOFOLLOW refuses a symbolic link
    * planted under that name: nothing is written outside the output directory. */
-  int fd = openat(b->out_dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
+  int fd = openat(b->out_dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     snprintf(detail, dlen, "%s/%s: %s", b->c->output_dir, name, strerror(errno));
     return RIPTIDE_ERR_IO;

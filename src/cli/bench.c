@@ -144,9 +144,8 @@ static double run_engine(const char *label, bool native, const corpus *pages, un
   printf("%-7s %10.1f %8.1f %9.2f %9.2f %9.2f %7llu %8llu %7llu\n", label, pps, mibs,
          (double)cli_latency_quantile(&all, 0.50) / 1e6,
          (double)cli_latency_quantile(&all, 0.95) / 1e6,
-         (double)cli_latency_quantile(&all, 0.99) / 1e6,
-         (unsigned long long)atomic_load(&r.ok), (unsigned long long)atomic_load(&r.fallback),
-         (unsigned long long)atomic_load(&r.failed));
+         (double)cli_latency_quantile(&all, 0.99) / 1e6, (unsigned long long)atomic_load(&r.ok),
+         (unsigned long long)atomic_load(&r.fallback), (unsigned long long)atomic_load(&r.failed));
   fflush(stdout);
   free(ws);
   cli_engine_close(&eng);
@@ -156,9 +155,9 @@ static double run_engine(const char *label, bool native, const corpus *pages, un
 int cli_bench(int argc, char **argv)
 {
   static const struct option longopts[] = {
-    {"parallel", required_argument, NULL, 'p'}, {"repeat", required_argument, NULL, 'r'},
-    {"mode", required_argument, NULL, 'm'},     {"engine", required_argument, NULL, 'e'},
-    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+      {"parallel", required_argument, NULL, 'p'}, {"repeat", required_argument, NULL, 'r'},
+      {"mode", required_argument, NULL, 'm'},     {"engine", required_argument, NULL, 'e'},
+      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
   };
   unsigned parallel = cli_cpu_count(), repeat = 1;
   riptide_options opts;
@@ -222,8 +221,8 @@ int cli_bench(int argc, char **argv)
   }
   printf("riptide bench: %zu pages (%.1f MiB decoded, %llu skipped) from %s, parallel %u, "
          "repeat %u, mode %s\n",
-         pages.n, (double)pages.bytes / 1048576.0, (unsigned long long)pages.skipped, dir,
-         parallel, repeat, riptide_mode_name(opts.mode));
+         pages.n, (double)pages.bytes / 1048576.0, (unsigned long long)pages.skipped, dir, parallel,
+         repeat, riptide_mode_name(opts.mode));
   printf("%-7s %10s %8s %9s %9s %9s %7s %8s %7s\n", "engine", "pages/s", "MiB/s", "p50 ms",
          "p95 ms", "p99 ms", "ok", "fallback", "failed");
   double pool_pps = 0, native_pps = 0;
@@ -237,5 +236,5 @@ int cli_bench(int argc, char **argv)
     free(pages.v[i].html);
   free(pages.v);
   return (want_pool && pool_pps == 0) || (want_native && native_pps == 0) ? CLI_EXIT_FAILED
-                                                                           : CLI_EXIT_OK;
+                                                                          : CLI_EXIT_OK;
 }

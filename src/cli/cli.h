@@ -31,7 +31,7 @@ typedef struct cli_config {
   bool quiet;
   bool stats;
   bool no_fallback;
-  bool native; /* --engine native: no pool, the native extractor only */
+  bool native;   /* --engine native: no pool, the native extractor only */
   bool progress; /* decided at start: stderr is a terminal and not --quiet */
   unsigned parallel;
   uint32_t timeout_ms;
@@ -73,8 +73,8 @@ void cli_utf8_clean(char *s);
 bool cli_wanted_file(const char *name);
 /* Reads a whole file (or stdin for "-") up to max bytes. On RIPTIDE_ERR_INPUT_TOO_LARGE or
  * RIPTIDE_ERR_IO, detail says why. *out is malloc'd. */
-riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *len,
-                            char *detail, size_t dlen);
+riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *len, char *detail,
+                            size_t dlen);
 /* Walks dir recursively in sorted order, calling fn for each wanted regular file (path is
  * valid during the call). Symbolic links to directories are not followed. Returns false if
  * fn returned false (stop) or dir could not be opened (detail set). */

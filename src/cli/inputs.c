@@ -96,8 +96,8 @@ static char *input_id_raw(const char *src)
   return strndup(base, n);
 }
 
-riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *len,
-                            char *detail, size_t dlen)
+riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *len, char *detail,
+                            size_t dlen)
 {
   *out = NULL;
   *len = 0;
@@ -203,8 +203,7 @@ static int skip_dots(const struct dirent *d)
   return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
 }
 
-static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *detail,
-                 size_t dlen)
+static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *detail, size_t dlen)
 {
   struct dirent **list = NULL;
   int n = scandir(dir, &list, skip_dots, cmp_names);
@@ -221,8 +220,7 @@ static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *de
       if (!path) {
         ok = false;
       } else {
-        snprintf(path, need, "%s%s%s", dir, (dl && dir[dl - 1] == '/') ? "" : "/",
-                 list[i]->d_name);
+        snprintf(path, need, "%s%s%s", dir, (dl && dir[dl - 1] == '/') ? "" : "/", list[i]->d_name);
         struct stat lst, st;
         if (lstat(path, &lst) == 0) {
           if (S_ISDIR(lst.st_mode)) {
@@ -231,8 +229,8 @@ static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *de
           } else if (cli_wanted_file(list[i]->d_name)) {
             /* A symbolic link to a file is read; to anything else (or dangling) it is
              * reported like any other unreadable input. */
-            if (S_ISREG(lst.st_mode) || (S_ISLNK(lst.st_mode) && (stat(path, &st) != 0 ||
-                                                                 !S_ISDIR(st.st_mode))))
+            if (S_ISREG(lst.st_mode) ||
+                (S_ISLNK(lst.st_mode) && (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))))
               ok = fn(path, ctx);
           }
         }

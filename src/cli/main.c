@@ -13,42 +13,42 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-  "usage: riptide extract [options] [FILE|URL|DIR|-]...\n"
-  "       riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] [--engine E]\n"
-  "       riptide version\n"
-  "       riptide --help\n"
-  "\n"
-  "Extracts the main content of HTML pages (files, directories, stdin, http(s) URLs) in\n"
-  "sandboxed WebAssembly instances, with a native fallback.\n"
-  "\n"
-  "extract options:\n"
-  "  -i, --input-dir DIR      extract every .html, .htm and .gz file under DIR (recursive;\n"
-  "                           may be repeated)\n"
-  "  -o, --output-dir DIR     one output file per input in DIR (safe names; nothing is\n"
-  "                           written outside DIR); default: standard output\n"
-  "  -f, --output-format F    json | jsonl | markdown | txt (default: jsonl for several\n"
-  "                           inputs, markdown for one)\n"
-  "  -m, --mode M             article (default) | full | metadata | custom\n"
-  "  -s, --selector CSS       CSS selector list for --mode custom (implies it)\n"
-  "  -p, --parallel N         worker threads and pool slots (default: CPUs)\n"
-  "      --with-metadata      metadata header in markdown/txt output (YAML front matter)\n"
-  "      --links              keep links (Markdown links, \"links\" array)\n"
-  "      --images             keep images and media (Markdown images, \"media\" array)\n"
-  "      --html               include the cleaned content HTML in JSON output\n"
-  "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s)\n"
-  "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M)\n"
-  "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
-  "      --no-fallback        report guest failures instead of using the native extractor\n"
-  "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
-  "      --events FILE        write the pool's event stream to FILE as JSON lines\n"
-  "      --stats              print the final pool metrics (Prometheus text) on stderr\n"
-  "  -q, --quiet              no progress bar, no per-input errors, no summary\n"
-  "  -h, --help               this text\n"
-  "\n"
-  "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
-  "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}. Outputs follow the\n"
-  "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
-  "Exit status: 0 every input extracted, 1 some failed, 2 usage error.\n";
+    "usage: riptide extract [options] [FILE|URL|DIR|-]...\n"
+    "       riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] [--engine E]\n"
+    "       riptide version\n"
+    "       riptide --help\n"
+    "\n"
+    "Extracts the main content of HTML pages (files, directories, stdin, http(s) URLs) in\n"
+    "sandboxed WebAssembly instances, with a native fallback.\n"
+    "\n"
+    "extract options:\n"
+    "  -i, --input-dir DIR      extract every .html, .htm and .gz file under DIR (recursive;\n"
+    "                           may be repeated)\n"
+    "  -o, --output-dir DIR     one output file per input in DIR (safe names; nothing is\n"
+    "                           written outside DIR); default: standard output\n"
+    "  -f, --output-format F    json | jsonl | markdown | txt (default: jsonl for several\n"
+    "                           inputs, markdown for one)\n"
+    "  -m, --mode M             article (default) | full | metadata | custom\n"
+    "  -s, --selector CSS       CSS selector list for --mode custom (implies it)\n"
+    "  -p, --parallel N         worker threads and pool slots (default: CPUs)\n"
+    "      --with-metadata      metadata header in markdown/txt output (YAML front matter)\n"
+    "      --links              keep links (Markdown links, \"links\" array)\n"
+    "      --images             keep images and media (Markdown images, \"media\" array)\n"
+    "      --html               include the cleaned content HTML in JSON output\n"
+    "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s)\n"
+    "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M)\n"
+    "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
+    "      --no-fallback        report guest failures instead of using the native extractor\n"
+    "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
+    "      --events FILE        write the pool's event stream to FILE as JSON lines\n"
+    "      --stats              print the final pool metrics (Prometheus text) on stderr\n"
+    "  -q, --quiet              no progress bar, no per-input errors, no summary\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
+    "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}. Outputs follow the\n"
+    "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
+    "Exit status: 0 every input extracted, 1 some failed, 2 usage error.\n";
 
 enum {
   OPT_WITH_METADATA = 256,
@@ -90,26 +90,26 @@ static bool parse_format(const char *s, cli_format *f)
 static int cmd_extract(int argc, char **argv)
 {
   static const struct option longopts[] = {
-    {"input-dir", required_argument, NULL, 'i'},
-    {"output-dir", required_argument, NULL, 'o'},
-    {"output-format", required_argument, NULL, 'f'},
-    {"mode", required_argument, NULL, 'm'},
-    {"selector", required_argument, NULL, 's'},
-    {"parallel", required_argument, NULL, 'p'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"with-metadata", no_argument, NULL, OPT_WITH_METADATA},
-    {"links", no_argument, NULL, OPT_LINKS},
-    {"images", no_argument, NULL, OPT_IMAGES},
-    {"html", no_argument, NULL, OPT_HTML},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"memory-limit", required_argument, NULL, OPT_MEMORY},
-    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-    {"no-fallback", no_argument, NULL, OPT_NO_FALLBACK},
-    {"engine", required_argument, NULL, OPT_ENGINE},
-    {"events", required_argument, NULL, OPT_EVENTS},
-    {"stats", no_argument, NULL, OPT_STATS},
-    {NULL, 0, NULL, 0},
+      {"input-dir", required_argument, NULL, 'i'},
+      {"output-dir", required_argument, NULL, 'o'},
+      {"output-format", required_argument, NULL, 'f'},
+      {"mode", required_argument, NULL, 'm'},
+      {"selector", required_argument, NULL, 's'},
+      {"parallel", required_argument, NULL, 'p'},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {"with-metadata", no_argument, NULL, OPT_WITH_METADATA},
+      {"links", no_argument, NULL, OPT_LINKS},
+      {"images", no_argument, NULL, OPT_IMAGES},
+      {"html", no_argument, NULL, OPT_HTML},
+      {"timeout", required_argument, NULL, OPT_TIMEOUT},
+      {"memory-limit", required_argument, NULL, OPT_MEMORY},
+      {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+      {"no-fallback", no_argument, NULL, OPT_NO_FALLBACK},
+      {"engine", required_argument, NULL, OPT_ENGINE},
+      {"events", required_argument, NULL, OPT_EVENTS},
+      {"stats", no_argument, NULL, OPT_STATS},
+      {NULL, 0, NULL, 0},
   };
   cli_config c;
   memset(&c, 0, sizeof c);

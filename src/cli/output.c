@@ -49,7 +49,10 @@ static void sb_add(sbuf *b, const char *s, size_t n)
   b->p[b->len] = '\0';
 }
 
-static void sb_puts(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_puts(sbuf *b, const char *s)
+{
+  sb_add(b, s, strlen(s));
+}
 
 static char *sb_take(sbuf *b)
 {

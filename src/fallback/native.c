@@ -16,8 +16,8 @@
  *    text in one walk, collecting links and media on the way.
  *  - Every recursive walk stops descending at FB_MAX_DEPTH: a 100k-deep page costs a bounded
  *    stack, and the content past that depth is not rendered.
- *  - Output buffers are bounded (RT_DEFAULT_MAX_OUTPUT); going over is RIPTIDE_ERR_OUTPUT_TOO_LARGE,
- *    never a silent cut.
+ *  - Output buffers are bounded (RT_DEFAULT_MAX_OUTPUT); going over is
+ * RIPTIDE_ERR_OUTPUT_TOO_LARGE, never a silent cut.
  */
 #include "common/limits.h"
 #include "fallback/fallback.h"
@@ -50,7 +50,10 @@
 /* ---- small helpers ------------------------------------------------------------------------ */
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-static void xml_init(void) { xmlInitParser(); }
+static void xml_init(void)
+{
+  xmlInitParser();
+}
 
 static uint64_t now_ns(void)
 {
@@ -59,7 +62,10 @@ static uint64_t now_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static bool is_el(const xmlNode *n) { return n && n->type == XML_ELEMENT_NODE; }
+static bool is_el(const xmlNode *n)
+{
+  return n && n->type == XML_ELEMENT_NODE;
+}
 
 static bool name_is(const xmlNode *n, const char *name)
 {
@@ -81,7 +87,10 @@ static const char *attr(const xmlNode *n, const char *name)
   return NULL;
 }
 
-static bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+static bool is_space(unsigned char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
 
 /* A malloc'd copy of s with whitespace collapsed and trimmed; NULL for NULL or empty. */
 static char *clean_dup(const char *s, size_t max)
@@ -166,8 +175,14 @@ static void buf_add(fb_buf *b, const char *s, size_t n)
   b->p[b->len] = '\0';
 }
 
-static void buf_puts(fb_buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-static char buf_last(const fb_buf *b) { return b->len ? b->p[b->len - 1] : '\0'; }
+static void buf_puts(fb_buf *b, const char *s)
+{
+  buf_add(b, s, strlen(s));
+}
+static char buf_last(const fb_buf *b)
+{
+  return b->len ? b->p[b->len - 1] : '\0';
+}
 
 /* ---- per-element statistics --------------------------------------------------------------- */
 
@@ -185,7 +200,10 @@ typedef struct fb_arena {
   size_t n, cap;
 } fb_arena;
 
-static fb_info *info_of(const xmlNode *n) { return is_el(n) ? (fb_info *)n->_private : NULL; }
+static fb_info *info_of(const xmlNode *n)
+{
+  return is_el(n) ? (fb_info *)n->_private : NULL;
+}
 
 /* ---- tag classes -------------------------------------------------------------------------- */
 
@@ -198,17 +216,22 @@ static bool in_list(const char *name, const char *const *list)
 }
 
 static const char *const BLOCK_TAGS[] = {
-  "address", "article", "aside", "blockquote", "center", "dd", "details", "dialog", "dir", "div",
-  "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
-  "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section",
-  "summary", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "caption", NULL};
+    "address", "article", "aside",   "blockquote", "center",   "dd",         "details", "dialog",
+    "dir",     "div",     "dl",      "dt",         "fieldset", "figcaption", "figure",  "footer",
+    "form",    "h1",      "h2",      "h3",         "h4",       "h5",         "h6",      "header",
+    "hgroup",  "hr",      "li",      "main",       "menu",     "nav",        "ol",      "p",
+    "pre",     "section", "summary", "table",      "tbody",    "thead",      "tfoot",   "tr",
+    "td",      "th",      "ul",      "caption",    NULL};
 
-static const char *const JUNK_TAGS[] = {"script", "style", "noscript", "template", "iframe",
-                                        "object", "embed", "canvas", "input", "button", "select",
-                                        "textarea", "option", "head", "meta", "link", "map",
-                                        "dialog", NULL};
+static const char *const JUNK_TAGS[] = {"script", "style",    "noscript", "template", "iframe",
+                                        "object", "embed",    "canvas",   "input",    "button",
+                                        "select", "textarea", "option",   "head",     "meta",
+                                        "link",   "map",      "dialog",   NULL};
 
-static bool is_block(const xmlNode *n) { return is_el(n) && in_list((const char *)n->name, BLOCK_TAGS); }
+static bool is_block(const xmlNode *n)
+{
+  return is_el(n) && in_list((const char *)n->name, BLOCK_TAGS);
+}
 
 /* Case-insensitive search for any of the words in s. */
 static bool has_word(const char *s, const char *const *words)
@@ -229,20 +252,22 @@ static bool has_word(const char *s, const char *const *words)
 }
 
 static const char *const UNLIKELY[] = {
-  "-ad-", "ad-break", "agegate", "banner", "breadcrumb", "combx", "comment", "community",
-  "cookie", "consent", "disqus", "extra", "footer", "gdpr", "header", "legends", "masthead",
-  "menu", "modal", "newsletter", "pager", "pagination", "popup", "promo", "related", "remark",
-  "replies", "rss", "share", "sharing", "shoutbox", "sidebar", "skyscraper", "social", "sponsor",
-  "subscribe", "supplemental", "toolbar", "widget", "yom-remote", NULL};
-static const char *const MAYBE[] = {"and", "article", "body", "column", "content", "main",
-                                    "shadow", "post", "entry", "story", NULL};
-static const char *const POSITIVE[] = {"article", "body", "content", "entry", "hentry", "h-entry",
-                                       "main", "page", "pagination", "post", "text", "blog",
-                                       "story", NULL};
+    "-ad-",       "ad-break",     "agegate",  "banner",  "breadcrumb", "combx",      "comment",
+    "community",  "cookie",       "consent",  "disqus",  "extra",      "footer",     "gdpr",
+    "header",     "legends",      "masthead", "menu",    "modal",      "newsletter", "pager",
+    "pagination", "popup",        "promo",    "related", "remark",     "replies",    "rss",
+    "share",      "sharing",      "shoutbox", "sidebar", "skyscraper", "social",     "sponsor",
+    "subscribe",  "supplemental", "toolbar",  "widget",  "yom-remote", NULL};
+static const char *const MAYBE[] = {"and",    "article", "body",  "column", "content", "main",
+                                    "shadow", "post",    "entry", "story",  NULL};
+static const char *const POSITIVE[] = {"article", "body", "content", "entry",      "hentry",
+                                       "h-entry", "main", "page",    "pagination", "post",
+                                       "text",    "blog", "story",   NULL};
 static const char *const NEGATIVE[] = {
-  "-ad-", "hidden", "banner", "combx", "comment", "com-", "contact", "footer", "gdpr", "masthead",
-  "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox", "sidebar",
-  "skyscraper", "sponsor", "shopping", "tags", "widget", "cookie", "newsletter", "nav", NULL};
+    "-ad-",     "hidden", "banner",   "combx",    "comment",    "com-",       "contact",
+    "footer",   "gdpr",   "masthead", "media",    "meta",       "outbrain",   "promo",
+    "related",  "scroll", "share",    "shoutbox", "sidebar",    "skyscraper", "sponsor",
+    "shopping", "tags",   "widget",   "cookie",   "newsletter", "nav",        NULL};
 
 static int class_weight(const xmlNode *n)
 {
@@ -525,7 +550,7 @@ static xmlNode *find_first(xmlNode *n, const char *name, int depth)
 typedef struct fb_render {
   fb_buf md, txt;
   bool want_md, want_links, want_media;
-  bool clean; /* article mode: leave out link-heavy blocks inside the content */
+  bool clean;         /* article mode: leave out link-heavy blocks inside the content */
   bool pending_space; /* whitespace seen since the last visible character */
   int pre;            /* inside <pre> */
   int cell;           /* inside a GFM table cell: no line breaks */
@@ -1010,8 +1035,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     block_break(r);
     return;
   }
-  if (!strcmp(name, "ul") || !strcmp(name, "ol") || !strcmp(name, "menu") ||
-      !strcmp(name, "dir")) {
+  if (!strcmp(name, "ul") || !strcmp(name, "ol") || !strcmp(name, "menu") || !strcmp(name, "dir")) {
     bool ordered = !strcmp(name, "ol");
     if (r->list_depth == 0)
       block_break(r);
@@ -1174,17 +1198,17 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     free(abs);
     return;
   }
-  if (!strcmp(name, "strong") || !strcmp(name, "b") || !strcmp(name, "em") ||
-      !strcmp(name, "i") || !strcmp(name, "code") || !strcmp(name, "kbd") ||
-      !strcmp(name, "samp") || !strcmp(name, "tt")) {
+  if (!strcmp(name, "strong") || !strcmp(name, "b") || !strcmp(name, "em") || !strcmp(name, "i") ||
+      !strcmp(name, "code") || !strcmp(name, "kbd") || !strcmp(name, "samp") ||
+      !strcmp(name, "tt")) {
     const fb_info *i = info_of(n);
     if (!r->want_md || !i || i->text_len == 0 || i->has_block || r->pre) {
       render_children(r, n, depth);
       return;
     }
-    const char *mark = (!strcmp(name, "strong") || !strcmp(name, "b"))   ? "**"
-                       : (!strcmp(name, "em") || !strcmp(name, "i")) ? "_"
-                                                                        : "`";
+    const char *mark = (!strcmp(name, "strong") || !strcmp(name, "b")) ? "**"
+                       : (!strcmp(name, "em") || !strcmp(name, "i"))   ? "_"
+                                                                       : "`";
     flush_space(r);
     md_raw(r, mark);
     if (mark[0] == '`') {
@@ -1407,8 +1431,9 @@ static void collect_meta(fb_meta *m, xmlNode *n, int depth)
       const char *dt = attr(c, "datetime");
       const char *ip = attr(c, "itemprop");
       const char *cl = attr(c, "class");
-      if (dt && *dt && ((ip && strstr(ip, "datePublished")) || (cl && strstr(cl, "publish")) ||
-                        attr(c, "pubdate") || !m->date))
+      if (dt && *dt &&
+          ((ip && strstr(ip, "datePublished")) || (cl && strstr(cl, "publish")) ||
+           attr(c, "pubdate") || !m->date))
         m->date = dt;
     } else if (!m->author) {
       const char *rel = attr(c, "rel");
@@ -1416,7 +1441,7 @@ static void collect_meta(fb_meta *m, xmlNode *n, int depth)
       const char *cl = attr(c, "class");
       if ((rel && !strcasecmp(rel, "author")) || (ip && strstr(ip, "author")) ||
           (cl && (has_word(cl, (const char *const[]){"byline", NULL})))) {
-          fb_buf t = {.max = 1 << 12};
+        fb_buf t = {.max = 1 << 12};
         text_of(c, &t, depth);
         char *a = clean_dup(t.p ? t.p : "", 200);
         free(t.p);
@@ -1449,8 +1474,9 @@ static char *clean_title(const char *raw, const char *site, const char *h1)
   char *t = clean_dup(raw, FB_MAX_META_LEN);
   if (!t)
     return NULL;
-  static const char *const seps[] = {" | ", " - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", " :: ",
-                                     " \xC2\xB7 ", " // ", " \xC2\xBB ", NULL};
+  static const char *const seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
+                                     " :: ", " \xC2\xB7 ", " // ",           " \xC2\xBB ",
+                                     NULL};
   if (h1 && strcmp(t, h1) != 0 && strstr(t, h1) == t && strlen(h1) >= 10) {
     free(t);
     return strdup(h1);
@@ -1854,7 +1880,7 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
         goto done;
       }
     }
-    }
+  }
   *paragraphs = r.paragraphs;
   *ld_out = ld;
 done:
@@ -1913,7 +1939,7 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
   if (len > 0)
     doc = htmlReadMemory(html, (int)len, url, "UTF-8",
                          HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                           HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+                             HTML_PARSE_NONET | HTML_PARSE_COMPACT);
   xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
   riptide_err err = RIPTIDE_OK;
   fb_meta m;
@@ -1952,9 +1978,8 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
      * probably removed the content's container; parse again and keep the longer result. */
     if (opts->mode == RIPTIDE_MODE_ARTICLE && visible_len(d->text) < FB_RETRY_BELOW) {
       xmlDoc *doc2 = htmlReadMemory(html, (int)len, url, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                      HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                                      HTML_PARSE_COMPACT);
+                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                        HTML_PARSE_NONET | HTML_PARSE_COMPACT);
       xmlNode *root2 = doc2 ? xmlDocGetRootElement(doc2) : NULL;
       riptide_document *d2 = root2 ? riptide_document_new() : NULL;
       uint32_t p2 = 0;

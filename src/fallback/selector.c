@@ -34,7 +34,10 @@ static void emit(xw *w, const char *fmt, ...)
   w->len += (size_t)n;
 }
 
-static bool ident_char(unsigned char c) { return isalnum(c) || c == '-' || c == '_' || c >= 0x80; }
+static bool ident_char(unsigned char c)
+{
+  return isalnum(c) || c == '-' || c == '_' || c >= 0x80;
+}
 
 /* Reads an identifier into buf; returns its length (0 = none). */
 static size_t read_ident(const char **pp, char *buf, size_t cap, bool lower)
@@ -163,8 +166,8 @@ static bool compound(const char **pp, xw *w)
         emit(w, "[contains(@%s,%s%s%s)]", name, q, val, q);
         break;
       case '$':
-        emit(w, "[substring(@%s,string-length(@%s)-string-length(%s%s%s)+1)=%s%s%s]", name, name,
-             q, val, q, q, val, q);
+        emit(w, "[substring(@%s,string-length(@%s)-string-length(%s%s%s)+1)=%s%s%s]", name, name, q,
+             val, q, q, val, q);
         break;
       case '|':
         emit(w, "[@%s=%s%s%s or starts-with(@%s,%s%s-%s)]", name, q, val, q, name, q, val, q);

@@ -141,42 +141,42 @@ static const char *charset_from_label(const char *label, size_t n, bool *utf8)
     const char *label;
     const char *iconv;
   } map[] = {
-    {"utf-8", "UTF-8"},
-    {"utf8", "UTF-8"},
-    {"unicode-1-1-utf-8", "UTF-8"},
-    /* WHATWG: these Latin-1 labels all mean windows-1252. */
-    {"iso-8859-1", "WINDOWS-1252"},
-    {"iso8859-1", "WINDOWS-1252"},
-    {"latin1", "WINDOWS-1252"},
-    {"l1", "WINDOWS-1252"},
-    {"us-ascii", "WINDOWS-1252"},
-    {"ascii", "WINDOWS-1252"},
-    {"windows-1252", "WINDOWS-1252"},
-    {"cp1252", "WINDOWS-1252"},
-    {"x-cp1252", "WINDOWS-1252"},
-    {"cp819", "WINDOWS-1252"},
-    {"gb2312", "GB18030"},
-    {"gbk", "GB18030"},
-    {"gb18030", "GB18030"},
-    {"x-gbk", "GB18030"},
-    {"big5", "BIG5-HKSCS"},
-    {"big5-hkscs", "BIG5-HKSCS"},
-    {"shift_jis", "SHIFT_JIS"},
-    {"shift-jis", "SHIFT_JIS"},
-    {"sjis", "SHIFT_JIS"},
-    {"x-sjis", "SHIFT_JIS"},
-    {"windows-31j", "CP932"},
-    {"euc-jp", "EUC-JP"},
-    {"iso-2022-jp", "ISO-2022-JP"},
-    {"euc-kr", "CP949"},
-    {"ks_c_5601-1987", "CP949"},
-    {"koi8-r", "KOI8-R"},
-    {"koi8-u", "KOI8-U"},
-    {"utf-16", "UTF-16LE"},
-    {"utf-16le", "UTF-16LE"},
-    {"utf-16be", "UTF-16BE"},
-    {"tis-620", "WINDOWS-874"},
-    {"iso-8859-9", "WINDOWS-1254"},
+      {"utf-8", "UTF-8"},
+      {"utf8", "UTF-8"},
+      {"unicode-1-1-utf-8", "UTF-8"},
+      /* WHATWG: these Latin-1 labels all mean windows-1252. */
+      {"iso-8859-1", "WINDOWS-1252"},
+      {"iso8859-1", "WINDOWS-1252"},
+      {"latin1", "WINDOWS-1252"},
+      {"l1", "WINDOWS-1252"},
+      {"us-ascii", "WINDOWS-1252"},
+      {"ascii", "WINDOWS-1252"},
+      {"windows-1252", "WINDOWS-1252"},
+      {"cp1252", "WINDOWS-1252"},
+      {"x-cp1252", "WINDOWS-1252"},
+      {"cp819", "WINDOWS-1252"},
+      {"gb2312", "GB18030"},
+      {"gbk", "GB18030"},
+      {"gb18030", "GB18030"},
+      {"x-gbk", "GB18030"},
+      {"big5", "BIG5-HKSCS"},
+      {"big5-hkscs", "BIG5-HKSCS"},
+      {"shift_jis", "SHIFT_JIS"},
+      {"shift-jis", "SHIFT_JIS"},
+      {"sjis", "SHIFT_JIS"},
+      {"x-sjis", "SHIFT_JIS"},
+      {"windows-31j", "CP932"},
+      {"euc-jp", "EUC-JP"},
+      {"iso-2022-jp", "ISO-2022-JP"},
+      {"euc-kr", "CP949"},
+      {"ks_c_5601-1987", "CP949"},
+      {"koi8-r", "KOI8-R"},
+      {"koi8-u", "KOI8-U"},
+      {"utf-16", "UTF-16LE"},
+      {"utf-16le", "UTF-16LE"},
+      {"utf-16be", "UTF-16BE"},
+      {"tis-620", "WINDOWS-874"},
+      {"iso-8859-9", "WINDOWS-1254"},
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     if (strcmp(l, map[i].label) == 0) {
@@ -216,8 +216,7 @@ static const char *charset_from_content_type(const char *ct, size_t n, bool *utf
     while (j < n && (isspace((unsigned char)ct[j]) || ct[j] == '"' || ct[j] == '\''))
       j++;
     size_t k = j;
-    while (k < n && ct[k] != ';' && ct[k] != '"' && ct[k] != '\'' &&
-           !isspace((unsigned char)ct[k]))
+    while (k < n && ct[k] != ';' && ct[k] != '"' && ct[k] != '\'' && !isspace((unsigned char)ct[k]))
       k++;
     return charset_from_label(ct + j, k - j, utf8);
   }
@@ -376,7 +375,10 @@ static bool utf8_clean(const unsigned char *s, size_t n, bool no_nul)
   return true;
 }
 
-static bool is_valid_utf8(const unsigned char *s, size_t n) { return utf8_clean(s, n, false); }
+static bool is_valid_utf8(const unsigned char *s, size_t n)
+{
+  return utf8_clean(s, n, false);
+}
 
 /* Copies UTF-8, replacing invalid bytes and NULs with U+FFFD. */
 static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, size_t *out_len)

@@ -21,7 +21,10 @@
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_OK;
 
-static void curl_init(void) { curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init(void)
+{
+  curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 void riptide_fetch_options_init(riptide_fetch_options *o)
 {
@@ -87,7 +90,10 @@ static void set_detail(char *detail, size_t dlen, const char *fmt, const char *a
     snprintf(detail, dlen, fmt, a, b);
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s)
+{
+  return s ? strdup(s) : NULL;
+}
 
 riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
                               riptide_fetch_result *res, char *detail, size_t detail_len)
