@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential pkg-config make gcc clang-format
-  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 wabt
+  clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libclang-rt-19-dev wabt
   libxml2-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
   libcmocka-dev libgumbo-dev
   valgrind gdb python3 curl
