@@ -9,6 +9,12 @@
  *   errors are not compared. Files without a "tests" array (xmlViolation.test, which
  *   describes the XML-coercing variant) contribute nothing.
  *
+ * Known failures (8 of 7032 runs), both consequences of the tokenizer taking UTF-8 bytes:
+ * - domjs.test "leading U+FEFF must pass through" (4 initial states): tokenizer.h drops a
+ *   leading BOM, as a byte decoder does; the test feeds decoded characters.
+ * - unicodeCharsProblematic.test, the 4 lone-surrogate inputs: a lone surrogate has no UTF-8
+ *   form; its 3-byte encoding is invalid UTF-8 and becomes U+FFFD per byte.
+ *
  * Prints one line "tokenizer: P/N passed" (with -v, each failure before it). With --baseline,
  * exits 1 when P is below the "tokenizer P N" line of FILE. Exits 0, printing why, when DIR
  * does not exist.
