@@ -200,6 +200,13 @@ run extract "$ROOT/samples/harbour-lights.html" -f jsonl --mode full
 check "full mode keeps navigation text" grep -q "Food & Drink" "$out"
 run extract "$ROOT/samples/harbour-lights.html" -f jsonl --engine native
 check "--engine native" grep -q '"engine":"native"' "$out"
+run extract "$ROOT/samples/harbour-lights.html" -f jsonl --no-fallback --html --timeout 5s \
+  --memory-limit 128M
+check "--no-fallback --html --timeout --memory-limit" python3 -c '
+import json, sys; d = json.loads(open(sys.argv[1]).read())
+assert d["engine"] == "wasm" and d["fallback_reason"] is None and "<" in d["html"], d' "$out"
+run extract x.html --timeout soon; check "exit 2: bad --timeout" test "$rc" -eq 2
+run extract x.html --memory-limit lots; check "exit 2: bad --memory-limit" test "$rc" -eq 2
 
 # ---- -o: safe names, nothing outside ------------------------------------------------------------
 O="$T/out"
