@@ -217,8 +217,8 @@ int main(int argc, char **argv)
     }
     double t1 = now();
     for (size_t i = 0; i < np; i++) {
-      GumboOutput *out = gumbo_parse_with_options(&kGumboDefaultOptions, pages[i].data,
-                                                  pages[i].len);
+      GumboOutput *out =
+          gumbo_parse_with_options(&kGumboDefaultOptions, pages[i].data, pages[i].len);
       gumbo_destroy_output(&kGumboDefaultOptions, out);
     }
     double t2 = now();

@@ -18,12 +18,14 @@ static const struct {
   const char *name;
   dom_ns ns;
 } contexts[16] = {
-  {NULL, DOM_NS_HTML},     {"body", DOM_NS_HTML},   {"td", DOM_NS_HTML},
-  {"svg", DOM_NS_SVG},     {"math", DOM_NS_MATHML}, {"template", DOM_NS_HTML},
-  {"select", DOM_NS_HTML}, {"title", DOM_NS_HTML},  {"table", DOM_NS_HTML},
-  {"annotation-xml", DOM_NS_MATHML}, {"foreignObject", DOM_NS_SVG}, {"tr", DOM_NS_HTML},
-  {"textarea", DOM_NS_HTML}, {"html", DOM_NS_HTML}, {"frameset", DOM_NS_HTML},
-  {"plaintext", DOM_NS_HTML},
+    {NULL, DOM_NS_HTML},           {"body", DOM_NS_HTML},
+    {"td", DOM_NS_HTML},           {"svg", DOM_NS_SVG},
+    {"math", DOM_NS_MATHML},       {"template", DOM_NS_HTML},
+    {"select", DOM_NS_HTML},       {"title", DOM_NS_HTML},
+    {"table", DOM_NS_HTML},        {"annotation-xml", DOM_NS_MATHML},
+    {"foreignObject", DOM_NS_SVG}, {"tr", DOM_NS_HTML},
+    {"textarea", DOM_NS_HTML},     {"html", DOM_NS_HTML},
+    {"frameset", DOM_NS_HTML},     {"plaintext", DOM_NS_HTML},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -54,8 +54,8 @@ static void text_add(text *t, const char *s, size_t n)
 
 static bool hidden_name(const char *name)
 {
-  static const char *const hidden[] = {"head", "script", "style", "template", "noscript",
-                                       "noframes", "noembed", "iframe"};
+  static const char *const hidden[] = {"head",     "script",   "style",   "template",
+                                       "noscript", "noframes", "noembed", "iframe"};
   for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
     if (strcmp(name, hidden[i]) == 0)
       return true;
@@ -178,8 +178,8 @@ static void test_visible_text_agrees_with_gumbo(void **state)
     free(html);
   }
   globfree(&g);
-  printf("differential: visible text agrees with gumbo on %zu/%zu pages (%.2f %%)\n", agree,
-         pages, pages ? 100.0 * (double)agree / (double)pages : 0);
+  printf("differential: visible text agrees with gumbo on %zu/%zu pages (%.2f %%)\n", agree, pages,
+         pages ? 100.0 * (double)agree / (double)pages : 0);
   assert_true(pages > 0);
   assert_true(agree * 100 >= pages * 99);
 }
@@ -187,7 +187,7 @@ static void test_visible_text_agrees_with_gumbo(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_visible_text_agrees_with_gumbo),
+      cmocka_unit_test(test_visible_text_agrees_with_gumbo),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

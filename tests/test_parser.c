@@ -116,18 +116,17 @@ static void test_basic_tree(void **state)
 static void test_tables_and_foster_parenting(void **state)
 {
   (void)state;
-  expect_tree("<table>x<tr><td>a<td>b</table>",
-              "| <html>\n"
-              "|   <head>\n"
-              "|   <body>\n"
-              "|     \"x\"\n"
-              "|     <table>\n"
-              "|       <tbody>\n"
-              "|         <tr>\n"
-              "|           <td>\n"
-              "|             \"a\"\n"
-              "|           <td>\n"
-              "|             \"b\"\n");
+  expect_tree("<table>x<tr><td>a<td>b</table>", "| <html>\n"
+                                                "|   <head>\n"
+                                                "|   <body>\n"
+                                                "|     \"x\"\n"
+                                                "|     <table>\n"
+                                                "|       <tbody>\n"
+                                                "|         <tr>\n"
+                                                "|           <td>\n"
+                                                "|             \"a\"\n"
+                                                "|           <td>\n"
+                                                "|             \"b\"\n");
 }
 
 static void test_template_contents(void **state)
@@ -220,13 +219,13 @@ static void test_quirks_mode(void **state)
     const char *s;
     int quirks;
   } cases[] = {
-    {"<!DOCTYPE html><p>", 0},
-    {"<p>", 1},
-    {"<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.0 Transitional//EN\">", 1},
-    {"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x\">", 2},
-    {"<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" \"x\">", 2},
-    {"<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">", 1},
-    {"<!DOCTYPE svg>", 1},
+      {"<!DOCTYPE html><p>", 0},
+      {"<p>", 1},
+      {"<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.0 Transitional//EN\">", 1},
+      {"<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"x\">", 2},
+      {"<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" \"x\">", 2},
+      {"<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">", 1},
+      {"<!DOCTYPE svg>", 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     dom_doc *doc = NULL;
@@ -254,27 +253,27 @@ static void test_deep_nesting_shapes(void **state)
 {
   (void)state;
   static const deep_case cases[] = {
-    {"div + matching ends", "", "<div>", "</div>", "", DEEP, DEEP},
-    {"span + stray </x>", "", "<span>", "</x>", "", DEEP, DEEP},
-    {"span + stray </p>", "", "<span>", "</p>", "", DEEP, DEEP},
-    {"custom + stray </y>", "", "<x-a>", "</x-b>", "", DEEP, DEEP},
-    {"b + matching ends", "", "<b>", "</b>", "", DEEP, DEEP},
-    {"distinct <b id>", "", "<b id=1><b id=2><b id=3>", "</b>", "", DEEP / 3, DEEP},
-    {"p button spans </p>", "<p><button>", "<span>", "</p>", "", DEEP, DEEP},
-    {"nested tables", "", "<table><tr><td>", "</table>", "", DEEP / 3, DEEP / 3},
-    {"tables in divs", "", "<div>", "<table></table>", "", DEEP, DEEP},
-    {"a", "", "<a>", "", "", DEEP, 0},
-    {"a pairs in divs", "", "<div>", "<a>x</a>", "", DEEP, DEEP},
-    {"svg g + stray", "<svg>", "<g>", "</z>", "", DEEP, DEEP},
-    {"svg g + matching", "<svg>", "<g>", "</g>", "", DEEP, DEEP},
-    {"li in divs", "<ul>", "<li><div>", "<li>", "", DEEP / 2, DEEP / 2},
-    {"templates", "", "<template>", "</template>", "", DEEP, DEEP},
-    {"options", "<select>", "<option>", "</select>", "", DEEP, DEEP},
-    {"objects", "", "<object>", "</object>", "", DEEP, DEEP},
-    {"font + </p>", "", "<font color=1>", "</p>", "", DEEP, DEEP},
-    {"nobr", "", "<nobr>", "", "", DEEP, 0},
-    {"h1 span + </h2>", "", "<h1><span>", "</h2>", "", DEEP, DEEP},
-    {"formatting reconstruct", "<div>", "<i>", "</div><div>x", "", DEEP / 10, 100},
+      {"div + matching ends", "", "<div>", "</div>", "", DEEP, DEEP},
+      {"span + stray </x>", "", "<span>", "</x>", "", DEEP, DEEP},
+      {"span + stray </p>", "", "<span>", "</p>", "", DEEP, DEEP},
+      {"custom + stray </y>", "", "<x-a>", "</x-b>", "", DEEP, DEEP},
+      {"b + matching ends", "", "<b>", "</b>", "", DEEP, DEEP},
+      {"distinct <b id>", "", "<b id=1><b id=2><b id=3>", "</b>", "", DEEP / 3, DEEP},
+      {"p button spans </p>", "<p><button>", "<span>", "</p>", "", DEEP, DEEP},
+      {"nested tables", "", "<table><tr><td>", "</table>", "", DEEP / 3, DEEP / 3},
+      {"tables in divs", "", "<div>", "<table></table>", "", DEEP, DEEP},
+      {"a", "", "<a>", "", "", DEEP, 0},
+      {"a pairs in divs", "", "<div>", "<a>x</a>", "", DEEP, DEEP},
+      {"svg g + stray", "<svg>", "<g>", "</z>", "", DEEP, DEEP},
+      {"svg g + matching", "<svg>", "<g>", "</g>", "", DEEP, DEEP},
+      {"li in divs", "<ul>", "<li><div>", "<li>", "", DEEP / 2, DEEP / 2},
+      {"templates", "", "<template>", "</template>", "", DEEP, DEEP},
+      {"options", "<select>", "<option>", "</select>", "", DEEP, DEEP},
+      {"objects", "", "<object>", "</object>", "", DEEP, DEEP},
+      {"font + </p>", "", "<font color=1>", "</p>", "", DEEP, DEEP},
+      {"nobr", "", "<nobr>", "", "", DEEP, 0},
+      {"h1 span + </h2>", "", "<h1><span>", "</h2>", "", DEEP, DEEP},
+      {"formatting reconstruct", "<div>", "<i>", "</div><div>x", "", DEEP / 10, 100},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const deep_case *c = &cases[i];
@@ -430,7 +429,8 @@ static void test_binary_and_invalid_utf8(void **state)
   free(s);
 
   /* invalid UTF-8 becomes U+FFFD in text */
-  const char *bad = "<p>a\xff" "b\xc3(</p>";
+  const char *bad = "<p>a\xff"
+                    "b\xc3(</p>";
   assert_int_equal(parse(bad, strlen(bad), &doc), HTML_PARSE_OK);
   const dom_node *p = doc->root->first_child->last_child->first_child;
   assert_int_equal(p->first_child->type, DOM_TEXT);
@@ -442,7 +442,8 @@ static void test_binary_and_invalid_utf8(void **state)
   assert_int_equal(parse(nul, sizeof nul - 1, &doc), HTML_PARSE_OK);
   char *got = html_tree_dump(doc);
   assert_non_null(strstr(got, "\"ab\""));
-  assert_non_null(strstr(got, "\"c\xEF\xBF\xBD" "d\""));
+  assert_non_null(strstr(got, "\"c\xEF\xBF\xBD"
+                              "d\""));
   free(got);
   dom_doc_free(doc);
 }
@@ -528,23 +529,23 @@ static void test_fuzz_corpus_replay(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_basic_tree),
-    cmocka_unit_test(test_tables_and_foster_parenting),
-    cmocka_unit_test(test_template_contents),
-    cmocka_unit_test(test_foreign_content),
-    cmocka_unit_test(test_fragment),
-    cmocka_unit_test(test_scripting_flag),
-    cmocka_unit_test(test_quirks_mode),
-    cmocka_unit_test(test_deep_nesting_shapes),
-    cmocka_unit_test(test_depth_limit_flattens),
-    cmocka_unit_test(test_adoption_agency_deep_is_bounded),
-    cmocka_unit_test(test_million_attributes),
-    cmocka_unit_test(test_10mb_attribute_value),
-    cmocka_unit_test(test_unclosed_comment_10mb),
-    cmocka_unit_test(test_binary_and_invalid_utf8),
-    cmocka_unit_test(test_memory_limit),
-    cmocka_unit_test(test_empty_and_null),
-    cmocka_unit_test(test_fuzz_corpus_replay),
+      cmocka_unit_test(test_basic_tree),
+      cmocka_unit_test(test_tables_and_foster_parenting),
+      cmocka_unit_test(test_template_contents),
+      cmocka_unit_test(test_foreign_content),
+      cmocka_unit_test(test_fragment),
+      cmocka_unit_test(test_scripting_flag),
+      cmocka_unit_test(test_quirks_mode),
+      cmocka_unit_test(test_deep_nesting_shapes),
+      cmocka_unit_test(test_depth_limit_flattens),
+      cmocka_unit_test(test_adoption_agency_deep_is_bounded),
+      cmocka_unit_test(test_million_attributes),
+      cmocka_unit_test(test_10mb_attribute_value),
+      cmocka_unit_test(test_unclosed_comment_10mb),
+      cmocka_unit_test(test_binary_and_invalid_utf8),
+      cmocka_unit_test(test_memory_limit),
+      cmocka_unit_test(test_empty_and_null),
+      cmocka_unit_test(test_fuzz_corpus_replay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

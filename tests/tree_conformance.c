@@ -106,8 +106,8 @@ static void run_test(stats *st, const char *file, int line, const char *data, si
     st->pass++;
   } else if (st->verbose) {
     printf("FAIL %s:%d%s%s%s\n--- input\n%s\n--- expected\n%s\n--- got\n%.*s\n\n", file, line,
-           frag ? " (fragment " : "", frag ? frag : "", frag ? ")" : "", data, expected,
-           (int)gl, got ? got : "(parse failed)");
+           frag ? " (fragment " : "", frag ? frag : "", frag ? ")" : "", data, expected, (int)gl,
+           got ? got : "(parse failed)");
   }
   free(got);
   dom_doc_free(doc);

@@ -108,9 +108,9 @@ typedef struct html_parser {
   dom_node **stack;
   slink *links; /* parallel to stack, same capacity */
   size_t n_stack, cap_stack;
-  int32_t last_tag[HTML_TAG_COUNT_]; /* topmost HTML element per tag id, -1 = none */
-  int32_t last_b[5];                 /* topmost boundary per scope, -1 = none */
-  int32_t last_special;              /* topmost special element, -1 = none */
+  int32_t last_tag[HTML_TAG_COUNT_];      /* topmost HTML element per tag id, -1 = none */
+  int32_t last_b[5];                      /* topmost boundary per scope, -1 = none */
+  int32_t last_special;                   /* topmost special element, -1 = none */
   uint32_t html_buckets[NAME_BUCKETS];    /* HTML elements of unknown tag, by name hash */
   uint32_t foreign_buckets[NAME_BUCKETS]; /* SVG/MathML elements, by lower-cased name hash */
   size_t work, work_limit;
@@ -146,113 +146,119 @@ enum {
 
 #define T(x) HTML_TAG_##x
 static const uint8_t tag_flags[HTML_TAG_COUNT_] = {
-  [T(ADDRESS)] = TF_SPECIAL,
-  [T(APPLET)] = TF_SPECIAL | TF_SCOPE,
-  [T(AREA)] = TF_SPECIAL,
-  [T(ARTICLE)] = TF_SPECIAL,
-  [T(ASIDE)] = TF_SPECIAL,
-  [T(BASE)] = TF_SPECIAL,
-  [T(BASEFONT)] = TF_SPECIAL,
-  [T(BGSOUND)] = TF_SPECIAL,
-  [T(BLOCKQUOTE)] = TF_SPECIAL,
-  [T(BODY)] = TF_SPECIAL,
-  [T(BR)] = TF_SPECIAL,
-  [T(BUTTON)] = TF_SPECIAL,
-  [T(CAPTION)] = TF_SPECIAL | TF_SCOPE | TF_IMPLIED_ALL,
-  [T(CENTER)] = TF_SPECIAL,
-  [T(COL)] = TF_SPECIAL,
-  [T(COLGROUP)] = TF_SPECIAL | TF_IMPLIED_ALL,
-  [T(DD)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(DETAILS)] = TF_SPECIAL,
-  [T(DIR)] = TF_SPECIAL,
-  [T(DIV)] = TF_SPECIAL,
-  [T(DL)] = TF_SPECIAL,
-  [T(DT)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(EMBED)] = TF_SPECIAL,
-  [T(FIELDSET)] = TF_SPECIAL,
-  [T(FIGCAPTION)] = TF_SPECIAL,
-  [T(FIGURE)] = TF_SPECIAL,
-  [T(FOOTER)] = TF_SPECIAL,
-  [T(FORM)] = TF_SPECIAL,
-  [T(FRAME)] = TF_SPECIAL,
-  [T(FRAMESET)] = TF_SPECIAL,
-  [T(H1)] = TF_SPECIAL | TF_HEADING,
-  [T(H2)] = TF_SPECIAL | TF_HEADING,
-  [T(H3)] = TF_SPECIAL | TF_HEADING,
-  [T(H4)] = TF_SPECIAL | TF_HEADING,
-  [T(H5)] = TF_SPECIAL | TF_HEADING,
-  [T(H6)] = TF_SPECIAL | TF_HEADING,
-  [T(HEAD)] = TF_SPECIAL,
-  [T(HEADER)] = TF_SPECIAL,
-  [T(HGROUP)] = TF_SPECIAL,
-  [T(HR)] = TF_SPECIAL,
-  [T(HTML)] = TF_SPECIAL | TF_SCOPE,
-  [T(IFRAME)] = TF_SPECIAL,
-  [T(IMG)] = TF_SPECIAL,
-  [T(INPUT)] = TF_SPECIAL,
-  [T(KEYGEN)] = TF_SPECIAL,
-  [T(LI)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(LINK)] = TF_SPECIAL,
-  [T(LISTING)] = TF_SPECIAL,
-  [T(MAIN)] = TF_SPECIAL,
-  [T(MARQUEE)] = TF_SPECIAL | TF_SCOPE,
-  [T(MENU)] = TF_SPECIAL,
-  [T(META)] = TF_SPECIAL,
-  [T(NAV)] = TF_SPECIAL,
-  [T(NOEMBED)] = TF_SPECIAL,
-  [T(NOFRAMES)] = TF_SPECIAL,
-  [T(NOSCRIPT)] = TF_SPECIAL,
-  [T(OBJECT)] = TF_SPECIAL | TF_SCOPE,
-  [T(OL)] = TF_SPECIAL,
-  [T(OPTGROUP)] = TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(OPTION)] = TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(P)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(PARAM)] = TF_SPECIAL,
-  [T(PLAINTEXT)] = TF_SPECIAL,
-  [T(PRE)] = TF_SPECIAL,
-  [T(RB)] = TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(RP)] = TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(RT)] = TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(RTC)] = TF_IMPLIED | TF_IMPLIED_ALL,
-  [T(SCRIPT)] = TF_SPECIAL,
-  [T(SEARCH)] = TF_SPECIAL,
-  [T(SECTION)] = TF_SPECIAL,
-  [T(SELECT)] = TF_SPECIAL,
-  [T(SOURCE)] = TF_SPECIAL,
-  [T(STYLE)] = TF_SPECIAL,
-  [T(SUMMARY)] = TF_SPECIAL,
-  [T(TABLE)] = TF_SPECIAL | TF_SCOPE,
-  [T(TBODY)] = TF_SPECIAL | TF_IMPLIED_ALL,
-  [T(TD)] = TF_SPECIAL | TF_SCOPE | TF_IMPLIED_ALL,
-  [T(TEMPLATE)] = TF_SPECIAL | TF_SCOPE,
-  [T(TEXTAREA)] = TF_SPECIAL,
-  [T(TFOOT)] = TF_SPECIAL | TF_IMPLIED_ALL,
-  [T(TH)] = TF_SPECIAL | TF_SCOPE | TF_IMPLIED_ALL,
-  [T(THEAD)] = TF_SPECIAL | TF_IMPLIED_ALL,
-  [T(TITLE)] = TF_SPECIAL,
-  [T(TR)] = TF_SPECIAL | TF_IMPLIED_ALL,
-  [T(TRACK)] = TF_SPECIAL,
-  [T(UL)] = TF_SPECIAL,
-  [T(WBR)] = TF_SPECIAL,
-  [T(XMP)] = TF_SPECIAL,
-  [T(A)] = TF_FORMATTING,
-  [T(B)] = TF_FORMATTING,
-  [T(BIG)] = TF_FORMATTING,
-  [T(CODE)] = TF_FORMATTING,
-  [T(EM)] = TF_FORMATTING,
-  [T(FONT)] = TF_FORMATTING,
-  [T(I)] = TF_FORMATTING,
-  [T(NOBR)] = TF_FORMATTING,
-  [T(S)] = TF_FORMATTING,
-  [T(SMALL)] = TF_FORMATTING,
-  [T(STRIKE)] = TF_FORMATTING,
-  [T(STRONG)] = TF_FORMATTING,
-  [T(TT)] = TF_FORMATTING,
-  [T(U)] = TF_FORMATTING,
+    [T(ADDRESS)] = TF_SPECIAL,
+    [T(APPLET)] = TF_SPECIAL | TF_SCOPE,
+    [T(AREA)] = TF_SPECIAL,
+    [T(ARTICLE)] = TF_SPECIAL,
+    [T(ASIDE)] = TF_SPECIAL,
+    [T(BASE)] = TF_SPECIAL,
+    [T(BASEFONT)] = TF_SPECIAL,
+    [T(BGSOUND)] = TF_SPECIAL,
+    [T(BLOCKQUOTE)] = TF_SPECIAL,
+    [T(BODY)] = TF_SPECIAL,
+    [T(BR)] = TF_SPECIAL,
+    [T(BUTTON)] = TF_SPECIAL,
+    [T(CAPTION)] = TF_SPECIAL | TF_SCOPE | TF_IMPLIED_ALL,
+    [T(CENTER)] = TF_SPECIAL,
+    [T(COL)] = TF_SPECIAL,
+    [T(COLGROUP)] = TF_SPECIAL | TF_IMPLIED_ALL,
+    [T(DD)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(DETAILS)] = TF_SPECIAL,
+    [T(DIR)] = TF_SPECIAL,
+    [T(DIV)] = TF_SPECIAL,
+    [T(DL)] = TF_SPECIAL,
+    [T(DT)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(EMBED)] = TF_SPECIAL,
+    [T(FIELDSET)] = TF_SPECIAL,
+    [T(FIGCAPTION)] = TF_SPECIAL,
+    [T(FIGURE)] = TF_SPECIAL,
+    [T(FOOTER)] = TF_SPECIAL,
+    [T(FORM)] = TF_SPECIAL,
+    [T(FRAME)] = TF_SPECIAL,
+    [T(FRAMESET)] = TF_SPECIAL,
+    [T(H1)] = TF_SPECIAL | TF_HEADING,
+    [T(H2)] = TF_SPECIAL | TF_HEADING,
+    [T(H3)] = TF_SPECIAL | TF_HEADING,
+    [T(H4)] = TF_SPECIAL | TF_HEADING,
+    [T(H5)] = TF_SPECIAL | TF_HEADING,
+    [T(H6)] = TF_SPECIAL | TF_HEADING,
+    [T(HEAD)] = TF_SPECIAL,
+    [T(HEADER)] = TF_SPECIAL,
+    [T(HGROUP)] = TF_SPECIAL,
+    [T(HR)] = TF_SPECIAL,
+    [T(HTML)] = TF_SPECIAL | TF_SCOPE,
+    [T(IFRAME)] = TF_SPECIAL,
+    [T(IMG)] = TF_SPECIAL,
+    [T(INPUT)] = TF_SPECIAL,
+    [T(KEYGEN)] = TF_SPECIAL,
+    [T(LI)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(LINK)] = TF_SPECIAL,
+    [T(LISTING)] = TF_SPECIAL,
+    [T(MAIN)] = TF_SPECIAL,
+    [T(MARQUEE)] = TF_SPECIAL | TF_SCOPE,
+    [T(MENU)] = TF_SPECIAL,
+    [T(META)] = TF_SPECIAL,
+    [T(NAV)] = TF_SPECIAL,
+    [T(NOEMBED)] = TF_SPECIAL,
+    [T(NOFRAMES)] = TF_SPECIAL,
+    [T(NOSCRIPT)] = TF_SPECIAL,
+    [T(OBJECT)] = TF_SPECIAL | TF_SCOPE,
+    [T(OL)] = TF_SPECIAL,
+    [T(OPTGROUP)] = TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(OPTION)] = TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(P)] = TF_SPECIAL | TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(PARAM)] = TF_SPECIAL,
+    [T(PLAINTEXT)] = TF_SPECIAL,
+    [T(PRE)] = TF_SPECIAL,
+    [T(RB)] = TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(RP)] = TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(RT)] = TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(RTC)] = TF_IMPLIED | TF_IMPLIED_ALL,
+    [T(SCRIPT)] = TF_SPECIAL,
+    [T(SEARCH)] = TF_SPECIAL,
+    [T(SECTION)] = TF_SPECIAL,
+    [T(SELECT)] = TF_SPECIAL,
+    [T(SOURCE)] = TF_SPECIAL,
+    [T(STYLE)] = TF_SPECIAL,
+    [T(SUMMARY)] = TF_SPECIAL,
+    [T(TABLE)] = TF_SPECIAL | TF_SCOPE,
+    [T(TBODY)] = TF_SPECIAL | TF_IMPLIED_ALL,
+    [T(TD)] = TF_SPECIAL | TF_SCOPE | TF_IMPLIED_ALL,
+    [T(TEMPLATE)] = TF_SPECIAL | TF_SCOPE,
+    [T(TEXTAREA)] = TF_SPECIAL,
+    [T(TFOOT)] = TF_SPECIAL | TF_IMPLIED_ALL,
+    [T(TH)] = TF_SPECIAL | TF_SCOPE | TF_IMPLIED_ALL,
+    [T(THEAD)] = TF_SPECIAL | TF_IMPLIED_ALL,
+    [T(TITLE)] = TF_SPECIAL,
+    [T(TR)] = TF_SPECIAL | TF_IMPLIED_ALL,
+    [T(TRACK)] = TF_SPECIAL,
+    [T(UL)] = TF_SPECIAL,
+    [T(WBR)] = TF_SPECIAL,
+    [T(XMP)] = TF_SPECIAL,
+    [T(A)] = TF_FORMATTING,
+    [T(B)] = TF_FORMATTING,
+    [T(BIG)] = TF_FORMATTING,
+    [T(CODE)] = TF_FORMATTING,
+    [T(EM)] = TF_FORMATTING,
+    [T(FONT)] = TF_FORMATTING,
+    [T(I)] = TF_FORMATTING,
+    [T(NOBR)] = TF_FORMATTING,
+    [T(S)] = TF_FORMATTING,
+    [T(SMALL)] = TF_FORMATTING,
+    [T(STRIKE)] = TF_FORMATTING,
+    [T(STRONG)] = TF_FORMATTING,
+    [T(TT)] = TF_FORMATTING,
+    [T(U)] = TF_FORMATTING,
 };
 
-static bool is_html(const dom_node *n) { return n && n->type == DOM_ELEMENT && n->ns == DOM_NS_HTML; }
-static bool tag_has(const dom_node *n, unsigned f) { return is_html(n) && (tag_flags[n->tag] & f); }
+static bool is_html(const dom_node *n)
+{
+  return n && n->type == DOM_ELEMENT && n->ns == DOM_NS_HTML;
+}
+static bool tag_has(const dom_node *n, unsigned f)
+{
+  return is_html(n) && (tag_flags[n->tag] & f);
+}
 
 static bool is_mathml_text_ip(const dom_node *n)
 {
@@ -347,7 +353,10 @@ static bool check_oom(html_parser *p, const void *ptr)
 
 /* ---- stack of open elements ------------------------------------------------------------------ */
 
-static dom_node *current(const html_parser *p) { return p->n_stack ? p->stack[p->n_stack - 1] : NULL; }
+static dom_node *current(const html_parser *p)
+{
+  return p->n_stack ? p->stack[p->n_stack - 1] : NULL;
+}
 
 static dom_node *adjusted_current(const html_parser *p)
 {
@@ -820,104 +829,104 @@ typedef struct name_map {
 } name_map;
 
 static const name_map svg_tag_map[] = {
-  {"altglyph", "altGlyph"},
-  {"altglyphdef", "altGlyphDef"},
-  {"altglyphitem", "altGlyphItem"},
-  {"animatecolor", "animateColor"},
-  {"animatemotion", "animateMotion"},
-  {"animatetransform", "animateTransform"},
-  {"clippath", "clipPath"},
-  {"feblend", "feBlend"},
-  {"fecolormatrix", "feColorMatrix"},
-  {"fecomponenttransfer", "feComponentTransfer"},
-  {"fecomposite", "feComposite"},
-  {"feconvolvematrix", "feConvolveMatrix"},
-  {"fediffuselighting", "feDiffuseLighting"},
-  {"fedisplacementmap", "feDisplacementMap"},
-  {"fedistantlight", "feDistantLight"},
-  {"fedropshadow", "feDropShadow"},
-  {"feflood", "feFlood"},
-  {"fefunca", "feFuncA"},
-  {"fefuncb", "feFuncB"},
-  {"fefuncg", "feFuncG"},
-  {"fefuncr", "feFuncR"},
-  {"fegaussianblur", "feGaussianBlur"},
-  {"feimage", "feImage"},
-  {"femerge", "feMerge"},
-  {"femergenode", "feMergeNode"},
-  {"femorphology", "feMorphology"},
-  {"feoffset", "feOffset"},
-  {"fepointlight", "fePointLight"},
-  {"fespecularlighting", "feSpecularLighting"},
-  {"fespotlight", "feSpotLight"},
-  {"fetile", "feTile"},
-  {"feturbulence", "feTurbulence"},
-  {"foreignobject", "foreignObject"},
-  {"glyphref", "glyphRef"},
-  {"lineargradient", "linearGradient"},
-  {"radialgradient", "radialGradient"},
-  {"textpath", "textPath"},
+    {"altglyph", "altGlyph"},
+    {"altglyphdef", "altGlyphDef"},
+    {"altglyphitem", "altGlyphItem"},
+    {"animatecolor", "animateColor"},
+    {"animatemotion", "animateMotion"},
+    {"animatetransform", "animateTransform"},
+    {"clippath", "clipPath"},
+    {"feblend", "feBlend"},
+    {"fecolormatrix", "feColorMatrix"},
+    {"fecomponenttransfer", "feComponentTransfer"},
+    {"fecomposite", "feComposite"},
+    {"feconvolvematrix", "feConvolveMatrix"},
+    {"fediffuselighting", "feDiffuseLighting"},
+    {"fedisplacementmap", "feDisplacementMap"},
+    {"fedistantlight", "feDistantLight"},
+    {"fedropshadow", "feDropShadow"},
+    {"feflood", "feFlood"},
+    {"fefunca", "feFuncA"},
+    {"fefuncb", "feFuncB"},
+    {"fefuncg", "feFuncG"},
+    {"fefuncr", "feFuncR"},
+    {"fegaussianblur", "feGaussianBlur"},
+    {"feimage", "feImage"},
+    {"femerge", "feMerge"},
+    {"femergenode", "feMergeNode"},
+    {"femorphology", "feMorphology"},
+    {"feoffset", "feOffset"},
+    {"fepointlight", "fePointLight"},
+    {"fespecularlighting", "feSpecularLighting"},
+    {"fespotlight", "feSpotLight"},
+    {"fetile", "feTile"},
+    {"feturbulence", "feTurbulence"},
+    {"foreignobject", "foreignObject"},
+    {"glyphref", "glyphRef"},
+    {"lineargradient", "linearGradient"},
+    {"radialgradient", "radialGradient"},
+    {"textpath", "textPath"},
 };
 
 static const name_map svg_attr_map[] = {
-  {"attributename", "attributeName"},
-  {"attributetype", "attributeType"},
-  {"basefrequency", "baseFrequency"},
-  {"baseprofile", "baseProfile"},
-  {"calcmode", "calcMode"},
-  {"clippathunits", "clipPathUnits"},
-  {"diffuseconstant", "diffuseConstant"},
-  {"edgemode", "edgeMode"},
-  {"filterunits", "filterUnits"},
-  {"glyphref", "glyphRef"},
-  {"gradienttransform", "gradientTransform"},
-  {"gradientunits", "gradientUnits"},
-  {"kernelmatrix", "kernelMatrix"},
-  {"kernelunitlength", "kernelUnitLength"},
-  {"keypoints", "keyPoints"},
-  {"keysplines", "keySplines"},
-  {"keytimes", "keyTimes"},
-  {"lengthadjust", "lengthAdjust"},
-  {"limitingconeangle", "limitingConeAngle"},
-  {"markerheight", "markerHeight"},
-  {"markerunits", "markerUnits"},
-  {"markerwidth", "markerWidth"},
-  {"maskcontentunits", "maskContentUnits"},
-  {"maskunits", "maskUnits"},
-  {"numoctaves", "numOctaves"},
-  {"pathlength", "pathLength"},
-  {"patterncontentunits", "patternContentUnits"},
-  {"patterntransform", "patternTransform"},
-  {"patternunits", "patternUnits"},
-  {"pointsatx", "pointsAtX"},
-  {"pointsaty", "pointsAtY"},
-  {"pointsatz", "pointsAtZ"},
-  {"preservealpha", "preserveAlpha"},
-  {"preserveaspectratio", "preserveAspectRatio"},
-  {"primitiveunits", "primitiveUnits"},
-  {"refx", "refX"},
-  {"refy", "refY"},
-  {"repeatcount", "repeatCount"},
-  {"repeatdur", "repeatDur"},
-  {"requiredextensions", "requiredExtensions"},
-  {"requiredfeatures", "requiredFeatures"},
-  {"specularconstant", "specularConstant"},
-  {"specularexponent", "specularExponent"},
-  {"spreadmethod", "spreadMethod"},
-  {"startoffset", "startOffset"},
-  {"stddeviation", "stdDeviation"},
-  {"stitchtiles", "stitchTiles"},
-  {"surfacescale", "surfaceScale"},
-  {"systemlanguage", "systemLanguage"},
-  {"tablevalues", "tableValues"},
-  {"targetx", "targetX"},
-  {"targety", "targetY"},
-  {"textlength", "textLength"},
-  {"viewbox", "viewBox"},
-  {"viewtarget", "viewTarget"},
-  {"xchannelselector", "xChannelSelector"},
-  {"ychannelselector", "yChannelSelector"},
-  {"zoomandpan", "zoomAndPan"},
+    {"attributename", "attributeName"},
+    {"attributetype", "attributeType"},
+    {"basefrequency", "baseFrequency"},
+    {"baseprofile", "baseProfile"},
+    {"calcmode", "calcMode"},
+    {"clippathunits", "clipPathUnits"},
+    {"diffuseconstant", "diffuseConstant"},
+    {"edgemode", "edgeMode"},
+    {"filterunits", "filterUnits"},
+    {"glyphref", "glyphRef"},
+    {"gradienttransform", "gradientTransform"},
+    {"gradientunits", "gradientUnits"},
+    {"kernelmatrix", "kernelMatrix"},
+    {"kernelunitlength", "kernelUnitLength"},
+    {"keypoints", "keyPoints"},
+    {"keysplines", "keySplines"},
+    {"keytimes", "keyTimes"},
+    {"lengthadjust", "lengthAdjust"},
+    {"limitingconeangle", "limitingConeAngle"},
+    {"markerheight", "markerHeight"},
+    {"markerunits", "markerUnits"},
+    {"markerwidth", "markerWidth"},
+    {"maskcontentunits", "maskContentUnits"},
+    {"maskunits", "maskUnits"},
+    {"numoctaves", "numOctaves"},
+    {"pathlength", "pathLength"},
+    {"patterncontentunits", "patternContentUnits"},
+    {"patterntransform", "patternTransform"},
+    {"patternunits", "patternUnits"},
+    {"pointsatx", "pointsAtX"},
+    {"pointsaty", "pointsAtY"},
+    {"pointsatz", "pointsAtZ"},
+    {"preservealpha", "preserveAlpha"},
+    {"preserveaspectratio", "preserveAspectRatio"},
+    {"primitiveunits", "primitiveUnits"},
+    {"refx", "refX"},
+    {"refy", "refY"},
+    {"repeatcount", "repeatCount"},
+    {"repeatdur", "repeatDur"},
+    {"requiredextensions", "requiredExtensions"},
+    {"requiredfeatures", "requiredFeatures"},
+    {"specularconstant", "specularConstant"},
+    {"specularexponent", "specularExponent"},
+    {"spreadmethod", "spreadMethod"},
+    {"startoffset", "startOffset"},
+    {"stddeviation", "stdDeviation"},
+    {"stitchtiles", "stitchTiles"},
+    {"surfacescale", "surfaceScale"},
+    {"systemlanguage", "systemLanguage"},
+    {"tablevalues", "tableValues"},
+    {"targetx", "targetX"},
+    {"targety", "targetY"},
+    {"textlength", "textLength"},
+    {"viewbox", "viewBox"},
+    {"viewtarget", "viewTarget"},
+    {"xchannelselector", "xChannelSelector"},
+    {"ychannelselector", "yChannelSelector"},
+    {"zoomandpan", "zoomAndPan"},
 };
 
 typedef struct foreign_attr {
@@ -926,17 +935,17 @@ typedef struct foreign_attr {
 } foreign_attr;
 
 static const foreign_attr foreign_attrs[] = {
-  {"xlink:actuate", "xlink", "actuate", DOM_NS_XLINK},
-  {"xlink:arcrole", "xlink", "arcrole", DOM_NS_XLINK},
-  {"xlink:href", "xlink", "href", DOM_NS_XLINK},
-  {"xlink:role", "xlink", "role", DOM_NS_XLINK},
-  {"xlink:show", "xlink", "show", DOM_NS_XLINK},
-  {"xlink:title", "xlink", "title", DOM_NS_XLINK},
-  {"xlink:type", "xlink", "type", DOM_NS_XLINK},
-  {"xml:lang", "xml", "lang", DOM_NS_XML},
-  {"xml:space", "xml", "space", DOM_NS_XML},
-  {"xmlns", NULL, "xmlns", DOM_NS_XMLNS},
-  {"xmlns:xlink", "xmlns", "xlink", DOM_NS_XMLNS},
+    {"xlink:actuate", "xlink", "actuate", DOM_NS_XLINK},
+    {"xlink:arcrole", "xlink", "arcrole", DOM_NS_XLINK},
+    {"xlink:href", "xlink", "href", DOM_NS_XLINK},
+    {"xlink:role", "xlink", "role", DOM_NS_XLINK},
+    {"xlink:show", "xlink", "show", DOM_NS_XLINK},
+    {"xlink:title", "xlink", "title", DOM_NS_XLINK},
+    {"xlink:type", "xlink", "type", DOM_NS_XLINK},
+    {"xml:lang", "xml", "lang", DOM_NS_XML},
+    {"xml:space", "xml", "space", DOM_NS_XML},
+    {"xmlns", NULL, "xmlns", DOM_NS_XMLNS},
+    {"xmlns:xlink", "xmlns", "xlink", DOM_NS_XMLNS},
 };
 
 static const char *map_lookup(const name_map *m, size_t n, const char *s, size_t len)
@@ -988,7 +997,8 @@ static dom_node *create_element(html_parser *p, const tk *t, dom_ns ns)
     }
     if (ns != DOM_NS_HTML) {
       for (size_t k = 0; k < COUNT_OF(foreign_attrs); k++) {
-        if (strlen(foreign_attrs[k].qname) == alen && memcmp(foreign_attrs[k].qname, an, alen) == 0) {
+        if (strlen(foreign_attrs[k].qname) == alen &&
+            memcmp(foreign_attrs[k].qname, an, alen) == 0) {
           prefix = foreign_attrs[k].prefix;
           an = foreign_attrs[k].local;
           ans = foreign_attrs[k].ns;
@@ -1056,7 +1066,10 @@ static dom_node *insert_element(html_parser *p, const tk *t, dom_ns ns)
   return el;
 }
 
-static dom_node *insert_html(html_parser *p, const tk *t) { return insert_element(p, t, DOM_NS_HTML); }
+static dom_node *insert_html(html_parser *p, const tk *t)
+{
+  return insert_element(p, t, DOM_NS_HTML);
+}
 
 static tk fake_start(html_tag tag)
 {
@@ -1205,7 +1218,10 @@ static bool adoption_agency(html_parser *p, const tk *t)
 
 /* ---- helpers shared by modes --------------------------------------------------------------- */
 
-static bool is_ws(char c) { return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '; }
+static bool is_ws(char c)
+{
+  return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
+}
 
 static size_t ws_prefix(const tk *t)
 {
@@ -1227,8 +1243,14 @@ static bool take_ws(html_parser *p, tk *t, bool insert)
   return t->data_len > 0;
 }
 
-static bool is_start(const tk *t, html_tag tag) { return t->type == HTML_TOKEN_START_TAG && t->tag == tag; }
-static bool is_end(const tk *t, html_tag tag) { return t->type == HTML_TOKEN_END_TAG && t->tag == tag; }
+static bool is_start(const tk *t, html_tag tag)
+{
+  return t->type == HTML_TOKEN_START_TAG && t->tag == tag;
+}
+static bool is_end(const tk *t, html_tag tag)
+{
+  return t->type == HTML_TOKEN_END_TAG && t->tag == tag;
+}
 
 static bool tag_in(html_tag tag, const html_tag *list, size_t n)
 {
@@ -1239,10 +1261,14 @@ static bool tag_in(html_tag tag, const html_tag *list, size_t n)
       return true;
   return false;
 }
-#define TAG_IN(tag, ...)                                                                          \
-  tag_in((tag), (const html_tag[]){__VA_ARGS__}, sizeof((const html_tag[]){__VA_ARGS__}) / sizeof(html_tag))
+#define TAG_IN(tag, ...)                                                                           \
+  tag_in((tag), (const html_tag[]){__VA_ARGS__},                                                   \
+         sizeof((const html_tag[]){__VA_ARGS__}) / sizeof(html_tag))
 
-static bool template_on_stack(const html_parser *p) { return p->last_tag[T(TEMPLATE)] >= 0; }
+static bool template_on_stack(const html_parser *p)
+{
+  return p->last_tag[T(TEMPLATE)] >= 0;
+}
 
 static void set_tokenizer_state(html_parser *p, html_tokenizer_state s, const tk *t)
 {
@@ -1276,10 +1302,9 @@ static void reset_insertion_mode(html_parser *p)
 {
   /* Only these elements decide the mode; the topmost one wins (found in O(1) from the per-tag
    * chains instead of walking the stack). */
-  static const html_tag deciders[] = {T(SELECT), T(TD),    T(TH),       T(TR),
-                                      T(TBODY),  T(THEAD), T(TFOOT),    T(CAPTION),
-                                      T(COLGROUP), T(TABLE), T(TEMPLATE), T(HEAD),
-                                      T(BODY),   T(FRAMESET), T(HTML)};
+  static const html_tag deciders[] = {T(SELECT),   T(TD),    T(TH),      T(TR),       T(TBODY),
+                                      T(THEAD),    T(TFOOT), T(CAPTION), T(COLGROUP), T(TABLE),
+                                      T(TEMPLATE), T(HEAD),  T(BODY),    T(FRAMESET), T(HTML)};
   int32_t best = -1;
   for (size_t k = 0; k < COUNT_OF(deciders); k++)
     if (p->last_tag[deciders[k]] > best)
@@ -1372,61 +1397,61 @@ static bool ascii_iprefix(const char *s, size_t n, const char *prefix)
 }
 
 static const char *const quirky_public_prefixes[] = {
-  "+//silmaril//dtd html pro v0r11 19970101//",
-  "-//as//dtd html 3.0 aswedit + extensions//",
-  "-//advasoft ltd//dtd html 3.0 aswedit + extensions//",
-  "-//ietf//dtd html 2.0 level 1//",
-  "-//ietf//dtd html 2.0 level 2//",
-  "-//ietf//dtd html 2.0 strict level 1//",
-  "-//ietf//dtd html 2.0 strict level 2//",
-  "-//ietf//dtd html 2.0 strict//",
-  "-//ietf//dtd html 2.0//",
-  "-//ietf//dtd html 2.1e//",
-  "-//ietf//dtd html 3.0//",
-  "-//ietf//dtd html 3.2 final//",
-  "-//ietf//dtd html 3.2//",
-  "-//ietf//dtd html 3//",
-  "-//ietf//dtd html level 0//",
-  "-//ietf//dtd html level 1//",
-  "-//ietf//dtd html level 2//",
-  "-//ietf//dtd html level 3//",
-  "-//ietf//dtd html strict level 0//",
-  "-//ietf//dtd html strict level 1//",
-  "-//ietf//dtd html strict level 2//",
-  "-//ietf//dtd html strict level 3//",
-  "-//ietf//dtd html strict//",
-  "-//ietf//dtd html//",
-  "-//metrius//dtd metrius presentational//",
-  "-//microsoft//dtd internet explorer 2.0 html strict//",
-  "-//microsoft//dtd internet explorer 2.0 html//",
-  "-//microsoft//dtd internet explorer 2.0 tables//",
-  "-//microsoft//dtd internet explorer 3.0 html strict//",
-  "-//microsoft//dtd internet explorer 3.0 html//",
-  "-//microsoft//dtd internet explorer 3.0 tables//",
-  "-//netscape comm. corp.//dtd html//",
-  "-//netscape comm. corp.//dtd strict html//",
-  "-//o'reilly and associates//dtd html 2.0//",
-  "-//o'reilly and associates//dtd html extended 1.0//",
-  "-//o'reilly and associates//dtd html extended relaxed 1.0//",
-  "-//sq//dtd html 2.0 hotmetal + extensions//",
-  "-//softquad software//dtd hotmetal pro 6.0::19990601::extensions to html 4.0//",
-  "-//softquad//dtd hotmetal pro 4.0::19970916::extensions to html 4.0//",
-  "-//spyglass//dtd html 2.0 extended//",
-  "-//sun microsystems corp.//dtd hotjava html//",
-  "-//sun microsystems corp.//dtd hotjava strict html//",
-  "-//w3c//dtd html 3 1995-03-24//",
-  "-//w3c//dtd html 3.2 draft//",
-  "-//w3c//dtd html 3.2 final//",
-  "-//w3c//dtd html 3.2//",
-  "-//w3c//dtd html 3.2s draft//",
-  "-//w3c//dtd html 4.0 frameset//",
-  "-//w3c//dtd html 4.0 transitional//",
-  "-//w3c//dtd html experimental 19960712//",
-  "-//w3c//dtd html experimental 970421//",
-  "-//w3c//dtd w3 html//",
-  "-//w3o//dtd w3 html 3.0//",
-  "-//webtechs//dtd mozilla html 2.0//",
-  "-//webtechs//dtd mozilla html//",
+    "+//silmaril//dtd html pro v0r11 19970101//",
+    "-//as//dtd html 3.0 aswedit + extensions//",
+    "-//advasoft ltd//dtd html 3.0 aswedit + extensions//",
+    "-//ietf//dtd html 2.0 level 1//",
+    "-//ietf//dtd html 2.0 level 2//",
+    "-//ietf//dtd html 2.0 strict level 1//",
+    "-//ietf//dtd html 2.0 strict level 2//",
+    "-//ietf//dtd html 2.0 strict//",
+    "-//ietf//dtd html 2.0//",
+    "-//ietf//dtd html 2.1e//",
+    "-//ietf//dtd html 3.0//",
+    "-//ietf//dtd html 3.2 final//",
+    "-//ietf//dtd html 3.2//",
+    "-//ietf//dtd html 3//",
+    "-//ietf//dtd html level 0//",
+    "-//ietf//dtd html level 1//",
+    "-//ietf//dtd html level 2//",
+    "-//ietf//dtd html level 3//",
+    "-//ietf//dtd html strict level 0//",
+    "-//ietf//dtd html strict level 1//",
+    "-//ietf//dtd html strict level 2//",
+    "-//ietf//dtd html strict level 3//",
+    "-//ietf//dtd html strict//",
+    "-//ietf//dtd html//",
+    "-//metrius//dtd metrius presentational//",
+    "-//microsoft//dtd internet explorer 2.0 html strict//",
+    "-//microsoft//dtd internet explorer 2.0 html//",
+    "-//microsoft//dtd internet explorer 2.0 tables//",
+    "-//microsoft//dtd internet explorer 3.0 html strict//",
+    "-//microsoft//dtd internet explorer 3.0 html//",
+    "-//microsoft//dtd internet explorer 3.0 tables//",
+    "-//netscape comm. corp.//dtd html//",
+    "-//netscape comm. corp.//dtd strict html//",
+    "-//o'reilly and associates//dtd html 2.0//",
+    "-//o'reilly and associates//dtd html extended 1.0//",
+    "-//o'reilly and associates//dtd html extended relaxed 1.0//",
+    "-//sq//dtd html 2.0 hotmetal + extensions//",
+    "-//softquad software//dtd hotmetal pro 6.0::19990601::extensions to html 4.0//",
+    "-//softquad//dtd hotmetal pro 4.0::19970916::extensions to html 4.0//",
+    "-//spyglass//dtd html 2.0 extended//",
+    "-//sun microsystems corp.//dtd hotjava html//",
+    "-//sun microsystems corp.//dtd hotjava strict html//",
+    "-//w3c//dtd html 3 1995-03-24//",
+    "-//w3c//dtd html 3.2 draft//",
+    "-//w3c//dtd html 3.2 final//",
+    "-//w3c//dtd html 3.2//",
+    "-//w3c//dtd html 3.2s draft//",
+    "-//w3c//dtd html 4.0 frameset//",
+    "-//w3c//dtd html 4.0 transitional//",
+    "-//w3c//dtd html experimental 19960712//",
+    "-//w3c//dtd html experimental 970421//",
+    "-//w3c//dtd w3 html//",
+    "-//w3o//dtd w3 html 3.0//",
+    "-//webtechs//dtd mozilla html 2.0//",
+    "-//webtechs//dtd mozilla html//",
 };
 
 static int doctype_quirks(const html_token *d)
@@ -1797,10 +1822,10 @@ static bool any_other_end_tag(html_parser *p, const tk *t)
     if (!charge(p, 1))
       return false;
     dom_node *node = p->stack[i];
-    bool match = is_html(node) && (t->tag ? node->tag == t->tag
-                                          : (node->tag == HTML_TAG_UNKNOWN &&
-                                             node->name_len == t->name_len &&
-                                             memcmp(node->name, t->name, t->name_len) == 0));
+    bool match = is_html(node) &&
+                 (t->tag ? node->tag == t->tag
+                         : (node->tag == HTML_TAG_UNKNOWN && node->name_len == t->name_len &&
+                            memcmp(node->name, t->name, t->name_len) == 0));
     if (match) {
       generate_implied(p, t->tag);
       pop_until_node(p, node);
@@ -2479,10 +2504,10 @@ static bool mode_in_table_text(html_parser *p, tk *t)
 static bool mode_in_caption(html_parser *p, tk *t)
 {
   bool end_caption = is_end(t, T(CAPTION));
-  bool reprocess = (t->type == HTML_TOKEN_START_TAG &&
-                    TAG_IN(t->tag, T(CAPTION), T(COL), T(COLGROUP), T(TBODY), T(TD), T(TFOOT),
-                           T(TH), T(THEAD), T(TR))) ||
-                   is_end(t, T(TABLE));
+  bool reprocess =
+      (t->type == HTML_TOKEN_START_TAG && TAG_IN(t->tag, T(CAPTION), T(COL), T(COLGROUP), T(TBODY),
+                                                 T(TD), T(TFOOT), T(TH), T(THEAD), T(TR))) ||
+      is_end(t, T(TABLE));
   if (end_caption || reprocess) {
     if (!in_scope_tag(p, T(CAPTION), SC_TABLE))
       return false;
@@ -2492,9 +2517,8 @@ static bool mode_in_caption(html_parser *p, tk *t)
     p->mode = M_IN_TABLE;
     return reprocess;
   }
-  if (t->type == HTML_TOKEN_END_TAG &&
-      TAG_IN(t->tag, T(BODY), T(COL), T(COLGROUP), T(HTML), T(TBODY), T(TD), T(TFOOT), T(TH),
-             T(THEAD), T(TR)))
+  if (t->type == HTML_TOKEN_END_TAG && TAG_IN(t->tag, T(BODY), T(COL), T(COLGROUP), T(HTML),
+                                              T(TBODY), T(TD), T(TFOOT), T(TH), T(THEAD), T(TR)))
     return false;
   return mode_in_body(p, t);
 }
@@ -3037,32 +3061,35 @@ static bool mode_after_after_frameset(html_parser *p, tk *t)
 }
 
 static const mode_fn mode_fns[M_COUNT_] = {
-  [M_INITIAL] = mode_initial,
-  [M_BEFORE_HTML] = mode_before_html,
-  [M_BEFORE_HEAD] = mode_before_head,
-  [M_IN_HEAD] = mode_in_head,
-  [M_IN_HEAD_NOSCRIPT] = mode_in_head_noscript,
-  [M_AFTER_HEAD] = mode_after_head,
-  [M_IN_BODY] = mode_in_body,
-  [M_TEXT] = mode_text,
-  [M_IN_TABLE] = mode_in_table,
-  [M_IN_TABLE_TEXT] = mode_in_table_text,
-  [M_IN_CAPTION] = mode_in_caption,
-  [M_IN_COLUMN_GROUP] = mode_in_column_group,
-  [M_IN_TABLE_BODY] = mode_in_table_body,
-  [M_IN_ROW] = mode_in_row,
-  [M_IN_CELL] = mode_in_cell,
-  [M_IN_SELECT] = mode_in_select,
-  [M_IN_SELECT_IN_TABLE] = mode_in_select_in_table,
-  [M_IN_TEMPLATE] = mode_in_template,
-  [M_AFTER_BODY] = mode_after_body,
-  [M_IN_FRAMESET] = mode_in_frameset,
-  [M_AFTER_FRAMESET] = mode_after_frameset,
-  [M_AFTER_AFTER_BODY] = mode_after_after_body,
-  [M_AFTER_AFTER_FRAMESET] = mode_after_after_frameset,
+    [M_INITIAL] = mode_initial,
+    [M_BEFORE_HTML] = mode_before_html,
+    [M_BEFORE_HEAD] = mode_before_head,
+    [M_IN_HEAD] = mode_in_head,
+    [M_IN_HEAD_NOSCRIPT] = mode_in_head_noscript,
+    [M_AFTER_HEAD] = mode_after_head,
+    [M_IN_BODY] = mode_in_body,
+    [M_TEXT] = mode_text,
+    [M_IN_TABLE] = mode_in_table,
+    [M_IN_TABLE_TEXT] = mode_in_table_text,
+    [M_IN_CAPTION] = mode_in_caption,
+    [M_IN_COLUMN_GROUP] = mode_in_column_group,
+    [M_IN_TABLE_BODY] = mode_in_table_body,
+    [M_IN_ROW] = mode_in_row,
+    [M_IN_CELL] = mode_in_cell,
+    [M_IN_SELECT] = mode_in_select,
+    [M_IN_SELECT_IN_TABLE] = mode_in_select_in_table,
+    [M_IN_TEMPLATE] = mode_in_template,
+    [M_AFTER_BODY] = mode_after_body,
+    [M_IN_FRAMESET] = mode_in_frameset,
+    [M_AFTER_FRAMESET] = mode_after_frameset,
+    [M_AFTER_AFTER_BODY] = mode_after_after_body,
+    [M_AFTER_AFTER_FRAMESET] = mode_after_after_frameset,
 };
 
-static bool dispatch_mode(html_parser *p, mode m, tk *t) { return mode_fns[m](p, t); }
+static bool dispatch_mode(html_parser *p, mode m, tk *t)
+{
+  return mode_fns[m](p, t);
+}
 
 /* ---- foreign content ------------------------------------------------------------------------ */
 
@@ -3243,7 +3270,7 @@ static void setup_fragment(html_parser *p, const html_parse_options *o)
   p->fragment = true;
   size_t cl = strlen(o->fragment_context);
   dom_ns ns = o->fragment_ns == DOM_NS_SVG || o->fragment_ns == DOM_NS_MATHML ? o->fragment_ns
-                                                                             : DOM_NS_HTML;
+                                                                              : DOM_NS_HTML;
   tk ct;
   memset(&ct, 0, sizeof ct);
   ct.type = HTML_TOKEN_START_TAG;
@@ -3364,8 +3391,8 @@ html_parse_status html_parse(const char *input, size_t len, const html_parse_opt
     t.n_attrs = raw->n_attrs;
     t.self_closing = raw->self_closing;
     t.tag = (t.type == HTML_TOKEN_START_TAG || t.type == HTML_TOKEN_END_TAG)
-              ? html_tag_lookup(t.name, t.name_len)
-              : HTML_TAG_UNKNOWN;
+                ? html_tag_lookup(t.name, t.name_len)
+                : HTML_TAG_UNKNOWN;
     if (p.ignore_lf) {
       p.ignore_lf = false;
       if (t.type == HTML_TOKEN_CHARACTER && t.data_len && t.data[0] == '\n') {
@@ -3440,7 +3467,10 @@ static void sb_put(sbuf *b, const char *s, size_t n)
   b->s[b->n] = '\0';
 }
 
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+static void sb_str(sbuf *b, const char *s)
+{
+  sb_put(b, s, strlen(s));
+}
 
 static void sb_indent(sbuf *b, size_t depth)
 {
