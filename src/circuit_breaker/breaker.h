@@ -105,7 +105,8 @@ typedef struct rt_breaker_stats {
   uint32_t probes_issued;    /* in the current half-open phase */
   uint32_t probes_succeeded; /* in the current half-open phase */
   uint32_t cooldown_ms;      /* current (possibly doubled) cool-down */
-  uint64_t open_until_ns;    /* clock time the open phase ends (0 when not open) */
+  uint64_t open_until_ns;    /* clock time the open phase ends (0 when not open; UINT64_MAX
+                                for the instant between an opening record and its clock read) */
   uint64_t trips;            /* TRIPPED + REOPENED */
   uint64_t resets;
   uint64_t rejected; /* acquires answered REJECT */
