@@ -183,11 +183,6 @@ bool ex_is_word_cp(uint32_t cp)
   return true;
 }
 
-char ex_lower(char c)
-{
-  return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-}
-
 bool ex_ieq(const char *a, size_t an, const char *b)
 {
   size_t bn = strlen(b);

@@ -148,6 +148,7 @@ static bool share_like(const char *s, size_t n);
 #define L_POS 0x08
 #define L_IN 0x10
 #define L_BY 0x20
+#define L_SHARE 0x40
 
 typedef struct pat_ent {
   const char *p;
@@ -194,6 +195,8 @@ static void pat_init(void)
   pat_add_list(tmp, &k, positive_pat, L_POS);
   pat_add_list(tmp, &k, inside_pat, L_IN);
   pat_add_list(tmp, &k, by, L_BY);
+  static const char *const sh[] = {"share", NULL};
+  pat_add_list(tmp, &k, sh, L_SHARE);
   /* sort by two-byte key (insertion sort: k <= 256), then fill the start table */
   for (size_t i = 1; i < k; i++) {
     pat_ent e = tmp[i];
@@ -289,7 +292,7 @@ static uint16_t compute_cbits(const dom_node *n)
     b |= CB_CMAYBE;
   if (both & L_BY)
     b |= CB_BYLINE;
-  if (share_like(c, cl) || share_like(id, il))
+  if ((both & L_SHARE) && (share_like(c, cl) || share_like(id, il)))
     b |= CB_SHARE;
   return b | ab;
 }

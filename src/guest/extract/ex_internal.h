@@ -80,7 +80,10 @@ bool ex_is_word_cp(uint32_t cp); /* letters, digits, marks, underscore (approxim
 bool ex_ieq(const char *a, size_t an, const char *b);
 bool ex_icontains(const char *hay, size_t hn, const char *needle);
 bool ex_istarts(const char *s, size_t n, const char *prefix);
-char ex_lower(char c);
+static inline char ex_lower(char c)
+{
+  return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
 /* Trims ASCII and Unicode whitespace, returns the start; *n updated. */
 const char *ex_trim(const char *s, size_t *n);
 
@@ -105,6 +108,8 @@ bool ex_is_block_tag(const dom_node *n);
 /* True when the element is hidden by `hidden`, aria-hidden, or an inline display:none /
  * visibility:hidden style. */
 bool ex_is_hidden(const dom_node *n);
+/* Attribute lookup with a known name length (no strlen); NULL when missing. */
+const char *ex_attr(const dom_node *n, const char *name, size_t nlen, size_t *len);
 /* Class and id of an element ("" when missing). */
 const char *ex_class(const dom_node *n, size_t *len);
 const char *ex_id(const dom_node *n, size_t *len);

@@ -118,6 +118,20 @@ static void md_text(md_ctx *m, const char *s, size_t n)
         exb_putc(m->out, ' ');
     }
     m->space = false;
+    /* a run of ordinary characters in one write */
+    size_t j = i;
+    while (j < n) {
+      char d = s[j];
+      if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' || (unsigned char)d == 0xC2 ||
+          d == '*' || d == '_' || d == '`' || d == '[' || d == ']' || d == '\\' || d == '|')
+        break;
+      j++;
+    }
+    if (j > i) {
+      exb_put(m->out, s + i, j - i);
+      i = j;
+      continue;
+    }
     if (c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '\\' ||
         (c == '|' && m->cell))
       exb_putc(m->out, '\\');

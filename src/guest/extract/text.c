@@ -35,10 +35,23 @@ void ex_walk(const dom_node *root, bool (*enter)(void *, const dom_node *),
   }
 }
 
+const char *ex_attr(const dom_node *n, const char *name, size_t nlen, size_t *len)
+{
+  for (uint32_t i = 0; i < n->n_attrs; i++) {
+    const dom_attr *a = &n->attrs[i];
+    if (a->name_len == nlen && memcmp(a->name, name, nlen) == 0) {
+      if (len)
+        *len = a->value_len;
+      return a->value;
+    }
+  }
+  return NULL;
+}
+
 const char *ex_class(const dom_node *n, size_t *len)
 {
   size_t l = 0;
-  const char *v = dom_attr_get(n, "class", &l);
+  const char *v = n->type == DOM_ELEMENT ? ex_attr(n, "class", 5, &l) : NULL;
   *len = v ? l : 0;
   return v ? v : "";
 }
@@ -46,7 +59,7 @@ const char *ex_class(const dom_node *n, size_t *len)
 const char *ex_id(const dom_node *n, size_t *len)
 {
   size_t l = 0;
-  const char *v = dom_attr_get(n, "id", &l);
+  const char *v = n->type == DOM_ELEMENT ? ex_attr(n, "id", 2, &l) : NULL;
   *len = v ? l : 0;
   return v ? v : "";
 }
@@ -83,7 +96,7 @@ static bool style_has(const char *st, size_t n, const char *prop, const char *va
 
 bool ex_is_hidden(const dom_node *n)
 {
-  if (n->type != DOM_ELEMENT)
+  if (n->type != DOM_ELEMENT || !n->n_attrs)
     return false;
   size_t l;
   if (dom_attr_get(n, "hidden", NULL))
