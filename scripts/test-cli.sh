@@ -345,7 +345,12 @@ rss() { # rss N -> max RSS in KiB of a batch over the first N files (by director
   for d in $dirs; do args+=(--input-dir "$d"); done
   # Under ASan the quarantine keeps freed memory on purpose: switch it off for this measure.
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
-  /usr/bin/time -f "%M" -o "$T/rss" "$RT" extract "${args[@]}" -f jsonl -q > "$T/many.jsonl" 2>/dev/null
+  python3 -c '
+import resource, subprocess, sys
+with open(sys.argv[1], "wb") as out:
+    subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+    "$T/many.jsonl" "$RT" extract "${args[@]}" -f jsonl -q > "$T/rss"
   echo "$(cat "$T/rss") $(wc -l < "$T/many.jsonl")"
 }
 read -r rss_small lines_small <<< "$(rss 2)"     # 1,000 files
