@@ -306,7 +306,7 @@ static void rt_thread_exit(void *arg)
   if (tl.altstack) {
     stack_t ss = {.ss_flags = SS_DISABLE};
     sigaltstack(&ss, NULL);
-    munmap(tl.altstack, RT_ALTSTACK_SIZE);
+    free(tl.altstack);
     tl.altstack = NULL;
   }
 }
@@ -324,15 +324,17 @@ static bool rt_thread_init(void)
 
   stack_t cur;
   if (sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE)) {
-    void *m = mmap(NULL, RT_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) {
+    /* From the heap rather than mmap: mmap would place it right next to thread stacks, and
+     * valgrind then takes the longjmp from the handler back to the thread's stack for a
+     * stack adjustment and marks the memory in between as undefined. */
+    void *m = malloc(RT_ALTSTACK_SIZE);
+    if (!m) {
       free(rec);
       return false;
     }
     stack_t ss = {.ss_sp = m, .ss_size = RT_ALTSTACK_SIZE, .ss_flags = 0};
     if (sigaltstack(&ss, NULL) != 0) {
-      munmap(m, RT_ALTSTACK_SIZE);
+      free(m);
       free(rec);
       return false;
     }
