@@ -72,7 +72,7 @@ void rt_health_check(riptide_pool *p, rt_health_report *r)
       *r = rep;
     return;
   }
-  bool want_healthy = rt_pool_wants(p, RIPTIDE_SEV_TRACE);
+  bool want_healthy = rt_pool_wants(p, RT_EV_INSTANCE_HEALTHY, RIPTIDE_SEV_TRACE);
   uint64_t *healthy = want_healthy ? calloc(n, sizeof *healthy) : NULL;
   uint32_t nh = 0;
   uint32_t nv = 0, live_start = 0;

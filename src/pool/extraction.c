@@ -299,7 +299,7 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
       }
     }
     c->o.err = RIPTIDE_OK;
-    if (rt_pool_wants(p, RIPTIDE_SEV_DEBUG)) {
+    if (rt_pool_wants(p, RT_EV_EXTRACTION_COMPLETED, RIPTIDE_SEV_DEBUG)) {
       char us[24];
       snprintf(us, sizeof us, "%llu", (unsigned long long)(dt / 1000));
       rt_pool_emit(p, RT_EV_EXTRACTION_COMPLETED, RIPTIDE_SEV_DEBUG, iid, "engine", "wasm",

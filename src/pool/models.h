@@ -24,9 +24,8 @@
  *
  * Lock order (see pool.c): pool->lock is a leaf with respect to every other module: it is
  * never held while calling the guest, the breaker, the metrics, the event bus, the native
- * fallback, or user code. pool->sub_lock only guards the pool's copy of the subscriptions and
- * is never held with another lock. health->lock (src/health) only guards the monitor's stop
- * flag and is never held together with pool->lock.
+ * fallback, or user code. health->lock (src/health) only guards the monitor's stop flag and
+ * is never held together with pool->lock.
  */
 #ifndef RT_POOL_MODELS_H
 #define RT_POOL_MODELS_H
@@ -97,19 +96,6 @@ struct riptide_pool {
   uint32_t n_empty;
 
   atomic_uint in_flight; /* guest calls running now (not under lock) */
-
-  /* Subscriptions made through riptide_pool_subscribe, so that events no subscriber could
-   * receive (severity below every subscriber's minimum) are neither formatted nor queued:
-   * with nobody listening, the per-call events cost one atomic load. */
-  pthread_mutex_t sub_lock; /* guards subs, n_subs; a leaf, never held while calling out */
-  struct {
-    uint64_t id;
-    riptide_severity min;
-  } subs[RT_EVENTS_MAX_SUBS];
-  uint32_t n_subs;
-  atomic_int listen_min; /* lowest min severity of current subscribers; RT_POOL_NO_LISTENER */
 };
-
-#define RT_POOL_NO_LISTENER (RIPTIDE_SEV_CRITICAL + 1)
 
 #endif

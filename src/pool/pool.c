@@ -13,10 +13,7 @@
  *   1. pool->lock  - a leaf: held only to move entries and permits, never while calling the
  *                    guest (slot_new, slot_reset, slot_free, call_extract, slot_stats), the
  *                    breaker, metrics, the event bus, the native fallback or user code.
- *   2. pool->sub_lock -> the event bus's subscriber registry lock (in subscribe only; the
- *      bus never waits for a handler there, and unsubscribe calls the bus before taking
- *      sub_lock, so a handler that subscribes cannot deadlock with it).
- *   (health->lock, the breaker's, the metrics' and the event bus's locks are otherwise taken
+ *   (health->lock, the breaker's, the metrics' and the event bus's locks are each taken
  *    alone, never with pool->lock held; none of those modules calls back into the pool.)
  * This is the seed's phase-based locking: phase 1 decides under the lock and copies out what
  * is needed, phase 2 calls out with no lock held.
@@ -148,7 +145,7 @@ riptide_err rt_pool_config_resolve(const riptide_pool_config *in, riptide_pool_c
 void rt_pool_emit(riptide_pool *p, const char *type, riptide_severity sev, uint64_t instance_id,
                   ...)
 {
-  if (!rt_pool_wants(p, sev))
+  if (!rt_pool_wants(p, type, sev))
     return;
   rt_event_kv kv[RIPTIDE_EVENT_MAX_META];
   size_t n = 0;
@@ -441,7 +438,6 @@ static void pool_destroy(riptide_pool *p)
   rt_metrics_free(p->metrics);
   rt_breaker_free(p->breaker);
   pthread_mutex_destroy(&p->lock);
-  pthread_mutex_destroy(&p->sub_lock);
   pthread_cond_destroy(&p->permit_cv);
   pthread_cond_destroy(&p->drain_cv);
   free(p->slots);
@@ -491,8 +487,6 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
   p->memory_threshold = cfg.memory_budget_bytes / 100 * cfg.memory_cleanup_pct +
                         cfg.memory_budget_bytes % 100 * cfg.memory_cleanup_pct / 100;
   atomic_init(&p->in_flight, 0);
-  atomic_init(&p->listen_min, RT_POOL_NO_LISTENER);
-  pthread_mutex_init(&p->sub_lock, NULL);
 
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -521,6 +515,9 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
   rt_events_config ec;
   rt_events_config_init(&ec);
   ec.ring_size = cfg.event_ring_size;
+  /* Batch the dispatcher's wake-ups: sub-WARN events reach subscribers up to 2 ms later, and
+   * a DEBUG/TRACE subscriber no longer costs every extraction a futex wake-up. */
+  ec.wake_delay_ms = 2;
   ec.pool_id = p->id;
   err = rt_events_new(&ec, &p->events);
   if (err != RIPTIDE_OK) {
@@ -613,54 +610,18 @@ void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
   m->events_dropped = es.dropped;
 }
 
-/* Recomputes listen_min from subs; caller holds sub_lock. */
-static void pool_listen_recompute_locked(riptide_pool *p)
-{
-  int lo = RT_POOL_NO_LISTENER;
-  for (uint32_t i = 0; i < p->n_subs; i++)
-    if ((int)p->subs[i].min < lo)
-      lo = (int)p->subs[i].min;
-  atomic_store(&p->listen_min, lo);
-}
-
 uint64_t riptide_pool_subscribe(riptide_pool *p, const char *prefix, riptide_severity min,
                                 riptide_event_fn fn, void *ctx)
 {
-  if (!p || !fn)
+  if (!p)
     return 0;
-  if ((int)min < (int)RIPTIDE_SEV_TRACE)
-    min = RIPTIDE_SEV_TRACE;
-  /* sub_lock is held across rt_events_subscribe (which only takes the bus's registry lock
-   * and never waits for a handler), so a concurrent unsubscribe cannot raise the threshold
-   * above the new subscriber's minimum while it is being added. */
-  pthread_mutex_lock(&p->sub_lock);
-  if ((int)min < atomic_load(&p->listen_min))
-    atomic_store(&p->listen_min, (int)min);
-  uint64_t id = rt_events_subscribe(p->events, prefix, min, fn, ctx);
-  if (id != 0 && p->n_subs < RT_EVENTS_MAX_SUBS) {
-    p->subs[p->n_subs].id = id;
-    p->subs[p->n_subs].min = min;
-    p->n_subs++;
-  }
-  pool_listen_recompute_locked(p);
-  pthread_mutex_unlock(&p->sub_lock);
-  return id;
+  return rt_events_subscribe(p->events, prefix, min, fn, ctx);
 }
 
 void riptide_pool_unsubscribe(riptide_pool *p, uint64_t sub_id)
 {
-  if (!p)
-    return;
-  rt_events_unsubscribe(p->events, sub_id);
-  pthread_mutex_lock(&p->sub_lock);
-  for (uint32_t i = 0; i < p->n_subs; i++) {
-    if (p->subs[i].id == sub_id) {
-      p->subs[i] = p->subs[--p->n_subs];
-      break;
-    }
-  }
-  pool_listen_recompute_locked(p);
-  pthread_mutex_unlock(&p->sub_lock);
+  if (p)
+    rt_events_unsubscribe(p->events, sub_id);
 }
 
 /* ---- shutdown ---------------------------------------------------------------------------- */

@@ -62,11 +62,12 @@ rt_slot *rt_pool_detach_idle_locked(riptide_pool *p, uint32_t idx);
  * or creation fails). Returns how many were created. No lock held on entry. */
 uint32_t rt_pool_fill(riptide_pool *p, uint32_t target, const char *why);
 
-/* Whether any subscriber could receive an event of this severity (one atomic load). Callers
- * check it before formatting metadata; rt_pool_emit checks it too. */
-static inline bool rt_pool_wants(riptide_pool *p, riptide_severity sev)
+/* Whether any subscriber could receive an event of this type and severity (lock-free, see
+ * rt_events_wanted). Callers check it before formatting metadata; rt_pool_emit checks it too,
+ * so with nobody listening a per-call event costs a few atomic loads. */
+static inline bool rt_pool_wants(riptide_pool *p, const char *type, riptide_severity sev)
 {
-  return (int)sev >= atomic_load_explicit(&p->listen_min, memory_order_relaxed);
+  return rt_events_wanted(p->events, type, sev);
 }
 
 /* Emits one event with up to 8 key/value pairs given as a NULL-terminated list of strings
