@@ -1105,7 +1105,8 @@ static const char *const inside_pat[] = {
   "consent", "promo", "advert", "related", "breadcrumb", "pagination", "postmeta", "post-meta",
   "entry-meta", "article-meta", "meta-data", "metadata", "tags", "tagcloud", "byline",
   "author", "dateline", "published", "updated", "readmore", "read-more", "more-link", "print",
-  "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer", NULL};
+  "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer",
+  "further", "morelinks", "more-links", "see-also", "seealso", NULL};
 
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
@@ -1199,6 +1200,38 @@ static void clean_selection(cctx *c)
   }
 }
 
+/* A heading (h2-h6) followed by nothing that survived the cleaning, up to the next heading
+ * or the end of its container, introduced a block that was removed ("Related posts:",
+ * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. */
+static void drop_orphan_headings(cctx *c)
+{
+  for (size_t i = c->hi; i-- > c->lo;) {
+    dom_node *e = c->els[i];
+    if (!live(e) || !(e->flags & EXF_INSEL) || (e->flags & EXF_ROOT) || !is_heading(e) ||
+        is_tag(e, HTML_TAG_H1))
+      continue;
+    bool content = false, dropped = false;
+    for (dom_node *s = e->next; s && !content; s = s->next) {
+      if (s->type == DOM_TEXT) {
+        content = s->aux > 0;
+        continue;
+      }
+      if (s->type != DOM_ELEMENT)
+        continue;
+      if (!live(s)) {
+        dropped = dropped || (s->flags & EXF_DROP);
+        continue;
+      }
+      if (is_heading(s))
+        break;
+      ninfo *in = info_of(c, s);
+      content = (in && in->text > 0) || is_tag(s, HTML_TAG_IMG) || (in && in->n_img > 0);
+    }
+    if (!content && dropped)
+      e->flags |= EXF_DROP;
+  }
+}
+
 static uint32_t selection_text(cctx *c)
 {
   uint32_t t = 0;
@@ -1224,6 +1257,63 @@ static void reset_attempt(cctx *c)
   c->body->score = 0;
 }
 
+/* Beyond Readability: prose paragraphs near the selection that its one-level sibling rule
+ * misses (a lead paragraph in the article header, body text split over several column
+ * blocks). Looks inside the top candidate's grandparent (never the body) for live paragraphs
+ * with >= 80 characters and link density < 0.25 that are not selected yet, and selects them
+ * too, in document order. */
+static int cmp_preorder(const void *a, const void *b)
+{
+  const dom_node *x = *(dom_node *const *)a, *y = *(dom_node *const *)b;
+  return x->aux < y->aux ? -1 : x->aux > y->aux;
+}
+
+#define EXPAND_MIN_TEXT 80
+#define EXPAND_LEVELS 2
+
+static void expand_selection(cctx *c)
+{
+  if (!c->n_sel || c->sel[0] == c->body)
+    return;
+  dom_node *t = c->sel[0];
+  dom_node *a = t->parent;
+  if (!a || a == c->body || a->type != DOM_ELEMENT)
+    return;
+  for (int k = 1; k < EXPAND_LEVELS; k++)
+    if (a->parent && a->parent != c->body && a->parent->type == DOM_ELEMENT)
+      a = a->parent;
+  /* mark the current selection so its subtrees are skipped */
+  for (size_t i = 0; i < c->n_sel; i++)
+    c->sel[i]->flags |= EXF_INSEL;
+  size_t added = 0;
+  dom_node *x = dom_next(a, a);
+  while (x) {
+    if (x->type != DOM_ELEMENT) {
+      x = dom_next(a, x);
+      continue;
+    }
+    if (!live(x) || (x->flags & EXF_INSEL)) {
+      x = dom_next_skip(a, x);
+      continue;
+    }
+    if (is_p_like(x) && x->aux && x->aux <= c->n && c->n_sel < c->n) {
+      ninfo *in = info_of(c, x);
+      if (in->text >= EXPAND_MIN_TEXT && link_density(c, x) < 0.25f) {
+        x->flags |= EXF_ROOT | EXF_INSEL;
+        c->sel[c->n_sel++] = x;
+        added++;
+      }
+      x = dom_next_skip(a, x);
+      continue;
+    }
+    x = dom_next(a, x);
+  }
+  for (size_t i = 0; i < c->n_sel; i++)
+    c->sel[i]->flags &= ~EXF_INSEL;
+  if (added)
+    qsort(c->sel, c->n_sel, sizeof *c->sel, cmp_preorder);
+}
+
 static void run_attempt(cctx *c, int flags)
 {
   c->flags = flags;
@@ -1232,7 +1322,9 @@ static void run_attempt(cctx *c, int flags)
   aggregate_all(c);
   score_all(c);
   select_top(c);
+  expand_selection(c);
   clean_selection(c);
+  drop_orphan_headings(c);
 }
 
 dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
