@@ -224,8 +224,9 @@ static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *de
         struct stat lst, st;
         if (lstat(path, &lst) == 0) {
           if (S_ISDIR(lst.st_mode)) {
-            if (depth < CLI_MAX_WALK_DEPTH)
-              ok = walk(path, depth + 1, fn, ctx, detail, dlen);
+            /* An unreadable subdirectory is reported as one failed input; the walk goes on. */
+            if (depth < CLI_MAX_WALK_DEPTH && !walk(path, depth + 1, fn, ctx, detail, dlen))
+              ok = fn(path, ctx);
           } else if (cli_wanted_file(list[i]->d_name)) {
             /* A symbolic link to a file is read; to anything else (or dangling) it is
              * reported like any other unreadable input. */
