@@ -312,6 +312,10 @@ static int class_weight_bits(uint16_t b, int flags)
     w -= 25;
   if (b & CB_IPOS)
     w += 25;
+  /* beyond Readability: names of in-article boilerplate (newsletter, author box, credits,
+   * disclaimers...) count against a candidate like Readability's negative names */
+  if ((b & CB_INSIDE) && !(b & (CB_CNEG | CB_INEG | CB_CPOS | CB_IPOS)))
+    w -= 25;
   return w;
 }
 
@@ -1034,6 +1038,7 @@ static bool has_video_embed(const dom_node *n)
   return false;
 }
 
+#define EX_LIST_LINK_DENSITY 0.5f
 /* Readability's _cleanConditionally decision for one element. */
 static bool clean_cond_remove(cctx *c, dom_node *n)
 {
@@ -1067,6 +1072,9 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
                  (img == 0 || img > 2) && ld > 0) ||
                 (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
                 (embeds == 1 && len < 75) || embeds > 1;
+  /* beyond Readability: a list that is mostly links is navigation or "related" teasers */
+  if (is_list && !remove && ld > EX_LIST_LINK_DENSITY && in->n_li >= 2)
+    remove = true;
   if (is_list && remove) {
     for (const dom_node *ch = n->first_child; ch; ch = ch->next)
       if (ch->type == DOM_ELEMENT && element_children(ch) > 1)
@@ -1108,6 +1116,7 @@ static const char *const inside_pat[] = {
   "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer",
   "further", "morelinks", "more-links", "see-also", "seealso", NULL};
 
+#define EX_DROP_CAPTIONS 0 /* the spec keeps figure captions; trafilatura's annotations drop them */
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = info_of(c, e);
@@ -1117,6 +1126,10 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     return true;
   uint16_t cb = cbits_of(c, e);
   if (in->text < 300 && (cb & CB_INSIDE) && !(cb & CB_CMAYBE))
+    return true;
+  /* image captions and credits (trafilatura's annotations treat them as boilerplate) */
+  if (EX_DROP_CAPTIONS && (is_tag(e, HTML_TAG_FIGCAPTION) ||
+                           ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
     return true;
   /* link-only short blocks */
   if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
