@@ -63,22 +63,12 @@ static void expect_tree(const char *s, const char *want)
   dom_doc_free(doc);
 }
 
-static size_t tree_depth(const dom_doc *doc, size_t *nodes)
+static size_t count_nodes(const dom_doc *doc)
 {
-  size_t max = 0, count = 0;
-  for (const dom_node *n = doc->root; n; n = dom_next(doc->root, n)) {
-    size_t d = 0;
+  size_t count = 0;
+  for (const dom_node *n = doc->root; n; n = dom_next(doc->root, n))
     count++;
-    if (n->first_child)
-      continue; /* only leaves need measuring */
-    for (const dom_node *a = n; a->parent; a = a->parent)
-      d++;
-    if (d > max)
-      max = d;
-  }
-  if (nodes)
-    *nodes = count;
-  return max;
+  return count;
 }
 
 /* Depth of the deepest node along the last-child chain (cheap for deep trees). */
@@ -300,10 +290,8 @@ static void test_depth_limit_flattens(void **state)
   size_t d = last_child_depth(doc);
   assert_true(d >= RT_PARSER_MAX_DEPTH - 2);
   assert_true(d <= RT_PARSER_MAX_DEPTH + 1);
-  size_t nodes;
-  tree_depth(doc, &nodes);
   /* document + html + head + body + every div + the text */
-  assert_int_equal(nodes, 1 + 3 + n + 1);
+  assert_int_equal(count_nodes(doc), 1 + 3 + n + 1);
   dom_doc_free(doc);
   free(s);
 }
@@ -355,6 +343,38 @@ static void test_million_attributes(void **state)
   const dom_node *p = doc->root->first_child->last_child->first_child;
   assert_int_equal(p->n_attrs, 1);
   assert_string_equal(p->attrs[0].value, "0");
+  dom_doc_free(doc);
+  free(s);
+}
+
+/* Attribute-heavy formatting elements (Noah's Ark compares attribute sets) and a repeated
+ * <body> (attributes merged): linear, or a clear limit error. */
+static void test_attribute_heavy_elements(void **state)
+{
+  (void)state;
+  const size_t n = 50000;
+  size_t cap = 4 * (n * 9 + 16) + 64, k = 0;
+  char *s = malloc(cap);
+  assert_non_null(s);
+  for (int copy = 0; copy < 4; copy++) {
+    k += (size_t)snprintf(s + k, cap - k, "<b");
+    for (size_t i = 0; i < n; i++)
+      k += (size_t)snprintf(s + k, cap - k, " a%zu", i);
+    k += (size_t)snprintf(s + k, cap - k, ">");
+  }
+  dom_doc *doc = NULL;
+  assert_int_equal(parse(s, k, &doc), HTML_PARSE_OK); /* same order: O(n) comparisons */
+  dom_doc_free(doc);
+
+  k = 0;
+  for (int copy = 0; copy < 2; copy++) {
+    k += (size_t)snprintf(s + k, cap - k, "<body");
+    for (size_t i = 0; i < n; i++)
+      k += (size_t)snprintf(s + k, cap - k, " a%zu", copy ? n - 1 - i : i);
+    k += (size_t)snprintf(s + k, cap - k, ">");
+  }
+  html_parse_status st = parse(s, k, &doc);
+  assert_true(st == HTML_PARSE_OK || st == HTML_PARSE_LIMIT);
   dom_doc_free(doc);
   free(s);
 }
@@ -540,6 +560,7 @@ int main(void)
       cmocka_unit_test(test_depth_limit_flattens),
       cmocka_unit_test(test_adoption_agency_deep_is_bounded),
       cmocka_unit_test(test_million_attributes),
+      cmocka_unit_test(test_attribute_heavy_elements),
       cmocka_unit_test(test_10mb_attribute_value),
       cmocka_unit_test(test_unclosed_comment_10mb),
       cmocka_unit_test(test_binary_and_invalid_utf8),

@@ -652,19 +652,30 @@ static void afe_remove(html_parser *p, const dom_node *n)
     afe_remove_at(p, i);
 }
 
-static bool same_attrs(const dom_node *a, const dom_node *b)
+static bool attr_eq(const dom_attr *x, const dom_attr *y)
+{
+  return x->name_len == y->name_len && x->value_len == y->value_len && x->ns == y->ns &&
+         memcmp(x->name, y->name, x->name_len) == 0 &&
+         memcmp(x->value, y->value, x->value_len) == 0;
+}
+
+/* Same attribute set (order-insensitive). Equal lists in the same order, the usual case, cost
+ * O(n); otherwise the pairwise comparison is charged to the work budget. */
+static bool same_attrs(html_parser *p, const dom_node *a, const dom_node *b)
 {
   if (a->n_attrs != b->n_attrs)
     return false;
-  for (uint32_t i = 0; i < a->n_attrs; i++) {
-    const dom_attr *x = &a->attrs[i];
+  uint32_t i = 0;
+  while (i < a->n_attrs && attr_eq(&a->attrs[i], &b->attrs[i]))
+    i++;
+  if (i == a->n_attrs)
+    return true;
+  if (!charge(p, (size_t)a->n_attrs * a->n_attrs))
+    return false;
+  for (; i < a->n_attrs; i++) {
     bool found = false;
-    for (uint32_t j = 0; j < b->n_attrs && !found; j++) {
-      const dom_attr *y = &b->attrs[j];
-      found = x->name_len == y->name_len && x->value_len == y->value_len && x->ns == y->ns &&
-              memcmp(x->name, y->name, x->name_len) == 0 &&
-              memcmp(x->value, y->value, x->value_len) == 0;
-    }
+    for (uint32_t j = 0; j < b->n_attrs && !found; j++)
+      found = attr_eq(&a->attrs[i], &b->attrs[j]);
     if (!found)
       return false;
   }
@@ -681,7 +692,7 @@ static void afe_push(html_parser *p, dom_node *el)
     if (!e)
       break;
     if (e->tag == el->tag && e->ns == el->ns && e->name_len == el->name_len &&
-        memcmp(e->name, el->name, el->name_len) == 0 && same_attrs(e, el)) {
+        memcmp(e->name, el->name, el->name_len) == 0 && same_attrs(p, e, el)) {
       count++;
       earliest = i;
     }
@@ -808,6 +819,8 @@ static void merge_attrs(html_parser *p, dom_node *el, const tk *t)
 {
   for (uint32_t i = 0; i < t->n_attrs && el->n_attrs < RT_PARSER_MAX_ATTRS; i++) {
     const html_token_attr *a = &t->attrs[i];
+    if (!charge(p, el->n_attrs))
+      return;
     if (!has_attr(el, a->name, a->name_len) &&
         !dom_attr_add(p->doc, el, a->name, a->name_len, a->value, a->value_len))
       fail(p, HTML_PARSE_NOMEM);
