@@ -280,36 +280,45 @@ static double pool_pass(riptide_pool *p, const page *pg, int reps)
   return (double)busy_since(t0, q0) / reps;
 }
 
-/* Per page, direct and pool runs alternate; each keeps its best of `rounds`, so load that
- * comes and goes on the machine hits both sides alike; times are busy times (run-queue delay
- * removed). */
-/* Returns the direct time per document in us (0 on failure); *added gets what the pool adds. */
+/* Runs direct_pass on the pool's own most-recently-used slot (leased, then given back on top
+ * of the idle stack), so the pool pass that follows uses the very same slot. */
+static double direct_on_pool_slot(const rt_guest *g, riptide_pool *p, const page *pg, int reps)
+{
+  rt_lease l;
+  if (rt_pool_lease(p, 0, &l) != RIPTIDE_OK)
+    return -1;
+  double t = direct_pass(g, l.slot, pg, reps);
+  rt_slot_stats st;
+  g->ops->slot_stats(l.slot, &st);
+  rt_pool_release(p, &l, RT_RELEASE_KEEP, &st, false);
+  return t;
+}
+
+/* Per page, direct and pool runs alternate on the same slot; each keeps its best of `rounds`,
+ * so load that comes and goes on the machine hits both sides alike; times are busy times
+ * (run-queue delay removed). Returns the direct time per document in us (0 on failure);
+ * *added gets what the pool adds. */
 static double overhead(const char *what, const rt_guest *g, riptide_pool *p, const page *pages,
                        size_t n, int reps, int rounds, double *added)
 {
-  rt_sandbox_limits lim = {.memory_cap_bytes = p->cfg.memory_cap_bytes,
-                           .timeout_ms = p->cfg.timeout_ms,
-                           .max_output_bytes = p->cfg.max_output_bytes};
-  rt_slot *s = NULL;
-  if (g->ops->slot_new(g, &lim, &s) != RIPTIDE_OK) {
-    printf("  %-40s slot_new failed\n", what);
-    return 0;
-  }
   double sum_d = 0, sum_p = 0;
   for (size_t i = 0; i < n; i++) {
     double bd = 1e300, bp = 1e300;
-    direct_pass(g, s, &pages[i], 1); /* warm-up */
+    direct_on_pool_slot(g, p, &pages[i], 1); /* warm-up */
     pool_pass(p, &pages[i], 1);
     for (int r = 0; r < rounds; r++) {
-      double d = direct_pass(g, s, &pages[i], reps);
+      double d = direct_on_pool_slot(g, p, &pages[i], reps);
       double q = pool_pass(p, &pages[i], reps);
+      if (d < 0) {
+        printf("  %-40s lease failed\n", what);
+        return 0;
+      }
       bd = d < bd ? d : bd;
       bp = q < bp ? q : bp;
     }
     sum_d += bd;
     sum_p += bp;
   }
-  g->ops->slot_free(s);
   printf("  %-40s direct %9.2f us/doc   pool %9.2f us/doc   pool adds %.2f us = %+.2f %%\n", what,
          sum_d / n / 1e3, sum_p / n / 1e3, (sum_p - sum_d) / n / 1e3,
          (sum_p - sum_d) / sum_d * 100.0);
