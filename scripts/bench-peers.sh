@@ -3,11 +3,12 @@
 # Called by scripts/bench.sh (make bench) with args BUILD SHARED.
 #
 # For each development set under SHARED/eval/dev: Readability.js runs over the pages (one node
-# process, sequential; its own timing line is used, which excludes node's start-up), then
-# `riptide extract --output-format jsonl` runs over the same pages with --parallel 1 (per core)
-# and with every CPU (wall time of the whole command, start-up, file reading and pool creation
-# included). Both outputs are scored with SHARED/eval/score.py. Prints pages/s and F1 of each
-# and the speed ratio. Readability.js is installed once into BUILD/peers (npm, cached).
+# process, sequential), then `riptide extract --output-format jsonl` over the same pages with
+# --parallel 1 (per core), with every CPU, and with the native engine alone. Each command is
+# timed whole (start-up, file reading and pool creation included): pages/s of wall time, and
+# pages per CPU-second (user + system), the per-core figure that other load on the machine does
+# not distort. Both outputs are scored with SHARED/eval/score.py; the per-core ratio is printed.
+# Readability.js is installed once into BUILD/peers (npm, cached).
 set -uo pipefail
 BUILD=${1:-build}
 SHARED=${2:-../shared}
@@ -52,58 +53,65 @@ m = re.search(r"metric \([^)]*\): F1 ([0-9.]+)", s)
 e = re.search(r"empty output: (\d+)", s)
 print((m.group(1) if m else "?") + " " + (e.group(1) if e else "?"))'
 }
-now_ns() { date +%s%N; }
+# timed OUT ERR CMD... -> "wall_seconds cpu_seconds" (CPU = user + system of the command and its
+# threads). Pages per CPU-second is the per-core figure, and unlike wall time it does not
+# change when other processes compete for the machine.
+timed() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+out, err, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+t0 = time.monotonic()
+with open(out, "wb") as o, open(err, "wb") as e:
+    rc = subprocess.run(cmd, stdout=o, stderr=e).returncode
+wall = time.monotonic() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.3f} {ru.ru_utime + ru.ru_stime:.3f} {rc}")
+PY
+}
 
 cpus=$(nproc 2>/dev/null || echo 2)
-printf '%-22s %-28s %6s %9s %7s %6s\n' "set" "extractor" "pages" "pages/s" "F1" "empty"
+row() { printf '%-22s %-28s %6s %9s %9s %7s %6s\n' "$@"; }
+row "set" "extractor" "pages" "pages/s" "pages/cpu" "F1" "empty"
 status=0
 for dir in "$EVAL"/dev/*/; do
   set_name=$(basename "$dir")
   truth="$dir/truth.jsonl"
   [ -f "$truth" ] || continue
   pages=$(find "$dir" -maxdepth 1 -name '*.html' | wc -l)
-  rd_pps=""
+  rd_cpu=""
   if [ $have_node -eq 1 ]; then
-    if node "$PEERS/readability_run.js" --in "$dir" --out "$W/rd.jsonl" --dom linkedom \
-         --truth "$truth" 2>"$W/rd.log" >/dev/null; then
-      rd_pps=$(sed -n 's/.* \([0-9.]*\) pages\/s.*/\1/p' "$W/rd.log" | tail -1)
+    read -r wall cpu rc <<<"$(timed "$W/rd.jsonl" "$W/rd.log" node "$PEERS/readability_run.js" \
+      --in "$dir" --out "$W/rd.jsonl" --dom linkedom --truth "$truth")"
+    if [ "$rc" = 0 ]; then
       read -r f1 empty <<<"$(f1_of "$truth" "$W/rd.jsonl")"
-      printf '%-22s %-28s %6s %9s %7s %6s\n' "$set_name" "readability.js+linkedom" "$pages" \
-        "$rd_pps" "$f1" "$empty"
+      rd_cpu=$(python3 -c "print(f'{$pages / $cpu:.1f}')")
+      row "$set_name" "readability.js+linkedom" "$pages" \
+        "$(python3 -c "print(f'{$pages / $wall:.1f}')")" "$rd_cpu" "$f1" "$empty"
     else
       echo "bench-peers: readability_run.js failed on $set_name: $(tail -1 "$W/rd.log")"
       status=1
     fi
   fi
-  for par in 1 "$cpus"; do
-    t0=$(now_ns)
-    "$RT" extract --input-dir "$dir" --output-format jsonl --parallel "$par" --quiet \
-      >"$W/rt.jsonl" 2>"$W/rt.log"
-    rc=$?
-    t1=$(now_ns)
-    if [ $rc -gt 1 ]; then
-      echo "bench-peers: riptide failed (rc=$rc) on $set_name"
+  for run in "pool 1" "pool $cpus" "native 1"; do
+    read -r engine par <<<"$run"
+    read -r wall cpu rc <<<"$(timed "$W/rt.jsonl" "$W/rt.log" "$RT" extract --input-dir "$dir" \
+      --output-format jsonl --parallel "$par" --engine "$engine" --quiet)"
+    if [ "$rc" -gt 1 ] || [ "$(wc -l < "$W/rt.jsonl")" -ne "$pages" ]; then
+      echo "bench-peers: riptide --engine $engine failed (rc=$rc) on $set_name: $(tail -1 "$W/rt.log")"
       status=1
       continue
     fi
-    pps=$(python3 -c "print(f'{$pages / (($t1 - $t0) / 1e9):.1f}')")
     read -r f1 empty <<<"$(f1_of "$truth" "$W/rt.jsonl")"
-    printf '%-22s %-28s %6s %9s %7s %6s\n' "$set_name" "riptide --parallel $par" "$pages" "$pps" \
-      "$f1" "$empty"
-    if [ -n "$rd_pps" ] && [ "$par" = 1 ]; then
-      ratio=$(python3 -c "print(f'{$pps / $rd_pps:.1f}' if $rd_pps > 0 else '?')")
-      echo "  -> riptide per core / readability.js: ${ratio}x pages/s (goal >= 15x)"
+    cpu_pps=$(python3 -c "print(f'{$pages / $cpu:.1f}')")
+    label="riptide --parallel $par"
+    [ "$engine" = native ] && label="riptide --engine native -p1"
+    row "$set_name" "$label" "$pages" "$(python3 -c "print(f'{$pages / $wall:.1f}')")" \
+      "$cpu_pps" "$f1" "$empty"
+    if [ -n "$rd_cpu" ] && [ "$engine" = pool ] && [ "$par" = 1 ]; then
+      echo "  -> riptide / readability.js per core (pages per CPU-second): $(python3 -c \
+        "print(f'{$cpu_pps / $rd_cpu:.1f}')")x (goal >= 15x)"
     fi
   done
-  # The native fallback alone, for reference (same pages, one thread).
-  t0=$(now_ns)
-  "$RT" extract --input-dir "$dir" --output-format jsonl --parallel 1 --engine native --quiet \
-    >"$W/nat.jsonl" 2>/dev/null
-  t1=$(now_ns)
-  pps=$(python3 -c "print(f'{$pages / (($t1 - $t0) / 1e9):.1f}')")
-  read -r f1 empty <<<"$(f1_of "$truth" "$W/nat.jsonl")"
-  printf '%-22s %-28s %6s %9s %7s %6s\n' "$set_name" "riptide --engine native -p1" "$pages" \
-    "$pps" "$f1" "$empty"
 done
 # Throughput and latency of the library itself (files pre-loaded, no process start-up): the
 # sandboxed pool beside the native extractor, 1 thread and every CPU.
