@@ -583,6 +583,40 @@ static void test_options(void **state)
   rt_wire_reset(&w);
 }
 
+static void test_memory_limit_and_modes(void **state)
+{
+  (void)state;
+  /* a page far larger than a 64 KiB parse bound: a clean NOMEM, never a crash */
+  size_t n = 0, cap = 2 << 20;
+  char *html = malloc(cap);
+  assert_non_null(html);
+  while (n + 64 < cap) {
+    memcpy(html + n, "<p class=\"x\">some words, in a paragraph</p>", 43);
+    n += 43;
+  }
+  ex_options o;
+  ex_options_init(&o);
+  o.mem_limit = 64 << 10;
+  rt_wire_writer w;
+  rt_wire_init(&w);
+  rt_guest_status st = ex_extract(html, n, "", 0, &o, &w);
+  assert_true(st == RT_GUEST_NOMEM || st == RT_GUEST_PARSE_LIMIT);
+  rt_wire_reset(&w);
+  /* unbounded: fine */
+  o.mem_limit = 0;
+  decoded d;
+  assert_int_equal(run(html, n, "", &o, &d), RT_GUEST_OK);
+  assert_true(d.word_count > 100000);
+  decoded_free(&d);
+  /* metadata mode: no body work, no text, a metadata-only quality (<= 20) */
+  o.mode = 2;
+  assert_int_equal(run(html, n, "", &o, &d), RT_GUEST_OK);
+  assert_false(d.has_text);
+  assert_true(d.quality <= 20);
+  decoded_free(&d);
+  free(html);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -594,6 +628,7 @@ int main(void)
     cmocka_unit_test(test_serialisers_on_built_tree),
     cmocka_unit_test(test_options),
     cmocka_unit_test(test_deep_tree_is_iterative),
+    cmocka_unit_test(test_memory_limit_and_modes),
     cmocka_unit_test(test_data_cases),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
