@@ -983,11 +983,25 @@ static dom_node *create_element(html_parser *p, const tk *t, dom_ns ns)
       nlen = strlen(adj);
     }
   }
-  dom_node *el = dom_new_element(p->doc, name, nlen, ns);
+  /* Built here rather than with dom_new_element(): the tag id is already known, and interned
+   * names (and adjusted SVG names) point at static strings instead of a copy per element. */
+  dom_node *el = dom_alloc(p->doc, sizeof *el);
   if (!check_oom(p, el))
     return NULL;
+  el->type = DOM_ELEMENT;
+  el->ns = (uint8_t)ns;
   el->tag = (uint16_t)t->tag;
-  el->flags |= DOM_FLAG_PARSER_INSERTED;
+  el->flags = DOM_FLAG_PARSER_INSERTED;
+  if (name != t->name)
+    el->name = name;
+  else if (t->tag && strlen(html_tag_name(t->tag)) == nlen &&
+           memcmp(html_tag_name(t->tag), name, nlen) == 0)
+    el->name = html_tag_name(t->tag);
+  else
+    el->name = dom_strndup(p->doc, name, nlen);
+  if (!check_oom(p, el->name))
+    return NULL;
+  el->name_len = (uint32_t)nlen;
   uint32_t na = t->n_attrs < RT_PARSER_MAX_ATTRS ? t->n_attrs : RT_PARSER_MAX_ATTRS;
   if (na) {
     el->attrs = dom_alloc(p->doc, (size_t)na * sizeof *el->attrs);
