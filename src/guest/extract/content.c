@@ -1245,6 +1245,112 @@ static void drop_orphan_headings(cctx *c)
   }
 }
 
+/* True when the text ends like a sentence (. ! ? … and CJK stops, possibly followed by a
+ * closing quote or bracket). */
+static bool ends_like_sentence(const char *s, size_t n)
+{
+  size_t k = n;
+  while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\n'))
+    k--;
+  /* skip closing quotes / brackets (ASCII and the common UTF-8 ones) */
+  for (int rounds = 0; rounds < 2 && k > 0; rounds++) {
+    unsigned char c = (unsigned char)s[k - 1];
+    if (c == '"' || c == '\'' || c == ')')
+      k--;
+    else if (k >= 3 && (unsigned char)s[k - 3] == 0xE2 && (unsigned char)s[k - 2] == 0x80 &&
+             (c == 0x9D || c == 0x99))
+      k -= 3; /* ” ’ */
+    else if (k >= 2 && (unsigned char)s[k - 2] == 0xC2 && c == 0xBB)
+      k -= 2; /* » */
+    else if (k >= 3 && (unsigned char)s[k - 3] == 0xEF && (unsigned char)s[k - 2] == 0xBC &&
+             c == 0x89)
+      k -= 3; /* fullwidth ) */
+  }
+  if (!k)
+    return false;
+  char c = s[k - 1];
+  if (c == '.' || c == '!' || c == '?')
+    return true;
+  /* a longer line that introduces what follows ("In short:") */
+  if (c == ':' && k >= 40)
+    return true;
+  /* an emoji closes many informal sentences */
+  if (k >= 4 && ((unsigned char)s[k - 4] & 0xF8) == 0xF0)
+    return true;
+  if (k >= 3) {
+    const unsigned char *u = (const unsigned char *)s + k - 3;
+    if ((u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0xA6) ||  /* … */
+        (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||  /* 。 */
+        (u[0] == 0xEF && u[1] == 0xBC && (u[2] == 0x81 || u[2] == 0x9F))) /* ！ ？ */
+      return true;
+  }
+  return false;
+}
+
+static bool is_text_block(const dom_node *e)
+{
+  if (e->flags & EXF_DIVP)
+    return true;
+  if (e->type != DOM_ELEMENT || e->ns != DOM_NS_HTML)
+    return false;
+  switch (e->tag) {
+  case HTML_TAG_P: case HTML_TAG_H1: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4:
+  case HTML_TAG_H5: case HTML_TAG_H6: case HTML_TAG_LI: case HTML_TAG_DT: case HTML_TAG_DD:
+  case HTML_TAG_FIGCAPTION: case HTML_TAG_ADDRESS:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static bool effectively_live(const cctx *c, const dom_node *e)
+{
+  for (const dom_node *a = e; a && a != c->body; a = a->parent) {
+    if (a->flags & (EXF_DROP | EXF_HIDDEN | EXF_NEVER))
+      return false;
+    if (a->flags & EXF_ROOT)
+      return true;
+  }
+  return true;
+}
+
+/* Beyond Readability: the end of an article is where its container collects boilerplate
+ * ("Related:", "Share this", "Comments (3)", photo credits, update stamps). Walking back from
+ * the last text block, short blocks (< EX_TAIL_SHORT characters) that do not end like a
+ * sentence, and link-heavy blocks, are dropped until the first real prose block. At most
+ * EX_TAIL_MAX blocks are examined. */
+#define EX_TAIL_SHORT 100
+#define EX_TAIL_MAX 40
+
+static void trim_tail(cctx *c)
+{
+  ex_buf t;
+  exb_init(&t, 4096);
+  int seen = 0;
+  for (size_t i = c->hi; i-- > c->lo && seen < EX_TAIL_MAX;) {
+    dom_node *e = c->els[i];
+    if (!live(e) || !(e->flags & EXF_INSEL) || !is_text_block(e))
+      continue;
+    ninfo *in = info_of(c, e);
+    if (!in || !in->text || !effectively_live(c, e))
+      continue;
+    /* a text block containing other text blocks is judged through them */
+    seen++;
+    float ld = link_density(c, e);
+    bool boiler = ld > 0.5f;
+    if (!boiler && in->text < EX_TAIL_SHORT && !is_tag(e, HTML_TAG_LI) &&
+        !is_tag(e, HTML_TAG_DD)) {
+      exb_clear(&t);
+      if (small_text(e, &t, 256) && !t.failed)
+        boiler = !ends_like_sentence(t.p ? t.p : "", t.len);
+    }
+    if (!boiler)
+      break;
+    e->flags |= EXF_DROP;
+  }
+  exb_free(&t);
+}
+
 static uint32_t selection_text(cctx *c)
 {
   uint32_t t = 0;
@@ -1338,6 +1444,7 @@ static void run_attempt(cctx *c, int flags)
   expand_selection(c);
   clean_selection(c);
   drop_orphan_headings(c);
+  trim_tail(c);
 }
 
 dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
