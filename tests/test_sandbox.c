@@ -305,6 +305,25 @@ static void test_deadline(void **state)
   g->ops->slot_free(s);
 }
 
+/* The watchdog sleeps after a second without deadline calls; the next runaway guest must
+ * still be interrupted (it wakes the watchdog). */
+static void test_deadline_after_idle(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(100, 64u << 20, 1u << 20));
+  uint64_t t0 = now_ms();
+  while (!rt_wasm_watchdog_sleeping() && now_ms() - t0 < 10000) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  assert_true(rt_wasm_watchdog_sleeping());
+  uint64_t t1 = now_ms();
+  expect(s, "loop", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_INTERRUPT);
+  print_message("after idle: interrupted after %llu ms\n", (unsigned long long)(now_ms() - t1));
+  g->ops->slot_free(s);
+}
+
 /* A fault outside guest code is a host bug and must still kill the process loudly. */
 static void test_host_fault_still_crashes(void **state)
 {
@@ -476,6 +495,7 @@ int main(void)
       cmocka_unit_test(test_hostile_results),
       cmocka_unit_test(test_memory_cap),
       cmocka_unit_test(test_deadline),
+      cmocka_unit_test(test_deadline_after_idle),
       cmocka_unit_test(test_host_fault_still_crashes),
       cmocka_unit_test(test_extractor_smoke),
       cmocka_unit_test(test_threads_mixed),

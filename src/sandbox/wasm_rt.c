@@ -43,7 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,6 +91,7 @@ static pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wd_cond;
 static rt_thread_rec *g_threads; /* guarded by g_threads_lock */
 static _Atomic int g_wd_sleeping;
+static bool g_membarrier; /* membarrier(PRIVATE_EXPEDITED) registered: see rt_watchdog */
 static pthread_key_t g_thread_key;
 
 static _Atomic uint64_t g_reservations, g_resets, g_traps, g_interrupts;
@@ -244,6 +247,7 @@ static void rt_init_once(void)
   if (rt_real_sigaction()(RT_SIG_INTERRUPT, &si, NULL) != 0)
     return;
 
+  g_membarrier = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
   pthread_t wd;
   pthread_attr_t at;
   pthread_attr_init(&at);
@@ -373,7 +377,10 @@ static bool rt_any_deadline(void)
 /* Holds g_threads_lock except while waiting. Sleeps (no ticks) after RT_WD_IDLE_TICKS ticks
  * without any deadline call; a thread starting a deadline call wakes it (rt_wake_watchdog).
  * No lost wake-up: the worker stores its deadline then reads g_wd_sleeping, the watchdog
- * stores g_wd_sleeping then re-reads every deadline (both seq_cst), so one sees the other,
+ * stores g_wd_sleeping then re-reads every deadline, with a full fence between on both sides,
+ * so one sees the other. The worker's fence is the expensive half (an xchg per call), so when
+ * the kernel has membarrier(PRIVATE_EXPEDITED) the watchdog issues it instead, which runs a
+ * full barrier on every thread of the process (asymmetric fence, as in liburcu),
  * and the worker signals under g_threads_lock, which the watchdog holds until it waits. */
 static void *rt_watchdog(void *arg)
 {
@@ -388,6 +395,8 @@ static void *rt_watchdog(void *arg)
       idle = 0;
     } else if (++idle >= RT_WD_IDLE_TICKS) {
       atomic_store(&g_wd_sleeping, 1);
+      if (g_membarrier)
+        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
       while (!rt_any_deadline())
         pthread_cond_wait(&g_wd_cond, &g_threads_lock);
       atomic_store(&g_wd_sleeping, 0);
@@ -437,9 +446,18 @@ int rt_wasm_run(rt_wasm_slot *s, uint32_t timeout_ms, rt_wasm_body body, void *c
     /* Odd generation = a deadline call runs; published before the deadline. */
     tl.gen = atomic_load_explicit(&rec->gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&rec->gen, tl.gen, memory_order_release);
-    atomic_store(&rec->deadline_ns, rt_coarse_ns() + (uint64_t)timeout_ms * 1000000ull);
-    if (atomic_load(&g_wd_sleeping))
-      rt_wake_watchdog();
+    uint64_t dl = rt_coarse_ns() + (uint64_t)timeout_ms * 1000000ull;
+    if (g_membarrier) {
+      /* The watchdog's membarrier() stands in for our half of the fence (see rt_watchdog). */
+      atomic_store_explicit(&rec->deadline_ns, dl, memory_order_release);
+      atomic_signal_fence(memory_order_seq_cst);
+      if (atomic_load_explicit(&g_wd_sleeping, memory_order_relaxed))
+        rt_wake_watchdog();
+    } else {
+      atomic_store(&rec->deadline_ns, dl);
+      if (atomic_load(&g_wd_sleeping))
+        rt_wake_watchdog();
+    }
   }
   int code = sigsetjmp(jb, 0);
   if (code == 0) {
@@ -514,6 +532,11 @@ void rt_wasm_count_trap(int code)
   atomic_fetch_add_explicit(&g_traps, 1, memory_order_relaxed);
   if (code == RT_WASM_TRAP_INTERRUPT)
     atomic_fetch_add_explicit(&g_interrupts, 1, memory_order_relaxed);
+}
+
+bool rt_wasm_watchdog_sleeping(void)
+{
+  return atomic_load(&g_wd_sleeping) != 0;
 }
 
 void rt_wasm_counters_get(rt_wasm_counters *c)

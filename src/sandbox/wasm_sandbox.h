@@ -81,5 +81,7 @@ typedef struct rt_wasm_counters {
   uint64_t interrupts;   /* deadline interrupts delivered to guest code */
 } rt_wasm_counters;
 void rt_wasm_counters_get(rt_wasm_counters *c);
+/* True while the deadline watchdog sleeps (no deadline call for a second; tests). */
+bool rt_wasm_watchdog_sleeping(void);
 
 #endif
