@@ -1114,7 +1114,7 @@ static const char *const inside_pat[] = {
   "entry-meta", "article-meta", "meta-data", "metadata", "tags", "tagcloud", "byline",
   "author", "dateline", "published", "updated", "readmore", "read-more", "more-link", "print",
   "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer",
-  "further", "morelinks", "more-links", "see-also", "seealso", NULL};
+  "further", "morelinks", "more-links", "see-also", "seealso", "disclosure", NULL};
 
 #define EX_DROP_CAPTIONS 0 /* the spec keeps figure captions; trafilatura's annotations drop them */
 static bool boilerplate_inside(cctx *c, const dom_node *e)
@@ -1351,6 +1351,40 @@ static void trim_tail(cctx *c)
   exb_free(&t);
 }
 
+/* The same at the start of the content (date and category stamps, "Advertisement", breadcrumb
+ * remnants), except that headings are kept: an article may open with its own headings. */
+static void trim_head(cctx *c)
+{
+  ex_buf t;
+  exb_init(&t, 4096);
+  int seen = 0;
+  for (size_t i = c->lo; i < c->hi && seen < EX_TAIL_MAX; i++) {
+    dom_node *e = c->els[i];
+    if (!live(e) || !(e->flags & EXF_INSEL) || !is_text_block(e))
+      continue;
+    ninfo *in = info_of(c, e);
+    if (!in || !in->text || !effectively_live(c, e))
+      continue;
+    seen++;
+    if (is_heading(e))
+      continue;
+    /* a block holding other text blocks (li > p) is judged through them */
+    if (in->n_p || in->n_li)
+      continue;
+    bool boiler = link_density(c, e) > 0.5f;
+    if (!boiler && in->text < EX_TAIL_SHORT && !is_tag(e, HTML_TAG_LI) &&
+        !is_tag(e, HTML_TAG_DD)) {
+      exb_clear(&t);
+      if (small_text(e, &t, 256) && !t.failed)
+        boiler = !ends_like_sentence(t.p ? t.p : "", t.len);
+    }
+    if (!boiler)
+      break;
+    e->flags |= EXF_DROP;
+  }
+  exb_free(&t);
+}
+
 static uint32_t selection_text(cctx *c)
 {
   uint32_t t = 0;
@@ -1445,7 +1479,10 @@ static void run_attempt(cctx *c, int flags)
   clean_selection(c);
   drop_orphan_headings(c);
   trim_tail(c);
+  trim_head(c);
 }
+
+#define EX_RETRY_GAIN 1.5f
 
 dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
 {
@@ -1533,7 +1570,9 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
       best_len = len;
       break;
     }
-    if (len > best_len || best_flags < 0) {
+    /* Readability keeps the longest attempt; a looser attempt must be clearly longer here,
+     * since what the stricter flags removed was judged boilerplate (forms, disclosures). */
+    if (best_flags < 0 || (float)len > EX_RETRY_GAIN * (float)best_len) {
       best_len = len;
       best_flags = attempts[a];
     }
