@@ -113,7 +113,7 @@ typedef struct html_parser {
   int32_t last_special;                   /* topmost special element, -1 = none */
   uint32_t html_buckets[NAME_BUCKETS];    /* HTML elements of unknown tag, by name hash */
   uint32_t foreign_buckets[NAME_BUCKETS]; /* SVG/MathML elements, by lower-cased name hash */
-  size_t work, work_limit;
+  uint64_t work, work_limit; /* 64-bit: products of 32-bit counts are charged on wasm32 too */
 
   dom_node **afe;
   size_t n_afe, cap_afe;
@@ -324,8 +324,12 @@ static bool grow(html_parser *p, void **arr, size_t *cap, size_t need, size_t el
   if (need <= *cap)
     return true;
   size_t nc = *cap ? *cap * 2 : 64;
-  while (nc < need)
+  while (nc < need && nc <= SIZE_MAX / 4)
     nc *= 2;
+  if (nc < need || nc > SIZE_MAX / elem) {
+    fail(p, HTML_PARSE_NOMEM);
+    return false;
+  }
   size_t extra = (nc - *cap) * elem;
   if (p->budget && p->doc->mem_used + p->aux_used + extra > p->budget) {
     fail(p, HTML_PARSE_NOMEM);
@@ -367,7 +371,7 @@ static dom_node *adjusted_current(const html_parser *p)
 
 /* Work spent in walks that are not O(1) (see DESIGN); past the budget the parse stops with
  * HTML_PARSE_LIMIT instead of running in quadratic time. */
-static bool charge(html_parser *p, size_t steps)
+static bool charge(html_parser *p, uint64_t steps)
 {
   p->work += steps;
   if (p->work > p->work_limit) {
@@ -670,7 +674,7 @@ static bool same_attrs(html_parser *p, const dom_node *a, const dom_node *b)
     i++;
   if (i == a->n_attrs)
     return true;
-  if (!charge(p, (size_t)a->n_attrs * a->n_attrs))
+  if (!charge(p, (uint64_t)a->n_attrs * a->n_attrs))
     return false;
   for (; i < a->n_attrs; i++) {
     bool found = false;
@@ -3391,7 +3395,7 @@ html_parse_status html_parse(const char *input, size_t len, const html_parse_opt
   for (size_t i = 0; i < 5; i++)
     p.last_b[i] = -1;
   p.last_special = -1;
-  p.work_limit = WORK_PER_BYTE * (len + 1) + WORK_BASE;
+  p.work_limit = (uint64_t)WORK_PER_BYTE * ((uint64_t)len + 1) + WORK_BASE;
   p.scripting = o->scripting;
   p.frameset_ok = true;
   p.mode = M_INITIAL;
@@ -3479,8 +3483,12 @@ static void sb_put(sbuf *b, const char *s, size_t n)
     return;
   if (b->n + n + 1 > b->cap) {
     size_t nc = b->cap ? b->cap * 2 : 256;
-    while (nc < b->n + n + 1)
+    while (nc < b->n + n + 1 && nc <= SIZE_MAX / 4)
       nc *= 2;
+    if (nc < b->n + n + 1) {
+      b->oom = true;
+      return;
+    }
     char *ns = realloc(b->s, nc);
     if (!ns) {
       b->oom = true;
