@@ -823,6 +823,11 @@ static void select_top(cctx *c)
     if (!(e->flags & EXF_SCORED) || !live(e))
       continue;
     e->score *= 1.0f - link_density(c, e);
+    /* beyond Readability: a candidate holding form fields (newsletter, login, comment box)
+     * is rarely the article, unless it is large (a page-wide form) */
+    ninfo *fi = info_of(c, e);
+    if (fi && fi->n_input >= 2 && fi->text < 2000)
+      e->score *= 0.5f;
     for (int k = 0; k < 5; k++) {
       if (!top[k] || e->score > top[k]->score) {
         for (int j = 4; j > k; j--)
@@ -1114,8 +1119,10 @@ static const char *const inside_pat[] = {
   "entry-meta", "article-meta", "meta-data", "metadata", "tags", "tagcloud", "byline",
   "author", "dateline", "published", "updated", "readmore", "read-more", "more-link", "print",
   "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer",
-  "further", "morelinks", "more-links", "see-also", "seealso", "disclosure", NULL};
+  "further", "morelinks", "more-links", "see-also", "seealso", "disclosure", "biograph",
+  "-bio", "bio-", "_bio", "aboutauthor", "about-author", "privacy", NULL};
 
+#define EX_INSIDE_MAX 300
 #define EX_DROP_CAPTIONS 0 /* the spec keeps figure captions; trafilatura's annotations drop them */
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
@@ -1125,7 +1132,7 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   if (is_tag(e, HTML_TAG_NAV))
     return true;
   uint16_t cb = cbits_of(c, e);
-  if (in->text < 300 && (cb & CB_INSIDE) && !(cb & CB_CMAYBE))
+  if (in->text < EX_INSIDE_MAX && (cb & CB_INSIDE) && !(cb & CB_CMAYBE))
     return true;
   /* image captions and credits (trafilatura's annotations treat them as boilerplate) */
   if (EX_DROP_CAPTIONS && (is_tag(e, HTML_TAG_FIGCAPTION) ||
@@ -1480,6 +1487,11 @@ static void run_attempt(cctx *c, int flags)
   drop_orphan_headings(c);
   trim_tail(c);
   trim_head(c);
+  /* the trims dropped blocks: refresh the selection's aggregates (its text length decides
+   * between attempts, and 0 means "fall back to the body") */
+  for (size_t i = c->hi; i-- > c->lo;)
+    if (live(c->els[i]))
+      aggregate_one(c, c->els[i]);
 }
 
 #define EX_RETRY_GAIN 1.5f
