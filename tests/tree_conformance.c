@@ -6,7 +6,8 @@
  *   DIR defaults to $RIPTIDE_SHARED/testdata/html5lib-tests/tree-construction (RIPTIDE_SHARED
  *   defaults to ../shared). Prints "tree-construction: P/N passed" last; -v also prints every
  *   failing test (input, expected, got). Tests under scripted/ need a script engine and are not
- *   run. Tests marked #script-on run with the scripting flag on; all others with it off.
+ *   run. Tests marked #script-on run with the scripting flag on, #script-off with it off, and
+ *   unmarked tests in both modes: a test passes when every mode it runs in matches.
  *   Exit status 0 whatever the rate (scripts/test-conformance.sh compares it with the
  *   committed baseline), also when the data is absent (after printing why).
  */
@@ -67,17 +68,17 @@ static int cmp_names(const void *a, const void *b)
 }
 
 typedef struct stats {
-  int pass, total, script_on, verbose;
+  int pass, total, script_on, both, verbose;
   const char *filter;
 } stats;
 
-/* Runs one test; data/expected are NUL-terminated copies. */
-static void run_test(stats *st, const char *file, int line, const char *data, size_t dlen,
-                     const char *frag, int script, const char *expected)
+/* Parses one input in one scripting mode and compares the dump; 1 when it matches. */
+static int run_mode(stats *st, const char *file, int line, const char *data, size_t dlen,
+                    const char *frag, bool scripting, const char *expected)
 {
   html_parse_options o;
   memset(&o, 0, sizeof o);
-  o.scripting = script > 0;
+  o.scripting = scripting;
   char ctx[128];
   if (frag) {
     const char *name = frag;
@@ -95,22 +96,36 @@ static void run_test(stats *st, const char *file, int line, const char *data, si
   dom_doc *doc = NULL;
   html_parse_status s = html_parse(data, dlen, &o, &doc);
   char *got = s == HTML_PARSE_OK ? html_tree_dump(doc) : NULL;
-  st->total++;
-  if (script > 0)
-    st->script_on++;
   /* expected has no trailing newline; got ends with one */
   size_t el = strlen(expected), gl = got ? strlen(got) : 0;
   while (gl && got[gl - 1] == '\n')
     gl--;
-  if (got && el == gl && memcmp(expected, got, el) == 0) {
-    st->pass++;
-  } else if (st->verbose) {
-    printf("FAIL %s:%d%s%s%s\n--- input\n%s\n--- expected\n%s\n--- got\n%.*s\n\n", file, line,
-           frag ? " (fragment " : "", frag ? frag : "", frag ? ")" : "", data, expected, (int)gl,
-           got ? got : "(parse failed)");
-  }
+  int ok = got && el == gl && memcmp(expected, got, el) == 0;
+  if (!ok && st->verbose)
+    printf("FAIL %s:%d%s%s%s (scripting %s)\n--- input\n%s\n--- expected\n%s\n--- got\n%.*s\n\n",
+           file, line, frag ? " (fragment " : "", frag ? frag : "", frag ? ")" : "",
+           scripting ? "on" : "off", data, expected, (int)gl, got ? got : "(parse failed)");
   free(got);
   dom_doc_free(doc);
+  return ok;
+}
+
+/* Runs one test: #script-on / #script-off tests in that mode, unmarked tests in both modes
+ * (tree-construction/README.md); it passes when every mode matches. */
+static void run_test(stats *st, const char *file, int line, const char *data, size_t dlen,
+                     const char *frag, int script, const char *expected)
+{
+  int ok = 1;
+  if (script >= 0) {
+    ok &= run_mode(st, file, line, data, dlen, frag, true, expected);
+    st->script_on++;
+  }
+  if (script == 0)
+    st->both++;
+  if (script <= 0)
+    ok &= run_mode(st, file, line, data, dlen, frag, false, expected);
+  st->total++;
+  st->pass += ok;
 }
 
 /* Splits a .dat file into tests. Sections start with lines "#data", "#errors", ... */
@@ -182,8 +197,9 @@ static void run_file(stats *st, const char *path, const char *name)
     }
     char *d = strndup(data, dlen);
     char *e = strndup(doc, (size_t)(dend - doc));
-    if (d && e && (!frag || fragname) && (!st->filter || strstr(name, st->filter)))
+    if (d && e && (!frag || fragname) && (!st->filter || strstr(name, st->filter))) {
       run_test(st, name, line, d, dlen, fragname, script, e);
+    }
     free(d);
     free(e);
     free(fragname);
@@ -234,8 +250,9 @@ int main(int argc, char **argv)
     free(names[i]);
   }
   if (st.verbose)
-    printf("(%d tests ran with the scripting flag on, the rest with it off; scripted/ not run)\n",
-           st.script_on);
+    printf("(%d tests ran with the scripting flag on (%d of them in both modes); scripted/ not "
+           "run)\n",
+           st.script_on, st.both);
   printf("tree-construction: %d/%d passed\n", st.pass, st.total);
   return 0;
 }
