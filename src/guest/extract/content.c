@@ -1429,6 +1429,9 @@ static int cmp_preorder(const void *a, const void *b)
 }
 
 #define EXPAND_MIN_TEXT 80
+#define EX_LEAD_WINDOW 200 /* elements between the headline and the content searched for a lead */
+static bool ends_like_sentence(const char *s, size_t n);
+static bool effectively_live(const cctx *c, const dom_node *e);
 #define EXPAND_LEVELS 2
 
 static void expand_selection(cctx *c)
@@ -1467,6 +1470,37 @@ static void expand_selection(cctx *c)
       continue;
     }
     x = dom_next(a, x);
+  }
+  /* the lead: prose between the headline (the last <h1> before the selection) and the
+   * selection, e.g. a standfirst in the article header */
+  size_t first = c->n;
+  for (size_t i = 0; i < c->n_sel; i++)
+    if (c->sel[i]->aux && c->sel[i]->aux - 1 < first)
+      first = c->sel[i]->aux - 1;
+  size_t h1 = c->n;
+  for (size_t i = first; i-- > 0 && first - i <= EX_LEAD_WINDOW;)
+    if (is_tag(c->els[i], HTML_TAG_H1)) {
+      h1 = i;
+      break;
+    }
+  if (h1 < first) {
+    ex_buf lb;
+    exb_init(&lb, 4096);
+    for (size_t i = h1 + 1; i < first && c->n_sel < c->n; i++) {
+      dom_node *e = c->els[i];
+      if (!is_p_like(e) || !live(e) || !effectively_live(c, e) || (e->flags & EXF_INSEL))
+        continue;
+      ninfo *in = info_of(c, e);
+      if (in->text < 60 || link_density(c, e) >= 0.25f)
+        continue;
+      exb_clear(&lb);
+      if (!small_text(e, &lb, 256) || lb.failed || !ends_like_sentence(lb.p ? lb.p : "", lb.len))
+        continue;
+      e->flags |= EXF_ROOT | EXF_INSEL;
+      c->sel[c->n_sel++] = e;
+      added++;
+    }
+    exb_free(&lb);
   }
   for (size_t i = 0; i < c->n_sel; i++)
     c->sel[i]->flags &= ~EXF_INSEL;
