@@ -1120,7 +1120,8 @@ static const char *const inside_pat[] = {
   "author", "dateline", "published", "updated", "readmore", "read-more", "more-link", "print",
   "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer",
   "further", "morelinks", "more-links", "see-also", "seealso", "disclosure", "biograph",
-  "-bio", "bio-", "_bio", "aboutauthor", "about-author", "privacy", NULL};
+  "-bio", "bio-", "_bio", "aboutauthor", "about-author", "privacy", "tag-links", "signature",
+  "user-info", "recommend", "read-also", "readalso", "pop-up", "popup", "follow-us", NULL};
 
 #define EX_INSIDE_MAX 300
 #define EX_DROP_CAPTIONS 0 /* the spec keeps figure captions; trafilatura's annotations drop them */
