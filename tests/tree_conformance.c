@@ -129,6 +129,24 @@ static void run_test(stats *st, const char *file, int line, const char *data, si
 }
 
 /* Splits a .dat file into tests. Sections start with lines "#data", "#errors", ... */
+static char *find(char *from, char *end, const char *needle)
+{
+  return from < end ? memmem(from, (size_t)(end - from), needle, strlen(needle)) : NULL;
+}
+
+static char *copy(const char *s, size_t n)
+{
+  char *c = malloc(n + 1);
+  if (c) {
+    memcpy(c, s, n);
+    c[n] = '\0';
+  }
+  return c;
+}
+
+/* Splits a .dat file into tests (binary-safe: some inputs contain NUL bytes). Sections start
+ * with the lines "#data", "#errors", "#new-errors", "#document-fragment", "#script-on/off",
+ * "#document"; a test ends at a blank line followed by "#data", or at the end of the file. */
 static void run_file(stats *st, const char *path, const char *name)
 {
   size_t len;
@@ -137,69 +155,61 @@ static void run_file(stats *st, const char *path, const char *name)
     return;
   char *p = text, *end = text + len;
   while (p < end) {
-    char *start = strstr(p, "#data\n");
-    if (!start || (start != text && start[-1] != '\n'))
+    char *start =
+        p == text && len >= 6 && memcmp(text, "#data\n", 6) == 0 ? text : find(p, end, "\n#data\n");
+    if (!start)
       break;
+    if (start != text)
+      start++;
     int line = 1;
     for (char *q = text; q < start; q++)
       line += *q == '\n';
     char *data = start + 6;
-    char *errors = strstr(data, "\n#errors\n");
+    char *errors = find(data - 1, end, "\n#errors\n");
     if (!errors)
       break;
     /* a few tests put #document-fragment before #errors */
-    char *fragsec = strstr(data, "\n#document-fragment\n");
-    if (fragsec && fragsec < errors)
+    char *fragsec = find(data - 1, errors, "\n#document-fragment\n");
+    if (fragsec)
       errors = fragsec;
-    size_t dlen = (size_t)(errors - data);
+    size_t dlen = errors > data ? (size_t)(errors - data) : 0;
     char *sec = errors + 1;
     char *frag = NULL;
+    size_t fraglen = 0;
     int script = 0;
     char *doc = NULL;
-    /* walk section headers until #document */
     while (sec < end) {
-      char *nl = strchr(sec, '\n');
+      char *nl = memchr(sec, '\n', (size_t)(end - sec));
       if (!nl)
         nl = end;
-      if (strncmp(sec, "#document-fragment", 18) == 0 && sec[18] == '\n') {
+      size_t ll = (size_t)(nl - sec);
+      if (ll == 18 && memcmp(sec, "#document-fragment", 18) == 0) {
         frag = nl + 1;
-      } else if (strncmp(sec, "#script-on", 10) == 0) {
+        char *fe = frag < end ? memchr(frag, '\n', (size_t)(end - frag)) : NULL;
+        fraglen = (size_t)((fe ? fe : end) - frag);
+      } else if (ll == 10 && memcmp(sec, "#script-on", 10) == 0) {
         script = 1;
-      } else if (strncmp(sec, "#script-off", 11) == 0) {
+      } else if (ll == 11 && memcmp(sec, "#script-off", 11) == 0) {
         script = -1;
-      } else if (strncmp(sec, "#document", 9) == 0 && sec[9] == '\n') {
+      } else if (ll == 9 && memcmp(sec, "#document", 9) == 0) {
         doc = nl + 1;
         break;
       }
       sec = nl + 1;
     }
-    if (!doc)
+    if (!doc || doc > end)
       break;
-    /* the document ends at a blank line followed by #data, or at the end of the file */
-    char *dend = doc;
-    for (;;) {
-      char *nl = strstr(dend, "\n\n#data\n");
-      if (!nl) {
-        dend = end;
-        break;
-      }
-      dend = nl;
-      break;
-    }
-    char *next = dend < end ? dend + 2 : end;
+    char *dend = find(doc - 1, end, "\n\n#data\n");
+    char *next = dend ? dend + 1 : end;
+    if (!dend)
+      dend = end;
     while (dend > doc && dend[-1] == '\n')
       dend--;
-    char *fragname = NULL;
-    if (frag) {
-      char *fn = strchr(frag, '\n');
-      size_t fl = fn ? (size_t)(fn - frag) : strlen(frag);
-      fragname = strndup(frag, fl);
-    }
-    char *d = strndup(data, dlen);
-    char *e = strndup(doc, (size_t)(dend - doc));
-    if (d && e && (!frag || fragname) && (!st->filter || strstr(name, st->filter))) {
+    char *fragname = frag ? copy(frag, fraglen) : NULL;
+    char *d = copy(data, dlen);
+    char *e = copy(doc, (size_t)(dend - doc));
+    if (d && e && (!frag || fragname) && (!st->filter || strstr(name, st->filter)))
       run_test(st, name, line, d, dlen, fragname, script, e);
-    }
     free(d);
     free(e);
     free(fragname);
