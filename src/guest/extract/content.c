@@ -1435,6 +1435,15 @@ static bool ends_like_sentence(const char *s, size_t n);
 static bool effectively_live(const cctx *c, const dom_node *e);
 #define EXPAND_LEVELS 2
 
+static bool prose_like(const dom_node *e)
+{
+  ex_buf t;
+  exb_init(&t, 8192);
+  bool r = small_text(e, &t, 512) && !t.failed && ends_like_sentence(t.p ? t.p : "", t.len);
+  exb_free(&t);
+  return r;
+}
+
 static void expand_selection(cctx *c)
 {
   if (!c->n_sel || c->sel[0] == c->body)
@@ -1462,7 +1471,7 @@ static void expand_selection(cctx *c)
     }
     if (is_p_like(x) && x->aux && x->aux <= c->n && c->n_sel < c->n) {
       ninfo *in = info_of(c, x);
-      if (in->text >= EXPAND_MIN_TEXT && link_density(c, x) < 0.25f) {
+      if (in->text >= EXPAND_MIN_TEXT && link_density(c, x) < 0.25f && prose_like(x)) {
         x->flags |= EXF_ROOT | EXF_INSEL;
         c->sel[c->n_sel++] = x;
         added++;
