@@ -12,7 +12,8 @@
 typedef enum html_parse_status {
   HTML_PARSE_OK = 0,
   HTML_PARSE_NOMEM, /* mem_limit reached or malloc failed */
-  HTML_PARSE_LIMIT, /* another hard limit */
+  HTML_PARSE_LIMIT, /* another hard limit: the tree builder's work budget
+                       (RT_PARSER_WORK_PER_BYTE, limits.h) or the tokenizer's */
 } html_parse_status;
 
 typedef struct html_parse_options {
