@@ -239,14 +239,15 @@ static void test_hostile_traps(void **state)
   expect(s, "unreachable", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_UNREACHABLE);
   expect(s, "oob", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_OOB);
   expect(s, "divzero", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_INT_DIV_ZERO);
+  expect(s, "overflow", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_INT_OVERFLOW);
   expect(s, "indirect", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_CALL_INDIRECT);
   expect(s, "recurse", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION);
   expect(s, "recurse", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION);
   expect(s, "status", RIPTIDE_ERR_GUEST_ERROR, RIPTIDE_TRAP_NONE);
   rt_slot_stats st;
   g->ops->slot_stats(s, &st);
-  assert_int_equal(st.calls, 14);
-  assert_int_equal(st.failures, 7);
+  assert_int_equal(st.calls, 16);
+  assert_int_equal(st.failures, 8);
   g->ops->slot_free(s);
 }
 

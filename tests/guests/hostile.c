@@ -6,7 +6,8 @@
  *   alloc        malloc 1 MiB blocks until refused, touching each, then report NOMEM
  *   recurse      unbounded recursion (native call stack)
  *   unreachable  execute `unreachable`            oob        read far outside memory
- *   divzero      integer division by zero         indirect   call through a bad table index
+ *   divzero      integer division by zero         overflow   INT_MIN / -1
+ *   indirect     call through a bad table index
  *   badptr       result pointer outside memory    badlen     result length past the end
  *   big          a valid result of 2 MiB          status     return RT_GUEST_INTERNAL
  */
@@ -53,6 +54,7 @@ static int recurse(int n)
 }
 
 static volatile int g_zero;
+static volatile int g_int_min = -2147483647 - 1, g_minus_one = -1;
 static char *volatile g_sink; /* keeps allocations observable (no malloc elision) */
 static volatile uint32_t g_far = 0xFFFFFFF0u;
 static volatile uint32_t g_bad_index = 123456u;
@@ -97,6 +99,8 @@ uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_
     __builtin_trap();
   if (is(what, n, "oob"))
     return *(volatile uint32_t *)guest_ptr(g_far);
+  if (is(what, n, "overflow"))
+    return (uint32_t)(g_int_min / g_minus_one);
   if (is(what, n, "divzero"))
     return (uint32_t)(7 / g_zero);
   if (is(what, n, "indirect")) {
