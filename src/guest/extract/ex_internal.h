@@ -147,6 +147,7 @@ typedef struct ex_meta {
   ex_buf categories[EX_MAX_CATEGORIES];
   uint32_t n_categories;
   ex_buf og_image;
+  ex_buf article_body; /* JSON-LD articleBody (plain text), a fallback for script-built pages */
   bool title_from_meta;
 } ex_meta;
 

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define EX_MIN_ARTICLE_BODY 500
+
 void ex_options_init(ex_options *o)
 {
   memset(o, 0, sizeof *o);
@@ -384,6 +386,20 @@ rt_guest_status ex_extract(const char *html, size_t len, const char *url, size_t
     if (o->html)
       ex_html_serialise(root, base, m.base_url.len, &hb);
     if (text.failed || md.failed || hb.failed)
+      st = RT_GUEST_NOMEM;
+  }
+  /* Pages built by scripts carry their text in JSON-LD articleBody: when the DOM gave much
+   * less than that (under half), the articleBody is the better text. */
+  if (st == RT_GUEST_OK && o->mode == 0 && m.article_body.len >= EX_MIN_ARTICLE_BODY &&
+      text.len * 2 < m.article_body.len) {
+    exb_clear(&text);
+    exb_put(&text, m.article_body.p, m.article_body.len);
+    if (o->markdown) {
+      exb_clear(&md);
+      exb_put(&md, m.article_body.p, m.article_body.len);
+    }
+    fallback = true;
+    if (text.failed || md.failed)
       st = RT_GUEST_NOMEM;
   }
   if (st == RT_GUEST_OK) {

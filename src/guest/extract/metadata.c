@@ -34,6 +34,7 @@ void ex_meta_init(ex_meta *m)
   exb_init(&m->canonical, EX_MAX_META);
   exb_init(&m->base_url, EX_MAX_META);
   exb_init(&m->og_image, EX_MAX_META);
+  exb_init(&m->article_body, (size_t)4 << 20);
   for (int i = 0; i < EX_MAX_CATEGORIES; i++)
     exb_init(&m->categories[i], 256);
 }
@@ -49,6 +50,7 @@ void ex_meta_free(ex_meta *m)
   exb_free(&m->canonical);
   exb_free(&m->base_url);
   exb_free(&m->og_image);
+  exb_free(&m->article_body);
   for (int i = 0; i < EX_MAX_CATEGORIES; i++)
     exb_free(&m->categories[i]);
 }
@@ -324,7 +326,7 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
 
 /* ---- JSON-LD ------------------------------------------------------------------------------ */
 typedef struct jsonld_out {
-  str_ref headline, name, author, date, publisher, description, lang;
+  str_ref headline, name, author, date, publisher, description, lang, body;
   str_ref tags[16];
   uint32_t n_tags;
   bool found;
@@ -411,6 +413,7 @@ static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
   TAKE(publisher, jm_name_of(jm_get(o, "publisher")));
   TAKE(description, jm_str(jm_get(o, "description")));
   TAKE(lang, jm_str(jm_get(o, "inLanguage")));
+  TAKE(body, jm_str(jm_get(o, "articleBody")));
 #undef TAKE
   const jm_value *kw = jm_get(o, "keywords");
   if (kw && kw->type == JM_ARRAY) {
@@ -837,6 +840,14 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     exb_clear(&m->canonical);
   if (s->slot[MK_IMAGE_OG].s) {
     exb_put(&m->og_image, s->slot[MK_IMAGE_OG].s, s->slot[MK_IMAGE_OG].n);
+  }
+
+  if (jl.body.s && jl.body.n) {
+    size_t bl = jl.body.n;
+    const char *b = ex_trim(jl.body.s, &bl);
+    exb_put(&m->article_body, b, bl);
+    if (m->article_body.failed)
+      exb_clear(&m->article_body);
   }
 
   /* categories */
