@@ -137,6 +137,8 @@ typedef struct meta_scan {
   uint32_t n_hx;
   const dom_node *time_el;
   const dom_node *byline_el;
+  const dom_node *date_hint[8]; /* elements whose class/id names a publication date */
+  uint32_t n_date_hint;
   str_ref canonical, base_href, html_lang;
   str_ref tags[EX_MAX_CATEGORIES];
   uint32_t n_tags;
@@ -245,6 +247,46 @@ static bool is_byline_hint(const dom_node *n)
   return has_byline_word(c, cl) || has_byline_word(id, il);
 }
 
+/* A class or id that names the element holding the publication date ("date", "posted-on",
+ * "entry-meta", "datum", ...), not one of the dates that follow an article (comments, updates). */
+static bool is_date_hint(const dom_node *n)
+{
+  if (!n->n_attrs)
+    return false;
+  size_t cl, il;
+  const char *c = ex_class(n, &cl);
+  const char *id = ex_id(n, &il);
+  static const char *const yes[] = {"date", "publish", "posted", "datum", "byline", "entry-meta",
+                                    "post-meta", "article-meta", "meta-info", "dateline"};
+  static const char *const no[] = {"comment", "update", "modif", "reply", "widget"};
+  bool hit = false;
+  for (size_t k = 0; k < sizeof yes / sizeof yes[0] && !hit; k++)
+    hit = ex_icontains(c, cl, yes[k]) || ex_icontains(id, il, yes[k]);
+  for (size_t k = 0; k < sizeof no / sizeof no[0] && hit; k++)
+    hit = !(ex_icontains(c, cl, no[k]) || ex_icontains(id, il, no[k]));
+  return hit;
+}
+
+/* The text of a small element, at most `max` bytes: false when it holds more (a container that
+ * merely carries a date-like class name is not a date line). */
+static bool short_text(const dom_node *root, ex_buf *out, size_t max)
+{
+  bool sp = false;
+  for (const dom_node *n = dom_next(root, root); n; n = dom_next(root, n)) {
+    if (n->type == DOM_ELEMENT && (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE)) {
+      n = dom_next_skip(root, n);
+      if (!n)
+        break;
+    }
+    if (n->type == DOM_TEXT) {
+      ex_append_collapsed(out, &sp, n->data, n->data_len);
+      if (out->len > max)
+        return false;
+    }
+  }
+  return out->len > 0 && !out->failed;
+}
+
 static void scan_doc(const dom_doc *doc, meta_scan *s)
 {
   const dom_node *n = dom_next(doc->root, doc->root);
@@ -318,6 +360,9 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
     default:
       break;
     }
+    if (s->n_date_hint < 8 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
+        n->tag != HTML_TAG_META && n->tag != HTML_TAG_SCRIPT && is_date_hint(n))
+      s->date_hint[s->n_date_hint++] = n;
     if (!s->byline_el && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
         n->tag != HTML_TAG_META && n->tag != HTML_TAG_LINK && is_byline_hint(n))
       s->byline_el = n;
@@ -812,6 +857,14 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   }
   if (!dl && url_len)
     dl = ex_date_from_url(url, url_len, d);
+  /* the first short element named as a date line ("Posted on 4 March 2021") */
+  for (uint32_t i = 0; i < s->n_date_hint && !dl; i++) {
+    ex_buf t;
+    exb_init(&t, 1024);
+    if (short_text(s->date_hint[i], &t, 200))
+      dl = ex_date_normalise(t.p, t.len, d);
+    exb_free(&t);
+  }
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
   if (dl)
