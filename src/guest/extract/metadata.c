@@ -18,6 +18,7 @@
  */
 #include "guest/extract/ex_internal.h"
 #include "guest/extract/json_mini.h"
+#include "guest/html/tokenizer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,8 @@ typedef struct meta_scan {
   const dom_node *hx[64]; /* h1/h2 for the title heuristics */
   uint32_t n_hx;
   const dom_node *time_el;
-  const dom_node *byline_el;
+  const dom_node *byline_el[4]; /* the first elements with a byline hint */
+  uint32_t n_byline;
   const dom_node *date_hint[8]; /* elements whose class/id names a publication date */
   uint32_t n_date_hint;
   str_ref canonical, base_href, html_lang;
@@ -363,14 +365,15 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
     if (s->n_date_hint < 8 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
         n->tag != HTML_TAG_META && n->tag != HTML_TAG_SCRIPT && is_date_hint(n))
       s->date_hint[s->n_date_hint++] = n;
-    if (!s->byline_el && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
+    if (s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
         n->tag != HTML_TAG_META && n->tag != HTML_TAG_LINK && is_byline_hint(n))
-      s->byline_el = n;
+      s->byline_el[s->n_byline++] = n;
   }
 }
 
 /* ---- JSON-LD ------------------------------------------------------------------------------ */
 typedef struct jsonld_out {
+  ex_buf authors; /* several authors joined with ", " (author points into it then) */
   str_ref headline, name, author, date, publisher, description, lang, body;
   str_ref tags[16];
   uint32_t n_tags;
@@ -424,6 +427,8 @@ static str_ref jm_name_of(const jm_value *v)
   return (str_ref){NULL, 0};
 }
 
+static bool looks_like_url(const char *s, size_t n);
+
 static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
 {
   /* rank 0 = an article type: it overrides what a WebPage gave */
@@ -444,8 +449,20 @@ static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
   if (!a)
     a = jm_get(o, "creator");
   if (a && a->type == JM_ARRAY && a->n > 1) {
-    /* several authors: keep the first, the rest are listed by the page anyway */
-    TAKE(author, jm_name_of(a->items[0]));
+    /* several authors: their names joined with ", " */
+    if (first || rank == 0 || !out->author.s) {
+      exb_clear(&out->authors);
+      for (uint32_t i = 0; i < a->n && i < 16; i++) {
+        str_ref nm = jm_name_of(a->items[i]);
+        if (!nm.s || looks_like_url(nm.s, nm.n))
+          continue;
+        if (out->authors.len)
+          exb_put(&out->authors, ", ", 2);
+        exb_put(&out->authors, nm.s, nm.n);
+      }
+      if (out->authors.len && !out->authors.failed)
+        out->author = (str_ref){out->authors.p, out->authors.len};
+    }
   } else {
     TAKE(author, jm_name_of(a));
   }
@@ -546,13 +563,103 @@ static long find_sep(const char *s, size_t n, bool last, bool hier_only, size_t 
   return found;
 }
 
+static void put_utf8(ex_buf *b, uint32_t cp)
+{
+  char u[4];
+  size_t k;
+  if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+    cp = 0xFFFD;
+  if (cp < 0x80) {
+    u[0] = (char)cp;
+    k = 1;
+  } else if (cp < 0x800) {
+    u[0] = (char)(0xC0 | (cp >> 6));
+    u[1] = (char)(0x80 | (cp & 0x3F));
+    k = 2;
+  } else if (cp < 0x10000) {
+    u[0] = (char)(0xE0 | (cp >> 12));
+    u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[2] = (char)(0x80 | (cp & 0x3F));
+    k = 3;
+  } else {
+    u[0] = (char)(0xF0 | (cp >> 18));
+    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    u[3] = (char)(0x80 | (cp & 0x3F));
+    k = 4;
+  }
+  exb_put(b, u, k);
+}
+
+/* Character references left in a metadata value: pages that escape twice ("&amp;#8222;" in a
+ * meta content gives "&#8222;" after parsing) would otherwise show them. Only complete
+ * references (with ';') are decoded, as Readability's _unescapeHtmlEntities does. */
+static void unescape_refs(ex_buf *b, const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    if (s[i] != '&') {
+      size_t e = i;
+      while (e < n && s[e] != '&')
+        e++;
+      exb_put(b, s + i, e - i);
+      i = e;
+      continue;
+    }
+    if (i + 2 < n && s[i + 1] == '#') {
+      size_t j = i + 2;
+      bool hex = j < n && (s[j] == 'x' || s[j] == 'X');
+      if (hex)
+        j++;
+      uint32_t cp = 0;
+      size_t nd = 0;
+      for (; j < n && nd < 8; j++, nd++) {
+        char c = s[j];
+        uint32_t v;
+        if (c >= '0' && c <= '9')
+          v = (uint32_t)(c - '0');
+        else if (hex && ((c | 32) >= 'a' && (c | 32) <= 'f'))
+          v = (uint32_t)((c | 32) - 'a' + 10);
+        else
+          break;
+        cp = cp * (hex ? 16u : 10u) + v;
+      }
+      if (nd && j < n && s[j] == ';') {
+        put_utf8(b, cp);
+        i = j + 1;
+        continue;
+      }
+    } else {
+      const html_entity *e = html_entity_match(s + i + 1, n - i - 1);
+      if (e && e->name_len && e->name[e->name_len - 1] == ';') {
+        for (uint8_t k = 0; k < e->n_codepoints; k++)
+          put_utf8(b, e->codepoints[k]);
+        i += 1 + e->name_len;
+        continue;
+      }
+    }
+    exb_putc(b, '&');
+    i++;
+  }
+}
+
 static void set_clean(ex_buf *b, const char *s, size_t n)
 {
   exb_clear(b);
   size_t tl = n;
   const char *t = ex_trim(s, &tl);
+  ex_buf u;
+  exb_init(&u, EX_MAX_META * 4);
+  if (memchr(t, '&', tl)) {
+    unescape_refs(&u, t, tl);
+    if (!u.failed && u.p) {
+      t = u.p;
+      tl = u.len;
+    }
+  }
   bool sp = false;
   ex_append_collapsed(b, &sp, t, tl);
+  exb_free(&u);
 }
 
 static void readability_title(const meta_scan *s, ex_buf *out)
@@ -680,6 +787,27 @@ static void readability_title(const meta_scan *s, ex_buf *out)
   exb_free(&tmp);
 }
 
+/* A byline element that holds only its label ("By", "Posted on", "Veröffentlicht am") or a form
+ * field's label ("Name *", "Author:") names nobody: the next candidate is tried. */
+static bool is_byline_label(const char *s, size_t n)
+{
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '|' || s[n - 1] == '-'))
+    n--;
+  if (!n || s[n - 1] == ':' || s[n - 1] == '*')
+    return true;
+  static const char *const labels[] = {"by", "posted", "posted on", "posted by", "published",
+                                       "published on", "published by", "written by", "author",
+                                       "von", "veröffentlicht am", "veröffentlicht von",
+                                       "autor", "par", "por", "di", "door"};
+  for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++)
+    if (ex_ieq(s, n, labels[k]))
+      return true;
+  bool letter = false;
+  for (size_t i = 0; i < n && !letter; i++)
+    letter = (unsigned char)s[i] >= 0x80 || ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z');
+  return !letter;
+}
+
 /* ---- assembly ----------------------------------------------------------------------------- */
 static void put_first(ex_buf *b, const str_ref *cands, size_t n)
 {
@@ -756,6 +884,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   /* JSON-LD */
   jsonld_out jl;
   memset(&jl, 0, sizeof jl);
+  exb_init(&jl.authors, EX_MAX_META);
   jm_doc *jdocs[16];
   uint32_t n_jdocs = 0;
   for (uint32_t i = 0; i < s->n_jsonld; i++) {
@@ -823,13 +952,13 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY],
                   art};
   put_first(&m->byline, bc, sizeof bc / sizeof bc[0]);
-  if (!m->byline.len && s->byline_el) {
+  for (uint32_t i = 0; i < s->n_byline && !m->byline.len; i++) {
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
-    ex_collect_text(s->byline_el, &t);
+    ex_collect_text(s->byline_el[i], &t);
     size_t tl = t.len;
     const char *tt = ex_trim(t.p ? t.p : "", &tl);
-    if (tl > 0 && tl < 100)
+    if (tl > 0 && tl < 100 && !is_byline_label(tt, tl))
       set_clean(&m->byline, tt, tl);
     exb_free(&t);
   }
@@ -911,5 +1040,6 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
 
   for (uint32_t i = 0; i < n_jdocs; i++)
     jm_free(jdocs[i]);
+  exb_free(&jl.authors);
   free(s);
 }
