@@ -49,8 +49,12 @@
 #define EXF_INSEL 0x02000000u   /* inside the selected content */
 #define EXF_TRANSP 0x04000000u  /* a div standing for its single <p> child (not an ancestor) */
 #define EXF_HASBLOCK 0x08000000u /* has a block-level descendant (Readability's DIV_TO_P set) */
+/* A figure's caption or a picture credit inside the content: kept in Markdown and HTML (with
+ * the image it describes), left out of the plain `text`, which holds the article's prose. */
+#define EXF_CAPTION 0x20000000u
 #define EXF_ATTEMPT_MASK                                                                       \
-  (EXF_DROP | EXF_SCORED | EXF_SKIPOUT | EXF_DIVP | EXF_LIVE | EXF_INSEL | EXF_TRANSP)
+  (EXF_DROP | EXF_SCORED | EXF_SKIPOUT | EXF_DIVP | EXF_LIVE | EXF_INSEL | EXF_TRANSP |        \
+   EXF_CAPTION)
 
 /* ---- buf.c ------------------------------------------------------------------------------ */
 typedef struct ex_buf {

@@ -284,7 +284,7 @@ static bool text_enter(void *vc, const dom_node *n)
     ex_append_collapsed(t->out, &t->space, n->data, n->data_len);
     return false;
   }
-  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) || (n->flags & EXF_CAPTION))
     return false;
   if (dom_is(n, HTML_TAG_BR)) {
     text_break(t, 1);
