@@ -81,6 +81,10 @@ typedef struct ninfo {
 #define A_CODE 0x02
 #define A_FIGURE 0x04
 #define A_DTABLE 0x08 /* inside a data table (set by clean_selection) */
+#ifndef EX_PROTECT_H1
+#define EX_PROTECT_H1 1
+#endif
+#define A_HOLDS_MAIN 0x10 /* holds (or is) the page's declared article body or its headline */
 
 typedef struct cctx {
   dom_doc *doc;
@@ -649,7 +653,7 @@ static void pass_drops(cctx *c)
     }
     if (!drop && (c->flags & F_STRIP_UNLIKELY)) {
       if ((cb & CB_UNLIKELY) && !(cb & CB_MAYBE) &&
-          !(c->anc[n->aux - 1] & (A_TABLE | A_CODE)) &&
+          !(c->anc[n->aux - 1] & (A_TABLE | A_CODE | A_HOLDS_MAIN)) &&
           !is_tag(n, HTML_TAG_BODY) && !is_tag(n, HTML_TAG_A))
         drop = true;
       else if (cb & CB_ROLE)
@@ -1691,6 +1695,30 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     if (is_tag(p, HTML_TAG_FIGURE))
       a |= A_FIGURE;
     c.anc[i] = a;
+  }
+  /* Containers of the article the page itself declares (itemprop=articleBody) or of its first
+   * <h1> are never dropped for their class names ("above-footer", "main-sidebar-layout"):
+   * the class then describes the page layout, not boilerplate. Each node is marked once. */
+  {
+    bool h1_seen = false;
+    for (size_t i = 0; i < c.n; i++) {
+      dom_node *e = c.els[i];
+      bool marker = false;
+      if (is_tag(e, HTML_TAG_H1) && !h1_seen && EX_PROTECT_H1) {
+        h1_seen = true;
+        marker = true;
+      } else if (e->n_attrs) {
+        size_t il;
+        const char *ip = ex_attr(e, "itemprop", 8, &il);
+        marker = ip && ex_icontains(ip, il, "articleBody");
+      }
+      for (dom_node *a = marker ? e : NULL; a && a != c.body && a->type == DOM_ELEMENT;
+           a = a->parent) {
+        if (!a->aux || a->aux > c.n || (c.anc[a->aux - 1] & A_HOLDS_MAIN))
+          break;
+        c.anc[a->aux - 1] |= A_HOLDS_MAIN;
+      }
+    }
   }
   /* has-block-descendant marks (bottom-up) */
   for (size_t i = c.n; i-- > 0;) {
