@@ -1419,6 +1419,23 @@ static bool effectively_live(const cctx *c, const dom_node *e)
  * EX_TAIL_MAX blocks are examined. */
 #define EX_TAIL_SHORT 100
 #define EX_TAIL_MAX 40
+#define EX_CTA_MAX 250 /* a call to action at the end is one short paragraph */
+
+/* Calls to action that close many articles even when they are whole sentences ("Subscribe to
+ * our newsletter.", "Folgen Sie uns auf Twitter.", "Download our app for iOS and Android."). */
+static const char *const cta_words[] = {
+  "subscribe", "subscriber", "newsletter", "sign up", "follow us", "follow the ", "download the",
+  "our app", "abonnier", "abonnement", "folgen sie uns", "folge uns", "suscr", "síguenos",
+  "abonne", "inscrivez", "iscriviti", "assine", "zapisz się", "support us", "unterstützen sie",
+  NULL};
+
+static bool cta_line(const char *s, size_t n)
+{
+  for (size_t k = 0; cta_words[k]; k++)
+    if (ex_icontains(s, n, cta_words[k]))
+      return true;
+  return false;
+}
 
 static void trim_tail(cctx *c)
 {
@@ -1441,6 +1458,11 @@ static void trim_tail(cctx *c)
       exb_clear(&t);
       if (small_text(e, &t, 256) && !t.failed)
         boiler = !ends_like_sentence(t.p ? t.p : "", t.len);
+    }
+    if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
+      exb_clear(&t);
+      if (small_text(e, &t, 256) && !t.failed)
+        boiler = cta_line(t.p ? t.p : "", t.len);
     }
     if (!boiler)
       break;
