@@ -1385,6 +1385,23 @@ static bool ends_like_sentence(const char *s, size_t n)
   return false;
 }
 
+/* CJK prose is often written in lines without closing stops, one clause per line; a line of
+ * EX_CJK_LINE ideographs carries as much as a Latin sentence. */
+#define EX_CJK_LINE 15
+static bool cjk_prose(const char *s, size_t n)
+{
+  uint32_t k = 0;
+  for (size_t i = 0; s && i < n && k < EX_CJK_LINE;) {
+    if ((unsigned char)s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    if (ex_is_cjk_cp(ex_utf8_next(s, n, &i)))
+      k++;
+  }
+  return k >= EX_CJK_LINE;
+}
+
 static bool is_text_block(const dom_node *e)
 {
   if (e->flags & EXF_DIVP)
@@ -1457,7 +1474,7 @@ static void trim_tail(cctx *c)
         !is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (small_text(e, &t, 256) && !t.failed)
-        boiler = !ends_like_sentence(t.p ? t.p : "", t.len);
+        boiler = !ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
     }
     if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
       exb_clear(&t);
@@ -1496,7 +1513,7 @@ static void trim_head(cctx *c)
         !is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (small_text(e, &t, 256) && !t.failed)
-        boiler = !ends_like_sentence(t.p ? t.p : "", t.len);
+        boiler = !ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
     }
     if (!boiler)
       break;
