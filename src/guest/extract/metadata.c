@@ -6,10 +6,15 @@
  * elements); then each field takes the first source in its priority order:
  *   title        JSON-LD headline/name > dc/og/twitter/parsely meta > <title> cleaned of its
  *                site-name part (the Readability rules) > the single <h1>
- *   byline       JSON-LD author > author/creator meta > rel=author / itemprop=author / a
- *                "byline"-class element with short text
- *   date         JSON-LD datePublished > article:published_time and friends > <time
- *                datetime|pubdate> > a date in the URL; normalised to ISO 8601
+ *   byline       JSON-LD author (several joined with ", ") > author/creator meta > the first of
+ *                rel=author / itemprop=author / "byline"-class elements whose short text is
+ *                more than a label ("By", "Posted on")
+ *   date         JSON-LD datePublished > article:published_time and friends (also
+ *                vendor-prefixed "*:published_time") > <time datetime|pubdate> > a date in
+ *                the URL > datePublished of any JSON-LD object > the first short element whose
+ *                class/id names a date line (date, time, publish, posted, meta, datum...) >
+ *                modification dates; normalised to ISO 8601
+ *   (values keep no character references: double-escaped meta content is decoded once more)
  *   site name    JSON-LD publisher.name > og:site_name > application-name
  *   description  JSON-LD description > description / og / twitter meta
  *   language     <html lang> > content-language / og:locale meta > JSON-LD inLanguage
@@ -202,6 +207,9 @@ static void scan_meta(meta_scan *s, const dom_node *n)
         const char *w = k + i;
         size_t wl = e - i;
         int slot = lookup_key(w, wl);
+        /* vendor-prefixed keys ("shareaholic:article_published_time") */
+        if (slot < 0 && wl > 15 && ex_ieq(w + wl - 15, 15, ":published_time"))
+          slot = MK_DATE_OTHER;
         if (slot >= 0) /* the last one wins, as in Readability */
           s->slot[slot] = (str_ref){c, tl};
         if (ex_ieq(w, wl, "article:tag") || ex_ieq(w, wl, "article:section") ||
@@ -258,8 +266,8 @@ static bool is_date_hint(const dom_node *n)
   size_t cl, il;
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
-  static const char *const yes[] = {"date", "publish", "posted", "datum", "byline", "entry-meta",
-                                    "post-meta", "article-meta", "meta-info", "dateline"};
+  static const char *const yes[] = {"date", "publish", "posted", "datum", "byline", "meta",
+                                    "time"};
   static const char *const no[] = {"comment", "update", "modif", "reply", "widget"};
   bool hit = false;
   for (size_t k = 0; k < sizeof yes / sizeof yes[0] && !hit; k++)
@@ -373,6 +381,7 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
 
 /* ---- JSON-LD ------------------------------------------------------------------------------ */
 typedef struct jsonld_out {
+  str_ref date_any; /* datePublished of any typed object (WebPage...), the last resort */
   ex_buf authors; /* several authors joined with ", " (author points into it then) */
   str_ref headline, name, author, date, publisher, description, lang, body;
   str_ref tags[16];
@@ -504,6 +513,8 @@ static void jsonld_visit(const jm_value *v, jsonld_out *out, int depth)
   if (v->type != JM_OBJECT)
     return;
   const jm_value *t = jm_get(v, "@type");
+  if (t && !out->date_any.s)
+    out->date_any = jm_str(jm_get(v, "datePublished"));
   if (is_article_type(t)) {
     bool webpage = t->type == JM_STRING && (t->len == 7 && memcmp(t->str, "WebPage", 7) == 0);
     jsonld_take(v, out, webpage ? 1 : 0);
@@ -986,6 +997,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   }
   if (!dl && url_len)
     dl = ex_date_from_url(url, url_len, d);
+  if (!dl && jl.date_any.s)
+    dl = ex_date_normalise(jl.date_any.s, jl.date_any.n, d);
   /* the first short element named as a date line ("Posted on 4 March 2021") */
   for (uint32_t i = 0; i < s->n_date_hint && !dl; i++) {
     ex_buf t;
