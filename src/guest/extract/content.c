@@ -109,7 +109,8 @@ static const char *const unlikely_pat[] = {
   "disqus", "extra", "footer", "gdpr", "header", "legends", "menu", "related", "remark",
   "replies", "rss", "shoutbox", "sidebar", "skyscraper", "social", "sponsor", "supplemental",
   "ad-break", "agegate", "pagination", "pager", "popup", "yom-remote", "modal", "dialog",
-  "login", "cookie", "consent", "newsletter", "signup", NULL};
+  "login", "cookie", "consent", "newsletter", "signup", "subscri", "author-box", "authorbox",
+  NULL};
 static const char *const maybe_pat[] = {"and", "article", "body", "column", "content", "main",
                                         "mathjax", "shadow", NULL};
 static const char *const negative_pat[] = {
