@@ -1141,7 +1141,8 @@ static const char *const inside_pat[] = {
   "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer",
   "further", "morelinks", "more-links", "see-also", "seealso", "disclosure", "biograph",
   "-bio", "bio-", "_bio", "aboutauthor", "about-author", "privacy", "tag-links", "signature",
-  "user-info", "recommend", "read-also", "readalso", "pop-up", "popup", "follow-us", NULL};
+  "user-info", "recommend", "read-also", "readalso", "pop-up", "popup", "follow-us", "teaser",
+  "banner", "login", NULL};
 
 #define EX_INSIDE_MAX 300
 
