@@ -1144,7 +1144,7 @@ static const char *const inside_pat[] = {
   "user-info", "recommend", "read-also", "readalso", "pop-up", "popup", "follow-us", "teaser",
   "banner", "login", NULL};
 
-#define EX_INSIDE_MAX 300
+#define EX_INSIDE_MAX 450
 
 /* Short lines that announce other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  * or credit a picture ("Foto: ...", "Photo: ..."), in the major languages of the web. Matched
