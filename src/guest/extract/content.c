@@ -1145,6 +1145,7 @@ static const char *const inside_pat[] = {
   "banner", "login", NULL};
 
 #define EX_INSIDE_MAX 450
+#define EX_AUTHOR_BOX_MAX 1200
 
 /* Short lines that announce other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  * or credit a picture ("Foto: ...", "Photo: ..."), in the major languages of the web. Matched
@@ -1194,6 +1195,15 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   uint16_t cb = cbits_of(c, e);
   if (in->text < EX_INSIDE_MAX && (cb & CB_INSIDE) && !(cb & CB_CMAYBE))
     return true;
+  /* an author's biography box ("author-bio", "author_section-content"), even when its class
+   * also says "content" and when it runs to a few paragraphs */
+  if (in->text < EX_AUTHOR_BOX_MAX && in->n_p <= 3 && !is_tag(e, HTML_TAG_ARTICLE)) {
+    size_t cl, il;
+    const char *cls = ex_class(e, &cl);
+    const char *id = ex_id(e, &il);
+    if (ex_icontains(cls, cl, "author") || ex_icontains(id, il, "author"))
+      return true;
+  }
   /* "Read also: ...": a pointer to another article (a related-content block of one line) */
   if (in->text > 0 && in->text < EX_PHRASE_MAX &&
       (is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_H3) ||
