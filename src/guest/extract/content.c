@@ -1197,7 +1197,8 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     return true;
   /* an author's biography box ("author-bio", "author_section-content"), even when its class
    * also says "content" and when it runs to a few paragraphs */
-  if (in->text < EX_AUTHOR_BOX_MAX && in->n_p <= 3 && !is_tag(e, HTML_TAG_ARTICLE)) {
+  if (in->text < EX_AUTHOR_BOX_MAX && in->n_p <= 3 && (cb & CB_BYLINE) &&
+      !is_tag(e, HTML_TAG_ARTICLE)) {
     size_t cl, il;
     const char *cls = ex_class(e, &cl);
     const char *id = ex_id(e, &il);

@@ -144,8 +144,6 @@ typedef struct meta_scan {
   const dom_node *time_el;
   const dom_node *byline_el[4]; /* the first elements with a byline hint */
   uint32_t n_byline;
-  const dom_node *date_hint[8]; /* elements whose class/id names a publication date */
-  uint32_t n_date_hint;
   str_ref canonical, base_href, html_lang;
   str_ref tags[EX_MAX_CATEGORIES];
   uint32_t n_tags;
@@ -259,6 +257,38 @@ static bool is_byline_hint(const dom_node *n)
 
 /* A class or id that names the element holding the publication date ("date", "posted-on",
  * "entry-meta", "datum", ...), not one of the dates that follow an article (comments, updates). */
+static bool has_date_word(const char *s, size_t n)
+{
+  /* one pass: date, datum, publish, posted, byline, meta, time */
+  for (size_t i = 0; i + 4 <= n; i++) {
+    switch (ex_lower(s[i])) {
+    case 'd':
+      if (ex_istarts(s + i, n - i, "date") || ex_istarts(s + i, n - i, "datum"))
+        return true;
+      break;
+    case 'p':
+      if (ex_istarts(s + i, n - i, "publish") || ex_istarts(s + i, n - i, "posted"))
+        return true;
+      break;
+    case 'b':
+      if (ex_istarts(s + i, n - i, "byline"))
+        return true;
+      break;
+    case 'm':
+      if (ex_istarts(s + i, n - i, "meta"))
+        return true;
+      break;
+    case 't':
+      if (ex_istarts(s + i, n - i, "time"))
+        return true;
+      break;
+    default:
+      break;
+    }
+  }
+  return false;
+}
+
 static bool is_date_hint(const dom_node *n)
 {
   if (!n->n_attrs)
@@ -266,15 +296,13 @@ static bool is_date_hint(const dom_node *n)
   size_t cl, il;
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
-  static const char *const yes[] = {"date", "publish", "posted", "datum", "byline", "meta",
-                                    "time"};
+  if (!has_date_word(c, cl) && !has_date_word(id, il))
+    return false;
   static const char *const no[] = {"comment", "update", "modif", "reply", "widget"};
-  bool hit = false;
-  for (size_t k = 0; k < sizeof yes / sizeof yes[0] && !hit; k++)
-    hit = ex_icontains(c, cl, yes[k]) || ex_icontains(id, il, yes[k]);
-  for (size_t k = 0; k < sizeof no / sizeof no[0] && hit; k++)
-    hit = !(ex_icontains(c, cl, no[k]) || ex_icontains(id, il, no[k]));
-  return hit;
+  for (size_t k = 0; k < sizeof no / sizeof no[0]; k++)
+    if (ex_icontains(c, cl, no[k]) || ex_icontains(id, il, no[k]))
+      return false;
+  return true;
 }
 
 /* The text of a small element, at most `max` bytes: false when it holds more (a container that
@@ -295,6 +323,37 @@ static bool short_text(const dom_node *root, ex_buf *out, size_t max)
     }
   }
   return out->len > 0 && !out->failed;
+}
+
+/* Searched only when no other source gave a date, in document order, stopping at the first
+ * date found or after EX_DATE_LINES named elements (the date line sits near the headline). */
+#define EX_DATE_LINES 8
+static size_t date_line(const dom_doc *doc, char out[32])
+{
+  const dom_node *body = ex_body(doc);
+  int tried = 0;
+  size_t dl = 0;
+  for (const dom_node *n = dom_next(body, body); n && !dl && tried < EX_DATE_LINES;) {
+    if (n->type != DOM_ELEMENT) {
+      n = dom_next(body, n);
+      continue;
+    }
+    if (n->ns != DOM_NS_HTML || n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE ||
+        n->tag == HTML_TAG_TEMPLATE) {
+      n = dom_next_skip(body, n);
+      continue;
+    }
+    if (is_date_hint(n)) {
+      tried++;
+      ex_buf t;
+      exb_init(&t, 1024);
+      if (short_text(n, &t, 200))
+        dl = ex_date_normalise(t.p, t.len, out);
+      exb_free(&t);
+    }
+    n = dom_next(body, n);
+  }
+  return dl;
 }
 
 static void scan_doc(const dom_doc *doc, meta_scan *s)
@@ -370,9 +429,6 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
     default:
       break;
     }
-    if (s->n_date_hint < 8 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
-        n->tag != HTML_TAG_META && n->tag != HTML_TAG_SCRIPT && is_date_hint(n))
-      s->date_hint[s->n_date_hint++] = n;
     if (s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
         n->tag != HTML_TAG_META && n->tag != HTML_TAG_LINK && is_byline_hint(n))
       s->byline_el[s->n_byline++] = n;
@@ -1000,13 +1056,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   if (!dl && jl.date_any.s)
     dl = ex_date_normalise(jl.date_any.s, jl.date_any.n, d);
   /* the first short element named as a date line ("Posted on 4 March 2021") */
-  for (uint32_t i = 0; i < s->n_date_hint && !dl; i++) {
-    ex_buf t;
-    exb_init(&t, 1024);
-    if (short_text(s->date_hint[i], &t, 200))
-      dl = ex_date_normalise(t.p, t.len, d);
-    exb_free(&t);
-  }
+  if (!dl)
+    dl = date_line(doc, d);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
   if (dl)
