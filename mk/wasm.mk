@@ -12,7 +12,7 @@
 
 WASM_DIR := $(BUILD)/wasm
 GUEST_STACK_SIZE ?= 1048576
-GUEST_WASM_CFLAGS := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -std=c11 \
+GUEST_WASM_CFLAGS := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -mbulk-memory -std=c11 \
   -Wall -Wextra -Wno-unused-parameter -Iinclude -Isrc -Isrc/common -Itests/guests
 GUEST_WASM_LDFLAGS := -Wl,--stack-first -Wl,-z,stack-size=$(GUEST_STACK_SIZE) \
   -Wl,--max-memory=4294967296 -Wl,--strip-debug

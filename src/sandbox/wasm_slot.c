@@ -8,9 +8,11 @@
  *    reactor's _initialize, checks riptide_abi_version, then maps the module's initialised
  *    memory image copy-on-write (MAP_PRIVATE of a memfd shared by every slot of the module,
  *    created by the first slot) over the memory and snapshots the instance struct and table.
- *  - Reset (wasmtime's pooling-allocator technique): madvise(MADV_DONTNEED) on every page the
- *    guest could have touched (private copies are dropped: the image reappears, pages past the
- *    image read as zero), mprotect(PROT_NONE) the pages grown since, and copy the snapshot back
+ *  - Reset (wasmtime's pooling-allocator technique): madvise(MADV_DONTNEED) on the image pages
+ *    (private copies are dropped: the image reappears); pages grown past the image are zeroed
+ *    in place up to RT_SANDBOX_KEEP_RESIDENT (as wasmtime's keep-resident option: re-faulting
+ *    them costs more than the memset) and returned with MADV_DONTNEED beyond it; the grown
+ *    pages are mprotect(PROT_NONE)ed again, and copy the snapshot back
  *    over the instance struct (globals, memory size) and the table. No data segment is copied
  *    again and the reservation is kept. call_extract resets a dirty slot itself, so every call
  *    starts from a fresh state even if the caller forgot slot_reset.
@@ -242,9 +244,22 @@ static riptide_err slot_reset(rt_slot *base)
     hi = s->hi_pages;
   size_t touched = (size_t)hi * RT_WASM_PAGE;
   size_t image = (size_t)s->image_pages * RT_WASM_PAGE;
-  if (touched && madvise(s->mem_base, touched, MADV_DONTNEED) != 0)
-    return RIPTIDE_ERR_INTERNAL;
-  if (touched > image && mprotect(s->mem_base + image, touched - image, PROT_NONE) != 0)
+  /* Grown pages (anonymous memory past the image): the first RT_SANDBOX_KEEP_RESIDENT bytes
+   * are zeroed in place, which costs a fraction of faulting them in again on the next call;
+   * the rest are returned to the kernel. Either way no byte survives. */
+  if (touched > image) {
+    size_t grown = touched - image;
+    size_t keep = grown < RT_SANDBOX_KEEP_RESIDENT ? grown : RT_SANDBOX_KEEP_RESIDENT;
+    if (keep)
+      memset(s->mem_base + image, 0, keep);
+    if (grown > keep && madvise(s->mem_base + image + keep, grown - keep, MADV_DONTNEED) != 0)
+      return RIPTIDE_ERR_INTERNAL;
+    if (mprotect(s->mem_base + image, grown, PROT_NONE) != 0)
+      return RIPTIDE_ERR_INTERNAL;
+  }
+  /* Image pages: dropping the private copies makes the module's initial image reappear. */
+  size_t img_touched = touched < image ? touched : image;
+  if (img_touched && madvise(s->mem_base, img_touched, MADV_DONTNEED) != 0)
     return RIPTIDE_ERR_INTERNAL;
   uint32_t tsize = s->table ? s->table->size : 0;
   memcpy(s->inst, s->inst_snapshot, s->mod->instance_size);

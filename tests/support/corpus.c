@@ -1,0 +1,87 @@
+/* corpus.c - see corpus.h. */
+#include "corpus.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int page_cmp(const void *a, const void *b)
+{
+  return strcmp(((const bench_page *)a)->name, ((const bench_page *)b)->name);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  char *buf = NULL;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long sz = ftell(f);
+    if (sz >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)sz + 1))) {
+      if (fread(buf, 1, (size_t)sz, f) == (size_t)sz) {
+        buf[sz] = '\0';
+        *len = (size_t)sz;
+      } else {
+        free(buf);
+        buf = NULL;
+      }
+    }
+  }
+  fclose(f);
+  return buf;
+}
+
+int bench_corpus_load(const char *dir, bench_corpus *c)
+{
+  memset(c, 0, sizeof *c);
+  DIR *d = opendir(dir);
+  if (!d)
+    return -1;
+  size_t cap = 0;
+  int rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l < 6 || strcmp(e->d_name + l - 5, ".html") != 0)
+      continue;
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+      continue;
+    if (c->n == cap) {
+      size_t ncap = cap ? cap * 2 : 256;
+      bench_page *np = realloc(c->pages, ncap * sizeof *np);
+      if (!np) {
+        rc = -1;
+        break;
+      }
+      c->pages = np;
+      cap = ncap;
+    }
+    bench_page *p = &c->pages[c->n];
+    p->data = read_file(path, &p->len);
+    p->name = strndup(e->d_name, l - 5);
+    if (!p->data || !p->name) {
+      free(p->data);
+      free(p->name);
+      continue;
+    }
+    c->bytes += p->len;
+    c->n++;
+  }
+  closedir(d);
+  if (c->n)
+    qsort(c->pages, c->n, sizeof *c->pages, page_cmp);
+  return rc;
+}
+
+void bench_corpus_free(bench_corpus *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    free(c->pages[i].name);
+    free(c->pages[i].data);
+  }
+  free(c->pages);
+  memset(c, 0, sizeof *c);
+}
