@@ -13,7 +13,7 @@
 WASM_DIR := $(BUILD)/wasm
 GUEST_STACK_SIZE ?= 1048576
 GUEST_WASM_CFLAGS := --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 -mbulk-memory -std=c11 \
-  -Wall -Wextra -Wno-unused-parameter -Iinclude -Isrc -Isrc/common -Itests/guests
+  -Wall -Wextra -Wno-unused-parameter -Iinclude -Isrc -Itests/guests
 GUEST_WASM_LDFLAGS := -Wl,--stack-first -Wl,-z,stack-size=$(GUEST_STACK_SIZE) \
   -Wl,--max-memory=4294967296 -Wl,--strip-debug
 W2C_CFLAGS := -std=c11 -O2 -g0 -fPIC -fvisibility=hidden -w -I/usr/include $(EXTRA_W2C_CFLAGS)

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "events/events.h"
-#include "limits.h"
+#include "common/limits.h"
 
 #include <jansson.h>
 #include <pthread.h>

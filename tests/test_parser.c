@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "guest/html/parser.h"
-#include "limits.h"
+#include "common/limits.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -7,6 +7,8 @@
  */
 #include "guests/guests.h"
 #include "sandbox/wasm_sandbox.h"
+#include "sandbox/wasm_internal.h"
+#include "common/limits.h"
 
 #include "abi/abi.h"
 
@@ -290,6 +292,35 @@ static void test_memory_cap(void **state)
   g->ops->slot_free(s);
 }
 
+/* Reset returns dirty pages: after a call that wrote 32 MiB, only the image and at most
+ * RT_SANDBOX_KEEP_RESIDENT bytes of grown memory stay resident, and the kept pages read as
+ * zero on the next call (checked by test_fresh_state_per_call's secret search). */
+static void test_reset_returns_pages(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  uint64_t cap = 32u << 20;
+  rt_slot *s = new_slot(g, limits(5000, cap, 1u << 20));
+  expect(s, "alloc", RIPTIDE_ERR_MEMORY_LIMIT, RIPTIDE_TRAP_NONE);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  long pg = sysconf(_SC_PAGESIZE);
+  size_t image = (size_t)ws->image_pages * 65536u;
+  size_t span = (size_t)cap - image;
+  size_t npg = span / (size_t)pg;
+  unsigned char *vec = malloc(npg);
+  assert_non_null(vec);
+  assert_int_equal(mincore(ws->mem_base + image, span, vec), 0);
+  size_t resident = 0;
+  for (size_t i = 0; i < npg; i++)
+    resident += vec[i] & 1;
+  free(vec);
+  assert_true(resident * (size_t)pg <= RT_SANDBOX_KEEP_RESIDENT);
+  /* The kept pages were really written (so the bound above is not vacuous). */
+  assert_true(resident > 0);
+  g->ops->slot_free(s);
+}
+
 static void test_deadline(void **state)
 {
   (void)state;
@@ -495,6 +526,7 @@ int main(void)
       cmocka_unit_test(test_hostile_traps),
       cmocka_unit_test(test_hostile_results),
       cmocka_unit_test(test_memory_cap),
+      cmocka_unit_test(test_reset_returns_pages),
       cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_deadline_after_idle),
       cmocka_unit_test(test_host_fault_still_crashes),

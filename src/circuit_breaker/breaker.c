@@ -24,7 +24,7 @@
  */
 #include "circuit_breaker/breaker.h"
 
-#include "limits.h"
+#include "common/limits.h"
 
 #include <pthread.h>
 #include <stdalign.h>

@@ -37,7 +37,7 @@
  */
 #include "events/events.h"
 
-#include "limits.h"
+#include "common/limits.h"
 
 #include <errno.h>
 #include <jansson.h>

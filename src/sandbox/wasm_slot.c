@@ -27,7 +27,7 @@
 #include "sandbox/wasm_internal.h"
 
 #include "abi/abi.h"
-#include "limits.h"
+#include "common/limits.h"
 
 #include <errno.h>
 #include <stdatomic.h>

@@ -42,7 +42,7 @@
  */
 #include "parser.h"
 
-#include "limits.h"
+#include "common/limits.h"
 #include "tokenizer.h"
 
 #include <stdlib.h>
