@@ -3,8 +3,8 @@
  *
  *   bench_sandbox_native [SHARED]     (make bench)
  *
- * Over the .html pages of ../shared/eval/dev/<set>: parse + extract + serialise (article mode, text +
- * Markdown + links + media) with the native build of the guest code (baseline), then the same
+ * Over the .html pages of ../shared/eval/dev/<set>: parse + extract + serialise (article mode, text
+ * + Markdown + links + media) with the native build of the guest code (baseline), then the same
  * pages through the wasm2c-compiled guest in one reused sandbox slot (reset + copy in + call +
  * result copy out + bounds checks). Thread CPU time, so the figure does not depend on what else
  * the machine runs. Goal (issues 3 and 4): sandbox time <= 1.4x native.
@@ -78,8 +78,8 @@ int main(int argc, char **argv)
     shared = "../shared";
   static const char *const sets[] = {"readability-testpages", "trafilatura-eval"};
   const rt_guest *g = rt_sandbox_extractor();
-  rt_sandbox_limits lim = {.memory_cap_bytes = 256ull << 20, .timeout_ms = 10000,
-                           .max_output_bytes = 16ull << 20};
+  rt_sandbox_limits lim = {
+      .memory_cap_bytes = 256ull << 20, .timeout_ms = 10000, .max_output_bytes = 16ull << 20};
   rt_slot *s = NULL;
   riptide_err err = g->ops->slot_new(g, &lim, &s);
   if (err) {

@@ -43,7 +43,7 @@ typedef struct rt_extract_args {
   size_t html_len;
   const char *url; /* may be NULL */
   size_t url_len;
-  uint32_t mode; /* riptide_mode */
+  uint32_t mode;    /* riptide_mode */
   const char *opts; /* "key=value\n" lines, see abi.h */
   size_t opts_len;
 } rt_extract_args;

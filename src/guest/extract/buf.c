@@ -155,12 +155,12 @@ bool ex_is_space_cp(uint32_t cp)
 
 bool ex_is_cjk_cp(uint32_t cp)
 {
-  return (cp >= 0x3040 && cp <= 0x30FF) ||   /* kana */
-         (cp >= 0x3400 && cp <= 0x4DBF) ||   /* CJK ext A */
-         (cp >= 0x4E00 && cp <= 0x9FFF) ||   /* CJK unified */
-         (cp >= 0xAC00 && cp <= 0xD7AF) ||   /* hangul syllables */
-         (cp >= 0xF900 && cp <= 0xFAFF) ||   /* compatibility ideographs */
-         (cp >= 0x20000 && cp <= 0x2FA1F);   /* ext B.. */
+  return (cp >= 0x3040 && cp <= 0x30FF) || /* kana */
+         (cp >= 0x3400 && cp <= 0x4DBF) || /* CJK ext A */
+         (cp >= 0x4E00 && cp <= 0x9FFF) || /* CJK unified */
+         (cp >= 0xAC00 && cp <= 0xD7AF) || /* hangul syllables */
+         (cp >= 0xF900 && cp <= 0xFAFF) || /* compatibility ideographs */
+         (cp >= 0x20000 && cp <= 0x2FA1F); /* ext B.. */
 }
 
 bool ex_is_word_cp(uint32_t cp)

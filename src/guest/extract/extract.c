@@ -142,8 +142,9 @@ static void put_media(lm_ctx *c, const char *src, size_t sn, const dom_node *n, 
 /* The image URL of an <img>: src, or a lazy-loading attribute when src is a placeholder. */
 const char *ex_img_src(const dom_node *n, size_t *len)
 {
-  static const char *const lazy[] = {"data-src", "data-original", "data-lazy-src", "data-url",
-                                     "data-hi-res-src", "data-srcset", "srcset"};
+  static const char *const lazy[] = {"data-src", "data-original",   "data-lazy-src",
+                                     "data-url", "data-hi-res-src", "data-srcset",
+                                     "srcset"};
   size_t l = 0;
   const char *s = dom_attr_get(n, "src", &l);
   if (s && l && !ex_istarts(s, l, "data:")) {

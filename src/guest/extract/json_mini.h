@@ -21,7 +21,7 @@ struct jm_value {
   jm_type type;
   const char *str; /* JM_STRING (NUL-terminated) */
   size_t len;
-  jm_value **items; /* JM_ARRAY items, JM_OBJECT values */
+  jm_value **items;  /* JM_ARRAY items, JM_OBJECT values */
   const char **keys; /* JM_OBJECT keys (NUL-terminated) */
   uint32_t n;
 };

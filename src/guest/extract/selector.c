@@ -45,8 +45,8 @@ struct ex_selector {
 
 static bool ident_char(char c)
 {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || (unsigned char)c >= 0x80;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || (unsigned char)c >= 0x80;
 }
 
 static bool is_ws(char c)
@@ -174,8 +174,12 @@ static bool parse_compound(sparser *p, sel_compound *c)
           s.op = SA_EQ;
           p->i++;
         } else if (p->i + 1 < p->n && p->s[p->i + 1] == '=') {
-          s.op = o == '~' ? SA_WORD : o == '^' ? SA_PREFIX : o == '$' ? SA_SUFFIX
-               : o == '*' ? SA_SUBSTR : o == '|' ? SA_DASH : SA_EXISTS;
+          s.op = o == '~'   ? SA_WORD
+                 : o == '^' ? SA_PREFIX
+                 : o == '$' ? SA_SUFFIX
+                 : o == '*' ? SA_SUBSTR
+                 : o == '|' ? SA_DASH
+                            : SA_EXISTS;
           if (s.op == SA_EXISTS) {
             free(s.name);
             p->err = true;
@@ -329,10 +333,14 @@ static bool attr_match(const dom_node *el, const sel_simple *s)
   const char *w = s->value;
   size_t wl = s->value_len;
   switch (s->op) {
-  case SA_EXISTS: return true;
-  case SA_EQ: return vl == wl && memcmp(v, w, wl) == 0;
-  case SA_PREFIX: return wl && vl >= wl && memcmp(v, w, wl) == 0;
-  case SA_SUFFIX: return wl && vl >= wl && memcmp(v + vl - wl, w, wl) == 0;
+  case SA_EXISTS:
+    return true;
+  case SA_EQ:
+    return vl == wl && memcmp(v, w, wl) == 0;
+  case SA_PREFIX:
+    return wl && vl >= wl && memcmp(v, w, wl) == 0;
+  case SA_SUFFIX:
+    return wl && vl >= wl && memcmp(v + vl - wl, w, wl) == 0;
   case SA_SUBSTR:
     if (!wl || wl > vl)
       return false;

@@ -20,8 +20,8 @@ static void url_split(const char *s, size_t n, url_parts *u)
   size_t i = 0;
   if (n && is_alpha(s[0])) {
     size_t k = 1;
-    while (k < n && (is_alpha(s[k]) || (s[k] >= '0' && s[k] <= '9') || s[k] == '+' ||
-                     s[k] == '-' || s[k] == '.'))
+    while (k < n && (is_alpha(s[k]) || (s[k] >= '0' && s[k] <= '9') || s[k] == '+' || s[k] == '-' ||
+                     s[k] == '.'))
       k++;
     if (k < n && s[k] == ':') {
       u->has_scheme = true;

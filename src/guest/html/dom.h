@@ -44,15 +44,15 @@ typedef struct dom_attr {
   const char *name; /* lower-case for HTML; adjusted case for foreign content */
   const char *value;
   uint32_t name_len, value_len;
-  uint8_t ns; /* dom_ns; DOM_NS_NONE for ordinary attributes */
+  uint8_t ns;         /* dom_ns; DOM_NS_NONE for ordinary attributes */
   const char *prefix; /* "xlink", "xml", "xmlns" or NULL */
 } dom_attr;
 
 typedef struct dom_node dom_node;
 struct dom_node {
-  uint8_t type; /* dom_node_type */
-  uint8_t ns;   /* dom_ns, elements only */
-  uint16_t tag; /* html_tag, elements only (HTML_TAG_UNKNOWN if not interned) */
+  uint8_t type;   /* dom_node_type */
+  uint8_t ns;     /* dom_ns, elements only */
+  uint16_t tag;   /* html_tag, elements only (HTML_TAG_UNKNOWN if not interned) */
   uint32_t flags; /* free for parser/extractor use, see DOM_FLAG_* */
   dom_node *parent, *first_child, *last_child, *prev, *next;
   /* element: local name; doctype: name */

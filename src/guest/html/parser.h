@@ -17,8 +17,8 @@ typedef enum html_parse_status {
 } html_parse_status;
 
 typedef struct html_parse_options {
-  size_t mem_limit;   /* bytes for DOM + tokenizer; 0 = unlimited */
-  bool scripting;     /* scripting flag (noscript parsing); default false */
+  size_t mem_limit; /* bytes for DOM + tokenizer; 0 = unlimited */
+  bool scripting;   /* scripting flag (noscript parsing); default false */
   /* fragment parsing (conformance tests): context element name, NULL for a document */
   const char *fragment_context;
   dom_ns fragment_ns;

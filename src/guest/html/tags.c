@@ -3,10 +3,9 @@
 
 #include <string.h>
 
-static const char *const tag_names[HTML_TAG_COUNT_] = {
-  "",
+static const char *const tag_names[HTML_TAG_COUNT_] = {"",
 #define HTML_TAG_NAME_(id, name) name,
-  HTML_TAG_LIST(HTML_TAG_NAME_)
+                                                       HTML_TAG_LIST(HTML_TAG_NAME_)
 #undef HTML_TAG_NAME_
 };
 
@@ -48,7 +47,10 @@ static void tags_ensure(void)
 #else
 #include <pthread.h>
 static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
-static void tags_ensure(void) { pthread_once(&tag_once, tags_init); }
+static void tags_ensure(void)
+{
+  pthread_once(&tag_once, tags_init);
+}
 #endif
 
 html_tag html_tag_lookup(const char *name, size_t len)
