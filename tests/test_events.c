@@ -432,9 +432,14 @@ static void test_unsubscribe(void **state)
   rt_events_emit(bus, "e", RIPTIDE_SEV_INFO, 0, NULL, 0);
   assert_int_equal(rt_events_flush(bus, 0), RIPTIDE_OK);
   assert_int_equal(r.calls_after_unsub, 0);
-  assert_int_equal(rec_count(&r), 2);     /* "a" and "c" */
+  /* "a" and "c"; "d" too when the dispatcher reached it before the other thread entered
+   * unsubscribe (the yields above make that rare, not impossible). Never "e". */
+  size_t got = rec_count(&r);
+  assert_true(got == 2 || got == 3);
   assert_int_equal(rec_count(&other), 5); /* a b c d e */
   assert_string_equal(r.ev[1].type, "c");
+  if (got == 3)
+    assert_string_equal(r.ev[2].type, "d");
 
   /* Unsubscribe from inside the handler: no deadlock, no later call. */
   recorder self;

@@ -605,7 +605,7 @@ static void test_real_sandbox_hostile(void **state)
   pool_proxy_guest *x = pool_proxy_guest_new(hostile, what_choose, NULL);
   riptide_pool_config c;
   cfg_small(&c, 2);
-  c.timeout_ms = 200;
+  c.timeout_ms = 1000; /* room for the 32 MiB allocation under TSan on a loaded machine */
   c.memory_cap_bytes = 32ull << 20;
   c.max_output_bytes = 1u << 20;
   riptide_pool *p = NULL;
