@@ -72,9 +72,9 @@ wasm-guests: $(WASM_OBJ) $(TEST_EXTRA_OBJ)
 
 FUZZ_CC := clang-19
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES)
-$(BUILD)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/abi/wire_decode.c src/abi/wire.h src/common/document.c src/common/errors.c
+$(BUILD)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/abi/wire_decode.c src/abi/wire.h src/common/document.c src/common/errors.c src/common/utf8.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c src/abi/wire_decode.c src/common/document.c src/common/errors.c \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c src/abi/wire_decode.c src/common/document.c src/common/errors.c src/common/utf8.c \
 	  $(PKG_LIBS)
 fuzz-wire: $(BUILD)/fuzz/fuzz_wire
 	@mkdir -p $(BUILD)/fuzz/corpus-wire

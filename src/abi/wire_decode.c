@@ -3,6 +3,8 @@
 
 #include "abi/abi.h"
 
+#include "common/utf8.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,33 +14,14 @@ bool rt_utf8_valid(const uint8_t *s, size_t n)
 {
   size_t i = 0;
   while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) {
+    if (s[i] < 0x80) {
       i++;
       continue;
     }
-    size_t need;
-    uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF) {
-      need = 1, cp = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2, cp = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false; /* continuation byte, C0/C1 overlong lead, or > U+10FFFF lead */
-    }
-    if (n - i <= need)
+    size_t k = rt_utf8_seq_len(s + i, n - i);
+    if (k == 0)
       return false;
-    for (size_t k = 1; k <= need; k++) {
-      uint8_t cc = s[i + k];
-      if ((cc & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += need + 1;
+    i += k;
   }
   return true;
 }

@@ -8,6 +8,7 @@
  * bad byte would be worse than a replacement character.
  */
 #include "riptide.h"
+#include "common/utf8.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -66,42 +67,6 @@ void riptide_options_init(riptide_options *o)
   o->want_media = true;
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when the bytes there are not one. */
-static size_t utf8_seq_len(const unsigned char *s, size_t left)
-{
-  unsigned char c = s[0];
-  if (c < 0x80)
-    return 1;
-  size_t n;
-  unsigned min;
-  unsigned cp;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-    cp = c & 0x1F;
-    min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    cp = c & 0x0F;
-    min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    cp = c & 0x07;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (left < n)
-    return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
 /* A JSON string for s; invalid UTF-8 bytes become U+FFFD. NULL s gives JSON null. */
 static json_t *jstr(const char *s)
 {
@@ -120,7 +85,7 @@ static json_t *jstr(const char *s)
   size_t o = 0;
   const unsigned char *u = (const unsigned char *)s;
   for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq_len(u + i, len - i);
+    size_t n = rt_utf8_seq_len(u + i, len - i);
     if (n == 0) {
       fixed[o++] = (char)0xEF;
       fixed[o++] = (char)0xBF;

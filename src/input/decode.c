@@ -16,6 +16,7 @@
  * Stateless; safe to call from any number of threads.
  */
 #include "riptide.h"
+#include "common/utf8.h"
 #include "common/limits.h"
 
 #include <ctype.h>
@@ -321,34 +322,6 @@ static const char *charset_from_meta(const char *s, size_t n, bool *utf8)
 
 /* ---- UTF-8 -------------------------------------------------------------------------------- */
 
-static size_t utf8_valid_len(const unsigned char *s, size_t left)
-{
-  unsigned char c = s[0];
-  if (c < 0x80)
-    return 1;
-  size_t n;
-  unsigned cp, min;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2, cp = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3, cp = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4, cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (left < n)
-    return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
-
 /* Valid UTF-8 and, when `no_nul`, free of NUL bytes. ASCII runs are checked 8 bytes at a time:
  * this scan runs over every input, so it is the decoder's hot loop. */
 static bool utf8_clean(const unsigned char *s, size_t n, bool no_nul)
@@ -367,7 +340,7 @@ static bool utf8_clean(const unsigned char *s, size_t n, bool no_nul)
     }
     if (s[i] == 0 && no_nul)
       return false;
-    size_t k = utf8_valid_len(s + i, n - i);
+    size_t k = rt_utf8_seq_len(s + i, n - i);
     if (k == 0)
       return false;
     i += k;
@@ -398,7 +371,7 @@ static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, siz
   /* Exact size first: most inputs are valid, so the copy is the input's size. */
   size_t need = 0;
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_valid_len(s + i, n - i);
+    size_t k = rt_utf8_seq_len(s + i, n - i);
     if (k == 0 || (k == 1 && s[i] == 0)) {
       need += 3;
       i++;
@@ -412,7 +385,7 @@ static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, siz
     return RIPTIDE_ERR_NOMEM;
   size_t o = 0;
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_valid_len(s + i, n - i);
+    size_t k = rt_utf8_seq_len(s + i, n - i);
     if (k == 0 || (k == 1 && s[i] == 0)) {
       memcpy(buf + o, "\xEF\xBF\xBD", 3);
       o += 3;
