@@ -129,8 +129,7 @@ int main(int argc, char **argv)
       const char *url = json_string_value(json_object_get(urls, id));
       rt_wire_writer w;
       rt_wire_init(&w);
-      rt_guest_status st =
-        ex_extract(html, len, url ? url : "", url ? strlen(url) : 0, &o, &w);
+      rt_guest_status st = ex_extract(html, len, url ? url : "", url ? strlen(url) : 0, &o, &w);
       if (st != RT_GUEST_OK || w.failed) {
         fprintf(stderr, "%s: status %d\n", id, (int)st);
         failures++;
@@ -142,13 +141,26 @@ int main(int argc, char **argv)
           const char *v = (const char *)w.buf + p + 5;
           const char *key = NULL;
           switch (tag) {
-          case RT_F_TITLE: key = "title"; break;
-          case RT_F_BYLINE: key = "byline"; break;
-          case RT_F_DATE: key = "date"; break;
-          case RT_F_TEXT: key = "text"; break;
-          case RT_F_MARKDOWN: key = want_md ? "markdown" : NULL; break;
-          case RT_F_LANGUAGE: key = "language"; break;
-          default: break;
+          case RT_F_TITLE:
+            key = "title";
+            break;
+          case RT_F_BYLINE:
+            key = "byline";
+            break;
+          case RT_F_DATE:
+            key = "date";
+            break;
+          case RT_F_TEXT:
+            key = "text";
+            break;
+          case RT_F_MARKDOWN:
+            key = want_md ? "markdown" : NULL;
+            break;
+          case RT_F_LANGUAGE:
+            key = "language";
+            break;
+          default:
+            break;
           }
           if (key)
             json_object_set_new(row, key, json_stringn_nocheck(v, l));

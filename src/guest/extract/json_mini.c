@@ -42,8 +42,8 @@ static void *jm_alloc(jm_parser *p, size_t sz)
 
 static void ws(jm_parser *p)
 {
-  while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' ||
-                         p->s[p->i] == '\r'))
+  while (p->i < p->n &&
+         (p->s[p->i] == ' ' || p->s[p->i] == '\t' || p->s[p->i] == '\n' || p->s[p->i] == '\r'))
     p->i++;
 }
 
@@ -125,11 +125,21 @@ static const char *jm_string(jm_parser *p, size_t *len)
     }
     char x = p->s[p->i++];
     switch (x) {
-    case 'n': o[k++] = '\n'; break;
-    case 't': o[k++] = '\t'; break;
-    case 'r': o[k++] = '\r'; break;
-    case 'b': o[k++] = ' '; break;
-    case 'f': o[k++] = ' '; break;
+    case 'n':
+      o[k++] = '\n';
+      break;
+    case 't':
+      o[k++] = '\t';
+      break;
+    case 'r':
+      o[k++] = '\r';
+      break;
+    case 'b':
+      o[k++] = ' ';
+      break;
+    case 'f':
+      o[k++] = ' ';
+      break;
     case 'u': {
       uint32_t cp;
       if (!read4(p, &cp)) {
@@ -152,7 +162,9 @@ static const char *jm_string(jm_parser *p, size_t *len)
       k += put_utf8(o + k, cp);
       break;
     }
-    default: o[k++] = x; break;
+    default:
+      o[k++] = x;
+      break;
     }
   }
   o[k] = '\0';

@@ -124,19 +124,60 @@ bool ex_is_block_tag(const dom_node *n)
   if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
     return false;
   switch (n->tag) {
-  case HTML_TAG_ADDRESS: case HTML_TAG_ARTICLE: case HTML_TAG_ASIDE: case HTML_TAG_BLOCKQUOTE:
-  case HTML_TAG_DETAILS: case HTML_TAG_DIALOG: case HTML_TAG_DD: case HTML_TAG_DIV:
-  case HTML_TAG_DL: case HTML_TAG_DT: case HTML_TAG_FIELDSET: case HTML_TAG_FIGCAPTION:
-  case HTML_TAG_FIGURE: case HTML_TAG_FOOTER: case HTML_TAG_FORM: case HTML_TAG_H1:
-  case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4: case HTML_TAG_H5: case HTML_TAG_H6:
-  case HTML_TAG_HEADER: case HTML_TAG_HGROUP: case HTML_TAG_HR: case HTML_TAG_LI:
-  case HTML_TAG_MAIN: case HTML_TAG_NAV: case HTML_TAG_OL: case HTML_TAG_P: case HTML_TAG_PRE:
-  case HTML_TAG_SECTION: case HTML_TAG_TABLE: case HTML_TAG_UL: case HTML_TAG_TR:
-  case HTML_TAG_CAPTION: case HTML_TAG_SUMMARY: case HTML_TAG_CENTER: case HTML_TAG_MENU:
-  case HTML_TAG_DIR: case HTML_TAG_LISTING: case HTML_TAG_XMP: case HTML_TAG_PLAINTEXT:
-  case HTML_TAG_THEAD: case HTML_TAG_TBODY: case HTML_TAG_TFOOT: case HTML_TAG_BODY:
-  case HTML_TAG_HTML: case HTML_TAG_LEGEND: case HTML_TAG_OPTION: case HTML_TAG_SEARCH:
-  case HTML_TAG_IFRAME: case HTML_TAG_VIDEO: case HTML_TAG_AUDIO: case HTML_TAG_CANVAS:
+  case HTML_TAG_ADDRESS:
+  case HTML_TAG_ARTICLE:
+  case HTML_TAG_ASIDE:
+  case HTML_TAG_BLOCKQUOTE:
+  case HTML_TAG_DETAILS:
+  case HTML_TAG_DIALOG:
+  case HTML_TAG_DD:
+  case HTML_TAG_DIV:
+  case HTML_TAG_DL:
+  case HTML_TAG_DT:
+  case HTML_TAG_FIELDSET:
+  case HTML_TAG_FIGCAPTION:
+  case HTML_TAG_FIGURE:
+  case HTML_TAG_FOOTER:
+  case HTML_TAG_FORM:
+  case HTML_TAG_H1:
+  case HTML_TAG_H2:
+  case HTML_TAG_H3:
+  case HTML_TAG_H4:
+  case HTML_TAG_H5:
+  case HTML_TAG_H6:
+  case HTML_TAG_HEADER:
+  case HTML_TAG_HGROUP:
+  case HTML_TAG_HR:
+  case HTML_TAG_LI:
+  case HTML_TAG_MAIN:
+  case HTML_TAG_NAV:
+  case HTML_TAG_OL:
+  case HTML_TAG_P:
+  case HTML_TAG_PRE:
+  case HTML_TAG_SECTION:
+  case HTML_TAG_TABLE:
+  case HTML_TAG_UL:
+  case HTML_TAG_TR:
+  case HTML_TAG_CAPTION:
+  case HTML_TAG_SUMMARY:
+  case HTML_TAG_CENTER:
+  case HTML_TAG_MENU:
+  case HTML_TAG_DIR:
+  case HTML_TAG_LISTING:
+  case HTML_TAG_XMP:
+  case HTML_TAG_PLAINTEXT:
+  case HTML_TAG_THEAD:
+  case HTML_TAG_TBODY:
+  case HTML_TAG_TFOOT:
+  case HTML_TAG_BODY:
+  case HTML_TAG_HTML:
+  case HTML_TAG_LEGEND:
+  case HTML_TAG_OPTION:
+  case HTML_TAG_SEARCH:
+  case HTML_TAG_IFRAME:
+  case HTML_TAG_VIDEO:
+  case HTML_TAG_AUDIO:
+  case HTML_TAG_CANVAS:
     return true;
   default:
     return false;
@@ -150,12 +191,30 @@ static bool never_tag(const dom_node *n)
   if (n->ns != DOM_NS_HTML)
     return n->tag == HTML_TAG_SVG || n->tag == HTML_TAG_MATH || n->ns == DOM_NS_SVG;
   switch (n->tag) {
-  case HTML_TAG_SCRIPT: case HTML_TAG_STYLE: case HTML_TAG_NOSCRIPT: case HTML_TAG_TEMPLATE:
-  case HTML_TAG_HEAD: case HTML_TAG_TITLE: case HTML_TAG_META: case HTML_TAG_LINK:
-  case HTML_TAG_BUTTON: case HTML_TAG_SELECT: case HTML_TAG_TEXTAREA: case HTML_TAG_INPUT:
-  case HTML_TAG_OPTION: case HTML_TAG_DATALIST: case HTML_TAG_NOEMBED: case HTML_TAG_NOFRAMES:
-  case HTML_TAG_OBJECT: case HTML_TAG_EMBED: case HTML_TAG_IFRAME: case HTML_TAG_FRAMESET:
-  case HTML_TAG_SVG: case HTML_TAG_MATH: case HTML_TAG_CANVAS: case HTML_TAG_DIALOG:
+  case HTML_TAG_SCRIPT:
+  case HTML_TAG_STYLE:
+  case HTML_TAG_NOSCRIPT:
+  case HTML_TAG_TEMPLATE:
+  case HTML_TAG_HEAD:
+  case HTML_TAG_TITLE:
+  case HTML_TAG_META:
+  case HTML_TAG_LINK:
+  case HTML_TAG_BUTTON:
+  case HTML_TAG_SELECT:
+  case HTML_TAG_TEXTAREA:
+  case HTML_TAG_INPUT:
+  case HTML_TAG_OPTION:
+  case HTML_TAG_DATALIST:
+  case HTML_TAG_NOEMBED:
+  case HTML_TAG_NOFRAMES:
+  case HTML_TAG_OBJECT:
+  case HTML_TAG_EMBED:
+  case HTML_TAG_IFRAME:
+  case HTML_TAG_FRAMESET:
+  case HTML_TAG_SVG:
+  case HTML_TAG_MATH:
+  case HTML_TAG_CANVAS:
+  case HTML_TAG_DIALOG:
     return true;
   default:
     return false;
@@ -241,9 +300,9 @@ void ex_collect_text(const dom_node *n, ex_buf *out)
 /* ---- plain-text serialisation ------------------------------------------------------------ */
 typedef struct text_ctx {
   ex_buf *out;
-  int brk;     /* pending break: 0 none, 1 line, 2 blank line */
-  bool space;  /* pending space */
-  int pre;     /* inside <pre> */
+  int brk;    /* pending break: 0 none, 1 line, 2 blank line */
+  bool space; /* pending space */
+  int pre;    /* inside <pre> */
 } text_ctx;
 
 static void text_flush_break(text_ctx *t)
@@ -339,8 +398,8 @@ uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars)
     if (b < 0x80) {
       /* ASCII fast path */
       i++;
-      bool wc = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
-                b == '_';
+      bool wc =
+          (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || b == '_';
       if (wc) {
         if (!in_word)
           words++;
