@@ -17,6 +17,7 @@
  * block allocated inside libc and freed here cannot corrupt anything (it only skews the
  * count); gumbo is a shared library and is not counted.
  */
+#include "support/corpus.h"
 #include "guest/html/parser.h"
 
 #include <glob.h>
@@ -101,27 +102,6 @@ static double now(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static char *load(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-    free(b);
-    b = NULL;
-  }
-  fclose(f);
-  if (b) {
-    b[n] = '\0';
-    *len = (size_t)n;
-  }
-  return b;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -149,7 +129,7 @@ int main(int argc, char **argv)
     return 1;
   for (size_t i = 0; i < g.gl_pathc; i++) {
     size_t len;
-    char *d = load(g.gl_pathv[i], &len);
+    char *d = bench_read_file(g.gl_pathv[i], &len);
     if (!d)
       continue;
     const char *slash = strrchr(g.gl_pathv[i], '/');

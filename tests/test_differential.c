@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support/corpus.h"
 #include "guest/html/parser.h"
 
 #include <glob.h>
@@ -113,27 +114,6 @@ static void gumbo_text(const GumboNode *root, text *t)
   free(st);
 }
 
-static char *load(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-    free(b);
-    b = NULL;
-  }
-  fclose(f);
-  if (b) {
-    b[n] = '\0';
-    *len = (size_t)n;
-  }
-  return b;
-}
-
 static void test_visible_text_agrees_with_gumbo(void **state)
 {
   (void)state;
@@ -148,7 +128,7 @@ static void test_visible_text_agrees_with_gumbo(void **state)
   size_t pages = 0, agree = 0;
   for (size_t i = 0; i < g.gl_pathc; i++) {
     size_t len;
-    char *html = load(g.gl_pathv[i], &len);
+    char *html = bench_read_file(g.gl_pathv[i], &len);
     if (!html)
       continue;
     pages++;

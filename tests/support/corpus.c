@@ -11,7 +11,7 @@ static int page_cmp(const void *a, const void *b)
   return strcmp(((const bench_page *)a)->name, ((const bench_page *)b)->name);
 }
 
-static char *read_file(const char *path, size_t *len)
+char *bench_read_file(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -60,7 +60,7 @@ int bench_corpus_load(const char *dir, bench_corpus *c)
       cap = ncap;
     }
     bench_page *p = &c->pages[c->n];
-    p->data = read_file(path, &p->len);
+    p->data = bench_read_file(path, &p->len);
     p->name = strndup(e->d_name, l - 5);
     if (!p->data || !p->name) {
       free(p->data);

@@ -21,4 +21,7 @@ typedef struct bench_corpus {
 int bench_corpus_load(const char *dir, bench_corpus *c);
 void bench_corpus_free(bench_corpus *c);
 
+/* Reads a whole file into a malloc'd NUL-terminated buffer (caller frees); NULL on error. */
+char *bench_read_file(const char *path, size_t *len);
+
 #endif
