@@ -10,43 +10,11 @@
  * character comes alone, attribute names are unique, the stream ends in EOF or ERROR (with a
  * reason) within a bounded number of tokens, and then stays there.
  */
+#include "common/utf8.h"
 #include "guest/html/tokenizer.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int valid_utf8(const char *p, size_t n)
-{
-  const unsigned char *s = (const unsigned char *)p;
-  for (size_t i = 0; i < n;) {
-    unsigned c = s[i];
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-      need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-      return 0;
-    if (need >= n - i || s[i + 1] < lo || s[i + 1] > hi)
-      return 0;
-    for (size_t k = 2; k <= need; k++)
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-        return 0;
-    i += need + 1;
-  }
-  return 1;
-}
 
 #define CHECK(x)                                                                                   \
   do {                                                                                             \
@@ -83,28 +51,30 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     CHECK(++count <= 2 * len + 4);
     switch (tok->type) {
     case HTML_TOKEN_CHARACTER:
-      CHECK(tok->data_len > 0 && valid_utf8(tok->data, tok->data_len));
+      CHECK(tok->data_len > 0 && rt_utf8_valid((const unsigned char *)tok->data, tok->data_len));
       CHECK(tok->data_len == 1 || memchr(tok->data, 0, tok->data_len) == NULL);
       break;
     case HTML_TOKEN_COMMENT:
-      CHECK(valid_utf8(tok->data, tok->data_len));
+      CHECK(rt_utf8_valid((const unsigned char *)tok->data, tok->data_len));
       CHECK(memchr(tok->data, 0, tok->data_len) == NULL);
       break;
     case HTML_TOKEN_DOCTYPE:
-      CHECK(!tok->name || valid_utf8(tok->name, tok->name_len));
-      CHECK(!tok->public_id || valid_utf8(tok->public_id, tok->public_id_len));
-      CHECK(!tok->system_id || valid_utf8(tok->system_id, tok->system_id_len));
+      CHECK(!tok->name || rt_utf8_valid((const unsigned char *)tok->name, tok->name_len));
+      CHECK(!tok->public_id ||
+            rt_utf8_valid((const unsigned char *)tok->public_id, tok->public_id_len));
+      CHECK(!tok->system_id ||
+            rt_utf8_valid((const unsigned char *)tok->system_id, tok->system_id_len));
       break;
     case HTML_TOKEN_START_TAG:
     case HTML_TOKEN_END_TAG:
-      CHECK(tok->name_len > 0 && valid_utf8(tok->name, tok->name_len));
+      CHECK(tok->name_len > 0 && rt_utf8_valid((const unsigned char *)tok->name, tok->name_len));
       for (uint32_t i = 0; i < tok->name_len; i++)
         CHECK(tok->name[i] != 0 && !(tok->name[i] >= 'A' && tok->name[i] <= 'Z'));
       CHECK(tok->type == HTML_TOKEN_START_TAG || tok->n_attrs == 0);
       for (uint32_t i = 0; i < tok->n_attrs; i++) {
         const html_token_attr *a = &tok->attrs[i];
-        CHECK(a->name_len > 0 && valid_utf8(a->name, a->name_len));
-        CHECK(valid_utf8(a->value, a->value_len));
+        CHECK(a->name_len > 0 && rt_utf8_valid((const unsigned char *)a->name, a->name_len));
+        CHECK(rt_utf8_valid((const unsigned char *)a->value, a->value_len));
         CHECK(memchr(a->value, 0, a->value_len) == NULL);
         for (uint32_t j = 0; j < i && tok->n_attrs < 64; j++)
           CHECK(!(tok->attrs[j].name_len == a->name_len &&

@@ -25,7 +25,8 @@ gen-entities:
 # tokenizer inputs and fuzz/corpus/tokenizer (which test_tokenizer replays in make test).
 #   make fuzz-tokenizer [FUZZ_TIME=seconds]
 FUZZ_TOKENIZER := $(BUILD)/fuzz/fuzz_tokenizer
-FUZZ_TOKENIZER_SRC := fuzz/fuzz_tokenizer.c src/guest/html/tokenizer.c src/guest/html/entities.c
+FUZZ_TOKENIZER_SRC := fuzz/fuzz_tokenizer.c src/guest/html/tokenizer.c src/guest/html/entities.c \
+  src/common/utf8.c
 
 $(FUZZ_TOKENIZER): $(FUZZ_TOKENIZER_SRC) src/guest/html/tokenizer.h src/guest/html/tokenizer_internal.h
 	@mkdir -p $(dir $@)

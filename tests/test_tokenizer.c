@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/utf8.h"
 #include "common/limits.h"
 #include "guest/html/tokenizer.h"
 #include "guest/html/tokenizer_internal.h"
@@ -163,39 +164,6 @@ static char *tokenize(const char *in)
     assert_string_equal(got_, expected);                                                           \
     free(got_);                                                                                    \
   } while (0)
-
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-  for (size_t i = 0; i < n;) {
-    unsigned c = s[i];
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c < 0x80) {
-      i++;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF)
-      need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-      return false;
-    if (need >= n - i)
-      return false;
-    if (s[i + 1] < lo || s[i + 1] > hi)
-      return false;
-    for (size_t k = 2; k <= need; k++)
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-        return false;
-    i += need + 1;
-  }
-  return true;
-}
 
 /* ---- tokens -------------------------------------------------------------------------------- */
 
@@ -536,12 +504,12 @@ static void test_binary_input(void **state)
       if (tok->type == HTML_TOKEN_EOF)
         break;
       if (tok->type == HTML_TOKEN_CHARACTER || tok->type == HTML_TOKEN_COMMENT)
-        assert_true(valid_utf8((const unsigned char *)tok->data, tok->data_len));
+        assert_true(rt_utf8_valid((const unsigned char *)tok->data, tok->data_len));
       if (tok->type == HTML_TOKEN_START_TAG) {
-        assert_true(valid_utf8((const unsigned char *)tok->name, tok->name_len));
+        assert_true(rt_utf8_valid((const unsigned char *)tok->name, tok->name_len));
         for (uint32_t i = 0; i < tok->n_attrs; i++)
           assert_true(
-              valid_utf8((const unsigned char *)tok->attrs[i].value, tok->attrs[i].value_len));
+              rt_utf8_valid((const unsigned char *)tok->attrs[i].value, tok->attrs[i].value_len));
         html_tokenizer_set_state(t, pass ? HTML_STATE_SCRIPT_DATA : HTML_STATE_RCDATA);
         html_tokenizer_set_foreign(t, true);
       }
@@ -613,10 +581,10 @@ static void test_fuzz_corpus_replay(void **state)
       if (tok->type == HTML_TOKEN_EOF || tok->type == HTML_TOKEN_ERROR)
         break;
       if (tok->type == HTML_TOKEN_CHARACTER || tok->type == HTML_TOKEN_COMMENT)
-        assert_true(valid_utf8((const unsigned char *)tok->data, tok->data_len));
+        assert_true(rt_utf8_valid((const unsigned char *)tok->data, tok->data_len));
       if (tok->type == HTML_TOKEN_START_TAG || tok->type == HTML_TOKEN_END_TAG)
         assert_true(tok->name_len > 0 &&
-                    valid_utf8((const unsigned char *)tok->name, tok->name_len));
+                    rt_utf8_valid((const unsigned char *)tok->name, tok->name_len));
     }
     html_tokenizer_free(t);
   }

@@ -10,6 +10,7 @@
 #ifndef RT_WIRE_H
 #define RT_WIRE_H
 
+#include "common/utf8.h" /* rt_utf8_valid */
 #include "riptide.h"
 
 #include <stddef.h>
@@ -27,8 +28,5 @@
  */
 riptide_err rt_wire_decode(const uint8_t *data, size_t len, riptide_document **out, char *detail,
                            size_t detail_len);
-
-/* Strict UTF-8 check (no overlongs, surrogates or code points past U+10FFFF); NUL allowed. */
-bool rt_utf8_valid(const uint8_t *s, size_t n);
 
 #endif

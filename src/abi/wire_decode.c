@@ -10,22 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool rt_utf8_valid(const uint8_t *s, size_t n)
-{
-  size_t i = 0;
-  while (i < n) {
-    if (s[i] < 0x80) {
-      i++;
-      continue;
-    }
-    size_t k = rt_utf8_seq_len(s + i, n - i);
-    if (k == 0)
-      return false;
-    i += k;
-  }
-  return true;
-}
-
 typedef struct dec {
   riptide_document *doc;
   char *detail;

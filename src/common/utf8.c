@@ -35,3 +35,19 @@ size_t rt_utf8_seq_len(const unsigned char *s, size_t left)
     return 0;
   return n;
 }
+
+bool rt_utf8_valid(const unsigned char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    if (s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    size_t k = rt_utf8_seq_len(s + i, n - i);
+    if (k == 0)
+      return false;
+    i += k;
+  }
+  return true;
+}
