@@ -57,22 +57,54 @@ static void decode(const rt_wire_writer *w, decoded *d)
     json_t *v = json_stringn_nocheck((const char *)w->buf + p + 5, l);
     const char *name = NULL;
     switch (tag) {
-    case RT_F_TITLE: name = "title"; break;
-    case RT_F_BYLINE: name = "byline"; break;
-    case RT_F_DATE: name = "date"; break;
-    case RT_F_SITE_NAME: name = "site_name"; break;
-    case RT_F_DESCRIPTION: name = "description"; break;
-    case RT_F_LANGUAGE: name = "language"; break;
-    case RT_F_CANONICAL: name = "canonical"; break;
-    case RT_F_TEXT: name = "text"; d->has_text = true; break;
-    case RT_F_MARKDOWN: name = "markdown"; break;
-    case RT_F_HTML: name = "html"; break;
-    case RT_F_LINK_HREF: json_array_append(d->links, v); break;
-    case RT_F_MEDIA_SRC: json_array_append(d->media, v); break;
-    case RT_F_CATEGORY: json_array_append(d->cats, v); break;
-    case RT_F_WORD_COUNT: d->word_count = rd32(w->buf + p + 5); break;
-    case RT_F_QUALITY: d->quality = rd32(w->buf + p + 5); break;
-    default: break;
+    case RT_F_TITLE:
+      name = "title";
+      break;
+    case RT_F_BYLINE:
+      name = "byline";
+      break;
+    case RT_F_DATE:
+      name = "date";
+      break;
+    case RT_F_SITE_NAME:
+      name = "site_name";
+      break;
+    case RT_F_DESCRIPTION:
+      name = "description";
+      break;
+    case RT_F_LANGUAGE:
+      name = "language";
+      break;
+    case RT_F_CANONICAL:
+      name = "canonical";
+      break;
+    case RT_F_TEXT:
+      name = "text";
+      d->has_text = true;
+      break;
+    case RT_F_MARKDOWN:
+      name = "markdown";
+      break;
+    case RT_F_HTML:
+      name = "html";
+      break;
+    case RT_F_LINK_HREF:
+      json_array_append(d->links, v);
+      break;
+    case RT_F_MEDIA_SRC:
+      json_array_append(d->media, v);
+      break;
+    case RT_F_CATEGORY:
+      json_array_append(d->cats, v);
+      break;
+    case RT_F_WORD_COUNT:
+      d->word_count = rd32(w->buf + p + 5);
+      break;
+    case RT_F_QUALITY:
+      d->quality = rd32(w->buf + p + 5);
+      break;
+    default:
+      break;
     }
     if (name && !json_object_get(d->fields, name))
       json_object_set(d->fields, name, v);
@@ -104,8 +136,7 @@ static bool array_has(json_t *arr, const char *s)
   return false;
 }
 
-static rt_guest_status run(const char *html, size_t len, const char *url, ex_options *o,
-                           decoded *d)
+static rt_guest_status run(const char *html, size_t len, const char *url, ex_options *o, decoded *d)
 {
   rt_wire_writer w;
   rt_wire_init(&w);
@@ -116,7 +147,8 @@ static rt_guest_status run(const char *html, size_t len, const char *url, ex_opt
   return st;
 }
 
-/* ---- data-driven cases ------------------------------------------------------------------------ */
+/* ---- data-driven cases ------------------------------------------------------------------------
+ */
 static char *slurp(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
@@ -137,8 +169,7 @@ static char *slurp(const char *path, size_t *len)
   return b;
 }
 
-static void check_list(const char *cname, json_t *exp, const char *key, const char *hay,
-                       bool want)
+static void check_list(const char *cname, json_t *exp, const char *key, const char *hay, bool want)
 {
   json_t *arr = json_object_get(exp, key);
   size_t i;
@@ -147,8 +178,7 @@ static void check_list(const char *cname, json_t *exp, const char *key, const ch
   {
     bool found = strstr(hay, json_string_value(v)) != NULL;
     if (found != want)
-      fail_msg("%s: %s \"%s\" %s", cname, key, json_string_value(v),
-               want ? "not found" : "found");
+      fail_msg("%s: %s \"%s\" %s", cname, key, json_string_value(v), want ? "not found" : "found");
   }
 }
 
@@ -169,8 +199,10 @@ static void run_case(const char *dir, const char *cname)
   o.html = true;
   const char *mode = json_string_value(json_object_get(exp, "mode"));
   if (mode)
-    o.mode = strcmp(mode, "full") == 0 ? 1 : strcmp(mode, "metadata") == 0 ? 2
-           : strcmp(mode, "custom") == 0 ? 3 : 0;
+    o.mode = strcmp(mode, "full") == 0       ? 1
+             : strcmp(mode, "metadata") == 0 ? 2
+             : strcmp(mode, "custom") == 0   ? 3
+                                             : 0;
   o.selector = json_string_value(json_object_get(exp, "selector"));
   const char *url = json_string_value(json_object_get(exp, "url"));
   decoded d;
@@ -179,8 +211,8 @@ static void run_case(const char *dir, const char *cname)
   if ((int)st != want)
     fail_msg("%s: status %d, expected %d", cname, (int)st, want);
   if (st == RT_GUEST_OK) {
-    static const char *const keys[] = {"title", "byline", "date", "site_name", "description",
-                                       "language", "canonical", "text"};
+    static const char *const keys[] = {"title",       "byline",   "date",      "site_name",
+                                       "description", "language", "canonical", "text"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
       const char *e = json_string_value(json_object_get(exp, keys[i]));
       if (e && strcmp(e, field(&d, keys[i])) != 0)
@@ -191,12 +223,15 @@ static void run_case(const char *dir, const char *cname)
     check_list(cname, exp, "markdown_contains", field(&d, "markdown"), true);
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(exp, "links_contains"), i, v) if (!array_has(d.links, json_string_value(v)))
-      fail_msg("%s: link %s missing", cname, json_string_value(v));
-    json_array_foreach(json_object_get(exp, "links_excludes"), i, v) if (array_has(d.links, json_string_value(v)))
-      fail_msg("%s: link %s present", cname, json_string_value(v));
-    json_array_foreach(json_object_get(exp, "media_contains"), i, v) if (!array_has(d.media, json_string_value(v)))
-      fail_msg("%s: media %s missing", cname, json_string_value(v));
+    json_array_foreach(json_object_get(exp, "links_contains"), i,
+                       v) if (!array_has(d.links, json_string_value(v)))
+        fail_msg("%s: link %s missing", cname, json_string_value(v));
+    json_array_foreach(json_object_get(exp, "links_excludes"), i,
+                       v) if (array_has(d.links, json_string_value(v)))
+        fail_msg("%s: link %s present", cname, json_string_value(v));
+    json_array_foreach(json_object_get(exp, "media_contains"), i,
+                       v) if (!array_has(d.media, json_string_value(v)))
+        fail_msg("%s: media %s missing", cname, json_string_value(v));
     json_t *cats = json_object_get(exp, "categories");
     if (cats && !json_equal(cats, d.cats))
       fail_msg("%s: categories differ (%zu found)", cname, json_array_size(d.cats));
@@ -276,12 +311,12 @@ static void test_dates(void **state)
   expect_date("Thu, 04 Mar 2021 05:06:07 GMT", "2021-03-04T05:06:07Z");
   expect_date("4. März 2021", "2021-03-04");
   expect_date("12 de diciembre de 2019", "2019-12-12");
-  expect_date("Feb 29, 2020", "2020-02-29");      /* leap day */
-  expect_date("Feb 29, 2021", NULL);              /* not a leap year */
-  expect_date("2021-13-01", NULL);                /* month 13 */
-  expect_date("2021-04-31", NULL);                /* April 31 */
-  expect_date("1850-01-01", NULL);                /* out of range */
-  expect_date("May 2021", NULL);                  /* no day */
+  expect_date("Feb 29, 2020", "2020-02-29"); /* leap day */
+  expect_date("Feb 29, 2021", NULL);         /* not a leap year */
+  expect_date("2021-13-01", NULL);           /* month 13 */
+  expect_date("2021-04-31", NULL);           /* April 31 */
+  expect_date("1850-01-01", NULL);           /* out of range */
+  expect_date("May 2021", NULL);             /* no day */
   expect_date("", NULL);
   expect_date("no date here at all", NULL);
   expect_date("2021-03-04T25:00", "2021-03-04"); /* bad time: date only */
@@ -441,9 +476,9 @@ static void test_selectors(void **state)
   assert_true(sel_matches("body #main section p a", a));
   assert_true(sel_matches("h1, div p, span", p));
   assert_false(sel_matches("h1, span", p));
-  static const char *const bad[] = {"", "p:first-child", "a + b", "a ~ b", "[x", "[x=]",
-                                    ".", "#", "p,", ", p", "p >", "[x!=y]", "::before",
-                                    "ns|p", "p > > a"};
+  static const char *const bad[] = {
+      "",   "p:first-child", "a + b", "a ~ b",  "[x",       "[x=]", ".",      "#",
+      "p,", ", p",           "p >",   "[x!=y]", "::before", "ns|p", "p > > a"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     bool oom = true;
     ex_selector *s = ex_selector_parse(bad[i], strlen(bad[i]), &oom);
@@ -460,21 +495,27 @@ static void test_language_guess(void **state)
   static const struct {
     const char *text, *want;
   } cases[] = {
-    {"The quick brown fox jumps over the lazy dog and the cat, which is what this sentence is "
-     "for, that is to say the test of the language guess.", "en"},
-    {"Der schnelle braune Fuchs springt über den faulen Hund, und das ist nicht die erste "
-     "Geschichte, die sich mit dem Thema auf diese Weise beschäftigt.", "de"},
-    {"Le renard brun rapide saute par-dessus le chien paresseux, et c'est une histoire que les "
-     "enfants connaissent dans les écoles pour apprendre.", "fr"},
-    {"El rápido zorro marrón salta sobre el perro perezoso, y es una historia que los niños "
-     "conocen para aprender la lengua con las palabras.", "es"},
-    {"Быстрая коричневая лиса прыгает через ленивую собаку, и это история, которую знают все "
-     "дети в школе.", "ru"},
-    {"日本語の文章です。これはテストのための文です。ひらがなとカタカナが含まれています。", "ja"},
-    {"这是一个用于测试语言识别的中文句子，其中只有汉字和标点符号。我们希望它被识别为中文。", "zh"},
-    {"이것은 언어 감지를 테스트하기 위한 한국어 문장입니다. 한글만 포함되어 있습니다.", "ko"},
-    {"هذه جملة باللغة العربية لاختبار التعرف على اللغة في النص المستخرج من الصفحة.", "ar"},
-    {"Αυτή είναι μια ελληνική πρόταση για τη δοκιμή της αναγνώρισης γλώσσας.", "el"},
+      {"The quick brown fox jumps over the lazy dog and the cat, which is what this sentence is "
+       "for, that is to say the test of the language guess.",
+       "en"},
+      {"Der schnelle braune Fuchs springt über den faulen Hund, und das ist nicht die erste "
+       "Geschichte, die sich mit dem Thema auf diese Weise beschäftigt.",
+       "de"},
+      {"Le renard brun rapide saute par-dessus le chien paresseux, et c'est une histoire que les "
+       "enfants connaissent dans les écoles pour apprendre.",
+       "fr"},
+      {"El rápido zorro marrón salta sobre el perro perezoso, y es una historia que los niños "
+       "conocen para aprender la lengua con las palabras.",
+       "es"},
+      {"Быстрая коричневая лиса прыгает через ленивую собаку, и это история, которую знают все "
+       "дети в школе.",
+       "ru"},
+      {"日本語の文章です。これはテストのための文です。ひらがなとカタカナが含まれています。", "ja"},
+      {"这是一个用于测试语言识别的中文句子，其中只有汉字和标点符号。我们希望它被识别为中文。",
+       "zh"},
+      {"이것은 언어 감지를 테스트하기 위한 한국어 문장입니다. 한글만 포함되어 있습니다.", "ko"},
+      {"هذه جملة باللغة العربية لاختبار التعرف على اللغة في النص المستخرج من الصفحة.", "ar"},
+      {"Αυτή είναι μια ελληνική πρόταση για τη δοκιμή της αναγνώρισης γλώσσας.", "el"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *g = ex_lang_guess(cases[i].text, strlen(cases[i].text));
@@ -620,16 +661,16 @@ static void test_memory_limit_and_modes(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_dates),
-    cmocka_unit_test(test_quality_formula),
-    cmocka_unit_test(test_url_resolution),
-    cmocka_unit_test(test_selectors),
-    cmocka_unit_test(test_language_guess),
-    cmocka_unit_test(test_serialisers_on_built_tree),
-    cmocka_unit_test(test_options),
-    cmocka_unit_test(test_deep_tree_is_iterative),
-    cmocka_unit_test(test_memory_limit_and_modes),
-    cmocka_unit_test(test_data_cases),
+      cmocka_unit_test(test_dates),
+      cmocka_unit_test(test_quality_formula),
+      cmocka_unit_test(test_url_resolution),
+      cmocka_unit_test(test_selectors),
+      cmocka_unit_test(test_language_guess),
+      cmocka_unit_test(test_serialisers_on_built_tree),
+      cmocka_unit_test(test_options),
+      cmocka_unit_test(test_deep_tree_is_iterative),
+      cmocka_unit_test(test_memory_limit_and_modes),
+      cmocka_unit_test(test_data_cases),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,8 +54,8 @@
 #define EXF_ROOT 0x10000000u
 
 typedef struct ninfo {
-  uint32_t text;   /* characters, whitespace runs counted once */
-  float link;      /* link characters, in-page (#) links weighted 0.3 */
+  uint32_t text; /* characters, whitespace runs counted once */
+  float link;    /* link characters, in-page (#) links weighted 0.3 */
   uint32_t commas;
   uint32_t n_p, n_img, n_li, n_input, n_embed;
   uint32_t head_text, list_text;
@@ -63,14 +63,14 @@ typedef struct ninfo {
 } ninfo;
 
 /* Class/id pattern results, computed once per element (pattern matching dominates otherwise). */
-#define CB_UNLIKELY 0x001   /* class+" "+id matches unlikely_pat */
-#define CB_MAYBE 0x002      /* ... matches maybe_pat */
-#define CB_CNEG 0x004       /* class matches negative_pat */
+#define CB_UNLIKELY 0x001 /* class+" "+id matches unlikely_pat */
+#define CB_MAYBE 0x002    /* ... matches maybe_pat */
+#define CB_CNEG 0x004     /* class matches negative_pat */
 #define CB_CPOS 0x008
-#define CB_INEG 0x010       /* id matches negative_pat */
+#define CB_INEG 0x010 /* id matches negative_pat */
 #define CB_IPOS 0x020
-#define CB_INSIDE 0x040     /* class or id matches inside_pat */
-#define CB_CMAYBE 0x080     /* class matches maybe_pat */
+#define CB_INSIDE 0x040 /* class or id matches inside_pat */
+#define CB_CMAYBE 0x080 /* class matches maybe_pat */
 #define CB_BYLINE 0x100
 #define CB_SHARE 0x200
 #define CB_ROLE 0x400    /* role names navigation / complementary / dialogs (unlikely) */
@@ -105,24 +105,26 @@ typedef struct cctx {
 
 /* ---- patterns ------------------------------------------------------------------------------ */
 static const char *const unlikely_pat[] = {
-  "-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment", "community", "cover-wrap",
-  "disqus", "extra", "footer", "gdpr", "header", "legends", "menu", "related", "remark",
-  "replies", "rss", "shoutbox", "sidebar", "skyscraper", "social", "sponsor", "supplemental",
-  "ad-break", "agegate", "pagination", "pager", "popup", "yom-remote", "modal", "dialog",
-  "login", "cookie", "consent", "newsletter", "signup", "subscri", "author-box", "authorbox",
-  NULL};
-static const char *const maybe_pat[] = {"and", "article", "body", "column", "content", "main",
-                                        "mathjax", "shadow", NULL};
+    "-ad-",         "ai2html",    "banner",  "breadcrumbs", "combx",     "comment",
+    "community",    "cover-wrap", "disqus",  "extra",       "footer",    "gdpr",
+    "header",       "legends",    "menu",    "related",     "remark",    "replies",
+    "rss",          "shoutbox",   "sidebar", "skyscraper",  "social",    "sponsor",
+    "supplemental", "ad-break",   "agegate", "pagination",  "pager",     "popup",
+    "yom-remote",   "modal",      "dialog",  "login",       "cookie",    "consent",
+    "newsletter",   "signup",     "subscri", "author-box",  "authorbox", NULL};
+static const char *const maybe_pat[] = {"and",  "article", "body",   "column", "content",
+                                        "main", "mathjax", "shadow", NULL};
 static const char *const negative_pat[] = {
-  "-ad-", "hidden", "banner", "combx", "comment", "com-", "contact", "footer", "gdpr",
-  "masthead", "media", "meta", "outbrain", "promo", "related", "scroll", "share", "shoutbox",
-  "sidebar", "skyscraper", "sponsor", "shopping", "tags", "widget", NULL};
-static const char *const positive_pat[] = {"article", "body", "content", "entry", "hentry",
-                                           "h-entry", "main", "page", "pagination", "post",
-                                           "text", "blog", "story", NULL};
+    "-ad-",     "hidden", "banner",   "combx",    "comment", "com-",       "contact",
+    "footer",   "gdpr",   "masthead", "media",    "meta",    "outbrain",   "promo",
+    "related",  "scroll", "share",    "shoutbox", "sidebar", "skyscraper", "sponsor",
+    "shopping", "tags",   "widget",   NULL};
+static const char *const positive_pat[] = {"article", "body", "content", "entry",      "hentry",
+                                           "h-entry", "main", "page",    "pagination", "post",
+                                           "text",    "blog", "story",   NULL};
 static const char *const video_pat[] = {
-  "//(www.)?((dailymotion|youtube|youtube-nocookie|player.vimeo|v.qq|bilibili|live.bilibili).com",
-  NULL};
+    "//(www.)?((dailymotion|youtube|youtube-nocookie|player.vimeo|v.qq|bilibili|live.bilibili).com",
+    NULL};
 
 static bool match_any(const char *s, size_t n, const char *const *pats)
 {
@@ -152,8 +154,9 @@ static bool has_token(const char *s, size_t n, const char *tok)
 static bool is_video_url(const char *s, size_t n)
 {
   (void)video_pat;
-  static const char *const hosts[] = {"dailymotion.com", "youtube.com", "youtube-nocookie.com",
-                                      "player.vimeo.com", "v.qq.com", "bilibili.com", NULL};
+  static const char *const hosts[] = {
+      "dailymotion.com", "youtube.com", "youtube-nocookie.com", "player.vimeo.com", "v.qq.com",
+      "bilibili.com",    NULL};
   return match_any(s, n, hosts);
 }
 
@@ -421,8 +424,15 @@ static bool is_div_to_p_block(const dom_node *n)
   if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
     return false;
   switch (n->tag) {
-  case HTML_TAG_BLOCKQUOTE: case HTML_TAG_DL: case HTML_TAG_DIV: case HTML_TAG_IMG:
-  case HTML_TAG_OL: case HTML_TAG_P: case HTML_TAG_PRE: case HTML_TAG_TABLE: case HTML_TAG_UL:
+  case HTML_TAG_BLOCKQUOTE:
+  case HTML_TAG_DL:
+  case HTML_TAG_DIV:
+  case HTML_TAG_IMG:
+  case HTML_TAG_OL:
+  case HTML_TAG_P:
+  case HTML_TAG_PRE:
+  case HTML_TAG_TABLE:
+  case HTML_TAG_UL:
     return true;
   default:
     return false;
@@ -435,8 +445,9 @@ static bool small_text(const dom_node *n, ex_buf *out, int budget);
 /* ---- aggregation ---------------------------------------------------------------------------- */
 static uint16_t cbits_of(const cctx *c, const dom_node *n)
 {
-  return (n->type == DOM_ELEMENT && n->aux && n->aux <= c->n) ? c->cbits[n->aux - 1]
-         : (n->type == DOM_ELEMENT ? compute_cbits(n) : 0);
+  return (n->type == DOM_ELEMENT && n->aux && n->aux <= c->n)
+             ? c->cbits[n->aux - 1]
+             : (n->type == DOM_ELEMENT ? compute_cbits(n) : 0);
 }
 
 static ninfo *info_of(cctx *c, const dom_node *n)
@@ -484,7 +495,8 @@ static void aggregate_one(cctx *c, dom_node *e)
     in->n_embed += ci->n_embed;
     in->video = in->video || ci->video;
     in->head_text += is_heading(ch) ? ci->text : ci->head_text;
-    in->list_text += (is_tag(ch, HTML_TAG_UL) || is_tag(ch, HTML_TAG_OL)) ? ci->text : ci->list_text;
+    in->list_text +=
+        (is_tag(ch, HTML_TAG_UL) || is_tag(ch, HTML_TAG_OL)) ? ci->text : ci->list_text;
   }
   if (is_tag(e, HTML_TAG_A)) {
     size_t hl = 0;
@@ -566,8 +578,8 @@ static bool unlikely_role(const dom_node *n)
   const char *r = dom_attr_get(n, "role", &l);
   if (!r)
     return false;
-  static const char *const roles[] = {"menu", "menubar", "complementary", "navigation",
-                                      "alert", "alertdialog", "dialog", NULL};
+  static const char *const roles[] = {"menu",  "menubar",     "complementary", "navigation",
+                                      "alert", "alertdialog", "dialog",        NULL};
   for (size_t i = 0; roles[i]; i++)
     if (ex_ieq(r, l, roles[i]))
       return true;
@@ -647,7 +659,8 @@ static void pass_drops(cctx *c)
         c->title_len) {
       ex_buf t;
       exb_init(&t, 4096);
-      if (small_text(n, &t, 512) && t.len && ex_text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
+      if (small_text(n, &t, 512) && t.len &&
+          ex_text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
         drop = true;
         title_done = true;
       }
@@ -655,14 +668,15 @@ static void pass_drops(cctx *c)
     }
     if (!drop && (c->flags & F_STRIP_UNLIKELY)) {
       if ((cb & CB_UNLIKELY) && !(cb & CB_MAYBE) &&
-          !(c->anc[n->aux - 1] & (A_TABLE | A_CODE | A_HOLDS_MAIN)) &&
-          !is_tag(n, HTML_TAG_BODY) && !is_tag(n, HTML_TAG_A))
+          !(c->anc[n->aux - 1] & (A_TABLE | A_CODE | A_HOLDS_MAIN)) && !is_tag(n, HTML_TAG_BODY) &&
+          !is_tag(n, HTML_TAG_A))
         drop = true;
       else if (cb & CB_ROLE)
         drop = true;
     }
-    if (!drop && (is_tag(n, HTML_TAG_DIV) || is_tag(n, HTML_TAG_SECTION) ||
-                  is_tag(n, HTML_TAG_HEADER) || is_heading(n)) &&
+    if (!drop &&
+        (is_tag(n, HTML_TAG_DIV) || is_tag(n, HTML_TAG_SECTION) || is_tag(n, HTML_TAG_HEADER) ||
+         is_heading(n)) &&
         without_content(n))
       drop = true;
     if (drop) {
@@ -704,13 +718,35 @@ static float init_score(const cctx *c, const dom_node *n, int flags)
 {
   float s = 0;
   switch (n->tag) {
-  case HTML_TAG_DIV: s = 5; break;
-  case HTML_TAG_PRE: case HTML_TAG_TD: case HTML_TAG_BLOCKQUOTE: s = 3; break;
-  case HTML_TAG_ADDRESS: case HTML_TAG_OL: case HTML_TAG_UL: case HTML_TAG_DL: case HTML_TAG_DD:
-  case HTML_TAG_DT: case HTML_TAG_LI: case HTML_TAG_FORM: s = -3; break;
-  case HTML_TAG_H1: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4: case HTML_TAG_H5:
-  case HTML_TAG_H6: case HTML_TAG_TH: s = -5; break;
-  default: break;
+  case HTML_TAG_DIV:
+    s = 5;
+    break;
+  case HTML_TAG_PRE:
+  case HTML_TAG_TD:
+  case HTML_TAG_BLOCKQUOTE:
+    s = 3;
+    break;
+  case HTML_TAG_ADDRESS:
+  case HTML_TAG_OL:
+  case HTML_TAG_UL:
+  case HTML_TAG_DL:
+  case HTML_TAG_DD:
+  case HTML_TAG_DT:
+  case HTML_TAG_LI:
+  case HTML_TAG_FORM:
+    s = -3;
+    break;
+  case HTML_TAG_H1:
+  case HTML_TAG_H2:
+  case HTML_TAG_H3:
+  case HTML_TAG_H4:
+  case HTML_TAG_H5:
+  case HTML_TAG_H6:
+  case HTML_TAG_TH:
+    s = -5;
+    break;
+  default:
+    break;
   }
   return s + (float)class_weight(n, flags);
 }
@@ -728,8 +764,15 @@ static bool is_scorable(const dom_node *n)
   if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
     return false;
   switch (n->tag) {
-  case HTML_TAG_SECTION: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4: case HTML_TAG_H5:
-  case HTML_TAG_H6: case HTML_TAG_P: case HTML_TAG_TD: case HTML_TAG_PRE:
+  case HTML_TAG_SECTION:
+  case HTML_TAG_H2:
+  case HTML_TAG_H3:
+  case HTML_TAG_H4:
+  case HTML_TAG_H5:
+  case HTML_TAG_H6:
+  case HTML_TAG_P:
+  case HTML_TAG_TD:
+  case HTML_TAG_PRE:
     return true;
   default:
     return (n->flags & EXF_DIVP) != 0;
@@ -778,9 +821,8 @@ static void score_all(cctx *c)
       /* runs of phrasing content directly in a div are paragraphs of their own */
       uint32_t len = 0, commas = 0;
       for (dom_node *ch = e->first_child;; ch = ch->next) {
-        bool phr = ch && (ch->type == DOM_TEXT ||
-                          (ch->type == DOM_ELEMENT && !ex_is_block_tag(ch) &&
-                           !is_div_to_p_block(ch)));
+        bool phr = ch && (ch->type == DOM_TEXT || (ch->type == DOM_ELEMENT &&
+                                                   !ex_is_block_tag(ch) && !is_div_to_p_block(ch)));
         if (phr) {
           if (ch->type == DOM_TEXT) {
             len += ch->aux;
@@ -897,9 +939,8 @@ static void select_top(cctx *c)
     last = p->score;
   }
   /* through single-child wrappers */
-  for (dom_node *p = t->parent; p && p != c->body && p->type == DOM_ELEMENT &&
-                                element_children(p) == 1;
-       p = t->parent)
+  for (dom_node *p = t->parent;
+       p && p != c->body && p->type == DOM_ELEMENT && element_children(p) == 1; p = t->parent)
     t = p;
   ensure_scored(c, t);
   c->top_score = t->score;
@@ -943,7 +984,8 @@ static void select_top(cctx *c)
   exb_free(&tb);
 }
 
-/* ---- cleaning of the selection ----------------------------------------------------------------- */
+/* ---- cleaning of the selection -----------------------------------------------------------------
+ */
 static void mark_insel(cctx *c)
 {
   c->lo = c->n;
@@ -1044,10 +1086,10 @@ static bool ad_or_loading(const dom_node *n)
   if (small_text(n, &t, 64) && !t.failed && t.len) {
     size_t l = t.len;
     const char *s = ex_trim(t.p, &l);
-    static const char *const words[] = {"ad", "advertising", "advertisement", "pub", "publicité",
-                                        "werb", "werbung", "广告", "Реклама", "Anuncio",
-                                        "loading", "loading...", "loading…", "正在加载",
-                                        "Загрузка", "chargement", "cargando", NULL};
+    static const char *const words[] = {
+        "ad",       "advertising", "advertisement", "pub",        "publicité", "werb",
+        "werbung",  "广告",        "Реклама",       "Anuncio",    "loading",   "loading...",
+        "loading…", "正在加载",    "Загрузка",      "chargement", "cargando",  NULL};
     for (size_t i = 0; words[i] && !r; i++)
       r = ex_ieq(s, l, words[i]);
   }
@@ -1091,12 +1133,12 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
   float ld = link_density(c, n);
   bool fig = n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & A_FIGURE);
   uint32_t embeds = in->n_embed;
-  bool remove = (!fig && img > 1 && p / img < 0.5f) || (!is_list && li > p) ||
-                input > (float)((int)(p / 3)) ||
-                (!is_list && !fig && heading_density < 0.9f && len < 25 &&
-                 (img == 0 || img > 2) && ld > 0) ||
-                (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
-                (embeds == 1 && len < 75) || embeds > 1;
+  bool remove =
+      (!fig && img > 1 && p / img < 0.5f) || (!is_list && li > p) ||
+      input > (float)((int)(p / 3)) ||
+      (!is_list && !fig && heading_density < 0.9f && len < 25 && (img == 0 || img > 2) && ld > 0) ||
+      (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
+      (embeds == 1 && len < 75) || embeds > 1;
   /* beyond Readability: a list that is mostly links is navigation or "related" teasers */
   if (is_list && !remove && ld > EX_LIST_LINK_DENSITY && in->n_li >= 2)
     remove = true;
@@ -1116,9 +1158,9 @@ static bool share_like(const char *s, size_t n)
   for (size_t i = 0; i + 5 <= n; i++) {
     if (ex_lower(s[i]) != 's' || !ex_istarts(s + i, n - i, "share"))
       continue;
-    bool before = i == 0 || !((s[i - 1] >= 'a' && s[i - 1] <= 'z') ||
-                              (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
-                              (s[i - 1] >= '0' && s[i - 1] <= '9'));
+    bool before =
+        i == 0 || !((s[i - 1] >= 'a' && s[i - 1] <= 'z') || (s[i - 1] >= 'A' && s[i - 1] <= 'Z') ||
+                    (s[i - 1] >= '0' && s[i - 1] <= '9'));
     size_t e = i + 5;
     if (ex_istarts(s + e, n - e, "daddy"))
       e += 5;
@@ -1134,15 +1176,17 @@ static bool share_like(const char *s, size_t n)
  * whose class/id names them as credits, sharing, comments, subscriptions, tags, navigation or
  * post metadata, and short blocks that are nothing but links ("back to top", "next post"). */
 static const char *const inside_pat[] = {
-  "credit", "copyright", "share", "social", "comment", "newsletter", "subscri", "cookie",
-  "consent", "promo", "advert", "related", "breadcrumb", "pagination", "postmeta", "post-meta",
-  "entry-meta", "article-meta", "meta-data", "metadata", "tags", "tagcloud", "byline",
-  "author", "dateline", "published", "updated", "readmore", "read-more", "more-link", "print",
-  "navigation", "nav-", "-nav", "toolbar", "rating", "donate", "disclaimer",
-  "further", "morelinks", "more-links", "see-also", "seealso", "disclosure", "biograph",
-  "-bio", "bio-", "_bio", "aboutauthor", "about-author", "privacy", "tag-links", "signature",
-  "user-info", "recommend", "read-also", "readalso", "pop-up", "popup", "follow-us", "teaser",
-  "banner", "login", NULL};
+    "credit",      "copyright",    "share",    "social",    "comment",    "newsletter",
+    "subscri",     "cookie",       "consent",  "promo",     "advert",     "related",
+    "breadcrumb",  "pagination",   "postmeta", "post-meta", "entry-meta", "article-meta",
+    "meta-data",   "metadata",     "tags",     "tagcloud",  "byline",     "author",
+    "dateline",    "published",    "updated",  "readmore",  "read-more",  "more-link",
+    "print",       "navigation",   "nav-",     "-nav",      "toolbar",    "rating",
+    "donate",      "disclaimer",   "further",  "morelinks", "more-links", "see-also",
+    "seealso",     "disclosure",   "biograph", "-bio",      "bio-",       "_bio",
+    "aboutauthor", "about-author", "privacy",  "tag-links", "signature",  "user-info",
+    "recommend",   "read-also",    "readalso", "pop-up",    "popup",      "follow-us",
+    "teaser",      "banner",       "login",    NULL};
 
 #define EX_INSIDE_MAX 450
 #define EX_AUTHOR_BOX_MAX 1200
@@ -1151,19 +1195,51 @@ static const char *const inside_pat[] = {
  * or credit a picture ("Foto: ...", "Photo: ..."), in the major languages of the web. Matched
  * at the start of a block under EX_PHRASE_MAX characters, case-insensitively (ASCII). */
 #define EX_PHRASE_MAX 90
-static const char *const lead_phrases[] = {
-  "read also", "read more:", "see also", "related:", "related articles", "related stories",
-  "more on this", "you may also like", "you might also like", "also read", "recommended:",
-  "auch interessant", "das könnte sie auch", "das könnte dich auch", "lesen sie auch",
-  "lies auch", "mehr zum thema", "mehr themen", "zum weiterlesen", "weiterlesen:",
-  "siehe auch", "à lire aussi", "lire aussi", "voir aussi", "a lire aussi",
-  "le puede interesar", "te puede interesar", "lea también", "lee también", "vea también",
-  "ver también", "veja também", "leia também", "leggi anche", "czytaj także", "czytaj też",
-  "zobacz też", "zobacz także", "lees ook", "bekijk ook", NULL};
+static const char *const lead_phrases[] = {"read also",
+                                           "read more:",
+                                           "see also",
+                                           "related:",
+                                           "related articles",
+                                           "related stories",
+                                           "more on this",
+                                           "you may also like",
+                                           "you might also like",
+                                           "also read",
+                                           "recommended:",
+                                           "auch interessant",
+                                           "das könnte sie auch",
+                                           "das könnte dich auch",
+                                           "lesen sie auch",
+                                           "lies auch",
+                                           "mehr zum thema",
+                                           "mehr themen",
+                                           "zum weiterlesen",
+                                           "weiterlesen:",
+                                           "siehe auch",
+                                           "à lire aussi",
+                                           "lire aussi",
+                                           "voir aussi",
+                                           "a lire aussi",
+                                           "le puede interesar",
+                                           "te puede interesar",
+                                           "lea también",
+                                           "lee también",
+                                           "vea también",
+                                           "ver también",
+                                           "veja também",
+                                           "leia também",
+                                           "leggi anche",
+                                           "czytaj także",
+                                           "czytaj też",
+                                           "zobacz też",
+                                           "zobacz także",
+                                           "lees ook",
+                                           "bekijk ook",
+                                           NULL};
 static const char *const credit_phrases[] = {
-  "foto:", "fotos:", "photo:", "photos:", "bild:", "bilder:", "titelbild:", "beitragsbild:",
-  "bildquelle:", "image:", "credit:", "photo credit", "crédit photo", "crédits photo",
-  NULL};
+    "foto:",   "fotos:",       "photo:",        "photos:",       "bild:",
+    "bilder:", "titelbild:",   "beitragsbild:", "bildquelle:",   "image:",
+    "credit:", "photo credit", "crédit photo",  "crédits photo", NULL};
 
 static bool lead_phrase(const char *s, size_t n, const char *const *phrases)
 {
@@ -1211,8 +1287,7 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
        is_tag(e, HTML_TAG_H4) || is_tag(e, HTML_TAG_H5) || is_tag(e, HTML_TAG_H6))) {
     ex_buf t;
     exb_init(&t, 1024);
-    bool hit = small_text(e, &t, 64) && !t.failed && t.p &&
-               lead_phrase(t.p, t.len, lead_phrases);
+    bool hit = small_text(e, &t, 64) && !t.failed && t.p && lead_phrase(t.p, t.len, lead_phrases);
     exb_free(&t);
     if (hit)
       return true;
@@ -1293,8 +1368,8 @@ static void clean_selection(cctx *c)
   /* propagate drops to descendants' LIVE bits */
   for (size_t i = c->lo; i < c->hi; i++) {
     dom_node *e = c->els[i];
-    if (e->parent && e->parent->type == DOM_ELEMENT && e->parent != c->body &&
-        !live(e->parent) && (e->parent->flags & EXF_INSEL))
+    if (e->parent && e->parent->type == DOM_ELEMENT && e->parent != c->body && !live(e->parent) &&
+        (e->parent->flags & EXF_INSEL))
       e->flags &= ~EXF_LIVE;
   }
   if (!(c->flags & F_CLEAN_COND)) {
@@ -1391,8 +1466,8 @@ static bool ends_like_sentence(const char *s, size_t n)
     return true;
   if (k >= 3) {
     const unsigned char *u = (const unsigned char *)s + k - 3;
-    if ((u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0xA6) ||  /* … */
-        (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||  /* 。 */
+    if ((u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0xA6) ||                 /* … */
+        (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||                 /* 。 */
         (u[0] == 0xEF && u[1] == 0xBC && (u[2] == 0x81 || u[2] == 0x9F))) /* ！ ？ */
       return true;
   }
@@ -1423,9 +1498,18 @@ static bool is_text_block(const dom_node *e)
   if (e->type != DOM_ELEMENT || e->ns != DOM_NS_HTML)
     return false;
   switch (e->tag) {
-  case HTML_TAG_P: case HTML_TAG_H1: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4:
-  case HTML_TAG_H5: case HTML_TAG_H6: case HTML_TAG_LI: case HTML_TAG_DT: case HTML_TAG_DD:
-  case HTML_TAG_FIGCAPTION: case HTML_TAG_ADDRESS:
+  case HTML_TAG_P:
+  case HTML_TAG_H1:
+  case HTML_TAG_H2:
+  case HTML_TAG_H3:
+  case HTML_TAG_H4:
+  case HTML_TAG_H5:
+  case HTML_TAG_H6:
+  case HTML_TAG_LI:
+  case HTML_TAG_DT:
+  case HTML_TAG_DD:
+  case HTML_TAG_FIGCAPTION:
+  case HTML_TAG_ADDRESS:
     return true;
   default:
     return false;
@@ -1455,10 +1539,10 @@ static bool effectively_live(const cctx *c, const dom_node *e)
 /* Calls to action that close many articles even when they are whole sentences ("Subscribe to
  * our newsletter.", "Folgen Sie uns auf Twitter.", "Download our app for iOS and Android."). */
 static const char *const cta_words[] = {
-  "subscribe", "subscriber", "newsletter", "sign up", "follow us", "follow the ", "download the",
-  "our app", "abonnier", "abonnement", "folgen sie uns", "folge uns", "suscr", "síguenos",
-  "abonne", "inscrivez", "iscriviti", "assine", "zapisz się", "support us", "unterstützen sie",
-  NULL};
+    "subscribe",    "subscriber", "newsletter",       "sign up",    "follow us",      "follow the ",
+    "download the", "our app",    "abonnier",         "abonnement", "folgen sie uns", "folge uns",
+    "suscr",        "síguenos",   "abonne",           "inscrivez",  "iscriviti",      "assine",
+    "zapisz się",   "support us", "unterstützen sie", NULL};
 
 static bool cta_line(const char *s, size_t n)
 {
@@ -1484,8 +1568,7 @@ static void trim_tail(cctx *c)
     seen++;
     float ld = link_density(c, e);
     bool boiler = ld > 0.5f;
-    if (!boiler && in->text < EX_TAIL_SHORT && !is_tag(e, HTML_TAG_LI) &&
-        !is_tag(e, HTML_TAG_DD)) {
+    if (!boiler && in->text < EX_TAIL_SHORT && !is_tag(e, HTML_TAG_LI) && !is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (small_text(e, &t, 256) && !t.failed)
         boiler = !ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
@@ -1523,8 +1606,7 @@ static void trim_head(cctx *c)
     if (in->n_p || in->n_li)
       continue;
     bool boiler = link_density(c, e) > 0.5f;
-    if (!boiler && in->text < EX_TAIL_SHORT && !is_tag(e, HTML_TAG_LI) &&
-        !is_tag(e, HTML_TAG_DD)) {
+    if (!boiler && in->text < EX_TAIL_SHORT && !is_tag(e, HTML_TAG_LI) && !is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (small_text(e, &t, 256) && !t.failed)
         boiler = !ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);

@@ -28,33 +28,32 @@
 #include <stdint.h>
 
 /* Hard ceilings (guest side). The host caps the result again (RT_DEFAULT_MAX_OUTPUT). */
-#define EX_MAX_OUT ((size_t)64 << 20)   /* any one output string */
-#define EX_MAX_META 4096                /* one metadata string */
-#define EX_MAX_LINKS 10000              /* links reported per document */
-#define EX_MAX_MEDIA 10000              /* media items reported per document */
+#define EX_MAX_OUT ((size_t)64 << 20) /* any one output string */
+#define EX_MAX_META 4096              /* one metadata string */
+#define EX_MAX_LINKS 10000            /* links reported per document */
+#define EX_MAX_MEDIA 10000            /* media items reported per document */
 #define EX_MAX_CATEGORIES 64
-#define EX_MAX_SELECTOR 4096            /* selector text */
-#define EX_WORDS_PER_MINUTE 230         /* reading time: words / 230, rounded up, CJK: 500 chars */
+#define EX_MAX_SELECTOR 4096    /* selector text */
+#define EX_WORDS_PER_MINUTE 230 /* reading time: words / 230, rounded up, CJK: 500 chars */
 
 /* Extractor flags (bits 16-31 of dom_node.flags are ours). */
-#define EXF_DROP 0x00010000u     /* removed as boilerplate for the current attempt */
-#define EXF_HIDDEN 0x00020000u   /* hidden (never shown, whatever the attempt) */
-#define EXF_DIVP 0x00040000u     /* a div scored as a paragraph (no block children) */
-#define EXF_SCORED 0x00080000u   /* has a candidate score */
+#define EXF_DROP 0x00010000u      /* removed as boilerplate for the current attempt */
+#define EXF_HIDDEN 0x00020000u    /* hidden (never shown, whatever the attempt) */
+#define EXF_DIVP 0x00040000u      /* a div scored as a paragraph (no block children) */
+#define EXF_SCORED 0x00080000u    /* has a candidate score */
 #define EXF_DATATABLE 0x00100000u /* a data table (kept) */
-#define EXF_UNLIKELY 0x00200000u /* class/id/role says boilerplate */
-#define EXF_NEVER 0x00400000u    /* never content (script, style, form controls, ...) */
-#define EXF_SKIPOUT 0x00800000u  /* skipped by the serialisers (duplicate title, ...) */
-#define EXF_LIVE 0x01000000u    /* visited by the current attempt (not inside a dropped tree) */
-#define EXF_INSEL 0x02000000u   /* inside the selected content */
-#define EXF_TRANSP 0x04000000u  /* a div standing for its single <p> child (not an ancestor) */
-#define EXF_HASBLOCK 0x08000000u /* has a block-level descendant (Readability's DIV_TO_P set) */
+#define EXF_UNLIKELY 0x00200000u  /* class/id/role says boilerplate */
+#define EXF_NEVER 0x00400000u     /* never content (script, style, form controls, ...) */
+#define EXF_SKIPOUT 0x00800000u   /* skipped by the serialisers (duplicate title, ...) */
+#define EXF_LIVE 0x01000000u      /* visited by the current attempt (not inside a dropped tree) */
+#define EXF_INSEL 0x02000000u     /* inside the selected content */
+#define EXF_TRANSP 0x04000000u    /* a div standing for its single <p> child (not an ancestor) */
+#define EXF_HASBLOCK 0x08000000u  /* has a block-level descendant (Readability's DIV_TO_P set) */
 /* A figure's caption or a picture credit inside the content: kept in Markdown and HTML (with
  * the image it describes), left out of the plain `text`, which holds the article's prose. */
 #define EXF_CAPTION 0x20000000u
-#define EXF_ATTEMPT_MASK                                                                       \
-  (EXF_DROP | EXF_SCORED | EXF_SKIPOUT | EXF_DIVP | EXF_LIVE | EXF_INSEL | EXF_TRANSP |        \
-   EXF_CAPTION)
+#define EXF_ATTEMPT_MASK                                                                           \
+  (EXF_DROP | EXF_SCORED | EXF_SKIPOUT | EXF_DIVP | EXF_LIVE | EXF_INSEL | EXF_TRANSP | EXF_CAPTION)
 
 /* ---- buf.c ------------------------------------------------------------------------------ */
 typedef struct ex_buf {
@@ -180,10 +179,10 @@ void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, 
 
 /* ---- quality.c -------------------------------------------------------------------------- */
 typedef struct ex_quality_in {
-  uint32_t words;       /* word count of the extracted text */
-  uint32_t paragraphs;  /* blocks of text in the extracted text */
-  uint32_t text_chars;  /* characters of the extracted text */
-  uint32_t link_chars;  /* characters of it inside links */
+  uint32_t words;      /* word count of the extracted text */
+  uint32_t paragraphs; /* blocks of text in the extracted text */
+  uint32_t text_chars; /* characters of the extracted text */
+  uint32_t link_chars; /* characters of it inside links */
   bool has_title, has_byline, has_date, has_language, has_description;
   bool fallback; /* content came from the densest-region fallback, not a clear article */
 } ex_quality_in;

@@ -122,8 +122,9 @@ static void md_text(md_ctx *m, const char *s, size_t n)
     size_t j = i;
     while (j < n) {
       char d = s[j];
-      if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' || (unsigned char)d == 0xC2 ||
-          d == '*' || d == '_' || d == '`' || d == '[' || d == ']' || d == '\\' || d == '|')
+      if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
+          (unsigned char)d == 0xC2 || d == '*' || d == '_' || d == '`' || d == '[' || d == ']' ||
+          d == '\\' || d == '|')
         break;
       j++;
     }
@@ -178,13 +179,20 @@ static int heading_level(const dom_node *n)
   if (n->type != DOM_ELEMENT || n->ns != DOM_NS_HTML)
     return 0;
   switch (n->tag) {
-  case HTML_TAG_H1: return 1;
-  case HTML_TAG_H2: return 2;
-  case HTML_TAG_H3: return 3;
-  case HTML_TAG_H4: return 4;
-  case HTML_TAG_H5: return 5;
-  case HTML_TAG_H6: return 6;
-  default: return 0;
+  case HTML_TAG_H1:
+    return 1;
+  case HTML_TAG_H2:
+    return 2;
+  case HTML_TAG_H3:
+    return 3;
+  case HTML_TAG_H4:
+    return 4;
+  case HTML_TAG_H5:
+    return 5;
+  case HTML_TAG_H6:
+    return 6;
+  default:
+    return 0;
   }
 }
 
@@ -229,15 +237,21 @@ static bool md_enter(void *vc, const dom_node *n)
     md_prefix(m);
     m->pre++;
     return true;
-  case HTML_TAG_CODE: case HTML_TAG_KBD: case HTML_TAG_SAMP: case HTML_TAG_TT:
+  case HTML_TAG_CODE:
+  case HTML_TAG_KBD:
+  case HTML_TAG_SAMP:
+  case HTML_TAG_TT:
     if (!m->pre)
       md_inline(m, "`");
     return true;
-  case HTML_TAG_EM: case HTML_TAG_I: case HTML_TAG_CITE:
+  case HTML_TAG_EM:
+  case HTML_TAG_I:
+  case HTML_TAG_CITE:
     if (!m->pre)
       md_inline(m, "*");
     return true;
-  case HTML_TAG_STRONG: case HTML_TAG_B:
+  case HTML_TAG_STRONG:
+  case HTML_TAG_B:
     if (!m->pre)
       md_inline(m, "**");
     return true;
@@ -274,7 +288,8 @@ static bool md_enter(void *vc, const dom_node *n)
       m->marker_end = m->out->len;
     }
     return true;
-  case HTML_TAG_UL: case HTML_TAG_OL:
+  case HTML_TAG_UL:
+  case HTML_TAG_OL:
     md_break(m, m->depth ? 1 : 2);
     if (m->depth < MD_MAX_NEST) {
       m->kind[m->depth] = n->tag == HTML_TAG_UL ? 'u' : 'o';
@@ -321,7 +336,8 @@ static bool md_enter(void *vc, const dom_node *n)
     exb_putc(m->out, '|');
     m->cells_in_row = 0;
     return true;
-  case HTML_TAG_TD: case HTML_TAG_TH:
+  case HTML_TAG_TD:
+  case HTML_TAG_TH:
     exb_putc(m->out, ' ');
     m->cell++;
     m->space = false;
@@ -350,15 +366,21 @@ static void md_leave(void *vc, const dom_node *n)
     exb_put(m->out, "```", 3);
     md_break(m, 2);
     return;
-  case HTML_TAG_CODE: case HTML_TAG_KBD: case HTML_TAG_SAMP: case HTML_TAG_TT:
+  case HTML_TAG_CODE:
+  case HTML_TAG_KBD:
+  case HTML_TAG_SAMP:
+  case HTML_TAG_TT:
     if (!m->pre)
       exb_putc(m->out, '`');
     return;
-  case HTML_TAG_EM: case HTML_TAG_I: case HTML_TAG_CITE:
+  case HTML_TAG_EM:
+  case HTML_TAG_I:
+  case HTML_TAG_CITE:
     if (!m->pre)
       exb_putc(m->out, '*');
     return;
-  case HTML_TAG_STRONG: case HTML_TAG_B:
+  case HTML_TAG_STRONG:
+  case HTML_TAG_B:
     if (!m->pre)
       exb_put(m->out, "**", 2);
     return;
@@ -372,7 +394,9 @@ static void md_leave(void *vc, const dom_node *n)
     }
     return;
   }
-  case HTML_TAG_BLOCKQUOTE: case HTML_TAG_UL: case HTML_TAG_OL:
+  case HTML_TAG_BLOCKQUOTE:
+  case HTML_TAG_UL:
+  case HTML_TAG_OL:
     if (m->depth > 0)
       m->depth--;
     md_break(m, 2);
@@ -380,7 +404,8 @@ static void md_leave(void *vc, const dom_node *n)
   case HTML_TAG_LI:
     md_break(m, 1);
     return;
-  case HTML_TAG_TD: case HTML_TAG_TH:
+  case HTML_TAG_TD:
+  case HTML_TAG_TH:
     if (m->cell)
       m->cell--;
     m->space = false;
@@ -438,11 +463,20 @@ static void hs_escape(ex_buf *o, const char *s, size_t n, bool attr)
   for (size_t i = 0; i < n; i++) {
     const char *rep = NULL;
     switch (s[i]) {
-    case '&': rep = "&amp;"; break;
-    case '<': rep = "&lt;"; break;
-    case '>': rep = "&gt;"; break;
-    case '"': rep = attr ? "&quot;" : NULL; break;
-    default: break;
+    case '&':
+      rep = "&amp;";
+      break;
+    case '<':
+      rep = "&lt;";
+      break;
+    case '>':
+      rep = "&gt;";
+      break;
+    case '"':
+      rep = attr ? "&quot;" : NULL;
+      break;
+    default:
+      break;
     }
     if (rep) {
       exb_put(o, s + st, i - st);
@@ -459,17 +493,55 @@ static bool hs_keep(const dom_node *n)
   if (n->ns != DOM_NS_HTML)
     return false;
   switch (n->tag) {
-  case HTML_TAG_P: case HTML_TAG_H1: case HTML_TAG_H2: case HTML_TAG_H3: case HTML_TAG_H4:
-  case HTML_TAG_H5: case HTML_TAG_H6: case HTML_TAG_UL: case HTML_TAG_OL: case HTML_TAG_LI:
-  case HTML_TAG_BLOCKQUOTE: case HTML_TAG_PRE: case HTML_TAG_CODE: case HTML_TAG_EM:
-  case HTML_TAG_STRONG: case HTML_TAG_B: case HTML_TAG_I: case HTML_TAG_A: case HTML_TAG_IMG:
-  case HTML_TAG_TABLE: case HTML_TAG_THEAD: case HTML_TAG_TBODY: case HTML_TAG_TFOOT:
-  case HTML_TAG_TR: case HTML_TAG_TH: case HTML_TAG_TD: case HTML_TAG_CAPTION:
-  case HTML_TAG_FIGURE: case HTML_TAG_FIGCAPTION: case HTML_TAG_BR: case HTML_TAG_HR:
-  case HTML_TAG_DL: case HTML_TAG_DT: case HTML_TAG_DD: case HTML_TAG_SUP: case HTML_TAG_SUB:
-  case HTML_TAG_DIV: case HTML_TAG_SECTION: case HTML_TAG_ARTICLE: case HTML_TAG_Q:
-  case HTML_TAG_S: case HTML_TAG_DEL: case HTML_TAG_INS: case HTML_TAG_MARK: case HTML_TAG_U:
-  case HTML_TAG_KBD: case HTML_TAG_SAMP: case HTML_TAG_VAR: case HTML_TAG_ABBR:
+  case HTML_TAG_P:
+  case HTML_TAG_H1:
+  case HTML_TAG_H2:
+  case HTML_TAG_H3:
+  case HTML_TAG_H4:
+  case HTML_TAG_H5:
+  case HTML_TAG_H6:
+  case HTML_TAG_UL:
+  case HTML_TAG_OL:
+  case HTML_TAG_LI:
+  case HTML_TAG_BLOCKQUOTE:
+  case HTML_TAG_PRE:
+  case HTML_TAG_CODE:
+  case HTML_TAG_EM:
+  case HTML_TAG_STRONG:
+  case HTML_TAG_B:
+  case HTML_TAG_I:
+  case HTML_TAG_A:
+  case HTML_TAG_IMG:
+  case HTML_TAG_TABLE:
+  case HTML_TAG_THEAD:
+  case HTML_TAG_TBODY:
+  case HTML_TAG_TFOOT:
+  case HTML_TAG_TR:
+  case HTML_TAG_TH:
+  case HTML_TAG_TD:
+  case HTML_TAG_CAPTION:
+  case HTML_TAG_FIGURE:
+  case HTML_TAG_FIGCAPTION:
+  case HTML_TAG_BR:
+  case HTML_TAG_HR:
+  case HTML_TAG_DL:
+  case HTML_TAG_DT:
+  case HTML_TAG_DD:
+  case HTML_TAG_SUP:
+  case HTML_TAG_SUB:
+  case HTML_TAG_DIV:
+  case HTML_TAG_SECTION:
+  case HTML_TAG_ARTICLE:
+  case HTML_TAG_Q:
+  case HTML_TAG_S:
+  case HTML_TAG_DEL:
+  case HTML_TAG_INS:
+  case HTML_TAG_MARK:
+  case HTML_TAG_U:
+  case HTML_TAG_KBD:
+  case HTML_TAG_SAMP:
+  case HTML_TAG_VAR:
+  case HTML_TAG_ABBR:
     return true;
   default:
     return false;

@@ -82,13 +82,30 @@ dom_node *ex_body(const dom_doc *doc)
 
 /* ---- meta keys ------------------------------------------------------------------------------ */
 enum {
-  MK_TITLE_DC, MK_TITLE_OG, MK_TITLE_WEIBO, MK_TITLE_PLAIN, MK_TITLE_TWITTER, MK_TITLE_PARSELY,
-  MK_AUTHOR_DC, MK_AUTHOR, MK_AUTHOR_PARSELY, MK_AUTHOR_ARTICLE,
-  MK_DATE_PUB, MK_DATE_ITEMPROP, MK_DATE_OTHER, MK_DATE_MOD,
-  MK_SITE_OG, MK_SITE_APP,
-  MK_DESC_DC, MK_DESC_OG, MK_DESC, MK_DESC_TWITTER,
-  MK_LANG, MK_LOCALE,
-  MK_URL_OG, MK_IMAGE_OG,
+  MK_TITLE_DC,
+  MK_TITLE_OG,
+  MK_TITLE_WEIBO,
+  MK_TITLE_PLAIN,
+  MK_TITLE_TWITTER,
+  MK_TITLE_PARSELY,
+  MK_AUTHOR_DC,
+  MK_AUTHOR,
+  MK_AUTHOR_PARSELY,
+  MK_AUTHOR_ARTICLE,
+  MK_DATE_PUB,
+  MK_DATE_ITEMPROP,
+  MK_DATE_OTHER,
+  MK_DATE_MOD,
+  MK_SITE_OG,
+  MK_SITE_APP,
+  MK_DESC_DC,
+  MK_DESC_OG,
+  MK_DESC,
+  MK_DESC_TWITTER,
+  MK_LANG,
+  MK_LOCALE,
+  MK_URL_OG,
+  MK_IMAGE_OG,
   MK_COUNT_
 };
 
@@ -99,34 +116,64 @@ typedef struct key_map {
 
 /* Keys are compared after lower-casing, dropping whitespace and mapping '.' to ':'. */
 static const key_map keys[] = {
-  {"dc:title", MK_TITLE_DC}, {"dcterm:title", MK_TITLE_DC}, {"dcterms:title", MK_TITLE_DC},
-  {"og:title", MK_TITLE_OG}, {"weibo:article:title", MK_TITLE_WEIBO},
-  {"weibo:webpage:title", MK_TITLE_WEIBO}, {"title", MK_TITLE_PLAIN},
-  {"twitter:title", MK_TITLE_TWITTER}, {"parsely-title", MK_TITLE_PARSELY},
-  {"dc:creator", MK_AUTHOR_DC}, {"dcterm:creator", MK_AUTHOR_DC},
-  {"dcterms:creator", MK_AUTHOR_DC}, {"author", MK_AUTHOR}, {"parsely-author", MK_AUTHOR_PARSELY},
-  {"article:author", MK_AUTHOR_ARTICLE}, {"sailthru:author", MK_AUTHOR_PARSELY},
-  {"byl", MK_AUTHOR_PARSELY},
-  {"article:published_time", MK_DATE_PUB}, {"og:article:published_time", MK_DATE_PUB},
-  {"article:published", MK_DATE_PUB}, {"og:published_time", MK_DATE_PUB},
-  {"parsely-pub-date", MK_DATE_PUB}, {"datepublished", MK_DATE_ITEMPROP},
-  {"pubdate", MK_DATE_OTHER}, {"publishdate", MK_DATE_OTHER}, {"publish-date", MK_DATE_OTHER},
-  {"publish_date", MK_DATE_OTHER}, {"dc:date", MK_DATE_OTHER}, {"dc:date:issued", MK_DATE_OTHER},
-  {"dcterms:created", MK_DATE_OTHER}, {"dcterms:date", MK_DATE_OTHER},
-  {"dcterms:issued", MK_DATE_OTHER}, {"date", MK_DATE_OTHER}, {"sailthru:date", MK_DATE_OTHER},
-  {"citation_publication_date", MK_DATE_OTHER}, {"citation_date", MK_DATE_OTHER},
-  {"article:published_date", MK_DATE_OTHER}, {"release_date", MK_DATE_OTHER},
-  {"originalpublicationdate", MK_DATE_OTHER}, {"datecreated", MK_DATE_OTHER},
-  {"article:modified_time", MK_DATE_MOD}, {"datemodified", MK_DATE_MOD},
-  {"og:updated_time", MK_DATE_MOD},
-  {"og:site_name", MK_SITE_OG}, {"application-name", MK_SITE_APP},
-  {"dc:description", MK_DESC_DC}, {"dcterm:description", MK_DESC_DC},
-  {"og:description", MK_DESC_OG}, {"description", MK_DESC},
-  {"twitter:description", MK_DESC_TWITTER},
-  {"content-language", MK_LANG}, {"language", MK_LANG}, {"dc:language", MK_LANG},
-  {"og:locale", MK_LOCALE},
-  {"og:url", MK_URL_OG}, {"og:image", MK_IMAGE_OG}, {"og:image:url", MK_IMAGE_OG},
-  {"twitter:image", MK_IMAGE_OG},
+    {"dc:title", MK_TITLE_DC},
+    {"dcterm:title", MK_TITLE_DC},
+    {"dcterms:title", MK_TITLE_DC},
+    {"og:title", MK_TITLE_OG},
+    {"weibo:article:title", MK_TITLE_WEIBO},
+    {"weibo:webpage:title", MK_TITLE_WEIBO},
+    {"title", MK_TITLE_PLAIN},
+    {"twitter:title", MK_TITLE_TWITTER},
+    {"parsely-title", MK_TITLE_PARSELY},
+    {"dc:creator", MK_AUTHOR_DC},
+    {"dcterm:creator", MK_AUTHOR_DC},
+    {"dcterms:creator", MK_AUTHOR_DC},
+    {"author", MK_AUTHOR},
+    {"parsely-author", MK_AUTHOR_PARSELY},
+    {"article:author", MK_AUTHOR_ARTICLE},
+    {"sailthru:author", MK_AUTHOR_PARSELY},
+    {"byl", MK_AUTHOR_PARSELY},
+    {"article:published_time", MK_DATE_PUB},
+    {"og:article:published_time", MK_DATE_PUB},
+    {"article:published", MK_DATE_PUB},
+    {"og:published_time", MK_DATE_PUB},
+    {"parsely-pub-date", MK_DATE_PUB},
+    {"datepublished", MK_DATE_ITEMPROP},
+    {"pubdate", MK_DATE_OTHER},
+    {"publishdate", MK_DATE_OTHER},
+    {"publish-date", MK_DATE_OTHER},
+    {"publish_date", MK_DATE_OTHER},
+    {"dc:date", MK_DATE_OTHER},
+    {"dc:date:issued", MK_DATE_OTHER},
+    {"dcterms:created", MK_DATE_OTHER},
+    {"dcterms:date", MK_DATE_OTHER},
+    {"dcterms:issued", MK_DATE_OTHER},
+    {"date", MK_DATE_OTHER},
+    {"sailthru:date", MK_DATE_OTHER},
+    {"citation_publication_date", MK_DATE_OTHER},
+    {"citation_date", MK_DATE_OTHER},
+    {"article:published_date", MK_DATE_OTHER},
+    {"release_date", MK_DATE_OTHER},
+    {"originalpublicationdate", MK_DATE_OTHER},
+    {"datecreated", MK_DATE_OTHER},
+    {"article:modified_time", MK_DATE_MOD},
+    {"datemodified", MK_DATE_MOD},
+    {"og:updated_time", MK_DATE_MOD},
+    {"og:site_name", MK_SITE_OG},
+    {"application-name", MK_SITE_APP},
+    {"dc:description", MK_DESC_DC},
+    {"dcterm:description", MK_DESC_DC},
+    {"og:description", MK_DESC_OG},
+    {"description", MK_DESC},
+    {"twitter:description", MK_DESC_TWITTER},
+    {"content-language", MK_LANG},
+    {"language", MK_LANG},
+    {"dc:language", MK_LANG},
+    {"og:locale", MK_LOCALE},
+    {"og:url", MK_URL_OG},
+    {"og:image", MK_IMAGE_OG},
+    {"og:image:url", MK_IMAGE_OG},
+    {"twitter:image", MK_IMAGE_OG},
 };
 
 typedef struct str_ref {
@@ -225,12 +272,23 @@ static bool has_byline_word(const char *s, size_t n)
   for (size_t i = 0; i + 6 <= n; i++) {
     const char *w;
     switch (ex_lower(s[i])) {
-    case 'b': w = "byline"; break;
-    case 'a': w = "author"; break;
-    case 'd': w = "dateline"; break;
-    case 'w': w = "writtenby"; break;
-    case 'p': w = "p-author"; break;
-    default: continue;
+    case 'b':
+      w = "byline";
+      break;
+    case 'a':
+      w = "author";
+      break;
+    case 'd':
+      w = "dateline";
+      break;
+    case 'w':
+      w = "writtenby";
+      break;
+    case 'p':
+      w = "p-author";
+      break;
+    default:
+      continue;
     }
     if (ex_istarts(s + i, n - i, w))
       return true;
@@ -438,7 +496,7 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
 /* ---- JSON-LD ------------------------------------------------------------------------------ */
 typedef struct jsonld_out {
   str_ref date_any; /* datePublished of any typed object (WebPage...), the last resort */
-  ex_buf authors; /* several authors joined with ", " (author points into it then) */
+  ex_buf authors;   /* several authors joined with ", " (author points into it then) */
   str_ref headline, name, author, date, publisher, description, lang, body;
   str_ref tags[16];
   uint32_t n_tags;
@@ -449,11 +507,12 @@ static bool is_article_type(const jm_value *t)
 {
   /* Readability's list; "Article" matches as a prefix, the others as substrings. */
   static const char *const types[] = {
-    "AdvertiserContentArticle", "NewsArticle", "AnalysisNewsArticle", "AskPublicNewsArticle",
-    "BackgroundNewsArticle", "OpinionNewsArticle", "ReportageNewsArticle", "ReviewNewsArticle",
-    "Report", "SatiricalArticle", "ScholarlyArticle", "MedicalScholarlyArticle",
-    "SocialMediaPosting", "BlogPosting", "LiveBlogPosting", "DiscussionForumPosting",
-    "TechArticle", "APIReference"};
+      "AdvertiserContentArticle", "NewsArticle",           "AnalysisNewsArticle",
+      "AskPublicNewsArticle",     "BackgroundNewsArticle", "OpinionNewsArticle",
+      "ReportageNewsArticle",     "ReviewNewsArticle",     "Report",
+      "SatiricalArticle",         "ScholarlyArticle",      "MedicalScholarlyArticle",
+      "SocialMediaPosting",       "BlogPosting",           "LiveBlogPosting",
+      "DiscussionForumPosting",   "TechArticle",           "APIReference"};
   if (!t)
     return false;
   if (t->type == JM_ARRAY) {
@@ -503,10 +562,10 @@ static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
   out->found = true;
   str_ref v;
 #define TAKE(field, val)                                                                           \
-  do {                                                                                         \
-    v = (val);                                                                                 \
-    if (v.s && (first || rank == 0 || !out->field.s))                                          \
-      out->field = v;                                                                          \
+  do {                                                                                             \
+    v = (val);                                                                                     \
+    if (v.s && (first || rank == 0 || !out->field.s))                                              \
+      out->field = v;                                                                              \
   } while (0)
   TAKE(headline, jm_str(jm_get(o, "headline")));
   TAKE(name, jm_str(jm_get(o, "name")));
@@ -862,10 +921,23 @@ static bool is_byline_label(const char *s, size_t n)
     n--;
   if (!n || s[n - 1] == ':' || s[n - 1] == '*')
     return true;
-  static const char *const labels[] = {"by", "posted", "posted on", "posted by", "published",
-                                       "published on", "published by", "written by", "author",
-                                       "von", "veröffentlicht am", "veröffentlicht von",
-                                       "autor", "par", "por", "di", "door"};
+  static const char *const labels[] = {"by",
+                                       "posted",
+                                       "posted on",
+                                       "posted by",
+                                       "published",
+                                       "published on",
+                                       "published by",
+                                       "written by",
+                                       "author",
+                                       "von",
+                                       "veröffentlicht am",
+                                       "veröffentlicht von",
+                                       "autor",
+                                       "par",
+                                       "por",
+                                       "di",
+                                       "door"};
   for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++)
     if (ex_ieq(s, n, labels[k]))
       return true;
@@ -1033,8 +1105,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   /* date */
   char d[32];
   size_t dl = 0;
-  str_ref dc[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP],
-                  s->slot[MK_DATE_OTHER]};
+  str_ref dc[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP], s->slot[MK_DATE_OTHER]};
   for (size_t i = 0; i < sizeof dc / sizeof dc[0] && !dl; i++)
     if (dc[i].s)
       dl = ex_date_normalise(dc[i].s, dc[i].n, d);
