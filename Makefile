@@ -137,7 +137,7 @@ soak: deps
 	@$(BUILD)/tests/soak 60
 
 check: deps
-	@scripts/check.sh
+	@CHECK_BUILD=$(BUILD)-check scripts/check.sh
 
 clean:
 	rm -rf build build-address build-undefined build-thread

@@ -51,30 +51,30 @@ typedef enum riptide_err_class {
 } riptide_err_class;
 
 /* X(name, number, class, message) */
-#define RIPTIDE_ERRORS(X)                                                                      \
-  X(OK, 0, NONE, "success")                                                                    \
-  X(NOMEM, 1, NOMEM, "out of memory")                                                          \
-  X(INVALID_ARG, 2, BAD_INPUT, "invalid argument")                                             \
-  X(BAD_INPUT, 3, BAD_INPUT, "input is not usable HTML")                                       \
-  X(INPUT_TOO_LARGE, 4, LIMIT, "input exceeds the size limit")                                 \
-  X(OUTPUT_TOO_LARGE, 5, LIMIT, "result exceeds the output size limit")                        \
-  X(TIMEOUT, 6, TIMEOUT, "guest call exceeded its deadline")                                   \
-  X(TRAP, 7, TRAP, "guest trapped")                                                            \
-  X(MEMORY_LIMIT, 8, LIMIT, "guest exceeded its memory cap")                                   \
-  X(GUEST_ERROR, 9, INTERNAL, "guest reported an error")                                       \
-  X(BAD_RESULT, 10, INTERNAL, "guest returned an invalid result")                              \
-  X(ABI_MISMATCH, 11, INTERNAL, "guest ABI version does not match the host")                   \
-  X(CIRCUIT_OPEN, 12, BREAKER_OPEN, "circuit breaker is open")                                 \
-  X(POOL_EXHAUSTED, 13, POOL_EXHAUSTED, "no instance became available within the wait limit")  \
-  X(SHUTDOWN, 14, BUSY, "pool is shutting down")                                               \
-  X(IO, 15, IO, "input/output error")                                                          \
-  X(FETCH, 16, IO, "fetching the URL failed")                                                  \
-  X(DECODE, 17, BAD_INPUT, "input could not be decoded")                                       \
-  X(UNSUPPORTED, 18, BAD_INPUT, "unsupported option or mode")                                  \
-  X(PARSE_LIMIT, 19, LIMIT, "document exceeds a parser limit")                                 \
-  X(SELECTOR, 20, BAD_INPUT, "invalid CSS selector")                                           \
-  X(INSTANTIATE, 21, INTERNAL, "sandbox instance could not be created")                        \
-  X(FALLBACK_FAILED, 22, INTERNAL, "native fallback extraction failed")                        \
+#define RIPTIDE_ERRORS(X)                                                                          \
+  X(OK, 0, NONE, "success")                                                                        \
+  X(NOMEM, 1, NOMEM, "out of memory")                                                              \
+  X(INVALID_ARG, 2, BAD_INPUT, "invalid argument")                                                 \
+  X(BAD_INPUT, 3, BAD_INPUT, "input is not usable HTML")                                           \
+  X(INPUT_TOO_LARGE, 4, LIMIT, "input exceeds the size limit")                                     \
+  X(OUTPUT_TOO_LARGE, 5, LIMIT, "result exceeds the output size limit")                            \
+  X(TIMEOUT, 6, TIMEOUT, "guest call exceeded its deadline")                                       \
+  X(TRAP, 7, TRAP, "guest trapped")                                                                \
+  X(MEMORY_LIMIT, 8, LIMIT, "guest exceeded its memory cap")                                       \
+  X(GUEST_ERROR, 9, INTERNAL, "guest reported an error")                                           \
+  X(BAD_RESULT, 10, INTERNAL, "guest returned an invalid result")                                  \
+  X(ABI_MISMATCH, 11, INTERNAL, "guest ABI version does not match the host")                       \
+  X(CIRCUIT_OPEN, 12, BREAKER_OPEN, "circuit breaker is open")                                     \
+  X(POOL_EXHAUSTED, 13, POOL_EXHAUSTED, "no instance became available within the wait limit")      \
+  X(SHUTDOWN, 14, BUSY, "pool is shutting down")                                                   \
+  X(IO, 15, IO, "input/output error")                                                              \
+  X(FETCH, 16, IO, "fetching the URL failed")                                                      \
+  X(DECODE, 17, BAD_INPUT, "input could not be decoded")                                           \
+  X(UNSUPPORTED, 18, BAD_INPUT, "unsupported option or mode")                                      \
+  X(PARSE_LIMIT, 19, LIMIT, "document exceeds a parser limit")                                     \
+  X(SELECTOR, 20, BAD_INPUT, "invalid CSS selector")                                               \
+  X(INSTANTIATE, 21, INTERNAL, "sandbox instance could not be created")                            \
+  X(FALLBACK_FAILED, 22, INTERNAL, "native fallback extraction failed")                            \
   X(INTERNAL, 23, INTERNAL, "internal error")
 
 typedef enum riptide_err {
@@ -205,22 +205,22 @@ typedef uint64_t (*riptide_clock_fn)(void *ctx); /* monotonic nanoseconds */
 
 typedef struct riptide_pool_config {
   /* pool */
-  uint32_t max_slots;       /* permits; default: CPUs, at least 2 */
-  uint32_t warm_slots;      /* created by riptide_pool_new; default 2 */
-  uint32_t acquire_wait_ms; /* bounded wait for a permit; default 30000 */
+  uint32_t max_slots;         /* permits; default: CPUs, at least 2 */
+  uint32_t warm_slots;        /* created by riptide_pool_new; default 2 */
+  uint32_t acquire_wait_ms;   /* bounded wait for a permit; default 30000 */
   bool fallback_on_exhausted; /* default false: POOL_EXHAUSTED error */
   bool fallback_enabled;      /* native fallback on guest failure; default true */
   /* extraction */
-  uint32_t timeout_ms;        /* per-call deadline; default 10000 */
-  uint64_t memory_cap_bytes;  /* per instance; default 256 MiB */
-  uint64_t max_input_bytes;   /* default 64 MiB */
-  uint64_t max_output_bytes;  /* default 16 MiB */
+  uint32_t timeout_ms;       /* per-call deadline; default 10000 */
+  uint64_t memory_cap_bytes; /* per instance; default 256 MiB */
+  uint64_t max_input_bytes;  /* default 64 MiB */
+  uint64_t max_output_bytes; /* default 16 MiB */
   /* circuit breaker */
-  uint32_t breaker_window;         /* default 20 */
-  uint32_t breaker_min_calls;      /* default 10 */
-  uint32_t breaker_failure_pct;    /* default 50 */
-  uint32_t breaker_cooldown_ms;    /* default 5000 */
-  uint32_t breaker_probes;         /* default 3 */
+  uint32_t breaker_window;          /* default 20 */
+  uint32_t breaker_min_calls;       /* default 10 */
+  uint32_t breaker_failure_pct;     /* default 50 */
+  uint32_t breaker_cooldown_ms;     /* default 5000 */
+  uint32_t breaker_probes;          /* default 3 */
   uint32_t breaker_max_cooldown_ms; /* default 60000 */
   /* health */
   uint32_t health_interval_ms;  /* default 30000; 0 disables the monitor thread */
@@ -312,8 +312,7 @@ typedef void (*riptide_event_fn)(const riptide_event *ev, void *ctx);
 /* Subscribes to events whose type starts with `prefix` ("" = all) at or above `min`.
  * Returns a subscription id > 0, or 0 on error. */
 RIPTIDE_API uint64_t riptide_pool_subscribe(riptide_pool *pool, const char *prefix,
-                                            riptide_severity min, riptide_event_fn fn,
-                                            void *ctx);
+                                            riptide_severity min, riptide_event_fn fn, void *ctx);
 /* After it returns, the handler is not running and is never called again. Exception: called
  * from inside a handler (on the dispatcher thread) it does not wait for that running call. */
 RIPTIDE_API void riptide_pool_unsubscribe(riptide_pool *pool, uint64_t sub_id);
@@ -382,8 +381,7 @@ RIPTIDE_API char *riptide_metrics_to_prometheus(const riptide_metrics *m);
 /* Native extraction (no sandbox): the fallback engine, usable directly.                       */
 /* ------------------------------------------------------------------------------------------ */
 RIPTIDE_API riptide_err riptide_extract_native(const char *html, size_t len, const char *url,
-                                               const riptide_options *opts,
-                                               riptide_document **out);
+                                               const riptide_options *opts, riptide_document **out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Input decoding: gzip and charset -> UTF-8.                                                  */
@@ -394,19 +392,18 @@ RIPTIDE_API riptide_err riptide_extract_native(const char *html, size_t len, con
  * BOM, `content_type` (may be NULL) or <meta charset>, converts with iconv, replaces invalid
  * bytes with U+FFFD. On success *out is malloc'd (caller frees) and NUL-terminated.
  */
-RIPTIDE_API riptide_err riptide_decode_input(const void *data, size_t len,
-                                             const char *content_type, uint64_t max_bytes,
-                                             char **out, size_t *out_len);
+RIPTIDE_API riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,
+                                             uint64_t max_bytes, char **out, size_t *out_len);
 
 /* ------------------------------------------------------------------------------------------ */
 /* URL fetching (libcurl): http and https only.                                                */
 /* ------------------------------------------------------------------------------------------ */
 typedef struct riptide_fetch_options {
-  uint32_t timeout_ms;     /* whole transfer; default 30000 */
+  uint32_t timeout_ms;         /* whole transfer; default 30000 */
   uint32_t connect_timeout_ms; /* default 10000 */
-  uint32_t max_redirects;  /* default 10 */
-  uint64_t max_bytes;      /* body cap after content decoding; default 64 MiB */
-  const char *user_agent;  /* default "riptide/<version>" */
+  uint32_t max_redirects;      /* default 10 */
+  uint64_t max_bytes;          /* body cap after content decoding; default 64 MiB */
+  const char *user_agent;      /* default "riptide/<version>" */
   void *reserved_[4];
 } riptide_fetch_options;
 RIPTIDE_API void riptide_fetch_options_init(riptide_fetch_options *o);

@@ -52,26 +52,26 @@ typedef enum rt_guest_status {
  * a repeated singular tag is an error.
  */
 #define RT_WIRE_MAGIC "RTD1"
-#define RT_WIRE_FIELDS(X)                                                                      \
-  X(TITLE, 1)                                                                                  \
-  X(BYLINE, 2)                                                                                 \
-  X(DATE, 3)                                                                                   \
-  X(SITE_NAME, 4)                                                                              \
-  X(DESCRIPTION, 5)                                                                            \
-  X(LANGUAGE, 6)                                                                               \
-  X(CANONICAL, 7)                                                                              \
-  X(TEXT, 8)                                                                                   \
-  X(MARKDOWN, 9)                                                                               \
-  X(HTML, 10)                                                                                  \
-  X(LINK_HREF, 11)                                                                             \
-  X(LINK_TEXT, 12)                                                                             \
-  X(MEDIA_SRC, 13)                                                                             \
-  X(MEDIA_ALT, 14)                                                                             \
-  X(MEDIA_KIND, 15)                                                                            \
-  X(CATEGORY, 16)                                                                              \
-  X(WORD_COUNT, 17)                                                                            \
-  X(READING_TIME, 18)                                                                          \
-  X(QUALITY, 19)                                                                               \
+#define RT_WIRE_FIELDS(X)                                                                          \
+  X(TITLE, 1)                                                                                      \
+  X(BYLINE, 2)                                                                                     \
+  X(DATE, 3)                                                                                       \
+  X(SITE_NAME, 4)                                                                                  \
+  X(DESCRIPTION, 5)                                                                                \
+  X(LANGUAGE, 6)                                                                                   \
+  X(CANONICAL, 7)                                                                                  \
+  X(TEXT, 8)                                                                                       \
+  X(MARKDOWN, 9)                                                                                   \
+  X(HTML, 10)                                                                                      \
+  X(LINK_HREF, 11)                                                                                 \
+  X(LINK_TEXT, 12)                                                                                 \
+  X(MEDIA_SRC, 13)                                                                                 \
+  X(MEDIA_ALT, 14)                                                                                 \
+  X(MEDIA_KIND, 15)                                                                                \
+  X(CATEGORY, 16)                                                                                  \
+  X(WORD_COUNT, 17)                                                                                \
+  X(READING_TIME, 18)                                                                              \
+  X(QUALITY, 19)                                                                                   \
   X(ERROR, 20)
 
 typedef enum rt_wire_field {

@@ -6,8 +6,8 @@
 const char *riptide_strerror(riptide_err err)
 {
   switch (err) {
-#define ERR_MSG_(name, num, cls, msg)                                                          \
-  case RIPTIDE_ERR_##name:                                                                     \
+#define ERR_MSG_(name, num, cls, msg)                                                              \
+  case RIPTIDE_ERR_##name:                                                                         \
     return msg;
     RIPTIDE_ERRORS(ERR_MSG_)
 #undef ERR_MSG_
@@ -18,8 +18,8 @@ const char *riptide_strerror(riptide_err err)
 const char *riptide_err_name(riptide_err err)
 {
   switch (err) {
-#define ERR_NAME_(name, num, cls, msg)                                                         \
-  case RIPTIDE_ERR_##name:                                                                     \
+#define ERR_NAME_(name, num, cls, msg)                                                             \
+  case RIPTIDE_ERR_##name:                                                                         \
     return #name;
     RIPTIDE_ERRORS(ERR_NAME_)
 #undef ERR_NAME_
@@ -30,8 +30,8 @@ const char *riptide_err_name(riptide_err err)
 riptide_err_class riptide_err_class_of(riptide_err err)
 {
   switch (err) {
-#define ERR_CLASS_(name, num, cls, msg)                                                        \
-  case RIPTIDE_ERR_##name:                                                                     \
+#define ERR_CLASS_(name, num, cls, msg)                                                            \
+  case RIPTIDE_ERR_##name:                                                                         \
     return RIPTIDE_CLASS_##cls;
     RIPTIDE_ERRORS(ERR_CLASS_)
 #undef ERR_CLASS_
@@ -42,17 +42,17 @@ riptide_err_class riptide_err_class_of(riptide_err err)
 const char *riptide_err_class_name(riptide_err_class cls)
 {
   static const char *const names[] = {
-    [RIPTIDE_CLASS_NONE] = "none",
-    [RIPTIDE_CLASS_TIMEOUT] = "timeout",
-    [RIPTIDE_CLASS_TRAP] = "trap",
-    [RIPTIDE_CLASS_LIMIT] = "limit",
-    [RIPTIDE_CLASS_BREAKER_OPEN] = "breaker_open",
-    [RIPTIDE_CLASS_POOL_EXHAUSTED] = "pool_exhausted",
-    [RIPTIDE_CLASS_BAD_INPUT] = "bad_input",
-    [RIPTIDE_CLASS_NOMEM] = "nomem",
-    [RIPTIDE_CLASS_BUSY] = "busy",
-    [RIPTIDE_CLASS_IO] = "io",
-    [RIPTIDE_CLASS_INTERNAL] = "internal",
+      [RIPTIDE_CLASS_NONE] = "none",
+      [RIPTIDE_CLASS_TIMEOUT] = "timeout",
+      [RIPTIDE_CLASS_TRAP] = "trap",
+      [RIPTIDE_CLASS_LIMIT] = "limit",
+      [RIPTIDE_CLASS_BREAKER_OPEN] = "breaker_open",
+      [RIPTIDE_CLASS_POOL_EXHAUSTED] = "pool_exhausted",
+      [RIPTIDE_CLASS_BAD_INPUT] = "bad_input",
+      [RIPTIDE_CLASS_NOMEM] = "nomem",
+      [RIPTIDE_CLASS_BUSY] = "busy",
+      [RIPTIDE_CLASS_IO] = "io",
+      [RIPTIDE_CLASS_INTERNAL] = "internal",
   };
   if ((unsigned)cls < sizeof names / sizeof names[0] && names[cls])
     return names[cls];
@@ -62,16 +62,16 @@ const char *riptide_err_class_name(riptide_err_class cls)
 const char *riptide_trap_name(riptide_trap t)
 {
   static const char *const names[RIPTIDE_TRAP_COUNT_] = {
-    [RIPTIDE_TRAP_NONE] = "none",
-    [RIPTIDE_TRAP_OOB] = "oob",
-    [RIPTIDE_TRAP_UNREACHABLE] = "unreachable",
-    [RIPTIDE_TRAP_INT_DIV_ZERO] = "int_div_zero",
-    [RIPTIDE_TRAP_INT_OVERFLOW] = "int_overflow",
-    [RIPTIDE_TRAP_INVALID_CONVERSION] = "invalid_conversion",
-    [RIPTIDE_TRAP_CALL_INDIRECT] = "call_indirect",
-    [RIPTIDE_TRAP_STACK_EXHAUSTION] = "stack_exhaustion",
-    [RIPTIDE_TRAP_INTERRUPT] = "interrupt",
-    [RIPTIDE_TRAP_OTHER] = "other",
+      [RIPTIDE_TRAP_NONE] = "none",
+      [RIPTIDE_TRAP_OOB] = "oob",
+      [RIPTIDE_TRAP_UNREACHABLE] = "unreachable",
+      [RIPTIDE_TRAP_INT_DIV_ZERO] = "int_div_zero",
+      [RIPTIDE_TRAP_INT_OVERFLOW] = "int_overflow",
+      [RIPTIDE_TRAP_INVALID_CONVERSION] = "invalid_conversion",
+      [RIPTIDE_TRAP_CALL_INDIRECT] = "call_indirect",
+      [RIPTIDE_TRAP_STACK_EXHAUSTION] = "stack_exhaustion",
+      [RIPTIDE_TRAP_INTERRUPT] = "interrupt",
+      [RIPTIDE_TRAP_OTHER] = "other",
   };
   return ((unsigned)t < RIPTIDE_TRAP_COUNT_) ? names[t] : "other";
 }
@@ -113,14 +113,17 @@ const char *riptide_severity_name(riptide_severity s)
 const char *riptide_fallback_reason_name(riptide_fallback_reason r)
 {
   static const char *const names[RIPTIDE_FB_COUNT_] = {
-    [RIPTIDE_FB_TRAP] = "trap",
-    [RIPTIDE_FB_TIMEOUT] = "timeout",
-    [RIPTIDE_FB_MEMORY_LIMIT] = "memory_limit",
-    [RIPTIDE_FB_GUEST_ERROR] = "guest_error",
-    [RIPTIDE_FB_CIRCUIT_OPEN] = "circuit_open",
-    [RIPTIDE_FB_POOL_EXHAUSTED] = "pool_exhausted",
+      [RIPTIDE_FB_TRAP] = "trap",
+      [RIPTIDE_FB_TIMEOUT] = "timeout",
+      [RIPTIDE_FB_MEMORY_LIMIT] = "memory_limit",
+      [RIPTIDE_FB_GUEST_ERROR] = "guest_error",
+      [RIPTIDE_FB_CIRCUIT_OPEN] = "circuit_open",
+      [RIPTIDE_FB_POOL_EXHAUSTED] = "pool_exhausted",
   };
   return ((unsigned)r < RIPTIDE_FB_COUNT_) ? names[r] : "unknown";
 }
 
-const char *riptide_version(void) { return RIPTIDE_VERSION; }
+const char *riptide_version(void)
+{
+  return RIPTIDE_VERSION;
+}
