@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "riptide.h"
+#include "common/document.h"
+#include "common/utf8.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -190,6 +192,256 @@ static void test_json_empty_document(void **state)
   assert_null(riptide_document_to_json(NULL, "x", false));
 }
 
+/* ---- the jansson rendering the direct writer must reproduce byte for byte ------------------- */
+
+/* A JSON string for s; invalid UTF-8 bytes become U+FFFD (what document.c did with jansson). */
+static json_t *oracle_str(const char *s)
+{
+  if (!s)
+    return json_null();
+  size_t len = strlen(s);
+  json_t *j = json_stringn(s, len);
+  if (j)
+    return j;
+  char *fixed = malloc(len * 3 + 1);
+  size_t o = 0;
+  const unsigned char *u = (const unsigned char *)s;
+  for (size_t i = 0; i < len;) {
+    size_t n = rt_utf8_seq_len(u + i, len - i);
+    if (n == 0) {
+      memcpy(fixed + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      i++;
+    } else {
+      memcpy(fixed + o, u + i, n);
+      o += n;
+      i += n;
+    }
+  }
+  j = json_stringn(fixed, o);
+  free(fixed);
+  return j;
+}
+
+static json_t *oracle_ms(uint64_t ns)
+{
+  return json_real((double)(ns / 1000) / 1000.0);
+}
+
+static char *oracle_json(const riptide_document *doc, const char *id, bool pretty)
+{
+  json_t *o = json_object();
+  if (id)
+    json_object_set_new(o, "id", oracle_str(id));
+  json_object_set_new(o, "url", oracle_str(doc->url));
+  json_object_set_new(o, "title", oracle_str(doc->title));
+  json_object_set_new(o, "byline", oracle_str(doc->byline));
+  json_object_set_new(o, "date", oracle_str(doc->date));
+  json_object_set_new(o, "site_name", oracle_str(doc->site_name));
+  json_object_set_new(o, "description", oracle_str(doc->description));
+  json_object_set_new(o, "language", oracle_str(doc->language));
+  json_object_set_new(o, "canonical_url", oracle_str(doc->canonical_url));
+  json_object_set_new(o, "text", oracle_str(doc->text));
+  json_object_set_new(o, "markdown", oracle_str(doc->markdown));
+  if (doc->html)
+    json_object_set_new(o, "html", oracle_str(doc->html));
+  json_t *links = json_array();
+  json_object_set_new(o, "links", links);
+  for (size_t i = 0; i < doc->n_links; i++) {
+    json_t *l = json_object();
+    json_array_append_new(links, l);
+    json_object_set_new(l, "href", oracle_str(doc->links[i].href));
+    json_object_set_new(l, "text", oracle_str(doc->links[i].text));
+  }
+  json_t *media = json_array();
+  json_object_set_new(o, "media", media);
+  for (size_t i = 0; i < doc->n_media; i++) {
+    json_t *m = json_object();
+    json_array_append_new(media, m);
+    json_object_set_new(m, "src", oracle_str(doc->media[i].src));
+    json_object_set_new(m, "alt", oracle_str(doc->media[i].alt));
+    json_object_set_new(m, "kind", oracle_str(doc->media[i].kind));
+  }
+  json_t *cats = json_array();
+  json_object_set_new(o, "categories", cats);
+  for (size_t i = 0; i < doc->n_categories; i++)
+    json_array_append_new(cats, oracle_str(doc->categories[i]));
+  json_object_set_new(o, "word_count", json_integer(doc->word_count));
+  json_object_set_new(o, "reading_time", json_integer(doc->reading_time));
+  json_object_set_new(o, "quality_score",
+                      doc->quality_score < 0 ? json_null() : json_integer(doc->quality_score));
+  json_object_set_new(o, "engine", oracle_str(doc->engine));
+  json_object_set_new(o, "fallback_reason", oracle_str(doc->fallback_reason));
+  if (doc->fallback_reason && doc->guest_error != RIPTIDE_OK)
+    json_object_set_new(o, "guest_error", oracle_str(riptide_err_name(doc->guest_error)));
+  if (doc->trap != RIPTIDE_TRAP_NONE)
+    json_object_set_new(o, "trap", oracle_str(riptide_trap_name(doc->trap)));
+  json_object_set_new(o, "wait_ms", oracle_ms(doc->wait_ns));
+  json_object_set_new(o, "extract_ms", oracle_ms(doc->extract_ns));
+  size_t flags = JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER;
+  flags |= pretty ? JSON_INDENT(2) : JSON_COMPACT;
+  char *out = json_dumps(o, flags);
+  json_decref(o);
+  return out;
+}
+
+static void assert_same_as_oracle(const riptide_document *d, const char *id)
+{
+  for (int pretty = 0; pretty < 2; pretty++) {
+    char *want = oracle_json(d, id, pretty);
+    char *got = riptide_document_to_json(d, id, pretty);
+    assert_non_null(want);
+    assert_non_null(got);
+    if (strcmp(want, got) != 0)
+      fail_msg("JSON differs from jansson's (pretty=%d):\n got: %s\nwant: %s", pretty, got, want);
+    free(want);
+    free(got);
+  }
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+  char *c = malloc(n + 1);
+  memcpy(c, s, n);
+  c[n] = '\0';
+  return c;
+}
+
+/* Every escape, every control byte, quotes, slashes, multi-byte characters, and malformed
+ * UTF-8 of every kind (stray continuation, truncated at the end and in the middle, overlong,
+ * surrogate, past U+10FFFF, 0xFE/0xFF), placed across the 8-byte boundaries of the ASCII fast
+ * path; the timing fields at values that print as integers, fractions and large numbers. */
+static void test_json_matches_jansson_on_hard_strings(void **state)
+{
+  (void)state;
+  static const char *const pieces[] = {
+      "plain ascii text that is long enough to take the eight-byte path",
+      "\"",
+      "\\",
+      "/",
+      "\b\f\n\r\t",
+      "\x01\x02\x1f\x7f",
+      "caf\xc3\xa9",
+      "\xe2\x82\xac",
+      "\xf0\x9f\x98\x80",
+      "\x80",
+      "\xc3",
+      "\xe2\x82",
+      "\xf0\x9f\x98",
+      "\xc0\xaf",
+      "\xe0\x80\xaf",
+      "\xed\xa0\x80",
+      "\xf4\x90\x80\x80",
+      "\xfe\xff",
+      "\xc3\x28",
+      "a",
+      "</script>",
+      "\xef\xbb\xbf",
+      "\xe2\x80\xa8\xe2\x80\xa9"};
+  size_t np = sizeof pieces / sizeof pieces[0];
+  uint64_t ns_values[] = {0, 999, 1000, 1500000, 2250000, 1000000000ull, 123456789012345ull};
+  for (size_t a = 0; a < np; a++) {
+    for (size_t pad = 0; pad < 9; pad++) {
+      char buf[256];
+      size_t n = 0;
+      for (size_t k = 0; k < pad; k++)
+        buf[n++] = 'x';
+      size_t la = strlen(pieces[a]);
+      memcpy(buf + n, pieces[a], la);
+      n += la;
+      size_t lb = strlen(pieces[(a + pad) % np]);
+      memcpy(buf + n, pieces[(a + pad) % np], lb);
+      n += lb;
+      riptide_document *d = riptide_document_new();
+      d->title = dup_n(buf, n);
+      d->text = dup_n(buf + pad, n - pad);
+      d->categories = calloc(2, sizeof *d->categories);
+      d->n_categories = pad % 3 == 0 ? 0 : (pad % 3 == 1 ? 1 : 2);
+      for (size_t k = 0; k < d->n_categories; k++)
+        d->categories[k] = dup_n(pieces[(a + k) % np], strlen(pieces[(a + k) % np]));
+      if (pad % 2) {
+        d->n_links = 1;
+        d->links = calloc(1, sizeof *d->links);
+        d->links[0].href = dup_n(buf, n);
+        d->n_media = 2;
+        d->media = calloc(2, sizeof *d->media);
+        d->media[0].src = strdup("https://example.com/i.png");
+        d->media[0].kind = strdup("image");
+        d->media[1].alt = dup_n(pieces[a], la);
+      }
+      if (pad == 4) {
+        d->html = dup_n(buf, n);
+        d->fallback_reason = "trap";
+        d->guest_error = RIPTIDE_ERR_TRAP;
+        d->trap = RIPTIDE_TRAP_OOB;
+      }
+      d->quality_score = (int32_t)pad * 10 - 1;
+      d->word_count = (uint32_t)(a * 1000 + pad);
+      d->wait_ns = ns_values[pad % 7];
+      d->extract_ns = ns_values[(a + pad) % 7];
+      d->engine = "wasm";
+      assert_same_as_oracle(d, pad == 3 ? NULL : buf);
+      riptide_document_free(d);
+    }
+  }
+}
+
+/* Random bytes (biased towards the interesting ones) in every string field. */
+static void test_json_matches_jansson_on_random_strings(void **state)
+{
+  (void)state;
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  static const unsigned char alphabet[] = {'a',  ' ',  '"',  '\\', '\n', '\t', 0x01, 0x1f, 0x7f,
+                                           0x80, 0xbf, 0xc2, 0xc3, 0xe2, 0xed, 0xf0, 0xf4, 0xff};
+  for (int iter = 0; iter < 3000; iter++) {
+    char buf[4][200];
+    for (int f = 0; f < 4; f++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      size_t n = x % 199;
+      for (size_t k = 0; k < n; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned v = (unsigned)(x >> 32);
+        unsigned char c = (v & 3) ? alphabet[v % sizeof alphabet] : (unsigned char)(v >> 8);
+        buf[f][k] = c ? (char)c : 'z';
+      }
+      buf[f][n] = '\0';
+    }
+    riptide_document *d = riptide_document_new();
+    d->title = strdup(buf[0]);
+    d->text = strdup(buf[1]);
+    d->markdown = strdup(buf[2]);
+    d->byline = strdup(buf[3]);
+    d->n_links = 1;
+    d->links = calloc(1, sizeof *d->links);
+    d->links[0].text = strdup(buf[0]);
+    d->wait_ns = x % 100000000000ull;
+    d->extract_ns = (x >> 20) % 1000000;
+    assert_same_as_oracle(d, buf[3]);
+    riptide_document_free(d);
+  }
+}
+
+/* The buffer the writer appends to: its ceiling stops it cleanly, and appending works. */
+static void test_buffer_ceiling_and_append(void **state)
+{
+  (void)state;
+  riptide_document *d = sample();
+  rt_buf b = {.max = 64};
+  assert_false(rt_document_json_write(&b, d, "x", false));
+  assert_true(b.failed);
+  assert_true(b.len <= 64);
+  rt_buf_free(&b);
+  rt_buf ok = {0};
+  rt_buf_puts(&ok, "prefix ");
+  assert_true(rt_document_json_write(&ok, d, "x", false));
+  char *want = riptide_document_to_json(d, "x", false);
+  assert_int_equal(ok.len, strlen("prefix ") + strlen(want));
+  assert_string_equal(ok.p + strlen("prefix "), want);
+  free(want);
+  rt_buf_free(&ok);
+  riptide_document_free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -199,6 +451,9 @@ int main(void)
       cmocka_unit_test(test_json_without_id_pretty_and_fallback),
       cmocka_unit_test(test_json_repairs_invalid_utf8),
       cmocka_unit_test(test_json_empty_document),
+      cmocka_unit_test(test_json_matches_jansson_on_hard_strings),
+      cmocka_unit_test(test_json_matches_jansson_on_random_strings),
+      cmocka_unit_test(test_buffer_ceiling_and_append),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
