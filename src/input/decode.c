@@ -13,11 +13,16 @@
  *     with RIPTIDE_ERR_BAD_INPUT: extracting an image or an archive would only give noise;
  *  5. conversion with iconv; invalid or truncated sequences become U+FFFD, NUL bytes too (the
  *     result is a C string that later stages treat as text).
+ * Input that is already clean UTF-8 (nearly every page) costs one scan: no second validation,
+ * no iconv, and with rt_decode_input_buf() no copy either (the result is the caller's buffer).
+ * Pure ASCII declared in a single-byte charset (windows-1252, ISO-8859-x, KOI8) is taken as it
+ * is too: iconv would give the same bytes.
  * Stateless; safe to call from any number of threads.
  */
 #include "riptide.h"
-#include "common/utf8.h"
 #include "common/limits.h"
+#include "common/utf8.h"
+#include "input/decode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -110,6 +115,14 @@ static riptide_err gunzip(const unsigned char *in, size_t len, uint64_t cap, uns
     }
   }
   inflateEnd(&zs);
+  if (err == RIPTIDE_OK &&
+      used == size) { /* room for the NUL, so the result can be used in place */
+    unsigned char *nb = realloc(buf, size + 1);
+    if (nb)
+      buf = nb;
+    else
+      err = RIPTIDE_ERR_NOMEM;
+  }
   if (err != RIPTIDE_OK) {
     free(buf);
     return err;
@@ -322,28 +335,54 @@ static const char *charset_from_meta(const char *s, size_t n, bool *utf8)
 
 /* ---- UTF-8 -------------------------------------------------------------------------------- */
 
-/* Valid UTF-8 and, when `no_nul`, free of NUL bytes. ASCII runs are checked 8 bytes at a time:
- * this scan runs over every input, so it is the decoder's hot loop. */
+/* High bit of each zero byte of w (exact when any byte is zero: no false positives). */
+static inline uint64_t zero_bytes(uint64_t w)
+{
+  return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+
+/* Valid UTF-8 and, when `no_nul`, free of NUL bytes. ASCII runs are checked 32 and 8 bytes at
+ * a time: this scan runs over every input, so it is the decoder's hot loop. */
 static bool utf8_clean(const unsigned char *s, size_t n, bool no_nul)
 {
+  const uint64_t nul_mask = no_nul ? ~0ull : 0;
   size_t i = 0;
   while (i < n) {
-    if (i + 8 <= n) {
+    /* ASCII without NULs, 32 bytes then 8 bytes at a time. */
+    while (i + 32 <= n) {
+      uint64_t a, b, c, d;
+      memcpy(&a, s + i, 8);
+      memcpy(&b, s + i + 8, 8);
+      memcpy(&c, s + i + 16, 8);
+      memcpy(&d, s + i + 24, 8);
+      uint64_t bad = ((a | b | c | d) & 0x8080808080808080ull) |
+                     ((zero_bytes(a) | zero_bytes(b) | zero_bytes(c) | zero_bytes(d)) & nul_mask);
+      if (bad)
+        break;
+      i += 32;
+    }
+    while (i + 8 <= n) {
       uint64_t w;
       memcpy(&w, s + i, 8);
-      bool ascii = (w & 0x8080808080808080ull) == 0;
-      bool has_nul = ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0;
-      if (ascii && !(no_nul && has_nul)) {
-        i += 8;
+      if ((w & 0x8080808080808080ull) | (zero_bytes(w) & nul_mask))
+        break;
+      i += 8;
+    }
+    /* Then byte by byte up to the next 8-byte boundary or the end. */
+    size_t stop = i + 8 < n ? i + 8 : n;
+    while (i < stop) {
+      unsigned char ch = s[i];
+      if (ch < 0x80) {
+        if (ch == 0 && no_nul)
+          return false;
+        i++;
         continue;
       }
+      size_t k = rt_utf8_seq_len(s + i, n - i);
+      if (k == 0)
+        return false;
+      i += k;
     }
-    if (s[i] == 0 && no_nul)
-      return false;
-    size_t k = rt_utf8_seq_len(s + i, n - i);
-    if (k == 0)
-      return false;
-    i += k;
   }
   return true;
 }
@@ -351,6 +390,31 @@ static bool utf8_clean(const unsigned char *s, size_t n, bool no_nul)
 static bool is_valid_utf8(const unsigned char *s, size_t n)
 {
   return utf8_clean(s, n, false);
+}
+
+/* Pure ASCII without NULs: what any ASCII-compatible charset decodes to itself. */
+static bool ascii_clean(const unsigned char *s, size_t n)
+{
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if ((w & 0x8080808080808080ull) || ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+      return false;
+  }
+  for (; i < n; i++)
+    if (s[i] == 0 || s[i] >= 0x80)
+      return false;
+  return true;
+}
+
+/* Single-byte charsets whose bytes below 0x80 are ASCII (so pure-ASCII input needs no
+ * conversion). Multi-byte and stateful ones (Shift_JIS, ISO-2022-JP, ...), EBCDIC code pages
+ * and UTF-16 are not listed. */
+static bool ascii_superset(const char *iconv_name)
+{
+  return strncmp(iconv_name, "WINDOWS-", 8) == 0 || strncmp(iconv_name, "ISO-8859-", 9) == 0 ||
+         strncmp(iconv_name, "KOI8", 4) == 0 || strncmp(iconv_name, "CP125", 5) == 0;
 }
 
 /* Copies UTF-8, replacing invalid bytes and NULs with U+FFFD. */
@@ -423,13 +487,19 @@ static riptide_err convert(const char *from, const unsigned char *s, size_t n, u
   size_t used = 0;
   riptide_err err = RIPTIDE_OK;
   while (in_left > 0) {
-    char *op = (char *)buf + used;
-    size_t out_left = size - used - 4; /* keep room for one U+FFFD and the NUL */
-    size_t rc = iconv(cd, &in, &in_left, &op, &out_left);
-    used = (size_t)((unsigned char *)op - buf);
-    if (rc != (size_t)-1)
-      break;
-    if (errno == E2BIG) {
+    /* Keep 4 bytes out of iconv's reach: room for one U+FFFD and the NUL. After a U+FFFD
+     * fewer may be left; growing first keeps the subtraction from wrapping. */
+    bool grow = size - used < 8;
+    if (!grow) {
+      char *op = (char *)buf + used;
+      size_t out_left = size - used - 4;
+      size_t rc = iconv(cd, &in, &in_left, &op, &out_left);
+      used = (size_t)((unsigned char *)op - buf);
+      if (rc != (size_t)-1)
+        break;
+      grow = errno == E2BIG;
+    }
+    if (grow) {
       if (size > cap * 4 + 64) {
         err = RIPTIDE_ERR_INPUT_TOO_LARGE;
         break;
@@ -459,7 +529,14 @@ static riptide_err convert(const char *from, const unsigned char *s, size_t n, u
     free(buf);
     return err;
   }
-  /* iconv may pass NULs through; repair them (and anything odd) in one more pass. */
+  /* iconv may pass NULs through; repair them (and anything odd) in one more pass. The loop
+   * above always keeps 4 bytes free, so a clean result is returned as it is. */
+  if (utf8_clean(buf, used, true)) {
+    buf[used] = '\0';
+    *out = (char *)buf;
+    *out_len = used;
+    return RIPTIDE_OK;
+  }
   char *fixed;
   size_t flen;
   err = utf8_repair(buf, used, &fixed, &flen);
@@ -508,11 +585,34 @@ static bool looks_binary(const unsigned char *s, size_t n)
   return (nul >= 4 && nul * 100 > lim * 2) || (ctrl >= 8 && ctrl * 100 > lim * 10);
 }
 
-riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,
-                                 uint64_t max_bytes, char **out, size_t *out_len)
+/* The result when s[0..len) is already clean UTF-8: in place when the bytes live in a buffer
+ * this call may write (`writable`, which s points into, with room for the NUL), else a copy. */
+static riptide_err clean_result(const unsigned char *s, size_t len, unsigned char *writable,
+                                char **out, size_t *out_len)
 {
-  if (!out || !out_len || (!data && len > 0))
-    return RIPTIDE_ERR_INVALID_ARG;
+  if (writable) {
+    if (s != writable)
+      memmove(writable, s, len); /* a BOM was skipped */
+    writable[len] = '\0';
+    *out = (char *)writable;
+    *out_len = len;
+    return RIPTIDE_OK;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return RIPTIDE_ERR_NOMEM;
+  memcpy(copy, s, len);
+  copy[len] = '\0';
+  *out = copy;
+  *out_len = len;
+  return RIPTIDE_OK;
+}
+
+/* Both entry points. `writable` is data when the caller lets the result be built in place,
+ * NULL otherwise. */
+static riptide_err decode(const unsigned char *data, size_t len, const char *content_type,
+                          uint64_t max_bytes, unsigned char *writable, char **out, size_t *out_len)
+{
   *out = NULL;
   *out_len = 0;
   if (max_bytes == 0)
@@ -528,6 +628,7 @@ riptide_err riptide_decode_input(const void *data, size_t len, const char *conte
       return err;
     s = inflated;
     len = ilen;
+    writable = inflated; /* ours: it becomes the result when nothing else needs changing */
   }
 
   bool utf8 = false;
@@ -553,23 +654,56 @@ riptide_err riptide_decode_input(const void *data, size_t len, const char *conte
     if (cs && strncmp(cs, "UTF-16", 6) == 0)
       cs = "UTF-8", utf8 = true;
   }
-  if (!cs) {
-    if (is_valid_utf8(s, len))
-      cs = "UTF-8", utf8 = true;
-    else
-      cs = "WINDOWS-1252";
-  }
+  /* One scan decides the common case: clean UTF-8 (declared, or undeclared and valid), or
+   * pure ASCII in an ASCII-compatible charset, is the result as it is. */
+  bool clean = false;
+  if (!cs || utf8)
+    clean = utf8_clean(s, len, true);
+  else if (ascii_superset(cs))
+    clean = ascii_clean(s, len);
   riptide_err err;
-  if (utf8)
-    err = utf8_repair(s, len, out, out_len);
-  else
-    err = convert(cs, s, len, max_bytes, out, out_len);
+  if (clean) {
+    err = clean_result(s, len, writable, out, out_len);
+    if (err == RIPTIDE_OK && *out == (char *)inflated)
+      inflated = NULL; /* now the caller's */
+  } else {
+    if (!cs) {
+      /* Undeclared: UTF-8 with NULs is still UTF-8 (the NULs are replaced); anything else is
+       * read as windows-1252. */
+      if (is_valid_utf8(s, len))
+        cs = "UTF-8", utf8 = true;
+      else
+        cs = "WINDOWS-1252";
+    }
+    if (utf8)
+      err = utf8_repair(s, len, out, out_len);
+    else
+      err = convert(cs, s, len, max_bytes, out, out_len);
+  }
   free(inflated);
   if (err == RIPTIDE_OK && *out_len > max_bytes * 4) {
-    free(*out);
+    if (*out != (char *)data)
+      free(*out);
     *out = NULL;
     *out_len = 0;
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
   }
   return err;
+}
+
+riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,
+                                 uint64_t max_bytes, char **out, size_t *out_len)
+{
+  if (!out || !out_len || (!data && len > 0))
+    return RIPTIDE_ERR_INVALID_ARG;
+  return decode(data, len, content_type, max_bytes, NULL, out, out_len);
+}
+
+riptide_err rt_decode_input_buf(char *buf, size_t len, const char *content_type, uint64_t max_bytes,
+                                char **out, size_t *out_len)
+{
+  if (!out || !out_len || !buf)
+    return RIPTIDE_ERR_INVALID_ARG;
+  return decode((const unsigned char *)buf, len, content_type, max_bytes, (unsigned char *)buf, out,
+                out_len);
 }
