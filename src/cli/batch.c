@@ -3,29 +3,47 @@
  *
  * DESIGN
  *  Threads: the main thread produces jobs (arguments, then directory walks, in order); N worker
- *  threads read, decode and extract them; one writer thread writes the results in input order,
- *  keeps the statistics and draws the progress bar.
+ *  threads read, decode and extract them, and write the results in input order themselves
+ *  (see "output role" below); with a progress bar, one ticker thread redraws it while no
+ *  result arrives. There is no writer thread: handing every page to one cost two thread
+ *  wake-ups a page, a few percent of the CPU of a batch.
  *
  *  Jobs live in a ring of `window` slots indexed by sequence number (seq % window). Three
  *  counters, all guarded by `lock`, with next_write <= next_take <= next_seq:
  *    next_seq   - the next sequence number the producer will fill;
  *    next_take  - the next job a worker will take;
- *    next_write - the next job the writer will write (all before it are written and freed).
+ *    next_write - the next job to be written (all before it are written and their slots
+ *                 free).
  *  The producer waits (cond `space`) while next_seq - next_write == window, so at most
  *  `window` inputs are in memory at once whatever the batch size: a 10,000-file batch uses the
- *  memory of `window` files. A slot's state goes EMPTY -> QUEUED (producer) -> RUNNING (worker)
- *  -> DONE (worker) -> EMPTY (writer). Only the thread that owns a state touches the slot's
- *  fields outside the lock: the worker between RUNNING and DONE, the writer after DONE.
+ *  memory of `window` files. It is woken once the ring is half empty, not for every slot. A
+ *  slot's state goes EMPTY -> QUEUED (producer) -> RUNNING (worker) -> DONE (worker) -> EMPTY
+ *  (output role). Only the thread that owns a state touches the slot's fields outside the
+ *  lock: the worker between RUNNING and DONE, the output role after DONE.
+ *
+ *  Output role: `emitting` (under lock) says a thread is writing results. A worker that marks
+ *  its job DONE takes the role if it is free and writes every DONE job at the head of the ring
+ *  (the lock is released around each write), then gives it back; a worker that finds the role
+ *  taken goes on to its next job, and the holder writes that result after its current one,
+ *  since it re-checks the head under the lock before giving the role back. So whenever the
+ *  role is free, the head job is not DONE: no result waits for nobody. The ticker takes the
+ *  role the same way to draw, and drains the head when it gives it back. All writer state
+ *  (statistics, output names, stdout) belongs to the role's holder.
  *  No lock is held while reading files, extracting, or writing output.
  *
- *  Every input gets exactly one result (a document or an error) and the writer writes every
- *  result, so the counts of the summary always add up to the number of inputs.
+ *  Buffers are reused: each worker reads files into one buffer (decoded in place when the page
+ *  is already clean UTF-8), and each ring slot keeps the buffer its result is formatted into,
+ *  both trimmed back after an outsized page.
+ *
+ *  Every input gets exactly one result (a document or an error) and every result is written,
+ *  so the counts of the summary always add up to the number of inputs.
  */
 #include "cli/cli.h"
 
+#include "input/decode.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,12 +52,18 @@
 
 typedef enum { SLOT_EMPTY = 0, SLOT_QUEUED, SLOT_RUNNING, SLOT_DONE } slot_state;
 
+/* Buffers above these sizes are freed after use rather than kept for the next page. */
+#define CLI_KEEP_READ_BUFFER (4u << 20)
+#define CLI_KEEP_OUT_BUFFER (1u << 20)
+#define CLI_STDOUT_BUFFER (256u << 10)
+
 typedef struct job {
   slot_state state;
   char *src; /* path, URL or "-" */
   char *id;
-  /* result (worker -> writer) */
-  char *out; /* formatted document or error object; NULL for an error in markdown/txt */
+  /* result (worker -> output role) */
+  rt_buf out;   /* formatted document or error object; kept across uses of the slot */
+  bool has_out; /* false for an error in markdown/txt */
   riptide_err err;
   char detail[512];
   bool fallback;
@@ -55,12 +79,16 @@ typedef struct batch {
   cli_config *c;
   cli_engine *eng;
   pthread_mutex_t lock;
-  pthread_cond_t work, done, space;
+  pthread_cond_t work, space, tick;
   job *ring; /* guarded by lock (see DESIGN) */
   size_t window;
   uint64_t next_seq, next_take, next_write; /* guarded by lock */
   bool producing_done;                      /* guarded by lock */
-  /* writer thread only */
+  bool emitting;                            /* guarded by lock: the output role is held */
+  bool producer_waiting;                    /* guarded by lock */
+  unsigned idle_workers;                    /* guarded by lock: waiting on `work` */
+  bool finished;                            /* guarded by lock: tells the ticker to stop */
+  /* output role only */
   uint64_t total; /* expected inputs, 0 = unknown */
   uint64_t ok, failed, fallback;
   cli_latency lat;
@@ -73,6 +101,13 @@ typedef struct batch {
   bool write_error;
 } batch;
 
+typedef struct worker {
+  batch *b;
+  char *rbuf; /* file read buffer, reused from page to page */
+  size_t rcap;
+  pthread_t th;
+} worker;
+
 /* ---- worker -------------------------------------------------------------------------------- */
 
 static bool all_space(const char *s, size_t n)
@@ -83,7 +118,7 @@ static bool all_space(const char *s, size_t n)
   return true;
 }
 
-static void process(batch *b, job *j)
+static void process(batch *b, worker *w, job *j)
 {
   const cli_config *c = b->c;
   uint64_t t0 = cli_now_ns();
@@ -103,19 +138,21 @@ static void process(batch *b, job *j)
     if (c->timeout_ms)
       fo.timeout_ms = c->timeout_ms * 3 > 30000 ? c->timeout_ms * 3 : 30000;
     err = riptide_fetch_url(j->src, &fo, &fr, j->detail, sizeof j->detail);
-    raw = fr.body;
+    raw = fr.body; /* NUL-terminated, so there is room to decode in place */
     raw_len = fr.len;
     url = fr.final_url;
     content_type = fr.content_type;
   } else {
-    err = cli_read_source(j->src, max, &raw, &raw_len, j->detail, sizeof j->detail);
+    err = cli_read_file(j->src, max, &w->rbuf, &w->rcap, &raw_len, j->detail, sizeof j->detail);
+    raw = w->rbuf;
   }
   if (err == RIPTIDE_OK && raw_len == 0) {
     err = RIPTIDE_ERR_BAD_INPUT;
     snprintf(j->detail, sizeof j->detail, "empty input");
   }
   if (err == RIPTIDE_OK) {
-    err = riptide_decode_input(raw, raw_len, content_type, max, &html, &html_len);
+    /* Clean UTF-8 is decoded in place: html is then raw itself. */
+    err = rt_decode_input_buf(raw, raw_len, content_type, max, &html, &html_len);
     if (err == RIPTIDE_ERR_BAD_INPUT)
       snprintf(j->detail, sizeof j->detail, "binary data, not HTML");
     else if (err == RIPTIDE_ERR_INPUT_TOO_LARGE)
@@ -128,22 +165,29 @@ static void process(batch *b, job *j)
     err = RIPTIDE_ERR_BAD_INPUT;
     snprintf(j->detail, sizeof j->detail, "empty input (whitespace only)");
   }
-  if (fr.body)
-    raw = NULL; /* owned by fr */
-  free(raw);
   riptide_document *doc = NULL;
   if (err == RIPTIDE_OK) {
     err = cli_engine_extract(b->eng, html, html_len, url, &c->opts, &doc);
     if (err != RIPTIDE_OK && !j->detail[0])
       snprintf(j->detail, sizeof j->detail, "%s", riptide_strerror(err));
   }
-  free(html);
+  if (html != raw)
+    free(html);
+  if (w->rcap > CLI_KEEP_READ_BUFFER) {
+    free(w->rbuf);
+    w->rbuf = NULL;
+    w->rcap = 0;
+  }
+  j->out.len = 0;
+  j->out.failed = false;
+  j->has_out = false;
   if (err == RIPTIDE_OK) {
     j->fallback = doc->fallback_reason != NULL;
-    j->out = cli_format_document(c, doc, j->id);
-    if (!j->out) {
-      err = RIPTIDE_ERR_NOMEM;
-      snprintf(j->detail, sizeof j->detail, "out of memory formatting the document");
+    j->has_out = cli_format_document(c, doc, j->id, &j->out);
+    if (!j->has_out) {
+      err = j->out.failed && j->out.len > 0 ? RIPTIDE_ERR_OUTPUT_TOO_LARGE : RIPTIDE_ERR_NOMEM;
+      snprintf(j->detail, sizeof j->detail, "%s formatting the document",
+               err == RIPTIDE_ERR_NOMEM ? "out of memory" : "output too large");
     }
     riptide_document_free(doc);
   }
@@ -152,37 +196,46 @@ static void process(batch *b, job *j)
     if (!j->detail[0])
       snprintf(j->detail, sizeof j->detail, "%s", riptide_strerror(err));
     cli_utf8_clean(j->detail);
-    j->out = (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL)
-                 ? cli_format_error(c, j->id, err, j->detail)
-                 : NULL;
+    if (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL) {
+      j->out.len = 0;
+      j->out.failed = false;
+      j->has_out = cli_format_error(c, j->id, err, j->detail, &j->out);
+    }
   }
   j->err = err;
   j->latency_ns = cli_now_ns() - t0;
 }
 
+static void drain_locked(batch *b);
+
 static void *worker_main(void *arg)
 {
-  batch *b = arg;
+  worker *w = arg;
+  batch *b = w->b;
   pthread_mutex_lock(&b->lock);
   for (;;) {
-    while (b->next_take == b->next_seq && !b->producing_done)
+    while (b->next_take == b->next_seq && !b->producing_done) {
+      b->idle_workers++;
       pthread_cond_wait(&b->work, &b->lock);
+      b->idle_workers--;
+    }
     if (b->next_take == b->next_seq)
       break;
     job *j = &b->ring[b->next_take % b->window];
     b->next_take++;
     j->state = SLOT_RUNNING;
     pthread_mutex_unlock(&b->lock);
-    process(b, j);
+    process(b, w, j);
     pthread_mutex_lock(&b->lock);
     j->state = SLOT_DONE;
-    pthread_cond_broadcast(&b->done);
+    drain_locked(b);
   }
   pthread_mutex_unlock(&b->lock);
   return NULL;
 }
 
-/* ---- writer -------------------------------------------------------------------------------- */
+/* ---- output role --------------------------------------------------------------------------------
+ */
 
 static void fmt_duration(char *out, size_t cap, double s)
 {
@@ -313,7 +366,7 @@ static riptide_err write_file(batch *b, job *j, char *detail, size_t dlen)
     snprintf(detail, dlen, "%s/%s: %s", b->c->output_dir, name, strerror(errno));
     return RIPTIDE_ERR_IO;
   }
-  bool ok = write_all(fd, j->out, strlen(j->out));
+  bool ok = write_all(fd, j->out.p, j->out.len);
   if (close(fd) != 0)
     ok = false;
   if (!ok) {
@@ -331,17 +384,17 @@ static void emit(batch *b, job *j)
   snprintf(detail, sizeof detail, "%s", j->detail);
   if (err == RIPTIDE_OK && c->output_dir) {
     err = write_file(b, j, detail, sizeof detail);
-  } else if (j->out && !c->output_dir) {
+  } else if (j->has_out && !c->output_dir) {
     if (b->json_array)
       fputs(b->written_docs ? ",\n" : "[\n", stdout);
     else if (b->written_docs && c->format == CLI_FMT_MARKDOWN)
       fputs("\n* * *\n\n", stdout);
     else if (b->written_docs && c->format == CLI_FMT_TXT)
       fputs("\n", stdout);
-    size_t n = strlen(j->out);
-    if (b->json_array && n && j->out[n - 1] == '\n')
+    size_t n = j->out.len;
+    if (b->json_array && n && j->out.p[n - 1] == '\n')
       n--;
-    if (fwrite(j->out, 1, n, stdout) != n)
+    if (n > 0 && fwrite(j->out.p, 1, n, stdout) != n)
       b->write_error = true;
     b->written_docs++;
   }
@@ -360,27 +413,41 @@ static void emit(batch *b, job *j)
   draw_progress(b, false);
 }
 
-static void *writer_main(void *arg)
+/* Takes the output role if it is free and writes every finished job at the head of the ring,
+ * in order. Called with the lock held; returns with it held. */
+static void drain_locked(batch *b)
+{
+  if (b->emitting)
+    return; /* the holder writes our result too before it lets go (see DESIGN) */
+  b->emitting = true;
+  while (b->next_write < b->next_seq) {
+    job *j = &b->ring[b->next_write % b->window];
+    if (j->state != SLOT_DONE)
+      break;
+    pthread_mutex_unlock(&b->lock);
+    emit(b, j);
+    free(j->src);
+    free(j->id);
+    j->src = j->id = NULL;
+    j->out.len = 0;
+    if (j->out.cap > CLI_KEEP_OUT_BUFFER)
+      rt_buf_free(&j->out);
+    pthread_mutex_lock(&b->lock);
+    j->state = SLOT_EMPTY;
+    b->next_write++;
+    /* Wake the producer once half the ring is free, not for every slot. */
+    if (b->producer_waiting && b->next_seq - b->next_write <= b->window / 2)
+      pthread_cond_signal(&b->space);
+  }
+  b->emitting = false;
+}
+
+/* Progress bar only: redraws every 200 ms while no result arrives (ETA, pages/s). */
+static void *ticker_main(void *arg)
 {
   batch *b = arg;
   pthread_mutex_lock(&b->lock);
-  for (;;) {
-    if (b->next_write == b->next_seq && b->producing_done)
-      break;
-    job *j = &b->ring[b->next_write % b->window];
-    if (b->next_write < b->next_seq && j->state == SLOT_DONE) {
-      pthread_mutex_unlock(&b->lock);
-      emit(b, j);
-      free(j->out);
-      free(j->src);
-      free(j->id);
-      memset(j, 0, sizeof *j);
-      pthread_mutex_lock(&b->lock);
-      j->state = SLOT_EMPTY;
-      b->next_write++;
-      pthread_cond_signal(&b->space);
-      continue;
-    }
+  while (!b->finished) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 200000000;
@@ -388,12 +455,15 @@ static void *writer_main(void *arg)
       ts.tv_sec++;
       ts.tv_nsec -= 1000000000;
     }
-    int rc = pthread_cond_timedwait(&b->done, &b->lock, &ts);
-    if (rc == ETIMEDOUT && b->c->progress) {
-      pthread_mutex_unlock(&b->lock);
-      draw_progress(b, false);
-      pthread_mutex_lock(&b->lock);
-    }
+    pthread_cond_timedwait(&b->tick, &b->lock, &ts);
+    if (b->finished || b->emitting)
+      continue;
+    b->emitting = true;
+    pthread_mutex_unlock(&b->lock);
+    draw_progress(b, false);
+    pthread_mutex_lock(&b->lock);
+    b->emitting = false;
+    drain_locked(b); /* results that finished while the role was ours */
   }
   pthread_mutex_unlock(&b->lock);
   return NULL;
@@ -412,15 +482,21 @@ static bool submit(const char *src, void *ctx)
     return false;
   }
   pthread_mutex_lock(&b->lock);
-  while (b->next_seq - b->next_write >= b->window)
+  while (b->next_seq - b->next_write >= b->window) {
+    b->producer_waiting = true;
     pthread_cond_wait(&b->space, &b->lock);
+  }
+  b->producer_waiting = false;
   job *j = &b->ring[b->next_seq % b->window];
+  rt_buf out = j->out; /* the slot's buffer is kept */
   memset(j, 0, sizeof *j);
+  j->out = out;
   j->src = s;
   j->id = id;
   j->state = SLOT_QUEUED;
   b->next_seq++;
-  pthread_cond_signal(&b->work);
+  if (b->idle_workers > 0)
+    pthread_cond_signal(&b->work);
   pthread_mutex_unlock(&b->lock);
   return true;
 }
@@ -492,30 +568,38 @@ int cli_run_extract(cli_config *c)
   b.eng = &eng;
   b.window = c->parallel * 4 < 16 ? 16 : c->parallel * 4;
   b.ring = calloc(b.window, sizeof *b.ring);
-  pthread_t *workers = calloc(c->parallel, sizeof *workers);
+  worker *workers = calloc(c->parallel, sizeof *workers);
   if (!b.ring || !workers) {
     fprintf(stderr, "riptide: out of memory\n");
     free(b.ring);
     free(workers);
     cli_engine_close(&eng);
+    if (b.out_dirfd >= 0)
+      close(b.out_dirfd);
     return CLI_EXIT_FAILED;
   }
+  /* Results go out in large writes on pipes and files; a terminal stays line-buffered. */
+  if (!c->output_dir && !isatty(STDOUT_FILENO))
+    setvbuf(stdout, NULL, _IOFBF, CLI_STDOUT_BUFFER);
   pthread_mutex_init(&b.lock, NULL);
   pthread_cond_init(&b.work, NULL);
-  pthread_cond_init(&b.done, NULL);
   pthread_cond_init(&b.space, NULL);
+  pthread_cond_init(&b.tick, NULL);
   b.t_start = cli_now_ns();
 
-  pthread_t writer;
   unsigned started = 0;
-  bool writer_started = pthread_create(&writer, NULL, writer_main, &b) == 0;
-  for (unsigned i = 0; writer_started && i < c->parallel; i++) {
-    if (pthread_create(&workers[i], NULL, worker_main, &b) != 0)
+  for (unsigned i = 0; i < c->parallel; i++) {
+    workers[i].b = &b;
+    if (pthread_create(&workers[i].th, NULL, worker_main, &workers[i]) != 0)
       break;
     started++;
   }
+  /* Without the ticker the bar is still drawn as results arrive. */
+  pthread_t ticker;
+  bool ticker_started =
+      c->progress && started > 0 && pthread_create(&ticker, NULL, ticker_main, &b) == 0;
   int rc = CLI_EXIT_OK;
-  if (!writer_started || started == 0) {
+  if (started == 0) {
     fprintf(stderr, "riptide: cannot start threads\n");
     rc = CLI_EXIT_FAILED;
   } else {
@@ -539,12 +623,20 @@ int cli_run_extract(cli_config *c)
   pthread_mutex_lock(&b.lock);
   b.producing_done = true;
   pthread_cond_broadcast(&b.work);
-  pthread_cond_broadcast(&b.done);
   pthread_mutex_unlock(&b.lock);
   for (unsigned i = 0; i < started; i++)
-    pthread_join(workers[i], NULL);
-  if (writer_started)
-    pthread_join(writer, NULL);
+    pthread_join(workers[i].th, NULL);
+  pthread_mutex_lock(&b.lock);
+  b.finished = true;
+  pthread_cond_signal(&b.tick);
+  pthread_mutex_unlock(&b.lock);
+  if (ticker_started)
+    pthread_join(ticker, NULL);
+  /* Every job is DONE now; the last result may have finished while the ticker held the role
+   * (it drains before it stops), so this finds nothing left, but costs nothing to make sure. */
+  pthread_mutex_lock(&b.lock);
+  drain_locked(&b);
+  pthread_mutex_unlock(&b.lock);
   double el = (double)(cli_now_ns() - b.t_start) / 1e9;
 
   if (b.json_array)
@@ -573,9 +665,13 @@ int cli_run_extract(cli_config *c)
     rc = CLI_EXIT_FAILED;
   cli_engine_close(&eng);
   pthread_cond_destroy(&b.work);
-  pthread_cond_destroy(&b.done);
   pthread_cond_destroy(&b.space);
+  pthread_cond_destroy(&b.tick);
   pthread_mutex_destroy(&b.lock);
+  for (size_t i = 0; i < b.window; i++)
+    rt_buf_free(&b.ring[i].out);
+  for (unsigned i = 0; i < c->parallel; i++)
+    free(workers[i].rbuf);
   free(b.ring);
   free(workers);
   free(b.names.v);

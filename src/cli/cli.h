@@ -6,6 +6,7 @@
 #define RT_CLI_H
 
 #include "riptide.h"
+#include "common/document.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -75,6 +76,11 @@ bool cli_wanted_file(const char *name);
  * RIPTIDE_ERR_IO, detail says why. *out is malloc'd. */
 riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *len, char *detail,
                             size_t dlen);
+/* The same into a buffer the caller keeps from file to file: *buf (capacity *cap, both may
+ * start NULL/0) is grown as needed, never past max + 2 bytes, and stays the caller's whatever
+ * the result. On success (*buf)[*len] is '\0'. */
+riptide_err cli_read_file(const char *path, uint64_t max, char **buf, size_t *cap, size_t *len,
+                          char *detail, size_t dlen);
 /* Walks dir recursively in sorted order, calling fn for each wanted regular file (path is
  * valid during the call). Symbolic links to directories are not followed. Returns false if
  * fn returned false (stop) or dir could not be opened (detail set). */
@@ -86,10 +92,13 @@ void cli_safe_name(const char *id, char *out, size_t cap);
 
 /* ---- output (output.c) --------------------------------------------------------------------- */
 
-/* The output text of one document in the configured format (malloc'd, NUL-terminated). */
-char *cli_format_document(const cli_config *c, const riptide_document *doc, const char *id);
-/* {"id": ..., "error": {"code": ..., "message": ...}} (pretty for json). */
-char *cli_format_error(const cli_config *c, const char *id, riptide_err err, const char *detail);
+/* Appends the output text of one document in the configured format to b (a JSON document
+ * ends with a newline). False when the buffer failed (out of memory, over its ceiling). */
+bool cli_format_document(const cli_config *c, const riptide_document *doc, const char *id,
+                         rt_buf *b);
+/* Appends {"id": ..., "error": {"code": ..., "message": ...}} and a newline (pretty for json). */
+bool cli_format_error(const cli_config *c, const char *id, riptide_err err, const char *detail,
+                      rt_buf *b);
 const char *cli_format_ext(cli_format f);
 
 /* ---- statistics (stats.c) ------------------------------------------------------------------ */

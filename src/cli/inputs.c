@@ -96,10 +96,29 @@ static char *input_id_raw(const char *src)
   return strndup(base, n);
 }
 
-riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *len, char *detail,
-                            size_t dlen)
+/* Makes room for at least `need` bytes in *buf (capacity *cap), never past limit. */
+static bool grow_to(char **buf, size_t *cap, size_t need, size_t limit)
 {
-  *out = NULL;
+  if (need <= *cap)
+    return true;
+  size_t nc = *cap ? *cap : 65536;
+  while (nc < need)
+    nc *= 2;
+  if (nc > limit)
+    nc = limit;
+  if (nc < need)
+    return false;
+  char *nb = realloc(*buf, nc);
+  if (!nb)
+    return false;
+  *buf = nb;
+  *cap = nc;
+  return true;
+}
+
+riptide_err cli_read_file(const char *path, uint64_t max, char **buf, size_t *cap, size_t *len,
+                          char *detail, size_t dlen)
+{
   *len = 0;
   int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -125,47 +144,30 @@ riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *
       close(fd);
     return RIPTIDE_ERR_INPUT_TOO_LARGE;
   }
-  size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-  char *buf = malloc(cap);
-  riptide_err err = buf ? RIPTIDE_OK : RIPTIDE_ERR_NOMEM;
+  /* A regular file with a size is read as it was at fstat: up to st_size bytes, normally one
+   * read() (a file that grows meanwhile is cut at that size; one that shrinks ends early).
+   * Pipes, and files that report no size (procfs), are read to end of file. The buffer may
+   * hold max + 1 bytes so that "more than max" can be told from "exactly max". */
+  size_t limit = max > SIZE_MAX - 2 ? SIZE_MAX : (size_t)max + 2;
+  bool sized = S_ISREG(st.st_mode) && st.st_size > 0;
+  size_t want = sized ? (size_t)st.st_size : SIZE_MAX;
+  riptide_err err = RIPTIDE_OK;
   size_t used = 0;
-  while (err == RIPTIDE_OK) {
-    if (used + 1 >= cap) {
-      if (used >= max + 1)
+  if (!grow_to(buf, cap, sized ? want + 1 : (limit < 65536 ? limit : 65536), limit))
+    err = RIPTIDE_ERR_NOMEM;
+  while (err == RIPTIDE_OK && used < want) {
+    if (used + 1 >= *cap) {
+      if (used > max)
         break;
-      if (S_ISREG(st.st_mode) && used == (size_t)st.st_size) {
-        /* The size fstat gave is read: probe for growth before paying for a realloc. */
-        char probe;
-        ssize_t r = read(fd, &probe, 1);
-        if (r == 0)
-          break;
-        if (r < 0) {
-          snprintf(detail, dlen, "%s: %s", path, strerror(errno));
-          err = RIPTIDE_ERR_IO;
-          break;
-        }
-        char *nb = realloc(buf, cap * 2 + 1);
-        if (!nb) {
-          err = RIPTIDE_ERR_NOMEM;
-          break;
-        }
-        buf = nb;
-        cap = cap * 2 + 1;
-        buf[used++] = probe;
-        continue;
-      }
-      size_t ncap = cap * 2;
-      if (ncap > max + 2)
-        ncap = (size_t)max + 2;
-      char *nb = realloc(buf, ncap);
-      if (!nb) {
+      if (!grow_to(buf, cap, *cap > limit / 2 ? limit : *cap * 2, limit)) {
         err = RIPTIDE_ERR_NOMEM;
         break;
       }
-      buf = nb;
-      cap = ncap;
     }
-    ssize_t r = read(fd, buf + used, cap - used - 1);
+    size_t room = *cap - used - 1;
+    if (room > want - used)
+      room = want - used;
+    ssize_t r = read(fd, *buf + used, room);
     if (r < 0) {
       if (errno == EINTR)
         continue;
@@ -183,14 +185,24 @@ riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *
     snprintf(detail, dlen, "%s: more than %llu bytes", path, (unsigned long long)max);
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
   }
-  if (err != RIPTIDE_OK) {
-    free(buf);
+  if (err != RIPTIDE_OK)
     return err;
-  }
-  buf[used] = '\0';
-  *out = buf;
+  (*buf)[used] = '\0';
   *len = used;
   return RIPTIDE_OK;
+}
+
+riptide_err cli_read_source(const char *path, uint64_t max, char **out, size_t *len, char *detail,
+                            size_t dlen)
+{
+  *out = NULL;
+  size_t cap = 0;
+  riptide_err err = cli_read_file(path, max, out, &cap, len, detail, dlen);
+  if (err != RIPTIDE_OK) {
+    free(*out);
+    *out = NULL;
+  }
+  return err;
 }
 
 static int cmp_names(const struct dirent **a, const struct dirent **b)

@@ -1,9 +1,9 @@
 /*
- * output.c - one document (or one failed input) as the text the user asked for.
+ * output.c - one document (or one failed input) as the text the user asked for, appended to
+ * a buffer the caller reuses from page to page (no per-page allocation once it has grown).
  */
 #include "cli/cli.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,70 +22,21 @@ const char *cli_format_ext(cli_format f)
   return ".out";
 }
 
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-  bool nomem;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-  if (b->nomem)
-    return;
-  if (b->len + n + 1 > b->cap) {
-    size_t nc = b->cap ? b->cap : 1024;
-    while (nc < b->len + n + 1)
-      nc *= 2;
-    char *np = realloc(b->p, nc);
-    if (!np) {
-      b->nomem = true;
-      return;
-    }
-    b->p = np;
-    b->cap = nc;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-  sb_add(b, s, strlen(s));
-}
-
-static char *sb_take(sbuf *b)
-{
-  if (b->nomem) {
-    free(b->p);
-    return NULL;
-  }
-  if (!b->p)
-    return strdup("");
-  return b->p;
-}
-
 /* A YAML double-quoted scalar (JSON string syntax is valid YAML). */
-static void yaml_field(sbuf *b, const char *key, const char *value)
+static void yaml_field(rt_buf *b, const char *key, const char *value)
 {
   if (!value)
     return;
-  json_t *s = json_string(value);
-  char *q = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-  json_decref(s);
-  if (!q)
-    return;
-  sb_puts(b, key);
-  sb_puts(b, ": ");
-  sb_puts(b, q);
-  sb_puts(b, "\n");
-  free(q);
+  rt_buf_puts(b, key);
+  rt_buf_puts(b, ": ");
+  rt_json_put_cstr(b, value);
+  rt_buf_puts(b, "\n");
 }
 
-static void metadata_block(sbuf *b, const riptide_document *d, bool yaml)
+static void metadata_block(rt_buf *b, const riptide_document *d, bool yaml)
 {
   if (yaml)
-    sb_puts(b, "---\n");
+    rt_buf_puts(b, "---\n");
   yaml_field(b, "title", d->title);
   yaml_field(b, "author", d->byline);
   yaml_field(b, "date", d->date);
@@ -94,91 +45,63 @@ static void metadata_block(sbuf *b, const riptide_document *d, bool yaml)
   yaml_field(b, "description", d->description);
   yaml_field(b, "language", d->language);
   if (d->n_categories) {
-    sb_puts(b, "categories: [");
+    rt_buf_puts(b, "categories: [");
     for (size_t i = 0; i < d->n_categories; i++) {
-      json_t *s = json_string(d->categories[i]);
-      char *q = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-      json_decref(s);
-      if (q) {
-        sb_puts(b, i ? ", " : "");
-        sb_puts(b, q);
-        free(q);
-      }
+      if (!d->categories[i])
+        continue;
+      rt_buf_puts(b, i ? ", " : "");
+      rt_json_put_cstr(b, d->categories[i]);
     }
-    sb_puts(b, "]\n");
+    rt_buf_puts(b, "]\n");
   }
   char tmp[96];
   snprintf(tmp, sizeof tmp, "word_count: %u\nengine: %s\n", d->word_count,
            d->engine ? d->engine : "unknown");
-  sb_puts(b, tmp);
+  rt_buf_puts(b, tmp);
   if (yaml)
-    sb_puts(b, "---\n");
-  sb_puts(b, "\n");
+    rt_buf_puts(b, "---\n");
+  rt_buf_puts(b, "\n");
 }
 
-char *cli_format_document(const cli_config *c, const riptide_document *d, const char *id)
+bool cli_format_document(const cli_config *c, const riptide_document *d, const char *id, rt_buf *b)
 {
   if (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL) {
-    char *j = riptide_document_to_json(d, id, c->format == CLI_FMT_JSON);
-    if (!j)
-      return NULL;
-    size_t n = strlen(j);
-    char *o = realloc(j, n + 2);
-    if (!o) {
-      free(j);
-      return NULL;
-    }
-    o[n] = '\n';
-    o[n + 1] = '\0';
-    return o;
+    if (!rt_document_json_write(b, d, id, c->format == CLI_FMT_JSON))
+      return false;
+    rt_buf_put(b, "\n", 1);
+    return !b->failed;
   }
-  sbuf b = {0};
+  size_t start = b->len;
   if (c->with_metadata)
-    metadata_block(&b, d, c->format == CLI_FMT_MARKDOWN);
+    metadata_block(b, d, c->format == CLI_FMT_MARKDOWN);
   if (c->format == CLI_FMT_MARKDOWN) {
     const char *md = d->markdown ? d->markdown : "";
     /* Lead with the title as a heading unless the content already starts with one. */
     if (d->title && strncmp(md, "# ", 2) != 0) {
-      sb_puts(&b, "# ");
-      sb_puts(&b, d->title);
-      sb_puts(&b, "\n\n");
+      rt_buf_puts(b, "# ");
+      rt_buf_puts(b, d->title);
+      rt_buf_puts(b, "\n\n");
     }
-    sb_puts(&b, md);
+    rt_buf_puts(b, md);
   } else {
-    sb_puts(&b, d->text ? d->text : "");
+    rt_buf_puts(b, d->text ? d->text : "");
   }
-  if (b.len == 0 || b.p[b.len - 1] != '\n')
-    sb_puts(&b, "\n");
-  return sb_take(&b);
+  if (b->len == start || b->p[b->len - 1] != '\n')
+    rt_buf_puts(b, "\n");
+  return !b->failed;
 }
 
-char *cli_format_error(const cli_config *c, const char *id, riptide_err err, const char *detail)
+bool cli_format_error(const cli_config *c, const char *id, riptide_err err, const char *detail,
+                      rt_buf *b)
 {
-  json_t *o = json_object();
-  json_t *e = json_object();
-  if (!o || !e) {
-    json_decref(o);
-    json_decref(e);
-    return NULL;
-  }
-  json_t *jid = json_string(id);
-  json_object_set_new(o, "id", jid ? jid : json_string("?"));
-  json_object_set_new(e, "code", json_string(riptide_err_name(err)));
+  bool pretty = c->format == CLI_FMT_JSON;
   const char *msg = detail && *detail ? detail : riptide_strerror(err);
-  json_t *m = json_string(msg);
-  json_object_set_new(e, "message", m ? m : json_string(riptide_strerror(err)));
-  json_object_set_new(o, "error", e);
-  char *j = json_dumps(o, c->format == CLI_FMT_JSON ? JSON_INDENT(2) : JSON_COMPACT);
-  json_decref(o);
-  if (!j)
-    return NULL;
-  size_t n = strlen(j);
-  char *out = realloc(j, n + 2);
-  if (!out) {
-    free(j);
-    return NULL;
-  }
-  out[n] = '\n';
-  out[n + 1] = '\0';
-  return out;
+  rt_buf_puts(b, pretty ? "{\n  \"id\": " : "{\"id\":");
+  rt_json_put_cstr(b, id ? id : "?");
+  rt_buf_puts(b, pretty ? ",\n  \"error\": {\n    \"code\": " : ",\"error\":{\"code\":");
+  rt_json_put_cstr(b, riptide_err_name(err));
+  rt_buf_puts(b, pretty ? ",\n    \"message\": " : ",\"message\":");
+  rt_json_put_cstr(b, msg);
+  rt_buf_puts(b, pretty ? "\n  }\n}\n" : "}}\n");
+  return !b->failed;
 }
