@@ -30,7 +30,8 @@
  * Beyond Readability (each measured on both dev sets, none specific to a site):
  *   - boilerplate names inside the content (credits, share, newsletter, author box, tags,
  *     disclosures...) drop short blocks and weigh -25 against candidates; link-only short
- *     blocks and mostly-link lists go; candidates holding form fields are halved;
+ *     blocks and mostly-link lists go; candidates holding form fields are halved; a data
+ *     table is never dropped for its class names ("ingredients table-header");
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent, and by the lead between the headline <h1> and the content;
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
@@ -440,6 +441,7 @@ static bool is_div_to_p_block(const dom_node *n)
 }
 
 static bool has_video_embed(const dom_node *n);
+static bool is_data_table(const dom_node *t);
 static bool small_text(const dom_node *n, ex_buf *out, int budget);
 
 /* ---- aggregation ---------------------------------------------------------------------------- */
@@ -669,7 +671,7 @@ static void pass_drops(cctx *c)
     if (!drop && (c->flags & F_STRIP_UNLIKELY)) {
       if ((cb & CB_UNLIKELY) && !(cb & CB_MAYBE) &&
           !(c->anc[n->aux - 1] & (A_TABLE | A_CODE | A_HOLDS_MAIN)) && !is_tag(n, HTML_TAG_BODY) &&
-          !is_tag(n, HTML_TAG_A))
+          !is_tag(n, HTML_TAG_A) && !(is_tag(n, HTML_TAG_TABLE) && is_data_table(n)))
         drop = true;
       else if (cb & CB_ROLE)
         drop = true;

@@ -97,7 +97,21 @@ void ex_walk(const dom_node *root, bool (*enter)(void *, const dom_node *),
              void (*leave)(void *, const dom_node *), void *ctx);
 /* True for nodes no serialiser outputs (dropped, hidden, script/style/form controls...). */
 bool ex_skip_node(const dom_node *n);
-/* Appends s with whitespace runs collapsed to one space (pending across calls). */
+/* Length of a private-use-area character (U+E000-U+F8FF: EE xx xx, EF 80-A3 xx) at s[i],
+ * else 0. Icon fonts draw their glyphs there; as text they are noise, so the text and
+ * Markdown outputs drop them. */
+static inline size_t ex_pua_len(const char *s, size_t i, size_t n)
+{
+  unsigned char b = (unsigned char)s[i];
+  if ((b != 0xEE && b != 0xEF) || i + 2 >= n)
+    return 0;
+  unsigned char b1 = (unsigned char)s[i + 1], b2 = (unsigned char)s[i + 2];
+  if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80 || (b == 0xEF && b1 > 0xA3))
+    return 0;
+  return 3;
+}
+/* Appends s with whitespace runs collapsed to one space (pending across calls); drops
+ * private-use-area characters. */
 void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t n);
 /* Appends the text content of `n` with whitespace collapsed to single spaces (no block
  * structure). Skips EXF_DROP/EXF_HIDDEN/EXF_NEVER subtrees. */
@@ -109,7 +123,7 @@ void ex_text_serialise(const dom_node *root, ex_buf *out);
 uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars);
 bool ex_is_block_tag(const dom_node *n);
 /* True when the element is hidden by `hidden`, aria-hidden, or an inline display:none /
- * visibility:hidden style. */
+ * visibility:hidden style, or is an <amp-lightbox> (an overlay shown only on demand). */
 bool ex_is_hidden(const dom_node *n);
 /* Attribute lookup with a known name length (no strlen); NULL when missing. */
 const char *ex_attr(const dom_node *n, const char *name, size_t nlen, size_t *len);

@@ -111,6 +111,11 @@ static void md_text(md_ctx *m, const char *s, size_t n)
       i += ((unsigned char)c == 0xC2) ? 2 : 1;
       continue;
     }
+    size_t pl = ex_pua_len(s, i, n);
+    if (pl) {
+      i += pl;
+      continue;
+    }
     md_flush(m);
     if (m->space && m->out->len) {
       char last = m->out->p[m->out->len - 1];
@@ -124,7 +129,7 @@ static void md_text(md_ctx *m, const char *s, size_t n)
       char d = s[j];
       if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
           (unsigned char)d == 0xC2 || d == '*' || d == '_' || d == '`' || d == '[' || d == ']' ||
-          d == '\\' || d == '|')
+          d == '\\' || d == '|' || ex_pua_len(s, j, n))
         break;
       j++;
     }

@@ -23,6 +23,7 @@
  */
 #include "guest/extract/ex_internal.h"
 #include "guest/extract/json_mini.h"
+#include "guest/html/parser.h"
 #include "guest/html/tokenizer.h"
 
 #include <stdlib.h>
@@ -1011,6 +1012,40 @@ static void add_category(ex_meta *m, const char *s, size_t n)
   }
 }
 
+/* Some pages put HTML in JSON-LD articleBody ("<p>...</p>"): a tag is '<' followed by a letter,
+ * '/' or '!'. */
+static bool has_markup(const char *s, size_t n)
+{
+  for (size_t i = 0; i + 1 < n; i++) {
+    if (s[i] != '<')
+      continue;
+    char c = s[i + 1];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/' || c == '!')
+      return true;
+  }
+  return false;
+}
+
+/* The text of an HTML articleBody: parsed as a document of its own (its arena bounded to 16x
+ * the markup plus 1 MiB), then serialised as plain text, scripts and styles left out. On
+ * failure `out` stays empty. */
+static void body_markup_text(const char *s, size_t n, ex_buf *out)
+{
+  html_parse_options po;
+  memset(&po, 0, sizeof po);
+  if (n > ((size_t)4 << 20))
+    return;
+  po.mem_limit = n * 16 + ((size_t)1 << 20);
+  dom_doc *d = NULL;
+  if (html_parse(s, n, &po, &d) == HTML_PARSE_OK && d) {
+    ex_mark_static(d);
+    dom_node *b = ex_body(d);
+    if (b)
+      ex_text_serialise(b, out);
+  }
+  dom_doc_free(d);
+}
+
 void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
 {
   meta_scan *s = calloc(1, sizeof *s);
@@ -1162,7 +1197,10 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   if (jl.body.s && jl.body.n) {
     size_t bl = jl.body.n;
     const char *b = ex_trim(jl.body.s, &bl);
-    exb_put(&m->article_body, b, bl);
+    if (has_markup(b, bl))
+      body_markup_text(b, bl, &m->article_body);
+    else
+      exb_put(&m->article_body, b, bl);
     if (m->article_body.failed)
       exb_clear(&m->article_body);
   }

@@ -111,6 +111,9 @@ bool ex_is_hidden(const dom_node *n)
   const char *st = dom_attr_get(n, "style", &l);
   if (st && l && (style_has(st, l, "display", "none") || style_has(st, l, "visibility", "hidden")))
     return true;
+  /* an AMP lightbox is an overlay, display:none until the reader opens it */
+  if (n->tag == HTML_TAG_UNKNOWN && n->name_len == 12 && memcmp(n->name, "amp-lightbox", 12) == 0)
+    return true;
   if (dom_is(n, HTML_TAG_INPUT)) {
     const char *t = dom_attr_get(n, "type", &l);
     if (t && ex_ieq(t, l, "hidden"))
@@ -252,9 +255,15 @@ void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t
       i += 2;
       continue;
     }
+    size_t pl = ex_pua_len(s, i, n);
+    if (pl) {
+      i += pl;
+      continue;
+    }
     size_t j = i;
     while (j < n && !is_ascii_space(s[j]) &&
-           !((unsigned char)s[j] == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0))
+           !((unsigned char)s[j] == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0) &&
+           !ex_pua_len(s, j, n))
       j++;
     if (*pending_space && out->len > 0 && out->p[out->len - 1] != '\n' &&
         out->p[out->len - 1] != ' ')
