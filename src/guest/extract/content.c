@@ -35,9 +35,10 @@
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent, and by the lead between the headline <h1> and the content;
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
- *     go; picture credits ("Foto: ...") are flagged EXF_CAPTION: kept in Markdown/HTML, left
- *     out of the plain text. Figure captions stay in the text (EX_CAPTIONS_IN_TEXT; the issue
- *     keeps figures with captions; measured without them: trafilatura-eval +0.006,
+ *     go; a link-free "teaser" block is the article's own lead and stays; picture credits
+ *     ("Foto: ...", also a whole <figcaption>) are flagged EXF_CAPTION: kept in Markdown and
+ *     HTML, left out of the plain text. Figure captions stay in the text (EX_CAPTIONS_IN_TEXT; the
+ * issue keeps figures with captions; measured without them: trafilatura-eval +0.006,
  *     readability-testpages -0.006, whose reference output keeps every caption);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
  *     are trimmed from the end and the start (headings kept at the start).
@@ -1263,6 +1264,20 @@ static bool lead_phrase(const char *s, size_t n, const char *const *phrases)
   return false;
 }
 
+/* A "teaser" block inside the article that links nowhere is the article's own lead (its
+ * standfirst), not a pointer to another article: EX_TEASER_LEAD characters or more without
+ * links or list items. */
+#define EX_TEASER_LEAD 60
+static bool own_teaser(const dom_node *e, const ninfo *in)
+{
+  if (in->link > 0.0f || in->text < EX_TEASER_LEAD || in->n_li)
+    return false;
+  size_t cl, il;
+  const char *cls = ex_class(e, &cl);
+  const char *id = ex_id(e, &il);
+  return ex_icontains(cls, cl, "teaser") || ex_icontains(id, il, "teaser");
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = info_of(c, e);
@@ -1271,7 +1286,7 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   if (is_tag(e, HTML_TAG_NAV))
     return true;
   uint16_t cb = cbits_of(c, e);
-  if (in->text < EX_INSIDE_MAX && (cb & CB_INSIDE) && !(cb & CB_CMAYBE))
+  if (in->text < EX_INSIDE_MAX && (cb & CB_INSIDE) && !(cb & CB_CMAYBE) && !own_teaser(e, in))
     return true;
   /* an author's biography box ("author-bio", "author_section-content"), even when its class
    * also says "content" and when it runs to a few paragraphs */
@@ -1315,8 +1330,8 @@ static bool is_caption(cctx *c, const dom_node *e)
   if (!EX_CAPTIONS_IN_TEXT &&
       (is_tag(e, HTML_TAG_FIGCAPTION) || ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
     return true;
-  if (in->text >= EX_PHRASE_MAX ||
-      !(is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_SPAN)))
+  if (in->text >= EX_PHRASE_MAX || !(is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) ||
+                                     is_tag(e, HTML_TAG_SPAN) || is_tag(e, HTML_TAG_FIGCAPTION)))
     return false;
   ex_buf t;
   exb_init(&t, 1024);
