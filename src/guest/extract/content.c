@@ -33,7 +33,8 @@
  *     blocks and mostly-link lists go; candidates holding form fields are halved; a data
  *     table is never dropped for its class names ("ingredients table-header");
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
- *     grandparent, and by the lead between the headline <h1> and the content;
+ *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
+ *     as an author's biography), and by the lead between the headline <h1> and the content;
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     go; a link-free "teaser" block is the article's own lead and stays; picture credits
  *     ("Foto: ...", also a whole <figcaption>) are flagged EXF_CAPTION: kept in Markdown and
@@ -1686,6 +1687,18 @@ static bool prose_like(const dom_node *e)
   return r;
 }
 
+/* Containers whose prose is not the article's even when it reads like sentences: footers,
+ * asides, navigation, and blocks whose class/id names an author box, post metadata or other
+ * in-article boilerplate (the author's biography, a newsletter pitch, a sidebar's "about me"). */
+static bool expand_barrier(cctx *c, const dom_node *x)
+{
+  if (is_tag(x, HTML_TAG_FOOTER) || is_tag(x, HTML_TAG_ASIDE) || is_tag(x, HTML_TAG_NAV))
+    return true;
+  uint16_t cb = cbits_of(c, x);
+  return (cb & (CB_INSIDE | CB_BYLINE | CB_CNEG | CB_INEG | CB_UNLIKELY)) &&
+         !(cb & (CB_MAYBE | CB_CPOS | CB_IPOS));
+}
+
 static void expand_selection(cctx *c)
 {
   if (!c->n_sel || c->sel[0] == c->body)
@@ -1707,7 +1720,7 @@ static void expand_selection(cctx *c)
       x = dom_next(a, x);
       continue;
     }
-    if (!live(x) || (x->flags & EXF_INSEL)) {
+    if (!live(x) || (x->flags & EXF_INSEL) || expand_barrier(c, x)) {
       x = dom_next_skip(a, x);
       continue;
     }
