@@ -34,15 +34,18 @@
  *     table is never dropped for its class names ("ingredients table-header");
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
- *     as an author's biography), and by the lead between the headline <h1> and the content;
+ *     as an author's biography), and by the lead between the headline <h1> and the content
+ *     (not from an author box);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
- *     go; a link-free "teaser" block is the article's own lead and stays; picture credits
- *     ("Foto: ...", also a whole <figcaption>) are flagged EXF_CAPTION: kept in Markdown and
- *     HTML, left out of the plain text. Figure captions stay in the text (EX_CAPTIONS_IN_TEXT; the
- * issue keeps figures with captions; measured without them: trafilatura-eval +0.006,
- *     readability-testpages -0.006, whose reference output keeps every caption);
+ *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
+ *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
+ *     are flagged EXF_CAPTION: kept in Markdown and HTML, left out of the plain text. Figure
+ *     captions stay in the text (EX_CAPTIONS_IN_TEXT; the issue keeps figures with captions;
+ *     measured without them: trafilatura-eval +0.006, readability-testpages -0.006, whose
+ *     reference output keeps every caption);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
- *     are trimmed from the end and the start (headings kept at the start).
+ *     are trimmed from the end and the start (headings kept at the start), and so are
+ *     closing calls to action (newsletter, app, messenger and video channels, "load more").
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  */
 #include "guest/extract/ex_internal.h"
@@ -1279,6 +1282,42 @@ static bool own_teaser(const dom_node *e, const ninfo *in)
   return ex_icontains(cls, cl, "teaser") || ex_icontains(id, il, "teaser");
 }
 
+/* "Read more" at the end of a short block, in the major languages of the web (ASCII case
+ * folded; trailing dots, ellipses, arrows and guillemets ignored). */
+#define EX_TEASER_MAX 400
+static const char *const read_more_words[] = {
+    "read more",     "continue reading",    "weiterlesen", "mehr lesen",
+    "lire la suite", "lire plus",           "leer más",    "seguir leyendo",
+    "leia mais",     "continua a leggere",  "leggi tutto", "czytaj dalej",
+    "lees verder",   "read the full story", NULL};
+
+static bool ends_read_more(const char *s, size_t n)
+{
+  while (n) {
+    unsigned char ch = (unsigned char)s[n - 1];
+    if (ch == ' ' || ch == '.' || ch == '>' || ch == ']' || ch == ')' || ch == '\n')
+      n--;
+    else if (n >= 3 && (unsigned char)s[n - 3] == 0xE2 && (unsigned char)s[n - 2] == 0x80 &&
+             (ch == 0xA6 || ch == 0xBA)) /* … › */
+      n -= 3;
+    else if (n >= 3 && (unsigned char)s[n - 3] == 0xE2 && (unsigned char)s[n - 2] == 0x86 &&
+             ch == 0x92) /* → */
+      n -= 3;
+    else if (n >= 2 && (unsigned char)s[n - 2] == 0xC2 && ch == 0xBB) /* » */
+      n -= 2;
+    else
+      break;
+  }
+  for (size_t k = 0; read_more_words[k]; k++) {
+    size_t l = strlen(read_more_words[k]);
+    if (l <= n && ex_ieq(s + n - l, l, read_more_words[k]) &&
+        (l == n || s[n - l - 1] == ' ' || s[n - l - 1] == '\n' ||
+         (unsigned char)s[n - l - 1] >= 0x80 || s[n - l - 1] == '.' || s[n - l - 1] == '!'))
+      return true;
+  }
+  return false;
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = info_of(c, e);
@@ -1314,6 +1353,16 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
       (is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_DIV)))
     return true;
+  /* a teaser of another article: a short block that ends in a linked "Read more" */
+  if (in->text > 0 && in->text < EX_TEASER_MAX && in->link > 0.0f &&
+      (is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_LI))) {
+    ex_buf t;
+    exb_init(&t, 4096);
+    bool hit = small_text(e, &t, 256) && !t.failed && t.p && ends_read_more(t.p, t.len);
+    exb_free(&t);
+    if (hit)
+      return true;
+  }
   return false;
 }
 
@@ -1557,10 +1606,12 @@ static bool effectively_live(const cctx *c, const dom_node *e)
 /* Calls to action that close many articles even when they are whole sentences ("Subscribe to
  * our newsletter.", "Folgen Sie uns auf Twitter.", "Download our app for iOS and Android."). */
 static const char *const cta_words[] = {
-    "subscribe",    "subscriber", "newsletter",       "sign up",    "follow us",      "follow the ",
-    "download the", "our app",    "abonnier",         "abonnement", "folgen sie uns", "folge uns",
-    "suscr",        "síguenos",   "abonne",           "inscrivez",  "iscriviti",      "assine",
-    "zapisz się",   "support us", "unterstützen sie", NULL};
+    "subscribe",        "subscriber",   "newsletter", "sign up",      "follow us",
+    "follow the ",      "download the", "our app",    "abonnier",     "abonnement",
+    "folgen sie uns",   "folge uns",    "suscr",      "síguenos",     "abonne",
+    "inscrivez",        "iscriviti",    "assine",     "zapisz się",   "support us",
+    "unterstützen sie", "telegram",     "whatsapp",   "youtube",      "load more",
+    "lade weitere",     "mehr laden",   "cargar más", "charger plus", NULL};
 
 static bool cta_line(const char *s, size_t n)
 {
@@ -1699,6 +1750,19 @@ static bool expand_barrier(cctx *c, const dom_node *x)
          !(cb & (CB_MAYBE | CB_CPOS | CB_IPOS));
 }
 
+/* The element or one of its EX_BARRIER_UP nearest ancestors is an author box (byline-named:
+ * a biography in the article header is no lead). */
+#define EX_BARRIER_UP 6
+static bool in_author_box(cctx *c, const dom_node *e)
+{
+  int k = 0;
+  for (const dom_node *a = e; a && a != c->body && a->type == DOM_ELEMENT && k < EX_BARRIER_UP;
+       a = a->parent, k++)
+    if (cbits_of(c, a) & CB_BYLINE)
+      return true;
+  return false;
+}
+
 static void expand_selection(cctx *c)
 {
   if (!c->n_sel || c->sel[0] == c->body)
@@ -1756,7 +1820,7 @@ static void expand_selection(cctx *c)
       if (!is_p_like(e) || !live(e) || !effectively_live(c, e) || (e->flags & EXF_INSEL))
         continue;
       ninfo *in = info_of(c, e);
-      if (in->text < 60 || link_density(c, e) >= 0.25f)
+      if (in->text < 60 || link_density(c, e) >= 0.25f || in_author_box(c, e))
         continue;
       exb_clear(&lb);
       if (!small_text(e, &lb, 256) || lb.failed || !ends_like_sentence(lb.p ? lb.p : "", lb.len))
