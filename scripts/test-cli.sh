@@ -159,6 +159,33 @@ truncate -s 70M "$T/sparse.html"
 run extract "$T/sparse.html" -f jsonl
 check "70 MiB file: INPUT_TOO_LARGE under the default limit" grep -q '"code":"INPUT_TOO_LARGE"' "$out"
 
+# The limit's edges, for files (read as sized by fstat) and for stdin (read to end of file):
+# exactly --max-size bytes is accepted, one more is refused. Also a file in a directory whose
+# page needs the inflated and converted paths of the decoder (gzip of windows-1252).
+python3 - "$T" <<'PY'
+import gzip, os, sys
+t = sys.argv[1]
+page = b"<html><body><article><p>" + b"edge of the limit " * 40 + b"</p></article></body></html>"
+for name, size in (("exact", 65536), ("over", 65537)):
+    with open(os.path.join(t, name + ".html"), "wb") as f:
+        f.write(page + b" " * (size - len(page)))
+with open(os.path.join(t, "gz1252.html.gz"), "wb") as f:
+    f.write(gzip.compress("<meta charset=windows-1252><p>D\xe9j\xe0 vu, na\xefve caf\xe9 "
+                          "\u20ac prices: a paragraph long enough to count.</p>".encode("cp1252")))
+PY
+run extract "$T/exact.html" "$T/over.html" "$T/gz1252.html.gz" -f jsonl --max-size 64K
+check "exactly --max-size bytes accepted, one more refused, gzip+charset decoded" python3 -c '
+import json, sys
+l = [json.loads(x) for x in open(sys.argv[1])]
+assert [d["id"] for d in l] == ["exact", "over", "gz1252"], l
+assert "error" not in l[0] and "edge of the limit" in l[0]["text"], l[0]
+assert l[1]["error"]["code"] == "INPUT_TOO_LARGE", l[1]
+assert "Déjà vu, naïve café € prices" in l[2]["text"], l[2]' "$out"
+run extract - -f jsonl --max-size 64K < "$T/exact.html"
+check "stdin: exactly --max-size bytes accepted" bash -c "[ $rc -eq 0 ] && ! grep -q error '$out'"
+run extract - -f jsonl --max-size 64K < "$T/over.html"
+check "stdin: one byte over --max-size refused" grep -q '"code":"INPUT_TOO_LARGE"' "$out"
+
 # ---- exit codes -------------------------------------------------------------------------------
 run extract "$ROOT/samples/harbour-lights.html" -q
 check "exit 0 when every input is extracted" test "$rc" -eq 0
