@@ -129,6 +129,32 @@ void rt_buf_free(rt_buf *b)
 
 /* ---- JSON strings --------------------------------------------------------------------------- */
 
+/* The plain run (bytes JSON takes as they are) starting at s[i]: 16 bytes at a time with SSE2
+ * (one signed compare finds both control bytes and bytes >= 0x80), then 8 at a time. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline size_t plain_run16(const unsigned char *s, size_t i, size_t n)
+{
+  const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+    unsigned mask = (unsigned)_mm_movemask_epi8(m);
+    if (mask)
+      return i + (size_t)__builtin_ctz(mask);
+  }
+  return i;
+}
+#else
+static inline size_t plain_run16(const unsigned char *s, size_t i, size_t n)
+{
+  (void)s;
+  (void)n;
+  return i;
+}
+#endif
+
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
 
@@ -157,6 +183,7 @@ void rt_json_put_string(rt_buf *b, const char *str, size_t n)
   size_t i = 0;
   while (i < n) {
     size_t run = i;
+    i = plain_run16(s, i, n);
     while (i + 8 <= n) {
       uint64_t w;
       memcpy(&w, s + i, 8);
