@@ -11,7 +11,13 @@ struct dom_arena_block {
   _Alignas(8) unsigned char data[];
 };
 
-#define DOM_BLOCK_MIN (64u * 1024u)
+/* Arena growth: a block holds at least DOM_BLOCK_MIN bytes (an empty document fits in the
+ * first one) and at least 1/DOM_BLOCK_RATIO of what the document already holds, so a large
+ * document needs O(log n) blocks while the unused tail of the current block stays under about
+ * 1/DOM_BLOCK_RATIO of the total. Requests over a quarter of the next block get a block of
+ * their own, linked behind the current one, which keeps serving small requests. */
+#define DOM_BLOCK_MIN (512u - sizeof(dom_arena_block))
+#define DOM_BLOCK_RATIO 32u
 
 dom_doc *dom_doc_new(size_t mem_limit)
 {
@@ -41,38 +47,63 @@ void dom_doc_free(dom_doc *doc)
   free(doc);
 }
 
+static void *dom_alloc_slow(dom_doc *doc, size_t n)
+{
+  size_t cap = DOM_BLOCK_MIN;
+  if (doc->mem_used / DOM_BLOCK_RATIO > cap)
+    cap = doc->mem_used / DOM_BLOCK_RATIO;
+  bool own = n > cap / 4;
+  if (own)
+    cap = n;
+  if (doc->mem_limit && doc->mem_used + cap + sizeof(dom_arena_block) > doc->mem_limit) {
+    if (doc->mem_used + n + sizeof(dom_arena_block) > doc->mem_limit) {
+      doc->oom = true;
+      return NULL;
+    }
+    cap = n;
+  }
+  dom_arena_block *nb = malloc(sizeof *nb + cap);
+  if (!nb) {
+    doc->oom = true;
+    return NULL;
+  }
+  nb->used = n;
+  nb->cap = cap;
+  if (own && doc->blocks) {
+    nb->next = doc->blocks->next;
+    doc->blocks->next = nb;
+  } else {
+    nb->next = doc->blocks;
+    doc->blocks = nb;
+  }
+  doc->mem_used += sizeof *nb + cap;
+  memset(nb->data, 0, n);
+  return nb->data;
+}
+
 void *dom_alloc(dom_doc *doc, size_t n)
 {
   n = (n + 7u) & ~(size_t)7u;
   dom_arena_block *b = doc->blocks;
-  if (!b || b->cap - b->used < n) {
-    size_t cap = n > DOM_BLOCK_MIN ? n : DOM_BLOCK_MIN;
-    /* Grow block size with the document so the block count stays logarithmic-ish. */
-    if (doc->mem_used / 8 > cap)
-      cap = doc->mem_used / 8;
-    if (doc->mem_limit && doc->mem_used + cap + sizeof *b > doc->mem_limit) {
-      if (doc->mem_used + n + sizeof *b > doc->mem_limit) {
-        doc->oom = true;
-        return NULL;
-      }
-      cap = n;
-    }
-    dom_arena_block *nb = malloc(sizeof *nb + cap);
-    if (!nb) {
-      doc->oom = true;
-      return NULL;
-    }
-    nb->used = 0;
-    nb->cap = cap;
-    nb->next = doc->blocks;
-    doc->blocks = nb;
-    doc->mem_used += sizeof *nb + cap;
-    b = nb;
-  }
+  if (!b || b->cap - b->used < n)
+    return dom_alloc_slow(doc, n);
   void *p = b->data + b->used;
   b->used += n;
   memset(p, 0, n);
   return p;
+}
+
+/* Grows the allocation p[0..old) to n bytes in place when it is the last one of the current
+ * block and the block has room. */
+static bool dom_extend(dom_doc *doc, void *p, size_t old, size_t n)
+{
+  dom_arena_block *b = doc->blocks;
+  old = (old + 7u) & ~(size_t)7u;
+  n = (n + 7u) & ~(size_t)7u;
+  if (!b || (unsigned char *)p + old != b->data + b->used || b->cap - b->used < n - old)
+    return false;
+  b->used += n - old;
+  return true;
 }
 
 char *dom_strndup(dom_doc *doc, const char *s, size_t n)
@@ -86,9 +117,259 @@ char *dom_strndup(dom_doc *doc, const char *s, size_t n)
   return p;
 }
 
+/* Common attribute names, sorted by length, then bytes (dom_attr_name_intern). */
+static const char *const dom_attr_names[] = {
+    "d",
+    "r",
+    "x",
+    "y",
+    "cx",
+    "cy",
+    "id",
+    "is",
+    "rx",
+    "ry",
+    "x1",
+    "x2",
+    "y1",
+    "y2",
+    "alt",
+    "dir",
+    "for",
+    "max",
+    "min",
+    "rel",
+    "src",
+    "abbr",
+    "cite",
+    "face",
+    "fill",
+    "form",
+    "href",
+    "lang",
+    "list",
+    "loop",
+    "name",
+    "part",
+    "role",
+    "size",
+    "slot",
+    "span",
+    "step",
+    "type",
+    "align",
+    "allow",
+    "async",
+    "class",
+    "clear",
+    "color",
+    "defer",
+    "ismap",
+    "label",
+    "media",
+    "muted",
+    "nonce",
+    "scope",
+    "shape",
+    "sizes",
+    "start",
+    "style",
+    "title",
+    "value",
+    "width",
+    "xmlns",
+    "accept",
+    "action",
+    "border",
+    "coords",
+    "height",
+    "hidden",
+    "hspace",
+    "method",
+    "nowrap",
+    "offset",
+    "onload",
+    "points",
+    "poster",
+    "srcdoc",
+    "srcset",
+    "stroke",
+    "target",
+    "usemap",
+    "valign",
+    "vspace",
+    "bgcolor",
+    "charset",
+    "checked",
+    "colspan",
+    "content",
+    "data-id",
+    "dirname",
+    "enctype",
+    "headers",
+    "loading",
+    "noshade",
+    "onclick",
+    "onerror",
+    "opacity",
+    "pattern",
+    "preload",
+    "profile",
+    "rowspan",
+    "sandbox",
+    "summary",
+    "version",
+    "autoplay",
+    "controls",
+    "data-src",
+    "data-url",
+    "datetime",
+    "decoding",
+    "disabled",
+    "download",
+    "hreflang",
+    "itemprop",
+    "itemtype",
+    "language",
+    "longdesc",
+    "multiple",
+    "onchange",
+    "onsubmit",
+    "property",
+    "readonly",
+    "required",
+    "reversed",
+    "selected",
+    "tabindex",
+    "xml:lang",
+    "accesskey",
+    "aria-live",
+    "autofocus",
+    "clip-rule",
+    "data-href",
+    "data-name",
+    "data-slot",
+    "data-type",
+    "draggable",
+    "fill-rule",
+    "focusable",
+    "inputmode",
+    "integrity",
+    "itemscope",
+    "maxlength",
+    "scrolling",
+    "transform",
+    "translate",
+    "aria-label",
+    "aria-modal",
+    "data-event",
+    "data-index",
+    "data-label",
+    "data-title",
+    "data-width",
+    "formaction",
+    "http-equiv",
+    "novalidate",
+    "onmouseout",
+    "spellcheck",
+    "aria-atomic",
+    "aria-hidden",
+    "cellpadding",
+    "cellspacing",
+    "crossorigin",
+    "data-action",
+    "data-height",
+    "data-module",
+    "data-srcset",
+    "data-target",
+    "data-testid",
+    "data-toggle",
+    "frameborder",
+    "marginwidth",
+    "onmouseover",
+    "placeholder",
+    "playsinline",
+    "aria-current",
+    "aria-pressed",
+    "autocomplete",
+    "data-content",
+    "data-dismiss",
+    "data-reactid",
+    "fill-opacity",
+    "marginheight",
+    "stroke-width",
+    "aria-controls",
+    "aria-disabled",
+    "aria-expanded",
+    "aria-haspopup",
+    "aria-selected",
+    "aria-valuemax",
+    "aria-valuemin",
+    "aria-valuenow",
+    "data-category",
+    "data-lazy-src",
+    "data-original",
+    "data-position",
+    "data-settings",
+    "data-bs-target",
+    "data-bs-toggle",
+    "data-component",
+    "data-link-name",
+    "data-menu-item",
+    "data-placement",
+    "referrerpolicy",
+    "stroke-linecap",
+    "allowfullscreen",
+    "aria-labelledby",
+    "contenteditable",
+    "stroke-linejoin",
+    "aria-describedby",
+    "aria-orientation",
+    "data-lazy-srcset",
+    "data-widget_type",
+    "data-element_type",
+    "data-ga-track-json",
+    "data-original-title",
+    "data-tracking-label",
+    "data-drupal-link-system-path",
+};
+
+const char *dom_attr_name_intern(const char *name, size_t len)
+{
+  size_t lo = 0, hi = sizeof dom_attr_names / sizeof dom_attr_names[0];
+  while (lo < hi) {
+    size_t m = lo + (hi - lo) / 2;
+    const char *k = dom_attr_names[m];
+    size_t kl = strlen(k);
+    int c = kl < len ? -1 : kl > len ? 1 : memcmp(k, name, len);
+    if (c == 0)
+      return k;
+    if (c < 0)
+      lo = m + 1;
+    else
+      hi = m;
+  }
+  return NULL;
+}
+
+const char *dom_attr_prefix(const dom_attr *a)
+{
+  switch (a->ns) {
+  case DOM_NS_XLINK:
+    return "xlink";
+  case DOM_NS_XML:
+    return "xml";
+  case DOM_NS_XMLNS: /* xmlns itself has no prefix; xmlns:xlink has */
+    return a->name_len == 5 && memcmp(a->name, "xmlns", 5) == 0 ? NULL : "xmlns";
+  default:
+    return NULL;
+  }
+}
+
 static dom_node *dom_new_node(dom_doc *doc, dom_node_type type)
 {
-  dom_node *n = dom_alloc(doc, sizeof *n);
+  bool chardata = type == DOM_TEXT || type == DOM_COMMENT;
+  dom_node *n = dom_alloc(doc, chardata ? DOM_CHARDATA_SIZE : sizeof *n);
   if (n)
     n->type = (uint8_t)type;
   return n;
@@ -113,8 +394,20 @@ static dom_node *dom_new_chardata(dom_doc *doc, dom_node_type type, const char *
   dom_node *node = dom_new_node(doc, type);
   if (!node)
     return NULL;
-  if (!dom_text_append(doc, node, s, n))
+  if (n >= UINT32_MAX) {
+    doc->oom = true;
     return NULL;
+  }
+  /* Sized exactly: most nodes never grow (dom_text_append doubles when they do). */
+  char *d = dom_alloc(doc, n + 1);
+  if (!d)
+    return NULL;
+  if (n)
+    memcpy(d, s, n);
+  d[n] = '\0';
+  node->data = d;
+  node->data_len = (uint32_t)n;
+  node->data_cap = (uint32_t)(n + 1);
   return node;
 }
 
@@ -150,25 +443,122 @@ bool dom_text_append(dom_doc *doc, dom_node *t, const char *s, size_t n)
     doc->oom = true;
     return false;
   }
-  if (t->data_len + n + 1 > t->data_cap) {
+  size_t need = t->data_len + n + 1;
+  if (need > t->data_cap) {
     size_t cap = t->data_cap ? (size_t)t->data_cap * 2 : 16;
-    while (cap < t->data_len + n + 1)
+    while (cap < need)
       cap *= 2;
     if (cap > UINT32_MAX)
       cap = UINT32_MAX;
-    char *nd = dom_alloc(doc, cap);
-    if (!nd)
-      return false;
-    if (t->data_len)
-      memcpy(nd, t->data, t->data_len);
-    t->data = nd;
-    t->data_cap = (uint32_t)cap;
+    if (t->data_cap && dom_extend(doc, t->data, t->data_cap, need)) {
+      cap = (need + 7u) & ~(size_t)7u; /* grown in place: no slack needed */
+    } else {
+      char *nd = dom_alloc(doc, cap);
+      if (!nd)
+        return false;
+      if (t->data_len)
+        memcpy(nd, t->data, t->data_len);
+      t->data = nd;
+    }
+    t->data_cap = (uint32_t)(cap < UINT32_MAX ? cap : UINT32_MAX);
   }
   if (n)
     memcpy(t->data + t->data_len, s, n);
   t->data_len += (uint32_t)n;
   t->data[t->data_len] = '\0';
   return true;
+}
+
+static const char dom_empty[1] = "";
+
+/* Whitespace that makes up most whitespace-only text nodes: runs of one character (suffixes
+ * of the strings below are NUL-terminated runs of every length) and a newline followed by an
+ * indentation of tabs or spaces. */
+#define DOM_WS_RUN 32
+#define DOM_NL_TABS 16
+#define DOM_NL_SPACES 32
+static const char dom_ws_spaces[DOM_WS_RUN + 1] = "                                ";
+static const char dom_ws_newlines[DOM_WS_RUN + 1] = "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"
+                                                    "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
+static const char dom_ws_tabs[DOM_WS_RUN + 1] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+                                                "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+static const char dom_nl_tabs[DOM_NL_TABS][DOM_NL_TABS + 1] = {"\n",
+                                                               "\n\t",
+                                                               "\n\t\t",
+                                                               "\n\t\t\t",
+                                                               "\n\t\t\t\t",
+                                                               "\n\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t\t\t\t\t\t\t",
+                                                               "\n\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"};
+static const char dom_nl_spaces[DOM_NL_SPACES][DOM_NL_SPACES + 1] = {
+    "\n",
+    "\n ",
+    "\n  ",
+    "\n   ",
+    "\n    ",
+    "\n     ",
+    "\n      ",
+    "\n       ",
+    "\n        ",
+    "\n         ",
+    "\n          ",
+    "\n           ",
+    "\n            ",
+    "\n             ",
+    "\n              ",
+    "\n               ",
+    "\n                ",
+    "\n                 ",
+    "\n                  ",
+    "\n                   ",
+    "\n                    ",
+    "\n                     ",
+    "\n                      ",
+    "\n                       ",
+    "\n                        ",
+    "\n                         ",
+    "\n                          ",
+    "\n                           ",
+    "\n                            ",
+    "\n                             ",
+    "\n                              ",
+    "\n                               "};
+
+static bool dom_all(const char *s, size_t n, char c)
+{
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != c)
+      return false;
+  return true;
+}
+
+const char *dom_static_text(const char *s, size_t n)
+{
+  if (n == 0)
+    return dom_empty;
+  if (n <= DOM_WS_RUN) {
+    const char *run = s[0] == ' '    ? dom_ws_spaces
+                      : s[0] == '\n' ? dom_ws_newlines
+                      : s[0] == '\t' ? dom_ws_tabs
+                                     : NULL;
+    if (run && dom_all(s + 1, n - 1, s[0]))
+      return run + DOM_WS_RUN - n; /* a suffix: NUL-terminated */
+  }
+  if (n >= 2 && s[0] == '\n') {
+    if (s[1] == '\t' && n - 1 < DOM_NL_TABS && dom_all(s + 2, n - 2, '\t'))
+      return dom_nl_tabs[n - 1];
+    if (s[1] == ' ' && n - 1 < DOM_NL_SPACES && dom_all(s + 2, n - 2, ' '))
+      return dom_nl_spaces[n - 1];
+  }
+  return NULL;
 }
 
 bool dom_attr_add(dom_doc *doc, dom_node *el, const char *name, size_t nlen, const char *value,
@@ -185,14 +575,14 @@ bool dom_attr_add(dom_doc *doc, dom_node *el, const char *name, size_t nlen, con
     el->attrs_cap = cap;
   }
   dom_attr *a = &el->attrs[el->n_attrs];
-  a->name = dom_strndup(doc, name, nlen);
-  a->value = dom_strndup(doc, value ? value : "", value ? vlen : 0);
+  const char *in = dom_attr_name_intern(name, nlen);
+  a->name = in ? in : dom_strndup(doc, name, nlen);
+  a->value = value && vlen ? dom_strndup(doc, value, vlen) : dom_empty;
   if (!a->name || !a->value)
     return false;
   a->name_len = (uint32_t)nlen;
   a->value_len = value ? (uint32_t)vlen : 0;
   a->ns = DOM_NS_NONE;
-  a->prefix = NULL;
   el->n_attrs++;
   return true;
 }

@@ -41,39 +41,59 @@ typedef enum dom_ns {
 } dom_ns;
 
 typedef struct dom_attr {
-  const char *name; /* lower-case for HTML; adjusted case for foreign content */
+  const char *name; /* lower-case for HTML; adjusted case for foreign content. Known names
+                       point at static strings (dom_attr_name_intern), others into the arena */
   const char *value;
   uint32_t name_len, value_len;
-  uint8_t ns;         /* dom_ns; DOM_NS_NONE for ordinary attributes */
-  const char *prefix; /* "xlink", "xml", "xmlns" or NULL */
+  uint8_t ns; /* dom_ns; DOM_NS_NONE for ordinary attributes */
 } dom_attr;
+
+/* The namespace prefix of an adjusted foreign attribute ("xlink", "xml", "xmlns") or NULL. */
+const char *dom_attr_prefix(const dom_attr *a);
+/* A static copy of a common attribute name (class, href, ...) or NULL. */
+const char *dom_attr_name_intern(const char *name, size_t len);
 
 typedef struct dom_node dom_node;
 struct dom_node {
   uint8_t type;   /* dom_node_type */
-  uint8_t ns;     /* dom_ns, elements only */
-  uint16_t tag;   /* html_tag, elements only (HTML_TAG_UNKNOWN if not interned) */
+  uint8_t ns;     /* dom_ns, elements only (DOM_NS_HTML elsewhere) */
+  uint16_t tag;   /* html_tag, elements only (HTML_TAG_UNKNOWN if not interned or not an element) */
   uint32_t flags; /* free for parser/extractor use, see DOM_FLAG_* */
   dom_node *parent, *first_child, *last_child, *prev, *next;
-  /* element: local name; doctype: name */
-  const char *name;
-  uint32_t name_len;
-  /* text / comment data (not NUL-terminated unless noted) */
-  uint32_t data_len, data_cap;
-  /* parser scratch: index in the stack of open elements while on it; 0 after parsing */
-  uint32_t parser_index;
-  char *data;
-  /* element attributes */
-  dom_attr *attrs;
-  uint32_t n_attrs, attrs_cap;
-  /* <template> contents (a DOM_FRAGMENT), else NULL */
-  dom_node *template_content;
-  /* doctype identifiers (NULL when missing) */
-  const char *public_id, *system_id;
-  /* extractor scratch space */
+  /* extractor scratch space (every node type) */
   float score;
   uint32_t aux;
+  /* Per-type fields share storage: read each only on nodes of its type. Text and comment
+   * nodes are allocated with DOM_CHARDATA_SIZE bytes only (the element/doctype fields past
+   * it do not exist for them); the other types with sizeof(dom_node). */
+  union {
+    struct { /* DOM_TEXT, DOM_COMMENT: data is NUL-terminated; data_cap 0 = not owned
+                (static or shared bytes: copied on the first append) */
+      char *data;
+      uint32_t data_len, data_cap;
+    };
+    struct { /* DOM_ELEMENT: local name; DOM_DOCTYPE: name */
+      const char *name;
+      uint32_t name_len;
+      /* DOM_ELEMENT parser scratch: index in the stack of open elements while on it; 0 after
+       * parsing */
+      uint32_t parser_index;
+      union {
+        struct { /* DOM_ELEMENT */
+          dom_attr *attrs;
+          uint32_t n_attrs, attrs_cap;
+          dom_node *template_content; /* <template> contents (a DOM_FRAGMENT), else NULL */
+        };
+        struct { /* DOM_DOCTYPE identifiers (NULL when missing) */
+          const char *public_id, *system_id;
+        };
+      };
+    };
+  };
 };
+
+/* Bytes allocated for a text or comment node. */
+#define DOM_CHARDATA_SIZE ((offsetof(dom_node, data_cap) + sizeof(uint32_t) + 7u) & ~(size_t)7u)
 
 #define DOM_FLAG_PARSER_INSERTED 0x1u
 /* Bits 16-31 are reserved for the extractor. */
@@ -81,11 +101,11 @@ struct dom_node {
 typedef struct dom_arena_block dom_arena_block;
 
 typedef struct dom_doc {
-  dom_node *root; /* DOM_DOCUMENT */
-  int quirks;     /* 0 no-quirks, 1 quirks, 2 limited-quirks */
-  dom_arena_block *blocks;
-  size_t mem_used;  /* bytes taken from the system */
-  size_t mem_limit; /* 0 = unlimited */
+  dom_node *root;          /* DOM_DOCUMENT */
+  int quirks;              /* 0 no-quirks, 1 quirks, 2 limited-quirks */
+  dom_arena_block *blocks; /* the first block in the list serves small allocations */
+  size_t mem_used;         /* bytes taken from the system */
+  size_t mem_limit;        /* 0 = unlimited */
   bool oom;
 } dom_doc;
 
@@ -102,6 +122,10 @@ dom_node *dom_new_comment(dom_doc *doc, const char *s, size_t n);
 dom_node *dom_new_doctype(dom_doc *doc, const char *name, size_t len);
 dom_node *dom_new_fragment(dom_doc *doc);
 
+/* A static, NUL-terminated copy of s[0..n) when it is a short run of one whitespace character
+ * (" ", "\n", "  " ...: most whitespace-only text nodes), else NULL. A text node may point
+ * its data there with data_cap 0. */
+const char *dom_static_text(const char *s, size_t n);
 /* Appends bytes to a text or comment node (amortised O(1)). Returns false on OOM. */
 bool dom_text_append(dom_doc *doc, dom_node *text, const char *s, size_t n);
 /* Adds an attribute (no duplicate check: the tokenizer drops duplicates). */

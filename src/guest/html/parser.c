@@ -330,7 +330,7 @@ static bool grow(html_parser *p, void **arr, size_t *cap, size_t need, size_t el
 {
   if (need <= *cap)
     return true;
-  size_t nc = *cap ? *cap * 2 : 64;
+  size_t nc = *cap ? *cap * 2 : 16;
   while (nc < need && nc <= SIZE_MAX / 4)
     nc *= 2;
   if (nc < need || nc > SIZE_MAX / elem) {
@@ -775,17 +775,25 @@ static void insert_chars(html_parser *p, const char *s, size_t n)
       fail(p, HTML_PARSE_NOMEM);
     return;
   }
-  /* Sized exactly (dom_new_text rounds up to a power of two): most text nodes never grow. */
-  dom_node *t = dom_alloc(p->doc, sizeof *t);
-  char *d = t && n < UINT32_MAX ? dom_alloc(p->doc, n + 1) : NULL;
-  if (!check_oom(p, d))
+  /* Sized exactly (dom_new_text rounds up to a power of two): most text nodes never grow.
+   * Short whitespace runs point at static bytes (data_cap 0: copied if they ever grow). */
+  dom_node *t = dom_alloc(p->doc, DOM_CHARDATA_SIZE);
+  if (!check_oom(p, t))
     return;
   t->type = DOM_TEXT;
-  memcpy(d, s, n);
-  d[n] = '\0';
-  t->data = d;
+  const char *st = dom_static_text(s, n);
+  if (st) {
+    t->data = (char *)st;
+  } else {
+    char *d = n < UINT32_MAX ? dom_alloc(p->doc, n + 1) : NULL;
+    if (!check_oom(p, d))
+      return;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    t->data = d;
+    t->data_cap = (uint32_t)(n + 1);
+  }
   t->data_len = (uint32_t)n;
-  t->data_cap = (uint32_t)(n + 1);
   insert_at(l, t);
 }
 
@@ -954,7 +962,7 @@ static const name_map svg_attr_map[] = {
 };
 
 typedef struct foreign_attr {
-  const char *qname, *prefix, *local;
+  const char *qname, *prefix, *local; /* prefix: what dom_attr_prefix() derives from ns */
   dom_ns ns;
 } foreign_attr;
 
@@ -1024,7 +1032,6 @@ static dom_node *create_element(html_parser *p, const tk *t, dom_ns ns)
     const html_token_attr *a = &t->attrs[i];
     const char *an = a->name;
     size_t alen = a->name_len;
-    const char *prefix = NULL;
     dom_ns ans = DOM_NS_NONE;
     if (ns == DOM_NS_SVG) {
       const char *adj = map_lookup(svg_attr_map, COUNT_OF(svg_attr_map), an, alen);
@@ -1037,21 +1044,27 @@ static dom_node *create_element(html_parser *p, const tk *t, dom_ns ns)
       for (size_t k = 0; k < COUNT_OF(foreign_attrs); k++) {
         if (strlen(foreign_attrs[k].qname) == alen &&
             memcmp(foreign_attrs[k].qname, an, alen) == 0) {
-          prefix = foreign_attrs[k].prefix;
           an = foreign_attrs[k].local;
           ans = foreign_attrs[k].ns;
           break;
         }
       }
     }
-    if (an != a->name)
-      alen = strlen(an);
-    if (!dom_attr_add(p->doc, el, an, alen, a->value, a->value_len)) {
-      fail(p, HTML_PARSE_NOMEM);
-      return NULL;
+    dom_attr *da = &el->attrs[el->n_attrs];
+    if (an != a->name) {
+      da->name = an; /* an adjusted name: a static string */
+      da->name_len = (uint32_t)strlen(an);
+    } else {
+      const char *in = dom_attr_name_intern(an, alen);
+      da->name = in ? in : dom_strndup(p->doc, an, alen);
+      da->name_len = (uint32_t)alen;
     }
-    el->attrs[el->n_attrs - 1].ns = (uint8_t)ans;
-    el->attrs[el->n_attrs - 1].prefix = prefix;
+    da->value = a->value_len ? dom_strndup(p->doc, a->value, a->value_len) : "";
+    if (!check_oom(p, da->name) || !check_oom(p, da->value))
+      return NULL;
+    da->value_len = a->value_len;
+    da->ns = (uint8_t)ans;
+    el->n_attrs++;
   }
   if (ns == DOM_NS_HTML && t->tag == T(TEMPLATE)) {
     el->template_content = dom_new_fragment(p->doc);
@@ -3527,18 +3540,19 @@ static int attr_cmp(const void *x, const void *y)
   /* Sort by the displayed name: "prefix local" or "local". */
   char ka[512], kb[512];
   size_t na = 0, nb = 0;
-  if (a->prefix) {
-    size_t l = strlen(a->prefix);
-    memcpy(ka, a->prefix, l);
+  const char *pa = dom_attr_prefix(a), *pb = dom_attr_prefix(b);
+  if (pa) {
+    size_t l = strlen(pa);
+    memcpy(ka, pa, l);
     ka[l] = ' ';
     na = l + 1;
   }
   size_t la = a->name_len < sizeof ka - na - 1 ? a->name_len : sizeof ka - na - 1;
   memcpy(ka + na, a->name, la);
   na += la;
-  if (b->prefix) {
-    size_t l = strlen(b->prefix);
-    memcpy(kb, b->prefix, l);
+  if (pb) {
+    size_t l = strlen(pb);
+    memcpy(kb, pb, l);
     kb[l] = ' ';
     nb = l + 1;
   }
@@ -3596,8 +3610,9 @@ static void dump_node(sbuf *b, const dom_node *n, size_t depth)
       qsort(v, n->n_attrs, sizeof *v, attr_cmp);
       for (uint32_t i = 0; i < n->n_attrs; i++) {
         sb_indent(b, depth + 1);
-        if (v[i]->prefix) {
-          sb_str(b, v[i]->prefix);
+        const char *prefix = dom_attr_prefix(v[i]);
+        if (prefix) {
+          sb_str(b, prefix);
           sb_str(b, " ");
         }
         sb_put(b, v[i]->name, v[i]->name_len);
