@@ -9,16 +9,27 @@
  *     (default 3), interleaved, and prints the best round of each in MB/s and their ratio. Each
  *     parse includes building and freeing the tree. Then, per page, the ratio of gumbo's time
  *     to ours (each page repeated for at least 2 ms of CPU per parser): min, median, max.
+ *   - parse only, natively and inside the sandbox: the corpus through the guest's entry point
+ *     ex_extract() with the option line "parse_only=1" (parse, free, return an empty result),
+ *     natively and in the wasm2c-compiled guest in one reused sandbox slot (copy in + call +
+ *     reset per page, as bench_sandbox_native does for the whole extractor); best of ROUNDS in
+ *     thread CPU time, MB/s and the sandbox/native time ratio (goal <= 1.4x).
  *   - memory: per page, the peak heap held during html_parse() (DOM arena, tokenizer buffers,
  *     parser stacks; counted by wrapping malloc/calloc/realloc/free at link time, see
- *     mk/parser.mk) over the input size: aggregate, median, p95 and worst page.
+ *     mk/parser.mk) over the input size: aggregate, median, p95 and worst page, also over
+ *     pages of at least 64 KB and 8 KB, and the fixed cost of parsing an empty input.
+ *   ROUNDS 0 prints the memory figures only.
  *
- * DESIGN: single-threaded. The malloc wrappers count bytes with malloc_usable_size(), so a
+ * DESIGN: the measuring thread is the only one that parses. The memory figures are taken
+ * first, before any sandbox exists (its watchdog thread could allocate concurrently with the
+ * unsynchronised counters). The malloc wrappers count bytes with malloc_usable_size(), so a
  * block allocated inside libc and freed here cannot corrupt anything (it only skews the
  * count); gumbo is a shared library and is not counted.
  */
 #include "support/corpus.h"
+#include "guest/extract/extract.h"
 #include "guest/html/parser.h"
+#include "sandbox/sandbox.h"
 
 #include <glob.h>
 #include <gumbo.h>
@@ -94,12 +105,65 @@ typedef struct page {
 } page;
 
 #define BIG_PAGE (64 * 1024)
+#define MID_PAGE (8 * 1024)
 
 static double now(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts); /* CPU time: robust on a loaded machine */
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* the sandbox's watchdog thread not counted */
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char parse_only_opts[] = "parse_only=1\n";
+
+/* Parse only, natively, through the guest's entry point (option parsing + html_parse + free:
+ * exactly what the sandboxed call runs). Returns thread CPU seconds; counts failures. */
+static double native_parse_only(const page *pages, size_t np, size_t *fails)
+{
+  double t0 = thread_cpu();
+  *fails = 0;
+  for (size_t i = 0; i < np; i++) {
+    ex_options o;
+    char scratch[64];
+    ex_options_init(&o);
+    rt_wire_writer w;
+    rt_wire_init(&w);
+    if (ex_options_parse(&o, parse_only_opts, sizeof parse_only_opts - 1, scratch,
+                         sizeof scratch) != RT_GUEST_OK ||
+        ex_extract(pages[i].data, pages[i].len, NULL, 0, &o, &w) != RT_GUEST_OK)
+      (*fails)++;
+    rt_wire_reset(&w);
+  }
+  return thread_cpu() - t0;
+}
+
+/* The same in the wasm2c-compiled guest, one reused slot: copy in + call + reset per page. */
+static double sandbox_parse_only(const page *pages, size_t np, rt_slot *s, size_t *fails)
+{
+  double t0 = thread_cpu();
+  *fails = 0;
+  for (size_t i = 0; i < np; i++) {
+    rt_extract_args a = {.html = pages[i].data,
+                         .html_len = pages[i].len,
+                         .mode = RIPTIDE_MODE_ARTICLE,
+                         .opts = parse_only_opts,
+                         .opts_len = sizeof parse_only_opts - 1};
+    rt_call_result r;
+    memset(&r, 0, sizeof r);
+    s->guest->ops->call_extract(s, &a, &r);
+    if (r.err != RIPTIDE_OK)
+      (*fails)++;
+    free(r.data);
+    s->guest->ops->slot_reset(s);
+  }
+  return thread_cpu() - t0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -113,9 +177,9 @@ int main(int argc, char **argv)
   const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
   if (!shared || !*shared)
     shared = "../shared";
-  int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 3;
-  if (rounds < 1)
-    rounds = 1;
+  int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 3; /* 0: memory figures only */
+  if (rounds < 0)
+    rounds = 0;
   char pat[4096];
   snprintf(pat, sizeof pat, "%s/eval/dev/*/*.html", shared);
   glob_t g;
@@ -152,9 +216,10 @@ int main(int argc, char **argv)
   /* memory, one parse per page */
   double *ratios = malloc(np * sizeof *ratios);
   double *big = malloc(np * sizeof *big);
-  size_t nbig = 0, sum_peak = 0, failures = 0, worst = 0, worst_big = 0;
-  double worst_big_ratio = 0;
-  if (!ratios || !big)
+  double *mid = malloc(np * sizeof *mid);
+  size_t nbig = 0, nmid = 0, sum_peak = 0, failures = 0, worst = 0, worst_big = 0, worst_mid = 0;
+  double worst_big_ratio = 0, worst_mid_ratio = 0;
+  if (!ratios || !big || !mid)
     return 1;
   /* fixed cost of one parse: an empty document */
   bench_cur = bench_peak = 0;
@@ -177,6 +242,13 @@ int main(int argc, char **argv)
       worst_ratio = ratios[i];
       worst = i;
     }
+    if (pages[i].len >= MID_PAGE) {
+      mid[nmid++] = ratios[i];
+      if (ratios[i] > worst_mid_ratio) {
+        worst_mid_ratio = ratios[i];
+        worst_mid = i;
+      }
+    }
     if (pages[i].len >= BIG_PAGE) {
       big[nbig++] = ratios[i];
       if (ratios[i] > worst_big_ratio) {
@@ -187,59 +259,91 @@ int main(int argc, char **argv)
   }
   qsort(ratios, np, sizeof *ratios, cmp_double);
   qsort(big, nbig, sizeof *big, cmp_double);
+  qsort(mid, nmid, sizeof *mid, cmp_double);
 
-  /* throughput: interleaved rounds, best of each */
-  double best_ours = 1e30, best_gumbo = 1e30;
-  for (int r = 0; r < rounds; r++) {
-    double t0 = now();
-    for (size_t i = 0; i < np; i++) {
-      dom_doc *doc = NULL;
-      html_parse(pages[i].data, pages[i].len, NULL, &doc);
-      dom_doc_free(doc);
+  if (rounds > 0) {
+    /* throughput: interleaved rounds, best of each */
+    double best_ours = 1e30, best_gumbo = 1e30;
+    for (int r = 0; r < rounds; r++) {
+      double t0 = now();
+      for (size_t i = 0; i < np; i++) {
+        dom_doc *doc = NULL;
+        html_parse(pages[i].data, pages[i].len, NULL, &doc);
+        dom_doc_free(doc);
+      }
+      double t1 = now();
+      for (size_t i = 0; i < np; i++) {
+        GumboOutput *out =
+            gumbo_parse_with_options(&kGumboDefaultOptions, pages[i].data, pages[i].len);
+        gumbo_destroy_output(&kGumboDefaultOptions, out);
+      }
+      double t2 = now();
+      if (t1 - t0 < best_ours)
+        best_ours = t1 - t0;
+      if (t2 - t1 < best_gumbo)
+        best_gumbo = t2 - t1;
     }
-    double t1 = now();
+    /* per page: the ratio of gumbo's time to ours (shows whether a few pages dominate) */
+    double *pr = malloc(np * sizeof *pr);
+    if (!pr)
+      return 1;
     for (size_t i = 0; i < np; i++) {
-      GumboOutput *out =
-          gumbo_parse_with_options(&kGumboDefaultOptions, pages[i].data, pages[i].len);
-      gumbo_destroy_output(&kGumboDefaultOptions, out);
+      double t0 = now(), t1, t2;
+      int reps = 0;
+      do {
+        dom_doc *doc = NULL;
+        html_parse(pages[i].data, pages[i].len, NULL, &doc);
+        dom_doc_free(doc);
+        reps++;
+      } while ((t1 = now()) - t0 < 0.002);
+      double ours = (t1 - t0) / reps;
+      reps = 0;
+      do {
+        GumboOutput *out =
+            gumbo_parse_with_options(&kGumboDefaultOptions, pages[i].data, pages[i].len);
+        gumbo_destroy_output(&kGumboDefaultOptions, out);
+        reps++;
+      } while ((t2 = now()) - t1 < 0.002);
+      pr[i] = ((t2 - t1) / reps) / ours;
     }
-    double t2 = now();
-    if (t1 - t0 < best_ours)
-      best_ours = t1 - t0;
-    if (t2 - t1 < best_gumbo)
-      best_gumbo = t2 - t1;
+    qsort(pr, np, sizeof *pr, cmp_double);
+    printf("throughput (best of %d rounds, parse + free, native):\n", rounds);
+    printf("  riptide html_parse  %8.1f MB/s  (%.3f s)\n", mb / best_ours, best_ours);
+    printf("  gumbo 0.10 (Debian) %8.1f MB/s  (%.3f s)\n", mb / best_gumbo, best_gumbo);
+    printf("  ratio riptide/gumbo %8.2fx  (goal >= 3x)\n", best_gumbo / best_ours);
+    printf("  per-page speed-up over gumbo: min %.2fx, median %.2fx, max %.2fx\n", pr[0],
+           pr[np / 2], pr[np - 1]);
+    free(pr);
   }
-  /* per page: the ratio of gumbo's time to ours (shows whether a few pages dominate) */
-  double *pr = malloc(np * sizeof *pr);
-  if (!pr)
-    return 1;
-  for (size_t i = 0; i < np; i++) {
-    double t0 = now(), t1, t2;
-    int reps = 0;
-    do {
-      dom_doc *doc = NULL;
-      html_parse(pages[i].data, pages[i].len, NULL, &doc);
-      dom_doc_free(doc);
-      reps++;
-    } while ((t1 = now()) - t0 < 0.002);
-    double ours = (t1 - t0) / reps;
-    reps = 0;
-    do {
-      GumboOutput *out =
-          gumbo_parse_with_options(&kGumboDefaultOptions, pages[i].data, pages[i].len);
-      gumbo_destroy_output(&kGumboDefaultOptions, out);
-      reps++;
-    } while ((t2 = now()) - t1 < 0.002);
-    pr[i] = ((t2 - t1) / reps) / ours;
+  if (rounds > 0) {
+    /* parse only, natively vs inside the sandbox (issue 3: sandbox time <= 1.4x native) */
+    const rt_guest *guest = rt_sandbox_extractor();
+    rt_sandbox_limits lim = {
+        .memory_cap_bytes = 256ull << 20, .timeout_ms = 10000, .max_output_bytes = 1u << 20};
+    rt_slot *s = NULL;
+    riptide_err err = guest->ops->slot_new(guest, &lim, &s);
+    if (err) {
+      printf("sandbox: slot_new failed (%s): skipped\n", riptide_strerror(err));
+    } else {
+      size_t nf = 0, sf = 0;
+      native_parse_only(pages, np, &nf); /* warm-up */
+      sandbox_parse_only(pages, np, s, &sf);
+      double tn = 1e30, ts = 1e30;
+      for (int r = 0; r < rounds; r++) {
+        double t = native_parse_only(pages, np, &nf);
+        tn = t < tn ? t : tn;
+        t = sandbox_parse_only(pages, np, s, &sf);
+        ts = t < ts ? t : ts;
+      }
+      printf("parse only (\"parse_only=1\" through ex_extract, best of %d, thread CPU):\n", rounds);
+      printf("  native              %8.1f MB/s  (%.3f s)%s\n", mb / tn, tn,
+             nf ? "  [some parses failed]" : "");
+      printf("  sandbox (one slot)  %8.1f MB/s  (%.3f s)%s\n", mb / ts, ts,
+             sf ? "  [some guest calls failed]" : "");
+      printf("  sandbox/native time %8.2fx  (goal <= 1.4x)\n", ts / tn);
+      guest->ops->slot_free(s);
+    }
   }
-  qsort(pr, np, sizeof *pr, cmp_double);
-  printf("throughput (best of %d rounds, parse + free, native):\n", rounds);
-  printf("  riptide html_parse  %8.1f MB/s  (%.3f s)\n", mb / best_ours, best_ours);
-  printf("  gumbo 0.10 (Debian) %8.1f MB/s  (%.3f s)\n", mb / best_gumbo, best_gumbo);
-  printf("  ratio riptide/gumbo %8.2fx  (goal >= 3x)\n", best_gumbo / best_ours);
-  printf("  per-page speed-up over gumbo: min %.2fx, median %.2fx, max %.2fx\n", pr[0], pr[np / 2],
-         pr[np - 1]);
-  free(pr);
   printf("peak parser memory / input size (DOM arena + tokenizer + parser arrays):\n");
   printf("  aggregate %.2fx, median %.2fx, p95 %.2fx, worst %.2fx (%s, %zu bytes)  (goal <= 8x)\n",
          total ? (double)sum_peak / (double)total : 0, ratios[np / 2],
@@ -248,6 +352,10 @@ int main(int argc, char **argv)
          BIG_PAGE / 1024, nbig, nbig ? big[nbig / 2] : 0,
          nbig ? big[(size_t)((double)nbig * 0.95)] : 0, worst_big_ratio,
          nbig ? pages[worst_big].name : "-", nbig ? pages[worst_big].len : 0);
+  printf("  pages >= %d KB (%zu): median %.2fx, p95 %.2fx, worst %.2fx (%s, %zu bytes)\n",
+         MID_PAGE / 1024, nmid, nmid ? mid[nmid / 2] : 0,
+         nmid ? mid[(size_t)((double)nmid * 0.95)] : 0, worst_mid_ratio,
+         nmid ? pages[worst_mid].name : "-", nmid ? pages[worst_mid].len : 0);
   printf("  fixed cost of a parse (empty input): %zu bytes (first arena block + tokenizer)\n",
          fixed);
   if (failures)
@@ -259,5 +367,6 @@ int main(int argc, char **argv)
   free(pages);
   free(ratios);
   free(big);
+  free(mid);
   return 0;
 }

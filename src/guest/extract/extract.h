@@ -19,6 +19,7 @@ typedef struct ex_options {
   const char *selector; /* custom mode; NUL-terminated, may be NULL */
   bool markdown, html, links, media;
   size_t mem_limit; /* parser arena bound, 0 = unlimited */
+  bool parse_only;  /* "parse_only=1": parse, then return an empty document (benchmarks) */
 } ex_options;
 
 /* Sets the defaults (article, markdown+links+media on, html off). */
