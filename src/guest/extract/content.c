@@ -45,7 +45,9 @@
  *     reference output keeps every caption);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
  *     are trimmed from the end and the start (headings kept at the start), and so are
- *     closing calls to action (newsletter, app, messenger and video channels, "load more").
+ *     closing calls to action (newsletter, app, messenger and video channels, "load more")
+ *     and update stamps ("Updated on ...", "Aktualisiert am ..."); selected siblings of the
+ *     top candidate are cleaned like its descendants (a WordPress "entry-utility" line).
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  */
 #include "guest/extract/ex_internal.h"
@@ -106,6 +108,7 @@ typedef struct cctx {
   size_t n_sel;
   size_t lo, hi; /* pre-order index range [lo, hi) covering the selection's elements */
   float top_score;
+  dom_node *top; /* the top candidate (NULL when the body was selected) */
   int flags;
 } cctx;
 
@@ -911,6 +914,7 @@ static void select_top(cctx *c)
   c->n_sel = 0;
   if (!t || t == c->body || is_tag(t, HTML_TAG_BODY)) {
     c->top_score = 0;
+    c->top = NULL;
     sel_push(c, c->body);
     return;
   }
@@ -951,6 +955,7 @@ static void select_top(cctx *c)
     t = p;
   ensure_scored(c, t);
   c->top_score = t->score;
+  c->top = t;
 
   /* siblings */
   float sthr = t->score * 0.2f > 10.0f ? t->score * 0.2f : 10.0f;
@@ -1182,18 +1187,41 @@ static bool share_like(const char *s, size_t n)
 /* Boilerplate that sits inside the article container (beyond Readability): short blocks
  * whose class/id names them as credits, sharing, comments, subscriptions, tags, navigation or
  * post metadata, and short blocks that are nothing but links ("back to top", "next post"). */
-static const char *const inside_pat[] = {
-    "credit",      "copyright",    "share",    "social",    "comment",    "newsletter",
-    "subscri",     "cookie",       "consent",  "promo",     "advert",     "related",
-    "breadcrumb",  "pagination",   "postmeta", "post-meta", "entry-meta", "article-meta",
-    "meta-data",   "metadata",     "tags",     "tagcloud",  "byline",     "author",
-    "dateline",    "published",    "updated",  "readmore",  "read-more",  "more-link",
-    "print",       "navigation",   "nav-",     "-nav",      "toolbar",    "rating",
-    "donate",      "disclaimer",   "further",  "morelinks", "more-links", "see-also",
-    "seealso",     "disclosure",   "biograph", "-bio",      "bio-",       "_bio",
-    "aboutauthor", "about-author", "privacy",  "tag-links", "signature",  "user-info",
-    "recommend",   "read-also",    "readalso", "pop-up",    "popup",      "follow-us",
-    "teaser",      "banner",       "login",    NULL};
+static const char *const inside_pat[] = {"credit",        "copyright",
+                                         "share",         "social",
+                                         "comment",       "newsletter",
+                                         "subscri",       "cookie",
+                                         "consent",       "promo",
+                                         "advert",        "related",
+                                         "breadcrumb",    "pagination",
+                                         "postmeta",      "post-meta",
+                                         "entry-meta",    "article-meta",
+                                         "meta-data",     "metadata",
+                                         "tags",          "tagcloud",
+                                         "byline",        "author",
+                                         "dateline",      "published",
+                                         "updated",       "readmore",
+                                         "read-more",     "more-link",
+                                         "print",         "navigation",
+                                         "nav-",          "-nav",
+                                         "toolbar",       "rating",
+                                         "donate",        "disclaimer",
+                                         "further",       "morelinks",
+                                         "more-links",    "see-also",
+                                         "seealso",       "disclosure",
+                                         "biograph",      "-bio",
+                                         "bio-",          "_bio",
+                                         "aboutauthor",   "about-author",
+                                         "privacy",       "tag-links",
+                                         "signature",     "user-info",
+                                         "recommend",     "read-also",
+                                         "readalso",      "pop-up",
+                                         "popup",         "follow-us",
+                                         "entry-utility", "entry-footer",
+                                         "post-footer",   "ez-toc",
+                                         "toc_container", "table-of-contents",
+                                         "teaser",        "banner",
+                                         "login",         NULL};
 
 #define EX_INSIDE_MAX 450
 #define EX_AUTHOR_BOX_MAX 1200
@@ -1427,7 +1455,9 @@ static void clean_selection(cctx *c)
       e->flags |= EXF_DROP;
       continue;
     }
-    if (!is_root && boilerplate_inside(c, e))
+    /* selected siblings of the top candidate are judged like its descendants */
+    if ((!is_root || (c->top && e != c->top && e->parent == c->top->parent)) &&
+        boilerplate_inside(c, e))
       e->flags |= EXF_DROP;
     else if (!is_root && is_caption(c, e))
       e->flags |= EXF_CAPTION;
@@ -1613,6 +1643,15 @@ static const char *const cta_words[] = {
     "unterstützen sie", "telegram",     "whatsapp",   "youtube",      "load more",
     "lade weitere",     "mehr laden",   "cargar más", "charger plus", NULL};
 
+/* Update and publication stamps ("Aktualisiert am 17.01.2021.", "Last updated: May 2"): short
+ * lines that open with one of these are post metadata even when they end with a full stop. */
+#define EX_STAMP_MAX 60
+static const char *const stamp_phrases[] = {
+    "updated",    "last updated", "aktualisiert",   "zuletzt aktualisiert",
+    "stand:",     "published",    "veröffentlicht", "erstellt am",
+    "mis à jour", "publié le",    "actualizado",    "publicado",
+    "aggiornato", "pubblicato",   "zaktualizowano", NULL};
+
 static bool cta_line(const char *s, size_t n)
 {
   for (size_t k = 0; cta_words[k]; k++)
@@ -1640,7 +1679,8 @@ static void trim_tail(cctx *c)
     if (!boiler && in->text < EX_TAIL_SHORT && !is_tag(e, HTML_TAG_LI) && !is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (small_text(e, &t, 256) && !t.failed)
-        boiler = !ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
+        boiler = (!ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len)) ||
+                 (in->text < EX_STAMP_MAX && t.p && lead_phrase(t.p, t.len, stamp_phrases));
     }
     if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
       exb_clear(&t);
