@@ -8,6 +8,7 @@
 # timed whole (start-up, file reading and pool creation included): pages/s of wall time, and
 # pages per CPU-second (user + system), the per-core figure that other load on the machine does
 # not distort. Both outputs are scored with SHARED/eval/score.py; the per-core ratio is printed.
+# On a busy machine, BENCH_REPEAT=3 takes the median of three runs of every command.
 # Readability.js is installed once into BUILD/peers (npm, cached).
 set -uo pipefail
 BUILD=${1:-build}
@@ -53,19 +54,27 @@ m = re.search(r"metric \([^)]*\): F1 ([0-9.]+)", s)
 e = re.search(r"empty output: (\d+)", s)
 print((m.group(1) if m else "?") + " " + (e.group(1) if e else "?"))'
 }
-# timed OUT ERR CMD... -> "wall_seconds cpu_seconds" (CPU = user + system of the command and its
-# threads). Pages per CPU-second is the per-core figure, and unlike wall time it does not
-# change when other processes compete for the machine.
+# timed OUT ERR CMD... -> "wall_seconds cpu_seconds rc" (CPU = user + system of the command and
+# its threads). Pages per CPU-second is the per-core figure, and it changes less than wall time
+# when other processes compete for the machine. With BENCH_REPEAT=N (default 1) the command
+# runs N times and the medians are printed (the first failing run's rc wins).
+REPEAT=${BENCH_REPEAT:-1}
 timed() {
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys, time
-out, err, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
-t0 = time.monotonic()
-with open(out, "wb") as o, open(err, "wb") as e:
-    rc = subprocess.run(cmd, stdout=o, stderr=e).returncode
-wall = time.monotonic() - t0
-ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{wall:.3f} {ru.ru_utime + ru.ru_stime:.3f} {rc}")
+  python3 - "$REPEAT" "$@" <<'PY'
+import resource, statistics, subprocess, sys, time
+n, out, err, cmd = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+walls, cpus, rc = [], [], 0
+for _ in range(max(n, 1)):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    with open(out, "wb") as o, open(err, "wb") as e:
+        r = subprocess.run(cmd, stdout=o, stderr=e).returncode
+    walls.append(time.monotonic() - t0)
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpus.append(ru.ru_utime + ru.ru_stime - before.ru_utime - before.ru_stime)
+    if r != 0 and rc == 0:
+        rc = r
+print(f"{statistics.median(walls):.3f} {statistics.median(cpus):.3f} {rc}")
 PY
 }
 
