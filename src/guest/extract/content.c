@@ -1228,8 +1228,11 @@ static const char *const inside_pat[] = {"credit",        "copyright",
 
 /* Short lines that announce other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  * or credit a picture ("Foto: ...", "Photo: ..."), in the major languages of the web. Matched
- * at the start of a block under EX_PHRASE_MAX characters, case-insensitively (ASCII). */
+ * at the start of a block, case-insensitively (ASCII and Latin-1 capitals): pointers under
+ * EX_POINTER_MAX characters (the pointer carries the other article's headline), credits under
+ * EX_PHRASE_MAX. */
 #define EX_PHRASE_MAX 90
+#define EX_POINTER_MAX 160
 static const char *const lead_phrases[] = {"read also",
                                            "read more:",
                                            "see also",
@@ -1245,6 +1248,9 @@ static const char *const lead_phrases[] = {"read also",
                                            "das könnte sie auch",
                                            "das könnte dich auch",
                                            "lesen sie auch",
+                                           "lesen sie hier",
+                                           "das thema könnte",
+                                           "mehr dazu:",
                                            "lies auch",
                                            "mehr zum thema",
                                            "mehr themen",
@@ -1288,8 +1294,22 @@ static bool lead_phrase(const char *s, size_t n, const char *const *phrases)
     if (pl > n)
       continue;
     size_t i = 0;
-    while (i < pl && ex_lower(s[i]) == p[i])
+    while (i < pl) {
+      unsigned char a = (unsigned char)s[i];
+      if (a == 0xC3 && (unsigned char)p[i] == 0xC3 && i + 1 < pl) {
+        /* Latin-1 capitals (À-Þ but ×) fold like ASCII: "VEA TAMBIÉN", "À LIRE AUSSI" */
+        unsigned char a1 = (unsigned char)s[i + 1];
+        if (a1 >= 0x80 && a1 <= 0x9E && a1 != 0x97)
+          a1 = (unsigned char)(a1 + 0x20);
+        if (a1 != (unsigned char)p[i + 1])
+          break;
+        i += 2;
+        continue;
+      }
+      if (ex_lower(s[i]) != p[i])
+        break;
       i++;
+    }
     if (i == pl)
       return true;
   }
@@ -1367,7 +1387,7 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
       return true;
   }
   /* "Read also: ...": a pointer to another article (a related-content block of one line) */
-  if (in->text > 0 && in->text < EX_PHRASE_MAX &&
+  if (in->text > 0 && in->text < EX_POINTER_MAX &&
       (is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_H3) ||
        is_tag(e, HTML_TAG_H4) || is_tag(e, HTML_TAG_H5) || is_tag(e, HTML_TAG_H6))) {
     ex_buf t;
