@@ -31,7 +31,8 @@
  *   - boilerplate names inside the content (credits, share, newsletter, author box, tags,
  *     disclosures...) drop short blocks and weigh -25 against candidates; link-only short
  *     blocks and mostly-link lists go; candidates holding form fields are halved; a data
- *     table is never dropped for its class names ("ingredients table-header");
+ *     table is never dropped for its class names ("ingredients table-header"); a list of
+ *     prose steps with a picture each is no image gallery;
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
  *     as an author's biography), and by the lead between the headline <h1> and the content
@@ -1118,6 +1119,7 @@ static bool has_video_embed(const dom_node *n)
 }
 
 #define EX_LIST_LINK_DENSITY 0.5f
+#define EX_PROSE_ITEM 50 /* characters per list item of a prose list */
 /* Readability's _cleanConditionally decision for one element. */
 static bool clean_cond_remove(cctx *c, dom_node *n)
 {
@@ -1145,8 +1147,12 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
   float ld = link_density(c, n);
   bool fig = n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & A_FIGURE);
   uint32_t embeds = in->n_embed;
+  /* beyond Readability: a list of prose steps with a picture each (a recipe's directions) is
+   * no image gallery */
+  bool prose_list = is_list && in->n_li >= 2 && len >= EX_PROSE_ITEM * in->n_li && ld < 0.2f &&
+                    in->n_img <= in->n_li;
   bool remove =
-      (!fig && img > 1 && p / img < 0.5f) || (!is_list && li > p) ||
+      (!fig && img > 1 && p / img < 0.5f && !prose_list) || (!is_list && li > p) ||
       input > (float)((int)(p / 3)) ||
       (!is_list && !fig && heading_density < 0.9f && len < 25 && (img == 0 || img > 2) && ld > 0) ||
       (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
