@@ -27,7 +27,9 @@ RT_SANDBOX_CORE_OBJ := $(BUILD)/obj/src/sandbox/wasm_rt.o $(BUILD)/obj/src/sandb
 # `make RT_EXTRACTOR_MINIMAL=1` forces the minimal guest (e.g. while the extractor is mid-edit).
 RT_EXTRACT_IMPL := $(if $(filter 1,$(RT_EXTRACTOR_MINIMAL)),,$(shell grep -ls '^rt_guest_status ex_extract' src/guest/extract/*.c 2>/dev/null))
 ifneq ($(RT_EXTRACT_IMPL),)
-EXTRACTOR_WASM_SRC := $(GUEST_SRC)
+# src/sandbox/guest/preinit.c: builds the guest's lazily built tables before the memory image
+# is taken (see the file), so that calls do not rebuild them.
+EXTRACTOR_WASM_SRC := $(GUEST_SRC) src/sandbox/guest/preinit.c
 else
 EXTRACTOR_WASM_SRC := tests/guests/benign.c src/abi/wire_encode.c
 endif
