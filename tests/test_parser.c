@@ -3,7 +3,7 @@
  * templates, foreign content, quirks, the scripting flag, and hostile input (100,000-deep
  * nesting in many shapes, a million attributes, a 10 MB attribute value, an unclosed comment
  * at the start of a 10 MB page, binary and invalid UTF-8, memory limits). Finally replays the
- * committed fuzz seed corpus (fuzz/corpus/parser).
+ * committed fuzz seed corpus (fuzz/corpus/parser), and checks the guest's parse_only option.
  *
  * Linearity is asserted without timing: the parser charges every walk that is not O(1) to a
  * work budget linear in the input and stops with HTML_PARSE_LIMIT when it runs out, so an
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "guest/html/parser.h"
+#include "guest/extract/extract.h"
 #include "common/limits.h"
 
 #include <dirent.h>
@@ -546,6 +547,35 @@ static void test_fuzz_corpus_replay(void **state)
   assert_true(files > 0);
 }
 
+/* The guest's "parse_only=1" option (bench_parser's sandbox figures): parse, then an empty
+ * result; the parse keeps its bounds. */
+static void test_parse_only_option(void **state)
+{
+  (void)state;
+  ex_options o;
+  char scratch[64];
+  ex_options_init(&o);
+  assert_false(o.parse_only);
+  static const char on[] = "parse_only=1\n", bad[] = "parse_only=maybe\n";
+  assert_int_equal(ex_options_parse(&o, bad, sizeof bad - 1, scratch, sizeof scratch),
+                   RT_GUEST_BAD_ARGS);
+  assert_int_equal(ex_options_parse(&o, on, sizeof on - 1, scratch, sizeof scratch), RT_GUEST_OK);
+  assert_true(o.parse_only);
+  const char *html = "<title>T</title><p>Some text that would be extracted.</p>";
+  rt_wire_writer w;
+  rt_wire_init(&w);
+  assert_int_equal(ex_extract(html, strlen(html), NULL, 0, &o, &w), RT_GUEST_OK);
+  assert_int_equal(w.len, 0);
+  rt_wire_reset(&w);
+  size_t len;
+  char *s = repeat("", "<p>x", 200000, "", 0, "", &len);
+  o.mem_limit = 1u << 20;
+  rt_wire_init(&w);
+  assert_int_equal(ex_extract(s, len, NULL, 0, &o, &w), RT_GUEST_NOMEM);
+  rt_wire_reset(&w);
+  free(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -567,6 +597,7 @@ int main(void)
       cmocka_unit_test(test_memory_limit),
       cmocka_unit_test(test_empty_and_null),
       cmocka_unit_test(test_fuzz_corpus_replay),
+      cmocka_unit_test(test_parse_only_option),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

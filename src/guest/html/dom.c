@@ -1,8 +1,34 @@
-/* dom.c - the arena and node operations of the compact DOM. */
+/*
+ * dom.c - the arena and node operations of the compact DOM.
+ *
+ * DESIGN: one arena per document (see dom.h). Under AddressSanitizer every allocation is
+ * followed by a poisoned red zone of DOM_REDZONE bytes and a block's unused tail stays
+ * poisoned, so reading a field a node does not have (an element field of a text node, which
+ * is allocated without them) is reported instead of silently reading the next allocation.
+ */
 #include "dom.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__SANITIZE_ADDRESS__) /* gcc */
+#define DOM_ASAN 1
+#elif defined(__has_feature) /* clang */
+#if __has_feature(address_sanitizer)
+#define DOM_ASAN 1
+#endif
+#endif
+#if defined(DOM_ASAN)
+#include <sanitizer/asan_interface.h>
+/* Covers every field of a full node past DOM_CHARDATA_SIZE. */
+#define DOM_REDZONE 32u
+#define DOM_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define DOM_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define DOM_REDZONE 0u
+#define DOM_POISON(p, n) ((void)(p), (void)(n))
+#define DOM_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 struct dom_arena_block {
   dom_arena_block *next;
@@ -41,14 +67,20 @@ void dom_doc_free(dom_doc *doc)
   dom_arena_block *b = doc->blocks;
   while (b) {
     dom_arena_block *next = b->next;
+    DOM_UNPOISON(b->data, b->cap);
     free(b);
     b = next;
   }
   free(doc);
 }
 
+/* n is rounded and includes the red zone. */
 static void *dom_alloc_slow(dom_doc *doc, size_t n)
 {
+  if (n > SIZE_MAX / 4) {
+    doc->oom = true;
+    return NULL;
+  }
   size_t cap = DOM_BLOCK_MIN;
   if (doc->mem_used / DOM_BLOCK_RATIO > cap)
     cap = doc->mem_used / DOM_BLOCK_RATIO;
@@ -69,6 +101,7 @@ static void *dom_alloc_slow(dom_doc *doc, size_t n)
   }
   nb->used = n;
   nb->cap = cap;
+  DOM_POISON(nb->data, cap);
   if (own && doc->blocks) {
     nb->next = doc->blocks->next;
     doc->blocks->next = nb;
@@ -77,19 +110,32 @@ static void *dom_alloc_slow(dom_doc *doc, size_t n)
     doc->blocks = nb;
   }
   doc->mem_used += sizeof *nb + cap;
-  memset(nb->data, 0, n);
   return nb->data;
+}
+
+/* Uninitialised bytes (strings, overwritten at once). */
+static inline void *dom_alloc_raw(dom_doc *doc, size_t n)
+{
+  size_t r = ((n + 7u) & ~(size_t)7u) + DOM_REDZONE;
+  dom_arena_block *b = doc->blocks;
+  void *p;
+  if (!b || b->cap - b->used < r || r < n) {
+    p = dom_alloc_slow(doc, r < n ? SIZE_MAX : r);
+    if (!p)
+      return NULL;
+  } else {
+    p = b->data + b->used;
+    b->used += r;
+  }
+  DOM_UNPOISON(p, n);
+  return p;
 }
 
 void *dom_alloc(dom_doc *doc, size_t n)
 {
-  n = (n + 7u) & ~(size_t)7u;
-  dom_arena_block *b = doc->blocks;
-  if (!b || b->cap - b->used < n)
-    return dom_alloc_slow(doc, n);
-  void *p = b->data + b->used;
-  b->used += n;
-  memset(p, 0, n);
+  void *p = dom_alloc_raw(doc, n);
+  if (p)
+    memset(p, 0, n);
   return p;
 }
 
@@ -99,16 +145,18 @@ static bool dom_extend(dom_doc *doc, void *p, size_t old, size_t n)
 {
   dom_arena_block *b = doc->blocks;
   old = (old + 7u) & ~(size_t)7u;
-  n = (n + 7u) & ~(size_t)7u;
-  if (!b || (unsigned char *)p + old != b->data + b->used || b->cap - b->used < n - old)
+  size_t r = (n + 7u) & ~(size_t)7u;
+  if (!b || (unsigned char *)p + old + DOM_REDZONE != b->data + b->used ||
+      b->cap - b->used < r - old)
     return false;
-  b->used += n - old;
+  b->used += r - old;
+  DOM_UNPOISON(p, r); /* the caller may use all of the rounded size as capacity */
   return true;
 }
 
 char *dom_strndup(dom_doc *doc, const char *s, size_t n)
 {
-  char *p = dom_alloc(doc, n + 1);
+  char *p = dom_alloc_raw(doc, n + 1);
   if (!p)
     return NULL;
   if (n)
@@ -117,237 +165,293 @@ char *dom_strndup(dom_doc *doc, const char *s, size_t n)
   return p;
 }
 
-/* Common attribute names, sorted by length, then bytes (dom_attr_name_intern). */
-static const char *const dom_attr_names[] = {
-    "d",
-    "r",
-    "x",
-    "y",
-    "cx",
-    "cy",
-    "id",
-    "is",
-    "rx",
-    "ry",
-    "x1",
-    "x2",
-    "y1",
-    "y2",
-    "alt",
-    "dir",
-    "for",
-    "max",
-    "min",
-    "rel",
-    "src",
-    "abbr",
-    "cite",
-    "face",
-    "fill",
-    "form",
-    "href",
-    "lang",
-    "list",
-    "loop",
-    "name",
-    "part",
-    "role",
-    "size",
-    "slot",
-    "span",
-    "step",
-    "type",
-    "align",
-    "allow",
-    "async",
-    "class",
-    "clear",
-    "color",
-    "defer",
-    "ismap",
-    "label",
-    "media",
-    "muted",
-    "nonce",
-    "scope",
-    "shape",
-    "sizes",
-    "start",
-    "style",
-    "title",
-    "value",
-    "width",
-    "xmlns",
-    "accept",
-    "action",
-    "border",
-    "coords",
-    "height",
-    "hidden",
-    "hspace",
-    "method",
-    "nowrap",
-    "offset",
-    "onload",
-    "points",
-    "poster",
-    "srcdoc",
-    "srcset",
-    "stroke",
-    "target",
-    "usemap",
-    "valign",
-    "vspace",
-    "bgcolor",
-    "charset",
-    "checked",
-    "colspan",
-    "content",
-    "data-id",
-    "dirname",
-    "enctype",
-    "headers",
-    "loading",
-    "noshade",
-    "onclick",
-    "onerror",
-    "opacity",
-    "pattern",
-    "preload",
-    "profile",
-    "rowspan",
-    "sandbox",
-    "summary",
-    "version",
-    "autoplay",
-    "controls",
-    "data-src",
-    "data-url",
-    "datetime",
-    "decoding",
-    "disabled",
-    "download",
-    "hreflang",
-    "itemprop",
-    "itemtype",
-    "language",
-    "longdesc",
-    "multiple",
-    "onchange",
-    "onsubmit",
-    "property",
-    "readonly",
-    "required",
-    "reversed",
-    "selected",
-    "tabindex",
-    "xml:lang",
-    "accesskey",
-    "aria-live",
-    "autofocus",
-    "clip-rule",
-    "data-href",
-    "data-name",
-    "data-slot",
-    "data-type",
-    "draggable",
-    "fill-rule",
-    "focusable",
-    "inputmode",
-    "integrity",
-    "itemscope",
-    "maxlength",
-    "scrolling",
-    "transform",
-    "translate",
-    "aria-label",
-    "aria-modal",
-    "data-event",
-    "data-index",
-    "data-label",
-    "data-title",
-    "data-width",
-    "formaction",
-    "http-equiv",
-    "novalidate",
-    "onmouseout",
-    "spellcheck",
-    "aria-atomic",
-    "aria-hidden",
-    "cellpadding",
-    "cellspacing",
-    "crossorigin",
-    "data-action",
-    "data-height",
-    "data-module",
-    "data-srcset",
-    "data-target",
-    "data-testid",
-    "data-toggle",
-    "frameborder",
-    "marginwidth",
-    "onmouseover",
-    "placeholder",
-    "playsinline",
-    "aria-current",
-    "aria-pressed",
-    "autocomplete",
-    "data-content",
-    "data-dismiss",
-    "data-reactid",
-    "fill-opacity",
-    "marginheight",
-    "stroke-width",
-    "aria-controls",
-    "aria-disabled",
-    "aria-expanded",
-    "aria-haspopup",
-    "aria-selected",
-    "aria-valuemax",
-    "aria-valuemin",
-    "aria-valuenow",
-    "data-category",
-    "data-lazy-src",
-    "data-original",
-    "data-position",
-    "data-settings",
-    "data-bs-target",
-    "data-bs-toggle",
-    "data-component",
-    "data-link-name",
-    "data-menu-item",
-    "data-placement",
-    "referrerpolicy",
-    "stroke-linecap",
-    "allowfullscreen",
-    "aria-labelledby",
-    "contenteditable",
-    "stroke-linejoin",
-    "aria-describedby",
-    "aria-orientation",
-    "data-lazy-srcset",
-    "data-widget_type",
-    "data-element_type",
-    "data-ga-track-json",
-    "data-original-title",
-    "data-tracking-label",
-    "data-drupal-link-system-path",
+/* Common attribute names (dom_attr_name_intern), found through an open-addressing table of
+ * DOM_ATTR_HASH slots keyed by dom_attr_hash(), linear probing, generated together
+ * with the list: slot = 1 + index in dom_attr_names, 0 = empty. tests/test_dom.c looks up every
+ * entry. */
+typedef struct dom_name {
+  const char *s;
+  uint32_t len;
+} dom_name;
+#define DA(x)                                                                                      \
+  {                                                                                                \
+    x, sizeof(x) - 1                                                                               \
+  }
+static const dom_name dom_attr_names[] = {
+    DA("d"),
+    DA("r"),
+    DA("x"),
+    DA("y"),
+    DA("cx"),
+    DA("cy"),
+    DA("id"),
+    DA("is"),
+    DA("rx"),
+    DA("ry"),
+    DA("x1"),
+    DA("x2"),
+    DA("y1"),
+    DA("y2"),
+    DA("alt"),
+    DA("dir"),
+    DA("for"),
+    DA("max"),
+    DA("min"),
+    DA("rel"),
+    DA("src"),
+    DA("abbr"),
+    DA("cite"),
+    DA("face"),
+    DA("fill"),
+    DA("form"),
+    DA("href"),
+    DA("lang"),
+    DA("list"),
+    DA("loop"),
+    DA("name"),
+    DA("part"),
+    DA("role"),
+    DA("size"),
+    DA("slot"),
+    DA("span"),
+    DA("step"),
+    DA("type"),
+    DA("align"),
+    DA("allow"),
+    DA("async"),
+    DA("class"),
+    DA("clear"),
+    DA("color"),
+    DA("defer"),
+    DA("ismap"),
+    DA("label"),
+    DA("media"),
+    DA("muted"),
+    DA("nonce"),
+    DA("scope"),
+    DA("shape"),
+    DA("sizes"),
+    DA("start"),
+    DA("style"),
+    DA("title"),
+    DA("value"),
+    DA("width"),
+    DA("xmlns"),
+    DA("accept"),
+    DA("action"),
+    DA("border"),
+    DA("coords"),
+    DA("height"),
+    DA("hidden"),
+    DA("hspace"),
+    DA("method"),
+    DA("nowrap"),
+    DA("offset"),
+    DA("onload"),
+    DA("points"),
+    DA("poster"),
+    DA("srcdoc"),
+    DA("srcset"),
+    DA("stroke"),
+    DA("target"),
+    DA("usemap"),
+    DA("valign"),
+    DA("vspace"),
+    DA("bgcolor"),
+    DA("charset"),
+    DA("checked"),
+    DA("colspan"),
+    DA("content"),
+    DA("data-id"),
+    DA("dirname"),
+    DA("enctype"),
+    DA("headers"),
+    DA("loading"),
+    DA("noshade"),
+    DA("onclick"),
+    DA("onerror"),
+    DA("opacity"),
+    DA("pattern"),
+    DA("preload"),
+    DA("profile"),
+    DA("rowspan"),
+    DA("sandbox"),
+    DA("summary"),
+    DA("version"),
+    DA("autoplay"),
+    DA("controls"),
+    DA("data-src"),
+    DA("data-url"),
+    DA("datetime"),
+    DA("decoding"),
+    DA("disabled"),
+    DA("download"),
+    DA("hreflang"),
+    DA("itemprop"),
+    DA("itemtype"),
+    DA("language"),
+    DA("longdesc"),
+    DA("multiple"),
+    DA("onchange"),
+    DA("onsubmit"),
+    DA("property"),
+    DA("readonly"),
+    DA("required"),
+    DA("reversed"),
+    DA("selected"),
+    DA("tabindex"),
+    DA("xml:lang"),
+    DA("accesskey"),
+    DA("aria-live"),
+    DA("autofocus"),
+    DA("clip-rule"),
+    DA("data-href"),
+    DA("data-name"),
+    DA("data-slot"),
+    DA("data-type"),
+    DA("draggable"),
+    DA("fill-rule"),
+    DA("focusable"),
+    DA("inputmode"),
+    DA("integrity"),
+    DA("itemscope"),
+    DA("maxlength"),
+    DA("scrolling"),
+    DA("transform"),
+    DA("translate"),
+    DA("aria-label"),
+    DA("aria-modal"),
+    DA("data-event"),
+    DA("data-index"),
+    DA("data-label"),
+    DA("data-title"),
+    DA("data-width"),
+    DA("formaction"),
+    DA("http-equiv"),
+    DA("novalidate"),
+    DA("onmouseout"),
+    DA("spellcheck"),
+    DA("aria-atomic"),
+    DA("aria-hidden"),
+    DA("cellpadding"),
+    DA("cellspacing"),
+    DA("crossorigin"),
+    DA("data-action"),
+    DA("data-height"),
+    DA("data-module"),
+    DA("data-srcset"),
+    DA("data-target"),
+    DA("data-testid"),
+    DA("data-toggle"),
+    DA("frameborder"),
+    DA("marginwidth"),
+    DA("onmouseover"),
+    DA("placeholder"),
+    DA("playsinline"),
+    DA("aria-current"),
+    DA("aria-pressed"),
+    DA("autocomplete"),
+    DA("data-content"),
+    DA("data-dismiss"),
+    DA("data-reactid"),
+    DA("fill-opacity"),
+    DA("marginheight"),
+    DA("stroke-width"),
+    DA("aria-controls"),
+    DA("aria-disabled"),
+    DA("aria-expanded"),
+    DA("aria-haspopup"),
+    DA("aria-selected"),
+    DA("aria-valuemax"),
+    DA("aria-valuemin"),
+    DA("aria-valuenow"),
+    DA("data-category"),
+    DA("data-lazy-src"),
+    DA("data-original"),
+    DA("data-position"),
+    DA("data-settings"),
+    DA("data-bs-target"),
+    DA("data-bs-toggle"),
+    DA("data-component"),
+    DA("data-link-name"),
+    DA("data-menu-item"),
+    DA("data-placement"),
+    DA("referrerpolicy"),
+    DA("stroke-linecap"),
+    DA("allowfullscreen"),
+    DA("aria-labelledby"),
+    DA("contenteditable"),
+    DA("stroke-linejoin"),
+    DA("aria-describedby"),
+    DA("aria-orientation"),
+    DA("data-lazy-srcset"),
+    DA("data-widget_type"),
+    DA("data-element_type"),
+    DA("data-ga-track-json"),
+    DA("data-original-title"),
+    DA("data-tracking-label"),
+    DA("data-drupal-link-system-path"),
 };
+#undef DA
+#define DOM_ATTR_NAME_MAX 28 /* the longest entry */
+#define DOM_ATTR_HASH 512
+static const uint8_t dom_attr_slots[DOM_ATTR_HASH] = {
+    0,   0,   42,  99,  50,  0,   0,   0,   9,   0,   0,   0,   0,   0,   0,   0,   97,  0,   125,
+    0,   0,   104, 181, 54,  0,   5,   0,   0,   108, 0,   10,  0,   0,   83,  126, 0,   0,   0,
+    0,   27,  89,  0,   0,   172, 0,   164, 81,  6,   39,  0,   165, 0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   151, 0,   175, 43,  0,   0,   49,  0,   0,   87,  17,  0,   0,   3,
+    0,   0,   0,   132, 84,  120, 32,  0,   127, 0,   0,   0,   0,   188, 0,   0,   0,   0,   0,
+    18,  0,   0,   0,   0,   0,   0,   101, 0,   0,   38,  0,   0,   162, 0,   0,   0,   0,   8,
+    0,   45,  0,   129, 131, 0,   73,  0,   25,  128, 23,  163, 0,   192, 0,   0,   4,   35,  154,
+    0,   118, 0,   0,   0,   0,   0,   60,  0,   213, 40,  0,   0,   58,  62,  100, 0,   0,   113,
+    0,   0,   0,   153, 0,   139, 0,   0,   0,   0,   0,   0,   90,  0,   0,   0,   0,   105, 0,
+    174, 102, 0,   171, 109, 0,   0,   61,  79,  11,  19,  70,  122, 44,  133, 51,  0,   0,   0,
+    0,   123, 130, 0,   0,   198, 96,  0,   180, 0,   0,   0,   12,  0,   0,   209, 0,   0,   0,
+    115, 0,   0,   93,  13,  0,   0,   156, 0,   0,   0,   0,   0,   85,  82,  0,   0,   0,   0,
+    66,  26,  0,   142, 0,   0,   57,  14,  0,   0,   0,   0,   0,   0,   34,  0,   0,   0,   0,
+    0,   143, 0,   0,   144, 0,   149, 0,   0,   0,   2,   68,  170, 167, 194, 0,   0,   41,  0,
+    0,   0,   20,  202, 0,   71,  191, 0,   0,   0,   182, 0,   0,   114, 177, 47,  0,   0,   124,
+    159, 203, 0,   0,   76,  0,   0,   0,   48,  95,  7,   91,  0,   0,   141, 0,   116, 0,   0,
+    56,  155, 0,   169, 0,   0,   0,   0,   0,   190, 0,   0,   0,   75,  0,   0,   0,   110, 0,
+    0,   65,  0,   0,   0,   69,  22,  28,  146, 0,   0,   111, 193, 0,   0,   0,   140, 145, 152,
+    196, 0,   136, 200, 0,   0,   0,   134, 178, 0,   0,   207, 0,   0,   55,  98,  138, 78,  0,
+    0,   0,   0,   0,   0,   0,   0,   31,  72,  59,  107, 121, 0,   36,  0,   0,   0,   15,  0,
+    0,   197, 0,   0,   201, 0,   0,   166, 0,   46,  0,   30,  0,   150, 0,   0,   206, 0,   0,
+    195, 211, 0,   0,   0,   77,  64,  0,   0,   0,   0,   117, 0,   0,   0,   0,   0,   16,  205,
+    0,   106, 0,   0,   63,  0,   0,   0,   0,   0,   0,   0,   0,   147, 92,  160, 176, 0,   0,
+    0,   0,   119, 0,   0,   0,   53,  161, 0,   24,  186, 86,  137, 112, 0,   37,  0,   0,   0,
+    0,   183, 0,   199, 52,  74,  168, 0,   80,  135, 184, 204, 210, 212, 0,   157, 0,   0,   0,
+    173, 0,   21,  0,   29,  88,  94,  0,   33,  208, 0,   0,   0,   103, 158, 0,   189, 187, 0,
+    0,   0,   0,   148, 185, 0,   0,   0,   0,   0,   0,   0,   0,   67,  179, 0,   0,   1,
+};
+
+size_t dom_attr_name_count(void)
+{
+  return sizeof dom_attr_names / sizeof dom_attr_names[0];
+}
+
+const char *dom_attr_name_at(size_t i)
+{
+  return i < dom_attr_name_count() ? dom_attr_names[i].s : NULL;
+}
+
+/* Three bytes and the length: O(1), and few collisions over the list. */
+static inline size_t dom_attr_hash(const unsigned char *u, size_t len)
+{
+  return (u[0] * 33u + u[len - 1] * 5u + (unsigned)len * 131u + u[len / 2] * 17u) &
+         (DOM_ATTR_HASH - 1);
+}
 
 const char *dom_attr_name_intern(const char *name, size_t len)
 {
-  size_t lo = 0, hi = sizeof dom_attr_names / sizeof dom_attr_names[0];
-  while (lo < hi) {
-    size_t m = lo + (hi - lo) / 2;
-    const char *k = dom_attr_names[m];
-    size_t kl = strlen(k);
-    int c = kl < len ? -1 : kl > len ? 1 : memcmp(k, name, len);
-    if (c == 0)
-      return k;
-    if (c < 0)
-      lo = m + 1;
-    else
-      hi = m;
+  if (len == 0 || len > DOM_ATTR_NAME_MAX)
+    return NULL;
+  const unsigned char *u = (const unsigned char *)name;
+  size_t h = dom_attr_hash(u, len);
+  for (size_t i = h; dom_attr_slots[i]; i = (i + 1) & (DOM_ATTR_HASH - 1)) {
+    const dom_name *k = &dom_attr_names[dom_attr_slots[i] - 1];
+    if (k->len == len && memcmp(k->s, name, len) == 0)
+      return k->s;
   }
   return NULL;
 }
@@ -399,7 +503,7 @@ static dom_node *dom_new_chardata(dom_doc *doc, dom_node_type type, const char *
     return NULL;
   }
   /* Sized exactly: most nodes never grow (dom_text_append doubles when they do). */
-  char *d = dom_alloc(doc, n + 1);
+  char *d = dom_alloc_raw(doc, n + 1);
   if (!d)
     return NULL;
   if (n)
@@ -453,7 +557,7 @@ bool dom_text_append(dom_doc *doc, dom_node *t, const char *s, size_t n)
     if (t->data_cap && dom_extend(doc, t->data, t->data_cap, need)) {
       cap = (need + 7u) & ~(size_t)7u; /* grown in place: no slack needed */
     } else {
-      char *nd = dom_alloc(doc, cap);
+      char *nd = dom_alloc_raw(doc, cap);
       if (!nd)
         return false;
       if (t->data_len)

@@ -52,6 +52,9 @@ typedef struct dom_attr {
 const char *dom_attr_prefix(const dom_attr *a);
 /* A static copy of a common attribute name (class, href, ...) or NULL. */
 const char *dom_attr_name_intern(const char *name, size_t len);
+/* The interned names, for tests: count and the i-th (NULL past the end). */
+size_t dom_attr_name_count(void);
+const char *dom_attr_name_at(size_t i);
 
 typedef struct dom_node dom_node;
 struct dom_node {

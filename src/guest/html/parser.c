@@ -785,11 +785,9 @@ static void insert_chars(html_parser *p, const char *s, size_t n)
   if (st) {
     t->data = (char *)st;
   } else {
-    char *d = n < UINT32_MAX ? dom_alloc(p->doc, n + 1) : NULL;
+    char *d = n < UINT32_MAX ? dom_strndup(p->doc, s, n) : NULL;
     if (!check_oom(p, d))
       return;
-    memcpy(d, s, n);
-    d[n] = '\0';
     t->data = d;
     t->data_cap = (uint32_t)(n + 1);
   }
@@ -982,8 +980,10 @@ static const foreign_attr foreign_attrs[] = {
 
 static const char *map_lookup(const name_map *m, size_t n, const char *s, size_t len)
 {
-  for (size_t i = 0; i < n; i++)
-    if (strlen(m[i].from) == len && memcmp(m[i].from, s, len) == 0)
+  if (len == 0)
+    return NULL;
+  for (size_t i = 0; i < n; i++) /* the first byte rules out almost every entry cheaply */
+    if (m[i].from[0] == s[0] && strlen(m[i].from) == len && memcmp(m[i].from, s, len) == 0)
       return m[i].to;
   return NULL;
 }
@@ -1013,7 +1013,7 @@ static dom_node *create_element(html_parser *p, const tk *t, dom_ns ns)
   el->flags = DOM_FLAG_PARSER_INSERTED;
   if (name != t->name)
     el->name = name;
-  else if (t->tag && strlen(html_tag_name(t->tag)) == nlen &&
+  else if (t->tag && html_tag_name_len(t->tag) == nlen &&
            memcmp(html_tag_name(t->tag), name, nlen) == 0)
     el->name = html_tag_name(t->tag);
   else
@@ -1040,7 +1040,7 @@ static dom_node *create_element(html_parser *p, const tk *t, dom_ns ns)
     } else if (ns == DOM_NS_MATHML && alen == 13 && memcmp(an, "definitionurl", 13) == 0) {
       an = "definitionURL";
     }
-    if (ns != DOM_NS_HTML) {
+    if (ns != DOM_NS_HTML && alen >= 5 && an[0] == 'x') { /* every qname starts "xl"/"xm" */
       for (size_t k = 0; k < COUNT_OF(foreign_attrs); k++) {
         if (strlen(foreign_attrs[k].qname) == alen &&
             memcmp(foreign_attrs[k].qname, an, alen) == 0) {
@@ -1129,7 +1129,7 @@ static tk fake_start(html_tag tag)
   t.type = HTML_TOKEN_START_TAG;
   t.tag = tag;
   t.name = html_tag_name(tag);
-  t.name_len = (uint32_t)strlen(t.name);
+  t.name_len = (uint32_t)html_tag_name_len(tag);
   return t;
 }
 

@@ -9,6 +9,12 @@ static const char *const tag_names[HTML_TAG_COUNT_] = {"",
 #undef HTML_TAG_NAME_
 };
 
+static const uint8_t tag_name_lens[HTML_TAG_COUNT_] = {0,
+#define HTML_TAG_LEN_(id, name) (uint8_t)(sizeof(name) - 1),
+                                                       HTML_TAG_LIST(HTML_TAG_LEN_)
+#undef HTML_TAG_LEN_
+};
+
 /* Open-addressing hash table over the names, filled once on first use: the guest is single
  * threaded; natively (tests, benchmarks, library) pthread_once guards the fill. */
 #define TAG_HASH_SIZE 512
@@ -60,9 +66,9 @@ html_tag html_tag_lookup(const char *name, size_t len)
     return HTML_TAG_UNKNOWN;
   uint32_t i = tag_hash_fn(name, len) & (TAG_HASH_SIZE - 1);
   while (tag_hash[i]) {
-    const char *c = tag_names[tag_hash[i]];
-    if (strncmp(c, name, len) == 0 && c[len] == '\0')
-      return (html_tag)tag_hash[i];
+    uint16_t t = tag_hash[i];
+    if (tag_name_lens[t] == len && memcmp(tag_names[t], name, len) == 0)
+      return (html_tag)t;
     i = (i + 1) & (TAG_HASH_SIZE - 1);
   }
   return HTML_TAG_UNKNOWN;
@@ -71,4 +77,9 @@ html_tag html_tag_lookup(const char *name, size_t len)
 const char *html_tag_name(html_tag t)
 {
   return (t > 0 && t < HTML_TAG_COUNT_) ? tag_names[t] : "";
+}
+
+size_t html_tag_name_len(html_tag t)
+{
+  return (t > 0 && t < HTML_TAG_COUNT_) ? tag_name_lens[t] : 0;
 }

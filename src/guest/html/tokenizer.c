@@ -1906,6 +1906,19 @@ static size_t tk_clean_prefix(const unsigned char *s, size_t n)
   const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull, vcr = ones * '\r';
   size_t i = 0;
   while (i < n) {
+    /* ASCII without CR, 16 then 8 bytes at a time */
+    while (i + 16 <= n) {
+      uint64_t w, v, x, y;
+      memcpy(&w, s + i, 8);
+      memcpy(&v, s + i + 8, 8);
+      x = w ^ vcr;
+      y = v ^ vcr;
+      if ((w | v | ((x - ones) & ~x) | ((y - ones) & ~y)) & highs)
+        break;
+      i += 16;
+    }
+    if (i == n)
+      break;
     if (i + 8 <= n) {
       uint64_t w, x;
       memcpy(&w, s + i, 8);
