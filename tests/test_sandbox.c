@@ -321,6 +321,35 @@ static void test_reset_returns_pages(void **state)
   g->ops->slot_free(s);
 }
 
+/* The reset restores the image pages a call wrote in place (from the pagemap: private copies
+ * get the image's bytes back and stay resident). Afterwards the whole image region must be
+ * byte-identical to the memory of the freshly created slot, across several calls that write
+ * static memory, the heap and the stack. */
+static void test_reset_restores_image_exactly(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_benign();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  size_t image = (size_t)ws->image_pages * 65536u;
+  assert_true(image > 0);
+  uint8_t *pristine = malloc(image);
+  assert_non_null(pristine);
+  memcpy(pristine, ws->mem_base, image);
+  for (int i = 0; i < 4; i++) {
+    rt_call_result r;
+    call(s, "<p>some text</p>", i % 2 ? "secret=abcdefgh12345678" : "probe=abcdefgh12345678", &r);
+    assert_int_equal(r.err, RIPTIDE_OK);
+    free(r.data);
+    assert_true(memcmp(pristine, ws->mem_base, image) != 0 || i > 0); /* the call wrote */
+    assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+    assert_int_equal(ws->mem->pages, ws->image_pages);
+    assert_memory_equal(pristine, ws->mem_base, image);
+  }
+  free(pristine);
+  g->ops->slot_free(s);
+}
+
 static void test_deadline(void **state)
 {
   (void)state;
@@ -527,6 +556,7 @@ int main(void)
       cmocka_unit_test(test_hostile_results),
       cmocka_unit_test(test_memory_cap),
       cmocka_unit_test(test_reset_returns_pages),
+      cmocka_unit_test(test_reset_restores_image_exactly),
       cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_deadline_after_idle),
       cmocka_unit_test(test_host_fault_still_crashes),

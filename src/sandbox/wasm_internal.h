@@ -30,10 +30,12 @@ typedef struct rt_wasm_slot {
   wasm_rt_funcref_table_t *table; /* the instance's table (inside inst) or NULL */
   uint32_t table_cap;             /* elements allocated for table->data */
   wasm_rt_funcref_t *table_snapshot;
-  int own_image_fd;     /* per-slot image when the module's shared one does not match */
-  uint32_t image_pages; /* pages mapped from the image (fresh state size) */
-  uint32_t cap_pages;   /* memory cap in pages */
-  uint32_t pages;       /* == mem->pages, mirrored for stats */
+  int own_image_fd;         /* per-slot image when the module's shared one does not match */
+  void *own_image_view;     /* read-only view of own_image_fd (image_pages long) or NULL */
+  const uint8_t *image_src; /* the image's bytes (shared or own view): restores dirty pages */
+  uint32_t image_pages;     /* pages mapped from the image (fresh state size) */
+  uint32_t cap_pages;       /* memory cap in pages */
+  uint32_t pages;           /* == mem->pages, mirrored for stats */
   uint32_t peak_pages;
   uint32_t hi_pages; /* highest page count made accessible since the last reset */
   uint64_t grow_failures;

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -106,19 +107,102 @@ static riptide_err slot_map_image(rt_wasm_slot *s)
       }
     }
   }
-  if (st->image_fd >= 0 && st->image_len == len && memcmp(st->image_view, s->mem_base, len) == 0)
+  if (st->image_fd >= 0 && st->image_len == len && memcmp(st->image_view, s->mem_base, len) == 0) {
     fd = st->image_fd;
+    s->image_src = st->image_view;
+  }
   pthread_mutex_unlock(&st->lock);
   if (fd < 0) {
     fd = image_create(mod, s->mem_base, len);
     if (fd < 0)
       return RIPTIDE_ERR_INSTANTIATE;
     s->own_image_fd = fd;
+    void *v = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    if (v == MAP_FAILED)
+      return RIPTIDE_ERR_INSTANTIATE;
+    s->own_image_view = v;
+    s->image_src = v;
   }
   void *m = mmap(s->mem_base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0);
   if (m == MAP_FAILED)
     return RIPTIDE_ERR_INSTANTIATE;
   return RIPTIDE_OK;
+}
+
+/* ---- dirty pages ----------------------------------------------------------------------- */
+
+/* /proc/self/pagemap: one u64 per host page (Documentation/admin-guide/mm/pagemap.rst). */
+#define RT_PM_PRESENT (1ull << 63)
+#define RT_PM_SWAP (1ull << 62)
+#define RT_PM_FILE (1ull << 61) /* file page or shared anonymous: not a private copy */
+#define RT_PM_BATCH 512u        /* entries read per pread */
+
+static pthread_once_t g_pm_once = PTHREAD_ONCE_INIT;
+static int g_pm_fd = -1;
+static size_t g_host_page;
+
+static void pm_open(void)
+{
+  long ps = sysconf(_SC_PAGESIZE);
+  if (ps <= 0 || RT_WASM_PAGE % (size_t)ps != 0)
+    return;
+  g_host_page = (size_t)ps;
+  g_pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+}
+
+/* What a page of the slot's memory may hold since the last reset. */
+typedef enum pm_kind {
+  PM_CLEAN, /* not mapped, or mapped from the image file: holds the image's bytes (or zero) */
+  PM_DIRTY, /* private page (written, or a read of anonymous memory), or swapped out */
+} pm_kind;
+
+typedef void (*pm_run_fn)(rt_wasm_slot *s, size_t off, size_t len, void *ctx);
+
+/* Calls fn for every maximal run of possibly-dirty host pages in [off, off + len) of the
+ * slot's memory. Returns false when the pagemap cannot be read (the caller then treats the
+ * whole range as dirty); runs already reported stay valid. */
+static bool pm_for_dirty_runs(rt_wasm_slot *s, size_t off, size_t len, pm_run_fn fn, void *ctx)
+{
+  pthread_once(&g_pm_once, pm_open);
+  if (g_pm_fd < 0)
+    return false;
+  size_t ps = g_host_page;
+  uintptr_t first = ((uintptr_t)s->mem_base + off) / ps;
+  size_t n = len / ps;
+  uint64_t e[RT_PM_BATCH];
+  size_t run = 0, run_len = 0;
+  for (size_t i = 0; i < n;) {
+    size_t k = n - i < RT_PM_BATCH ? n - i : RT_PM_BATCH;
+    ssize_t r = pread(g_pm_fd, e, k * sizeof e[0], (off_t)((first + i) * sizeof e[0]));
+    if (r != (ssize_t)(k * sizeof e[0]))
+      return false;
+    for (size_t j = 0; j < k; j++, i++) {
+      bool dirty = (e[j] & RT_PM_PRESENT) ? !(e[j] & RT_PM_FILE) : (e[j] & RT_PM_SWAP) != 0;
+      if (dirty) {
+        if (!run_len)
+          run = off + i * ps;
+        run_len += ps;
+      } else if (run_len) {
+        fn(s, run, run_len, ctx);
+        run_len = 0;
+      }
+    }
+  }
+  if (run_len)
+    fn(s, run, run_len, ctx);
+  return true;
+}
+
+static void restore_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
+{
+  (void)ctx;
+  memcpy(s->mem_base + off, s->image_src + off, len);
+}
+
+static void zero_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
+{
+  (void)ctx;
+  memset(s->mem_base + off, 0, len);
 }
 
 /* ---- slot lifecycle -------------------------------------------------------------------- */
@@ -151,6 +235,8 @@ static void slot_free(rt_slot *base)
   if (s->inst)
     s->mod->free_instance(s->inst);
   rt_wasm_release(s->mem_base);
+  if (s->own_image_view)
+    munmap(s->own_image_view, (size_t)s->image_pages * RT_WASM_PAGE);
   if (s->own_image_fd >= 0)
     close(s->own_image_fd);
   free(s->inst);
@@ -245,21 +331,26 @@ static riptide_err slot_reset(rt_slot *base)
   size_t touched = (size_t)hi * RT_WASM_PAGE;
   size_t image = (size_t)s->image_pages * RT_WASM_PAGE;
   /* Grown pages (anonymous memory past the image): the first RT_SANDBOX_KEEP_RESIDENT bytes
-   * are zeroed in place, which costs a fraction of faulting them in again on the next call;
-   * the rest are returned to the kernel. Either way no byte survives. */
+   * are zeroed in place, which costs a fraction of faulting them in again on the next call
+   * (pages never faulted in are skipped: the pagemap says which); the rest are returned to
+   * the kernel. Either way no byte survives. */
   if (touched > image) {
     size_t grown = touched - image;
     size_t keep = grown < RT_SANDBOX_KEEP_RESIDENT ? grown : RT_SANDBOX_KEEP_RESIDENT;
-    if (keep)
+    if (keep && !pm_for_dirty_runs(s, image, keep, zero_run, NULL))
       memset(s->mem_base + image, 0, keep);
     if (grown > keep && madvise(s->mem_base + image + keep, grown - keep, MADV_DONTNEED) != 0)
       return RIPTIDE_ERR_INTERNAL;
     if (mprotect(s->mem_base + image, grown, PROT_NONE) != 0)
       return RIPTIDE_ERR_INTERNAL;
   }
-  /* Image pages: dropping the private copies makes the module's initial image reappear. */
+  /* Image pages: the pages the call made private copies of get the image's bytes back in
+   * place (they stay resident: no copy-on-write faults next call); pages it only read still
+   * map the image. Without a readable pagemap, dropping the private copies makes the image
+   * reappear (and the next call faults them in again). */
   size_t img_touched = touched < image ? touched : image;
-  if (img_touched && madvise(s->mem_base, img_touched, MADV_DONTNEED) != 0)
+  if (img_touched && !pm_for_dirty_runs(s, 0, img_touched, restore_run, NULL) &&
+      madvise(s->mem_base, img_touched, MADV_DONTNEED) != 0)
     return RIPTIDE_ERR_INTERNAL;
   uint32_t tsize = s->table ? s->table->size : 0;
   memcpy(s->inst, s->inst_snapshot, s->mod->instance_size);
