@@ -2,3 +2,9 @@
 # dlopen() at the first URL (its ~30 dependent shared objects cost ~10 ms of CPU at every
 # start otherwise). The library (libriptide.so) and the tests keep the plain link.
 $(CLI): LIBS := $(filter-out -lcurl,$(LIBS))
+
+# tests/test_cli_*.c test the command's pieces: linked with its objects except main.o.
+CLI_UNIT_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
+$(BUILD)/tests/test_cli_%: tests/test_cli_%.c $(CLI_UNIT_OBJ) $(LIB_A) $(GUEST_NATIVE_A) $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_UNIT_OBJ) $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ) $(LIB_A) $(GUEST_NATIVE_A) $(LDFLAGS) -lcmocka $(LIBS)
