@@ -186,6 +186,21 @@ check "stdin: exactly --max-size bytes accepted" bash -c "[ $rc -eq 0 ] && ! gre
 run extract - -f jsonl --max-size 64K < "$T/over.html"
 check "stdin: one byte over --max-size refused" grep -q '"code":"INPUT_TOO_LARGE"' "$out"
 
+# Results are not held back in the output buffer: the first document of a pipe reaches the
+# reader while the second input (stdin, 3 s late) is still awaited.
+( sleep 3; cat "$ROOT/samples/harbour-lights.html" ) |
+  timeout 60 "$RT" extract "$ROOT/samples/rust-belt-rail.html" - -f jsonl -p 1 -q |
+  python3 -c '
+import sys, time
+t = time.monotonic()
+first = sys.stdin.readline()
+a = time.monotonic() - t
+rest = sys.stdin.read()
+b = time.monotonic() - t
+sys.exit(0 if first.startswith("{\"id\":\"rust-belt-rail\"") and rest.count("\n") == 1 and a < b - 1 else 1)' &&
+  ok "a result is written as soon as it is ready (not held in the buffer)" ||
+  bad "a result is written as soon as it is ready (not held in the buffer)"
+
 # ---- exit codes -------------------------------------------------------------------------------
 run extract "$ROOT/samples/harbour-lights.html" -q
 check "exit 0 when every input is extracted" test "$rc" -eq 0

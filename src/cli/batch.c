@@ -420,24 +420,38 @@ static void drain_locked(batch *b)
   if (b->emitting)
     return; /* the holder writes our result too before it lets go (see DESIGN) */
   b->emitting = true;
-  while (b->next_write < b->next_seq) {
-    job *j = &b->ring[b->next_write % b->window];
-    if (j->state != SLOT_DONE)
+  for (;;) {
+    bool wrote = false;
+    while (b->next_write < b->next_seq) {
+      job *j = &b->ring[b->next_write % b->window];
+      if (j->state != SLOT_DONE)
+        break;
+      pthread_mutex_unlock(&b->lock);
+      emit(b, j);
+      free(j->src);
+      free(j->id);
+      j->src = j->id = NULL;
+      j->out.len = 0;
+      if (j->out.cap > CLI_KEEP_OUT_BUFFER)
+        rt_buf_free(&j->out);
+      pthread_mutex_lock(&b->lock);
+      j->state = SLOT_EMPTY;
+      b->next_write++;
+      wrote = true;
+      /* Wake the producer once half the ring is free, not for every slot. */
+      if (b->producer_waiting && b->next_seq - b->next_write <= b->window / 2)
+        pthread_cond_signal(&b->space);
+    }
+    if (!wrote || b->c->output_dir)
       break;
+    /* Nothing more is ready: what was written goes out now (stdout is buffered in large
+     * blocks, which must not hold a result back while the next page is being extracted).
+     * Results that finish meanwhile are picked up by the next round, before the role is
+     * given back. */
     pthread_mutex_unlock(&b->lock);
-    emit(b, j);
-    free(j->src);
-    free(j->id);
-    j->src = j->id = NULL;
-    j->out.len = 0;
-    if (j->out.cap > CLI_KEEP_OUT_BUFFER)
-      rt_buf_free(&j->out);
+    if (fflush(stdout) != 0)
+      b->write_error = true;
     pthread_mutex_lock(&b->lock);
-    j->state = SLOT_EMPTY;
-    b->next_write++;
-    /* Wake the producer once half the ring is free, not for every slot. */
-    if (b->producer_waiting && b->next_seq - b->next_write <= b->window / 2)
-      pthread_cond_signal(&b->space);
   }
   b->emitting = false;
 }
@@ -578,7 +592,8 @@ int cli_run_extract(cli_config *c)
       close(b.out_dirfd);
     return CLI_EXIT_FAILED;
   }
-  /* Results go out in large writes on pipes and files; a terminal stays line-buffered. */
+  /* On pipes and files, results that are ready together go out in one write (flushed as soon
+   * as no further result is ready, see drain_locked); a terminal stays line-buffered. */
   if (!c->output_dir && !isatty(STDOUT_FILENO))
     setvbuf(stdout, NULL, _IOFBF, CLI_STDOUT_BUFFER);
   pthread_mutex_init(&b.lock, NULL);
