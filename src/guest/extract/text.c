@@ -260,11 +260,20 @@ void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t
       i += pl;
       continue;
     }
+    /* the run up to the next space, no-break space or private-use character; printable
+     * ASCII (the common case) costs two compares a byte */
     size_t j = i;
-    while (j < n && !is_ascii_space(s[j]) &&
-           !((unsigned char)s[j] == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0) &&
-           !ex_pua_len(s, j, n))
+    while (j < n) {
+      unsigned char b = (unsigned char)s[j];
+      if (b <= ' ') {
+        if (is_ascii_space((char)b))
+          break;
+      } else if (b >= 0xC2) {
+        if ((b == 0xC2 && j + 1 < n && (unsigned char)s[j + 1] == 0xA0) || ex_pua_len(s, j, n))
+          break;
+      }
       j++;
+    }
     if (*pending_space && out->len > 0 && out->p[out->len - 1] != '\n' &&
         out->p[out->len - 1] != ' ')
       exb_putc(out, ' ');
