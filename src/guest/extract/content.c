@@ -46,9 +46,10 @@
  *     reference output keeps every caption);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
  *     are trimmed from the end and the start (headings kept at the start), and so are
- *     closing calls to action (newsletter, app, messenger and video channels, "load more")
- *     and update stamps ("Updated on ...", "Aktualisiert am ..."); selected siblings of the
- *     top candidate are cleaned like its descendants (a WordPress "entry-utility" line).
+ *     closing calls to action (newsletter, app, messenger and video channels, "load more",
+ *     "find out more here"), licence notices and update stamps ("Updated on ...",
+ *     "Aktualisiert am ..."); selected siblings of the top candidate are cleaned like its
+ *     descendants (a WordPress "entry-utility" line).
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  */
 #include "guest/extract/ex_internal.h"
@@ -1661,13 +1662,49 @@ static bool effectively_live(const cctx *c, const dom_node *e)
 
 /* Calls to action that close many articles even when they are whole sentences ("Subscribe to
  * our newsletter.", "Folgen Sie uns auf Twitter.", "Download our app for iOS and Android."). */
-static const char *const cta_words[] = {
-    "subscribe",        "subscriber",   "newsletter", "sign up",      "follow us",
-    "follow the ",      "download the", "our app",    "abonnier",     "abonnement",
-    "folgen sie uns",   "folge uns",    "suscr",      "síguenos",     "abonne",
-    "inscrivez",        "iscriviti",    "assine",     "zapisz się",   "support us",
-    "unterstützen sie", "telegram",     "whatsapp",   "youtube",      "load more",
-    "lade weitere",     "mehr laden",   "cargar más", "charger plus", NULL};
+static const char *const cta_words[] = {"subscribe",
+                                        "subscriber",
+                                        "newsletter",
+                                        "sign up",
+                                        "follow us",
+                                        "follow the ",
+                                        "download the",
+                                        "our app",
+                                        "abonnier",
+                                        "abonnement",
+                                        "folgen sie uns",
+                                        "folge uns",
+                                        "suscr",
+                                        "síguenos",
+                                        "abonne",
+                                        "inscrivez",
+                                        "iscriviti",
+                                        "assine",
+                                        "zapisz się",
+                                        "support us",
+                                        "unterstützen sie",
+                                        "telegram",
+                                        "whatsapp",
+                                        "youtube",
+                                        "load more",
+                                        "lade weitere",
+                                        "mehr laden",
+                                        "cargar más",
+                                        "charger plus",
+                                        "cc-by",
+                                        "creative commons",
+                                        "licensed under",
+                                        "unter der lizenz",
+                                        "findest du hier",
+                                        "finden sie hier",
+                                        "click here",
+                                        "klicken sie hier",
+                                        "found here",
+                                        "find out more",
+                                        "in unserem beitrag",
+                                        "leave a comment",
+                                        "hinterlasse",
+                                        NULL};
 
 /* Update and publication stamps ("Aktualisiert am 17.01.2021.", "Last updated: May 2"): short
  * lines that open with one of these are post metadata even when they end with a full stop. */
