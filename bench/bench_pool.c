@@ -145,6 +145,7 @@ typedef struct tp_arg {
   uint64_t docs;
   uint32_t offset;
   double busy_s; /* on-CPU + blocked time: the wall time minus the run-queue delay */
+  double cpu_s;  /* on-CPU time */
 } tp_arg;
 
 /* This thread's CPU time and run-queue delay (ns) from /proc/thread-self/schedstat. */
@@ -179,6 +180,7 @@ static void *tp_main(void *arg)
   sched = sched && sched_read(&c1, &q1);
   double wall = (double)(w1 - w0) / 1e9;
   a->busy_s = sched ? wall - (double)(q1 - q0) / 1e9 : wall;
+  a->cpu_s = sched ? (double)(c1 - c0) / 1e9 : wall;
   return NULL;
 }
 
@@ -186,7 +188,7 @@ static void *tp_main(void *arg)
  * on otherwise idle CPUs (each thread's run-queue delay removed, i.e. time it was runnable
  * but another process had the CPU). Lock waits inside the pool stay counted. */
 static double throughput(riptide_pool *p, const page *pages, size_t n, int threads, double secs,
-                         double *corrected)
+                         double *corrected, double *cpu_per_doc)
 {
   tp_arg a[2];
   pthread_t t[2];
@@ -200,31 +202,40 @@ static double throughput(riptide_pool *p, const page *pages, size_t n, int threa
     pthread_create(&t[i], NULL, tp_main, &a[i]);
   }
   uint64_t docs = 0;
+  double cpu = 0;
   *corrected = 0;
   for (int i = 0; i < threads; i++) {
     pthread_join(t[i], NULL);
     docs += a[i].docs;
+    cpu += a[i].cpu_s;
     *corrected += a[i].busy_s > 0 ? (double)a[i].docs / a[i].busy_s : 0;
   }
+  *cpu_per_doc = docs ? cpu / (double)docs : 0;
   return (double)docs / ((double)(now_ns() - t0) / 1e9);
 }
 
 static void scaling(const char *what, riptide_pool *p, const page *pages, size_t n, double secs)
 {
-  double best1 = 0, best2 = 0, cor1 = 0, cor2 = 0;
+  double best1 = 0, best2 = 0, cor1 = 0, cor2 = 0, cpd1 = 1e30, cpd2 = 1e30;
   for (int r = 0; r < 3; r++) {
-    double c1, c2;
-    double a = throughput(p, pages, n, 1, secs, &c1);
-    double b = throughput(p, pages, n, 2, secs, &c2);
+    double c1, c2, d1, d2;
+    double a = throughput(p, pages, n, 1, secs, &c1, &d1);
+    double b = throughput(p, pages, n, 2, secs, &c2, &d2);
     best1 = a > best1 ? a : best1;
     best2 = b > best2 ? b : best2;
     cor1 = c1 > cor1 ? c1 : cor1;
     cor2 = c2 > cor2 ? c2 : cor2;
+    cpd1 = d1 < cpd1 ? d1 : cpd1;
+    cpd2 = d2 < cpd2 ? d2 : cpd2;
   }
   printf("  %-40s 1 thread %9.0f docs/s   2 threads %9.0f docs/s   ratio %.2fx (goal >= 1.80x)\n",
          what, best1, best2, best2 / best1);
   printf("  %-40s load-corrected (run-queue delay removed): %.0f -> %.0f docs/s, ratio %.2fx\n", "",
          cor1, cor2, cor2 / cor1);
+  /* Thread CPU time per document: what running beside another worker costs in CPU (shared
+   * caches, TLB shootdowns, lock spinning); 1.00x means two idle cores would give 2x. */
+  printf("  %-40s CPU time per doc: 1 thread %.1f us, 2 threads %.1f us (%.2fx)\n", "", cpd1 * 1e6,
+         cpd2 * 1e6, cpd2 / cpd1);
 }
 
 /* ---- 4. overhead --------------------------------------------------------------------------- */
