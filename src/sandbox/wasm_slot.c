@@ -8,14 +8,18 @@
  *    reactor's _initialize, checks riptide_abi_version, then maps the module's initialised
  *    memory image copy-on-write (MAP_PRIVATE of a memfd shared by every slot of the module,
  *    created by the first slot) over the memory and snapshots the instance struct and table.
- *  - Reset (wasmtime's pooling-allocator technique): madvise(MADV_DONTNEED) on the image pages
- *    (private copies are dropped: the image reappears); pages grown past the image are zeroed
- *    in place up to RT_SANDBOX_KEEP_RESIDENT (as wasmtime's keep-resident option: re-faulting
- *    them costs more than the memset) and returned with MADV_DONTNEED beyond it; the grown
- *    pages are mprotect(PROT_NONE)ed again, and copy the snapshot back
- *    over the instance struct (globals, memory size) and the table. No data segment is copied
- *    again and the reservation is kept. call_extract resets a dirty slot itself, so every call
- *    starts from a fresh state even if the caller forgot slot_reset.
+ *  - Reset (wasmtime's pooling-allocator technique, with in-place restore): the image pages the
+ *    call made private copies of (found with one pread of /proc/self/pagemap: present and not
+ *    file-backed, or swapped) get the image's bytes back by memcpy from a read-only view of
+ *    the memfd and stay resident, so the next call takes no copy-on-write faults on them;
+ *    without a readable pagemap, madvise(MADV_DONTNEED) drops the copies and the image
+ *    reappears. Pages grown past the image are zeroed in place up to RT_SANDBOX_KEEP_RESIDENT
+ *    (as wasmtime's keep-resident option: re-faulting them costs more than the memset; pages
+ *    never faulted in are skipped) and returned with MADV_DONTNEED beyond it; the grown pages
+ *    are mprotect(PROT_NONE)ed again, and the snapshot is copied back over the instance
+ *    struct (globals, memory size) and the table. No data segment is copied again and the
+ *    reservation is kept. call_extract resets a dirty slot itself, so every call starts from
+ *    a fresh state even if the caller forgot slot_reset.
  *  - Every (ptr, len) the guest hands back is checked against its memory size before the host
  *    reads or writes it; the result is copied out, capped at max_output_bytes.
  *  - State machine of a slot: new -> ready(clean) -> call -> dirty -> reset -> ready(clean).
