@@ -1240,6 +1240,7 @@ static const char *const inside_pat[] = {"credit",        "copyright",
  * EX_PHRASE_MAX. */
 #define EX_PHRASE_MAX 90
 #define EX_POINTER_MAX 160
+#define EX_LEAD_PREFIX 64 /* bytes of text read for a phrase at the start */
 static const char *const lead_phrases[] = {"read also",
                                            "read more:",
                                            "see also",
@@ -1288,6 +1289,33 @@ static const char *const credit_phrases[] = {
     "foto:",   "fotos:",       "photo:",        "photos:",       "bild:",
     "bilder:", "titelbild:",   "beitragsbild:", "bildquelle:",   "image:",
     "credit:", "photo credit", "crédit photo",  "crédits photo", NULL};
+
+/* The first text of a block, whitespace collapsed, into out (at most EX_LEAD_PREFIX bytes of
+ * each text node, up to outlen - 1 bytes, 64 nodes looked at); returns its length. */
+static size_t head_text(const dom_node *e, char *out, size_t outlen)
+{
+  ex_buf b = {out, 0, outlen, outlen - 1, false};
+  bool sp = false;
+  int budget = 64;
+  const dom_node *x = dom_next(e, e);
+  for (; x && b.len < EX_LEAD_PREFIX && --budget > 0; x = dom_next(e, x)) {
+    while (x && x->type == DOM_ELEMENT && ex_skip_node(x))
+      x = dom_next_skip(e, x);
+    if (!x)
+      break;
+    if (x->type != DOM_TEXT)
+      continue;
+    size_t n = x->data_len;
+    size_t room = EX_LEAD_PREFIX - b.len;
+    if (n > room) {
+      n = room;
+      while (n && ((unsigned char)x->data[n] & 0xC0) == 0x80)
+        n--; /* cut before a UTF-8 continuation byte */
+    }
+    ex_append_collapsed(&b, &sp, x->data, n);
+  }
+  return b.failed ? 0 : b.len;
+}
 
 static bool lead_phrase(const char *s, size_t n, const char *const *phrases)
 {
@@ -1373,6 +1401,47 @@ static bool ends_read_more(const char *s, size_t n)
   return false;
 }
 
+/* The last visible text node under e (at most 256 nodes looked at), or NULL. */
+static const dom_node *last_text(const dom_node *e)
+{
+  const dom_node *x = e->last_child;
+  int budget = 256;
+  while (x && --budget > 0) {
+    if (x->type == DOM_TEXT) {
+      for (uint32_t i = 0; i < x->data_len; i++)
+        if (!(x->data[i] == ' ' || x->data[i] == '\n' || x->data[i] == '\t' || x->data[i] == '\r'))
+          return x;
+    } else if (x->type == DOM_ELEMENT && !ex_skip_node(x) && x->last_child) {
+      x = x->last_child;
+      continue;
+    }
+    while (x && x != e && !x->prev)
+      x = x->parent;
+    if (!x || x == e)
+      return NULL;
+    x = x->prev;
+  }
+  return NULL;
+}
+
+/* ends_read_more() on the tail of the block's last text node (the phrase is one link's text):
+ * no need to collect the whole block. */
+#define EX_TAIL_BYTES 48
+static bool ends_read_more_node(const dom_node *e)
+{
+  const dom_node *t = last_text(e);
+  if (!t)
+    return false;
+  size_t start = t->data_len > EX_TAIL_BYTES ? t->data_len - EX_TAIL_BYTES : 0;
+  while (start < t->data_len && ((unsigned char)t->data[start] & 0xC0) == 0x80)
+    start++; /* not inside a UTF-8 sequence */
+  char buf[EX_TAIL_BYTES + 8];
+  ex_buf b = {buf, 0, sizeof buf, sizeof buf - 1, false};
+  bool sp = false;
+  ex_append_collapsed(&b, &sp, t->data + start, t->data_len - start);
+  return !b.failed && ends_read_more(buf, b.len);
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = info_of(c, e);
@@ -1397,10 +1466,10 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   if (in->text > 0 && in->text < EX_POINTER_MAX &&
       (is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_H3) ||
        is_tag(e, HTML_TAG_H4) || is_tag(e, HTML_TAG_H5) || is_tag(e, HTML_TAG_H6))) {
-    ex_buf t;
-    exb_init(&t, 1024);
-    bool hit = small_text(e, &t, 64) && !t.failed && t.p && lead_phrase(t.p, t.len, lead_phrases);
-    exb_free(&t);
+    /* the phrases are at the start: the first EX_LEAD_PREFIX bytes of text decide */
+    char head[EX_LEAD_PREFIX + 8];
+    size_t hl = head_text(e, head, sizeof head);
+    bool hit = hl && lead_phrase(head, hl, lead_phrases);
     if (hit)
       return true;
   }
@@ -1411,11 +1480,7 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   /* a teaser of another article: a short block that ends in a linked "Read more" */
   if (in->text > 0 && in->text < EX_TEASER_MAX && in->link > 0.0f &&
       (is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || is_tag(e, HTML_TAG_LI))) {
-    ex_buf t;
-    exb_init(&t, 4096);
-    bool hit = small_text(e, &t, 256) && !t.failed && t.p && ends_read_more(t.p, t.len);
-    exb_free(&t);
-    if (hit)
+    if (ends_read_more_node(e))
       return true;
   }
   return false;
@@ -1438,11 +1503,9 @@ static bool is_caption(cctx *c, const dom_node *e)
   if (in->text >= EX_PHRASE_MAX || !(is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) ||
                                      is_tag(e, HTML_TAG_SPAN) || is_tag(e, HTML_TAG_FIGCAPTION)))
     return false;
-  ex_buf t;
-  exb_init(&t, 1024);
-  bool hit = small_text(e, &t, 64) && !t.failed && t.p && lead_phrase(t.p, t.len, credit_phrases);
-  exb_free(&t);
-  return hit;
+  char head[EX_LEAD_PREFIX + 8];
+  size_t hl = head_text(e, head, sizeof head);
+  return hl && lead_phrase(head, hl, credit_phrases);
 }
 
 static void clean_selection(cctx *c)
