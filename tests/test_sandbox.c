@@ -325,9 +325,8 @@ static void test_reset_returns_pages(void **state)
  * get the image's bytes back and stay resident). Afterwards the whole image region must be
  * byte-identical to the memory of the freshly created slot, across several calls that write
  * static memory, the heap and the stack. */
-static void test_reset_restores_image_exactly(void **state)
+static void reset_restores_image_exactly(void)
 {
-  (void)state;
   const rt_guest *g = rt_wasm_guest_benign();
   rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
   rt_wasm_slot *ws = (rt_wasm_slot *)s;
@@ -348,6 +347,16 @@ static void test_reset_restores_image_exactly(void **state)
   }
   free(pristine);
   g->ops->slot_free(s);
+}
+
+static void test_reset_restores_image_exactly(void **state)
+{
+  (void)state;
+  reset_restores_image_exactly();
+  /* The same without the pagemap (MADV_DONTNEED; the image reappears). */
+  rt_wasm_use_pagemap(false);
+  reset_restores_image_exactly();
+  rt_wasm_use_pagemap(true);
 }
 
 static void test_deadline(void **state)

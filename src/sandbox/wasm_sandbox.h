@@ -70,6 +70,10 @@ const char *rt_wasm_guest_info(const rt_guest *g);
  */
 riptide_err rt_wasm_slot_call_version(rt_slot *s, uint32_t *out);
 
+/* Whether slot_reset may read /proc/self/pagemap to restore only written pages (default on;
+ * tests turn it off to exercise the MADV_DONTNEED path taken where no pagemap is readable). */
+void rt_wasm_use_pagemap(bool on);
+
 /* Guest address-space reservation of a slot (tests: proves the reservation is kept). */
 const void *rt_wasm_slot_base(const rt_slot *s);
 

@@ -144,6 +144,12 @@ static riptide_err slot_map_image(rt_wasm_slot *s)
 static pthread_once_t g_pm_once = PTHREAD_ONCE_INIT;
 static int g_pm_fd = -1;
 static size_t g_host_page;
+static _Atomic bool g_pm_off; /* tests: take the path for systems without a pagemap */
+
+void rt_wasm_use_pagemap(bool on)
+{
+  atomic_store(&g_pm_off, !on);
+}
 
 static void pm_open(void)
 {
@@ -168,7 +174,7 @@ typedef void (*pm_run_fn)(rt_wasm_slot *s, size_t off, size_t len, void *ctx);
 static bool pm_for_dirty_runs(rt_wasm_slot *s, size_t off, size_t len, pm_run_fn fn, void *ctx)
 {
   pthread_once(&g_pm_once, pm_open);
-  if (g_pm_fd < 0)
+  if (g_pm_fd < 0 || atomic_load_explicit(&g_pm_off, memory_order_relaxed))
     return false;
   size_t ps = g_host_page;
   uintptr_t first = ((uintptr_t)s->mem_base + off) / ps;
