@@ -357,6 +357,34 @@ static void test_reset_restores_image_exactly(void **state)
   rt_wasm_use_pagemap(false);
   reset_restores_image_exactly();
   rt_wasm_use_pagemap(true);
+  /* In a forked child: the pagemap fd opened by the parent describes the parent's pages (the
+   * child must not trust it). The slot is created before the fork, so the pages the child
+   * writes are absent in the parent. */
+  const rt_guest *g = rt_wasm_guest_benign();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  size_t image = (size_t)ws->image_pages * 65536u;
+  uint8_t *pristine = malloc(image);
+  assert_non_null(pristine);
+  memcpy(pristine, ws->mem_base, image);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    rt_call_result r;
+    call(s, "<p>child</p>", "secret=abcdefgh12345678", &r);
+    int bad = r.err != RIPTIDE_OK;
+    free(r.data);
+    bad |= g->ops->slot_reset(s) != RIPTIDE_OK;
+    bad |= memcmp(pristine, ws->mem_base, image) != 0;
+    _exit(bad ? 1 : 0);
+  }
+  int st = 0;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  free(pristine);
+  g->ops->slot_free(s);
 }
 
 static void test_deadline(void **state)

@@ -143,6 +143,7 @@ static riptide_err slot_map_image(rt_wasm_slot *s)
 
 static pthread_once_t g_pm_once = PTHREAD_ONCE_INIT;
 static int g_pm_fd = -1;
+static pid_t g_pm_pid; /* the process g_pm_fd describes: /proc/self is resolved at open */
 static size_t g_host_page;
 static _Atomic bool g_pm_off; /* tests: take the path for systems without a pagemap */
 
@@ -157,6 +158,7 @@ static void pm_open(void)
   if (ps <= 0 || RT_WASM_PAGE % (size_t)ps != 0)
     return;
   g_host_page = (size_t)ps;
+  g_pm_pid = getpid();
   g_pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 
@@ -175,6 +177,10 @@ static bool pm_for_dirty_runs(rt_wasm_slot *s, size_t off, size_t len, pm_run_fn
 {
   pthread_once(&g_pm_once, pm_open);
   if (g_pm_fd < 0 || atomic_load_explicit(&g_pm_off, memory_order_relaxed))
+    return false;
+  /* In a child forked after the open, the fd still shows the parent's page tables: trusting
+   * it would leave pages the child wrote unrestored. The child takes the slower path. */
+  if (getpid() != g_pm_pid)
     return false;
   size_t ps = g_host_page;
   uintptr_t first = ((uintptr_t)s->mem_base + off) / ps;
