@@ -230,6 +230,18 @@ run extract "$ROOT/samples/harbour-lights.html" -f txt --with-metadata
 check "txt with metadata header" bash -c "grep -q '^title: \"The Last Keepers of the Harbour Lights\"' '$out' && grep -q 'Morag Campbell' '$out'"
 run extract "$ROOT/samples/harbour-lights.html" -f markdown --with-metadata --links --images
 check "markdown front matter, links and images" bash -c "head -1 '$out' | grep -qx -- '---' && grep -q '!\[The harbour light' '$out'"
+run extract "$ROOT/samples/harbour-lights.html" -f jsonl --images
+check "a local file's media resolve against its canonical URL" python3 -c '
+import json, sys; d = json.loads(open(sys.argv[1]).read())
+src = [m["src"] for m in d["media"]]
+assert "https://northbound.example/media/2025/harbour-lights-hero.jpg" in src, d["media"]
+assert len(src) == len(set(src)), "og:image listed twice: %r" % src' "$out"
+run extract - -f jsonl --images --base-url https://mirror.example/x/page.html < "$ROOT/samples/harbour-lights.html"
+check "--base-url gives stdin its address" python3 -c '
+import json, sys; d = json.loads(open(sys.argv[1]).read())
+assert "https://mirror.example/media/2025/harbour-lights-hero.jpg" in [m["src"] for m in d["media"]], d["media"]' "$out"
+run extract "$ROOT/samples/harbour-lights.html" --base-url ftp.example/x
+check "--base-url without http(s) is a usage error" test "$rc" -eq 2
 run extract "$ROOT/samples/harbour-lights.html" -f jsonl --mode metadata
 check "metadata mode: no text" python3 -c '
 import json, sys; d = json.loads(open(sys.argv[1]).read())

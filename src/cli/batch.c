@@ -147,6 +147,7 @@ static void process(batch *b, worker *w, job *j)
   } else {
     err = cli_read_file(j->src, max, &w->rbuf, &w->rcap, &raw_len, j->detail, sizeof j->detail);
     raw = w->rbuf;
+    url = c->base_url;
   }
   if (err == RIPTIDE_OK && raw_len == 0) {
     err = RIPTIDE_ERR_BAD_INPUT;

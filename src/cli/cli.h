@@ -39,6 +39,7 @@ typedef struct cli_config {
   uint64_t memory_limit;
   uint64_t max_input;
   const char *output_dir;
+  const char *base_url; /* page URL for files and stdin (--base-url), or NULL */
   const char *events_path;
   char **inputs; /* FILE, URL or "-" */
   int n_inputs;

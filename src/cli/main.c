@@ -35,6 +35,8 @@ static const char USAGE[] =
     "      --links              keep links (Markdown links, \"links\" array)\n"
     "      --images             keep images and media (Markdown images, \"media\" array)\n"
     "      --html               include the cleaned content HTML in JSON output\n"
+    "      --base-url URL       page address for files and stdin: relative links and media\n"
+    "                           resolve against it (default: the page's canonical URL)\n"
     "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s)\n"
     "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M)\n"
     "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
@@ -55,6 +57,7 @@ enum {
   OPT_LINKS,
   OPT_IMAGES,
   OPT_HTML,
+  OPT_BASE_URL,
   OPT_TIMEOUT,
   OPT_MEMORY,
   OPT_MAX_SIZE,
@@ -102,6 +105,7 @@ static int cmd_extract(int argc, char **argv)
       {"links", no_argument, NULL, OPT_LINKS},
       {"images", no_argument, NULL, OPT_IMAGES},
       {"html", no_argument, NULL, OPT_HTML},
+      {"base-url", required_argument, NULL, OPT_BASE_URL},
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"memory-limit", required_argument, NULL, OPT_MEMORY},
       {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -172,6 +176,11 @@ static int cmd_extract(int argc, char **argv)
       break;
     case OPT_HTML:
       c.opts.want_html = true;
+      break;
+    case OPT_BASE_URL:
+      if (!cli_is_url(optarg))
+        rc = usage_error("--base-url wants an http:// or https:// URL, not '%s'", optarg);
+      c.base_url = optarg;
       break;
     case OPT_TIMEOUT:
       if (!cli_parse_duration_ms(optarg, &c.timeout_ms))

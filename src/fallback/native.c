@@ -30,6 +30,7 @@
 #include <libxml/uri.h>
 #include <libxml/xpath.h>
 #include <pthread.h>
+#include <strings.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1954,6 +1955,15 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
 
   if (root) {
     collect_meta(&m, (xmlNode *)doc, 0);
+    /* A page without a URL (a local file) takes its absolute canonical URL as its address,
+     * as the guest extractor does (src/guest/extract/metadata.c). */
+    const char *canon = m.canonical ? m.canonical : m.og_url;
+    if (!url && canon) {
+      while (*canon == ' ' || *canon == '\t' || *canon == '\n' || *canon == '\r')
+        canon++;
+      if (strncasecmp(canon, "http://", 7) == 0 || strncasecmp(canon, "https://", 8) == 0)
+        url = canon;
+    }
     base = url ? strdup(url) : NULL;
     if (m.base_href) {
       char *b = resolve(base, m.base_href);

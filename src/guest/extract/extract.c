@@ -119,6 +119,10 @@ typedef struct lm_ctx {
   bool links, media;
   uint32_t n_links, n_media;
   ex_buf tmp, text;
+  /* the page's og:image, resolved: listed after the content's media unless one of them is it */
+  const char *og;
+  size_t og_len;
+  bool og_seen;
 } lm_ctx;
 
 static void put_media(lm_ctx *c, const char *src, size_t sn, const dom_node *n, const char *kind)
@@ -130,6 +134,8 @@ static void put_media(lm_ctx *c, const char *src, size_t sn, const dom_node *n, 
     return;
   if (ex_istarts(c->tmp.p, c->tmp.len, "data:"))
     return;
+  if (c->og_len && c->tmp.len == c->og_len && memcmp(c->tmp.p, c->og, c->og_len) == 0)
+    c->og_seen = true;
   rt_wire_put_str(c->w, RT_F_MEDIA_SRC, c->tmp.p, c->tmp.len);
   size_t al = 0;
   const char *alt = dom_attr_get(n, "alt", &al);
@@ -238,13 +244,23 @@ static void put_links_media(const dom_node *root, const ex_options *o, const ex_
   c.media = o->media;
   exb_init(&c.tmp, EX_MAX_META * 4);
   exb_init(&c.text, EX_MAX_META * 4);
-  if (o->media && m->og_image.len) {
-    dom_node fake;
-    memset(&fake, 0, sizeof fake);
-    put_media(&c, m->og_image.p, m->og_image.len, &fake, "image");
+  ex_buf og;
+  exb_init(&og, EX_MAX_META * 4);
+  if (o->media && m->og_image.len &&
+      ex_url_resolve(c.base, c.base_len, m->og_image.p, m->og_image.len, &og) && !og.failed) {
+    c.og = og.p;
+    c.og_len = og.len;
   }
   if (root)
     ex_walk(root, lm_enter, NULL, &c);
+  if (c.og_len && !c.og_seen) {
+    dom_node none; /* not an element: no alt text */
+    memset(&none, 0, sizeof none);
+    size_t l = c.og_len;
+    c.og_len = 0;
+    put_media(&c, c.og, l, &none, "image");
+  }
+  exb_free(&og);
   exb_free(&c.tmp);
   exb_free(&c.text);
 }

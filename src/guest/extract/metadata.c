@@ -1077,7 +1077,19 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     exb_free(&raw);
   }
 
-  /* base URL: <base href> resolved against the page URL */
+  /* base URL: <base href> resolved against the page URL. A page given without a URL (a local
+   * file) stands in for its own address with its canonical URL (rel=canonical, else og:url)
+   * when that is absolute, so its relative links and media still come out absolute. */
+  str_ref canon = s->canonical.s ? s->canonical : s->slot[MK_URL_OG];
+  if (!url_len && canon.s) {
+    size_t cn = canon.n;
+    const char *c = ex_trim(canon.s, &cn);
+    if (ex_url_is_absolute(c, cn) &&
+        (ex_istarts(c, cn, "http://") || ex_istarts(c, cn, "https://"))) {
+      url = c;
+      url_len = cn;
+    }
+  }
   if (s->base_href.s) {
     if (!ex_url_resolve(url, url_len, s->base_href.s, s->base_href.n, &m->base_url))
       exb_clear(&m->base_url);
@@ -1187,7 +1199,6 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     put_language(&m->language, jl.lang.s, jl.lang.n);
 
   /* canonical, og:image */
-  str_ref canon = s->canonical.s ? s->canonical : s->slot[MK_URL_OG];
   if (canon.s && !ex_url_resolve(base, base_len, canon.s, canon.n, &m->canonical))
     exb_clear(&m->canonical);
   if (s->slot[MK_IMAGE_OG].s) {
