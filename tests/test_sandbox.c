@@ -12,6 +12,7 @@
 
 #include "abi/abi.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -332,6 +333,10 @@ static void reset_restores_image_exactly(void)
   rt_wasm_slot *ws = (rt_wasm_slot *)s;
   size_t image = (size_t)ws->image_pages * 65536u;
   assert_true(image > 0);
+  /* The image the untouched pages still map can never change. */
+  int fd = ws->own_image_fd >= 0 ? ws->own_image_fd : ws->mod->state->image_fd;
+  int seals = fcntl(fd, F_GET_SEALS);
+  assert_true(seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SHRINK));
   uint8_t *pristine = malloc(image);
   assert_non_null(pristine);
   memcpy(pristine, ws->mem_base, image);

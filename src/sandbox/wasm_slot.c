@@ -66,7 +66,7 @@ static bool range_ok(const rt_wasm_slot *s, uint32_t ptr, uint64_t len)
 
 static int image_create(const rt_wasm_module *mod, const uint8_t *data, size_t len)
 {
-  int fd = memfd_create(mod->name, MFD_CLOEXEC);
+  int fd = memfd_create(mod->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0)
     return -1;
   if (ftruncate(fd, (off_t)len) != 0)
@@ -79,6 +79,10 @@ static int image_create(const rt_wasm_module *mod, const uint8_t *data, size_t l
       goto fail;
     off += (size_t)w;
   }
+  /* Sealed: the image can never change, which the reset relies on (a page still mapped from
+   * it holds the image's bytes, so it is not restored). */
+  if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+    goto fail;
   return fd;
 fail:
   close(fd);
