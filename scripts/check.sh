@@ -18,10 +18,11 @@ else
 fi
 
 echo "== warnings as errors"
-if make --no-print-directory BUILD=$BUILD EXTRA_CFLAGS=-Werror all >/tmp/riptide-check.log 2>&1; then
+mkdir -p "$BUILD"
+if make --no-print-directory BUILD=$BUILD EXTRA_CFLAGS=-Werror all >$BUILD/check.log 2>&1; then
   echo "ok"
 else
-  grep -E 'error|warning' /tmp/riptide-check.log | head -30; rc=1
+  grep -E 'error|warning' $BUILD/check.log | head -30; rc=1
 fi
 
 echo "== exported symbols (libriptide.so must export only riptide_*)"
