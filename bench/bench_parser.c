@@ -228,6 +228,7 @@ int main(int argc, char **argv)
   size_t fixed = bench_peak;
   dom_doc_free(empty);
   double worst_ratio = 0;
+  size_t over8 = 0, over8_max = 0; /* pages above 8x, and the largest of them */
   for (size_t i = 0; i < np; i++) {
     bench_cur = bench_peak = 0;
     dom_doc *doc = NULL;
@@ -238,6 +239,11 @@ int main(int argc, char **argv)
     dom_doc_free(doc);
     sum_peak += peak;
     ratios[i] = pages[i].len ? (double)peak / (double)pages[i].len : 0;
+    if (ratios[i] > 8.0) {
+      over8++;
+      if (pages[i].len > over8_max)
+        over8_max = pages[i].len;
+    }
     if (ratios[i] > worst_ratio) {
       worst_ratio = ratios[i];
       worst = i;
@@ -358,6 +364,7 @@ int main(int argc, char **argv)
          nmid ? pages[worst_mid].name : "-", nmid ? pages[worst_mid].len : 0);
   printf("  fixed cost of a parse (empty input): %zu bytes (first arena block + tokenizer)\n",
          fixed);
+  printf("  pages above 8x: %zu of %zu, the largest of them %zu bytes\n", over8, np, over8_max);
   if (failures)
     printf("  %zu pages failed to parse\n", failures);
   for (size_t i = 0; i < np; i++) {
