@@ -150,18 +150,11 @@ static double sandbox_parse_only(const page *pages, size_t np, rt_slot *s, size_
   double t0 = thread_cpu();
   *fails = 0;
   for (size_t i = 0; i < np; i++) {
-    rt_extract_args a = {.html = pages[i].data,
-                         .html_len = pages[i].len,
-                         .mode = RIPTIDE_MODE_ARTICLE,
-                         .opts = parse_only_opts,
-                         .opts_len = sizeof parse_only_opts - 1};
-    rt_call_result r;
-    memset(&r, 0, sizeof r);
-    s->guest->ops->call_extract(s, &a, &r);
-    if (r.err != RIPTIDE_OK)
+    riptide_err err;
+    bench_slot_page(s, pages[i].data, pages[i].len, parse_only_opts, sizeof parse_only_opts - 1,
+                    NULL, &err);
+    if (err != RIPTIDE_OK)
       (*fails)++;
-    free(r.data);
-    s->guest->ops->slot_reset(s);
   }
   return thread_cpu() - t0;
 }

@@ -51,26 +51,10 @@ static size_t native_one(const bench_page *pg)
 /* One document through the slot: reset + copy in + call + checks + copy out. */
 static size_t sandbox_one(const bench_page *pg, rt_slot *s, size_t *fails, uint32_t *pages_out)
 {
-  rt_extract_args a = {.html = pg->data,
-                       .html_len = pg->len,
-                       .mode = RIPTIDE_MODE_ARTICLE,
-                       .opts = opts,
-                       .opts_len = sizeof opts - 1};
-  rt_call_result r;
-  memset(&r, 0, sizeof r);
-  s->guest->ops->call_extract(s, &a, &r);
-  if (pages_out) {
-    rt_slot_stats st;
-    s->guest->ops->slot_stats(s, &st);
-    *pages_out = st.pages;
-  }
-  size_t bytes = 0;
-  if (r.err == RIPTIDE_OK)
-    bytes = r.len;
-  else
+  riptide_err err;
+  size_t bytes = bench_slot_page(s, pg->data, pg->len, opts, sizeof opts - 1, pages_out, &err);
+  if (err != RIPTIDE_OK)
     (*fails)++;
-  free(r.data);
-  s->guest->ops->slot_reset(s);
   return bytes;
 }
 

@@ -93,18 +93,10 @@ static void *work(void *arg)
   for (int r = 0; r < w->passes; r++) {
     for (size_t i = 0; i < w->c->n; i++) {
       const bench_page *pg = &w->c->pages[(w->first + i) % w->c->n];
-      rt_extract_args a = {.html = pg->data,
-                           .html_len = pg->len,
-                           .mode = RIPTIDE_MODE_ARTICLE,
-                           .opts = opts,
-                           .opts_len = sizeof opts - 1};
-      rt_call_result res;
-      memset(&res, 0, sizeof res);
-      g->ops->call_extract(s, &a, &res);
-      if (res.err != RIPTIDE_OK)
+      riptide_err err;
+      bench_slot_page(s, pg->data, pg->len, opts, sizeof opts - 1, NULL, &err);
+      if (err != RIPTIDE_OK)
         w->fails++;
-      free(res.data);
-      g->ops->slot_reset(s);
       w->docs++;
     }
   }

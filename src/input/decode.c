@@ -444,21 +444,16 @@ static bool ascii_superset(const char *iconv_name)
          strncmp(iconv_name, "KOI8", 4) == 0 || strncmp(iconv_name, "CP125", 5) == 0;
 }
 
+static riptide_err clean_result(const unsigned char *s, size_t len, unsigned char *writable,
+                                char **out, size_t *out_len);
+
 /* Copies UTF-8, replacing invalid bytes and NULs with U+FFFD. */
 static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, size_t *out_len)
 {
   if (n > (SIZE_MAX - 1) / 3)
     return RIPTIDE_ERR_INPUT_TOO_LARGE;
-  if (utf8_clean(s, n, true)) {
-    char *copy = malloc(n + 1);
-    if (!copy)
-      return RIPTIDE_ERR_NOMEM;
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    *out = copy;
-    *out_len = n;
-    return RIPTIDE_OK;
-  }
+  if (utf8_clean(s, n, true))
+    return clean_result(s, n, NULL, out, out_len);
   /* Exact size first: most inputs are valid, so the copy is the input's size. */
   size_t need = 0;
   for (size_t i = 0; i < n;) {

@@ -1,5 +1,6 @@
 /* corpus.c - see corpus.h. */
 #include "corpus.h"
+#include "sandbox/sandbox.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -84,4 +85,27 @@ void bench_corpus_free(bench_corpus *c)
   }
   free(c->pages);
   memset(c, 0, sizeof *c);
+}
+
+size_t bench_slot_page(struct rt_slot *s, const char *data, size_t len, const char *opts,
+                       size_t opts_len, uint32_t *pages_out, riptide_err *err)
+{
+  rt_extract_args a = {.html = data,
+                       .html_len = len,
+                       .mode = RIPTIDE_MODE_ARTICLE,
+                       .opts = opts,
+                       .opts_len = opts_len};
+  rt_call_result r;
+  memset(&r, 0, sizeof r);
+  s->guest->ops->call_extract(s, &a, &r);
+  if (pages_out) {
+    rt_slot_stats st;
+    s->guest->ops->slot_stats(s, &st);
+    *pages_out = st.pages;
+  }
+  *err = r.err;
+  size_t bytes = r.err == RIPTIDE_OK ? r.len : 0;
+  free(r.data);
+  s->guest->ops->slot_reset(s);
+  return bytes;
 }

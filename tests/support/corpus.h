@@ -2,7 +2,10 @@
 #ifndef RT_TEST_CORPUS_H
 #define RT_TEST_CORPUS_H
 
+#include "riptide.h"
+
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct bench_page {
   char *name; /* file name without ".html" */
@@ -23,5 +26,12 @@ void bench_corpus_free(bench_corpus *c);
 
 /* Reads a whole file into a malloc'd NUL-terminated buffer (caller frees); NULL on error. */
 char *bench_read_file(const char *path, size_t *len);
+
+struct rt_slot;
+/* One page through a sandbox slot in article mode with the option lines `opts`: call, read the
+ * slot's memory size in wasm pages into *pages_out (when not NULL), free the result, reset the
+ * slot. Returns the result's length in bytes; 0 with *err set when the call failed. */
+size_t bench_slot_page(struct rt_slot *s, const char *data, size_t len, const char *opts,
+                       size_t opts_len, uint32_t *pages_out, riptide_err *err);
 
 #endif
