@@ -254,6 +254,59 @@ static void test_hostile_traps(void **state)
   g->ops->slot_free(s);
 }
 
+/* Resident pages of [lo, hi) (page-aligned lo). */
+static size_t resident_pages(uintptr_t lo, uintptr_t hi)
+{
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), n = (hi - lo) / page, count = 0;
+  unsigned char *vec = malloc(n ? n : 1);
+  assert_non_null(vec);
+  if (mincore((void *)lo, n * page, vec) == 0)
+    for (size_t i = 0; i < n; i++)
+      count += vec[i] & 1;
+  free(vec);
+  return count;
+}
+
+/* Runs on a thread with an 8 MiB stack: recursion to exhaustion dirties the whole stack; after
+ * the trap the runtime gives the dead part back. */
+static void *stack_release_thread(void *arg)
+{
+  size_t *resident = arg;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  expect(s, "recurse", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_STACK_EXHAUSTION);
+  pthread_attr_t at;
+  void *addr = NULL;
+  size_t size = 0;
+  assert_int_equal(pthread_getattr_np(pthread_self(), &at), 0);
+  assert_int_equal(pthread_attr_getstack(&at, &addr, &size), 0);
+  pthread_attr_destroy(&at);
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = ((uintptr_t)addr + page - 1) & ~(page - 1);
+  volatile char here = 0;
+  uintptr_t hi = ((uintptr_t)&here - (1u << 20)) & ~(page - 1); /* well below this frame */
+  resident[0] = resident_pages(lo, hi);
+  resident[1] = (hi - lo) / page;
+  g->ops->slot_free(s);
+  return NULL;
+}
+
+static void test_stack_released_after_exhaustion(void **state)
+{
+  (void)state;
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setstacksize(&at, 8u << 20);
+  pthread_t t;
+  size_t resident[2] = {0, 0};
+  assert_int_equal(pthread_create(&t, &at, stack_release_thread, resident), 0);
+  pthread_join(t, NULL);
+  pthread_attr_destroy(&at);
+  /* ~1700 pages below the frame were dirtied by the recursion; none may stay resident */
+  assert_true(resident[1] > 1000);
+  assert_int_equal(resident[0], 0);
+}
+
 static void test_hostile_results(void **state)
 {
   (void)state;
@@ -602,6 +655,7 @@ int main(void)
       cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_deadline_after_idle),
       cmocka_unit_test(test_host_fault_still_crashes),
+      cmocka_unit_test(test_stack_released_after_exhaustion),
       cmocka_unit_test(test_extractor_smoke),
       cmocka_unit_test(test_threads_mixed),
   };

@@ -311,6 +311,25 @@ static void rt_thread_exit(void *arg)
   }
 }
 
+/* After a stack-exhaustion trap the guest's recursion has dirtied the thread's whole stack (8 MiB
+ * by default) and nothing below the current frame is in use any more: give those pages back, so
+ * a hostile page does not leave every worker thread holding a full stack of resident memory.
+ * Only on this rare trap path; a margin below the current frame is kept for the calls that
+ * follow. Pages not mapped (the main thread's stack grows on demand) are skipped by madvise. */
+static void rt_release_dead_stack(void)
+{
+  volatile char here = 0;
+  uintptr_t sp = (uintptr_t)&here;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t lo = (tl.stack_lo + page - 1) & ~(page - 1);
+  uintptr_t margin = 256u * 1024u;
+  if (!tl.stack_lo || sp < lo + margin)
+    return;
+  uintptr_t hi = (sp - margin) & ~(page - 1);
+  if (hi > lo)
+    (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 /* First use on a thread: thread record, alternate signal stack, stack bounds. */
 static bool rt_thread_init(void)
 {
@@ -481,6 +500,8 @@ int rt_wasm_run(rt_wasm_slot *s, uint32_t timeout_ms, rt_wasm_body body, void *c
       tl.from_signal = 0;
     }
     rt_wasm_count_trap(code);
+    if (code == WASM_RT_TRAP_EXHAUSTION)
+      rt_release_dead_stack();
   }
   return code;
 }
