@@ -138,6 +138,32 @@ static void test_links_media_markdown(void **state)
   riptide_document_free(d);
 }
 
+/* A page without a URL (a local file) resolves against its absolute canonical URL, as the
+ * guest does; a relative canonical gives no base. */
+static void test_canonical_as_base(void **state)
+{
+  (void)state;
+  static const char page[] =
+      "<html><head><title>Harbour notes</title>"
+      "<link rel=\"canonical\" href=\"https://port.example.org/notes/2024/harbour.html\">"
+      "</head><body><article><h1>Harbour notes</h1>"
+      "<p>The harbour wall was rebuilt in stone after the storm, and the <a href=\"plans.html\">"
+      "plans</a> for it were drawn by the same engineer who built the pier a century ago.</p>"
+      "<p><img src=\"/img/wall.jpg\" alt=\"The wall\"> The new wall is two metres higher than "
+      "the old one, and the stones were cut from the quarry on the hill behind the town.</p>"
+      "</article></body></html>";
+  riptide_options o;
+  riptide_options_init(&o);
+  riptide_document *d = NULL;
+  assert_int_equal(riptide_extract_native(page, strlen(page), NULL, &o, &d), RIPTIDE_OK);
+  assert_int_equal(d->n_links, 1);
+  assert_string_equal(d->links[0].href, "https://port.example.org/notes/2024/plans.html");
+  assert_int_equal(d->n_media, 1);
+  assert_string_equal(d->media[0].src, "https://port.example.org/img/wall.jpg");
+  assert_null(d->url); /* the page's address is still unknown */
+  riptide_document_free(d);
+}
+
 static void test_modes(void **state)
 {
   (void)state;
@@ -324,10 +350,15 @@ static void test_samples_if_present(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_article_content),      cmocka_unit_test(test_metadata),
-      cmocka_unit_test(test_links_media_markdown), cmocka_unit_test(test_modes),
-      cmocka_unit_test(test_css_to_xpath),         cmocka_unit_test(test_title_rules),
-      cmocka_unit_test(test_table_and_code),       cmocka_unit_test(test_hostile_inputs),
+      cmocka_unit_test(test_article_content),
+      cmocka_unit_test(test_metadata),
+      cmocka_unit_test(test_links_media_markdown),
+      cmocka_unit_test(test_canonical_as_base),
+      cmocka_unit_test(test_modes),
+      cmocka_unit_test(test_css_to_xpath),
+      cmocka_unit_test(test_title_rules),
+      cmocka_unit_test(test_table_and_code),
+      cmocka_unit_test(test_hostile_inputs),
       cmocka_unit_test(test_samples_if_present),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
