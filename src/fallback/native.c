@@ -1956,15 +1956,18 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
   if (root) {
     collect_meta(&m, (xmlNode *)doc, 0);
     /* A page without a URL (a local file) takes its absolute canonical URL as its address,
-     * as the guest extractor does (src/guest/extract/metadata.c). */
+     * as the guest extractor does (src/guest/extract/metadata.c).
+     * The canonical string lives in <head>, which junk removal frees: only the copy in `base`
+     * is kept, `url` stays the caller's. */
+    const char *page = url;
     const char *canon = m.canonical ? m.canonical : m.og_url;
-    if (!url && canon) {
+    if (!page && canon) {
       while (*canon == ' ' || *canon == '\t' || *canon == '\n' || *canon == '\r')
         canon++;
       if (strncasecmp(canon, "http://", 7) == 0 || strncasecmp(canon, "https://", 8) == 0)
-        url = canon;
+        page = canon;
     }
-    base = url ? strdup(url) : NULL;
+    base = page ? strdup(page) : NULL;
     if (m.base_href) {
       char *b = resolve(base, m.base_href);
       if (b) {
