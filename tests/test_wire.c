@@ -204,6 +204,21 @@ static void test_utf8(void **state)
   assert_false(rt_utf8_valid((const uint8_t *)"\xc1\xbf", 2));
   assert_false(rt_utf8_valid((const uint8_t *)"\xf5\x80\x80\x80", 4));
   assert_false(rt_utf8_valid((const uint8_t *)"\xe1\x80", 2));
+
+  /* The word-at-a-time paths: one odd byte at every offset of a long ASCII run is found. */
+  unsigned char buf[100];
+  for (size_t at = 0; at + 3 <= sizeof buf; at++) {
+    memset(buf, 'a', sizeof buf);
+    buf[at] = 0x80; /* a lone continuation byte */
+    assert_false(rt_utf8_check(buf, sizeof buf, false));
+    buf[at] = 0;
+    assert_true(rt_utf8_check(buf, sizeof buf, false));
+    assert_false(rt_utf8_check(buf, sizeof buf, true));
+    memcpy(buf + at, "\xe2\x82\xac", 3); /* U+20AC */
+    assert_true(rt_utf8_check(buf, sizeof buf, true));
+    buf[at + 2] = 'a'; /* truncated sequence */
+    assert_false(rt_utf8_check(buf, sizeof buf, true));
+  }
 }
 
 /* Every seed of the fuzz corpus decodes or fails cleanly (no crash, no leak under ASan). */

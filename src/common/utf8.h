@@ -14,4 +14,8 @@ size_t rt_utf8_seq_len(const unsigned char *s, size_t left);
  * NUL allowed. */
 bool rt_utf8_valid(const unsigned char *s, size_t n);
 
+/* The same, and when `no_nul` also free of NUL bytes. ASCII runs are checked 32 and 8 bytes at
+ * a time (16 with SSE2): this scan runs over every input page and every guest result. */
+bool rt_utf8_check(const unsigned char *s, size_t n, bool no_nul);
+
 #endif

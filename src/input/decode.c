@@ -335,90 +335,6 @@ static const char *charset_from_meta(const char *s, size_t n, bool *utf8)
 
 /* ---- UTF-8 -------------------------------------------------------------------------------- */
 
-/* High bit of each zero byte of w (exact when any byte is zero: no false positives). */
-static inline uint64_t zero_bytes(uint64_t w)
-{
-  return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
-}
-
-/* Valid UTF-8 and, when `no_nul`, free of NUL bytes. ASCII runs are checked 32 and 8 bytes at
- * a time: this scan runs over every input, so it is the decoder's hot loop. */
-/* Length of the run of ASCII bytes (and no NULs when no_nul) at s[i], 16 bytes at a time with
- * SSE2: one signed compare finds both NULs and bytes >= 0x80. */
-#if defined(__SSE2__)
-#include <emmintrin.h>
-static inline size_t ascii_run16(const unsigned char *s, size_t i, size_t n, bool no_nul)
-{
-  const __m128i lim = _mm_set1_epi8(no_nul ? 1 : 0);
-  for (; i + 32 <= n; i += 32) {
-    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 16));
-    __m128i m = _mm_or_si128(_mm_cmplt_epi8(a, lim), _mm_cmplt_epi8(b, lim));
-    if (_mm_movemask_epi8(m))
-      break;
-  }
-  return i;
-}
-#else
-static inline size_t ascii_run16(const unsigned char *s, size_t i, size_t n, bool no_nul)
-{
-  (void)s;
-  (void)n;
-  (void)no_nul;
-  return i;
-}
-#endif
-
-static bool utf8_clean(const unsigned char *s, size_t n, bool no_nul)
-{
-  const uint64_t nul_mask = no_nul ? ~0ull : 0;
-  size_t i = 0;
-  while (i < n) {
-    i = ascii_run16(s, i, n, no_nul);
-    /* ASCII without NULs, 32 bytes then 8 bytes at a time. */
-    while (i + 32 <= n) {
-      uint64_t a, b, c, d;
-      memcpy(&a, s + i, 8);
-      memcpy(&b, s + i + 8, 8);
-      memcpy(&c, s + i + 16, 8);
-      memcpy(&d, s + i + 24, 8);
-      uint64_t bad = ((a | b | c | d) & 0x8080808080808080ull) |
-                     ((zero_bytes(a) | zero_bytes(b) | zero_bytes(c) | zero_bytes(d)) & nul_mask);
-      if (bad)
-        break;
-      i += 32;
-    }
-    while (i + 8 <= n) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if ((w & 0x8080808080808080ull) | (zero_bytes(w) & nul_mask))
-        break;
-      i += 8;
-    }
-    /* Then byte by byte up to the next 8-byte boundary or the end. */
-    size_t stop = i + 8 < n ? i + 8 : n;
-    while (i < stop) {
-      unsigned char ch = s[i];
-      if (ch < 0x80) {
-        if (ch == 0 && no_nul)
-          return false;
-        i++;
-        continue;
-      }
-      size_t k = rt_utf8_seq_len(s + i, n - i);
-      if (k == 0)
-        return false;
-      i += k;
-    }
-  }
-  return true;
-}
-
-static bool is_valid_utf8(const unsigned char *s, size_t n)
-{
-  return utf8_clean(s, n, false);
-}
-
 /* Pure ASCII without NULs: what any ASCII-compatible charset decodes to itself. */
 static bool ascii_clean(const unsigned char *s, size_t n)
 {
@@ -452,7 +368,7 @@ static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, siz
 {
   if (n > (SIZE_MAX - 1) / 3)
     return RIPTIDE_ERR_INPUT_TOO_LARGE;
-  if (utf8_clean(s, n, true))
+  if (rt_utf8_check(s, n, true))
     return clean_result(s, n, NULL, out, out_len);
   /* Exact size first: most inputs are valid, so the copy is the input's size. */
   size_t need = 0;
@@ -553,7 +469,7 @@ static riptide_err convert(const char *from, const unsigned char *s, size_t n, u
   }
   /* iconv may pass NULs through; repair them (and anything odd) in one more pass. The loop
    * above always keeps 4 bytes free, so a clean result is returned as it is. */
-  if (utf8_clean(buf, used, true)) {
+  if (rt_utf8_check(buf, used, true)) {
     buf[used] = '\0';
     *out = (char *)buf;
     *out_len = used;
@@ -680,7 +596,7 @@ static riptide_err decode(const unsigned char *data, size_t len, const char *con
    * pure ASCII in an ASCII-compatible charset, is the result as it is. */
   bool clean = false;
   if (!cs || utf8)
-    clean = utf8_clean(s, len, true);
+    clean = rt_utf8_check(s, len, true);
   else if (ascii_superset(cs))
     clean = ascii_clean(s, len);
   riptide_err err;
@@ -692,7 +608,7 @@ static riptide_err decode(const unsigned char *data, size_t len, const char *con
     if (!cs) {
       /* Undeclared: UTF-8 with NULs is still UTF-8 (the NULs are replaced); anything else is
        * read as windows-1252. */
-      if (is_valid_utf8(s, len))
+      if (rt_utf8_valid(s, len))
         cs = "UTF-8", utf8 = true;
       else
         cs = "WINDOWS-1252";
