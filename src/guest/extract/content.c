@@ -1786,6 +1786,16 @@ static bool cta_line(const char *s, size_t n)
   return false;
 }
 
+/* A selected, live text block with text, as the trims at either end of the content judge them:
+ * its info, else NULL. */
+static ninfo *trim_candidate(cctx *c, dom_node *e)
+{
+  if (!live(e) || !(e->flags & EXF_INSEL) || !is_text_block(e))
+    return NULL;
+  ninfo *in = info_of(c, e);
+  return in && in->text && effectively_live(c, e) ? in : NULL;
+}
+
 static void trim_tail(cctx *c)
 {
   ex_buf t;
@@ -1793,10 +1803,8 @@ static void trim_tail(cctx *c)
   int seen = 0;
   for (size_t i = c->hi; i-- > c->lo && seen < EX_TAIL_MAX;) {
     dom_node *e = c->els[i];
-    if (!live(e) || !(e->flags & EXF_INSEL) || !is_text_block(e))
-      continue;
-    ninfo *in = info_of(c, e);
-    if (!in || !in->text || !effectively_live(c, e))
+    ninfo *in = trim_candidate(c, e);
+    if (!in)
       continue;
     /* a text block containing other text blocks is judged through them */
     seen++;
@@ -1829,10 +1837,8 @@ static void trim_head(cctx *c)
   int seen = 0;
   for (size_t i = c->lo; i < c->hi && seen < EX_TAIL_MAX; i++) {
     dom_node *e = c->els[i];
-    if (!live(e) || !(e->flags & EXF_INSEL) || !is_text_block(e))
-      continue;
-    ninfo *in = info_of(c, e);
-    if (!in || !in->text || !effectively_live(c, e))
+    ninfo *in = trim_candidate(c, e);
+    if (!in)
       continue;
     seen++;
     if (is_heading(e))
