@@ -10,19 +10,14 @@
  */
 #include "guest/extract/extract.h"
 #include "guest/html/parser.h"
+#include "support/corpus.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define REPS 3
-
-typedef struct page {
-  char *html;
-  size_t len;
-} page;
 
 /* Thread CPU time: "pages/s per core" must not depend on what else the machine runs. */
 static double now_s(void)
@@ -32,59 +27,35 @@ static double now_s(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t load_dir(const char *dir, page **pages, size_t n, size_t *cap)
-{
-  DIR *d = opendir(dir);
-  if (!d)
-    return n;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    size_t l = strlen(e->d_name);
-    if (l < 6 || strcmp(e->d_name + l - 5, ".html") != 0)
-      continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-      continue;
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = sz > 0 ? malloc((size_t)sz) : NULL;
-    if (buf && fread(buf, 1, (size_t)sz, f) == (size_t)sz) {
-      if (n == *cap) {
-        *cap = *cap ? *cap * 2 : 256;
-        *pages = realloc(*pages, *cap * sizeof **pages);
-      }
-      (*pages)[n++] = (page){buf, (size_t)sz};
-    } else {
-      free(buf);
-    }
-    fclose(f);
-  }
-  closedir(d);
-  return n;
-}
-
 int main(int argc, char **argv)
 {
   const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
   if (!shared)
     shared = "../shared";
-  page *pages = NULL;
-  size_t n = 0, cap = 0;
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/eval/dev/readability-testpages", shared);
-  n = load_dir(dir, &pages, n, &cap);
-  snprintf(dir, sizeof dir, "%s/eval/dev/trafilatura-eval", shared);
-  n = load_dir(dir, &pages, n, &cap);
+  /* Both dev sets, one after the other. */
+  static const char *const sets[] = {"readability-testpages", "trafilatura-eval"};
+  bench_corpus sc[2];
+  size_t n = 0;
+  for (size_t k = 0; k < 2; k++) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/eval/dev/%s", shared, sets[k]);
+    bench_corpus_load(dir, &sc[k]);
+    n += sc[k].n;
+  }
   if (!n) {
     printf("bench_extract: no pages under %s/eval/dev, skipped\n", shared);
     return 0;
   }
+  const bench_page **pages = malloc(n * sizeof *pages);
+  if (!pages)
+    return 1;
+  size_t m = 0;
+  for (size_t k = 0; k < 2; k++)
+    for (size_t i = 0; i < sc[k].n; i++)
+      pages[m++] = &sc[k].pages[i];
   size_t bytes = 0;
   for (size_t i = 0; i < n; i++)
-    bytes += pages[i].len;
+    bytes += pages[i]->len;
 
   html_parse_options po;
   memset(&po, 0, sizeof po);
@@ -97,14 +68,14 @@ int main(int argc, char **argv)
     double t0 = now_s();
     for (size_t i = 0; i < n; i++) {
       dom_doc *doc = NULL;
-      if (html_parse(pages[i].html, pages[i].len, &po, &doc) == HTML_PARSE_OK)
+      if (html_parse(pages[i]->data, pages[i]->len, &po, &doc) == HTML_PARSE_OK)
         dom_doc_free(doc);
     }
     double t1 = now_s();
     for (size_t i = 0; i < n; i++) {
       rt_wire_writer w;
       rt_wire_init(&w);
-      if (ex_extract(pages[i].html, pages[i].len, "", 0, &o, &w) != RT_GUEST_OK)
+      if (ex_extract(pages[i]->data, pages[i]->len, "", 0, &o, &w) != RT_GUEST_OK)
         failures++;
       out_bytes += w.len;
       rt_wire_reset(&w);
@@ -125,8 +96,8 @@ int main(int argc, char **argv)
          100.0 * (t_full - t_parse) / t_full, t_full / t_parse);
   printf("goal: >= 630 pages/s per core -> %s; failures: %d\n",
          pages_timed / t_full >= 630 ? "met" : "NOT met", failures);
-  for (size_t i = 0; i < n; i++)
-    free(pages[i].html);
   free(pages);
+  bench_corpus_free(&sc[0]);
+  bench_corpus_free(&sc[1]);
   return 0;
 }
