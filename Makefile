@@ -76,7 +76,10 @@ CLI := $(BUILD)/riptide
 # (conformance), ... Each may append to WASM_OBJ, TEST_EXTRA_OBJ, TEST_BIN, BENCH_BIN.
 WASM_OBJ :=
 TEST_EXTRA_OBJ :=
--include $(sort $(wildcard mk/*.mk))
+# mk/wasm.mk first: it fills WASM_OBJ and TEST_EXTRA_OBJ, which the other fragments' rules
+# name as prerequisites (expanded when the rule is read).
+include mk/wasm.mk
+-include $(sort $(filter-out mk/wasm.mk,$(wildcard mk/*.mk)))
 
 .PHONY: all deps test build-tests demo bench check soak fuzz clean
 .DEFAULT_GOAL := all
