@@ -27,6 +27,11 @@ BUILD := build
 ifneq ($(SANITIZE),)
 BUILD := build-$(SANITIZE)
 endif
+# COVERAGE=1: gcov instrumentation in its own build dir (make coverage drives it; mk/coverage.mk).
+COVERAGE ?=
+ifneq ($(COVERAGE),)
+BUILD := build-coverage
+endif
 
 OPT ?= -O2
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
@@ -45,6 +50,11 @@ SAN_FLAGS := -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=
 endif
 ifeq ($(SANITIZE),thread)
 SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+
+ifneq ($(COVERAGE),)
+OPT := -O0
+SAN_FLAGS += --coverage -fprofile-update=atomic
 endif
 
 CFLAGS_COMMON := $(CSTD) $(OPT) -g -fPIC $(SAN_FLAGS) $(EXTRA_CFLAGS)
@@ -143,6 +153,6 @@ check: deps
 	@CHECK_BUILD=$(BUILD)-check scripts/check.sh
 
 clean:
-	rm -rf build build-address build-undefined build-thread
+	rm -rf build build-address build-undefined build-thread build-coverage
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
