@@ -1,0 +1,666 @@
+/*
+ * warc.c - streaming WARC reader; see warc.h.
+ *
+ * Bytes flow: fd -> raw (64 KiB, only for gzip files) -> inflate -> window -> records.
+ * The window holds at most a header line or the part of a block being copied, so memory is
+ * the window plus one record's block (capped), whatever the file's size.
+ */
+#include "input/warc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define RAW_CAP (64 * 1024)
+#define WIN_CAP (128 * 1024)
+#define MAX_HEADER_LINE 8192
+#define MAX_HEADER_LINES 512
+
+struct rt_warc {
+  int fd;
+  int gz;         /* -1 not known yet, 0 plain, 1 gzip */
+  int fd_eof;     /* read() returned 0 */
+  int read_error; /* read() failed; errno saved */
+  int saved_errno;
+  z_stream zs;
+  int zs_live;
+  int barrier; /* damaged gzip data: the window ends where it was found, and fill() gives
+                * nothing more until the record it cut is reported */
+  unsigned char raw[RAW_CAP];
+  size_t raw_pos, raw_len;
+  unsigned char win[WIN_CAP];
+  size_t start, end; /* unread bytes are win[start, end) */
+  uint64_t win_pos;  /* stream offset of win[0] */
+  uint64_t bytes_read;
+  size_t max_block;
+  unsigned char *block;
+  size_t block_cap;
+  char *target_uri;
+};
+
+int rt_warc_sniff(const unsigned char *head, size_t n)
+{
+  if (n >= 7 && memcmp(head, "WARC/1.", 7) == 0)
+    return 1;
+  return n >= 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8;
+}
+
+rt_warc *rt_warc_open(int fd, size_t max_block)
+{
+  rt_warc *w = calloc(1, sizeof *w);
+  if (!w)
+    return NULL;
+  w->fd = fd;
+  w->gz = -1;
+  w->max_block = max_block ? max_block : 1;
+  return w;
+}
+
+void rt_warc_close(rt_warc *w)
+{
+  if (!w)
+    return;
+  if (w->zs_live)
+    inflateEnd(&w->zs);
+  free(w->block);
+  free(w->target_uri);
+  free(w);
+}
+
+uint64_t rt_warc_bytes_read(const rt_warc *w)
+{
+  return w->bytes_read;
+}
+
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
+{
+  if (!msg || !msglen)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, msglen, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- the byte source ----------------------------------------------------------------------- */
+
+static ssize_t read_raw(rt_warc *w, unsigned char *dst, size_t cap)
+{
+  if (w->fd_eof || w->read_error)
+    return 0;
+  for (;;) {
+    ssize_t n = read(w->fd, dst, cap);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      w->read_error = 1;
+      w->saved_errno = errno;
+      return -1;
+    }
+    if (n == 0)
+      w->fd_eof = 1;
+    w->bytes_read += (uint64_t)n;
+    return n;
+  }
+}
+
+/* Drops raw bytes up to the next gzip member header after a damaged one. */
+static void gz_resync(rt_warc *w)
+{
+  for (;;) {
+    for (size_t i = w->raw_pos; i + 2 < w->raw_len; i++) {
+      if (w->raw[i] == 0x1f && w->raw[i + 1] == 0x8b && w->raw[i + 2] == 8) {
+        w->raw_pos = i;
+        inflateReset(&w->zs);
+        return;
+      }
+    }
+    /* keep the last two bytes: a magic may straddle the boundary */
+    size_t keep = w->raw_len - w->raw_pos < 2 ? w->raw_len - w->raw_pos : 2;
+    memmove(w->raw, w->raw + w->raw_len - keep, keep);
+    w->raw_pos = 0;
+    w->raw_len = keep;
+    ssize_t n = read_raw(w, w->raw + keep, RAW_CAP - keep);
+    if (n <= 0) {
+      w->raw_len = w->raw_pos = 0;
+      return;
+    }
+    w->raw_len += (size_t)n;
+  }
+}
+
+/* Appends decompressed bytes to the window. Returns the count added, 0 at the end. */
+static size_t fill(rt_warc *w)
+{
+  if (w->start > 0 && (w->start == w->end || w->end == WIN_CAP)) {
+    memmove(w->win, w->win + w->start, w->end - w->start);
+    w->win_pos += w->start;
+    w->end -= w->start;
+    w->start = 0;
+  }
+  if (w->end == WIN_CAP || w->barrier)
+    return 0; /* callers never need more than the window at once */
+  if (w->gz < 0) {
+    ssize_t n = read_raw(w, w->raw, RAW_CAP);
+    w->raw_len = n > 0 ? (size_t)n : 0;
+    w->raw_pos = 0;
+    w->gz = rt_warc_sniff(w->raw, w->raw_len) && w->raw[0] == 0x1f;
+    if (w->gz) {
+      if (inflateInit2(&w->zs, 16 + MAX_WBITS) != Z_OK) {
+        w->read_error = 1;
+        w->saved_errno = ENOMEM;
+        return 0;
+      }
+      w->zs_live = 1;
+    } else {
+      size_t k = w->raw_len < WIN_CAP - w->end ? w->raw_len : WIN_CAP - w->end;
+      memcpy(w->win + w->end, w->raw, k);
+      w->end += k;
+      w->raw_len = 0; /* RAW_CAP < WIN_CAP: nothing is left over */
+      return k;
+    }
+  }
+  if (!w->gz) {
+    ssize_t n = read_raw(w, w->win + w->end, WIN_CAP - w->end);
+    if (n <= 0)
+      return 0;
+    w->end += (size_t)n;
+    return (size_t)n;
+  }
+  size_t added = 0;
+  while (added == 0) {
+    if (w->raw_pos == w->raw_len) {
+      ssize_t n = read_raw(w, w->raw, RAW_CAP);
+      if (n <= 0)
+        return 0;
+      w->raw_pos = 0;
+      w->raw_len = (size_t)n;
+    }
+    w->zs.next_in = w->raw + w->raw_pos;
+    w->zs.avail_in = (uInt)(w->raw_len - w->raw_pos);
+    w->zs.next_out = w->win + w->end;
+    w->zs.avail_out = (uInt)(WIN_CAP - w->end);
+    int rc = inflate(&w->zs, Z_NO_FLUSH);
+    size_t out = (size_t)(WIN_CAP - w->end) - w->zs.avail_out;
+    w->raw_pos = w->raw_len - w->zs.avail_in;
+    w->end += out;
+    added += out;
+    if (rc == Z_STREAM_END) {
+      inflateReset(&w->zs); /* the next member, if any, follows */
+    } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+      /* What came out before the damage is kept; the record it cuts is reported by
+       * rt_warc_next, which then lifts the barrier and reading goes on at the next member. */
+      w->barrier = 1;
+      w->raw_pos++;
+      gz_resync(w);
+      return added;
+    } else if (rc == Z_BUF_ERROR && w->raw_pos == w->raw_len && w->fd_eof) {
+      return added; /* a member cut short at the end of the file */
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      w->barrier = 1;
+      w->raw_pos = w->raw_len;
+      return added;
+    }
+  }
+  return added;
+}
+
+/* The next line (without its LF, CR kept off too) as a pointer into the window, valid until
+ * the next fill. *len < 0: end of stream; *len == -2: a line longer than MAX_HEADER_LINE. */
+static const char *next_line(rt_warc *w, long *len)
+{
+  size_t scanned = 0;
+  for (;;) {
+    const unsigned char *s = w->win + w->start;
+    size_t avail = w->end - w->start;
+    const unsigned char *nl = memchr(s + scanned, '\n', avail - scanned);
+    if (nl) {
+      size_t n = (size_t)(nl - s);
+      w->start += n + 1;
+      if (n > 0 && s[n - 1] == '\r')
+        n--;
+      *len = n > MAX_HEADER_LINE ? -2 : (long)n;
+      return (const char *)s;
+    }
+    scanned = avail;
+    if (avail > MAX_HEADER_LINE) {
+      w->start += avail; /* drop the overlong line's start; the caller resyncs */
+      *len = -2;
+      return NULL;
+    }
+    if (fill(w) == 0) {
+      if (w->end > w->start) { /* a last line without LF */
+        size_t n = w->end - w->start;
+        s = w->win + w->start;
+        w->start = w->end;
+        *len = (long)n;
+        return (const char *)s;
+      }
+      *len = -1;
+      return NULL;
+    }
+  }
+}
+
+/* Moves to the next line that starts a WARC record; returns 0 at the end of the stream. */
+static int resync(rt_warc *w)
+{
+  w->barrier = 0; /* the caller reported the record the damage cut */
+  for (;;) {
+    while (w->end - w->start < 8)
+      if (fill(w) == 0)
+        break;
+    const unsigned char *s = w->win + w->start;
+    size_t avail = w->end - w->start;
+    if (avail >= 7 && memcmp(s, "WARC/1.", 7) == 0)
+      return 1;
+    const unsigned char *nl = memchr(s, '\n', avail);
+    if (nl) {
+      w->start += (size_t)(nl - s) + 1;
+      continue;
+    }
+    w->start = w->end;
+    if (fill(w) == 0) {
+      if (!w->barrier)
+        return 0;
+      w->barrier = 0;
+    }
+  }
+}
+
+/* A record that ran into the end of the data: damaged gzip data, or the end of the file. */
+static int cut_record(rt_warc *w, const rt_warc_record *rec, char *msg, size_t msglen,
+                      const char *what)
+{
+  if (w->read_error)
+    return -2;
+  if (w->barrier) {
+    set_msg(msg, msglen, "record at offset %llu: damaged gzip data in its %s",
+            (unsigned long long)rec->offset, what);
+    resync(w);
+  } else {
+    set_msg(msg, msglen, "record at offset %llu: its %s is cut short by the end of the file",
+            (unsigned long long)rec->offset, what);
+  }
+  return -1;
+}
+
+static void copy_field(char *dst, size_t cap, const char *v, size_t n)
+{
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(dst, v, n);
+  dst[n] = '\0';
+}
+
+static int parse_u64(const char *s, size_t n, uint64_t *out)
+{
+  uint64_t v = 0;
+  size_t i = 0;
+  while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    i++;
+  size_t digits = 0;
+  for (; i < n && isdigit((unsigned char)s[i]); i++, digits++) {
+    if (v > (UINT64_MAX - 9) / 10)
+      return -1;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    i++;
+  if (digits == 0 || i != n)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* Header field "Name: value" -> value span, or NULL when name differs. */
+static const char *field(const char *line, size_t n, const char *name, size_t *vn)
+{
+  size_t k = strlen(name);
+  if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
+    return NULL;
+  const char *v = line + k + 1;
+  const char *e = line + n;
+  while (v < e && (*v == ' ' || *v == '\t'))
+    v++;
+  while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+    e--;
+  *vn = (size_t)(e - v);
+  return v;
+}
+
+static int ensure_block(rt_warc *w, size_t need)
+{
+  if (need <= w->block_cap)
+    return 0;
+  size_t cap = w->block_cap ? w->block_cap : 4096;
+  while (cap < need)
+    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  unsigned char *b = realloc(w->block, cap);
+  if (!b)
+    return -1;
+  w->block = b;
+  w->block_cap = cap;
+  return 0;
+}
+
+int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
+{
+  memset(rec, 0, sizeof *rec);
+  free(w->target_uri);
+  w->target_uri = NULL;
+  if (msg && msglen)
+    msg[0] = '\0';
+
+  /* blank lines between records */
+  for (;;) {
+    if (w->end == w->start) {
+      if (fill(w) == 0) {
+        if (w->barrier) { /* a damaged member gave nothing */
+          w->barrier = 0;
+          set_msg(msg, msglen, "damaged gzip member at offset %llu: its records are lost",
+                  (unsigned long long)(w->win_pos + w->start));
+          return -1;
+        }
+        return w->read_error ? -2 : 0;
+      }
+      continue;
+    }
+    unsigned char c = w->win[w->start];
+    if (c != '\r' && c != '\n')
+      break;
+    w->start++;
+  }
+  rec->offset = w->win_pos + w->start;
+
+  long n;
+  const char *line = next_line(w, &n);
+  if (n == -1)
+    return cut_record(w, rec, msg, msglen, "header");
+  if (n < 8 || memcmp(line, "WARC/1.", 7) != 0) {
+    set_msg(msg, msglen, "no WARC/1.x record header at offset %llu",
+            (unsigned long long)rec->offset);
+    resync(w);
+    return w->read_error ? -2 : -1;
+  }
+  int have_length = 0, lines = 0;
+  for (;;) {
+    line = next_line(w, &n);
+    if (n == -1)
+      return cut_record(w, rec, msg, msglen, "header");
+    if (n == -2 || ++lines > MAX_HEADER_LINES) {
+      set_msg(msg, msglen, "record header at offset %llu is too long",
+              (unsigned long long)rec->offset);
+      resync(w);
+      return -1;
+    }
+    if (n == 0)
+      break;
+    size_t vn;
+    const char *v;
+    if ((v = field(line, (size_t)n, "WARC-Type", &vn)))
+      copy_field(rec->type, sizeof rec->type, v, vn);
+    else if ((v = field(line, (size_t)n, "WARC-Record-ID", &vn))) {
+      if (vn >= 2 && v[0] == '<' && v[vn - 1] == '>')
+        v++, vn -= 2;
+      if (vn > 9 && strncasecmp(v, "urn:uuid:", 9) == 0)
+        v += 9, vn -= 9;
+      copy_field(rec->id, sizeof rec->id, v, vn);
+    } else if ((v = field(line, (size_t)n, "WARC-Date", &vn)))
+      copy_field(rec->date, sizeof rec->date, v, vn);
+    else if ((v = field(line, (size_t)n, "Content-Type", &vn)))
+      copy_field(rec->content_type, sizeof rec->content_type, v, vn);
+    else if ((v = field(line, (size_t)n, "WARC-Truncated", &vn)))
+      copy_field(rec->truncated, sizeof rec->truncated, v, vn);
+    else if ((v = field(line, (size_t)n, "WARC-Target-URI", &vn))) {
+      if (vn >= 2 && v[0] == '<' && v[vn - 1] == '>')
+        v++, vn -= 2;
+      free(w->target_uri);
+      w->target_uri = strndup(v, vn);
+    } else if ((v = field(line, (size_t)n, "Content-Length", &vn))) {
+      if (parse_u64(v, vn, &rec->content_length) != 0) {
+        set_msg(msg, msglen, "record at offset %llu: bad Content-Length",
+                (unsigned long long)rec->offset);
+        resync(w);
+        return -1;
+      }
+      have_length = 1;
+    }
+  }
+  rec->target_uri = w->target_uri;
+  if (!have_length) {
+    set_msg(msg, msglen, "record at offset %llu has no Content-Length",
+            (unsigned long long)rec->offset);
+    resync(w);
+    return -1;
+  }
+
+  /* the block: keep up to max_block bytes, skip the rest */
+  uint64_t want = rec->content_length;
+  size_t keep = want > w->max_block ? w->max_block : (size_t)want;
+  if (ensure_block(w, keep + 1) != 0) {
+    set_msg(msg, msglen, "record at offset %llu: out of memory for a %llu-byte block",
+            (unsigned long long)rec->offset, (unsigned long long)keep);
+    return -1;
+  }
+  uint64_t got = 0;
+  while (got < want) {
+    if (w->end == w->start && fill(w) == 0)
+      break;
+    size_t avail = w->end - w->start;
+    if ((uint64_t)avail > want - got)
+      avail = (size_t)(want - got);
+    if (got < keep) {
+      size_t k = keep - (size_t)got < avail ? keep - (size_t)got : avail;
+      memcpy(w->block + got, w->win + w->start, k);
+    }
+    w->start += avail;
+    got += avail;
+  }
+  rec->block = w->block;
+  rec->block_len = got < keep ? (size_t)got : keep;
+  rec->block[rec->block_len] = '\0';
+  rec->block_cut = want > keep;
+  if (got < want)
+    return cut_record(w, rec, msg, msglen, "block");
+  return 1;
+}
+
+/* ---- the HTTP layer ------------------------------------------------------------------------ */
+
+static const unsigned char *find_line_end(const unsigned char *p, const unsigned char *e)
+{
+  const unsigned char *nl = memchr(p, '\n', (size_t)(e - p));
+  return nl ? nl : e;
+}
+
+/* Undoes chunked transfer coding. Returns -1 when the first chunk line is not a chunk size
+ * (the body was not really chunked); *cut = 1 when it ends early or inconsistently. */
+static long dechunk(const unsigned char *p, const unsigned char *e, unsigned char *out, int *cut)
+{
+  size_t n = 0;
+  int first = 1;
+  while (p < e) {
+    const unsigned char *le = find_line_end(p, e);
+    uint64_t size = 0;
+    const unsigned char *q = p;
+    int digits = 0;
+    while (q < le && isxdigit(*q) && digits < 16) {
+      size = size * 16 + (uint64_t)(isdigit(*q) ? *q - '0' : (tolower(*q) - 'a' + 10));
+      q++, digits++;
+    }
+    while (q < le && (*q == ' ' || *q == '\t'))
+      q++;
+    if (digits == 0 || (q < le && *q != ';' && *q != '\r')) {
+      if (first)
+        return -1;
+      *cut = 1;
+      return (long)n;
+    }
+    first = 0;
+    if (size == 0)
+      return (long)n;
+    p = le < e ? le + 1 : e;
+    if (size > (uint64_t)(e - p)) {
+      memcpy(out + n, p, (size_t)(e - p));
+      n += (size_t)(e - p);
+      *cut = 1;
+      return (long)n;
+    }
+    memcpy(out + n, p, (size_t)size);
+    n += (size_t)size;
+    p += size;
+    if (p < e && *p == '\r')
+      p++;
+    if (p < e && *p == '\n')
+      p++;
+  }
+  *cut = 1; /* no terminating zero-size chunk */
+  return (long)n;
+}
+
+static riptide_err inflate_body(rt_warc_http *out, size_t max_body, int raw, char *msg,
+                                size_t msglen)
+{
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, raw ? -MAX_WBITS : 15 + 32) != Z_OK)
+    return RIPTIDE_ERR_NOMEM;
+  size_t cap = out->body_len * 4 + 4096, len = 0;
+  if (cap > max_body + 1)
+    cap = max_body + 1;
+  char *buf = malloc(cap + 1);
+  if (!buf) {
+    inflateEnd(&zs);
+    return RIPTIDE_ERR_NOMEM;
+  }
+  zs.next_in = (unsigned char *)out->body;
+  zs.avail_in = (uInt)out->body_len;
+  riptide_err err = RIPTIDE_OK;
+  for (;;) {
+    if (len == cap) {
+      if (cap > max_body) {
+        err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+        set_msg(msg, msglen, "decoded HTTP body over %llu bytes", (unsigned long long)max_body);
+        break;
+      }
+      size_t ncap = cap * 2 > max_body + 1 ? max_body + 1 : cap * 2;
+      char *nb = realloc(buf, ncap + 1);
+      if (!nb) {
+        err = RIPTIDE_ERR_NOMEM;
+        break;
+      }
+      buf = nb;
+      cap = ncap;
+    }
+    zs.next_out = (unsigned char *)buf + len;
+    zs.avail_out = (uInt)(cap - len);
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    len = cap - zs.avail_out;
+    if (rc == Z_STREAM_END)
+      break;
+    if (rc == Z_OK && zs.avail_out == 0)
+      continue;
+    if (rc == Z_OK || rc == Z_BUF_ERROR) {
+      out->body_cut = 1; /* the compressed data ends early: keep what it gave */
+      break;
+    }
+    err = RIPTIDE_ERR_BAD_INPUT;
+    set_msg(msg, msglen, "HTTP body: damaged compressed data");
+    break;
+  }
+  inflateEnd(&zs);
+  if (err != RIPTIDE_OK) {
+    free(buf);
+    return err;
+  }
+  buf[len] = '\0';
+  free(out->body);
+  out->body = buf;
+  out->body_len = len;
+  return RIPTIDE_OK;
+}
+
+riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t max_body,
+                               rt_warc_http *out, char *msg, size_t msglen)
+{
+  memset(out, 0, sizeof *out);
+  const unsigned char *p = block, *e = block + len;
+  const unsigned char *le = find_line_end(p, e);
+  if ((size_t)(le - p) < 12 || memcmp(p, "HTTP/", 5) != 0) {
+    set_msg(msg, msglen, "no HTTP status line");
+    return RIPTIDE_ERR_BAD_INPUT;
+  }
+  const unsigned char *sp = memchr(p, ' ', (size_t)(le - p));
+  if (!sp || le - sp < 4 || !isdigit(sp[1]) || !isdigit(sp[2]) || !isdigit(sp[3])) {
+    set_msg(msg, msglen, "bad HTTP status line");
+    return RIPTIDE_ERR_BAD_INPUT;
+  }
+  out->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
+  int chunked = 0, coding = 0; /* 1 gzip, 2 deflate */
+  p = le < e ? le + 1 : e;
+  while (p < e) {
+    le = find_line_end(p, e);
+    size_t n = (size_t)(le - p);
+    if (n > 0 && p[n - 1] == '\r')
+      n--;
+    const unsigned char *line = p;
+    p = le < e ? le + 1 : e;
+    if (n == 0)
+      break;
+    size_t vn;
+    const char *v;
+    if ((v = field((const char *)line, n, "Content-Type", &vn)))
+      copy_field(out->content_type, sizeof out->content_type, v, vn);
+    else if ((v = field((const char *)line, n, "Transfer-Encoding", &vn)))
+      chunked = vn >= 7 && strncasecmp(v + vn - 7, "chunked", 7) == 0;
+    else if ((v = field((const char *)line, n, "Content-Encoding", &vn))) {
+      if ((vn == 4 && strncasecmp(v, "gzip", 4) == 0) ||
+          (vn == 6 && strncasecmp(v, "x-gzip", 6) == 0))
+        coding = 1;
+      else if (vn == 7 && strncasecmp(v, "deflate", 7) == 0)
+        coding = 2;
+    }
+  }
+  size_t blen = (size_t)(e - p);
+  out->body = malloc(blen + 1);
+  if (!out->body)
+    return RIPTIDE_ERR_NOMEM;
+  long dn = chunked ? dechunk(p, e, (unsigned char *)out->body, &out->body_cut) : -1;
+  if (dn < 0) {
+    memcpy(out->body, p, blen);
+    out->body_len = blen;
+  } else {
+    out->body_len = (size_t)dn;
+  }
+  out->body[out->body_len] = '\0';
+  /* Many archivers store the payload already decoded but keep the header: inflate only what
+   * looks compressed (gzip magic, or a zlib header for deflate; else raw deflate is tried). */
+  const unsigned char *b = (const unsigned char *)out->body;
+  riptide_err err = RIPTIDE_OK;
+  if (coding == 1 && out->body_len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+    err = inflate_body(out, max_body, 0, msg, msglen);
+  else if (coding == 2 && out->body_len >= 2 && (b[0] & 0x0f) == 8 &&
+           ((b[0] << 8) | b[1]) % 31 == 0)
+    err = inflate_body(out, max_body, 0, msg, msglen);
+  else if (coding == 2 && out->body_len > 0 && b[0] != '<' && !isspace(b[0]))
+    err = inflate_body(out, max_body, 1, msg, msglen);
+  if (err == RIPTIDE_OK && out->body_len > max_body) {
+    err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+    set_msg(msg, msglen, "HTTP body over %llu bytes", (unsigned long long)max_body);
+  }
+  if (err != RIPTIDE_OK) {
+    free(out->body);
+    out->body = NULL;
+    out->body_len = 0;
+  }
+  return err;
+}

@@ -1,0 +1,71 @@
+/*
+ * warc.h - streaming WARC 1.0/1.1 reader (ISO 28500).
+ *
+ * Reads records one at a time from a file descriptor in constant memory: the block of one
+ * record (capped at max_block bytes) and a 64 KiB read window. A file that starts with the
+ * gzip magic is inflated as it is read, member after member, so one gzip member per record
+ * (the common `.warc.gz`) and one whole-file gzip stream are the same to the caller.
+ * A record whose header cannot be parsed, or a damaged gzip member, is reported once and the
+ * reader resynchronises at the next `WARC/1.` line (or the next gzip member): the rest of the
+ * file is still read.
+ *
+ * The HTTP layer of a `response` record (status line, headers, chunked transfer coding,
+ * gzip/deflate content coding) is parsed by rt_warc_http_parse().
+ */
+#ifndef RT_INPUT_WARC_H
+#define RT_INPUT_WARC_H
+
+#include "riptide.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rt_warc rt_warc;
+
+typedef struct rt_warc_record {
+  char type[32];           /* WARC-Type: response, resource, request, metadata, revisit, ... */
+  char id[128];            /* WARC-Record-ID without "<urn:uuid:" and ">" */
+  char date[48];           /* WARC-Date */
+  char content_type[160];  /* the record's Content-Type */
+  char truncated[32];      /* WARC-Truncated value ("length", "time", ...) or "" */
+  char *target_uri;        /* WARC-Target-URI, <> stripped, NULL when absent; owned by the reader */
+  unsigned char *block;    /* the record block, NUL-terminated; owned by the reader */
+  size_t block_len;        /* bytes in block (<= max_block) */
+  uint64_t content_length; /* the declared Content-Length */
+  uint64_t offset;         /* where the record starts in the (decompressed) stream */
+  int block_cut;           /* 1 when the block was longer than max_block and was cut */
+} rt_warc_record;
+
+/* Returns 1 when the first bytes look like WARC: "WARC/1." or a gzip stream (the caller
+ * confirms a gzip file by reading its first record). */
+int rt_warc_sniff(const unsigned char *head, size_t n);
+
+/* A reader over fd (not closed by the reader). max_block caps a record's kept block. */
+rt_warc *rt_warc_open(int fd, size_t max_block);
+void rt_warc_close(rt_warc *w);
+
+/* Reads the next record into *rec (valid until the next call or close).
+ * Returns 1 for a record, 0 at the end of the file, -1 for a record that could not be read
+ * (msg says why; rec->offset and, when parsed, rec->id tell which); the reader has then
+ * resynchronised and the next call continues with the following record. -2: a read error on
+ * fd (errno kept); the file cannot be read further. */
+int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen);
+
+/* Bytes of the file consumed so far (compressed bytes for a gzip file). */
+uint64_t rt_warc_bytes_read(const rt_warc *w);
+
+typedef struct rt_warc_http {
+  int status;             /* HTTP status code */
+  char content_type[160]; /* the Content-Type header's value, or "" */
+  char *body;             /* payload after transfer and content decoding; malloc'd, caller frees */
+  size_t body_len;
+  int body_cut; /* chunked data ended early or was inconsistent: what arrived is kept */
+} rt_warc_http;
+
+/* Parses an HTTP response message (a `response` record's block). Transfer-Encoding: chunked
+ * is undone; Content-Encoding gzip/deflate/x-gzip is inflated up to max_body bytes
+ * (RIPTIDE_ERR_INPUT_TOO_LARGE past it). RIPTIDE_ERR_BAD_INPUT when there is no status line. */
+riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t max_body,
+                               rt_warc_http *out, char *msg, size_t msglen);
+
+#endif
