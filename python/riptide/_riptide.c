@@ -74,6 +74,39 @@ static PyObject *raise_error(riptide_err err, const char *detail)
   return NULL;
 }
 
+/* ---- signals ------------------------------------------------------------------------------- */
+
+/* The asynchronous signals (SIGINT, SIGTERM, ...): everything but the synchronous ones and the
+ * real-time signals (the sandbox's deadline interrupt is one). Threads that are not Python's
+ * block them, so a Ctrl-C reaches the interpreter's main thread. */
+static void async_signals(sigset_t *s)
+{
+  sigfillset(s);
+  static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+  for (size_t i = 0; i < sizeof sync / sizeof sync[0]; i++)
+    sigdelset(s, sync[i]);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+    sigdelset(s, sig);
+}
+
+static void block_async_signals(sigset_t *old)
+{
+  sigset_t s;
+  async_signals(&s);
+  pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+/* riptide_pool_new with the asynchronous signals blocked, so the threads it starts (health,
+ * events, the sandbox's watchdog) inherit that mask. */
+static riptide_err pool_new_quiet(const riptide_pool_config *c, riptide_pool **out)
+{
+  sigset_t old;
+  block_async_signals(&old);
+  riptide_err err = riptide_pool_new(c, out);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return err;
+}
+
 /* ---- pool ---------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -96,7 +129,7 @@ static int pool_check_fork(PoolObject *p)
     return 0;
   riptide_pool *np = NULL;
   riptide_err err;
-  Py_BEGIN_ALLOW_THREADS err = riptide_pool_new(&p->cfg, &np);
+  Py_BEGIN_ALLOW_THREADS err = pool_new_quiet(&p->cfg, &np);
   Py_END_ALLOW_THREADS if (err != RIPTIDE_OK)
   {
     raise_error(err, "could not create the pool in the forked child");
@@ -206,12 +239,12 @@ static int Pool_init(PoolObject *self, PyObject *args, PyObject *kw)
         (uint32_t)get_u64(wait_ms, "acquire_timeout", c.acquire_wait_ms, 0, UINT32_MAX, &bad);
   if (bad)
     return -1;
-  if (!warm && c.warm_slots > c.max_slots)
+  if ((!warm || warm == Py_None) && c.warm_slots > c.max_slots)
     c.warm_slots = c.max_slots;
   c.fallback_enabled = fallback != 0;
   riptide_pool *pool = NULL;
   riptide_err err;
-  Py_BEGIN_ALLOW_THREADS err = riptide_pool_new(&c, &pool);
+  Py_BEGIN_ALLOW_THREADS err = pool_new_quiet(&c, &pool);
   Py_END_ALLOW_THREADS if (err != RIPTIDE_OK)
   {
     raise_error(err, NULL);
@@ -903,22 +936,10 @@ typedef struct {
 
 static PyTypeObject BatchType;
 
-static void block_async_signals(void)
-{
-  sigset_t s;
-  sigfillset(&s);
-  static const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
-  for (size_t i = 0; i < sizeof sync / sizeof sync[0]; i++)
-    sigdelset(&s, sync[i]);
-  for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
-    sigdelset(&s, sig); /* the sandbox's deadline interrupt is a real-time signal */
-  pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
-
 static void *batch_worker(void *arg)
 {
   BatchObject *b = arg;
-  block_async_signals();
+  block_async_signals(NULL);
   pthread_mutex_lock(&b->lock);
   for (;;) {
     while (!b->stop && b->next_take == b->queued)
@@ -1118,30 +1139,37 @@ static PyObject *Batch_next(BatchObject *b)
     return NULL; /* StopIteration */
   job *j;
   for (;;) {
+    /* Race-free wait for a signal or a result: the asynchronous signals are blocked, pending
+     * Python handlers run, and ppoll unblocks them atomically while it waits. A signal that
+     * came before the block has set Python's flag (PyErr_CheckSignals sees it); one that comes
+     * after stays pending until ppoll, which then returns EINTR. */
+    sigset_t old;
+    block_async_signals(&old);
+    if (PyErr_CheckSignals() < 0) {
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
+      return NULL; /* KeyboardInterrupt: the batch stays usable */
+    }
     pthread_mutex_lock(&b->lock);
     j = batch_ready_locked(b);
     if (!j)
       b->waiting = true;
     pthread_mutex_unlock(&b->lock);
-    if (j)
+    if (j) {
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
       break;
-    int rc;
-    Py_BEGIN_ALLOW_THREADS struct pollfd pfd = {.fd = b->efd, .events = POLLIN};
-    rc = poll(&pfd, 1, -1);
-    if (rc > 0) {
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    struct pollfd pfd = {.fd = b->efd, .events = POLLIN};
+    if (ppoll(&pfd, 1, NULL, &old) > 0) {
       uint64_t v;
       ssize_t r = read(b->efd, &v, sizeof v);
       (void)r;
     }
-    Py_END_ALLOW_THREADS if (rc < 0 && errno == EINTR)
-    {
-      if (PyErr_CheckSignals() < 0) { /* KeyboardInterrupt: the batch stays usable */
-        pthread_mutex_lock(&b->lock);
-        b->waiting = false;
-        pthread_mutex_unlock(&b->lock);
-        return NULL;
-      }
-    }
+    Py_END_ALLOW_THREADS;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_mutex_lock(&b->lock);
+    b->waiting = false;
+    pthread_mutex_unlock(&b->lock);
   }
   /* j is DONE: only the consumer touches it now. */
   PyObject *r;
