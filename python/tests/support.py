@@ -53,11 +53,11 @@ def hostile_pages():
         b"",                                              # empty
         b"   \n\t  ",                                     # whitespace only
         b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,     # binary
-        b"<div>" * 20000 + b"deep" + b"</div>" * 20000,   # deep nesting
-        b"<p a='" + b"x" * 300_000 + b"'>attr</p>",       # one huge attribute
+        b"<div>" * 5000 + b"deep" + b"</div>" * 5000,   # deep nesting
+        b"<p a='" + b"x" * 100_000 + b"'>attr</p>",       # one huge attribute
         b"<html><body><p>nul\x00bytes\x00here</p></body></html>",
         b"\xff\xfe<\x00p\x00>\x00h\x00i\x00<\x00/\x00p\x00>\x00",  # UTF-16 LE with BOM
         b"<title>bad utf8 \xc3\x28 \xa0\xa1</title><p>x</p>",
-        "<p>" + "\u00e9\u4e2d\U0001F600" * 2000 + "</p>",  # str, non-ASCII
-        b"<table>" + b"<tr><td>c" * 3000 + b"</table>",
+        "<p>" + "\u00e9\u4e2d\U0001F600" * 500 + "</p>",  # str, non-ASCII
+        b"<table>" + b"<tr><td>c" * 1000 + b"</table>",
     ]
