@@ -27,7 +27,10 @@
  *  poll(), so a signal (SIGINT) interrupts the wait and Python's handler runs at once
  *  (KeyboardInterrupt), even while a slow page holds the head of an ordered batch. Only the
  *  consumer touches the Python objects of a job; workers touch its C fields between
- *  QUEUED -> DONE. Dealloc stops and joins the workers before freeing the jobs.
+ *  QUEUED -> DONE. Dealloc stops and joins the workers before freeing the jobs. An item that
+ *  is not a page gets its TypeError as its result; an error of the iterable itself is raised
+ *  after the results of the items read before it. One consumer at a time (`busy`, as a
+ *  generator's "already executing").
  *  No lock is held while extracting or while calling into Python.
  */
 #define PY_SSIZE_T_CLEAN
@@ -129,9 +132,9 @@ static int pool_check_fork(PoolObject *p)
     return 0;
   riptide_pool *np = NULL;
   riptide_err err;
-  Py_BEGIN_ALLOW_THREADS err = pool_new_quiet(&p->cfg, &np);
-  Py_END_ALLOW_THREADS if (err != RIPTIDE_OK)
-  {
+  /* The GIL stays held: another Python thread of the child must not rebuild it too. */
+  err = pool_new_quiet(&p->cfg, &np);
+  if (err != RIPTIDE_OK) {
     raise_error(err, "could not create the pool in the forked child");
     return -1;
   }
@@ -178,12 +181,14 @@ static void pool_close(PoolObject *p)
     return;
   }
   riptide_pool *pool = p->pool;
-  Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&p->lock);
+  Py_BEGIN_ALLOW_THREADS;
+  pthread_mutex_lock(&p->lock);
   while (atomic_load(&p->users) > 0)
     pthread_cond_wait(&p->drained, &p->lock);
   pthread_mutex_unlock(&p->lock);
   riptide_pool_free(pool);
-  Py_END_ALLOW_THREADS p->pool = NULL;
+  Py_END_ALLOW_THREADS;
+  p->pool = NULL;
 }
 
 static uint64_t get_u64(PyObject *o, const char *name, uint64_t dflt, uint64_t lo, uint64_t hi,
@@ -199,8 +204,8 @@ static uint64_t get_u64(PyObject *o, const char *name, uint64_t dflt, uint64_t l
   unsigned long long v = PyLong_AsUnsignedLongLong(o);
   if (PyErr_Occurred() || v < lo || v > hi) {
     PyErr_Clear();
-    PyErr_Format(PyExc_ValueError, "%s must be between %llu and %llu", name,
-                 (unsigned long long)lo, (unsigned long long)hi);
+    PyErr_Format(PyExc_ValueError, "%s must be between %llu and %llu", name, (unsigned long long)lo,
+                 (unsigned long long)hi);
     *bad = 1;
     return 0;
   }
@@ -209,8 +214,8 @@ static uint64_t get_u64(PyObject *o, const char *name, uint64_t dflt, uint64_t l
 
 static int Pool_init(PoolObject *self, PyObject *args, PyObject *kw)
 {
-  static char *kwlist[] = {"max_slots", "timeout_ms", "memory_cap", "fallback", "max_input",
-                           "warm_slots", "acquire_wait_ms", NULL};
+  static char *kwlist[] = {"max_slots", "timeout_ms", "memory_cap",      "fallback",
+                           "max_input", "warm_slots", "acquire_wait_ms", NULL};
   PyObject *max_slots = NULL, *timeout_ms = NULL, *memory_cap = NULL, *max_input = NULL,
            *warm = NULL, *wait_ms = NULL;
   int fallback = 1;
@@ -244,9 +249,10 @@ static int Pool_init(PoolObject *self, PyObject *args, PyObject *kw)
   c.fallback_enabled = fallback != 0;
   riptide_pool *pool = NULL;
   riptide_err err;
-  Py_BEGIN_ALLOW_THREADS err = pool_new_quiet(&c, &pool);
-  Py_END_ALLOW_THREADS if (err != RIPTIDE_OK)
-  {
+  Py_BEGIN_ALLOW_THREADS;
+  err = pool_new_quiet(&c, &pool);
+  Py_END_ALLOW_THREADS;
+  if (err != RIPTIDE_OK) {
     raise_error(err, NULL);
     return -1;
   }
@@ -362,8 +368,10 @@ static PyObject *Pool_metrics(PoolObject *self, PyObject *unused)
   if (pool_enter_checked(self) < 0)
     return NULL;
   riptide_metrics m;
-  Py_BEGIN_ALLOW_THREADS riptide_pool_metrics(self->pool, &m);
-  Py_END_ALLOW_THREADS pool_leave(self);
+  Py_BEGIN_ALLOW_THREADS;
+  riptide_pool_metrics(self->pool, &m);
+  pool_leave(self); /* before the GIL: a finalizing interpreter may never give it back */
+  Py_END_ALLOW_THREADS;
   PyObject *d = PyDict_New();
   if (!d)
     return NULL;
@@ -420,9 +428,11 @@ static PyObject *Pool_prometheus(PoolObject *self, PyObject *unused)
     return NULL;
   riptide_metrics m;
   char *text;
-  Py_BEGIN_ALLOW_THREADS riptide_pool_metrics(self->pool, &m);
+  Py_BEGIN_ALLOW_THREADS;
+  riptide_pool_metrics(self->pool, &m);
   text = riptide_metrics_to_prometheus(&m);
-  Py_END_ALLOW_THREADS pool_leave(self);
+  pool_leave(self); /* before the GIL: a finalizing interpreter may never give it back */
+  Py_END_ALLOW_THREADS;
   if (!text)
     return PyErr_NoMemory();
   PyObject *s = PyUnicode_FromString(text);
@@ -435,8 +445,10 @@ static PyObject *Pool_status(PoolObject *self, PyObject *unused)
   if (pool_enter_checked(self) < 0)
     return NULL;
   riptide_pool_status st;
-  Py_BEGIN_ALLOW_THREADS riptide_pool_status_get(self->pool, &st);
-  Py_END_ALLOW_THREADS pool_leave(self);
+  Py_BEGIN_ALLOW_THREADS;
+  riptide_pool_status_get(self->pool, &st);
+  pool_leave(self); /* before the GIL: a finalizing interpreter may never give it back */
+  Py_END_ALLOW_THREADS;
   static const char *const breaker[] = {"closed", "open", "half_open"};
   PyObject *d = PyDict_New();
   if (!d)
@@ -500,8 +512,7 @@ static int page_in_set(page_in *in, PyObject *html, PyObject *url)
   memset(in, 0, sizeof *in);
   if (url && url != Py_None) {
     if (!PyUnicode_Check(url)) {
-      PyErr_Format(PyExc_TypeError, "url must be a str or None, not %.100s",
-                   Py_TYPE(url)->tp_name);
+      PyErr_Format(PyExc_TypeError, "url must be a str or None, not %.100s", Py_TYPE(url)->tp_name);
       return -1;
     }
     Py_ssize_t n;
@@ -535,8 +546,7 @@ static int page_in_set(page_in *in, PyObject *html, PyObject *url)
     in->data = in->view.buf;
     in->len = (size_t)in->view.len;
   } else {
-    PyErr_Format(PyExc_TypeError, "html must be str or bytes, not %.100s",
-                 Py_TYPE(html)->tp_name);
+    PyErr_Format(PyExc_TypeError, "html must be str or bytes, not %.100s", Py_TYPE(html)->tp_name);
     page_in_release(in);
     return -1;
   }
@@ -618,8 +628,8 @@ static bool format_output(const riptide_document *d, int output, char **out, siz
 }
 
 /* Without the GIL: decode (bytes), extract, format. The caller has entered the pool. */
-static void page_run(riptide_pool *pool, uint64_t max_input, const page_in *in,
-                     const page_opts *po, page_out *out)
+static void page_run(riptide_pool *pool, uint64_t max_input, const page_in *in, const page_opts *po,
+                     page_out *out)
 {
   memset(out, 0, sizeof *out);
   char *html = NULL;
@@ -642,8 +652,7 @@ static void page_run(riptide_pool *pool, uint64_t max_input, const page_in *in,
       snprintf(out->detail, sizeof out->detail, "decoded input exceeds %llu bytes",
                (unsigned long long)max_input);
     else if (err == RIPTIDE_ERR_DECODE)
-      snprintf(out->detail, sizeof out->detail,
-               "corrupt compressed data or undecodable charset");
+      snprintf(out->detail, sizeof out->detail, "corrupt compressed data or undecodable charset");
   }
   const char *src = html ? html : in->data;
   size_t src_len = html ? len : in->len;
@@ -698,12 +707,33 @@ enum {
   K_KIND,
   K_COUNT_
 };
-static const char *const key_names[K_COUNT_] = {
-    "url",         "title",         "byline",      "date",       "site_name",   "description",
-    "language",    "canonical_url", "text",        "markdown",   "html",        "links",
-    "media",       "categories",    "word_count",  "reading_time", "quality_score", "engine",
-    "fallback_reason", "guest_error", "trap",      "wait_ms",    "extract_ms",  "href",
-    "src",         "alt",           "kind"};
+static const char *const key_names[K_COUNT_] = {"url",
+                                                "title",
+                                                "byline",
+                                                "date",
+                                                "site_name",
+                                                "description",
+                                                "language",
+                                                "canonical_url",
+                                                "text",
+                                                "markdown",
+                                                "html",
+                                                "links",
+                                                "media",
+                                                "categories",
+                                                "word_count",
+                                                "reading_time",
+                                                "quality_score",
+                                                "engine",
+                                                "fallback_reason",
+                                                "guest_error",
+                                                "trap",
+                                                "wait_ms",
+                                                "extract_ms",
+                                                "href",
+                                                "src",
+                                                "alt",
+                                                "kind"};
 static PyObject *g_keys[K_COUNT_];
 
 static PyObject *str_or_none(const char *s)
@@ -734,8 +764,7 @@ static PyObject *doc_to_dict(const riptide_document *d)
       put(o, K_DESCRIPTION, str_or_none(d->description)) < 0 ||
       put(o, K_LANGUAGE, str_or_none(d->language)) < 0 ||
       put(o, K_CANONICAL_URL, str_or_none(d->canonical_url)) < 0 ||
-      put(o, K_TEXT, str_or_none(d->text)) < 0 ||
-      put(o, K_MARKDOWN, str_or_none(d->markdown)) < 0)
+      put(o, K_TEXT, str_or_none(d->text)) < 0 || put(o, K_MARKDOWN, str_or_none(d->markdown)) < 0)
     goto fail;
   if (d->html && put(o, K_HTML, str_or_none(d->html)) < 0)
     goto fail;
@@ -781,7 +810,8 @@ static PyObject *doc_to_dict(const riptide_document *d)
     }
     PyList_SET_ITEM(cats, (Py_ssize_t)i, c);
   }
-  if (put(o, K_CATEGORIES, cats) < 0 || put(o, K_WORD_COUNT, PyLong_FromUnsignedLong(d->word_count)) < 0 ||
+  if (put(o, K_CATEGORIES, cats) < 0 ||
+      put(o, K_WORD_COUNT, PyLong_FromUnsignedLong(d->word_count)) < 0 ||
       put(o, K_READING_TIME, PyLong_FromUnsignedLong(d->reading_time)) < 0)
     goto fail;
   if (d->quality_score < 0) {
@@ -892,8 +922,10 @@ static PyObject *mod_extract(PyObject *m, PyObject *args)
     return NULL;
   }
   page_out out;
-  Py_BEGIN_ALLOW_THREADS page_run(p->pool, p->max_input, &in, &po, &out);
-  Py_END_ALLOW_THREADS pool_leave(p);
+  Py_BEGIN_ALLOW_THREADS;
+  page_run(p->pool, p->max_input, &in, &po, &out);
+  pool_leave(p); /* before the GIL: a finalizing interpreter may never give it back */
+  Py_END_ALLOW_THREADS;
   page_in_release(&in);
   Py_XDECREF(po.selector_obj);
   return page_out_take(&out, output, false);
@@ -923,15 +955,18 @@ typedef struct {
   size_t window;
   pthread_mutex_t lock;
   pthread_cond_t work;
-  uint64_t next_index; /* consumer: next index to read from the iterable */
-  uint64_t next_take;  /* guarded by lock: next index a worker takes */
-  uint64_t next_yield; /* consumer: ordered mode, next index to yield */
-  uint64_t queued;     /* guarded by lock: highest queued index + 1 */
-  size_t in_flight;    /* consumer: jobs in the ring not yet yielded */
-  bool stop;           /* guarded by lock */
-  bool waiting;        /* guarded by lock: the consumer waits on efd */
-  pid_t pid;           /* process that made the batch (its workers live there only) */
-  int efd;             /* eventfd: a job became DONE while the consumer waited */
+  uint64_t next_index;  /* consumer: next index to read from the iterable */
+  uint64_t next_take;   /* guarded by lock: next index a worker takes */
+  uint64_t next_yield;  /* consumer: ordered mode, next index to yield */
+  uint64_t queued;      /* guarded by lock: highest queued index + 1 */
+  size_t in_flight;     /* consumer: jobs in the ring not yet yielded */
+  bool stop;            /* guarded by lock */
+  bool waiting;         /* guarded by lock: the consumer waits on efd */
+  pid_t pid;            /* process that made the batch (its workers live there only) */
+  bool busy;            /* consumer: inside Batch_next (the GIL is released while waiting) */
+  bool closed;          /* consumer: close() was called; no more results */
+  PyObject *iter_error; /* consumer: the iterable's exception, raised after the results */
+  int efd;              /* eventfd: a job became DONE while the consumer waited */
 } BatchObject;
 
 static PyTypeObject BatchType;
@@ -985,9 +1020,11 @@ static void batch_stop(BatchObject *b)
   b->stop = true;
   pthread_cond_broadcast(&b->work);
   pthread_mutex_unlock(&b->lock);
-  Py_BEGIN_ALLOW_THREADS for (unsigned i = 0; i < b->started; i++)
-      pthread_join(b->workers[i], NULL);
-  Py_END_ALLOW_THREADS b->started = 0;
+  Py_BEGIN_ALLOW_THREADS;
+  for (unsigned i = 0; i < b->started; i++)
+    pthread_join(b->workers[i], NULL);
+  Py_END_ALLOW_THREADS;
+  b->started = 0;
 }
 
 static void Batch_dealloc(BatchObject *b)
@@ -1013,6 +1050,7 @@ static void Batch_dealloc(BatchObject *b)
   }
   Py_XDECREF(b->po.selector_obj);
   Py_XDECREF(b->iter);
+  Py_XDECREF(b->iter_error);
   Py_XDECREF(b->pool);
   Py_TYPE(b)->tp_free((PyObject *)b);
 }
@@ -1020,6 +1058,7 @@ static void Batch_dealloc(BatchObject *b)
 static int Batch_traverse(BatchObject *b, visitproc visit, void *arg)
 {
   Py_VISIT(b->iter);
+  Py_VISIT(b->iter_error);
   Py_VISIT(b->pool);
   return 0;
 }
@@ -1032,8 +1071,16 @@ static int batch_fill(BatchObject *b)
     PyObject *item = PyIter_Next(b->iter);
     if (!item) {
       Py_CLEAR(b->iter);
-      if (PyErr_Occurred())
-        return -1;
+      if (PyErr_Occurred()) { /* raised once the items read before it have their results */
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyErr_NormalizeException(&t, &v, &tb);
+        if (tb)
+          PyException_SetTraceback(v, tb);
+        Py_XDECREF(t);
+        Py_XDECREF(tb);
+        b->iter_error = v;
+      }
       break;
     }
     job *j = &b->ring[b->next_index % b->window];
@@ -1122,7 +1169,7 @@ static job *batch_ready_locked(BatchObject *b)
   return NULL;
 }
 
-static PyObject *Batch_next(BatchObject *b)
+static PyObject *batch_next(BatchObject *b)
 {
   if (b->pid != getpid()) {
     PyErr_SetString(PyExc_RuntimeError,
@@ -1133,10 +1180,19 @@ static PyObject *Batch_next(BatchObject *b)
     return NULL;
   if (!b->started && batch_start(b) < 0)
     return NULL;
+  if (b->closed)
+    return NULL;
   if (batch_fill(b) < 0)
     return NULL;
-  if (b->in_flight == 0)
-    return NULL; /* StopIteration */
+  if (b->in_flight == 0) {
+    if (b->iter_error) {
+      PyObject *e = b->iter_error;
+      b->iter_error = NULL;
+      PyErr_SetObject((PyObject *)Py_TYPE(e), e);
+      Py_DECREF(e);
+    }
+    return NULL; /* StopIteration, or the iterable's error */
+  }
   job *j;
   for (;;) {
     /* Race-free wait for a signal or a result: the asynchronous signals are blocked, pending
@@ -1189,8 +1245,7 @@ static PyObject *Batch_next(BatchObject *b)
     b->next_yield++;
   } else {
     /* Advance past yielded jobs at the head, so the window moves on. */
-    while (b->next_yield < b->next_index &&
-           b->ring[b->next_yield % b->window].state == JOB_EMPTY)
+    while (b->next_yield < b->next_index && b->ring[b->next_yield % b->window].state == JOB_EMPTY)
       b->next_yield++;
   }
   if (!r)
@@ -1199,6 +1254,18 @@ static PyObject *Batch_next(BatchObject *b)
     return r;
   PyObject *pair = Py_BuildValue("(KN)", (unsigned long long)index, r);
   return pair;
+}
+
+static PyObject *Batch_next(BatchObject *b)
+{
+  if (b->busy) {
+    PyErr_SetString(PyExc_ValueError, "extract_many iterator already executing");
+    return NULL;
+  }
+  b->busy = true;
+  PyObject *r = batch_next(b);
+  b->busy = false;
+  return r;
 }
 
 /* extract_many(pool, iterable, ordered, workers, mode, selector, output, links, images) */
@@ -1251,6 +1318,11 @@ static PyObject *mod_extract_many(PyObject *m, PyObject *args)
 
 static PyObject *Batch_close(BatchObject *b, PyObject *unused)
 {
+  if (b->busy) {
+    PyErr_SetString(PyExc_ValueError, "extract_many iterator already executing");
+    return NULL;
+  }
+  b->closed = true;
   batch_stop(b);
   Py_CLEAR(b->iter);
   Py_RETURN_NONE;
@@ -1266,8 +1338,11 @@ static PyObject *mod_version(PyObject *m, PyObject *unused)
 static PyObject *mod_guest_info(PyObject *m, PyObject *unused)
 {
   const char *s;
-  Py_BEGIN_ALLOW_THREADS s = riptide_guest_info();
-  Py_END_ALLOW_THREADS if (!s) Py_RETURN_NONE;
+  Py_BEGIN_ALLOW_THREADS;
+  s = riptide_guest_info();
+  Py_END_ALLOW_THREADS;
+  if (!s)
+    Py_RETURN_NONE;
   return PyUnicode_FromString(s);
 }
 
@@ -1332,17 +1407,18 @@ static PyTypeObject BatchType = {
     .tp_methods = Batch_methods,
 };
 
-static PyMethodDef mod_methods[] = {
-    {"extract", mod_extract, METH_VARARGS, NULL},
-    {"extract_many", mod_extract_many, METH_VARARGS, NULL},
-    {"version", mod_version, METH_NOARGS, NULL},
-    {"guest_info", mod_guest_info, METH_NOARGS, NULL},
-    {"_init_errors", mod_init_errors, METH_VARARGS, NULL},
-    {"error_info", mod_error_info, METH_VARARGS, NULL},
-    {NULL, NULL, 0, NULL}};
+static PyMethodDef mod_methods[] = {{"extract", mod_extract, METH_VARARGS, NULL},
+                                    {"extract_many", mod_extract_many, METH_VARARGS, NULL},
+                                    {"version", mod_version, METH_NOARGS, NULL},
+                                    {"guest_info", mod_guest_info, METH_NOARGS, NULL},
+                                    {"_init_errors", mod_init_errors, METH_VARARGS, NULL},
+                                    {"error_info", mod_error_info, METH_VARARGS, NULL},
+                                    {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_riptide",
-                                    "C extension of the riptide package.", -1, mod_methods};
+static struct PyModuleDef moddef = {
+    PyModuleDef_HEAD_INIT, .m_name = "_riptide",     .m_doc = "C extension of the riptide package.",
+    .m_size = -1,          .m_methods = mod_methods,
+};
 
 PyMODINIT_FUNC PyInit__riptide(void)
 {

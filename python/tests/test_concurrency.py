@@ -142,8 +142,16 @@ class Many(unittest.TestCase):
 
         with riptide.Extractor(parallel=1) as ex:
             it = ex.extract_many(gen())
+            self.assertEqual(next(it)["title"], "page-0")  # read before the error: not lost
             with self.assertRaises(RuntimeError):
-                list(it)
+                next(it)
+            self.assertEqual(list(it), [])
+
+    def test_closed_batch_ends(self):
+        with riptide.Extractor(parallel=1) as ex:
+            it = ex.extract_many([titled(0), titled(1)])
+            it.close()
+            self.assertEqual(list(it), [])
 
     def test_abandoned_batch(self):
         with riptide.Extractor(parallel=2) as ex:
