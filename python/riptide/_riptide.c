@@ -8,10 +8,11 @@
  *  scale with cores. Arguments are checked (and bytes/str pinned) before the GIL is released.
  *
  *  Lifetime: `users` counts the calls inside the pool (an atomic, so the batch workers, which
- *  never take the GIL, enter and leave without a lock). close() sets `closed`, then waits with
- *  the GIL released until `users` is 0 and frees the pool; a call that enters after `closed`
- *  is set leaves again with SHUTDOWN. The wait uses `lock`/`drained`, touched only on the
- *  close path (a leaving caller signals only when `closed` is set).
+ *  never take the GIL, enter and leave without a lock). close() sets `closed`, shuts the pool
+ *  down (callers waiting for a permit get SHUTDOWN), waits with the GIL released until `users`
+ *  is 0 and frees the pool; a call that enters after `closed` is set leaves again with
+ *  SHUTDOWN. The wait uses `lock`/`drained`, touched only on the close path (a leaving caller
+ *  signals only when `closed` is set).
  *
  *  Fork: only the forking thread survives in the child, and the pool's threads and locks are
  *  the parent's. A Pool used in a process other than the one that made it abandons the
@@ -182,6 +183,8 @@ static void pool_close(PoolObject *p)
   }
   riptide_pool *pool = p->pool;
   Py_BEGIN_ALLOW_THREADS;
+  /* Callers waiting for a permit get SHUTDOWN now; calls in flight finish. */
+  riptide_pool_shutdown(pool, UINT32_MAX);
   pthread_mutex_lock(&p->lock);
   while (atomic_load(&p->users) > 0)
     pthread_cond_wait(&p->drained, &p->lock);

@@ -2,6 +2,7 @@
 import gzip
 import json
 import pickle
+import threading
 import unittest
 
 import riptide
@@ -213,6 +214,31 @@ class Lifetime(unittest.TestCase):
             with self.assertRaises(riptide.ResourceError) as cm:
                 fn()
             self.assertEqual(cm.exception.code, "SHUTDOWN")
+
+    def test_close_wakes_callers_waiting_for_a_slot(self):
+        slow = "<html><body><article>" + ("<p>" + "The fox jumps over the dog. " * 30
+                                           + "</p>") * 3000 + "</article></body></html>"
+        ex = riptide.Extractor(parallel=1, acquire_timeout=60)
+        out = {}
+
+        def call(name):
+            try:
+                out[name] = ex.extract(slow)["engine"]
+            except riptide.RiptideError as e:
+                out[name] = e.code
+
+        a = threading.Thread(target=call, args=("a",))
+        a.start()
+        while ex.status()["in_flight"] == 0:  # a holds the only slot
+            pass
+        b = threading.Thread(target=call, args=("b",))
+        b.start()
+        while ex.status()["waiters"] == 0:  # b waits for it
+            pass
+        ex.close()  # b gets SHUTDOWN at once; a's page finishes
+        a.join()
+        b.join()
+        self.assertEqual(out, {"a": "wasm", "b": "SHUTDOWN"})
 
     def test_batch_after_close_yields_errors(self):
         ex = riptide.Extractor(parallel=1)
