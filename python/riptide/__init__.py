@@ -16,6 +16,7 @@ import json as _json
 import math as _math
 import os as _os
 import threading as _threading
+import weakref as _weakref
 
 from ._errors import (BY_CLASS as _BY_CLASS, DeadlineExceeded, InputError, InternalError,
                       ResourceError, RiptideError, SandboxError)
@@ -132,6 +133,7 @@ class Extractor:
         # is a pool setting), made on first use with the same settings and no warm slots.
         self._by_timeout = {}
         self._workers = self._pool.status()["max_slots"]
+        _live.add(self)
 
     def _pool_for(self, timeout):
         ms = _timeout_ms(timeout)
@@ -214,6 +216,7 @@ class Extractor:
                                                       " closed" if self._closed else "")
 
 
+_live = _weakref.WeakSet()  # Extractors, for their locks after a fork
 _default = None
 _default_lock = _threading.Lock()
 
@@ -240,9 +243,12 @@ def extract(html, url=None, *, mode="article", selector=None, output="dict", lin
 
 
 if hasattr(_os, "register_at_fork"):
-    # A child must not wait on the parent's lock if another thread held it at fork time.
+    # A child must not wait on a lock another thread of the parent held at fork time. (The
+    # C pools rebuild themselves in the child on first use.)
     def _after_fork_in_child():
         global _default_lock
         _default_lock = _threading.Lock()
+        for ex in list(_live):
+            ex._lock = _threading.Lock()
 
     _os.register_at_fork(after_in_child=_after_fork_in_child)
