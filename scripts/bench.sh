@@ -16,4 +16,8 @@ if [ -x scripts/bench-peers.sh ]; then
   echo "== riptide vs Readability.js (same run)"
   scripts/bench-peers.sh "$BUILD" "$SHARED" || rc=1
 fi
+if [ -x scripts/bench-python.sh ]; then
+  echo "== Python package: extract_many vs riptide bench, vs readability-lxml (same run)"
+  scripts/bench-python.sh "$BUILD" "$SHARED" || rc=1
+fi
 exit $rc

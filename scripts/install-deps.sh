@@ -10,6 +10,7 @@ PACKAGES=(
   libxml2-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev
   libcmocka-dev libgumbo-dev
   valgrind gdb python3 curl gcovr
+  python3-dev python3-pytest python3-setuptools python3-readability
 )
 
 missing=()
