@@ -89,7 +89,7 @@ static void test_recycle_by_age(void **state)
   start(&x, &c);
   rt_health_report r;
   pool_fake_clock_advance_ms(&x.clk, 999);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.checked, 2);
   assert_int_equal(r.healthy, 2);
   assert_int_equal(r.recycled_age, 0);
@@ -97,7 +97,7 @@ static void test_recycle_by_age(void **state)
   assert_int_equal(pool_rec_count(x.r, RT_EV_INSTANCE_HEALTHY), 2);
 
   pool_fake_clock_advance_ms(&x.clk, 1);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_age, 2);
   assert_int_equal(r.refilled, 2);
   riptide_pool_status st;
@@ -115,7 +115,7 @@ static void test_recycle_by_age(void **state)
   assert_true(pool_rec_has(&e, "refilled", "2"));
 
   /* The replacements are young. */
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_age, 0);
   riptide_metrics m;
   riptide_pool_metrics(x.p, &m);
@@ -136,14 +136,14 @@ static void test_recycle_by_failures(void **state)
   run(&x, &trap);
   run(&x, &trap);
   rt_health_report r;
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_failures, 0); /* 2 < 3 */
   run(&x, &trap);                           /* the same (most recently used) slot */
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_failures, 1);
   assert_int_equal(r.refilled, 1);
   assert_int_equal(unhealthy_with(&x, "failures"), 1);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_failures, 0); /* the replacement starts at 0 failures */
   stop(&x);
 }
@@ -161,14 +161,14 @@ static void test_recycle_by_memory_and_grow_failures(void **state)
   pool_fake_step grow = {.kind = POOL_FAKE_GROW, .grow_pages = 7}; /* 1 + 7 = 8 pages: at 50 % */
   run(&x, &grow);
   rt_health_report r;
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_memory, 0);
   grow.grow_pages = 1; /* 9 pages > 50 % of 16 */
   run(&x, &grow);
   riptide_metrics m;
   riptide_pool_metrics(x.p, &m);
   assert_int_equal(m.guest_pages, 9);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_memory, 1);
   assert_int_equal(unhealthy_with(&x, "memory"), 1);
   riptide_pool_metrics(x.p, &m);
@@ -177,10 +177,10 @@ static void test_recycle_by_memory_and_grow_failures(void **state)
   /* Grow failures: two refused growths (each also a fallback) -> recycled. */
   pool_fake_step big = {.kind = POOL_FAKE_GROW, .grow_pages = 100};
   run(&x, &big);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_grow, 0);
   run(&x, &big);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.recycled_grow, 1);
   assert_int_equal(unhealthy_with(&x, "grow_failures"), 1);
   riptide_pool_metrics(x.p, &m);
@@ -206,12 +206,12 @@ static void test_leased_untouched_and_idle_shrink(void **state)
   rt_pool_release(x.p, &l[1], RT_RELEASE_KEEP, &s, false); /* both used "now" */
 
   rt_health_report r;
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.checked, 2); /* the leased one is not examined */
   assert_int_equal(r.shrunk, 0);
 
   pool_fake_clock_advance_ms(&x.clk, 5000);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   /* 3 live (2 idle + 1 leased), warm 1: both idle ones go, the leased one stays. */
   assert_int_equal(r.shrunk, 2);
   riptide_pool_status st;
@@ -220,7 +220,7 @@ static void test_leased_untouched_and_idle_shrink(void **state)
   assert_int_equal(st.leased, 1);
   rt_pool_release(x.p, &l[2], RT_RELEASE_KEEP, &s, false);
   pool_fake_clock_advance_ms(&x.clk, 5000);
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.shrunk, 0); /* the last one is the warm minimum */
   riptide_pool_status_get(x.p, &st);
   assert_int_equal(st.idle, 1);
@@ -243,7 +243,7 @@ static void test_monitor_thread_runs_and_stops(void **state)
   assert_int_equal(riptide_pool_shutdown(x.p, 1000), RIPTIDE_OK);
   /* After shutdown no pass runs: a by-hand pass does nothing either. */
   rt_health_report r;
-  rt_health_check(x.p, &r);
+  rt_pool_health_check(x.p, &r);
   assert_int_equal(r.checked, 0);
   stop(&x);
 }

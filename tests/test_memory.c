@@ -68,16 +68,16 @@ static void test_usage_is_real_page_count(void **state)
   pool_fake_guest *f = pool_fake_guest_new();
   pool_fake_guest_set_reset_shrinks(f, false);
   riptide_pool *p = mk(f);
-  assert_true(rt_memory_usage(p) == 0);
+  assert_true(rt_pool_memory_usage(p) == 0);
   const uint32_t pages[2] = {3, 5};
   grow_slots(p, f, 2, pages);
-  assert_true(rt_memory_usage(p) == (4 + 6) * PAGE);
+  assert_true(rt_pool_memory_usage(p) == (4 + 6) * PAGE);
   riptide_metrics m;
   riptide_pool_metrics(p, &m);
   assert_int_equal(m.guest_pages, 10);
   /* Under the threshold: nothing happens. */
   rt_memory_report r;
-  assert_int_equal(rt_memory_cleanup(p, &r), 0);
+  assert_int_equal(rt_pool_memory_cleanup(p, &r), 0);
   assert_true(r.usage_before == 10 * PAGE);
   assert_true(r.budget_bytes == 64 * PAGE);
   assert_true(r.threshold_bytes == 32 * PAGE);
@@ -101,7 +101,7 @@ static void test_cleanup_largest_idle_and_refill(void **state)
   riptide_pool_status st;
   riptide_pool_status_get(p, &st);
   assert_int_equal(st.idle, 2);
-  assert_true(rt_memory_usage(p) == 18 * PAGE);
+  assert_true(rt_pool_memory_usage(p) == 18 * PAGE);
 
   assert_true(pool_rec_wait(rec, RT_EV_MEMORY_CLEANUP, 1, 10000));
   pool_rec_event e;
@@ -147,7 +147,7 @@ static void test_leased_slots_never_cleared(void **state)
   grow_slots(p, f, 3, pages);
   /* The cleanup freed one 16-page slot: 18 left. Lease the other big one and push usage
    * over again with a leased slot: only idle slots may go. */
-  assert_true(rt_memory_usage(p) == 18 * PAGE);
+  assert_true(rt_pool_memory_usage(p) == 18 * PAGE);
   rt_lease big;
   assert_int_equal(rt_pool_lease(p, 0, &big), RIPTIDE_OK); /* MRU: the 2-page one */
   rt_lease big2;
@@ -170,7 +170,7 @@ static void test_leased_slots_never_cleared(void **state)
   riptide_pool_status_get(p, &st);
   assert_int_equal(st.idle, 0);
   assert_int_equal(st.leased, 2);
-  assert_true(rt_memory_usage(p) == 18 * PAGE);
+  assert_true(rt_pool_memory_usage(p) == 18 * PAGE);
   p->guest->ops->slot_stats(big.slot, &s);
   rt_pool_release(p, &big, RT_RELEASE_KEEP, &s, false);
   p->guest->ops->slot_stats(big2.slot, &s);
@@ -198,7 +198,7 @@ static void test_pressure_through_extract(void **state)
     riptide_document *d = NULL;
     assert_int_equal(riptide_pool_extract(p, "<p>x</p>", 8, NULL, NULL, &d), RIPTIDE_OK);
     riptide_document_free(d);
-    assert_true(rt_memory_usage(p) <= 8 * PAGE);
+    assert_true(rt_pool_memory_usage(p) <= 8 * PAGE);
   }
   riptide_metrics m;
   riptide_pool_metrics(p, &m);

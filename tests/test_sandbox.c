@@ -6,7 +6,9 @@
  * next call on the same slot and thread must succeed.
  */
 #include "guests/guests.h"
+#include "pool/pool.h"
 #include "sandbox/wasm_sandbox.h"
+#include "support/fake_guest.h"
 #include "sandbox/wasm_internal.h"
 #include "common/limits.h"
 
@@ -480,6 +482,73 @@ static void test_deadline_after_idle(void **state)
   g->ops->slot_free(s);
 }
 
+static const char *choose_loop(void *ctx, uint64_t call_no)
+{
+  (void)ctx;
+  (void)call_no;
+  return "loop";
+}
+
+/* fork(): the watchdog thread does not survive it. In the child, a runaway guest must still be
+ * interrupted at its deadline, on a slot made before the fork and through a pool made in the
+ * child; the parent's deadlines keep working. A child whose deadline never fires is killed by
+ * its alarm (the test then fails on the signal). */
+static void test_deadline_after_fork(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(200, 64u << 20, 1u << 20));
+  expect(s, "loop", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_INTERRUPT); /* the watchdog runs */
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    alarm(10);
+    int bad = 0;
+    uint64_t t0 = now_ms();
+    rt_call_result r;
+    call(s, "x", "do=loop", &r);
+    uint64_t dt1 = now_ms() - t0;
+    if (r.err != RIPTIDE_ERR_TIMEOUT || dt1 < 200 || dt1 > 5000)
+      bad |= 1;
+    pool_proxy_guest *x = pool_proxy_guest_new(g, choose_loop, NULL);
+    riptide_pool_config c;
+    riptide_pool_config_init(&c);
+    c.max_slots = 1;
+    c.warm_slots = 1;
+    c.timeout_ms = 200;
+    c.fallback_enabled = false;
+    riptide_pool *p = NULL;
+    if (!x || rt_pool_new_with_guest(&c, pool_proxy_guest_get(x), &p) != RIPTIDE_OK)
+      _exit(100);
+    riptide_document *d = NULL;
+    t0 = now_ms();
+    riptide_err err = riptide_pool_extract(p, "<p>runaway</p>", 14, NULL, NULL, &d);
+    uint64_t dt2 = now_ms() - t0;
+    if (err != RIPTIDE_ERR_TIMEOUT || d || dt2 < 200 || dt2 > 5000)
+      bad |= 2;
+    fprintf(stderr, "child: slot interrupted after %llu ms, pool call after %llu ms (%s)\n",
+            (unsigned long long)dt1, (unsigned long long)dt2, riptide_err_name(err));
+    riptide_pool_free(p);
+    pool_proxy_guest_free(x);
+    g->ops->slot_free(s);
+    _exit(bad);
+  }
+  int st = 0;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  if (!WIFEXITED(st))
+    print_error("child killed by signal %d (SIGALRM: its deadline never fired)\n",
+                WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  /* The parent keeps working. */
+  uint64_t t0 = now_ms();
+  expect(s, "loop", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_INTERRUPT);
+  uint64_t dt = now_ms() - t0;
+  assert_true(dt >= 200 && dt < 5000);
+  g->ops->slot_free(s);
+}
+
 /* A fault outside guest code is a host bug and must still kill the process loudly. */
 static void test_host_fault_still_crashes(void **state)
 {
@@ -654,6 +723,7 @@ int main(void)
       cmocka_unit_test(test_reset_restores_image_exactly),
       cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_deadline_after_idle),
+      cmocka_unit_test(test_deadline_after_fork),
       cmocka_unit_test(test_host_fault_still_crashes),
       cmocka_unit_test(test_stack_released_after_exhaustion),
       cmocka_unit_test(test_extractor_smoke),

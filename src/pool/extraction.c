@@ -331,6 +331,9 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   return ex_fallback(c, ex_reason(res.err), res.err, res.trap, out);
 }
 
+static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, const char *url,
+                              const riptide_options *opts, riptide_document **out);
+
 riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, const char *url,
                                  const riptide_options *opts, riptide_document **out)
 {
@@ -339,6 +342,17 @@ riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, 
   *out = NULL;
   if (!p || (!html && len > 0))
     return RIPTIDE_ERR_INVALID_ARG;
+  /* Counted from here to the last access to p, so riptide_pool_free waits for the whole call
+   * (refused calls and input errors too, which record metrics outside `active`). */
+  rt_pool_enter(p, "riptide_pool_extract");
+  riptide_err err = ex_extract(p, html, len, url, opts, out);
+  rt_pool_leave(p);
+  return err;
+}
+
+static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, const char *url,
+                              const riptide_options *opts, riptide_document **out)
+{
   riptide_options dflt;
   if (!opts) {
     riptide_options_init(&dflt);

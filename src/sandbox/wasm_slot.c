@@ -166,6 +166,29 @@ static void pm_open(void)
   g_pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 
+/* The child of a fork has one thread: plain writes are safe here. open/close are
+ * async-signal-safe. If the parent never opened the pagemap, the child opens it on first use. */
+static void pm_noop(void)
+{
+}
+
+void rt_wasm_pagemap_atfork_child(void)
+{
+  /* Marks the once as done when it was not, so a later pthread_once cannot run pm_open
+   * concurrently with what we set up here; then (re)opens for this process. */
+  pthread_once(&g_pm_once, pm_noop);
+  if (g_host_page == 0) {
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0 || RT_WASM_PAGE % (size_t)ps != 0)
+      return;
+    g_host_page = (size_t)ps;
+  }
+  if (g_pm_fd >= 0)
+    close(g_pm_fd);
+  g_pm_pid = getpid();
+  g_pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+}
+
 /* What a page of the slot's memory may hold since the last reset. */
 typedef enum pm_kind {
   PM_CLEAN, /* not mapped, or mapped from the image file: holds the image's bytes (or zero) */
@@ -213,16 +236,24 @@ static bool pm_for_dirty_runs(rt_wasm_slot *s, size_t off, size_t len, pm_run_fn
   return true;
 }
 
+/* The run callbacks add the bytes they saw to *(size_t *)ctx: the slot's private pages. */
 static void restore_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
 {
-  (void)ctx;
   memcpy(s->mem_base + off, s->image_src + off, len);
+  *(size_t *)ctx += len;
 }
 
 static void zero_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
 {
-  (void)ctx;
   memset(s->mem_base + off, 0, len);
+  *(size_t *)ctx += len;
+}
+
+static void count_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
+{
+  (void)s;
+  (void)off;
+  *(size_t *)ctx += len;
 }
 
 /* ---- slot lifecycle -------------------------------------------------------------------- */
@@ -296,6 +327,7 @@ static riptide_err slot_new(const rt_guest *g, const rt_sandbox_limits *lim, rt_
    * table's elements carry them): once per module, under its lock. A trap inside returns
    * to rt_wasm_run, still under the lock. */
   rt_wasm_module_state *st = mod->state;
+  rt_wasm_register_module(st);
   pthread_mutex_lock(&st->lock);
   int code = st->initialised ? 0 : rt_wasm_run(s, 0, body_init_module, NULL);
   if (code == 0)
@@ -354,13 +386,30 @@ static riptide_err slot_reset(rt_slot *base)
    * are zeroed in place, which costs a fraction of faulting them in again on the next call
    * (pages never faulted in are skipped: the pagemap says which); the rest are returned to
    * the kernel. Either way no byte survives. */
+  /* Memory figures (README.md, "Memory figures"): the pagemap walks below see every private
+   * page of the slot, so the call's peak and what stays resident cost no extra pass except over
+   * grown memory past the kept part. Without a pagemap the figures are upper bounds. */
+  size_t peak = 0, kept = 0;
   if (touched > image) {
     size_t grown = touched - image;
     size_t keep = grown < RT_SANDBOX_KEEP_RESIDENT ? grown : RT_SANDBOX_KEEP_RESIDENT;
-    if (keep && !pm_for_dirty_runs(s, image, keep, zero_run, NULL))
-      memset(s->mem_base + image, 0, keep);
-    if (grown > keep && madvise(s->mem_base + image + keep, grown - keep, MADV_DONTNEED) != 0)
-      return RIPTIDE_ERR_INTERNAL;
+    if (keep) {
+      size_t z = 0;
+      if (!pm_for_dirty_runs(s, image, keep, zero_run, &z)) {
+        memset(s->mem_base + image, 0, keep);
+        z = keep; /* every kept page is resident now (the memset faulted it in) */
+      }
+      kept += z;
+      peak += z;
+    }
+    if (grown > keep) {
+      size_t c = 0;
+      if (!pm_for_dirty_runs(s, image + keep, grown - keep, count_run, &c))
+        c = grown - keep;
+      peak += c;
+      if (madvise(s->mem_base + image + keep, grown - keep, MADV_DONTNEED) != 0)
+        return RIPTIDE_ERR_INTERNAL;
+    }
     if (mprotect(s->mem_base + image, grown, PROT_NONE) != 0)
       return RIPTIDE_ERR_INTERNAL;
   }
@@ -369,9 +418,21 @@ static riptide_err slot_reset(rt_slot *base)
    * map the image. Without a readable pagemap, dropping the private copies makes the image
    * reappear (and the next call faults them in again). */
   size_t img_touched = touched < image ? touched : image;
-  if (img_touched && !pm_for_dirty_runs(s, 0, img_touched, restore_run, NULL) &&
-      madvise(s->mem_base, img_touched, MADV_DONTNEED) != 0)
-    return RIPTIDE_ERR_INTERNAL;
+  if (img_touched) {
+    size_t r = 0;
+    if (pm_for_dirty_runs(s, 0, img_touched, restore_run, &r)) {
+      kept += r;
+      peak += r;
+    } else {
+      if (madvise(s->mem_base, img_touched, MADV_DONTNEED) != 0)
+        return RIPTIDE_ERR_INTERNAL;
+      peak += img_touched;
+    }
+  }
+  s->call_peak_bytes = peak;
+  s->resident_bytes = kept;
+  if (peak > s->peak_resident_bytes)
+    s->peak_resident_bytes = peak;
   uint32_t tsize = s->table ? s->table->size : 0;
   memcpy(s->inst, s->inst_snapshot, s->mod->instance_size);
   if (s->table) {
@@ -595,6 +656,9 @@ static void slot_stats(const rt_slot *base, rt_slot_stats *st)
   st->grow_failures = s->grow_failures;
   st->calls = s->calls;
   st->failures = s->failures;
+  st->resident_bytes = s->resident_bytes;
+  st->call_peak_bytes = s->call_peak_bytes;
+  st->peak_resident_bytes = s->peak_resident_bytes;
 }
 
 const rt_guest_ops rt_wasm_ops = {
