@@ -248,6 +248,119 @@ static void test_monitor_thread_runs_and_stops(void **state)
   stop(&x);
 }
 
+/* ---- the decider alone (pure: records, time, config in; verdicts out) -------------------- */
+
+static void test_decider_is_pure_and_exact(void **state)
+{
+  (void)state;
+  rt_health_config c = {.max_age_ns = 1000,
+                        .max_failures = 3,
+                        .max_resident_bytes = 100,
+                        .max_grow_failures = 2,
+                        .idle_shrink_ns = 500,
+                        .warm_slots = 2};
+  /* Least recently used first. */
+  rt_slot_record r[6] = {
+      {.idx = 10, .created_ns = 0, .last_used_ns = 100},                        /* age 1000 */
+      {.idx = 11, .created_ns = 500, .last_used_ns = 100, .failures = 3},      /* failures */
+      {.idx = 12, .created_ns = 500, .last_used_ns = 200, .stats.failures = 4}, /* sandbox's */
+      {.idx = 13, .created_ns = 500, .last_used_ns = 300, .stats.resident_bytes = 101},
+      {.idx = 14, .created_ns = 500, .last_used_ns = 400, .stats.grow_failures = 2},
+      {.idx = 15, .created_ns = 500, .last_used_ns = 900, .stats.resident_bytes = 100},
+  };
+  rt_health_verdict v[6];
+  uint32_t n = rt_health_decide(&c, r, 6, 8, 1000, v);
+  assert_int_equal(n, 5);
+  const rt_health_reason want[5] = {RT_HEALTH_AGE, RT_HEALTH_FAILURES, RT_HEALTH_FAILURES,
+                                    RT_HEALTH_MEMORY, RT_HEALTH_GROW_FAILURES};
+  for (uint32_t i = 0; i < 5; i++) {
+    assert_int_equal(v[i].pos, i);
+    assert_int_equal(v[i].reason, want[i]);
+  }
+  assert_true(v[3].value == 101);
+  /* Shrink: with 3 live and nothing recycled, only the slot idle >= 500 ns goes, and only one
+   * (warm 2 stay). */
+  rt_slot_record q[3] = {
+      {.created_ns = 900, .last_used_ns = 100}, {.created_ns = 900, .last_used_ns = 200}, {.created_ns = 900, .last_used_ns = 900}};
+  n = rt_health_decide(&c, q, 3, 3, 1000, v);
+  assert_int_equal(n, 1);
+  assert_int_equal(v[0].pos, 0);
+  assert_int_equal(v[0].reason, RT_HEALTH_IDLE);
+  assert_string_equal(rt_health_reason_name(v[0].reason), "idle");
+  /* Limits of 0 disable their checks; memory UINT64_MAX too. */
+  rt_health_config off = {.max_resident_bytes = UINT64_MAX};
+  assert_int_equal(rt_health_decide(&off, r, 6, 8, 1000, v), 0);
+}
+
+/* ---- the real sandbox -------------------------------------------------------------------- */
+
+static const char *choose_touch(void *ctx, uint64_t call_no)
+{
+  (void)call_no;
+  return *(const char **)ctx;
+}
+
+/* With the real sandbox the page count is back to the image after every reset, so a memory
+ * check on it never fires; on the resident memory the sandbox measures, it does. */
+static void test_real_sandbox_recycles_by_memory(void **state)
+{
+  (void)state;
+  const rt_guest *h = pool_real_hostile_guest();
+  if (!h)
+    skip();
+  const char *what = "touch\nmib=6";
+  pool_proxy_guest *px = pool_proxy_guest_new(h, choose_touch, &what);
+  pool_fake_clock_t clk = {0};
+  riptide_pool_config c;
+  riptide_pool_config_init(&c);
+  c.max_slots = 1;
+  c.warm_slots = 1;
+  c.health_interval_ms = 0;
+  c.clock = pool_fake_clock;
+  c.clock_ctx = &clk;
+  c.memory_cap_bytes = 16u << 20;
+  c.max_slot_memory_pct = 25; /* 4 MiB */
+  c.max_slot_age_ms = 0;
+  c.idle_shrink_ms = 0;
+  riptide_pool *p = NULL;
+  assert_int_equal(rt_pool_new_with_guest(&c, pool_proxy_guest_get(px), &p), RIPTIDE_OK);
+  pool_rec *rec = pool_rec_new();
+  riptide_pool_subscribe(p, RT_EV_INSTANCE_UNHEALTHY, RIPTIDE_SEV_TRACE, pool_rec_fn, rec);
+  riptide_document *d = NULL;
+  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
+  assert_string_equal(d->engine, "wasm");
+  riptide_document_free(d);
+  riptide_metrics m;
+  riptide_pool_metrics(p, &m);
+  print_message("after a 6 MiB call: guest_pages %llu (%llu KiB), resident %llu KiB, peak call "
+                "%llu KiB\n",
+                (unsigned long long)m.guest_pages, (unsigned long long)m.guest_pages * 64,
+                (unsigned long long)m.guest_resident_bytes >> 10,
+                (unsigned long long)m.guest_peak_call_bytes >> 10);
+  assert_true(m.guest_resident_bytes >= 6u << 20);
+  assert_true(m.guest_peak_call_bytes >= 6u << 20);
+  rt_health_report r;
+  rt_pool_health_check(p, &r);
+  assert_int_equal(r.recycled_memory, 1);
+  assert_int_equal(r.refilled, 1);
+  assert_int_equal(rt_events_flush(p->events, 5000), RIPTIDE_OK);
+  pool_rec_event e;
+  assert_true(pool_rec_get(rec, RT_EV_INSTANCE_UNHEALTHY, 0, &e));
+  assert_true(pool_rec_has(&e, "reason", "memory"));
+  riptide_pool_metrics(p, &m);
+  assert_true(m.guest_resident_bytes < 1u << 20); /* the replacement holds next to nothing */
+  /* A 1 MiB call stays under the limit: kept. */
+  what = "touch\nmib=1";
+  assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
+  riptide_document_free(d);
+  rt_pool_health_check(p, &r);
+  assert_int_equal(r.recycled_memory, 0);
+  assert_int_equal(r.healthy, 1);
+  riptide_pool_free(p);
+  pool_rec_free(rec);
+  pool_proxy_guest_free(px);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -256,6 +369,8 @@ int main(void)
       cmocka_unit_test(test_recycle_by_memory_and_grow_failures),
       cmocka_unit_test(test_leased_untouched_and_idle_shrink),
       cmocka_unit_test(test_monitor_thread_runs_and_stops),
+      cmocka_unit_test(test_decider_is_pure_and_exact),
+      cmocka_unit_test(test_real_sandbox_recycles_by_memory),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,6 +377,75 @@ static void test_reset_returns_pages(void **state)
   g->ops->slot_free(s);
 }
 
+/* Memory figures: the page count goes back to the image at every reset, so it cannot show
+ * what a call used or what the slot keeps; the resident figures (pagemap, at reset) must. */
+static void memory_figures(bool pagemap)
+{
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_true(st.resident_bytes == 0 && st.call_peak_bytes == 0); /* a fresh slot holds none */
+  const uint64_t mib = 1u << 20;
+  /* 4 MiB touched: all of it stays resident (under RT_SANDBOX_KEEP_RESIDENT). */
+  rt_call_result r;
+  call(s, "x", "do=touch\nmib=4", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  g->ops->slot_stats(s, &st);
+  print_message("pagemap %d: after a 4 MiB call and reset: pages %u (%llu KiB), resident %llu KiB, "
+                "call peak %llu KiB\n",
+                pagemap, st.pages, (unsigned long long)st.pages * 64,
+                (unsigned long long)st.resident_bytes >> 10,
+                (unsigned long long)st.call_peak_bytes >> 10);
+  assert_int_equal(st.pages, ws->image_pages);
+  assert_true(st.call_peak_bytes >= 4 * mib);
+  assert_true(st.resident_bytes >= 4 * mib);
+  assert_true(st.resident_bytes <= st.call_peak_bytes);
+  assert_true(st.call_peak_bytes <= 4 * mib + (size_t)ws->image_pages * 65536u + 2 * mib);
+  /* 24 MiB touched: the call's peak says so, and the reset keeps at most the kept part. */
+  call(s, "x", "do=touch\nmib=24", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  g->ops->slot_stats(s, &st);
+  print_message("pagemap %d: after a 24 MiB call and reset: pages %u, resident %llu KiB, call peak "
+                "%llu KiB\n",
+                pagemap, st.pages, (unsigned long long)st.resident_bytes >> 10,
+                (unsigned long long)st.call_peak_bytes >> 10);
+  assert_true(st.call_peak_bytes >= 24 * mib);
+  assert_true(st.peak_resident_bytes >= st.call_peak_bytes);
+  assert_true(st.resident_bytes >= 4 * mib);
+  assert_true(st.resident_bytes <= RT_SANDBOX_KEEP_RESIDENT + (size_t)ws->image_pages * 65536u);
+  /* A small call afterwards (no growth): the pages the big call's reset kept are still held
+   * (zeroed, out of the guest's reach) and still counted. */
+  call(s, "x", "do=ok", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  rt_slot_stats st2;
+  g->ops->slot_stats(s, &st2);
+  print_message("pagemap %d: after a small call and reset: resident %llu KiB, call peak %llu KiB\n",
+                pagemap, (unsigned long long)st2.resident_bytes >> 10,
+                (unsigned long long)st2.call_peak_bytes >> 10);
+  assert_true(st2.resident_bytes + 64 * 1024 >= st.resident_bytes);
+  assert_true(st2.resident_bytes <= RT_SANDBOX_KEEP_RESIDENT + (size_t)ws->image_pages * 65536u);
+  assert_true(st2.call_peak_bytes < st.call_peak_bytes);
+  assert_true(st2.peak_resident_bytes == st.peak_resident_bytes);
+  g->ops->slot_free(s);
+}
+
+static void test_memory_figures(void **state)
+{
+  (void)state;
+  memory_figures(true);
+  rt_wasm_use_pagemap(false); /* upper bounds without a pagemap */
+  memory_figures(false);
+  rt_wasm_use_pagemap(true);
+}
+
 /* The reset restores the image pages a call wrote in place (from the pagemap: private copies
  * get the image's bytes back and stay resident). Afterwards the whole image region must be
  * byte-identical to the memory of the freshly created slot, across several calls that write
@@ -720,6 +789,7 @@ int main(void)
       cmocka_unit_test(test_hostile_results),
       cmocka_unit_test(test_memory_cap),
       cmocka_unit_test(test_reset_returns_pages),
+      cmocka_unit_test(test_memory_figures),
       cmocka_unit_test(test_reset_restores_image_exactly),
       cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_deadline_after_idle),

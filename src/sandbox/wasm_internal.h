@@ -42,6 +42,9 @@ typedef struct rt_wasm_slot {
   uint64_t calls;
   uint64_t failures;
   uint64_t call_grow_failures; /* during the current call */
+  uint64_t *kept_map; /* one bit per host page of the first RT_SANDBOX_KEEP_RESIDENT bytes of
+                         grown memory: resident after a reset (zeroed in place, PROT_NONE) */
+  size_t kept_bits;
   uint64_t resident_bytes;     /* private pages kept by the last reset (slot_stats) */
   uint64_t call_peak_bytes;    /* private pages at the end of the last call */
   uint64_t peak_resident_bytes;

@@ -243,10 +243,36 @@ static void restore_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
   *(size_t *)ctx += len;
 }
 
+/* The kept pages of grown memory, by host page from the end of the image: a call that grows
+ * less than an earlier one leaves the earlier one's kept pages resident (and zero, and
+ * PROT_NONE) without touching them, so they are remembered rather than measured again. */
+static void kept_mark(rt_wasm_slot *s, size_t off, size_t len, bool on)
+{
+  size_t ps = g_host_page ? g_host_page : 4096;
+  size_t first = off / ps, end = (off + len) / ps;
+  if (end > s->kept_bits)
+    end = s->kept_bits;
+  for (size_t i = first; i < end; i++) {
+    if (on)
+      s->kept_map[i / 64] |= 1ull << (i % 64);
+    else
+      s->kept_map[i / 64] &= ~(1ull << (i % 64));
+  }
+}
+
+static size_t kept_resident_bytes(const rt_wasm_slot *s)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < (s->kept_bits + 63) / 64; i++)
+    n += (size_t)__builtin_popcountll(s->kept_map[i]);
+  return n * (g_host_page ? g_host_page : 4096);
+}
+
+/* ctx: the image size (offsets in the kept map start there). */
 static void zero_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
 {
   memset(s->mem_base + off, 0, len);
-  *(size_t *)ctx += len;
+  kept_mark(s, off - *(size_t *)ctx, len, true);
 }
 
 static void count_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
@@ -293,6 +319,7 @@ static void slot_free(rt_slot *base)
   free(s->inst);
   free(s->inst_snapshot);
   free(s->table_snapshot);
+  free(s->kept_map);
   free(s);
 }
 
@@ -314,7 +341,10 @@ static riptide_err slot_new(const rt_guest *g, const rt_sandbox_limits *lim, rt_
   s->cap_pages = cap_pages_of(lim->memory_cap_bytes);
   s->inst = calloc(1, mod->instance_size);
   s->inst_snapshot = malloc(mod->instance_size);
-  if (!s->inst || !s->inst_snapshot) {
+  pthread_once(&g_pm_once, pm_open); /* the host page size, for the kept map */
+  s->kept_bits = RT_SANDBOX_KEEP_RESIDENT / (g_host_page ? g_host_page : 4096);
+  s->kept_map = calloc((s->kept_bits + 63) / 64 + 1, sizeof *s->kept_map);
+  if (!s->inst || !s->inst_snapshot || !s->kept_map) {
     slot_free(&s->base);
     return RIPTIDE_ERR_NOMEM;
   }
@@ -394,13 +424,12 @@ static riptide_err slot_reset(rt_slot *base)
     size_t grown = touched - image;
     size_t keep = grown < RT_SANDBOX_KEEP_RESIDENT ? grown : RT_SANDBOX_KEEP_RESIDENT;
     if (keep) {
-      size_t z = 0;
-      if (!pm_for_dirty_runs(s, image, keep, zero_run, &z)) {
+      kept_mark(s, 0, keep, false);
+      size_t at = image;
+      if (!pm_for_dirty_runs(s, image, keep, zero_run, &at)) {
         memset(s->mem_base + image, 0, keep);
-        z = keep; /* every kept page is resident now (the memset faulted it in) */
+        kept_mark(s, 0, keep, true); /* the memset faulted every kept page in */
       }
-      kept += z;
-      peak += z;
     }
     if (grown > keep) {
       size_t c = 0;
@@ -429,6 +458,10 @@ static riptide_err slot_reset(rt_slot *base)
       peak += img_touched;
     }
   }
+  /* Kept grown pages, this call's and those earlier calls left beyond its reach. */
+  size_t kept_grown = kept_resident_bytes(s);
+  kept += kept_grown;
+  peak += kept_grown;
   s->call_peak_bytes = peak;
   s->resident_bytes = kept;
   if (peak > s->peak_resident_bytes)
