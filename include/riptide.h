@@ -119,7 +119,8 @@ typedef enum riptide_mode {
   RIPTIDE_MODE_CUSTOM = 3, /* CSS selector chosen by the caller */
 } riptide_mode;
 RIPTIDE_API const char *riptide_mode_name(riptide_mode m);
-/* Parses "article|full|metadata|custom"; returns RIPTIDE_ERR_UNSUPPORTED otherwise. */
+/* Parses "article|full|metadata|custom"; returns RIPTIDE_ERR_UNSUPPORTED otherwise (s NULL
+ * included), RIPTIDE_ERR_INVALID_ARG when out is NULL. */
 RIPTIDE_API riptide_err riptide_mode_parse(const char *s, riptide_mode *out);
 
 typedef struct riptide_link {
