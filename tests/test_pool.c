@@ -22,7 +22,7 @@
 #if defined(__SANITIZE_THREAD__)
 /* The misuse test's child starts threads after fork (the parent has none then). */
 const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
+__attribute__((visibility("default"))) const char *__tsan_default_options(void)
 {
   return "die_after_fork=0";
 }

@@ -30,6 +30,15 @@
 
 #include <cmocka.h>
 
+#if defined(__SANITIZE_THREAD__)
+/* The fork tests' children start threads (the watchdog, a pool's). */
+const char *__tsan_default_options(void);
+__attribute__((visibility("default"))) const char *__tsan_default_options(void)
+{
+  return "die_after_fork=0";
+}
+#endif
+
 static uint64_t now_ms(void)
 {
   struct timespec ts;
