@@ -443,6 +443,14 @@ static void memory_figures(bool pagemap)
   assert_true(st2.resident_bytes <= RT_SANDBOX_KEEP_RESIDENT + (size_t)ws->image_pages * 65536u);
   assert_true(st2.call_peak_bytes < st.call_peak_bytes);
   assert_true(st2.peak_resident_bytes == st.peak_resident_bytes);
+  /* A 2 MiB call re-measures the first part of the kept range; the rest is still counted. */
+  call(s, "x", "do=touch\nmib=2", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  g->ops->slot_stats(s, &st2);
+  assert_true(st2.resident_bytes + 64 * 1024 >= st.resident_bytes);
+  assert_true(st2.resident_bytes <= RT_SANDBOX_KEEP_RESIDENT + (size_t)ws->image_pages * 65536u);
   g->ops->slot_free(s);
 }
 

@@ -252,11 +252,15 @@ static void kept_mark(rt_wasm_slot *s, size_t off, size_t len, bool on)
   size_t first = off / ps, end = (off + len) / ps;
   if (end > s->kept_bits)
     end = s->kept_bits;
-  for (size_t i = first; i < end; i++) {
+  while (first < end) { /* a word at a time: up to 64 pages per step */
+    size_t w = first / 64, lo = first % 64;
+    size_t hi = end - w * 64 < 64 ? end - w * 64 : 64; /* bits [lo, hi) of word w */
+    uint64_t m = (hi == 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
     if (on)
-      s->kept_map[i / 64] |= 1ull << (i % 64);
+      s->kept_map[w] |= m;
     else
-      s->kept_map[i / 64] &= ~(1ull << (i % 64));
+      s->kept_map[w] &= ~m;
+    first = w * 64 + hi;
   }
 }
 
