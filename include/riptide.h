@@ -243,7 +243,9 @@ typedef struct riptide_pool_config {
 RIPTIDE_API void riptide_pool_config_init(riptide_pool_config *c);
 
 /* A pool is shareable: every function below may be called from any thread at once,
- * except riptide_pool_free (call once, after no other thread uses the pool). */
+ * except riptide_pool_free (call once, after no other thread uses the pool). A pool does not
+ * cross fork(): in the child, create a new pool and neither use nor free the parent's (its
+ * threads exist only in the parent); sandbox deadlines work in the child. */
 typedef struct riptide_pool riptide_pool;
 
 /* Creates a pool running the built-in guest extractor. On error *out is NULL. */
