@@ -11,6 +11,7 @@
 #include "pool/pool.h"
 #include "support/fake_guest.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,6 +327,7 @@ static void test_real_sandbox_recycles_by_memory(void **state)
   assert_int_equal(rt_pool_new_with_guest(&c, pool_proxy_guest_get(px), &p), RIPTIDE_OK);
   pool_rec *rec = pool_rec_new();
   riptide_pool_subscribe(p, RT_EV_INSTANCE_UNHEALTHY, RIPTIDE_SEV_TRACE, pool_rec_fn, rec);
+  riptide_pool_subscribe(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE, pool_rec_fn, rec);
   riptide_document *d = NULL;
   assert_int_equal(riptide_pool_extract(p, HTML, strlen(HTML), NULL, NULL, &d), RIPTIDE_OK);
   assert_string_equal(d->engine, "wasm");
@@ -347,6 +349,12 @@ static void test_real_sandbox_recycles_by_memory(void **state)
   pool_rec_event e;
   assert_true(pool_rec_get(rec, RT_EV_INSTANCE_UNHEALTHY, 0, &e));
   assert_true(pool_rec_has(&e, "reason", "memory"));
+  char want[64];
+  snprintf(want, sizeof want, "%llu", (unsigned long long)m.guest_resident_bytes);
+  assert_true(pool_rec_has(&e, "value", want));
+  /* Per slot, the release event carries the slot's figures. */
+  assert_true(pool_rec_get(rec, RT_EV_INSTANCE_RELEASED, 0, &e));
+  assert_true(pool_rec_has(&e, "resident_bytes", want));
   riptide_pool_metrics(p, &m);
   assert_true(m.guest_resident_bytes < 1u << 20); /* the replacement holds next to nothing */
   /* A 1 MiB call stays under the limit: kept. */

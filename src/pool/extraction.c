@@ -275,8 +275,15 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   }
   uint64_t iid = l.instance_id;
   rt_pool_release(p, &l, kind, &st, failed);
-  rt_pool_emit(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE, iid, "kept",
-               kind == RT_RELEASE_KEEP ? "1" : "0", (const char *)NULL);
+  if (rt_pool_wants(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE)) {
+    /* The slot's real memory (sandbox.h): held now, and the call's peak. */
+    char rb[24], pb[24];
+    snprintf(rb, sizeof rb, "%llu", (unsigned long long)st.resident_bytes);
+    snprintf(pb, sizeof pb, "%llu", (unsigned long long)st.call_peak_bytes);
+    rt_pool_emit(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE, iid, "kept",
+                 kind == RT_RELEASE_KEEP ? "1" : "0", "resident_bytes", rb, "call_peak_bytes", pb,
+                 (const char *)NULL);
+  }
 
   rt_breaker_info bi;
   rt_breaker_transition tr = rt_breaker_record(p->breaker, &t, !failed, &bi);
