@@ -119,7 +119,8 @@ typedef enum riptide_mode {
   RIPTIDE_MODE_CUSTOM = 3, /* CSS selector chosen by the caller */
 } riptide_mode;
 RIPTIDE_API const char *riptide_mode_name(riptide_mode m);
-/* Parses "article|full|metadata|custom"; returns RIPTIDE_ERR_UNSUPPORTED otherwise. */
+/* Parses "article|full|metadata|custom"; returns RIPTIDE_ERR_UNSUPPORTED otherwise (s NULL
+ * included), RIPTIDE_ERR_INVALID_ARG when out is NULL. */
 RIPTIDE_API riptide_err riptide_mode_parse(const char *s, riptide_mode *out);
 
 typedef struct riptide_link {
@@ -242,7 +243,9 @@ typedef struct riptide_pool_config {
 RIPTIDE_API void riptide_pool_config_init(riptide_pool_config *c);
 
 /* A pool is shareable: every function below may be called from any thread at once,
- * except riptide_pool_free (call once, after no other thread uses the pool). */
+ * except riptide_pool_free (call once, after no other thread uses the pool). A pool does not
+ * cross fork(): in the child, create a new pool and neither use nor free the parent's (its
+ * threads exist only in the parent); sandbox deadlines work in the child. */
 typedef struct riptide_pool riptide_pool;
 
 /* Creates a pool running the built-in guest extractor. On error *out is NULL. */
@@ -268,13 +271,21 @@ typedef struct riptide_pool_status {
   uint32_t waiters;   /* callers waiting for a permit */
   int breaker_state;  /* 0 closed, 1 open, 2 half-open */
   bool shutting_down;
+  /* Real memory of the guest slots (private pages of their linear memory, as the sandbox
+   * measures them at each reset; the memory budget and the health check use these): */
+  uint64_t resident_bytes;  /* held by live slots after their last reset */
+  uint64_t peak_call_bytes; /* the largest any one call reached since the pool was created */
 } riptide_pool_status;
 RIPTIDE_API void riptide_pool_status_get(riptide_pool *pool, riptide_pool_status *st);
 
 /* Refuses new calls, waits up to deadline_ms for calls in flight; returns RIPTIDE_ERR_TIMEOUT
  * if some were still running (they finish, but the pool is then unusable). */
 RIPTIDE_API riptide_err riptide_pool_shutdown(riptide_pool *pool, uint32_t deadline_ms);
-/* Shuts down (if not yet) and frees everything. NULL is a no-op. */
+/* Shuts down (if not yet), waits for every call still inside a riptide_pool_* function of
+ * this pool on other threads (they end: new ones are refused), and frees everything. NULL is
+ * a no-op. Misuse is detected, not crashed on silently: a riptide_pool_* call that starts
+ * on a pool being freed aborts the process with a message naming the call (it would
+ * otherwise use freed memory); a call on a pool already freed is undefined behaviour. */
 RIPTIDE_API void riptide_pool_free(riptide_pool *pool);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -372,6 +383,8 @@ typedef struct riptide_metrics {
   uint64_t events_dropped;
   riptide_histogram permit_wait;
   riptide_histogram extract_duration;
+  uint64_t guest_resident_bytes;  /* as riptide_pool_status.resident_bytes */
+  uint64_t guest_peak_call_bytes; /* as riptide_pool_status.peak_call_bytes */
 } riptide_metrics;
 RIPTIDE_API void riptide_pool_metrics(riptide_pool *pool, riptide_metrics *m);
 /* Prometheus text exposition of a snapshot. Caller frees with free(). */

@@ -68,16 +68,16 @@ static void test_usage_is_real_page_count(void **state)
   pool_fake_guest *f = pool_fake_guest_new();
   pool_fake_guest_set_reset_shrinks(f, false);
   riptide_pool *p = mk(f);
-  assert_true(rt_memory_usage(p) == 0);
+  assert_true(rt_pool_memory_usage(p) == 0);
   const uint32_t pages[2] = {3, 5};
   grow_slots(p, f, 2, pages);
-  assert_true(rt_memory_usage(p) == (4 + 6) * PAGE);
+  assert_true(rt_pool_memory_usage(p) == (4 + 6) * PAGE);
   riptide_metrics m;
   riptide_pool_metrics(p, &m);
   assert_int_equal(m.guest_pages, 10);
   /* Under the threshold: nothing happens. */
   rt_memory_report r;
-  assert_int_equal(rt_memory_cleanup(p, &r), 0);
+  assert_int_equal(rt_pool_memory_cleanup(p, &r), 0);
   assert_true(r.usage_before == 10 * PAGE);
   assert_true(r.budget_bytes == 64 * PAGE);
   assert_true(r.threshold_bytes == 32 * PAGE);
@@ -101,7 +101,7 @@ static void test_cleanup_largest_idle_and_refill(void **state)
   riptide_pool_status st;
   riptide_pool_status_get(p, &st);
   assert_int_equal(st.idle, 2);
-  assert_true(rt_memory_usage(p) == 18 * PAGE);
+  assert_true(rt_pool_memory_usage(p) == 18 * PAGE);
 
   assert_true(pool_rec_wait(rec, RT_EV_MEMORY_CLEANUP, 1, 10000));
   pool_rec_event e;
@@ -147,7 +147,7 @@ static void test_leased_slots_never_cleared(void **state)
   grow_slots(p, f, 3, pages);
   /* The cleanup freed one 16-page slot: 18 left. Lease the other big one and push usage
    * over again with a leased slot: only idle slots may go. */
-  assert_true(rt_memory_usage(p) == 18 * PAGE);
+  assert_true(rt_pool_memory_usage(p) == 18 * PAGE);
   rt_lease big;
   assert_int_equal(rt_pool_lease(p, 0, &big), RIPTIDE_OK); /* MRU: the 2-page one */
   rt_lease big2;
@@ -170,7 +170,7 @@ static void test_leased_slots_never_cleared(void **state)
   riptide_pool_status_get(p, &st);
   assert_int_equal(st.idle, 0);
   assert_int_equal(st.leased, 2);
-  assert_true(rt_memory_usage(p) == 18 * PAGE);
+  assert_true(rt_pool_memory_usage(p) == 18 * PAGE);
   p->guest->ops->slot_stats(big.slot, &s);
   rt_pool_release(p, &big, RT_RELEASE_KEEP, &s, false);
   p->guest->ops->slot_stats(big2.slot, &s);
@@ -198,7 +198,7 @@ static void test_pressure_through_extract(void **state)
     riptide_document *d = NULL;
     assert_int_equal(riptide_pool_extract(p, "<p>x</p>", 8, NULL, NULL, &d), RIPTIDE_OK);
     riptide_document_free(d);
-    assert_true(rt_memory_usage(p) <= 8 * PAGE);
+    assert_true(rt_pool_memory_usage(p) <= 8 * PAGE);
   }
   riptide_metrics m;
   riptide_pool_metrics(p, &m);
@@ -211,6 +211,114 @@ static void test_pressure_through_extract(void **state)
   pool_fake_guest_free(f);
 }
 
+/* ---- the decider alone ------------------------------------------------------------------- */
+
+static void test_decider_largest_first(void **state)
+{
+  (void)state;
+  rt_slot_record r[4] = {{.idx = 0, .stats.resident_bytes = 30},
+                         {.idx = 1, .stats.resident_bytes = 50},
+                         {.idx = 2, .stats.resident_bytes = 0},
+                         {.idx = 3, .stats.resident_bytes = 40}};
+  uint32_t out[4];
+  uint64_t freed = 0;
+  assert_int_equal(rt_memory_decide(100, 100, r, 4, out, &freed), 0); /* not over */
+  assert_int_equal(rt_memory_decide(120, 75, r, 4, out, &freed), 1);  /* 120 - 50 <= 75 */
+  assert_int_equal(out[0], 1);
+  assert_true(freed == 50);
+  assert_int_equal(rt_memory_decide(200, 10, r, 4, out, &freed), 3); /* never the empty one */
+  assert_int_equal(out[0], 1);
+  assert_int_equal(out[1], 3);
+  assert_int_equal(out[2], 0);
+  assert_true(freed == 120);
+  assert_true(rt_memory_threshold(1000, 80) == 800);
+  assert_true(rt_memory_threshold(UINT64_MAX, 100) == UINT64_MAX);
+}
+
+/* ---- the real sandbox -------------------------------------------------------------------- */
+
+static const char *choose_touch6(void *ctx, uint64_t call_no)
+{
+  (void)ctx;
+  (void)call_no;
+  return "touch\nmib=6";
+}
+
+/* The real sandbox gives the page count back to the image at each reset: usage measured in
+ * pages stays at a constant and the cleanup never runs. Measured as resident memory, two
+ * slots that each keep 6 MiB are over a 8 MiB threshold, and the larger is cleared. */
+static void test_real_sandbox_cleanup(void **state)
+{
+  (void)state;
+  const rt_guest *h = pool_real_hostile_guest();
+  if (!h)
+    skip();
+  pool_proxy_guest *px = pool_proxy_guest_new(h, choose_touch6, NULL);
+  riptide_pool_config c;
+  riptide_pool_config_init(&c);
+  c.max_slots = 2;
+  c.warm_slots = 0;
+  c.health_interval_ms = 0;
+  c.acquire_wait_ms = 0;
+  c.memory_cap_bytes = 32u << 20;
+  c.memory_budget_bytes = 16u << 20;
+  c.memory_cleanup_pct = 50; /* 8 MiB */
+  riptide_pool *p = NULL;
+  assert_int_equal(rt_pool_new_with_guest(&c, pool_proxy_guest_get(px), &p), RIPTIDE_OK);
+  pool_rec *rec = pool_rec_new();
+  riptide_pool_subscribe(p, "pool.memory_cleanup", RIPTIDE_SEV_TRACE, pool_rec_fn, rec);
+  rt_lease l[2];
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(rt_pool_lease(p, 0, &l[i]), RIPTIDE_OK);
+  rt_slot_stats s[2];
+  for (int i = 0; i < 2; i++) {
+    rt_extract_args a = {.html = "x", .html_len = 1};
+    rt_call_result res;
+    p->guest->ops->call_extract(l[i].slot, &a, &res);
+    assert_int_equal(res.err, RIPTIDE_OK);
+    free(res.data);
+    assert_int_equal(p->guest->ops->slot_reset(l[i].slot), RIPTIDE_OK);
+    p->guest->ops->slot_stats(l[i].slot, &s[i]);
+    print_message("slot %d after a 6 MiB call and reset: pages %u (%llu KiB), resident %llu KiB\n",
+                  i, s[i].pages, (unsigned long long)s[i].pages * 64,
+                  (unsigned long long)s[i].resident_bytes >> 10);
+    assert_true(s[i].resident_bytes >= 6u << 20);
+  }
+  rt_pool_release(p, &l[0], RT_RELEASE_KEEP, &s[0], false);
+  riptide_metrics m;
+  riptide_pool_metrics(p, &m);
+  assert_int_equal(m.slots_destroyed, 0); /* 6 MiB: under the threshold, nothing cleared */
+  rt_pool_release(p, &l[1], RT_RELEASE_KEEP, &s[1], false);
+  riptide_pool_metrics(p, &m);
+  assert_int_equal(m.slots_destroyed, 1);
+  assert_true(pool_rec_wait(rec, RT_EV_MEMORY_CLEANUP, 1, 10000));
+  assert_true(rt_pool_memory_usage(p) <= 8u << 20);
+  assert_true(m.guest_resident_bytes == rt_pool_memory_usage(p));
+  riptide_pool_status st;
+  riptide_pool_status_get(p, &st);
+  assert_true(st.resident_bytes == m.guest_resident_bytes);
+  assert_true(st.peak_call_bytes >= 6u << 20);
+  assert_int_equal(st.idle, 1);
+  /* Through riptide_pool_extract, one slot: each release is over a 4 MiB threshold, so the
+   * slot is cleared every time and usage never stays above it. */
+  riptide_pool_free(p);
+  c.max_slots = 1;
+  c.memory_budget_bytes = 8u << 20;
+  assert_int_equal(rt_pool_new_with_guest(&c, pool_proxy_guest_get(px), &p), RIPTIDE_OK);
+  for (int i = 0; i < 3; i++) {
+    riptide_document *d = NULL;
+    assert_int_equal(riptide_pool_extract(p, "<p>x</p>", 8, NULL, NULL, &d), RIPTIDE_OK);
+    assert_string_equal(d->engine, "wasm");
+    riptide_document_free(d);
+    assert_true(rt_pool_memory_usage(p) <= 4u << 20);
+  }
+  riptide_pool_metrics(p, &m);
+  assert_int_equal(m.slots_destroyed, 3);
+  riptide_pool_free(p);
+  pool_rec_free(rec);
+  pool_proxy_guest_free(px);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -218,6 +326,8 @@ int main(void)
       cmocka_unit_test(test_cleanup_largest_idle_and_refill),
       cmocka_unit_test(test_leased_slots_never_cleared),
       cmocka_unit_test(test_pressure_through_extract),
+      cmocka_unit_test(test_decider_largest_first),
+      cmocka_unit_test(test_real_sandbox_cleanup),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

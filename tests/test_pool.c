@@ -12,9 +12,21 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_THREAD__)
+/* The misuse test's child starts threads after fork (the parent has none then). */
+const char *__tsan_default_options(void);
+__attribute__((visibility("default"))) const char *__tsan_default_options(void)
+{
+  return "die_after_fork=0";
+}
+#endif
 
 static void cfg_small(riptide_pool_config *c, uint32_t max, uint32_t warm)
 {
@@ -503,9 +515,127 @@ static void test_slow_subscriber_drops_counted(void **state)
   pool_fake_guest_free(f);
 }
 
+/* ---- API misuse ---------------------------------------------------------------------------- */
+
+static void test_mode_parse_misuse(void **state)
+{
+  (void)state;
+  riptide_mode m = RIPTIDE_MODE_FULL;
+  assert_int_equal(riptide_mode_parse("article", NULL), RIPTIDE_ERR_INVALID_ARG);
+  assert_int_equal(riptide_mode_parse(NULL, &m), RIPTIDE_ERR_UNSUPPORTED);
+  assert_int_equal(riptide_mode_parse("bogus", &m), RIPTIDE_ERR_UNSUPPORTED);
+  assert_int_equal(m, RIPTIDE_MODE_FULL);
+  assert_int_equal(riptide_mode_parse("metadata", &m), RIPTIDE_OK);
+  assert_int_equal(m, RIPTIDE_MODE_METADATA);
+}
+
+typedef struct bg_call {
+  riptide_pool *p;
+  riptide_err err;
+  riptide_document *d;
+} bg_call;
+
+static void *bg_extract(void *arg)
+{
+  bg_call *b = arg;
+  b->err = riptide_pool_extract(b->p, "<p>x</p>", 8, NULL, NULL, &b->d);
+  return NULL;
+}
+
+static void *bg_free(void *arg)
+{
+  riptide_pool_free(arg);
+  return NULL;
+}
+
+/* A call blocked in the guest, then riptide_pool_free on another thread: returns with the
+ * thread that frees inside riptide_pool_free (a synchronisation on the pool's own state). */
+static void start_free_during_call(pool_fake_guest *f, riptide_pool **pp, bg_call *b,
+                                   pthread_t *tb, pthread_t *tf)
+{
+  pool_fake_step blk = {.kind = POOL_FAKE_BLOCK};
+  pool_fake_guest_set_default(f, &blk);
+  riptide_pool_config c;
+  cfg_small(&c, 1, 1);
+  c.timeout_ms = 60000;
+  assert_int_equal(rt_pool_new_with_guest(&c, pool_fake_guest_get(f), pp), RIPTIDE_OK);
+  b->p = *pp;
+  assert_int_equal(pthread_create(tb, NULL, bg_extract, b), 0);
+  assert_true(pool_fake_guest_wait_blocked(f, 1, 10000));
+  assert_int_equal(pthread_create(tf, NULL, bg_free, *pp), 0);
+  while (atomic_load(&(*pp)->magic) != RT_POOL_MAGIC_FREEING)
+    sched_yield();
+}
+
+/* riptide_pool_free with a call in flight waits for it; the call completes normally. */
+static void test_free_waits_for_calls_in_flight(void **state)
+{
+  (void)state;
+  pool_fake_guest *f = pool_fake_guest_new();
+  riptide_pool *p = NULL;
+  bg_call b = {0};
+  pthread_t tb, tf;
+  start_free_during_call(f, &p, &b, &tb, &tf);
+  pool_fake_guest_gate_open(f);
+  assert_int_equal(pthread_join(tb, NULL), 0);
+  assert_int_equal(pthread_join(tf, NULL), 0);
+  assert_int_equal(b.err, RIPTIDE_OK);
+  assert_non_null(b.d);
+  assert_string_equal(b.d->engine, "wasm");
+  riptide_document_free(b.d);
+  pool_fake_counts k;
+  pool_fake_guest_counts(f, &k);
+  assert_int_equal(k.slots_created, k.slots_freed);
+  pool_fake_guest_free(f);
+}
+
+/* A call that starts on a pool being freed would use freed memory: it is detected, and the
+ * process stops with a message naming the call (in a child, which must die of SIGABRT). */
+static void test_call_on_pool_being_freed_aborts(void **state)
+{
+  (void)state;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    alarm(20);
+    close(fds[0]);
+    dup2(fds[1], 2);
+    pool_fake_guest *f = pool_fake_guest_new();
+    riptide_pool *p = NULL;
+    bg_call b = {0};
+    pthread_t tb, tf;
+    start_free_during_call(f, &p, &b, &tb, &tf);
+    riptide_pool_status st;
+    riptide_pool_status_get(p, &st); /* misuse: must not return */
+    fprintf(stderr, "status_get returned\n");
+    _exit(0);
+  }
+  close(fds[1]);
+  char buf[4096];
+  size_t n = 0;
+  ssize_t r;
+  while (n < sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
+    n += (size_t)r;
+  buf[n] = '\0';
+  close(fds[0]);
+  int st = 0;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  print_message("child stderr: %s", buf);
+  assert_true(WIFSIGNALED(st));
+  assert_int_equal(WTERMSIG(st), SIGABRT);
+  assert_non_null(strstr(buf, "API misuse: riptide_pool_status_get"));
+  assert_non_null(strstr(buf, "riptide_pool_free"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_mode_parse_misuse),
+      cmocka_unit_test(test_free_waits_for_calls_in_flight),
+      cmocka_unit_test(test_call_on_pool_being_freed_aborts),
       cmocka_unit_test(test_config_defaults),
       cmocka_unit_test(test_config_invalid),
       cmocka_unit_test(test_warmup_and_status),

@@ -6,7 +6,9 @@
  * next call on the same slot and thread must succeed.
  */
 #include "guests/guests.h"
+#include "pool/pool.h"
 #include "sandbox/wasm_sandbox.h"
+#include "support/fake_guest.h"
 #include "sandbox/wasm_internal.h"
 #include "common/limits.h"
 
@@ -27,6 +29,15 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#if defined(__SANITIZE_THREAD__)
+/* The fork tests' children start threads (the watchdog, a pool's). */
+const char *__tsan_default_options(void);
+__attribute__((visibility("default"))) const char *__tsan_default_options(void)
+{
+  return "die_after_fork=0";
+}
+#endif
 
 static uint64_t now_ms(void)
 {
@@ -375,6 +386,83 @@ static void test_reset_returns_pages(void **state)
   g->ops->slot_free(s);
 }
 
+/* Memory figures: the page count goes back to the image at every reset, so it cannot show
+ * what a call used or what the slot keeps; the resident figures (pagemap, at reset) must. */
+static void memory_figures(bool pagemap)
+{
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_true(st.resident_bytes == 0 && st.call_peak_bytes == 0); /* a fresh slot holds none */
+  const uint64_t mib = 1u << 20;
+  /* 4 MiB touched: all of it stays resident (under RT_SANDBOX_KEEP_RESIDENT). */
+  rt_call_result r;
+  call(s, "x", "do=touch\nmib=4", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  g->ops->slot_stats(s, &st);
+  print_message("pagemap %d: after a 4 MiB call and reset: pages %u (%llu KiB), resident %llu KiB, "
+                "call peak %llu KiB\n",
+                pagemap, st.pages, (unsigned long long)st.pages * 64,
+                (unsigned long long)st.resident_bytes >> 10,
+                (unsigned long long)st.call_peak_bytes >> 10);
+  assert_int_equal(st.pages, ws->image_pages);
+  assert_true(st.call_peak_bytes >= 4 * mib);
+  assert_true(st.resident_bytes >= 4 * mib);
+  assert_true(st.resident_bytes <= st.call_peak_bytes);
+  assert_true(st.call_peak_bytes <= 4 * mib + (size_t)ws->image_pages * 65536u + 2 * mib);
+  /* 24 MiB touched: the call's peak says so, and the reset keeps at most the kept part. */
+  call(s, "x", "do=touch\nmib=24", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  g->ops->slot_stats(s, &st);
+  print_message("pagemap %d: after a 24 MiB call and reset: pages %u, resident %llu KiB, call peak "
+                "%llu KiB\n",
+                pagemap, st.pages, (unsigned long long)st.resident_bytes >> 10,
+                (unsigned long long)st.call_peak_bytes >> 10);
+  assert_true(st.call_peak_bytes >= 24 * mib);
+  assert_true(st.peak_resident_bytes >= st.call_peak_bytes);
+  assert_true(st.resident_bytes >= 4 * mib);
+  assert_true(st.resident_bytes <= RT_SANDBOX_KEEP_RESIDENT + (size_t)ws->image_pages * 65536u);
+  /* A small call afterwards (no growth): the pages the big call's reset kept are still held
+   * (zeroed, out of the guest's reach) and still counted. */
+  call(s, "x", "do=ok", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  rt_slot_stats st2;
+  g->ops->slot_stats(s, &st2);
+  print_message("pagemap %d: after a small call and reset: resident %llu KiB, call peak %llu KiB\n",
+                pagemap, (unsigned long long)st2.resident_bytes >> 10,
+                (unsigned long long)st2.call_peak_bytes >> 10);
+  assert_true(st2.resident_bytes + 64 * 1024 >= st.resident_bytes);
+  assert_true(st2.resident_bytes <= RT_SANDBOX_KEEP_RESIDENT + (size_t)ws->image_pages * 65536u);
+  assert_true(st2.call_peak_bytes < st.call_peak_bytes);
+  assert_true(st2.peak_resident_bytes == st.peak_resident_bytes);
+  /* A 2 MiB call re-measures the first part of the kept range; the rest is still counted. */
+  call(s, "x", "do=touch\nmib=2", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+  g->ops->slot_stats(s, &st2);
+  assert_true(st2.resident_bytes + 64 * 1024 >= st.resident_bytes);
+  assert_true(st2.resident_bytes <= RT_SANDBOX_KEEP_RESIDENT + (size_t)ws->image_pages * 65536u);
+  g->ops->slot_free(s);
+}
+
+static void test_memory_figures(void **state)
+{
+  (void)state;
+  memory_figures(true);
+  rt_wasm_use_pagemap(false); /* upper bounds without a pagemap */
+  memory_figures(false);
+  rt_wasm_use_pagemap(true);
+}
+
 /* The reset restores the image pages a call wrote in place (from the pagemap: private copies
  * get the image's bytes back and stay resident). Afterwards the whole image region must be
  * byte-identical to the memory of the freshly created slot, across several calls that write
@@ -477,6 +565,73 @@ static void test_deadline_after_idle(void **state)
   uint64_t t1 = now_ms();
   expect(s, "loop", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_INTERRUPT);
   print_message("after idle: interrupted after %llu ms\n", (unsigned long long)(now_ms() - t1));
+  g->ops->slot_free(s);
+}
+
+static const char *choose_loop(void *ctx, uint64_t call_no)
+{
+  (void)ctx;
+  (void)call_no;
+  return "loop";
+}
+
+/* fork(): the watchdog thread does not survive it. In the child, a runaway guest must still be
+ * interrupted at its deadline, on a slot made before the fork and through a pool made in the
+ * child; the parent's deadlines keep working. A child whose deadline never fires is killed by
+ * its alarm (the test then fails on the signal). */
+static void test_deadline_after_fork(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(200, 64u << 20, 1u << 20));
+  expect(s, "loop", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_INTERRUPT); /* the watchdog runs */
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    alarm(10);
+    int bad = 0;
+    uint64_t t0 = now_ms();
+    rt_call_result r;
+    call(s, "x", "do=loop", &r);
+    uint64_t dt1 = now_ms() - t0;
+    if (r.err != RIPTIDE_ERR_TIMEOUT || dt1 < 200 || dt1 > 5000)
+      bad |= 1;
+    pool_proxy_guest *x = pool_proxy_guest_new(g, choose_loop, NULL);
+    riptide_pool_config c;
+    riptide_pool_config_init(&c);
+    c.max_slots = 1;
+    c.warm_slots = 1;
+    c.timeout_ms = 200;
+    c.fallback_enabled = false;
+    riptide_pool *p = NULL;
+    if (!x || rt_pool_new_with_guest(&c, pool_proxy_guest_get(x), &p) != RIPTIDE_OK)
+      _exit(100);
+    riptide_document *d = NULL;
+    t0 = now_ms();
+    riptide_err err = riptide_pool_extract(p, "<p>runaway</p>", 14, NULL, NULL, &d);
+    uint64_t dt2 = now_ms() - t0;
+    if (err != RIPTIDE_ERR_TIMEOUT || d || dt2 < 200 || dt2 > 5000)
+      bad |= 2;
+    fprintf(stderr, "child: slot interrupted after %llu ms, pool call after %llu ms (%s)\n",
+            (unsigned long long)dt1, (unsigned long long)dt2, riptide_err_name(err));
+    riptide_pool_free(p);
+    pool_proxy_guest_free(x);
+    g->ops->slot_free(s);
+    _exit(bad);
+  }
+  int st = 0;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  if (!WIFEXITED(st))
+    print_error("child killed by signal %d (SIGALRM: its deadline never fired)\n",
+                WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  /* The parent keeps working. */
+  uint64_t t0 = now_ms();
+  expect(s, "loop", RIPTIDE_ERR_TIMEOUT, RIPTIDE_TRAP_INTERRUPT);
+  uint64_t dt = now_ms() - t0;
+  assert_true(dt >= 200 && dt < 5000);
   g->ops->slot_free(s);
 }
 
@@ -651,9 +806,11 @@ int main(void)
       cmocka_unit_test(test_hostile_results),
       cmocka_unit_test(test_memory_cap),
       cmocka_unit_test(test_reset_returns_pages),
+      cmocka_unit_test(test_memory_figures),
       cmocka_unit_test(test_reset_restores_image_exactly),
       cmocka_unit_test(test_deadline),
       cmocka_unit_test(test_deadline_after_idle),
+      cmocka_unit_test(test_deadline_after_fork),
       cmocka_unit_test(test_host_fault_still_crashes),
       cmocka_unit_test(test_stack_released_after_exhaustion),
       cmocka_unit_test(test_extractor_smoke),

@@ -395,8 +395,8 @@ static void test_memory_pressure(void **state)
   assert_int_equal(m.extractions_failed, 0);
   assert_true(m.slots_destroyed > 0);               /* cleanup happened */
   assert_true(m.slots_created > 4);                 /* and the pool refilled */
-  assert_true(rt_memory_usage(p) <= 12 * 65536ull); /* the last release cleaned up */
-  assert_int_equal(m.guest_pages * 65536ull, rt_memory_usage(p));
+  assert_true(rt_pool_memory_usage(p) <= 12 * 65536ull); /* the last release cleaned up */
+  assert_int_equal(m.guest_pages * 65536ull, rt_pool_memory_usage(p));
   assert_true(pool_rec_wait(rec, RT_EV_MEMORY_CLEANUP, 1, 10000));
   riptide_pool_free(p);
   pool_fake_counts k;
@@ -550,8 +550,8 @@ static void test_health_recycling_under_load(void **state)
   worker w[16];
   run_workers(p, 16, 100, w);
   rt_health_report r;
-  rt_health_check(p, &r); /* one more pass: every idle slot with a failure goes */
-  rt_health_check(p, &r);
+  rt_pool_health_check(p, &r); /* one more pass: every idle slot with a failure goes */
+  rt_pool_health_check(p, &r);
   assert_int_equal(r.recycled_failures, 0);
   assert_true(pool_rec_wait(rec, RT_EV_INSTANCE_UNHEALTHY, 1, 10000));
   riptide_metrics m;

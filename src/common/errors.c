@@ -95,6 +95,8 @@ riptide_err riptide_mode_parse(const char *s, riptide_mode *out)
 {
   static const riptide_mode modes[] = {RIPTIDE_MODE_ARTICLE, RIPTIDE_MODE_FULL,
                                        RIPTIDE_MODE_METADATA, RIPTIDE_MODE_CUSTOM};
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
   for (size_t i = 0; s && i < sizeof modes / sizeof modes[0]; i++) {
     if (strcmp(s, riptide_mode_name(modes[i])) == 0) {
       *out = modes[i];

@@ -541,6 +541,11 @@ void rt_events_unsubscribe(rt_events *bus, uint64_t id)
   pthread_mutex_unlock(&bus->sub_mu);
 }
 
+bool rt_events_in_handler(const rt_events *bus)
+{
+  return bus && tls_dispatching == bus;
+}
+
 /* ---- flush and stats --------------------------------------------------------------------- */
 
 riptide_err rt_events_flush(rt_events *bus, uint32_t timeout_ms)

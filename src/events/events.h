@@ -136,6 +136,8 @@ uint64_t rt_events_subscribe(rt_events *ev, const char *prefix, riptide_severity
                              riptide_event_fn fn, void *ctx);
 /* See the guarantee above. Unknown or already removed ids are ignored. */
 void rt_events_unsubscribe(rt_events *ev, uint64_t id);
+/* Whether the calling thread is this bus's dispatcher, inside a handler. */
+bool rt_events_in_handler(const rt_events *ev);
 
 /* Waits until every event accepted before this call has been dispatched (its handlers returned).
  * timeout_ms 0 = no limit. Returns OK, TIMEOUT, or INVALID_ARG when called from a handler (it would

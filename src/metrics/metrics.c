@@ -401,6 +401,12 @@ char *riptide_metrics_to_prometheus(const riptide_metrics *m)
   prom_scalar(&b, "riptide_in_flight", "gauge", "Guest calls running now.", m->in_flight);
   prom_scalar(&b, "riptide_guest_pages", "gauge",
               "Linear-memory pages (64 KiB) held by live slots.", m->guest_pages);
+  prom_scalar(&b, "riptide_guest_resident_bytes", "gauge",
+              "Private memory live slots hold after their last reset (measured by the sandbox).",
+              m->guest_resident_bytes);
+  prom_scalar(&b, "riptide_guest_peak_call_bytes", "gauge",
+              "Largest private memory one guest call reached since the pool was created.",
+              m->guest_peak_call_bytes);
   prom_scalar(&b, "riptide_events_emitted_total", "counter", "Events accepted by the event ring.",
               m->events_emitted);
   prom_scalar(&b, "riptide_events_dropped_total", "counter",

@@ -275,8 +275,15 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   }
   uint64_t iid = l.instance_id;
   rt_pool_release(p, &l, kind, &st, failed);
-  rt_pool_emit(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE, iid, "kept",
-               kind == RT_RELEASE_KEEP ? "1" : "0", (const char *)NULL);
+  if (rt_pool_wants(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE)) {
+    /* The slot's real memory (sandbox.h): held now, and the call's peak. */
+    char rb[24], pb[24];
+    snprintf(rb, sizeof rb, "%llu", (unsigned long long)st.resident_bytes);
+    snprintf(pb, sizeof pb, "%llu", (unsigned long long)st.call_peak_bytes);
+    rt_pool_emit(p, RT_EV_INSTANCE_RELEASED, RIPTIDE_SEV_TRACE, iid, "kept",
+                 kind == RT_RELEASE_KEEP ? "1" : "0", "resident_bytes", rb, "call_peak_bytes", pb,
+                 (const char *)NULL);
+  }
 
   rt_breaker_info bi;
   rt_breaker_transition tr = rt_breaker_record(p->breaker, &t, !failed, &bi);
@@ -331,6 +338,9 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   return ex_fallback(c, ex_reason(res.err), res.err, res.trap, out);
 }
 
+static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, const char *url,
+                              const riptide_options *opts, riptide_document **out);
+
 riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, const char *url,
                                  const riptide_options *opts, riptide_document **out)
 {
@@ -339,6 +349,17 @@ riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, 
   *out = NULL;
   if (!p || (!html && len > 0))
     return RIPTIDE_ERR_INVALID_ARG;
+  /* Counted from here to the last access to p, so riptide_pool_free waits for the whole call
+   * (refused calls and input errors too, which record metrics outside `active`). */
+  rt_pool_enter(p, "riptide_pool_extract");
+  riptide_err err = ex_extract(p, html, len, url, opts, out);
+  rt_pool_leave(p);
+  return err;
+}
+
+static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, const char *url,
+                              const riptide_options *opts, riptide_document **out)
+{
   riptide_options dflt;
   if (!opts) {
     riptide_options_init(&dflt);

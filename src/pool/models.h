@@ -1,6 +1,7 @@
 /*
- * models.h - the pool's data structures (the seed's models.rs), shared by src/pool,
- * src/health and src/memory. Internal: nothing here is API.
+ * models.h - the pool's data structures (the seed's models.rs), private to src/pool (the
+ * health and memory deciders see only rt_slot_record copies, pool/slot_record.h). Internal:
+ * nothing here is API.
  *
  * DESIGN
  * A pool has max_slots permits and max_slots slot entries. Taking a permit and choosing an
@@ -18,13 +19,13 @@
  *     LEASED --release(discard: timeout, reset failure, creation failure)--> EMPTY
  *     IDLE  --health recycle / idle shrink / memory cleanup (detach)--> EMPTY
  * The guest slot of a LEASED entry belongs to the leasing thread alone (sandbox.h); the
- * fields of an IDLE or EMPTY entry are guarded by pool->lock. Health and memory never call
- * into a slot while it is idle: they read the stats cached at its last release, and free
+ * fields of an IDLE or EMPTY entry are guarded by pool->lock. Nobody calls into a slot while
+ * it is idle: the deciders judge the stats cached at its last release, and the pool frees
  * detached slots after dropping the lock.
  *
  * Lock order (see pool.c): pool->lock is a leaf with respect to every other module: it is
  * never held while calling the guest, the breaker, the metrics, the event bus, the native
- * fallback, or user code. health->lock (src/health) only guards the monitor's stop flag and
+ * fallback, or user code. The monitor's lock (maintenance.c) only guards its stop flag and
  * is never held together with pool->lock.
  */
 #ifndef RT_POOL_MODELS_H
@@ -34,6 +35,7 @@
 #include "circuit_breaker/breaker.h"
 #include "events/events.h"
 #include "metrics/metrics.h"
+#include "pool/slot_record.h"
 #include "sandbox/sandbox.h"
 
 #include <pthread.h>
@@ -62,7 +64,11 @@ typedef struct rt_pool_slot {
   rt_slot_stats stats;   /* cached from slot_stats at creation and at each release */
 } rt_pool_slot;
 
-typedef struct rt_health rt_health; /* src/health/health.h */
+typedef struct rt_pool_monitor rt_pool_monitor; /* maintenance.c */
+
+/* riptide_pool.magic: a live pool, and one riptide_pool_free has started on (misuse checks). */
+#define RT_POOL_MAGIC_LIVE 0x52545f504f4f4c31ull /* "RT_POOL1" */
+#define RT_POOL_MAGIC_FREEING 0x52545f4652454544ull
 
 struct riptide_pool {
   /* Immutable after rt_pool_new_with_guest returns (read without a lock). */
@@ -75,7 +81,7 @@ struct riptide_pool {
   rt_breaker *breaker;       /* shareable, own lock */
   rt_events *events;         /* shareable, own lock */
   rt_metrics *metrics;       /* shareable, own lock */
-  rt_health *health;         /* set once by new, cleared by shutdown (owner thread only) */
+  rt_pool_monitor *monitor;  /* set once by new, cleared by shutdown (owner thread only) */
 
   pthread_mutex_t lock;     /* guards every field below that is not atomic */
   pthread_cond_t permit_cv; /* signalled when a permit comes back or shutdown starts */
@@ -86,6 +92,8 @@ struct riptide_pool {
   uint32_t active;          /* callers inside riptide_pool_extract past the shutdown check */
   uint32_t live;            /* entries with a guest slot (IDLE, or LEASED with slot) */
   uint64_t live_pages;      /* sum of cached stats.pages over entries with a guest slot */
+  uint64_t live_resident;   /* sum of cached stats.resident_bytes over the same: the usage */
+  uint64_t peak_call_bytes; /* highest stats.call_peak_bytes seen at a release */
   uint64_t next_instance_id;
   bool shutting_down;
   bool health_stopped;  /* shutdown already stopped the monitor */
@@ -96,6 +104,8 @@ struct riptide_pool {
   uint32_t n_empty;
 
   atomic_uint in_flight; /* guest calls running now (not under lock) */
+  atomic_uint entered;   /* threads inside a riptide_pool_* function of this pool */
+  _Atomic uint64_t magic; /* RT_POOL_MAGIC_LIVE, then _FREEING once riptide_pool_free starts */
 };
 
 #endif

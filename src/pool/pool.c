@@ -5,7 +5,8 @@
  * DESIGN
  * See models.h for the entry state machine and the invariants. The threads that touch a pool:
  *  - callers of riptide_pool_extract (any number): lease, call the guest, release;
- *  - the health monitor (src/health): one pass every interval, recycles and refills slots;
+ *  - the monitor thread (maintenance.c): one health pass every interval, acting on the
+ *    health decider (src/health) and the memory decider (src/memory);
  *  - the event dispatcher (src/events): calls subscribers, never touches the pool's state;
  *  - the thread calling riptide_pool_shutdown / riptide_pool_free.
  *
@@ -13,23 +14,32 @@
  *   1. pool->lock  - a leaf: held only to move entries and permits, never while calling the
  *                    guest (slot_new, slot_reset, slot_free, call_extract, slot_stats), the
  *                    breaker, metrics, the event bus, the native fallback or user code.
- *   (health->lock, the breaker's, the metrics' and the event bus's locks are each taken
- *    alone, never with pool->lock held; none of those modules calls back into the pool.)
+ *   (the monitor's lock, the breaker's, the metrics' and the event bus's locks are each taken
+ *    alone, never with pool->lock held; none of those modules calls back into the pool, and
+ *    the health and memory deciders take no lock at all.)
  * This is the seed's phase-based locking: phase 1 decides under the lock and copies out what
  * is needed, phase 2 calls out with no lock held.
  *
  * Field guards: see struct riptide_pool in models.h. `cfg`, `guest`, `limits`, `id`,
- * `memory_*`, `breaker`, `events`, `metrics` are immutable after creation; `in_flight` is
- * atomic; everything else is guarded by pool->lock; `health` is written only by the thread
- * that creates or shuts down the pool, under pool->lock.
+ * `memory_*`, `breaker`, `events`, `metrics` are immutable after creation; `in_flight`,
+ * `entered` and `magic` are atomic; everything else is guarded by pool->lock; `monitor` is
+ * written only by the thread that creates or shuts down the pool, under pool->lock.
+ *
+ * API MISUSE
+ * riptide_pool_free must be called once, when no other thread uses the pool. Calls already
+ * inside the pool when it starts are waited for (shutdown refuses new work, so they end); a
+ * call that starts afterwards would use freed memory, so it is detected instead: every
+ * riptide_pool_* entry counts itself in `entered` and then checks `magic` (both seq_cst, and
+ * free stores `magic` before it reads `entered`: one of the two always sees the other), and
+ * aborts with a message naming the call. Event handlers are exempt: free joins the
+ * dispatcher before destroying anything they could touch.
  */
 #include "pool/pool.h"
 
 #include "common/limits.h"
-#include "health/health.h"
-#include "memory/memory.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +213,7 @@ rt_slot *rt_pool_detach_idle_locked(riptide_pool *p, uint32_t idx)
   pool_remove_idle_locked(p, idx);
   p->live--;
   p->live_pages -= e->stats.pages;
+  p->live_resident -= e->stats.resident_bytes;
   pool_push_empty_locked(p, idx);
   return s;
 }
@@ -233,6 +244,7 @@ static uint64_t pool_install_locked(riptide_pool *p, uint32_t idx, rt_slot *s,
   e->stats = *st;
   p->live++;
   p->live_pages += st->pages;
+  p->live_resident += st->resident_bytes;
   return e->instance_id;
 }
 
@@ -387,10 +399,14 @@ void rt_pool_release(riptide_pool *p, rt_lease *l, rt_release_kind kind, const r
     if (e->slot) {
       p->live--;
       p->live_pages -= e->stats.pages;
+      p->live_resident -= e->stats.resident_bytes;
     }
     pool_push_empty_locked(p, l->idx);
   } else {
     p->live_pages = p->live_pages - e->stats.pages + st->pages;
+    p->live_resident = p->live_resident - e->stats.resident_bytes + st->resident_bytes;
+    if (st->call_peak_bytes > p->peak_call_bytes)
+      p->peak_call_bytes = st->call_peak_bytes;
     e->stats = *st;
     e->last_used_ns = now;
     e->state = RT_SLOT_IDLE;
@@ -402,7 +418,7 @@ void rt_pool_release(riptide_pool *p, rt_lease *l, rt_release_kind kind, const r
     pthread_cond_signal(&p->permit_cv);
   if (p->shutting_down && p->leased == 0 && p->active == 0)
     pthread_cond_broadcast(&p->drain_cv);
-  over = p->live_pages * RT_POOL_PAGE > p->memory_threshold;
+  over = p->live_resident > p->memory_threshold;
   pthread_mutex_unlock(&p->lock);
   l->slot = NULL;
 
@@ -415,7 +431,7 @@ void rt_pool_release(riptide_pool *p, rt_lease *l, rt_release_kind kind, const r
                  failed ? "discarded_after_failure" : "discarded", (const char *)NULL);
   }
   if (over)
-    rt_memory_cleanup(p, NULL);
+    rt_pool_memory_cleanup(p, NULL);
 }
 
 /* ---- creation ---------------------------------------------------------------------------- */
@@ -443,6 +459,7 @@ static void pool_destroy(riptide_pool *p)
   free(p->slots);
   free(p->idle_stack);
   free(p->empty_stack);
+  atomic_store(&p->magic, 0); /* a later call most likely sees "not live" (best effort) */
   free(p);
 }
 
@@ -484,9 +501,10 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
   p->limits.max_output_bytes = cfg.max_output_bytes;
   p->id = ((uint64_t)(uint32_t)getpid() << 32) | (uint32_t)(atomic_fetch_add(&pool_counter, 1) + 1);
   p->memory_budget = cfg.memory_budget_bytes;
-  p->memory_threshold = cfg.memory_budget_bytes / 100 * cfg.memory_cleanup_pct +
-                        cfg.memory_budget_bytes % 100 * cfg.memory_cleanup_pct / 100;
+  p->memory_threshold = rt_memory_threshold(cfg.memory_budget_bytes, cfg.memory_cleanup_pct);
   atomic_init(&p->in_flight, 0);
+  atomic_init(&p->entered, 0);
+  atomic_init(&p->magic, RT_POOL_MAGIC_LIVE);
 
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -543,7 +561,7 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
     }
   }
   if (cfg.health_interval_ms > 0) {
-    err = rt_health_start(p, &p->health);
+    err = rt_pool_monitor_start(p, &p->monitor);
     if (err != RIPTIDE_OK) {
       pool_destroy(p);
       return err;
@@ -573,6 +591,7 @@ void riptide_pool_status_get(riptide_pool *p, riptide_pool_status *st)
   memset(st, 0, sizeof *st);
   if (!p)
     return;
+  rt_pool_enter(p, "riptide_pool_status_get");
   st->pool_id = p->id;
   st->max_slots = p->cfg.max_slots;
   pthread_mutex_lock(&p->lock);
@@ -581,9 +600,12 @@ void riptide_pool_status_get(riptide_pool *p, riptide_pool_status *st)
   st->idle = p->n_idle;
   st->waiters = p->waiters;
   st->shutting_down = p->shutting_down;
+  st->resident_bytes = p->live_resident;
+  st->peak_call_bytes = p->peak_call_bytes;
   pthread_mutex_unlock(&p->lock);
   st->in_flight = atomic_load(&p->in_flight);
   st->breaker_state = (int)rt_breaker_state_get(p->breaker);
+  rt_pool_leave(p);
 }
 
 void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
@@ -593,11 +615,14 @@ void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
   memset(m, 0, sizeof *m);
   if (!p)
     return;
+  rt_pool_enter(p, "riptide_pool_metrics");
   rt_metrics_snapshot(p->metrics, m);
   pthread_mutex_lock(&p->lock);
   m->slots_idle = p->n_idle;
   m->slots_leased = p->leased;
   m->guest_pages = p->live_pages;
+  m->guest_resident_bytes = p->live_resident;
+  m->guest_peak_call_bytes = p->peak_call_bytes;
   pthread_mutex_unlock(&p->lock);
   m->in_flight = atomic_load(&p->in_flight);
   rt_breaker_stats bs;
@@ -608,6 +633,7 @@ void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
   rt_events_stats_get(p->events, &es);
   m->events_emitted = es.emitted;
   m->events_dropped = es.dropped;
+  rt_pool_leave(p);
 }
 
 uint64_t riptide_pool_subscribe(riptide_pool *p, const char *prefix, riptide_severity min,
@@ -615,22 +641,26 @@ uint64_t riptide_pool_subscribe(riptide_pool *p, const char *prefix, riptide_sev
 {
   if (!p)
     return 0;
-  return rt_events_subscribe(p->events, prefix, min, fn, ctx);
+  rt_pool_enter(p, "riptide_pool_subscribe");
+  uint64_t id = rt_events_subscribe(p->events, prefix, min, fn, ctx);
+  rt_pool_leave(p);
+  return id;
 }
 
 void riptide_pool_unsubscribe(riptide_pool *p, uint64_t sub_id)
 {
-  if (p)
-    rt_events_unsubscribe(p->events, sub_id);
+  if (!p)
+    return;
+  rt_pool_enter(p, "riptide_pool_unsubscribe");
+  rt_events_unsubscribe(p->events, sub_id);
+  rt_pool_leave(p);
 }
 
 /* ---- shutdown ---------------------------------------------------------------------------- */
 
 /* Waits for active callers and leases to drain; deadline_ms UINT32_MAX = no limit. */
-riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
+static riptide_err pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
 {
-  if (!p)
-    return RIPTIDE_ERR_INVALID_ARG;
   struct timespec dl;
   pool_deadline(&dl, deadline_ms);
   pthread_mutex_lock(&p->lock);
@@ -646,14 +676,14 @@ riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
   }
   bool busy = p->active > 0 || p->leased > 0;
   uint32_t active = p->active;
-  rt_health *h = NULL;
+  rt_pool_monitor *mon = NULL;
   if (!p->health_stopped) {
-    h = p->health;
-    p->health = NULL;
+    mon = p->monitor;
+    p->monitor = NULL;
     p->health_stopped = true;
   }
   pthread_mutex_unlock(&p->lock);
-  rt_health_stop(h);
+  rt_pool_monitor_stop(mon);
   if (first) {
     char ab[24];
     pool_u64(ab, sizeof ab, active);
@@ -663,12 +693,59 @@ riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
   return busy ? RIPTIDE_ERR_TIMEOUT : RIPTIDE_OK;
 }
 
+riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
+{
+  if (!p)
+    return RIPTIDE_ERR_INVALID_ARG;
+  rt_pool_enter(p, "riptide_pool_shutdown");
+  riptide_err err = pool_shutdown(p, deadline_ms);
+  rt_pool_leave(p);
+  return err;
+}
+
+/* ---- API misuse ---------------------------------------------------------------------------- */
+
+static void pool_misuse(const char *fn, const char *what)
+{
+  /* A program bug that would otherwise be a use-after-free: say so and stop. */
+  fprintf(stderr, "riptide: API misuse: %s %s\n", fn, what);
+  fflush(stderr);
+  abort();
+}
+
+void rt_pool_enter(riptide_pool *p, const char *fn)
+{
+  atomic_fetch_add(&p->entered, 1);
+  uint64_t m = atomic_load(&p->magic);
+  if (m == RT_POOL_MAGIC_LIVE)
+    return;
+  if (m == RT_POOL_MAGIC_FREEING) {
+    if (rt_events_in_handler(p->events))
+      return; /* riptide_pool_free joins the dispatcher before destroying anything else */
+    pool_misuse(fn, "called on a pool that riptide_pool_free is freeing (another thread still "
+                    "uses it; free a pool only once no other thread does)");
+  }
+  pool_misuse(fn, "called on a pool that is not live (freed already, or not a pool)");
+}
+
+void rt_pool_leave(riptide_pool *p)
+{
+  atomic_fetch_sub(&p->entered, 1);
+}
+
 void riptide_pool_free(riptide_pool *p)
 {
   if (!p)
     return;
-  /* The caller promises no other thread uses the pool any more; calls still in flight after
-   * a timed-out shutdown are waited for, so their memory is never freed under them. */
-  riptide_pool_shutdown(p, UINT32_MAX);
+  uint64_t live = RT_POOL_MAGIC_LIVE;
+  if (!atomic_compare_exchange_strong(&p->magic, &live, RT_POOL_MAGIC_FREEING))
+    pool_misuse("riptide_pool_free",
+                live == RT_POOL_MAGIC_FREEING ? "called twice on the same pool"
+                                              : "called on a pool that is not live");
+  /* Calls inside the pool now are waited for: shutdown drains the ones doing work, and the
+   * rest (refused, or reading status) leave within microseconds. New ones abort (enter). */
+  pool_shutdown(p, UINT32_MAX);
+  while (atomic_load(&p->entered) > 0)
+    sched_yield();
   pool_destroy(p);
 }

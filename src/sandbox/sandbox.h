@@ -36,6 +36,13 @@ typedef struct rt_slot_stats {
   uint64_t grow_failures; /* memory.grow refused by the cap, since created */
   uint64_t calls;
   uint64_t failures; /* traps, timeouts, guest errors, since created */
+  /* Real memory, in bytes: the slot's private pages of linear memory (the host pages only this
+   * slot holds; image pages it merely read are shared by every slot of the module and not
+   * counted). Measured by slot_reset (see README.md, "Memory figures"). */
+  uint64_t resident_bytes;   /* held now: what the last reset kept resident (0 when new) */
+  uint64_t call_peak_bytes;  /* held at the end of the last call, before its reset: the call's
+                                peak, as linear memory never shrinks during a call */
+  uint64_t peak_resident_bytes; /* highest call_peak_bytes since the slot was created */
 } rt_slot_stats;
 
 typedef struct rt_extract_args {
@@ -63,7 +70,8 @@ struct rt_guest_ops {
   /* Frees a slot and its reservation. NULL is a no-op. */
   void (*slot_free)(rt_slot *s);
   /* Gives the slot a fresh guest state (no data survives), keeping its reservation and
-   * returning touched pages. Must be called after a failed call before the slot is reused. */
+   * returning touched pages; updates the memory figures of slot_stats. Must be called after a
+   * failed call before the slot is reused. */
   riptide_err (*slot_reset)(rt_slot *s);
   /* Runs the guest's extract under the slot's limits. The slot is in an undefined state
    * afterwards until slot_reset. Never returns with a guest pointer unchecked. */

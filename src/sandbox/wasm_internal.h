@@ -42,6 +42,12 @@ typedef struct rt_wasm_slot {
   uint64_t calls;
   uint64_t failures;
   uint64_t call_grow_failures; /* during the current call */
+  uint64_t *kept_map; /* one bit per host page of the first RT_SANDBOX_KEEP_RESIDENT bytes of
+                         grown memory: resident after a reset (zeroed in place, PROT_NONE) */
+  size_t kept_bits;
+  uint64_t resident_bytes;     /* private pages kept by the last reset (slot_stats) */
+  uint64_t call_peak_bytes;    /* private pages at the end of the last call */
+  uint64_t peak_resident_bytes;
   bool dirty;                  /* guest ran since the last reset */
   bool ready;                  /* snapshot taken; slot usable */
   int setup_errno;             /* errno of a failed runtime step during instantiate */
@@ -78,8 +84,15 @@ void rt_wasm_release(uint8_t *base);
 void rt_wasm_count_reset(void);
 void rt_wasm_count_trap(int code);
 
-/* Installs the process-wide signal handlers and starts nothing else; idempotent. */
+/* In a child after fork: reopens /proc/self/pagemap (the parent's descriptor describes the
+ * parent's pages). Called by the runtime's pthread_atfork child handler only. */
+void rt_wasm_pagemap_atfork_child(void);
+
+/* Installs the process-wide signal handlers, the fork handlers and the watchdog; idempotent. */
 void rt_wasm_runtime_init(void);
+/* Adds a module's state to the list whose locks are held across fork() (so a child never
+ * inherits one locked by another thread); idempotent, called by slot_new. */
+void rt_wasm_register_module(rt_wasm_module_state *st);
 /* Re-installs the fault handlers if something replaced them (chaining to it). */
 void rt_wasm_reclaim_signals(void);
 

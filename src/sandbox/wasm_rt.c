@@ -28,9 +28,20 @@
  * inside a host import it only marks the interrupt pending, and the import traps when it returns.
  * Worst-case latency: deadline + one tick (10 ms) + scheduling.
  *  - Func types: one registry for all modules, guarded by g_types_lock.
+ *  - fork(): the watchdog thread does not exist in a child, and the records of the parent's
+ *    other threads name threads that do not either. pthread_atfork handlers (registered with
+ *    the runtime) hold every runtime lock across the fork (module states, func types, signal
+ *    reclaim, thread records), so the child never inherits one held by a thread that is gone;
+ *    in the child they keep only the forking thread's record, re-create the watchdog's
+ *    condition variable, re-register membarrier, reopen the pagemap and mark the watchdog
+ *    absent and asleep: the child's first deadline call then wakes it, which starts a new
+ *    watchdog thread (rt_wake_watchdog). The parent is untouched. See README.md, "fork".
  *
  * Threads: any thread may call rt_wasm_run (one slot per thread at a time). The watchdog thread
- * reads the thread records under g_threads_lock. Lock order: g_threads_lock, then nothing.
+ * reads the thread records under g_threads_lock.
+ * Lock order: g_modules_lock, a module's state lock, g_types_lock, g_reclaim_lock,
+ * g_threads_lock (each is otherwise taken alone, except a module's state lock around its first
+ * instantiation, which may take g_types_lock and g_threads_lock inside).
  */
 #include "sandbox/wasm_internal.h"
 
@@ -91,6 +102,7 @@ static pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wd_cond;
 static rt_thread_rec *g_threads; /* guarded by g_threads_lock */
 static _Atomic int g_wd_sleeping;
+static bool g_wd_alive;   /* a watchdog thread runs in this process; guarded by g_threads_lock */
 static bool g_membarrier; /* membarrier(PRIVATE_EXPEDITED) registered: see rt_watchdog */
 static pthread_key_t g_thread_key;
 
@@ -217,16 +229,37 @@ static rt_sigaction_fn rt_real_sigaction(void)
 
 static void rt_thread_exit(void *arg);
 static void *rt_watchdog(void *arg);
+static void rt_atfork_prepare(void);
+static void rt_atfork_parent(void);
+static void rt_atfork_child(void);
 
-static void rt_init_once(void)
+static void rt_wd_cond_init(void)
 {
-  if (pthread_key_create(&g_thread_key, rt_thread_exit) != 0)
-    return;
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&g_wd_cond, &ca);
   pthread_condattr_destroy(&ca);
+}
+
+/* Starts the watchdog thread. Caller holds g_threads_lock (the new thread waits for it). */
+static bool rt_start_watchdog_locked(void)
+{
+  pthread_t wd;
+  pthread_attr_t at;
+  pthread_attr_init(&at);
+  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+  int rc = pthread_create(&wd, &at, rt_watchdog, NULL);
+  pthread_attr_destroy(&at);
+  g_wd_alive = rc == 0;
+  return g_wd_alive;
+}
+
+static void rt_init_once(void)
+{
+  if (pthread_key_create(&g_thread_key, rt_thread_exit) != 0)
+    return;
+  rt_wd_cond_init();
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -244,13 +277,12 @@ static void rt_init_once(void)
     return;
 
   g_membarrier = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-  pthread_t wd;
-  pthread_attr_t at;
-  pthread_attr_init(&at);
-  pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-  int rc = pthread_create(&wd, &at, rt_watchdog, NULL);
-  pthread_attr_destroy(&at);
-  if (rc != 0)
+  if (pthread_atfork(rt_atfork_prepare, rt_atfork_parent, rt_atfork_child) != 0)
+    return;
+  pthread_mutex_lock(&g_threads_lock);
+  bool started = rt_start_watchdog_locked();
+  pthread_mutex_unlock(&g_threads_lock);
+  if (!started)
     return;
   g_init_ok = true;
   atomic_store(&g_initialised, true);
@@ -286,6 +318,77 @@ void rt_wasm_reclaim_signals(void)
     sigaction(sigs[i], &sa, sigs[i] == SIGBUS ? &g_old_bus : &g_old_segv);
     pthread_mutex_unlock(&g_reclaim_lock);
   }
+}
+
+/* ---- fork ------------------------------------------------------------------------------ */
+
+static pthread_mutex_t g_modules_lock = PTHREAD_MUTEX_INITIALIZER;
+static rt_wasm_module_state *g_modules; /* guarded by g_modules_lock */
+
+void rt_wasm_register_module(rt_wasm_module_state *st)
+{
+  pthread_mutex_lock(&g_modules_lock);
+  if (!st->fork_registered) {
+    st->fork_registered = true;
+    st->fork_next = g_modules;
+    g_modules = st;
+  }
+  pthread_mutex_unlock(&g_modules_lock);
+}
+
+static pthread_mutex_t g_types_lock;
+
+/* Before fork, in the forking thread: take every runtime lock, in the lock order. */
+static void rt_atfork_prepare(void)
+{
+  pthread_mutex_lock(&g_modules_lock);
+  for (rt_wasm_module_state *m = g_modules; m; m = m->fork_next)
+    pthread_mutex_lock(&m->lock);
+  pthread_mutex_lock(&g_types_lock);
+  pthread_mutex_lock(&g_reclaim_lock);
+  pthread_mutex_lock(&g_threads_lock);
+}
+
+static void rt_atfork_unlock(void)
+{
+  pthread_mutex_unlock(&g_threads_lock);
+  pthread_mutex_unlock(&g_reclaim_lock);
+  pthread_mutex_unlock(&g_types_lock);
+  for (rt_wasm_module_state *m = g_modules; m; m = m->fork_next)
+    pthread_mutex_unlock(&m->lock);
+  pthread_mutex_unlock(&g_modules_lock);
+}
+
+static void rt_atfork_parent(void)
+{
+  rt_atfork_unlock();
+}
+
+/* In the child, which has one thread (the forking one) and still holds every runtime lock. */
+static void rt_atfork_child(void)
+{
+  rt_thread_rec *keep = NULL, *r = g_threads;
+  while (r) {
+    rt_thread_rec *next = r->next;
+    if (r == tl.rec) {
+      keep = r;
+      keep->next = NULL;
+    } else {
+      free(r); /* a thread of the parent: it does not exist here */
+    }
+    r = next;
+  }
+  g_threads = keep;
+  /* The parent's watchdog may have been waiting on the condition variable: start afresh. */
+  rt_wd_cond_init();
+  g_wd_alive = false;
+  /* "Asleep": the next deadline call wakes it, and waking an absent watchdog starts one. */
+  atomic_store(&g_wd_sleeping, 1);
+  if (g_membarrier)
+    g_membarrier =
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+  rt_wasm_pagemap_atfork_child();
+  rt_atfork_unlock();
 }
 
 /* ---- threads --------------------------------------------------------------------------- */
@@ -405,6 +508,7 @@ static void *rt_watchdog(void *arg)
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   int idle = 0;
   pthread_mutex_lock(&g_threads_lock);
+  atomic_store(&g_wd_sleeping, 0); /* ticking from now on (a child's watchdog starts "asleep") */
   for (;;) {
     if (rt_any_deadline()) {
       idle = 0;
@@ -440,11 +544,15 @@ static void *rt_watchdog(void *arg)
   return NULL;
 }
 
-static void rt_wake_watchdog(void)
+/* Wakes the watchdog, starting it if this process has none (a child after fork). False
+ * when it cannot be started: the caller's deadline would then never fire. */
+static bool rt_wake_watchdog(void)
 {
   pthread_mutex_lock(&g_threads_lock);
+  bool ok = g_wd_alive || rt_start_watchdog_locked();
   pthread_cond_signal(&g_wd_cond);
   pthread_mutex_unlock(&g_threads_lock);
+  return ok;
 }
 
 /* ---- protected runs -------------------------------------------------------------------- */
@@ -462,16 +570,23 @@ int rt_wasm_run(rt_wasm_slot *s, uint32_t timeout_ms, rt_wasm_body body, void *c
     tl.gen = atomic_load_explicit(&rec->gen, memory_order_relaxed) + 1;
     atomic_store_explicit(&rec->gen, tl.gen, memory_order_release);
     uint64_t dl = rt_deadline_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    bool wd_ok = true;
     if (g_membarrier) {
       /* The watchdog's membarrier() stands in for our half of the fence (see rt_watchdog). */
       atomic_store_explicit(&rec->deadline_ns, dl, memory_order_release);
       atomic_signal_fence(memory_order_seq_cst);
       if (atomic_load_explicit(&g_wd_sleeping, memory_order_relaxed))
-        rt_wake_watchdog();
+        wd_ok = rt_wake_watchdog();
     } else {
       atomic_store(&rec->deadline_ns, dl);
       if (atomic_load(&g_wd_sleeping))
-        rt_wake_watchdog();
+        wd_ok = rt_wake_watchdog();
+    }
+    if (!wd_ok) { /* no watchdog (thread creation failed): refuse rather than run unbounded */
+      atomic_store_explicit(&rec->deadline_ns, 0, memory_order_release);
+      atomic_store_explicit(&rec->gen, tl.gen + 1, memory_order_release);
+      tl.gen = 0;
+      return RT_WASM_TRAP_SETUP;
     }
   }
   int code = sigsetjmp(jb, 0);
@@ -623,7 +738,7 @@ typedef struct rt_func_type {
 } rt_func_type;
 
 #define RT_MAX_FUNC_TYPES 65536u
-static pthread_mutex_t g_types_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t g_types_lock = PTHREAD_MUTEX_INITIALIZER; /* declared above (fork) */
 static rt_func_type *g_types; /* guarded by g_types_lock */
 static uint32_t g_ntypes, g_types_cap;
 

@@ -36,6 +36,10 @@ typedef struct rt_wasm_module_state {
   const uint8_t *image_view; /* read-only shared view of image_fd (to compare new slots) */
   char *info;                /* guest info JSON, read once; NULL until read */
   size_t info_len;
+  /* The runtime's list of module states, whose locks its fork handlers take (wasm_rt.c);
+   * both guarded by the runtime's module-list lock, not by `lock`. */
+  bool fork_registered;
+  struct rt_wasm_module_state *fork_next;
 } rt_wasm_module_state;
 
 typedef struct rt_wasm_module {

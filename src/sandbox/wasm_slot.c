@@ -166,6 +166,29 @@ static void pm_open(void)
   g_pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 }
 
+/* The child of a fork has one thread: plain writes are safe here. open/close are
+ * async-signal-safe. If the parent never opened the pagemap, the child opens it on first use. */
+static void pm_noop(void)
+{
+}
+
+void rt_wasm_pagemap_atfork_child(void)
+{
+  /* Marks the once as done when it was not, so a later pthread_once cannot run pm_open
+   * concurrently with what we set up here; then (re)opens for this process. */
+  pthread_once(&g_pm_once, pm_noop);
+  if (g_host_page == 0) {
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0 || RT_WASM_PAGE % (size_t)ps != 0)
+      return;
+    g_host_page = (size_t)ps;
+  }
+  if (g_pm_fd >= 0)
+    close(g_pm_fd);
+  g_pm_pid = getpid();
+  g_pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+}
+
 /* What a page of the slot's memory may hold since the last reset. */
 typedef enum pm_kind {
   PM_CLEAN, /* not mapped, or mapped from the image file: holds the image's bytes (or zero) */
@@ -213,16 +236,54 @@ static bool pm_for_dirty_runs(rt_wasm_slot *s, size_t off, size_t len, pm_run_fn
   return true;
 }
 
+/* The run callbacks add the bytes they saw to *(size_t *)ctx: the slot's private pages. */
 static void restore_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
 {
-  (void)ctx;
   memcpy(s->mem_base + off, s->image_src + off, len);
+  *(size_t *)ctx += len;
 }
 
+/* The kept pages of grown memory, by host page from the end of the image: a call that grows
+ * less than an earlier one leaves the earlier one's kept pages resident (and zero, and
+ * PROT_NONE) without touching them, so they are remembered rather than measured again. */
+static void kept_mark(rt_wasm_slot *s, size_t off, size_t len, bool on)
+{
+  size_t ps = g_host_page ? g_host_page : 4096;
+  size_t first = off / ps, end = (off + len) / ps;
+  if (end > s->kept_bits)
+    end = s->kept_bits;
+  while (first < end) { /* a word at a time: up to 64 pages per step */
+    size_t w = first / 64, lo = first % 64;
+    size_t hi = end - w * 64 < 64 ? end - w * 64 : 64; /* bits [lo, hi) of word w */
+    uint64_t m = (hi == 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
+    if (on)
+      s->kept_map[w] |= m;
+    else
+      s->kept_map[w] &= ~m;
+    first = w * 64 + hi;
+  }
+}
+
+static size_t kept_resident_bytes(const rt_wasm_slot *s)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < (s->kept_bits + 63) / 64; i++)
+    n += (size_t)__builtin_popcountll(s->kept_map[i]);
+  return n * (g_host_page ? g_host_page : 4096);
+}
+
+/* ctx: the image size (offsets in the kept map start there). */
 static void zero_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
 {
-  (void)ctx;
   memset(s->mem_base + off, 0, len);
+  kept_mark(s, off - *(size_t *)ctx, len, true);
+}
+
+static void count_run(rt_wasm_slot *s, size_t off, size_t len, void *ctx)
+{
+  (void)s;
+  (void)off;
+  *(size_t *)ctx += len;
 }
 
 /* ---- slot lifecycle -------------------------------------------------------------------- */
@@ -262,6 +323,7 @@ static void slot_free(rt_slot *base)
   free(s->inst);
   free(s->inst_snapshot);
   free(s->table_snapshot);
+  free(s->kept_map);
   free(s);
 }
 
@@ -283,7 +345,10 @@ static riptide_err slot_new(const rt_guest *g, const rt_sandbox_limits *lim, rt_
   s->cap_pages = cap_pages_of(lim->memory_cap_bytes);
   s->inst = calloc(1, mod->instance_size);
   s->inst_snapshot = malloc(mod->instance_size);
-  if (!s->inst || !s->inst_snapshot) {
+  pthread_once(&g_pm_once, pm_open); /* the host page size, for the kept map */
+  s->kept_bits = RT_SANDBOX_KEEP_RESIDENT / (g_host_page ? g_host_page : 4096);
+  s->kept_map = calloc((s->kept_bits + 63) / 64 + 1, sizeof *s->kept_map);
+  if (!s->inst || !s->inst_snapshot || !s->kept_map) {
     slot_free(&s->base);
     return RIPTIDE_ERR_NOMEM;
   }
@@ -296,6 +361,7 @@ static riptide_err slot_new(const rt_guest *g, const rt_sandbox_limits *lim, rt_
    * table's elements carry them): once per module, under its lock. A trap inside returns
    * to rt_wasm_run, still under the lock. */
   rt_wasm_module_state *st = mod->state;
+  rt_wasm_register_module(st);
   pthread_mutex_lock(&st->lock);
   int code = st->initialised ? 0 : rt_wasm_run(s, 0, body_init_module, NULL);
   if (code == 0)
@@ -354,13 +420,29 @@ static riptide_err slot_reset(rt_slot *base)
    * are zeroed in place, which costs a fraction of faulting them in again on the next call
    * (pages never faulted in are skipped: the pagemap says which); the rest are returned to
    * the kernel. Either way no byte survives. */
+  /* Memory figures (README.md, "Memory figures"): the pagemap walks below see every private
+   * page of the slot, so the call's peak and what stays resident cost no extra pass except over
+   * grown memory past the kept part. Without a pagemap the figures are upper bounds. */
+  size_t peak = 0, kept = 0;
   if (touched > image) {
     size_t grown = touched - image;
     size_t keep = grown < RT_SANDBOX_KEEP_RESIDENT ? grown : RT_SANDBOX_KEEP_RESIDENT;
-    if (keep && !pm_for_dirty_runs(s, image, keep, zero_run, NULL))
-      memset(s->mem_base + image, 0, keep);
-    if (grown > keep && madvise(s->mem_base + image + keep, grown - keep, MADV_DONTNEED) != 0)
-      return RIPTIDE_ERR_INTERNAL;
+    if (keep) {
+      kept_mark(s, 0, keep, false);
+      size_t at = image;
+      if (!pm_for_dirty_runs(s, image, keep, zero_run, &at)) {
+        memset(s->mem_base + image, 0, keep);
+        kept_mark(s, 0, keep, true); /* the memset faulted every kept page in */
+      }
+    }
+    if (grown > keep) {
+      size_t c = 0;
+      if (!pm_for_dirty_runs(s, image + keep, grown - keep, count_run, &c))
+        c = grown - keep;
+      peak += c;
+      if (madvise(s->mem_base + image + keep, grown - keep, MADV_DONTNEED) != 0)
+        return RIPTIDE_ERR_INTERNAL;
+    }
     if (mprotect(s->mem_base + image, grown, PROT_NONE) != 0)
       return RIPTIDE_ERR_INTERNAL;
   }
@@ -369,9 +451,25 @@ static riptide_err slot_reset(rt_slot *base)
    * map the image. Without a readable pagemap, dropping the private copies makes the image
    * reappear (and the next call faults them in again). */
   size_t img_touched = touched < image ? touched : image;
-  if (img_touched && !pm_for_dirty_runs(s, 0, img_touched, restore_run, NULL) &&
-      madvise(s->mem_base, img_touched, MADV_DONTNEED) != 0)
-    return RIPTIDE_ERR_INTERNAL;
+  if (img_touched) {
+    size_t r = 0;
+    if (pm_for_dirty_runs(s, 0, img_touched, restore_run, &r)) {
+      kept += r;
+      peak += r;
+    } else {
+      if (madvise(s->mem_base, img_touched, MADV_DONTNEED) != 0)
+        return RIPTIDE_ERR_INTERNAL;
+      peak += img_touched;
+    }
+  }
+  /* Kept grown pages, this call's and those earlier calls left beyond its reach. */
+  size_t kept_grown = kept_resident_bytes(s);
+  kept += kept_grown;
+  peak += kept_grown;
+  s->call_peak_bytes = peak;
+  s->resident_bytes = kept;
+  if (peak > s->peak_resident_bytes)
+    s->peak_resident_bytes = peak;
   uint32_t tsize = s->table ? s->table->size : 0;
   memcpy(s->inst, s->inst_snapshot, s->mod->instance_size);
   if (s->table) {
@@ -595,6 +693,9 @@ static void slot_stats(const rt_slot *base, rt_slot_stats *st)
   st->grow_failures = s->grow_failures;
   st->calls = s->calls;
   st->failures = s->failures;
+  st->resident_bytes = s->resident_bytes;
+  st->call_peak_bytes = s->call_peak_bytes;
+  st->peak_resident_bytes = s->peak_resident_bytes;
 }
 
 const rt_guest_ops rt_wasm_ops = {

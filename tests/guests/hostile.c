@@ -10,6 +10,7 @@
  *   indirect     call through a bad table index
  *   badptr       result pointer outside memory    badlen     result length past the end
  *   big          a valid result of 2 MiB          status     return RT_GUEST_INTERNAL
+ *   touch        malloc "mib=<n>" MiB (option line), write every byte, then behave as ok
  */
 #include "guest_common.h"
 
@@ -92,6 +93,18 @@ uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_
       memset(p, 0x5a, 1u << 20);
       g_sink = p;
     }
+  }
+  if (is(what, n, "touch")) {
+    size_t ml = 0, mib = 0;
+    const char *m = guest_opt(guest_ptr(opts), opts_len, "mib", &ml);
+    for (size_t i = 0; m && i < ml && m[i] >= '0' && m[i] <= '9'; i++)
+      mib = mib * 10 + (size_t)(m[i] - '0');
+    char *p = mib ? malloc(mib << 20) : NULL;
+    if (mib && !p)
+      return RT_GUEST_NOMEM;
+    if (p)
+      memset(p, 0x5a, mib << 20);
+    g_sink = p;
   }
   if (is(what, n, "recurse"))
     return (uint32_t)g_recurse(0);

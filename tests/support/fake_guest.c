@@ -258,15 +258,21 @@ static riptide_err fake_slot_reset(rt_slot *base)
   pool_fake_guest *f = s->f;
   pthread_mutex_lock(&f->lock);
   f->c.resets++;
+  s->st.call_peak_bytes = (uint64_t)s->st.pages * FAKE_PAGE;
+  if (s->st.call_peak_bytes > s->st.peak_resident_bytes)
+    s->st.peak_resident_bytes = s->st.call_peak_bytes;
   if (f->reset_shrinks)
     s->st.pages = f->initial_pages;
   pthread_mutex_unlock(&f->lock);
   return RIPTIDE_OK;
 }
 
+/* The fake's memory is its page count: every page counts as resident (the real sandbox
+ * measures its private pages instead; tests of that use the real guests). */
 static void fake_slot_stats(const rt_slot *base, rt_slot_stats *st)
 {
   *st = ((const fake_slot *)base)->st;
+  st->resident_bytes = (uint64_t)st->pages * FAKE_PAGE;
 }
 
 static void fake_next_step(pool_fake_guest *f, pool_fake_step *step)
