@@ -17,17 +17,6 @@ PARA = "<p>" + "The quick brown fox jumps over the lazy dog near the river. " * 
 SLOW = "<html><head><title>Slow</title></head><body><article>" + PARA * 4000 + "</article></body></html>"
 
 
-# The deadline in a forked child needs the sandbox's watchdog thread restarted after fork
-# (pthread_atfork in src/sandbox, h-runtime's branch). Until that is merged the child's call
-# runs to its end and the test is an expected failure, reported as such (XFAIL); once it passes
-# it fails as an unexpected success: remove this marker then.
-_WHY = "needs the sandbox watchdog restarted after fork (pthread_atfork in src/sandbox)"
-try:
-    import pytest
-
-    _needs_watchdog_after_fork = pytest.mark.xfail(reason=_WHY, strict=True)
-except ImportError:
-    _needs_watchdog_after_fork = unittest.expectedFailure
 
 
 def _title(page):
@@ -82,7 +71,6 @@ class Fork(unittest.TestCase):
         self.assertEqual(ex.extract(page)["title"], t)  # the parent's pool is unharmed
         ex.close()
 
-    @_needs_watchdog_after_fork
     def test_os_fork_child_deadline(self):
         ex = riptide.Extractor(parallel=1, timeout=0.02, fallback=False)
         with self.assertRaises(riptide.DeadlineExceeded):  # works in the parent
