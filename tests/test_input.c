@@ -163,6 +163,35 @@ static void test_invalid_bytes_replaced(void **state)
   free(o);
 }
 
+/* Undeclared UTF-8 with a stray byte, or cut in the middle of its last character, is still
+ * UTF-8 (the bad bytes become U+FFFD), not windows-1252 mojibake of the whole page. */
+static void test_mostly_utf8_stays_utf8(void **state)
+{
+  (void)state;
+  const char *a = "<p>caf\xc3\xa9 cr\xc3\xa8me na\xc3\xafve \xe2\x82\xac 5, one stray \xff byte</p>";
+  char *o = dec(a, strlen(a), NULL, RIPTIDE_OK, NULL);
+  assert_string_equal(o, "<p>caf\xc3\xa9 cr\xc3\xa8me na\xc3\xafve \xe2\x82\xac 5, one stray "
+                         "\xEF\xBF\xBD byte</p>");
+  free(o);
+  /* Cut mid-character at the end (a read or fetch stopped inside the euro sign). */
+  const char *b = "<p>caf\xc3\xa9 cr\xc3\xa8me</p>\xe2\x82";
+  o = dec(b, strlen(b), NULL, RIPTIDE_OK, NULL);
+  assert_non_null(strstr(o, "<p>caf\xc3\xa9 cr\xc3\xa8me</p>\xEF\xBF\xBD"));
+  assert_null(strstr(o, "\xc3\x83")); /* no "Ã" of a windows-1252 reading */
+  free(o);
+  /* ASCII cut inside its only multi-byte character: the cut is replaced, the rest kept. */
+  const char *c = "<p>plain text</p>\xc3";
+  o = dec(c, strlen(c), NULL, RIPTIDE_OK, NULL);
+  assert_string_equal(o, "<p>plain text</p>\xEF\xBF\xBD");
+  free(o);
+  /* Real windows-1252 (every non-ASCII byte invalid as UTF-8) is still read as windows-1252,
+   * even with one accidental UTF-8-looking pair ("\xc2\xa0" = "Â " + nbsp). */
+  const char *d = "<p>Caf\xe9 cr\xe8me, d\xe9j\xe0 vu, \xc2\xa0 na\xefve</p>";
+  o = dec(d, strlen(d), NULL, RIPTIDE_OK, NULL);
+  assert_non_null(strstr(o, "Caf\xc3\xa9 cr\xc3\xa8me, d\xc3\xa9j\xc3\xa0 vu"));
+  free(o);
+}
+
 static void test_binary_refused(void **state)
 {
   (void)state;
@@ -274,6 +303,7 @@ int main(void)
       cmocka_unit_test(test_meta_charset),
       cmocka_unit_test(test_unknown_charset_is_utf8),
       cmocka_unit_test(test_invalid_bytes_replaced),
+      cmocka_unit_test(test_mostly_utf8_stays_utf8),
       cmocka_unit_test(test_binary_refused),
       cmocka_unit_test(test_gzip),
       cmocka_unit_test(test_gzip_bomb),
