@@ -9,12 +9,11 @@
  * is the page. Checked on every input:
  *  - the result is an allowed code; on success a NUL-terminated, NUL-free, valid UTF-8 string
  *    of at most 4 x the limit; on error no output;
- *  - riptide_decode_input and rt_decode_input_buf (in place, on a writable copy) agree byte
- *    for byte, and the in-place one never writes past the copy's spare byte.
+ *  - riptide_decode_input and riptide_decode_input_inplace (in place, on a writable copy) agree
+ * byte for byte, and the in-place one never writes past the copy's spare byte.
  */
 #include "riptide.h"
 #include "common/utf8.h"
-#include "input/decode.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   buf[len] = 'Z';
   char *out2 = NULL;
   size_t out2_len = 0;
-  riptide_err err2 = rt_decode_input_buf(buf, len, ct, max, &out2, &out2_len);
+  riptide_err err2 = riptide_decode_input_inplace(buf, len, ct, max, &out2, &out2_len);
   if (err2 != err && err2 != RIPTIDE_ERR_NOMEM && err != RIPTIDE_ERR_NOMEM)
     abort();
   if (err == RIPTIDE_OK && err2 == RIPTIDE_OK &&

@@ -1,6 +1,6 @@
 /*
- * test_decode.c - the in-place input decoder (rt_decode_input_buf): which inputs are decoded
- * in the caller's buffer and which get a new one, and that both entry points give the same
+ * test_decode.c - the in-place input decoder (riptide_decode_input_inplace): which inputs are
+ * decoded in the caller's buffer and which get a new one, and that both entry points give the same
  * bytes for every kind of input; the iconv loop at the exact edge of its output buffer.
  * (test_input.c covers the decoding rules themselves through riptide_decode_input.)
  */
@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include "riptide.h"
-#include "input/decode.h"
 
 /* The fuzz target's checks (LLVMFuzzerTestOneInput), to replay its seed corpus here. */
 #include "../fuzz/fuzz_decode.c"
@@ -44,7 +43,7 @@ static bool both_agree(const void *data, size_t len, const char *ct, riptide_err
   char *buf = writable(data, len);
   char *out = NULL;
   size_t out_len = 0;
-  riptide_err e2 = rt_decode_input_buf(buf, len, ct, 64 * MiB, &out, &out_len);
+  riptide_err e2 = riptide_decode_input_inplace(buf, len, ct, 64 * MiB, &out, &out_len);
   assert_int_equal(e1, expect);
   assert_int_equal(e2, expect);
   bool in_place = out == buf;
@@ -140,7 +139,7 @@ static void test_gzip_result_is_the_inflated_buffer(void **state)
   char *buf = writable(gz, gz_len);
   char *out = NULL;
   size_t n = 0;
-  assert_int_equal(rt_decode_input_buf(buf, gz_len, NULL, 64 * MiB, &out, &n), RIPTIDE_OK);
+  assert_int_equal(riptide_decode_input_inplace(buf, gz_len, NULL, 64 * MiB, &out, &n), RIPTIDE_OK);
   assert_string_equal(out, html);
   free(out);
   free(buf);
@@ -211,10 +210,13 @@ static void test_size_limit_and_arguments(void **state)
   char *buf = writable("<p>0123456789</p>", 17);
   char *out = (char *)0x1;
   size_t n = 5;
-  assert_int_equal(rt_decode_input_buf(buf, 17, NULL, 16, &out, &n), RIPTIDE_ERR_INPUT_TOO_LARGE);
+  assert_int_equal(riptide_decode_input_inplace(buf, 17, NULL, 16, &out, &n),
+                   RIPTIDE_ERR_INPUT_TOO_LARGE);
   assert_null(out);
-  assert_int_equal(rt_decode_input_buf(NULL, 0, NULL, 16, &out, &n), RIPTIDE_ERR_INVALID_ARG);
-  assert_int_equal(rt_decode_input_buf(buf, 17, NULL, 16, NULL, &n), RIPTIDE_ERR_INVALID_ARG);
+  assert_int_equal(riptide_decode_input_inplace(NULL, 0, NULL, 16, &out, &n),
+                   RIPTIDE_ERR_INVALID_ARG);
+  assert_int_equal(riptide_decode_input_inplace(buf, 17, NULL, 16, NULL, &n),
+                   RIPTIDE_ERR_INVALID_ARG);
   free(buf);
 }
 
@@ -259,7 +261,7 @@ static void test_null_data_and_huge_limit(void **state)
   free(ref);
   /* The in-place entry point and the windows-1252 path with the same limit. */
   char *buf = writable(z, zlen);
-  assert_int_equal(rt_decode_input_buf(buf, zlen, NULL, UINT64_MAX, &out, &n), RIPTIDE_OK);
+  assert_int_equal(riptide_decode_input_inplace(buf, zlen, NULL, UINT64_MAX, &out, &n), RIPTIDE_OK);
   assert_non_null(strstr(out, "caf\xc3\xa9 cr\xc3\xa8me"));
   if (out != buf)
     free(out);

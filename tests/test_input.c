@@ -168,7 +168,8 @@ static void test_invalid_bytes_replaced(void **state)
 static void test_mostly_utf8_stays_utf8(void **state)
 {
   (void)state;
-  const char *a = "<p>caf\xc3\xa9 cr\xc3\xa8me na\xc3\xafve \xe2\x82\xac 5, one stray \xff byte</p>";
+  const char *a =
+      "<p>caf\xc3\xa9 cr\xc3\xa8me na\xc3\xafve \xe2\x82\xac 5, one stray \xff byte</p>";
   char *o = dec(a, strlen(a), NULL, RIPTIDE_OK, NULL);
   assert_string_equal(o, "<p>caf\xc3\xa9 cr\xc3\xa8me na\xc3\xafve \xe2\x82\xac 5, one stray "
                          "\xEF\xBF\xBD byte</p>");

@@ -40,7 +40,6 @@
  */
 #include "cli/cli.h"
 
-#include "input/decode.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,7 +154,7 @@ static void process(batch *b, worker *w, job *j)
   }
   if (err == RIPTIDE_OK) {
     /* Clean UTF-8 is decoded in place: html is then raw itself. */
-    err = rt_decode_input_buf(raw, raw_len, content_type, max, &html, &html_len);
+    err = riptide_decode_input_inplace(raw, raw_len, content_type, max, &html, &html_len);
     if (err == RIPTIDE_ERR_BAD_INPUT)
       snprintf(j->detail, sizeof j->detail, "binary data, not HTML");
     else if (err == RIPTIDE_ERR_INPUT_TOO_LARGE)

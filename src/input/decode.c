@@ -15,15 +15,14 @@
  *  5. conversion with iconv; invalid or truncated sequences become U+FFFD, NUL bytes too (the
  *     result is a C string that later stages treat as text).
  * Input that is already clean UTF-8 (nearly every page) costs one scan: no second validation,
- * no iconv, and with rt_decode_input_buf() no copy either (the result is the caller's buffer).
- * Pure ASCII declared in a single-byte charset (windows-1252, ISO-8859-x, KOI8) is taken as it
- * is too: iconv would give the same bytes.
- * Stateless; safe to call from any number of threads.
+ * no iconv, and with riptide_decode_input_inplace() no copy either (the result is the caller's
+ * buffer). Pure ASCII declared in a single-byte charset (windows-1252, ISO-8859-x, KOI8) is taken
+ * as it is too: iconv would give the same bytes. Stateless; safe to call from any number of
+ * threads.
  */
 #include "riptide.h"
 #include "common/limits.h"
 #include "common/utf8.h"
-#include "input/decode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -432,8 +431,10 @@ static bool mostly_utf8(const unsigned char *s, size_t n)
       continue;
     }
     /* A lead byte whose continuation bytes run into the end of the input: cut short. */
-    size_t want = s[i] >= 0xF0 && s[i] <= 0xF4 ? 4 : s[i] >= 0xE0 && s[i] <= 0xEF ? 3
-                  : s[i] >= 0xC2 && s[i] <= 0xDF ? 2 : 0;
+    size_t want = s[i] >= 0xF0 && s[i] <= 0xF4   ? 4
+                  : s[i] >= 0xE0 && s[i] <= 0xEF ? 3
+                  : s[i] >= 0xC2 && s[i] <= 0xDF ? 2
+                                                 : 0;
     if (want && n - i < want) {
       size_t j = i + 1;
       while (j < n && (s[j] & 0xC0) == 0x80)
@@ -686,8 +687,8 @@ riptide_err riptide_decode_input(const void *data, size_t len, const char *conte
   return decode(data, len, content_type, max_bytes, NULL, out, out_len);
 }
 
-riptide_err rt_decode_input_buf(char *buf, size_t len, const char *content_type, uint64_t max_bytes,
-                                char **out, size_t *out_len)
+riptide_err riptide_decode_input_inplace(char *buf, size_t len, const char *content_type,
+                                         uint64_t max_bytes, char **out, size_t *out_len)
 {
   if (!out || !out_len || !buf)
     return RIPTIDE_ERR_INVALID_ARG;
