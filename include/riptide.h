@@ -75,7 +75,8 @@ typedef enum riptide_err_class {
   X(SELECTOR, 20, BAD_INPUT, "invalid CSS selector")                                               \
   X(INSTANTIATE, 21, INTERNAL, "sandbox instance could not be created")                            \
   X(FALLBACK_FAILED, 22, INTERNAL, "native fallback extraction failed")                            \
-  X(INTERNAL, 23, INTERNAL, "internal error")
+  X(INTERNAL, 23, INTERNAL, "internal error")                                                     \
+  X(UNSUPPORTED_TYPE, 24, BAD_INPUT, "content type is not HTML")
 
 typedef enum riptide_err {
 #define RIPTIDE_ERR_ENUM_(name, num, cls, msg) RIPTIDE_ERR_##name = num,
@@ -202,6 +203,13 @@ RIPTIDE_API void riptide_options_init(riptide_options *o);
 /* ------------------------------------------------------------------------------------------ */
 
 typedef uint64_t (*riptide_clock_fn)(void *ctx); /* monotonic nanoseconds */
+
+/* The ranges riptide_pool_new() accepts for timeout_ms (1..RIPTIDE_MAX_TIMEOUT_MS) and
+ * memory_cap_bytes (RIPTIDE_MIN_MEMORY_CAP..RIPTIDE_MAX_MEMORY_CAP); anything else is
+ * RIPTIDE_ERR_INVALID_ARG. src/common/limits.h says why (the same values). */
+#define RIPTIDE_MAX_TIMEOUT_MS 600000u
+#define RIPTIDE_MIN_MEMORY_CAP (64ull << 10)
+#define RIPTIDE_MAX_MEMORY_CAP (4ull << 30)
 
 typedef struct riptide_pool_config {
   /* pool */
