@@ -382,6 +382,22 @@ check "exit 2: URL with a space" test "$rc" -eq 2
 run extract "$ROOT/samples/harbour-lights.html" --base-url "http://example.com/a b/"
 check "exit 2: --base-url with a space" test "$rc" -eq 2
 
+# The command uses only the public API: linked against the shared library (which exports
+# nothing else), it gives the same output.
+if [ -x "$BUILD/riptide-shared" ]; then
+  run extract "$ROOT/samples/harbour-lights.html" -f jsonl --engine native
+  cp "$out" "$T/static.jsonl"
+  "$BUILD/riptide-shared" extract "$ROOT/samples/harbour-lights.html" -f jsonl --engine native \
+    >"$T/shared.jsonl" 2>/dev/null
+  check "the command linked against libriptide.so (public API only) gives the same output" \
+    python3 -c '
+import json, sys
+a, b = (json.loads(open(f).read()) for f in sys.argv[1:])
+for d in (a, b):
+    d.pop("extract_ms", None); d.pop("wait_ms", None)
+assert a == b and a["title"], (a, b)' "$T/static.jsonl" "$T/shared.jsonl"
+fi
+
 # ---- events, stats, version ---------------------------------------------------------------------
 run extract "$ROOT"/samples/*.html -f jsonl --events "$T/events.jsonl" --stats
 check "--events writes JSON lines" python3 -c '

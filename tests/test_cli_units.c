@@ -143,15 +143,16 @@ static void test_error_objects_match_jansson(void **state)
   (void)state;
   static const char *const ids[] = {"page", "we ird \"id\" \\ /", "caf\xc3\xa9", "tab\there"};
   static const char *const msgs[] = {"batch/huge.html: 3000000 bytes, over the limit of 2097152",
-                                     "line\nbreak and \x01 control", "plain"};
+                                     "line\nbreak and \x01 control", "plain",
+                                     "\b\f\r\x1f\x7f del, \xe2\x82\xac and \xf0\x9f\x98\x80"};
   for (int f = 0; f < 2; f++) {
     cli_config c;
     memset(&c, 0, sizeof c);
     c.format = f ? CLI_FMT_JSON : CLI_FMT_JSONL;
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
       for (size_t m = 0; m < sizeof msgs / sizeof msgs[0]; m++) {
-        rt_buf b = {0};
-        rt_buf_puts(&b, "previous line\n");
+        cli_buf b = {0};
+        cli_buf_puts(&b, "previous line\n");
         size_t start = b.len;
         assert_true(cli_format_error(&c, ids[i], RIPTIDE_ERR_INPUT_TOO_LARGE, msgs[m], &b));
         char *want = oracle_error(f, ids[i], RIPTIDE_ERR_INPUT_TOO_LARGE, msgs[m]);
@@ -159,7 +160,7 @@ static void test_error_objects_match_jansson(void **state)
         assert_memory_equal(b.p + start, want, strlen(want));
         assert_int_equal(b.p[b.len - 1], '\n');
         free(want);
-        rt_buf_free(&b);
+        cli_buf_free(&b);
       }
     }
   }
@@ -167,12 +168,12 @@ static void test_error_objects_match_jansson(void **state)
   cli_config c;
   memset(&c, 0, sizeof c);
   c.format = CLI_FMT_JSONL;
-  rt_buf b = {0};
+  cli_buf b = {0};
   assert_true(cli_format_error(&c, "x", RIPTIDE_ERR_IO, "", &b));
   char *want = oracle_error(false, "x", RIPTIDE_ERR_IO, riptide_strerror(RIPTIDE_ERR_IO));
   assert_int_equal(strncmp(b.p, want, strlen(want)), 0);
   free(want);
-  rt_buf_free(&b);
+  cli_buf_free(&b);
 }
 
 static void test_documents_append_to_a_reused_buffer(void **state)
@@ -186,7 +187,7 @@ static void test_documents_append_to_a_reused_buffer(void **state)
   d->engine = "wasm";
   cli_config c;
   memset(&c, 0, sizeof c);
-  rt_buf b = {0};
+  cli_buf b = {0};
   /* jsonl: riptide_document_to_json plus a newline. */
   c.format = CLI_FMT_JSONL;
   assert_true(cli_format_document(&c, d, "id-1", &b));
@@ -206,8 +207,23 @@ static void test_documents_append_to_a_reused_buffer(void **state)
   c.with_metadata = false;
   assert_true(cli_format_document(&c, d, "id-1", &b));
   assert_string_equal(b.p, "Body text.\n");
-  rt_buf_free(&b);
+  cli_buf_free(&b);
   riptide_document_free(d);
+}
+
+/* The command's JSON strings: bytes that are not well-formed UTF-8 become U+FFFD (jansson
+ * refuses such strings, so they are checked apart). */
+static void test_json_string_repairs_utf8(void **state)
+{
+  (void)state;
+  cli_buf b = {0};
+  cli_json_string(&b, "a\xff b\xc0\xaf c\xed\xa0\x80 d\xc3");
+  assert_string_equal(b.p, "\"a\xEF\xBF\xBD b\xEF\xBF\xBD\xEF\xBF\xBD c\xEF\xBF\xBD\xEF\xBF\xBD"
+                           "\xEF\xBF\xBD d\xEF\xBF\xBD\"");
+  b.len = 0;
+  cli_json_string(&b, NULL);
+  assert_string_equal(b.p, "null");
+  cli_buf_free(&b);
 }
 
 /* A FIFO (or a symbolic link to one) is refused at once as not a regular file: opening it for
@@ -395,6 +411,7 @@ int main(void)
       cmocka_unit_test(test_read_file_limits_and_errors),
       cmocka_unit_test(test_error_objects_match_jansson),
       cmocka_unit_test(test_documents_append_to_a_reused_buffer),
+      cmocka_unit_test(test_json_string_repairs_utf8),
       cmocka_unit_test(test_fifo_is_refused_without_blocking),
       cmocka_unit_test(test_walk_reports_every_input),
       cmocka_unit_test(test_escape_terminal),

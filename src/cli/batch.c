@@ -64,7 +64,7 @@ typedef struct job {
   char *id;
   bool prefailed; /* the walk could not make this an input: err and detail are set */
   /* result (worker -> output role) */
-  rt_buf out;   /* formatted document or error object; kept across uses of the slot */
+  cli_buf out;  /* formatted document or error object; kept across uses of the slot */
   bool has_out; /* false for an error in markdown/txt */
   riptide_err err;
   char detail[512];
@@ -519,7 +519,7 @@ static void drain_locked(batch *b)
       j->src = j->id = NULL;
       j->out.len = 0;
       if (j->out.cap > CLI_KEEP_OUT_BUFFER)
-        rt_buf_free(&j->out);
+        cli_buf_free(&j->out);
       pthread_mutex_lock(&b->lock);
       j->state = SLOT_EMPTY;
       b->next_write++;
@@ -599,7 +599,7 @@ static bool submit(const char *src, const char *error, void *ctx)
     return false;
   }
   job *j = &b->ring[b->next_seq % b->window];
-  rt_buf out = j->out; /* the slot's buffer is kept */
+  cli_buf out = j->out; /* the slot's buffer is kept */
   memset(j, 0, sizeof *j);
   j->out = out;
   j->src = s;
@@ -900,7 +900,7 @@ out:
   pthread_mutex_destroy(&b.lock);
   if (b.ring) {
     for (size_t i = 0; i < b.window; i++)
-      rt_buf_free(&b.ring[i].out);
+      cli_buf_free(&b.ring[i].out);
   }
   if (workers) {
     for (unsigned i = 0; i < c->parallel; i++)

@@ -5,13 +5,32 @@
 #ifndef RT_CLI_H
 #define RT_CLI_H
 
-#include "riptide.h"
-#include "common/document.h"
+#include <riptide.h>
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* ---- a growing byte buffer (output.c) ------------------------------------------------------ */
+
+/* Results are formatted into one buffer per ring slot, reused from page to page. */
+#define CLI_BUF_MAX (1ull << 30) /* far above any page's output; stops a runaway */
+/* p[0..len) is the content; once anything was written p[len] is '\0'. `failed` is set (and
+ * further writes ignored) when growing would pass CLI_BUF_MAX or malloc fails.
+ * Zero-initialise to start; cli_buf_free() to release. */
+typedef struct cli_buf {
+  char *p;
+  size_t len, cap;
+  bool failed;
+} cli_buf;
+void cli_buf_put(cli_buf *b, const char *s, size_t n);
+void cli_buf_puts(cli_buf *b, const char *s);
+void cli_buf_free(cli_buf *b);
+/* s as a JSON string literal, escaped as jansson writes it (\" \\ \b \f \n \r \t, \u00XX for
+ * other control bytes; '/' and non-ASCII as they are), bytes that are not well-formed UTF-8
+ * replaced with U+FFFD; NULL gives null. */
+void cli_json_string(cli_buf *b, const char *s);
 
 /* Exit codes. */
 #define CLI_EXIT_OK 0
@@ -86,6 +105,9 @@ char *cli_escape_terminal(const char *s);
 char *cli_input_id(const char *src);
 /* Replaces bytes that are not valid UTF-8 with '?', in place. */
 void cli_utf8_clean(char *s);
+/* Length (2-4) of the well-formed UTF-8 sequence at s (a NUL-terminated string, *s >= 0x80),
+ * or 0 (overlong forms, surrogates, code points past U+10FFFF, truncated sequences). */
+size_t cli_utf8_seq_len(const unsigned char *s);
 /* Does a file name have an extension the directory walk takes (.html, .htm, .gz)? */
 bool cli_wanted_file(const char *name);
 /* Reads a whole file (or stdin for "-") up to max bytes. On RIPTIDE_ERR_INPUT_TOO_LARGE or
@@ -114,10 +136,10 @@ void cli_safe_name(const char *id, char *out, size_t cap);
 /* Appends the output text of one document in the configured format to b (a JSON document
  * ends with a newline). False when the buffer failed (out of memory, over its ceiling). */
 bool cli_format_document(const cli_config *c, const riptide_document *doc, const char *id,
-                         rt_buf *b);
+                         cli_buf *b);
 /* Appends {"id": ..., "error": {"code": ..., "message": ...}} and a newline (pretty for json). */
 bool cli_format_error(const cli_config *c, const char *id, riptide_err err, const char *detail,
-                      rt_buf *b);
+                      cli_buf *b);
 const char *cli_format_ext(cli_format f);
 
 /* ---- statistics (stats.c) ------------------------------------------------------------------ */

@@ -140,33 +140,41 @@ bool cli_wanted_file(const char *name)
   return ends_with(name, n, ".html") || ends_with(name, n, ".htm") || ends_with(name, n, ".gz");
 }
 
+size_t cli_utf8_seq_len(const unsigned char *p)
+{
+  size_t n = 0;
+  unsigned cp = 0, min = 0;
+  if (*p >= 0xC2 && *p <= 0xDF)
+    n = 2, cp = *p & 0x1Fu, min = 0x80;
+  else if (*p >= 0xE0 && *p <= 0xEF)
+    n = 3, cp = *p & 0x0Fu, min = 0x800;
+  else if (*p >= 0xF0 && *p <= 0xF4)
+    n = 4, cp = *p & 0x07u, min = 0x10000;
+  else
+    return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
+      return 0;
+    cp = (cp << 6) | (p[i] & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
 void cli_utf8_clean(char *s)
 {
   unsigned char *p = (unsigned char *)s;
   while (*p) {
-    size_t n = 0;
-    unsigned cp = 0, min = 0;
     if (*p < 0x80) {
       p++;
       continue;
     }
-    if (*p >= 0xC2 && *p <= 0xDF)
-      n = 2, cp = *p & 0x1Fu, min = 0x80;
-    else if (*p >= 0xE0 && *p <= 0xEF)
-      n = 3, cp = *p & 0x0Fu, min = 0x800;
-    else if (*p >= 0xF0 && *p <= 0xF4)
-      n = 4, cp = *p & 0x07u, min = 0x10000;
-    size_t i = 1;
-    for (; n && i < n; i++) {
-      if ((p[i] & 0xC0) != 0x80)
-        break;
-      cp = (cp << 6) | (p[i] & 0x3Fu);
-    }
-    if (n == 0 || i < n || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    size_t n = cli_utf8_seq_len(p);
+    if (n == 0)
       *p++ = '?';
-      continue;
-    }
-    p += n;
+    else
+      p += n;
   }
 }
 
