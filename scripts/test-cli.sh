@@ -5,7 +5,12 @@
 #    exactly once (inputs counted against jsonl lines, ids and the summary);
 #  - the same output whatever --parallel, in input order;
 #  - exit codes 0 / 1 / 2;
-#  - -o: safe file names, nothing written outside the directory (a planted symlink is refused);
+#  - -o: safe file names, nothing written outside the directory (planted symlinks, hard links
+#    and FIFOs), no truncated file on a full disk (a tmpfs in a private mount namespace);
+#  - FIFOs as inputs refused without blocking; stdout and --events on a full disk; file names
+#    escaped on stderr; option values range-checked; non-HTML URL responses refused;
+#  - SIGINT/SIGTERM mid-batch and a vanished reader (EPIPE): whole lines, summary, exit status;
+#  - the command linked against libriptide.so (public API only);
 #  - stdin, json/markdown/txt formats, modes, --with-metadata, --events, --stats, version;
 #  - URLs fetched from a local HTTP server on 127.0.0.1 (redirects, gzip encoding, charset
 #    header, 404, size cap, redirect loop, user agent);

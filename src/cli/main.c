@@ -37,8 +37,9 @@ static const char USAGE[] =
     "      --html               include the cleaned content HTML in JSON output\n"
     "      --base-url URL       page address for files and stdin: relative links and media\n"
     "                           resolve against it (default: the page's canonical URL)\n"
-    "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s)\n"
-    "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M)\n"
+    "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s;\n"
+    "                           1ms to 600s)\n"
+    "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M; 4M to 4G)\n"
     "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
     "      --no-fallback        report guest failures instead of using the native extractor\n"
     "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
@@ -50,7 +51,9 @@ static const char USAGE[] =
     "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
     "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}. Outputs follow the\n"
     "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
-    "Exit status: 0 every input extracted, 1 some failed, 2 usage error.\n";
+    "Exit status: 0 every input extracted, 1 some failed (or output could not be written),\n"
+    "2 usage error, 130/143 interrupted by SIGINT/SIGTERM (what was done is written whole and\n"
+    "summarised; a second signal exits at once).\n";
 
 enum {
   OPT_WITH_METADATA = 256,
