@@ -3,7 +3,10 @@
  * the command's objects but main.o, see mk/cli.mk): the file reader that reuses one buffer
  * (sizes, limits, empty files, growth, files that are not regular), and the error and document
  * formatters (error objects byte for byte as jansson writes them, compact and pretty; formats
- * appended to a reused buffer). scripts/test-cli.sh runs the command end to end.
+ * appended to a reused buffer), FIFOs refused without blocking, directory walks that report
+ * every input (vanished files, FIFOs, too-deep directories), terminal escaping, option values
+ * and their ranges, and which URL responses are HTML. scripts/test-cli.sh runs the command end
+ * to end.
  */
 #include <stdarg.h>
 #include <stddef.h>

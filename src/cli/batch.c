@@ -37,6 +37,14 @@
  *
  *  Every input gets exactly one result (a document or an error) and every result is written,
  *  so the counts of the summary always add up to the number of inputs.
+ *
+ *  Stopping early: `stopping` (under lock) is set by the signal thread (SIGINT/SIGTERM, taken
+ *  with sigwait: they are blocked in every thread of the run) or by the output role when
+ *  standard output fails (EPIPE with SIGPIPE ignored, a full disk). Then the producer submits
+ *  nothing more, workers take no new job, the jobs running finish and the output role writes
+ *  every DONE job whole; jobs still QUEUED are dropped and counted as not processed. So a
+ *  stopped batch still writes only whole results, in order, and its summary counts exactly
+ *  what was written (results lost to a failed stdout are counted as failed).
  */
 #include "cli/cli.h"
 
@@ -156,7 +164,7 @@ static void process(batch *b, worker *w, job *j)
     raw_len = fr.len;
     url = fr.final_url;
     content_type = fr.content_type;
-    if (err == RIPTIDE_OK &&
+    if (err == RIPTIDE_OK && raw_len > 0 && /* empty: reported as such below */
         !cli_html_response(content_type, raw, raw_len, j->detail, sizeof j->detail))
       err = RIPTIDE_ERR_UNSUPPORTED_TYPE;
   } else {
