@@ -75,7 +75,7 @@ typedef enum riptide_err_class {
   X(SELECTOR, 20, BAD_INPUT, "invalid CSS selector")                                               \
   X(INSTANTIATE, 21, INTERNAL, "sandbox instance could not be created")                            \
   X(FALLBACK_FAILED, 22, INTERNAL, "native fallback extraction failed")                            \
-  X(INTERNAL, 23, INTERNAL, "internal error")                                                     \
+  X(INTERNAL, 23, INTERNAL, "internal error")                                                      \
   X(UNSUPPORTED_TYPE, 24, BAD_INPUT, "content type is not HTML")
 
 typedef enum riptide_err {
