@@ -75,7 +75,8 @@ typedef enum riptide_err_class {
   X(SELECTOR, 20, BAD_INPUT, "invalid CSS selector")                                               \
   X(INSTANTIATE, 21, INTERNAL, "sandbox instance could not be created")                            \
   X(FALLBACK_FAILED, 22, INTERNAL, "native fallback extraction failed")                            \
-  X(INTERNAL, 23, INTERNAL, "internal error")
+  X(INTERNAL, 23, INTERNAL, "internal error")                                                      \
+  X(UNSUPPORTED_TYPE, 24, BAD_INPUT, "content type is not HTML")
 
 typedef enum riptide_err {
 #define RIPTIDE_ERR_ENUM_(name, num, cls, msg) RIPTIDE_ERR_##name = num,
@@ -203,6 +204,13 @@ RIPTIDE_API void riptide_options_init(riptide_options *o);
 /* ------------------------------------------------------------------------------------------ */
 
 typedef uint64_t (*riptide_clock_fn)(void *ctx); /* monotonic nanoseconds */
+
+/* The ranges riptide_pool_new() accepts for timeout_ms (1..RIPTIDE_MAX_TIMEOUT_MS) and
+ * memory_cap_bytes (RIPTIDE_MIN_MEMORY_CAP..RIPTIDE_MAX_MEMORY_CAP); anything else is
+ * RIPTIDE_ERR_INVALID_ARG. src/common/limits.h says why (the same values). */
+#define RIPTIDE_MAX_TIMEOUT_MS 600000u
+#define RIPTIDE_MIN_MEMORY_CAP (64ull << 10)
+#define RIPTIDE_MAX_MEMORY_CAP (4ull << 30)
 
 typedef struct riptide_pool_config {
   /* pool */
@@ -403,10 +411,24 @@ RIPTIDE_API riptide_err riptide_extract_native(const char *html, size_t len, con
  * Decodes raw bytes into UTF-8 HTML: gunzips when gzip magic is present (output capped at
  * max_bytes, so gzip bombs stop with RIPTIDE_ERR_INPUT_TOO_LARGE), detects the charset from a
  * BOM, `content_type` (may be NULL) or <meta charset>, converts with iconv, replaces invalid
- * bytes with U+FFFD. On success *out is malloc'd (caller frees) and NUL-terminated.
+ * bytes with U+FFFD. Undeclared input that is UTF-8 with a few bad bytes stays UTF-8.
+ * max_bytes 0 means RIPTIDE's default (64 MiB); data may be NULL when len is 0. On success
+ * *out is malloc'd (caller frees) and NUL-terminated; on error *out is NULL.
  */
 RIPTIDE_API riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,
                                              uint64_t max_bytes, char **out, size_t *out_len);
+/*
+ * riptide_decode_input() without a copy for input that is already clean UTF-8 (the common
+ * case), for a caller that owns a writable buffer: buf holds len bytes and has room for at
+ * least one more (the NUL is written at buf[len]). When the bytes need no change (no gzip, no
+ * conversion, no invalid byte or NUL; a UTF-8 BOM is removed in place) the result is decoded
+ * in place and *out == buf; otherwise *out is a new malloc'd buffer. Either way buf stays the
+ * caller's: free *out only when *out != buf. buf may be modified in both cases. On error
+ * *out is NULL. Thread-safe (no shared state).
+ */
+RIPTIDE_API riptide_err riptide_decode_input_inplace(char *buf, size_t len,
+                                                     const char *content_type, uint64_t max_bytes,
+                                                     char **out, size_t *out_len);
 
 /* ------------------------------------------------------------------------------------------ */
 /* URL fetching (libcurl): http and https only.                                                */

@@ -8,3 +8,11 @@ CLI_UNIT_OBJ := $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ))
 $(BUILD)/tests/test_cli_%: tests/test_cli_%.c $(CLI_UNIT_OBJ) $(LIB_A) $(GUEST_NATIVE_A) $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(CLI_UNIT_OBJ) $(TEST_SUPPORT_OBJ) $(TEST_EXTRA_OBJ) $(LIB_A) $(GUEST_NATIVE_A) $(LDFLAGS) -lcmocka $(LIBS)
+
+# The command linked against the shared library, which exports only the public API
+# (-fvisibility=hidden): it links only while src/cli uses nothing else. Built by build-tests;
+# scripts/test-cli.sh runs it once.
+CLI_SHARED := $(BUILD)/riptide-shared
+$(CLI_SHARED): $(CLI_OBJ) $(LIB_SO)
+	$(CC) -o $@ $(CLI_OBJ) -L$(BUILD) -lriptide -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) -lpthread -lm
+TEST_BIN += $(CLI_SHARED)

@@ -5,7 +5,12 @@
 #    exactly once (inputs counted against jsonl lines, ids and the summary);
 #  - the same output whatever --parallel, in input order;
 #  - exit codes 0 / 1 / 2;
-#  - -o: safe file names, nothing written outside the directory (a planted symlink is refused);
+#  - -o: safe file names, nothing written outside the directory (planted symlinks, hard links
+#    and FIFOs), no truncated file on a full disk (a tmpfs in a private mount namespace);
+#  - FIFOs as inputs refused without blocking; stdout and --events on a full disk; file names
+#    escaped on stderr; option values range-checked; non-HTML URL responses refused;
+#  - SIGINT/SIGTERM mid-batch and a vanished reader (EPIPE): whole lines, summary, exit status;
+#  - the command linked against libriptide.so (public API only);
 #  - stdin, json/markdown/txt formats, modes, --with-metadata, --events, --stats, version;
 #  - URLs fetched from a local HTTP server on 127.0.0.1 (redirects, gzip encoding, charset
 #    header, 404, size cap, redirect loop, user agent);
@@ -293,6 +298,111 @@ cp "$ROOT/samples/harbour-lights.html" "$T/dup/b/index.html"
 run extract --input-dir "$T/dup" -o "$T/dupout" -f txt -q
 check "-o: same id twice -> index.txt and index-2.txt" bash -c "[ -f '$T/dupout/index.txt' ] && [ -f '$T/dupout/index-2.txt' ] && [ $rc -eq 0 ]"
 
+# ---- files that are not files, planted outputs, full disks ------------------------------------
+F="$T/files"
+mkdir -p "$F/in" "$F/in2" "$F/out"
+cp "$ROOT/samples/rust-belt-rail.html" "$F/in/a.html"
+mkfifo "$F/in/b-pipe.html"
+ln -s "$F/in/b-pipe.html" "$F/in/c-link-to-pipe.html"
+mkfifo "$F/pipe.html"
+# A FIFO given, walked, or behind a .html symlink: an IO error each, not a batch stalled forever
+# (opening a FIFO for reading waits for a writer).
+timeout 20 "$RT" extract "$F/pipe.html" --input-dir "$F/in" -f jsonl -p 1 >"$T/stdout" 2>"$T/stderr"
+rc=$?
+check "FIFOs as inputs (given, walked, behind a link): IO errors, no hang" python3 -c '
+import json, sys
+assert int(sys.argv[2]) == 1, "exit %s" % sys.argv[2]
+l = [json.loads(x) for x in open(sys.argv[1])]
+assert [d["id"] for d in l] == ["pipe", "a", "b-pipe", "c-link-to-pipe"], l
+assert [d.get("error", {}).get("code") for d in l] == ["IO", None, "IO", "IO"], l
+assert "not a regular file" in l[0]["error"]["message"], l[0]' "$T/stdout" "$rc"
+# -o: a FIFO and a hard link to a file outside DIR planted under the output names. Results go
+# to a temporary file in DIR renamed over the name: the FIFO does not block the run, the file
+# outside is not written through the link.
+cp "$ROOT/samples/rust-belt-rail.html" "$F/in2/a.html"
+cp "$ROOT/samples/harbour-lights.html" "$F/in2/h.html"
+mkfifo "$F/out/a.md"
+echo "outside DIR, keep me" > "$T/outside.txt"
+ln "$T/outside.txt" "$F/out/h.md"
+timeout 20 "$RT" extract --input-dir "$F/in2" -o "$F/out" -f markdown -q >"$T/stdout" 2>"$T/stderr"
+rc=$?
+check "-o: planted FIFO and hard link replaced, nothing written outside DIR" bash -c "
+[ $rc -eq 0 ] && [ \"\$(cat '$T/outside.txt')\" = 'outside DIR, keep me' ] &&
+[ -f '$F/out/a.md' ] && grep -q 'Rail' '$F/out/a.md' &&
+[ -f '$F/out/h.md' ] && [ \"\$(stat -c %h '$F/out/h.md')\" = 1 ] && grep -q 'Harbour' '$F/out/h.md' &&
+! ls -a '$F/out' | grep -q '^\.riptide-'"
+# -o on a full disk (a 64 KiB tmpfs in a private mount namespace): the input whose output does
+# not fit is reported and leaves no truncated file; the one that fits is written.
+if unshare -m true 2>/dev/null; then
+  mkdir -p "$F/full-in" "$F/full"
+  cp "$ROOT/samples/rust-belt-rail.html" "$F/full-in/a-small.html"
+  python3 -c '
+import sys
+p = "".join("<p>Paragraph %d of a long article, with enough words in it to make the text output far larger than the small disk it is written to.</p>\n" % i for i in range(3000))
+open(sys.argv[1], "w").write("<html><body><article><h1>Big</h1>" + p + "</article></body></html>")' "$F/full-in/b-big.html"
+  unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs '$F/full' &&
+    timeout 60 '$RT' extract '$F/full-in/a-small.html' '$F/full-in/b-big.html' -o '$F/full' -f txt;
+    echo \$? > '$F/full.rc'; ls -a '$F/full' > '$F/full.ls'" 2>"$F/full.err"
+  check "-o on a full disk: input reported, no truncated file, exit 1" bash -c "
+  [ \"\$(cat '$F/full.rc')\" = 1 ] && grep -qx 'a-small.txt' '$F/full.ls' &&
+  ! grep -q 'b-big' '$F/full.ls' && ! grep -q '^\.riptide-' '$F/full.ls' &&
+  grep -q 'riptide: b-big: IO: .*No space left on device' '$F/full.err' &&
+  grep -q 'riptide: 2 pages: 1 ok (0 fallback), 1 failed' '$F/full.err'"
+else
+  echo "  SKIP -o on a full disk (cannot mount a tmpfs here)"
+fi
+# Standard output on a full disk: the results that could not be written are failed inputs, so
+# the summary agrees with the exit status.
+timeout 60 "$RT" extract "$F/in2/a.html" "$F/in2/h.html" -f jsonl >/dev/full 2>"$T/stderr"
+rc=$?
+check "stdout full: exit 1, summary counts the unwritten results as failed" bash -c "
+[ $rc -eq 1 ] && grep -q 'error writing standard output: No space left on device' '$T/stderr' &&
+grep -Eq 'riptide: ([12]) pages: 0 ok \(0 fallback\), \1 failed.*standard output failed' '$T/stderr'"
+# --events on a full disk: reported, exit 1, and the summary says so.
+run extract "$F/in2/a.html" -f jsonl --events /dev/full
+check "--events to a full disk: reported, exit 1" bash -c "
+[ $rc -eq 1 ] && grep -q 'error writing the events file /dev/full: No space left on device' '$err' &&
+grep -q 'riptide: 1 pages: 1 ok.*events file incomplete' '$err'"
+# A file name with terminal escapes: escaped on stderr.
+: > "$F/esc"$'\033'"[31m-red"$'\007'".html"
+run extract "$F/esc"*.html -f jsonl
+check "ids on stderr are escaped (no terminal escapes from file names)" bash -c "
+[ $rc -eq 1 ] && ! grep -q \$'\\033' '$err' && ! grep -q \$'\\007' '$err' &&
+grep -qF 'riptide: esc\\x1b[31m-red\\x07: BAD_INPUT' '$err'"
+# Option values: out of range is a usage error naming the range; nan, hex, URLs with spaces too.
+run extract x.html --timeout 700s
+check "exit 2: --timeout out of range, naming the range" bash -c "[ $rc -eq 2 ] && grep -q 'out of range (1ms to 600s)' '$err'"
+run extract x.html --memory-limit 5G
+check "exit 2: --memory-limit out of range, naming the range" bash -c "[ $rc -eq 2 ] && grep -q 'out of range (4M to 4G)' '$err'"
+bad_values=0
+for a in "--timeout nan" "--timeout 0x10" "--timeout 0" "--timeout inf" "--memory-limit nan" \
+         "--memory-limit 0x1000000" "--memory-limit 1M" "--max-size 1e9" "--max-size nan"; do
+  # shellcheck disable=SC2086
+  run extract "$ROOT/samples/harbour-lights.html" $a
+  [ "$rc" -eq 2 ] || { echo "    $a: exit $rc"; bad_values=1; }
+done
+check "exit 2: nan, hex, zero, inf and exponents in --timeout/--memory-limit/--max-size" test "$bad_values" -eq 0
+run extract "http://example.com/a page.html"
+check "exit 2: URL with a space" test "$rc" -eq 2
+run extract "$ROOT/samples/harbour-lights.html" --base-url "http://example.com/a b/"
+check "exit 2: --base-url with a space" test "$rc" -eq 2
+
+# The command uses only the public API: linked against the shared library (which exports
+# nothing else), it gives the same output.
+if [ -x "$BUILD/riptide-shared" ]; then
+  run extract "$ROOT/samples/harbour-lights.html" -f jsonl --engine native
+  cp "$out" "$T/static.jsonl"
+  "$BUILD/riptide-shared" extract "$ROOT/samples/harbour-lights.html" -f jsonl --engine native \
+    >"$T/shared.jsonl" 2>/dev/null
+  check "the command linked against libriptide.so (public API only) gives the same output" \
+    python3 -c '
+import json, sys
+a, b = (json.loads(open(f).read()) for f in sys.argv[1:])
+for d in (a, b):
+    d.pop("extract_ms", None); d.pop("wait_ms", None)
+assert a == b and a["title"], (a, b)' "$T/static.jsonl" "$T/shared.jsonl"
+fi
+
 # ---- events, stats, version ---------------------------------------------------------------------
 run extract "$ROOT"/samples/*.html -f jsonl --events "$T/events.jsonl" --stats
 check "--events writes JSON lines" python3 -c '
@@ -312,7 +422,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def send(self, code, body, ctype="text/html; charset=utf-8", extra=()):
         self.send_response(code)
-        self.send_header("Content-Type", ctype)
+        if ctype: self.send_header("Content-Type", ctype)
         for k, v in extra: self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -331,6 +441,15 @@ class H(http.server.BaseHTTPRequestHandler):
                       ctype="text/html; charset=ISO-8859-1")
         elif p == "/ua": self.send(200, ("<p>agent " + self.headers.get("User-Agent", "") + "</p>").encode())
         elif p == "/big": self.send(200, b"<p>" + b"x" * 3000000 + b"</p>")
+        elif p == "/png":
+            self.send(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, ctype="image/png")
+        elif p == "/pdf":
+            self.send(200, b"%PDF-1.4\n" + b"BT /F1 12 Tf (some words in a pdf) Tj ET\n" * 300,
+                      ctype="application/pdf")
+        elif p == "/notype": self.send(200, PAGE, ctype=None)
+        elif p == "/plain-html": self.send(200, PAGE, ctype="text/plain")
+        elif p == "/xhtml": self.send(200, PAGE, ctype="application/xhtml+xml")
+        elif p == "/plain-text": self.send(200, b"just some words " * 200, ctype="text/plain")
         else: self.send(404, b"not found")
 class S(http.server.ThreadingHTTPServer):
     daemon_threads = True
@@ -365,6 +484,15 @@ assert by["/missing"]["error"]["code"] == "FETCH" and "404" in by["/missing"]["e
 assert by["/loop"]["error"]["code"] == "FETCH"
 assert by["/big"]["error"]["code"] == "INPUT_TOO_LARGE"
 PY
+  run extract "$U/png" "$U/pdf" "$U/notype" "$U/plain-html" "$U/xhtml" "$U/plain-text" -f jsonl
+  check "URLs: image/png, application/pdf, plain text refused; HTML by type or by sniffing kept" python3 -c '
+import json, sys
+by = {d["id"].rsplit("/", 1)[1]: d for d in map(json.loads, open(sys.argv[1]))}
+for k in ("png", "pdf", "plain-text"):
+    assert by[k].get("error", {}).get("code") == "UNSUPPORTED_TYPE", by[k]
+assert "image/png" in by["png"]["error"]["message"], by["png"]
+for k in ("notype", "plain-html", "xhtml"):
+    assert "error" not in by[k] and "Harbour" in by[k]["title"], by[k]' "$out"
   run extract "$U/page.html" -o "$T/urlout" -f txt -q
   check "URL output file name is safe" bash -c "ls '$T/urlout' | grep -qx '127.0.0.1_[0-9]*_page.html.txt'"
 else
@@ -413,6 +541,49 @@ echo "  max RSS: $rss_small KiB for $lines_small files, $rss_big KiB for $lines_
 check "10,000-file batch: every file reported" test "$lines_big" -eq 10000
 check "RSS does not grow with the batch (10,000 files within 1.25x + 8 MiB of 1,000)" \
   test "$rss_big" -le $(( rss_small * 5 / 4 + 8192 ))
+
+# ---- signals and a vanished reader, on the 10,000-file batch -----------------------------------
+# SIGINT/SIGTERM after the first result: the batch stops, every line written is whole JSON, the
+# summary counts exactly the lines written, exit 128 + signal. With SIGPIPE ignored and the
+# reader gone, the batch stops at the first failed write instead of extracting everything.
+cat > "$T/signals.py" <<'PY'
+import json, re, signal, subprocess, sys, time
+rt, tree, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+pre = (lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN)) if mode == "EPIPE" else None
+t0 = time.monotonic()
+p = subprocess.Popen([rt, "extract", "--input-dir", tree, "-f", "jsonl", "-p", "1"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=pre)
+first = p.stdout.readline()
+if mode == "EPIPE":
+    p.stdout.close()
+    rest = b""
+else:
+    p.send_signal(getattr(signal, mode))
+    rest = p.stdout.read()
+err = p.stderr.read().decode("utf-8", "replace")
+rc = p.wait(timeout=120)
+took = time.monotonic() - t0
+lines = (first + rest).decode().splitlines(keepends=True)
+m = re.search(r"riptide: (\d+) pages: (\d+) ok \((\d+) fallback\), (\d+) failed", err)
+assert m, err
+pages = int(m.group(1))
+if mode == "EPIPE":
+    assert rc == 1, (rc, err)
+    assert "error writing standard output: Broken pipe" in err, err
+    assert pages < 1000, "went on extracting: %d pages (%s)" % (pages, err)
+else:
+    assert rc == 128 + getattr(signal, mode), (rc, err)
+    assert "interrupted by " + mode in err, err
+    assert all(l.endswith("\n") for l in lines), "half a line"
+    docs = [json.loads(l) for l in lines]
+    assert pages == len(docs) < 10000, (pages, len(docs))
+print("    %s: %d pages, %.2f s" % (mode, pages, took))
+PY
+for sig in SIGINT SIGTERM EPIPE; do
+  python3 "$T/signals.py" "$RT" "$M" "$sig" &&
+    ok "$sig mid-batch: stops, whole lines, summary and exit status agree" ||
+    bad "$sig mid-batch: stops, whole lines, summary and exit status agree"
+done
 
 echo "test-cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,6 +1,6 @@
 /*
- * test_decode.c - the in-place input decoder (rt_decode_input_buf): which inputs are decoded
- * in the caller's buffer and which get a new one, and that both entry points give the same
+ * test_decode.c - the in-place input decoder (riptide_decode_input_inplace): which inputs are
+ * decoded in the caller's buffer and which get a new one, and that both entry points give the same
  * bytes for every kind of input; the iconv loop at the exact edge of its output buffer.
  * (test_input.c covers the decoding rules themselves through riptide_decode_input.)
  */
@@ -11,8 +11,12 @@
 #include <cmocka.h>
 
 #include "riptide.h"
-#include "input/decode.h"
 
+/* The fuzz target's checks (LLVMFuzzerTestOneInput), to replay its seed corpus here. */
+#include "../fuzz/fuzz_decode.c"
+
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -39,7 +43,7 @@ static bool both_agree(const void *data, size_t len, const char *ct, riptide_err
   char *buf = writable(data, len);
   char *out = NULL;
   size_t out_len = 0;
-  riptide_err e2 = rt_decode_input_buf(buf, len, ct, 64 * MiB, &out, &out_len);
+  riptide_err e2 = riptide_decode_input_inplace(buf, len, ct, 64 * MiB, &out, &out_len);
   assert_int_equal(e1, expect);
   assert_int_equal(e2, expect);
   bool in_place = out == buf;
@@ -135,7 +139,7 @@ static void test_gzip_result_is_the_inflated_buffer(void **state)
   char *buf = writable(gz, gz_len);
   char *out = NULL;
   size_t n = 0;
-  assert_int_equal(rt_decode_input_buf(buf, gz_len, NULL, 64 * MiB, &out, &n), RIPTIDE_OK);
+  assert_int_equal(riptide_decode_input_inplace(buf, gz_len, NULL, 64 * MiB, &out, &n), RIPTIDE_OK);
   assert_string_equal(out, html);
   free(out);
   free(buf);
@@ -206,11 +210,98 @@ static void test_size_limit_and_arguments(void **state)
   char *buf = writable("<p>0123456789</p>", 17);
   char *out = (char *)0x1;
   size_t n = 5;
-  assert_int_equal(rt_decode_input_buf(buf, 17, NULL, 16, &out, &n), RIPTIDE_ERR_INPUT_TOO_LARGE);
+  assert_int_equal(riptide_decode_input_inplace(buf, 17, NULL, 16, &out, &n),
+                   RIPTIDE_ERR_INPUT_TOO_LARGE);
   assert_null(out);
-  assert_int_equal(rt_decode_input_buf(NULL, 0, NULL, 16, &out, &n), RIPTIDE_ERR_INVALID_ARG);
-  assert_int_equal(rt_decode_input_buf(buf, 17, NULL, 16, NULL, &n), RIPTIDE_ERR_INVALID_ARG);
+  assert_int_equal(riptide_decode_input_inplace(NULL, 0, NULL, 16, &out, &n),
+                   RIPTIDE_ERR_INVALID_ARG);
+  assert_int_equal(riptide_decode_input_inplace(buf, 17, NULL, 16, NULL, &n),
+                   RIPTIDE_ERR_INVALID_ARG);
   free(buf);
+}
+
+/* API misuse: no data and no length is the empty page (no memcpy from NULL), and a max_bytes
+ * at the top of the range (UINT64_MAX) means "no limit", not a wrapped cap + 1 of zero (a
+ * double free on gzip input before) nor a conversion cap of 60 bytes (cap * 4 + 64 wrapped). */
+static void test_null_data_and_huge_limit(void **state)
+{
+  (void)state;
+  char *out = (char *)0x1;
+  size_t n = 5;
+  assert_int_equal(riptide_decode_input(NULL, 0, NULL, 0, &out, &n), RIPTIDE_OK);
+  assert_non_null(out);
+  assert_int_equal(n, 0);
+  assert_string_equal(out, "");
+  free(out);
+
+  char page[4096];
+  size_t plen = 0;
+  while (plen + 40 < sizeof page)
+    plen += (size_t)snprintf(page + plen, sizeof page - plen, "<p>caf\xe9 cr\xe8me %zu</p>", plen);
+  uLongf zlen = compressBound((uLong)plen) + 64;
+  unsigned char *z = malloc(zlen);
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  zs.next_in = (unsigned char *)page;
+  zs.avail_in = (uInt)plen;
+  zs.next_out = z;
+  zs.avail_out = (uInt)zlen;
+  assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  zlen = zs.total_out;
+  deflateEnd(&zs);
+  char *ref = NULL, *big = NULL;
+  size_t ref_len = 0, big_len = 0;
+  assert_int_equal(riptide_decode_input(z, zlen, NULL, 64 * MiB, &ref, &ref_len), RIPTIDE_OK);
+  assert_int_equal(riptide_decode_input(z, zlen, NULL, UINT64_MAX, &big, &big_len), RIPTIDE_OK);
+  assert_int_equal(big_len, ref_len);
+  assert_memory_equal(big, ref, ref_len);
+  assert_non_null(strstr(big, "caf\xc3\xa9 cr\xc3\xa8me"));
+  free(big);
+  free(ref);
+  /* The in-place entry point and the windows-1252 path with the same limit. */
+  char *buf = writable(z, zlen);
+  assert_int_equal(riptide_decode_input_inplace(buf, zlen, NULL, UINT64_MAX, &out, &n), RIPTIDE_OK);
+  assert_non_null(strstr(out, "caf\xc3\xa9 cr\xc3\xa8me"));
+  if (out != buf)
+    free(out);
+  free(buf);
+  assert_int_equal(riptide_decode_input(page, plen, NULL, UINT64_MAX, &out, &n), RIPTIDE_OK);
+  assert_true(n > plen);
+  free(out);
+  free(z);
+}
+
+/* Every seed of fuzz/corpus/decode through the fuzz target's checks (it aborts on a
+ * violation). */
+static void test_fuzz_corpus_replay(void **state)
+{
+  (void)state;
+  const char *dir = "fuzz/corpus/decode";
+  DIR *d = opendir(dir);
+  if (!d) {
+    printf("fuzz corpus replay: skipped (%s not found; run from the source tree)\n", dir);
+    skip();
+  }
+  struct dirent *de;
+  size_t files = 0;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.')
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char *buf = malloc(1u << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, 1u << 20, f);
+    fclose(f);
+    assert_int_equal(LLVMFuzzerTestOneInput(buf, n), 0);
+    free(buf);
+    files++;
+  }
+  closedir(d);
+  assert_true(files >= 20);
 }
 
 int main(void)
@@ -223,6 +314,8 @@ int main(void)
       cmocka_unit_test(test_iconv_replacement_at_the_buffer_edge),
       cmocka_unit_test(test_random_inputs_agree),
       cmocka_unit_test(test_size_limit_and_arguments),
+      cmocka_unit_test(test_null_data_and_huge_limit),
+      cmocka_unit_test(test_fuzz_corpus_replay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

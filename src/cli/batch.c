@@ -37,13 +37,20 @@
  *
  *  Every input gets exactly one result (a document or an error) and every result is written,
  *  so the counts of the summary always add up to the number of inputs.
+ *
+ *  Stopping early: `stopping` (under lock) is set by the signal thread (SIGINT/SIGTERM, taken
+ *  with sigwait: they are blocked in every thread of the run) or by the output role when
+ *  standard output fails (EPIPE with SIGPIPE ignored, a full disk). Then the producer submits
+ *  nothing more, workers take no new job, the jobs running finish and the output role writes
+ *  every DONE job whole; jobs still QUEUED are dropped and counted as not processed. So a
+ *  stopped batch still writes only whole results, in order, and its summary counts exactly
+ *  what was written (results lost to a failed stdout are counted as failed).
  */
 #include "cli/cli.h"
 
-#include "input/decode.h"
-
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,8 +70,9 @@ typedef struct job {
   slot_state state;
   char *src; /* path, URL or "-" */
   char *id;
+  bool prefailed; /* the walk could not make this an input: err and detail are set */
   /* result (worker -> output role) */
-  rt_buf out;   /* formatted document or error object; kept across uses of the slot */
+  cli_buf out;  /* formatted document or error object; kept across uses of the slot */
   bool has_out; /* false for an error in markdown/txt */
   riptide_err err;
   char detail[512];
@@ -90,6 +98,12 @@ typedef struct batch {
   bool producer_waiting;                    /* guarded by lock */
   unsigned idle_workers;                    /* guarded by lock: waiting on `work` */
   bool finished;                            /* guarded by lock: tells the ticker to stop */
+  /* Guarded by lock: no new job is taken or produced (a signal, or standard output failed);
+   * jobs already running finish and everything done is written. */
+  bool stopping;
+  int signal_received; /* guarded by lock: SIGINT or SIGTERM, 0 if none */
+  bool signal_quit;    /* guarded by lock: the signal thread's stop */
+  sigset_t signals;    /* SIGINT and SIGTERM, blocked in every thread and taken by sigwait */
   /* output role only */
   uint64_t total; /* expected inputs, 0 = unknown */
   uint64_t ok, failed, fallback;
@@ -97,10 +111,14 @@ typedef struct batch {
   uint64_t t_start, last_draw;
   int out_dirfd;
   name_set names;
+  uint64_t tmp_counter; /* temporary file names in the output directory */
   bool json_array;
   uint64_t written_docs;
   bool progress_drawn;
-  bool write_error;
+  bool write_error; /* standard output failed: nothing more is written to it */
+  int write_errno;
+  uint64_t unwritten; /* results lost to the output error (counted in failed) */
+  uint64_t unflushed_ok, unflushed_fallback; /* counted ok, still in stdout's buffer */
 } batch;
 
 typedef struct worker {
@@ -130,21 +148,27 @@ static void process(batch *b, worker *w, job *j)
   const char *url = NULL;
   const char *content_type = NULL;
   riptide_err err;
-  j->detail[0] = '\0';
   uint64_t max = c->max_input ? c->max_input : (64ull << 20);
 
-  if (cli_is_url(j->src)) {
+  if (j->prefailed) {
+    err = RIPTIDE_ERR_IO; /* detail set by the walk */
+  } else if (cli_is_url(j->src)) {
     riptide_fetch_options fo;
     riptide_fetch_options_init(&fo);
     fo.max_bytes = max;
     if (c->timeout_ms)
       fo.timeout_ms = c->timeout_ms * 3 > 30000 ? c->timeout_ms * 3 : 30000;
+    j->detail[0] = '\0';
     err = riptide_fetch_url(j->src, &fo, &fr, j->detail, sizeof j->detail);
     raw = fr.body; /* NUL-terminated, so there is room to decode in place */
     raw_len = fr.len;
     url = fr.final_url;
     content_type = fr.content_type;
+    if (err == RIPTIDE_OK && raw_len > 0 && /* empty: reported as such below */
+        !cli_html_response(content_type, raw, raw_len, j->detail, sizeof j->detail))
+      err = RIPTIDE_ERR_UNSUPPORTED_TYPE;
   } else {
+    j->detail[0] = '\0';
     err = cli_read_file(j->src, max, &w->rbuf, &w->rcap, &raw_len, j->detail, sizeof j->detail);
     raw = w->rbuf;
     url = c->base_url;
@@ -155,7 +179,7 @@ static void process(batch *b, worker *w, job *j)
   }
   if (err == RIPTIDE_OK) {
     /* Clean UTF-8 is decoded in place: html is then raw itself. */
-    err = rt_decode_input_buf(raw, raw_len, content_type, max, &html, &html_len);
+    err = riptide_decode_input_inplace(raw, raw_len, content_type, max, &html, &html_len);
     if (err == RIPTIDE_ERR_BAD_INPUT)
       snprintf(j->detail, sizeof j->detail, "binary data, not HTML");
     else if (err == RIPTIDE_ERR_INPUT_TOO_LARGE)
@@ -216,12 +240,12 @@ static void *worker_main(void *arg)
   batch *b = w->b;
   pthread_mutex_lock(&b->lock);
   for (;;) {
-    while (b->next_take == b->next_seq && !b->producing_done) {
+    while (b->next_take == b->next_seq && !b->producing_done && !b->stopping) {
       b->idle_workers++;
       pthread_cond_wait(&b->work, &b->lock);
       b->idle_workers--;
     }
-    if (b->next_take == b->next_seq)
+    if (b->next_take == b->next_seq || b->stopping)
       break;
     job *j = &b->ring[b->next_take % b->window];
     b->next_take++;
@@ -346,7 +370,13 @@ static bool write_all(int fd, const char *p, size_t n)
   return true;
 }
 
-/* Writes one result into the output directory under a safe, unique name. */
+/* Writes one result into the output directory under a safe, unique name, through a temporary
+ * file in the same directory that is renamed over the name once complete:
+ *  - nothing is written through whatever was planted under the name (a symbolic or hard link
+ *    to a file outside DIR, a FIFO that would block the open): rename replaces the entry;
+ *  - a write that fails (disk full) leaves no truncated file: the temporary file is removed
+ *    and the input reported.
+ * Temporary names start with a dot, which no output name does (cli_safe_name). */
 static riptide_err write_file(batch *b, job *j, char *detail, size_t dlen)
 {
   char base[160], name[200];
@@ -360,21 +390,56 @@ static riptide_err write_file(batch *b, job *j, char *detail, size_t dlen)
     }
     snprintf(name, sizeof name, "%s-%d%s", base, k, ext);
   }
-  /* The name has no '/' and does not start with '.', and O_NOFOLLOW refuses a symbolic link
-   * planted under that name: nothing is written outside the output directory. */
-  int fd = openat(b->out_dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  char tmp[64];
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
+    snprintf(tmp, sizeof tmp, ".riptide-%ld-%llu.tmp", (long)getpid(),
+             (unsigned long long)b->tmp_counter++);
+    fd = openat(b->out_dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST)
+      break;
+  }
   if (fd < 0) {
-    snprintf(detail, dlen, "%s/%s: %s", b->c->output_dir, name, strerror(errno));
+    snprintf(detail, dlen, "%s: cannot create a file: %s", b->c->output_dir, strerror(errno));
     return RIPTIDE_ERR_IO;
   }
-  bool ok = write_all(fd, j->out.p, j->out.len);
-  if (close(fd) != 0)
-    ok = false;
-  if (!ok) {
-    snprintf(detail, dlen, "%s/%s: write failed: %s", b->c->output_dir, name, strerror(errno));
+  int werr = 0;
+  if (!write_all(fd, j->out.p, j->out.len))
+    werr = errno ? errno : EIO;
+  if (close(fd) != 0 && !werr)
+    werr = errno;
+  if (!werr && renameat(b->out_dirfd, tmp, b->out_dirfd, name) != 0)
+    werr = errno;
+  if (werr) {
+    unlinkat(b->out_dirfd, tmp, 0);
+    snprintf(detail, dlen, "%s/%s: write failed: %s", b->c->output_dir, name, strerror(werr));
     return RIPTIDE_ERR_IO;
   }
   return RIPTIDE_OK;
+}
+
+/* Standard output failed: results from now on are not written. Output role only. */
+static void output_failed(batch *b, int err)
+{
+  if (!b->write_error) {
+    b->write_error = true;
+    b->write_errno = err ? err : EIO;
+  }
+}
+
+/* Flushes standard output. Results counted ok that were still in the buffer when it failed
+ * are counted failed instead: the summary and the exit status agree. Output role only. */
+static void flush_stdout(batch *b)
+{
+  if (!b->write_error && fflush(stdout) != 0)
+    output_failed(b, errno);
+  if (b->write_error) {
+    b->ok -= b->unflushed_ok;
+    b->fallback -= b->unflushed_fallback;
+    b->failed += b->unflushed_ok;
+    b->unwritten += b->unflushed_ok;
+  }
+  b->unflushed_ok = b->unflushed_fallback = 0;
 }
 
 static void emit(batch *b, job *j)
@@ -382,36 +447,64 @@ static void emit(batch *b, job *j)
   const cli_config *c = b->c;
   riptide_err err = j->err;
   char detail[600];
+  bool lost = false; /* not written because standard output failed */
   snprintf(detail, sizeof detail, "%s", j->detail);
   if (err == RIPTIDE_OK && c->output_dir) {
     err = write_file(b, j, detail, sizeof detail);
   } else if (j->has_out && !c->output_dir) {
-    if (b->json_array)
-      fputs(b->written_docs ? ",\n" : "[\n", stdout);
-    else if (b->written_docs && c->format == CLI_FMT_MARKDOWN)
-      fputs("\n* * *\n\n", stdout);
-    else if (b->written_docs && c->format == CLI_FMT_TXT)
-      fputs("\n", stdout);
-    size_t n = j->out.len;
-    if (b->json_array && n && j->out.p[n - 1] == '\n')
-      n--;
-    if (n > 0 && fwrite(j->out.p, 1, n, stdout) != n)
-      b->write_error = true;
-    b->written_docs++;
+    if (!b->write_error) {
+      if (b->json_array)
+        fputs(b->written_docs ? ",\n" : "[\n", stdout);
+      else if (b->written_docs && c->format == CLI_FMT_MARKDOWN)
+        fputs("\n* * *\n\n", stdout);
+      else if (b->written_docs && c->format == CLI_FMT_TXT)
+        fputs("\n", stdout);
+      size_t n = j->out.len;
+      if (b->json_array && n && j->out.p[n - 1] == '\n')
+        n--;
+      if (n > 0 && fwrite(j->out.p, 1, n, stdout) != n)
+        output_failed(b, errno);
+      b->written_docs++;
+    }
+    if (b->write_error && err == RIPTIDE_OK) {
+      err = RIPTIDE_ERR_IO;
+      lost = true;
+    }
   }
   if (err == RIPTIDE_OK) {
     b->ok++;
     if (j->fallback)
       b->fallback++;
+    if (!c->output_dir) {
+      b->unflushed_ok++;
+      b->unflushed_fallback += j->fallback;
+    }
   } else {
     b->failed++;
-    if (!c->quiet) {
+    if (lost) {
+      b->unwritten++; /* one line for all of them at the end, not one per input */
+    } else if (!c->quiet) {
       clear_progress(b);
-      fprintf(stderr, "riptide: %s: %s: %s\n", j->id, riptide_err_name(err), detail);
+      /* ids and details carry file names: escaped, so that they cannot drive the terminal */
+      char *eid = cli_escape_terminal(j->id);
+      char *edetail = cli_escape_terminal(detail);
+      fprintf(stderr, "riptide: %s: %s: %s\n", eid ? eid : "?", riptide_err_name(err),
+              edetail ? edetail : "?");
+      free(eid);
+      free(edetail);
     }
   }
   cli_latency_add(&b->lat, j->latency_ns);
   draw_progress(b, false);
+}
+
+/* No new job is taken or produced; called with the lock held. */
+static void stop_locked(batch *b)
+{
+  b->stopping = true;
+  pthread_cond_broadcast(&b->work);
+  pthread_cond_broadcast(&b->space);
+  pthread_cond_signal(&b->tick);
 }
 
 /* Takes the output role if it is free and writes every finished job at the head of the ring,
@@ -434,11 +527,13 @@ static void drain_locked(batch *b)
       j->src = j->id = NULL;
       j->out.len = 0;
       if (j->out.cap > CLI_KEEP_OUT_BUFFER)
-        rt_buf_free(&j->out);
+        cli_buf_free(&j->out);
       pthread_mutex_lock(&b->lock);
       j->state = SLOT_EMPTY;
       b->next_write++;
       wrote = true;
+      if (b->write_error && !b->stopping)
+        stop_locked(b); /* the reader is gone: extracting (or fetching) the rest is waste */
       /* Wake the producer once half the ring is free, not for every slot. */
       if (b->producer_waiting && b->next_seq - b->next_write <= b->window / 2)
         pthread_cond_signal(&b->space);
@@ -450,9 +545,10 @@ static void drain_locked(batch *b)
      * Results that finish meanwhile are picked up by the next round, before the role is
      * given back. */
     pthread_mutex_unlock(&b->lock);
-    if (fflush(stdout) != 0)
-      b->write_error = true;
+    flush_stdout(b);
     pthread_mutex_lock(&b->lock);
+    if (b->write_error && !b->stopping)
+      stop_locked(b);
   }
   b->emitting = false;
 }
@@ -486,7 +582,9 @@ static void *ticker_main(void *arg)
 
 /* ---- producer ------------------------------------------------------------------------------ */
 
-static bool submit(const char *src, void *ctx)
+/* Queues one input (error != NULL: one the walk could not make readable, reported as failed
+ * with that reason). False when the batch is stopping, or out of memory: produce no more. */
+static bool submit(const char *src, const char *error, void *ctx)
 {
   batch *b = ctx;
   char *s = strdup(src);
@@ -497,17 +595,28 @@ static bool submit(const char *src, void *ctx)
     return false;
   }
   pthread_mutex_lock(&b->lock);
-  while (b->next_seq - b->next_write >= b->window) {
+  while (b->next_seq - b->next_write >= b->window && !b->stopping) {
     b->producer_waiting = true;
     pthread_cond_wait(&b->space, &b->lock);
   }
   b->producer_waiting = false;
+  if (b->stopping) {
+    pthread_mutex_unlock(&b->lock);
+    free(s);
+    free(id);
+    return false;
+  }
   job *j = &b->ring[b->next_seq % b->window];
-  rt_buf out = j->out; /* the slot's buffer is kept */
+  cli_buf out = j->out; /* the slot's buffer is kept */
   memset(j, 0, sizeof *j);
   j->out = out;
   j->src = s;
   j->id = id;
+  if (error) {
+    j->prefailed = true;
+    snprintf(j->detail, sizeof j->detail, "%s", error);
+    cli_utf8_clean(j->detail);
+  }
   j->state = SLOT_QUEUED;
   b->next_seq++;
   if (b->idle_workers > 0)
@@ -516,17 +625,82 @@ static bool submit(const char *src, void *ctx)
   return true;
 }
 
-static bool count_one(const char *path, void *ctx)
+typedef struct counter {
+  batch *b;
+  uint64_t n;
+} counter;
+
+static bool count_one(const char *path, const char *error, void *ctx)
 {
   (void)path;
-  (*(uint64_t *)ctx)++;
-  return true;
+  (void)error;
+  counter *k = ctx;
+  k->n++;
+  pthread_mutex_lock(&k->b->lock);
+  bool go = !k->b->stopping; /* a signal while counting a huge tree */
+  pthread_mutex_unlock(&k->b->lock);
+  return go;
 }
 
 static bool is_dir(const char *p)
 {
   struct stat st;
   return !cli_is_url(p) && strcmp(p, "-") != 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- signals ------------------------------------------------------------------------------- */
+
+/* SIGINT and SIGTERM are blocked in every thread of the run (the pool's too: they are created
+ * after the mask is set) and taken here with sigwait, so the batch stops under its lock like
+ * any other state change: no job is taken or produced any more, the jobs running finish, every
+ * result done is written whole (no half line), the summary says what was done, and the exit
+ * status is 128 + the signal. A second signal exits at once. */
+static void *signal_main(void *arg)
+{
+  batch *b = arg;
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&b->signals, &sig) != 0)
+      continue;
+    pthread_mutex_lock(&b->lock);
+    if (b->signal_quit) {
+      pthread_mutex_unlock(&b->lock);
+      return NULL;
+    }
+    if (b->signal_received)
+      _exit(128 + sig); /* the user insists */
+    b->signal_received = sig;
+    stop_locked(b);
+    pthread_mutex_unlock(&b->lock);
+  }
+}
+
+static const char *signal_name(int sig)
+{
+  return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+/* ---- the run ------------------------------------------------------------------------------- */
+
+static int prepare_output_dir(batch *b)
+{
+  const cli_config *c = b->c;
+  char *esc = cli_escape_terminal(c->output_dir);
+  int rc = CLI_EXIT_OK;
+  if (mkdir(c->output_dir, 0755) != 0 && errno != EEXIST) {
+    fprintf(stderr, "riptide: cannot create output directory %s: %s\n", esc ? esc : "?",
+            strerror(errno));
+    rc = CLI_EXIT_FAILED;
+  } else {
+    b->out_dirfd = open(c->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (b->out_dirfd < 0) {
+      fprintf(stderr, "riptide: cannot open output directory %s: %s\n", esc ? esc : "?",
+              strerror(errno));
+      rc = CLI_EXIT_FAILED;
+    }
+  }
+  free(esc);
+  return rc;
 }
 
 int cli_run_extract(cli_config *c)
@@ -537,73 +711,74 @@ int cli_run_extract(cli_config *c)
   b.out_dirfd = -1;
   char detail[600] = "";
 
-  if (c->output_dir) {
-    if (mkdir(c->output_dir, 0755) != 0 && errno != EEXIST) {
-      fprintf(stderr, "riptide: cannot create output directory %s: %s\n", c->output_dir,
-              strerror(errno));
-      return CLI_EXIT_FAILED;
-    }
-    b.out_dirfd = open(c->output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (b.out_dirfd < 0) {
-      fprintf(stderr, "riptide: cannot open output directory %s: %s\n", c->output_dir,
-              strerror(errno));
-      return CLI_EXIT_FAILED;
-    }
-  }
+  if (c->output_dir && prepare_output_dir(&b) != CLI_EXIT_OK)
+    return CLI_EXIT_FAILED;
   for (int i = 0; i < c->n_input_dirs; i++) {
     if (!is_dir(c->input_dirs[i])) {
-      fprintf(stderr, "riptide: --input-dir %s: not a directory\n", c->input_dirs[i]);
+      char *esc = cli_escape_terminal(c->input_dirs[i]);
+      fprintf(stderr, "riptide: --input-dir %s: not a directory\n", esc ? esc : "?");
+      free(esc);
       if (b.out_dirfd >= 0)
         close(b.out_dirfd);
       return CLI_EXIT_USAGE;
     }
   }
+  pthread_mutex_init(&b.lock, NULL);
+  pthread_cond_init(&b.work, NULL);
+  pthread_cond_init(&b.space, NULL);
+  pthread_cond_init(&b.tick, NULL);
+  /* Before any thread exists (the pool's included), so that every thread inherits the mask. */
+  sigset_t old_mask;
+  sigemptyset(&b.signals);
+  sigaddset(&b.signals, SIGINT);
+  sigaddset(&b.signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &b.signals, &old_mask);
+  pthread_t sig_thread;
+  bool sig_started = pthread_create(&sig_thread, NULL, signal_main, &b) == 0;
+
   bool single = c->n_inputs == 1 && c->n_input_dirs == 0 && !is_dir(c->inputs[0]);
   b.json_array = c->format == CLI_FMT_JSON && !single && !c->output_dir;
   if (c->progress) {
+    counter k = {.b = &b};
     for (int i = 0; i < c->n_inputs; i++) {
       if (is_dir(c->inputs[i]))
-        cli_walk_dir(c->inputs[i], count_one, &b.total, detail, sizeof detail);
+        cli_walk_dir(c->inputs[i], count_one, &k);
       else
-        b.total++;
+        k.n++;
     }
     for (int i = 0; i < c->n_input_dirs; i++)
-      cli_walk_dir(c->input_dirs[i], count_one, &b.total, detail, sizeof detail);
+      cli_walk_dir(c->input_dirs[i], count_one, &k);
+    b.total = k.n;
   }
 
   cli_engine eng;
+  int rc = CLI_EXIT_OK;
   riptide_err err = cli_engine_open(&eng, c, detail, sizeof detail);
+  bool engine_open = true; /* closed (once) even when opening failed half-way */
+  worker *workers = NULL;
+  unsigned started = 0;
+  pthread_t ticker;
+  bool ticker_started = false;
   if (err != RIPTIDE_OK) {
     fprintf(stderr, "riptide: %s\n", detail[0] ? detail : riptide_strerror(err));
-    cli_engine_close(&eng);
-    if (b.out_dirfd >= 0)
-      close(b.out_dirfd);
-    return CLI_EXIT_FAILED;
+    rc = CLI_EXIT_FAILED;
+    goto out;
   }
   b.eng = &eng;
   b.window = c->parallel * 4 < 16 ? 16 : c->parallel * 4;
   b.ring = calloc(b.window, sizeof *b.ring);
-  worker *workers = calloc(c->parallel, sizeof *workers);
+  workers = calloc(c->parallel, sizeof *workers);
   if (!b.ring || !workers) {
     fprintf(stderr, "riptide: out of memory\n");
-    free(b.ring);
-    free(workers);
-    cli_engine_close(&eng);
-    if (b.out_dirfd >= 0)
-      close(b.out_dirfd);
-    return CLI_EXIT_FAILED;
+    rc = CLI_EXIT_FAILED;
+    goto out;
   }
   /* On pipes and files, results that are ready together go out in one write (flushed as soon
    * as no further result is ready, see drain_locked); a terminal stays line-buffered. */
   if (!c->output_dir && !isatty(STDOUT_FILENO))
     setvbuf(stdout, NULL, _IOFBF, CLI_STDOUT_BUFFER);
-  pthread_mutex_init(&b.lock, NULL);
-  pthread_cond_init(&b.work, NULL);
-  pthread_cond_init(&b.space, NULL);
-  pthread_cond_init(&b.tick, NULL);
   b.t_start = cli_now_ns();
 
-  unsigned started = 0;
   for (unsigned i = 0; i < c->parallel; i++) {
     workers[i].b = &b;
     if (pthread_create(&workers[i].th, NULL, worker_main, &workers[i]) != 0)
@@ -611,30 +786,20 @@ int cli_run_extract(cli_config *c)
     started++;
   }
   /* Without the ticker the bar is still drawn as results arrive. */
-  pthread_t ticker;
-  bool ticker_started =
+  ticker_started =
       c->progress && started > 0 && pthread_create(&ticker, NULL, ticker_main, &b) == 0;
-  int rc = CLI_EXIT_OK;
   if (started == 0) {
     fprintf(stderr, "riptide: cannot start threads\n");
     rc = CLI_EXIT_FAILED;
   } else {
-    /* Produce: arguments in order, then each --input-dir. A walk that fails to open a
-     * directory given as an argument reports it as one failed input. */
-    for (int i = 0; i < c->n_inputs; i++) {
-      if (is_dir(c->inputs[i])) {
-        if (!cli_walk_dir(c->inputs[i], submit, &b, detail, sizeof detail))
-          submit(c->inputs[i], &b);
-      } else {
-        submit(c->inputs[i], &b);
-      }
-    }
-    for (int i = 0; i < c->n_input_dirs; i++) {
-      if (!cli_walk_dir(c->input_dirs[i], submit, &b, detail, sizeof detail)) {
-        fprintf(stderr, "riptide: %s\n", detail);
-        rc = CLI_EXIT_FAILED;
-      }
-    }
+    /* Produce: arguments in order, then each --input-dir (a directory that cannot be walked
+     * is one failed input). Stops when submit says so (a signal, standard output gone). */
+    bool go = true;
+    for (int i = 0; go && i < c->n_inputs; i++)
+      go = is_dir(c->inputs[i]) ? cli_walk_dir(c->inputs[i], submit, &b)
+                                : submit(c->inputs[i], NULL, &b);
+    for (int i = 0; go && i < c->n_input_dirs; i++)
+      go = cli_walk_dir(c->input_dirs[i], submit, &b);
   }
   pthread_mutex_lock(&b.lock);
   b.producing_done = true;
@@ -648,46 +813,107 @@ int cli_run_extract(cli_config *c)
   pthread_mutex_unlock(&b.lock);
   if (ticker_started)
     pthread_join(ticker, NULL);
-  /* Every job is DONE now; the last result may have finished while the ticker held the role
-   * (it drains before it stops), so this finds nothing left, but costs nothing to make sure. */
+  /* Every job taken is DONE now; the last result may have finished while the ticker held the
+   * role (it drains before it stops), so this finds nothing left, but costs nothing to make
+   * sure. Jobs still QUEUED were never taken (the batch stopped): they are dropped. */
   pthread_mutex_lock(&b.lock);
   drain_locked(&b);
+  uint64_t not_processed = b.next_seq - b.next_write;
+  for (uint64_t q = b.next_write; q < b.next_seq; q++) {
+    job *j = &b.ring[q % b.window];
+    free(j->src);
+    free(j->id);
+    j->src = j->id = NULL;
+    j->state = SLOT_EMPTY;
+  }
+  int signal_received = b.signal_received;
   pthread_mutex_unlock(&b.lock);
   double el = (double)(cli_now_ns() - b.t_start) / 1e9;
 
-  if (b.json_array)
+  if (b.json_array && !b.write_error)
     fputs(b.written_docs ? "\n]\n" : "[]\n", stdout);
-  if (fflush(stdout) != 0 || ferror(stdout))
-    b.write_error = true;
+  if (!c->output_dir)
+    flush_stdout(&b);
+  if (ferror(stdout))
+    output_failed(&b, 0);
   draw_progress(&b, true);
   clear_progress(&b);
   if (c->stats)
     cli_engine_print_stats(&eng, stderr);
+  /* Closing the engine flushes and closes the events file: its errors are known after. */
+  int events_errno = cli_engine_close(&eng);
+  engine_open = false;
+
+  if (b.write_error) {
+    fprintf(stderr,
+            "riptide: error writing standard output: %s; stopped: %llu result%s not written, "
+            "%llu queued input%s and any not yet listed not processed\n",
+            strerror(b.write_errno), (unsigned long long)b.unwritten, b.unwritten == 1 ? "" : "s",
+            (unsigned long long)not_processed, not_processed == 1 ? "" : "s");
+    rc = CLI_EXIT_FAILED;
+  }
+  if (events_errno) {
+    char *esc = cli_escape_terminal(c->events_path);
+    fprintf(stderr, "riptide: error writing the events file %s: %s\n", esc ? esc : "?",
+            strerror(events_errno));
+    free(esc);
+    rc = CLI_EXIT_FAILED;
+  }
+  if (signal_received) {
+    fprintf(stderr,
+            "riptide: interrupted by %s: stopped; %llu queued input%s and any not yet listed "
+            "were not processed\n",
+            signal_name(signal_received), (unsigned long long)not_processed,
+            not_processed == 1 ? "" : "s");
+  }
   if (!c->quiet) {
+    /* The summary: every figure comes from what was written, and it names whatever else makes
+     * the exit status non-zero. */
     uint64_t pages = b.ok + b.failed;
+    char tail[160] = "";
+    size_t tl = 0;
+    if (b.write_error)
+      tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "; standard output failed");
+    if (events_errno && tl < sizeof tail)
+      tl += (size_t)snprintf(tail + tl, sizeof tail - tl, "; events file incomplete");
+    if (signal_received && tl < sizeof tail)
+      snprintf(tail + tl, sizeof tail - tl, "; interrupted by %s", signal_name(signal_received));
     fprintf(stderr,
             "riptide: %llu pages: %llu ok (%llu fallback), %llu failed in %.2f s: %.1f pages/s, "
-            "latency p50 %.2f ms, p95 %.2f ms\n",
+            "latency p50 %.2f ms, p95 %.2f ms%s\n",
             (unsigned long long)pages, (unsigned long long)b.ok, (unsigned long long)b.fallback,
             (unsigned long long)b.failed, el, el > 0 ? (double)pages / el : 0.0,
             (double)cli_latency_quantile(&b.lat, 0.50) / 1e6,
-            (double)cli_latency_quantile(&b.lat, 0.95) / 1e6);
-  }
-  if (b.write_error) {
-    fprintf(stderr, "riptide: error writing standard output\n");
-    rc = CLI_EXIT_FAILED;
+            (double)cli_latency_quantile(&b.lat, 0.95) / 1e6, tail);
   }
   if (b.failed > 0 && rc == CLI_EXIT_OK)
     rc = CLI_EXIT_FAILED;
-  cli_engine_close(&eng);
+  if (signal_received)
+    rc = 128 + signal_received;
+
+out:
+  if (engine_open)
+    cli_engine_close(&eng);
+  pthread_mutex_lock(&b.lock);
+  b.signal_quit = true;
+  pthread_mutex_unlock(&b.lock);
+  if (sig_started) {
+    pthread_kill(sig_thread, SIGTERM); /* taken by its sigwait: blocked everywhere */
+    pthread_join(sig_thread, NULL);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
   pthread_cond_destroy(&b.work);
   pthread_cond_destroy(&b.space);
   pthread_cond_destroy(&b.tick);
   pthread_mutex_destroy(&b.lock);
-  for (size_t i = 0; i < b.window; i++)
-    rt_buf_free(&b.ring[i].out);
-  for (unsigned i = 0; i < c->parallel; i++)
-    free(workers[i].rbuf);
+  if (b.ring) {
+    for (size_t i = 0; i < b.window; i++)
+      cli_buf_free(&b.ring[i].out);
+  }
+  if (workers) {
+    for (unsigned i = 0; i < c->parallel; i++)
+      free(workers[i].rbuf);
+  }
   free(b.ring);
   free(workers);
   free(b.names.v);

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct page {
   char *html;
@@ -42,9 +43,13 @@ typedef struct worker {
   pthread_t th;
 } worker;
 
-static bool load_one(const char *path, void *ctx)
+static bool load_one(const char *path, const char *error, void *ctx)
 {
   corpus *c = ctx;
+  if (error) {
+    c->skipped++;
+    return true;
+  }
   char *raw = NULL, *html = NULL;
   size_t raw_len = 0, len = 0;
   char detail[256];
@@ -210,10 +215,16 @@ int cli_bench(int argc, char **argv)
   }
   const char *dir = argv[optind];
   corpus pages = {.max = 64ull << 20};
-  char detail[512] = "";
-  if (!cli_walk_dir(dir, load_one, &pages, detail, sizeof detail)) {
-    fprintf(stderr, "riptide bench: %s\n", detail[0] ? detail : "out of memory");
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    char *esc = cli_escape_terminal(dir);
+    fprintf(stderr, "riptide bench: %s: not a directory\n", esc ? esc : "?");
+    free(esc);
     return CLI_EXIT_USAGE;
+  }
+  if (!cli_walk_dir(dir, load_one, &pages)) {
+    fprintf(stderr, "riptide bench: out of memory\n");
+    return CLI_EXIT_FAILED;
   }
   if (pages.n == 0) {
     fprintf(stderr, "riptide bench: no readable .html/.htm/.gz pages under %s\n", dir);

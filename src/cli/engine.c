@@ -10,18 +10,25 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* One JSON line per event. The first failed write (disk full) is kept in events_errno and
+ * ends the writing: cli_engine_close() reports it, and the run's exit status says so. */
 static void on_event(const riptide_event *ev, void *ctx)
 {
   cli_engine *e = ctx;
   char *line = riptide_event_to_json(ev);
-  if (!line)
-    return;
   pthread_mutex_lock(&e->events_lock);
-  fputs(line, e->events);
-  fputc('\n', e->events);
+  if (!line) {
+    if (!e->events_errno)
+      e->events_errno = ENOMEM; /* an event lost is an incomplete file too */
+  } else if (!e->events_errno) {
+    errno = 0;
+    if (fputs(line, e->events) == EOF || fputc('\n', e->events) == EOF || ferror(e->events))
+      e->events_errno = errno ? errno : EIO;
+  }
   pthread_mutex_unlock(&e->events_lock);
   free(line);
 }
@@ -92,7 +99,7 @@ void cli_engine_print_stats(cli_engine *e, FILE *f)
   }
 }
 
-void cli_engine_close(cli_engine *e)
+int cli_engine_close(cli_engine *e)
 {
   if (e->pool) {
     /* The subscription stays until the pool is freed, so that the events of the shutdown
@@ -101,9 +108,13 @@ void cli_engine_close(cli_engine *e)
     riptide_pool_free(e->pool);
     e->pool = NULL;
   }
+  int err = e->events_errno; /* no callback runs any more: the dispatcher has stopped */
   if (e->events) {
-    fclose(e->events);
+    errno = 0;
+    if (fclose(e->events) != 0 && !err)
+      err = errno ? errno : EIO;
     e->events = NULL;
   }
   pthread_mutex_destroy(&e->events_lock);
+  return err;
 }

@@ -4,7 +4,10 @@
  */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,6 +21,109 @@
 bool cli_is_url(const char *s)
 {
   return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
+}
+
+bool cli_url_clean(const char *s)
+{
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p <= 0x20 || *p == 0x7f)
+      return false;
+  return true;
+}
+
+char *cli_escape_terminal(const char *s)
+{
+  if (!s)
+    return NULL;
+  size_t n = strlen(s);
+  if (n > (SIZE_MAX - 1) / 4)
+    return NULL;
+  size_t cap = n * 4 + 1; /* worst case: every byte a "\x1b" ("\u0085" is 6 for 2 bytes) */
+  char *out = malloc(cap);
+  if (!out)
+    return NULL;
+  size_t k = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = p[i];
+    if (c < 0x20 || c == 0x7f) {
+      k += (size_t)snprintf(out + k, cap - k, "\\x%02x", c);
+    } else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
+      /* C1 controls (U+0080-U+009F): 0x9B alone is a CSI on some terminals. */
+      k += (size_t)snprintf(out + k, cap - k, "\\u%04x", p[i + 1]);
+      i++;
+    } else {
+      out[k++] = (char)c;
+    }
+  }
+  out[k] = '\0';
+  return out;
+}
+
+/* The WHATWG sniffing patterns for HTML (mimesniff, "identifying a resource with an unknown
+ * MIME type"): after whitespace, one of these tags followed by a space or '>'. */
+static bool sniffs_as_html(const unsigned char *s, size_t n)
+{
+  if (n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+    s += 3, n -= 3;
+  else if (n >= 4 && ((s[0] == 0xFF && s[1] == 0xFE && s[2] == '<' && s[3] == 0) ||
+                      (s[0] == 0xFE && s[1] == 0xFF && s[2] == 0 && s[3] == '<')))
+    return true; /* UTF-16 with a BOM, starting with markup */
+  if (n >= 2 && s[0] == 0x1f && s[1] == 0x8b)
+    return true; /* gzip: the decoder inflates it and refuses binary data after */
+  size_t i = 0;
+  while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f'))
+    i++;
+  static const char *const tags[] = {
+      "!doctype html", "html", "head",  "script",  "iframe", "h1",   "div", "font",
+      "table",         "a",    "style", "title",   "b",      "body", "br",  "p",
+      "!--",           "meta", "link",  "article", "section"};
+  if (i >= n || s[i] != '<')
+    return false;
+  i++;
+  for (size_t t = 0; t < sizeof tags / sizeof tags[0]; t++) {
+    size_t k = strlen(tags[t]);
+    if (n - i > k && strncasecmp((const char *)s + i, tags[t], k) == 0) {
+      unsigned char after = s[i + k];
+      if (after == ' ' || after == '>' || after == '\t' || after == '\n' || after == '\r' ||
+          after == '\f' || after == '/' || (tags[t][0] == '!' && tags[t][1] == '-'))
+        return true;
+    }
+  }
+  return false;
+}
+
+bool cli_html_response(const char *content_type, const char *body, size_t len, char *detail,
+                       size_t dlen)
+{
+  char type[128] = "";
+  if (content_type) {
+    const char *p = content_type;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    size_t k = 0;
+    while (p[k] && p[k] != ';' && p[k] != ' ' && p[k] != '\t' && k + 1 < sizeof type) {
+      type[k] = (char)tolower((unsigned char)p[k]);
+      k++;
+    }
+    type[k] = '\0';
+  }
+  if (!strcmp(type, "text/html") || !strcmp(type, "application/xhtml+xml"))
+    return true;
+  /* Media that is never a page: refused whatever the bytes look like. */
+  static const char *const never[] = {"image/", "audio/", "video/",
+                                      "font/",  "model/", "application/pdf"};
+  bool refused = false;
+  for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+    refused |= strncmp(type, never[i], strlen(never[i])) == 0;
+  /* Missing or anything else (text/plain, application/octet-stream, ...): by the bytes. */
+  if (!refused && sniffs_as_html((const unsigned char *)body, len))
+    return true;
+  char *esc = cli_escape_terminal(type[0] ? type : "(none)");
+  snprintf(detail, dlen, "content type %s is not HTML%s", esc ? esc : "?",
+           refused ? "" : " and the body does not look like HTML");
+  free(esc);
+  return false;
 }
 
 static bool ends_with(const char *s, size_t n, const char *suffix)
@@ -34,33 +140,41 @@ bool cli_wanted_file(const char *name)
   return ends_with(name, n, ".html") || ends_with(name, n, ".htm") || ends_with(name, n, ".gz");
 }
 
+size_t cli_utf8_seq_len(const unsigned char *p)
+{
+  size_t n = 0;
+  unsigned cp = 0, min = 0;
+  if (*p >= 0xC2 && *p <= 0xDF)
+    n = 2, cp = *p & 0x1Fu, min = 0x80;
+  else if (*p >= 0xE0 && *p <= 0xEF)
+    n = 3, cp = *p & 0x0Fu, min = 0x800;
+  else if (*p >= 0xF0 && *p <= 0xF4)
+    n = 4, cp = *p & 0x07u, min = 0x10000;
+  else
+    return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xC0) != 0x80) /* also stops at the NUL */
+      return 0;
+    cp = (cp << 6) | (p[i] & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return n;
+}
+
 void cli_utf8_clean(char *s)
 {
   unsigned char *p = (unsigned char *)s;
   while (*p) {
-    size_t n = 0;
-    unsigned cp = 0, min = 0;
     if (*p < 0x80) {
       p++;
       continue;
     }
-    if (*p >= 0xC2 && *p <= 0xDF)
-      n = 2, cp = *p & 0x1Fu, min = 0x80;
-    else if (*p >= 0xE0 && *p <= 0xEF)
-      n = 3, cp = *p & 0x0Fu, min = 0x800;
-    else if (*p >= 0xF0 && *p <= 0xF4)
-      n = 4, cp = *p & 0x07u, min = 0x10000;
-    size_t i = 1;
-    for (; n && i < n; i++) {
-      if ((p[i] & 0xC0) != 0x80)
-        break;
-      cp = (cp << 6) | (p[i] & 0x3Fu);
-    }
-    if (n == 0 || i < n || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    size_t n = cli_utf8_seq_len(p);
+    if (n == 0)
       *p++ = '?';
-      continue;
-    }
-    p += n;
+    else
+      p += n;
   }
 }
 
@@ -126,7 +240,11 @@ riptide_err cli_read_file(const char *path, uint64_t max, char **buf, size_t *ca
                           char *detail, size_t dlen)
 {
   *len = 0;
-  int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO (or a symbolic link to one) for reading would wait for a
+   * writer, forever, and stall the whole batch behind it (output follows input order). A
+   * non-blocking open returns at once; fstat then refuses anything that is not a regular file.
+   * Standard input ("-") is read as it is: a pipe there is the point. */
+  int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     snprintf(detail, dlen, "%s: %s", path, strerror(errno));
     return RIPTIDE_ERR_IO;
@@ -221,13 +339,19 @@ static int skip_dots(const struct dirent *d)
   return strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
 }
 
-static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *detail, size_t dlen)
+/* Walks one directory. Every entry that would be an input is given to fn, and so is every
+ * one that cannot be, with the reason (a subdirectory that cannot be read or is nested too
+ * deep, an entry that vanished between the listing and its lstat): nothing is skipped
+ * silently. A FIFO, socket or device under a wanted name is given to fn as a path; reading it
+ * refuses it (cli_read_file), so it is one failed input too. */
+static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx)
 {
   struct dirent **list = NULL;
   int n = scandir(dir, &list, skip_dots, cmp_names);
   if (n < 0) {
-    snprintf(detail, dlen, "%s: %s", dir, strerror(errno));
-    return false;
+    char why[300];
+    snprintf(why, sizeof why, "cannot read directory: %s", strerror(errno));
+    return fn(dir, why, ctx);
   }
   bool ok = true;
   size_t dl = strlen(dir);
@@ -236,22 +360,32 @@ static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *de
       size_t need = dl + 1 + strlen(list[i]->d_name) + 1;
       char *path = malloc(need);
       if (!path) {
-        ok = false;
+        ok = fn(dir, "out of memory listing the directory", ctx);
       } else {
         snprintf(path, need, "%s%s%s", dir, (dl && dir[dl - 1] == '/') ? "" : "/", list[i]->d_name);
+        bool wanted = cli_wanted_file(list[i]->d_name);
         struct stat lst, st;
-        if (lstat(path, &lst) == 0) {
-          if (S_ISDIR(lst.st_mode)) {
-            /* An unreadable subdirectory is reported as one failed input; the walk goes on. */
-            if (depth < CLI_MAX_WALK_DEPTH && !walk(path, depth + 1, fn, ctx, detail, dlen))
-              ok = fn(path, ctx);
-          } else if (cli_wanted_file(list[i]->d_name)) {
-            /* A symbolic link to a file is read; to anything else (or dangling) it is
-             * reported like any other unreadable input. */
-            if (S_ISREG(lst.st_mode) ||
-                (S_ISLNK(lst.st_mode) && (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))))
-              ok = fn(path, ctx);
+        if (lstat(path, &lst) != 0) {
+          /* Gone (or unreachable) since the listing: an input if it looked like one. */
+          if (wanted || list[i]->d_type == DT_DIR) {
+            char why[300];
+            snprintf(why, sizeof why, "%s: %s", path, strerror(errno));
+            ok = fn(path, why, ctx);
           }
+        } else if (S_ISDIR(lst.st_mode)) {
+          if (depth < CLI_MAX_WALK_DEPTH) {
+            ok = walk(path, depth + 1, fn, ctx);
+          } else {
+            char why[300];
+            snprintf(why, sizeof why, "directory nested deeper than %d levels: not walked",
+                     CLI_MAX_WALK_DEPTH);
+            ok = fn(path, why, ctx);
+          }
+        } else if (wanted) {
+          /* Symbolic links to directories are not followed (no loops); to anything else, or
+           * dangling, the path is an input and reading it says what is wrong. */
+          if (!(S_ISLNK(lst.st_mode) && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+            ok = fn(path, NULL, ctx);
         }
         free(path);
       }
@@ -262,9 +396,9 @@ static bool walk(const char *dir, int depth, cli_walk_fn fn, void *ctx, char *de
   return ok;
 }
 
-bool cli_walk_dir(const char *dir, cli_walk_fn fn, void *ctx, char *detail, size_t dlen)
+bool cli_walk_dir(const char *dir, cli_walk_fn fn, void *ctx)
 {
-  return walk(dir, 0, fn, ctx, detail, dlen);
+  return walk(dir, 0, fn, ctx);
 }
 
 void cli_safe_name(const char *id, char *out, size_t cap)

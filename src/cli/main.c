@@ -37,8 +37,9 @@ static const char USAGE[] =
     "      --html               include the cleaned content HTML in JSON output\n"
     "      --base-url URL       page address for files and stdin: relative links and media\n"
     "                           resolve against it (default: the page's canonical URL)\n"
-    "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s)\n"
-    "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M)\n"
+    "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s;\n"
+    "                           1ms to 600s)\n"
+    "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M; 4M to 4G)\n"
     "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
     "      --no-fallback        report guest failures instead of using the native extractor\n"
     "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
@@ -50,7 +51,9 @@ static const char USAGE[] =
     "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
     "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}. Outputs follow the\n"
     "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
-    "Exit status: 0 every input extracted, 1 some failed, 2 usage error.\n";
+    "Exit status: 0 every input extracted, 1 some failed (or output could not be written),\n"
+    "2 usage error, 130/143 interrupted by SIGINT/SIGTERM (what was done is written whole and\n"
+    "summarised; a second signal exits at once).\n";
 
 enum {
   OPT_WITH_METADATA = 256,
@@ -69,9 +72,22 @@ enum {
 
 static int usage_error(const char *fmt, const char *arg)
 {
+  char *esc = cli_escape_terminal(arg ? arg : ""); /* no terminal escapes from arguments */
   fputs("riptide: ", stderr);
-  fprintf(stderr, fmt, arg ? arg : "");
+  fprintf(stderr, fmt, esc ? esc : "?");
+  free(esc);
   fputs("\nTry 'riptide --help'.\n", stderr);
+  return CLI_EXIT_USAGE;
+}
+
+/* "--timeout '0' is out of range (1ms to 600s)": the bounds come from the constants. */
+static int range_error(const char *opt, const char *arg, const char *lo, unsigned long long hi,
+                       const char *unit)
+{
+  char *esc = cli_escape_terminal(arg);
+  fprintf(stderr, "riptide: %s '%s' is out of range (%s to %llu%s)\nTry 'riptide --help'.\n", opt,
+          esc ? esc : "?", lo, hi, unit);
+  free(esc);
   return CLI_EXIT_USAGE;
 }
 
@@ -128,6 +144,7 @@ static int cmd_extract(int argc, char **argv)
   optind = 1;
   int ch;
   int rc = -1;
+  cli_parse_result pr;
   while (rc < 0 && (ch = getopt_long(argc, argv, "i:o:f:m:s:p:qh", longopts, NULL)) != -1) {
     switch (ch) {
     case 'i':
@@ -178,21 +195,34 @@ static int cmd_extract(int argc, char **argv)
       c.opts.want_html = true;
       break;
     case OPT_BASE_URL:
-      if (!cli_is_url(optarg))
-        rc = usage_error("--base-url wants an http:// or https:// URL, not '%s'", optarg);
+      if (!cli_is_url(optarg) || !cli_url_clean(optarg))
+        rc = usage_error("--base-url wants an http:// or https:// URL without spaces or "
+                         "control characters, not '%s'",
+                         optarg);
       c.base_url = optarg;
       break;
     case OPT_TIMEOUT:
-      if (!cli_parse_duration_ms(optarg, &c.timeout_ms))
+      pr = cli_parse_duration_ms(optarg, &c.timeout_ms);
+      if (pr == CLI_PARSE_BAD)
         rc = usage_error("bad --timeout '%s' (e.g. 10, 10s, 500ms)", optarg);
+      else if (pr == CLI_PARSE_RANGE)
+        rc = range_error("--timeout", optarg, "1ms",
+                         (unsigned long long)RIPTIDE_MAX_TIMEOUT_MS / 1000, "s");
       break;
     case OPT_MEMORY:
-      if (!cli_parse_size(optarg, &c.memory_limit))
+      pr = cli_parse_size(optarg, CLI_MIN_MEMORY_LIMIT, RIPTIDE_MAX_MEMORY_CAP, &c.memory_limit);
+      if (pr == CLI_PARSE_BAD)
         rc = usage_error("bad --memory-limit '%s' (e.g. 256M, 1G)", optarg);
+      else if (pr == CLI_PARSE_RANGE)
+        rc = range_error("--memory-limit", optarg, CLI_MIN_MEMORY_LIMIT_TEXT,
+                         RIPTIDE_MAX_MEMORY_CAP >> 30, "G");
       break;
     case OPT_MAX_SIZE:
-      if (!cli_parse_size(optarg, &c.max_input))
+      pr = cli_parse_size(optarg, 1, CLI_MAX_INPUT_LIMIT, &c.max_input);
+      if (pr == CLI_PARSE_BAD)
         rc = usage_error("bad --max-size '%s' (e.g. 64M)", optarg);
+      else if (pr == CLI_PARSE_RANGE)
+        rc = range_error("--max-size", optarg, "1", CLI_MAX_INPUT_LIMIT >> 40, "T");
       break;
     case OPT_NO_FALLBACK:
       c.no_fallback = true;
@@ -226,8 +256,14 @@ static int cmd_extract(int argc, char **argv)
     return usage_error("%s", "no input: give files, URLs, directories, '-' or --input-dir");
   }
   int stdin_count = 0;
-  for (int i = 0; i < c.n_inputs; i++)
+  for (int i = 0; i < c.n_inputs; i++) {
     stdin_count += strcmp(c.inputs[i], "-") == 0;
+    if (cli_is_url(c.inputs[i]) && !cli_url_clean(c.inputs[i])) {
+      free(dirs);
+      return usage_error("URL '%s' contains spaces or control characters (percent-encode them)",
+                         c.inputs[i]);
+    }
+  }
   if (stdin_count > 1) {
     free(dirs);
     return usage_error("%s", "'-' (standard input) may be given once");

@@ -7,6 +7,121 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- buffer ------------------------------------------------------------------------------- */
+
+/* Room for `extra` more bytes and the NUL; false (and `failed`) when impossible. */
+static bool reserve(cli_buf *b, size_t extra)
+{
+  if (b->failed)
+    return false;
+  if (extra > CLI_BUF_MAX || b->len > CLI_BUF_MAX - extra) {
+    b->failed = true;
+    return false;
+  }
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return true;
+  size_t nc = b->cap ? b->cap : 4096;
+  while (nc < need)
+    nc *= 2;
+  if (nc > CLI_BUF_MAX + 1)
+    nc = CLI_BUF_MAX + 1;
+  char *np = realloc(b->p, nc);
+  if (!np) {
+    b->failed = true;
+    return false;
+  }
+  b->p = np;
+  b->cap = nc;
+  return true;
+}
+
+void cli_buf_put(cli_buf *b, const char *s, size_t n)
+{
+  if (!reserve(b, n))
+    return;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = '\0';
+}
+
+void cli_buf_puts(cli_buf *b, const char *s)
+{
+  cli_buf_put(b, s, strlen(s));
+}
+
+void cli_buf_free(cli_buf *b)
+{
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+void cli_json_string(cli_buf *b, const char *str)
+{
+  if (!str) {
+    cli_buf_put(b, "null", 4);
+    return;
+  }
+  static const char hex[] = "0123456789ABCDEF";
+  const unsigned char *s = (const unsigned char *)str;
+  cli_buf_put(b, "\"", 1);
+  while (*s) {
+    const unsigned char *run = s;
+    while (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
+      s++;
+    if (s > run)
+      cli_buf_put(b, (const char *)run, (size_t)(s - run));
+    if (!*s)
+      break;
+    unsigned char c = *s;
+    char esc[8] = {'\\', 0};
+    size_t k = 2;
+    if (c >= 0x80) {
+      size_t n = cli_utf8_seq_len(s);
+      if (n) {
+        cli_buf_put(b, (const char *)s, n);
+      } else {
+        cli_buf_put(b, "\xEF\xBF\xBD", 3); /* not well-formed UTF-8 */
+        n = 1;
+      }
+      s += n;
+      continue;
+    }
+    switch (c) {
+    case '"':
+    case '\\':
+      esc[1] = (char)c;
+      break;
+    case '\b':
+      esc[1] = 'b';
+      break;
+    case '\f':
+      esc[1] = 'f';
+      break;
+    case '\n':
+      esc[1] = 'n';
+      break;
+    case '\r':
+      esc[1] = 'r';
+      break;
+    case '\t':
+      esc[1] = 't';
+      break;
+    default:
+      memcpy(esc + 1, "u00", 3);
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      k = 6;
+      break;
+    }
+    cli_buf_put(b, esc, k);
+    s++;
+  }
+  cli_buf_put(b, "\"", 1);
+}
+
+/* ---- formats ------------------------------------------------------------------------------ */
+
 const char *cli_format_ext(cli_format f)
 {
   switch (f) {
@@ -23,20 +138,20 @@ const char *cli_format_ext(cli_format f)
 }
 
 /* A YAML double-quoted scalar (JSON string syntax is valid YAML). */
-static void yaml_field(rt_buf *b, const char *key, const char *value)
+static void yaml_field(cli_buf *b, const char *key, const char *value)
 {
   if (!value)
     return;
-  rt_buf_puts(b, key);
-  rt_buf_puts(b, ": ");
-  rt_json_put_cstr(b, value);
-  rt_buf_puts(b, "\n");
+  cli_buf_puts(b, key);
+  cli_buf_puts(b, ": ");
+  cli_json_string(b, value);
+  cli_buf_puts(b, "\n");
 }
 
-static void metadata_block(rt_buf *b, const riptide_document *d, bool yaml)
+static void metadata_block(cli_buf *b, const riptide_document *d, bool yaml)
 {
   if (yaml)
-    rt_buf_puts(b, "---\n");
+    cli_buf_puts(b, "---\n");
   yaml_field(b, "title", d->title);
   yaml_field(b, "author", d->byline);
   yaml_field(b, "date", d->date);
@@ -45,30 +160,34 @@ static void metadata_block(rt_buf *b, const riptide_document *d, bool yaml)
   yaml_field(b, "description", d->description);
   yaml_field(b, "language", d->language);
   if (d->n_categories) {
-    rt_buf_puts(b, "categories: [");
+    cli_buf_puts(b, "categories: [");
     for (size_t i = 0; i < d->n_categories; i++) {
       if (!d->categories[i])
         continue;
-      rt_buf_puts(b, i ? ", " : "");
-      rt_json_put_cstr(b, d->categories[i]);
+      cli_buf_puts(b, i ? ", " : "");
+      cli_json_string(b, d->categories[i]);
     }
-    rt_buf_puts(b, "]\n");
+    cli_buf_puts(b, "]\n");
   }
   char tmp[96];
   snprintf(tmp, sizeof tmp, "word_count: %u\nengine: %s\n", d->word_count,
            d->engine ? d->engine : "unknown");
-  rt_buf_puts(b, tmp);
+  cli_buf_puts(b, tmp);
   if (yaml)
-    rt_buf_puts(b, "---\n");
-  rt_buf_puts(b, "\n");
+    cli_buf_puts(b, "---\n");
+  cli_buf_puts(b, "\n");
 }
 
-bool cli_format_document(const cli_config *c, const riptide_document *d, const char *id, rt_buf *b)
+bool cli_format_document(const cli_config *c, const riptide_document *d, const char *id, cli_buf *b)
 {
   if (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL) {
-    if (!rt_document_json_write(b, d, id, c->format == CLI_FMT_JSON))
+    /* The library's serialisation (one allocation, appended to the slot's buffer). */
+    char *json = riptide_document_to_json(d, id, c->format == CLI_FMT_JSON);
+    if (!json)
       return false;
-    rt_buf_put(b, "\n", 1);
+    cli_buf_puts(b, json);
+    free(json);
+    cli_buf_put(b, "\n", 1);
     return !b->failed;
   }
   size_t start = b->len;
@@ -78,30 +197,30 @@ bool cli_format_document(const cli_config *c, const riptide_document *d, const c
     const char *md = d->markdown ? d->markdown : "";
     /* Lead with the title as a heading unless the content already starts with one. */
     if (d->title && strncmp(md, "# ", 2) != 0) {
-      rt_buf_puts(b, "# ");
-      rt_buf_puts(b, d->title);
-      rt_buf_puts(b, "\n\n");
+      cli_buf_puts(b, "# ");
+      cli_buf_puts(b, d->title);
+      cli_buf_puts(b, "\n\n");
     }
-    rt_buf_puts(b, md);
+    cli_buf_puts(b, md);
   } else {
-    rt_buf_puts(b, d->text ? d->text : "");
+    cli_buf_puts(b, d->text ? d->text : "");
   }
   if (b->len == start || b->p[b->len - 1] != '\n')
-    rt_buf_puts(b, "\n");
+    cli_buf_puts(b, "\n");
   return !b->failed;
 }
 
 bool cli_format_error(const cli_config *c, const char *id, riptide_err err, const char *detail,
-                      rt_buf *b)
+                      cli_buf *b)
 {
   bool pretty = c->format == CLI_FMT_JSON;
   const char *msg = detail && *detail ? detail : riptide_strerror(err);
-  rt_buf_puts(b, pretty ? "{\n  \"id\": " : "{\"id\":");
-  rt_json_put_cstr(b, id ? id : "?");
-  rt_buf_puts(b, pretty ? ",\n  \"error\": {\n    \"code\": " : ",\"error\":{\"code\":");
-  rt_json_put_cstr(b, riptide_err_name(err));
-  rt_buf_puts(b, pretty ? ",\n    \"message\": " : ",\"message\":");
-  rt_json_put_cstr(b, msg);
-  rt_buf_puts(b, pretty ? "\n  }\n}\n" : "}}\n");
+  cli_buf_puts(b, pretty ? "{\n  \"id\": " : "{\"id\":");
+  cli_json_string(b, id ? id : "?");
+  cli_buf_puts(b, pretty ? ",\n  \"error\": {\n    \"code\": " : ",\"error\":{\"code\":");
+  cli_json_string(b, riptide_err_name(err));
+  cli_buf_puts(b, pretty ? ",\n    \"message\": " : ",\"message\":");
+  cli_json_string(b, msg);
+  cli_buf_puts(b, pretty ? "\n  }\n}\n" : "}}\n");
   return !b->failed;
 }

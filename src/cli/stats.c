@@ -58,16 +58,38 @@ void cli_latency_merge(cli_latency *into, const cli_latency *from)
   into->count += from->count;
 }
 
-/* "10" (seconds), "10s", "500ms", "2m" */
-bool cli_parse_duration_ms(const char *s, uint32_t *out)
+/* A plain decimal number at the start of s: digits, optionally '.' and more digits. No sign,
+ * exponent, hex, "nan" or "inf" (strtod takes all of them). *end is left after it. */
+static bool decimal(const char *s, double *v, const char **end)
 {
-  if (!s || !*s)
+  const char *p = s;
+  while (isdigit((unsigned char)*p))
+    p++;
+  if (p == s)
     return false;
-  errno = 0;
-  char *end;
-  double v = strtod(s, &end);
-  if (errno || end == s || v < 0)
-    return false;
+  if (*p == '.') {
+    p++;
+    if (!isdigit((unsigned char)*p))
+      return false;
+    while (isdigit((unsigned char)*p))
+      p++;
+  }
+  if (p - s > 20)
+    return false; /* more digits than any value in range needs */
+  char tmp[32];
+  memcpy(tmp, s, (size_t)(p - s));
+  tmp[p - s] = '\0';
+  *v = strtod(tmp, NULL);
+  *end = p;
+  return true;
+}
+
+cli_parse_result cli_parse_duration_ms(const char *s, uint32_t *out)
+{
+  double v;
+  const char *end;
+  if (!s || !decimal(s, &v, &end))
+    return CLI_PARSE_BAD;
   double ms;
   if (*end == '\0' || strcmp(end, "s") == 0)
     ms = v * 1000;
@@ -76,23 +98,19 @@ bool cli_parse_duration_ms(const char *s, uint32_t *out)
   else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
     ms = v * 60000;
   else
-    return false;
-  if (ms < 1 || ms > 3600.0 * 1000)
-    return false;
+    return CLI_PARSE_BAD;
+  if (!(ms >= 1 && ms <= (double)RIPTIDE_MAX_TIMEOUT_MS))
+    return CLI_PARSE_RANGE;
   *out = (uint32_t)ms;
-  return true;
+  return CLI_PARSE_OK;
 }
 
-/* "1048576", "512K", "64M", "1G" (powers of 1024; a trailing "B" or "iB" is accepted) */
-bool cli_parse_size(const char *s, uint64_t *out)
+cli_parse_result cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-  if (!s || !*s)
-    return false;
-  errno = 0;
-  char *end;
-  double v = strtod(s, &end);
-  if (errno || end == s || v <= 0)
-    return false;
+  double v;
+  const char *end;
+  if (!s || !decimal(s, &v, &end))
+    return CLI_PARSE_BAD;
   double mul = 1;
   char u = (char)toupper((unsigned char)*end);
   if (u == 'K')
@@ -101,17 +119,19 @@ bool cli_parse_size(const char *s, uint64_t *out)
     mul = 1024.0 * 1024, end++;
   else if (u == 'G')
     mul = 1024.0 * 1024 * 1024, end++;
-  if (*end == 'i')
+  else if (u == 'T')
+    mul = 1024.0 * 1024 * 1024 * 1024, end++;
+  if (mul > 1 && *end == 'i')
     end++;
   if (*end == 'B' || *end == 'b')
     end++;
   if (*end != '\0')
-    return false;
+    return CLI_PARSE_BAD;
   double bytes = v * mul;
-  if (bytes < 1 || bytes > 1e15)
-    return false;
+  if (!(bytes >= (double)min && bytes <= (double)max))
+    return CLI_PARSE_RANGE;
   *out = (uint64_t)bytes;
-  return true;
+  return CLI_PARSE_OK;
 }
 
 unsigned cli_cpu_count(void)

@@ -7,22 +7,22 @@
  *     RIPTIDE_ERR_INPUT_TOO_LARGE instead of filling memory;
  *  3. charset: a BOM wins, then the Content-Type charset, then <meta charset> or
  *     <meta http-equiv=content-type> in the first bytes (the WHATWG prescan, simplified), then
- *     a UTF-16 guess from NUL byte positions; with no declaration at all, valid UTF-8 stays
- *     UTF-8 and anything else is read as windows-1252 (what browsers do for Western locales);
+ *     a UTF-16 guess from NUL byte positions; with no declaration at all, UTF-8 stays UTF-8
+ *     (also with a few bad bytes or a last character cut short: see mostly_utf8) and anything
+ *     else is read as windows-1252 (what browsers do for Western locales);
  *  4. binary data (NULs and control bytes in an undeclared, non-UTF-16 prefix) is refused
  *     with RIPTIDE_ERR_BAD_INPUT: extracting an image or an archive would only give noise;
  *  5. conversion with iconv; invalid or truncated sequences become U+FFFD, NUL bytes too (the
  *     result is a C string that later stages treat as text).
  * Input that is already clean UTF-8 (nearly every page) costs one scan: no second validation,
- * no iconv, and with rt_decode_input_buf() no copy either (the result is the caller's buffer).
- * Pure ASCII declared in a single-byte charset (windows-1252, ISO-8859-x, KOI8) is taken as it
- * is too: iconv would give the same bytes.
- * Stateless; safe to call from any number of threads.
+ * no iconv, and with riptide_decode_input_inplace() no copy either (the result is the caller's
+ * buffer). Pure ASCII declared in a single-byte charset (windows-1252, ISO-8859-x, KOI8) is taken
+ * as it is too: iconv would give the same bytes. Stateless; safe to call from any number of
+ * threads.
  */
 #include "riptide.h"
 #include "common/limits.h"
 #include "common/utf8.h"
-#include "input/decode.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +33,8 @@
 #include <zlib.h>
 
 #define PRESCAN_BYTES 4096
+/* The largest max_bytes taken as given (far above any memory): cap x 4 + 64 fits a size_t. */
+#define RT_DECODE_MAX_LIMIT ((uint64_t)(SIZE_MAX / 8))
 #define SNIFF_BYTES 4096
 
 /* ---- gzip --------------------------------------------------------------------------------- */
@@ -45,7 +47,11 @@ static riptide_err gunzip(const unsigned char *in, size_t len, uint64_t cap, uns
   /* 16 + MAX_WBITS: gzip wrapper only. */
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
     return RIPTIDE_ERR_NOMEM;
-  size_t size = len * 4 + 4096;
+  /* cap + 1 (room to tell "over the cap" from "exactly the cap") must not wrap: a cap of
+   * UINT64_MAX made it 0, a zero-sized buffer, and realloc(buf, 0) freed it twice. */
+  if (cap > SIZE_MAX / 4)
+    cap = SIZE_MAX / 4;
+  size_t size = len > (SIZE_MAX - 4096) / 4 ? SIZE_MAX / 4 : len * 4 + 4096;
   if (size > cap + 1)
     size = (size_t)cap + 1;
   unsigned char *buf = malloc(size);
@@ -404,6 +410,44 @@ static riptide_err utf8_repair(const unsigned char *s, size_t n, char **out, siz
   return RIPTIDE_OK;
 }
 
+/* Undeclared text that is UTF-8 with some damage: at least as many well-formed multi-byte
+ * sequences as bytes that are not UTF-8, or no bad byte at all but a sequence cut short at the
+ * very end (a read or a transfer stopped inside a character). windows-1252 text almost never
+ * forms a valid multi-byte sequence (a lead byte C2-F4 followed by the right number of 80-BF
+ * bytes is rare in Latin prose: "Ã©" and the like), while each of its accented letters is an
+ * invalid byte, so real windows-1252 stays far on the other side of the line. */
+static bool mostly_utf8(const unsigned char *s, size_t n)
+{
+  size_t multi = 0, bad = 0;
+  for (size_t i = 0; i < n;) {
+    size_t k = rt_utf8_seq_len(s + i, n - i);
+    if (k > 1) {
+      multi++;
+      i += k;
+      continue;
+    }
+    if (k == 1) {
+      i++;
+      continue;
+    }
+    /* A lead byte whose continuation bytes run into the end of the input: cut short. */
+    size_t want = s[i] >= 0xF0 && s[i] <= 0xF4   ? 4
+                  : s[i] >= 0xE0 && s[i] <= 0xEF ? 3
+                  : s[i] >= 0xC2 && s[i] <= 0xDF ? 2
+                                                 : 0;
+    if (want && n - i < want) {
+      size_t j = i + 1;
+      while (j < n && (s[j] & 0xC0) == 0x80)
+        j++;
+      if (j == n)
+        break;
+    }
+    bad++;
+    i++;
+  }
+  return bad == 0 || multi >= bad;
+}
+
 /* ---- iconv -------------------------------------------------------------------------------- */
 
 static riptide_err convert(const char *from, const unsigned char *s, size_t n, uint64_t cap,
@@ -438,7 +482,7 @@ static riptide_err convert(const char *from, const unsigned char *s, size_t n, u
       grow = errno == E2BIG;
     }
     if (grow) {
-      if (size > cap * 4 + 64) {
+      if (size > cap * 4 + 64 || size > SIZE_MAX / 2) {
         err = RIPTIDE_ERR_INPUT_TOO_LARGE;
         break;
       }
@@ -555,8 +599,14 @@ static riptide_err decode(const unsigned char *data, size_t len, const char *con
   *out_len = 0;
   if (max_bytes == 0)
     max_bytes = RT_DEFAULT_MAX_INPUT;
+  /* Larger limits mean "no limit": clamped so that the arithmetic on them (x 4 for the
+   * converted text, + 1 for the NUL) cannot wrap. */
+  if (max_bytes > RT_DECODE_MAX_LIMIT)
+    max_bytes = RT_DECODE_MAX_LIMIT;
   if (len > max_bytes)
     return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  if (!data)
+    data = (const unsigned char *)""; /* len is 0: the empty page, without memcpy(NULL) */
   const unsigned char *s = data;
   unsigned char *inflated = NULL;
   if (len >= 2 && s[0] == 0x1f && s[1] == 0x8b) {
@@ -606,9 +656,9 @@ static riptide_err decode(const unsigned char *data, size_t len, const char *con
       inflated = NULL; /* now the caller's */
   } else {
     if (!cs) {
-      /* Undeclared: UTF-8 with NULs is still UTF-8 (the NULs are replaced); anything else is
-       * read as windows-1252. */
-      if (rt_utf8_valid(s, len))
+      /* Undeclared: UTF-8 with NULs, a few stray bytes or a last character cut short is
+       * still UTF-8 (the bad bytes are replaced); anything else is read as windows-1252. */
+      if (mostly_utf8(s, len))
         cs = "UTF-8", utf8 = true;
       else
         cs = "WINDOWS-1252";
@@ -637,8 +687,8 @@ riptide_err riptide_decode_input(const void *data, size_t len, const char *conte
   return decode(data, len, content_type, max_bytes, NULL, out, out_len);
 }
 
-riptide_err rt_decode_input_buf(char *buf, size_t len, const char *content_type, uint64_t max_bytes,
-                                char **out, size_t *out_len)
+riptide_err riptide_decode_input_inplace(char *buf, size_t len, const char *content_type,
+                                         uint64_t max_bytes, char **out, size_t *out_len)
 {
   if (!out || !out_len || !buf)
     return RIPTIDE_ERR_INVALID_ARG;

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,10 @@ static struct {
   void (*easy_cleanup)(CURL *h);
   const char *(*easy_strerror)(CURLcode rc);
 } cu;
+
+/* The largest max_bytes taken as given: far above any memory, and max + 1 fits both a size_t
+ * and a curl_off_t. */
+#define RT_FETCH_MAX_LIMIT ((uint64_t)(SIZE_MAX / 4 < INT64_MAX / 2 ? SIZE_MAX / 4 : INT64_MAX / 2))
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_OK;
@@ -173,6 +178,10 @@ riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
   if (!h)
     return RIPTIDE_ERR_NOMEM;
   sink s = {.max = o->max_bytes ? o->max_bytes : RT_DEFAULT_MAX_INPUT};
+  /* Larger limits mean "no limit": clamped so that max + 1 (room for the NUL) cannot wrap to
+   * a zero-sized buffer, and the size fits curl's signed file size. */
+  if (s.max > RT_FETCH_MAX_LIMIT)
+    s.max = RT_FETCH_MAX_LIMIT;
   char ua[64];
   snprintf(ua, sizeof ua, "riptide/%s", RIPTIDE_VERSION);
   char errbuf[CURL_ERROR_SIZE] = "";
