@@ -542,6 +542,31 @@ check "10,000-file batch: every file reported" test "$lines_big" -eq 10000
 check "RSS does not grow with the batch (10,000 files within 1.25x + 8 MiB of 1,000)" \
   test "$rss_big" -le $(( rss_small * 5 / 4 + 8192 ))
 
+# ---- riptide bench ----------------------------------------------------------------------------
+BB="$T/benchdir"; mkdir -p "$BB"
+cp "$ROOT"/samples/*.html "$BB/"
+: > "$BB/empty.html"                                   # unreadable as a page: skipped, counted
+run bench "$BB" --repeat 2 -p 2
+check "bench: pool and native rows, every page of every repeat ok, skips counted, a ratio" python3 -c '
+import re, sys
+t = open(sys.argv[1]).read()
+assert re.search(r"riptide bench: 3 pages \(.*1 skipped\) from .*parallel 2, repeat 2, mode article", t), t
+for eng in ("pool", "native"):
+    m = re.search(r"^%s +([0-9.]+) +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +(\d+) +(\d+) +(\d+)$" % eng, t, re.M)
+    assert m and float(m.group(1)) > 0 and m.group(2) == "6" and m.group(4) == "0", (eng, t)
+assert re.search(r"^ratio pool/native: [0-9.]+x", t, re.M), t
+' "$out"
+run bench "$BB" --engine native --mode metadata --repeat 1 -p 1
+check "bench --engine native: one row" bash -c "[ $rc -eq 0 ] && grep -q '^native ' '$out' && ! grep -q '^pool ' '$out'"
+run bench
+check "bench without a directory: usage error (exit 2)" test "$rc" -eq 2
+run bench /nonexistent-dir
+check "bench on a missing directory: exit 2, named" bash -c "[ $rc -eq 2 ] && grep -q nonexistent-dir '$err'"
+run bench "$BB" --repeat 0
+check "bench --repeat 0: exit 2" test "$rc" -eq 2
+run bench "$BB" --mode bogus
+check "bench --mode bogus: exit 2" test "$rc" -eq 2
+
 # ---- signals and a vanished reader, on the 10,000-file batch -----------------------------------
 # SIGINT/SIGTERM after the first result: the batch stops, every line written is whole JSON, the
 # summary counts exactly the lines written, exit 128 + signal. With SIGPIPE ignored and the
