@@ -100,7 +100,8 @@ static bool flush_out(collector *c)
 {
   if (fflush(c->out) != 0)
     return false;
-  if (c->out_fd >= 0 && fsync(c->out_fd) != 0)
+  /* EINVAL: a file that cannot be synced (-o /dev/null, a pipe); nothing to wait for. */
+  if (c->out_fd >= 0 && fsync(c->out_fd) != 0 && errno != EINVAL && errno != EROFS)
     return false;
   return true;
 }
@@ -126,10 +127,12 @@ static bool ack(collector *c, const char *stream, char **ids, size_t n)
     if (!r)
       continue; /* XACK is idempotent: sent again */
     ok = r->type == REDIS_REPLY_INTEGER;
-    if (!ok)
+    if (!ok) /* LOADING, OOM...: the lines are written, so keep trying to ack them */
       fprintf(stderr, "riptide collect: XACK: %s\n", r->type == REDIS_REPLY_ERROR ? r->str : "?");
     freeReplyObject(r);
-    break;
+    if (ok)
+      break;
+    so_sleep_ms(SO_BACKOFF_MAX_MS);
   }
   free(argv);
   return ok;
@@ -169,7 +172,7 @@ static long round_once(collector *c, const char *from, uint32_t block_ms)
     return rc;
   }
   long got = 0;
-  bool write_ok = true;
+  bool write_ok = true, acked = true;
   if (r->type == REDIS_REPLY_ARRAY) {
     for (size_t si = 0; si < r->elements && write_ok; si++) {
       const redisReply *s = r->element[si];
@@ -205,7 +208,7 @@ static long round_once(collector *c, const char *from, uint32_t block_ms)
       if (write_ok && !flush_out(c))
         write_ok = false;
       if (write_ok && !ack(c, s->element[0]->str, ids, n_ids))
-        write_ok = false;
+        acked = false;
       free(ids);
     }
   }
@@ -214,7 +217,7 @@ static long round_once(collector *c, const char *from, uint32_t block_ms)
     fprintf(stderr, "riptide collect: writing the output failed: %s\n", strerror(errno));
     return -2;
   }
-  return got;
+  return acked ? got : -2; /* not acked: stopped by a signal while Redis was away */
 }
 
 static const char USAGE[] =

@@ -285,7 +285,20 @@ bool so_conn_open(so_conn *k)
       return false;
     }
   }
-  return true;
+  /* A restarted Redis accepts connections while it loads its data and answers LOADING to
+   * everything else until done: not connected yet, as far as the callers are concerned. */
+  redisReply *r = so_commandf(k, "PING");
+  if (!r)
+    return false;
+  bool ready = r->type != REDIS_REPLY_ERROR;
+  if (!ready) {
+    snprintf(k->err, sizeof k->err, "%s", r->str);
+    k->auth_failed = so_reply_is_error(r, "NOAUTH"); /* a password is needed */
+  }
+  freeReplyObject(r);
+  if (!ready)
+    so_conn_drop(k);
+  return ready;
 }
 
 bool so_conn_ensure(so_conn *k, bool (*keep_going)(void *), void *ctx, const char *who)

@@ -302,6 +302,18 @@ static bool idle_keep_going(void *ctx)
   return !atomic_load(&w->stop);
 }
 
+/* Before the main thread waits for signals (they are blocked): a SIGTERM/SIGINT sent while
+ * the first connection is being retried stops the worker. */
+static bool startup_keep_going(void *ctx)
+{
+  worker *w = ctx;
+  sigset_t pending;
+  if (sigpending(&pending) == 0 &&
+      (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
+    atomic_store(&w->stop, true);
+  return !atomic_load(&w->stop);
+}
+
 static bool holding_keep_going(void *ctx)
 {
   worker *w = ctx;
@@ -900,7 +912,7 @@ int cli_worker(int argc, char **argv)
   bool engine_open = false;
 
   /* Start: Redis first (a wrong password or URL fails fast), then the pool. */
-  if (!so_conn_ensure(&main_k, idle_keep_going, &w, "worker")) {
+  if (!so_conn_ensure(&main_k, startup_keep_going, &w, "worker")) {
     fprintf(stderr, "riptide worker: cannot connect to Redis: %s\n", main_k.err);
     rc = CLI_EXIT_FAILED;
     goto out;
