@@ -85,6 +85,7 @@ typedef struct worker {
   _Atomic uint64_t drain_deadline_ms; /* set with stop */
   _Atomic uint64_t n_ok, n_error, n_dead, n_claimed, n_superseded, n_busy, n_reconnects,
       n_abandoned;
+  _Atomic uint64_t n_round_trips; /* of the slots: one per write that waited for replies */
   pthread_mutex_t claim_lock;
   char cursor[64];       /* guarded by claim_lock: the XAUTOCLAIM scan position */
   uint64_t next_claim_ms; /* guarded by claim_lock */
@@ -385,6 +386,7 @@ static redisReply *try_claim(slot *s, const redisReply **entry, unsigned *attemp
   const char *argv[] = {"XAUTOCLAIM", w->cfg->stream, w->cfg->group, w->cfg->consumer,
                         idle,         cursor,         "COUNT",       "1"};
   redisReply *r = so_command(&s->k, 8, argv, NULL);
+  atomic_fetch_add(&w->n_round_trips, 1);
   bool got = false;
   char next[64] = "0-0";
   if (r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
@@ -415,6 +417,7 @@ static redisReply *try_claim(slot *s, const redisReply **entry, unsigned *attemp
   *attempts = 2;
   const char *id = (*entry)->element[0]->str;
   redisReply *p = so_commandf(&s->k, "XPENDING %s %s %s %s 1", w->cfg->stream, w->cfg->group, id, id);
+  atomic_fetch_add(&w->n_round_trips, 1);
   if (p && p->type == REDIS_REPLY_ARRAY && p->elements == 1 &&
       p->element[0]->type == REDIS_REPLY_ARRAY && p->element[0]->elements >= 4 &&
       p->element[0]->element[3]->type == REDIS_REPLY_INTEGER)
@@ -504,6 +507,7 @@ static redisReply *deliver(slot *s, const redisReply *entry, const char *id, uns
       continue;
     }
     void *rv = NULL;
+    atomic_fetch_add(&w->n_round_trips, 1);
     if (redisGetReply(s->k.c, &rv) != REDIS_OK || !rv) {
       so_conn_drop(&s->k);
       continue; /* sent again: the script adds nothing if it ran already */
@@ -577,6 +581,7 @@ static void *slot_main(void *arg)
         const char *argv[11];
         int argc = read_argv(w, argv);
         r = so_command(&s->k, argc, argv, NULL);
+        atomic_fetch_add(&w->n_round_trips, 1);
         if (r && r->type == REDIS_REPLY_ERROR)
           handle_group_error(s, r, "XREADGROUP");
         entry = read_entry(r);
@@ -635,20 +640,21 @@ static void heartbeat(worker *w, so_conn *k, const char *state, uint64_t started
     return;
   char key[SO_MAX_NAME + 32];
   snprintf(key, sizeof key, "riptide:workers:%s", w->cfg->consumer);
-  char v[12][24];
+  char v[13][24];
   uint64_t vals[] = {atomic_load(&w->n_ok),       atomic_load(&w->n_error),
                      atomic_load(&w->n_dead),     atomic_load(&w->n_claimed),
                      atomic_load(&w->n_superseded), atomic_load(&w->n_reconnects),
                      atomic_load(&w->n_busy),     parallel,
                      started_ms,                  so_now_ms(),
-                     (uint64_t)getpid()};
+                     (uint64_t)getpid(),          atomic_load(&w->n_round_trips)};
   for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
     snprintf(v[i], sizeof v[i], "%llu", (unsigned long long)vals[i]);
   const char *argv[] = {"HSET",      key,  "ok",         v[0],  "error",     v[1],
                         "dead",      v[2], "claimed",    v[3],  "superseded", v[4],
                         "reconnects", v[5], "busy",      v[6],  "slots",     v[7],
                         "started",   v[8], "last_seen",  v[9],  "pid",       v[10],
-                        "state",     state, "stream",    w->cfg->stream};
+                        "state",     state, "stream",    w->cfg->stream,
+                        "round_trips", v[11]};
   redisAppendCommandArgv(k->c, (int)(sizeof argv / sizeof *argv), argv, NULL);
   redisAppendCommand(k->c, "EXPIRE %s %d", key, SO_HEARTBEAT_TTL_S);
   for (int i = 0; i < 2; i++) {
@@ -966,11 +972,12 @@ int cli_worker(int argc, char **argv)
   heartbeat(&w, &main_k, "stopped", started_ms, started);
   fprintf(stderr,
           "riptide worker: %s: %llu ok, %llu error, %llu dead-lettered, %llu reclaimed, "
-          "%llu reconnects\n",
+          "%llu reconnects, %llu round trips\n",
           cfg.consumer, (unsigned long long)atomic_load(&w.n_ok),
           (unsigned long long)atomic_load(&w.n_error), (unsigned long long)atomic_load(&w.n_dead),
           (unsigned long long)atomic_load(&w.n_claimed),
-          (unsigned long long)atomic_load(&w.n_reconnects));
+          (unsigned long long)atomic_load(&w.n_reconnects),
+          (unsigned long long)atomic_load(&w.n_round_trips));
   if (atomic_load(&w.n_abandoned))
     rc = CLI_EXIT_FAILED;
 out:
