@@ -58,7 +58,8 @@ through_redis() { # workers -> "jobs/s round-trips/job"
   rc keys 'riptide:workers:*' | while read -r k; do [ -n "$k" ] && rc del "$k" >/dev/null; done
   local args=()
   for _ in $(seq "$repeat"); do args+=("$T/pages"); done
-  "$R" submit --redis "$U" -q --max-pending $((jobs + 1)) "${args[@]}" >/dev/null
+  # --links --images: the options riptide bench extracts with (the library defaults)
+  "$R" submit --redis "$U" -q --links --images --max-pending $((jobs + 1)) "${args[@]}" >/dev/null
   local t0 t1
   t0=$(date +%s%N)
   WPIDS=()
