@@ -148,8 +148,8 @@ static long round_once(collector *c, const char *from, uint32_t block_ms)
   snprintf(count, sizeof count, "%llu",
            (unsigned long long)(left < SO_COLLECT_COUNT ? left : SO_COLLECT_COUNT));
   snprintf(block, sizeof block, "%u", block_ms);
-  const char *argv[] = {"XREADGROUP", "GROUP", c->group, c->consumer, "COUNT", count,
-                        "BLOCK",      block,   "STREAMS", c->results, c->dead, from, from};
+  const char *argv[] = {"XREADGROUP", "GROUP",   c->group,   c->consumer, "COUNT", count, "BLOCK",
+                        block,        "STREAMS", c->results, c->dead,     from,    from};
   int argc = 13;
   if (!block_ms) { /* no BLOCK */
     memmove(&argv[6], &argv[8], 5 * sizeof *argv);
@@ -195,8 +195,7 @@ static long round_once(collector *c, const char *from, uint32_t block_ms)
         got++;
         if (e->element[1]->type == REDIS_REPLY_ARRAY) { /* nil: trimmed away, ack only */
           format_entry(c, e->element[1], dead);
-          if (c->line.failed ||
-              fwrite(c->line.p, 1, c->line.len, c->out) != c->line.len) {
+          if (c->line.failed || fwrite(c->line.p, 1, c->line.len, c->out) != c->line.len) {
             write_ok = false;
             break;
           }

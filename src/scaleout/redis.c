@@ -115,8 +115,9 @@ bool so_endpoint_parse(const char *url, so_endpoint *ep, char *detail, size_t dl
     rest = url + 7;
     ep->is_unix = true;
   } else {
-    snprintf(detail, dlen, "--redis wants redis://[:password@]host[:port][/db] or "
-                           "unix://[:password@]/path/redis.sock, not '%s'",
+    snprintf(detail, dlen,
+             "--redis wants redis://[:password@]host[:port][/db] or "
+             "unix://[:password@]/path/redis.sock, not '%s'",
              url);
     return false;
   }
@@ -330,7 +331,8 @@ bool so_conn_ensure(so_conn *k, bool (*keep_going)(void *), void *ctx, const cha
     if (k->backoff_ms > SO_BACKOFF_MAX_MS)
       k->backoff_ms = SO_BACKOFF_MAX_MS;
     /* jitter: 75 % to 125 % of the step */
-    uint32_t j = (uint32_t)(((uint64_t)rand() * (k->backoff_ms / 2 + 1)) / ((uint64_t)RAND_MAX + 1));
+    uint32_t j =
+        (uint32_t)(((uint64_t)rand() * (k->backoff_ms / 2 + 1)) / ((uint64_t)RAND_MAX + 1));
     so_sleep_ms(k->backoff_ms - k->backoff_ms / 4 + j);
     if (!keep_going(ctx))
       return false;

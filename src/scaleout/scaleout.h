@@ -48,7 +48,7 @@ void so_endpoint_clear(so_endpoint *ep);
 /* One connection, made again with backoff after any I/O error. Bound to one thread. */
 typedef struct so_conn {
   const so_endpoint *ep;
-  redisContext *c;   /* NULL while disconnected */
+  redisContext *c; /* NULL while disconnected */
   uint32_t backoff_ms;
   uint64_t reconnects; /* successful connections after the first */
   bool ever_connected;

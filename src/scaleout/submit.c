@@ -447,7 +447,8 @@ int cli_submit(int argc, char **argv)
     flush_batch(s);
   printf("%llu\n", (unsigned long long)s->submitted);
   if (!s->quiet)
-    fprintf(stderr, "riptide submit: %llu jobs added to %s, %llu inputs failed (%llu round trips)\n",
+    fprintf(stderr,
+            "riptide submit: %llu jobs added to %s, %llu inputs failed (%llu round trips)\n",
             (unsigned long long)s->submitted, s->stream, (unsigned long long)s->failed,
             (unsigned long long)s->round_trips);
   rc = s->failed || s->fatal ? CLI_EXIT_FAILED : CLI_EXIT_OK;

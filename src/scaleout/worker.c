@@ -87,7 +87,7 @@ typedef struct worker {
       n_abandoned;
   _Atomic uint64_t n_round_trips; /* of the slots: one per write that waited for replies */
   pthread_mutex_t claim_lock;
-  char cursor[64];       /* guarded by claim_lock: the XAUTOCLAIM scan position */
+  char cursor[64];        /* guarded by claim_lock: the XAUTOCLAIM scan position */
   uint64_t next_claim_ms; /* guarded by claim_lock */
   bool claiming;          /* guarded by claim_lock: one slot scans at a time */
 } worker;
@@ -405,9 +405,10 @@ static redisReply *try_claim(slot *s, const redisReply **entry, unsigned *attemp
   memcpy(w->cursor, next, sizeof next);
   /* Keep scanning while there is more to see; rest a while after a full pass found nothing. */
   uint32_t every = w->cfg->claim_idle_ms / 2;
-  w->next_claim_ms = (got || strcmp(next, "0-0") != 0)
-                         ? 0
-                         : so_now_ms() + (every < 100 ? 100 : every > 30000 ? 30000 : every);
+  w->next_claim_ms = (got || strcmp(next, "0-0") != 0) ? 0
+                                                       : so_now_ms() + (every < 100     ? 100
+                                                                        : every > 30000 ? 30000
+                                                                                        : every);
   pthread_mutex_unlock(&w->claim_lock);
   if (!got) {
     freeReplyObject(r);
@@ -416,7 +417,8 @@ static redisReply *try_claim(slot *s, const redisReply **entry, unsigned *attemp
   /* The delivery count, which XAUTOCLAIM has just increased. */
   *attempts = 2;
   const char *id = (*entry)->element[0]->str;
-  redisReply *p = so_commandf(&s->k, "XPENDING %s %s %s %s 1", w->cfg->stream, w->cfg->group, id, id);
+  redisReply *p =
+      so_commandf(&s->k, "XPENDING %s %s %s %s 1", w->cfg->stream, w->cfg->group, id, id);
   atomic_fetch_add(&w->n_round_trips, 1);
   if (p && p->type == REDIS_REPLY_ARRAY && p->elements == 1 &&
       p->element[0]->type == REDIS_REPLY_ARRAY && p->element[0]->elements >= 4 &&
@@ -447,7 +449,8 @@ static redisReply *deliver(slot *s, const redisReply *entry, const char *id, uns
   const wcfg *cfg = w->cfg;
   const char *job = entry->element[0]->str;
   char maxlen[24], att[16];
-  snprintf(maxlen, sizeof maxlen, "%llu", res->dead ? 0ull : (unsigned long long)cfg->results_maxlen);
+  snprintf(maxlen, sizeof maxlen, "%llu",
+           res->dead ? 0ull : (unsigned long long)cfg->results_maxlen);
   snprintf(att, sizeof att, "%u", attempts);
   const char *argv[40];
   size_t lens[40];
@@ -641,20 +644,25 @@ static void heartbeat(worker *w, so_conn *k, const char *state, uint64_t started
   char key[SO_MAX_NAME + 32];
   snprintf(key, sizeof key, "riptide:workers:%s", w->cfg->consumer);
   char v[13][24];
-  uint64_t vals[] = {atomic_load(&w->n_ok),       atomic_load(&w->n_error),
-                     atomic_load(&w->n_dead),     atomic_load(&w->n_claimed),
-                     atomic_load(&w->n_superseded), atomic_load(&w->n_reconnects),
-                     atomic_load(&w->n_busy),     parallel,
-                     started_ms,                  so_now_ms(),
-                     (uint64_t)getpid(),          atomic_load(&w->n_round_trips)};
+  uint64_t vals[] = {atomic_load(&w->n_ok),
+                     atomic_load(&w->n_error),
+                     atomic_load(&w->n_dead),
+                     atomic_load(&w->n_claimed),
+                     atomic_load(&w->n_superseded),
+                     atomic_load(&w->n_reconnects),
+                     atomic_load(&w->n_busy),
+                     parallel,
+                     started_ms,
+                     so_now_ms(),
+                     (uint64_t)getpid(),
+                     atomic_load(&w->n_round_trips)};
   for (size_t i = 0; i < sizeof vals / sizeof *vals; i++)
     snprintf(v[i], sizeof v[i], "%llu", (unsigned long long)vals[i]);
-  const char *argv[] = {"HSET",      key,  "ok",         v[0],  "error",     v[1],
-                        "dead",      v[2], "claimed",    v[3],  "superseded", v[4],
-                        "reconnects", v[5], "busy",      v[6],  "slots",     v[7],
-                        "started",   v[8], "last_seen",  v[9],  "pid",       v[10],
-                        "state",     state, "stream",    w->cfg->stream,
-                        "round_trips", v[11]};
+  const char *argv[] = {"HSET",       key,   "ok",        v[0],           "error",       v[1],
+                        "dead",       v[2],  "claimed",   v[3],           "superseded",  v[4],
+                        "reconnects", v[5],  "busy",      v[6],           "slots",       v[7],
+                        "started",    v[8],  "last_seen", v[9],           "pid",         v[10],
+                        "state",      state, "stream",    w->cfg->stream, "round_trips", v[11]};
   redisAppendCommandArgv(k->c, (int)(sizeof argv / sizeof *argv), argv, NULL);
   redisAppendCommand(k->c, "EXPIRE %s %d", key, SO_HEARTBEAT_TTL_S);
   for (int i = 0; i < 2; i++) {
