@@ -185,7 +185,7 @@ K2=$LASTPID
 timeout 60 "$R" collect --redis "$U" --group progress --wait 500 -o /dev/null -q ||
   fail "no progress"
 kill -9 "$K1"
-wait "$K1" 2>/dev/null
+{ wait "$K1"; } 2>/dev/null
 held=$(rc xpending riptide:jobs riptide - + 100 k1 | grep -c '^k1$')
 timeout 60 "$R" collect --redis "$U" --wait 2000 -o "$T/kill.jsonl" -q || fail "collect after kill"
 note "kill -9 of a worker ($held jobs in its hands): $(check_once "$T/kill.jsonl" 2000)"
@@ -250,7 +250,7 @@ for k, v in want.items():
         sys.exit("%s: %s, want %s (all: %s)" % (k, got.get(k), v, got))
 if "hostile" not in got or len(got) != 6:
     sys.exit("missing results: %s" % got)
-print("poison: " + ", ".join("%s=%s" % kv for kv in sorted(got.items())))
+print("test-scaleout: poison: " + ", ".join("%s=%s" % kv for kv in sorted(got.items())))
 EOF
 [ "$(rc xlen riptide:dead)" = 1 ] || fail "dead-letter stream holds $(rc xlen riptide:dead), not 1"
 att=$(rc xrange riptide:dead - + | grep -A1 '^attempts$' | tail -1)
