@@ -24,8 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SO_COLLECT_COUNT 256
-
 static volatile sig_atomic_t g_stop;
 
 static void on_signal(int sig)

@@ -27,6 +27,24 @@
 /* How long an idle read blocks in Redis: also the longest a SIGTERM waits for an idle slot. */
 #define SO_BLOCK_MS 500
 
+/* Heartbeat hash riptide:workers:<name>: written every SO_HEARTBEAT_MS, expires after three
+ * missed beats, so a dead worker's hash disappears on its own. */
+#define SO_HEARTBEAT_MS 5000
+#define SO_HEARTBEAT_TTL_S 15
+/* After SIGTERM, how long a slot keeps trying to reach Redis to write the result it holds. */
+#define SO_DRAIN_MS 30000
+/* Default --max-result: larger documents are OUTPUT_TOO_LARGE error results (Redis's own
+ * bulk limit, proto-max-bulk-len, is 512 MiB). */
+#define SO_DEFAULT_MAX_RESULT (16ull << 20)
+/* submit: XADDs per pipelined write, and the page bytes one write may carry (memory held by
+ * submit while a batch is in flight). */
+#define SO_SUBMIT_BATCH 64
+#define SO_SUBMIT_BATCH_BYTES (8u << 20)
+/* submit --max-pending default: jobs not yet done that the jobs stream may hold. */
+#define SO_DEFAULT_MAX_PENDING 10000
+/* collect: entries per read (one write and one XACK per stream each). */
+#define SO_COLLECT_COUNT 256
+
 /* ---- Redis endpoint and connection (redis.c) ----------------------------------------------- */
 
 /* A parsed --redis URL:

@@ -24,10 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SO_SUBMIT_BATCH 64
-#define SO_SUBMIT_BATCH_BYTES (8u << 20)
-#define SO_DEFAULT_MAX_PENDING 10000
-
 typedef struct sjob {
   char *id;
   char *data; /* page bytes, or NULL for a URL */

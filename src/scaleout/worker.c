@@ -43,15 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Heartbeat hash riptide:workers:<name>: written every SO_HEARTBEAT_MS, expires after three
- * missed beats, so a dead worker's hash disappears on its own. */
-#define SO_HEARTBEAT_MS 5000
-#define SO_HEARTBEAT_TTL_S 15
-/* After SIGTERM, how long a slot keeps trying to reach Redis to write the result it holds. */
-#define SO_DRAIN_MS 30000
-/* Default cap of one result entry (the document JSON). */
-#define SO_DEFAULT_MAX_RESULT (16ull << 20)
-
 /* Checks the job is still pending, adds the result, acks and deletes the job.
  * KEYS: jobs stream, output stream. ARGV: group, job entry id, MAXLEN (0: none), field, value...
  * Returns 1 when the result was written, 0 when the job was no longer pending. */
