@@ -282,6 +282,33 @@ left=$(rc xlen riptide:jobs)
 [ "$(rc hget riptide:workers:st state)" = stopped ] || fail "heartbeat not marked stopped"
 note "SIGTERM: drained with $done_n results written, $left jobs left queued, none pending"
 
+# ---- 7. a job run twice at once (reclaimed from a slow worker) still has one result ----
+reset
+python3 - "$T/slow" <<'EOF'
+import os, sys
+d = sys.argv[1]
+os.makedirs(d)
+for i in range(6):
+    with open(os.path.join(d, "s%d.html" % i), "w") as f:
+        f.write("<html><body>" + "".join("<div><p>Sentence %d with <a href='/%d'>a link</a> "
+                "and <i>words</i> in it.</p></div>" % (k, k) for k in range(20000)) + "</body></html>")
+EOF
+"$R" submit --redis "$U" -q "$T/slow" >/dev/null || fail "submit slow"
+# --claim-idle shorter than an extraction: the two workers take each other's jobs mid-run.
+start_worker d1 -p 1 --claim-idle 50ms --max-deliveries 1000 --links
+D1=$LASTPID
+start_worker d2 -p 1 --claim-idle 50ms --max-deliveries 1000 --links
+D2=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 6 -o "$T/twice.jsonl" -q || fail "collect (7)"
+stop_worker "$D1"
+stop_worker "$D2"
+[ "$(rc xlen riptide:results)" = 6 ] || fail "jobs run twice: $(rc xlen riptide:results) results for 6 jobs"
+ids=$(python3 -c 'import json,sys; print(len({json.loads(l)["id"] for l in open(sys.argv[1])}))' "$T/twice.jsonl")
+[ "$ids" = 6 ] || fail "jobs run twice: $ids distinct ids"
+runs=$(($(rc hget riptide:workers:d1 ok) + $(rc hget riptide:workers:d1 superseded) +
+  $(rc hget riptide:workers:d2 ok) + $(rc hget riptide:workers:d2 superseded)))
+note "6 jobs run $runs times by two workers reclaiming each other's: 6 results"
+
 # ---- 6. requirepass ----
 reset
 rc config set requirepass 's3cret/x' >/dev/null

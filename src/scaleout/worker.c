@@ -356,6 +356,16 @@ static void handle_group_error(slot *s, const redisReply *r, const char *what)
   so_sleep_ms(SO_BACKOFF_MAX_MS); /* a persistent error reply (OOM, ACL): do not spin */
 }
 
+/* Is an XAUTOCLAIM scan due? Then the slot does not pipeline its next read after a result,
+ * so that a busy queue does not keep the jobs of a dead worker waiting until it drains. */
+static bool claim_due(worker *w)
+{
+  pthread_mutex_lock(&w->claim_lock);
+  bool due = !w->claiming && so_now_ms() >= w->next_claim_ms;
+  pthread_mutex_unlock(&w->claim_lock);
+  return due;
+}
+
 /* XAUTOCLAIM one entry idle longer than --claim-idle, if a scan is due. On success returns
  * the reply and sets *entry and *attempts (the delivery count, this delivery included). */
 static redisReply *try_claim(slot *s, const redisReply **entry, unsigned *attempts)
@@ -609,7 +619,7 @@ static void *slot_main(void *arg)
       so_sleep_ms(SO_BACKOFF_MAX_MS);
       continue;
     }
-    next = deliver(s, entry, id, attempts, &res, true);
+    next = deliver(s, entry, id, attempts, &res, !claim_due(w));
     free(id);
     free(res.payload);
     freeReplyObject(r);
@@ -971,10 +981,12 @@ int cli_worker(int argc, char **argv)
   heartbeat(&w, &main_k, "stopped", started_ms, started);
   fprintf(stderr,
           "riptide worker: %s: %llu ok, %llu error, %llu dead-lettered, %llu reclaimed, "
+          "%llu superseded, "
           "%llu reconnects, %llu round trips\n",
           cfg.consumer, (unsigned long long)atomic_load(&w.n_ok),
           (unsigned long long)atomic_load(&w.n_error), (unsigned long long)atomic_load(&w.n_dead),
           (unsigned long long)atomic_load(&w.n_claimed),
+          (unsigned long long)atomic_load(&w.n_superseded),
           (unsigned long long)atomic_load(&w.n_reconnects),
           (unsigned long long)atomic_load(&w.n_round_trips));
   if (atomic_load(&w.n_abandoned))
