@@ -6,6 +6,7 @@
  *   riptide version
  */
 #include "cli/cli.h"
+#include "scaleout/scaleout.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -316,5 +317,11 @@ int main(int argc, char **argv)
     return cmd_extract(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench"))
     return cli_bench(argc - 1, argv + 1);
+  if (!strcmp(cmd, "worker"))
+    return cli_worker(argc - 1, argv + 1);
+  if (!strcmp(cmd, "submit"))
+    return cli_submit(argc - 1, argv + 1);
+  if (!strcmp(cmd, "collect"))
+    return cli_collect(argc - 1, argv + 1);
   return usage_error("unknown command '%s' (extract, bench, version)", cmd);
 }

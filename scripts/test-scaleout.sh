@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Scale-out tests (riptide worker / submit / collect) against a real redis-server that this
+# script starts on a unix socket in a temporary directory (AOF on, appendfsync always) and
+# stops at the end. Skips when redis-server is not installed.
+#
+#   scripts/test-scaleout.sh [BUILD] [SHARED]
+#
+# Every wait below waits for a condition (a process exit, a number of results), with a
+# timeout so that a bug fails the test instead of hanging it.
+set -u
+BUILD=${1:-build}
+R=$BUILD/riptide
+NAME=test-scaleout
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+  echo "$NAME: SKIP: redis-server/redis-cli not installed (scripts/install-deps.sh installs them)"
+  exit 0
+fi
+[ -x "$R" ] || { echo "$NAME: FAIL: $R not built"; exit 1; }
+
+T=$(mktemp -d)
+SOCK=$T/redis.sock
+U=unix://$SOCK
+RPID=
+BG=() # background processes of this script, stopped at exit
+
+cleanup() {
+  for p in "${BG[@]}"; do kill -9 "$p" 2>/dev/null; done
+  [ -n "$RPID" ] && kill -9 "$RPID" 2>/dev/null && wait "$RPID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "$NAME: FAIL: $*"
+  for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done
+  exit 1
+}
+note() { echo "$NAME: $*"; }
+rc() { redis-cli -s "$SOCK" --no-auth-warning ${RPASS:+-a "$RPASS"} "$@"; }
+
+redis_start() {
+  redis-server --port 0 --unixsocket "$SOCK" --unixsocketperm 700 --dir "$T" \
+    --appendonly yes --appendfsync always --save '' --logfile "$T/redis.log" &
+  RPID=$!
+  for _ in $(seq 200); do # until it answers (at most ~10 s)
+    [ "$(rc ping 2>/dev/null)" = PONG ] && return 0
+    kill -0 "$RPID" 2>/dev/null || fail "redis-server did not start"
+    sleep 0.05
+  done
+  fail "redis-server did not answer"
+}
+
+reset() { rc del riptide:jobs riptide:results riptide:dead >/dev/null; }
+
+# Pages p0000.html ... in dir $1, $2 of them, small (a title and three paragraphs).
+make_pages() {
+  python3 - "$1" "$2" <<'EOF'
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+os.makedirs(d, exist_ok=True)
+for i in range(n):
+    with open(os.path.join(d, "p%04d.html" % i), "w") as f:
+        f.write("<html><head><title>Page %d</title></head><body><article><h1>Page %d</h1>"
+                % (i, i) + "".join("<p>Paragraph %d of page %d: the harbour lights came on "
+                "one by one while the tide turned and the boats swung on their moorings.</p>"
+                % (k, i) for k in range(3)) + "</article></body></html>")
+EOF
+}
+
+# Every id p0000..p(N-1) exactly once in the collected file $1, nothing else; prints counts.
+check_once() {
+  python3 - "$1" "$2" <<'EOF' || fail "results of $1 are not one per input"
+import json, sys, collections
+path, n = sys.argv[1], int(sys.argv[2])
+ids = collections.Counter()
+errors = 0
+for line in open(path):
+    o = json.loads(line)
+    ids[o["id"]] += 1
+    errors += "error" in o
+want = {"p%04d" % i for i in range(n)}
+dup = [k for k, c in ids.items() if c > 1]
+missing = want - set(ids)
+extra = set(ids) - want
+if dup or missing or extra:
+    print("duplicated %d (%s), missing %d (%s), unexpected %d" % (len(dup), dup[:5], len(missing),
+          sorted(missing)[:5], len(extra)))
+    sys.exit(1)
+print("%d inputs, %d results, %d errors" % (n, sum(ids.values()), errors))
+EOF
+}
+
+# Waits for child $1 to exit, killing it after $2 s; sets ST to its status ("timeout").
+wait_exit() {
+  sleep "$2" &
+  local sl=$! who=
+  wait -n -p who "$1" "$sl"
+  ST=$?
+  if [ "$who" = "$sl" ]; then
+    kill -9 "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    ST=timeout
+  else
+    kill "$sl" 2>/dev/null
+    wait "$sl" 2>/dev/null
+  fi
+}
+
+start_worker() { # name, extra args...
+  local name=$1
+  shift
+  "$R" worker --redis "$U" --consumer "$name" "$@" >"$T/$name.log" 2>&1 &
+  LASTPID=$!
+  BG+=("$LASTPID")
+}
+
+stop_worker() { # pid: SIGTERM, must exit 0
+  kill -TERM "$1"
+  wait_exit "$1" 30
+  [ "$ST" = 0 ] || fail "worker $1 did not stop cleanly on SIGTERM (status $ST)"
+}
+
+redis_start
+START=$(date +%s)
+
+# ---- 1. submit -> 2 workers -> collect; the documents are the CLI's; XPENDING <= slots ----
+reset
+out=$("$R" submit --redis "$U" -q samples) || fail "submit samples"
+[ "$out" = 3 ] || fail "submit printed '$out', not 3"
+make_pages "$T/pages300" 300
+out=$("$R" submit --redis "$U" -q "$T/pages300") || fail "submit pages"
+[ "$out" = 300 ] || fail "submit printed '$out', not 300"
+start_worker wa -p 2
+WA=$LASTPID
+start_worker wb -p 2
+WB=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 303 -o "$T/one.jsonl" 2>"$T/collect1.log" &
+CP=$!
+BG+=("$CP")
+# While the run lasts, worker wa (2 slots) never holds more than 2 un-acked jobs.
+maxp=0
+samples=0
+while kill -0 "$CP" 2>/dev/null; do
+  p=$(rc xpending riptide:jobs riptide - + 100 wa | grep -c '^wa$')
+  samples=$((samples + 1))
+  [ "$p" -gt "$maxp" ] && maxp=$p
+done
+wait "$CP" || fail "collect of the first run"
+[ "$maxp" -le 2 ] || fail "worker with --parallel 2 held $maxp un-acked jobs"
+note "XPENDING of a --parallel 2 worker: at most $maxp over $samples samples"
+grep -v '"id":"p0' "$T/one.jsonl" >"$T/samples.jsonl"
+"$R" extract -f jsonl -q samples >"$T/ref.jsonl"
+python3 - "$T/samples.jsonl" "$T/ref.jsonl" <<'EOF' || fail "worker documents differ from extract's"
+import json, sys
+def load(p):
+    out = {}
+    for line in open(p):
+        o = json.loads(line)
+        for k in [k for k in o if k.endswith("_ms")]:  # timings differ from run to run
+            del o[k]
+        out[o["id"]] = o
+    return out
+a, b = load(sys.argv[1]), load(sys.argv[2])
+if a != b or len(a) != 3:
+    sys.exit("documents differ: %s" % sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
+EOF
+grep '"id":"p0' "$T/one.jsonl" >"$T/pages.jsonl"
+note "2 workers: $(check_once "$T/pages.jsonl" 300)"
+[ "$(rc xlen riptide:results)" = 303 ] || fail "results stream holds $(rc xlen riptide:results), not 303"
+[ "$(rc hget riptide:workers:wa state)" = running ] || fail "no heartbeat hash for wa"
+ttl=$(rc ttl riptide:workers:wa)
+[ "$ttl" -gt 0 ] || fail "heartbeat hash does not expire (ttl $ttl)"
+stop_worker "$WA"
+stop_worker "$WB"
+
+# ---- 2. kill -9 of a worker in the middle of 2,000 jobs ----
+reset
+make_pages "$T/pages" 2000
+"$R" submit --redis "$U" -q "$T/pages" >/dev/null || fail "submit 2000"
+start_worker k1 -p 2 --claim-idle 1s
+K1=$LASTPID
+start_worker k2 -p 2 --claim-idle 1s
+K2=$LASTPID
+timeout 60 "$R" collect --redis "$U" --group progress --wait 500 -o /dev/null -q ||
+  fail "no progress"
+kill -9 "$K1"
+{ wait "$K1"; } 2>/dev/null
+held=$(rc xpending riptide:jobs riptide - + 100 k1 | grep -c '^k1$')
+timeout 60 "$R" collect --redis "$U" --wait 2000 -o "$T/kill.jsonl" -q || fail "collect after kill"
+note "kill -9 of a worker ($held jobs in its hands): $(check_once "$T/kill.jsonl" 2000)"
+[ "$(rc xlen riptide:results)" = 2000 ] || fail "results stream: $(rc xlen riptide:results) entries for 2000 jobs"
+[ "$(rc xlen riptide:dead)" = 0 ] || fail "dead letters after a kill"
+[ "$(rc xpending riptide:jobs riptide | head -1)" = 0 ] || fail "jobs still pending"
+stop_worker "$K2"
+note "  reclaimed by the survivor: $(grep -o '[0-9]* reclaimed' "$T/k2.log")"
+
+# ---- 3. Redis killed and restarted in the middle of 2,000 jobs ----
+reset
+"$R" submit --redis "$U" -q "$T/pages" >/dev/null || fail "submit 2000 (2)"
+start_worker r1 -p 2 --claim-idle 2s
+R1=$LASTPID
+start_worker r2 -p 2 --claim-idle 2s
+R2=$LASTPID
+timeout 90 "$R" collect --redis "$U" --wait 2000 -o "$T/restart.jsonl" -q 2>"$T/collect3.log" &
+CP=$!
+BG+=("$CP")
+timeout 60 "$R" collect --redis "$U" --group progress --wait 500 -o /dev/null -q ||
+  fail "no progress (2)"
+kill -9 "$RPID"
+wait "$RPID" 2>/dev/null
+before=$(grep -c . "$T/restart.jsonl")
+redis_start
+wait "$CP" || fail "collect across the Redis restart"
+note "Redis restart after $before results: $(check_once "$T/restart.jsonl" 2000)"
+[ "$(rc xlen riptide:results)" = 2000 ] || fail "results stream: $(rc xlen riptide:results) entries for 2000 jobs"
+[ "$(rc xpending riptide:jobs riptide | head -1)" = 0 ] || fail "jobs still pending (2)"
+grep -q "connected to Redis again" "$T/r1.log" || fail "worker r1 did not report its reconnection"
+stop_worker "$R1"
+stop_worker "$R2"
+
+# ---- 4. poison jobs: hostile page, bad gzip, bad options, a job workers keep dying on ----
+reset
+rc xgroup create riptide:jobs riptide 0 mkstream >/dev/null
+# The dying-on job: delivered to "ghost" twice (read, then claimed), as if two workers had
+# died holding it.
+rc xadd riptide:jobs '*' id dies html '<p>x</p>' >/dev/null
+rc xreadgroup group riptide ghost count 1 streams riptide:jobs '>' >/dev/null
+gid=$(rc xrange riptide:jobs - + | head -1)
+rc xclaim riptide:jobs riptide ghost2 0 "$gid" >/dev/null
+python3 -c "print('<div>' * 100000 + 'deep')" >"$T/hostile.html"
+"$R" submit --redis "$U" -q "$T/hostile.html" >/dev/null || fail "submit hostile"
+printf '\037\213\010\000garbage-not-deflate' | rc -x xadd riptide:jobs '*' id badgzip encoding gzip html >/dev/null
+rc xadd riptide:jobs '*' id badopts html '<p>x</p>' options '{"mode": 7' >/dev/null
+rc xadd riptide:jobs '*' id unknownopt html '<p>x</p>' options '{"frobnicate": true}' >/dev/null
+rc xadd riptide:jobs '*' id nothing base_url 'http://example.com/' >/dev/null
+start_worker pz -p 1 --claim-idle 1s --max-deliveries 2
+PZ=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 6 -o "$T/poison.jsonl" -q || fail "collect poison"
+python3 - "$T/poison.jsonl" <<'EOF' || fail "poison results"
+import json, sys
+got = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    got[o["id"]] = o.get("error", {}).get("code", "ok")
+want = {"badgzip": "DECODE", "badopts": "BAD_INPUT", "unknownopt": "BAD_INPUT",
+        "nothing": "BAD_INPUT", "dies": "DEAD_LETTER"}
+for k, v in want.items():
+    if got.get(k) != v:
+        sys.exit("%s: %s, want %s (all: %s)" % (k, got.get(k), v, got))
+if "hostile" not in got or len(got) != 6:
+    sys.exit("missing results: %s" % got)
+print("test-scaleout: poison: " + ", ".join("%s=%s" % kv for kv in sorted(got.items())))
+EOF
+[ "$(rc xlen riptide:dead)" = 1 ] || fail "dead-letter stream holds $(rc xlen riptide:dead), not 1"
+att=$(rc xrange riptide:dead - + | grep -A1 '^attempts$' | tail -1)
+[ "$att" = 3 ] || fail "dead letter after $att deliveries, not 3"
+kill -0 "$PZ" 2>/dev/null || fail "worker died on a poison job"
+stop_worker "$PZ"
+
+# ---- 5. SIGTERM drains: jobs in hand are finished, written and acked; none lost ----
+reset
+python3 - "$T/big" <<'EOF'
+import os, sys
+d = sys.argv[1]
+os.makedirs(d)
+for i in range(40):
+    with open(os.path.join(d, "b%02d.html" % i), "w") as f:
+        f.write("<html><body>" + "".join("<div class=c%d><p>Sentence %d of a long page, with "
+                "<a href='/x%d'>a link</a> and <b>bold</b> words in it.</p></div>" % (k % 7, k, k)
+                for k in range(4000)) + "</body></html>")
+EOF
+"$R" submit --redis "$U" -q "$T/big" >/dev/null || fail "submit big"
+start_worker st -p 2
+ST=$LASTPID
+timeout 60 "$R" collect --redis "$U" --group progress --wait 1 -o /dev/null -q || fail "no progress (3)"
+stop_worker "$ST"
+done_n=$(rc xlen riptide:results)
+left=$(rc xlen riptide:jobs)
+[ "$(rc xpending riptide:jobs riptide | head -1)" = 0 ] || fail "SIGTERM left jobs pending"
+[ $((done_n + left)) = 40 ] || fail "SIGTERM: $done_n results + $left queued != 40"
+[ "$(rc hget riptide:workers:st state)" = stopped ] || fail "heartbeat not marked stopped"
+note "SIGTERM: drained with $done_n results written, $left jobs left queued, none pending"
+
+# ---- 7. a job run twice at once (reclaimed from a slow worker) still has one result ----
+reset
+python3 - "$T/slow" <<'EOF'
+import os, sys
+d = sys.argv[1]
+os.makedirs(d)
+for i in range(6):
+    with open(os.path.join(d, "s%d.html" % i), "w") as f:
+        f.write("<html><body>" + "".join("<div><p>Sentence %d with <a href='/%d'>a link</a> "
+                "and <i>words</i> in it.</p></div>" % (k, k) for k in range(20000)) + "</body></html>")
+EOF
+"$R" submit --redis "$U" -q "$T/slow" >/dev/null || fail "submit slow"
+# --claim-idle shorter than an extraction: the two workers take each other's jobs mid-run.
+start_worker d1 -p 1 --claim-idle 50ms --max-deliveries 1000 --links
+D1=$LASTPID
+start_worker d2 -p 1 --claim-idle 50ms --max-deliveries 1000 --links
+D2=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 6 -o "$T/twice.jsonl" -q || fail "collect (7)"
+stop_worker "$D1"
+stop_worker "$D2"
+[ "$(rc xlen riptide:results)" = 6 ] || fail "jobs run twice: $(rc xlen riptide:results) results for 6 jobs"
+ids=$(python3 -c 'import json,sys; print(len({json.loads(l)["id"] for l in open(sys.argv[1])}))' "$T/twice.jsonl")
+[ "$ids" = 6 ] || fail "jobs run twice: $ids distinct ids"
+runs=$(($(rc hget riptide:workers:d1 ok) + $(rc hget riptide:workers:d1 superseded) +
+  $(rc hget riptide:workers:d2 ok) + $(rc hget riptide:workers:d2 superseded)))
+note "6 jobs run $runs times by two workers reclaiming each other's: 6 results"
+
+# ---- 6. requirepass ----
+reset
+rc config set requirepass 's3cret/x' >/dev/null
+RPASS='s3cret/x'
+timeout 20 "$R" worker --redis "$U" --consumer nopass -p 1 >"$T/nopass.log" 2>&1 &&
+  fail "worker without the password started"
+grep -q NOAUTH "$T/nopass.log" || fail "no NOAUTH message: $(cat "$T/nopass.log")"
+timeout 20 "$R" worker --redis "unix://:wrong@$SOCK" --consumer badpass -p 1 >"$T/badpass.log" 2>&1 &&
+  fail "worker with a wrong password started"
+grep -q "AUTH refused" "$T/badpass.log" || fail "no AUTH message: $(cat "$T/badpass.log")"
+AU="unix://:s3cret%2Fx@$SOCK"
+out=$("$R" submit --redis "$AU" -q samples) || fail "submit with password"
+"$R" worker --redis "$AU" --consumer au -p 1 >"$T/au.log" 2>&1 &
+AP=$!
+BG+=("$AP")
+timeout 60 "$R" collect --redis "$AU" --wait 3 -o "$T/auth.jsonl" -q || fail "collect with password"
+[ "$(grep -c '"title"' "$T/auth.jsonl")" = 3 ] || fail "auth run: $(cat "$T/auth.jsonl" | head -3)"
+stop_worker "$AP"
+note "requirepass: refused without or with a wrong password, 3 results with it"
+
+note "done in $(($(date +%s) - START)) s"
+exit 0

@@ -1,0 +1,464 @@
+/*
+ * submit.c - `riptide submit`: one job per input (files, directories, URLs, stdin, manifests)
+ * added to the jobs stream, pipelined, with the stream's length held under --max-pending.
+ *
+ * DESIGN: single-threaded. Jobs are read into a batch (at most SO_SUBMIT_BATCH jobs or
+ * SO_SUBMIT_BATCH_BYTES of page data), the batch's XADDs go out in one write and their replies
+ * are read together: one round trip per batch. Before a batch, the stream's length (jobs not
+ * yet done: workers delete a job when its result is written) is checked against --max-pending;
+ * while it is full, submit waits on the results stream (XREAD BLOCK), which wakes it when a
+ * worker finishes something. If the connection breaks, the XADDs whose replies did not arrive
+ * are sent again after reconnecting: a job whose XADD reached Redis but whose reply was lost
+ * is then queued twice (at-least-once submission; see docs/scale-out.md).
+ */
+#include "scaleout/scaleout.h"
+
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct sjob {
+  char *id;
+  char *data; /* page bytes, or NULL for a URL */
+  size_t len;
+  char *url;
+  bool gzip;
+} sjob;
+
+typedef struct submitter {
+  so_endpoint ep;
+  so_conn k;
+  const char *stream, *results;
+  uint64_t max_pending;
+  uint64_t max_input;
+  const char *base_url;
+  char *options; /* JSON or NULL */
+  bool quiet;
+  sjob batch[SO_SUBMIT_BATCH];
+  size_t n, bytes;
+  uint64_t submitted, failed, round_trips;
+  uint64_t known_len; /* stream length as last seen plus what was added since */
+  bool fatal;
+} submitter;
+
+static bool forever(void *ctx)
+{
+  (void)ctx;
+  return true;
+}
+
+static bool ensure(submitter *s)
+{
+  return so_conn_ensure(&s->k, forever, NULL, "submit");
+}
+
+static void clear_job(sjob *j)
+{
+  free(j->id);
+  free(j->data);
+  free(j->url);
+  memset(j, 0, sizeof *j);
+}
+
+/* Waits until the stream has room for `want` more jobs; returns how many fit now. */
+static uint64_t wait_room(submitter *s, uint64_t want)
+{
+  if (s->known_len + want <= s->max_pending)
+    return want;
+  for (;;) {
+    if (!ensure(s))
+      return 0;
+    redisReply *r = so_commandf(&s->k, "XLEN %s", s->stream);
+    s->round_trips++;
+    if (!r)
+      continue;
+    if (r->type == REDIS_REPLY_INTEGER)
+      s->known_len = (uint64_t)r->integer;
+    freeReplyObject(r);
+    if (s->known_len < s->max_pending) {
+      uint64_t room = s->max_pending - s->known_len;
+      return room < want ? room : want;
+    }
+    /* Full: wake when a worker adds a result (or after a second, to look again). */
+    r = so_commandf(&s->k, "XREAD COUNT 1 BLOCK 1000 STREAMS %s $", s->results);
+    s->round_trips++;
+    freeReplyObject(r);
+  }
+}
+
+/* Sends jobs [from, to) of the batch in one write and reads their replies; after a
+ * reconnection, sends again whatever had no reply. */
+static void send_jobs(submitter *s, size_t from, size_t to)
+{
+  size_t done = from;
+  while (done < to) {
+    if (!ensure(s)) {
+      s->fatal = true;
+      return;
+    }
+    for (size_t i = done; i < to; i++) {
+      sjob *j = &s->batch[i];
+      const char *argv[16];
+      size_t lens[16];
+      int c = 0;
+#define ARG(p, l) (argv[c] = (p), lens[c] = (l), c++)
+#define ARGS(p) ARG(p, strlen(p))
+      ARGS("XADD");
+      ARGS(s->stream);
+      ARGS("*");
+      ARGS("id");
+      ARGS(j->id);
+      if (j->data) {
+        ARGS("html");
+        ARG(j->data, j->len);
+        if (j->gzip) {
+          ARGS("encoding");
+          ARGS("gzip");
+        }
+      } else {
+        ARGS("url");
+        ARGS(j->url);
+      }
+      if (s->base_url) {
+        ARGS("base_url");
+        ARGS(s->base_url);
+      }
+      if (s->options) {
+        ARGS("options");
+        ARGS(s->options);
+      }
+#undef ARG
+#undef ARGS
+      redisAppendCommandArgv(s->k.c, c, argv, lens);
+    }
+    s->round_trips++;
+    for (; done < to; done++) {
+      void *r = NULL;
+      if (redisGetReply(s->k.c, &r) != REDIS_OK || !r) {
+        so_conn_drop(&s->k);
+        break; /* the rest is sent again */
+      }
+      redisReply *rr = r;
+      if (rr->type == REDIS_REPLY_ERROR) {
+        fprintf(stderr, "riptide submit: %s: XADD: %s\n", s->batch[done].id, rr->str);
+        s->failed++;
+      } else {
+        s->submitted++;
+        s->known_len++;
+      }
+      freeReplyObject(rr);
+    }
+  }
+}
+
+static void flush_batch(submitter *s)
+{
+  size_t off = 0;
+  while (off < s->n && !s->fatal) {
+    uint64_t room = wait_room(s, s->n - off);
+    if (room == 0) {
+      s->fatal = true;
+      break;
+    }
+    send_jobs(s, off, off + (size_t)room);
+    off += (size_t)room;
+  }
+  for (size_t i = 0; i < s->n; i++)
+    clear_job(&s->batch[i]);
+  s->n = 0;
+  s->bytes = 0;
+}
+
+static bool add_input(const char *src, void *ctx)
+{
+  submitter *s = ctx;
+  if (s->fatal)
+    return false;
+  sjob j = {0};
+  j.id = cli_input_id(src);
+  if (!j.id)
+    return false;
+  if (cli_is_url(src)) {
+    j.url = strdup(src);
+    if (!j.url) {
+      clear_job(&j);
+      return false;
+    }
+  } else {
+    char detail[600];
+    riptide_err err = cli_read_source(src, s->max_input, &j.data, &j.len, detail, sizeof detail);
+    if (err != RIPTIDE_OK) {
+      fprintf(stderr, "riptide submit: %s: %s\n", j.id, detail);
+      s->failed++;
+      clear_job(&j);
+      return true;
+    }
+    j.gzip = j.len >= 2 && (unsigned char)j.data[0] == 0x1f && (unsigned char)j.data[1] == 0x8b;
+  }
+  s->bytes += j.len;
+  s->batch[s->n++] = j;
+  if (s->n == SO_SUBMIT_BATCH || s->bytes >= SO_SUBMIT_BATCH_BYTES)
+    flush_batch(s);
+  return !s->fatal;
+}
+
+static bool is_dir(const char *p)
+{
+  struct stat st;
+  return !cli_is_url(p) && strcmp(p, "-") != 0 && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool add_any(submitter *s, const char *src)
+{
+  if (!is_dir(src))
+    return add_input(src, s);
+  char detail[600];
+  if (!cli_walk_dir(src, add_input, s, detail, sizeof detail) && !s->fatal) {
+    fprintf(stderr, "riptide submit: %s\n", detail);
+    s->failed++;
+  }
+  return !s->fatal;
+}
+
+/* A manifest: one input a line (file, directory or URL); blank lines and # comments skipped. */
+static bool add_manifest(submitter *s, const char *path)
+{
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "riptide submit: %s: %s\n", path, strerror(errno));
+    s->failed++;
+    return true;
+  }
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while (!s->fatal && (n = getline(&line, &cap, f)) >= 0) {
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+      line[--n] = '\0';
+    if (n == 0 || line[0] == '#')
+      continue;
+    add_any(s, line);
+  }
+  free(line);
+  if (f != stdin)
+    fclose(f);
+  return !s->fatal;
+}
+
+static const char USAGE[] =
+    "usage: riptide submit --redis URL [options] [FILE|URL|DIR|-]...\n"
+    "\n"
+    "Adds one extraction job per input to the jobs stream and prints how many were added.\n"
+    "\n"
+    "  --redis URL          redis://[:password@]host[:port][/db] or unix://[:password@]/path\n"
+    "  --stream NAME        jobs stream (default riptide:jobs)\n"
+    "  --results NAME       results stream, watched while the queue is full\n"
+    "                       (default riptide:results)\n"
+    "  --max-pending N      wait while the jobs stream holds N jobs (default 10000)\n"
+    "  -i, --input-dir DIR  every .html, .htm and .gz file under DIR (may be repeated)\n"
+    "      --input-file F   a manifest: one file, directory or URL a line\n"
+    "  -m, --mode M / -s, --selector CSS / --links / --images / --html\n"
+    "                       extraction options carried by each job\n"
+    "      --base-url URL   page address for files and stdin\n"
+    "      --max-size SIZE  largest page read (default 64M)\n"
+    "  -q, --quiet          no summary on stderr\n";
+
+enum {
+  S_REDIS = 400,
+  S_STREAM,
+  S_RESULTS,
+  S_MAX_PENDING,
+  S_INPUT_FILE,
+  S_LINKS,
+  S_IMAGES,
+  S_HTML,
+  S_BASE_URL,
+  S_MAX_SIZE,
+};
+
+static int usage(const char *fmt, const char *arg)
+{
+  fputs("riptide submit: ", stderr);
+  fprintf(stderr, fmt, arg ? arg : "");
+  fputs("\nTry 'riptide submit --help'.\n", stderr);
+  return CLI_EXIT_USAGE;
+}
+
+int cli_submit(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+      {"redis", required_argument, NULL, S_REDIS},
+      {"stream", required_argument, NULL, S_STREAM},
+      {"results", required_argument, NULL, S_RESULTS},
+      {"max-pending", required_argument, NULL, S_MAX_PENDING},
+      {"input-dir", required_argument, NULL, 'i'},
+      {"input-file", required_argument, NULL, S_INPUT_FILE},
+      {"mode", required_argument, NULL, 'm'},
+      {"selector", required_argument, NULL, 's'},
+      {"links", no_argument, NULL, S_LINKS},
+      {"images", no_argument, NULL, S_IMAGES},
+      {"html", no_argument, NULL, S_HTML},
+      {"base-url", required_argument, NULL, S_BASE_URL},
+      {"max-size", required_argument, NULL, S_MAX_SIZE},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  submitter *s = calloc(1, sizeof *s);
+  char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+  char **manifests = calloc((size_t)argc + 1, sizeof *manifests);
+  json_t *opts = json_object();
+  int n_dirs = 0, n_manifests = 0, rc = -1;
+  const char *url = NULL, *mode = NULL, *selector = NULL;
+  if (!s || !dirs || !manifests || !opts) {
+    rc = CLI_EXIT_FAILED;
+    goto out;
+  }
+  s->stream = "riptide:jobs";
+  s->results = "riptide:results";
+  s->max_pending = SO_DEFAULT_MAX_PENDING;
+  s->max_input = 64ull << 20;
+  int ch;
+  optind = 1;
+  while (rc < 0 && (ch = getopt_long(argc, argv, "i:m:s:qh", longopts, NULL)) != -1) {
+    switch (ch) {
+    case S_REDIS:
+      url = optarg;
+      break;
+    case S_STREAM:
+    case S_RESULTS:
+      if (!*optarg || strlen(optarg) > SO_MAX_NAME)
+        rc = usage("names are 1 to 200 bytes, not '%s'", optarg);
+      else if (ch == S_STREAM)
+        s->stream = optarg;
+      else
+        s->results = optarg;
+      break;
+    case S_MAX_PENDING: {
+      char *end;
+      errno = 0;
+      unsigned long long v = strtoull(optarg, &end, 10);
+      if (end == optarg || *end || errno || optarg[0] == '-' || v < 1 || v > (1ull << 40))
+        rc = usage("bad --max-pending '%s'", optarg);
+      s->max_pending = v;
+      break;
+    }
+    case 'i':
+      dirs[n_dirs++] = optarg;
+      break;
+    case S_INPUT_FILE:
+      manifests[n_manifests++] = optarg;
+      break;
+    case 'm': {
+      riptide_mode m;
+      if (riptide_mode_parse(optarg, &m) != RIPTIDE_OK)
+        rc = usage("unknown mode '%s' (article, full, metadata, custom)", optarg);
+      mode = optarg;
+      break;
+    }
+    case 's':
+      selector = optarg;
+      break;
+    case S_LINKS:
+      json_object_set_new(opts, "links", json_true());
+      break;
+    case S_IMAGES:
+      json_object_set_new(opts, "images", json_true());
+      break;
+    case S_HTML:
+      json_object_set_new(opts, "html", json_true());
+      break;
+    case S_BASE_URL:
+      if (!cli_is_url(optarg))
+        rc = usage("--base-url wants an http:// or https:// URL, not '%s'", optarg);
+      s->base_url = optarg;
+      break;
+    case S_MAX_SIZE:
+      if (!cli_parse_size(optarg, &s->max_input))
+        rc = usage("bad --max-size '%s' (e.g. 64M)", optarg);
+      break;
+    case 'q':
+      s->quiet = true;
+      break;
+    case 'h':
+      fputs(USAGE, stdout);
+      rc = CLI_EXIT_OK;
+      break;
+    default:
+      rc = usage("%s", "bad option");
+      break;
+    }
+  }
+  if (rc >= 0)
+    goto out;
+  if (!url) {
+    rc = usage("%s", "--redis URL is required");
+    goto out;
+  }
+  if (optind == argc && n_dirs == 0 && n_manifests == 0) {
+    rc = usage("%s", "no input: give files, URLs, directories, '-', --input-dir or --input-file");
+    goto out;
+  }
+  if (mode)
+    json_object_set_new(opts, "mode", json_string(mode));
+  if (selector) {
+    json_t *js = json_string(selector);
+    if (!js) {
+      rc = usage("%s", "--selector is not valid UTF-8");
+      goto out;
+    }
+    json_object_set_new(opts, "selector", js);
+  }
+  if (json_object_size(opts) > 0)
+    s->options = json_dumps(opts, JSON_COMPACT);
+  char detail[600];
+  if (!so_endpoint_parse(url, &s->ep, detail, sizeof detail)) {
+    rc = usage("%s", detail);
+    goto out;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  so_conn_init(&s->k, &s->ep);
+  /* Fail fast on a wrong URL or password; an outage later is waited out. */
+  if (!so_conn_open(&s->k)) {
+    fprintf(stderr, "riptide submit: cannot connect to Redis: %s\n", s->k.err);
+    rc = CLI_EXIT_FAILED;
+    goto out;
+  }
+  s->k.ever_connected = true;
+  s->known_len = s->max_pending; /* unknown: the first batch looks */
+  for (int i = optind; i < argc && !s->fatal; i++)
+    add_any(s, argv[i]);
+  for (int i = 0; i < n_dirs && !s->fatal; i++)
+    add_any(s, dirs[i]);
+  for (int i = 0; i < n_manifests && !s->fatal; i++)
+    add_manifest(s, manifests[i]);
+  if (!s->fatal)
+    flush_batch(s);
+  printf("%llu\n", (unsigned long long)s->submitted);
+  if (!s->quiet)
+    fprintf(stderr,
+            "riptide submit: %llu jobs added to %s, %llu inputs failed (%llu round trips)\n",
+            (unsigned long long)s->submitted, s->stream, (unsigned long long)s->failed,
+            (unsigned long long)s->round_trips);
+  rc = s->failed || s->fatal ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+out:
+  if (s) {
+    for (size_t i = 0; i < s->n; i++)
+      clear_job(&s->batch[i]);
+    so_conn_close(&s->k);
+    so_endpoint_clear(&s->ep);
+    free(s->options);
+  }
+  free(s);
+  free(dirs);
+  free(manifests);
+  json_decref(opts);
+  return rc;
+}
