@@ -463,6 +463,54 @@ RIPTIDE_API riptide_err riptide_fetch_url(const char *url, const riptide_fetch_o
                                           size_t detail_len);
 RIPTIDE_API void riptide_fetch_result_clear(riptide_fetch_result *res);
 
+/* ------------------------------------------------------------------------------------------ */
+/* WARC input (WARC/1.0 and 1.1; plain, one gzip member per record, or one gzip stream).       */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A streaming reader of the pages in a WARC file, in constant memory (one record at a time).
+ * Each call of riptide_warc_next() gives one item: a page (a `response` record with an HTML
+ * payload, or a `resource` record of HTML), a record skipped and why, or a record that could
+ * not be read and why (the reader then resynchronises at the next record). Every record of the
+ * file is one item, so a caller can account for all of them.
+ */
+typedef struct riptide_warc riptide_warc;
+
+typedef enum riptide_warc_kind {
+  RIPTIDE_WARC_PAGE = 1,    /* body holds the page */
+  RIPTIDE_WARC_SKIPPED = 2, /* skip_reason says why */
+  RIPTIDE_WARC_ERROR = 3    /* error says why; err is the code (BAD_INPUT, INPUT_TOO_LARGE) */
+} riptide_warc_kind;
+
+/* Strings and body are owned by the reader and valid until the next call. */
+typedef struct riptide_warc_item {
+  riptide_warc_kind kind;
+  const char *id;           /* WARC-Record-ID without "<urn:uuid:" and ">"; "" if absent */
+  const char *type;         /* WARC-Type */
+  const char *url;          /* WARC-Target-URI, NULL if absent */
+  const char *date;         /* WARC-Date, "" if absent */
+  const char *content_type; /* the payload's type: the HTTP header's, or the record's */
+  const char *truncated;    /* WARC-Truncated ("length", "time", ...), NULL if not */
+  const char *body;         /* PAGE: the payload after transfer/content decoding, NUL-terminated */
+  size_t body_len;
+  int http_status;          /* response records: the HTTP status, else 0 */
+  const char *skip_reason;  /* SKIPPED: "warcinfo", "request", "metadata", "revisit",
+                               "status", "not_html", "other" */
+  const char *error;        /* ERROR: a human message */
+  riptide_err err;          /* ERROR: the code */
+  uint64_t offset;          /* where the record starts in the (decompressed) stream */
+} riptide_warc_item;
+
+/* 1 when the first bytes of a file (at least 512 when the file is that long) are WARC: plain,
+ * or gzip whose data starts with a WARC record. */
+RIPTIDE_API int riptide_warc_sniff(const void *head, size_t n);
+/* A reader over fd (the caller keeps and closes fd). max_page_bytes caps a record's block and
+ * a decoded payload (0: 64 MiB); any_status keeps responses whose HTTP status is not 200. */
+RIPTIDE_API riptide_err riptide_warc_open(int fd, uint64_t max_page_bytes, bool any_status,
+                                          riptide_warc **out);
+/* 1: *item holds the next record; 0: the end of the file; -1: a read error (errno set). */
+RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *item);
+RIPTIDE_API void riptide_warc_close(riptide_warc *w);
+
 /* Library version string and guest info (JSON: name, version, abi, features, modes). */
 RIPTIDE_API const char *riptide_version(void);
 RIPTIDE_API const char *riptide_guest_info(void);

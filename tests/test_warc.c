@@ -513,6 +513,75 @@ static void test_shared_files(void **state)
   }
 }
 
+/* The public page reader: every record is one item; pages, skips by reason and errors. */
+static void test_public_items(void **state)
+{
+  (void)state;
+  wbuf r[5] = {{0}};
+  wbuf *rp[5] = {&r[0], &r[1], &r[2], &r[3], &r[4]};
+  build_records(rp);
+  wbuf f = {0};
+  for (int i = 0; i < 5; i++)
+    wb_gzip(&f, r[i].p, r[i].n);
+  /* an image response, an untyped HTML response, a revisit, a corrupt record */
+  wbuf extra = {0};
+  wb_response(&extra, "img", "https://example.org/i.png", 200, "Content-Type: image/png\r\n",
+              "\x89PNG....", 8);
+  wb_response(&extra, "untyped", "https://example.org/u", 200, "", "  <p>untyped</p>", 16);
+  wb_record(&extra, "revisit", "rev", "https://example.org/a", "application/http", "", 0);
+  wb_str(&extra, "WARC/1.0\r\nContent-Length: nope\r\n\r\n");
+  wb_gzip(&f, extra.p, extra.n);
+  assert_true(riptide_warc_sniff(f.p, f.n));
+  assert_false(riptide_warc_sniff(PAGE, sizeof PAGE - 1));
+  char *path = write_tmp(&f);
+  int fd = open(path, O_RDONLY);
+  riptide_warc *w;
+  assert_int_equal(riptide_warc_open(fd, 0, false, &w), RIPTIDE_OK);
+  riptide_warc_item it;
+  wbuf log = {0};
+  int rc;
+  while ((rc = riptide_warc_next(w, &it)) == 1) {
+    char line[256];
+    if (it.kind == RIPTIDE_WARC_PAGE)
+      snprintf(line, sizeof line, "page %s %s %zu|", it.id, it.url, it.body_len);
+    else if (it.kind == RIPTIDE_WARC_SKIPPED)
+      snprintf(line, sizeof line, "skip %s %s|", it.id, it.skip_reason);
+    else
+      snprintf(line, sizeof line, "error %s|", riptide_err_name(it.err));
+    wb_str(&log, line);
+  }
+  assert_int_equal(rc, 0);
+  wb_put(&log, "", 1);
+  assert_string_equal((char *)log.p,
+                      "skip 00000000-0000-0000-0000-000000000000 warcinfo|"
+                      "page 11111111-1111-1111-1111-111111111111 https://example.org/a 134|"
+                      "skip 22222222-2222-2222-2222-222222222222 request|"
+                      "skip 33333333-3333-3333-3333-333333333333 status|"
+                      "page 44444444-4444-4444-4444-444444444444 file:///x.html 134|"
+                      "skip img not_html|page untyped https://example.org/u 16|skip rev revisit|"
+                      "error BAD_INPUT|");
+  riptide_warc_close(w);
+  /* any_status keeps the 404; a small page cap turns pages into INPUT_TOO_LARGE errors */
+  lseek(fd, 0, SEEK_SET);
+  assert_int_equal(riptide_warc_open(fd, 100, true, &w), RIPTIDE_OK);
+  int pages = 0, too_large = 0;
+  while (riptide_warc_next(w, &it) == 1) {
+    pages += it.kind == RIPTIDE_WARC_PAGE;
+    too_large += it.kind == RIPTIDE_WARC_ERROR && it.err == RIPTIDE_ERR_INPUT_TOO_LARGE;
+  }
+  assert_int_equal(pages, 2); /* the 404 (11 bytes) and the untyped page (16 bytes) */
+  assert_int_equal(too_large, 2);
+  riptide_warc_close(w);
+  close(fd);
+  unlink(path);
+  free(path);
+  for (int i = 0; i < 5; i++)
+    free(r[i].p);
+  free(f.p);
+  free(extra.p);
+  free(log.p);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -523,6 +592,7 @@ int main(void)
       cmocka_unit_test(test_block_cap),
       cmocka_unit_test(test_ten_thousand_records_constant_memory),
       cmocka_unit_test(test_shared_files),
+      cmocka_unit_test(test_public_items),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

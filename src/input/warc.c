@@ -664,3 +664,185 @@ riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t ma
   }
   return err;
 }
+
+/* ---- the public page reader ----------------------------------------------------------------- */
+
+struct riptide_warc {
+  rt_warc *r;
+  uint64_t max;
+  bool any_status;
+  rt_warc_record rec;
+  rt_warc_http http;
+  char msg[256];
+};
+
+RIPTIDE_API int riptide_warc_sniff(const void *head, size_t n)
+{
+  const unsigned char *h = head;
+  if (!h || n < 3)
+    return 0;
+  if (h[0] != 0x1f)
+    return n >= 7 && memcmp(h, "WARC/1.", 7) == 0;
+  if (!rt_warc_sniff(h, n))
+    return 0;
+  unsigned char out[16];
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    return 0;
+  zs.next_in = (unsigned char *)h;
+  zs.avail_in = (uInt)n;
+  zs.next_out = out;
+  zs.avail_out = sizeof out;
+  inflate(&zs, Z_SYNC_FLUSH);
+  size_t got = sizeof out - zs.avail_out;
+  inflateEnd(&zs);
+  return got >= 7 && memcmp(out, "WARC/1.", 7) == 0;
+}
+
+RIPTIDE_API riptide_err riptide_warc_open(int fd, uint64_t max_page_bytes, bool any_status,
+                                          riptide_warc **out)
+{
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
+  *out = NULL;
+  if (fd < 0)
+    return RIPTIDE_ERR_INVALID_ARG;
+  if (max_page_bytes == 0)
+    max_page_bytes = 64ull << 20;
+  if (max_page_bytes > SIZE_MAX / 2)
+    max_page_bytes = SIZE_MAX / 2;
+  riptide_warc *w = calloc(1, sizeof *w);
+  if (!w)
+    return RIPTIDE_ERR_NOMEM;
+  /* the block holds HTTP headers too: room for them above the page cap */
+  w->r = rt_warc_open(fd, (size_t)max_page_bytes + 65536);
+  if (!w->r) {
+    free(w);
+    return RIPTIDE_ERR_NOMEM;
+  }
+  w->max = max_page_bytes;
+  w->any_status = any_status;
+  *out = w;
+  return RIPTIDE_OK;
+}
+
+RIPTIDE_API void riptide_warc_close(riptide_warc *w)
+{
+  if (!w)
+    return;
+  free(w->http.body);
+  rt_warc_close(w->r);
+  free(w);
+}
+
+/* text/html or application/xhtml+xml, any parameters, any case */
+static bool html_type(const char *t)
+{
+  while (*t == ' ' || *t == '\t')
+    t++;
+  size_t n = strcspn(t, "; \t");
+  return (n == 9 && strncasecmp(t, "text/html", 9) == 0) ||
+         (n == 21 && strncasecmp(t, "application/xhtml+xml", 21) == 0);
+}
+
+/* An untyped payload is HTML when its first non-blank byte opens a tag. */
+static bool looks_like_html(const char *b, size_t n)
+{
+  size_t i = 0;
+  if (n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB &&
+      (unsigned char)b[2] == 0xBF)
+    i = 3;
+  while (i < n && isspace((unsigned char)b[i]))
+    i++;
+  return i < n && b[i] == '<';
+}
+
+static int skipped(riptide_warc_item *it, const char *why)
+{
+  it->kind = RIPTIDE_WARC_SKIPPED;
+  it->skip_reason = why;
+  return 1;
+}
+
+static int failed(riptide_warc *w, riptide_warc_item *it, riptide_err err)
+{
+  it->kind = RIPTIDE_WARC_ERROR;
+  it->err = err;
+  it->error = w->msg;
+  return 1;
+}
+
+RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
+{
+  if (!w || !it) {
+    errno = EINVAL;
+    return -1;
+  }
+  memset(it, 0, sizeof *it);
+  free(w->http.body);
+  memset(&w->http, 0, sizeof w->http);
+  rt_warc_record *r = &w->rec;
+  int rc = rt_warc_next(w->r, r, w->msg, sizeof w->msg);
+  if (rc == 0)
+    return 0;
+  if (rc == -2)
+    return -1;
+  it->id = r->id;
+  it->type = r->type;
+  it->url = r->target_uri;
+  it->date = r->date;
+  it->offset = r->offset;
+  it->truncated = r->truncated[0] ? r->truncated : NULL;
+  if (rc < 0)
+    return failed(w, it, RIPTIDE_ERR_BAD_INPUT);
+  const char *t = r->type;
+  if (strcmp(t, "response") == 0) {
+    riptide_err e =
+        rt_warc_http_parse(r->block, r->block_len, (size_t)w->max, &w->http, w->msg, sizeof w->msg);
+    if (e != RIPTIDE_OK) {
+      if (r->block_cut && e != RIPTIDE_ERR_NOMEM)
+        e = RIPTIDE_ERR_INPUT_TOO_LARGE;
+      if (e == RIPTIDE_ERR_INPUT_TOO_LARGE)
+        snprintf(w->msg, sizeof w->msg, "record of %llu bytes is over the %llu-byte limit",
+                 (unsigned long long)r->content_length, (unsigned long long)w->max);
+      return failed(w, it, e);
+    }
+    it->http_status = w->http.status;
+    it->content_type = w->http.content_type;
+    if (w->http.status != 200 && !w->any_status)
+      return skipped(it, "status");
+    if (w->http.content_type[0] ? !html_type(w->http.content_type)
+                                : !looks_like_html(w->http.body, w->http.body_len))
+      return skipped(it, "not_html");
+    if (r->block_cut) {
+      snprintf(w->msg, sizeof w->msg, "record of %llu bytes is over the %llu-byte limit",
+               (unsigned long long)r->content_length, (unsigned long long)w->max);
+      return failed(w, it, RIPTIDE_ERR_INPUT_TOO_LARGE);
+    }
+    it->kind = RIPTIDE_WARC_PAGE;
+    it->body = w->http.body;
+    it->body_len = w->http.body_len;
+    return 1;
+  }
+  if (strcmp(t, "resource") == 0) {
+    it->content_type = r->content_type;
+    if (r->content_type[0] ? !html_type(r->content_type)
+                           : !looks_like_html((const char *)r->block, r->block_len))
+      return skipped(it, "not_html");
+    if (r->block_len > w->max || r->block_cut) {
+      snprintf(w->msg, sizeof w->msg, "record of %llu bytes is over the %llu-byte limit",
+               (unsigned long long)r->content_length, (unsigned long long)w->max);
+      return failed(w, it, RIPTIDE_ERR_INPUT_TOO_LARGE);
+    }
+    it->kind = RIPTIDE_WARC_PAGE;
+    it->body = (const char *)r->block;
+    it->body_len = r->block_len;
+    return 1;
+  }
+  static const char *const known[] = {"warcinfo", "request", "metadata", "revisit"};
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    if (strcmp(t, known[i]) == 0)
+      return skipped(it, known[i]);
+  return skipped(it, "other");
+}
