@@ -492,12 +492,12 @@ typedef struct riptide_warc_item {
   const char *truncated;    /* WARC-Truncated ("length", "time", ...), NULL if not */
   const char *body;         /* PAGE: the payload after transfer/content decoding, NUL-terminated */
   size_t body_len;
-  int http_status;          /* response records: the HTTP status, else 0 */
-  const char *skip_reason;  /* SKIPPED: "warcinfo", "request", "metadata", "revisit",
-                               "status", "not_html", "other" */
-  const char *error;        /* ERROR: a human message */
-  riptide_err err;          /* ERROR: the code */
-  uint64_t offset;          /* where the record starts in the (decompressed) stream */
+  int http_status;         /* response records: the HTTP status, else 0 */
+  const char *skip_reason; /* SKIPPED: "warcinfo", "request", "metadata", "revisit",
+                              "status", "not_html", "other" */
+  const char *error;       /* ERROR: a human message */
+  riptide_err err;         /* ERROR: the code */
+  uint64_t offset;         /* where the record starts in the (decompressed) stream */
 } riptide_warc_item;
 
 /* 1 when the first bytes of a file (at least 512 when the file is that long) are WARC: plain,
