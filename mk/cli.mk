@@ -14,5 +14,5 @@ $(BUILD)/tests/test_cli_%: tests/test_cli_%.c $(CLI_UNIT_OBJ) $(LIB_A) $(GUEST_N
 # scripts/test-cli.sh runs it once.
 CLI_SHARED := $(BUILD)/riptide-shared
 $(CLI_SHARED): $(CLI_OBJ) $(LIB_SO)
-	$(CC) -o $@ $(CLI_OBJ) -L$(BUILD) -lriptide -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) -lpthread -lm
+	$(CC) -o $@ $(CLI_OBJ) -L$(BUILD) -lriptide -Wl,-rpath,'$$ORIGIN' $(LDFLAGS) $(CLI_SHARED_LIBS) -lpthread -lm
 TEST_BIN += $(CLI_SHARED)

@@ -10,3 +10,6 @@ $(CLI): LIBS += -lhiredis
 $(BUILD)/tests/test_scaleout_%: tests/test_scaleout_%.c $(SCALEOUT_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/obj/src/scaleout/redis.o $(LIB_A) $(LDFLAGS) -lcmocka -lhiredis $(LIBS)
+
+# The command's shared-library build (mk/cli.mk) links what the scale-out code uses itself.
+CLI_SHARED_LIBS += -lhiredis $(shell pkg-config --libs jansson 2>/dev/null)

@@ -542,6 +542,67 @@ check "10,000-file batch: every file reported" test "$lines_big" -eq 10000
 check "RSS does not grow with the batch (10,000 files within 1.25x + 8 MiB of 1,000)" \
   test "$rss_big" -le $(( rss_small * 5 / 4 + 8192 ))
 
+# ---- WARC input -------------------------------------------------------------------------------
+W="$T/warc"; mkdir -p "$W/dir"
+python3 - "$W" <<'PY'
+import gzip, sys
+d = sys.argv[1]
+def rec(typ, rid, uri, ctype, block):
+    h = "WARC/1.1\r\nWARC-Type: %s\r\nWARC-Record-ID: <urn:uuid:%s>\r\nWARC-Date: 2026-01-02T03:04:05Z\r\n" % (typ, rid)
+    if uri: h += "WARC-Target-URI: %s\r\n" % uri
+    h += "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(block))
+    return h.encode() + block + b"\r\n\r\n"
+def resp(rid, uri, status, ctype, body, chunked=False):
+    hdr = "HTTP/1.1 %d X\r\nContent-Type: %s\r\n" % (status, ctype)
+    if chunked:
+        hdr += "Transfer-Encoding: chunked\r\n"
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    return rec("response", rid, uri, "application/http;msgtype=response", hdr.encode() + b"\r\n" + body)
+page = lambda t, p: ("<html><head><title>%s</title></head><body><article><p>%s</p>"
+                     "<p><a href='/rel/link'>a relative link</a> in a paragraph long enough to keep.</p>"
+                     "</article></body></html>" % (t, p))
+recs = [
+    rec("warcinfo", "info", None, "application/warc-fields", b"software: test\r\n"),
+    rec("request", "req-1", "https://a.example/one", "application/http;msgtype=request", b"GET /one HTTP/1.1\r\n\r\n"),
+    resp("page-one", "https://a.example/one", 200, "text/html; charset=utf-8",
+         page("First page", "The first page of the archive, with enough words to be an article body.").encode()),
+    resp("page-latin", "https://a.example/two", 200, "text/html; charset=iso-8859-1",
+         page("Caf\xe9 page", "Un caf\xe9 cr\xe8me, the header says Latin-1 and nothing in the page does.").encode("latin-1"), chunked=True),
+    resp("gone", "https://a.example/gone", 404, "text/html", page("Gone", "Not here any more.").encode()),
+    resp("picture", "https://a.example/p.png", 200, "image/png", b"\x89PNG\r\n\x1a\n...."),
+    b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: twelve\r\n\r\n",
+    rec("revisit", "again", "https://a.example/one", "application/http", b""),
+]
+with open(d + "/crawl.warc.gz", "wb") as f:
+    for r in recs: f.write(gzip.compress(r))
+with open(d + "/dir/looks-like.html", "wb") as f:   # WARC under an .html name: by content
+    f.write(b"".join(recs))
+PY
+run extract "$W/crawl.warc.gz" -f jsonl --links
+check "WARC: one line per page or broken record, ids, addresses, charset, fields" python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ids = [d["id"] for d in lines]
+assert ids[0:2] == ["page-one", "page-latin"] and len(lines) == 3, ids
+assert "error" in lines[2] and lines[2]["error"]["code"] == "BAD_INPUT", lines[2]
+one, latin = lines[0], lines[1]
+assert one["url"] == "https://a.example/one" and one["title"] == "First page", one
+assert "https://a.example/rel/link" in [l["href"] for l in one["links"]], one["links"]
+assert latin["title"] == "Caf\u00e9 page" and "caf\u00e9 cr\u00e8me" in latin["text"], latin
+assert one["warc_date"] == "2026-01-02T03:04:05Z" and one["warc_file"].endswith("crawl.warc.gz"), one
+' "$out"
+check "WARC: exit 1 (one broken record), summary counts the records that are not pages" bash -c "[ $rc -eq 1 ] && grep -q 'riptide: 3 pages: 2 ok' '$err' && grep -q 'WARC: 1 file, 5 records not pages (1 warcinfo, 1 request, 1 revisit, 1 status, 1 not_html)' '$err'"
+run extract "$W/crawl.warc.gz" -f jsonl --warc-status any
+check "--warc-status any: the 404 is a page too" bash -c "grep -q '\"id\":\"gone\"' '$out' && [ \$(wc -l < '$out') -eq 4 ]"
+run extract --input-dir "$W/dir" -f jsonl
+check "WARC found by content under --input-dir" bash -c "grep -q '\"id\":\"page-latin\"' '$out' && [ \$(wc -l < '$out') -eq 3 ]"
+run extract "$W/crawl.warc.gz" -f json
+check "WARC with -f json: one array of every page" python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1])); assert isinstance(v, list) and len(v) == 3, v' "$out"
+run extract "$W/crawl.warc.gz" --warc-status 301
+check "--warc-status wants 200 or any (exit 2)" test "$rc" -eq 2
+
 # ---- riptide bench ----------------------------------------------------------------------------
 BB="$T/benchdir"; mkdir -p "$BB"
 cp "$ROOT"/samples/*.html "$BB/"

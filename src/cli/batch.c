@@ -70,7 +70,12 @@ typedef struct job {
   slot_state state;
   char *src; /* path, URL or "-" */
   char *id;
-  bool prefailed; /* the walk could not make this an input: err and detail are set */
+  bool prefailed;          /* the walk could not make this an input: err and detail are set */
+  riptide_err prefail_err; /* the code of a prefailed input (0: IO) */
+  /* a page read from a WARC file: its bytes (NUL-terminated), address and record fields */
+  char *data;
+  size_t data_len;
+  char *url, *ctype, *warc_date, *warc_file;
   /* result (worker -> output role) */
   cli_buf out;  /* formatted document or error object; kept across uses of the slot */
   bool has_out; /* false for an error in markdown/txt */
@@ -119,6 +124,9 @@ typedef struct batch {
   int write_errno;
   uint64_t unwritten; /* results lost to the output error (counted in failed) */
   uint64_t unflushed_ok, unflushed_fallback; /* counted ok, still in stdout's buffer */
+  /* producer only (read after it is done): WARC files read, records skipped by reason */
+  uint64_t warc_files;
+  uint64_t warc_skipped[CLI_WARC_SKIP_KINDS];
 } batch;
 
 typedef struct worker {
@@ -138,6 +146,39 @@ static bool all_space(const char *s, size_t n)
   return true;
 }
 
+/* A WARC page's JSON document also names its record: warc_date and warc_file go in as the
+ * last members of the object the library wrote (docs/schema.md). */
+static bool add_warc_fields(const cli_config *c, job *j)
+{
+  if (c->format != CLI_FMT_JSON && c->format != CLI_FMT_JSONL)
+    return true;
+  cli_buf *o = &j->out;
+  size_t end = o->len;
+  while (end > 0 && o->p[end - 1] != '}')
+    end--;
+  if (end == 0)
+    return false;
+  size_t tail_len = o->len - end; /* the newline after the object */
+  char tail[4];
+  if (tail_len >= sizeof tail)
+    return false;
+  memcpy(tail, o->p + end, tail_len);
+  bool pretty = c->format == CLI_FMT_JSON;
+  o->len = end - 1; /* drop the closing brace; pretty output had "\n}" */
+  if (pretty && o->len > 0 && o->p[o->len - 1] == '\n')
+    o->len--;
+  cli_buf_puts(o, pretty ? ",\n  \"warc_date\": " : ",\"warc_date\":");
+  if (j->warc_date && j->warc_date[0])
+    cli_json_string(o, j->warc_date);
+  else
+    cli_buf_puts(o, "null");
+  cli_buf_puts(o, pretty ? ",\n  \"warc_file\": " : ",\"warc_file\":");
+  cli_json_string(o, j->warc_file);
+  cli_buf_puts(o, pretty ? "\n}" : "}");
+  cli_buf_put(o, tail, tail_len);
+  return !o->failed;
+}
+
 static void process(batch *b, worker *w, job *j)
 {
   const cli_config *c = b->c;
@@ -151,7 +192,14 @@ static void process(batch *b, worker *w, job *j)
   uint64_t max = c->max_input ? c->max_input : (64ull << 20);
 
   if (j->prefailed) {
-    err = RIPTIDE_ERR_IO; /* detail set by the walk */
+    err = j->prefail_err ? j->prefail_err : RIPTIDE_ERR_IO; /* detail set by the producer */
+  } else if (j->data) {
+    j->detail[0] = '\0';
+    raw = j->data; /* NUL-terminated: decoded in place when clean */
+    raw_len = j->data_len;
+    url = j->url ? j->url : c->base_url;
+    content_type = j->ctype;
+    err = RIPTIDE_OK;
   } else if (cli_is_url(j->src)) {
     riptide_fetch_options fo;
     riptide_fetch_options_init(&fo);
@@ -211,6 +259,8 @@ static void process(batch *b, worker *w, job *j)
   if (err == RIPTIDE_OK) {
     j->fallback = doc->fallback_reason != NULL;
     j->has_out = cli_format_document(c, doc, j->id, &j->out);
+    if (j->has_out && j->warc_file)
+      j->has_out = add_warc_fields(c, j);
     if (!j->has_out) { /* malloc failed (the buffer's 1 GiB ceiling is far above any page) */
       err = RIPTIDE_ERR_NOMEM;
       snprintf(j->detail, sizeof j->detail, "out of memory formatting the document");
@@ -218,6 +268,8 @@ static void process(batch *b, worker *w, job *j)
     riptide_document_free(doc);
   }
   riptide_fetch_result_clear(&fr);
+  free(j->data);
+  j->data = NULL;
   if (err != RIPTIDE_OK) {
     if (!j->detail[0])
       snprintf(j->detail, sizeof j->detail, "%s", riptide_strerror(err));
@@ -233,6 +285,19 @@ static void process(batch *b, worker *w, job *j)
 }
 
 static void drain_locked(batch *b);
+
+/* Frees what a job owns but its output buffer (kept by the slot). */
+static void job_clear(job *j)
+{
+  free(j->src);
+  free(j->id);
+  free(j->data);
+  free(j->url);
+  free(j->ctype);
+  free(j->warc_date);
+  free(j->warc_file);
+  j->src = j->id = j->data = j->url = j->ctype = j->warc_date = j->warc_file = NULL;
+}
 
 static void *worker_main(void *arg)
 {
@@ -522,9 +587,7 @@ static void drain_locked(batch *b)
         break;
       pthread_mutex_unlock(&b->lock);
       emit(b, j);
-      free(j->src);
-      free(j->id);
-      j->src = j->id = NULL;
+      job_clear(j);
       j->out.len = 0;
       if (j->out.cap > CLI_KEEP_OUT_BUFFER)
         cli_buf_free(&j->out);
@@ -582,18 +645,10 @@ static void *ticker_main(void *arg)
 
 /* ---- producer ------------------------------------------------------------------------------ */
 
-/* Queues one input (error != NULL: one the walk could not make readable, reported as failed
- * with that reason). False when the batch is stopping, or out of memory: produce no more. */
-static bool submit(const char *src, const char *error, void *ctx)
+/* Queues a job built by the producer (t: its fields; ownership passes to the ring). False when
+ * the batch is stopping: t's allocations are freed and nothing more is produced. */
+static bool enqueue(batch *b, job *t)
 {
-  batch *b = ctx;
-  char *s = strdup(src);
-  char *id = cli_input_id(src);
-  if (!s || !id) {
-    free(s);
-    free(id);
-    return false;
-  }
   pthread_mutex_lock(&b->lock);
   while (b->next_seq - b->next_write >= b->window && !b->stopping) {
     b->producer_waiting = true;
@@ -602,21 +657,13 @@ static bool submit(const char *src, const char *error, void *ctx)
   b->producer_waiting = false;
   if (b->stopping) {
     pthread_mutex_unlock(&b->lock);
-    free(s);
-    free(id);
+    job_clear(t);
     return false;
   }
   job *j = &b->ring[b->next_seq % b->window];
   cli_buf out = j->out; /* the slot's buffer is kept */
-  memset(j, 0, sizeof *j);
+  *j = *t;
   j->out = out;
-  j->src = s;
-  j->id = id;
-  if (error) {
-    j->prefailed = true;
-    snprintf(j->detail, sizeof j->detail, "%s", error);
-    cli_utf8_clean(j->detail);
-  }
   j->state = SLOT_QUEUED;
   b->next_seq++;
   if (b->idle_workers > 0)
@@ -625,17 +672,145 @@ static bool submit(const char *src, const char *error, void *ctx)
   return true;
 }
 
+/* Is path a WARC file (by content: plain, or gzip holding WARC records)? */
+static bool is_warc_file(const char *path)
+{
+  if (cli_is_url(path) || strcmp(path, "-") == 0)
+    return false;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  struct stat st;
+  unsigned char head[512];
+  ssize_t n = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    n = read(fd, head, sizeof head);
+  close(fd);
+  return n > 0 && riptide_warc_sniff(head, (size_t)n);
+}
+
+static const char *const warc_skip_names[CLI_WARC_SKIP_KINDS] = {
+    "warcinfo", "request", "metadata", "revisit", "status", "not_html", "other"};
+
+static bool warc_failed(batch *b, const char *path, const char *rec_id, uint64_t offset,
+                        riptide_err err, const char *why)
+{
+  job t = {0};
+  char id[160];
+  if (rec_id && rec_id[0])
+    snprintf(id, sizeof id, "%s", rec_id);
+  else
+    snprintf(id, sizeof id, "%s@%llu", path, (unsigned long long)offset);
+  t.src = strdup(path);
+  t.id = strdup(id);
+  if (!t.src || !t.id) {
+    job_clear(&t);
+    return false;
+  }
+  cli_utf8_clean(t.id);
+  t.prefailed = true;
+  t.prefail_err = err;
+  snprintf(t.detail, sizeof t.detail, "%s", why);
+  cli_utf8_clean(t.detail);
+  return enqueue(b, &t);
+}
+
+/* Every page of a WARC file is one input (id: the record id; address: WARC-Target-URI);
+ * records that are not pages are counted by reason; a record that cannot be read is one
+ * failed input, and reading goes on at the next record. */
+static bool submit_warc(batch *b, const char *path)
+{
+  const cli_config *c = b->c;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  riptide_warc *w = NULL;
+  if (fd < 0)
+    return warc_failed(b, path, NULL, 0, RIPTIDE_ERR_IO, strerror(errno));
+  riptide_err e = riptide_warc_open(fd, c->max_input, c->warc_any_status, &w);
+  if (e != RIPTIDE_OK) {
+    close(fd);
+    return warc_failed(b, path, NULL, 0, e, riptide_strerror(e));
+  }
+  b->warc_files++;
+  bool go = true;
+  riptide_warc_item it;
+  int rc;
+  while (go && (rc = riptide_warc_next(w, &it)) != 0) {
+    if (rc < 0) {
+      char why[160];
+      snprintf(why, sizeof why, "read error: %s", strerror(errno));
+      go = warc_failed(b, path, NULL, it.offset, RIPTIDE_ERR_IO, why);
+      break;
+    }
+    if (it.kind == RIPTIDE_WARC_SKIPPED) {
+      size_t k = 0;
+      while (k + 1 < CLI_WARC_SKIP_KINDS && strcmp(warc_skip_names[k], it.skip_reason) != 0)
+        k++;
+      b->warc_skipped[k]++;
+      continue;
+    }
+    if (it.kind == RIPTIDE_WARC_ERROR) {
+      go = warc_failed(b, path, it.id, it.offset, it.err, it.error);
+      continue;
+    }
+    job t = {0};
+    t.src = strdup(path);
+    t.id = strdup(it.id[0] ? it.id : path);
+    t.data = malloc(it.body_len + 1);
+    t.url = it.url ? strdup(it.url) : NULL;
+    t.ctype = it.content_type && it.content_type[0] ? strdup(it.content_type) : NULL;
+    t.warc_date = strdup(it.date);
+    t.warc_file = strdup(path);
+    if (!t.src || !t.id || !t.data || !t.warc_date || !t.warc_file || (it.url && !t.url)) {
+      job_clear(&t);
+      go = false;
+      break;
+    }
+    cli_utf8_clean(t.id);
+    cli_utf8_clean(t.warc_file);
+    memcpy(t.data, it.body, it.body_len);
+    t.data[it.body_len] = '\0';
+    t.data_len = it.body_len;
+    go = enqueue(b, &t);
+  }
+  riptide_warc_close(w);
+  close(fd);
+  return go;
+}
+
+/* Queues one input (error != NULL: one the walk could not make readable, reported as failed
+ * with that reason). False when the batch is stopping, or out of memory: produce no more. */
+static bool submit(const char *src, const char *error, void *ctx)
+{
+  batch *b = ctx;
+  if (!error && is_warc_file(src))
+    return submit_warc(b, src);
+  job t = {0};
+  t.src = strdup(src);
+  t.id = cli_input_id(src);
+  if (!t.src || !t.id) {
+    job_clear(&t);
+    return false;
+  }
+  if (error) {
+    t.prefailed = true;
+    snprintf(t.detail, sizeof t.detail, "%s", error);
+    cli_utf8_clean(t.detail);
+  }
+  return enqueue(b, &t);
+}
+
 typedef struct counter {
   batch *b;
   uint64_t n;
+  bool unknown; /* a WARC file: the number of pages is not known before reading it */
 } counter;
 
 static bool count_one(const char *path, const char *error, void *ctx)
 {
-  (void)path;
-  (void)error;
   counter *k = ctx;
   k->n++;
+  if (!error && is_warc_file(path))
+    k->unknown = true; /* its pages are counted as they are read */
   pthread_mutex_lock(&k->b->lock);
   bool go = !k->b->stopping; /* a signal while counting a huge tree */
   pthread_mutex_unlock(&k->b->lock);
@@ -736,7 +911,8 @@ int cli_run_extract(cli_config *c)
   pthread_t sig_thread;
   bool sig_started = pthread_create(&sig_thread, NULL, signal_main, &b) == 0;
 
-  bool single = c->n_inputs == 1 && c->n_input_dirs == 0 && !is_dir(c->inputs[0]);
+  bool single = c->n_inputs == 1 && c->n_input_dirs == 0 && !is_dir(c->inputs[0]) &&
+                !is_warc_file(c->inputs[0]);
   b.json_array = c->format == CLI_FMT_JSON && !single && !c->output_dir;
   if (c->progress) {
     counter k = {.b = &b};
@@ -744,11 +920,11 @@ int cli_run_extract(cli_config *c)
       if (is_dir(c->inputs[i]))
         cli_walk_dir(c->inputs[i], count_one, &k);
       else
-        k.n++;
+        count_one(c->inputs[i], NULL, &k);
     }
     for (int i = 0; i < c->n_input_dirs; i++)
       cli_walk_dir(c->input_dirs[i], count_one, &k);
-    b.total = k.n;
+    b.total = k.unknown ? 0 : k.n;
   }
 
   cli_engine eng;
@@ -821,9 +997,7 @@ int cli_run_extract(cli_config *c)
   uint64_t not_processed = b.next_seq - b.next_write;
   for (uint64_t q = b.next_write; q < b.next_seq; q++) {
     job *j = &b.ring[q % b.window];
-    free(j->src);
-    free(j->id);
-    j->src = j->id = NULL;
+    job_clear(j);
     j->state = SLOT_EMPTY;
   }
   int signal_received = b.signal_received;
@@ -885,6 +1059,21 @@ int cli_run_extract(cli_config *c)
             (unsigned long long)b.failed, el, el > 0 ? (double)pages / el : 0.0,
             (double)cli_latency_quantile(&b.lat, 0.50) / 1e6,
             (double)cli_latency_quantile(&b.lat, 0.95) / 1e6, tail);
+    if (b.warc_files) {
+      char sk[256];
+      size_t sl = 0;
+      uint64_t total_skipped = 0;
+      for (size_t k = 0; k < CLI_WARC_SKIP_KINDS; k++) {
+        total_skipped += b.warc_skipped[k];
+        if (b.warc_skipped[k] && sl < sizeof sk)
+          sl += (size_t)snprintf(sk + sl, sizeof sk - sl, ", %llu %s",
+                                 (unsigned long long)b.warc_skipped[k], warc_skip_names[k]);
+      }
+      fprintf(stderr, "riptide: WARC: %llu file%s, %llu record%s not pages%s%s%s\n",
+              (unsigned long long)b.warc_files, b.warc_files == 1 ? "" : "s",
+              (unsigned long long)total_skipped, total_skipped == 1 ? "" : "s", sl ? " (" : "",
+              sl ? sk + 2 : "", sl ? ")" : "");
+    }
   }
   if (b.failed > 0 && rc == CLI_EXIT_OK)
     rc = CLI_EXIT_FAILED;

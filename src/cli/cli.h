@@ -59,12 +59,16 @@ typedef struct cli_config {
   uint64_t max_input;
   const char *output_dir;
   const char *base_url; /* page URL for files and stdin (--base-url), or NULL */
+  bool warc_any_status; /* --warc-status any: WARC responses of every HTTP status are pages */
   const char *events_path;
   char **inputs; /* FILE, URL or "-" */
   int n_inputs;
   char **input_dirs;
   int n_input_dirs;
 } cli_config;
+
+/* Reasons a WARC record is not a page (batch.c counts them for the summary). */
+#define CLI_WARC_SKIP_KINDS 7
 
 /* ---- engine (engine.c): the one place that chooses pool or native extraction --------------- */
 

@@ -137,7 +137,8 @@ static char *input_id_raw(const char *src);
 bool cli_wanted_file(const char *name)
 {
   size_t n = strlen(name);
-  return ends_with(name, n, ".html") || ends_with(name, n, ".htm") || ends_with(name, n, ".gz");
+  return ends_with(name, n, ".html") || ends_with(name, n, ".htm") || ends_with(name, n, ".gz") ||
+         ends_with(name, n, ".warc");
 }
 
 size_t cli_utf8_seq_len(const unsigned char *p)

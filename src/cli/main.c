@@ -23,8 +23,8 @@ static const char USAGE[] =
     "sandboxed WebAssembly instances, with a native fallback.\n"
     "\n"
     "extract options:\n"
-    "  -i, --input-dir DIR      extract every .html, .htm and .gz file under DIR (recursive;\n"
-    "                           may be repeated)\n"
+    "  -i, --input-dir DIR      extract every .html, .htm, .gz and .warc file under DIR\n"
+    "                           (recursive; may be repeated)\n"
     "  -o, --output-dir DIR     one output file per input in DIR (safe names; nothing is\n"
     "                           written outside DIR); default: standard output\n"
     "  -f, --output-format F    json | jsonl | markdown | txt (default: jsonl for several\n"
@@ -38,6 +38,8 @@ static const char USAGE[] =
     "      --html               include the cleaned content HTML in JSON output\n"
     "      --base-url URL       page address for files and stdin: relative links and media\n"
     "                           resolve against it (default: the page's canonical URL)\n"
+    "      --warc-status S      200 (default): WARC responses with another HTTP status are\n"
+    "                           skipped and counted; any: extract them too\n"
     "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s;\n"
     "                           1ms to 600s)\n"
     "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M; 4M to 4G)\n"
@@ -49,6 +51,9 @@ static const char USAGE[] =
     "  -q, --quiet              no progress bar, no per-input errors, no summary\n"
     "  -h, --help               this text\n"
     "\n"
+    "WARC files (.warc, .warc.gz, or any input that holds WARC records) give one input per\n"
+    "HTML page: id is the record id, the page address WARC-Target-URI; other records are\n"
+    "counted by kind in the summary.\n"
     "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
     "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}. Outputs follow the\n"
     "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
@@ -62,6 +67,7 @@ enum {
   OPT_IMAGES,
   OPT_HTML,
   OPT_BASE_URL,
+  OPT_WARC_STATUS,
   OPT_TIMEOUT,
   OPT_MEMORY,
   OPT_MAX_SIZE,
@@ -123,6 +129,7 @@ static int cmd_extract(int argc, char **argv)
       {"images", no_argument, NULL, OPT_IMAGES},
       {"html", no_argument, NULL, OPT_HTML},
       {"base-url", required_argument, NULL, OPT_BASE_URL},
+      {"warc-status", required_argument, NULL, OPT_WARC_STATUS},
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"memory-limit", required_argument, NULL, OPT_MEMORY},
       {"max-size", required_argument, NULL, OPT_MAX_SIZE},
@@ -201,6 +208,14 @@ static int cmd_extract(int argc, char **argv)
                          "control characters, not '%s'",
                          optarg);
       c.base_url = optarg;
+      break;
+    case OPT_WARC_STATUS:
+      if (strcmp(optarg, "any") == 0)
+        c.warc_any_status = true;
+      else if (strcmp(optarg, "200") == 0)
+        c.warc_any_status = false;
+      else
+        rc = usage_error("--warc-status wants 200 or any, not '%s'", optarg);
       break;
     case OPT_TIMEOUT:
       pr = cli_parse_duration_ms(optarg, &c.timeout_ms);

@@ -41,7 +41,7 @@ typedef struct collector {
   FILE *out;
   int out_fd; /* -o FILE, or -1 */
   uint64_t written, n_ok, n_error, n_dead;
-  rt_buf line;
+  cli_buf line;
 } collector;
 
 static bool until_stopped(void *ctx)
@@ -63,8 +63,8 @@ static void format_entry(collector *c, const redisReply *fields, bool dead)
   const redisReply *status = so_field(fields, "status");
   const redisReply *doc = so_field(fields, "document");
   if (!dead && status && !strcmp(status->str, "ok") && doc) {
-    rt_buf_put(&c->line, doc->str, doc->len);
-    rt_buf_put(&c->line, "\n", 1);
+    cli_buf_put(&c->line, doc->str, doc->len);
+    cli_buf_put(&c->line, "\n", 1);
     c->n_ok++;
     return;
   }
@@ -85,8 +85,8 @@ static void format_entry(collector *c, const redisReply *fields, bool dead)
   free(idc);
   char *s = json_dumps(o, JSON_COMPACT);
   if (s) {
-    rt_buf_puts(&c->line, s);
-    rt_buf_puts(&c->line, "\n");
+    cli_buf_puts(&c->line, s);
+    cli_buf_puts(&c->line, "\n");
   } else {
     c->line.failed = true;
   }
@@ -390,7 +390,7 @@ out:
     fclose(c.out);
   else if (fflush(stdout) != 0)
     rc = CLI_EXIT_FAILED;
-  rt_buf_free(&c.line);
+  cli_buf_free(&c.line);
   so_conn_close(&c.k);
   so_endpoint_clear(&c.ep);
   return rc;

@@ -176,11 +176,19 @@ static void flush_batch(submitter *s)
   s->bytes = 0;
 }
 
-static bool add_input(const char *src, void *ctx)
+/* A walk's callback too: error != NULL is an entry the walk could not make an input. */
+static bool add_input(const char *src, const char *error, void *ctx)
 {
   submitter *s = ctx;
   if (s->fatal)
     return false;
+  if (error) {
+    char *id = cli_input_id(src);
+    fprintf(stderr, "riptide submit: %s: %s\n", id ? id : "?", error);
+    free(id);
+    s->failed++;
+    return true;
+  }
   sjob j = {0};
   j.id = cli_input_id(src);
   if (!j.id)
@@ -218,12 +226,8 @@ static bool is_dir(const char *p)
 static bool add_any(submitter *s, const char *src)
 {
   if (!is_dir(src))
-    return add_input(src, s);
-  char detail[600];
-  if (!cli_walk_dir(src, add_input, s, detail, sizeof detail) && !s->fatal) {
-    fprintf(stderr, "riptide submit: %s\n", detail);
-    s->failed++;
-  }
+    return add_input(src, NULL, s);
+  cli_walk_dir(src, add_input, s); /* unreadable entries come back as errors */
   return !s->fatal;
 }
 
@@ -381,7 +385,7 @@ int cli_submit(int argc, char **argv)
       s->base_url = optarg;
       break;
     case S_MAX_SIZE:
-      if (!cli_parse_size(optarg, &s->max_input))
+      if (cli_parse_size(optarg, 1, CLI_MAX_INPUT_LIMIT, &s->max_input) != CLI_PARSE_OK)
         rc = usage("bad --max-size '%s' (e.g. 64M)", optarg);
       break;
     case 'q':

@@ -822,7 +822,8 @@ int cli_worker(int argc, char **argv)
       cfg.cc.parallel = (unsigned)v;
       break;
     case W_CLAIM_IDLE:
-      if (!cli_parse_duration_ms(optarg, &cfg.claim_idle_ms) || cfg.claim_idle_ms == 0)
+      if (cli_parse_duration_ms(optarg, &cfg.claim_idle_ms) != CLI_PARSE_OK ||
+          cfg.claim_idle_ms == 0)
         return usage("bad --claim-idle '%s' (e.g. 60s, 500ms)", optarg);
       break;
     case W_MAX_DELIVERIES:
@@ -835,8 +836,8 @@ int cli_worker(int argc, char **argv)
         return usage("bad --results-maxlen '%s'", optarg);
       break;
     case W_MAX_RESULT:
-      if (!cli_parse_size(optarg, &cfg.max_result) || cfg.max_result < 1024 ||
-          cfg.max_result > (512ull << 20))
+      if (cli_parse_size(optarg, 1, UINT64_MAX, &cfg.max_result) != CLI_PARSE_OK ||
+          cfg.max_result < 1024 || cfg.max_result > (512ull << 20))
         return usage("--max-result wants a size from 1K to 512M, not '%s'", optarg);
       break;
     case 'm':
@@ -857,15 +858,16 @@ int cli_worker(int argc, char **argv)
       cfg.cc.opts.want_html = true;
       break;
     case W_TIMEOUT:
-      if (!cli_parse_duration_ms(optarg, &cfg.cc.timeout_ms))
+      if (cli_parse_duration_ms(optarg, &cfg.cc.timeout_ms) != CLI_PARSE_OK)
         return usage("bad --timeout '%s' (e.g. 10, 10s, 500ms)", optarg);
       break;
     case W_MEMORY:
-      if (!cli_parse_size(optarg, &cfg.cc.memory_limit))
+      if (cli_parse_size(optarg, CLI_MIN_MEMORY_LIMIT, RIPTIDE_MAX_MEMORY_CAP,
+                         &cfg.cc.memory_limit) != CLI_PARSE_OK)
         return usage("bad --memory-limit '%s' (e.g. 256M, 1G)", optarg);
       break;
     case W_MAX_SIZE:
-      if (!cli_parse_size(optarg, &cfg.cc.max_input))
+      if (cli_parse_size(optarg, 1, CLI_MAX_INPUT_LIMIT, &cfg.cc.max_input) != CLI_PARSE_OK)
         return usage("bad --max-size '%s' (e.g. 64M)", optarg);
       break;
     case W_NO_FALLBACK:
