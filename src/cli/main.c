@@ -3,9 +3,11 @@
  *
  *   riptide extract [options] [FILE|URL|DIR|-]...
  *   riptide bench DIR [options]
+ *   riptide serve [options]      (src/serve/)
  *   riptide version
  */
 #include "cli/cli.h"
+#include "serve/serve.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 static const char USAGE[] =
     "usage: riptide extract [options] [FILE|URL|DIR|-]...\n"
     "       riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] [--engine E]\n"
+    "       riptide serve [--listen ADDR:PORT] [options]   (riptide serve --help)\n"
     "       riptide version\n"
     "       riptide --help\n"
     "\n"
@@ -280,5 +283,7 @@ int main(int argc, char **argv)
     return cmd_extract(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench"))
     return cli_bench(argc - 1, argv + 1);
-  return usage_error("unknown command '%s' (extract, bench, version)", cmd);
+  if (!strcmp(cmd, "serve"))
+    return srv_main(argc - 1, argv + 1);
+  return usage_error("unknown command '%s' (extract, bench, serve, version)", cmd);
 }
