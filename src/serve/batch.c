@@ -119,7 +119,7 @@ void srv_batch_run_line(srv *s, srv_batch *b, size_t i)
   char id[24];
   snprintf(id, sizeof id, "%zu", L->lineno);
   srv_result res;
-  srv_run(s, SRV_BODY_JSON, L->p, L->len, NULL, &b->base, true, id, srv_now_ns(), &res);
+  srv_run(s, SRV_BODY_JSON, L->p, L->len, NULL, &b->base, true, id, 0, &res);
   struct MHD_Connection *resume = NULL;
   pthread_mutex_lock(&s->lock);
   L->out = res.body; /* moved */

@@ -215,8 +215,9 @@ void srv_get_metrics(srv *s, srv_result *r)
         snprintf(code, sizeof code, "%u", STATUS_SLOTS[si]);
       else
         snprintf(code, sizeof code, "other");
-      snprintf(tmp, sizeof tmp, "riptide_http_requests_total{route=\"%s\",code=\"%s\"} %" PRIu64 "\n",
-               route, code, v);
+      snprintf(tmp, sizeof tmp,
+               "riptide_http_requests_total{route=\"%s\",code=\"%s\"} %" PRIu64 "\n", route, code,
+               v);
       rt_buf_puts(b, tmp);
     }
   }
@@ -227,8 +228,8 @@ void srv_get_metrics(srv *s, srv_result *r)
   for (int i = 0; i < RIPTIDE_HIST_BUCKETS; i++) {
     cum += atomic_load(&s->stats.latency_buckets[i]);
     if (i == RIPTIDE_HIST_BUCKETS - 1)
-      snprintf(tmp, sizeof tmp, "riptide_http_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
-               cum);
+      snprintf(tmp, sizeof tmp,
+               "riptide_http_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
     else
       snprintf(tmp, sizeof tmp,
                "riptide_http_request_duration_seconds_bucket{le=\"%.6f\"} %" PRIu64 "\n",
@@ -255,11 +256,11 @@ void srv_get_metrics(srv *s, srv_result *r)
            "riptide_http_rejected_total{reason=\"saturated\"} %" PRIu64 "\n",
            atomic_load(&s->stats.rejected_queue_full), atomic_load(&s->stats.rejected_saturated));
   rt_buf_puts(b, tmp);
-  snprintf(tmp, sizeof tmp,
-           "# TYPE riptide_http_received_bytes_total counter\nriptide_http_received_bytes_total %" PRIu64
-           "\n# TYPE riptide_http_sent_bytes_total counter\nriptide_http_sent_bytes_total %" PRIu64
-           "\n",
-           atomic_load(&s->stats.bytes_in), atomic_load(&s->stats.bytes_out));
+  snprintf(
+      tmp, sizeof tmp,
+      "# TYPE riptide_http_received_bytes_total counter\nriptide_http_received_bytes_total %" PRIu64
+      "\n# TYPE riptide_http_sent_bytes_total counter\nriptide_http_sent_bytes_total %" PRIu64 "\n",
+      atomic_load(&s->stats.bytes_in), atomic_load(&s->stats.bytes_out));
   rt_buf_puts(b, tmp);
   r->status = 200;
   r->mime = "text/plain; version=0.0.4; charset=utf-8";

@@ -263,7 +263,7 @@ static void fail_err(srv_result *r, bool line, const char *id, riptide_err e, co
 }
 
 void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const char *content_type,
-             const srv_params *base, bool line, const char *line_id, uint64_t queued_ns,
+             const srv_params *base, bool line, const char *line_id, uint64_t waited_ns,
              srv_result *r)
 {
   memset(r, 0, sizeof *r);
@@ -276,6 +276,17 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const cha
   riptide_document *doc = NULL;
   const char *id = line ? line_id : NULL;
   uint64_t max_input = s->cfg.max_input;
+
+  /* The wait for a worker is bounded (--max-wait, or the request's timeout_ms if smaller):
+   * past it the client is better served by a 503 it can retry elsewhere than by a late
+   * answer. The permit wait inside the pool has the same bound. */
+  uint32_t wait_ms =
+      p.timeout_ms && p.timeout_ms < s->cfg.max_wait_ms ? p.timeout_ms : s->cfg.max_wait_ms;
+  if (waited_ns > (uint64_t)wait_ms * 1000000u) {
+    fail(r, line, id, 503, "POOL_SATURATED", "the request waited longer than its bound", 1);
+    atomic_fetch_add(&s->stats.rejected_saturated, 1);
+    goto out;
+  }
 
   if (kind == SRV_BODY_JSON) {
     json_error_t je;
@@ -383,24 +394,13 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const cha
     }
     riptide_err e = riptide_decode_input(body, len, content_type, max_input, &decoded, &dlen);
     if (e != RIPTIDE_OK) {
-      fail_err(r, line, id, e, e == RIPTIDE_ERR_INPUT_TOO_LARGE ? "body exceeds the size limit"
-                                                               : "body could not be decoded");
+      fail_err(r, line, id, e,
+               e == RIPTIDE_ERR_INPUT_TOO_LARGE ? "body exceeds the size limit"
+                                                : "body could not be decoded");
       goto out;
     }
   }
 
-  /* The request's wait bound: time spent queued and fetching counts. */
-  uint32_t wait_ms = p.timeout_ms && p.timeout_ms < s->cfg.max_wait_ms ? p.timeout_ms
-                                                                       : s->cfg.max_wait_ms;
-  if (!line && srv_now_ns() - queued_ns > (uint64_t)wait_ms * 1000000u) {
-    fail(r, line, id, 503, "POOL_SATURATED", "the request waited longer than its bound", 1);
-    atomic_fetch_add(&s->stats.rejected_saturated, 1);
-    goto out;
-  }
-  if (atomic_load(&s->shutting_down) && s->pool == NULL) {
-    fail(r, line, id, 503, "SHUTTING_DOWN", "the server is shutting down", 1);
-    goto out;
-  }
   if (p.format == SRV_FMT_MARKDOWN)
     p.opts.want_markdown = true;
   riptide_err e = riptide_pool_extract(s->pool, decoded, dlen, p.url, &p.opts, &doc);

@@ -30,8 +30,8 @@ struct MHD_Connection;
 
 /* Defaults and ceilings of the service's own limits (the pool's are in common/limits.h). */
 #define SRV_DEFAULT_PORT 8080
-#define SRV_DEFAULT_MAX_CONNECTIONS 1024 /* open sockets, idle keep-alive ones included */
-#define SRV_DEFAULT_IDLE_TIMEOUT_S 30    /* a connection silent this long is closed */
+#define SRV_DEFAULT_MAX_CONNECTIONS 1024   /* open sockets, idle keep-alive ones included */
+#define SRV_DEFAULT_IDLE_TIMEOUT_S 30      /* a connection silent this long is closed */
 #define SRV_DEFAULT_MAX_HEADER (32u << 10) /* request line + headers must fit this */
 #define SRV_DEFAULT_QUEUE_PER_SLOT 8       /* queue capacity = this * --parallel */
 #define SRV_DEFAULT_MAX_WAIT_MS 10000      /* queue + permit wait before 503 */
@@ -118,10 +118,10 @@ typedef enum srv_body_kind {
 /*
  * Runs one request on a worker thread: decodes the body, fetches when asked, extracts, and
  * fills r. `line` selects the batch form of the output (one compact line, errors as
- * {"id", "error"} lines). `queued_ns` is when the request entered the queue.
+ * {"id", "error"} lines). `waited_ns` is how long the request waited for a worker.
  */
 void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const char *content_type,
-             const srv_params *base, bool line, const char *line_id, uint64_t queued_ns,
+             const srv_params *base, bool line, const char *line_id, uint64_t waited_ns,
              srv_result *r);
 
 /* An error response body {"error":{"code","message"}} (or a batch error line). */
@@ -143,8 +143,8 @@ typedef struct srv_batch srv_batch;
 /* A unit of work in the queue: a single request, or a batch with lines left to claim. */
 typedef struct srv_job {
   struct srv_job *next;
-  struct srv_req *req;   /* single request, or NULL */
-  srv_batch *batch;      /* batch, or NULL */
+  struct srv_req *req; /* single request, or NULL */
+  srv_batch *batch;    /* batch, or NULL */
 } srv_job;
 
 /* HTTP counters and the request-latency histogram (observe.c). */
@@ -208,8 +208,8 @@ uint64_t srv_now_ns(void);
 typedef struct srv_batch_line {
   const char *p; /* the line in the batch body */
   size_t len;
-  size_t lineno;     /* 1-based line number in the body: the default id */
-  rt_buf out;        /* the output line, once done */
+  size_t lineno; /* 1-based line number in the body: the default id */
+  rt_buf out;    /* the output line, once done */
   bool done;
 } srv_batch_line;
 

@@ -66,22 +66,22 @@ typedef struct srv_req {
   srv *s;
   struct MHD_Connection *conn;
   req_state state;
-  int route;            /* index in srv_routes, -1 unknown path */
-  char id[40];          /* request id (X-Request-Id) */
+  int route;   /* index in srv_routes, -1 unknown path */
+  char id[40]; /* request id (X-Request-Id) */
   char method[8];
-  char path[128];       /* for the log only (query string not included) */
+  char path[128]; /* for the log only (query string not included) */
   uint64_t t0, queued_ns, work_ns;
   srv_body_kind kind;
-  bool gzip;            /* Content-Encoding: gzip */
-  char ctype[128];      /* Content-Type as sent (charset included) */
-  rt_buf body;          /* max = --max-body */
+  bool gzip;       /* Content-Encoding: gzip */
+  char ctype[128]; /* Content-Type as sent (charset included) */
+  rt_buf body;     /* max = --max-body */
   uint64_t bytes_in;
   srv_params params;
   srv_job job;
-  bool done;            /* guarded by srv.lock: the worker stored `result` */
+  bool done; /* guarded by srv.lock: the worker stored `result` */
   srv_result result;
   srv_batch *batch;
-  unsigned status;      /* what was answered, for the log and the counters */
+  unsigned status; /* what was answered, for the log and the counters */
   uint64_t bytes_out;
   const char *engine;
   const char *error_code;
@@ -260,7 +260,8 @@ static void run_single(srv *s, srv_req *r)
     /* A gzip JSON body: inflate (capped) before parsing. */
     char *plain = NULL;
     size_t plen = 0;
-    riptide_err e = riptide_decode_input(r->body.p, r->body.len, ct, s->cfg.max_body, &plain, &plen);
+    riptide_err e =
+        riptide_decode_input(r->body.p, r->body.len, ct, s->cfg.max_body, &plain, &plen);
     if (e != RIPTIDE_OK) {
       memset(&res, 0, sizeof res);
       res.status = e == RIPTIDE_ERR_INPUT_TOO_LARGE ? 413 : 400;
@@ -268,11 +269,13 @@ static void run_single(srv *s, srv_req *r)
       res.mime = "application/json";
       srv_error_body(&res.body, res.error_code, "the gzip body could not be inflated");
     } else {
-      srv_run(s, r->kind, plain, plen, ct, &r->params, false, NULL, r->queued_ns, &res);
+      srv_run(s, r->kind, plain, plen, ct, &r->params, false, NULL, r->work_ns - r->queued_ns,
+              &res);
       free(plain);
     }
   } else {
-    srv_run(s, r->kind, r->body.p, r->body.len, ct, &r->params, false, NULL, r->queued_ns, &res);
+    srv_run(s, r->kind, r->body.p, r->body.len, ct, &r->params, false, NULL,
+            r->work_ns - r->queued_ns, &res);
   }
   pthread_mutex_lock(&s->lock);
   r->result = res;
@@ -426,8 +429,8 @@ static enum MHD_Result begin(srv *s, srv_req *r, const char *method)
       return send_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
                         "Content-Type must be text/html or application/json", 0, true);
   } else if (!media_is(ct, NDJSON_TYPES)) {
-    return send_error(r, 415, "UNSUPPORTED_MEDIA_TYPE",
-                      "Content-Type must be application/x-ndjson", 0, true);
+    return send_error(r, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/x-ndjson",
+                      0, true);
   }
   const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
   if (ce && strcasecmp(ce, "identity") != 0) {
@@ -625,7 +628,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
       .bytes_out = r->bytes_out,
       .latency_ns = lat,
       .engine = r->engine,
-      .error_code = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->error_code : "CONNECTION_CLOSED",
+      .error_code =
+          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->error_code : "CONNECTION_CLOSED",
       .batch_lines = lines,
   };
   srv_log_request(s, &e);
@@ -755,8 +759,8 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
 
 bool srv_start(srv *s, char *msg, size_t mlen)
 {
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo hints = {
+      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
   struct addrinfo *ai = NULL;
   int gai = getaddrinfo(s->cfg.host[0] ? s->cfg.host : NULL, s->cfg.port, &hints, &ai);
   if (gai != 0 || !ai) {
@@ -774,13 +778,13 @@ bool srv_start(srv *s, char *msg, size_t mlen)
   };
   if (s->cfg.http_threads <= 1)
     pool_opt[0].option = MHD_OPTION_END;
-  s->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-      MHD_OPTION_ARRAY, pool_opt, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)s->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)s->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-      (size_t)s->cfg.max_header, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+  s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
+                               on_mhd_log, NULL, MHD_OPTION_ARRAY, pool_opt, MHD_OPTION_SOCK_ADDR,
+                               ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
+                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.idle_timeout_s,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->cfg.max_header,
+                               MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!s->daemon) {
     snprintf(msg, mlen, "cannot listen on %s:%s", s->cfg.host, s->cfg.port);
