@@ -26,11 +26,14 @@ T=$(mktemp -d /tmp/riptide-serve-test.XXXXXX)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  if [ "$fail" -gt 0 ]; then # the servers' own messages (sanitizer reports), not the access log
+    for f in "$T"/stderr.*; do grep -v '^{"ts"' "$f" | head -60; done
+  fi
   rm -rf "$T"
 }
+pass=0; fail=0
 trap cleanup EXIT
 
-pass=0; fail=0
 ok() { pass=$((pass+1)); echo "  ok   $1"; }
 bad() { fail=$((fail+1)); echo "  FAIL $1"; }
 check() { # check NAME COMMAND...

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# make bench-serve: `riptide serve` under load (wrk), against `riptide bench` on the same pages
+# with the same number of pool slots, in the same run, so the ratios mean something on any
+# machine. Not part of make test. Prints:
+#
+#   1. in-process pool pages/s (riptide bench --parallel P);
+#   2. POST /v1/extract with wrk: requests/s, latency p50/p99, at P connections (one request
+#      in flight per slot: the knee of the curve) and at 4P connections (saturated);
+#   3. the same at 4P with 500 idle keep-alive connections held open beside it;
+#   4. POST /v1/extract/batch: pages/s for a batch of every page, repeated.
+#
+# Pages: samples/harbour-lights.html, or with PAGES=dev the readability dev pages under
+# SHARED/eval/dev (the first 40). DURATION (s, default 5) and P (default 2) are settable.
+set -uo pipefail
+BUILD=${1:-build}
+SHARED=${2:-../shared}
+RT=$(cd "$BUILD" && pwd)/riptide
+P=${P:-2}
+DURATION=${DURATION:-5}
+PAGES=${PAGES:-sample}
+command -v wrk >/dev/null || { echo "bench-serve: wrk not installed (scripts/install-deps.sh)"; exit 1; }
+T=$(mktemp -d /tmp/riptide-bench-serve.XXXXXX)
+SPID=""; IPID=""
+cleanup() {
+  [ -n "$IPID" ] && kill "$IPID" 2>/dev/null
+  [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+mkdir -p "$T/pages"
+if [ "$PAGES" = dev ] && [ -d "$SHARED/eval/dev/readability-testpages" ]; then
+  ls "$SHARED/eval/dev/readability-testpages"/*.html | head -40 | xargs -I{} cp {} "$T/pages/"
+else
+  cp samples/harbour-lights.html "$T/pages/"
+fi
+n_pages=$(ls "$T/pages" | wc -l)
+ls "$T"/pages/*.html > "$T/list"
+echo "bench-serve: $n_pages page(s) ($PAGES), P=$P pool slots, ${DURATION}s per wrk run, $(nproc) CPUs"
+
+# 1. In-process.
+repeat=$(( 1000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
+"$RT" bench "$T/pages" --parallel "$P" --repeat "$repeat" --engine pool > "$T/inproc" 2>&1
+inproc=$(awk '$1=="pool"{print $2}' "$T/inproc")
+echo "in-process (riptide bench --parallel $P): $inproc pages/s"
+
+# 2. The service.
+"$RT" serve --listen 127.0.0.1:0 -p "$P" --queue 100000 --max-wait 60s \
+  --access-log /dev/null >"$T/addr" 2>"$T/serve.err" &
+SPID=$!
+for _ in $(seq 1 200); do [ -s "$T/addr" ] && break; sleep 0.05; done
+ADDR=$(head -n1 "$T/addr")
+[ -n "$ADDR" ] || { echo "bench-serve: server did not start"; cat "$T/serve.err"; exit 1; }
+
+cat > "$T/post.lua" <<'EOF'
+local bodies = {}
+local i = 0
+function init(args)
+  for path in io.lines(args[1]) do
+    local f = io.open(path, "rb"); bodies[#bodies + 1] = f:read("*a"); f:close()
+  end
+  i = math.random(#bodies)
+end
+function request()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/v1/extract", {["Content-Type"] = "text/html"}, bodies[i])
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout, summary.errors.status))
+end
+EOF
+run_wrk() { # run_wrk LABEL CONNECTIONS
+  local threads=$(( $2 < 2 ? 1 : 2 ))
+  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$T/post.lua" "$ADDR" -- "$T/list" \
+    > "$T/wrk.out" 2>&1
+  local line rps p50 p99
+  line=$(grep '^RESULT' "$T/wrk.out")
+  rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$line")
+  p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line")
+  p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
+  printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  vs in-process %5sx  (%s)\n' \
+    "$1" "$rps" "$p50" "$p99" "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
+    "$(awk -v a="$rps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
+    "$(sed -E 's/.*(errors=.*)/\1/' <<<"$line")"
+}
+run_wrk "POST /v1/extract, $P connections" "$P"
+run_wrk "POST /v1/extract, $((4 * P)) connections" $((4 * P))
+
+# 3. With 500 idle keep-alive connections open.
+python3 - "$ADDR" > "$T/idle.ready" <<'EOF' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+conns = []
+for _ in range(500):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    conns.append(s)
+for s in conns:
+    s.recv(4096)  # answered, and the connection stays open (keep-alive)
+print("ready", flush=True)
+time.sleep(3600)
+EOF
+IPID=$!
+for _ in $(seq 1 400); do grep -q ready "$T/idle.ready" 2>/dev/null && break; sleep 0.05; done
+run_wrk "same, beside 500 idle keep-alive connections" $((4 * P))
+kill "$IPID" 2>/dev/null; IPID=""
+
+# 4. Batch: every page, repeated, one request.
+python3 - "$T/list" "$repeat" > "$T/batch.ndjson" <<'EOF'
+import json, sys
+paths = [l.strip() for l in open(sys.argv[1])]
+bodies = [open(p, encoding="utf-8", errors="replace").read() for p in paths]
+n = max(int(sys.argv[2]) * len(bodies) // 2, 200)
+for i in range(n):
+    print(json.dumps({"id": str(i), "html": bodies[i % len(bodies)]}))
+EOF
+lines=$(wc -l < "$T/batch.ndjson")
+t0=$(date +%s%N)
+curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$T/batch.ndjson" \
+  "$ADDR/v1/extract/batch" > "$T/batch.out"
+t1=$(date +%s%N)
+got=$(wc -l < "$T/batch.out")
+bps=$(awk -v n="$lines" -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", n / (ns / 1e9)}')
+printf '%-44s %9s pages/s (%d lines in, %d out)  vs in-process %5sx\n' \
+  "POST /v1/extract/batch" "$bps" "$lines" "$got" \
+  "$(awk -v a="$bps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
+kill -TERM "$SPID"; wait "$SPID"; SPID=""
