@@ -180,13 +180,13 @@ static bool ipv6_public(const unsigned char *b)
     uint32_t v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
     return ipv4_public(v4);
   }
-  if ((b[0] & 0xfe) == 0xfc)                   /* fc00::/7 unique local */
+  if ((b[0] & 0xfe) == 0xfc) /* fc00::/7 unique local */
     return false;
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)   /* fe80::/10 link-local */
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
     return false;
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)   /* fec0::/10 site-local (deprecated) */
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) /* fec0::/10 site-local (deprecated) */
     return false;
-  if (b[0] == 0xff)                            /* ff00::/8 multicast */
+  if (b[0] == 0xff) /* ff00::/8 multicast */
     return false;
   if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* 2001:db8::/32 docs */
     return false;

@@ -463,6 +463,10 @@ static enum MHD_Result body_complete(srv *s, srv_req *r)
     r->job.req = r;
     r->job.batch = NULL;
     r->queued_ns = srv_now_ns();
+    if (s->stopping) { /* the body finished arriving after the shutdown swept the queue */
+      pthread_mutex_unlock(&s->lock);
+      return send_error(r, 503, "SHUTTING_DOWN", "the server is shutting down", 1, true);
+    }
     if (!srv_enqueue_locked(s, &r->job)) {
       pthread_mutex_unlock(&s->lock);
       atomic_fetch_add(&s->stats.rejected_queue_full, 1);
@@ -504,6 +508,12 @@ static enum MHD_Result body_complete(srv *s, srv_req *r)
     return send_error(r, 500, "INTERNAL", "out of memory", 0, false);
   }
   pthread_mutex_lock(&s->lock);
+  if (s->stopping) {
+    pthread_mutex_unlock(&s->lock);
+    MHD_destroy_response(resp);
+    srv_batch_release(s, b);
+    return send_error(r, 503, "SHUTTING_DOWN", "the server is shutting down", 1, true);
+  }
   bool ok = b->n == 0 || srv_enqueue_locked(s, &b->job);
   if (ok && b->n)
     b->queued = true;
