@@ -17,9 +17,9 @@
  * Lifetime: the batch is freed by whoever comes last of the request (srv_batch_release from
  * on_completed), the workers running its lines (`running`), and the queue (`queued`).
  */
+#include "serve/mhd.h"
 #include "serve/serve.h"
 
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -8,6 +8,7 @@
  * pool) bounded by --shutdown-timeout, after which the process exits 0.
  */
 #include "cli/cli.h"
+#include "serve/mhd.h"
 #include "serve/serve.h"
 
 #include <getopt.h>
@@ -271,6 +272,10 @@ int srv_main(int argc, char **argv)
   signal(SIGPIPE, SIG_IGN);
 
   char msg[512] = "";
+  if (!srv_mhd_load(msg, sizeof msg)) {
+    fprintf(stderr, "riptide serve: %s\n", msg);
+    return CLI_EXIT_FAILED;
+  }
   srv *s = srv_new(&c, msg, sizeof msg);
   if (!s) {
     fprintf(stderr, "riptide serve: %s\n", msg);

@@ -28,10 +28,10 @@
  * MHD_resume_connection with no lock held. No lock is held while running a request, writing
  * the access log or building a response.
  */
+#include "serve/mhd.h"
 #include "serve/serve.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
