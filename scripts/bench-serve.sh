@@ -5,9 +5,11 @@
 #
 #   1. in-process pool pages/s (riptide bench --parallel P);
 #   2. POST /v1/extract with wrk: requests/s, latency p50/p99, at P connections (one request
-#      in flight per slot: the knee of the curve) and at 4P connections (saturated);
-#   3. the same at 4P with 500 idle keep-alive connections held open beside it;
-#   4. POST /v1/extract/batch: pages/s for a batch of every page, repeated.
+#      in flight per slot) and at 4P connections (saturated: the throughput figure);
+#   3. latency at ~80 % of that saturated rate: 4P connections, each pausing between requests
+#      (wrk's delay(); wrk has no fixed-rate mode, so the achieved rate is printed too);
+#   4. the saturated run again with 500 idle keep-alive connections held open beside it;
+#   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated.
 #
 # Pages: samples/harbour-lights.html, or with PAGES=dev the readability dev pages under
 # SHARED/eval/dev (the first 40). DURATION (s, default 5) and P (default 2) are settable.
@@ -55,6 +57,7 @@ ADDR=$(head -n1 "$T/addr")
 cat > "$T/post.lua" <<'EOF'
 local bodies = {}
 local i = 0
+local pause = 0
 function init(args)
   for path in io.lines(args[1]) do
     local f = io.open(path, "rb"); bodies[#bodies + 1] = f:read("*a"); f:close()
@@ -72,9 +75,13 @@ function done(summary, latency, requests)
     summary.errors.write + summary.errors.timeout, summary.errors.status))
 end
 EOF
-run_wrk() { # run_wrk LABEL CONNECTIONS
-  local threads=$(( $2 < 2 ? 1 : 2 ))
-  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$T/post.lua" "$ADDR" -- "$T/list" \
+# The paced variant: each connection waits PAUSE ms before each request.
+sed 's/^  i = math.random(#bodies)$/  i = math.random(#bodies); pause = tonumber(args[2])/' "$T/post.lua" > "$T/paced.lua"
+echo 'function delay() return pause end' >> "$T/paced.lua"
+run_wrk() { # run_wrk LABEL CONNECTIONS [PAUSE_MS]
+  local threads=$(( $2 < 2 ? 1 : 2 )) script="$T/post.lua"
+  [ -n "${3:-}" ] && script="$T/paced.lua"
+  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$script" "$ADDR" -- "$T/list" "${3:-0}" \
     > "$T/wrk.out" 2>&1
   local line rps p50 p99
   line=$(grep '^RESULT' "$T/wrk.out")
@@ -85,9 +92,16 @@ run_wrk() { # run_wrk LABEL CONNECTIONS
     "$1" "$rps" "$p50" "$p99" "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
     "$(awk -v a="$rps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
     "$(sed -E 's/.*(errors=.*)/\1/' <<<"$line")"
+  last_rps=$rps; last_p50=$p50
 }
 run_wrk "POST /v1/extract, $P connections" "$P"
+low_p50=$last_p50
 run_wrk "POST /v1/extract, $((4 * P)) connections" $((4 * P))
+sat=$last_rps
+# 80 %: C connections at rate r each; r = 1 / (pause + latency), latency ~ p50 at low load.
+pause=$(awk -v c=$((4 * P)) -v r="$sat" -v l="$low_p50" 'BEGIN{p = c * 1000 / (0.8 * r) - l; printf "%d", (p < 1 ? 1 : p)}')
+run_wrk "same, paced (${pause} ms pause per request)" $((4 * P)) "$pause"
+echo "   (paced rate = $(awk -v a="$last_rps" -v b="$sat" 'BEGIN{printf "%.0f", (b>0?100*a/b:0)}') % of the saturated rate)"
 
 # 3. With 500 idle keep-alive connections open.
 python3 - "$ADDR" > "$T/idle.ready" <<'EOF' &

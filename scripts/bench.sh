@@ -16,4 +16,8 @@ if [ -x scripts/bench-peers.sh ]; then
   echo "== riptide vs Readability.js (same run)"
   scripts/bench-peers.sh "$BUILD" "$SHARED" || rc=1
 fi
+if [ -x scripts/bench-serve.sh ] && command -v wrk >/dev/null; then
+  echo "== riptide serve under wrk vs riptide bench (same run)"
+  scripts/bench-serve.sh "$BUILD" "$SHARED" || rc=1
+fi
 exit $rc

@@ -106,7 +106,7 @@ for _ in $(seq 1 100); do [ -s "$T/up.port" ] && break; sleep 0.05; done
 UP="http://127.0.0.1:$(head -n1 "$T/up.port")"
 
 # ---- server A: defaults (SSRF guard on), access log to a file ---------------------------------
-start a -p 2 --max-body 200K --max-size 1M --access-log "$T/access.log"
+start a -p 2 --max-body 200K --max-size 1M --body-timeout 500ms --access-log "$T/access.log"
 A=$ADDR
 check "server prints its bound address first" test -n "$A"
 case "$A" in http://127.0.0.1:[0-9]*) ok "address is http://127.0.0.1:PORT";; *) bad "address '$A'";; esac
@@ -285,6 +285,25 @@ print(good)
 for s in idle + loris: s.close()
 EOF
 check "10/10 requests served beside 200 idle + 50 slow-loris connections" test "$($PY "$T/loris.py" "$A")" = 10
+
+cat > "$T/trickle.py" <<'EOF'
+import socket, sys, time
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+s = socket.create_connection((host, int(port)))
+s.sendall(b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/html\r\nContent-Length: 4000\r\n\r\n")
+t0 = time.monotonic()
+s.settimeout(5)
+try:
+    for _ in range(40):  # 100 bytes every 50 ms: never idle, done only after 2 s
+        s.sendall(b"a" * 100)
+        time.sleep(0.05)
+    s.recv(100)
+    print("not cut")
+except OSError:
+    print("cut after %.1f s" % (time.monotonic() - t0))
+EOF
+out=$($PY "$T/trickle.py" "$A")
+case "$out" in "cut after 0."*|"cut after 1."*) ok "a trickling body is cut at --body-timeout ($out)";; *) bad "trickling body: $out";; esac
 
 # ---- metrics and access log -----------------------------------------------------------------
 req "GET /metrics" 200 "$A/metrics"

@@ -31,6 +31,7 @@ static const char USAGE[] =
     "      --max-body SIZE      largest request body, after gzip too (default: --max-size)\n"
     "      --max-connections N  open connections, idle ones included (default 1024)\n"
     "      --idle-timeout T     close a connection silent this long (default 30s)\n"
+    "      --body-timeout T     cut a request whose body takes longer to arrive (default 60s)\n"
     "      --max-header SIZE    request line and headers (default 32K)\n"
     "      --http-threads N     network threads (default 1)\n"
     "      --shutdown-timeout T bound on the graceful shutdown (default 30s)\n"
@@ -50,6 +51,7 @@ enum {
   OPT_MAX_BODY,
   OPT_MAX_CONN,
   OPT_IDLE,
+  OPT_BODY_TIMEOUT,
   OPT_MAX_HEADER,
   OPT_HTTP_THREADS,
   OPT_SHUTDOWN,
@@ -126,6 +128,7 @@ int srv_main(int argc, char **argv)
       {"max-body", required_argument, NULL, OPT_MAX_BODY},
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
+      {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
       {"max-header", required_argument, NULL, OPT_MAX_HEADER},
       {"http-threads", required_argument, NULL, OPT_HTTP_THREADS},
       {"shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN},
@@ -154,6 +157,7 @@ int srv_main(int argc, char **argv)
   c.max_wait_ms = SRV_DEFAULT_MAX_WAIT_MS;
   c.shutdown_ms = SRV_DEFAULT_SHUTDOWN_MS;
   c.fetch_timeout_ms = SRV_DEFAULT_FETCH_TIMEOUT_MS;
+  c.body_timeout_ms = SRV_DEFAULT_BODY_TIMEOUT_MS;
   /* The same defaults as `riptide extract`: markdown on, links, media and html off. */
   riptide_options_init(&c.opts);
   c.opts.want_links = false;
@@ -204,6 +208,10 @@ int srv_main(int argc, char **argv)
       if (!cli_parse_duration_ms(optarg, &ms) || ms < 1000)
         return usage_error("bad --idle-timeout '%s' (whole seconds, e.g. 30s)", optarg);
       c.idle_timeout_s = ms / 1000;
+      break;
+    case OPT_BODY_TIMEOUT:
+      if (!cli_parse_duration_ms(optarg, &c.body_timeout_ms))
+        return usage_error("bad --body-timeout '%s' (e.g. 60s)", optarg);
       break;
     case OPT_MAX_HEADER:
       if (!cli_parse_size(optarg, &size) || size < 1024 || size > (16u << 20))

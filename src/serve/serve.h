@@ -37,8 +37,9 @@ struct MHD_Connection;
 #define SRV_DEFAULT_MAX_WAIT_MS 10000      /* queue + permit wait before 503 */
 #define SRV_DEFAULT_SHUTDOWN_MS 30000
 #define SRV_DEFAULT_FETCH_TIMEOUT_MS 30000
-#define SRV_BATCH_WINDOW_PER_SLOT 4 /* results of one batch computed ahead of its stream */
-#define SRV_MAX_BATCH_LINES 100000  /* lines of one batch request */
+#define SRV_DEFAULT_BODY_TIMEOUT_MS 60000 /* a body trickling in longer than this is cut */
+#define SRV_BATCH_WINDOW_PER_SLOT 4       /* results of one batch computed ahead of its stream */
+#define SRV_MAX_BATCH_LINES 100000        /* lines of one batch request */
 #define SRV_MAX_API_KEYS 64
 #define SRV_MAX_API_KEY_LEN 256
 
@@ -61,6 +62,7 @@ typedef struct srv_config {
   uint32_t max_wait_ms;
   uint32_t shutdown_ms;
   uint32_t fetch_timeout_ms;
+  uint32_t body_timeout_ms;
   uint64_t max_body; /* 0 = max_input */
   bool allow_private_fetch;
   const char *api_key_file;

@@ -567,6 +567,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     return answer_get(s, r);
   case REQ_BODY:
+    if (*upload_size && srv_now_ns() - r->t0 > (uint64_t)s->cfg.body_timeout_ms * 1000000u) {
+      /* A body trickling in, each piece just inside --idle-timeout: the connection is cut
+       * (libmicrohttpd cannot answer in the middle of a body). */
+      r->status = 408;
+      r->error_code = "BODY_TIMEOUT";
+      r->state = REQ_ANSWERED;
+      return MHD_NO;
+    }
     if (*upload_size) {
       atomic_fetch_add(&s->stats.bytes_in, *upload_size);
       r->bytes_in += *upload_size;
