@@ -354,6 +354,21 @@ for _ in $(seq 1 200); do curl -s "${AUTH[@]}" "$B/v1/status" | grep -q '"queue"
 req "429 queue full" 429 "${AUTH[@]}" -X POST -H 'Content-Type: text/html' --data-binary '<p>x</p>' "$B/v1/extract"
 check "429 has Retry-After" hdr '^Retry-After: '
 sleep 0.4 # let the queued request wait past --max-wait (300ms): that wait is what is tested
+# A keep-alive connection opened before the shutdown, used again during it.
+$PY - "$B" "$T/ka.go" > "$T/ka.out" <<'EOF' &
+import http.client, os, sys, time
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+c = http.client.HTTPConnection(host, int(port), timeout=10)
+c.request("GET", "/healthz"); c.getresponse().read()
+print("open", flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+c.request("GET", "/readyz", headers={"Authorization": "Bearer secret-key-two"})
+r = c.getresponse()
+print(r.status, r.getheader("Retry-After"), r.read().decode().strip())
+EOF
+KA=$!
+for _ in $(seq 1 200); do grep -q open "$T/ka.out" 2>/dev/null && break; sleep 0.02; done
 # SIGTERM with the requests in flight: the two fetches finish once released, the queued one is
 # answered 503 (it waited past --max-wait), the server exits 0.
 kill -TERM "$SPID"
@@ -364,6 +379,8 @@ for _ in $(seq 1 200); do
 done
 check "stops accepting connections while draining" test $refused = 1
 check "... and is still running then" kill -0 "$SPID"
+touch "$T/ka.go"; wait "$KA"
+check "a request during the drain gets 503 SHUTTING_DOWN + Retry-After" grep -q '^503 1 .*SHUTTING_DOWN' "$T/ka.out"
 curl -s -o /dev/null "$UP/release"
 wait "$SPID"; rc=$?
 check "server B exits 0 on SIGTERM with requests in flight" test "$rc" = 0
