@@ -305,6 +305,8 @@ static void *worker_main(void *arg)
         if (srv_batch_fully_claimed_locked(batch)) {
           unlink_locked(s, prev, j);
           srv_batch_dequeued_locked(batch); /* a line runs: never the last holder here */
+        } else {
+          pthread_cond_signal(&s->work_cv); /* more lines to claim: wake another worker */
         }
         break;
       }
