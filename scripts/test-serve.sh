@@ -29,7 +29,7 @@ cleanup() {
   if [ "$fail" -gt 0 ]; then # the servers' own messages (sanitizer reports), not the access log
     for f in "$T"/stderr.*; do grep -v '^{"ts"' "$f" | head -60; done
   fi
-  rm -rf "$T"
+  if [ "$fail" -gt 0 ] && [ -n "${KEEP:-}" ]; then echo "test-serve: kept $T"; else rm -rf "$T"; fi
 }
 pass=0; fail=0
 trap cleanup EXIT
@@ -346,8 +346,8 @@ CURLS=()
 for i in 1 2 3; do
   curl -s -o "$T/hang$i" -w '%{http_code}' --max-time 30 "${AUTH[@]}" -X POST -H 'Content-Type: application/json' --data-binary "{\"url\":\"$UP/hang\"}" "$B/v1/extract" > "$T/hang$i.code" &
   CURLS+=($!)
-  if [ $i = 2 ]; then
-    for _ in $(seq 1 200); do curl -s "${AUTH[@]}" "$B/v1/status" | grep -q '"active_requests":3' && break; sleep 0.02; done
+  if [ $i = 2 ]; then # both workers busy fetching, nothing queued
+    for _ in $(seq 1 500); do curl -s "${AUTH[@]}" "$B/v1/status" | grep -q '"busy_workers":2,"queue":0,' && break; sleep 0.02; done
   fi
 done
 for _ in $(seq 1 200); do curl -s "${AUTH[@]}" "$B/v1/status" | grep -q '"queue":1,' && break; sleep 0.02; done

@@ -172,18 +172,19 @@ void srv_get_status(srv *s, srv_result *r)
   riptide_pool_status st;
   riptide_pool_status_get(s->pool, &st);
   pthread_mutex_lock(&s->lock);
-  unsigned queued = s->queued, active = s->active;
+  unsigned queued = s->queued, active = s->active, busy = s->busy;
   pthread_mutex_unlock(&s->lock);
   char tmp[768];
   snprintf(tmp, sizeof tmp,
            "{\"version\":\"%s\",\"pool\":{\"pool_id\":%" PRIu64
            ",\"max_slots\":%u,\"available\":%u,\"leased\":%u,\"idle\":%u,\"in_flight\":%u,"
            "\"waiters\":%u,\"breaker\":\"%s\",\"shutting_down\":%s},"
-           "\"server\":{\"workers\":%u,\"queue\":%u,\"queue_max\":%u,\"active_requests\":%u,"
+           "\"server\":{\"workers\":%u,\"busy_workers\":%u,\"queue\":%u,\"queue_max\":%u,\"active_"
+           "requests\":%u,"
            "\"max_body\":%" PRIu64 ",\"shutting_down\":%s}}\n",
            riptide_version(), st.pool_id, st.max_slots, st.available, st.leased, st.idle,
            st.in_flight, st.waiters, breaker_name(st.breaker_state),
-           st.shutting_down ? "true" : "false", 2 * s->cfg.parallel, queued, s->cfg.queue_max,
+           st.shutting_down ? "true" : "false", 2 * s->cfg.parallel, busy, queued, s->cfg.queue_max,
            active, s->cfg.max_body, atomic_load(&s->shutting_down) ? "true" : "false");
   json_reply(r, 200);
   rt_buf_puts(&r->body, tmp);

@@ -175,6 +175,7 @@ struct srv {
   srv_job *head, *tail;   /* guarded by lock */
   unsigned queued;        /* guarded by lock: jobs in the queue */
   unsigned active;        /* guarded by lock: requests begun and not completed */
+  unsigned busy;          /* guarded by lock: workers running a request or a batch line */
   bool stopping;          /* guarded by lock: workers exit once the queue is empty */
   pthread_t *workers;
   unsigned n_workers;

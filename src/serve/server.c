@@ -331,12 +331,14 @@ static void *worker_main(void *arg)
       pthread_cond_wait(&s->work_cv, &s->lock);
       continue;
     }
+    s->busy++;
     pthread_mutex_unlock(&s->lock);
     if (single)
       run_single(s, single);
     else
       srv_batch_run_line(s, batch, line);
     pthread_mutex_lock(&s->lock);
+    s->busy--;
   }
   pthread_mutex_unlock(&s->lock);
   return NULL;
