@@ -33,21 +33,29 @@ trap cleanup EXIT
 mkdir -p "$T/pages"
 if [ "$PAGES" = dev ] && [ -d "$SHARED/eval/dev/readability-testpages" ]; then
   ls "$SHARED/eval/dev/readability-testpages"/*.html | head -40 | xargs -I{} cp {} "$T/pages/"
-else
-  cp samples/harbour-lights.html "$T/pages/"
+else # five copies: the in-process run lasts a few seconds, like each wrk run
+  for i in 1 2 3 4 5; do cp samples/harbour-lights.html "$T/pages/harbour-lights-$i.html"; done
 fi
 n_pages=$(ls "$T/pages" | wc -l)
 ls "$T"/pages/*.html > "$T/list"
 echo "bench-serve: $n_pages page(s) ($PAGES), P=$P pool slots, ${DURATION}s per wrk run, $(nproc) CPUs"
 
-# 1. In-process.
-repeat=$(( 1000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
-"$RT" bench "$T/pages" --parallel "$P" --repeat "$repeat" --engine pool > "$T/inproc" 2>&1
-inproc=$(awk '$1=="pool"{print $2}' "$T/inproc")
-echo "in-process (riptide bench --parallel $P): $inproc pages/s"
+# 1. In-process (riptide bench's options: links and media kept; the server is started with
+# --links --images to do the same work). Measured before and after the HTTP runs: the
+# reference is their mean, both are printed (a shared machine's load drifts).
+repeat=$(( 4000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
+inproc_run() {
+  "$RT" bench "$T/pages" --parallel "$P" --repeat "$repeat" --engine pool > "$T/inproc" 2>&1
+  awk '$1=="pool"{print $2}' "$T/inproc"
+}
+inproc1=$(inproc_run)
+inproc=$inproc1
+echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s"
 
 # 2. The service.
-"$RT" serve --listen 127.0.0.1:0 -p "$P" --queue 100000 --max-wait 60s \
+# --workers P: as many threads calling the pool as riptide bench uses (on a shared machine,
+# more threads would also mean a larger share of the CPUs).
+"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" --links --images --queue 100000 --max-wait 60s \
   --access-log /dev/null >"$T/addr" 2>"$T/serve.err" &
 SPID=$!
 for _ in $(seq 1 200); do [ -s "$T/addr" ] && break; sleep 0.05; done
@@ -142,3 +150,6 @@ printf '%-44s %9s pages/s (%d lines in, %d out)  vs in-process %5sx\n' \
   "POST /v1/extract/batch" "$bps" "$lines" "$got" \
   "$(awk -v a="$bps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
+inproc2=$(inproc_run)
+mean=$(awk -v a="$inproc1" -v b="$inproc2" 'BEGIN{printf "%.1f", (a + b) / 2}')
+echo "in-process (riptide bench --parallel $P), after: $inproc2 pages/s (mean $mean; the ratios above use 'before')"

@@ -25,7 +25,9 @@ static const char USAGE[] =
     "  -l, --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a\n"
     "                           free one; [::1]:8080 for IPv6). The bound address is printed\n"
     "                           as the first line of standard output.\n"
-    "  -p, --parallel N         pool slots (default: CPUs); 2N worker threads\n"
+    "  -p, --parallel N         pool slots (default: CPUs)\n"
+    "      --workers N          threads running requests (default 2N: half can wait on\n"
+    "                           fetches while the other half extracts)\n"
     "      --queue N            requests waiting for a worker before 429 (default 8 x N)\n"
     "      --max-wait T         longest wait for a worker and a permit before 503 (default 10s)\n"
     "      --max-body SIZE      largest request body, after gzip too (default: --max-size)\n"
@@ -47,6 +49,7 @@ static const char USAGE[] =
 
 enum {
   OPT_QUEUE = 300,
+  OPT_WORKERS,
   OPT_MAX_WAIT,
   OPT_MAX_BODY,
   OPT_MAX_CONN,
@@ -124,6 +127,7 @@ int srv_main(int argc, char **argv)
       {"mode", required_argument, NULL, 'm'},
       {"help", no_argument, NULL, 'h'},
       {"queue", required_argument, NULL, OPT_QUEUE},
+      {"workers", required_argument, NULL, OPT_WORKERS},
       {"max-wait", required_argument, NULL, OPT_MAX_WAIT},
       {"max-body", required_argument, NULL, OPT_MAX_BODY},
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
@@ -191,6 +195,10 @@ int srv_main(int argc, char **argv)
     case OPT_QUEUE:
       if (!parse_uint(optarg, 1, 1000000, &queue))
         return usage_error("--queue wants a number from 1 to 1000000, not '%s'", optarg);
+      break;
+    case OPT_WORKERS:
+      if (!parse_uint(optarg, 1, 4096, &c.workers))
+        return usage_error("--workers wants a number from 1 to 4096, not '%s'", optarg);
       break;
     case OPT_MAX_WAIT:
       if (!cli_parse_duration_ms(optarg, &c.max_wait_ms))

@@ -184,7 +184,7 @@ void srv_get_status(srv *s, srv_result *r)
            "\"max_body\":%" PRIu64 ",\"shutting_down\":%s}}\n",
            riptide_version(), st.pool_id, st.max_slots, st.available, st.leased, st.idle,
            st.in_flight, st.waiters, breaker_name(st.breaker_state),
-           st.shutting_down ? "true" : "false", 2 * s->cfg.parallel, busy, queued, s->cfg.queue_max,
+           st.shutting_down ? "true" : "false", s->cfg.workers, busy, queued, s->cfg.queue_max,
            active, s->cfg.max_body, atomic_load(&s->shutting_down) ? "true" : "false");
   json_reply(r, 200);
   rt_buf_puts(&r->body, tmp);

@@ -54,6 +54,7 @@ typedef struct srv_config {
   char host[256];
   char port[8];
   unsigned parallel;
+  unsigned workers; /* 0 = 2 x parallel */
   unsigned queue_max;
   unsigned max_connections;
   unsigned idle_timeout_s;

@@ -726,6 +726,8 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
     s->cfg.max_input = 64ull << 20;
   if (!s->cfg.max_body)
     s->cfg.max_body = s->cfg.max_input;
+  if (!s->cfg.workers)
+    s->cfg.workers = 2 * s->cfg.parallel;
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->log_lock, NULL);
   pthread_condattr_t ca;
@@ -761,7 +763,7 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
     srv_free(s);
     return NULL;
   }
-  s->n_workers = 2 * c->parallel;
+  s->n_workers = c->workers ? c->workers : 2 * c->parallel;
   s->workers = calloc(s->n_workers, sizeof *s->workers);
   if (!s->workers) {
     snprintf(msg, mlen, "out of memory");
