@@ -136,6 +136,8 @@ import json, sys
 paths = [l.strip() for l in open(sys.argv[1])]
 bodies = [open(p, encoding="utf-8", errors="replace").read() for p in paths]
 n = max(int(sys.argv[2]) * len(bodies) // 2, 200)
+avg = sum(len(b) for b in bodies) / len(bodies)
+n = min(n, int(48e6 / (avg * 1.2)))  # the body stays under the server's 64M --max-body
 for i in range(n):
     print(json.dumps({"id": str(i), "html": bodies[i % len(bodies)]}))
 EOF
@@ -145,9 +147,10 @@ curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$T/batch
   "$ADDR/v1/extract/batch" > "$T/batch.out"
 t1=$(date +%s%N)
 got=$(wc -l < "$T/batch.out")
+errs=$(grep -c '"error"' "$T/batch.out")
 bps=$(awk -v n="$lines" -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", n / (ns / 1e9)}')
-printf '%-44s %9s pages/s (%d lines in, %d out)  vs in-process %5sx\n' \
-  "POST /v1/extract/batch" "$bps" "$lines" "$got" \
+printf '%-44s %9s pages/s (%d lines in, %d out, %d errors)  vs in-process %5sx\n' \
+  "POST /v1/extract/batch" "$bps" "$lines" "$got" "$errs" \
   "$(awk -v a="$bps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
 inproc2=$(inproc_run)
