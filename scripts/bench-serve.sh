@@ -147,7 +147,7 @@ curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$T/batch
   "$ADDR/v1/extract/batch" > "$T/batch.out"
 t1=$(date +%s%N)
 got=$(wc -l < "$T/batch.out")
-errs=$(grep -c '"error"' "$T/batch.out")
+errs=$(grep -c '"error":{"code"' "$T/batch.out")
 bps=$(awk -v n="$lines" -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", n / (ns / 1e9)}')
 printf '%-44s %9s pages/s (%d lines in, %d out, %d errors)  vs in-process %5sx\n' \
   "POST /v1/extract/batch" "$bps" "$lines" "$got" "$errs" \
