@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static const char USAGE[] =
     "usage: riptide serve [options]\n"
@@ -278,6 +279,21 @@ int srv_main(int argc, char **argv)
   if (optind < argc)
     return usage_error("unexpected argument '%s'", argv[optind]);
   c.queue_max = queue ? queue : SRV_DEFAULT_QUEUE_PER_SLOT * c.parallel;
+
+  /* One descriptor per connection, plus the pool's and a margin: raise the soft limit
+   * towards the hard one when --max-connections needs it (the default soft limit is often
+   * 1024, the default --max-connections too). */
+  struct rlimit rl;
+  rlim_t need = (rlim_t)c.max_connections + 64;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < need)
+      fprintf(stderr,
+              "riptide serve: warning: %llu file descriptors allowed, fewer than "
+              "--max-connections needs\n",
+              (unsigned long long)rl.rlim_cur);
+  }
 
   sigset_t set;
   sigemptyset(&set);
