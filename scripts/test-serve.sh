@@ -106,7 +106,7 @@ for _ in $(seq 1 100); do [ -s "$T/up.port" ] && break; sleep 0.05; done
 UP="http://127.0.0.1:$(head -n1 "$T/up.port")"
 
 # ---- server A: defaults (SSRF guard on), access log to a file ---------------------------------
-start a -p 2 --max-body 200K --max-size 1M --body-timeout 500ms --access-log "$T/access.log"
+start a -p 2 --max-body 200K --max-buffered 300K --max-size 1M --body-timeout 500ms --access-log "$T/access.log"
 A=$ADDR
 check "server prints its bound address first" test -n "$A"
 case "$A" in http://127.0.0.1:[0-9]*) ok "address is http://127.0.0.1:PORT";; *) bad "address '$A'";; esac
@@ -209,6 +209,25 @@ req "413 Content-Length over --max-body" 413 -X POST -H 'Content-Type: text/html
 req "413 chunked body over --max-body" 413 -X POST -H 'Content-Type: text/html' -H 'Transfer-Encoding: chunked' --data-binary @"$T/big.html" "$A/v1/extract"
 head -c 3000000 /dev/zero | tr '\0' 'a' | gzip -c > "$T/bomb.gz" # 3 MB inflated, ~3 KB sent
 req "413 gzip inflating past --max-size" 413 -X POST -H 'Content-Type: text/html' -H 'Content-Encoding: gzip' --data-binary @"$T/bomb.gz" "$A/v1/extract"
+# The body budget (--max-buffered 300K): a request that announced 200000 bytes and is still
+# sending them leaves no room for another 150 KB body: 429, then room again once it is gone.
+$PY - "$A" "$T/hold.go" > "$T/hold.out" <<'EOF' &
+import os, socket, sys, time
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+s = socket.create_connection((host, int(port)))
+s.sendall(b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/html\r\nContent-Length: 200000\r\n\r\n<p>")
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+s.close()
+EOF
+HOLD=$!
+for _ in $(seq 1 200); do curl -s "$A/v1/status" | grep -q '"buffered_bytes":200000,' && break; sleep 0.02; done
+{ printf '<p>'; head -c 150000 /dev/zero | tr '\0' 'a'; printf '</p>'; } > "$T/150k.html"
+req "429 past --max-buffered" 429 -X POST -H 'Content-Type: text/html' -H 'Expect: 100-continue' --data-binary @"$T/150k.html" "$A/v1/extract"
+check "429 BUFFERS_FULL with Retry-After" bash -c "grep -q BUFFERS_FULL '$T/body' && grep -qi '^Retry-After: 1' '$T/hdr'"
+touch "$T/hold.go"; wait "$HOLD"
+for _ in $(seq 1 200); do curl -s "$A/v1/status" | grep -q '"buffered_bytes":0,' && break; sleep 0.02; done
+req "the budget is returned when the request ends" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$T/150k.html" "$A/v1/extract"
 (printf '\x89PNG\r\n\x1a\n'; head -c 4096 /dev/zero) > "$T/img.html"
 req "422 page could not be extracted" 422 -X POST -H 'Content-Type: text/html' --data-binary @"$T/img.html" "$A/v1/extract"
 check "422 code is the library's" has '"code":"BAD_INPUT"'

@@ -32,6 +32,8 @@ static const char USAGE[] =
     "      --queue N            requests waiting for a worker before 429 (default 8 x N)\n"
     "      --max-wait T         longest wait for a worker and a permit before 503 (default 10s)\n"
     "      --max-body SIZE      largest request body, after gzip too (default: --max-size)\n"
+    "      --max-buffered SIZE  request bodies held at once, all connections (default 1G);\n"
+    "                           past it, 429\n"
     "      --max-connections N  open connections, idle ones included (default 1024)\n"
     "      --idle-timeout T     close a connection silent this long (default 30s)\n"
     "      --body-timeout T     cut a request whose body takes longer to arrive (default 60s)\n"
@@ -53,6 +55,7 @@ enum {
   OPT_WORKERS,
   OPT_MAX_WAIT,
   OPT_MAX_BODY,
+  OPT_MAX_BUFFERED,
   OPT_MAX_CONN,
   OPT_IDLE,
   OPT_BODY_TIMEOUT,
@@ -131,6 +134,7 @@ int srv_main(int argc, char **argv)
       {"workers", required_argument, NULL, OPT_WORKERS},
       {"max-wait", required_argument, NULL, OPT_MAX_WAIT},
       {"max-body", required_argument, NULL, OPT_MAX_BODY},
+      {"max-buffered", required_argument, NULL, OPT_MAX_BUFFERED},
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
@@ -208,6 +212,10 @@ int srv_main(int argc, char **argv)
     case OPT_MAX_BODY:
       if (!cli_parse_size(optarg, &c.max_body) || c.max_body == 0)
         return usage_error("bad --max-body '%s' (e.g. 8M)", optarg);
+      break;
+    case OPT_MAX_BUFFERED:
+      if (!cli_parse_size(optarg, &c.max_buffered) || c.max_buffered == 0)
+        return usage_error("bad --max-buffered '%s' (e.g. 1G)", optarg);
       break;
     case OPT_MAX_CONN:
       if (!parse_uint(optarg, 1, 1000000, &c.max_connections))

@@ -181,11 +181,13 @@ void srv_get_status(srv *s, srv_result *r)
            "\"waiters\":%u,\"breaker\":\"%s\",\"shutting_down\":%s},"
            "\"server\":{\"workers\":%u,\"busy_workers\":%u,\"queue\":%u,\"queue_max\":%u,\"active_"
            "requests\":%u,"
-           "\"max_body\":%" PRIu64 ",\"shutting_down\":%s}}\n",
+           "\"max_body\":%" PRIu64 ",\"buffered_bytes\":%" PRIu64 ",\"max_buffered\":%" PRIu64
+           ",\"shutting_down\":%s}}\n",
            riptide_version(), st.pool_id, st.max_slots, st.available, st.leased, st.idle,
            st.in_flight, st.waiters, breaker_name(st.breaker_state),
            st.shutting_down ? "true" : "false", s->cfg.workers, busy, queued, s->cfg.queue_max,
-           active, s->cfg.max_body, atomic_load(&s->shutting_down) ? "true" : "false");
+           active, s->cfg.max_body, atomic_load(&s->buffered), s->cfg.max_buffered,
+           atomic_load(&s->shutting_down) ? "true" : "false");
   json_reply(r, 200);
   rt_buf_puts(&r->body, tmp);
 }
@@ -248,8 +250,9 @@ void srv_get_metrics(srv *s, srv_result *r)
   pthread_mutex_unlock(&s->lock);
   snprintf(tmp, sizeof tmp,
            "# TYPE riptide_http_queue_depth gauge\nriptide_http_queue_depth %u\n"
-           "# TYPE riptide_http_active_requests gauge\nriptide_http_active_requests %u\n",
-           queued, active);
+           "# TYPE riptide_http_active_requests gauge\nriptide_http_active_requests %u\n"
+           "# TYPE riptide_http_buffered_bytes gauge\nriptide_http_buffered_bytes %" PRIu64 "\n",
+           queued, active, atomic_load(&s->buffered));
   rt_buf_puts(b, tmp);
   snprintf(tmp, sizeof tmp,
            "# TYPE riptide_http_rejected_total counter\n"

@@ -30,11 +30,12 @@ struct MHD_Connection;
 
 /* Defaults and ceilings of the service's own limits (the pool's are in common/limits.h). */
 #define SRV_DEFAULT_PORT 8080
-#define SRV_DEFAULT_MAX_CONNECTIONS 1024   /* open sockets, idle keep-alive ones included */
-#define SRV_DEFAULT_IDLE_TIMEOUT_S 30      /* a connection silent this long is closed */
-#define SRV_DEFAULT_MAX_HEADER (32u << 10) /* request line + headers must fit this */
-#define SRV_DEFAULT_QUEUE_PER_SLOT 8       /* queue capacity = this * --parallel */
-#define SRV_DEFAULT_MAX_WAIT_MS 10000      /* queue + permit wait before 503 */
+#define SRV_DEFAULT_MAX_CONNECTIONS 1024      /* open sockets, idle keep-alive ones included */
+#define SRV_DEFAULT_IDLE_TIMEOUT_S 30         /* a connection silent this long is closed */
+#define SRV_DEFAULT_MAX_HEADER (32u << 10)    /* request line + headers must fit this */
+#define SRV_DEFAULT_QUEUE_PER_SLOT 8          /* queue capacity = this * --parallel */
+#define SRV_DEFAULT_MAX_WAIT_MS 10000         /* queue + permit wait before 503 */
+#define SRV_DEFAULT_MAX_BUFFERED (1ull << 30) /* request bodies held at once, all connections */
 #define SRV_DEFAULT_SHUTDOWN_MS 30000
 #define SRV_DEFAULT_FETCH_TIMEOUT_MS 30000
 #define SRV_DEFAULT_BODY_TIMEOUT_MS 60000 /* a body trickling in longer than this is cut */
@@ -64,7 +65,8 @@ typedef struct srv_config {
   uint32_t shutdown_ms;
   uint32_t fetch_timeout_ms;
   uint32_t body_timeout_ms;
-  uint64_t max_body; /* 0 = max_input */
+  uint64_t max_body;     /* 0 = max_input */
+  uint64_t max_buffered; /* request body bytes held at once over all connections */
   bool allow_private_fetch;
   const char *api_key_file;
   const char *access_log;
@@ -182,6 +184,7 @@ struct srv {
   unsigned n_workers;
 
   _Atomic bool shutting_down; /* set first at SIGTERM: new requests get 503 */
+  _Atomic uint64_t buffered;  /* body bytes reserved by requests not yet completed */
   _Atomic uint64_t next_id;
   char id_prefix[12];
 

@@ -76,6 +76,7 @@ typedef struct srv_req {
   char ctype[128]; /* Content-Type as sent (charset included) */
   rt_buf body;     /* max = --max-body */
   uint64_t bytes_in;
+  uint64_t reserved; /* share of srv.buffered held by this request */
   srv_params params;
   srv_job job;
   bool done; /* guarded by srv.lock: the worker stored `result` */
@@ -192,6 +193,21 @@ static bool authorized(srv *s, struct MHD_Connection *c)
   while (*h == ' ')
     h++;
   return key_ok(s, h);
+}
+
+/* ---- the body budget ------------------------------------------------------------------------ */
+
+/* Every body is bounded by --max-body, and all of them together by --max-buffered: a thousand
+ * connections each sending --max-body cannot make the server hold a thousand bodies. */
+static bool reserve(srv *s, srv_req *r, uint64_t n)
+{
+  uint64_t total = atomic_fetch_add(&s->buffered, n) + n;
+  if (total > s->cfg.max_buffered) {
+    atomic_fetch_sub(&s->buffered, n);
+    return false;
+  }
+  r->reserved += n;
+  return true;
 }
 
 /* ---- query options -------------------------------------------------------------------------- */
@@ -450,6 +466,11 @@ static enum MHD_Result begin(srv *s, srv_req *r, const char *method)
     unsigned long long n = strtoull(cl, &end, 10);
     if (errno || end == cl || n > s->cfg.max_body)
       return send_error(r, 413, "BODY_TOO_LARGE", "the body exceeds --max-body", 0, true);
+    if (!reserve(s, r, n)) {
+      atomic_fetch_add(&s->stats.rejected_queue_full, 1);
+      return send_error(r, 429, "BUFFERS_FULL",
+                        "too much request data is buffered now; retry later", 1, true);
+    }
   }
   query_ctx q = {.p = &r->params};
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
@@ -580,6 +601,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       return MHD_NO;
     }
     if (*upload_size) {
+      uint64_t need = r->bytes_in + *upload_size;
+      if (need > r->reserved && need <= s->cfg.max_body + 1 && !reserve(s, r, need - r->reserved)) {
+        /* A chunked body (no Content-Length reserved up front) past the budget. */
+        r->status = 429;
+        r->error_code = "BUFFERS_FULL";
+        r->state = REQ_ANSWERED;
+        return MHD_NO;
+      }
       atomic_fetch_add(&s->stats.bytes_in, *upload_size);
       r->bytes_in += *upload_size;
       rt_buf_put(&r->body, upload_data, *upload_size);
@@ -660,6 +689,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   srv_result_clear(&r->result);
   srv_params_clear(&r->params);
   rt_buf_free(&r->body);
+  atomic_fetch_sub(&s->buffered, r->reserved);
   free(r);
   pthread_mutex_lock(&s->lock);
   if (--s->active == 0)
@@ -728,6 +758,8 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
     s->cfg.max_body = s->cfg.max_input;
   if (!s->cfg.workers)
     s->cfg.workers = 2 * s->cfg.parallel;
+  if (!s->cfg.max_buffered)
+    s->cfg.max_buffered = SRV_DEFAULT_MAX_BUFFERED;
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->log_lock, NULL);
   pthread_condattr_t ca;
