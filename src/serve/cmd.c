@@ -29,7 +29,7 @@ static const char USAGE[] =
     "  -p, --parallel N         pool slots (default: CPUs)\n"
     "      --workers N          threads running requests (default 2N: half can wait on\n"
     "                           fetches while the other half extracts)\n"
-    "      --queue N            requests waiting for a worker before 429 (default 8 x N)\n"
+    "      --queue N            requests waiting for a worker before 429 (default 32 x N)\n"
     "      --max-wait T         longest wait for a worker and a permit before 503 (default 10s)\n"
     "      --max-body SIZE      largest request body, after gzip too (default: --max-size)\n"
     "      --max-buffered SIZE  request bodies held at once, all connections (default 1G);\n"

@@ -33,7 +33,7 @@ struct MHD_Connection;
 #define SRV_DEFAULT_MAX_CONNECTIONS 1024      /* open sockets, idle keep-alive ones included */
 #define SRV_DEFAULT_IDLE_TIMEOUT_S 30         /* a connection silent this long is closed */
 #define SRV_DEFAULT_MAX_HEADER (32u << 10)    /* request line + headers must fit this */
-#define SRV_DEFAULT_QUEUE_PER_SLOT 8          /* queue capacity = this * --parallel */
+#define SRV_DEFAULT_QUEUE_PER_SLOT 32         /* queue capacity = this * --parallel */
 #define SRV_DEFAULT_MAX_WAIT_MS 10000         /* queue + permit wait before 503 */
 #define SRV_DEFAULT_MAX_BUFFERED (1ull << 30) /* request bodies held at once, all connections */
 #define SRV_DEFAULT_SHUTDOWN_MS 30000
