@@ -9,6 +9,7 @@
  *   batch.c    POST /v1/extract/batch: NDJSON lines in, results streamed back in order
  *   observe.c  /healthz, /readyz, /metrics, /v1/status, HTTP counters, the access log
  *   openapi.c  the OpenAPI 3.1 document served at /openapi.json
+ *   mhd.c      libmicrohttpd loaded with dlopen() (mhd.h)
  *
  * Like the CLI, the service uses only the public library API (include/riptide.h) for
  * extraction, plus the internal growing buffer (common/document.h) for its output.

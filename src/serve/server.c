@@ -4,18 +4,20 @@
  *
  * DESIGN
  * Threads: libmicrohttpd's network thread(s) (--http-threads, epoll) run on_access and
- * on_completed; worker threads (2 x --parallel: one half can fetch URLs while the other half
- * holds pool permits) run requests; the main thread (cmd.c) waits for signals and runs the
- * shutdown. Network threads never run an extraction, a fetch or a decode of HTML.
+ * on_completed; worker threads (--workers, default 2 x --parallel: one half can fetch URLs
+ * while the other half holds pool permits) run requests; the main thread (cmd.c) waits for
+ * signals and runs the shutdown. Network threads never run an extraction, a fetch or a decode
+ * of HTML.
  *
  * A request's life: headers arrive -> route, auth, Content-Type/-Encoding/-Length checks
  * (answered at once when wrong) -> the body is read whole into a buffer capped at --max-body
- * (413 past it) -> the request enters the queue (429 with Retry-After when the queue holds
- * --queue jobs: the queue is never unbounded) and its connection is suspended -> a worker runs
- * it (503 when it waited past --max-wait or the pool had no permit within that wait) -> the
- * worker stores the result and resumes the connection -> on_access runs again on the network
- * thread and queues the response. A batch is one queue entry that stays at its place until
- * all its lines are claimed; see batch.c for its stream.
+ * (413 past it; all bodies together are bounded by --max-buffered, 429 past it) -> the
+ * request enters the queue (429 with Retry-After when the queue holds --queue jobs: the queue
+ * is never unbounded) and its connection is suspended -> a worker runs it (503 when it waited
+ * past --max-wait or the pool had no permit within that wait) -> the worker stores the result
+ * and resumes the connection -> on_access runs again on the network thread and queues the
+ * response. A batch is one queue entry that stays at its place until all its lines are
+ * claimed; see batch.c for its stream.
  *
  * Invariants: a suspended connection is resumed exactly once, by the worker that finished
  * its request (or by the shutdown path, which then owns the request's result); the request
