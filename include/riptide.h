@@ -440,6 +440,12 @@ typedef struct riptide_fetch_options {
   uint64_t max_bytes;          /* body cap after content decoding; default 64 MiB */
   const char *user_agent;      /* default "riptide/<version>" */
   void *reserved_[4];
+  /* Refuse to connect to addresses that are not public (loopback, private, link-local,
+   * multicast, unspecified, ...), checked on every connection curl opens, redirects included,
+   * and ignore proxy settings so that the check sees the real peer; a refused URL is
+   * RIPTIDE_ERR_INVALID_ARG with a detail naming the address. Default false (the CLI fetches
+   * what its user names); a service fetching for clients sets it (SSRF). */
+  bool public_only;
 } riptide_fetch_options;
 RIPTIDE_API void riptide_fetch_options_init(riptide_fetch_options *o);
 

@@ -20,4 +20,8 @@ if [ -x scripts/bench-python.sh ]; then
   echo "== Python package: extract_many vs riptide bench, vs readability-lxml (same run)"
   scripts/bench-python.sh "$BUILD" "$SHARED" || rc=1
 fi
+if [ -x scripts/bench-serve.sh ] && command -v wrk >/dev/null; then
+  echo "== riptide serve under wrk vs riptide bench (same run)"
+  scripts/bench-serve.sh "$BUILD" "$SHARED" || rc=1
+fi
 exit $rc

@@ -17,11 +17,12 @@
 /* Results are formatted into one buffer per ring slot, reused from page to page. */
 #define CLI_BUF_MAX (1ull << 30) /* far above any page's output; stops a runaway */
 /* p[0..len) is the content; once anything was written p[len] is '\0'. `failed` is set (and
- * further writes ignored) when growing would pass CLI_BUF_MAX or malloc fails.
+ * further writes ignored) when growing would pass max (CLI_BUF_MAX) or malloc fails.
  * Zero-initialise to start; cli_buf_free() to release. */
 typedef struct cli_buf {
   char *p;
   size_t len, cap;
+  size_t max; /* content limit; 0: CLI_BUF_MAX */
   bool failed;
 } cli_buf;
 void cli_buf_put(cli_buf *b, const char *s, size_t n);

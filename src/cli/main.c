@@ -3,10 +3,12 @@
  *
  *   riptide extract [options] [FILE|URL|DIR|-]...
  *   riptide bench DIR [options]
+ *   riptide serve [options]      (src/serve/)
  *   riptide version
  */
 #include "cli/cli.h"
 #include "scaleout/scaleout.h"
+#include "serve/serve.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 static const char USAGE[] =
     "usage: riptide extract [options] [FILE|URL|DIR|-]...\n"
     "       riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] [--engine E]\n"
+    "       riptide serve [--listen ADDR:PORT] [options]   (riptide serve --help)\n"
     "       riptide version\n"
     "       riptide --help\n"
     "\n"
@@ -338,5 +341,8 @@ int main(int argc, char **argv)
     return cli_submit(argc - 1, argv + 1);
   if (!strcmp(cmd, "collect"))
     return cli_collect(argc - 1, argv + 1);
-  return usage_error("unknown command '%s' (extract, bench, version)", cmd);
+  if (!strcmp(cmd, "serve"))
+    return srv_main(argc - 1, argv + 1);
+  return usage_error(
+      "unknown command '%s' (extract, bench, serve, worker, submit, collect, version)", cmd);
 }

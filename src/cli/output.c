@@ -14,7 +14,8 @@ static bool reserve(cli_buf *b, size_t extra)
 {
   if (b->failed)
     return false;
-  if (extra > CLI_BUF_MAX || b->len > CLI_BUF_MAX - extra) {
+  size_t max = b->max && b->max < CLI_BUF_MAX ? b->max : CLI_BUF_MAX;
+  if (extra > max || b->len > max - extra) {
     b->failed = true;
     return false;
   }

@@ -7,7 +7,10 @@
  * abort is reported as RIPTIDE_ERR_INPUT_TOO_LARGE rather than as a network error. Only http and
  * https are allowed, for the first request and for redirects (no file://, no gopher://).
  * CURLOPT_NOSIGNAL keeps curl from using signals for DNS timeouts, which is required with
- * threads.
+ * threads. With public_only (the service's SSRF guard), curl's open-socket callback sees the
+ * resolved address of every connection curl makes, the first and each redirect's, and refuses
+ * the ones that are not public; checking the name before the transfer would miss redirects
+ * and DNS answers that change between the check and the connect.
  *
  * libcurl is loaded with dlopen() at the first fetch, not linked: with its TLS, Kerberos, LDAP
  * and compression libraries it is ~30 shared objects whose loading and relocation cost ~10 ms
@@ -17,9 +20,13 @@
  */
 #include "riptide.h"
 #include "common/limits.h"
+#include "input/addr.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -145,6 +152,33 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
   return n;
 }
 
+typedef struct guard {
+  bool refused;
+  char addr[INET6_ADDRSTRLEN];
+} guard;
+
+static curl_socket_t open_public_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *sa)
+{
+  guard *g = ud;
+  bool ok = false;
+  if (sa->family == AF_INET && sa->addrlen >= sizeof(struct sockaddr_in)) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)&sa->addr;
+    ok = rt_ip_is_public(AF_INET, &in->sin_addr);
+    inet_ntop(AF_INET, &in->sin_addr, g->addr, sizeof g->addr);
+  } else if (sa->family == AF_INET6 && sa->addrlen >= sizeof(struct sockaddr_in6)) {
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&sa->addr;
+    ok = rt_ip_is_public(AF_INET6, &in6->sin6_addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, g->addr, sizeof g->addr);
+  } else {
+    snprintf(g->addr, sizeof g->addr, "family %d", sa->family);
+  }
+  if (!ok) {
+    g->refused = true;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(sa->family, sa->socktype | SOCK_CLOEXEC, sa->protocol);
+}
+
 static void set_detail(char *detail, size_t dlen, const char *fmt, const char *a, long b)
 {
   if (detail && dlen > 0)
@@ -199,12 +233,23 @@ riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
   cu.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
   cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   cu.easy_setopt(h, CURLOPT_WRITEDATA, &s);
+  guard g = {0};
+  if (o->public_only) {
+    cu.easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_public_socket);
+    cu.easy_setopt(h, CURLOPT_OPENSOCKETDATA, &g);
+    cu.easy_setopt(h, CURLOPT_PROXY, ""); /* the check must see the real peer, not a proxy */
+  }
 
   CURLcode rc = cu.easy_perform(h);
   riptide_err err = RIPTIDE_OK;
   long status = 0;
   cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+  if (g.refused) {
+    err = RIPTIDE_ERR_INVALID_ARG;
+    if (detail && detail_len)
+      snprintf(detail, detail_len, "refused to fetch %s: it connects to a non-public address (%s)",
+               url, g.addr);
+  } else if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
     set_detail(detail, detail_len, "%s: body exceeds %ld bytes", url, (long)s.max);
   } else if (s.nomem) {

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# make bench-serve: `riptide serve` under load (wrk), against `riptide bench` on the same pages
+# with the same number of pool slots, in the same run, so the ratios mean something on any
+# machine. Not part of make test. Prints:
+#
+#   1. in-process pool pages/s (riptide bench --parallel P);
+#   2. POST /v1/extract with wrk: requests/s, latency p50/p99, at P connections (one request
+#      in flight per slot) and at 4P connections (saturated: the throughput figure);
+#   3. latency at ~80 % of that saturated rate: 4P connections, each pausing between requests
+#      (wrk's delay(); wrk has no fixed-rate mode, so the achieved rate is printed too);
+#   4. the saturated run again with 500 idle keep-alive connections held open beside it;
+#   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated.
+#
+# Pages: samples/harbour-lights.html, or with PAGES=dev the readability dev pages under
+# SHARED/eval/dev (the first 40). DURATION (s, default 5) and P (default 2) are settable.
+set -uo pipefail
+BUILD=${1:-build}
+SHARED=${2:-../shared}
+RT=$(cd "$BUILD" && pwd)/riptide
+P=${P:-2}
+DURATION=${DURATION:-5}
+PAGES=${PAGES:-sample}
+command -v wrk >/dev/null || { echo "bench-serve: wrk not installed (scripts/install-deps.sh)"; exit 1; }
+T=$(mktemp -d /tmp/riptide-bench-serve.XXXXXX)
+SPID=""; IPID=""
+cleanup() {
+  [ -n "$IPID" ] && kill "$IPID" 2>/dev/null
+  [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+mkdir -p "$T/pages"
+if [ "$PAGES" = dev ] && [ -d "$SHARED/eval/dev/readability-testpages" ]; then
+  ls "$SHARED/eval/dev/readability-testpages"/*.html | head -40 | xargs -I{} cp {} "$T/pages/"
+else # five copies: the in-process run lasts a few seconds, like each wrk run
+  for i in 1 2 3 4 5; do cp samples/harbour-lights.html "$T/pages/harbour-lights-$i.html"; done
+fi
+n_pages=$(ls "$T/pages" | wc -l)
+ls "$T"/pages/*.html > "$T/list"
+echo "bench-serve: $n_pages page(s) ($PAGES), P=$P pool slots, ${DURATION}s per wrk run, $(nproc) CPUs"
+
+# 1. In-process (riptide bench's options: links and media kept; the server is started with
+# --links --images to do the same work). Measured before and after the HTTP runs: the
+# reference is their mean, both are printed (a shared machine's load drifts).
+repeat=$(( 4000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
+inproc_run() {
+  "$RT" bench "$T/pages" --parallel "$P" --repeat "$repeat" --engine pool > "$T/inproc" 2>&1
+  awk '$1=="pool"{print $2}' "$T/inproc"
+}
+inproc1=$(inproc_run)
+inproc=$inproc1
+echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s"
+
+# 2. The service.
+# --workers P: as many threads calling the pool as riptide bench uses (on a shared machine,
+# more threads would also mean a larger share of the CPUs).
+"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" --links --images --queue 100000 --max-wait 60s \
+  --access-log /dev/null >"$T/addr" 2>"$T/serve.err" &
+SPID=$!
+for _ in $(seq 1 200); do [ -s "$T/addr" ] && break; sleep 0.05; done
+ADDR=$(head -n1 "$T/addr")
+[ -n "$ADDR" ] || { echo "bench-serve: server did not start"; cat "$T/serve.err"; exit 1; }
+
+cat > "$T/post.lua" <<'EOF'
+local bodies = {}
+local i = 0
+local pause = 0
+function init(args)
+  for path in io.lines(args[1]) do
+    local f = io.open(path, "rb"); bodies[#bodies + 1] = f:read("*a"); f:close()
+  end
+  i = math.random(#bodies)
+end
+function request()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/v1/extract", {["Content-Type"] = "text/html"}, bodies[i])
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.1f p50=%.2f p99=%.2f errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout, summary.errors.status))
+end
+EOF
+# The paced variant: each connection waits PAUSE ms before each request.
+sed 's/^  i = math.random(#bodies)$/  i = math.random(#bodies); pause = tonumber(args[2])/' "$T/post.lua" > "$T/paced.lua"
+echo 'function delay() return pause end' >> "$T/paced.lua"
+run_wrk() { # run_wrk LABEL CONNECTIONS [PAUSE_MS]
+  local threads=$(( $2 < 2 ? 1 : 2 )) script="$T/post.lua"
+  [ -n "${3:-}" ] && script="$T/paced.lua"
+  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$script" "$ADDR" -- "$T/list" "${3:-0}" \
+    > "$T/wrk.out" 2>&1
+  local line rps p50 p99
+  line=$(grep '^RESULT' "$T/wrk.out")
+  rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$line")
+  p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line")
+  p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
+  printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  vs in-process %5sx  (%s)\n' \
+    "$1" "$rps" "$p50" "$p99" "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
+    "$(awk -v a="$rps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
+    "$(sed -E 's/.*(errors=.*)/\1/' <<<"$line")"
+  last_rps=$rps; last_p50=$p50
+}
+run_wrk "POST /v1/extract, $P connections" "$P"
+low_p50=$last_p50
+run_wrk "POST /v1/extract, $((4 * P)) connections" $((4 * P))
+sat=$last_rps
+# 80 %: C connections at rate r each; r = 1 / (pause + latency), latency ~ p50 at low load.
+pause=$(awk -v c=$((4 * P)) -v r="$sat" -v l="$low_p50" 'BEGIN{p = c * 1000 / (0.8 * r) - l; printf "%d", (p < 1 ? 1 : p)}')
+run_wrk "same, paced (${pause} ms pause per request)" $((4 * P)) "$pause"
+echo "   (paced rate = $(awk -v a="$last_rps" -v b="$sat" 'BEGIN{printf "%.0f", (b>0?100*a/b:0)}') % of the saturated rate)"
+
+# 3. With 500 idle keep-alive connections open.
+python3 - "$ADDR" > "$T/idle.ready" <<'EOF' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+conns = []
+for _ in range(500):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    conns.append(s)
+for s in conns:
+    s.recv(4096)  # answered, and the connection stays open (keep-alive)
+print("ready", flush=True)
+time.sleep(3600)
+EOF
+IPID=$!
+for _ in $(seq 1 400); do grep -q ready "$T/idle.ready" 2>/dev/null && break; sleep 0.05; done
+run_wrk "same, beside 500 idle keep-alive connections" $((4 * P))
+kill "$IPID" 2>/dev/null; IPID=""
+
+# 4. Batch: every page, repeated, one request.
+python3 - "$T/list" "$repeat" > "$T/batch.ndjson" <<'EOF'
+import json, sys
+paths = [l.strip() for l in open(sys.argv[1])]
+bodies = [open(p, encoding="utf-8", errors="replace").read() for p in paths]
+n = max(int(sys.argv[2]) * len(bodies) // 2, 200)
+avg = sum(len(b) for b in bodies) / len(bodies)
+n = min(n, int(48e6 / (avg * 1.2)))  # the body stays under the server's 64M --max-body
+for i in range(n):
+    print(json.dumps({"id": str(i), "html": bodies[i % len(bodies)]}))
+EOF
+lines=$(wc -l < "$T/batch.ndjson")
+t0=$(date +%s%N)
+curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$T/batch.ndjson" \
+  "$ADDR/v1/extract/batch" > "$T/batch.out"
+t1=$(date +%s%N)
+got=$(wc -l < "$T/batch.out")
+errs=$(grep -c '"error":{"code"' "$T/batch.out")
+bps=$(awk -v n="$lines" -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", n / (ns / 1e9)}')
+printf '%-44s %9s pages/s (%d lines in, %d out, %d errors)  vs in-process %5sx\n' \
+  "POST /v1/extract/batch" "$bps" "$lines" "$got" "$errs" \
+  "$(awk -v a="$bps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
+kill -TERM "$SPID"; wait "$SPID"; SPID=""
+inproc2=$(inproc_run)
+mean=$(awk -v a="$inproc1" -v b="$inproc2" 'BEGIN{printf "%.1f", (a + b) / 2}')
+echo "in-process (riptide bench --parallel $P), after: $inproc2 pages/s (mean $mean; the ratios above use 'before')"

@@ -1,0 +1,296 @@
+/*
+ * serve.h - internals of `riptide serve`, the HTTP extraction service (prefix srv_).
+ *
+ * Files, one job each:
+ *   cmd.c      the command line, signals, start and graceful shutdown
+ *   server.c   the libmicrohttpd daemon, routing, auth, suspend/resume, the work queue and
+ *              its worker threads
+ *   request.c  turning a request body and its options into a document or an error
+ *   batch.c    POST /v1/extract/batch: NDJSON lines in, results streamed back in order
+ *   observe.c  /healthz, /readyz, /metrics, /v1/status, HTTP counters, the access log
+ *   openapi.c  the OpenAPI 3.1 document served at /openapi.json
+ *   mhd.c      libmicrohttpd loaded with dlopen() (mhd.h)
+ *
+ * Like the CLI, the service uses only the public library API (include/riptide.h) for
+ * extraction, plus the internal growing buffer (common/document.h) for its output.
+ */
+#ifndef RT_SERVE_H
+#define RT_SERVE_H
+
+#include "riptide.h"
+#include "cli/cli.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct MHD_Daemon;
+struct MHD_Connection;
+
+/* Defaults and ceilings of the service's own limits (the pool's are in common/limits.h). */
+#define SRV_DEFAULT_PORT 8080
+#define SRV_DEFAULT_MAX_CONNECTIONS 1024      /* open sockets, idle keep-alive ones included */
+#define SRV_DEFAULT_IDLE_TIMEOUT_S 30         /* a connection silent this long is closed */
+#define SRV_DEFAULT_MAX_HEADER (32u << 10)    /* request line + headers must fit this */
+#define SRV_DEFAULT_QUEUE_PER_SLOT 32         /* queue capacity = this * --parallel */
+#define SRV_DEFAULT_MAX_WAIT_MS 10000         /* queue + permit wait before 503 */
+#define SRV_DEFAULT_MAX_BUFFERED (1ull << 30) /* request bodies held at once, all connections */
+#define SRV_DEFAULT_SHUTDOWN_MS 30000
+#define SRV_DEFAULT_FETCH_TIMEOUT_MS 30000
+#define SRV_DEFAULT_BODY_TIMEOUT_MS 60000 /* a body trickling in longer than this is cut */
+#define SRV_BATCH_WINDOW_PER_SLOT 4       /* results of one batch computed ahead of its stream */
+#define SRV_MAX_BATCH_LINES 100000        /* lines of one batch request */
+#define SRV_MAX_API_KEYS 64
+#define SRV_MAX_API_KEY_LEN 256
+
+typedef enum srv_format {
+  SRV_FMT_JSON = 0, /* the document JSON, exactly as `riptide extract -f json` writes it */
+  SRV_FMT_MARKDOWN,
+  SRV_FMT_TEXT,
+  SRV_FMT_HTML,
+} srv_format;
+
+typedef struct srv_config {
+  char host[256];
+  char port[8];
+  unsigned parallel;
+  unsigned workers; /* 0 = 2 x parallel */
+  unsigned queue_max;
+  unsigned max_connections;
+  unsigned idle_timeout_s;
+  unsigned http_threads;
+  uint32_t max_header;
+  uint32_t max_wait_ms;
+  uint32_t shutdown_ms;
+  uint32_t fetch_timeout_ms;
+  uint32_t body_timeout_ms;
+  uint64_t max_body;     /* 0 = max_input */
+  uint64_t max_buffered; /* request body bytes held at once over all connections */
+  bool allow_private_fetch;
+  const char *api_key_file;
+  const char *access_log;
+  /* pool */
+  uint32_t timeout_ms;
+  uint64_t memory_limit;
+  uint64_t max_input;
+  bool no_fallback;
+  /* default extraction options (query and JSON options override them per request) */
+  riptide_options opts;
+} srv_config;
+
+/* ---- request options and processing (request.c) --------------------------------------------- */
+
+typedef struct srv_params {
+  riptide_options opts;
+  char *selector; /* owned; opts.selector points here */
+  char *url;      /* owned: the page address, or the URL to fetch */
+  char *id;       /* owned, may be NULL */
+  srv_format format;
+  uint32_t timeout_ms; /* fetch and queue-wait bound for this request; 0 = the server's */
+  bool mode_set;
+} srv_params;
+
+void srv_params_init(srv_params *p, const srv_config *c);
+void srv_params_clear(srv_params *p);
+void srv_params_copy(srv_params *dst, const srv_params *src); /* deep; on OOM dst stays init'd */
+/* Applies one option given as text (query string): false with msg set when invalid. */
+bool srv_params_set(srv_params *p, const char *key, const char *value, char *msg, size_t mlen);
+/* Final checks (selector vs mode). */
+bool srv_params_check(srv_params *p, char *msg, size_t mlen);
+
+/* The outcome of one extraction request, built on a worker thread. */
+typedef struct srv_result {
+  unsigned status;        /* HTTP status */
+  cli_buf body;           /* response body (document, text or error JSON) */
+  const char *mime;       /* static */
+  const char *engine;     /* static, NULL when no document */
+  const char *error_code; /* static, NULL on success */
+  uint64_t fetch_ns, extract_ns;
+  unsigned retry_after; /* seconds, 0 = no header */
+} srv_result;
+
+void srv_result_clear(srv_result *r);
+
+typedef struct srv srv;
+
+/* The body kinds a request may have. */
+typedef enum srv_body_kind {
+  SRV_BODY_HTML = 0, /* raw HTML bytes, charset from Content-Type, gzip allowed */
+  SRV_BODY_JSON,     /* {"html"|"url", "url", "id", "options"} */
+} srv_body_kind;
+
+/*
+ * Runs one request on a worker thread: decodes the body, fetches when asked, extracts, and
+ * fills r. `line` selects the batch form of the output (one compact line, errors as
+ * {"id", "error"} lines). `waited_ns` is how long the request waited for a worker.
+ */
+void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const char *content_type,
+             const srv_params *base, bool line, const char *line_id, uint64_t waited_ns,
+             srv_result *r);
+
+/* An error response body {"error":{"code","message"}} (or a batch error line). */
+void srv_error_body(cli_buf *b, const char *code, const char *message);
+void srv_error_line(cli_buf *b, const char *id, const char *code, const char *message);
+
+/* ---- the server (server.c) ------------------------------------------------------------------ */
+
+typedef struct srv_route {
+  const char *method;
+  const char *path;
+} srv_route;
+/* Every route the server answers (the OpenAPI test checks the document against it). */
+extern const srv_route srv_routes[];
+extern const size_t srv_n_routes;
+
+typedef struct srv_batch srv_batch;
+
+/* A unit of work in the queue: a single request, or a batch with lines left to claim. */
+typedef struct srv_job {
+  struct srv_job *next;
+  struct srv_req *req; /* single request, or NULL */
+  srv_batch *batch;    /* batch, or NULL */
+} srv_job;
+
+/* HTTP counters and the request-latency histogram (observe.c). */
+#define SRV_N_STATUS 16
+typedef struct srv_stats {
+  _Atomic uint64_t requests[32][SRV_N_STATUS]; /* [route index or 31 = other][status slot] */
+  _Atomic uint64_t latency_buckets[RIPTIDE_HIST_BUCKETS];
+  _Atomic uint64_t latency_count;
+  _Atomic uint64_t latency_sum_ns;
+  _Atomic uint64_t bytes_in, bytes_out;
+  _Atomic uint64_t rejected_queue_full, rejected_saturated;
+} srv_stats;
+
+struct srv {
+  srv_config cfg;
+  riptide_pool *pool;
+  struct MHD_Daemon *daemon;
+  uint16_t bound_port;
+
+  /* Lock order: srv.lock, then libmicrohttpd's internal mutex (MHD_suspend_connection is
+   * called under srv.lock so that a worker's resume can never come before the suspend);
+   * nothing else is taken under srv.lock. */
+  pthread_mutex_t lock;
+  pthread_cond_t work_cv; /* workers wait here for jobs; shutdown broadcasts */
+  pthread_cond_t idle_cv; /* shutdown waits here for active requests to reach 0 */
+  srv_job *head, *tail;   /* guarded by lock */
+  unsigned queued;        /* guarded by lock: jobs in the queue */
+  unsigned active;        /* guarded by lock: requests begun and not completed */
+  unsigned busy;          /* guarded by lock: workers running a request or a batch line */
+  bool stopping;          /* guarded by lock: workers exit once the queue is empty */
+  pthread_t *workers;
+  unsigned n_workers;
+
+  _Atomic bool shutting_down; /* set first at SIGTERM: new requests get 503 */
+  _Atomic uint64_t buffered;  /* body bytes reserved by requests not yet completed */
+  _Atomic uint64_t next_id;
+  char id_prefix[12];
+
+  /* API keys (read-only after start). */
+  char **keys;
+  size_t n_keys;
+
+  srv_stats stats;
+
+  /* Access log: stderr or --access-log FILE, reopened on SIGHUP. */
+  pthread_mutex_t log_lock;
+  FILE *log; /* guarded by log_lock */
+};
+
+int srv_main(int argc, char **argv);
+srv *srv_new(const srv_config *c, char *msg, size_t mlen);
+/* Waits for active requests to finish (up to the shutdown timeout), then stops everything. */
+void srv_shutdown(srv *s);
+void srv_free(srv *s);
+/* Starts the daemon; the bound port is in s->bound_port. */
+bool srv_start(srv *s, char *msg, size_t mlen);
+/* Pushes a job (lock held by the caller); false when the queue is full. */
+bool srv_enqueue_locked(srv *s, srv_job *j);
+uint64_t srv_now_ns(void);
+
+/* ---- batch (batch.c) ------------------------------------------------------------------------ */
+
+typedef struct srv_batch_line {
+  const char *p; /* the line in the batch body */
+  size_t len;
+  size_t lineno; /* 1-based line number in the body: the default id */
+  cli_buf out;   /* the output line, once done */
+  bool done;
+} srv_batch_line;
+
+/* Every field below `job` is guarded by srv.lock (workers and the network thread share it). */
+struct srv_batch {
+  srv_job job; /* the queue entry */
+  srv *s;
+  struct MHD_Connection *conn;
+  char *body;
+  srv_params base; /* the query's options (read-only once made) */
+  srv_batch_line *lines;
+  size_t n;
+  size_t next_claim; /* next line a worker takes */
+  size_t next_emit;  /* next line the stream sends */
+  size_t emit_off;   /* bytes of lines[next_emit].out already sent */
+  size_t window;     /* next_claim < next_emit + window: bounded results held */
+  unsigned running;  /* lines being run by workers */
+  bool queued;       /* in the work queue */
+  bool net;          /* the request still holds it (until on_completed) */
+  bool waiting;      /* the stream is suspended until lines[next_emit] is done */
+  uint64_t bytes_out;
+};
+
+/* Splits body into lines (blank lines are not inputs) and takes ownership of body. NULL with
+ * msg set when over SRV_MAX_BATCH_LINES, NULL with msg empty on out-of-memory. */
+srv_batch *srv_batch_new(srv *s, char *body, size_t len, const srv_params *base,
+                         struct MHD_Connection *conn, char *msg, size_t mlen);
+bool srv_batch_claim_locked(srv_batch *b, size_t *line);
+bool srv_batch_fully_claimed_locked(const srv_batch *b);
+/* Runs a claimed line on a worker (no lock held), stores its output, resumes the stream. */
+void srv_batch_run_line(srv *s, srv_batch *b, size_t line);
+/* The streaming response (network thread). */
+struct MHD_Response *srv_batch_response(srv_batch *b);
+/* The request lets go of the batch (on_completed, or a batch never started); frees it when
+ * no worker runs one of its lines. Takes srv.lock. */
+void srv_batch_release(srv *s, srv_batch *b);
+/* A worker unlinked the batch from the queue (lock held); true when the caller must
+ * srv_batch_destroy() it after unlocking. */
+bool srv_batch_dequeued_locked(srv_batch *b);
+void srv_batch_destroy(srv_batch *b);
+/* Shutdown past the deadline: the lines not yet claimed get SHUTTING_DOWN error lines.
+ * Returns the connection to resume (after unlocking) or NULL. */
+struct MHD_Connection *srv_batch_abort_locked(srv_batch *b);
+
+/* ---- observability (observe.c) -------------------------------------------------------------- */
+
+typedef struct srv_log_entry {
+  const char *request_id;
+  const char *method;
+  const char *path;
+  unsigned status;
+  uint64_t bytes_in, bytes_out;
+  uint64_t latency_ns;
+  const char *engine;
+  const char *error_code;
+  size_t batch_lines;
+} srv_log_entry;
+
+bool srv_log_open(srv *s, char *msg, size_t mlen);
+void srv_log_reopen(srv *s);
+void srv_log_close(srv *s);
+void srv_log_request(srv *s, const srv_log_entry *e);
+void srv_stats_count(srv *s, int route, unsigned status, uint64_t latency_ns);
+
+/* GET handlers: fill status and body (JSON or text), mime. */
+void srv_get_healthz(srv *s, srv_result *r);
+void srv_get_readyz(srv *s, srv_result *r);
+void srv_get_metrics(srv *s, srv_result *r);
+void srv_get_status(srv *s, srv_result *r);
+void srv_get_index(srv *s, srv_result *r);
+
+/* ---- OpenAPI (openapi.c) -------------------------------------------------------------------- */
+
+extern const char srv_openapi_json[];
+
+#endif
