@@ -1,6 +1,8 @@
 # Riptide build.
 #
-#   make              build/riptide, build/libriptide.a, build/libriptide.so
+#   make              build/riptide, build/libriptide.a, build/libriptide.so (mk/install.mk)
+#   make install      PREFIX=/usr/local DESTDIR=: header, libraries, riptide.pc, riptide, man page
+#   make uninstall    removes what make install put there
 #   make test         install deps, build, run the fast offline suite (+ conformance when
 #                     ../shared/testdata is present)
 #   make demo         install deps, build, extract the bundled sample pages
@@ -67,7 +69,17 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-LIB_A := $(BUILD)/libriptide.a
+# The tests, benchmarks and the command link LIB_A, the archive of every object with internal
+# symbols left global. What is shipped (mk/install.mk) is LIB_PUBLIC_A, the same objects with only
+# riptide_* global, and LIB_SO, the shared library with its SONAME.
+LIB_A := $(BUILD)/libriptide-internal.a
+LIB_PUBLIC_A := $(BUILD)/libriptide.a
+VERSION_MAJOR := $(shell sed -n 's/^\#define RIPTIDE_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/riptide.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define RIPTIDE_VERSION_MINOR \([0-9]*\)$$/\1/p' include/riptide.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define RIPTIDE_VERSION_PATCH \([0-9]*\)$$/\1/p' include/riptide.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+LIB_SONAME := libriptide.so.$(VERSION_MAJOR)
+LIB_SO_REAL := $(BUILD)/libriptide.so.$(VERSION)
 LIB_SO := $(BUILD)/libriptide.so
 GUEST_NATIVE_A := $(BUILD)/libguest_native.a
 CLI := $(BUILD)/riptide
@@ -81,10 +93,10 @@ TEST_EXTRA_OBJ :=
 include mk/wasm.mk
 -include $(sort $(filter-out mk/wasm.mk,$(wildcard mk/*.mk)))
 
-.PHONY: all deps test build-tests demo bench check soak fuzz clean
+.PHONY: all deps test build-tests demo bench check soak fuzz clean install uninstall
 .DEFAULT_GOAL := all
 
-all: $(CLI) $(LIB_A) $(LIB_SO)
+all: $(CLI) $(LIB_A) $(LIB_PUBLIC_A) $(LIB_SO)
 
 deps:
 	@scripts/install-deps.sh
@@ -102,8 +114,12 @@ $(LIB_A): $(HOST_OBJ) $(WASM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIB_SO): $(HOST_OBJ) $(WASM_OBJ)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LIBS)
+$(LIB_SO_REAL): $(HOST_OBJ) $(WASM_OBJ)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(LIB_SO): $(LIB_SO_REAL)
+	ln -sf $(notdir $(LIB_SO_REAL)) $(BUILD)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
 
 $(GUEST_NATIVE_A): $(GUEST_NATIVE_OBJ)
 	@mkdir -p $(dir $@)

@@ -29,7 +29,20 @@ extern "C" {
 #define RIPTIDE_API
 #endif
 
-#define RIPTIDE_VERSION "0.1.0"
+/* The library's version. MAJOR changes when the ABI breaks (it is the SONAME: libriptide.so.MAJOR),
+ * MINOR when API is added, PATCH for fixes. RIPTIDE_VERSION_NUM orders versions as one number
+ * (MAJOR * 10000 + MINOR * 100 + PATCH); compare it with riptide_version_number() to learn which
+ * library a program runs against. */
+#define RIPTIDE_VERSION_MAJOR 0
+#define RIPTIDE_VERSION_MINOR 1
+#define RIPTIDE_VERSION_PATCH 0
+#define RIPTIDE_VERSION_NUM                                                                        \
+  (RIPTIDE_VERSION_MAJOR * 10000 + RIPTIDE_VERSION_MINOR * 100 + RIPTIDE_VERSION_PATCH)
+#define RIPTIDE_STR_(x) #x
+#define RIPTIDE_XSTR_(x) RIPTIDE_STR_(x)
+#define RIPTIDE_VERSION                                                                            \
+  RIPTIDE_XSTR_(RIPTIDE_VERSION_MAJOR)                                                             \
+  "." RIPTIDE_XSTR_(RIPTIDE_VERSION_MINOR) "." RIPTIDE_XSTR_(RIPTIDE_VERSION_PATCH)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Errors: one table. Numbers are never reused.                                                */
@@ -91,6 +104,24 @@ RIPTIDE_API const char *riptide_err_name(riptide_err err);
 RIPTIDE_API riptide_err_class riptide_err_class_of(riptide_err err);
 /* Lower-case class name, e.g. "timeout"; never NULL. */
 RIPTIDE_API const char *riptide_err_class_name(riptide_err_class cls);
+
+/*
+ * Why the last call failed, in words: the trap kind, the limit that was hit and its value, the
+ * part of a CSS selector that could not be parsed, the file or URL that could not be read.
+ * Every function returning riptide_err sets it on this thread: to "" when it succeeds or knows
+ * nothing beyond its code, to a sentence when it fails. Never NULL; the string is owned by the
+ * library and valid on this thread until its next riptide_* call that returns riptide_err.
+ * Thread-local, so concurrent failures on other threads do not overwrite it.
+ */
+RIPTIDE_API const char *riptide_last_error_detail(void);
+
+/*
+ * Frees a string or buffer the library returned (riptide_document_to_json,
+ * riptide_event_to_json, riptide_metrics_to_prometheus, riptide_decode_input's output). Use it
+ * rather than free() from bindings and from programs with another allocator or C runtime.
+ * NULL is a no-op.
+ */
+RIPTIDE_API void riptide_free(void *p);
 
 /* Kinds of guest traps. */
 typedef enum riptide_trap {
@@ -428,8 +459,11 @@ RIPTIDE_API riptide_err riptide_fetch_url(const char *url, const riptide_fetch_o
                                           size_t detail_len);
 RIPTIDE_API void riptide_fetch_result_clear(riptide_fetch_result *res);
 
-/* Library version string and guest info (JSON: name, version, abi, features, modes). */
+/* Library version string ("0.1.0") and number (RIPTIDE_VERSION_NUM of the library actually
+ * loaded, which may differ from the header a program was built with), and guest info (JSON:
+ * name, version, abi, features, modes). */
 RIPTIDE_API const char *riptide_version(void);
+RIPTIDE_API int riptide_version_number(void);
 RIPTIDE_API const char *riptide_guest_info(void);
 
 #ifdef __cplusplus

@@ -35,6 +35,15 @@ else
   echo "no $BUILD/libriptide.so"; rc=1
 fi
 
+echo "== static archive (libriptide.a must keep only riptide_* global)"
+if [ -f $BUILD/libriptide.a ]; then
+  other=$(nm -g --defined-only $BUILD/libriptide.a | awk 'NF == 3 {print $3}' | grep -v '^riptide_' || true)
+  if [ -n "$other" ]; then echo "global without riptide_ prefix:"; echo "$other" | head -20; rc=1;
+  else echo "ok ($(nm -g --defined-only $BUILD/libriptide.a | grep -c ' riptide_') riptide_ symbols)"; fi
+else
+  echo "no $BUILD/libriptide.a"; rc=1
+fi
+
 echo "== banned functions"
 banned=$(git grep -nE '\b(strcpy|sprintf|atoi|gets)\s*\(' -- 'src/*.c' 'tests/*.c' 'bench/*.c' || true)
 if [ -n "$banned" ]; then echo "$banned"; rc=1; else echo "ok"; fi
