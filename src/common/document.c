@@ -16,6 +16,7 @@
  */
 #include "riptide.h"
 #include "common/document.h"
+#include "common/sized.h"
 #include "common/utf8.h"
 
 #include <inttypes.h>
@@ -63,17 +64,21 @@ void riptide_document_free(riptide_document *doc)
   free(doc);
 }
 
-void riptide_options_init(riptide_options *o)
+void riptide_options_init_sized(riptide_options *o, size_t size)
 {
-  if (!o)
-    return;
-  memset(o, 0, sizeof *o);
-  o->mode = RIPTIDE_MODE_ARTICLE;
-  o->selector = NULL;
-  o->want_markdown = true;
-  o->want_html = false;
-  o->want_links = true;
-  o->want_media = true;
+  if (!o || size < sizeof(uint32_t) || size > RT_SIZED_MAX)
+    return; /* the call that takes *o reports the bad size */
+  riptide_options d;
+  memset(&d, 0, sizeof d);
+  d.mode = RIPTIDE_MODE_ARTICLE;
+  d.selector = NULL;
+  d.want_markdown = true;
+  d.want_html = false;
+  d.want_links = true;
+  d.want_media = true;
+  /* The caller's struct is `size` bytes: the defaults this library knows, zero past them. */
+  rt_sized_out(o, size, &d, sizeof d);
+  o->size = (uint32_t)size;
 }
 
 /* ---- buffer -------------------------------------------------------------------------------- */

@@ -99,12 +99,14 @@ riptide_err riptide_mode_parse(const char *s, riptide_mode *out)
 {
   static const riptide_mode modes[] = {RIPTIDE_MODE_ARTICLE, RIPTIDE_MODE_FULL,
                                        RIPTIDE_MODE_METADATA, RIPTIDE_MODE_CUSTOM};
+  rt_error_detail_clear();
   for (size_t i = 0; s && i < sizeof modes / sizeof modes[0]; i++) {
     if (strcmp(s, riptide_mode_name(modes[i])) == 0) {
       *out = modes[i];
       return RIPTIDE_OK;
     }
   }
+  rt_error_detail_set("mode '%.64s' is not article, full, metadata or custom", s ? s : "(null)");
   return RIPTIDE_ERR_UNSUPPORTED;
 }
 

@@ -138,6 +138,7 @@ void rt_events_config_init(rt_events_config *c)
 static void slot_to_event(const ev_slot *s, uint64_t pool_id, riptide_event *ev)
 {
   memset(ev, 0, sizeof(*ev));
+  ev->size = (uint32_t)sizeof(*ev);
   ev->type = s->type;
   ev->severity = s->severity;
   ev->timestamp_ns = s->timestamp_ns;

@@ -16,6 +16,7 @@
  * Lock order: `mu` is a leaf lock. Threads: any.
  */
 #include "metrics/metrics.h"
+#include "common/sized.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -274,6 +275,7 @@ void rt_metrics_snapshot(rt_metrics *mt, riptide_metrics *out)
   pthread_mutex_lock(&mt->mu);
   *out = mt->m;
   pthread_mutex_unlock(&mt->mu);
+  out->size = (uint32_t)sizeof *out;
 }
 
 /* ---- Prometheus text exposition ---------------------------------------------------------- */
@@ -350,10 +352,16 @@ static void prom_hist(pbuf *b, const char *name, const char *help, const riptide
   pb_printf(b, "%s_count %llu\n", name, (unsigned long long)cum);
 }
 
-char *riptide_metrics_to_prometheus(const riptide_metrics *m)
+char *riptide_metrics_to_prometheus(const riptide_metrics *caller_m)
 {
-  if (!m)
+  if (!caller_m)
     return NULL;
+  /* A snapshot from a program built against another riptide.h: fields past its size are 0. */
+  riptide_metrics full;
+  memset(&full, 0, sizeof full);
+  if (rt_sized_in("riptide_metrics", &full, sizeof full, caller_m, caller_m->size) != RIPTIDE_OK)
+    return NULL;
+  const riptide_metrics *m = &full;
   pbuf b = {.s = malloc(4096), .len = 0, .cap = 4096, .failed = false};
   if (!b.s)
     return NULL;

@@ -25,7 +25,9 @@
  */
 #include "pool/pool.h"
 
+#include "common/errors.h"
 #include "common/limits.h"
+#include "common/sized.h"
 #include "health/health.h"
 #include "memory/memory.h"
 
@@ -555,21 +557,25 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
 
 riptide_err riptide_pool_new(const riptide_pool_config *cfg, riptide_pool **out)
 {
+  rt_error_detail_clear();
   const rt_guest *g = rt_sandbox_extractor();
   if (!g) {
     if (out)
       *out = NULL;
+    rt_error_detail_set("the built-in extractor guest is not available");
     return RIPTIDE_ERR_INSTANTIATE;
   }
-  return rt_pool_new_with_guest(cfg, g, out);
+  riptide_err err = rt_pool_new_with_guest(cfg, g, out);
+  if (err == RIPTIDE_ERR_INSTANTIATE && !riptide_last_error_detail()[0])
+    rt_error_detail_set("a sandbox instance could not be created: each reserves 8 GiB of address "
+                        "space (check ulimit -v) and the guest's memory image");
+  return err;
 }
 
 /* ---- status, metrics, events ------------------------------------------------------------- */
 
-void riptide_pool_status_get(riptide_pool *p, riptide_pool_status *st)
+static void pool_status_fill(riptide_pool *p, riptide_pool_status *st)
 {
-  if (!st)
-    return;
   memset(st, 0, sizeof *st);
   if (!p)
     return;
@@ -586,10 +592,23 @@ void riptide_pool_status_get(riptide_pool *p, riptide_pool_status *st)
   st->breaker_state = (int)rt_breaker_state_get(p->breaker);
 }
 
-void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
+riptide_err riptide_pool_status_get_sized(riptide_pool *p, riptide_pool_status *st, size_t size)
 {
-  if (!m)
-    return;
+  rt_error_detail_clear();
+  if (!st) {
+    rt_error_detail_set("riptide_pool_status_get: no struct to fill (NULL)");
+    return RIPTIDE_ERR_INVALID_ARG;
+  }
+  if (!rt_sized_ok("riptide_pool_status", size))
+    return RIPTIDE_ERR_INVALID_ARG;
+  riptide_pool_status full;
+  pool_status_fill(p, &full);
+  rt_sized_out(st, size, &full, sizeof full);
+  return RIPTIDE_OK;
+}
+
+static void pool_metrics_fill(riptide_pool *p, riptide_metrics *m)
+{
   memset(m, 0, sizeof *m);
   if (!p)
     return;
@@ -608,6 +627,21 @@ void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
   rt_events_stats_get(p->events, &es);
   m->events_emitted = es.emitted;
   m->events_dropped = es.dropped;
+}
+
+riptide_err riptide_pool_metrics_sized(riptide_pool *p, riptide_metrics *m, size_t size)
+{
+  rt_error_detail_clear();
+  if (!m) {
+    rt_error_detail_set("riptide_pool_metrics: no struct to fill (NULL)");
+    return RIPTIDE_ERR_INVALID_ARG;
+  }
+  if (!rt_sized_ok("riptide_metrics", size))
+    return RIPTIDE_ERR_INVALID_ARG;
+  riptide_metrics full;
+  pool_metrics_fill(p, &full);
+  rt_sized_out(m, size, &full, sizeof full);
+  return RIPTIDE_OK;
 }
 
 uint64_t riptide_pool_subscribe(riptide_pool *p, const char *prefix, riptide_severity min,
@@ -629,6 +663,7 @@ void riptide_pool_unsubscribe(riptide_pool *p, uint64_t sub_id)
 /* Waits for active callers and leases to drain; deadline_ms UINT32_MAX = no limit. */
 riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
 {
+  rt_error_detail_clear();
   if (!p)
     return RIPTIDE_ERR_INVALID_ARG;
   struct timespec dl;
@@ -660,6 +695,8 @@ riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
     rt_pool_emit(p, "pool.shutdown", busy ? RIPTIDE_SEV_WARN : RIPTIDE_SEV_INFO, 0, "in_flight", ab,
                  (const char *)NULL);
   }
+  if (busy)
+    rt_error_detail_set("%u calls were still running after %u ms", active, deadline_ms);
   return busy ? RIPTIDE_ERR_TIMEOUT : RIPTIDE_OK;
 }
 
