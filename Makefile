@@ -8,7 +8,7 @@
 #   make demo         install deps, build, extract the bundled sample pages
 #   make bench        benchmarks (printed figures and ratios, not timed tests)
 #   make check        clang-format, warnings-as-errors build, exported-symbol check
-#   make soak         60 s stress run of the pool
+#   make soak         60 s stress run of the pool (mk/pool.mk: hostile guest, then real extractor)
 #   make conformance  html5lib-tests pass rates
 #   SANITIZE=address|undefined|thread make test   sanitizer builds (own build dir)
 #
@@ -24,6 +24,8 @@ GUEST_CC := clang-19
 WASM2C := wasm2c
 SANITIZE ?=
 SHARED ?= ../shared
+# Seconds each libFuzzer target runs (make fuzz-parser, fuzz-tokenizer, fuzz-wire, ...).
+FUZZ_TIME ?= 60
 
 BUILD := build
 ifneq ($(SANITIZE),)
@@ -56,7 +58,9 @@ LDFLAGS := $(SAN_FLAGS)
 # ---- sources ---------------------------------------------------------------------------------
 HOST_DIRS := common abi sandbox pool circuit_breaker health memory events metrics fallback input
 HOST_SRC := $(filter-out src/abi/wire_encode.c,$(foreach d,$(HOST_DIRS),$(wildcard src/$(d)/*.c)))
-GUEST_SRC := $(shell find src/guest -name '*.c' -not -path 'src/guest/wasm/*' 2>/dev/null | sort) src/abi/wire_encode.c
+# The guest (compiled to wasm, and natively for tests): its folders, listed.
+GUEST_SRC := $(sort $(wildcard src/guest/*.c src/guest/html/*.c src/guest/extract/*.c)) \
+  src/abi/wire_encode.c
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
@@ -153,7 +157,7 @@ bench: deps
 
 soak: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/soak
-	@$(BUILD)/tests/soak 60
+	@RIPTIDE_SHARED=$(SHARED) $(BUILD)/tests/soak 60
 
 check: deps
 	@CHECK_BUILD=$(BUILD)-check scripts/check.sh
