@@ -20,6 +20,7 @@
 #include "common/utf8.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,31 @@ bool rt_buf_reserve(rt_buf *b, size_t extra)
   b->p = np;
   b->cap = nc;
   return true;
+}
+
+void rt_buf_printf(rt_buf *b, const char *fmt, ...)
+{
+  if (b->failed)
+    return;
+  char small[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    b->failed = true;
+    return;
+  }
+  if ((size_t)n < sizeof small) {
+    rt_buf_put(b, small, (size_t)n);
+    return;
+  }
+  if (!rt_buf_reserve(b, (size_t)n))
+    return;
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
 }
 
 void rt_buf_put(rt_buf *b, const char *s, size_t n)

@@ -12,6 +12,8 @@
  */
 #include "health/health.h"
 
+#include "common/clock.h"
+
 #include "memory/memory.h"
 #include "pool/pool.h"
 
@@ -179,21 +181,13 @@ void rt_health_check(riptide_pool *p, rt_health_report *r)
     *r = rep;
 }
 
-static void health_deadline(struct timespec *ts, uint64_t ms)
-{
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  uint64_t ns = (uint64_t)ts->tv_nsec + (ms % 1000) * 1000000ull;
-  ts->tv_sec += (time_t)(ms / 1000 + ns / 1000000000ull);
-  ts->tv_nsec = (long)(ns % 1000000000ull);
-}
-
 static void *health_main(void *arg)
 {
   rt_health *h = arg;
   pthread_mutex_lock(&h->lock);
   for (;;) {
     struct timespec dl;
-    health_deadline(&dl, h->pool->cfg.health_interval_ms);
+    dl = rt_deadline_in_ms(h->pool->cfg.health_interval_ms);
     int rc = 0;
     while (!h->stop && rc != ETIMEDOUT)
       rc = pthread_cond_timedwait(&h->cv, &h->lock, &dl);

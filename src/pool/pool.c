@@ -25,6 +25,7 @@
  */
 #include "pool/pool.h"
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/limits.h"
 #include "common/sized.h"
@@ -43,9 +44,7 @@
 
 uint64_t rt_pool_mono_ns(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return rt_clock_mono_ns();
 }
 
 uint64_t rt_pool_now(const riptide_pool *p)
@@ -53,14 +52,6 @@ uint64_t rt_pool_now(const riptide_pool *p)
   if (p->cfg.clock)
     return p->cfg.clock(p->cfg.clock_ctx);
   return rt_pool_mono_ns();
-}
-
-static void pool_deadline(struct timespec *ts, uint64_t ms)
-{
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  uint64_t ns = (uint64_t)ts->tv_nsec + (ms % 1000) * 1000000ull;
-  ts->tv_sec += (time_t)(ms / 1000 + ns / 1000000000ull);
-  ts->tv_nsec = (long)(ns % 1000000000ull);
 }
 
 /* ---- configuration ----------------------------------------------------------------------- */
@@ -311,7 +302,7 @@ riptide_err rt_pool_lease(riptide_pool *p, uint32_t wait_ms, rt_lease *l)
     }
     t0 = rt_pool_mono_ns();
     struct timespec dl;
-    pool_deadline(&dl, wait_ms);
+    dl = rt_deadline_in_ms(wait_ms);
     p->waiters++;
     int rc = 0;
     while (p->available == 0 && !p->shutting_down && rc != ETIMEDOUT)
@@ -592,15 +583,22 @@ static void pool_status_fill(riptide_pool *p, riptide_pool_status *st)
   st->breaker_state = (int)rt_breaker_state_get(p->breaker);
 }
 
-riptide_err riptide_pool_status_get_sized(riptide_pool *p, riptide_pool_status *st, size_t size)
+/* The checks of the *_sized getters: a struct to fill, of an acceptable size. */
+static riptide_err sized_get_check(const char *what, const void *dst, size_t size)
 {
   rt_error_detail_clear();
-  if (!st) {
-    rt_error_detail_set("riptide_pool_status_get: no struct to fill (NULL)");
+  if (!dst) {
+    rt_error_detail_set("%s: no struct to fill (NULL)", what);
     return RIPTIDE_ERR_INVALID_ARG;
   }
-  if (!rt_sized_ok("riptide_pool_status", size))
-    return RIPTIDE_ERR_INVALID_ARG;
+  return rt_sized_ok(what, size) ? RIPTIDE_OK : RIPTIDE_ERR_INVALID_ARG;
+}
+
+riptide_err riptide_pool_status_get_sized(riptide_pool *p, riptide_pool_status *st, size_t size)
+{
+  riptide_err err = sized_get_check("riptide_pool_status", st, size);
+  if (err != RIPTIDE_OK)
+    return err;
   riptide_pool_status full;
   pool_status_fill(p, &full);
   rt_sized_out(st, size, &full, sizeof full);
@@ -631,13 +629,9 @@ static void pool_metrics_fill(riptide_pool *p, riptide_metrics *m)
 
 riptide_err riptide_pool_metrics_sized(riptide_pool *p, riptide_metrics *m, size_t size)
 {
-  rt_error_detail_clear();
-  if (!m) {
-    rt_error_detail_set("riptide_pool_metrics: no struct to fill (NULL)");
-    return RIPTIDE_ERR_INVALID_ARG;
-  }
-  if (!rt_sized_ok("riptide_metrics", size))
-    return RIPTIDE_ERR_INVALID_ARG;
+  riptide_err err = sized_get_check("riptide_metrics", m, size);
+  if (err != RIPTIDE_OK)
+    return err;
   riptide_metrics full;
   pool_metrics_fill(p, &full);
   rt_sized_out(m, size, &full, sizeof full);
@@ -667,7 +661,7 @@ riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
   if (!p)
     return RIPTIDE_ERR_INVALID_ARG;
   struct timespec dl;
-  pool_deadline(&dl, deadline_ms);
+  dl = rt_deadline_in_ms(deadline_ms);
   pthread_mutex_lock(&p->lock);
   bool first = !p->shutting_down;
   p->shutting_down = true;
