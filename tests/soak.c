@@ -6,9 +6,9 @@
  *     out-of-bounds, division traps, bad indirect call, bad result pointers and lengths,
  *     oversized result, error status) happens at a known rate between good calls;
  *  2. "real extractor": the built-in extractor guest (riptide_pool_new) on real pages
- *     ($RIPTIDE_SHARED/eval/dev/<set>/, both sets) mixed with hostile pages built here (100k
- *     nested elements, a 1 MiB attribute, 200k unclosed tags, binary noise with NULs, a huge
- *     table, 50k links, an entity flood); without the corpus, the hostile pages and one article.
+ *     ($RIPTIDE_SHARED/eval/dev/<set>/, both sets) mixed (2 % of the calls) with hostile pages
+ * built here (100k nested elements, a 1 MiB attribute, 200k unclosed tags, binary noise with NULs,
+ * a huge table, 50k links, an entity flood); without the corpus, the hostile pages and one article.
  * `soak --fake` runs phase 1 over the scripted fake guest instead (no sandbox).
  *
  *   soak [seconds] [callers] [--fake]
@@ -110,7 +110,7 @@ static void fake_choose(void *ctx, uint64_t no, pool_fake_step *s)
 typedef struct page_set {
   const bench_page *pages;
   size_t n;
-  size_t n_hostile; /* pages[0 .. n_hostile) are the hostile ones, picked 10 % of the time */
+  size_t n_hostile; /* pages[0 .. n_hostile) are the hostile ones, picked for 2 % of the calls */
 } page_set;
 
 typedef struct caller {
@@ -131,7 +131,7 @@ static void pick(caller *c, const char **html, size_t *len)
   }
   uint64_t h = mix64(c->seed ^ (c->calls * 0x9e3779b97f4a7c15ull));
   size_t i;
-  if (ps->n_hostile && (h % 10 == 0 || ps->n == ps->n_hostile))
+  if (ps->n_hostile && (h % 50 == 0 || ps->n == ps->n_hostile))
     i = (size_t)((h >> 8) % ps->n_hostile);
   else
     i = ps->n_hostile + (size_t)((h >> 8) % (ps->n - ps->n_hostile));
@@ -539,7 +539,7 @@ int main(int argc, char **argv)
       return 1;
     }
     printf("soak[real extractor]: %u s, %u callers, %u slots: the built-in extractor on %zu real "
-           "pages (%s/eval/dev)%s and, 10 %% of calls, %zu hostile pages\n",
+           "pages (%s/eval/dev)%s and, for 2 %% of the calls, %zu hostile pages\n",
            half, callers, cfg.max_slots, nreal, shared && *shared ? shared : "../shared",
            nreal ? "" : " - none found, one built-in article instead", nh);
     fflush(stdout);
