@@ -6,9 +6,10 @@
  *     out-of-bounds, division traps, bad indirect call, bad result pointers and lengths,
  *     oversized result, error status) happens at a known rate between good calls;
  *  2. "real extractor": the built-in extractor guest (riptide_pool_new) on real pages
- *     ($RIPTIDE_SHARED/eval/dev/<set>/, both sets) mixed (2 % of the calls) with hostile pages
- * built here (100k nested elements, a 1 MiB attribute, 200k unclosed tags, binary noise with NULs,
- * a huge table, 50k links, an entity flood); without the corpus, the hostile pages and one article.
+ *     ($RIPTIDE_SHARED/eval/dev/<set>/, both sets) mixed (2 % of the calls) with hostile
+ *     pages built here (100k nested elements, a 1 MiB attribute, 200k unclosed tags, binary
+ *     noise with NULs, a huge table, 50k links, an entity flood); without the corpus, the
+ *     hostile pages and one article.
  * `soak --fake` runs phase 1 over the scripted fake guest instead (no sandbox).
  *
  *   soak [seconds] [callers] [--fake]
