@@ -82,10 +82,11 @@ wasm-guests: $(WASM_OBJ) $(TEST_EXTRA_OBJ)
 
 FUZZ_CC := clang-19
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(INCLUDES)
-$(BUILD)/fuzz/fuzz_wire: fuzz/fuzz_wire.c src/abi/wire_decode.c src/abi/wire.h src/common/document.c src/common/errors.c src/common/utf8.c
+FUZZ_WIRE_SRC := fuzz/fuzz_wire.c src/abi/wire_decode.c src/common/document.c src/common/errors.c \
+  src/common/utf8.c
+$(BUILD)/fuzz/fuzz_wire: $(FUZZ_WIRE_SRC) src/abi/wire.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c src/abi/wire_decode.c src/common/document.c src/common/errors.c src/common/utf8.c \
-	  $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_WIRE_SRC) $(PKG_LIBS)
 fuzz-wire: $(BUILD)/fuzz/fuzz_wire
 	@mkdir -p $(BUILD)/fuzz/corpus-wire
 	$(BUILD)/fuzz/fuzz_wire -max_total_time=$(FUZZ_TIME) -max_len=4096 \

@@ -1,5 +1,5 @@
 /*
- * document.c - the document object, extraction option defaults, and a document's JSON.
+ * document.c - the document object and a document's JSON.
  *
  * The JSON schema (field names, order, types) is documented in docs/schema.md. Fields are
  * written in a fixed order, `id` first when given, so that JSON-lines output diffs cleanly.
@@ -16,7 +16,6 @@
  */
 #include "riptide.h"
 #include "common/document.h"
-#include "common/sized.h"
 #include "common/utf8.h"
 
 #include <inttypes.h>
@@ -63,23 +62,6 @@ void riptide_document_free(riptide_document *doc)
     free(doc->categories[i]);
   free(doc->categories);
   free(doc);
-}
-
-void riptide_options_init_sized(riptide_options *o, size_t size)
-{
-  if (!o || size < sizeof(uint32_t) || size > RT_SIZED_MAX)
-    return; /* the call that takes *o reports the bad size */
-  riptide_options d;
-  memset(&d, 0, sizeof d);
-  d.mode = RIPTIDE_MODE_ARTICLE;
-  d.selector = NULL;
-  d.want_markdown = true;
-  d.want_html = false;
-  d.want_links = true;
-  d.want_media = true;
-  /* The caller's struct is `size` bytes: the defaults this library knows, zero past them. */
-  rt_sized_out(o, size, &d, sizeof d);
-  o->size = (uint32_t)size;
 }
 
 /* ---- buffer -------------------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* sized.c - growable public structs (see sized.h for the rule). */
+/* sized.c - growable public structs (see sized.h for the rule), and riptide_options' defaults. */
 #include "common/sized.h"
 #include "common/errors.h"
 
@@ -48,6 +48,24 @@ void rt_sized_out(void *dst, size_t usize, const void *src, size_t ksize)
     memset((unsigned char *)dst + n, 0, usize - n);
   uint32_t filled = (uint32_t)n;
   memcpy(dst, &filled, sizeof filled);
+}
+
+/* The defaults of riptide_options (documented in riptide.h). */
+void riptide_options_init_sized(riptide_options *o, size_t size)
+{
+  if (!o || size < sizeof(uint32_t) || size > RT_SIZED_MAX)
+    return; /* the call that takes *o reports the bad size */
+  riptide_options d;
+  memset(&d, 0, sizeof d);
+  d.mode = RIPTIDE_MODE_ARTICLE;
+  d.selector = NULL;
+  d.want_markdown = true;
+  d.want_html = false;
+  d.want_links = true;
+  d.want_media = true;
+  /* The caller's struct is `size` bytes: the defaults this library knows, zero past them. */
+  rt_sized_out(o, size, &d, sizeof d);
+  o->size = (uint32_t)size;
 }
 
 riptide_err rt_options_load(const riptide_options *in, riptide_options *out)
