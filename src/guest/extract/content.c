@@ -62,27 +62,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- static marks ---------------------------------------------------------------------------- */
-void ex_mark_static(dom_doc *doc)
-{
-  dom_node *n = dom_next(doc->root, doc->root);
-  while (n) {
-    if (n->type == DOM_ELEMENT) {
-      if (ex_is_hidden(n)) {
-        n->flags |= EXF_HIDDEN;
-        n = dom_next_skip(doc->root, n);
-        continue;
-      }
-      if (ex_skip_node(n)) {
-        n->flags |= EXF_NEVER;
-        n = dom_next_skip(doc->root, n);
-        continue;
-      }
-    }
-    n = dom_next(doc->root, n);
-  }
-}
-
 /* ---- text statistics of text nodes (cached in the node: aux = length, score = commas) -------- */
 static void text_stats(dom_node *t)
 {
@@ -198,57 +177,6 @@ static void aggregate_all(cctx *c)
   for (size_t i = c->n; i-- > 0;)
     if (exc_live(c->els[i]))
       exc_aggregate_one(c, c->els[i]);
-}
-
-/* ---- text similarity (Readability's _textSimilarity, ASCII \W tokens) ------------------------ */
-static size_t tokens(const char *s, size_t n, const char **tok, size_t *tl, size_t max)
-{
-  size_t k = 0, i = 0;
-  while (i < n && k < max) {
-    while (i < n && !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-                      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-      i++;
-    size_t e = i;
-    while (e < n && ((s[e] >= 'a' && s[e] <= 'z') || (s[e] >= 'A' && s[e] <= 'Z') ||
-                     (s[e] >= '0' && s[e] <= '9') || s[e] == '_'))
-      e++;
-    if (e > i) {
-      tok[k] = s + i;
-      tl[k] = e - i;
-      k++;
-    }
-    i = e;
-  }
-  return k;
-}
-
-double ex_text_similarity(const char *a, size_t an, const char *b, size_t bn)
-{
-  const char *ta[128], *tb[128];
-  size_t la[128], lb[128];
-  size_t na = tokens(a, an, ta, la, 128), nb = tokens(b, bn, tb, lb, 128);
-  if (!na || !nb)
-    return 0.0;
-  size_t total = 0, uniq = 0, nuniq = 0;
-  for (size_t i = 0; i < nb; i++) {
-    total += lb[i];
-    bool found = false;
-    for (size_t j = 0; j < na && !found; j++) {
-      if (la[j] != lb[i])
-        continue;
-      found = true;
-      for (size_t k = 0; k < la[j] && found; k++)
-        found = ex_lower(ta[j][k]) == ex_lower(tb[i][k]);
-    }
-    if (!found) {
-      uniq += lb[i];
-      nuniq++;
-    }
-  }
-  total += nb - 1;
-  if (nuniq)
-    uniq += nuniq - 1;
-  return 1.0 - (double)uniq / (double)total;
 }
 
 /* ---- pass 1: drops and paragraph marks ---------------------------------------------------- */
