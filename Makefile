@@ -3,11 +3,12 @@
 #   make              build/riptide, build/libriptide.a, build/libriptide.so (mk/install.mk)
 #   make install      PREFIX=/usr/local DESTDIR=: header, libraries, riptide.pc, riptide, man page
 #   make uninstall    removes what make install put there
-#   make test         install deps, build, run the fast offline suite (+ conformance when
-#                     ../shared/testdata is present)
+#   make test         install deps, build, run the fast offline suite (+ conformance, corpus and
+#                     differential suites when ../shared is present; SKIP otherwise, FAIL with CI=true)
 #   make demo         install deps, build, extract the bundled sample pages
 #   make bench        benchmarks (printed figures and ratios, not timed tests)
-#   make check        clang-format, warnings-as-errors build, exported-symbol check
+#   make check        clang-format, -Wpedantic -Werror build, exported symbols (.so and .a),
+#                     banned functions, include layering (scripts/check.sh)
 #   make soak         60 s stress run of the pool (mk/pool.mk: hostile guest, then real extractor)
 #   make conformance  html5lib-tests pass rates
 #   SANITIZE=address|undefined|thread make test   sanitizer builds (own build dir)
