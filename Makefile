@@ -1,12 +1,15 @@
 # Riptide build.
 #
-#   make              build/riptide, build/libriptide.a, build/libriptide.so
-#   make test         install deps, build, run the fast offline suite (+ conformance when
-#                     ../shared/testdata is present)
+#   make              build/riptide, build/libriptide.a, build/libriptide.so (mk/install.mk)
+#   make install      PREFIX=/usr/local DESTDIR=: header, libraries, riptide.pc, riptide, man page
+#   make uninstall    removes what make install put there
+#   make test         install deps, build, run the fast offline suite (+ conformance, corpus and
+#                     differential suites when ../shared is present; SKIP otherwise, FAIL with CI=true)
 #   make demo         install deps, build, extract the bundled sample pages
 #   make bench        benchmarks (printed figures and ratios, not timed tests)
-#   make check        clang-format, warnings-as-errors build, exported-symbol check
-#   make soak         60 s stress run of the pool
+#   make check        clang-format, -Wpedantic -Werror build, exported symbols (.so and .a),
+#                     banned functions, include layering (scripts/check.sh)
+#   make soak         60 s stress run of the pool (mk/pool.mk: hostile guest, then real extractor)
 #   make conformance  html5lib-tests pass rates
 #   SANITIZE=address|undefined|thread make test   sanitizer builds (own build dir)
 #
@@ -22,6 +25,8 @@ GUEST_CC := clang-19
 WASM2C := wasm2c
 SANITIZE ?=
 SHARED ?= ../shared
+# Seconds each libFuzzer target runs (make fuzz-parser, fuzz-tokenizer, fuzz-wire, ...).
+FUZZ_TIME ?= 60
 
 BUILD := build
 ifneq ($(SANITIZE),)
@@ -64,7 +69,9 @@ LDFLAGS := $(SAN_FLAGS)
 # ---- sources ---------------------------------------------------------------------------------
 HOST_DIRS := common abi sandbox pool circuit_breaker health memory events metrics fallback input
 HOST_SRC := $(filter-out src/abi/wire_encode.c,$(foreach d,$(HOST_DIRS),$(wildcard src/$(d)/*.c)))
-GUEST_SRC := $(shell find src/guest -name '*.c' -not -path 'src/guest/wasm/*' 2>/dev/null | sort) src/abi/wire_encode.c
+# The guest (compiled to wasm, and natively for tests): its folders, listed.
+GUEST_SRC := $(sort $(wildcard src/guest/*.c src/guest/html/*.c src/guest/extract/*.c)) \
+  src/abi/wire_encode.c
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_SUPPORT_SRC := $(wildcard tests/support/*.c)
@@ -77,7 +84,17 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-LIB_A := $(BUILD)/libriptide.a
+# The tests, benchmarks and the command link LIB_A, the archive of every object with internal
+# symbols left global. What is shipped (mk/install.mk) is LIB_PUBLIC_A, the same objects with only
+# riptide_* global, and LIB_SO, the shared library with its SONAME.
+LIB_A := $(BUILD)/libriptide-internal.a
+LIB_PUBLIC_A := $(BUILD)/libriptide.a
+VERSION_MAJOR := $(shell sed -n 's/^\#define RIPTIDE_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/riptide.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define RIPTIDE_VERSION_MINOR \([0-9]*\)$$/\1/p' include/riptide.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define RIPTIDE_VERSION_PATCH \([0-9]*\)$$/\1/p' include/riptide.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+LIB_SONAME := libriptide.so.$(VERSION_MAJOR)
+LIB_SO_REAL := $(BUILD)/libriptide.so.$(VERSION)
 LIB_SO := $(BUILD)/libriptide.so
 GUEST_NATIVE_A := $(BUILD)/libguest_native.a
 CLI := $(BUILD)/riptide
@@ -91,10 +108,10 @@ TEST_EXTRA_OBJ :=
 include mk/wasm.mk
 -include $(sort $(filter-out mk/wasm.mk,$(wildcard mk/*.mk)))
 
-.PHONY: all deps test build-tests demo bench check soak fuzz clean
+.PHONY: all deps test build-tests demo bench check soak fuzz clean install uninstall
 .DEFAULT_GOAL := all
 
-all: $(CLI) $(LIB_A) $(LIB_SO)
+all: $(CLI) $(LIB_A) $(LIB_PUBLIC_A) $(LIB_SO)
 
 deps:
 	@scripts/install-deps.sh
@@ -112,8 +129,12 @@ $(LIB_A): $(HOST_OBJ) $(WASM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIB_SO): $(HOST_OBJ) $(WASM_OBJ)
-	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LIBS)
+$(LIB_SO_REAL): $(HOST_OBJ) $(WASM_OBJ)
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(LIB_SO): $(LIB_SO_REAL)
+	ln -sf $(notdir $(LIB_SO_REAL)) $(BUILD)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
 
 $(GUEST_NATIVE_A): $(GUEST_NATIVE_OBJ)
 	@mkdir -p $(dir $@)
@@ -147,7 +168,7 @@ bench: deps
 
 soak: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/soak
-	@$(BUILD)/tests/soak 60
+	@RIPTIDE_SHARED=$(SHARED) $(BUILD)/tests/soak 60
 
 check: deps
 	@CHECK_BUILD=$(BUILD)-check scripts/check.sh

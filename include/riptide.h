@@ -11,6 +11,56 @@
  *  - Config structs are caller-owned and filled with defaults by riptide_x_config_init().
  *  - Functions that can fail return riptide_err (0 = RIPTIDE_OK).
  *  - Thread-safety is stated per type below.
+ *  - Strings and buffers the library returns are freed with riptide_free() (or the pair named
+ *    beside them, e.g. riptide_document_free()).
+ *
+ * Embedding (what the library does to the process that loads it)
+ *  - Signals. The first sandbox slot installs, process-wide, handlers for SIGSEGV and SIGBUS
+ *    (SA_SIGINFO | SA_ONSTACK) and for SIGRTMIN+7 (the deadline interrupt; do not use that
+ *    signal yourself). A fault becomes a guest trap only when the faulting thread is running
+ *    guest code and the address lies in that slot's reservation; every other SIGSEGV/SIGBUS is
+ *    passed to the handler that was installed before ours (a crash reporter keeps working), or,
+ *    if there was none, the default action runs and the process dies loudly. Install your own
+ *    handlers before creating the first pool, or chain to the previous handler; if a handler
+ *    installed later replaces ours without chaining, the next slot creation or reset puts ours
+ *    back with yours as the chain target. Each thread that runs guest code gets a 64 KiB
+ *    alternate signal stack (an existing one, e.g. ASan's, is kept), freed when the thread
+ *    exits.
+ *  - Threads. One process-wide watchdog thread (detached, started with the first slot) enforces
+ *    deadlines: it ticks every 10 ms while calls with a deadline run, sleeps after 1 s without
+ *    any, and signals an overdue thread with SIGRTMIN+7; the guest call then ends with
+ *    RIPTIDE_ERR_TIMEOUT at the deadline plus about one tick. Each pool adds one event
+ *    dispatcher thread and, when health_interval_ms > 0, one health thread; both are joined by
+ *    riptide_pool_free(). Extraction itself runs on the caller's thread.
+ *  - Address space. Each slot reserves 8 GiB of address space (PROT_NONE, MAP_NORESERVE: 4 GiB
+ *    of guest memory plus guard), so max_slots slots need max_slots x 8 GiB of virtual address
+ *    space but only the pages a guest touches are resident. A low `ulimit -v` makes slot
+ *    creation fail with RIPTIDE_ERR_INSTANTIATE. Guest code runs on the calling thread's own
+ *    stack; deep recursion ends at its guard page as a stack_exhaustion trap (the dead part of
+ *    the stack is then given back), so a thread with a small stack traps on shallower pages.
+ *  - fork(). A child forked while pools exist may create new pools and extract with them;
+ *    deadlines work in the child (the watchdog is restarted there). Pools created before the
+ *    fork belong to the parent: their dispatcher and health threads do not exist in the child,
+ *    so the child must neither use nor free them (leak them, or exec).
+ *  - Thread-safety. Every function may be called from any thread at once unless its comment
+ *    says otherwise: riptide_pool_free() is called once, after no other thread uses the pool;
+ *    a riptide_document or a filled struct belongs to the caller (share it read-only).
+ *    riptide_last_error_detail() is per thread.
+ *  - Event handlers run on the pool's dispatcher thread, one at a time, with no library lock
+ *    held. A handler must not call riptide_pool_free() or riptide_pool_shutdown() on its pool
+ *    (they wait for the dispatcher that is running the handler: deadlock), and should return
+ *    quickly: while it runs, further events wait in the ring and are dropped (counted) once it
+ *    is full. It may call riptide_pool_unsubscribe() (even for itself), riptide_event_to_json()
+ *    and the status and metrics functions.
+ *  - Structs that will grow (riptide_options, riptide_metrics, riptide_pool_status,
+ *    riptide_event, riptide_fetch_result) start with `uint32_t size`. The macros that fill or
+ *    pass them (riptide_options_init(), riptide_pool_metrics(), riptide_pool_status_get(),
+ *    riptide_fetch_url()) give the library sizeof as your program was compiled, so a program
+ *    built against this header keeps working with a later library, and the reverse: fields the
+ *    caller's struct has but the library lacks are zeroed (and `size` says how much was
+ *    filled); fields the library has but the caller's struct lacks take their defaults. A size
+ *    below 4 or above 64 KiB (an uninitialised struct) is RIPTIDE_ERR_INVALID_ARG. Bindings
+ *    that cannot use macros call the *_sized functions with the size of their struct.
  */
 #ifndef RIPTIDE_H
 #define RIPTIDE_H
@@ -29,7 +79,20 @@ extern "C" {
 #define RIPTIDE_API
 #endif
 
-#define RIPTIDE_VERSION "0.1.0"
+/* The library's version. MAJOR changes when the ABI breaks (it is the SONAME: libriptide.so.MAJOR),
+ * MINOR when API is added, PATCH for fixes. RIPTIDE_VERSION_NUM orders versions as one number
+ * (MAJOR * 10000 + MINOR * 100 + PATCH); compare it with riptide_version_number() to learn which
+ * library a program runs against. */
+#define RIPTIDE_VERSION_MAJOR 0
+#define RIPTIDE_VERSION_MINOR 1
+#define RIPTIDE_VERSION_PATCH 0
+#define RIPTIDE_VERSION_NUM                                                                        \
+  (RIPTIDE_VERSION_MAJOR * 10000 + RIPTIDE_VERSION_MINOR * 100 + RIPTIDE_VERSION_PATCH)
+#define RIPTIDE_STR_(x) #x
+#define RIPTIDE_XSTR_(x) RIPTIDE_STR_(x)
+#define RIPTIDE_VERSION                                                                            \
+  RIPTIDE_XSTR_(RIPTIDE_VERSION_MAJOR)                                                             \
+  "." RIPTIDE_XSTR_(RIPTIDE_VERSION_MINOR) "." RIPTIDE_XSTR_(RIPTIDE_VERSION_PATCH)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Errors: one table. Numbers are never reused.                                                */
@@ -92,6 +155,24 @@ RIPTIDE_API const char *riptide_err_name(riptide_err err);
 RIPTIDE_API riptide_err_class riptide_err_class_of(riptide_err err);
 /* Lower-case class name, e.g. "timeout"; never NULL. */
 RIPTIDE_API const char *riptide_err_class_name(riptide_err_class cls);
+
+/*
+ * Why the last call failed, in words: the trap kind, the limit that was hit and its value, the
+ * part of a CSS selector that could not be parsed, the file or URL that could not be read.
+ * Every function returning riptide_err sets it on this thread: to "" when it succeeds or knows
+ * nothing beyond its code, to a sentence when it fails. Never NULL; the string is owned by the
+ * library and valid on this thread until its next riptide_* call that returns riptide_err.
+ * Thread-local, so concurrent failures on other threads do not overwrite it.
+ */
+RIPTIDE_API const char *riptide_last_error_detail(void);
+
+/*
+ * Frees a string or buffer the library returned (riptide_document_to_json,
+ * riptide_event_to_json, riptide_metrics_to_prometheus, riptide_decode_input's output). Use it
+ * rather than free() from bindings and from programs with another allocator or C runtime.
+ * NULL is a no-op.
+ */
+RIPTIDE_API void riptide_free(void *p);
 
 /* Kinds of guest traps. */
 typedef enum riptide_trap {
@@ -179,8 +260,8 @@ RIPTIDE_API void riptide_document_free(riptide_document *doc);
 
 /*
  * JSON of a document (snake_case fields, see README "Document schema"). `id` may be NULL; when
- * set it is written first. Returns a malloc'd NUL-terminated string the caller frees with
- * free(), or NULL on out-of-memory.
+ * set it is written first. Returns a NUL-terminated string the caller frees with
+ * riptide_free(), or NULL on out-of-memory.
  */
 RIPTIDE_API char *riptide_document_to_json(const riptide_document *doc, const char *id,
                                            bool pretty);
@@ -190,6 +271,7 @@ RIPTIDE_API char *riptide_document_to_json(const riptide_document *doc, const ch
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct riptide_options {
+  uint32_t size; /* set by riptide_options_init(); see Conventions */
   riptide_mode mode;
   const char *selector; /* CSS selector list for RIPTIDE_MODE_CUSTOM */
   bool want_markdown;   /* default true */
@@ -197,7 +279,9 @@ typedef struct riptide_options {
   bool want_links;      /* default true */
   bool want_media;      /* default true */
 } riptide_options;
-RIPTIDE_API void riptide_options_init(riptide_options *o);
+/* Fills *o with the defaults and o->size with `size` (the caller's sizeof riptide_options). */
+RIPTIDE_API void riptide_options_init_sized(riptide_options *o, size_t size);
+#define riptide_options_init(o) riptide_options_init_sized((o), sizeof *(o))
 
 /* ------------------------------------------------------------------------------------------ */
 /* Pool                                                                                        */
@@ -270,6 +354,7 @@ RIPTIDE_API riptide_err riptide_pool_extract(riptide_pool *pool, const char *htm
                                              riptide_document **out);
 
 typedef struct riptide_pool_status {
+  uint32_t size; /* bytes the library filled; see Conventions */
   uint64_t pool_id;
   uint32_t max_slots;
   uint32_t available; /* permits free now */
@@ -284,7 +369,11 @@ typedef struct riptide_pool_status {
   uint64_t resident_bytes;  /* held by live slots after their last reset */
   uint64_t peak_call_bytes; /* the largest any one call reached since the pool was created */
 } riptide_pool_status;
-RIPTIDE_API void riptide_pool_status_get(riptide_pool *pool, riptide_pool_status *st);
+/* Fills the first `size` bytes of *st (NULL pool: all zero). RIPTIDE_ERR_INVALID_ARG on a bad
+ * size or NULL st. */
+RIPTIDE_API riptide_err riptide_pool_status_get_sized(riptide_pool *pool, riptide_pool_status *st,
+                                                      size_t size);
+#define riptide_pool_status_get(pool, st) riptide_pool_status_get_sized((pool), (st), sizeof *(st))
 
 /* Refuses new calls, waits up to deadline_ms for calls in flight; returns RIPTIDE_ERR_TIMEOUT
  * if some were still running (they finish, but the pool is then unusable). */
@@ -312,6 +401,7 @@ RIPTIDE_API const char *riptide_severity_name(riptide_severity s);
 
 #define RIPTIDE_EVENT_MAX_META 8
 typedef struct riptide_event {
+  uint32_t size;    /* sizeof the library's riptide_event: a field lies past it = not filled */
   const char *type; /* e.g. "pool.instance_created", "extraction.completed" */
   riptide_severity severity;
   uint64_t timestamp_ns; /* CLOCK_REALTIME */
@@ -335,7 +425,7 @@ RIPTIDE_API uint64_t riptide_pool_subscribe(riptide_pool *pool, const char *pref
 /* After it returns, the handler is not running and is never called again. Exception: called
  * from inside a handler (on the dispatcher thread) it does not wait for that running call. */
 RIPTIDE_API void riptide_pool_unsubscribe(riptide_pool *pool, uint64_t sub_id);
-/* JSON of one event (one line). Caller frees with free(). */
+/* JSON of one event (one line). Caller frees with riptide_free(). */
 RIPTIDE_API char *riptide_event_to_json(const riptide_event *ev);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -368,6 +458,7 @@ RIPTIDE_API const char *riptide_fallback_reason_name(riptide_fallback_reason r);
 /* A consistent snapshot: totals add up (extractions_total = succeeded + failed; the sum of
  * fallbacks_by_reason = fallbacks). */
 typedef struct riptide_metrics {
+  uint32_t size; /* bytes the library filled; see Conventions */
   uint64_t extractions_total;
   uint64_t extractions_succeeded; /* a document was returned (guest or fallback) */
   uint64_t extractions_failed;    /* an error was returned */
@@ -394,8 +485,13 @@ typedef struct riptide_metrics {
   uint64_t guest_resident_bytes;  /* as riptide_pool_status.resident_bytes */
   uint64_t guest_peak_call_bytes; /* as riptide_pool_status.peak_call_bytes */
 } riptide_metrics;
-RIPTIDE_API void riptide_pool_metrics(riptide_pool *pool, riptide_metrics *m);
-/* Prometheus text exposition of a snapshot. Caller frees with free(). */
+/* Fills the first `size` bytes of *m (NULL pool: all zero). RIPTIDE_ERR_INVALID_ARG on a bad
+ * size or NULL m. */
+RIPTIDE_API riptide_err riptide_pool_metrics_sized(riptide_pool *pool, riptide_metrics *m,
+                                                   size_t size);
+#define riptide_pool_metrics(pool, m) riptide_pool_metrics_sized((pool), (m), sizeof *(m))
+/* Prometheus text exposition of a snapshot (fields past m->size count as zero). Caller frees
+ * with riptide_free(). */
 RIPTIDE_API char *riptide_metrics_to_prometheus(const riptide_metrics *m);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -413,7 +509,7 @@ RIPTIDE_API riptide_err riptide_extract_native(const char *html, size_t len, con
  * BOM, `content_type` (may be NULL) or <meta charset>, converts with iconv, replaces invalid
  * bytes with U+FFFD. Undeclared input that is UTF-8 with a few bad bytes stays UTF-8.
  * max_bytes 0 means RIPTIDE's default (64 MiB); data may be NULL when len is 0. On success
- * *out is malloc'd (caller frees) and NUL-terminated; on error *out is NULL.
+ * *out is NUL-terminated and the caller frees it with riptide_free(); on error *out is NULL.
  */
 RIPTIDE_API riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,
                                              uint64_t max_bytes, char **out, size_t *out_len);
@@ -449,9 +545,11 @@ typedef struct riptide_fetch_options {
 } riptide_fetch_options;
 RIPTIDE_API void riptide_fetch_options_init(riptide_fetch_options *o);
 
-/* A fetched body. Fields are malloc'd; free them with riptide_fetch_result_clear(). */
+/* A fetched body. Its fields are owned by the caller; free them with
+ * riptide_fetch_result_clear(). */
 typedef struct riptide_fetch_result {
-  char *body; /* raw bytes (Content-Encoding already undone), NUL-terminated */
+  uint32_t size; /* bytes the library filled; see Conventions */
+  char *body;    /* raw bytes (Content-Encoding already undone), NUL-terminated */
   size_t len;
   char *content_type; /* may be NULL */
   char *final_url;    /* after redirects */
@@ -464,9 +562,11 @@ typedef struct riptide_fetch_result {
  * RIPTIDE_ERR_FETCH; `detail` (may be NULL) receives a human message. Thread-safe. On error
  * *res holds no allocation.
  */
-RIPTIDE_API riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
-                                          riptide_fetch_result *res, char *detail,
-                                          size_t detail_len);
+RIPTIDE_API riptide_err riptide_fetch_url_sized(const char *url, const riptide_fetch_options *o,
+                                                riptide_fetch_result *res, size_t res_size,
+                                                char *detail, size_t detail_len);
+#define riptide_fetch_url(url, o, res, detail, detail_len)                                         \
+  riptide_fetch_url_sized((url), (o), (res), sizeof *(res), (detail), (detail_len))
 RIPTIDE_API void riptide_fetch_result_clear(riptide_fetch_result *res);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -517,8 +617,11 @@ RIPTIDE_API riptide_err riptide_warc_open(int fd, uint64_t max_page_bytes, bool 
 RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *item);
 RIPTIDE_API void riptide_warc_close(riptide_warc *w);
 
-/* Library version string and guest info (JSON: name, version, abi, features, modes). */
+/* Library version string ("0.1.0") and number (RIPTIDE_VERSION_NUM of the library actually
+ * loaded, which may differ from the header a program was built with), and guest info (JSON:
+ * name, version, abi, features, modes). */
 RIPTIDE_API const char *riptide_version(void);
+RIPTIDE_API int riptide_version_number(void);
 RIPTIDE_API const char *riptide_guest_info(void);
 
 #ifdef __cplusplus

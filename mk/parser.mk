@@ -31,7 +31,6 @@ $(BUILD)/tests/test_differential: LIBS += -lgumbo
 conformance: $(TREE_CONFORMANCE_DEPS)
 	@scripts/test-conformance.sh $(BUILD) $(SHARED)
 
-FUZZ_TIME ?= 60
 FUZZ_CC := clang-19
 FUZZ_PARSER := $(BUILD)/fuzz/fuzz_parser
 FUZZ_PARSER_SRC := fuzz/fuzz_parser.c $(wildcard src/guest/html/*.c)

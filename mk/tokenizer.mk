@@ -37,5 +37,5 @@ $(FUZZ_TOKENIZER): $(FUZZ_TOKENIZER_SRC) src/guest/html/tokenizer.h src/guest/ht
 fuzz-tokenizer: $(FUZZ_TOKENIZER)
 	@mkdir -p $(BUILD)/fuzz/tokenizer-corpus fuzz/corpus/tokenizer
 	@scripts/tokenizer-fuzz-seeds.py $(SHARED) $(BUILD)/fuzz/tokenizer-corpus
-	$(FUZZ_TOKENIZER) -max_total_time=$${FUZZ_TIME:-60} -timeout=10 -rss_limit_mb=2048 \
+	$(FUZZ_TOKENIZER) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	  -max_len=65536 $(BUILD)/fuzz/tokenizer-corpus fuzz/corpus/tokenizer

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make check: formatting, a warnings-as-errors build, and the exported-symbol rule.
+# make check: formatting, a warnings-as-errors build with -Wpedantic, the exported-symbol rule
+# (shared library and static archive), banned functions, and the include layering
+# (scripts/check-layering.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
@@ -17,9 +19,9 @@ else
   echo "ok"
 fi
 
-echo "== warnings as errors"
+echo "== warnings as errors (-Wall -Wextra -Wpedantic -Werror)"
 mkdir -p "$BUILD"
-if make --no-print-directory BUILD=$BUILD EXTRA_CFLAGS=-Werror all >$BUILD/check.log 2>&1; then
+if make --no-print-directory BUILD=$BUILD "EXTRA_CFLAGS=-Werror -Wpedantic" all >$BUILD/check.log 2>&1; then
   echo "ok"
 else
   grep -E 'error|warning' $BUILD/check.log | head -30; rc=1
@@ -35,7 +37,19 @@ else
   echo "no $BUILD/libriptide.so"; rc=1
 fi
 
+echo "== static archive (libriptide.a must keep only riptide_* global)"
+if [ -f $BUILD/libriptide.a ]; then
+  other=$(nm -g --defined-only $BUILD/libriptide.a | awk 'NF == 3 {print $3}' | grep -v '^riptide_' || true)
+  if [ -n "$other" ]; then echo "global without riptide_ prefix:"; echo "$other" | head -20; rc=1;
+  else echo "ok ($(nm -g --defined-only $BUILD/libriptide.a | grep -c ' riptide_') riptide_ symbols)"; fi
+else
+  echo "no $BUILD/libriptide.a"; rc=1
+fi
+
 echo "== banned functions"
 banned=$(git grep -nE '\b(strcpy|sprintf|atoi|gets)\s*\(' -- 'src/*.c' 'tests/*.c' 'bench/*.c' || true)
 if [ -n "$banned" ]; then echo "$banned"; rc=1; else echo "ok"; fi
+
+echo "== include layering"
+scripts/check-layering.sh || rc=1
 exit $rc

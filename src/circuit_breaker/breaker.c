@@ -24,6 +24,7 @@
  */
 #include "circuit_breaker/breaker.h"
 
+#include "common/clock.h"
 #include "common/limits.h"
 
 #include <pthread.h>
@@ -65,9 +66,7 @@ struct rt_breaker {
 static uint64_t default_clock(void *ctx)
 {
   (void)ctx;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return rt_clock_mono_ns();
 }
 
 const char *rt_breaker_transition_name(rt_breaker_transition t)

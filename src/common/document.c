@@ -1,5 +1,5 @@
 /*
- * document.c - the document object, extraction option defaults, and a document's JSON.
+ * document.c - the document object and a document's JSON.
  *
  * The JSON schema (field names, order, types) is documented in docs/schema.md. Fields are
  * written in a fixed order, `id` first when given, so that JSON-lines output diffs cleanly.
@@ -19,6 +19,7 @@
 #include "common/utf8.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,19 +64,6 @@ void riptide_document_free(riptide_document *doc)
   free(doc);
 }
 
-void riptide_options_init(riptide_options *o)
-{
-  if (!o)
-    return;
-  memset(o, 0, sizeof *o);
-  o->mode = RIPTIDE_MODE_ARTICLE;
-  o->selector = NULL;
-  o->want_markdown = true;
-  o->want_html = false;
-  o->want_links = true;
-  o->want_media = true;
-}
-
 /* ---- buffer -------------------------------------------------------------------------------- */
 
 bool rt_buf_reserve(rt_buf *b, size_t extra)
@@ -103,6 +91,31 @@ bool rt_buf_reserve(rt_buf *b, size_t extra)
   b->p = np;
   b->cap = nc;
   return true;
+}
+
+void rt_buf_printf(rt_buf *b, const char *fmt, ...)
+{
+  if (b->failed)
+    return;
+  char small[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    b->failed = true;
+    return;
+  }
+  if ((size_t)n < sizeof small) {
+    rt_buf_put(b, small, (size_t)n);
+    return;
+  }
+  if (!rt_buf_reserve(b, (size_t)n))
+    return;
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
 }
 
 void rt_buf_put(rt_buf *b, const char *s, size_t n)

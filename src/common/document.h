@@ -30,6 +30,8 @@ typedef struct rt_buf {
 bool rt_buf_reserve(rt_buf *b, size_t extra);
 void rt_buf_put(rt_buf *b, const char *s, size_t n);
 void rt_buf_puts(rt_buf *b, const char *s);
+/* printf into the buffer, under the same cap. */
+void rt_buf_printf(rt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rt_buf_free(rt_buf *b);
 
 /* s[0..n) as a JSON string literal: quotes, escapes as jansson writes them (\" \\ \b \f \n

@@ -1,6 +1,10 @@
 /* errors.c - the error table, trap, mode, severity and fallback-reason names. */
 #include "riptide.h"
+#include "common/errors.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *riptide_strerror(riptide_err err)
@@ -95,6 +99,7 @@ riptide_err riptide_mode_parse(const char *s, riptide_mode *out)
 {
   static const riptide_mode modes[] = {RIPTIDE_MODE_ARTICLE, RIPTIDE_MODE_FULL,
                                        RIPTIDE_MODE_METADATA, RIPTIDE_MODE_CUSTOM};
+  rt_error_detail_clear();
   if (!out)
     return RIPTIDE_ERR_INVALID_ARG;
   for (size_t i = 0; s && i < sizeof modes / sizeof modes[0]; i++) {
@@ -103,6 +108,7 @@ riptide_err riptide_mode_parse(const char *s, riptide_mode *out)
       return RIPTIDE_OK;
     }
   }
+  rt_error_detail_set("mode '%.64s' is not article, full, metadata or custom", s ? s : "(null)");
   return RIPTIDE_ERR_UNSUPPORTED;
 }
 
@@ -128,4 +134,47 @@ const char *riptide_fallback_reason_name(riptide_fallback_reason r)
 const char *riptide_version(void)
 {
   return RIPTIDE_VERSION;
+}
+
+int riptide_version_number(void)
+{
+  return RIPTIDE_VERSION_NUM;
+}
+
+/* The detail of the last error on this thread (riptide_last_error_detail). */
+static _Thread_local char last_detail[RT_ERROR_DETAIL_MAX];
+
+void rt_error_detail_clear(void)
+{
+  last_detail[0] = '\0';
+}
+
+void rt_error_detail_set(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(last_detail, sizeof last_detail, fmt, ap);
+  va_end(ap);
+  if (n >= (int)sizeof last_detail) {
+    /* Cut: drop a UTF-8 sequence left incomplete at the end. */
+    size_t end = sizeof last_detail - 1, lead = end;
+    while (lead > 0 && ((unsigned char)last_detail[lead - 1] & 0xC0) == 0x80)
+      lead--;
+    if (lead > 0) {
+      unsigned char c = (unsigned char)last_detail[lead - 1];
+      size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      if (end - (lead - 1) < want)
+        last_detail[lead - 1] = '\0';
+    }
+  }
+}
+
+const char *riptide_last_error_detail(void)
+{
+  return last_detail;
+}
+
+void riptide_free(void *p)
+{
+  free(p);
 }

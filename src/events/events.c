@@ -37,6 +37,7 @@
  */
 #include "events/events.h"
 
+#include "common/clock.h"
 #include "common/limits.h"
 
 #include <errno.h>
@@ -122,9 +123,7 @@ static _Thread_local const rt_events *tls_dispatching;
 static uint64_t realtime_clock(void *ctx)
 {
   (void)ctx;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return rt_clock_real_ns();
 }
 
 void rt_events_config_init(rt_events_config *c)
@@ -138,6 +137,7 @@ void rt_events_config_init(rt_events_config *c)
 static void slot_to_event(const ev_slot *s, uint64_t pool_id, riptide_event *ev)
 {
   memset(ev, 0, sizeof(*ev));
+  ev->size = (uint32_t)sizeof(*ev);
   ev->type = s->type;
   ev->severity = s->severity;
   ev->timestamp_ns = s->timestamp_ns;
@@ -182,11 +182,7 @@ static void dispatch_one(rt_events *bus, const ev_slot *s)
  * ends early for an urgent event (severity >= WARN), a quarter-full ring, a flush or a stop. */
 static void hold_batch_locked(rt_events *bus)
 {
-  struct timespec dl;
-  clock_gettime(CLOCK_MONOTONIC, &dl);
-  uint64_t ns = (uint64_t)dl.tv_nsec + bus->wake_delay_ns;
-  dl.tv_sec += (time_t)(ns / 1000000000u);
-  dl.tv_nsec = (long)(ns % 1000000000u);
+  struct timespec dl = rt_deadline_in_ns(bus->wake_delay_ns);
   bus->batching = true;
   while (!bus->hurry && !bus->stopping && bus->flush_waiters == 0 &&
          bus->tail - bus->head < bus->batch_limit) {
@@ -553,17 +549,8 @@ riptide_err rt_events_flush(rt_events *bus, uint32_t timeout_ms)
   if (!bus)
     return RIPTIDE_ERR_INVALID_ARG;
   if (tls_dispatching == bus)
-    return RIPTIDE_ERR_INVALID_ARG; /* would wait for itself */
-  struct timespec deadline;
-  if (timeout_ms) {
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-      deadline.tv_sec++;
-      deadline.tv_nsec -= 1000000000L;
-    }
-  }
+    return RIPTIDE_ERR_INVALID_ARG;                         /* would wait for itself */
+  struct timespec deadline = rt_deadline_in_ms(timeout_ms); /* used when timeout_ms > 0 */
   riptide_err err = RIPTIDE_OK;
   pthread_mutex_lock(&bus->ring_mu);
   uint64_t target = bus->tail;
@@ -590,11 +577,7 @@ riptide_err rt_events_wait_idle(rt_events *bus, uint32_t timeout_ms)
 {
   if (!bus || tls_dispatching == bus)
     return RIPTIDE_ERR_INVALID_ARG;
-  struct timespec deadline;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  uint64_t ns = (uint64_t)deadline.tv_nsec + (uint64_t)timeout_ms * 1000000u;
-  deadline.tv_sec += (time_t)(ns / 1000000000u);
-  deadline.tv_nsec = (long)(ns % 1000000000u);
+  struct timespec deadline = rt_deadline_in_ms(timeout_ms);
   riptide_err err = RIPTIDE_OK;
   pthread_mutex_lock(&bus->ring_mu);
   bus->idle_waiters++;

@@ -19,7 +19,9 @@
  *  - Output buffers are bounded (RT_DEFAULT_MAX_OUTPUT); going over is
  * RIPTIDE_ERR_OUTPUT_TOO_LARGE, never a silent cut.
  */
+#include "common/errors.h"
 #include "common/limits.h"
+#include "common/sized.h"
 #include "fallback/fallback.h"
 #include "riptide.h"
 
@@ -1909,16 +1911,17 @@ static void swap_content(riptide_document *dst, riptide_document *src)
 riptide_err riptide_extract_native(const char *html, size_t len, const char *url,
                                    const riptide_options *opts, riptide_document **out)
 {
+  rt_error_detail_clear();
   if (!out)
     return RIPTIDE_ERR_INVALID_ARG;
   *out = NULL;
   if (!html && len > 0)
     return RIPTIDE_ERR_INVALID_ARG;
-  riptide_options defaults;
-  if (!opts) {
-    riptide_options_init(&defaults);
-    opts = &defaults;
-  }
+  riptide_options loaded; /* the caller's options, whatever riptide.h they were built with */
+  riptide_err lerr = rt_options_load(opts, &loaded);
+  if (lerr != RIPTIDE_OK)
+    return lerr;
+  opts = &loaded;
   if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM)
     return RIPTIDE_ERR_UNSUPPORTED;
   if (len > RT_DEFAULT_MAX_INPUT || len > (size_t)INT32_MAX)

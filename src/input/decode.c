@@ -21,6 +21,7 @@
  * threads.
  */
 #include "riptide.h"
+#include "common/errors.h"
 #include "common/limits.h"
 #include "common/utf8.h"
 
@@ -682,9 +683,16 @@ static riptide_err decode(const unsigned char *data, size_t len, const char *con
 riptide_err riptide_decode_input(const void *data, size_t len, const char *content_type,
                                  uint64_t max_bytes, char **out, size_t *out_len)
 {
+  rt_error_detail_clear();
   if (!out || !out_len || (!data && len > 0))
     return RIPTIDE_ERR_INVALID_ARG;
-  return decode(data, len, content_type, max_bytes, NULL, out, out_len);
+  riptide_err err = decode(data, len, content_type, max_bytes, NULL, out, out_len);
+  if (err == RIPTIDE_ERR_INPUT_TOO_LARGE)
+    rt_error_detail_set("input of %zu bytes (or its gunzipped form) exceeds max_bytes (%llu)", len,
+                        (unsigned long long)max_bytes);
+  else if (err == RIPTIDE_ERR_DECODE)
+    rt_error_detail_set("input of %zu bytes could not be decoded (corrupt gzip or charset)", len);
+  return err;
 }
 
 riptide_err riptide_decode_input_inplace(char *buf, size_t len, const char *content_type,

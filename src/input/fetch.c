@@ -19,8 +19,10 @@
  * curl's global init; when libcurl.so.4 is missing, fetching fails with a clear message.
  */
 #include "riptide.h"
+#include "common/errors.h"
 #include "common/limits.h"
 #include "input/addr.h"
+#include "common/sized.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -113,7 +115,10 @@ void riptide_fetch_result_clear(riptide_fetch_result *res)
   free(res->body);
   free(res->content_type);
   free(res->final_url);
-  memset(res, 0, sizeof *res);
+  /* Only as far as the caller's struct goes (it may be an older, smaller one); the size stays.
+   * Size 0 (never filled): every field of this version. */
+  size_t n = res->size >= sizeof res->size && res->size < sizeof *res ? res->size : sizeof *res;
+  memset((char *)res + sizeof res->size, 0, n - sizeof res->size);
 }
 
 typedef struct sink {
@@ -190,8 +195,8 @@ static char *dup_or_null(const char *s)
   return s ? strdup(s) : NULL;
 }
 
-riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
-                              riptide_fetch_result *res, char *detail, size_t detail_len)
+static riptide_err fetch_url(const char *url, const riptide_fetch_options *o,
+                             riptide_fetch_result *res, char *detail, size_t detail_len)
 {
   if (detail && detail_len)
     detail[0] = '\0';
@@ -281,5 +286,25 @@ riptide_err riptide_fetch_url(const char *url, const riptide_fetch_options *o,
   }
   free(s.buf);
   cu.easy_cleanup(h);
+  return err;
+}
+
+riptide_err riptide_fetch_url_sized(const char *url, const riptide_fetch_options *o,
+                                    riptide_fetch_result *res, size_t res_size, char *detail,
+                                    size_t detail_len)
+{
+  rt_error_detail_clear();
+  if (detail && detail_len)
+    detail[0] = '\0';
+  if (!res || !rt_sized_ok("riptide_fetch_result", res_size))
+    return RIPTIDE_ERR_INVALID_ARG;
+  riptide_fetch_result full;
+  char why[RT_ERROR_DETAIL_MAX] = "";
+  riptide_err err = fetch_url(url, o, &full, why, sizeof why);
+  rt_sized_out(res, res_size, &full, sizeof full);
+  if (detail && detail_len)
+    snprintf(detail, detail_len, "%s", why);
+  if (err != RIPTIDE_OK && why[0])
+    rt_error_detail_set("%s", why);
   return err;
 }

@@ -16,6 +16,8 @@
  * Lock order: `mu` is a leaf lock. Threads: any.
  */
 #include "metrics/metrics.h"
+#include "common/document.h"
+#include "common/sized.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -274,111 +276,74 @@ void rt_metrics_snapshot(rt_metrics *mt, riptide_metrics *out)
   pthread_mutex_lock(&mt->mu);
   *out = mt->m;
   pthread_mutex_unlock(&mt->mu);
+  out->size = (uint32_t)sizeof *out;
 }
 
 /* ---- Prometheus text exposition ---------------------------------------------------------- */
 
 #define PROM_MAX_BYTES (64u * 1024u) /* the whole exposition is ~8 KiB; beyond this: error */
 
-typedef struct pbuf {
-  char *s;
-  size_t len, cap;
-  bool failed;
-} pbuf;
-
-static void pb_printf(pbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void pb_printf(pbuf *b, const char *fmt, ...)
+static void prom_head(rt_buf *b, const char *name, const char *type, const char *help)
 {
-  if (b->failed)
-    return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      b->failed = true;
-      return;
-    }
-    if ((size_t)n < b->cap - b->len) {
-      b->len += (size_t)n;
-      return;
-    }
-    size_t want = b->cap * 2;
-    while (want - b->len <= (size_t)n)
-      want *= 2;
-    if (want > PROM_MAX_BYTES) {
-      b->failed = true;
-      return;
-    }
-    char *ns = realloc(b->s, want);
-    if (!ns) {
-      b->failed = true;
-      return;
-    }
-    b->s = ns;
-    b->cap = want;
-  }
+  rt_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void prom_head(pbuf *b, const char *name, const char *type, const char *help)
-{
-  pb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void prom_scalar(pbuf *b, const char *name, const char *type, const char *help, uint64_t v)
+static void prom_scalar(rt_buf *b, const char *name, const char *type, const char *help, uint64_t v)
 {
   prom_head(b, name, type, help);
-  pb_printf(b, "%s %llu\n", name, (unsigned long long)v);
+  rt_buf_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
-static void prom_hist(pbuf *b, const char *name, const char *help, const riptide_histogram *h)
+static void prom_hist(rt_buf *b, const char *name, const char *help, const riptide_histogram *h)
 {
   prom_head(b, name, "histogram", help);
   uint64_t cum = 0;
   for (int i = 0; i < RIPTIDE_HIST_BUCKETS; i++) {
     cum += h->buckets[i];
     if (i == RIPTIDE_HIST_BUCKETS - 1) {
-      pb_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
+      rt_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cum);
     } else {
       double le = (double)riptide_histogram_bound_ns(i) / 1e9;
-      pb_printf(b, "%s_bucket{le=\"%.9g\"} %llu\n", name, le, (unsigned long long)cum);
+      rt_buf_printf(b, "%s_bucket{le=\"%.9g\"} %llu\n", name, le, (unsigned long long)cum);
     }
   }
-  pb_printf(b, "%s_sum %.9f\n", name, (double)h->sum_ns / 1e9);
+  rt_buf_printf(b, "%s_sum %.9f\n", name, (double)h->sum_ns / 1e9);
   /* _count equals the +Inf bucket by construction of the snapshot. */
-  pb_printf(b, "%s_count %llu\n", name, (unsigned long long)cum);
+  rt_buf_printf(b, "%s_count %llu\n", name, (unsigned long long)cum);
 }
 
-char *riptide_metrics_to_prometheus(const riptide_metrics *m)
+char *riptide_metrics_to_prometheus(const riptide_metrics *caller_m)
 {
-  if (!m)
+  if (!caller_m)
     return NULL;
-  pbuf b = {.s = malloc(4096), .len = 0, .cap = 4096, .failed = false};
-  if (!b.s)
+  /* A snapshot from a program built against another riptide.h: fields past its size are 0. */
+  riptide_metrics full;
+  memset(&full, 0, sizeof full);
+  if (rt_sized_in("riptide_metrics", &full, sizeof full, caller_m, caller_m->size) != RIPTIDE_OK)
     return NULL;
-  b.s[0] = '\0';
+  const riptide_metrics *m = &full;
+  rt_buf b = {.max = PROM_MAX_BYTES};
 
   prom_head(&b, "riptide_extractions_total", "counter",
             "Extractions finished, by engine and outcome (failed = an error was returned).");
-  pb_printf(&b, "riptide_extractions_total{engine=\"wasm\",outcome=\"succeeded\"} %llu\n",
-            (unsigned long long)m->succeeded_wasm);
-  pb_printf(&b, "riptide_extractions_total{engine=\"native\",outcome=\"succeeded\"} %llu\n",
-            (unsigned long long)m->succeeded_native);
-  pb_printf(&b, "riptide_extractions_total{engine=\"none\",outcome=\"failed\"} %llu\n",
-            (unsigned long long)m->extractions_failed);
+  rt_buf_printf(&b, "riptide_extractions_total{engine=\"wasm\",outcome=\"succeeded\"} %llu\n",
+                (unsigned long long)m->succeeded_wasm);
+  rt_buf_printf(&b, "riptide_extractions_total{engine=\"native\",outcome=\"succeeded\"} %llu\n",
+                (unsigned long long)m->succeeded_native);
+  rt_buf_printf(&b, "riptide_extractions_total{engine=\"none\",outcome=\"failed\"} %llu\n",
+                (unsigned long long)m->extractions_failed);
 
   prom_head(&b, "riptide_fallbacks_total", "counter",
             "Extractions served by the native fallback, by reason.");
   for (int r = 0; r < RIPTIDE_FB_COUNT_; r++)
-    pb_printf(&b, "riptide_fallbacks_total{reason=\"%s\"} %llu\n",
-              riptide_fallback_reason_name((riptide_fallback_reason)r),
-              (unsigned long long)m->fallbacks_by_reason[r]);
+    rt_buf_printf(&b, "riptide_fallbacks_total{reason=\"%s\"} %llu\n",
+                  riptide_fallback_reason_name((riptide_fallback_reason)r),
+                  (unsigned long long)m->fallbacks_by_reason[r]);
 
   prom_head(&b, "riptide_traps_total", "counter", "Guest traps, by kind.");
   for (int t = RIPTIDE_TRAP_NONE + 1; t < RIPTIDE_TRAP_COUNT_; t++)
-    pb_printf(&b, "riptide_traps_total{kind=\"%s\"} %llu\n", riptide_trap_name((riptide_trap)t),
-              (unsigned long long)m->traps_by_kind[t]);
+    rt_buf_printf(&b, "riptide_traps_total{kind=\"%s\"} %llu\n", riptide_trap_name((riptide_trap)t),
+                  (unsigned long long)m->traps_by_kind[t]);
 
   prom_scalar(&b, "riptide_timeouts_total", "counter", "Guest calls stopped at their deadline.",
               m->timeouts);
@@ -396,8 +361,8 @@ char *riptide_metrics_to_prometheus(const riptide_metrics *m)
   prom_scalar(&b, "riptide_slots_destroyed_total", "counter", "Sandbox slots destroyed.",
               m->slots_destroyed);
   prom_head(&b, "riptide_slots", "gauge", "Live sandbox slots, by state.");
-  pb_printf(&b, "riptide_slots{state=\"idle\"} %u\n", m->slots_idle);
-  pb_printf(&b, "riptide_slots{state=\"leased\"} %u\n", m->slots_leased);
+  rt_buf_printf(&b, "riptide_slots{state=\"idle\"} %u\n", m->slots_idle);
+  rt_buf_printf(&b, "riptide_slots{state=\"leased\"} %u\n", m->slots_leased);
   prom_scalar(&b, "riptide_in_flight", "gauge", "Guest calls running now.", m->in_flight);
   prom_scalar(&b, "riptide_guest_pages", "gauge",
               "Linear-memory pages (64 KiB) held by live slots.", m->guest_pages);
@@ -416,9 +381,9 @@ char *riptide_metrics_to_prometheus(const riptide_metrics *m)
   prom_hist(&b, "riptide_extract_duration_seconds",
             "Time spent in the extractor (guest or native).", &m->extract_duration);
 
-  if (b.failed) {
-    free(b.s);
+  if (b.failed || !b.p) {
+    rt_buf_free(&b);
     return NULL;
   }
-  return b.s;
+  return b.p;
 }

@@ -24,6 +24,9 @@
 #include "pool/pool.h"
 
 #include "abi/wire.h"
+#include "common/errors.h"
+#include "common/sized.h"
+#include "fallback/fallback.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -104,7 +107,37 @@ typedef struct ex_call {
   const riptide_options *opts;
   rt_extraction_outcome o;
   uint64_t instance_id;
+  char guest_detail[160]; /* why the guest failed, in words (riptide_last_error_detail) */
 } ex_call;
+
+/* The error detail of an invalid selector: the first comma-separated part the host's selector
+ * translator refuses, else the whole list. */
+static void ex_selector_detail(const char *sel)
+{
+  if (!sel || !sel[0]) {
+    rt_error_detail_set("custom mode needs a CSS selector (riptide_options.selector)");
+    return;
+  }
+  if (strchr(sel, '\n')) {
+    rt_error_detail_set("CSS selector contains a line break");
+    return;
+  }
+  char part[256], xp[8192];
+  for (const char *s = sel; *s;) {
+    const char *e = strchr(s, ',');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n < sizeof part) {
+      memcpy(part, s, n);
+      part[n] = '\0';
+      if (!fb_css_to_xpath(part, xp, sizeof xp)) {
+        rt_error_detail_set("CSS selector '%.200s': the part '%s' is not understood", sel, part);
+        return;
+      }
+    }
+    s = e ? e + 1 : s + n;
+  }
+  rt_error_detail_set("CSS selector '%.200s' is not understood", sel);
+}
 
 static void ex_breaker_event(riptide_pool *p, rt_breaker_transition tr, const rt_breaker_info *in)
 {
@@ -131,6 +164,11 @@ static riptide_err ex_fallback(ex_call *c, riptide_fallback_reason reason, ripti
   riptide_pool *p = c->p;
   if (!p->cfg.fallback_enabled) {
     c->o.err = guest_err;
+    if (guest_err == RIPTIDE_ERR_CIRCUIT_OPEN)
+      rt_error_detail_set("the circuit breaker is open: too many recent guest calls failed; it "
+                          "lets calls through again after its cool-down");
+    else if (c->guest_detail[0])
+      rt_error_detail_set("%s", c->guest_detail);
     return guest_err;
   }
   riptide_document *doc = NULL;
@@ -178,6 +216,8 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   size_t opts_len = 0;
   char *opts = ex_opts(c->opts, &opts_len, &err);
   if (!opts) {
+    if (err == RIPTIDE_ERR_SELECTOR)
+      ex_selector_detail(c->opts->selector);
     c->o.err = err;
     return err;
   }
@@ -199,6 +239,7 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
     rt_breaker_cancel(p->breaker, &t);
     free(opts);
     if (err == RIPTIDE_ERR_SHUTDOWN) {
+      rt_error_detail_set("the pool is shutting down and takes no new calls");
       c->o.err = err;
       return err;
     }
@@ -209,6 +250,8 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
                  (const char *)NULL);
     if (p->cfg.fallback_on_exhausted)
       return ex_fallback(c, RIPTIDE_FB_POOL_EXHAUSTED, err, RIPTIDE_TRAP_NONE, out);
+    rt_error_detail_set("no instance became free within %u ms (max_slots %u, all busy)",
+                        p->cfg.acquire_wait_ms, p->cfg.max_slots);
     c->o.err = err;
     return err;
   }
@@ -218,6 +261,8 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
     rt_breaker_transition tr = rt_breaker_record(p->breaker, &t, false, &bi);
     ex_breaker_event(p, tr, &bi);
     c->o.guest_error = err;
+    snprintf(c->guest_detail, sizeof c->guest_detail,
+             "a sandbox instance could not be created (%s)", riptide_err_name(err));
     return ex_fallback(c, RIPTIDE_FB_GUEST_ERROR, err, RIPTIDE_TRAP_NONE, out);
   }
   c->instance_id = l.instance_id;
@@ -321,6 +366,10 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   if (!failed) { /* the input's fault, reported correctly by the guest */
     c->o.guest_error = RIPTIDE_OK;
     c->o.err = res.err;
+    if (res.err == RIPTIDE_ERR_SELECTOR)
+      ex_selector_detail(c->opts->selector);
+    else
+      rt_error_detail_set("%s", res.detail[0] ? res.detail : riptide_strerror(res.err));
     rt_pool_emit(p, RT_EV_EXTRACTION_FAILED, RIPTIDE_SEV_INFO, iid, "error",
                  riptide_err_name(res.err), "detail", res.detail, (const char *)NULL);
     return res.err;
@@ -335,6 +384,8 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
                  riptide_err_name(res.err), "trap", riptide_trap_name(c->o.trap), "detail",
                  res.detail, (const char *)NULL);
   }
+  snprintf(c->guest_detail, sizeof c->guest_detail, "%s",
+           res.detail[0] ? res.detail : riptide_strerror(res.err));
   return ex_fallback(c, ex_reason(res.err), res.err, res.trap, out);
 }
 
@@ -344,6 +395,7 @@ static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, con
 riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, const char *url,
                                  const riptide_options *opts, riptide_document **out)
 {
+  rt_error_detail_clear();
   if (!out)
     return RIPTIDE_ERR_INVALID_ARG;
   *out = NULL;
@@ -360,21 +412,26 @@ riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, 
 static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, const char *url,
                               const riptide_options *opts, riptide_document **out)
 {
-  riptide_options dflt;
-  if (!opts) {
-    riptide_options_init(&dflt);
-    opts = &dflt;
-  }
+  riptide_options loaded; /* the caller's options, whatever riptide.h they were built with */
+  riptide_err lerr = rt_options_load(opts, &loaded);
+  if (lerr != RIPTIDE_OK)
+    return lerr;
+  opts = &loaded;
   ex_call c = {.p = p, .html = html ? html : "", .len = len, .url = url, .opts = opts};
   rt_extraction_outcome_init(&c.o);
 
   riptide_err err = RIPTIDE_OK;
-  if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM)
+  if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM) {
     err = RIPTIDE_ERR_UNSUPPORTED;
-  else if (opts->mode == RIPTIDE_MODE_CUSTOM && (!opts->selector || !opts->selector[0]))
+    rt_error_detail_set("mode %u is not article, full, metadata or custom", (unsigned)opts->mode);
+  } else if (opts->mode == RIPTIDE_MODE_CUSTOM && (!opts->selector || !opts->selector[0])) {
     err = RIPTIDE_ERR_SELECTOR;
-  else if (len > p->cfg.max_input_bytes)
+    ex_selector_detail(opts->selector);
+  } else if (len > p->cfg.max_input_bytes) {
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
+    rt_error_detail_set("input of %zu bytes exceeds the pool's max_input_bytes (%llu)", len,
+                        (unsigned long long)p->cfg.max_input_bytes);
+  }
   if (err != RIPTIDE_OK) {
     c.o.err = err;
     rt_metrics_record_extraction(p->metrics, &c.o);
@@ -384,6 +441,7 @@ static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, con
   pthread_mutex_lock(&p->lock);
   if (p->shutting_down) {
     pthread_mutex_unlock(&p->lock);
+    rt_error_detail_set("the pool is shutting down and takes no new calls");
     c.o.err = RIPTIDE_ERR_SHUTDOWN;
     rt_metrics_record_extraction(p->metrics, &c.o);
     return RIPTIDE_ERR_SHUTDOWN;
@@ -395,6 +453,13 @@ static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, con
                riptide_mode_name(opts->mode), (const char *)NULL);
   err = ex_run(&c, out);
   c.o.err = err;
+  if (err == RIPTIDE_OK)
+    rt_error_detail_clear(); /* a fallback's guest failure is in doc->guest_error, not here */
+  else if (!riptide_last_error_detail()[0] && c.guest_detail[0])
+    rt_error_detail_set("the guest failed (%s), then the native fallback failed", c.guest_detail);
+  else if (!riptide_last_error_detail()[0] && err == RIPTIDE_ERR_FALLBACK_FAILED)
+    rt_error_detail_set("the native fallback failed (the guest was not used: %s)",
+                        riptide_err_name(c.o.guest_error));
   if (err != RIPTIDE_OK) {
     c.o.native = false;
     c.o.fallback = false;

@@ -36,7 +36,10 @@
  */
 #include "pool/pool.h"
 
+#include "common/clock.h"
+#include "common/errors.h"
 #include "common/limits.h"
+#include "common/sized.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -51,9 +54,7 @@
 
 uint64_t rt_pool_mono_ns(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return rt_clock_mono_ns();
 }
 
 uint64_t rt_pool_now(const riptide_pool *p)
@@ -61,14 +62,6 @@ uint64_t rt_pool_now(const riptide_pool *p)
   if (p->cfg.clock)
     return p->cfg.clock(p->cfg.clock_ctx);
   return rt_pool_mono_ns();
-}
-
-static void pool_deadline(struct timespec *ts, uint64_t ms)
-{
-  clock_gettime(CLOCK_MONOTONIC, ts);
-  uint64_t ns = (uint64_t)ts->tv_nsec + (ms % 1000) * 1000000ull;
-  ts->tv_sec += (time_t)(ms / 1000 + ns / 1000000000ull);
-  ts->tv_nsec = (long)(ns % 1000000000ull);
 }
 
 /* ---- configuration ----------------------------------------------------------------------- */
@@ -321,7 +314,7 @@ riptide_err rt_pool_lease(riptide_pool *p, uint32_t wait_ms, rt_lease *l)
     }
     t0 = rt_pool_mono_ns();
     struct timespec dl;
-    pool_deadline(&dl, wait_ms);
+    dl = rt_deadline_in_ms(wait_ms);
     p->waiters++;
     int rc = 0;
     while (p->available == 0 && !p->shutting_down && rc != ETIMEDOUT)
@@ -573,21 +566,25 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
 
 riptide_err riptide_pool_new(const riptide_pool_config *cfg, riptide_pool **out)
 {
+  rt_error_detail_clear();
   const rt_guest *g = rt_sandbox_extractor();
   if (!g) {
     if (out)
       *out = NULL;
+    rt_error_detail_set("the built-in extractor guest is not available");
     return RIPTIDE_ERR_INSTANTIATE;
   }
-  return rt_pool_new_with_guest(cfg, g, out);
+  riptide_err err = rt_pool_new_with_guest(cfg, g, out);
+  if (err == RIPTIDE_ERR_INSTANTIATE && !riptide_last_error_detail()[0])
+    rt_error_detail_set("a sandbox instance could not be created: each reserves 8 GiB of address "
+                        "space (check ulimit -v) and the guest's memory image");
+  return err;
 }
 
 /* ---- status, metrics, events ------------------------------------------------------------- */
 
-void riptide_pool_status_get(riptide_pool *p, riptide_pool_status *st)
+static void pool_status_fill(riptide_pool *p, riptide_pool_status *st)
 {
-  if (!st)
-    return;
   memset(st, 0, sizeof *st);
   if (!p)
     return;
@@ -608,10 +605,30 @@ void riptide_pool_status_get(riptide_pool *p, riptide_pool_status *st)
   rt_pool_leave(p);
 }
 
-void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
+/* The checks of the *_sized getters: a struct to fill, of an acceptable size. */
+static riptide_err sized_get_check(const char *what, const void *dst, size_t size)
 {
-  if (!m)
-    return;
+  rt_error_detail_clear();
+  if (!dst) {
+    rt_error_detail_set("%s: no struct to fill (NULL)", what);
+    return RIPTIDE_ERR_INVALID_ARG;
+  }
+  return rt_sized_ok(what, size) ? RIPTIDE_OK : RIPTIDE_ERR_INVALID_ARG;
+}
+
+riptide_err riptide_pool_status_get_sized(riptide_pool *p, riptide_pool_status *st, size_t size)
+{
+  riptide_err err = sized_get_check("riptide_pool_status", st, size);
+  if (err != RIPTIDE_OK)
+    return err;
+  riptide_pool_status full;
+  pool_status_fill(p, &full);
+  rt_sized_out(st, size, &full, sizeof full);
+  return RIPTIDE_OK;
+}
+
+static void pool_metrics_fill(riptide_pool *p, riptide_metrics *m)
+{
   memset(m, 0, sizeof *m);
   if (!p)
     return;
@@ -634,6 +651,17 @@ void riptide_pool_metrics(riptide_pool *p, riptide_metrics *m)
   m->events_emitted = es.emitted;
   m->events_dropped = es.dropped;
   rt_pool_leave(p);
+}
+
+riptide_err riptide_pool_metrics_sized(riptide_pool *p, riptide_metrics *m, size_t size)
+{
+  riptide_err err = sized_get_check("riptide_metrics", m, size);
+  if (err != RIPTIDE_OK)
+    return err;
+  riptide_metrics full;
+  pool_metrics_fill(p, &full);
+  rt_sized_out(m, size, &full, sizeof full);
+  return RIPTIDE_OK;
 }
 
 uint64_t riptide_pool_subscribe(riptide_pool *p, const char *prefix, riptide_severity min,
@@ -662,7 +690,7 @@ void riptide_pool_unsubscribe(riptide_pool *p, uint64_t sub_id)
 static riptide_err pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
 {
   struct timespec dl;
-  pool_deadline(&dl, deadline_ms);
+  dl = rt_deadline_in_ms(deadline_ms);
   pthread_mutex_lock(&p->lock);
   bool first = !p->shutting_down;
   p->shutting_down = true;
@@ -690,11 +718,14 @@ static riptide_err pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
     rt_pool_emit(p, "pool.shutdown", busy ? RIPTIDE_SEV_WARN : RIPTIDE_SEV_INFO, 0, "in_flight", ab,
                  (const char *)NULL);
   }
+  if (busy)
+    rt_error_detail_set("%u calls were still running after %u ms", active, deadline_ms);
   return busy ? RIPTIDE_ERR_TIMEOUT : RIPTIDE_OK;
 }
 
 riptide_err riptide_pool_shutdown(riptide_pool *p, uint32_t deadline_ms)
 {
+  rt_error_detail_clear();
   if (!p)
     return RIPTIDE_ERR_INVALID_ARG;
   rt_pool_enter(p, "riptide_pool_shutdown");

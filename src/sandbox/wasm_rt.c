@@ -45,6 +45,8 @@
  */
 #include "sandbox/wasm_internal.h"
 
+#include "common/clock.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -115,9 +117,7 @@ static bool g_init_ok;
 
 static uint64_t rt_now_ns(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return rt_clock_mono_ns();
 }
 
 /* Deadlines are registered with the precise monotonic clock, the one the watchdog reads.
@@ -126,9 +126,7 @@ static uint64_t rt_now_ns(void)
  * CI); a deadline must never fire early. */
 static uint64_t rt_deadline_now_ns(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return rt_clock_mono_ns();
 }
 
 static void rt_fatal(const char *what)
@@ -521,13 +519,7 @@ static void *rt_watchdog(void *arg)
       atomic_store(&g_wd_sleeping, 0);
       idle = 0;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += RT_WD_TICK_MS * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = rt_deadline_in_ms(RT_WD_TICK_MS);
     pthread_cond_timedwait(&g_wd_cond, &g_threads_lock, &ts);
     uint64_t now = rt_now_ns();
     for (rt_thread_rec *r = g_threads; r; r = r->next) {

@@ -131,8 +131,16 @@ const char *ex_attr(const dom_node *n, const char *name, size_t nlen, size_t *le
 const char *ex_class(const dom_node *n, size_t *len);
 const char *ex_id(const dom_node *n, size_t *len);
 
-/* The image URL of an <img> (src, or a lazy-loading attribute); extract.c. */
+/* The image URL of an <img> (src, or a lazy-loading attribute); text.c. */
 const char *ex_img_src(const dom_node *n, size_t *len);
+/* text.c: the document's <html>, <head>, <body> (NULL when missing). */
+dom_node *ex_find_child_tag(const dom_node *parent, html_tag t);
+dom_node *ex_body(const dom_doc *doc);
+
+/* Readability's _textSimilarity: share of b's (ASCII word) tokens also in a, by length. */
+double ex_text_similarity(const char *a, size_t an, const char *b, size_t bn);
+/* Marks hidden and never-content elements in the whole document (EXF_HIDDEN, EXF_NEVER). */
+void ex_mark_static(dom_doc *doc);
 
 /* ---- url.c ------------------------------------------------------------------------------ */
 /* Resolves `ref` against `base` (RFC 3986 section 5.2) into out; returns false when ref is
@@ -172,16 +180,8 @@ void ex_meta_init(ex_meta *m);
 void ex_meta_free(ex_meta *m);
 /* Reads every metadata source of the document. `url` is the page URL (may be empty). */
 void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m);
-/* The document's <html>, <head>, <body> (NULL when missing). */
-dom_node *ex_find_child_tag(const dom_node *parent, html_tag t);
-dom_node *ex_body(const dom_doc *doc);
-
-/* Readability's _textSimilarity: share of b's (ASCII word) tokens also in a, by length. */
-double ex_text_similarity(const char *a, size_t an, const char *b, size_t bn);
 
 /* ---- content.c -------------------------------------------------------------------------- */
-/* Marks hidden and never-content elements in the whole document (EXF_HIDDEN, EXF_NEVER). */
-void ex_mark_static(dom_doc *doc);
 /* Picks the main content. Returns the element to serialise (possibly a synthetic container
  * created in the doc's arena that holds the selected nodes), never NULL when the body has
  * any text; NULL on OOM with doc->oom set. `title` is used to drop a duplicated headline. */

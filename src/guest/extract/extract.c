@@ -149,38 +149,6 @@ static void put_media(lm_ctx *c, const char *src, size_t sn, const dom_node *n, 
   c->n_media++;
 }
 
-/* The image URL of an <img>: src, or a lazy-loading attribute when src is a placeholder. */
-const char *ex_img_src(const dom_node *n, size_t *len)
-{
-  static const char *const lazy[] = {"data-src", "data-original",   "data-lazy-src",
-                                     "data-url", "data-hi-res-src", "data-srcset",
-                                     "srcset"};
-  size_t l = 0;
-  const char *s = dom_attr_get(n, "src", &l);
-  if (s && l && !ex_istarts(s, l, "data:")) {
-    *len = l;
-    return s;
-  }
-  for (size_t i = 0; i < sizeof lazy / sizeof lazy[0]; i++) {
-    const char *v = dom_attr_get(n, lazy[i], &l);
-    if (v && l) {
-      /* srcset: the first URL */
-      size_t k = 0;
-      while (k < l && (v[k] == ' ' || v[k] == '\n' || v[k] == '\t'))
-        k++;
-      size_t e = k;
-      while (e < l && v[e] != ' ' && v[e] != '\n' && v[e] != '\t' && !(v[e] == ',' && i >= 5))
-        e++;
-      if (e > k) {
-        *len = e - k;
-        return v + k;
-      }
-    }
-  }
-  *len = s ? l : 0;
-  return s;
-}
-
 static bool lm_enter(void *vc, const dom_node *n)
 {
   lm_ctx *c = vc;

@@ -62,25 +62,6 @@ void ex_meta_free(ex_meta *m)
     exb_free(&m->categories[i]);
 }
 
-dom_node *ex_find_child_tag(const dom_node *parent, html_tag t)
-{
-  if (!parent)
-    return NULL;
-  for (dom_node *c = parent->first_child; c; c = c->next)
-    if (dom_is(c, t))
-      return c;
-  return NULL;
-}
-
-dom_node *ex_body(const dom_doc *doc)
-{
-  dom_node *html = ex_find_child_tag(doc->root, HTML_TAG_HTML);
-  dom_node *body = ex_find_child_tag(html, HTML_TAG_BODY);
-  if (!body)
-    body = ex_find_child_tag(html, HTML_TAG_FRAMESET);
-  return body ? body : (html ? html : doc->root);
-}
-
 /* ---- meta keys ------------------------------------------------------------------------------ */
 enum {
   MK_TITLE_DC,

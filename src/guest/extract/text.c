@@ -1,4 +1,7 @@
-/* text.c - visible-text serialisation, whitespace handling, word count, visibility tests. */
+/* text.c - visible-text serialisation, whitespace handling, word count, visibility tests, and
+ * the DOM queries and marks that content selection, metadata and serialisation share (the
+ * document's body, a child by tag, an image's URL, the static hidden/never-content marks,
+ * Readability's text similarity): kept here so that those parts do not depend on each other. */
 #include "guest/extract/ex_internal.h"
 
 #include <string.h>
@@ -444,4 +447,127 @@ uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars)
   if (cjk_chars)
     *cjk_chars = cjk;
   return words;
+}
+
+/* ---- DOM queries and marks shared by content selection, metadata and serialisation ------- */
+
+dom_node *ex_find_child_tag(const dom_node *parent, html_tag t)
+{
+  if (!parent)
+    return NULL;
+  for (dom_node *c = parent->first_child; c; c = c->next)
+    if (dom_is(c, t))
+      return c;
+  return NULL;
+}
+
+dom_node *ex_body(const dom_doc *doc)
+{
+  dom_node *html = ex_find_child_tag(doc->root, HTML_TAG_HTML);
+  dom_node *body = ex_find_child_tag(html, HTML_TAG_BODY);
+  if (!body)
+    body = ex_find_child_tag(html, HTML_TAG_FRAMESET);
+  return body ? body : (html ? html : doc->root);
+}
+
+/* The image URL of an <img>: src, or a lazy-loading attribute when src is a placeholder. */
+const char *ex_img_src(const dom_node *n, size_t *len)
+{
+  static const char *const lazy[] = {"data-src", "data-original",   "data-lazy-src",
+                                     "data-url", "data-hi-res-src", "data-srcset",
+                                     "srcset"};
+  size_t l = 0;
+  const char *s = dom_attr_get(n, "src", &l);
+  if (s && l && !ex_istarts(s, l, "data:")) {
+    *len = l;
+    return s;
+  }
+  for (size_t i = 0; i < sizeof lazy / sizeof lazy[0]; i++) {
+    const char *v = dom_attr_get(n, lazy[i], &l);
+    if (v && l) {
+      /* srcset: the first URL */
+      size_t k = 0;
+      while (k < l && (v[k] == ' ' || v[k] == '\n' || v[k] == '\t'))
+        k++;
+      size_t e = k;
+      while (e < l && v[e] != ' ' && v[e] != '\n' && v[e] != '\t' && !(v[e] == ',' && i >= 5))
+        e++;
+      if (e > k) {
+        *len = e - k;
+        return v + k;
+      }
+    }
+  }
+  *len = s ? l : 0;
+  return s;
+}
+
+void ex_mark_static(dom_doc *doc)
+{
+  dom_node *n = dom_next(doc->root, doc->root);
+  while (n) {
+    if (n->type == DOM_ELEMENT) {
+      if (ex_is_hidden(n)) {
+        n->flags |= EXF_HIDDEN;
+        n = dom_next_skip(doc->root, n);
+        continue;
+      }
+      if (ex_skip_node(n)) {
+        n->flags |= EXF_NEVER;
+        n = dom_next_skip(doc->root, n);
+        continue;
+      }
+    }
+    n = dom_next(doc->root, n);
+  }
+}
+
+static size_t tokens(const char *s, size_t n, const char **tok, size_t *tl, size_t max)
+{
+  size_t k = 0, i = 0;
+  while (i < n && k < max) {
+    while (i < n && !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+      i++;
+    size_t e = i;
+    while (e < n && ((s[e] >= 'a' && s[e] <= 'z') || (s[e] >= 'A' && s[e] <= 'Z') ||
+                     (s[e] >= '0' && s[e] <= '9') || s[e] == '_'))
+      e++;
+    if (e > i) {
+      tok[k] = s + i;
+      tl[k] = e - i;
+      k++;
+    }
+    i = e;
+  }
+  return k;
+}
+
+double ex_text_similarity(const char *a, size_t an, const char *b, size_t bn)
+{
+  const char *ta[128], *tb[128];
+  size_t la[128], lb[128];
+  size_t na = tokens(a, an, ta, la, 128), nb = tokens(b, bn, tb, lb, 128);
+  if (!na || !nb)
+    return 0.0;
+  size_t total = 0, uniq = 0, nuniq = 0;
+  for (size_t i = 0; i < nb; i++) {
+    total += lb[i];
+    bool found = false;
+    for (size_t j = 0; j < na && !found; j++) {
+      if (la[j] != lb[i])
+        continue;
+      found = true;
+      for (size_t k = 0; k < la[j] && found; k++)
+        found = ex_lower(ta[j][k]) == ex_lower(tb[i][k]);
+    }
+    if (!found) {
+      uniq += lb[i];
+      nuniq++;
+    }
+  }
+  total += nb - 1;
+  if (nuniq)
+    uniq += nuniq - 1;
+  return 1.0 - (double)uniq / (double)total;
 }

@@ -1,0 +1,830 @@
+/* content_clean.c - cleaning of the selected content (content.c step 5 and the trims beyond
+ * Readability): conditional cleaning of tables, lists and divs, boilerplate inside the article,
+ * captions, orphan headings, and the trims of the head and tail of the selection. */
+#include "guest/extract/content_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- cleaning of the selection -----------------------------------------------------------------
+ */
+static void mark_insel(cctx *c)
+{
+  c->lo = c->n;
+  c->hi = 0;
+  for (size_t i = 0; i < c->n_sel; i++) {
+    dom_node *r = c->sel[i];
+    r->flags |= EXF_INSEL;
+    if (r->aux && r->aux <= c->n) {
+      size_t k = r->aux - 1;
+      if (k < c->lo)
+        c->lo = k;
+      if (k + 1 > c->hi)
+        c->hi = k + 1;
+    } else {
+      /* the body: everything */
+      c->lo = 0;
+      c->hi = c->n;
+    }
+    dom_node *x = r;
+    while ((x = dom_next(r, x)))
+      if (x->type == DOM_ELEMENT) {
+        x->flags |= EXF_INSEL;
+        if (x->aux && x->aux <= c->n && x->aux > c->hi)
+          c->hi = x->aux;
+      }
+  }
+  if (c->lo > c->hi)
+    c->lo = c->hi;
+}
+
+bool exc_is_data_table(const dom_node *t)
+{
+  size_t l;
+  const char *role = dom_attr_get(t, "role", &l);
+  if (role && ex_ieq(role, l, "presentation"))
+    return false;
+  const char *dt = dom_attr_get(t, "datatable", &l);
+  if (dt && l == 1 && dt[0] == '0')
+    return false;
+  if (dom_attr_get(t, "summary", NULL))
+    return true;
+  dom_node *cap = ex_find_child_tag(t, HTML_TAG_CAPTION);
+  if (cap && cap->first_child)
+    return true;
+  uint32_t rows = 0, cols = 0;
+  const dom_node *x = t;
+  while ((x = dom_next(t, x))) {
+    if (x->type != DOM_ELEMENT)
+      continue;
+    if (exc_is_tag(x, HTML_TAG_COL) || exc_is_tag(x, HTML_TAG_COLGROUP) ||
+        exc_is_tag(x, HTML_TAG_TFOOT) || exc_is_tag(x, HTML_TAG_THEAD) ||
+        exc_is_tag(x, HTML_TAG_TH))
+      return true;
+    if (exc_is_tag(x, HTML_TAG_TABLE))
+      return false;
+    if (exc_is_tag(x, HTML_TAG_TR)) {
+      rows++;
+      uint32_t rc = 0;
+      for (const dom_node *cell = x->first_child; cell; cell = cell->next)
+        if (exc_is_tag(cell, HTML_TAG_TD))
+          rc++;
+      if (rc > cols)
+        cols = rc;
+    }
+  }
+  if (rows >= 10 || cols > 4)
+    return true;
+  return rows * cols > 10;
+}
+
+/* Text of a small subtree, collapsed; false when the subtree has more than `budget` nodes
+ * (callers only care about short labels, and this keeps deep trees linear). */
+bool exc_small_text(const dom_node *n, ex_buf *out, int budget)
+{
+  bool sp = false;
+  const dom_node *x = n;
+  while ((x = dom_next(n, x))) {
+    if (--budget < 0)
+      return false;
+    if (x->type == DOM_TEXT) {
+      ex_append_collapsed(out, &sp, x->data, x->data_len);
+    } else if (x->type == DOM_ELEMENT && ex_skip_node(x)) {
+      const dom_node *nx = dom_next_skip(n, x);
+      if (!nx)
+        break;
+      x = nx;
+      if (x->type == DOM_TEXT)
+        ex_append_collapsed(out, &sp, x->data, x->data_len);
+    }
+  }
+  return true;
+}
+
+static bool ad_or_loading(const dom_node *n)
+{
+  ex_buf t;
+  exb_init(&t, 256);
+  bool r = false;
+  if (exc_small_text(n, &t, 64) && !t.failed && t.len) {
+    size_t l = t.len;
+    const char *s = ex_trim(t.p, &l);
+    static const char *const words[] = {
+        "ad",       "advertising", "advertisement", "pub",        "publicité", "werb",
+        "werbung",  "广告",        "Реклама",       "Anuncio",    "loading",   "loading...",
+        "loading…", "正在加载",    "Загрузка",      "chargement", "cargando",  NULL};
+    for (size_t i = 0; words[i] && !r; i++)
+      r = ex_ieq(s, l, words[i]);
+  }
+  exb_free(&t);
+  return r;
+}
+
+bool exc_has_video_embed(const dom_node *n)
+{
+  for (uint32_t i = 0; i < n->n_attrs; i++)
+    if (exc_is_video_url(n->attrs[i].value, n->attrs[i].value_len))
+      return true;
+  return false;
+}
+
+#define EX_LIST_LINK_DENSITY 0.5f
+#define EX_PROSE_ITEM 50 /* characters per list item of a prose list */
+/* Readability's _cleanConditionally decision for one element. */
+static bool clean_cond_remove(cctx *c, dom_node *n)
+{
+  ninfo *in = exc_info_of(c, n);
+  bool is_list = exc_is_tag(n, HTML_TAG_UL) || exc_is_tag(n, HTML_TAG_OL);
+  if (!is_list && in->text)
+    is_list = (float)in->list_text / (float)in->text > 0.9f;
+  if (exc_is_tag(n, HTML_TAG_TABLE) && (n->flags & EXF_DATATABLE))
+    return false;
+  if (n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & (A_DTABLE | A_CODE)))
+    return false;
+  int weight = class_weight(n, c->flags);
+  if (weight < 0)
+    return true;
+  if (in->commas >= 10)
+    return false;
+  if (in->video)
+    return false;
+  if (in->text < 32 && ad_or_loading(n))
+    return true;
+  float p = (float)in->n_p, img = (float)in->n_img;
+  float li = (float)in->n_li - 100.0f, input = (float)in->n_input;
+  float heading_density = in->text ? (float)in->head_text / (float)in->text : 0.0f;
+  uint32_t len = in->text;
+  float ld = exc_link_density(c, n);
+  bool fig = n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & A_FIGURE);
+  uint32_t embeds = in->n_embed;
+  /* beyond Readability: a list of prose steps with a picture each (a recipe's directions) is
+   * no image gallery */
+  bool prose_list = is_list && in->n_li >= 2 && len >= EX_PROSE_ITEM * in->n_li && ld < 0.2f &&
+                    in->n_img <= in->n_li;
+  bool remove =
+      (!fig && img > 1 && p / img < 0.5f && !prose_list) || (!is_list && li > p) ||
+      input > (float)((int)(p / 3)) ||
+      (!is_list && !fig && heading_density < 0.9f && len < 25 && (img == 0 || img > 2) && ld > 0) ||
+      (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
+      (embeds == 1 && len < 75) || embeds > 1;
+  /* beyond Readability: a list that is mostly links is navigation or "related" teasers */
+  if (is_list && !remove && ld > EX_LIST_LINK_DENSITY && in->n_li >= 2)
+    remove = true;
+  if (is_list && remove) {
+    for (const dom_node *ch = n->first_child; ch; ch = ch->next)
+      if (ch->type == DOM_ELEMENT && exc_element_children(ch) > 1)
+        return remove;
+    if (in->n_img == in->n_li)
+      return false;
+  }
+  return remove;
+}
+
+#define EX_INSIDE_MAX 450
+#define EX_AUTHOR_BOX_MAX 1200
+
+/* Short lines that announce other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
+ * or credit a picture ("Foto: ...", "Photo: ..."), in the major languages of the web. Matched
+ * at the start of a block, case-insensitively (ASCII and Latin-1 capitals): pointers under
+ * EX_POINTER_MAX characters (the pointer carries the other article's headline), credits under
+ * EX_PHRASE_MAX. */
+#define EX_PHRASE_MAX 90
+#define EX_POINTER_MAX 160
+#define EX_LEAD_PREFIX 64 /* bytes of text read for a phrase at the start */
+static const char *const lead_phrases[] = {"read also",
+                                           "read more:",
+                                           "see also",
+                                           "related:",
+                                           "related articles",
+                                           "related stories",
+                                           "more on this",
+                                           "you may also like",
+                                           "you might also like",
+                                           "also read",
+                                           "recommended:",
+                                           "auch interessant",
+                                           "das könnte sie auch",
+                                           "das könnte dich auch",
+                                           "lesen sie auch",
+                                           "lesen sie hier",
+                                           "das thema könnte",
+                                           "mehr dazu:",
+                                           "lies auch",
+                                           "mehr zum thema",
+                                           "mehr themen",
+                                           "zum weiterlesen",
+                                           "weiterlesen:",
+                                           "siehe auch",
+                                           "à lire aussi",
+                                           "lire aussi",
+                                           "voir aussi",
+                                           "a lire aussi",
+                                           "le puede interesar",
+                                           "te puede interesar",
+                                           "lea también",
+                                           "lee también",
+                                           "vea también",
+                                           "ver también",
+                                           "veja também",
+                                           "leia também",
+                                           "leggi anche",
+                                           "czytaj także",
+                                           "czytaj też",
+                                           "zobacz też",
+                                           "zobacz także",
+                                           "lees ook",
+                                           "bekijk ook",
+                                           NULL};
+static const char *const credit_phrases[] = {
+    "foto:",   "fotos:",       "photo:",        "photos:",       "bild:",
+    "bilder:", "titelbild:",   "beitragsbild:", "bildquelle:",   "image:",
+    "credit:", "photo credit", "crédit photo",  "crédits photo", NULL};
+
+/* The first text of a block, whitespace collapsed, into out (at most EX_LEAD_PREFIX bytes of
+ * each text node, up to outlen - 1 bytes, 64 nodes looked at); returns its length. */
+static size_t head_text(const dom_node *e, char *out, size_t outlen)
+{
+  ex_buf b = {out, 0, outlen, outlen - 1, false};
+  bool sp = false;
+  int budget = 64;
+  const dom_node *x = dom_next(e, e);
+  for (; x && b.len < EX_LEAD_PREFIX && --budget > 0; x = dom_next(e, x)) {
+    while (x && x->type == DOM_ELEMENT && ex_skip_node(x))
+      x = dom_next_skip(e, x);
+    if (!x)
+      break;
+    if (x->type != DOM_TEXT)
+      continue;
+    size_t n = x->data_len;
+    size_t room = EX_LEAD_PREFIX - b.len;
+    if (n > room) {
+      n = room;
+      while (n && ((unsigned char)x->data[n] & 0xC0) == 0x80)
+        n--; /* cut before a UTF-8 continuation byte */
+    }
+    ex_append_collapsed(&b, &sp, x->data, n);
+  }
+  return b.failed ? 0 : b.len;
+}
+
+static bool lead_phrase(const char *s, size_t n, const char *const *phrases)
+{
+  while (n && (*s == '(' || *s == '[' || *s == ' ')) {
+    s++;
+    n--;
+  }
+  for (size_t k = 0; phrases[k]; k++) {
+    const char *p = phrases[k];
+    size_t pl = strlen(p);
+    if (pl > n)
+      continue;
+    size_t i = 0;
+    while (i < pl) {
+      unsigned char a = (unsigned char)s[i];
+      if (a == 0xC3 && (unsigned char)p[i] == 0xC3 && i + 1 < pl) {
+        /* Latin-1 capitals (À-Þ but ×) fold like ASCII: "VEA TAMBIÉN", "À LIRE AUSSI" */
+        unsigned char a1 = (unsigned char)s[i + 1];
+        if (a1 >= 0x80 && a1 <= 0x9E && a1 != 0x97)
+          a1 = (unsigned char)(a1 + 0x20);
+        if (a1 != (unsigned char)p[i + 1])
+          break;
+        i += 2;
+        continue;
+      }
+      if (ex_lower(s[i]) != p[i])
+        break;
+      i++;
+    }
+    if (i == pl)
+      return true;
+  }
+  return false;
+}
+
+/* A "teaser" block inside the article that links nowhere is the article's own lead (its
+ * standfirst), not a pointer to another article: EX_TEASER_LEAD characters or more without
+ * links or list items. */
+#define EX_TEASER_LEAD 60
+static bool own_teaser(const dom_node *e, const ninfo *in)
+{
+  if (in->link > 0.0f || in->text < EX_TEASER_LEAD || in->n_li)
+    return false;
+  size_t cl, il;
+  const char *cls = ex_class(e, &cl);
+  const char *id = ex_id(e, &il);
+  return ex_icontains(cls, cl, "teaser") || ex_icontains(id, il, "teaser");
+}
+
+/* "Read more" at the end of a short block, in the major languages of the web (ASCII case
+ * folded; trailing dots, ellipses, arrows and guillemets ignored). */
+#define EX_TEASER_MAX 400
+static const char *const read_more_words[] = {
+    "read more",     "continue reading",    "weiterlesen", "mehr lesen",
+    "lire la suite", "lire plus",           "leer más",    "seguir leyendo",
+    "leia mais",     "continua a leggere",  "leggi tutto", "czytaj dalej",
+    "lees verder",   "read the full story", NULL};
+
+static bool ends_read_more(const char *s, size_t n)
+{
+  while (n) {
+    unsigned char ch = (unsigned char)s[n - 1];
+    if (ch == ' ' || ch == '.' || ch == '>' || ch == ']' || ch == ')' || ch == '\n')
+      n--;
+    else if (n >= 3 && (unsigned char)s[n - 3] == 0xE2 && (unsigned char)s[n - 2] == 0x80 &&
+             (ch == 0xA6 || ch == 0xBA)) /* … › */
+      n -= 3;
+    else if (n >= 3 && (unsigned char)s[n - 3] == 0xE2 && (unsigned char)s[n - 2] == 0x86 &&
+             ch == 0x92) /* → */
+      n -= 3;
+    else if (n >= 2 && (unsigned char)s[n - 2] == 0xC2 && ch == 0xBB) /* » */
+      n -= 2;
+    else
+      break;
+  }
+  for (size_t k = 0; read_more_words[k]; k++) {
+    size_t l = strlen(read_more_words[k]);
+    if (l <= n && ex_ieq(s + n - l, l, read_more_words[k]) &&
+        (l == n || s[n - l - 1] == ' ' || s[n - l - 1] == '\n' ||
+         (unsigned char)s[n - l - 1] >= 0x80 || s[n - l - 1] == '.' || s[n - l - 1] == '!'))
+      return true;
+  }
+  return false;
+}
+
+/* The last visible text node under e (at most 256 nodes looked at), or NULL. */
+static const dom_node *last_text(const dom_node *e)
+{
+  const dom_node *x = e->last_child;
+  int budget = 256;
+  while (x && --budget > 0) {
+    if (x->type == DOM_TEXT) {
+      for (uint32_t i = 0; i < x->data_len; i++)
+        if (!(x->data[i] == ' ' || x->data[i] == '\n' || x->data[i] == '\t' || x->data[i] == '\r'))
+          return x;
+    } else if (x->type == DOM_ELEMENT && !ex_skip_node(x) && x->last_child) {
+      x = x->last_child;
+      continue;
+    }
+    while (x && x != e && !x->prev)
+      x = x->parent;
+    if (!x || x == e)
+      return NULL;
+    x = x->prev;
+  }
+  return NULL;
+}
+
+/* ends_read_more() on the tail of the block's last text node (the phrase is one link's text):
+ * no need to collect the whole block. */
+#define EX_TAIL_BYTES 48
+static bool ends_read_more_node(const dom_node *e)
+{
+  const dom_node *t = last_text(e);
+  if (!t)
+    return false;
+  size_t start = t->data_len > EX_TAIL_BYTES ? t->data_len - EX_TAIL_BYTES : 0;
+  while (start < t->data_len && ((unsigned char)t->data[start] & 0xC0) == 0x80)
+    start++; /* not inside a UTF-8 sequence */
+  char buf[EX_TAIL_BYTES + 8];
+  ex_buf b = {buf, 0, sizeof buf, sizeof buf - 1, false};
+  bool sp = false;
+  ex_append_collapsed(&b, &sp, t->data + start, t->data_len - start);
+  return !b.failed && ends_read_more(buf, b.len);
+}
+
+static bool boilerplate_inside(cctx *c, const dom_node *e)
+{
+  ninfo *in = exc_info_of(c, e);
+  if (!in)
+    return false;
+  if (exc_is_tag(e, HTML_TAG_NAV))
+    return true;
+  uint16_t cb = exc_cbits_of(c, e);
+  if (in->text < EX_INSIDE_MAX && (cb & CB_INSIDE) && !(cb & CB_CMAYBE) && !own_teaser(e, in))
+    return true;
+  /* an author's biography box ("author-bio", "author_section-content"), even when its class
+   * also says "content" and when it runs to a few paragraphs */
+  if (in->text < EX_AUTHOR_BOX_MAX && in->n_p <= 3 && (cb & CB_BYLINE) &&
+      !exc_is_tag(e, HTML_TAG_ARTICLE)) {
+    size_t cl, il;
+    const char *cls = ex_class(e, &cl);
+    const char *id = ex_id(e, &il);
+    if (ex_icontains(cls, cl, "author") || ex_icontains(id, il, "author"))
+      return true;
+  }
+  /* "Read also: ...": a pointer to another article (a related-content block of one line) */
+  if (in->text > 0 && in->text < EX_POINTER_MAX &&
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_H3) ||
+       exc_is_tag(e, HTML_TAG_H4) || exc_is_tag(e, HTML_TAG_H5) || exc_is_tag(e, HTML_TAG_H6))) {
+    /* the phrases are at the start: the first EX_LEAD_PREFIX bytes of text decide */
+    char head[EX_LEAD_PREFIX + 8];
+    size_t hl = head_text(e, head, sizeof head);
+    bool hit = hl && lead_phrase(head, hl, lead_phrases);
+    if (hit)
+      return true;
+  }
+  /* link-only short blocks */
+  if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_DIV)))
+    return true;
+  /* a teaser of another article: a short block that ends in a linked "Read more" */
+  if (in->text > 0 && in->text < EX_TEASER_MAX && in->link > 0.0f &&
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_LI))) {
+    if (ends_read_more_node(e))
+      return true;
+  }
+  return false;
+}
+
+#ifndef EX_CAPTIONS_IN_TEXT
+#define EX_CAPTIONS_IN_TEXT 1
+#endif
+/* Captions and picture credits stay in the content (Markdown shows them under their image)
+ * but not in the plain text, which is the article's prose: a <figcaption>, short text inside
+ * a <figure>, and short blocks that open with a credit ("Foto: ...", "Photo credit: ..."). */
+static bool is_caption(cctx *c, const dom_node *e)
+{
+  ninfo *in = exc_info_of(c, e);
+  if (!in || !in->text)
+    return false;
+  if (!EX_CAPTIONS_IN_TEXT &&
+      (exc_is_tag(e, HTML_TAG_FIGCAPTION) || ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
+    return true;
+  if (in->text >= EX_PHRASE_MAX ||
+      !(exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_SPAN) ||
+        exc_is_tag(e, HTML_TAG_FIGCAPTION)))
+    return false;
+  char head[EX_LEAD_PREFIX + 8];
+  size_t hl = head_text(e, head, sizeof head);
+  return hl && lead_phrase(head, hl, credit_phrases);
+}
+
+void exc_clean_selection(cctx *c)
+{
+  mark_insel(c);
+  /* aggregates are current: run_attempt computed them and nothing changed since */
+  /* data tables */
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    if ((e->flags & EXF_INSEL) && exc_live(e) && exc_is_tag(e, HTML_TAG_TABLE) &&
+        exc_is_data_table(e))
+      e->flags |= EXF_DATATABLE;
+  }
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    dom_node *p = e->parent;
+    c->anc[i] &= (uint8_t)~A_DTABLE;
+    if (p && p->aux && p->aux <= c->n && p->type == DOM_ELEMENT &&
+        ((c->anc[p->aux - 1] & A_DTABLE) || (p->flags & EXF_DATATABLE)))
+      c->anc[i] |= A_DTABLE;
+  }
+  /* unconditional: footer, aside, forms' controls; share widgets; negative headings */
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    if (!(e->flags & EXF_INSEL) || !exc_live(e))
+      continue;
+    bool is_root = (e->flags & EXF_ROOT) != 0;
+    if (exc_is_tag(e, HTML_TAG_FOOTER) || exc_is_tag(e, HTML_TAG_ASIDE) ||
+        exc_is_tag(e, HTML_TAG_LINK)) {
+      if (!is_root)
+        e->flags |= EXF_DROP;
+      continue;
+    }
+    if (!is_root && (exc_cbits_of(c, e) & CB_SHARE) && exc_info_of(c, e)->text < 500) {
+      e->flags |= EXF_DROP;
+      continue;
+    }
+    if ((exc_is_tag(e, HTML_TAG_H1) || exc_is_tag(e, HTML_TAG_H2)) &&
+        class_weight(e, c->flags) < 0) {
+      e->flags |= EXF_DROP;
+      continue;
+    }
+    /* selected siblings of the top candidate are judged like its descendants */
+    if ((!is_root || (c->top && e != c->top && e->parent == c->top->parent)) &&
+        boilerplate_inside(c, e))
+      e->flags |= EXF_DROP;
+    else if (!is_root && is_caption(c, e))
+      e->flags |= EXF_CAPTION;
+  }
+  /* propagate drops to descendants' LIVE bits */
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    if (e->parent && e->parent->type == DOM_ELEMENT && e->parent != c->body &&
+        !exc_live(e->parent) && (e->parent->flags & EXF_INSEL))
+      e->flags &= ~EXF_LIVE;
+  }
+  if (!(c->flags & F_CLEAN_COND)) {
+    for (size_t i = c->hi; i-- > c->lo;)
+      if (exc_live(c->els[i]))
+        exc_aggregate_one(c, c->els[i]);
+    return;
+  }
+  static const html_tag order[] = {HTML_TAG_FORM, HTML_TAG_FIELDSET, HTML_TAG_TABLE, HTML_TAG_UL,
+                                   HTML_TAG_DIV};
+  for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+    for (size_t i = c->hi; i-- > c->lo;) {
+      dom_node *e = c->els[i];
+      if (!exc_live(e))
+        continue;
+      exc_aggregate_one(c, e);
+      if (!(e->flags & EXF_INSEL) || (e->flags & EXF_DIVP))
+        continue;
+      bool is_root = (e->flags & EXF_ROOT) != 0;
+      /* selected siblings other than p/div/article/section are re-tagged div by Readability */
+      bool as_div = is_root && order[k] == HTML_TAG_DIV && !exc_is_tag(e, HTML_TAG_P) &&
+                    !exc_is_tag(e, HTML_TAG_ARTICLE) && !exc_is_tag(e, HTML_TAG_SECTION);
+      if (!exc_is_tag(e, order[k]) && !as_div)
+        continue;
+      if (clean_cond_remove(c, e))
+        e->flags |= EXF_DROP;
+    }
+  }
+}
+
+/* A heading (h2-h6) followed by nothing that survived the cleaning, up to the next heading
+ * or the end of its container, introduced a block that was removed ("Related posts:",
+ * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. */
+void exc_drop_orphan_headings(cctx *c)
+{
+  for (size_t i = c->hi; i-- > c->lo;) {
+    dom_node *e = c->els[i];
+    if (!exc_live(e) || !(e->flags & EXF_INSEL) || (e->flags & EXF_ROOT) || !exc_is_heading(e) ||
+        exc_is_tag(e, HTML_TAG_H1))
+      continue;
+    bool content = false, dropped = false;
+    for (dom_node *s = e->next; s && !content; s = s->next) {
+      if (s->type == DOM_TEXT) {
+        content = s->aux > 0;
+        continue;
+      }
+      if (s->type != DOM_ELEMENT)
+        continue;
+      if (!exc_live(s)) {
+        dropped = dropped || (s->flags & EXF_DROP);
+        continue;
+      }
+      if (exc_is_heading(s))
+        break;
+      ninfo *in = exc_info_of(c, s);
+      content = (in && in->text > 0) || exc_is_tag(s, HTML_TAG_IMG) || (in && in->n_img > 0);
+    }
+    if (!content && dropped)
+      e->flags |= EXF_DROP;
+  }
+}
+
+/* True when the text ends like a sentence (. ! ? … and CJK stops, possibly followed by a
+ * closing quote or bracket). */
+bool exc_ends_like_sentence(const char *s, size_t n)
+{
+  size_t k = n;
+  while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\n'))
+    k--;
+  /* skip closing quotes / brackets (ASCII and the common UTF-8 ones) */
+  for (int rounds = 0; rounds < 2 && k > 0; rounds++) {
+    unsigned char c = (unsigned char)s[k - 1];
+    if (c == '"' || c == '\'' || c == ')')
+      k--;
+    else if (k >= 3 && (unsigned char)s[k - 3] == 0xE2 && (unsigned char)s[k - 2] == 0x80 &&
+             (c == 0x9D || c == 0x99))
+      k -= 3; /* ” ’ */
+    else if (k >= 2 && (unsigned char)s[k - 2] == 0xC2 && c == 0xBB)
+      k -= 2; /* » */
+    else if (k >= 3 && (unsigned char)s[k - 3] == 0xEF && (unsigned char)s[k - 2] == 0xBC &&
+             c == 0x89)
+      k -= 3; /* fullwidth ) */
+  }
+  if (!k)
+    return false;
+  char c = s[k - 1];
+  if (c == '.' || c == '!' || c == '?')
+    return true;
+  /* a longer line that introduces what follows ("In short:") */
+  if (c == ':' && k >= 40)
+    return true;
+  /* an emoji closes many informal sentences */
+  if (k >= 4 && ((unsigned char)s[k - 4] & 0xF8) == 0xF0)
+    return true;
+  if (k >= 3) {
+    const unsigned char *u = (const unsigned char *)s + k - 3;
+    if ((u[0] == 0xE2 && u[1] == 0x80 && u[2] == 0xA6) ||                 /* … */
+        (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x82) ||                 /* 。 */
+        (u[0] == 0xEF && u[1] == 0xBC && (u[2] == 0x81 || u[2] == 0x9F))) /* ！ ？ */
+      return true;
+  }
+  return false;
+}
+
+/* CJK prose is often written in lines without closing stops, one clause per line; a line of
+ * EX_CJK_LINE ideographs carries as much as a Latin sentence. */
+#define EX_CJK_LINE 15
+static bool cjk_prose(const char *s, size_t n)
+{
+  uint32_t k = 0;
+  for (size_t i = 0; s && i < n && k < EX_CJK_LINE;) {
+    if ((unsigned char)s[i] < 0x80) {
+      i++;
+      continue;
+    }
+    if (ex_is_cjk_cp(ex_utf8_next(s, n, &i)))
+      k++;
+  }
+  return k >= EX_CJK_LINE;
+}
+
+static bool is_text_block(const dom_node *e)
+{
+  if (e->flags & EXF_DIVP)
+    return true;
+  if (e->type != DOM_ELEMENT || e->ns != DOM_NS_HTML)
+    return false;
+  switch (e->tag) {
+  case HTML_TAG_P:
+  case HTML_TAG_H1:
+  case HTML_TAG_H2:
+  case HTML_TAG_H3:
+  case HTML_TAG_H4:
+  case HTML_TAG_H5:
+  case HTML_TAG_H6:
+  case HTML_TAG_LI:
+  case HTML_TAG_DT:
+  case HTML_TAG_DD:
+  case HTML_TAG_FIGCAPTION:
+  case HTML_TAG_ADDRESS:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool exc_effectively_live(const cctx *c, const dom_node *e)
+{
+  for (const dom_node *a = e; a && a != c->body; a = a->parent) {
+    if (a->flags & (EXF_DROP | EXF_HIDDEN | EXF_NEVER))
+      return false;
+    if (a->flags & EXF_ROOT)
+      return true;
+  }
+  return true;
+}
+
+/* Beyond Readability: the end of an article is where its container collects boilerplate
+ * ("Related:", "Share this", "Comments (3)", photo credits, update stamps). Walking back from
+ * the last text block, short blocks (< EX_TAIL_SHORT characters) that do not end like a
+ * sentence, and link-heavy blocks, are dropped until the first real prose block. At most
+ * EX_TAIL_MAX blocks are examined. */
+#define EX_TAIL_SHORT 100
+#define EX_TAIL_MAX 40
+#define EX_CTA_MAX 250 /* a call to action at the end is one short paragraph */
+
+/* Calls to action that close many articles even when they are whole sentences ("Subscribe to
+ * our newsletter.", "Folgen Sie uns auf Twitter.", "Download our app for iOS and Android."). */
+static const char *const cta_words[] = {"subscribe",
+                                        "subscriber",
+                                        "newsletter",
+                                        "sign up",
+                                        "follow us",
+                                        "follow the ",
+                                        "download the",
+                                        "our app",
+                                        "abonnier",
+                                        "abonnement",
+                                        "folgen sie uns",
+                                        "folge uns",
+                                        "suscr",
+                                        "síguenos",
+                                        "abonne",
+                                        "inscrivez",
+                                        "iscriviti",
+                                        "assine",
+                                        "zapisz się",
+                                        "support us",
+                                        "unterstützen sie",
+                                        "telegram",
+                                        "whatsapp",
+                                        "youtube",
+                                        "load more",
+                                        "lade weitere",
+                                        "mehr laden",
+                                        "cargar más",
+                                        "charger plus",
+                                        "cc-by",
+                                        "creative commons",
+                                        "licensed under",
+                                        "unter der lizenz",
+                                        "findest du hier",
+                                        "finden sie hier",
+                                        "click here",
+                                        "klicken sie hier",
+                                        "found here",
+                                        "find out more",
+                                        "in unserem beitrag",
+                                        "leave a comment",
+                                        "hinterlasse",
+                                        NULL};
+
+/* Update and publication stamps ("Aktualisiert am 17.01.2021.", "Last updated: May 2"): short
+ * lines that open with one of these are post metadata even when they end with a full stop. */
+#define EX_STAMP_MAX 60
+static const char *const stamp_phrases[] = {
+    "updated",    "last updated", "aktualisiert",   "zuletzt aktualisiert",
+    "stand:",     "published",    "veröffentlicht", "erstellt am",
+    "mis à jour", "publié le",    "actualizado",    "publicado",
+    "aggiornato", "pubblicato",   "zaktualizowano", NULL};
+
+static bool cta_line(const char *s, size_t n)
+{
+  for (size_t k = 0; cta_words[k]; k++)
+    if (ex_icontains(s, n, cta_words[k]))
+      return true;
+  return false;
+}
+
+/* A selected, exc_live text block with text, as the trims at either end of the content judge them:
+ * its info, else NULL. */
+static ninfo *trim_candidate(cctx *c, dom_node *e)
+{
+  if (!exc_live(e) || !(e->flags & EXF_INSEL) || !is_text_block(e))
+    return NULL;
+  ninfo *in = exc_info_of(c, e);
+  return in && in->text && exc_effectively_live(c, e) ? in : NULL;
+}
+
+void exc_trim_tail(cctx *c)
+{
+  ex_buf t;
+  exb_init(&t, 4096);
+  int seen = 0;
+  for (size_t i = c->hi; i-- > c->lo && seen < EX_TAIL_MAX;) {
+    dom_node *e = c->els[i];
+    ninfo *in = trim_candidate(c, e);
+    if (!in)
+      continue;
+    /* a text block containing other text blocks is judged through them */
+    seen++;
+    float ld = exc_link_density(c, e);
+    bool boiler = ld > 0.5f;
+    if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
+        !exc_is_tag(e, HTML_TAG_DD)) {
+      exb_clear(&t);
+      if (exc_small_text(e, &t, 256) && !t.failed)
+        boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len)) ||
+                 (in->text < EX_STAMP_MAX && t.p && lead_phrase(t.p, t.len, stamp_phrases));
+    }
+    if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
+      exb_clear(&t);
+      if (exc_small_text(e, &t, 256) && !t.failed)
+        boiler = cta_line(t.p ? t.p : "", t.len);
+    }
+    if (!boiler)
+      break;
+    e->flags |= EXF_DROP;
+  }
+  exb_free(&t);
+}
+
+/* The same at the start of the content (date and category stamps, "Advertisement", breadcrumb
+ * remnants), except that headings are kept: an article may open with its own headings. */
+void exc_trim_head(cctx *c)
+{
+  ex_buf t;
+  exb_init(&t, 4096);
+  int seen = 0;
+  for (size_t i = c->lo; i < c->hi && seen < EX_TAIL_MAX; i++) {
+    dom_node *e = c->els[i];
+    ninfo *in = trim_candidate(c, e);
+    if (!in)
+      continue;
+    seen++;
+    if (exc_is_heading(e))
+      continue;
+    /* a block holding other text blocks (li > p) is judged through them */
+    if (in->n_p || in->n_li)
+      continue;
+    bool boiler = exc_link_density(c, e) > 0.5f;
+    if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
+        !exc_is_tag(e, HTML_TAG_DD)) {
+      exb_clear(&t);
+      if (exc_small_text(e, &t, 256) && !t.failed)
+        boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
+    }
+    if (!boiler)
+      break;
+    e->flags |= EXF_DROP;
+  }
+  exb_free(&t);
+}
+
+uint32_t exc_selection_text(cctx *c)
+{
+  uint32_t t = 0;
+  for (size_t i = 0; i < c->n_sel; i++) {
+    dom_node *s = c->sel[i];
+    if (!exc_live(s))
+      continue;
+    ninfo *in = exc_info_of(c, s);
+    if (in)
+      t += in->text;
+  }
+  return t;
+}
