@@ -263,7 +263,7 @@ static void test_decider_is_pure_and_exact(void **state)
   /* Least recently used first. */
   rt_slot_record r[6] = {
       {.idx = 10, .created_ns = 0, .last_used_ns = 100},                        /* age 1000 */
-      {.idx = 11, .created_ns = 500, .last_used_ns = 100, .failures = 3},      /* failures */
+      {.idx = 11, .created_ns = 500, .last_used_ns = 100, .failures = 3},       /* failures */
       {.idx = 12, .created_ns = 500, .last_used_ns = 200, .stats.failures = 4}, /* sandbox's */
       {.idx = 13, .created_ns = 500, .last_used_ns = 300, .stats.resident_bytes = 101},
       {.idx = 14, .created_ns = 500, .last_used_ns = 400, .stats.grow_failures = 2},
@@ -281,8 +281,9 @@ static void test_decider_is_pure_and_exact(void **state)
   assert_true(v[3].value == 101);
   /* Shrink: with 3 live and nothing recycled, only the slot idle >= 500 ns goes, and only one
    * (warm 2 stay). */
-  rt_slot_record q[3] = {
-      {.created_ns = 900, .last_used_ns = 100}, {.created_ns = 900, .last_used_ns = 200}, {.created_ns = 900, .last_used_ns = 900}};
+  rt_slot_record q[3] = {{.created_ns = 900, .last_used_ns = 100},
+                         {.created_ns = 900, .last_used_ns = 200},
+                         {.created_ns = 900, .last_used_ns = 900}};
   n = rt_health_decide(&c, q, 3, 3, 1000, v);
   assert_int_equal(n, 1);
   assert_int_equal(v[0].pos, 0);

@@ -550,8 +550,8 @@ static void *bg_free(void *arg)
 
 /* A call blocked in the guest, then riptide_pool_free on another thread: returns with the
  * thread that frees inside riptide_pool_free (a synchronisation on the pool's own state). */
-static void start_free_during_call(pool_fake_guest *f, riptide_pool **pp, bg_call *b,
-                                   pthread_t *tb, pthread_t *tf)
+static void start_free_during_call(pool_fake_guest *f, riptide_pool **pp, bg_call *b, pthread_t *tb,
+                                   pthread_t *tf)
 {
   pool_fake_step blk = {.kind = POOL_FAKE_BLOCK};
   pool_fake_guest_set_default(f, &blk);

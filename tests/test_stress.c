@@ -393,8 +393,8 @@ static void test_memory_pressure(void **state)
   check_idle_pool(p);
   assert_int_equal(m.extractions_total, 800);
   assert_int_equal(m.extractions_failed, 0);
-  assert_true(m.slots_destroyed > 0);               /* cleanup happened */
-  assert_true(m.slots_created > 4);                 /* and the pool refilled */
+  assert_true(m.slots_destroyed > 0);                    /* cleanup happened */
+  assert_true(m.slots_created > 4);                      /* and the pool refilled */
   assert_true(rt_pool_memory_usage(p) <= 12 * 65536ull); /* the last release cleaned up */
   assert_int_equal(m.guest_pages * 65536ull, rt_pool_memory_usage(p));
   assert_true(pool_rec_wait(rec, RT_EV_MEMORY_CLEANUP, 1, 10000));

@@ -25,12 +25,12 @@
 #include <stdint.h>
 
 typedef struct rt_health_config {
-  uint64_t max_age_ns;           /* 0 = no age check */
-  uint64_t max_failures;         /* 0 = no failure check */
-  uint64_t max_resident_bytes;   /* recycle above this; UINT64_MAX = no memory check */
-  uint64_t max_grow_failures;    /* 0 = no grow-failure check */
-  uint64_t idle_shrink_ns;       /* 0 = no shrink */
-  uint32_t warm_slots;           /* the shrink keeps this many live */
+  uint64_t max_age_ns;         /* 0 = no age check */
+  uint64_t max_failures;       /* 0 = no failure check */
+  uint64_t max_resident_bytes; /* recycle above this; UINT64_MAX = no memory check */
+  uint64_t max_grow_failures;  /* 0 = no grow-failure check */
+  uint64_t idle_shrink_ns;     /* 0 = no shrink */
+  uint32_t warm_slots;         /* the shrink keeps this many live */
 } rt_health_config;
 
 /* The decider's limits from a validated pool config. */
@@ -48,9 +48,9 @@ typedef enum rt_health_reason {
 const char *rt_health_reason_name(rt_health_reason r);
 
 typedef struct rt_health_verdict {
-  uint32_t pos;           /* position of the record in the caller's array */
+  uint32_t pos; /* position of the record in the caller's array */
   rt_health_reason reason;
-  uint64_t value;         /* the figure over the limit: ms, count or bytes */
+  uint64_t value; /* the figure over the limit: ms, count or bytes */
 } rt_health_verdict;
 
 /* Judges the idle slots `idle[0..n)`, least recently used first; `live` counts every slot

@@ -103,8 +103,8 @@ struct riptide_pool {
   uint32_t *empty_stack; /* indices of EMPTY entries */
   uint32_t n_empty;
 
-  atomic_uint in_flight; /* guest calls running now (not under lock) */
-  atomic_uint entered;   /* threads inside a riptide_pool_* function of this pool */
+  atomic_uint in_flight;  /* guest calls running now (not under lock) */
+  atomic_uint entered;    /* threads inside a riptide_pool_* function of this pool */
   _Atomic uint64_t magic; /* RT_POOL_MAGIC_LIVE, then _FREEING once riptide_pool_free starts */
 };
 

@@ -770,9 +770,9 @@ void riptide_pool_free(riptide_pool *p)
     return;
   uint64_t live = RT_POOL_MAGIC_LIVE;
   if (!atomic_compare_exchange_strong(&p->magic, &live, RT_POOL_MAGIC_FREEING))
-    pool_misuse("riptide_pool_free",
-                live == RT_POOL_MAGIC_FREEING ? "called twice on the same pool"
-                                              : "called on a pool that is not live");
+    pool_misuse("riptide_pool_free", live == RT_POOL_MAGIC_FREEING
+                                         ? "called twice on the same pool"
+                                         : "called on a pool that is not live");
   /* Calls inside the pool now are waited for: shutdown drains the ones doing work, and the
    * rest (refused, or reading status) leave within microseconds. New ones abort (enter). */
   pool_shutdown(p, UINT32_MAX);

@@ -39,9 +39,9 @@ typedef struct rt_slot_stats {
   /* Real memory, in bytes: the slot's private pages of linear memory (the host pages only this
    * slot holds; image pages it merely read are shared by every slot of the module and not
    * counted). Measured by slot_reset (see README.md, "Memory figures"). */
-  uint64_t resident_bytes;   /* held now: what the last reset kept resident (0 when new) */
-  uint64_t call_peak_bytes;  /* held at the end of the last call, before its reset: the call's
-                                peak, as linear memory never shrinks during a call */
+  uint64_t resident_bytes;      /* held now: what the last reset kept resident (0 when new) */
+  uint64_t call_peak_bytes;     /* held at the end of the last call, before its reset: the call's
+                                   peak, as linear memory never shrinks during a call */
   uint64_t peak_resident_bytes; /* highest call_peak_bytes since the slot was created */
 } rt_slot_stats;
 

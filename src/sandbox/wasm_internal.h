@@ -45,12 +45,12 @@ typedef struct rt_wasm_slot {
   uint64_t *kept_map; /* one bit per host page of the first RT_SANDBOX_KEEP_RESIDENT bytes of
                          grown memory: resident after a reset (zeroed in place, PROT_NONE) */
   size_t kept_bits;
-  uint64_t resident_bytes;     /* private pages kept by the last reset (slot_stats) */
-  uint64_t call_peak_bytes;    /* private pages at the end of the last call */
+  uint64_t resident_bytes;  /* private pages kept by the last reset (slot_stats) */
+  uint64_t call_peak_bytes; /* private pages at the end of the last call */
   uint64_t peak_resident_bytes;
-  bool dirty;                  /* guest ran since the last reset */
-  bool ready;                  /* snapshot taken; slot usable */
-  int setup_errno;             /* errno of a failed runtime step during instantiate */
+  bool dirty;      /* guest ran since the last reset */
+  bool ready;      /* snapshot taken; slot usable */
+  int setup_errno; /* errno of a failed runtime step during instantiate */
 } rt_wasm_slot;
 
 typedef void (*rt_wasm_body)(rt_wasm_slot *s, void *ctx);

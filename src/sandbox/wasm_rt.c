@@ -383,8 +383,7 @@ static void rt_atfork_child(void)
   /* "Asleep": the next deadline call wakes it, and waking an absent watchdog starts one. */
   atomic_store(&g_wd_sleeping, 1);
   if (g_membarrier)
-    g_membarrier =
-        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    g_membarrier = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
   rt_wasm_pagemap_atfork_child();
   rt_atfork_unlock();
 }
@@ -731,7 +730,7 @@ typedef struct rt_func_type {
 
 #define RT_MAX_FUNC_TYPES 65536u
 static pthread_mutex_t g_types_lock = PTHREAD_MUTEX_INITIALIZER; /* declared above (fork) */
-static rt_func_type *g_types; /* guarded by g_types_lock */
+static rt_func_type *g_types;                                    /* guarded by g_types_lock */
 static uint32_t g_ntypes, g_types_cap;
 
 uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...)

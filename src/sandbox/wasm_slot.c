@@ -168,9 +168,7 @@ static void pm_open(void)
 
 /* The child of a fork has one thread: plain writes are safe here. open/close are
  * async-signal-safe. If the parent never opened the pagemap, the child opens it on first use. */
-static void pm_noop(void)
-{
-}
+static void pm_noop(void) {}
 
 void rt_wasm_pagemap_atfork_child(void)
 {

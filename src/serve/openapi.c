@@ -5,7 +5,8 @@
 #include "serve/serve.h"
 
 /* clang-format off */
-const char srv_openapi_json[] =
+/* The document in parts: ISO C guarantees string literals of 4095 bytes only. */
+const char *const srv_openapi_parts[] = {
   "{\n"
   " \"openapi\": \"3.1.0\",\n"
   " \"info\": {\n"
@@ -156,7 +157,7 @@ const char srv_openapi_json[] =
   "    },\n"
   "    \"additionalProperties\": true\n"
   "   }\n"
-  "  },\n"
+  "  },\n",
   "  \"responses\": {\n"
   "   \"Error\": {\n"
   "    \"description\": \"error\",\n"
@@ -301,7 +302,7 @@ const char srv_openapi_json[] =
   "       \"type\": \"string\",\n"
   "       \"format\": \"uri\"\n"
   "      },\n"
-  "      \"description\": \"page address (relative links resolve against it)\"\n"
+  "      \"description\": \"page address (relative links resolve against it)\"\n",
   "     },\n"
   "     {\n"
   "      \"name\": \"id\",\n"
@@ -425,7 +426,7 @@ const char srv_openapi_json[] =
   "      },\n"
   "      \"content\": {\n"
   "       \"application/json\": {\n"
-  "        \"schema\": {\n"
+  "        \"schema\": {\n",
   "         \"$ref\": \"#/components/schemas/Document\"\n"
   "        }\n"
   "       },\n"
@@ -548,7 +549,7 @@ const char srv_openapi_json[] =
   "     \"200\": {\n"
   "      \"description\": \"one line per input line: a document or {id, error}\",\n"
   "      \"content\": {\n"
-  "       \"application/x-ndjson\": {\n"
+  "       \"application/x-ndjson\": {\n",
   "        \"schema\": {\n"
   "         \"oneOf\": [\n"
   "          {\n"
@@ -584,6 +585,7 @@ const char srv_openapi_json[] =
   "   }\n"
   "  }\n"
   " }\n"
-  "}\n"
-;
+  "}\n",
+  NULL,
+};
 /* clang-format on */

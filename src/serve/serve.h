@@ -291,6 +291,7 @@ void srv_get_index(srv *s, srv_result *r);
 
 /* ---- OpenAPI (openapi.c) -------------------------------------------------------------------- */
 
-extern const char srv_openapi_json[];
+/* The OpenAPI document, in parts to concatenate (NULL-terminated). */
+extern const char *const srv_openapi_parts[];
 
 #endif

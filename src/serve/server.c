@@ -401,7 +401,8 @@ static enum MHD_Result answer_get(srv *s, srv_req *r)
   case R_OPENAPI:
     res.status = 200;
     res.mime = "application/json";
-    cli_buf_puts(&res.body, srv_openapi_json);
+    for (const char *const *part = srv_openapi_parts; *part; part++)
+      cli_buf_puts(&res.body, *part);
     break;
   }
   enum MHD_Result ok = send_result(r, &res);
