@@ -14,6 +14,7 @@ set -u
 BUILD=${1:-build}
 SHARED=${2:-../shared}
 FILTER=${TEST_FILTER:-}   # optional regex: run only the tests whose names match
+EXCLUDE=${TEST_EXCLUDE:-} # optional regex: leave out the tests whose names match
 CI=${CI:-}
 export RIPTIDE_SHARED="$SHARED"
 pass=0; fail=0; skipped=0; failed=(); skips=()
@@ -44,6 +45,7 @@ for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
   if [ -n "$FILTER" ] && ! [[ "$name" =~ $FILTER ]]; then continue; fi
+  if [ -n "$EXCLUDE" ] && [[ "$name" =~ $EXCLUDE ]]; then continue; fi
   start=$(date +%s%N)
   out=$(timeout 300 "$t" 2>&1); rc=$?
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -65,6 +67,7 @@ for s in scripts/test-*.sh; do
   [ -x "$s" ] || continue
   name=$(basename "$s" .sh)
   if [ -n "$FILTER" ] && ! [[ "$name" =~ $FILTER ]]; then continue; fi
+  if [ -n "$EXCLUDE" ] && [[ "$name" =~ $EXCLUDE ]]; then continue; fi
   start=$(date +%s%N)
   "$s" "$BUILD" "$SHARED"; rc=$?
   ms=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -19,7 +19,7 @@ if [ ! -f "$LIB" ] || [ ! -x "$RIPTIDE_CLI" ]; then
 fi
 if nm "$LIB" 2>/dev/null | grep -qE '__(asan|tsan|ubsan)_'; then
   echo "test-python: SKIP (sanitizer build: the extension needs an uninstrumented library)"
-  exit 0
+  exit 77
 fi
 
 has_headers() {
@@ -68,5 +68,8 @@ if [ -n "$path_py" ] && [ "$("$path_py" -c 'import sys; print(sys.executable)')"
     echo "test-python: SKIP $path_py (no Python headers or no pip)"
   fi
 fi
-[ "$ran" -gt 0 ] || echo "test-python: SKIP (no python3 with headers found)"
+if [ "$ran" -eq 0 ]; then
+  echo "test-python: SKIP (no python3 with headers found)"
+  exit 77
+fi
 exit $rc

@@ -14,7 +14,7 @@ NAME=test-scaleout
 
 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
   echo "$NAME: SKIP: redis-server/redis-cli not installed (scripts/install-deps.sh installs them)"
-  exit 0
+  exit 77
 fi
 [ -x "$R" ] || { echo "$NAME: FAIL: $R not built"; exit 1; }
 
