@@ -65,10 +65,6 @@ static riptide_fallback_reason ex_reason(riptide_err e)
 static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
 {
   const char *sel = o->selector ? o->selector : "";
-  if (strchr(sel, '\n')) {
-    *err = RIPTIDE_ERR_SELECTOR;
-    return NULL;
-  }
   size_t sl = strlen(sel);
   char *s = malloc(sl + 64);
   if (!s) {
@@ -78,7 +74,10 @@ static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
   size_t n = 0;
   if (sl) {
     memcpy(s, "selector=", 9);
-    memcpy(s + 9, sel, sl);
+    /* Options are lines: a newline of the selector (checked already, so outside any string)
+     * is whitespace like a space. */
+    for (size_t i = 0; i < sl; i++)
+      s[9 + i] = sel[i] == '\n' ? ' ' : sel[i];
     s[9 + sl] = '\n';
     n = sl + 10;
   }
@@ -350,9 +349,9 @@ riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, 
   riptide_err err = RIPTIDE_OK;
   if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM)
     err = RIPTIDE_ERR_UNSUPPORTED;
-  else if (opts->mode == RIPTIDE_MODE_CUSTOM && (!opts->selector || !opts->selector[0]))
-    err = RIPTIDE_ERR_SELECTOR;
-  else if (len > p->cfg.max_input_bytes)
+  else if (opts->mode == RIPTIDE_MODE_CUSTOM) /* before the breaker: the caller's error, */
+    err = riptide_selector_check(opts->selector, NULL, 0); /* never a guest failure */
+  if (err == RIPTIDE_OK && len > p->cfg.max_input_bytes)
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
   if (err != RIPTIDE_OK) {
     c.o.err = err;

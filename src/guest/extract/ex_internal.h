@@ -20,6 +20,7 @@
 #ifndef GUEST_EXTRACT_INTERNAL_H
 #define GUEST_EXTRACT_INTERNAL_H
 
+#include "common/limits.h"
 #include "guest/extract/extract.h"
 #include "guest/html/dom.h"
 
@@ -33,7 +34,7 @@
 #define EX_MAX_LINKS 10000            /* links reported per document */
 #define EX_MAX_MEDIA 10000            /* media items reported per document */
 #define EX_MAX_CATEGORIES 64
-#define EX_MAX_SELECTOR 4096    /* selector text */
+#define EX_MAX_SELECTOR RT_MAX_SELECTOR /* selector text */
 #define EX_WORDS_PER_MINUTE 230 /* reading time: words / 230, rounded up, CJK: 500 chars */
 
 /* Extractor flags (bits 16-31 of dom_node.flags are ours). */

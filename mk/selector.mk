@@ -1,0 +1,24 @@
+# mk/selector.mk - custom mode's CSS selectors: one parser and matcher (src/guest/css), compiled
+# into the guest and into the host library (riptide_selector_check, the fallback's custom mode).
+#
+#   make fuzz-selector   libFuzzer (clang-19, ASan+UBSan) on the parser and the matcher for
+#                        FUZZ_TIME seconds (default 60), seeded from fuzz/corpus/selector;
+#                        make test replays that corpus (tests/test_selector.c).
+
+HOST_OBJ += $(BUILD)/obj/src/guest/css/selector.o
+
+# The differential test matches with both engines: the guest's DOM and libxml2's tree.
+FUZZ_TIME ?= 60
+FUZZ_SELECTOR := $(BUILD)/fuzz/fuzz_selector
+FUZZ_SELECTOR_SRC := fuzz/fuzz_selector.c src/guest/css/selector.c $(wildcard src/guest/html/*.c)
+
+$(FUZZ_SELECTOR): $(FUZZ_SELECTOR_SRC) src/guest/css/selector.h $(wildcard src/guest/html/*.h)
+	@mkdir -p $(dir $@)
+	clang-19 -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(INCLUDES) -o $@ $(FUZZ_SELECTOR_SRC)
+
+.PHONY: fuzz-selector
+fuzz-selector: $(FUZZ_SELECTOR)
+	@mkdir -p $(BUILD)/fuzz/selector-corpus
+	$(FUZZ_SELECTOR) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	  -max_len=8192 $(BUILD)/fuzz/selector-corpus fuzz/corpus/selector
