@@ -137,8 +137,12 @@ const char *ex_img_src(const dom_node *n, size_t *len);
 
 /* ---- url.c ------------------------------------------------------------------------------ */
 /* Resolves `ref` against `base` (RFC 3986 section 5.2) into out; returns false when ref is
- * unusable (javascript:, data: for links, empty). */
+ * unusable (empty) or when the result would be a javascript:, vbscript: or data: URL (see
+ * ex_url_unsafe): such URLs never reach links, media, Markdown or HTML output. */
 bool ex_url_resolve(const char *base, size_t bn, const char *ref, size_t rn, ex_buf *out);
+/* Is s a javascript:, vbscript: or data: URL as a browser would read it (leading controls
+ * and spaces skipped, tabs and newlines ignored, any case)? */
+bool ex_url_unsafe(const char *s, size_t n);
 bool ex_url_is_absolute(const char *s, size_t n);
 
 /* ---- date.c ----------------------------------------------------------------------------- */
