@@ -22,3 +22,22 @@ fuzz-selector: $(FUZZ_SELECTOR)
 	@mkdir -p $(BUILD)/fuzz/selector-corpus
 	$(FUZZ_SELECTOR) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	  -max_len=8192 $(BUILD)/fuzz/selector-corpus fuzz/corpus/selector
+
+# ---- the whole extraction ----------------------------------------------------------------
+#   make fuzz-extract   libFuzzer on the native guest (parse, extract, serialise, wire encode)
+#                       + the host's wire decoder + the document's JSON, FUZZ_TIME seconds;
+#                       seeds fuzz/corpus/extract (replayed by tests/test_extract.c).
+FUZZ_EXTRACT := $(BUILD)/fuzz/fuzz_extract
+FUZZ_EXTRACT_SRC := fuzz/fuzz_extract.c $(GUEST_SRC) src/abi/wire_decode.c src/common/document.c \
+  src/common/errors.c src/common/utf8.c
+
+$(FUZZ_EXTRACT): $(FUZZ_EXTRACT_SRC) $(shell find src/guest src/abi src/common -name '*.h')
+	@mkdir -p $(dir $@)
+	clang-19 -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(INCLUDES) -o $@ $(FUZZ_EXTRACT_SRC) $(PKG_LIBS) -lm
+
+.PHONY: fuzz-extract
+fuzz-extract: $(FUZZ_EXTRACT)
+	@mkdir -p $(BUILD)/fuzz/extract-corpus
+	$(FUZZ_EXTRACT) -max_total_time=$(FUZZ_TIME) -timeout=20 -rss_limit_mb=2048 \
+	  -max_len=65536 $(BUILD)/fuzz/extract-corpus fuzz/corpus/extract

@@ -40,18 +40,50 @@ static void test_parse_accepts_and_refuses(void **state)
   memset(long_class + 1, 'c', 300);
   long_class[301] = '\0';
   const char *good[] = {
-      "p", "*", "DIV#main > p.lead", "[ href\t]", "[\nhref\f=\r'x' ]", long_class,
-      "article a[href^=\"http\"], .x", "[title=\"it's\"]", "[t='a\"b']",
-      "a b > c d", "[a~=b][c|=d][e$=f][g*=h]", ".é", "x-y_z", "p\n,\ndiv",
+      "p",
+      "*",
+      "DIV#main > p.lead",
+      "[ href\t]",
+      "[\nhref\f=\r'x' ]",
+      long_class,
+      "article a[href^=\"http\"], .x",
+      "[title=\"it's\"]",
+      "[t='a\"b']",
+      "a b > c d",
+      "[a~=b][c|=d][e$=f][g*=h]",
+      ".é",
+      "x-y_z",
+      "p\n,\ndiv",
   };
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
     if (!parses(good[i]))
       fail_msg("refused: %s", good[i]);
   }
-  const char *bad[] = {"",     " ",       "p,",       ",p",     "a:hover", "a + b", "a ~ b",
-                       "p >",  "[x",      "#",        ".",      "p::before", "[a=\"b]",
-                       "> p",  "svg|a",   "[a|b]",    "a\\:b",  "[t=\"a\\\"\"]", "[t=\"a\nb\"]",
-                       "p ,,", "[a=]",    "[=a]",     "a#",     "p)",      "[a b]"};
+  const char *bad[] = {"",
+                       " ",
+                       "p,",
+                       ",p",
+                       "a:hover",
+                       "a + b",
+                       "a ~ b",
+                       "p >",
+                       "[x",
+                       "#",
+                       ".",
+                       "p::before",
+                       "[a=\"b]",
+                       "> p",
+                       "svg|a",
+                       "[a|b]",
+                       "a\\:b",
+                       "[t=\"a\\\"\"]",
+                       "[t=\"a\nb\"]",
+                       "p ,,",
+                       "[a=]",
+                       "[=a]",
+                       "a#",
+                       "p)",
+                       "[a b]"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     if (parses(bad[i]))
       fail_msg("accepted: %s", bad[i]);
@@ -116,8 +148,7 @@ static void test_pool_checks_before_guest(void **state)
   o.mode = RIPTIDE_MODE_CUSTOM;
   o.selector = "a:hover";
   riptide_document *d = NULL;
-  assert_int_equal(riptide_pool_extract(p, PAGE, strlen(PAGE), NULL, &o, &d),
-                   RIPTIDE_ERR_SELECTOR);
+  assert_int_equal(riptide_pool_extract(p, PAGE, strlen(PAGE), NULL, &o, &d), RIPTIDE_ERR_SELECTOR);
   assert_null(d);
   pool_fake_counts k;
   pool_fake_guest_counts(f, &k);

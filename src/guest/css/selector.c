@@ -259,7 +259,8 @@ static bool parse_compound(sparser *p, css_compound *c)
     if (ch == '#' || ch == '.') {
       p->i++;
       size_t is = p->i;
-      size_t l = read_ident(p, ch == '#' ? "expected an id after '#'" : "expected a class name after '.'");
+      size_t l =
+          read_ident(p, ch == '#' ? "expected an id after '#'" : "expected a class name after '.'");
       if (!l)
         return false;
       css_simple s = {ch, CSS_ATTR_EXISTS, dup_n(p->s + is, l, false), NULL, l, 0};
@@ -519,8 +520,7 @@ static size_t chain_start(const css_complex *cx, size_t hi)
   return lo;
 }
 
-static bool complex_match(const css_complex *cx, const void *el, const css_node_ops *ops,
-                          void *ctx)
+static bool complex_match(const css_complex *cx, const void *el, const css_node_ops *ops, void *ctx)
 {
   if (!cx->n)
     return false;
@@ -543,8 +543,7 @@ static bool complex_match(const css_complex *cx, const void *el, const css_node_
   return true;
 }
 
-bool css_selector_match(const css_selector *sel, const void *el, const css_node_ops *ops,
-                        void *ctx)
+bool css_selector_match(const css_selector *sel, const void *el, const css_node_ops *ops, void *ctx)
 {
   if (!sel || !el || !ops)
     return false;

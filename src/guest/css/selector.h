@@ -84,8 +84,7 @@ typedef struct css_node_ops {
   const char *(*name)(void *ctx, const void *el, size_t *len);
   /* The value of the attribute named `name` (lower case, compared ASCII case-insensitively),
    * or NULL when absent. The pointer stays valid until the next call. */
-  const char *(*attr)(void *ctx, const void *el, const char *name, size_t name_len,
-                      size_t *vlen);
+  const char *(*attr)(void *ctx, const void *el, const char *name, size_t name_len, size_t *vlen);
 } css_node_ops;
 
 /* Does element el match any complex selector of the list? Exact for both combinators: the

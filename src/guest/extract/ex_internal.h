@@ -35,7 +35,7 @@
 #define EX_MAX_MEDIA 10000            /* media items reported per document */
 #define EX_MAX_CATEGORIES 64
 #define EX_MAX_SELECTOR RT_MAX_SELECTOR /* selector text */
-#define EX_WORDS_PER_MINUTE 230 /* reading time: words / 230, rounded up, CJK: 500 chars */
+#define EX_WORDS_PER_MINUTE 230         /* reading time: words / 230, rounded up, CJK: 500 chars */
 
 /* Extractor flags (bits 16-31 of dom_node.flags are ours). */
 #define EXF_DROP 0x00010000u      /* removed as boilerplate for the current attempt */

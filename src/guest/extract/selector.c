@@ -24,7 +24,7 @@ static const char *dom_name(void *ctx, const void *el, size_t *len)
 }
 
 static const char *dom_attr_of(void *ctx, const void *el, const char *name, size_t name_len,
-                            size_t *vlen)
+                               size_t *vlen)
 {
   (void)ctx;
   const dom_node *n = el;
