@@ -282,6 +282,13 @@ typedef struct riptide_options {
 /* Fills *o with the defaults and o->size with `size` (the caller's sizeof riptide_options). */
 RIPTIDE_API void riptide_options_init_sized(riptide_options *o, size_t size);
 #define riptide_options_init(o) riptide_options_init_sized((o), sizeof *(o))
+/* Checks a CSS selector list for RIPTIDE_MODE_CUSTOM without extracting: RIPTIDE_OK, or
+ * RIPTIDE_ERR_SELECTOR with `detail` (may be NULL) naming the bad part and its byte position,
+ * e.g. "pseudo-classes and pseudo-elements are not supported at position 1 (':hover')".
+ * Both engines accept exactly the selectors this accepts; the pool checks every custom-mode
+ * call with it before anything else. RIPTIDE_ERR_NOMEM when out of memory. Thread-safe. */
+RIPTIDE_API riptide_err riptide_selector_check(const char *selector, char *detail,
+                                               size_t detail_len);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Pool                                                                                        */

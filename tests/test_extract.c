@@ -8,7 +8,9 @@
  * status (expected rt_guest_status, default 0), title, byline, date, site_name, description,
  * language, canonical, text (exact), text_contains[], text_excludes[], markdown_contains[],
  * links_contains[], links_excludes[], media_contains[], categories[] (exact, in order),
- * no_text (true: no TEXT record), min_word_count, min_quality.
+ * no_text (true: no TEXT record), min_word_count, min_quality, safe_urls (true: no link, media
+ * source, Markdown link target or HTML href/src is a javascript:, vbscript: or data: URL as a
+ * browser reads it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,10 @@
 #include "guest/extract/ex_internal.h"
 #include "guest/html/dom.h"
 
+/* The whole-extraction fuzz target, replayed over its seed corpus below. */
+#include "../fuzz/fuzz_extract.c"
+
+#include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -169,6 +175,39 @@ static char *slurp(const char *path, size_t *len)
   return b;
 }
 
+/* A javascript:, vbscript: or data: URL as a browser reads it (leading controls and spaces
+ * skipped, tabs and newlines ignored, any case). Written here independently of url.c. */
+static bool unsafe_url(const char *s)
+{
+  while (*s && (unsigned char)*s <= 0x20)
+    s++;
+  char scheme[16];
+  size_t k = 0;
+  for (; *s && *s != ':'; s++) {
+    if (*s == '\t' || *s == '\n' || *s == '\r')
+      continue;
+    if (k == sizeof scheme - 1)
+      return false;
+    scheme[k++] = (char)tolower((unsigned char)*s);
+  }
+  scheme[k] = '\0';
+  return *s == ':' &&
+         (!strcmp(scheme, "javascript") || !strcmp(scheme, "vbscript") || !strcmp(scheme, "data"));
+}
+
+/* Every URL after each `marker` in hay (up to a quote or ')'), checked with unsafe_url. */
+static void check_urls_after(const char *cname, const char *hay, const char *marker, char end)
+{
+  for (const char *p = strstr(hay, marker); p; p = strstr(p + 1, marker)) {
+    const char *u = p + strlen(marker);
+    size_t n = strcspn(u, end == ')' ? ") " : "\"");
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), u);
+    if (unsafe_url(buf))
+      fail_msg("%s: unsafe URL after %s: %.60s", cname, marker, buf);
+  }
+}
+
 static void check_list(const char *cname, json_t *exp, const char *key, const char *hay, bool want)
 {
   json_t *arr = json_object_get(exp, key);
@@ -232,6 +271,15 @@ static void run_case(const char *dir, const char *cname)
     json_array_foreach(json_object_get(exp, "media_contains"), i,
                        v) if (!array_has(d.media, json_string_value(v)))
         fail_msg("%s: media %s missing", cname, json_string_value(v));
+    if (json_is_true(json_object_get(exp, "safe_urls"))) {
+      json_array_foreach(d.links, i, v) if (unsafe_url(json_string_value(v)))
+          fail_msg("%s: unsafe link %.60s", cname, json_string_value(v));
+      json_array_foreach(d.media, i, v) if (unsafe_url(json_string_value(v)))
+          fail_msg("%s: unsafe media %.60s", cname, json_string_value(v));
+      check_urls_after(cname, field(&d, "markdown"), "](", ')');
+      check_urls_after(cname, field(&d, "html"), "href=\"", '"');
+      check_urls_after(cname, field(&d, "html"), "src=\"", '"');
+    }
     json_t *cats = json_object_get(exp, "categories");
     if (cats && !json_equal(cats, d.cats))
       fail_msg("%s: categories differ (%zu found)", cname, json_array_size(d.cats));
@@ -658,6 +706,35 @@ static void test_memory_limit_and_modes(void **state)
   free(html);
 }
 
+/* fuzz/corpus/extract through the fuzz target itself (it aborts on a broken invariant). */
+static void test_fuzz_corpus_replay(void **state)
+{
+  (void)state;
+  const char *dir = "fuzz/corpus/extract";
+  DIR *d = opendir(dir);
+  if (!d) {
+    printf("fuzz corpus replay: skipped (%s not found; run from the source tree)\n", dir);
+    skip();
+  }
+  struct dirent *de;
+  size_t files = 0;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.')
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    size_t n = 0;
+    char *buf = slurp(path, &n);
+    if (!buf)
+      continue;
+    LLVMFuzzerTestOneInput((const uint8_t *)buf, n);
+    free(buf);
+    files++;
+  }
+  closedir(d);
+  assert_true(files > 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -671,6 +748,7 @@ int main(void)
       cmocka_unit_test(test_deep_tree_is_iterative),
       cmocka_unit_test(test_memory_limit_and_modes),
       cmocka_unit_test(test_data_cases),
+      cmocka_unit_test(test_fuzz_corpus_replay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

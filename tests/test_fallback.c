@@ -212,29 +212,6 @@ static void test_modes(void **state)
                    RIPTIDE_ERR_UNSUPPORTED);
 }
 
-static void test_css_to_xpath(void **state)
-{
-  (void)state;
-  char x[1024];
-  assert_true(fb_css_to_xpath("p", x, sizeof x));
-  assert_string_equal(x, "//p");
-  assert_true(fb_css_to_xpath("DIV#main > p.lead", x, sizeof x));
-  assert_string_equal(x, "//div[@id='main']/p[contains(concat(' ',normalize-space(@class),' '),"
-                         "' lead ')]");
-  assert_true(fb_css_to_xpath("article a[href^=\"http\"], .x", x, sizeof x));
-  assert_string_equal(x, "//article//a[starts-with(@href,'http')] | "
-                         "//*[contains(concat(' ',normalize-space(@class),' '),' x ')]");
-  assert_true(fb_css_to_xpath("[data-id=it's]", x, sizeof x) == false); /* bare value with ' */
-  assert_true(fb_css_to_xpath("[title=\"it's\"]", x, sizeof x));
-  assert_string_equal(x, "//*[@title=\"it's\"]");
-  const char *bad[] = {"",    " ",  "p,", ",p", "a:hover",   "a + b",  "a ~ b",
-                       "p >", "[x", "#",  ".",  "p::before", "[a=\"b]"};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    assert_false(fb_css_to_xpath(bad[i], x, sizeof x));
-  char tiny[8];
-  assert_false(fb_css_to_xpath("article section div", tiny, sizeof tiny));
-}
-
 static void test_title_rules(void **state)
 {
   (void)state;
@@ -355,7 +332,6 @@ int main(void)
       cmocka_unit_test(test_links_media_markdown),
       cmocka_unit_test(test_canonical_as_base),
       cmocka_unit_test(test_modes),
-      cmocka_unit_test(test_css_to_xpath),
       cmocka_unit_test(test_title_rules),
       cmocka_unit_test(test_table_and_code),
       cmocka_unit_test(test_hostile_inputs),

@@ -314,6 +314,47 @@ static void test_adoption_agency_deep_is_bounded(void **state)
   free(s);
 }
 
+/* Pages of formatting elements left open (the list of active formatting elements, its markers,
+ * the Noah's Ark clause, reconstruction) cost the tree builder the same work per byte at any
+ * size: 10x the input is at most 10x the work (plus slack), and never the work budget. Before
+ * the fix, "<b>x<table><td>y</b>" charged the whole list on every </b> and stopped with
+ * HTML_PARSE_LIMIT at 100 KB. */
+static void test_formatting_shapes_linear_work(void **state)
+{
+  (void)state;
+  static const char *const units[] = {
+      "<p><b class=x>Some words of text here.</p>\n",
+      "<p><b class=x>x</p>",
+      "<b>x<table><td>y</b>",
+      "<i><b>x<td>y</i>",
+      "<b>x<object><i>y</b></i>",
+      "<p><b class=x><i class=y><u>x</p>",
+      "<b><i><u><s><p>x</b></i>",
+      "<b class=x>x<marquee>y</i>",
+  };
+  for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
+    uint64_t work[2];
+    size_t bytes[2];
+    for (int r = 0; r < 2; r++) {
+      size_t n = (r ? 10 : 1) * (20000 / strlen(units[k]));
+      char *s = repeat("", units[k], n, "", 0, "", &bytes[r]);
+      html_parse_options o;
+      memset(&o, 0, sizeof o);
+      o.work_out = &work[r];
+      dom_doc *doc = NULL;
+      html_parse_status st = html_parse(s, bytes[r], &o, &doc);
+      if (st != HTML_PARSE_OK)
+        fail_msg("%s x %zu: status %d", units[k], n, (int)st);
+      dom_doc_free(doc);
+      free(s);
+    }
+    if (work[1] > 10 * work[0] + 1000)
+      fail_msg("%s: work %llu for %zu bytes, %llu for %zu bytes", units[k],
+               (unsigned long long)work[0], bytes[0], (unsigned long long)work[1], bytes[1]);
+    assert_true(work[1] <= 2 * (uint64_t)bytes[1]);
+  }
+}
+
 static void test_million_attributes(void **state)
 {
   (void)state;
@@ -589,6 +630,7 @@ int main(void)
       cmocka_unit_test(test_deep_nesting_shapes),
       cmocka_unit_test(test_depth_limit_flattens),
       cmocka_unit_test(test_adoption_agency_deep_is_bounded),
+      cmocka_unit_test(test_formatting_shapes_linear_work),
       cmocka_unit_test(test_million_attributes),
       cmocka_unit_test(test_attribute_heavy_elements),
       cmocka_unit_test(test_10mb_attribute_value),

@@ -297,6 +297,12 @@ static int cmd_extract(int argc, char **argv)
     free(dirs);
     return usage_error("%s", "--selector works with --mode custom only");
   }
+  char why[200];
+  if (c.opts.mode == RIPTIDE_MODE_CUSTOM &&
+      riptide_selector_check(c.opts.selector, why, sizeof why) == RIPTIDE_ERR_SELECTOR) {
+    free(dirs);
+    return usage_error("invalid --selector: %s", why);
+  }
   if (c.no_fallback && c.native) {
     free(dirs);
     return usage_error("%s", "--no-fallback makes no sense with --engine native");

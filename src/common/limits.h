@@ -64,6 +64,11 @@
 #define RT_PARSER_WORK_BASE (1u << 22)
 /* The Noah's Ark clause compares a new formatting element with at most this many entries. */
 #define RT_PARSER_NOAH_SCAN 256
+/* CSS selectors of custom mode (src/guest/css): the text, and the complex selectors of a list,
+ * the compounds of a complex selector and the simple selectors of a compound. Real selectors
+ * are far below; the caps bound the parse and the per-element matching cost. */
+#define RT_MAX_SELECTOR 4096
+#define RT_MAX_SELECTOR_ITEMS 256
 /* The tokenizer refuses (HTML_TOKEN_ERROR) inputs above 1 GiB: its token lengths are 32-bit and
  * preprocessing (invalid UTF-8 -> U+FFFD) can triple the size. Far above RT_DEFAULT_MAX_INPUT. */
 #define RT_TOKENIZER_MAX_INPUT (1ull << 30)

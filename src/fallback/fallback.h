@@ -7,12 +7,14 @@
 
 #include "riptide.h"
 
+#include <libxml/tree.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Translates a CSS selector list into an XPath 1.0 expression written to out (NUL-terminated).
- * Returns false for a selector outside the supported subset (see selector.c) or when the
- * expression would not fit in cap bytes. */
-bool fb_css_to_xpath(const char *css, char *out, size_t cap);
+/* The outermost elements of doc matching a CSS selector list (src/guest/css/selector.h), in
+ * document order: *out is a malloc'd array of *n nodes (caller frees; NULL when none).
+ * RIPTIDE_ERR_SELECTOR for a selector outside the subset, RIPTIDE_ERR_NOMEM. */
+riptide_err fb_css_select(xmlDoc *doc, const char *selector, xmlNode ***out, size_t *n);
 
 #endif

@@ -1675,42 +1675,7 @@ static char *take(fb_buf *b)
 
 static riptide_err select_custom(xmlDoc *doc, const char *selector, xmlNode ***out, size_t *n)
 {
-  char xp[FB_XPATH_MAX];
-  if (!selector || !fb_css_to_xpath(selector, xp, sizeof xp))
-    return RIPTIDE_ERR_SELECTOR;
-  xmlXPathContext *ctx = xmlXPathNewContext(doc);
-  if (!ctx)
-    return RIPTIDE_ERR_NOMEM;
-  xmlXPathObject *res = xmlXPathEvalExpression((const xmlChar *)xp, ctx);
-  if (!res) {
-    xmlXPathFreeContext(ctx);
-    return RIPTIDE_ERR_SELECTOR;
-  }
-  riptide_err err = RIPTIDE_OK;
-  *out = NULL;
-  *n = 0;
-  if (res->type == XPATH_NODESET && res->nodesetval && res->nodesetval->nodeNr > 0) {
-    int k = res->nodesetval->nodeNr;
-    *out = calloc((size_t)k, sizeof **out);
-    if (!*out) {
-      err = RIPTIDE_ERR_NOMEM;
-    } else {
-      for (int i = 0; i < k; i++) {
-        xmlNode *node = res->nodesetval->nodeTab[i];
-        /* Skip a match inside another match: it is rendered with its ancestor. */
-        bool nested = false;
-        for (xmlNode *a = node->parent; a && !nested; a = a->parent)
-          for (size_t j = 0; j < *n; j++)
-            if ((*out)[j] == a)
-              nested = true;
-        if (!nested && is_el(node))
-          (*out)[(*n)++] = node;
-      }
-    }
-  }
-  xmlXPathFreeObject(res);
-  xmlXPathFreeContext(ctx);
-  return err;
+  return fb_css_select(doc, selector, out, n);
 }
 
 /* Visible characters of a text (bytes that are not ASCII whitespace). */

@@ -1,233 +1,118 @@
 /*
- * selector.c - a CSS selector list translated to XPath 1.0, for the native engine's custom mode.
- *
- * Supported: type and universal selectors, #id, .class, [attr], [attr=v], [attr~=v],
- * [attr^=v], [attr$=v], [attr*=v], [attr|=v], the descendant and child combinators, and
- * comma-separated lists. Anything else (pseudo-classes, sibling combinators, escapes) is
- * refused, so the caller gets RIPTIDE_ERR_SELECTOR instead of a silently different match.
+ * selector.c - custom mode's CSS selectors on libxml2's tree. The parser and the matcher are
+ * the guest's (src/guest/css/selector.c, compiled into the host library too), so both engines
+ * accept the same selectors and match them the same way; this file only shows them an
+ * xmlNode tree.
  */
 #include "fallback/fallback.h"
 
-#include <ctype.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include "guest/css/selector.h"
+
+#include <stdlib.h>
 #include <string.h>
 
-typedef struct xw {
-  char *out;
-  size_t cap, len;
-  bool overflow;
-} xw;
+/* Holds the one attribute value libxml2 had to build (an attribute made of several nodes),
+ * freed at the next lookup: css_node_ops.attr's pointer lives until the next call. */
+typedef struct xctx {
+  xmlChar *owned;
+} xctx;
 
-static void emit(xw *w, const char *fmt, ...)
+static const void *x_parent(void *ctx, const void *el)
 {
-  if (w->overflow)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(w->out + w->len, w->cap - w->len, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= w->cap - w->len) {
-    w->overflow = true;
-    return;
-  }
-  w->len += (size_t)n;
+  (void)ctx;
+  const xmlNode *p = ((const xmlNode *)el)->parent;
+  return p && p->type == XML_ELEMENT_NODE ? p : NULL;
 }
 
-static bool ident_char(unsigned char c)
+static const char *x_name(void *ctx, const void *el, size_t *len)
 {
-  return isalnum(c) || c == '-' || c == '_' || c >= 0x80;
+  (void)ctx;
+  const char *s = (const char *)((const xmlNode *)el)->name;
+  *len = s ? strlen(s) : 0;
+  return s;
 }
 
-/* Reads an identifier into buf; returns its length (0 = none). */
-static size_t read_ident(const char **pp, char *buf, size_t cap, bool lower)
+static bool name_ieq(const char *a, const char *lower_b, size_t bn)
 {
-  const char *p = *pp;
-  size_t n = 0;
-  while (ident_char((unsigned char)*p)) {
-    if (n + 1 >= cap)
-      return 0;
-    buf[n++] = lower ? (char)tolower((unsigned char)*p) : *p;
-    p++;
-  }
-  buf[n] = '\0';
-  *pp = p;
-  return n;
-}
-
-/* A quoted or bare attribute value, put in XPath quotes. */
-static bool read_value(const char **pp, char *buf, size_t cap)
-{
-  const char *p = *pp;
-  size_t n = 0;
-  if (*p == '"' || *p == '\'') {
-    char q = *p++;
-    while (*p && *p != q) {
-      if (*p == '\\' || n + 1 >= cap)
-        return false;
-      buf[n++] = *p++;
-    }
-    if (*p != q)
-      return false;
-    p++;
-  } else {
-    while (ident_char((unsigned char)*p)) {
-      if (n + 1 >= cap)
-        return false;
-      buf[n++] = *p++;
-    }
-    if (n == 0)
+  size_t i = 0;
+  for (; i < bn && a[i]; i++) {
+    char c = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] + 32) : a[i];
+    if (c != lower_b[i])
       return false;
   }
-  buf[n] = '\0';
-  *pp = p;
-  return true;
+  return i == bn && a[i] == '\0';
 }
 
-static const char *xq(const char *v)
+static const char *x_attr(void *ctx, const void *el, const char *name, size_t name_len,
+                          size_t *vlen)
 {
-  /* XPath 1.0 has no escapes: pick the quote the value does not contain. */
-  return strchr(v, '\'') ? "\"" : "'";
-}
-
-static bool compound(const char **pp, xw *w)
-{
-  const char *p = *pp;
-  char name[128], val[512];
-  bool any = true;
-  if (*p == '*') {
-    p++;
-    emit(w, "*");
-  } else if (ident_char((unsigned char)*p)) {
-    if (!read_ident(&p, name, sizeof name, true))
-      return false;
-    emit(w, "%s", name);
-  } else {
-    emit(w, "*");
-    any = false; /* needs at least one of #id, .class, [attr] below */
-  }
-  for (;; any = true) {
-    if (*p == '#') {
-      p++;
-      if (!read_ident(&p, name, sizeof name, false))
-        return false;
-      emit(w, "[@id='%s']", name);
-    } else if (*p == '.') {
-      p++;
-      if (!read_ident(&p, name, sizeof name, false))
-        return false;
-      emit(w, "[contains(concat(' ',normalize-space(@class),' '),' %s ')]", name);
-    } else if (*p == '[') {
-      p++;
-      while (*p == ' ')
-        p++;
-      if (!read_ident(&p, name, sizeof name, true))
-        return false;
-      while (*p == ' ')
-        p++;
-      char op = 0;
-      if (*p == ']') {
-        emit(w, "[@%s]", name);
-        p++;
-        continue;
-      }
-      if (*p == '=') {
-        op = '=';
-        p++;
-      } else if (*p && strchr("~^$*|", *p) && p[1] == '=') {
-        op = *p;
-        p += 2;
-      } else {
-        return false;
-      }
-      while (*p == ' ')
-        p++;
-      if (!read_value(&p, val, sizeof val))
-        return false;
-      if (strchr(val, '\'') && strchr(val, '"'))
-        return false;
-      while (*p == ' ')
-        p++;
-      if (*p != ']')
-        return false;
-      p++;
-      const char *q = xq(val);
-      switch (op) {
-      case '=':
-        emit(w, "[@%s=%s%s%s]", name, q, val, q);
-        break;
-      case '~':
-        emit(w, "[contains(concat(' ',normalize-space(@%s),' '),%s %s %s)]", name, q, val, q);
-        break;
-      case '^':
-        emit(w, "[starts-with(@%s,%s%s%s)]", name, q, val, q);
-        break;
-      case '*':
-        emit(w, "[contains(@%s,%s%s%s)]", name, q, val, q);
-        break;
-      case '$':
-        emit(w, "[substring(@%s,string-length(@%s)-string-length(%s%s%s)+1)=%s%s%s]", name, name, q,
-             val, q, q, val, q);
-        break;
-      case '|':
-        emit(w, "[@%s=%s%s%s or starts-with(@%s,%s%s-%s)]", name, q, val, q, name, q, val, q);
-        break;
-      }
-    } else {
-      break;
+  xctx *c = ctx;
+  xmlFree(c->owned);
+  c->owned = NULL;
+  for (const xmlAttr *a = ((const xmlNode *)el)->properties; a; a = a->next) {
+    if (!a->name || !name_ieq((const char *)a->name, name, name_len))
+      continue;
+    const xmlNode *t = a->children;
+    const char *v = "";
+    if (t && t->type == XML_TEXT_NODE && !t->next) {
+      v = t->content ? (const char *)t->content : "";
+    } else if (t) {
+      c->owned = xmlNodeListGetString(a->doc, a->children, 1);
+      v = c->owned ? (const char *)c->owned : "";
     }
+    *vlen = strlen(v);
+    return v;
   }
-  *pp = p;
-  return any && !w->overflow;
+  return NULL;
 }
 
-bool fb_css_to_xpath(const char *css, char *out, size_t cap)
+static const css_node_ops x_ops = {x_parent, x_name, x_attr};
+
+riptide_err fb_css_select(xmlDoc *doc, const char *selector, xmlNode ***out, size_t *n)
 {
-  if (!css || !out || cap < 2)
-    return false;
-  xw w = {.out = out, .cap = cap};
-  out[0] = '\0';
-  const char *p = css;
-  bool first_in_list = true;
-  for (;;) {
-    while (isspace((unsigned char)*p))
-      p++;
-    if (!*p)
-      return false; /* empty selector or trailing comma */
-    if (!first_in_list)
-      emit(&w, " | ");
-    first_in_list = false;
-    emit(&w, "//");
-    if (!compound(&p, &w))
-      return false;
-    for (;;) {
-      const char *before = p;
-      while (isspace((unsigned char)*p))
-        p++;
-      if (*p == '\0' || *p == ',')
-        break;
-      if (*p == '>') {
-        p++;
-        while (isspace((unsigned char)*p))
-          p++;
-        emit(&w, "/");
-      } else if (p != before) {
-        emit(&w, "//");
-      } else {
-        return false; /* a character no rule accepts, e.g. ':' or '+' */
+  *out = NULL;
+  *n = 0;
+  css_error perr;
+  css_selector *sel = css_selector_parse(selector, selector ? strlen(selector) : 0, &perr);
+  if (!sel)
+    return perr.oom ? RIPTIDE_ERR_NOMEM : RIPTIDE_ERR_SELECTOR;
+  xctx ctx = {NULL};
+  size_t cap = 0;
+  riptide_err err = RIPTIDE_OK;
+  /* Pre-order walk; a match is taken whole (its subtree is rendered with it), so the walk
+   * does not enter it. */
+  xmlNode *root = xmlDocGetRootElement(doc);
+  xmlNode *x = root;
+  while (x) {
+    bool took = false;
+    if (x->type == XML_ELEMENT_NODE && css_selector_match(sel, x, &x_ops, &ctx)) {
+      if (*n == cap) {
+        size_t nc = cap ? cap * 2 : 16;
+        xmlNode **nl = realloc(*out, nc * sizeof *nl);
+        if (!nl) {
+          err = RIPTIDE_ERR_NOMEM;
+          break;
+        }
+        *out = nl;
+        cap = nc;
       }
-      if (!*p || *p == ',' || *p == '>')
-        return false;
-      if (!ident_char((unsigned char)*p) && !strchr("*#.[", *p))
-        return false;
-      if (!compound(&p, &w))
-        return false;
+      (*out)[(*n)++] = x;
+      took = true;
     }
-    if (*p == ',') {
-      p++;
+    if (!took && x->type == XML_ELEMENT_NODE && x->children) {
+      x = x->children;
       continue;
     }
-    break;
+    while (x && x != root && !x->next)
+      x = x->parent;
+    x = x && x != root ? x->next : NULL;
   }
-  return !w.overflow;
+  xmlFree(ctx.owned);
+  css_selector_free(sel);
+  if (err != RIPTIDE_OK) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  return err;
 }

@@ -68,10 +68,6 @@ static riptide_fallback_reason ex_reason(riptide_err e)
 static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
 {
   const char *sel = o->selector ? o->selector : "";
-  if (strchr(sel, '\n')) {
-    *err = RIPTIDE_ERR_SELECTOR;
-    return NULL;
-  }
   size_t sl = strlen(sel);
   char *s = malloc(sl + 64);
   if (!s) {
@@ -81,7 +77,10 @@ static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
   size_t n = 0;
   if (sl) {
     memcpy(s, "selector=", 9);
-    memcpy(s + 9, sel, sl);
+    /* Options are lines: a newline of the selector (checked already, so outside any string)
+     * is whitespace like a space. */
+    for (size_t i = 0; i < sl; i++)
+      s[9 + i] = sel[i] == '\n' ? ' ' : sel[i];
     s[9 + sl] = '\n';
     n = sl + 10;
   }
@@ -110,33 +109,18 @@ typedef struct ex_call {
   char guest_detail[160]; /* why the guest failed, in words (riptide_last_error_detail) */
 } ex_call;
 
-/* The error detail of an invalid selector: the first comma-separated part the host's selector
- * translator refuses, else the whole list. */
+/* The error detail of an invalid selector: what the selector check refuses, and where. */
 static void ex_selector_detail(const char *sel)
 {
   if (!sel || !sel[0]) {
     rt_error_detail_set("custom mode needs a CSS selector (riptide_options.selector)");
     return;
   }
-  if (strchr(sel, '\n')) {
-    rt_error_detail_set("CSS selector contains a line break");
-    return;
-  }
-  char part[256], xp[8192];
-  for (const char *s = sel; *s;) {
-    const char *e = strchr(s, ',');
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    if (n < sizeof part) {
-      memcpy(part, s, n);
-      part[n] = '\0';
-      if (!fb_css_to_xpath(part, xp, sizeof xp)) {
-        rt_error_detail_set("CSS selector '%.200s': the part '%s' is not understood", sel, part);
-        return;
-      }
-    }
-    s = e ? e + 1 : s + n;
-  }
-  rt_error_detail_set("CSS selector '%.200s' is not understood", sel);
+  char d[320];
+  if (riptide_selector_check(sel, d, sizeof d) == RIPTIDE_ERR_SELECTOR)
+    rt_error_detail_set("invalid CSS selector '%.200s': %s", sel, d);
+  else
+    rt_error_detail_set("CSS selector '%.200s' is not understood", sel);
 }
 
 static void ex_breaker_event(riptide_pool *p, rt_breaker_transition tr, const rt_breaker_info *in)
@@ -424,9 +408,11 @@ static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, con
   if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM) {
     err = RIPTIDE_ERR_UNSUPPORTED;
     rt_error_detail_set("mode %u is not article, full, metadata or custom", (unsigned)opts->mode);
-  } else if (opts->mode == RIPTIDE_MODE_CUSTOM && (!opts->selector || !opts->selector[0])) {
-    err = RIPTIDE_ERR_SELECTOR;
-    ex_selector_detail(opts->selector);
+  } else if (opts->mode == RIPTIDE_MODE_CUSTOM &&
+             (err = riptide_selector_check(opts->selector, NULL, 0)) != RIPTIDE_OK) {
+    /* checked before the breaker: the caller's error, never a guest failure */
+    if (err == RIPTIDE_ERR_SELECTOR)
+      ex_selector_detail(opts->selector);
   } else if (len > p->cfg.max_input_bytes) {
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
     rt_error_detail_set("input of %zu bytes exceeds the pool's max_input_bytes (%llu)", len,

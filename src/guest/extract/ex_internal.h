@@ -20,6 +20,7 @@
 #ifndef GUEST_EXTRACT_INTERNAL_H
 #define GUEST_EXTRACT_INTERNAL_H
 
+#include "common/limits.h"
 #include "guest/extract/extract.h"
 #include "guest/html/dom.h"
 
@@ -33,8 +34,8 @@
 #define EX_MAX_LINKS 10000            /* links reported per document */
 #define EX_MAX_MEDIA 10000            /* media items reported per document */
 #define EX_MAX_CATEGORIES 64
-#define EX_MAX_SELECTOR 4096    /* selector text */
-#define EX_WORDS_PER_MINUTE 230 /* reading time: words / 230, rounded up, CJK: 500 chars */
+#define EX_MAX_SELECTOR RT_MAX_SELECTOR /* selector text */
+#define EX_WORDS_PER_MINUTE 230         /* reading time: words / 230, rounded up, CJK: 500 chars */
 
 /* Extractor flags (bits 16-31 of dom_node.flags are ours). */
 #define EXF_DROP 0x00010000u      /* removed as boilerplate for the current attempt */
@@ -144,8 +145,12 @@ void ex_mark_static(dom_doc *doc);
 
 /* ---- url.c ------------------------------------------------------------------------------ */
 /* Resolves `ref` against `base` (RFC 3986 section 5.2) into out; returns false when ref is
- * unusable (javascript:, data: for links, empty). */
+ * unusable (empty) or when the result would be a javascript:, vbscript: or data: URL (see
+ * ex_url_unsafe): such URLs never reach links, media, Markdown or HTML output. */
 bool ex_url_resolve(const char *base, size_t bn, const char *ref, size_t rn, ex_buf *out);
+/* Is s a javascript:, vbscript: or data: URL as a browser would read it (leading controls
+ * and spaces skipped, tabs and newlines ignored, any case)? */
+bool ex_url_unsafe(const char *s, size_t n);
 bool ex_url_is_absolute(const char *s, size_t n);
 
 /* ---- date.c ----------------------------------------------------------------------------- */

@@ -134,7 +134,52 @@ static bool has_bad_scheme(const url_parts *r)
   return ex_ieq(r->scheme, r->scheme_n, "javascript") || ex_ieq(r->scheme, r->scheme_n, "vbscript");
 }
 
+bool ex_url_unsafe(const char *s, size_t n)
+{
+  /* As a browser reads it: leading C0 controls and spaces dropped, tabs and newlines removed
+   * anywhere, the scheme compared without case. */
+  static const char *const bad[] = {"javascript", "vbscript", "data"};
+  size_t i = 0;
+  while (i < n && (unsigned char)s[i] <= 0x20)
+    i++;
+  char scheme[12];
+  size_t k = 0;
+  for (; i < n; i++) {
+    char c = s[i];
+    if (c == '\t' || c == '\n' || c == '\r')
+      continue;
+    if (c == ':')
+      break;
+    if (k == sizeof scheme - 1 || !is_alpha(c))
+      return false;
+    scheme[k++] = ex_lower(c);
+  }
+  if (i >= n)
+    return false;
+  for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+    if (strlen(bad[b]) == k && memcmp(scheme, bad[b], k) == 0)
+      return true;
+  return false;
+}
+
+static bool resolve(const char *base, size_t bn, const char *ref, size_t rn, ex_buf *out);
+
 bool ex_url_resolve(const char *base, size_t bn, const char *ref, size_t rn, ex_buf *out)
+{
+  size_t start = out->len;
+  if (!resolve(base, bn, ref, rn, out))
+    return false;
+  /* The result is checked, not only the reference: a <base href="javascript:..."> or a
+   * reference with control bytes before its scheme must not come out as script or data. */
+  if (ex_url_unsafe(out->p + start, out->len - start)) {
+    out->len = start;
+    out->p[start] = '\0';
+    return false;
+  }
+  return true;
+}
+
+static bool resolve(const char *base, size_t bn, const char *ref, size_t rn, ex_buf *out)
 {
   size_t tn = rn;
   const char *t = ex_trim(ref, &tn);

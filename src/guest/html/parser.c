@@ -643,7 +643,10 @@ static size_t afe_find_tag(html_parser *p, html_tag tag)
 {
   if (!p->afe_count[tag])
     return (size_t)-1;
-  for (size_t i = p->n_afe; i-- > 0;) {
+  /* Charged what the walk visits: the entries after the last marker (charging the whole list
+   * made <b>x<table><td>y</b>, repeated, hit the budget while its real work stays linear). */
+  size_t i = p->n_afe;
+  while (i-- > 0) {
     dom_node *e = p->afe[i];
     if (!e)
       break;
@@ -652,7 +655,7 @@ static size_t afe_find_tag(html_parser *p, html_tag tag)
       return i;
     }
   }
-  charge(p, p->n_afe);
+  charge(p, p->n_afe - (i + 1));
   return (size_t)-1;
 }
 
@@ -1092,13 +1095,12 @@ static dom_node *clone_element(html_parser *p, const dom_node *src)
   el->flags = src->flags & (DOM_FLAG_PARSER_INSERTED | PF_HTML_IP);
   el->name = src->name;
   el->name_len = src->name_len;
-  if (src->n_attrs) {
-    el->attrs = dom_alloc(p->doc, (size_t)src->n_attrs * sizeof *el->attrs);
-    if (!check_oom(p, el->attrs))
-      return NULL;
-    memcpy(el->attrs, src->attrs, (size_t)src->n_attrs * sizeof *el->attrs);
-    el->n_attrs = el->attrs_cap = src->n_attrs;
-  }
+  /* The clone shares the source's attribute array: nothing edits attributes in place, and
+   * with attrs_cap == n_attrs the first dom_attr_add copies it. Formatting elements are
+   * cloned once per paragraph on pages that never close them, so this is most of their
+   * memory. */
+  el->attrs = src->attrs;
+  el->n_attrs = el->attrs_cap = src->n_attrs;
   return el;
 }
 
@@ -3461,6 +3463,8 @@ html_parse_status html_parse(const char *input, size_t len, const html_parse_opt
   }
 
   html_parse_status st = p.status;
+  if (o->work_out)
+    *o->work_out = p.work;
   if (st == HTML_PARSE_OK) {
     while (p.n_stack)
       pop(&p);

@@ -22,6 +22,9 @@ typedef struct html_parse_options {
   /* fragment parsing (conformance tests): context element name, NULL for a document */
   const char *fragment_context;
   dom_ns fragment_ns;
+  /* When non-NULL, receives the tree builder's work steps (the walks charged to the work
+   * budget, see RT_PARSER_WORK_PER_BYTE): tests check that hostile shapes stay linear. */
+  uint64_t *work_out;
 } html_parse_options;
 
 /* Parses a whole document. On success *out is a document the caller frees with
