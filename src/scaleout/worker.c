@@ -68,7 +68,7 @@ typedef struct wcfg {
   uint64_t results_maxlen;
   uint64_t max_result;
   cli_config cc; /* pool settings and the default extraction options */
-  bool listen;    /* --listen: serve /healthz, /readyz, /metrics (src/serve/obs.c) */
+  bool listen;   /* --listen: serve /healthz, /readyz, /metrics (src/serve/obs.c) */
   char listen_host[256];
   char listen_port[8];
 } wcfg;
@@ -84,10 +84,10 @@ typedef struct worker {
       n_abandoned;
   _Atomic uint64_t n_round_trips; /* of the slots: one per write that waited for replies */
   pthread_mutex_t claim_lock;
-  char cursor[64];        /* guarded by claim_lock: the XAUTOCLAIM scan position */
-  uint64_t next_claim_ms; /* guarded by claim_lock */
-  bool claiming;          /* guarded by claim_lock: one slot scans at a time */
-  struct slot *slots;     /* set before the listener starts; read by /readyz and /metrics */
+  char cursor[64];          /* guarded by claim_lock: the XAUTOCLAIM scan position */
+  uint64_t next_claim_ms;   /* guarded by claim_lock */
+  bool claiming;            /* guarded by claim_lock: one slot scans at a time */
+  struct slot *slots;       /* set before the listener starts; read by /readyz and /metrics */
   _Atomic unsigned n_slots; /* slots whose thread runs */
 } worker;
 

@@ -231,10 +231,10 @@ srv_obs *srv_obs_start(const srv_obs_config *c, char *msg, size_t mlen)
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (ai->ai_family == AF_INET6)
     flags |= MHD_USE_IPv6;
-  o->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, o, MHD_OPTION_EXTERNAL_LOGGER,
-                               on_log, o, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                               MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
-                               10u, MHD_OPTION_END);
+  o->daemon =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_access, o, MHD_OPTION_EXTERNAL_LOGGER, on_log, o,
+                       MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, 64u,
+                       MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!o->daemon) {
     snprintf(msg, mlen, "cannot listen on %s:%s", c->host, c->port);
