@@ -309,6 +309,66 @@ runs=$(($(rc hget riptide:workers:d1 ok) + $(rc hget riptide:workers:d1 supersed
   $(rc hget riptide:workers:d2 ok) + $(rc hget riptide:workers:d2 superseded)))
 note "6 jobs run $runs times by two workers reclaiming each other's: 6 results"
 
+# ---- 8. worker --listen: /healthz, /readyz, /metrics (shared with serve), Redis down -> 503 ----
+reset
+# GETs $1 until its status is $2 (at most ~10 s); the body is left in $T/body.
+poll_status() {
+  local code=
+  for _ in $(seq 200); do
+    code=$(curl -s -o "$T/body" -w '%{http_code}' "$1")
+    [ "$code" = "$2" ] && return 0
+    sleep 0.05
+  done
+  fail "$1 answered $code, not $2 (body: $(cat "$T/body"))"
+}
+metric() { # name{labels} -> value, from $T/metrics
+  awk -v k="$1" '$1 == k { print $2 }' "$T/metrics"
+}
+"$R" worker --redis "$U" --consumer lw -p 1 --listen 127.0.0.1:0 >"$T/lw.out" 2>"$T/lw.log" &
+LW=$!
+BG+=("$LW")
+A=
+for _ in $(seq 200); do
+  A=$(head -n1 "$T/lw.out" 2>/dev/null)
+  [ -n "$A" ] && break
+  kill -0 "$LW" 2>/dev/null || fail "worker --listen exited"
+  sleep 0.05
+done
+case "$A" in http://127.0.0.1:[0-9]*) ;; *) fail "worker --listen printed '$A', not http://127.0.0.1:PORT" ;; esac
+[ "$A" != http://127.0.0.1:0 ] || fail "worker --listen printed port 0, not the bound one"
+poll_status "$A/healthz" 200
+grep -q '"status":"ok"' "$T/body" || fail "/healthz body: $(cat "$T/body")"
+poll_status "$A/readyz" 200
+grep -q '"ready":true' "$T/body" || fail "/readyz body: $(cat "$T/body")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$A/v1/extract")" = 404 ] || fail "worker serves more than the three endpoints"
+poll_status "$A/metrics" 200
+cp "$T/body" "$T/metrics"
+[ "$(metric 'riptide_worker_jobs_total{outcome="ok"}')" = 0 ] || fail "jobs ok before any job: $(grep jobs_total "$T/metrics")"
+[ "$(metric riptide_worker_redis_connected_slots)" = 1 ] || fail "connected slots: $(grep connected "$T/metrics")"
+ext0=$(awk '/^riptide_extractions_total\{.*outcome="succeeded"/ { n += $2 } END { print n + 0 }' "$T/metrics")
+grep -q '^riptide_slots{state="idle"}' "$T/metrics" || fail "no pool metrics in /metrics"
+"$R" submit --redis "$U" -q samples >/dev/null || fail "submit (8)"
+timeout 60 "$R" collect --redis "$U" --wait 3 -o /dev/null -q || fail "collect (8)"
+poll_status "$A/metrics" 200
+cp "$T/body" "$T/metrics"
+[ "$(metric 'riptide_worker_jobs_total{outcome="ok"}')" = 3 ] || fail "jobs ok after 3 jobs: $(grep jobs_total "$T/metrics")"
+ext1=$(awk '/^riptide_extractions_total\{.*outcome="succeeded"/ { n += $2 } END { print n + 0 }' "$T/metrics")
+[ $((ext1 - ext0)) = 3 ] || fail "pool extractions went from $ext0 to $ext1 over 3 jobs"
+kill -9 "$RPID"
+wait "$RPID" 2>/dev/null
+poll_status "$A/readyz" 503
+grep -q 'not connected to Redis' "$T/body" || fail "/readyz without Redis: $(cat "$T/body")"
+curl -s "$A/metrics" >"$T/metrics"
+[ "$(metric riptide_worker_redis_connected_slots)" = 0 ] || fail "connected slots with Redis down: $(grep connected "$T/metrics")"
+poll_status "$A/healthz" 200
+redis_start
+poll_status "$A/readyz" 200
+curl -s "$A/metrics" >"$T/metrics"
+rec=$(metric riptide_worker_redis_reconnects_total)
+[ "${rec:-0}" -ge 1 ] || fail "reconnects after a Redis restart: '$rec'"
+stop_worker "$LW"
+note "worker --listen: $A: 200s, 3 jobs counted (worker and pool), /readyz 503 'not connected to Redis' while Redis was down, 200 after its restart ($rec reconnects)"
+
 # ---- 6. requirepass ----
 reset
 rc config set requirepass 's3cret/x' >/dev/null

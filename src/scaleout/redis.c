@@ -220,10 +220,12 @@ void so_conn_init(so_conn *k, const so_endpoint *ep)
 {
   memset(k, 0, sizeof *k);
   k->ep = ep;
+  atomic_init(&k->up, false);
 }
 
 void so_conn_drop(so_conn *k)
 {
+  atomic_store(&k->up, false);
   if (k->c) {
     if (k->c->err && !k->err[0])
       snprintf(k->err, sizeof k->err, "%s", k->c->errstr);
@@ -299,6 +301,8 @@ bool so_conn_open(so_conn *k)
   freeReplyObject(r);
   if (!ready)
     so_conn_drop(k);
+  else
+    atomic_store(&k->up, true);
   return ready;
 }
 

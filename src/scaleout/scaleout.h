@@ -9,6 +9,7 @@
 #define RT_SCALEOUT_H
 
 #include <hiredis/hiredis.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,6 +73,8 @@ typedef struct so_conn {
   bool ever_connected;
   bool auth_failed; /* the last attempt was refused by AUTH (a configuration error) */
   char err[256];    /* why the last attempt or command failed */
+  atomic_bool up;   /* connected (set by so_conn_open, cleared by a drop): read by other
+                       threads, e.g. the worker's /readyz */
 } so_conn;
 
 void so_conn_init(so_conn *k, const so_endpoint *ep);

@@ -32,6 +32,7 @@
 #include "scaleout/scaleout.h"
 
 #include "cli/cli.h"
+#include "serve/obs.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -67,7 +68,12 @@ typedef struct wcfg {
   uint64_t results_maxlen;
   uint64_t max_result;
   cli_config cc; /* pool settings and the default extraction options */
+  bool listen;   /* --listen: serve /healthz, /readyz, /metrics (src/serve/obs.c) */
+  char listen_host[256];
+  char listen_port[8];
 } wcfg;
+
+struct slot;
 
 typedef struct worker {
   wcfg *cfg;
@@ -78,9 +84,11 @@ typedef struct worker {
       n_abandoned;
   _Atomic uint64_t n_round_trips; /* of the slots: one per write that waited for replies */
   pthread_mutex_t claim_lock;
-  char cursor[64];        /* guarded by claim_lock: the XAUTOCLAIM scan position */
-  uint64_t next_claim_ms; /* guarded by claim_lock */
-  bool claiming;          /* guarded by claim_lock: one slot scans at a time */
+  char cursor[64];          /* guarded by claim_lock: the XAUTOCLAIM scan position */
+  uint64_t next_claim_ms;   /* guarded by claim_lock */
+  bool claiming;            /* guarded by claim_lock: one slot scans at a time */
+  struct slot *slots;       /* set before the listener starts; read by /readyz and /metrics */
+  _Atomic unsigned n_slots; /* slots whose thread runs */
 } worker;
 
 typedef struct slot {
@@ -676,6 +684,73 @@ static void heartbeat(worker *w, so_conn *k, const char *state, uint64_t started
   }
 }
 
+/* ---- --listen: /readyz and /metrics (served by src/serve/obs.c) ---------------------------- */
+
+static unsigned slots_connected(worker *w, unsigned *n)
+{
+  *n = atomic_load(&w->n_slots);
+  unsigned up = 0;
+  for (unsigned i = 0; i < *n; i++)
+    up += atomic_load(&w->slots[i].k.up);
+  return up;
+}
+
+/* Ready when every slot is connected to Redis (then the pool's conditions: warm, breaker not
+ * open), until SIGTERM. */
+static const char *worker_not_ready(void *ctx)
+{
+  worker *w = ctx;
+  if (atomic_load(&w->stop))
+    return "shutting down";
+  unsigned n, up = slots_connected(w, &n);
+  if (n == 0 || up < n)
+    return "not connected to Redis";
+  return NULL;
+}
+
+static void worker_metrics(void *ctx, cli_buf *b)
+{
+  worker *w = ctx;
+  unsigned n, up = slots_connected(w, &n);
+  char tmp[2048];
+  snprintf(tmp, sizeof tmp,
+           "# HELP riptide_worker_jobs_total Jobs this worker finished, by outcome (ok, error: "
+           "result written; dead_letter: sent to the dead-letter stream; superseded: done by "
+           "another worker meanwhile).\n"
+           "# TYPE riptide_worker_jobs_total counter\n"
+           "riptide_worker_jobs_total{outcome=\"ok\"} %llu\n"
+           "riptide_worker_jobs_total{outcome=\"error\"} %llu\n"
+           "riptide_worker_jobs_total{outcome=\"dead_letter\"} %llu\n"
+           "riptide_worker_jobs_total{outcome=\"superseded\"} %llu\n"
+           "# HELP riptide_worker_claims_total Jobs taken over from other workers (XAUTOCLAIM).\n"
+           "# TYPE riptide_worker_claims_total counter\n"
+           "riptide_worker_claims_total %llu\n"
+           "# HELP riptide_worker_redis_reconnects_total Connections to Redis made again.\n"
+           "# TYPE riptide_worker_redis_reconnects_total counter\n"
+           "riptide_worker_redis_reconnects_total %llu\n"
+           "# HELP riptide_worker_redis_round_trips_total Writes of the slots that waited for "
+           "replies.\n"
+           "# TYPE riptide_worker_redis_round_trips_total counter\n"
+           "riptide_worker_redis_round_trips_total %llu\n"
+           "# HELP riptide_worker_slots Slots (jobs held at once at most).\n"
+           "# TYPE riptide_worker_slots gauge\n"
+           "riptide_worker_slots %u\n"
+           "# HELP riptide_worker_busy_slots Slots extracting now.\n"
+           "# TYPE riptide_worker_busy_slots gauge\n"
+           "riptide_worker_busy_slots %llu\n"
+           "# HELP riptide_worker_redis_connected_slots Slots connected to Redis now.\n"
+           "# TYPE riptide_worker_redis_connected_slots gauge\n"
+           "riptide_worker_redis_connected_slots %u\n",
+           (unsigned long long)atomic_load(&w->n_ok), (unsigned long long)atomic_load(&w->n_error),
+           (unsigned long long)atomic_load(&w->n_dead),
+           (unsigned long long)atomic_load(&w->n_superseded),
+           (unsigned long long)atomic_load(&w->n_claimed),
+           (unsigned long long)atomic_load(&w->n_reconnects),
+           (unsigned long long)atomic_load(&w->n_round_trips), n,
+           (unsigned long long)atomic_load(&w->n_busy), up);
+  cli_buf_puts(b, tmp);
+}
+
 /* ---- command -------------------------------------------------------------------------------- */
 
 static const char USAGE[] =
@@ -696,6 +771,10 @@ static const char USAGE[] =
     "  --max-deliveries N     dead-letter a job delivered more than N times (default 3)\n"
     "  --results-maxlen N     trim the results stream to about N entries (default: no trim)\n"
     "  --max-result SIZE      largest document JSON written as a result (default 16M)\n"
+    "  --listen ADDR:PORT     serve GET /healthz, /readyz (pool warm, breaker not open, every\n"
+    "                         slot connected to Redis) and /metrics (the pool's and the\n"
+    "                         worker's counters) as `riptide serve` does; port 0 picks a free\n"
+    "                         one; the bound address is the first line of standard output\n"
     "  extraction: -m/--mode, -s/--selector, --links, --images, --html (defaults for jobs\n"
     "  without options); pool: --timeout, --memory-limit, --max-size, --no-fallback,\n"
     "  --engine, --events, as for extract\n";
@@ -720,6 +799,7 @@ enum {
   W_NO_FALLBACK,
   W_ENGINE,
   W_EVENTS,
+  W_LISTEN,
 };
 
 static int usage(const char *fmt, const char *arg)
@@ -771,6 +851,7 @@ int cli_worker(int argc, char **argv)
       {"no-fallback", no_argument, NULL, W_NO_FALLBACK},
       {"engine", required_argument, NULL, W_ENGINE},
       {"events", required_argument, NULL, W_EVENTS},
+      {"listen", required_argument, NULL, W_LISTEN},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
   };
@@ -882,6 +963,11 @@ int cli_worker(int argc, char **argv)
     case W_EVENTS:
       cfg.cc.events_path = optarg;
       break;
+    case W_LISTEN:
+      if (!srv_listen_parse(optarg, cfg.listen_host, sizeof cfg.listen_host, cfg.listen_port))
+        return usage("bad --listen '%s' (e.g. 127.0.0.1:9090, [::1]:0)", optarg);
+      cfg.listen = true;
+      break;
     case 'h':
       fputs(USAGE, stdout);
       return CLI_EXIT_OK;
@@ -927,6 +1013,7 @@ int cli_worker(int argc, char **argv)
   slot *slots = NULL;
   unsigned started = 0;
   bool engine_open = false;
+  srv_obs *obs = NULL;
 
   /* Start: Redis first (a wrong password or URL fails fast), then the pool. */
   if (!so_conn_ensure(&main_k, startup_keep_going, &w, "worker")) {
@@ -957,9 +1044,29 @@ int cli_worker(int argc, char **argv)
   for (unsigned i = 0; i < parallel; i++) {
     slots[i].w = &w;
     so_conn_init(&slots[i].k, &cfg.ep);
+  }
+  w.slots = slots;
+  if (cfg.listen) {
+    srv_obs_config oc = {.pool = w.eng.pool,
+                         .not_ready = worker_not_ready,
+                         .metrics = worker_metrics,
+                         .ctx = &w,
+                         .who = "riptide worker"};
+    memcpy(oc.host, cfg.listen_host, sizeof oc.host);
+    memcpy(oc.port, cfg.listen_port, sizeof oc.port);
+    obs = srv_obs_start(&oc, detail, sizeof detail);
+    if (!obs) {
+      fprintf(stderr, "riptide worker: %s\n", detail);
+      rc = CLI_EXIT_FAILED;
+      goto out;
+    }
+    srv_listen_print(cfg.listen_host, srv_obs_port(obs));
+  }
+  for (unsigned i = 0; i < parallel; i++) {
     if (pthread_create(&slots[i].th, NULL, slot_main, &slots[i]) != 0)
       break;
     started++;
+    atomic_store(&w.n_slots, started);
   }
   if (started == 0) {
     fprintf(stderr, "riptide worker: cannot start threads\n");
@@ -994,6 +1101,7 @@ int cli_worker(int argc, char **argv)
   if (atomic_load(&w.n_abandoned))
     rc = CLI_EXIT_FAILED;
 out:
+  srv_obs_stop(obs); /* before the pool it reports on goes */
   free(slots);
   if (engine_open)
     cli_engine_close(&w.eng);

@@ -93,36 +93,6 @@ static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
   return true;
 }
 
-/* "HOST:PORT", "[V6]:PORT", ":PORT" or "PORT". */
-static bool parse_listen(const char *s, srv_config *c)
-{
-  const char *colon;
-  if (s[0] == '[') {
-    const char *close = strchr(s, ']');
-    if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof c->host)
-      return false;
-    memcpy(c->host, s + 1, (size_t)(close - s - 1));
-    c->host[close - s - 1] = '\0';
-    colon = close + 1;
-  } else {
-    colon = strrchr(s, ':');
-    if (!colon) {
-      c->host[0] = '\0';
-      colon = s - 1;
-    } else {
-      if ((size_t)(colon - s) >= sizeof c->host)
-        return false;
-      memcpy(c->host, s, (size_t)(colon - s));
-      c->host[colon - s] = '\0';
-    }
-  }
-  unsigned port;
-  if (!parse_uint(colon + 1, 0, 65535, &port))
-    return false;
-  snprintf(c->port, sizeof c->port, "%u", port);
-  return true;
-}
-
 int srv_main(int argc, char **argv)
 {
   static const struct option longopts[] = {
@@ -180,7 +150,7 @@ int srv_main(int argc, char **argv)
   while ((ch = getopt_long(argc, argv, "l:p:m:h", longopts, NULL)) != -1) {
     switch (ch) {
     case 'l':
-      if (!parse_listen(optarg, &c))
+      if (!srv_listen_parse(optarg, c.host, sizeof c.host, c.port))
         return usage_error("bad --listen '%s' (e.g. 127.0.0.1:8080, [::1]:0)", optarg);
       break;
     case 'p':
@@ -330,10 +300,7 @@ int srv_main(int argc, char **argv)
     srv_free(s);
     return CLI_EXIT_FAILED;
   }
-  bool v6 = strchr(c.host, ':') != NULL;
-  printf("http://%s%s%s:%u\n", v6 ? "[" : "", c.host[0] ? c.host : "0.0.0.0", v6 ? "]" : "",
-         (unsigned)s->bound_port);
-  fflush(stdout);
+  srv_listen_print(c.host, s->bound_port);
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0)

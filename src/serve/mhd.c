@@ -1,6 +1,7 @@
 /*
- * mhd.c - loads libmicrohttpd at `riptide serve` start (see mhd.h for why). Called once, from
- * the main thread, before the server's threads exist; the library is never unloaded.
+ * mhd.c - loads libmicrohttpd at `riptide serve` (and `worker --listen`) start (see mhd.h for
+ * why). Called from the main thread, before the server's threads exist; the library is never
+ * unloaded.
  */
 #include "serve/mhd.h"
 

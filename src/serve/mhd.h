@@ -1,9 +1,9 @@
 /*
- * mhd.h - libmicrohttpd, loaded with dlopen() when `riptide serve` starts rather than linked:
- * linking it would make every run of the command (extract, bench, version) load it and
- * GnuTLS with their ~10 dependent shared objects, ~2.5 ms of CPU per start for nothing (the
- * same reason src/input/fetch.c loads libcurl lazily). Include this after <microhttpd.h>:
- * the MHD_* calls of src/serve/ then go through the table, with the library's own
+ * mhd.h - libmicrohttpd, loaded with dlopen() when `riptide serve` (or `worker --listen`)
+ * starts rather than linked: linking it would make every run of the command (extract, bench,
+ * version) load it and GnuTLS with their ~10 dependent shared objects, ~2.5 ms of CPU per start for
+ * nothing (the same reason src/input/fetch.c loads libcurl lazily). Include this after
+ * <microhttpd.h>: the MHD_* calls of src/serve/ then go through the table, with the library's own
  * prototypes.
  */
 #ifndef RT_SERVE_MHD_H

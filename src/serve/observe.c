@@ -1,7 +1,7 @@
 /*
  * observe.c - what the service says about itself: /healthz, /readyz, /metrics (the pool's
- * Prometheus text plus HTTP counters and a latency histogram), /v1/status, the index page,
- * and the JSON access log (one line per request; never a body or a key).
+ * Prometheus text, from obs.c, plus HTTP counters and a latency histogram), /v1/status, the
+ * index page, and the JSON access log (one line per request; never a body or a key).
  *
  * DESIGN: counters are atomics written by the network threads in on_completed and read by
  * /metrics without a lock (each value is exact; the set is not one snapshot). The log file is
@@ -131,35 +131,17 @@ static void json_reply(srv_result *r, unsigned status)
   r->mime = "application/json";
 }
 
+/* /healthz and /readyz are obs.c's (shared with `riptide worker --listen`); the server adds
+ * its own reason not to be ready. */
 void srv_get_healthz(srv *s, srv_result *r)
 {
   (void)s;
-  json_reply(r, 200);
-  cli_buf_puts(&r->body, "{\"status\":\"ok\"}\n");
+  srv_obs_healthz(r);
 }
 
 void srv_get_readyz(srv *s, srv_result *r)
 {
-  riptide_pool_status st;
-  riptide_pool_status_get(s->pool, &st);
-  const char *reason = NULL;
-  if (atomic_load(&s->shutting_down) || st.shutting_down)
-    reason = "shutting down";
-  else if (st.breaker_state == 1)
-    reason = "circuit breaker open";
-  else if (st.idle + st.leased == 0)
-    reason = "no warm instance";
-  if (reason) {
-    json_reply(r, 503);
-    r->retry_after = 1;
-    r->error_code = "NOT_READY";
-    cli_buf_puts(&r->body, "{\"ready\":false,\"reason\":");
-    cli_json_string(&r->body, reason);
-    cli_buf_puts(&r->body, "}\n");
-  } else {
-    json_reply(r, 200);
-    cli_buf_puts(&r->body, "{\"ready\":true}\n");
-  }
+  srv_obs_readyz(s->pool, atomic_load(&s->shutting_down) ? "shutting down" : NULL, r);
 }
 
 static const char *breaker_name(int st)
@@ -192,16 +174,11 @@ void srv_get_status(srv *s, srv_result *r)
   cli_buf_puts(&r->body, tmp);
 }
 
+/* The pool's metrics (obs.c, as `riptide worker --listen` serves them), then the server's. */
 void srv_get_metrics(srv *s, srv_result *r)
 {
-  riptide_metrics m;
-  riptide_pool_metrics(s->pool, &m);
-  char *text = riptide_metrics_to_prometheus(&m);
+  srv_obs_metrics(s->pool, r);
   cli_buf *b = &r->body;
-  if (text) {
-    cli_buf_puts(b, text);
-    free(text);
-  }
   char tmp[256];
   cli_buf_puts(b, "# HELP riptide_http_requests_total HTTP requests answered, by route and "
                   "status.\n# TYPE riptide_http_requests_total counter\n");
@@ -266,8 +243,6 @@ void srv_get_metrics(srv *s, srv_result *r)
       "\n# TYPE riptide_http_sent_bytes_total counter\nriptide_http_sent_bytes_total %" PRIu64 "\n",
       atomic_load(&s->stats.bytes_in), atomic_load(&s->stats.bytes_out));
   cli_buf_puts(b, tmp);
-  r->status = 200;
-  r->mime = "text/plain; version=0.0.4; charset=utf-8";
 }
 
 void srv_get_index(srv *s, srv_result *r)

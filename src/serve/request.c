@@ -205,12 +205,6 @@ void srv_error_line(cli_buf *b, const char *id, const char *code, const char *me
   cli_buf_puts(b, "}}\n");
 }
 
-void srv_result_clear(srv_result *r)
-{
-  cli_buf_free(&r->body);
-  memset(r, 0, sizeof *r);
-}
-
 static void fail(srv_result *r, bool line, const char *id, unsigned status, const char *code,
                  const char *message, unsigned retry_after)
 {

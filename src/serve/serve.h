@@ -7,7 +7,9 @@
  *              its worker threads
  *   request.c  turning a request body and its options into a document or an error
  *   batch.c    POST /v1/extract/batch: NDJSON lines in, results streamed back in order
- *   observe.c  /healthz, /readyz, /metrics, /v1/status, HTTP counters, the access log
+ *   observe.c  /v1/status, the HTTP counters added to /metrics, the access log
+ *   obs.c      /healthz, /readyz, /metrics (shared with `riptide worker --listen`, obs.h), the
+ *              listen address, and the small server the worker embeds
  *   openapi.c  the OpenAPI 3.1 document served at /openapi.json
  *   mhd.c      libmicrohttpd loaded with dlopen() (mhd.h)
  *
@@ -19,6 +21,7 @@
 
 #include "riptide.h"
 #include "cli/cli.h"
+#include "serve/obs.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -100,18 +103,7 @@ bool srv_params_set(srv_params *p, const char *key, const char *value, char *msg
 /* Final checks (selector vs mode). */
 bool srv_params_check(srv_params *p, char *msg, size_t mlen);
 
-/* The outcome of one extraction request, built on a worker thread. */
-typedef struct srv_result {
-  unsigned status;        /* HTTP status */
-  cli_buf body;           /* response body (document, text or error JSON) */
-  const char *mime;       /* static */
-  const char *engine;     /* static, NULL when no document */
-  const char *error_code; /* static, NULL on success */
-  uint64_t fetch_ns, extract_ns;
-  unsigned retry_after; /* seconds, 0 = no header */
-} srv_result;
-
-void srv_result_clear(srv_result *r);
+/* The outcome of one extraction request, built on a worker thread: srv_result (obs.h). */
 
 typedef struct srv srv;
 
