@@ -14,10 +14,15 @@
  *    application); (4) scoring of paragraph-like elements into their ancestors, the best
  *    candidate and its related siblings; (5) rendering of the chosen nodes as Markdown and plain
  *    text in one walk, collecting links and media on the way.
- *  - Every recursive walk stops descending at FB_MAX_DEPTH: a 100k-deep page costs a bounded
- *    stack, and the content past that depth is not rendered.
- *  - Output buffers are bounded (RT_DEFAULT_MAX_OUTPUT); going over is
- * RIPTIDE_ERR_OUTPUT_TOO_LARGE, never a silent cut.
+ *  - The tree comes from fb_parse (parse.c), which bounds what libxml2 sees and flattens the
+ *    tree past FB_TREE_DEPTH; every recursive walk here stops descending at FB_MAX_DEPTH, which
+ *    is deeper, so no walk stops short of content and the stack stays bounded.
+ *  - One call has one deadline (fb_limits): the parse checks it as it goes, rendering every
+ *    FB_CLOCK_NODES nodes; passing it is RIPTIDE_ERR_TIMEOUT.
+ *  - Text + Markdown + HTML are bounded together by the call's output cap; going over is
+ *    RIPTIDE_ERR_OUTPUT_TOO_LARGE, never a silent cut. Links and media past their limits are
+ *    not listed, and the document says so (RIPTIDE_TRUNC_LINKS / _MEDIA).
+ *  - Links and media never carry script or inline-data URLs (data:, javascript:, vbscript:).
  */
 #include "common/limits.h"
 #include "fallback/fallback.h"
@@ -39,6 +44,8 @@
 #include <time.h>
 
 #define FB_MAX_DEPTH 400
+_Static_assert(FB_TREE_DEPTH + 8 < FB_MAX_DEPTH, "walks must reach the bottom of the tree");
+#define FB_CLOCK_NODES 1024
 #define FB_MAX_LINKS 10000
 #define FB_MAX_MEDIA 2000
 #define FB_MAX_CATEGORIES 64
@@ -58,9 +65,7 @@ static void xml_init(void)
 
 static uint64_t now_ns(void)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  return fb_now_ns();
 }
 
 static bool is_el(const xmlNode *n)
@@ -193,6 +198,7 @@ typedef struct fb_info {
   uint32_t commas;
   bool has_block; /* has a block-level child element */
   bool scored;    /* initialised as a candidate */
+  bool chosen;    /* a custom selector's match */
   double score;
 } fb_info;
 
@@ -563,14 +569,42 @@ typedef struct fb_render {
   size_t cap_links, cap_media;
   bool nomem;
   uint32_t paragraphs;
+  uint64_t deadline_ns; /* 0 = none */
+  uint32_t nodes;       /* rendered since the last clock read */
+  bool timed_out;
+  uint32_t truncated; /* RIPTIDE_TRUNC_LINKS / _MEDIA */
 } fb_render;
 
+/* A URL that runs script or inlines data when followed: data:, javascript:, vbscript:, with
+ * the whitespace and control characters browsers strip from a scheme ("java\tscript:"). */
+static bool unsafe_scheme(const char *u)
+{
+  static const char *const bad[] = {"javascript:", "vbscript:", "data:", NULL};
+  char sch[16];
+  size_t k = 0;
+  for (const unsigned char *c = (const unsigned char *)u; *c && k < sizeof sch - 1; c++) {
+    if (*c <= 0x20)
+      continue; /* browsers drop tabs, newlines and leading spaces inside a scheme */
+    sch[k++] = (char)tolower(*c);
+    if (*c == ':')
+      break;
+  }
+  sch[k] = '\0';
+  for (int i = 0; bad[i]; i++)
+    if (strncmp(sch, bad[i], strlen(bad[i])) == 0)
+      return true;
+  return false;
+}
+
+/* href resolved against base; NULL when absent, too long, or an unsafe scheme. */
 static char *resolve(const char *base, const char *href)
 {
   if (!href)
     return NULL;
   while (is_space((unsigned char)*href))
     href++;
+  if (unsafe_scheme(href))
+    return NULL;
   size_t n = strlen(href);
   while (n > 0 && is_space((unsigned char)href[n - 1]))
     n--;
@@ -588,6 +622,10 @@ static char *resolve(const char *base, const char *href)
   free(h);
   char *out = strdup((const char *)r);
   xmlFree(r);
+  if (out && unsafe_scheme(out)) { /* a base like "data:..." would make every link one */
+    free(out);
+    return NULL;
+  }
   return out;
 }
 
@@ -725,8 +763,10 @@ static void emit_text(fb_render *r, const char *s)
 static bool add_link(fb_render *r, const char *href, const char *text)
 {
   riptide_document *d = r->doc;
-  if (d->n_links >= FB_MAX_LINKS)
+  if (d->n_links >= FB_MAX_LINKS) {
+    r->truncated |= RIPTIDE_TRUNC_LINKS;
     return true;
+  }
   if (d->n_links == r->cap_links) {
     size_t nc = r->cap_links ? r->cap_links * 2 : 16;
     riptide_link *nl = realloc(d->links, nc * sizeof *nl);
@@ -752,8 +792,10 @@ static bool add_media(fb_render *r, const char *src, const char *alt, const char
   for (size_t i = 0; i < d->n_media; i++)
     if (strcmp(d->media[i].src, src) == 0)
       return true;
-  if (d->n_media >= FB_MAX_MEDIA)
+  if (d->n_media >= FB_MAX_MEDIA) {
+    r->truncated |= RIPTIDE_TRUNC_MEDIA;
     return true;
+  }
   if (d->n_media == r->cap_media) {
     size_t nc = r->cap_media ? r->cap_media * 2 : 8;
     riptide_media *nm = realloc(d->media, nc * sizeof *nm);
@@ -783,7 +825,7 @@ static const char *img_src(const xmlNode *n, char *tmp, size_t tmpcap)
   static const char *const lazy[] = {"data-src", "data-original", "data-lazy-src", "data-url",
                                      NULL};
   const char *src = attr(n, "src");
-  bool placeholder = !src || !*src || (strncmp(src, "data:", 5) == 0 && strlen(src) < 200);
+  bool placeholder = !src || !*src || unsafe_scheme(src);
   if (!placeholder)
     return src;
   for (int i = 0; lazy[i]; i++) {
@@ -824,7 +866,7 @@ static void text_of(const xmlNode *n, fb_buf *b, int depth)
 {
   if (depth >= FB_MAX_DEPTH)
     return;
-  for (const xmlNode *c = n->children; c; c = c->next) {
+  for (const xmlNode *c = n->children; c && !b->overflow; c = c->next) {
     if (c->type == XML_TEXT_NODE && c->content)
       buf_puts(b, (const char *)c->content);
     else if (is_el(c)) {
@@ -1156,7 +1198,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       const char *h = href;
       while (is_space((unsigned char)*h))
         h++;
-      if (*h && *h != '#' && strncasecmp(h, "javascript:", 11) != 0)
+      if (*h && *h != '#')
         abs = resolve(r->base, h);
     }
     if (!abs) {
@@ -1253,6 +1295,15 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
 
 static void render_node(fb_render *r, xmlNode *n, int depth)
 {
+  if (r->timed_out)
+    return;
+  if (++r->nodes >= FB_CLOCK_NODES) {
+    r->nodes = 0;
+    if (r->deadline_ns && now_ns() > r->deadline_ns) {
+      r->timed_out = true;
+      return;
+    }
+  }
   if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
     if (n->content)
       emit_text(r, (const char *)n->content);
@@ -1671,7 +1722,12 @@ static char *take(fb_buf *b)
   return p;
 }
 
-static riptide_err select_custom(xmlDoc *doc, const char *selector, xmlNode ***out, size_t *n)
+/* XPath steps allowed per element of the tree (libxml2 counts them in opCount): a selector's
+ * cost is linear in the tree, and this stops one that is not (e.g. deep descendant chains). */
+#define FB_XPATH_OPS_PER_NODE 2000ul
+
+static riptide_err select_custom(xmlDoc *doc, const char *selector, size_t n_elements,
+                                 xmlNode ***out, size_t *n)
 {
   char xp[FB_XPATH_MAX];
   if (!selector || !fb_css_to_xpath(selector, xp, sizeof xp))
@@ -1679,10 +1735,20 @@ static riptide_err select_custom(xmlDoc *doc, const char *selector, xmlNode ***o
   xmlXPathContext *ctx = xmlXPathNewContext(doc);
   if (!ctx)
     return RIPTIDE_ERR_NOMEM;
+#if LIBXML_VERSION >= 20911
+  ctx->opLimit = FB_XPATH_OPS_PER_NODE * (n_elements + 1000);
+#else
+  (void)n_elements;
+#endif
   xmlXPathObject *res = xmlXPathEvalExpression((const xmlChar *)xp, ctx);
   if (!res) {
+#if LIBXML_VERSION >= 20911
+    bool limit = ctx->opLimit && ctx->opCount > ctx->opLimit;
+#else
+    bool limit = false;
+#endif
     xmlXPathFreeContext(ctx);
-    return RIPTIDE_ERR_SELECTOR;
+    return limit ? RIPTIDE_ERR_TIMEOUT : RIPTIDE_ERR_SELECTOR;
   }
   riptide_err err = RIPTIDE_OK;
   *out = NULL;
@@ -1693,16 +1759,21 @@ static riptide_err select_custom(xmlDoc *doc, const char *selector, xmlNode ***o
     if (!*out) {
       err = RIPTIDE_ERR_NOMEM;
     } else {
+      /* Matches come in document order; a match inside another one is rendered with its
+       * ancestor, so it is skipped. Marking the chosen ones (fb_info.chosen) keeps this
+       * linear in matches x depth. */
       for (int i = 0; i < k; i++) {
         xmlNode *node = res->nodesetval->nodeTab[i];
-        /* Skip a match inside another match: it is rendered with its ancestor. */
+        if (!is_el(node))
+          continue;
         bool nested = false;
         for (xmlNode *a = node->parent; a && !nested; a = a->parent)
-          for (size_t j = 0; j < *n; j++)
-            if ((*out)[j] == a)
-              nested = true;
-        if (!nested && is_el(node))
-          (*out)[(*n)++] = node;
+          nested = info_of(a) && info_of(a)->chosen;
+        if (nested)
+          continue;
+        if (info_of(node))
+          info_of(node)->chosen = true;
+        (*out)[(*n)++] = node;
       }
     }
   }
@@ -1724,8 +1795,9 @@ static size_t visible_len(const char *s)
  * roles), statistics, the choice of nodes for the mode, and rendering into d (text, markdown,
  * html, links, media). Owns and frees everything it allocates except what it puts in d. */
 static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_options *opts,
-                                const char *base, bool strict, riptide_document *d,
-                                uint32_t *paragraphs, double *ld_out)
+                                const fb_limits *lim, const char *base, bool strict,
+                                riptide_document *d, uint32_t *paragraphs, double *ld_out,
+                                uint32_t *truncated)
 {
   riptide_err err = RIPTIDE_OK;
   fb_arena ar = {0};
@@ -1734,7 +1806,8 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
   size_t n_chosen = 0;
   fb_render r;
   memset(&r, 0, sizeof r);
-  r.md.max = r.txt.max = RT_DEFAULT_MAX_OUTPUT;
+  r.md.max = r.txt.max = lim->max_output ? (size_t)lim->max_output : SIZE_MAX;
+  r.deadline_ns = lim->deadline_ns;
   double ld = 0;
   {
     remove_junk((xmlNode *)doc, opts->mode, strict, false, 0);
@@ -1750,7 +1823,7 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
       body = root;
 
     if (opts->mode == RIPTIDE_MODE_CUSTOM) {
-      err = select_custom(doc, opts->selector, &chosen, &n_chosen);
+      err = select_custom(doc, opts->selector, ar.cap, &chosen, &n_chosen);
       if (err != RIPTIDE_OK)
         goto done;
     } else if (opts->mode == RIPTIDE_MODE_FULL) {
@@ -1851,11 +1924,17 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
         }
       }
     }
+    if (r.timed_out) {
+      err = RIPTIDE_ERR_TIMEOUT;
+      goto done;
+    }
     if (r.nomem || r.md.nomem || r.txt.nomem) {
       err = RIPTIDE_ERR_NOMEM;
       goto done;
     }
-    if (r.md.overflow || r.txt.overflow) {
+    /* The cap is on the whole result, as for the guest's. */
+    if (r.md.overflow || r.txt.overflow ||
+        (lim->max_output && r.md.len + r.txt.len > lim->max_output)) {
       err = RIPTIDE_ERR_OUTPUT_TOO_LARGE;
       goto done;
     }
@@ -1874,6 +1953,12 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
       }
       for (size_t i = 0; i < n_chosen; i++)
         htmlNodeDump(xb, doc, chosen[i]);
+      size_t hl = xmlBufferLength(xb) > 0 ? (size_t)xmlBufferLength(xb) : 0;
+      if (lim->max_output && r.md.len + r.txt.len + hl > lim->max_output) {
+        xmlBufferFree(xb);
+        err = RIPTIDE_ERR_OUTPUT_TOO_LARGE;
+        goto done;
+      }
       d->html = strdup(xmlBufferContent(xb) ? (const char *)xmlBufferContent(xb) : "");
       xmlBufferFree(xb);
       if (!d->html) {
@@ -1882,6 +1967,7 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
       }
     }
   }
+  *truncated |= r.truncated;
   *paragraphs = r.paragraphs;
   *ld_out = ld;
 done:
@@ -1906,14 +1992,59 @@ static void swap_content(riptide_document *dst, riptide_document *src)
   dst->n_media = src->n_media, src->n_media = tmp.n_media;
 }
 
+void riptide_native_limits_init(riptide_native_limits *l)
+{
+  if (!l)
+    return;
+  memset(l, 0, sizeof *l);
+  l->timeout_ms = RT_DEFAULT_TIMEOUT_MS;
+  l->memory_cap_bytes = RT_DEFAULT_MEMORY_CAP;
+  l->max_input_bytes = RT_DEFAULT_MAX_INPUT;
+  l->max_output_bytes = 0;
+}
+
+void fb_limits_resolve(const riptide_native_limits *in, size_t len, fb_limits *lim)
+{
+  riptide_native_limits dflt;
+  if (!in) {
+    riptide_native_limits_init(&dflt);
+    in = &dflt;
+  }
+  lim->deadline_ns = in->timeout_ms ? fb_now_ns() + (uint64_t)in->timeout_ms * 1000000ull : 0;
+  lim->memory_cap = in->memory_cap_bytes;
+  lim->max_output = in->max_output_bytes
+                        ? in->max_output_bytes
+                        : RT_DEFAULT_MAX_OUTPUT + (uint64_t)RT_OUTPUT_PER_INPUT_BYTE * len;
+}
+
 riptide_err riptide_extract_native(const char *html, size_t len, const char *url,
                                    const riptide_options *opts, riptide_document **out)
+{
+  return riptide_extract_native_limited(html, len, url, opts, NULL, out);
+}
+
+riptide_err riptide_extract_native_limited(const char *html, size_t len, const char *url,
+                                           const riptide_options *opts,
+                                           const riptide_native_limits *lim,
+                                           riptide_document **out)
 {
   if (!out)
     return RIPTIDE_ERR_INVALID_ARG;
   *out = NULL;
   if (!html && len > 0)
     return RIPTIDE_ERR_INVALID_ARG;
+  uint64_t max_in = lim ? lim->max_input_bytes : RT_DEFAULT_MAX_INPUT;
+  if (max_in && len > max_in)
+    return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  fb_limits l;
+  fb_limits_resolve(lim, len, &l);
+  return fb_extract(html ? html : "", len, url, opts, &l, out);
+}
+
+riptide_err fb_extract(const char *html, size_t len, const char *url, const riptide_options *opts,
+                       const fb_limits *lim, riptide_document **out)
+{
+  *out = NULL;
   riptide_options defaults;
   if (!opts) {
     riptide_options_init(&defaults);
@@ -1921,7 +2052,7 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
   }
   if ((unsigned)opts->mode > RIPTIDE_MODE_CUSTOM)
     return RIPTIDE_ERR_UNSUPPORTED;
-  if (len > RT_DEFAULT_MAX_INPUT || len > (size_t)INT32_MAX)
+  if (len > (size_t)INT32_MAX)
     return RIPTIDE_ERR_INPUT_TOO_LARGE;
   uint64_t t0 = now_ns();
   pthread_once(&xml_once, xml_init);
@@ -1937,18 +2068,18 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
 
   /* An empty or whitespace-only input is a document with no content, not an error. */
   xmlDoc *doc = NULL;
-  if (len > 0)
-    doc = htmlReadMemory(html, (int)len, url, "UTF-8",
-                         HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                             HTML_PARSE_NONET | HTML_PARSE_COMPACT);
-  xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+  uint32_t truncated = 0;
   riptide_err err = RIPTIDE_OK;
+  if (len > 0 && (err = fb_parse(html, len, url, lim, &doc, &truncated)) != RIPTIDE_OK) {
+    riptide_document_free(d);
+    return err;
+  }
+  xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
   fb_meta m;
   memset(&m, 0, sizeof m);
   uint32_t paragraphs = 0;
   fb_render r; /* only for add_media of og:image below */
   memset(&r, 0, sizeof r);
-  r.md.max = r.txt.max = RT_DEFAULT_MAX_OUTPUT;
   char *base = NULL;
   char *og_image = NULL;
   double ld = 0;
@@ -1984,28 +2115,43 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
   m.og_image = NULL;
 
   if (root && opts->mode != RIPTIDE_MODE_METADATA) {
-    err = content_pass(doc, root, opts, base, true, d, &paragraphs, &ld);
+    err = content_pass(doc, root, opts, lim, base, true, d, &paragraphs, &ld, &truncated);
     if (err != RIPTIDE_OK)
       goto done;
     /* Like Readability's retry: when the strict pass found little, the class/id heuristics
-     * probably removed the content's container; parse again and keep the longer result. */
+     * probably removed the content's container; parse again and keep the longer result.
+     * The first tree is freed first (everything kept from it is copied), so the two never
+     * take memory at once; the second parse runs under the same deadline. */
     if (opts->mode == RIPTIDE_MODE_ARTICLE && visible_len(d->text) < FB_RETRY_BELOW) {
-      xmlDoc *doc2 = htmlReadMemory(html, (int)len, url, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                        HTML_PARSE_NONET | HTML_PARSE_COMPACT);
+      xmlFreeDoc(doc);
+      doc = NULL;
+      root = NULL;
+      xmlDoc *doc2 = NULL;
+      uint32_t trunc2 = 0;
+      err = fb_parse(html, len, url, lim, &doc2, &trunc2);
       xmlNode *root2 = doc2 ? xmlDocGetRootElement(doc2) : NULL;
       riptide_document *d2 = root2 ? riptide_document_new() : NULL;
       uint32_t p2 = 0;
       double ld2 = 0;
-      if (d2 && content_pass(doc2, root2, opts, base, false, d2, &p2, &ld2) == RIPTIDE_OK &&
-          visible_len(d2->text) > visible_len(d->text)) {
+      if (err == RIPTIDE_OK && root2 && !d2)
+        err = RIPTIDE_ERR_NOMEM;
+      if (d2 && err == RIPTIDE_OK)
+        err = content_pass(doc2, root2, opts, lim, base, false, d2, &p2, &ld2, &trunc2);
+      if (err == RIPTIDE_OK && d2 && visible_len(d2->text) > visible_len(d->text)) {
         swap_content(d, d2);
         paragraphs = p2;
         ld = ld2;
+        truncated = trunc2;
       }
       riptide_document_free(d2);
       if (doc2)
         xmlFreeDoc(doc2);
+      /* Only the limits of the call end it; a retry that merely found nothing is ignored. */
+      if (err != RIPTIDE_ERR_TIMEOUT && err != RIPTIDE_ERR_MEMORY_LIMIT &&
+          err != RIPTIDE_ERR_NOMEM)
+        err = RIPTIDE_OK;
+      if (err != RIPTIDE_OK)
+        goto done;
     }
   }
   if (opts->want_media && og_image && opts->mode != RIPTIDE_MODE_METADATA) {
@@ -2013,6 +2159,7 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
     if (d->n_media == 0 && !add_media(&r, og_image, NULL, "image"))
       err = RIPTIDE_ERR_NOMEM;
   }
+  d->truncated = truncated | r.truncated;
   if (opts->mode != RIPTIDE_MODE_METADATA && !d->text) {
     /* No tree (empty input): content modes still give empty strings, not absent fields. */
     d->text = strdup("");
