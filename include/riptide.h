@@ -58,9 +58,9 @@ typedef enum riptide_err_class {
   X(BAD_INPUT, 3, BAD_INPUT, "input is not usable HTML")                                           \
   X(INPUT_TOO_LARGE, 4, LIMIT, "input exceeds the size limit")                                     \
   X(OUTPUT_TOO_LARGE, 5, LIMIT, "result exceeds the output size limit")                            \
-  X(TIMEOUT, 6, TIMEOUT, "guest call exceeded its deadline")                                       \
+  X(TIMEOUT, 6, TIMEOUT, "extraction exceeded its deadline")                                       \
   X(TRAP, 7, TRAP, "guest trapped")                                                                \
-  X(MEMORY_LIMIT, 8, LIMIT, "guest exceeded its memory cap")                                       \
+  X(MEMORY_LIMIT, 8, LIMIT, "extraction exceeded its memory cap")                                       \
   X(GUEST_ERROR, 9, INTERNAL, "guest reported an error")                                           \
   X(BAD_RESULT, 10, INTERNAL, "guest returned an invalid result")                                  \
   X(ABI_MISMATCH, 11, INTERNAL, "guest ABI version does not match the host")                       \

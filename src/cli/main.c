@@ -40,6 +40,7 @@ static const char USAGE[] =
     "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s)\n"
     "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M)\n"
     "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
+    "      --max-output SIZE    result size limit (default 16M + 4 bytes per input byte)\n"
     "      --no-fallback        report guest failures instead of using the native extractor\n"
     "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
     "      --events FILE        write the pool's event stream to FILE as JSON lines\n"
@@ -61,6 +62,7 @@ enum {
   OPT_TIMEOUT,
   OPT_MEMORY,
   OPT_MAX_SIZE,
+  OPT_MAX_OUTPUT,
   OPT_NO_FALLBACK,
   OPT_ENGINE,
   OPT_EVENTS,
@@ -109,6 +111,7 @@ static int cmd_extract(int argc, char **argv)
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"memory-limit", required_argument, NULL, OPT_MEMORY},
       {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+      {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
       {"no-fallback", no_argument, NULL, OPT_NO_FALLBACK},
       {"engine", required_argument, NULL, OPT_ENGINE},
       {"events", required_argument, NULL, OPT_EVENTS},
@@ -193,6 +196,10 @@ static int cmd_extract(int argc, char **argv)
     case OPT_MAX_SIZE:
       if (!cli_parse_size(optarg, &c.max_input))
         rc = usage_error("bad --max-size '%s' (e.g. 64M)", optarg);
+      break;
+    case OPT_MAX_OUTPUT:
+      if (!cli_parse_size(optarg, &c.max_output) || c.max_output == 0)
+        rc = usage_error("bad --max-output '%s' (e.g. 64M)", optarg);
       break;
     case OPT_NO_FALLBACK:
       c.no_fallback = true;

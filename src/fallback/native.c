@@ -68,6 +68,12 @@ static uint64_t now_ns(void)
   return fb_now_ns();
 }
 
+/* Has the call's deadline passed? Checked between passes and inside the long ones. */
+static bool past(const fb_limits *lim)
+{
+  return lim->deadline_ns && now_ns() > lim->deadline_ns;
+}
+
 static bool is_el(const xmlNode *n)
 {
   return n && n->type == XML_ELEMENT_NODE;
@@ -571,6 +577,7 @@ typedef struct fb_render {
   uint32_t paragraphs;
   uint64_t deadline_ns; /* 0 = none */
   uint32_t nodes;       /* rendered since the last clock read */
+  size_t text_bytes;    /* text emitted since the last clock read */
   bool timed_out;
   uint32_t truncated; /* RIPTIDE_TRUNC_LINKS / _MEDIA */
 } fb_render;
@@ -729,7 +736,11 @@ static void emit_text(fb_render *r, const char *s)
     return;
   }
   const char *p = s;
-  while (*p) {
+  while (*p && !r->timed_out) {
+    if (r->deadline_ns && (r->text_bytes += 64) >= (1u << 20)) { /* ~every 16k words */
+      r->text_bytes = 0;
+      r->timed_out = now_ns() > r->deadline_ns;
+    }
     if (is_space((unsigned char)*p)) {
       r->pending_space = true;
       p++;
@@ -1818,6 +1829,10 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
       goto done;
     }
     stats((xmlNode *)doc, &ar, false, 0);
+    if (past(lim)) {
+      err = RIPTIDE_ERR_TIMEOUT;
+      goto done;
+    }
     xmlNode *body = find_first((xmlNode *)doc, "body", 0);
     if (!body)
       body = root;
@@ -1894,6 +1909,10 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
     r.want_media = opts->want_media;
     r.base = base;
     r.doc = d;
+    if (past(lim)) {
+      err = RIPTIDE_ERR_TIMEOUT;
+      goto done;
+    }
     for (size_t i = 0; i < n_chosen; i++) {
       render_node(&r, chosen[i], 0);
       block_break(&r);
@@ -2109,6 +2128,10 @@ riptide_err fb_extract(const char *html, size_t len, const char *url, const ript
   }
   if (root && (err = fill_metadata(d, &m, base)) != RIPTIDE_OK)
     goto done;
+  if (past(lim)) {
+    err = RIPTIDE_ERR_TIMEOUT;
+    goto done;
+  }
   /* Resolved now: junk removal below frees <head>, where m's borrowed strings live. */
   if (root && m.og_image)
     og_image = resolve(base, m.og_image);
@@ -2173,6 +2196,8 @@ riptide_err fb_extract(const char *html, size_t len, const char *url, const ript
     d->reading_time = (d->word_count + 229) / 230;
   }
   d->quality_score = quality(d, paragraphs, ld);
+  if (err == RIPTIDE_OK && past(lim))
+    err = RIPTIDE_ERR_TIMEOUT;
 
 done:
   free(base);

@@ -96,6 +96,11 @@ struct riptide_pool {
   uint32_t n_empty;
 
   atomic_uint in_flight; /* guest calls running now (not under lock) */
+
+  /* Native fallbacks running now, at most cfg.max_slots (src/pool/extraction.c). Guarded by
+   * lock; native_cv is signalled when one ends. */
+  uint32_t native_active;
+  pthread_cond_t native_cv;
 };
 
 #endif
