@@ -14,6 +14,10 @@
 #include "pool/pool.h"
 #include "support/fake_guest.h"
 
+#define FUZZ_FALLBACK_NO_MAIN
+#include "../fuzz/fuzz_fallback.c"
+
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -386,6 +390,38 @@ static void test_pool_fallback_concurrency_bound(void **state)
   pool_fake_guest_free(f);
 }
 
+/* Every seed of the fuzz target, through the target's own checks (fuzz/fuzz_fallback.c). */
+static void test_fuzz_corpus_replay(void **state)
+{
+  (void)state;
+  const char *dir = "fuzz/corpus/fallback";
+  DIR *dd = opendir(dir);
+  if (!dd) {
+    print_message("fuzz corpus replay: skipped (%s not found; run from the source tree)\n", dir);
+    skip();
+  }
+  struct dirent *de;
+  size_t files = 0;
+  while ((de = readdir(dd))) {
+    if (de->d_name[0] == '.')
+      continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+      continue;
+    uint8_t *buf = malloc(1u << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, 1u << 20, f);
+    fclose(f);
+    fuzz_fallback_one(buf, n);
+    free(buf);
+    files++;
+  }
+  closedir(dd);
+  assert_true(files > 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -398,6 +434,7 @@ int main(void)
       cmocka_unit_test(test_pool_fallback_uses_configured_limits),
       cmocka_unit_test(test_pool_output_cap),
       cmocka_unit_test(test_pool_fallback_concurrency_bound),
+      cmocka_unit_test(test_fuzz_corpus_replay),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,10 +180,10 @@ static void push(fb_feed *f, const char *p, size_t n, bool terminate)
     int k = n > FB_CHUNK * 64 ? (int)(FB_CHUNK * 64) : (int)n;
     bool last = (size_t)k == n;
     htmlParseChunk(f->ctxt, p, k, terminate && last);
-    p += k;
-    n -= (size_t)k;
     if (last)
       break;
+    p += k;
+    n -= (size_t)k;
   }
   if (f->st->stop == RIPTIDE_OK && f->st->lim->deadline_ns &&
       fb_now_ns() > f->st->lim->deadline_ns)
