@@ -60,7 +60,7 @@ typedef enum riptide_err_class {
   X(OUTPUT_TOO_LARGE, 5, LIMIT, "result exceeds the output size limit")                            \
   X(TIMEOUT, 6, TIMEOUT, "extraction exceeded its deadline")                                       \
   X(TRAP, 7, TRAP, "guest trapped")                                                                \
-  X(MEMORY_LIMIT, 8, LIMIT, "extraction exceeded its memory cap")                                       \
+  X(MEMORY_LIMIT, 8, LIMIT, "extraction exceeded its memory cap")                                  \
   X(GUEST_ERROR, 9, INTERNAL, "guest reported an error")                                           \
   X(BAD_RESULT, 10, INTERNAL, "guest returned an invalid result")                                  \
   X(ABI_MISMATCH, 11, INTERNAL, "guest ABI version does not match the host")                       \
@@ -407,8 +407,7 @@ typedef struct riptide_native_limits {
 RIPTIDE_API void riptide_native_limits_init(riptide_native_limits *l);
 /* riptide_extract_native under `lim` (NULL = defaults). */
 RIPTIDE_API riptide_err riptide_extract_native_limited(const char *html, size_t len,
-                                                       const char *url,
-                                                       const riptide_options *opts,
+                                                       const char *url, const riptide_options *opts,
                                                        const riptide_native_limits *lim,
                                                        riptide_document **out);
 

@@ -54,7 +54,7 @@ typedef struct cli_engine {
   riptide_pool *pool; /* NULL with --engine native */
   FILE *events;       /* --events file */
   uint64_t sub_id;
-  pthread_mutex_t events_lock; /* guards writes to `events` from the dispatcher thread */
+  pthread_mutex_t events_lock;         /* guards writes to `events` from the dispatcher thread */
   riptide_native_limits native_limits; /* --engine native: the pool's limits, from the options */
 } cli_engine;
 

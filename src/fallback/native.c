@@ -2044,8 +2044,7 @@ riptide_err riptide_extract_native(const char *html, size_t len, const char *url
 
 riptide_err riptide_extract_native_limited(const char *html, size_t len, const char *url,
                                            const riptide_options *opts,
-                                           const riptide_native_limits *lim,
-                                           riptide_document **out)
+                                           const riptide_native_limits *lim, riptide_document **out)
 {
   if (!out)
     return RIPTIDE_ERR_INVALID_ARG;
@@ -2170,8 +2169,7 @@ riptide_err fb_extract(const char *html, size_t len, const char *url, const ript
       if (doc2)
         xmlFreeDoc(doc2);
       /* Only the limits of the call end it; a retry that merely found nothing is ignored. */
-      if (err != RIPTIDE_ERR_TIMEOUT && err != RIPTIDE_ERR_MEMORY_LIMIT &&
-          err != RIPTIDE_ERR_NOMEM)
+      if (err != RIPTIDE_ERR_TIMEOUT && err != RIPTIDE_ERR_MEMORY_LIMIT && err != RIPTIDE_ERR_NOMEM)
         err = RIPTIDE_OK;
       if (err != RIPTIDE_OK)
         goto done;

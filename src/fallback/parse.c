@@ -67,11 +67,11 @@ uint64_t fb_now_ns(void)
 
 typedef struct fb_parse_state {
   const fb_limits *lim;
-  uint32_t depth;    /* libxml2's stack of open elements, as its SAX calls push and pop it */
-  uint64_t mem;      /* bytes charged */
-  uint32_t events;   /* SAX calls since the last clock read */
+  uint32_t depth;     /* libxml2's stack of open elements, as its SAX calls push and pop it */
+  uint64_t mem;       /* bytes charged */
+  uint32_t events;    /* SAX calls since the last clock read */
   uint32_t truncated; /* RIPTIDE_TRUNC_* */
-  riptide_err stop;  /* why the parse was stopped (OK = not stopped) */
+  riptide_err stop;   /* why the parse was stopped (OK = not stopped) */
 } fb_parse_state;
 
 static fb_parse_state *state_of(void *ctx)
@@ -185,8 +185,7 @@ static void push(fb_feed *f, const char *p, size_t n, bool terminate)
     p += k;
     n -= (size_t)k;
   }
-  if (f->st->stop == RIPTIDE_OK && f->st->lim->deadline_ns &&
-      fb_now_ns() > f->st->lim->deadline_ns)
+  if (f->st->stop == RIPTIDE_OK && f->st->lim->deadline_ns && fb_now_ns() > f->st->lim->deadline_ns)
     halt(f->ctxt, f->st, RIPTIDE_ERR_TIMEOUT);
 }
 
@@ -231,10 +230,9 @@ static bool in_names(const char *n, const char *const *list)
 }
 
 /* Elements libxml2 closes as soon as it opens them: they never deepen its stack. */
-static const char *const VOID_TAGS[] = {"area",  "base",  "basefont", "br",    "col",
-                                        "embed", "frame", "hr",       "img",   "input",
-                                        "isindex", "link", "meta",    "param", "source",
-                                        "track", "wbr",   NULL};
+static const char *const VOID_TAGS[] = {"area",  "base",  "basefont", "br",    "col",     "embed",
+                                        "frame", "hr",    "img",      "input", "isindex", "link",
+                                        "meta",  "param", "source",   "track", "wbr",     NULL};
 
 static fb_drop *drop_slot(fb_feed *f, const char *name, bool create)
 {

@@ -105,11 +105,11 @@ void riptide_pool_config_init(riptide_pool_config *c)
  * Ranges (anything else is RIPTIDE_ERR_INVALID_ARG):
  *   max_slots 1..RT_MAX_SLOTS; warm_slots <= max_slots; timeout_ms 1..RT_MAX_TIMEOUT_MS (every
  *   call has a deadline); memory_cap_bytes one wasm page..RT_MAX_MEMORY_CAP; max_input_bytes
- *   >= 1; max_output_bytes 0 = automatic (per input); max_slot_memory_pct and memory_cleanup_pct 1..100;
- *   event_ring_size <= RT_MAX_EVENT_RING (0 = default); memory_budget_bytes 0 = max_slots x
- *   memory_cap_bytes. max_slot_age_ms, max_slot_failures, max_grow_failures and
- *   idle_shrink_ms 0 disable that health check. Breaker fields are checked by rt_breaker_new
- *   (0 takes the default).
+ *   >= 1; max_output_bytes 0 = automatic (per input); max_slot_memory_pct and
+ *   memory_cleanup_pct 1..100; event_ring_size <= RT_MAX_EVENT_RING (0 = default);
+ *   memory_budget_bytes 0 = max_slots x memory_cap_bytes. max_slot_age_ms, max_slot_failures,
+ *   max_grow_failures and idle_shrink_ms 0 disable that health check. Breaker fields are
+ *   checked by rt_breaker_new (0 takes the default).
  */
 riptide_err rt_pool_config_resolve(const riptide_pool_config *in, riptide_pool_config *out)
 {
