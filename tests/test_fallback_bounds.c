@@ -96,7 +96,7 @@ static void test_attributes_bounded_and_flagged(void **state)
   riptide_options o = opts_default();
   riptide_native_limits lim;
   riptide_native_limits_init(&lim);
-  lim.timeout_ms = 20000; /* generous: the unbounded parse took minutes */
+  lim.timeout_ms = 0; /* no deadline: the bounds alone keep it short (minutes before them) */
   riptide_document *d = NULL;
   uint64_t t0 = mono_ms();
   assert_int_equal(riptide_extract_native_limited(pg.p, pg.n, NULL, &o, &lim, &d), RIPTIDE_OK);
@@ -135,8 +135,11 @@ static void test_deep_page_whole_or_flagged(void **state)
     put(&pg, "<p>AFTER_TEXT follows the deep part.</p></article></body></html>");
     riptide_options o = opts_default();
     o.mode = RIPTIDE_MODE_FULL;
+    riptide_native_limits lim;
+    riptide_native_limits_init(&lim);
+    lim.timeout_ms = 0; /* sanitizer builds on a loaded machine */
     riptide_document *d = NULL;
-    assert_int_equal(riptide_extract_native(pg.p, pg.n, NULL, &o, &d), RIPTIDE_OK);
+    assert_int_equal(riptide_extract_native_limited(pg.p, pg.n, NULL, &o, &lim, &d), RIPTIDE_OK);
     assert_non_null(strstr(d->text, "Before the deep part"));
     assert_non_null(strstr(d->text, "DEEP_TEXT"));
     assert_non_null(strstr(d->text, "AFTER_TEXT"));
@@ -155,8 +158,11 @@ static void test_long_text_whole(void **state)
 {
   (void)state;
   page pg = attr_page(0, 10200000);
+  riptide_native_limits lim;
+  riptide_native_limits_init(&lim);
+  lim.timeout_ms = 0; /* sanitizer builds on a loaded machine */
   riptide_document *d = NULL;
-  assert_int_equal(riptide_extract_native(pg.p, pg.n, NULL, NULL, &d), RIPTIDE_OK);
+  assert_int_equal(riptide_extract_native_limited(pg.p, pg.n, NULL, NULL, &lim, &d), RIPTIDE_OK);
   assert_true(strlen(d->text) > 10100000); /* libxml2 alone stopped at 10,000,000 */
   assert_non_null(strstr(d->text, "END_OF_TEXT"));
   assert_int_equal(d->truncated, 0);
@@ -192,6 +198,7 @@ static void test_native_memory_cap(void **state)
   page pg = node_page(4u << 20);
   riptide_native_limits lim;
   riptide_native_limits_init(&lim);
+  lim.timeout_ms = 0; /* sanitizer builds on a loaded machine */
   lim.memory_cap_bytes = 16u << 20;
   riptide_document *d = (riptide_document *)0x1;
   assert_int_equal(riptide_extract_native_limited(pg.p, pg.n, NULL, NULL, &lim, &d),
@@ -212,6 +219,7 @@ static void test_native_output_cap(void **state)
   o.want_html = true;
   riptide_native_limits lim;
   riptide_native_limits_init(&lim);
+  lim.timeout_ms = 0; /* sanitizer builds on a loaded machine */
   riptide_document *d = NULL;
   assert_int_equal(riptide_extract_native_limited(pg.p, pg.n, NULL, &o, &lim, &d), RIPTIDE_OK);
   /* text + Markdown + HTML of a 10 MiB article: over the old fixed 16 MiB cap */
