@@ -121,9 +121,9 @@ typedef enum riptide_err_class {
   X(BAD_INPUT, 3, BAD_INPUT, "input is not usable HTML")                                           \
   X(INPUT_TOO_LARGE, 4, LIMIT, "input exceeds the size limit")                                     \
   X(OUTPUT_TOO_LARGE, 5, LIMIT, "result exceeds the output size limit")                            \
-  X(TIMEOUT, 6, TIMEOUT, "guest call exceeded its deadline")                                       \
+  X(TIMEOUT, 6, TIMEOUT, "extraction exceeded its deadline")                                       \
   X(TRAP, 7, TRAP, "guest trapped")                                                                \
-  X(MEMORY_LIMIT, 8, LIMIT, "guest exceeded its memory cap")                                       \
+  X(MEMORY_LIMIT, 8, LIMIT, "extraction exceeded its memory cap")                                  \
   X(GUEST_ERROR, 9, INTERNAL, "guest reported an error")                                           \
   X(BAD_RESULT, 10, INTERNAL, "guest returned an invalid result")                                  \
   X(ABI_MISMATCH, 11, INTERNAL, "guest ABI version does not match the host")                       \
@@ -252,8 +252,17 @@ typedef struct riptide_document {
   uint64_t wait_ns;            /* time waiting for a permit */
   uint64_t extract_ns;         /* time in the extractor (guest or native) */
   uint64_t instance_id;        /* slot that served the call, 0 for native */
+  uint32_t truncated;          /* RIPTIDE_TRUNC_* bits: what a limit left out; 0 = complete */
   void *reserved_[4];
 } riptide_document;
+
+/* riptide_document.truncated: a limit changed the result, which is otherwise whole. The JSON
+ * names them in "truncated" (docs/schema.md). */
+#define RIPTIDE_TRUNC_DEPTH (1u << 0)      /* elements nested past the depth limit: text kept, */
+                                           /* structure flattened */
+#define RIPTIDE_TRUNC_ATTRIBUTES (1u << 1) /* attributes past the per-element limit dropped */
+#define RIPTIDE_TRUNC_LINKS (1u << 2)      /* links past the per-document limit not listed */
+#define RIPTIDE_TRUNC_MEDIA (1u << 3)      /* media past the per-document limit not listed */
 
 RIPTIDE_API riptide_document *riptide_document_new(void); /* all fields empty */
 RIPTIDE_API void riptide_document_free(riptide_document *doc);
@@ -314,7 +323,7 @@ typedef struct riptide_pool_config {
   uint32_t timeout_ms;       /* per-call deadline; default 10000 */
   uint64_t memory_cap_bytes; /* per instance; default 256 MiB */
   uint64_t max_input_bytes;  /* default 64 MiB */
-  uint64_t max_output_bytes; /* default 16 MiB */
+  uint64_t max_output_bytes; /* result cap; default 0 = 16 MiB + 4 bytes per input byte */
   /* circuit breaker */
   uint32_t breaker_window;          /* default 20 */
   uint32_t breaker_min_calls;       /* default 10 */
@@ -504,8 +513,27 @@ RIPTIDE_API char *riptide_metrics_to_prometheus(const riptide_metrics *m);
 /* ------------------------------------------------------------------------------------------ */
 /* Native extraction (no sandbox): the fallback engine, usable directly.                       */
 /* ------------------------------------------------------------------------------------------ */
+/* Runs under the default limits (riptide_native_limits_init). */
 RIPTIDE_API riptide_err riptide_extract_native(const char *html, size_t len, const char *url,
                                                const riptide_options *opts, riptide_document **out);
+
+/* The limits of one native call, as the pool applies them to its fallback. A call that passes
+ * its deadline returns RIPTIDE_ERR_TIMEOUT, one whose tree would pass the memory cap
+ * RIPTIDE_ERR_MEMORY_LIMIT, one whose text + Markdown + HTML would pass the output cap
+ * RIPTIDE_ERR_OUTPUT_TOO_LARGE. */
+typedef struct riptide_native_limits {
+  uint32_t timeout_ms;       /* default 10000; 0 = no deadline */
+  uint64_t memory_cap_bytes; /* parse tree and input copy; default 256 MiB; 0 = no cap */
+  uint64_t max_input_bytes;  /* default 64 MiB */
+  uint64_t max_output_bytes; /* default 0 = 16 MiB + 4 bytes per input byte */
+  void *reserved_[4];
+} riptide_native_limits;
+RIPTIDE_API void riptide_native_limits_init(riptide_native_limits *l);
+/* riptide_extract_native under `lim` (NULL = defaults). */
+RIPTIDE_API riptide_err riptide_extract_native_limited(const char *html, size_t len,
+                                                       const char *url, const riptide_options *opts,
+                                                       const riptide_native_limits *lim,
+                                                       riptide_document **out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Input decoding: gzip and charset -> UTF-8.                                                  */

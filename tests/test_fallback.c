@@ -296,6 +296,57 @@ static void test_hostile_inputs(void **state)
   assert_int_equal(riptide_extract_native("x", 1, NULL, NULL, NULL), RIPTIDE_ERR_INVALID_ARG);
 }
 
+/* data:, javascript: and vbscript: URLs never reach links, media or the Markdown, whatever
+ * their case or the whitespace inside the scheme; ordinary links stay. */
+static void test_unsafe_urls_dropped(void **state)
+{
+  (void)state;
+  const char html[] =
+      "<html><head><meta property=\"og:image\" content=\"data:image/png;base64,AAAA\"></head>"
+      "<body><article>"
+      "<p>A paragraph that is long enough to be chosen as the article's content, with a "
+      "<a href=\"javascript:alert(1)\">script link</a>, a "
+      "<a href=\" JaVaScRiPt:alert(2)\">mixed-case one</a>, a "
+      "<a href=\"java&#9;script:alert(3)\">tabbed one</a>, a "
+      "<a href=\"vbscript:msgbox(1)\">vb link</a>, a "
+      "<a href=\"data:text/html,&lt;script&gt;alert(4)&lt;/script&gt;\">data link</a> and a "
+      "<a href=\"/safe\">safe link</a>.</p>"
+      "<img src=\"data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=\" alt=\"inline\">"
+      "<img src=\"javascript:alert(5)\" alt=\"script image\">"
+      "<img src=\"data:image/gif;base64,R0lGOD\" data-src=\"/real.png\" alt=\"lazy\">"
+      "<video src=\"vbscript:x\"></video>"
+      "<p>Another paragraph of ordinary words, so that the article has enough text in it to "
+      "be the main content of the page without any doubt at all.</p>"
+      "</article></body></html>";
+  riptide_options o;
+  riptide_options_init(&o);
+  riptide_document *d = NULL;
+  assert_int_equal(
+      riptide_extract_native(html, sizeof html - 1, "https://ex.test/a/page.html", &o, &d),
+      RIPTIDE_OK);
+  bool safe = false;
+  for (size_t i = 0; i < d->n_links; i++) {
+    const char *h = d->links[i].href;
+    assert_null(strcasestr(h, "script:"));
+    assert_null(strcasestr(h, "data:"));
+    if (strcmp(h, "https://ex.test/safe") == 0)
+      safe = true;
+  }
+  assert_true(safe);
+  bool lazy = false;
+  for (size_t i = 0; i < d->n_media; i++) {
+    assert_null(strcasestr(d->media[i].src, "script:"));
+    assert_null(strcasestr(d->media[i].src, "data:"));
+    if (strcmp(d->media[i].src, "https://ex.test/real.png") == 0)
+      lazy = true;
+  }
+  assert_true(lazy);
+  assert_null(strcasestr(d->markdown, "script:"));
+  assert_null(strcasestr(d->markdown, "data:"));
+  assert_non_null(strstr(d->markdown, "script link")); /* the text of a dropped link stays */
+  riptide_document_free(d);
+}
+
 static void test_samples_if_present(void **state)
 {
   (void)state;
@@ -335,6 +386,7 @@ int main(void)
       cmocka_unit_test(test_title_rules),
       cmocka_unit_test(test_table_and_code),
       cmocka_unit_test(test_hostile_inputs),
+      cmocka_unit_test(test_unsafe_urls_dropped),
       cmocka_unit_test(test_samples_if_present),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

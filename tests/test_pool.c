@@ -51,7 +51,7 @@ static void test_config_defaults(void **state)
   assert_int_equal(c.timeout_ms, 10000);
   assert_true(c.memory_cap_bytes == 256ull << 20);
   assert_true(c.max_input_bytes == 64ull << 20);
-  assert_true(c.max_output_bytes == 16ull << 20);
+  assert_true(c.max_output_bytes == 0); /* automatic: 16 MiB + 4 bytes per input byte */
   assert_int_equal(c.breaker_window, 20);
   assert_int_equal(c.breaker_min_calls, 10);
   assert_int_equal(c.breaker_failure_pct, 50);
@@ -91,7 +91,6 @@ static void test_config_invalid(void **state)
   BAD(memory_cap_bytes, 1000);
   BAD(memory_cap_bytes, RT_MAX_MEMORY_CAP + 1);
   BAD(max_input_bytes, 0);
-  BAD(max_output_bytes, 0);
   BAD(max_slot_memory_pct, 0);
   BAD(max_slot_memory_pct, 101);
   BAD(memory_cleanup_pct, 101);

@@ -58,6 +58,7 @@ typedef struct cli_config {
   uint32_t timeout_ms;
   uint64_t memory_limit;
   uint64_t max_input;
+  uint64_t max_output; /* --max-output; 0 = the library's automatic cap */
   const char *output_dir;
   const char *base_url; /* page URL for files and stdin (--base-url), or NULL */
   bool warc_any_status; /* --warc-status any: WARC responses of every HTTP status are pages */
@@ -79,6 +80,7 @@ typedef struct cli_engine {
   uint64_t sub_id;
   pthread_mutex_t events_lock; /* guards writes to `events` from the dispatcher thread */
   int events_errno;            /* guarded by events_lock: the first write error, 0 if none */
+  riptide_native_limits native_limits; /* --engine native: the pool's limits, from the options */
 } cli_engine;
 
 riptide_err cli_engine_open(cli_engine *e, const cli_config *c, char *detail, size_t dlen);

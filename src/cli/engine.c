@@ -44,6 +44,15 @@ riptide_err cli_engine_open(cli_engine *e, const cli_config *c, char *detail, si
       return RIPTIDE_ERR_IO;
     }
   }
+  riptide_native_limits *nl = &e->native_limits;
+  riptide_native_limits_init(nl);
+  if (c->timeout_ms)
+    nl->timeout_ms = c->timeout_ms;
+  if (c->memory_limit)
+    nl->memory_cap_bytes = c->memory_limit;
+  if (c->max_input)
+    nl->max_input_bytes = c->max_input;
+  nl->max_output_bytes = c->max_output;
   if (c->native)
     return RIPTIDE_OK;
   riptide_pool_config pc;
@@ -57,6 +66,7 @@ riptide_err cli_engine_open(cli_engine *e, const cli_config *c, char *detail, si
     pc.memory_cap_bytes = c->memory_limit;
   if (c->max_input)
     pc.max_input_bytes = c->max_input;
+  pc.max_output_bytes = c->max_output;
   riptide_err err = riptide_pool_new(&pc, &e->pool);
   if (err != RIPTIDE_OK) {
     snprintf(detail, dlen, "cannot create the instance pool: %s", riptide_strerror(err));
@@ -78,7 +88,7 @@ riptide_err cli_engine_extract(cli_engine *e, const char *html, size_t len, cons
   if (e->pool)
     return riptide_pool_extract(e->pool, html, len, url, o, out);
   uint64_t t0 = cli_now_ns();
-  riptide_err err = riptide_extract_native(html, len, url, o, out);
+  riptide_err err = riptide_extract_native_limited(html, len, url, o, &e->native_limits, out);
   if (err == RIPTIDE_OK && (*out)->extract_ns == 0)
     (*out)->extract_ns = cli_now_ns() - t0;
   return err;

@@ -47,6 +47,7 @@ static const char USAGE[] =
     "                           1ms to 600s)\n"
     "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M; 4M to 4G)\n"
     "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
+    "      --max-output SIZE    result size limit (default 16M + 4 bytes per input byte)\n"
     "      --no-fallback        report guest failures instead of using the native extractor\n"
     "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
     "      --events FILE        write the pool's event stream to FILE as JSON lines\n"
@@ -74,6 +75,7 @@ enum {
   OPT_TIMEOUT,
   OPT_MEMORY,
   OPT_MAX_SIZE,
+  OPT_MAX_OUTPUT,
   OPT_NO_FALLBACK,
   OPT_ENGINE,
   OPT_EVENTS,
@@ -136,6 +138,7 @@ static int cmd_extract(int argc, char **argv)
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"memory-limit", required_argument, NULL, OPT_MEMORY},
       {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+      {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
       {"no-fallback", no_argument, NULL, OPT_NO_FALLBACK},
       {"engine", required_argument, NULL, OPT_ENGINE},
       {"events", required_argument, NULL, OPT_EVENTS},
@@ -242,6 +245,13 @@ static int cmd_extract(int argc, char **argv)
         rc = usage_error("bad --max-size '%s' (e.g. 64M)", optarg);
       else if (pr == CLI_PARSE_RANGE)
         rc = range_error("--max-size", optarg, "1", CLI_MAX_INPUT_LIMIT >> 40, "T");
+      break;
+    case OPT_MAX_OUTPUT:
+      pr = cli_parse_size(optarg, 1024, CLI_MAX_INPUT_LIMIT, &c.max_output);
+      if (pr == CLI_PARSE_BAD)
+        rc = usage_error("bad --max-output '%s' (e.g. 64M)", optarg);
+      else if (pr == CLI_PARSE_RANGE)
+        rc = range_error("--max-output", optarg, "1K", CLI_MAX_INPUT_LIMIT >> 40, "T");
       break;
     case OPT_NO_FALLBACK:
       c.no_fallback = true;

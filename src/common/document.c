@@ -378,6 +378,41 @@ static void jw_ms(jw *w, const char *key, uint64_t ns)
   rt_buf_put(w->b, tmp, (size_t)n);
 }
 
+/* "truncated": {"reasons": [...], "detail": "..."}: what a limit left out (docs/schema.md). */
+static void jw_truncated(jw *w, uint32_t bits)
+{
+  static const struct {
+    uint32_t bit;
+    const char *name, *detail;
+  } T[] = {
+      {RIPTIDE_TRUNC_DEPTH, "depth",
+       "elements nested past the depth limit were flattened into their ancestor (text kept)"},
+      {RIPTIDE_TRUNC_ATTRIBUTES, "attributes",
+       "attributes past the per-element limit were dropped"},
+      {RIPTIDE_TRUNC_LINKS, "links", "links past the per-document limit are not listed"},
+      {RIPTIDE_TRUNC_MEDIA, "media", "media past the per-document limit are not listed"},
+  };
+  jw_key(w, "truncated");
+  jw_open(w, '{');
+  jw_key(w, "reasons");
+  jw_open(w, '[');
+  char detail[512];
+  size_t dl = 0;
+  detail[0] = '\0';
+  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+    if (!(bits & T[i].bit))
+      continue;
+    jw_next(w);
+    rt_json_put_cstr(w->b, T[i].name);
+    int n = snprintf(detail + dl, sizeof detail - dl, "%s%s", dl ? "; " : "", T[i].detail);
+    if (n > 0 && (size_t)n < sizeof detail - dl)
+      dl += (size_t)n;
+  }
+  jw_close(w, ']');
+  jw_str(w, "detail", detail);
+  jw_close(w, '}');
+}
+
 bool rt_document_json_write(rt_buf *b, const riptide_document *doc, const char *id, bool pretty)
 {
   if (!doc)
@@ -442,6 +477,8 @@ bool rt_document_json_write(rt_buf *b, const riptide_document *doc, const char *
     jw_str(&w, "guest_error", riptide_err_name(doc->guest_error));
   if (doc->trap != RIPTIDE_TRAP_NONE)
     jw_str(&w, "trap", riptide_trap_name(doc->trap));
+  if (doc->truncated)
+    jw_truncated(&w, doc->truncated);
   jw_ms(&w, "wait_ms", doc->wait_ns);
   jw_ms(&w, "extract_ms", doc->extract_ns);
   jw_close(&w, '}');

@@ -22,6 +22,10 @@
 /* Input and output sizes. 64 MiB input is far above any real article page (p99 < 5 MiB). */
 #define RT_DEFAULT_MAX_INPUT (64ull << 20)
 #define RT_DEFAULT_MAX_OUTPUT (16ull << 20)
+/* max_output_bytes 0 (the default) = automatic: RT_DEFAULT_MAX_OUTPUT plus this many bytes per
+ * input byte. Text and Markdown of an all-text page take ~1.7 bytes per input byte, 2.7 with
+ * the cleaned HTML; a fixed 16 MiB refused 10 MB articles. */
+#define RT_OUTPUT_PER_INPUT_BYTE 4u
 
 /* Bytes of grown guest memory a slot keeps resident (zeroed in place) across resets; above it
  * pages are returned to the kernel. Faulting fresh pages in costs ~3-5x a memset of them, and
@@ -69,6 +73,17 @@
  * are far below; the caps bound the parse and the per-element matching cost. */
 #define RT_MAX_SELECTOR 4096
 #define RT_MAX_SELECTOR_ITEMS 256
+
+/* Native fallback (libxml2) bounds, applied before libxml2 sees the bytes (src/fallback/parse.c).
+ * libxml2's duplicate-attribute check is quadratic in one element's attributes: 64 is twice
+ * what real pages use and keeps the check under 32 comparisons per attribute. libxml2's end tags
+ * walk its stack of open elements: elements past FEED_DEPTH are left out (their text kept).
+ * The tree is flattened past TREE_DEPTH, below the render walks' own limit (native.c), so no
+ * walk ever stops short of content. Both flag the document (RIPTIDE_TRUNC_*). */
+#define RT_FALLBACK_MAX_ATTRS 64u
+#define RT_FALLBACK_FEED_DEPTH 512u
+#define RT_FALLBACK_TREE_DEPTH 384u
+
 /* The tokenizer refuses (HTML_TOKEN_ERROR) inputs above 1 GiB: its token lengths are 32-bit and
  * preprocessing (invalid UTF-8 -> U+FFFD) can triple the size. Far above RT_DEFAULT_MAX_INPUT. */
 #define RT_TOKENIZER_MAX_INPUT (1ull << 30)

@@ -11,7 +11,28 @@
  *      and decoded by the wire decoder, which validates every record
  *   6. the slot gets a fresh state (slot_reset) or is discarded (timeout, reset failure) and
  *      goes back; then the outcome is recorded in the breaker and the metrics
- *   7. trap, timeout, memory limit, guest error -> native fallback with the reason
+ *   7. trap, timeout, memory limit, guest error -> native fallback with the reason; an
+ *      output over the cap is returned as OUTPUT_TOO_LARGE (the native result would be as
+ *      large); see "Fallback policy" below
+ *
+ * Fallback policy (docs/fallback.md). The native engine runs under the pool's configured
+ * limits, the same as a guest call: its own deadline of timeout_ms, memory_cap_bytes for its
+ * parse, the call's output cap. Its concurrency is bounded like the guest's: each fallback
+ * takes one of max_slots native places (pool->native_active), waiting at most acquire_wait_ms
+ * (POOL_EXHAUSTED otherwise). The guest slot of a failed call is given back first, so its
+ * memory is reset or freed before the native parse starts. Per reason:
+ *   trap, guest error, bad result    fall back: a guest bug; libxml2 is another code path
+ *   timeout                          fall back under a fresh deadline: the guest's slow shapes
+ *                                    are not libxml2's, whose input is bounded to stay linear;
+ *                                    a call can so take up to 2 x timeout_ms
+ *   memory limit                     fall back: the native parse stops at the same cap
+ *                                    (MEMORY_LIMIT) as soon as it passes it
+ *   circuit open, pool exhausted     fall back (the latter only with fallback_on_exhausted)
+ *   output too large                 no fallback: the native text and Markdown are as large;
+ *                                    the error names the sizes
+ *   parse limit, selector, mode      no fallback: the input's fault, reported as such
+ * A native failure is returned as it is when it says something about the input or the limits
+ * (bad input, limit, timeout); anything else is FALLBACK_FAILED.
  *
  * DESIGN
  * Runs on the caller's thread. No lock of this file: every step calls a module that takes
@@ -26,6 +47,7 @@
 #include "abi/wire.h"
 #include "common/errors.h"
 #include "common/sized.h"
+#include "common/limits.h"
 #include "fallback/fallback.h"
 
 #include <stdatomic.h>
@@ -42,6 +64,7 @@ static bool ex_guest_failed(riptide_err e)
   case RIPTIDE_ERR_SELECTOR:
   case RIPTIDE_ERR_PARSE_LIMIT:
   case RIPTIDE_ERR_UNSUPPORTED:
+  case RIPTIDE_ERR_OUTPUT_TOO_LARGE: /* the page's size, not the guest's fault */
     return false;
   default:
     return true;
@@ -98,6 +121,46 @@ static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
   return s;
 }
 
+/* The output cap of one call: the configured one, or 16 MiB + 4 bytes per input byte. */
+static uint64_t ex_output_cap(const riptide_pool *p, size_t len)
+{
+  if (p->cfg.max_output_bytes)
+    return p->cfg.max_output_bytes;
+  return RT_DEFAULT_MAX_OUTPUT + (uint64_t)RT_OUTPUT_PER_INPUT_BYTE * len;
+}
+
+/* A native place for a fallback that holds no permit: at most max_slots at once, waiting at
+ * most acquire_wait_ms. Returns OK, POOL_EXHAUSTED or SHUTDOWN. */
+static riptide_err ex_native_enter(riptide_pool *p, uint64_t *wait_ns)
+{
+  uint64_t t0 = rt_pool_mono_ns();
+  struct timespec dl;
+  clock_gettime(CLOCK_MONOTONIC, &dl);
+  uint64_t ns = (uint64_t)dl.tv_nsec + (uint64_t)p->cfg.acquire_wait_ms % 1000 * 1000000ull;
+  dl.tv_sec += (time_t)(p->cfg.acquire_wait_ms / 1000 + ns / 1000000000ull);
+  dl.tv_nsec = (long)(ns % 1000000000ull);
+  riptide_err err = RIPTIDE_OK;
+  pthread_mutex_lock(&p->lock);
+  while (p->native_active >= p->cfg.max_slots && err == RIPTIDE_OK) {
+    if (pthread_cond_timedwait(&p->native_cv, &p->lock, &dl) != 0 &&
+        p->native_active >= p->cfg.max_slots)
+      err = RIPTIDE_ERR_POOL_EXHAUSTED;
+  }
+  if (err == RIPTIDE_OK)
+    p->native_active++;
+  pthread_mutex_unlock(&p->lock);
+  *wait_ns += rt_pool_mono_ns() - t0;
+  return err;
+}
+
+static void ex_native_leave(riptide_pool *p)
+{
+  pthread_mutex_lock(&p->lock);
+  p->native_active--;
+  pthread_cond_signal(&p->native_cv);
+  pthread_mutex_unlock(&p->lock);
+}
+
 typedef struct ex_call {
   riptide_pool *p;
   const char *html;
@@ -141,7 +204,8 @@ static void ex_breaker_event(riptide_pool *p, rt_breaker_transition tr, const rt
                "threshold_pct", pct, "cooldown_ms", cool, "trips", trips, (const char *)NULL);
 }
 
-/* Step 7: the native engine. `guest_err` is why the guest was not used or failed. */
+/* Step 7: the native engine, under the pool's limits, in one of its max_slots native places.
+ * `guest_err` is why the guest was not used or failed. */
 static riptide_err ex_fallback(ex_call *c, riptide_fallback_reason reason, riptide_err guest_err,
                                riptide_trap trap, riptide_document **out)
 {
@@ -156,15 +220,35 @@ static riptide_err ex_fallback(ex_call *c, riptide_fallback_reason reason, ripti
     return guest_err;
   }
   riptide_document *doc = NULL;
+  riptide_err err = RIPTIDE_OK;
+  uint64_t waited = 0;
+  err = ex_native_enter(p, &waited);
+  c->o.wait_ns += waited;
+  if (err != RIPTIDE_OK) {
+    c->o.err = err;
+    rt_pool_emit(p, RT_EV_EXTRACTION_FAILED, RIPTIDE_SEV_ERROR, c->instance_id, "error",
+                 riptide_err_name(err), "guest_error", riptide_err_name(guest_err), "reason",
+                 riptide_fallback_reason_name(reason), "detail",
+                 "no native place within the wait limit", (const char *)NULL);
+    return err;
+  }
   uint64_t t0 = rt_pool_mono_ns();
-  riptide_err err = riptide_extract_native(c->html, c->len, c->url, c->opts, &doc);
+  fb_limits lim = {
+      .deadline_ns = fb_now_ns() + (uint64_t)p->cfg.timeout_ms * 1000000ull,
+      .memory_cap = p->cfg.memory_cap_bytes,
+      .max_output = ex_output_cap(p, c->len),
+  };
+  err = fb_extract(c->html, c->len, c->url, c->opts, &lim, &doc);
   uint64_t dt = rt_pool_mono_ns() - t0;
+  ex_native_leave(p);
   c->o.extracted = true;
   c->o.extract_ns += dt;
   if (err != RIPTIDE_OK || !doc) {
     riptide_document_free(doc);
+    doc = NULL;
     riptide_err_class cls = riptide_err_class_of(err);
-    err = (err != RIPTIDE_OK && (cls == RIPTIDE_CLASS_BAD_INPUT || cls == RIPTIDE_CLASS_LIMIT))
+    err = (err != RIPTIDE_OK && (cls == RIPTIDE_CLASS_BAD_INPUT || cls == RIPTIDE_CLASS_LIMIT ||
+                                 cls == RIPTIDE_CLASS_TIMEOUT))
               ? err
               : RIPTIDE_ERR_FALLBACK_FAILED;
     c->o.err = err;
@@ -276,8 +360,12 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   /* 5. validate and decode (the wire decoder checks every record against the length) */
   riptide_document *doc = NULL;
   if (res.err == RIPTIDE_OK) {
-    if (!res.data || res.len > p->cfg.max_output_bytes) {
+    uint64_t cap = ex_output_cap(p, c->len);
+    if (!res.data || res.len > cap) {
       res.err = res.data ? RIPTIDE_ERR_OUTPUT_TOO_LARGE : RIPTIDE_ERR_BAD_RESULT;
+      if (res.data)
+        snprintf(res.detail, sizeof res.detail, "result of %zu bytes exceeds the %llu-byte cap",
+                 res.len, (unsigned long long)cap);
     } else {
       riptide_err derr = rt_wire_decode(res.data, res.len, &doc, res.detail, sizeof res.detail);
       if (derr != RIPTIDE_OK) {

@@ -106,6 +106,11 @@ struct riptide_pool {
   atomic_uint in_flight;  /* guest calls running now (not under lock) */
   atomic_uint entered;    /* threads inside a riptide_pool_* function of this pool */
   _Atomic uint64_t magic; /* RT_POOL_MAGIC_LIVE, then _FREEING once riptide_pool_free starts */
+
+  /* Native fallbacks running now, at most cfg.max_slots (src/pool/extraction.c). Guarded by
+   * lock; native_cv is signalled when one ends. */
+  uint32_t native_active;
+  pthread_cond_t native_cv;
 };
 
 #endif

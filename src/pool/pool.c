@@ -84,7 +84,7 @@ void riptide_pool_config_init(riptide_pool_config *c)
   c->timeout_ms = RT_DEFAULT_TIMEOUT_MS;
   c->memory_cap_bytes = RT_DEFAULT_MEMORY_CAP;
   c->max_input_bytes = RT_DEFAULT_MAX_INPUT;
-  c->max_output_bytes = RT_DEFAULT_MAX_OUTPUT;
+  c->max_output_bytes = 0; /* automatic: RT_DEFAULT_MAX_OUTPUT + RT_OUTPUT_PER_INPUT_BYTE x input */
   c->breaker_window = RT_DEFAULT_BREAKER_WINDOW;
   c->breaker_min_calls = RT_DEFAULT_BREAKER_MIN_CALLS;
   c->breaker_failure_pct = RT_DEFAULT_BREAKER_FAILURE_PCT;
@@ -108,11 +108,11 @@ void riptide_pool_config_init(riptide_pool_config *c)
  * Ranges (anything else is RIPTIDE_ERR_INVALID_ARG):
  *   max_slots 1..RT_MAX_SLOTS; warm_slots <= max_slots; timeout_ms 1..RT_MAX_TIMEOUT_MS (every
  *   call has a deadline); memory_cap_bytes one wasm page..RT_MAX_MEMORY_CAP; max_input_bytes
- *   and max_output_bytes >= 1; max_slot_memory_pct and memory_cleanup_pct 1..100;
- *   event_ring_size <= RT_MAX_EVENT_RING (0 = default); memory_budget_bytes 0 = max_slots x
- *   memory_cap_bytes. max_slot_age_ms, max_slot_failures, max_grow_failures and
- *   idle_shrink_ms 0 disable that health check. Breaker fields are checked by rt_breaker_new
- *   (0 takes the default).
+ *   >= 1; max_output_bytes 0 = automatic (per input); max_slot_memory_pct and
+ *   memory_cleanup_pct 1..100; event_ring_size <= RT_MAX_EVENT_RING (0 = default);
+ *   memory_budget_bytes 0 = max_slots x memory_cap_bytes. max_slot_age_ms, max_slot_failures,
+ *   max_grow_failures and idle_shrink_ms 0 disable that health check. Breaker fields are
+ *   checked by rt_breaker_new (0 takes the default).
  */
 riptide_err rt_pool_config_resolve(const riptide_pool_config *in, riptide_pool_config *out)
 {
@@ -127,7 +127,7 @@ riptide_err rt_pool_config_resolve(const riptide_pool_config *in, riptide_pool_c
     return RIPTIDE_ERR_INVALID_ARG;
   if (c.memory_cap_bytes < RT_POOL_PAGE || c.memory_cap_bytes > RT_MAX_MEMORY_CAP)
     return RIPTIDE_ERR_INVALID_ARG;
-  if (c.max_input_bytes < 1 || c.max_output_bytes < 1)
+  if (c.max_input_bytes < 1) /* max_output_bytes 0 = automatic */
     return RIPTIDE_ERR_INVALID_ARG;
   if (c.max_slot_memory_pct < 1 || c.max_slot_memory_pct > 100)
     return RIPTIDE_ERR_INVALID_ARG;
@@ -449,6 +449,7 @@ static void pool_destroy(riptide_pool *p)
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->permit_cv);
   pthread_cond_destroy(&p->drain_cv);
+  pthread_cond_destroy(&p->native_cv);
   free(p->slots);
   free(p->idle_stack);
   free(p->empty_stack);
@@ -491,7 +492,11 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
   p->guest = guest;
   p->limits.memory_cap_bytes = cfg.memory_cap_bytes;
   p->limits.timeout_ms = cfg.timeout_ms;
-  p->limits.max_output_bytes = cfg.max_output_bytes;
+  /* Automatic output cap: the sandbox copies out up to the largest one an input may get; the
+   * per-call cap is checked by extraction.c. */
+  p->limits.max_output_bytes =
+      cfg.max_output_bytes ? cfg.max_output_bytes
+                           : RT_DEFAULT_MAX_OUTPUT + RT_OUTPUT_PER_INPUT_BYTE * cfg.max_input_bytes;
   p->id = ((uint64_t)(uint32_t)getpid() << 32) | (uint32_t)(atomic_fetch_add(&pool_counter, 1) + 1);
   p->memory_budget = cfg.memory_budget_bytes;
   p->memory_threshold = rt_memory_threshold(cfg.memory_budget_bytes, cfg.memory_cleanup_pct);
@@ -505,6 +510,7 @@ riptide_err rt_pool_new_with_guest(const riptide_pool_config *cfg_in, const rt_g
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->permit_cv, &ca);
   pthread_cond_init(&p->drain_cv, &ca);
+  pthread_cond_init(&p->native_cv, &ca);
   pthread_condattr_destroy(&ca);
 
   p->slots = calloc(cfg.max_slots, sizeof *p->slots);

@@ -1,0 +1,398 @@
+/*
+ * metadata.c - title, byline, date, site name, description, language, canonical URL and
+ * categories from <head>, JSON-LD and the document; word count and the quality score.
+ */
+#include "fallback/native.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+/* ---- metadata ----------------------------------------------------------------------------- */
+
+static void meta_tag(fb_meta *m, const xmlNode *n)
+{
+  const char *content = fb_attr(n, "content");
+  if (!content)
+    return;
+  const char *key = fb_attr(n, "property");
+  if (!key)
+    key = fb_attr(n, "name");
+  if (!key)
+    key = fb_attr(n, "itemprop");
+  const char *he = fb_attr(n, "http-equiv");
+  if (he && strcasecmp(he, "content-language") == 0 && !m->lang)
+    m->lang = content;
+  if (!key)
+    return;
+  /* property may hold several space-separated names (og:title twitter:title). */
+  char keys[256];
+  snprintf(keys, sizeof keys, "%s", key);
+  for (char *save = NULL, *k = strtok_r(keys, " ", &save); k; k = strtok_r(NULL, " ", &save)) {
+    for (char *c = k; *c; c++)
+      *c = (char)tolower((unsigned char)*c);
+    if (!strcmp(k, "og:title") && !m->og_title)
+      m->og_title = content;
+    else if (!strcmp(k, "twitter:title") && !m->tw_title)
+      m->tw_title = content;
+    else if ((!strcmp(k, "og:site_name") || !strcmp(k, "application-name")) && !m->site_name)
+      m->site_name = content;
+    else if ((!strcmp(k, "description") || !strcmp(k, "og:description") ||
+              !strcmp(k, "twitter:description") || !strcmp(k, "dc.description")) &&
+             !m->description)
+      m->description = content;
+    else if ((!strcmp(k, "author") || !strcmp(k, "article:author") || !strcmp(k, "dc.creator") ||
+              !strcmp(k, "parsely-author") || !strcmp(k, "byl") || !strcmp(k, "sailthru.author")) &&
+             !m->author && strncmp(content, "http", 4) != 0)
+      m->author = content;
+    else if ((!strcmp(k, "article:published_time") || !strcmp(k, "datepublished") ||
+              !strcmp(k, "date") || !strcmp(k, "pubdate") || !strcmp(k, "dc.date") ||
+              !strcmp(k, "dc.date.issued") || !strcmp(k, "parsely-pub-date") ||
+              !strcmp(k, "og:published_time") || !strcmp(k, "publish-date") ||
+              !strcmp(k, "sailthru.date")) &&
+             !m->date)
+      m->date = content;
+    else if (!strcmp(k, "og:url") && !m->og_url)
+      m->og_url = content;
+    else if (!strcmp(k, "og:image") && !m->og_image)
+      m->og_image = content;
+    else if (!strcmp(k, "og:locale") && !m->lang)
+      m->lang = content;
+    else if (!strcmp(k, "keywords") && !m->keywords)
+      m->keywords = content;
+    else if (!strcmp(k, "article:section") && !m->section)
+      m->section = content;
+    else if (!strcmp(k, "article:tag") && m->n_tags < FB_MAX_CATEGORIES)
+      m->tags[m->n_tags++] = content;
+  }
+}
+
+static const char *jstr_of(json_t *o, const char *key)
+{
+  json_t *v = json_object_get(o, key);
+  if (json_is_string(v))
+    return json_string_value(v);
+  if (json_is_array(v) && json_array_size(v) > 0) {
+    json_t *f = json_array_get(v, 0);
+    if (json_is_string(f))
+      return json_string_value(f);
+    if (json_is_object(f))
+      return jstr_of(f, "name");
+  }
+  if (json_is_object(v))
+    return jstr_of(v, "name");
+  return NULL;
+}
+
+static void dup_once(char **dst, const char *v)
+{
+  if (!*dst && v && *v)
+    *dst = fb_clean_dup(v, FB_MAX_META_LEN);
+}
+
+static void ld_walk(fb_meta *m, json_t *j, int depth)
+{
+  if (depth > 8 || !j)
+    return;
+  if (json_is_array(j)) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(j, i, v) ld_walk(m, v, depth + 1);
+    return;
+  }
+  if (!json_is_object(j))
+    return;
+  const char *type = jstr_of(j, "@type");
+  bool article = type && (strstr(type, "Article") || strstr(type, "Posting") ||
+                          strstr(type, "Report") || !strcmp(type, "WebPage"));
+  if (article) {
+    dup_once(&m->ld_headline, jstr_of(j, "headline"));
+    dup_once(&m->ld_author, jstr_of(j, "author"));
+    dup_once(&m->ld_date, jstr_of(j, "datePublished"));
+    dup_once(&m->ld_description, jstr_of(j, "description"));
+    dup_once(&m->ld_section, jstr_of(j, "articleSection"));
+    json_t *pub = json_object_get(j, "publisher");
+    if (json_is_object(pub))
+      dup_once(&m->ld_publisher, jstr_of(pub, "name"));
+  }
+  json_t *graph = json_object_get(j, "@graph");
+  if (graph)
+    ld_walk(m, graph, depth + 1);
+}
+
+void fb_collect_meta(fb_meta *m, xmlNode *n, int depth)
+{
+  for (xmlNode *c = n->children; c; c = c->next) {
+    if (!fb_is_el(c))
+      continue;
+    const char *name = (const char *)c->name;
+    if (!strcmp(name, "meta")) {
+      meta_tag(m, c);
+    } else if (!strcmp(name, "title") && !m->title_tag) {
+      fb_buf t = {.max = 1 << 16};
+      fb_text_of(c, &t, depth);
+      m->title_buf = fb_clean_dup(t.p, FB_MAX_META_LEN);
+      m->title_tag = m->title_buf;
+      free(t.p);
+    } else if (!strcmp(name, "link")) {
+      const char *rel = fb_attr(c, "rel");
+      if (rel && strcasecmp(rel, "canonical") == 0 && !m->canonical)
+        m->canonical = fb_attr(c, "href");
+    } else if (!strcmp(name, "base") && !m->base_href) {
+      m->base_href = fb_attr(c, "href");
+    } else if (!strcmp(name, "html") && !m->lang) {
+      const char *l = fb_attr(c, "lang");
+      if (!l)
+        l = fb_attr(c, "xml:lang");
+      if (l && *l)
+        m->lang = l;
+    } else if (!strcmp(name, "script")) {
+      const char *type = fb_attr(c, "type");
+      if (type && strcasecmp(type, "application/ld+json") == 0 && c->children &&
+          c->children->content) {
+        json_error_t e;
+        json_t *j = json_loads((const char *)c->children->content, 0, &e);
+        if (j) {
+          ld_walk(m, j, 0);
+          json_decref(j);
+        }
+      }
+      continue;
+    } else if (!strcmp(name, "h1") && !m->h1) {
+      fb_buf t = {.max = 1 << 16};
+      fb_text_of(c, &t, depth);
+      m->h1_buf = fb_clean_dup(t.p, FB_MAX_META_LEN);
+      m->h1 = m->h1_buf;
+      free(t.p);
+    } else if (!strcmp(name, "time") && !m->date) {
+      const char *dt = fb_attr(c, "datetime");
+      const char *ip = fb_attr(c, "itemprop");
+      const char *cl = fb_attr(c, "class");
+      if (dt && *dt &&
+          ((ip && strstr(ip, "datePublished")) || (cl && strstr(cl, "publish")) ||
+           fb_attr(c, "pubdate") || !m->date))
+        m->date = dt;
+    } else if (!m->author) {
+      const char *rel = fb_attr(c, "rel");
+      const char *ip = fb_attr(c, "itemprop");
+      const char *cl = fb_attr(c, "class");
+      if ((rel && !strcasecmp(rel, "author")) || (ip && strstr(ip, "author")) ||
+          (cl && (fb_has_word(cl, (const char *const[]){"byline", NULL})))) {
+        fb_buf t = {.max = 1 << 12};
+        fb_text_of(c, &t, depth);
+        char *a = fb_clean_dup(t.p ? t.p : "", 200);
+        free(t.p);
+        if (a && strlen(a) < 100 && !m->ld_author)
+          m->ld_author = a;
+        else
+          free(a);
+      }
+    }
+    if (depth < FB_MAX_DEPTH)
+      fb_collect_meta(m, c, depth + 1);
+  }
+}
+
+void fb_meta_free(fb_meta *m)
+{
+  free(m->title_buf);
+  free(m->h1_buf);
+  free(m->ld_headline);
+  free(m->ld_author);
+  free(m->ld_date);
+  free(m->ld_publisher);
+  free(m->ld_description);
+  free(m->ld_section);
+}
+
+/* "Headline | Site" -> "Headline" when the other part is the site name or the h1 matches. */
+static char *clean_title(const char *raw, const char *site, const char *h1)
+{
+  char *t = fb_clean_dup(raw, FB_MAX_META_LEN);
+  if (!t)
+    return NULL;
+  static const char *const seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
+                                     " :: ", " \xC2\xB7 ", " // ",           " \xC2\xBB ",
+                                     NULL};
+  if (h1 && strcmp(t, h1) != 0 && strstr(t, h1) == t && strlen(h1) >= 10) {
+    free(t);
+    return strdup(h1);
+  }
+  for (int i = 0; seps[i]; i++) {
+    char *last = NULL;
+    for (char *p = strstr(t, seps[i]); p; p = strstr(p + 1, seps[i]))
+      last = p;
+    if (!last)
+      continue;
+    const char *tail = last + strlen(seps[i]);
+    const char *head_end = last;
+    bool tail_is_site = site && strcasecmp(tail, site) == 0;
+    /* Without a site name, a short tail (1-4 words) after a long head is a site name too. */
+    int tail_words = 1;
+    for (const char *c = tail; *c; c++)
+      tail_words += *c == ' ';
+    size_t head_len = (size_t)(head_end - t);
+    if (tail_is_site || (tail_words <= 4 && head_len >= 20 && strlen(tail) < head_len)) {
+      *last = '\0';
+      break;
+    }
+    /* "Site | Headline" */
+    const char *first = strstr(t, seps[i]);
+    if (site && (size_t)(first - t) == strlen(site) && strncasecmp(t, site, strlen(site)) == 0) {
+      char *rest = strdup(first + strlen(seps[i]));
+      free(t);
+      return rest;
+    }
+  }
+  return t;
+}
+
+static char *primary_lang(const char *l)
+{
+  if (!l)
+    return NULL;
+  while (fb_is_space((unsigned char)*l))
+    l++;
+  char buf[16];
+  size_t k = 0;
+  while (l[k] && isalpha((unsigned char)l[k]) && k < 8) {
+    buf[k] = (char)tolower((unsigned char)l[k]);
+    k++;
+  }
+  buf[k] = '\0';
+  if (k < 2 || k > 3)
+    return NULL;
+  return strdup(buf);
+}
+
+static bool add_category(riptide_document *d, const char *v, size_t *cap)
+{
+  char *c = fb_clean_dup(v, 200);
+  if (!c)
+    return true;
+  for (size_t i = 0; i < d->n_categories; i++)
+    if (strcasecmp(d->categories[i], c) == 0) {
+      free(c);
+      return true;
+    }
+  if (d->n_categories >= FB_MAX_CATEGORIES) {
+    free(c);
+    return true;
+  }
+  if (d->n_categories == *cap) {
+    size_t nc = *cap ? *cap * 2 : 8;
+    char **nv = realloc(d->categories, nc * sizeof *nv);
+    if (!nv) {
+      free(c);
+      return false;
+    }
+    d->categories = nv;
+    *cap = nc;
+  }
+  d->categories[d->n_categories++] = c;
+  return true;
+}
+
+riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
+{
+  const char *site = m->site_name ? m->site_name : m->ld_publisher;
+  d->site_name = fb_clean_dup(site, FB_MAX_META_LEN);
+  if (m->og_title)
+    d->title = clean_title(m->og_title, d->site_name, m->h1);
+  else if (m->ld_headline)
+    d->title = fb_clean_dup(m->ld_headline, FB_MAX_META_LEN);
+  else if (m->tw_title)
+    d->title = clean_title(m->tw_title, d->site_name, m->h1);
+  else if (m->title_tag)
+    d->title = clean_title(m->title_tag, d->site_name, m->h1);
+  else if (m->h1)
+    d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
+  fb_set_str(&d->byline, fb_clean_dup(m->author, 300));
+  fb_set_str(&d->byline, fb_clean_dup(m->ld_author, 300));
+  fb_set_str(&d->date, fb_clean_dup(m->ld_date, 100));
+  fb_set_str(&d->date, fb_clean_dup(m->date, 100));
+  fb_set_str(&d->description, fb_clean_dup(m->description, FB_MAX_META_LEN));
+  fb_set_str(&d->description, fb_clean_dup(m->ld_description, FB_MAX_META_LEN));
+  d->language = primary_lang(m->lang);
+  const char *canon = m->canonical ? m->canonical : m->og_url;
+  if (canon)
+    d->canonical_url = fb_resolve(base, canon);
+  size_t cap = 0;
+  bool ok = true;
+  if (m->section)
+    ok = ok && add_category(d, m->section, &cap);
+  if (m->ld_section)
+    ok = ok && add_category(d, m->ld_section, &cap);
+  for (int i = 0; i < m->n_tags; i++)
+    ok = ok && add_category(d, m->tags[i], &cap);
+  if (m->keywords) {
+    const char *p = m->keywords;
+    while (ok && *p) {
+      const char *e = strchr(p, ',');
+      size_t n = e ? (size_t)(e - p) : strlen(p);
+      char tmp[256];
+      if (n < sizeof tmp) {
+        memcpy(tmp, p, n);
+        tmp[n] = '\0';
+        ok = add_category(d, tmp, &cap);
+      }
+      p += n;
+      if (*p == ',')
+        p++;
+    }
+  }
+  return ok ? RIPTIDE_OK : RIPTIDE_ERR_NOMEM;
+}
+
+/* ---- word count and quality --------------------------------------------------------------- */
+
+uint32_t fb_count_words(const char *s)
+{
+  uint32_t words = 0;
+  bool in_word = false;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    unsigned cp = *p;
+    size_t n = 1;
+    if (cp >= 0xF0 && p[1] && p[2] && p[3])
+      cp = ((cp & 7u) << 18) | ((p[1] & 63u) << 12) | ((p[2] & 63u) << 6) | (p[3] & 63u), n = 4;
+    else if (cp >= 0xE0 && p[1] && p[2])
+      cp = ((cp & 15u) << 12) | ((p[1] & 63u) << 6) | (p[2] & 63u), n = 3;
+    else if (cp >= 0xC0 && p[1])
+      cp = ((cp & 31u) << 6) | (p[1] & 63u), n = 2;
+    bool cjk = (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x9FFF) ||
+               (cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0xF900 && cp <= 0xFAFF);
+    if (cjk) {
+      words++;
+      in_word = false;
+    } else if (cp < 0x80 && (fb_is_space((unsigned char)cp) || ispunct((int)cp))) {
+      in_word = false;
+    } else if (!in_word) {
+      in_word = true;
+      words++;
+    }
+    p += n;
+  }
+  return words;
+}
+
+int32_t fb_quality(const riptide_document *d, uint32_t paragraphs, double ld)
+{
+  if (!d->text)
+    return d->title ? 10 : 0;
+  double q = 0;
+  q += d->word_count >= 400 ? 45 : d->word_count * 45.0 / 400.0;
+  q += paragraphs >= 5 ? 20 : paragraphs * 4.0;
+  q += d->title ? 10 : 0;
+  q += (1.0 - ld) * 15;
+  q += (d->byline ? 3 : 0) + (d->date ? 4 : 0) + (d->language ? 3 : 0);
+  if (d->word_count < 50 && q > 25)
+    q = 25;
+  if (q > 100)
+    q = 100;
+  return (int32_t)(q + 0.5);
+}

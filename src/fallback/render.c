@@ -1,0 +1,757 @@
+/*
+ * render.c - the chosen nodes as plain text and Markdown in one walk, collecting links and
+ * media (resolved against the base URL; data:, javascript: and vbscript: URLs never pass).
+ * The walk checks the call's deadline every FB_CLOCK_NODES nodes and inside long texts.
+ */
+#include "fallback/native.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/uri.h>
+
+/* ---- rendering ---------------------------------------------------------------------------- */
+
+/* A URL that runs script or inlines data when followed: data:, javascript:, vbscript:, with
+ * the whitespace and control characters browsers strip from a scheme ("java\tscript:"). */
+static bool unsafe_scheme(const char *u)
+{
+  static const char *const bad[] = {"javascript:", "vbscript:", "data:", NULL};
+  char sch[16];
+  size_t k = 0;
+  for (const unsigned char *c = (const unsigned char *)u; *c && k < sizeof sch - 1; c++) {
+    if (*c <= 0x20)
+      continue; /* browsers drop tabs, newlines and leading spaces inside a scheme */
+    sch[k++] = (char)tolower(*c);
+    if (*c == ':')
+      break;
+  }
+  sch[k] = '\0';
+  for (int i = 0; bad[i]; i++)
+    if (strncmp(sch, bad[i], strlen(bad[i])) == 0)
+      return true;
+  return false;
+}
+
+/* href resolved against base; NULL when absent, too long, or an unsafe scheme. */
+char *fb_resolve(const char *base, const char *href)
+{
+  if (!href)
+    return NULL;
+  while (fb_is_space((unsigned char)*href))
+    href++;
+  if (unsafe_scheme(href))
+    return NULL;
+  size_t n = strlen(href);
+  while (n > 0 && fb_is_space((unsigned char)href[n - 1]))
+    n--;
+  if (n == 0 || n > 8192)
+    return NULL;
+  char *h = strndup(href, n);
+  if (!h)
+    return NULL;
+  if (!base) {
+    return h;
+  }
+  xmlChar *r = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
+  if (!r)
+    return h; /* unparsable: keep it as written */
+  free(h);
+  char *out = strdup((const char *)r);
+  xmlFree(r);
+  if (out && unsafe_scheme(out)) { /* a base like "data:..." would make every link one */
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* Markdown: has the current output line any content yet? */
+static bool md_at_line_start(const fb_render *r)
+{
+  return r->md.len == 0 || fb_buf_last(&r->md) == '\n';
+}
+
+static void md_line_prefix(fb_render *r)
+{
+  if (r->want_md && md_at_line_start(r) && r->prefix_len)
+    fb_buf_add(&r->md, r->prefix, r->prefix_len);
+}
+
+/* Ends the current block: a blank line in both outputs (once). */
+void fb_block_break(fb_render *r)
+{
+  r->pending_space = false;
+  if (r->cell) {
+    r->pending_space = true;
+    return;
+  }
+  if (r->txt.len && fb_buf_last(&r->txt) != '\n')
+    fb_buf_puts(&r->txt, "\n");
+  if (r->txt.len >= 2 && r->txt.p[r->txt.len - 2] != '\n')
+    fb_buf_puts(&r->txt, "\n");
+  if (!r->want_md)
+    return;
+  if (r->md.len && fb_buf_last(&r->md) != '\n')
+    fb_buf_puts(&r->md, "\n");
+  if (r->md.len >= 2 && r->md.p[r->md.len - 2] != '\n') {
+    /* Inside a blockquote the blank line carries the quote marker. */
+    size_t k = r->prefix_len;
+    while (k > 0 && r->prefix[k - 1] == ' ')
+      k--;
+    fb_buf_add(&r->md, r->prefix, k);
+    fb_buf_puts(&r->md, "\n");
+  }
+}
+
+static void line_break(fb_render *r)
+{
+  r->pending_space = false;
+  if (r->cell) {
+    r->pending_space = true;
+    return;
+  }
+  if (r->txt.len && fb_buf_last(&r->txt) != '\n')
+    fb_buf_puts(&r->txt, "\n");
+  if (r->want_md && r->md.len && fb_buf_last(&r->md) != '\n')
+    fb_buf_puts(&r->md, "\n");
+}
+
+/* Writes raw Markdown syntax (no escaping). */
+static void md_raw(fb_render *r, const char *s)
+{
+  if (!r->want_md)
+    return;
+  md_line_prefix(r);
+  fb_buf_puts(&r->md, s);
+}
+
+static void flush_space(fb_render *r)
+{
+  if (!r->pending_space)
+    return;
+  r->pending_space = false;
+  if (r->txt.len && fb_buf_last(&r->txt) != '\n' && fb_buf_last(&r->txt) != ' ')
+    fb_buf_puts(&r->txt, " ");
+  if (r->want_md && !md_at_line_start(r) && fb_buf_last(&r->md) != ' ')
+    fb_buf_puts(&r->md, " ");
+}
+
+static void md_escaped(fb_render *r, const char *s, size_t n)
+{
+  size_t start = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    bool esc = c == '\\' || c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '<' ||
+               (r->cell && c == '|');
+    if (!esc && md_at_line_start(r) && i == start && start == 0 &&
+        (c == '#' || c == '>' || c == '-' || c == '+' || c == '='))
+      esc = true;
+    if (esc) {
+      fb_buf_add(&r->md, s + start, i - start);
+      fb_buf_puts(&r->md, "\\");
+      start = i;
+    }
+  }
+  fb_buf_add(&r->md, s + start, n - start);
+}
+
+/* Visible text: whitespace collapsed (except in <pre>). */
+static void emit_text(fb_render *r, const char *s)
+{
+  if (r->pre) {
+    fb_buf_puts(&r->txt, s);
+    if (r->want_md)
+      fb_buf_puts(&r->md, s);
+    return;
+  }
+  const char *p = s;
+  while (*p && !r->timed_out) {
+    if (r->deadline_ns && (r->text_bytes += 64) >= (1u << 20)) { /* ~every 16k words */
+      r->text_bytes = 0;
+      r->timed_out = fb_now_ns() > r->deadline_ns;
+    }
+    if (fb_is_space((unsigned char)*p)) {
+      r->pending_space = true;
+      p++;
+      continue;
+    }
+    const char *w = p;
+    while (*p && !fb_is_space((unsigned char)*p))
+      p++;
+    flush_space(r);
+    fb_buf_add(&r->txt, w, (size_t)(p - w));
+    if (r->want_md) {
+      bool line_start = md_at_line_start(r);
+      md_line_prefix(r);
+      if (line_start && r->md.len && w[0] >= '0' && w[0] <= '9') {
+        /* "1. " at a line start would start a list: escape the dot. */
+        const char *d = w;
+        while (d < p && *d >= '0' && *d <= '9')
+          d++;
+        if (d < p && (*d == '.' || *d == ')') && d + 1 == p) {
+          fb_buf_add(&r->md, w, (size_t)(d - w));
+          fb_buf_puts(&r->md, "\\");
+          fb_buf_add(&r->md, d, (size_t)(p - d));
+          continue;
+        }
+      }
+      md_escaped(r, w, (size_t)(p - w));
+    }
+  }
+}
+
+static bool add_link(fb_render *r, const char *href, const char *text)
+{
+  riptide_document *d = r->doc;
+  if (d->n_links >= FB_MAX_LINKS) {
+    r->truncated |= RIPTIDE_TRUNC_LINKS;
+    return true;
+  }
+  if (d->n_links == r->cap_links) {
+    size_t nc = r->cap_links ? r->cap_links * 2 : 16;
+    riptide_link *nl = realloc(d->links, nc * sizeof *nl);
+    if (!nl)
+      return false;
+    d->links = nl;
+    r->cap_links = nc;
+  }
+  d->links[d->n_links].href = strdup(href);
+  d->links[d->n_links].text = text ? strdup(text) : strdup("");
+  if (!d->links[d->n_links].href || !d->links[d->n_links].text) {
+    free(d->links[d->n_links].href);
+    free(d->links[d->n_links].text);
+    return false;
+  }
+  d->n_links++;
+  return true;
+}
+
+bool fb_add_media(fb_render *r, const char *src, const char *alt, const char *kind)
+{
+  riptide_document *d = r->doc;
+  for (size_t i = 0; i < d->n_media; i++)
+    if (strcmp(d->media[i].src, src) == 0)
+      return true;
+  if (d->n_media >= FB_MAX_MEDIA) {
+    r->truncated |= RIPTIDE_TRUNC_MEDIA;
+    return true;
+  }
+  if (d->n_media == r->cap_media) {
+    size_t nc = r->cap_media ? r->cap_media * 2 : 8;
+    riptide_media *nm = realloc(d->media, nc * sizeof *nm);
+    if (!nm)
+      return false;
+    d->media = nm;
+    r->cap_media = nc;
+  }
+  riptide_media *m = &d->media[d->n_media];
+  m->src = strdup(src);
+  m->alt = alt && *alt ? fb_clean_dup(alt, FB_MAX_META_LEN) : NULL;
+  m->kind = strdup(kind);
+  if (!m->src || !m->kind) {
+    free(m->src);
+    free(m->alt);
+    free(m->kind);
+    return false;
+  }
+  d->n_media++;
+  return true;
+}
+
+/* The best source URL of an <img>: src unless it is a placeholder, else a lazy-load attribute
+ * or the first srcset candidate. */
+static const char *img_src(const xmlNode *n, char *tmp, size_t tmpcap)
+{
+  static const char *const lazy[] = {"data-src", "data-original", "data-lazy-src", "data-url",
+                                     NULL};
+  const char *src = fb_attr(n, "src");
+  bool placeholder = !src || !*src || unsafe_scheme(src);
+  if (!placeholder)
+    return src;
+  for (int i = 0; lazy[i]; i++) {
+    const char *v = fb_attr(n, lazy[i]);
+    if (v && *v)
+      return v;
+  }
+  const char *ss = fb_attr(n, "srcset");
+  if (!ss)
+    ss = fb_attr(n, "data-srcset");
+  if (ss) {
+    while (fb_is_space((unsigned char)*ss))
+      ss++;
+    size_t k = 0;
+    while (ss[k] && !fb_is_space((unsigned char)ss[k]) && ss[k] != ',' && k + 1 < tmpcap) {
+      tmp[k] = ss[k];
+      k++;
+    }
+    tmp[k] = '\0';
+    if (k)
+      return tmp;
+  }
+  return src && *src ? src : NULL;
+}
+
+void fb_render_node(fb_render *r, xmlNode *n, int depth);
+
+static void render_children(fb_render *r, xmlNode *n, int depth)
+{
+  if (depth >= FB_MAX_DEPTH)
+    return;
+  for (xmlNode *c = n->children; c; c = c->next)
+    fb_render_node(r, c, depth + 1);
+}
+
+/* Plain text of a subtree (for link text and table cells' alt text). */
+void fb_text_of(const xmlNode *n, fb_buf *b, int depth)
+{
+  if (depth >= FB_MAX_DEPTH)
+    return;
+  for (const xmlNode *c = n->children; c && !b->overflow; c = c->next) {
+    if (c->type == XML_TEXT_NODE && c->content)
+      fb_buf_puts(b, (const char *)c->content);
+    else if (fb_is_el(c)) {
+      if (fb_is_block(c) || fb_name_is(c, "br"))
+        fb_buf_puts(b, " ");
+      fb_text_of(c, b, depth + 1);
+    }
+  }
+}
+
+/* A data table: rows of cells without block content (GFM can show it); layout tables are
+ * rendered as ordinary blocks. */
+static bool data_table(const xmlNode *t, int *ncols)
+{
+  int rows = 0, maxc = 0;
+  const xmlNode *stack[8];
+  int sp = 0;
+  stack[sp++] = t;
+  while (sp > 0) {
+    const xmlNode *n = stack[--sp];
+    for (const xmlNode *c = n->children; c; c = c->next) {
+      if (!fb_is_el(c))
+        continue;
+      if (fb_name_is(c, "thead") || fb_name_is(c, "tbody") || fb_name_is(c, "tfoot")) {
+        if (sp < 8)
+          stack[sp++] = c;
+      } else if (fb_name_is(c, "tr")) {
+        rows++;
+        int cells = 0;
+        for (const xmlNode *td = c->children; td; td = td->next) {
+          if (!fb_name_is(td, "td") && !fb_name_is(td, "th"))
+            continue;
+          cells++;
+          const fb_info *i = fb_info_of(td);
+          if (i && i->has_block) {
+            /* <p> inside a cell is common in data tables; lists, tables, divs are layout. */
+            for (const xmlNode *k = td->children; k; k = k->next)
+              if (fb_is_block(k) && !fb_name_is(k, "p"))
+                return false;
+          }
+        }
+        if (cells > maxc)
+          maxc = cells;
+      }
+    }
+  }
+  *ncols = maxc;
+  return rows >= 1 && maxc >= 2;
+}
+
+static void render_row(fb_render *r, xmlNode *tr, int ncols, int depth, bool *header_done)
+{
+  int cells = 0;
+  bool all_th = true;
+  line_break(r);
+  md_raw(r, "|");
+  for (xmlNode *td = tr->children; td; td = td->next) {
+    if (!fb_name_is(td, "td") && !fb_name_is(td, "th"))
+      continue;
+    if (!fb_name_is(td, "th"))
+      all_th = false;
+    if (cells >= ncols)
+      break;
+    cells++;
+    md_raw(r, " ");
+    if (cells > 1 && r->txt.len && fb_buf_last(&r->txt) != '\n')
+      fb_buf_puts(&r->txt, "\t");
+    r->cell++;
+    r->pending_space = false;
+    render_children(r, td, depth + 1);
+    r->cell--;
+    r->pending_space = false;
+    md_raw(r, " |");
+  }
+  for (; cells < ncols; cells++)
+    md_raw(r, "  |");
+  if (!*header_done) {
+    *header_done = true;
+    (void)all_th;
+    md_raw(r, "\n");
+    md_raw(r, "|");
+    for (int i = 0; i < ncols; i++)
+      md_raw(r, " --- |");
+  }
+}
+
+static void render_table_rows(fb_render *r, xmlNode *n, int ncols, int depth, bool *header_done)
+{
+  for (xmlNode *c = n->children; c; c = c->next) {
+    if (fb_name_is(c, "tr"))
+      render_row(r, c, ncols, depth + 1, header_done);
+    else if (fb_name_is(c, "thead") || fb_name_is(c, "tbody") || fb_name_is(c, "tfoot"))
+      render_table_rows(r, c, ncols, depth + 1, header_done);
+  }
+}
+
+static void push_prefix(fb_render *r, const char *p, size_t *saved)
+{
+  *saved = r->prefix_len;
+  size_t n = strlen(p);
+  if (r->prefix_len + n < sizeof r->prefix) {
+    memcpy(r->prefix + r->prefix_len, p, n);
+    r->prefix_len += n;
+    r->prefix[r->prefix_len] = '\0';
+  }
+}
+
+static void pop_prefix(fb_render *r, size_t saved)
+{
+  r->prefix_len = saved;
+  r->prefix[saved] = '\0';
+}
+
+/* Readability's conditional cleaning, simplified: inside the chosen content, a list, table or
+ * division made mostly of links (related stories, tag clouds, share bars) is left out. */
+static bool cleanable(const xmlNode *n)
+{
+  const char *name = (const char *)n->name;
+  if (strcmp(name, "ul") && strcmp(name, "ol") && strcmp(name, "div") && strcmp(name, "section") &&
+      strcmp(name, "table") && strcmp(name, "dl") && strcmp(name, "aside"))
+    return false;
+  const fb_info *i = fb_info_of(n);
+  if (!i || i->text_len == 0)
+    return false;
+  double ld = fb_link_density(n);
+  if (ld > 0.5 && i->text_len < 2000)
+    return true;
+  return fb_class_weight(n) < 0 && i->text_len < 200 && i->commas < 2;
+}
+
+static void render_element(fb_render *r, xmlNode *n, int depth)
+{
+  const char *name = (const char *)n->name;
+  if (fb_in_list(name, fb_junk_tags) || !strcmp(name, "svg") || !strcmp(name, "math"))
+    return;
+  if (fb_is_hidden(n))
+    return;
+  if (r->clean && depth > 0 && cleanable(n))
+    return;
+  size_t saved;
+
+  if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2]) {
+    fb_block_break(r);
+    if (r->want_md) {
+      char hashes[8] = "";
+      int level = name[1] - '0';
+      for (int i = 0; i < level; i++)
+        hashes[i] = '#';
+      hashes[level] = ' ';
+      hashes[level + 1] = '\0';
+      md_raw(r, hashes);
+    }
+    render_children(r, n, depth);
+    fb_block_break(r);
+    r->paragraphs++;
+    return;
+  }
+  if (!strcmp(name, "p")) {
+    fb_block_break(r);
+    size_t before = r->txt.len;
+    render_children(r, n, depth);
+    if (r->txt.len > before + 20)
+      r->paragraphs++;
+    fb_block_break(r);
+    return;
+  }
+  if (!strcmp(name, "br")) {
+    if (r->cell) {
+      r->pending_space = true;
+      return;
+    }
+    if (r->want_md && !md_at_line_start(r))
+      fb_buf_puts(&r->md, "  ");
+    line_break(r);
+    return;
+  }
+  if (!strcmp(name, "hr")) {
+    fb_block_break(r);
+    md_raw(r, "---");
+    fb_block_break(r);
+    return;
+  }
+  if (!strcmp(name, "pre")) {
+    fb_block_break(r);
+    md_raw(r, "```\n");
+    r->pre++;
+    fb_buf tmp = {.max = r->md.max};
+    fb_text_of(n, &tmp, depth);
+    if (tmp.p) {
+      fb_buf_puts(&r->txt, tmp.p);
+      if (r->want_md)
+        fb_buf_puts(&r->md, tmp.p);
+    }
+    free(tmp.p);
+    r->pre--;
+    if (r->want_md && fb_buf_last(&r->md) != '\n')
+      fb_buf_puts(&r->md, "\n");
+    md_raw(r, "```");
+    fb_block_break(r);
+    r->paragraphs++;
+    return;
+  }
+  if (!strcmp(name, "blockquote")) {
+    fb_block_break(r);
+    push_prefix(r, "> ", &saved);
+    render_children(r, n, depth);
+    line_break(r);
+    pop_prefix(r, saved);
+    fb_block_break(r);
+    return;
+  }
+  if (!strcmp(name, "ul") || !strcmp(name, "ol") || !strcmp(name, "menu") || !strcmp(name, "dir")) {
+    bool ordered = !strcmp(name, "ol");
+    if (r->list_depth == 0)
+      fb_block_break(r);
+    else
+      line_break(r);
+    r->list_depth++;
+    int idx = 0;
+    const char *start = fb_attr(n, "start");
+    if (ordered && start) {
+      char *end;
+      long v = strtol(start, &end, 10);
+      if (end != start && v > 0 && v < 1000000)
+        idx = (int)v - 1;
+    }
+    for (xmlNode *li = n->children; li; li = li->next) {
+      if (!fb_is_el(li)) {
+        continue;
+      }
+      if (!fb_name_is(li, "li")) {
+        fb_render_node(r, li, depth + 1);
+        continue;
+      }
+      line_break(r);
+      char marker[24];
+      if (ordered)
+        snprintf(marker, sizeof marker, "%d. ", ++idx);
+      else
+        snprintf(marker, sizeof marker, "- ");
+      md_raw(r, marker);
+      if (r->txt.len && fb_buf_last(&r->txt) != '\n')
+        fb_buf_puts(&r->txt, "\n");
+      push_prefix(r, ordered ? "   " : "  ", &saved);
+      render_children(r, li, depth + 1);
+      pop_prefix(r, saved);
+      line_break(r);
+    }
+    r->list_depth--;
+    if (r->list_depth == 0)
+      fb_block_break(r);
+    return;
+  }
+  if (!strcmp(name, "table")) {
+    int ncols = 0;
+    if (!r->cell && data_table(n, &ncols)) {
+      fb_block_break(r);
+      bool header_done = false;
+      for (xmlNode *c = n->children; c; c = c->next)
+        if (fb_name_is(c, "caption")) {
+          render_children(r, c, depth + 1);
+          fb_block_break(r);
+        }
+      render_table_rows(r, n, ncols, depth, &header_done);
+      fb_block_break(r);
+      r->paragraphs++;
+      return;
+    }
+    fb_block_break(r);
+    render_children(r, n, depth);
+    fb_block_break(r);
+    return;
+  }
+  if (!strcmp(name, "td") || !strcmp(name, "th")) {
+    if (r->cell) {
+      r->pending_space = true;
+      render_children(r, n, depth);
+      return;
+    }
+    fb_block_break(r);
+    render_children(r, n, depth);
+    fb_block_break(r);
+    return;
+  }
+  if (!strcmp(name, "img")) {
+    char tmp[2048];
+    const char *src = img_src(n, tmp, sizeof tmp);
+    if (!src || !r->want_media)
+      return;
+    char *abs = fb_resolve(r->base, src);
+    if (!abs)
+      return;
+    const char *alt = fb_attr(n, "alt");
+    if (!fb_add_media(r, abs, alt, "image"))
+      r->nomem = true;
+    if (r->want_md) {
+      flush_space(r);
+      md_raw(r, "![");
+      char *calt = alt ? fb_clean_dup(alt, 512) : NULL;
+      if (calt)
+        md_escaped(r, calt, strlen(calt));
+      free(calt);
+      md_raw(r, "](");
+      md_raw(r, abs);
+      md_raw(r, ")");
+    }
+    free(abs);
+    return;
+  }
+  if (!strcmp(name, "video") || !strcmp(name, "audio")) {
+    const char *src = fb_attr(n, "src");
+    for (xmlNode *c = n->children; !src && c; c = c->next)
+      if (fb_name_is(c, "source"))
+        src = fb_attr(c, "src");
+    if (src && r->want_media) {
+      char *abs = fb_resolve(r->base, src);
+      if (abs) {
+        if (!fb_add_media(r, abs, NULL, name))
+          r->nomem = true;
+        free(abs);
+      }
+    }
+    return;
+  }
+  if (!strcmp(name, "a")) {
+    const char *href = fb_attr(n, "href");
+    char *abs = NULL;
+    if (href && r->want_links) {
+      const char *h = href;
+      while (fb_is_space((unsigned char)*h))
+        h++;
+      if (*h && *h != '#')
+        abs = fb_resolve(r->base, h);
+    }
+    if (!abs) {
+      render_children(r, n, depth);
+      return;
+    }
+    fb_buf t = {.max = 1 << 16};
+    fb_text_of(n, &t, depth);
+    char *text = fb_clean_dup(t.p ? t.p : "", 4096);
+    free(t.p);
+    if (!add_link(r, abs, text))
+      r->nomem = true;
+    const fb_info *ai = fb_info_of(n);
+    if (r->want_md && text && !(ai && ai->has_block)) {
+      flush_space(r);
+      md_raw(r, "[");
+      size_t mdlen = r->md.len;
+      render_children(r, n, depth);
+      if (r->md.len == mdlen)
+        md_escaped(r, text, strlen(text));
+      md_raw(r, "](");
+      /* Parentheses and spaces would end the destination early: use the <...> form. */
+      bool angle = strpbrk(abs, " ()<>") != NULL;
+      md_raw(r, angle ? "<" : "");
+      if (angle) {
+        for (const char *c = abs; *c; c++) {
+          if (*c == '<' || *c == '>')
+            fb_buf_puts(&r->md, *c == '<' ? "%3C" : "%3E");
+          else
+            fb_buf_add(&r->md, c, 1);
+        }
+      } else {
+        md_raw(r, abs);
+      }
+      md_raw(r, angle ? ">)" : ")");
+    } else {
+      render_children(r, n, depth);
+    }
+    free(text);
+    free(abs);
+    return;
+  }
+  if (!strcmp(name, "strong") || !strcmp(name, "b") || !strcmp(name, "em") || !strcmp(name, "i") ||
+      !strcmp(name, "code") || !strcmp(name, "kbd") || !strcmp(name, "samp") ||
+      !strcmp(name, "tt")) {
+    const fb_info *i = fb_info_of(n);
+    if (!r->want_md || !i || i->text_len == 0 || i->has_block || r->pre) {
+      render_children(r, n, depth);
+      return;
+    }
+    const char *mark = (!strcmp(name, "strong") || !strcmp(name, "b")) ? "**"
+                       : (!strcmp(name, "em") || !strcmp(name, "i"))   ? "_"
+                                                                       : "`";
+    flush_space(r);
+    md_raw(r, mark);
+    if (mark[0] == '`') {
+      /* Code spans take their text verbatim. */
+      fb_buf t = {.max = 1 << 20};
+      fb_text_of(n, &t, depth);
+      char *code = fb_clean_dup(t.p ? t.p : "", 1 << 20);
+      free(t.p);
+      if (code) {
+        fb_buf_puts(&r->md, code);
+        fb_buf_puts(&r->txt, code);
+      }
+      free(code);
+    } else {
+      /* Emphasis may not start or end with a space: hold spaces outside the markers. */
+      r->pending_space = false;
+      bool md_save = r->want_md;
+      render_children(r, n, depth);
+      r->want_md = md_save;
+      while (r->md.len && fb_buf_last(&r->md) == ' ')
+        r->md.len--, r->md.p[r->md.len] = '\0';
+    }
+    md_raw(r, mark);
+    return;
+  }
+  if (!strcmp(name, "li") || !strcmp(name, "dt") || !strcmp(name, "dd") ||
+      !strcmp(name, "figcaption") || !strcmp(name, "caption")) {
+    line_break(r);
+    render_children(r, n, depth);
+    line_break(r);
+    return;
+  }
+  if (fb_is_block(n)) {
+    fb_block_break(r);
+    render_children(r, n, depth);
+    fb_block_break(r);
+    return;
+  }
+  render_children(r, n, depth);
+}
+
+void fb_render_node(fb_render *r, xmlNode *n, int depth)
+{
+  if (r->timed_out)
+    return;
+  if (++r->nodes >= FB_CLOCK_NODES) {
+    r->nodes = 0;
+    if (r->deadline_ns && fb_now_ns() > r->deadline_ns) {
+      r->timed_out = true;
+      return;
+    }
+  }
+  if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+    if (n->content)
+      emit_text(r, (const char *)n->content);
+  } else if (fb_is_el(n)) {
+    render_element(r, n, depth);
+  }
+}
