@@ -64,7 +64,6 @@ static char *take(fb_buf *b)
   return p;
 }
 
-
 static riptide_err select_custom(xmlDoc *doc, const char *selector, xmlNode ***out, size_t *n)
 {
   return fb_css_select(doc, selector, out, n);
