@@ -7,7 +7,7 @@
 
 FUZZ_TIME ?= 60
 FUZZ_DECODE := $(BUILD)/fuzz/fuzz_decode
-FUZZ_DECODE_SRC := fuzz/fuzz_decode.c src/input/decode.c src/common/utf8.c
+FUZZ_DECODE_SRC := fuzz/fuzz_decode.c src/input/decode.c src/common/utf8.c src/common/errors.c
 
 # test_decode includes the fuzz target to replay its corpus.
 $(BUILD)/tests/test_decode: fuzz/fuzz_decode.c
