@@ -946,9 +946,10 @@ static void test_guest_statuses(void **state)
   struct {
     unsigned code;
     riptide_err err;
-  } cases[] = {{RT_GUEST_NOMEM, RIPTIDE_ERR_GUEST_ERROR},   {RT_GUEST_BAD_ARGS, RIPTIDE_ERR_GUEST_ERROR},
-               {RT_GUEST_PARSE_LIMIT, RIPTIDE_ERR_PARSE_LIMIT}, {RT_GUEST_SELECTOR, RIPTIDE_ERR_SELECTOR},
-               {RT_GUEST_INTERNAL, RIPTIDE_ERR_GUEST_ERROR},  {77, RIPTIDE_ERR_GUEST_ERROR}};
+  } cases[] = {
+      {RT_GUEST_NOMEM, RIPTIDE_ERR_GUEST_ERROR},       {RT_GUEST_BAD_ARGS, RIPTIDE_ERR_GUEST_ERROR},
+      {RT_GUEST_PARSE_LIMIT, RIPTIDE_ERR_PARSE_LIMIT}, {RT_GUEST_SELECTOR, RIPTIDE_ERR_SELECTOR},
+      {RT_GUEST_INTERNAL, RIPTIDE_ERR_GUEST_ERROR},    {77, RIPTIDE_ERR_GUEST_ERROR}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char opts[64];
     snprintf(opts, sizeof opts, "do=ret\ncode=%u", cases[i].code);
@@ -1023,7 +1024,8 @@ static void test_call_version(void **state)
   assert_null(rt_wasm_guest_info(pool_fake_guest_get(fg)));
   assert_null(rt_wasm_guest_info(NULL));
   pool_fake_guest_free(fg);
-  assert_string_equal(rt_wasm_guest_info(rt_wasm_guest_hostile()), "{\"name\":\"hostile\",\"abi\":1}");
+  assert_string_equal(rt_wasm_guest_info(rt_wasm_guest_hostile()),
+                      "{\"name\":\"hostile\",\"abi\":1}");
 }
 
 /* ---- the runtime's wasm-rt.h functions, called as a module's code would call them --------- */
