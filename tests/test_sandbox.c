@@ -14,6 +14,7 @@
 
 #include "abi/abi.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -795,6 +796,530 @@ static void test_threads_mixed(void **state)
   }
 }
 
+/* ---- error paths, limits and the runtime's wasm-rt.h contract ------------------------------ */
+
+/* slot_new refuses missing arguments; a memory cap below the module's initial memory cannot
+ * instantiate it; a cap of 0 (or above the maximum) means the largest cap. */
+static void test_slot_new_limits(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_sandbox_limits l = limits(1000, 64u << 20, 1u << 20);
+  rt_slot *s = (rt_slot *)&l; /* must be overwritten with NULL */
+  assert_int_equal(g->ops->slot_new(NULL, &l, &s), RIPTIDE_ERR_INVALID_ARG);
+  assert_null(s);
+  assert_int_equal(g->ops->slot_new(g, NULL, &s), RIPTIDE_ERR_INVALID_ARG);
+  assert_null(s);
+  rt_guest nomod = *g;
+  nomod.module = NULL;
+  assert_int_equal(g->ops->slot_new(&nomod, &l, &s), RIPTIDE_ERR_INVALID_ARG);
+  assert_null(s);
+  /* One page: less than the guest's initial memory (its stack alone is larger). */
+  rt_wasm_counters c0, c1;
+  rt_wasm_counters_get(&c0);
+  l = limits(1000, 65536, 1u << 20);
+  assert_int_equal(g->ops->slot_new(g, &l, &s), RIPTIDE_ERR_INSTANTIATE);
+  assert_null(s);
+  rt_wasm_counters_get(&c1);
+  assert_int_equal(c1.reservations, c0.reservations + 1); /* reserved, then released */
+  /* Cap 0 and a cap past RT_MAX_MEMORY_CAP: the largest memory wasm2c can represent. */
+  const uint64_t caps[2] = {0, RT_MAX_MEMORY_CAP * 2};
+  for (int i = 0; i < 2; i++) {
+    s = new_slot(g, limits(1000, caps[i], 1u << 20));
+    assert_int_equal(((rt_wasm_slot *)s)->cap_pages, RT_WASM_MAX_PAGES);
+    rt_call_result r;
+    call(s, "fine", "do=ok", &r);
+    assert_int_equal(r.err, RIPTIDE_OK);
+    free(r.data);
+    g->ops->slot_free(s);
+  }
+  /* A cap that is not a multiple of the page is rounded down. */
+  s = new_slot(g, limits(1000, (8u << 20) + 100, 1u << 20));
+  assert_int_equal(((rt_wasm_slot *)s)->cap_pages, 128);
+  g->ops->slot_free(s);
+  g->ops->slot_free(NULL); /* no-op */
+}
+
+/* Bad arguments to the per-slot operations; stats of NULL are zero; resetting a clean slot is
+ * free (no reset counted). */
+static void test_slot_bad_args(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(1000, 64u << 20, 1u << 20));
+  assert_int_equal(g->ops->slot_reset(NULL), RIPTIDE_ERR_INVALID_ARG);
+  rt_wasm_counters c0, c1;
+  rt_wasm_counters_get(&c0);
+  assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK); /* clean: nothing to do */
+  rt_wasm_counters_get(&c1);
+  assert_int_equal(c1.resets, c0.resets);
+  rt_call_result r;
+  g->ops->call_extract(s, NULL, &r);
+  assert_int_equal(r.err, RIPTIDE_ERR_INVALID_ARG);
+  rt_extract_args a = {.html = NULL, .html_len = 3, .mode = RIPTIDE_MODE_ARTICLE};
+  g->ops->call_extract(s, &a, &r);
+  assert_int_equal(r.err, RIPTIDE_ERR_INVALID_ARG);
+  assert_null(r.data);
+  g->ops->call_extract(NULL, &a, &r);
+  assert_int_equal(r.err, RIPTIDE_ERR_INVALID_ARG);
+  /* Refused calls are not counted. */
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_int_equal(st.calls, 0);
+  assert_int_equal(st.failures, 0);
+  memset(&st, 0xff, sizeof st);
+  g->ops->slot_stats(NULL, &st);
+  assert_int_equal(st.calls, 0);
+  assert_int_equal(st.pages, 0);
+  assert_int_equal(st.peak_resident_bytes, 0);
+  /* An empty input (NULL, 0) is valid: the guest gets a one-byte allocation. */
+  a.html_len = 0;
+  g->ops->call_extract(s, &a, &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  assert_true(field_is(&r, RT_F_TITLE, ""));
+  free(r.data);
+  g->ops->slot_free(s);
+}
+
+/* Inputs: one past the guest's address space is refused before the guest is called; an input
+ * larger than the memory cap fails as MEMORY_LIMIT in the guest's allocator; a URL is copied
+ * in too. The slot is usable after each. */
+static void test_input_limits(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 4u << 20, 1u << 20));
+  static const char one[] = "x";
+  rt_extract_args a = {.html = one, .html_len = (size_t)UINT32_MAX, .mode = RIPTIDE_MODE_ARTICLE};
+  rt_call_result r;
+  g->ops->call_extract(s, &a, &r); /* the length is checked before any byte is read */
+  assert_int_equal(r.err, RIPTIDE_ERR_INPUT_TOO_LARGE);
+  assert_non_null(strstr(r.detail, "input"));
+  size_t big = 8u << 20;
+  char *html = malloc(big);
+  assert_non_null(html);
+  memset(html, 'a', big);
+  a.html = html;
+  a.html_len = big;
+  g->ops->call_extract(s, &a, &r);
+  assert_int_equal(r.err, RIPTIDE_ERR_MEMORY_LIMIT);
+  assert_non_null(strstr(r.detail, "could not allocate"));
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_true(st.grow_failures >= 1);
+  assert_int_equal(st.calls, 2);
+  assert_int_equal(st.failures, 2);
+  /* A URL larger than the cap: the input fits, the URL does not. */
+  a.html = "t";
+  a.html_len = 1;
+  a.url = html;
+  a.url_len = big;
+  g->ops->call_extract(s, &a, &r);
+  assert_int_equal(r.err, RIPTIDE_ERR_MEMORY_LIMIT);
+  assert_non_null(strstr(r.detail, "url"));
+  /* Options larger than the cap. */
+  a.url = "https://example.org/";
+  a.url_len = strlen(a.url);
+  a.opts = html;
+  a.opts_len = big;
+  g->ops->call_extract(s, &a, &r);
+  assert_int_equal(r.err, RIPTIDE_ERR_MEMORY_LIMIT);
+  assert_non_null(strstr(r.detail, "options"));
+  /* With a URL and small options the call succeeds (the slot was reset by call_extract). */
+  a.opts = "do=ok";
+  a.opts_len = 5;
+  g->ops->call_extract(s, &a, &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  assert_true(field_is(&r, RT_F_TITLE, "t"));
+  free(r.data);
+  free(html);
+  g->ops->slot_free(s);
+}
+
+/* Each guest status maps to its error; a NOMEM status with no refused growth is the guest's
+ * own failure, not the cap's. */
+static void test_guest_statuses(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  struct {
+    unsigned code;
+    riptide_err err;
+  } cases[] = {
+      {RT_GUEST_NOMEM, RIPTIDE_ERR_GUEST_ERROR},       {RT_GUEST_BAD_ARGS, RIPTIDE_ERR_GUEST_ERROR},
+      {RT_GUEST_PARSE_LIMIT, RIPTIDE_ERR_PARSE_LIMIT}, {RT_GUEST_SELECTOR, RIPTIDE_ERR_SELECTOR},
+      {RT_GUEST_INTERNAL, RIPTIDE_ERR_GUEST_ERROR},    {77, RIPTIDE_ERR_GUEST_ERROR}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char opts[64];
+    snprintf(opts, sizeof opts, "do=ret\ncode=%u", cases[i].code);
+    rt_call_result r;
+    call(s, "x", opts, &r);
+    assert_int_equal(r.err, cases[i].err);
+    assert_int_equal(r.trap, RIPTIDE_TRAP_NONE);
+    assert_null(r.data);
+  }
+  rt_call_result r;
+  call(s, "x", "do=ret\ncode=77", &r);
+  assert_non_null(strstr(r.detail, "status 77"));
+  call(s, "x", "do=ret\ncode=2", &r);
+  assert_non_null(strstr(r.detail, "refused"));
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_int_equal(st.calls, 8);
+  assert_int_equal(st.failures, 8);
+  assert_int_equal(st.grow_failures, 0);
+  call(s, "back", "do=ok", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  g->ops->slot_free(s);
+}
+
+/* Trap kinds not covered by test_hostile_traps, and their names. */
+static void test_more_traps(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(5000, 64u << 20, 1u << 20));
+  expect(s, "conv", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_INVALID_CONVERSION);
+  expect(s, "log_oob", RIPTIDE_ERR_TRAP, RIPTIDE_TRAP_OOB);
+  rt_call_result r;
+  call(s, "x", "do=conv", &r);
+  assert_non_null(strstr(r.detail, riptide_trap_name(RIPTIDE_TRAP_INVALID_CONVERSION)));
+  g->ops->slot_free(s);
+  /* wasm-rt.h's names of the runtime's trap codes. */
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_NONE), "no error");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_OOB), "out of bounds memory access");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_INT_OVERFLOW), "integer overflow");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_DIV_BY_ZERO), "integer divide by zero");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_INVALID_CONVERSION),
+                      "invalid conversion to integer");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_UNREACHABLE), "unreachable executed");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_CALL_INDIRECT), "invalid call_indirect");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_UNCAUGHT_EXCEPTION), "uncaught exception");
+  assert_string_equal(wasm_rt_strerror(WASM_RT_TRAP_EXHAUSTION), "call stack exhausted");
+  assert_string_equal(wasm_rt_strerror((wasm_rt_trap_t)99), "unknown trap");
+}
+
+/* The empty guest call (benchmarks) under the same protection as call_extract. */
+static void test_call_version(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(1000, 64u << 20, 1u << 20));
+  uint32_t v = 0;
+  assert_int_equal(rt_wasm_slot_call_version(s, &v), RIPTIDE_OK);
+  assert_int_equal(v, RIPTIDE_GUEST_ABI_VERSION);
+  assert_true(((rt_wasm_slot *)s)->dirty); /* it ran guest code: the next call resets */
+  assert_int_equal(rt_wasm_slot_call_version(NULL, &v), RIPTIDE_ERR_INVALID_ARG);
+  rt_call_result r;
+  call(s, "v", "do=ok", &r);
+  assert_int_equal(r.err, RIPTIDE_OK);
+  free(r.data);
+  g->ops->slot_free(s);
+  assert_null(rt_wasm_slot_base(NULL));
+  /* Guest info only for wasm guests. */
+  pool_fake_guest *fg = pool_fake_guest_new();
+  assert_non_null(fg);
+  assert_null(rt_wasm_guest_info(pool_fake_guest_get(fg)));
+  assert_null(rt_wasm_guest_info(NULL));
+  pool_fake_guest_free(fg);
+  assert_string_equal(rt_wasm_guest_info(rt_wasm_guest_hostile()),
+                      "{\"name\":\"hostile\",\"abi\":1}");
+}
+
+/* ---- the runtime's wasm-rt.h functions, called as a module's code would call them --------- */
+
+typedef struct rt_body_ctx {
+  int step;
+  wasm_rt_memory_t mem;
+  wasm_rt_funcref_table_t table;
+  uint32_t got;
+} rt_body_ctx;
+
+static void body_runtime_misuse(rt_wasm_slot *s, void *vctx)
+{
+  (void)s;
+  rt_body_ctx *c = vctx;
+  switch (c->step) {
+  case 0: /* a func type with absurdly many parameters */
+    wasm_rt_register_func_type(2000, 0);
+    break;
+  case 1: /* exception tags: not supported */
+    wasm_rt_register_tag(4);
+    break;
+  case 2: /* externref tables: refused */
+    wasm_rt_allocate_externref_table(NULL, 1, 1);
+    break;
+  case 3:
+    wasm_rt_throw();
+    break;
+  case 4: /* a memory for a slot without a reservation */
+    wasm_rt_allocate_memory(&c->mem, 1, 1);
+    break;
+  case 5: /* a table: capacity at least the initial size, fixed */
+    wasm_rt_allocate_funcref_table(&c->table, 5, 2);
+    c->got = 1;
+    break;
+  case 6: /* a second table for the same slot */
+    wasm_rt_allocate_funcref_table(&c->table, 1, 1);
+    break;
+  case 7: /* a trap with no code is an unreachable */
+    wasm_rt_trap(WASM_RT_TRAP_NONE);
+    break;
+  }
+  c->got = c->got ? c->got : 2; /* reached only by steps that return */
+}
+
+static void test_runtime_contract(void **state)
+{
+  (void)state;
+  wasm_rt_init();
+  assert_true(wasm_rt_is_initialized());
+  wasm_rt_free(); /* process-wide state stays */
+  assert_true(wasm_rt_is_initialized());
+  rt_wasm_slot *s = calloc(1, sizeof *s); /* no reservation, no memory, no table */
+  assert_non_null(s);
+  rt_body_ctx c;
+  memset(&c, 0, sizeof c);
+  c.step = 0;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), WASM_RT_TRAP_EXHAUSTION);
+  c.step = 1;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), RT_WASM_TRAP_SETUP);
+  c.step = 2;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), RT_WASM_TRAP_SETUP);
+  assert_int_equal(s->setup_errno, ENOTSUP);
+  c.step = 3;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), WASM_RT_TRAP_UNCAUGHT_EXCEPTION);
+  c.step = 4;
+  s->setup_errno = 0;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), RT_WASM_TRAP_SETUP);
+  assert_int_equal(s->setup_errno, EINVAL);
+  assert_null(s->mem);
+  c.step = 5;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), 0);
+  assert_int_equal(c.got, 1);
+  assert_ptr_equal(s->table, &c.table);
+  assert_int_equal(c.table.size, 5);
+  assert_int_equal(c.table.max_size, 5);
+  assert_int_equal(s->table_cap, 5);
+  c.step = 6;
+  s->setup_errno = 0;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), RT_WASM_TRAP_SETUP);
+  assert_int_equal(s->setup_errno, EINVAL);
+  c.step = 7;
+  assert_int_equal(rt_wasm_run(s, 0, body_runtime_misuse, &c), WASM_RT_TRAP_UNREACHABLE);
+  /* Table growth stops at the fixed capacity (the data pointer never moves). */
+  wasm_rt_funcref_t init;
+  memset(&init, 0, sizeof init);
+  assert_int_equal(wasm_rt_grow_funcref_table(&c.table, 1, init), UINT32_MAX);
+  assert_int_equal(c.table.size, 5);
+  assert_int_equal(wasm_rt_grow_funcref_table(&c.table, 0, init), 5);
+  wasm_rt_free_funcref_table(&c.table);
+  assert_null(c.table.data);
+  c.table.data = calloc(4, sizeof *c.table.data);
+  c.table.size = 1;
+  c.table.max_size = 4;
+  assert_int_equal(wasm_rt_grow_funcref_table(&c.table, 3, init), 1);
+  assert_int_equal(c.table.size, 4);
+  wasm_rt_free_funcref_table(&c.table);
+  /* Externref tables never grow; freeing one is safe. */
+  wasm_rt_externref_table_t et;
+  memset(&et, 0, sizeof et);
+  assert_int_equal(wasm_rt_grow_externref_table(&et, 1, NULL), UINT32_MAX);
+  et.data = malloc(8);
+  wasm_rt_free_externref_table(&et);
+  assert_null(et.data);
+  /* Exceptions are not used by C guests: the queries answer "none". */
+  wasm_rt_load_exception(1, 0, NULL);
+  assert_int_equal(wasm_rt_exception_tag(), 0);
+  assert_int_equal(wasm_rt_exception_size(), 0);
+  assert_null(wasm_rt_exception());
+  WASM_RT_UNWIND_TARGET *prev = wasm_rt_get_unwind_target();
+  WASM_RT_UNWIND_TARGET t;
+  wasm_rt_set_unwind_target(&t);
+  assert_ptr_equal(wasm_rt_get_unwind_target(), &t);
+  wasm_rt_set_unwind_target(prev);
+  /* memory.grow on a memory that is not the current slot's fails; outside a call, too. */
+  wasm_rt_memory_t other;
+  memset(&other, 0, sizeof other);
+  assert_int_equal(wasm_rt_grow_memory(&other, 1), UINT32_MAX);
+  free(s);
+}
+
+/* memory.grow of 0 pages returns the size; growth of a foreign memory fails; a func type with
+ * more than 64 values is registered (and found again). */
+typedef struct grow_ctx {
+  uint32_t zero, foreign, t1, t2, t3;
+} grow_ctx;
+
+#define I32X10                                                                                     \
+  WASM_RT_I32, WASM_RT_I32, WASM_RT_I32, WASM_RT_I32, WASM_RT_I32, WASM_RT_I32, WASM_RT_I32,       \
+      WASM_RT_I32, WASM_RT_I32, WASM_RT_I32
+#define I32X70 I32X10, I32X10, I32X10, I32X10, I32X10, I32X10, I32X10
+
+static void body_grow(rt_wasm_slot *s, void *vctx)
+{
+  grow_ctx *c = vctx;
+  c->zero = wasm_rt_grow_memory(s->mem, 0);
+  wasm_rt_memory_t other = *s->mem;
+  c->foreign = wasm_rt_grow_memory(&other, 1);
+  c->t1 = wasm_rt_register_func_type(70, 1, I32X70, WASM_RT_F64);
+  c->t2 = wasm_rt_register_func_type(70, 1, I32X70, WASM_RT_F64);
+  c->t3 = wasm_rt_register_func_type(70, 1, I32X70, WASM_RT_I64);
+}
+
+static void test_runtime_grow(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(1000, 64u << 20, 1u << 20));
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  grow_ctx c = {0};
+  ws->dirty = true;
+  assert_int_equal(rt_wasm_run(ws, 0, body_grow, &c), 0);
+  assert_int_equal(c.zero, ws->image_pages);
+  assert_int_equal(c.foreign, UINT32_MAX);
+  assert_true(c.t1 > 0);
+  assert_int_equal(c.t2, c.t1); /* the same type: the same index */
+  assert_true(c.t3 > 0 && c.t3 != c.t1);
+  rt_slot_stats st;
+  g->ops->slot_stats(s, &st);
+  assert_int_equal(st.grow_failures, 0); /* neither counts as a refusal by the cap */
+  g->ops->slot_free(s);
+}
+
+/* ---- signal chaining, per-slot image, fork --------------------------------------------------- */
+
+static sigjmp_buf g_chain_jb;
+static volatile sig_atomic_t g_chain_hits;
+
+static void chain_siginfo(int sig, siginfo_t *si, void *uc)
+{
+  (void)si;
+  (void)uc;
+  g_chain_hits += sig == SIGSEGV ? 1 : 100;
+  siglongjmp(g_chain_jb, 1);
+}
+
+static void chain_plain(int sig)
+{
+  g_chain_hits += sig == SIGSEGV ? 10 : 100;
+  siglongjmp(g_chain_jb, 1);
+}
+
+/* A host fault (outside guest code) goes to the handler that was installed before the
+ * sandbox reclaimed SIGSEGV: an SA_SIGINFO one or a plain one. */
+static void test_fault_chains_to_previous_handler(void **state)
+{
+  (void)state;
+  struct sigaction prev;
+  assert_int_equal(sigaction(SIGSEGV, NULL, &prev), 0);
+  volatile int *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true((void *)p != MAP_FAILED);
+  for (int kind = 0; kind < 2; kind++) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    if (kind == 0) {
+      sa.sa_sigaction = chain_siginfo;
+      sa.sa_flags = SA_SIGINFO;
+    } else {
+      sa.sa_handler = chain_plain;
+    }
+    assert_int_equal(sigaction(SIGSEGV, &sa, NULL), 0);
+    rt_wasm_reclaim_signals(); /* as slot creation and reset do */
+    struct sigaction cur;
+    assert_int_equal(sigaction(SIGSEGV, NULL, &cur), 0);
+    assert_true(cur.sa_flags & SA_SIGINFO);
+    assert_true(cur.sa_sigaction != chain_siginfo); /* the sandbox's handler is back on top */
+    g_chain_hits = 0;
+    if (sigsetjmp(g_chain_jb, 1) == 0)
+      *p = 1;
+    assert_int_equal(g_chain_hits, kind == 0 ? 1 : 10);
+  }
+  munmap((void *)p, 4096);
+  assert_int_equal(sigaction(SIGSEGV, &prev, NULL), 0);
+  rt_wasm_reclaim_signals();
+}
+
+/* A module whose initialised memory does not match the shared image (a non-deterministic
+ * module) gets an image of its own; its resets restore from that one, and freeing the slot
+ * releases it. Simulated by making the shared image's length disagree. */
+static void test_own_image(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_benign();
+  rt_slot *first = new_slot(g, limits(1000, 64u << 20, 1u << 20)); /* shared image exists */
+  const rt_wasm_module *mod = g->module;
+  rt_wasm_module_state *st = mod->state;
+  pthread_mutex_lock(&st->lock);
+  size_t saved = st->image_len;
+  st->image_len = saved + 65536;
+  pthread_mutex_unlock(&st->lock);
+  rt_slot *s = new_slot(g, limits(1000, 64u << 20, 1u << 20));
+  pthread_mutex_lock(&st->lock);
+  st->image_len = saved;
+  pthread_mutex_unlock(&st->lock);
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  assert_true(ws->own_image_fd >= 0);
+  assert_non_null(ws->own_image_view);
+  assert_ptr_equal(ws->image_src, ws->own_image_view);
+  assert_int_equal(memcmp(ws->own_image_view, st->image_view, saved), 0); /* same bytes */
+  for (int i = 0; i < 3; i++) {
+    rt_call_result r;
+    call(s, "<title>own</title><p>image</p>", NULL, &r);
+    assert_int_equal(r.err, RIPTIDE_OK);
+    assert_true(field_is(&r, RT_F_TITLE, "own"));
+    free(r.data);
+    assert_int_equal(g->ops->slot_reset(s), RIPTIDE_OK);
+    assert_int_equal(memcmp(ws->mem_base, ws->own_image_view, saved), 0); /* restored exactly */
+  }
+  g->ops->slot_free(s);
+  g->ops->slot_free(first);
+}
+
+/* In a child after fork, the runtime reopens /proc/self/pagemap for the child, so its resets
+ * see its own pages: a small call's peak is measured, not assumed to be the whole image. The
+ * child exits through exit() (coverage data of the child is written). */
+static void test_pagemap_after_fork(void **state)
+{
+  (void)state;
+  const rt_guest *g = rt_wasm_guest_hostile();
+  rt_slot *s = new_slot(g, limits(1000, 64u << 20, 1u << 20));
+  rt_wasm_slot *ws = (rt_wasm_slot *)s;
+  size_t image = (size_t)ws->image_pages * 65536u;
+  fflush(NULL);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    alarm(10);
+    int bad = 0;
+    for (int i = 0; i < 2; i++) {
+      rt_call_result r;
+      call(s, "child", "do=ok", &r);
+      if (r.err != RIPTIDE_OK || !field_is(&r, RT_F_TITLE, "child"))
+        bad |= 1;
+      free(r.data);
+      if (g->ops->slot_reset(s) != RIPTIDE_OK)
+        bad |= 2;
+      rt_slot_stats st;
+      g->ops->slot_stats(s, &st);
+      if (st.call_peak_bytes == 0 || st.call_peak_bytes >= image)
+        bad |= 4;
+    }
+    if (bad)
+      fprintf(stderr, "child: bad %d (image %zu)\n", bad, image);
+    g->ops->slot_free(s);
+    exit(bad);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  g->ops->slot_free(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -815,6 +1340,17 @@ int main(void)
       cmocka_unit_test(test_stack_released_after_exhaustion),
       cmocka_unit_test(test_extractor_smoke),
       cmocka_unit_test(test_threads_mixed),
+      cmocka_unit_test(test_slot_new_limits),
+      cmocka_unit_test(test_slot_bad_args),
+      cmocka_unit_test(test_input_limits),
+      cmocka_unit_test(test_guest_statuses),
+      cmocka_unit_test(test_more_traps),
+      cmocka_unit_test(test_call_version),
+      cmocka_unit_test(test_runtime_contract),
+      cmocka_unit_test(test_runtime_grow),
+      cmocka_unit_test(test_fault_chains_to_previous_handler),
+      cmocka_unit_test(test_own_image),
+      cmocka_unit_test(test_pagemap_after_fork),
   };
   const char *nr = getenv("SANDBOX_TEST_NO_RECURSE");
   g_no_recurse = nr && nr[0] == '1';

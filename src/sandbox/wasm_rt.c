@@ -634,7 +634,7 @@ uint8_t *rt_wasm_reserve(void)
   void *p =
       mmap(NULL, RT_WASM_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
-    return NULL;
+    return NULL; /* GCOVR_EXCL_LINE: mmap failure cannot be forced */
   atomic_fetch_add_explicit(&g_reservations, 1, memory_order_relaxed);
   return p;
 }
@@ -741,7 +741,7 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...)
   wasm_rt_type_t local[64];
   wasm_rt_type_t *t = n <= 64 ? local : malloc(n * sizeof *t);
   if (!t)
-    wasm_rt_trap((wasm_rt_trap_t)RT_WASM_TRAP_SETUP);
+    wasm_rt_trap((wasm_rt_trap_t)RT_WASM_TRAP_SETUP); /* GCOVR_EXCL_LINE: malloc failure */
   va_list ap;
   va_start(ap, results);
   for (uint32_t i = 0; i < n; i++)
@@ -809,9 +809,9 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *mem, uint32_t initial_pages, uint
   }
   size_t bytes = (size_t)initial_pages * RT_WASM_PAGE;
   if (bytes && mprotect(s->mem_base, bytes, PROT_READ | PROT_WRITE) != 0) {
-    s->setup_errno = errno;
+    s->setup_errno = errno; /* GCOVR_EXCL_START: mprotect of our own reservation */
     wasm_rt_trap((wasm_rt_trap_t)RT_WASM_TRAP_SETUP);
-  }
+  } /* GCOVR_EXCL_STOP */
   mem->data = s->mem_base;
   mem->pages = initial_pages;
   mem->max_pages = max_pages > RT_WASM_MAX_PAGES ? RT_WASM_MAX_PAGES : max_pages;
@@ -843,10 +843,10 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t *mem, uint32_t delta)
     s->hi_pages = (uint32_t)want; /* before mprotect: an interrupted grow is reset too */
   if (mprotect(mem->data + (size_t)old * RT_WASM_PAGE, (size_t)delta * RT_WASM_PAGE,
                PROT_READ | PROT_WRITE) != 0) {
-    s->grow_failures++;
+    s->grow_failures++; /* GCOVR_EXCL_START: mprotect of our own reservation */
     s->call_grow_failures++;
     return UINT32_MAX;
-  }
+  } /* GCOVR_EXCL_STOP */
   mem->pages = (uint32_t)want;
   mem->size = (uint32_t)(want * RT_WASM_PAGE);
   s->pages = mem->pages;
@@ -883,9 +883,9 @@ void wasm_rt_allocate_funcref_table(wasm_rt_funcref_table_t *t, uint32_t element
     cap = elements;
   t->data = calloc(cap ? cap : 1, sizeof *t->data);
   if (!t->data) {
-    s->setup_errno = ENOMEM;
+    s->setup_errno = ENOMEM; /* GCOVR_EXCL_START: allocation failure cannot be forced */
     wasm_rt_trap((wasm_rt_trap_t)RT_WASM_TRAP_SETUP);
-  }
+  } /* GCOVR_EXCL_STOP */
   t->size = elements;
   t->max_size = cap;
   s->table = t;

@@ -11,6 +11,9 @@
  *   badptr       result pointer outside memory    badlen     result length past the end
  *   big          a valid result of 2 MiB          status     return RT_GUEST_INTERNAL
  *   touch        malloc "mib=<n>" MiB (option line), write every byte, then behave as ok
+ *   conv         a trapping float-to-int conversion of NaN
+ *   log_oob      call host.log with a range outside memory
+ *   ret          return the status "code=<n>" (option line) with no result
  */
 #include "guest_common.h"
 
@@ -59,6 +62,7 @@ static volatile int g_int_min = -2147483647 - 1, g_minus_one = -1;
 static char *volatile g_sink; /* keeps allocations observable (no malloc elision) */
 static volatile uint32_t g_far = 0xFFFFFFF0u;
 static volatile uint32_t g_bad_index = 123456u;
+static volatile double g_nan = __builtin_nan("");
 
 static int is(const char *v, size_t n, const char *w)
 {
@@ -108,6 +112,20 @@ uint32_t riptide_extract(uint32_t html, uint32_t html_len, uint32_t url, uint32_
   }
   if (is(what, n, "recurse"))
     return (uint32_t)g_recurse(0);
+  if (is(what, n, "conv"))
+    return (uint32_t)__builtin_wasm_trunc_s_i32_f64(g_nan);
+  if (is(what, n, "log_oob")) {
+    host_log(g_far, 0x100u);
+    return RT_GUEST_OK;
+  }
+  if (is(what, n, "ret")) {
+    size_t cl = 0;
+    uint32_t code = 0;
+    const char *c = guest_opt(guest_ptr(opts), opts_len, "code", &cl);
+    for (size_t i = 0; c && i < cl && c[i] >= '0' && c[i] <= '9'; i++)
+      code = code * 10 + (uint32_t)(c[i] - '0');
+    return code;
+  }
   if (is(what, n, "unreachable"))
     __builtin_trap();
   if (is(what, n, "oob"))
