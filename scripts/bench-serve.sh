@@ -6,7 +6,7 @@
 #   1. in-process pool pages/s (riptide bench --parallel P);
 #   2. POST /v1/extract with wrk: requests/s, latency p50/p99, at P connections (one request
 #      in flight per slot) and at 4P connections (saturated: the throughput figure);
-#   3. latency at 80 % of that saturated rate: scripts/paced-load.py sends at a fixed rate
+#   3. latency at 80 % of that saturated rate: bench/paced_load.c sends at a fixed rate
 #      (open loop: latency from each request's due time, so a stall counts for every request
 #      it delayed), 4P connections; wrk has no fixed-rate mode;
 #   4. the saturated run again with 500 idle keep-alive connections held open beside it;
@@ -107,7 +107,9 @@ run_wrk "POST /v1/extract, $((4 * P)) connections" $((4 * P))
 sat=$last_rps
 # 80 % of saturation, at a fixed rate (open loop).
 rate=$(awk -v r="$sat" 'BEGIN{printf "%.1f", 0.8 * r}')
-python3 scripts/paced-load.py "$ADDR" "$rate" "$DURATION" $((4 * P)) "$T/list" > "$T/paced.out" 2>&1
+cc -std=c11 -O2 -pthread bench/paced_load.c -o "$T/paced_load" || exit 1
+hp=${ADDR#http://}
+"$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" $((4 * P)) "$T/list" > "$T/paced.out" 2>&1
 line=$(grep '^RESULT' "$T/paced.out")
 p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
 got=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
