@@ -186,7 +186,6 @@ int main(int argc, char **argv)
   double elapsed = (double)(now_ns() - start_ns) / 1e9;
   qsort(lat_ms, total, sizeof *lat_ms, cmp);
   printf("RESULT rate=%.1f p50=%.2f p99=%.2f late=%zu errors=%zu\n", (double)total / elapsed,
-         lat_ms[total / 2], lat_ms[(size_t)((double)total * 0.99)], (size_t)late,
-         (size_t)errors);
+         lat_ms[total / 2], lat_ms[(size_t)((double)total * 0.99)], (size_t)late, (size_t)errors);
   return 0;
 }

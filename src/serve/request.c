@@ -430,12 +430,12 @@ static bool json_unescape(const unsigned char *s, size_t n, char *out, size_t *o
     } else {
       unsigned char e = s[i + 1];
       char simple = e == '"' || e == '\\' || e == '/' ? (char)e
-                    : e == 'n'                         ? '\n'
-                    : e == 't'                         ? '\t'
-                    : e == 'r'                         ? '\r'
-                    : e == 'b'                         ? '\b'
-                    : e == 'f'                         ? '\f'
-                                                       : 0;
+                    : e == 'n'                        ? '\n'
+                    : e == 't'                        ? '\t'
+                    : e == 'r'                        ? '\r'
+                    : e == 'b'                        ? '\b'
+                    : e == 'f'                        ? '\f'
+                                                      : 0;
       if (simple) {
         out[o++] = simple;
         i += 2;

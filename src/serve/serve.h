@@ -206,7 +206,7 @@ uint64_t srv_now_ns(void);
 /* ---- batch (batch.c) ------------------------------------------------------------------------ */
 
 typedef struct srv_batch_line {
-  char *in;      /* the input line (owned; freed once run) */
+  char *in; /* the input line (owned; freed once run) */
   size_t len;
   size_t lineno; /* 1-based line number in the body: the default id */
   cli_buf out;   /* the output line, once done */
