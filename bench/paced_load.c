@@ -142,7 +142,7 @@ int main(int argc, char **argv)
   port = argv[2];
   rate = atof(argv[3]);
   double duration = atof(argv[4]);
-  int conns = atoi(argv[5]);
+  int conns = (int)strtol(argv[5], NULL, 10);
   FILE *list = fopen(argv[6], "r");
   if (!list || rate <= 0 || conns < 1)
     return 2;
