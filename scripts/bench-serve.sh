@@ -6,17 +6,21 @@
 #   1. in-process pool pages/s (riptide bench --parallel P);
 #   2. POST /v1/extract with wrk: requests/s, latency p50/p99, at P connections (one request
 #      in flight per slot) and at 4P connections (saturated: the throughput figure);
-#   3. latency at ~80 % of that saturated rate: 4P connections, each pausing between requests
-#      (wrk's delay(); wrk has no fixed-rate mode, so the achieved rate is printed too);
+#   3. latency at 80 % of that saturated rate: bench/paced_load.c sends at a fixed rate
+#      (open loop: latency from each request's due time, so a stall counts for every request
+#      it delayed), 4P connections; wrk has no fixed-rate mode;
 #   4. the saturated run again with 500 idle keep-alive connections held open beside it;
 #   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated.
 #
 # Pages: samples/harbour-lights.html, or with PAGES=dev the readability dev pages under
 # SHARED/eval/dev (the first 40). DURATION (s, default 5) and P (default 2) are settable.
+# PARTS=batch runs only 1 and 5, PARTS=paced only 1, 2 and 3; RT=path/to/riptide compares
+# another build.
 set -uo pipefail
 BUILD=${1:-build}
 SHARED=${2:-../shared}
-RT=$(cd "$BUILD" && pwd)/riptide
+RT=${RT:-$(cd "$BUILD" && pwd)/riptide}
+PARTS=${PARTS:-all}
 P=${P:-2}
 DURATION=${DURATION:-5}
 PAGES=${PAGES:-sample}
@@ -65,7 +69,6 @@ ADDR=$(head -n1 "$T/addr")
 cat > "$T/post.lua" <<'EOF'
 local bodies = {}
 local i = 0
-local pause = 0
 function init(args)
   for path in io.lines(args[1]) do
     local f = io.open(path, "rb"); bodies[#bodies + 1] = f:read("*a"); f:close()
@@ -83,13 +86,9 @@ function done(summary, latency, requests)
     summary.errors.write + summary.errors.timeout, summary.errors.status))
 end
 EOF
-# The paced variant: each connection waits PAUSE ms before each request.
-sed 's/^  i = math.random(#bodies)$/  i = math.random(#bodies); pause = tonumber(args[2])/' "$T/post.lua" > "$T/paced.lua"
-echo 'function delay() return pause end' >> "$T/paced.lua"
-run_wrk() { # run_wrk LABEL CONNECTIONS [PAUSE_MS]
+run_wrk() { # run_wrk LABEL CONNECTIONS
   local threads=$(( $2 < 2 ? 1 : 2 )) script="$T/post.lua"
-  [ -n "${3:-}" ] && script="$T/paced.lua"
-  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$script" "$ADDR" -- "$T/list" "${3:-0}" \
+  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$script" "$ADDR" -- "$T/list" \
     > "$T/wrk.out" 2>&1
   local line rps p50 p99
   line=$(grep '^RESULT' "$T/wrk.out")
@@ -102,16 +101,26 @@ run_wrk() { # run_wrk LABEL CONNECTIONS [PAUSE_MS]
     "$(sed -E 's/.*(errors=.*)/\1/' <<<"$line")"
   last_rps=$rps; last_p50=$p50
 }
+if [ "$PARTS" != batch ]; then
 run_wrk "POST /v1/extract, $P connections" "$P"
-low_p50=$last_p50
 run_wrk "POST /v1/extract, $((4 * P)) connections" $((4 * P))
 sat=$last_rps
-# 80 %: C connections at rate r each; r = 1 / (pause + latency), latency ~ p50 at low load.
-pause=$(awk -v c=$((4 * P)) -v r="$sat" -v l="$low_p50" 'BEGIN{p = c * 1000 / (0.8 * r) - l; printf "%d", (p < 1 ? 1 : p)}')
-run_wrk "same, paced (${pause} ms pause per request)" $((4 * P)) "$pause"
-echo "   (paced rate = $(awk -v a="$last_rps" -v b="$sat" 'BEGIN{printf "%.0f", (b>0?100*a/b:0)}') % of the saturated rate)"
+# 80 % of saturation, at a fixed rate (open loop).
+rate=$(awk -v r="$sat" 'BEGIN{printf "%.1f", 0.8 * r}')
+cc -std=c11 -O2 -pthread bench/paced_load.c -o "$T/paced_load" || exit 1
+hp=${ADDR#http://}
+"$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" $((4 * P)) "$T/list" > "$T/paced.out" 2>&1
+line=$(grep '^RESULT' "$T/paced.out")
+p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
+got=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
+printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  (%s)\n' \
+  "paced at 80 % of saturation ($rate req/s)" "$got" "$p50" "$p99" \
+  "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
+  "$(sed -E 's/.*(late=.*)/\1/' <<<"$line"), late = sent >1 ms after due"
+fi
 
-# 3. With 500 idle keep-alive connections open.
+if [ "$PARTS" = all ]; then
+# 4. With 500 idle keep-alive connections open.
 python3 - "$ADDR" > "$T/idle.ready" <<'EOF' &
 import socket, sys, time
 host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
@@ -130,7 +139,10 @@ for _ in $(seq 1 400); do grep -q ready "$T/idle.ready" 2>/dev/null && break; sl
 run_wrk "same, beside 500 idle keep-alive connections" $((4 * P))
 kill "$IPID" 2>/dev/null; IPID=""
 
-# 4. Batch: every page, repeated, one request.
+fi
+
+if [ "$PARTS" != paced ]; then
+# 5. Batch: every page, repeated, one request.
 python3 - "$T/list" "$repeat" > "$T/batch.ndjson" <<'EOF'
 import json, sys
 paths = [l.strip() for l in open(sys.argv[1])]
@@ -142,6 +154,9 @@ for i in range(n):
     print(json.dumps({"id": str(i), "html": bodies[i % len(bodies)]}))
 EOF
 lines=$(wc -l < "$T/batch.ndjson")
+# Warm-up (untimed): a small batch, so the pool's slots exist when PARTS=batch skips the wrk runs.
+head -n $((4 * P)) "$T/batch.ndjson" | curl -s -X POST -H 'Content-Type: application/x-ndjson' \
+  --data-binary @- "$ADDR/v1/extract/batch" > /dev/null
 t0=$(date +%s%N)
 curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$T/batch.ndjson" \
   "$ADDR/v1/extract/batch" > "$T/batch.out"
@@ -152,6 +167,7 @@ bps=$(awk -v n="$lines" -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", n / (ns / 1e9)}
 printf '%-44s %9s pages/s (%d lines in, %d out, %d errors)  vs in-process %5sx\n' \
   "POST /v1/extract/batch" "$bps" "$lines" "$got" "$errs" \
   "$(awk -v a="$bps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
+fi
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
 inproc2=$(inproc_run)
 mean=$(awk -v a="$inproc1" -v b="$inproc2" 'BEGIN{printf "%.1f", (a + b) / 2}')

@@ -3,16 +3,28 @@
  * input order, streamed as soon as the next line in order is ready.
  *
  * DESIGN
- * The body is split into lines on the network thread (one memchr pass; blank lines are not
- * inputs). The batch is one entry in the work queue; workers claim its lines one at a time,
- * at most `window` lines ahead of the stream, so a slow reader holds at most `window` results
- * in memory and a large batch never takes over the queue. A line that is not a JSON object,
- * lacks "html" and "url", has bad options, or fails to extract gets an error line
- * {"id", "error": {"code", "message"}} in its place: one output line per input line, always.
+ * The batch is made when the request's headers are in, and enters the work queue then (one
+ * entry; it stays there until its body is complete and every line is claimed). The body is
+ * fed to it piece by piece as it arrives (srv_batch_feed, network thread): every complete line
+ * is copied out and appended at once, so workers run the first lines while the rest of the
+ * body is still on the wire, and each line's JSON is parsed by the worker that runs it. Blank
+ * lines are not inputs. A line that is not a JSON object, lacks "html" and "url", has bad
+ * options, or fails to extract gets an error line {"id", "error": {"code", "message"}} in its
+ * place: one output line per input line, always.
+ *
+ * Bounds: while the body arrives, at most `window` received lines wait for or run on a worker
+ * (plus the lines of the piece just received); past that the connection is suspended, so the
+ * server reads no more of the body (TCP backpressure on the client) until a worker finishes a
+ * line and resumes it. libmicrohttpd sends a response only once the whole body is in, so the
+ * output lines of the lines finished by then are held until the stream starts. Once it has
+ * started, workers claim lines at most `window` ahead of the stream, so a slow reader holds at
+ * most `window` results.
  *
  * The stream is libmicrohttpd's content reader (network thread): it copies finished lines in
  * order; when the next one is not done it sets `waiting` and suspends the connection (both
- * under srv.lock), and the worker that finishes that line clears `waiting` and resumes it.
+ * under srv.lock), and the worker that finishes that line clears `waiting` and resumes it. The
+ * upload pause works the same way with `paused`. Only one of the two can be set: `paused` only
+ * before `complete`, `waiting` only after.
  *
  * Lifetime: the batch is freed by whoever comes last of the request (srv_batch_release from
  * on_completed), the workers running its lines (`running`), and the queue (`queued`).
@@ -26,54 +38,13 @@
 static const char NOMEM_LINE[] =
     "{\"id\":null,\"error\":{\"code\":\"NOMEM\",\"message\":\"out of memory\"}}\n";
 
-srv_batch *srv_batch_new(srv *s, char *body, size_t len, const srv_params *base,
-                         struct MHD_Connection *conn, char *msg, size_t mlen)
+srv_batch *srv_batch_new(srv *s, const srv_params *base, struct MHD_Connection *conn)
 {
-  msg[0] = '\0';
-  size_t n = 0;
-  for (size_t i = 0; i < len;) {
-    const char *nl = memchr(body + i, '\n', len - i);
-    size_t end = nl ? (size_t)(nl - body) : len;
-    for (size_t k = i; k < end; k++)
-      if (body[k] != ' ' && body[k] != '\t' && body[k] != '\r') {
-        n++;
-        break;
-      }
-    i = end + 1;
-  }
-  if (n > SRV_MAX_BATCH_LINES) {
-    snprintf(msg, mlen, "a batch holds at most %d lines", SRV_MAX_BATCH_LINES);
-    free(body);
-    return NULL;
-  }
   srv_batch *b = calloc(1, sizeof *b);
-  srv_batch_line *lines = calloc(n ? n : 1, sizeof *lines);
-  if (!b || !lines) {
-    free(b);
-    free(lines);
-    free(body);
+  if (!b)
     return NULL;
-  }
-  size_t k = 0, lineno = 0;
-  for (size_t i = 0; i < len;) {
-    const char *nl = memchr(body + i, '\n', len - i);
-    size_t end = nl ? (size_t)(nl - body) : len;
-    lineno++;
-    for (size_t j = i; j < end; j++)
-      if (body[j] != ' ' && body[j] != '\t' && body[j] != '\r') {
-        lines[k].p = body + i;
-        lines[k].len = end - i;
-        lines[k].lineno = lineno;
-        k++;
-        break;
-      }
-    i = end + 1;
-  }
   b->s = s;
   b->conn = conn;
-  b->body = body;
-  b->lines = lines;
-  b->n = n;
   b->window = (size_t)SRV_BATCH_WINDOW_PER_SLOT * s->cfg.parallel;
   b->net = true;
   b->job.batch = b;
@@ -81,16 +52,154 @@ srv_batch *srv_batch_new(srv *s, char *body, size_t len, const srv_params *base,
   return b;
 }
 
-bool srv_batch_fully_claimed_locked(const srv_batch *b)
+static bool blank(const char *p, size_t n)
 {
-  return b->next_claim >= b->n;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+      return false;
+  return true;
 }
 
-bool srv_batch_claim_locked(srv_batch *b, size_t *line)
+/* Appends one complete line (its bytes are owned by the line from here on). Network thread. */
+static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, size_t lineno)
 {
-  if (b->next_claim >= b->n || b->next_claim >= b->next_emit + b->window)
+  srv *s = b->s;
+  srv_batch_line *L = calloc(1, sizeof *L);
+  if (!L) {
+    free(in);
+    return SRV_FEED_NOMEM;
+  }
+  L->in = in;
+  L->len = len;
+  L->lineno = lineno;
+  pthread_mutex_lock(&s->lock);
+  if (b->n == SRV_MAX_BATCH_LINES) {
+    pthread_mutex_unlock(&s->lock);
+    free(in);
+    free(L);
+    return SRV_FEED_TOO_MANY;
+  }
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? 2 * b->cap : 64;
+    srv_batch_line **nl = realloc(b->lines, cap * sizeof *nl);
+    if (!nl) {
+      pthread_mutex_unlock(&s->lock);
+      free(in);
+      free(L);
+      return SRV_FEED_NOMEM;
+    }
+    b->lines = nl;
+    b->cap = cap;
+  }
+  b->lines[b->n++] = L;
+  if (b->aborted) { /* the shutdown swept the queue: this line will not run */
+    char id[24];
+    snprintf(id, sizeof id, "%zu", lineno);
+    free(L->in);
+    L->in = NULL;
+    srv_error_line(&L->out, id, "SHUTTING_DOWN", "the server is shutting down");
+    L->done = true;
+    b->n_done++;
+    b->next_claim = b->n;
+  } else if (b->queued) {
+    pthread_cond_signal(&s->work_cv);
+  }
+  pthread_mutex_unlock(&s->lock);
+  return SRV_FEED_OK;
+}
+
+srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len, bool last,
+                                     bool may_pause)
+{
+  size_t i = 0;
+  while (i < len) {
+    const char *nl = memchr(data + i, '\n', len - i);
+    if (!nl) { /* the start of a line whose end has not arrived */
+      cli_buf_put(&b->part, data + i, len - i);
+      if (b->part.failed)
+        return SRV_FEED_NOMEM;
+      break;
+    }
+    size_t end = (size_t)(nl - data);
+    b->lineno++;
+    char *line = NULL;
+    size_t ll = 0;
+    if (b->part.len) {
+      cli_buf_put(&b->part, data + i, end - i);
+      if (b->part.failed)
+        return SRV_FEED_NOMEM;
+      line = b->part.p; /* taken over */
+      ll = b->part.len;
+      memset(&b->part, 0, sizeof b->part);
+      if (blank(line, ll)) {
+        free(line);
+        line = NULL;
+      }
+    } else if (!blank(data + i, end - i)) {
+      ll = end - i;
+      line = malloc(ll ? ll : 1);
+      if (!line)
+        return SRV_FEED_NOMEM;
+      memcpy(line, data + i, ll);
+    }
+    if (line) {
+      srv_batch_feed_result fr = append_line(b, line, ll, b->lineno);
+      if (fr != SRV_FEED_OK)
+        return fr;
+    }
+    i = end + 1;
+  }
+  if (last) {
+    if (b->part.len) { /* the last line has no newline */
+      b->lineno++;
+      char *line = b->part.p;
+      size_t ll = b->part.len;
+      memset(&b->part, 0, sizeof b->part);
+      if (blank(line, ll)) {
+        free(line);
+      } else {
+        srv_batch_feed_result fr = append_line(b, line, ll, b->lineno);
+        if (fr != SRV_FEED_OK)
+          return fr;
+      }
+    }
+    cli_buf_free(&b->part);
+    return SRV_FEED_OK;
+  }
+  if (!may_pause)
+    return SRV_FEED_OK;
+  srv *s = b->s;
+  srv_batch_feed_result fr = SRV_FEED_OK;
+  pthread_mutex_lock(&s->lock);
+  if (!b->aborted && b->n - b->n_done >= b->window) {
+    b->paused = true;
+    MHD_suspend_connection(b->conn); /* under the lock: the resume cannot come first */
+    fr = SRV_FEED_PAUSED;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return fr;
+}
+
+void srv_batch_complete(srv_batch *b)
+{
+  srv *s = b->s;
+  pthread_mutex_lock(&s->lock);
+  b->complete = true;
+  if (b->queued)
+    pthread_cond_broadcast(&s->work_cv); /* the stream window now applies; or nothing is left */
+  pthread_mutex_unlock(&s->lock);
+}
+
+bool srv_batch_fully_claimed_locked(const srv_batch *b)
+{
+  return (b->complete || b->aborted) && b->next_claim >= b->n;
+}
+
+bool srv_batch_claim_locked(srv_batch *b, srv_batch_line **line)
+{
+  if (b->next_claim >= b->n || (b->complete && b->next_claim >= b->next_emit + b->window))
     return false;
-  *line = b->next_claim++;
+  *line = b->lines[b->next_claim++];
   b->running++;
   return true;
 }
@@ -99,10 +208,13 @@ void srv_batch_destroy(srv_batch *b)
 {
   if (!b)
     return;
-  for (size_t i = 0; i < b->n; i++)
-    cli_buf_free(&b->lines[i].out);
+  for (size_t i = 0; i < b->n; i++) {
+    cli_buf_free(&b->lines[i]->out);
+    free(b->lines[i]->in);
+    free(b->lines[i]);
+  }
   free(b->lines);
-  free(b->body);
+  cli_buf_free(&b->part);
   srv_params_clear(&b->base);
   free(b);
 }
@@ -113,20 +225,26 @@ bool srv_batch_dequeued_locked(srv_batch *b)
   return !b->net && b->running == 0;
 }
 
-void srv_batch_run_line(srv *s, srv_batch *b, size_t i)
+void srv_batch_run_line(srv *s, srv_batch *b, srv_batch_line *L)
 {
-  srv_batch_line *L = &b->lines[i]; /* p, len, lineno are read-only after srv_batch_new */
+  /* in, len, lineno are the worker's alone once claimed */
   char id[24];
   snprintf(id, sizeof id, "%zu", L->lineno);
   srv_result res;
-  srv_run(s, SRV_BODY_JSON, L->p, L->len, NULL, &b->base, true, id, 0, &res);
+  srv_run(s, SRV_BODY_JSON, L->in, L->len, NULL, &b->base, true, id, 0, &res);
+  free(L->in);
+  L->in = NULL;
   struct MHD_Connection *resume = NULL;
   pthread_mutex_lock(&s->lock);
   L->out = res.body; /* moved */
   L->done = true;
+  b->n_done++;
   b->running--;
-  if (b->waiting && i == b->next_emit) {
+  if (b->waiting && b->next_emit < b->n && b->lines[b->next_emit] == L) {
     b->waiting = false;
+    resume = b->conn;
+  } else if (b->paused && b->n - b->n_done < b->window) {
+    b->paused = false;
     resume = b->conn;
   }
   bool destroy = !b->net && b->running == 0 && !b->queued;
@@ -139,13 +257,14 @@ void srv_batch_run_line(srv *s, srv_batch *b, size_t i)
 
 static ssize_t batch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
+  (void)pos;
   srv_batch *b = cls;
   srv *s = b->s;
   size_t w = 0;
   bool window_moved = false;
   pthread_mutex_lock(&s->lock);
-  while (w < max && b->next_emit < b->n && b->lines[b->next_emit].done) {
-    srv_batch_line *L = &b->lines[b->next_emit];
+  while (w < max && b->next_emit < b->n && b->lines[b->next_emit]->done) {
+    srv_batch_line *L = b->lines[b->next_emit];
     const char *src = L->out.len ? L->out.p : NOMEM_LINE;
     size_t len = L->out.len ? L->out.len : sizeof NOMEM_LINE - 1;
     size_t c = len - b->emit_off < max - w ? len - b->emit_off : max - w;
@@ -211,14 +330,23 @@ void srv_batch_release(srv *s, srv_batch *b)
 struct MHD_Connection *srv_batch_abort_locked(srv_batch *b)
 {
   for (size_t i = b->next_claim; i < b->n; i++) {
+    srv_batch_line *L = b->lines[i];
     char id[24];
-    snprintf(id, sizeof id, "%zu", b->lines[i].lineno);
-    srv_error_line(&b->lines[i].out, id, "SHUTTING_DOWN", "the server is shutting down");
-    b->lines[i].done = true;
+    snprintf(id, sizeof id, "%zu", L->lineno);
+    free(L->in);
+    L->in = NULL;
+    srv_error_line(&L->out, id, "SHUTTING_DOWN", "the server is shutting down");
+    L->done = true;
+    b->n_done++;
   }
   b->next_claim = b->n;
-  if (b->waiting && b->next_emit < b->n && b->lines[b->next_emit].done) {
+  b->aborted = true;
+  if (b->waiting && b->next_emit < b->n && b->lines[b->next_emit]->done) {
     b->waiting = false;
+    return b->conn;
+  }
+  if (b->paused) { /* let the rest of the body in: its lines get error lines at once */
+    b->paused = false;
     return b->conn;
   }
   return NULL;

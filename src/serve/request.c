@@ -11,6 +11,7 @@
 #include "serve/serve.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -256,6 +257,250 @@ static void fail_err(srv_result *r, bool line, const char *id, riptide_err e, co
   fail(r, line, id, st, riptide_err_name(e), detail && *detail ? detail : riptide_strerror(e), ra);
 }
 
+/* ---- the "html" member without jansson -------------------------------------------------------
+ * A JSON body is mostly its "html" string (a page, often hundreds of KB), and jansson reads a
+ * string a byte at a time through its stream layer: for a batch of pages that was half of the
+ * server's CPU. So the top-level "html" string is found and decoded here, and jansson parses
+ * the rest, with that value replaced by "" (it still checks the whole object: duplicate keys,
+ * types, options). Anything unusual (an escape jansson would reject, bad UTF-8, a second
+ * "html" key, a key written with escapes) makes these decline, and the body is parsed whole by
+ * jansson as before, which reports the error. */
+
+static bool json_ws(char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* *i at an opening quote: past the closing one. */
+static bool skip_string(const char *p, size_t n, size_t *i)
+{
+  size_t from = *i + 1, j = from;
+  while (j < n) {
+    const char *q = memchr(p + j, '"', n - j);
+    if (!q)
+      return false;
+    size_t k = (size_t)(q - p), bs = 0;
+    while (k - bs > from && p[k - bs - 1] == '\\')
+      bs++;
+    if (bs % 2 == 0) {
+      *i = k + 1;
+      return true;
+    }
+    j = k + 1;
+  }
+  return false;
+}
+
+/* The top-level "html" member's string value, quotes included: p[*vs, *ve). */
+static bool find_html(const char *p, size_t n, size_t *vs, size_t *ve)
+{
+  size_t i = 0;
+  int depth = 0;
+  bool key = false, found = false;
+  while (i < n) {
+    char c = p[i];
+    if (c == '"') {
+      if (depth < 1)
+        return false;
+      size_t st = i;
+      if (!skip_string(p, n, &i))
+        return false;
+      if (depth == 1 && key) {
+        key = false;
+        bool is_html = i - st == 6 && memcmp(p + st, "\"html\"", 6) == 0;
+        size_t k = i;
+        while (k < n && json_ws(p[k]))
+          k++;
+        if (k >= n || p[k] != ':')
+          return false;
+        k++;
+        while (k < n && json_ws(p[k]))
+          k++;
+        if (is_html && k < n && p[k] == '"') {
+          if (found)
+            return false;
+          size_t e = k;
+          if (!skip_string(p, n, &e))
+            return false;
+          *vs = k;
+          *ve = e;
+          found = true;
+          k = e;
+        }
+        i = k;
+      }
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (depth == 0 && c != '{')
+        return false;
+      if (++depth == 1)
+        key = true;
+    } else if (c == '}' || c == ']') {
+      depth--;
+    } else if (c == ',' && depth == 1) {
+      key = true;
+    } else if (depth == 0 && !json_ws(c)) {
+      return false;
+    }
+    i++;
+  }
+  return found;
+}
+
+static int hex4(const unsigned char *s)
+{
+  int v = 0;
+  for (int k = 0; k < 4; k++) {
+    int c = s[k], d;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), 0 when invalid (as jansson: no overlongs,
+ * no surrogates, nothing past U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+  unsigned c = s[0];
+  size_t k;
+  unsigned cp;
+  if (c >= 0xC2 && c <= 0xDF)
+    k = 2, cp = c & 0x1F;
+  else if (c >= 0xE0 && c <= 0xEF)
+    k = 3, cp = c & 0x0F;
+  else if (c >= 0xF0 && c <= 0xF4)
+    k = 4, cp = c & 0x07;
+  else
+    return 0;
+  if (n < k)
+    return 0;
+  for (size_t j = 1; j < k; j++) {
+    if ((s[j] & 0xC0) != 0x80)
+      return 0;
+    cp = cp << 6 | (s[j] & 0x3F);
+  }
+  if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+      (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+    return 0;
+  return k;
+}
+
+/* Decodes a JSON string's content s[0..n) into out (n bytes are enough: the decoded form is
+ * never longer). False where jansson would refuse it. */
+static bool json_unescape(const unsigned char *s, size_t n, char *out, size_t *olen)
+{
+  const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+  size_t i = 0, o = 0;
+  while (i < n) {
+    /* Eight plain bytes at a time: none >= 0x80, < 0x20, or a backslash. */
+    while (i + 8 <= n) {
+      uint64_t w, x;
+      memcpy(&w, s + i, 8);
+      x = w ^ (ones * 0x5C);
+      if ((w & high) || ((w - ones * 0x20) & ~w & high) || ((x - ones) & ~x & high))
+        break;
+      memcpy(out + o, s + i, 8);
+      i += 8;
+      o += 8;
+    }
+    if (i >= n)
+      break;
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x80 && c != '\\') {
+      out[o++] = (char)c;
+      i++;
+    } else if (c >= 0x80) {
+      size_t k = utf8_seq(s + i, n - i);
+      if (!k)
+        return false;
+      memcpy(out + o, s + i, k);
+      o += k;
+      i += k;
+    } else if (c != '\\' || i + 1 >= n) {
+      return false; /* a control character, or a lone backslash */
+    } else {
+      unsigned char e = s[i + 1];
+      char simple = e == '"' || e == '\\' || e == '/' ? (char)e
+                    : e == 'n'                        ? '\n'
+                    : e == 't'                        ? '\t'
+                    : e == 'r'                        ? '\r'
+                    : e == 'b'                        ? '\b'
+                    : e == 'f'                        ? '\f'
+                                                      : 0;
+      if (simple) {
+        out[o++] = simple;
+        i += 2;
+        continue;
+      }
+      if (e != 'u' || i + 6 > n)
+        return false;
+      int cp = hex4(s + i + 2);
+      i += 6;
+      if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF))
+        return false; /* \u0000, or a lone low surrogate */
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        int lo = i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u' ? hex4(s + i + 2) : -1;
+        if (lo < 0xDC00 || lo > 0xDFFF)
+          return false;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        i += 6;
+      }
+      if (cp < 0x80) {
+        out[o++] = (char)cp;
+      } else if (cp < 0x800) {
+        out[o++] = (char)(0xC0 | cp >> 6);
+        out[o++] = (char)(0x80 | (cp & 0x3F));
+      } else if (cp < 0x10000) {
+        out[o++] = (char)(0xE0 | cp >> 12);
+        out[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[o++] = (char)(0x80 | (cp & 0x3F));
+      } else {
+        out[o++] = (char)(0xF0 | cp >> 18);
+        out[o++] = (char)(0x80 | (cp >> 12 & 0x3F));
+        out[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[o++] = (char)(0x80 | (cp & 0x3F));
+      }
+    }
+  }
+  *olen = o;
+  return true;
+}
+
+/* The body with its "html" string taken out and decoded: *html (NUL-terminated) and *rest
+ * (the body with "" in its place), both malloc'd. False, with nothing allocated, to decline. */
+static bool split_html(const char *body, size_t len, char **html, size_t *hlen, char **rest,
+                       size_t *rlen)
+{
+  size_t vs, ve;
+  if (!find_html(body, len, &vs, &ve))
+    return false;
+  size_t sn = ve - vs - 2;
+  char *h = malloc(sn + 1);
+  char *r = malloc(len - (ve - vs) + 2);
+  if (!h || !r || !json_unescape((const unsigned char *)body + vs + 1, sn, h, hlen)) {
+    free(h);
+    free(r);
+    return false;
+  }
+  h[*hlen] = '\0';
+  memcpy(r, body, vs);
+  memcpy(r + vs, "\"\"", 2);
+  memcpy(r + vs + 2, body + ve, len - ve);
+  *rlen = len - (ve - vs) + 2;
+  *html = h;
+  *rest = r;
+  return true;
+}
+
 void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const char *content_type,
              const srv_params *base, bool line, const char *line_id, uint64_t waited_ns,
              srv_result *r)
@@ -284,7 +529,12 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const cha
 
   if (kind == SRV_BODY_JSON) {
     json_error_t je;
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    char *rest = NULL;
+    size_t rlen = 0;
+    bool split = split_html(body, len, &decoded, &dlen, &rest, &rlen);
+    root = split ? json_loadb(rest, rlen, JSON_REJECT_DUPLICATES, &je)
+                 : json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    free(rest);
     if (!root || !json_is_object(root)) {
       snprintf(msg, sizeof msg, "body is not a JSON object%s%s", root ? "" : ": ",
                root ? "" : je.text);
@@ -330,7 +580,12 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const cha
       fail(r, line, id, 400, "BAD_REQUEST", msg, 0);
       goto out;
     }
-    if (jhtml) {
+    if (jhtml && split) { /* decoded above */
+      if (dlen > max_input) {
+        fail_err(r, line, id, RIPTIDE_ERR_INPUT_TOO_LARGE, "html exceeds the size limit");
+        goto out;
+      }
+    } else if (jhtml) {
       size_t n = json_string_length(jhtml);
       if (n > max_input) {
         fail_err(r, line, id, RIPTIDE_ERR_INPUT_TOO_LARGE, "html exceeds the size limit");

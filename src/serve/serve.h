@@ -206,41 +206,58 @@ uint64_t srv_now_ns(void);
 /* ---- batch (batch.c) ------------------------------------------------------------------------ */
 
 typedef struct srv_batch_line {
-  const char *p; /* the line in the batch body */
+  char *in; /* the input line (owned; freed once run) */
   size_t len;
   size_t lineno; /* 1-based line number in the body: the default id */
   cli_buf out;   /* the output line, once done */
   bool done;
 } srv_batch_line;
 
-/* Every field below `job` is guarded by srv.lock (workers and the network thread share it). */
+/* Every field below `job` is guarded by srv.lock (workers and the network thread share it),
+ * except `part` and `lineno`, which are the network thread's. */
 struct srv_batch {
   srv_job job; /* the queue entry */
   srv *s;
   struct MHD_Connection *conn;
-  char *body;
-  srv_params base; /* the query's options (read-only once made) */
-  srv_batch_line *lines;
-  size_t n;
+  srv_params base;        /* the query's options (read-only once made) */
+  srv_batch_line **lines; /* the lines received so far (each allocated on its own) */
+  size_t n, cap;
+  size_t n_done;     /* lines done (run, or given an error line) */
   size_t next_claim; /* next line a worker takes */
   size_t next_emit;  /* next line the stream sends */
-  size_t emit_off;   /* bytes of lines[next_emit].out already sent */
-  size_t window;     /* next_claim < next_emit + window: bounded results held */
+  size_t emit_off;   /* bytes of lines[next_emit]->out already sent */
+  size_t window;     /* lines received and not done, and lines done ahead of the stream */
   unsigned running;  /* lines being run by workers */
   bool queued;       /* in the work queue */
   bool net;          /* the request still holds it (until on_completed) */
+  bool complete;     /* the whole body is in: no more lines */
+  bool aborted;      /* the shutdown swept it: lines not run get SHUTTING_DOWN error lines */
+  bool paused;       /* the upload is suspended until fewer than `window` lines are held */
   bool waiting;      /* the stream is suspended until lines[next_emit] is done */
   uint64_t bytes_out;
+  cli_buf part;  /* network thread: the line being received */
+  size_t lineno; /* network thread: lines seen, blank ones included */
 };
 
-/* Splits body into lines (blank lines are not inputs) and takes ownership of body. NULL with
- * msg set when over SRV_MAX_BATCH_LINES, NULL with msg empty on out-of-memory. */
-srv_batch *srv_batch_new(srv *s, char *body, size_t len, const srv_params *base,
-                         struct MHD_Connection *conn, char *msg, size_t mlen);
-bool srv_batch_claim_locked(srv_batch *b, size_t *line);
+typedef enum srv_batch_feed_result {
+  SRV_FEED_OK = 0,
+  SRV_FEED_PAUSED,   /* the connection was suspended: too many lines held */
+  SRV_FEED_TOO_MANY, /* over SRV_MAX_BATCH_LINES */
+  SRV_FEED_NOMEM,
+} srv_batch_feed_result;
+
+/* An empty batch for a request whose headers are in; NULL on out-of-memory. */
+srv_batch *srv_batch_new(srv *s, const srv_params *base, struct MHD_Connection *conn);
+/* Network thread: appends the complete lines of data (the end of the body when `last`) and
+ * keeps a partial one; with may_pause, suspends the connection when `window` lines are held. */
+srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len, bool last,
+                                     bool may_pause);
+/* The body is complete: no more lines (call after the last feed). */
+void srv_batch_complete(srv_batch *b);
+bool srv_batch_claim_locked(srv_batch *b, srv_batch_line **line);
 bool srv_batch_fully_claimed_locked(const srv_batch *b);
-/* Runs a claimed line on a worker (no lock held), stores its output, resumes the stream. */
-void srv_batch_run_line(srv *s, srv_batch *b, size_t line);
+/* Runs a claimed line on a worker (no lock held), stores its output, resumes the connection. */
+void srv_batch_run_line(srv *s, srv_batch *b, srv_batch_line *line);
 /* The streaming response (network thread). */
 struct MHD_Response *srv_batch_response(srv_batch *b);
 /* The request lets go of the batch (on_completed, or a batch never started); frees it when
@@ -250,8 +267,8 @@ void srv_batch_release(srv *s, srv_batch *b);
  * srv_batch_destroy() it after unlocking. */
 bool srv_batch_dequeued_locked(srv_batch *b);
 void srv_batch_destroy(srv_batch *b);
-/* Shutdown past the deadline: the lines not yet claimed get SHUTTING_DOWN error lines.
- * Returns the connection to resume (after unlocking) or NULL. */
+/* Shutdown past the deadline: the lines not yet claimed (and any still to arrive) get
+ * SHUTTING_DOWN error lines. Returns the connection to resume (after unlocking) or NULL. */
 struct MHD_Connection *srv_batch_abort_locked(srv_batch *b);
 
 /* ---- observability (observe.c) -------------------------------------------------------------- */

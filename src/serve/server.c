@@ -60,6 +60,7 @@ typedef enum req_state {
   REQ_GET,
   REQ_BODY,
   REQ_DISCARD,
+  REQ_REJECT, /* a batch refused in the middle of its body: the rest is read and dropped */
   REQ_QUEUED,
   REQ_ANSWERED
 } req_state;
@@ -84,6 +85,10 @@ typedef struct srv_req {
   bool done; /* guarded by srv.lock: the worker stored `result` */
   srv_result result;
   srv_batch *batch;
+  uint64_t paused_ns, pause_t0; /* a streamed batch's upload suspended (backpressure) */
+  unsigned reject_status;       /* REQ_REJECT: the answer once the body is in */
+  const char *reject_code;
+  char reject_msg[96];
   unsigned status; /* what was answered, for the log and the counters */
   uint64_t bytes_out;
   const char *engine;
@@ -310,7 +315,7 @@ static void *worker_main(void *arg)
     srv_job *prev = NULL, *j = s->head;
     srv_req *single = NULL;
     srv_batch *batch = NULL, *destroy = NULL;
-    size_t line = 0;
+    srv_batch_line *line = NULL;
     while (j) {
       srv_job *next = j->next;
       if (j->req) {
@@ -328,7 +333,7 @@ static void *worker_main(void *arg)
         }
         break;
       }
-      if (srv_batch_fully_claimed_locked(j->batch)) { /* aborted at shutdown: drop it */
+      if (srv_batch_fully_claimed_locked(j->batch)) { /* empty, or aborted at shutdown */
         unlink_locked(s, prev, j);
         if (srv_batch_dequeued_locked(j->batch))
           destroy = j->batch;
@@ -415,6 +420,50 @@ static const char *const JSON_TYPES[] = {"application/json", NULL};
 static const char *const NDJSON_TYPES[] = {"application/x-ndjson", "application/ndjson",
                                            "application/jsonl", "application/x-jsonlines", NULL};
 
+/* Makes the batch and queues it (before its body when streamed, after when gzip). */
+static enum MHD_Result batch_start(srv *s, srv_req *r)
+{
+  srv_batch *b = srv_batch_new(s, &r->params, r->conn);
+  if (!b)
+    return send_error(r, 500, "INTERNAL", "out of memory", 0, true);
+  pthread_mutex_lock(&s->lock);
+  if (s->stopping) {
+    pthread_mutex_unlock(&s->lock);
+    srv_batch_release(s, b);
+    return send_error(r, 503, "SHUTTING_DOWN", "the server is shutting down", 1, true);
+  }
+  bool ok = srv_enqueue_locked(s, &b->job);
+  b->queued = ok;
+  pthread_mutex_unlock(&s->lock);
+  if (!ok) {
+    srv_batch_release(s, b);
+    atomic_fetch_add(&s->stats.rejected_queue_full, 1);
+    return send_error(r, 429, "QUEUE_FULL", "the request queue is full; retry later", 1, true);
+  }
+  r->batch = b;
+  return MHD_YES;
+}
+
+/* A streamed batch refused mid-body: it is let go, the rest of the body is dropped, and the
+ * answer goes out once it is in. */
+static enum MHD_Result batch_reject(srv *s, srv_req *r, srv_batch_feed_result fr)
+{
+  srv_batch_release(s, r->batch);
+  r->batch = NULL;
+  r->state = REQ_REJECT;
+  if (fr == SRV_FEED_TOO_MANY) {
+    r->reject_status = 400;
+    r->reject_code = "BAD_REQUEST";
+    snprintf(r->reject_msg, sizeof r->reject_msg, "a batch holds at most %d lines",
+             SRV_MAX_BATCH_LINES);
+  } else {
+    r->reject_status = 500;
+    r->reject_code = "INTERNAL";
+    snprintf(r->reject_msg, sizeof r->reject_msg, "out of memory");
+  }
+  return MHD_YES;
+}
+
 /* First call for a request: headers are known, no body byte has been handed over yet. */
 static enum MHD_Result begin(srv *s, srv_req *r, const char *method)
 {
@@ -481,6 +530,8 @@ static enum MHD_Result begin(srv *s, srv_req *r, const char *method)
     return send_error(r, 400, "BAD_REQUEST", q.msg, 0, false);
   r->body.max = (size_t)s->cfg.max_body + 1;
   r->state = REQ_BODY;
+  if (r->route == R_BATCH && !r->gzip) /* streamed: lines run while the body arrives */
+    return batch_start(s, r);
   return MHD_YES;
 }
 
@@ -505,54 +556,44 @@ static enum MHD_Result body_complete(srv *s, srv_req *r)
     pthread_mutex_unlock(&s->lock);
     return MHD_YES;
   }
-  /* Batch: split into lines now (cheap), stream the results as they come. */
-  char *body = r->body.p;
-  size_t len = r->body.len;
-  r->body.p = NULL;
-  r->body.len = r->body.cap = 0;
-  if (r->gzip && body) {
+  /* Batch: the rest of the lines (all of them when gzip), then the stream of results. */
+  srv_batch_feed_result fr;
+  if (r->gzip) {
     char *plain = NULL;
     size_t plen = 0;
-    riptide_err e = riptide_decode_input(body, len, "application/x-ndjson; charset=utf-8",
-                                         s->cfg.max_body, &plain, &plen);
-    free(body);
+    riptide_err e = RIPTIDE_OK;
+    if (r->body.len)
+      e = riptide_decode_input(r->body.p, r->body.len, "application/x-ndjson; charset=utf-8",
+                               s->cfg.max_body, &plain, &plen);
+    cli_buf_free(&r->body);
     if (e != RIPTIDE_OK)
       return e == RIPTIDE_ERR_INPUT_TOO_LARGE
                  ? send_error(r, 413, "BODY_TOO_LARGE", "the inflated body exceeds --max-body", 0,
                               false)
                  : send_error(r, 400, "BAD_REQUEST", "the gzip body could not be inflated", 0,
                               false);
-    body = plain;
-    len = plen;
+    enum MHD_Result st = batch_start(s, r);
+    if (!r->batch) {
+      free(plain);
+      return st;
+    }
+    fr = srv_batch_feed(r->batch, plain, plen, true, false);
+    free(plain);
+  } else {
+    fr = srv_batch_feed(r->batch, NULL, 0, true, false);
   }
-  char msg[160] = "";
-  srv_batch *b = srv_batch_new(s, body, len, &r->params, r->conn, msg, sizeof msg);
-  if (!b)
-    return send_error(r, msg[0] ? 400 : 500, msg[0] ? "BAD_REQUEST" : "INTERNAL",
-                      msg[0] ? msg : "out of memory", 0, false);
+  if (fr != SRV_FEED_OK) {
+    batch_reject(s, r, fr);
+    return send_error(r, r->reject_status, r->reject_code, r->reject_msg, 0, false);
+  }
+  srv_batch *b = r->batch;
+  srv_batch_complete(b);
   struct MHD_Response *resp = srv_batch_response(b);
   if (!resp) {
     srv_batch_release(s, b);
+    r->batch = NULL;
     return send_error(r, 500, "INTERNAL", "out of memory", 0, false);
   }
-  pthread_mutex_lock(&s->lock);
-  if (s->stopping) {
-    pthread_mutex_unlock(&s->lock);
-    MHD_destroy_response(resp);
-    srv_batch_release(s, b);
-    return send_error(r, 503, "SHUTTING_DOWN", "the server is shutting down", 1, true);
-  }
-  bool ok = b->n == 0 || srv_enqueue_locked(s, &b->job);
-  if (ok && b->n)
-    b->queued = true;
-  pthread_mutex_unlock(&s->lock);
-  if (!ok) {
-    MHD_destroy_response(resp);
-    srv_batch_release(s, b);
-    atomic_fetch_add(&s->stats.rejected_queue_full, 1);
-    return send_error(r, 429, "QUEUE_FULL", "the request queue is full; retry later", 1, false);
-  }
-  r->batch = b;
   r->status = 200;
   r->state = REQ_ANSWERED;
   MHD_add_response_header(resp, "Content-Type", "application/x-ndjson");
@@ -595,13 +636,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     return answer_get(s, r);
   case REQ_BODY:
-    if (*upload_size && srv_now_ns() - r->t0 > (uint64_t)s->cfg.body_timeout_ms * 1000000u) {
+    if (*upload_size &&
+        srv_now_ns() - r->t0 - r->paused_ns > (uint64_t)s->cfg.body_timeout_ms * 1000000u) {
       /* A body trickling in, each piece just inside --idle-timeout: the connection is cut
        * (libmicrohttpd cannot answer in the middle of a body). */
       r->status = 408;
       r->error_code = "BODY_TIMEOUT";
       r->state = REQ_ANSWERED;
       return MHD_NO;
+    }
+    if (r->pause_t0) { /* resumed: time spent suspended is not the client's */
+      r->paused_ns += srv_now_ns() - r->pause_t0;
+      r->pause_t0 = 0;
     }
     if (*upload_size) {
       uint64_t need = r->bytes_in + *upload_size;
@@ -614,6 +660,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       }
       atomic_fetch_add(&s->stats.bytes_in, *upload_size);
       r->bytes_in += *upload_size;
+      if (r->batch) { /* streamed batch */
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (r->bytes_in > s->cfg.max_body) { /* chunked, past --max-body: as below */
+          srv_batch_release(s, r->batch);
+          r->batch = NULL;
+          r->state = REQ_DISCARD;
+          return MHD_YES;
+        }
+        srv_batch_feed_result fr = srv_batch_feed(r->batch, upload_data, n, false, true);
+        if (fr == SRV_FEED_PAUSED)
+          r->pause_t0 = srv_now_ns();
+        else if (fr != SRV_FEED_OK)
+          return batch_reject(s, r, fr);
+        return MHD_YES;
+      }
       cli_buf_put(&r->body, upload_data, *upload_size);
       *upload_size = 0;
       if (r->body.failed) {
@@ -641,6 +703,19 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       return MHD_YES;
     }
     return send_error(r, 413, "BODY_TOO_LARGE", "the body exceeds --max-body", 0, true);
+  case REQ_REJECT:
+    if (*upload_size) {
+      r->bytes_in += *upload_size;
+      *upload_size = 0;
+      if (r->bytes_in > 2 * s->cfg.max_body) {
+        r->status = r->reject_status;
+        r->error_code = r->reject_code;
+        r->state = REQ_ANSWERED;
+        return MHD_NO;
+      }
+      return MHD_YES;
+    }
+    return send_error(r, r->reject_status, r->reject_code, r->reject_msg, 0, true);
   case REQ_QUEUED: {
     pthread_mutex_lock(&s->lock);
     bool done = r->done;

@@ -1,0 +1,191 @@
+/*
+ * paced_load.c - open-loop (fixed-rate) HTTP load for scripts/bench-serve.sh, which builds it
+ * with cc (wrk has no fixed-rate mode).
+ *
+ *   paced_load HOST PORT RATE DURATION_S CONNECTIONS PAGE_LIST
+ *
+ * Request i is due at start + i / RATE, whatever happened to the requests before it;
+ * CONNECTIONS threads, each with one keep-alive connection, take the next due request in turn
+ * (POST /v1/extract, text/html, the pages of PAGE_LIST in turn). A request's latency is measured
+ * from its due time, not from when a connection was free to send it, so a stall counts in full
+ * for every request it delayed (no coordinated omission). Prints one line:
+ *   RESULT rate=<achieved req/s> p50=<ms> p99=<ms> late=<sent > 1 ms after due> errors=<n>
+ */
+#define _GNU_SOURCE
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *host, *port;
+static double rate;
+static size_t total;
+static char **reqs;
+static size_t *req_len, n_pages;
+static _Atomic size_t next_i;
+static uint64_t start_ns;
+static double *lat_ms;
+static _Atomic size_t late, errors;
+
+static uint64_t now_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int connect_to(void)
+{
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+  if (getaddrinfo(host, port, &hints, &ai) != 0)
+    return -1;
+  int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+  if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(ai);
+  return fd;
+}
+
+/* Sends one request and reads its response; false on any error. */
+static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap)
+{
+  for (size_t off = 0; off < len;) {
+    ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
+    if (w <= 0)
+      return false;
+    off += (size_t)w;
+  }
+  size_t have = 0;
+  char *end = NULL;
+  while (!end) {
+    if (have + 1 >= cap)
+      return false;
+    ssize_t r = recv(fd, buf + have, cap - 1 - have, 0);
+    if (r <= 0)
+      return false;
+    have += (size_t)r;
+    buf[have] = '\0';
+    end = strstr(buf, "\r\n\r\n");
+  }
+  bool ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
+  const char *cl = strcasestr(buf, "\r\nContent-Length:");
+  if (!cl || cl > end)
+    return false;
+  size_t body = strtoull(cl + 17, NULL, 10);
+  size_t got = have - (size_t)(end + 4 - buf);
+  while (got < body) {
+    ssize_t r = recv(fd, buf, cap, 0);
+    if (r <= 0)
+      return false;
+    got += (size_t)r;
+  }
+  return ok;
+}
+
+static void *worker(void *arg)
+{
+  (void)arg;
+  size_t cap = 1 << 20;
+  char *buf = malloc(cap);
+  int fd = connect_to();
+  for (;;) {
+    size_t i = atomic_fetch_add(&next_i, 1);
+    if (i >= total)
+      break;
+    uint64_t due = start_ns + (uint64_t)((double)i * 1e9 / rate);
+    uint64_t now = now_ns();
+    if (due > now) {
+      struct timespec ts = {.tv_sec = (time_t)(due / 1000000000u),
+                            .tv_nsec = (long)(due % 1000000000u)};
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    } else if (now - due > 1000000u) {
+      atomic_fetch_add(&late, 1);
+    }
+    bool ok = fd >= 0 && roundtrip(fd, reqs[i % n_pages], req_len[i % n_pages], buf, cap);
+    if (!ok) {
+      atomic_fetch_add(&errors, 1);
+      if (fd >= 0)
+        close(fd);
+      fd = connect_to();
+    }
+    lat_ms[i] = (double)(now_ns() - due) / 1e6;
+  }
+  if (fd >= 0)
+    close(fd);
+  free(buf);
+  return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc != 7) {
+    fprintf(stderr, "usage: paced_load HOST PORT RATE DURATION_S CONNECTIONS PAGE_LIST\n");
+    return 2;
+  }
+  host = argv[1];
+  port = argv[2];
+  rate = atof(argv[3]);
+  double duration = atof(argv[4]);
+  int conns = (int)strtol(argv[5], NULL, 10);
+  FILE *list = fopen(argv[6], "r");
+  if (!list || rate <= 0 || conns < 1)
+    return 2;
+  char path[4096];
+  while (fgets(path, sizeof path, list)) {
+    path[strcspn(path, "\n")] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+      continue;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char head[256];
+    int hl = snprintf(head, sizeof head,
+                      "POST /v1/extract HTTP/1.1\r\nHost: %s\r\nContent-Type: text/html\r\n"
+                      "Content-Length: %ld\r\n\r\n",
+                      host, n);
+    reqs = realloc(reqs, (n_pages + 1) * sizeof *reqs);
+    req_len = realloc(req_len, (n_pages + 1) * sizeof *req_len);
+    char *r = malloc((size_t)hl + (size_t)n);
+    memcpy(r, head, (size_t)hl);
+    if (fread(r + hl, 1, (size_t)n, f) != (size_t)n)
+      return 2;
+    fclose(f);
+    reqs[n_pages] = r;
+    req_len[n_pages++] = (size_t)hl + (size_t)n;
+  }
+  fclose(list);
+  if (!n_pages)
+    return 2;
+  total = (size_t)(rate * duration);
+  if (total < 1)
+    total = 1;
+  lat_ms = calloc(total, sizeof *lat_ms);
+  pthread_t *t = calloc((size_t)conns, sizeof *t);
+  start_ns = now_ns() + 100000000u;
+  for (int k = 0; k < conns; k++)
+    pthread_create(&t[k], NULL, worker, NULL);
+  for (int k = 0; k < conns; k++)
+    pthread_join(t[k], NULL);
+  double elapsed = (double)(now_ns() - start_ns) / 1e9;
+  qsort(lat_ms, total, sizeof *lat_ms, cmp);
+  printf("RESULT rate=%.1f p50=%.2f p99=%.2f late=%zu errors=%zu\n", (double)total / elapsed,
+         lat_ms[total / 2], lat_ms[(size_t)((double)total * 0.99)], (size_t)late, (size_t)errors);
+  return 0;
+}
