@@ -340,7 +340,19 @@ poll_status "$A/healthz" 200
 grep -q '"status":"ok"' "$T/body" || fail "/healthz body: $(cat "$T/body")"
 poll_status "$A/readyz" 200
 grep -q '"ready":true' "$T/body" || fail "/readyz body: $(cat "$T/body")"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$A/v1/extract")" = 404 ] || fail "worker serves more than the three endpoints"
+[ "$(curl -s -o "$T/body" -w '%{http_code}' "$A/v1/extract")" = 404 ] || fail "worker serves more than the three endpoints"
+grep -q 'answers GET /healthz, /readyz and /metrics' "$T/body" || fail "worker 404 body: $(cat "$T/body")"
+code=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X POST --data-binary 'a body it does not use' "$A/healthz")
+[ "$code" = 405 ] && grep -q METHOD_NOT_ALLOWED "$T/body" && grep -qi '^Allow: GET' "$T/hdr" ||
+  fail "POST /healthz on the worker: $code $(cat "$T/body")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -I "$A/healthz")" = 200 ] || fail "HEAD /healthz on the worker"
+# A second worker on the same address cannot listen: exit 1 with a message.
+timeout 20 "$R" worker --redis "$U" --consumer lw2 -p 1 --listen "${A#http://}" >/dev/null 2>"$T/lw2.log"
+st=$?
+[ "$st" = 1 ] && [ -s "$T/lw2.log" ] || fail "worker --listen on a busy address: status $st, $(cat "$T/lw2.log")"
+timeout 20 "$R" worker --redis "$U" --consumer lw3 -p 1 --listen no-such-host.invalid:0 >/dev/null 2>"$T/lw3.log"
+st=$?
+[ "$st" = 1 ] && grep -q 'no-such-host.invalid' "$T/lw3.log" || fail "worker --listen on an unresolvable host: status $st, $(cat "$T/lw3.log")"
 poll_status "$A/metrics" 200
 cp "$T/body" "$T/metrics"
 [ "$(metric 'riptide_worker_jobs_total{outcome="ok"}')" = 0 ] || fail "jobs ok before any job: $(grep jobs_total "$T/metrics")"
