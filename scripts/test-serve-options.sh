@@ -144,6 +144,15 @@ check "--access-log into a directory: exit 1 naming it" bash -c "[ $st = 1 ] && 
 "$RT" serve -p 1 --listen no-such-host.invalid:0 >/dev/null 2>"$T/host.err"
 st=$?
 check "--listen on an unresolvable host: exit 1 ($(head -c 100 "$T/host.err" | tr -d "\n"))" test "$st" = 1
+# A batch over the line limit is refused whole, before any line runs.
+yes x | head -n 100001 >"$T/lines"
+req "batch of 100001 lines" 400 -H 'Content-Type: application/x-ndjson' --data-binary @"$T/lines" "$A/v1/extract/batch"
+check "400 names the limit of 100000 lines" err_is BAD_REQUEST "at most 100000 lines"
+req "status after the refused batch" 200 "$A/v1/status"
+check "nothing queued or buffered after it" $PY -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["server"]
+assert s["queue"] == 0 and s["buffered_bytes"] == 0 and s["active_requests"] <= 1, s' "$T/body"
 stop
 
 # ---- a server with non-default options: /v1/status reports them, they apply ---------------
