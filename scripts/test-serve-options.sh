@@ -129,21 +129,21 @@ A=$ADDR
 check "first server up" test -n "$A"
 "$RT" serve -p 1 --listen "${A#http://}" >/dev/null 2>"$T/busy.err"
 st=$?
-check "address in use: exit 1 with a message ($(head -c 100 "$T/busy.err" | tr -d "\n"))" test "$st" = 1 -a -s "$T/busy.err"
+check "address in use: exit 1, 'cannot listen'" bash -c "[ $st = 1 ] && grep -q 'cannot listen on ${A#http://}' '$T/busy.err'"
 "$RT" serve -p 1 --listen 127.0.0.1:0 --api-key-file "$T/no-such-keys" >/dev/null 2>"$T/keys.err"
 st=$?
 check "missing --api-key-file: exit 1 naming it" bash -c "[ $st = 1 ] && grep -q no-such-keys '$T/keys.err'"
 : >"$T/empty-keys"
 "$RT" serve -p 1 --listen 127.0.0.1:0 --api-key-file "$T/empty-keys" >/dev/null 2>"$T/keys2.err"
 st=$?
-check "--api-key-file without a key: exit 1 ($(head -c 100 "$T/keys2.err" | tr -d "\n"))" test "$st" = 1
+check "--api-key-file without a key: exit 1, 'no key in FILE'" bash -c "[ $st = 1 ] && grep -q 'no key in $T/empty-keys' '$T/keys2.err'"
 mkdir "$T/logdir"
 "$RT" serve -p 1 --listen 127.0.0.1:0 --access-log "$T/logdir" >/dev/null 2>"$T/log.err"
 st=$?
 check "--access-log into a directory: exit 1 naming it" bash -c "[ $st = 1 ] && grep -q logdir '$T/log.err'"
 "$RT" serve -p 1 --listen no-such-host.invalid:0 >/dev/null 2>"$T/host.err"
 st=$?
-check "--listen on an unresolvable host: exit 1 ($(head -c 100 "$T/host.err" | tr -d "\n"))" test "$st" = 1
+check "--listen on an unresolvable host: exit 1 naming it" bash -c "[ $st = 1 ] && grep -q 'no-such-host.invalid' '$T/host.err'"
 # A batch over the line limit is refused whole, before any line runs.
 yes x | head -n 100001 >"$T/lines"
 req "batch of 100001 lines" 400 -H 'Content-Type: application/x-ndjson' --data-binary @"$T/lines" "$A/v1/extract/batch"
