@@ -340,7 +340,19 @@ poll_status "$A/healthz" 200
 grep -q '"status":"ok"' "$T/body" || fail "/healthz body: $(cat "$T/body")"
 poll_status "$A/readyz" 200
 grep -q '"ready":true' "$T/body" || fail "/readyz body: $(cat "$T/body")"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$A/v1/extract")" = 404 ] || fail "worker serves more than the three endpoints"
+[ "$(curl -s -o "$T/body" -w '%{http_code}' "$A/v1/extract")" = 404 ] || fail "worker serves more than the three endpoints"
+grep -q 'answers GET /healthz, /readyz and /metrics' "$T/body" || fail "worker 404 body: $(cat "$T/body")"
+code=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X POST --data-binary 'a body it does not use' "$A/healthz")
+[ "$code" = 405 ] && grep -q METHOD_NOT_ALLOWED "$T/body" && grep -qi '^Allow: GET' "$T/hdr" ||
+  fail "POST /healthz on the worker: $code $(cat "$T/body")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -I "$A/healthz")" = 200 ] || fail "HEAD /healthz on the worker"
+# A second worker on the same address cannot listen: exit 1 with a message.
+timeout 20 "$R" worker --redis "$U" --consumer lw2 -p 1 --listen "${A#http://}" >/dev/null 2>"$T/lw2.log"
+st=$?
+[ "$st" = 1 ] && [ -s "$T/lw2.log" ] || fail "worker --listen on a busy address: status $st, $(cat "$T/lw2.log")"
+timeout 20 "$R" worker --redis "$U" --consumer lw3 -p 1 --listen no-such-host.invalid:0 >/dev/null 2>"$T/lw3.log"
+st=$?
+[ "$st" = 1 ] && grep -q 'no-such-host.invalid' "$T/lw3.log" || fail "worker --listen on an unresolvable host: status $st, $(cat "$T/lw3.log")"
 poll_status "$A/metrics" 200
 cp "$T/body" "$T/metrics"
 [ "$(metric 'riptide_worker_jobs_total{outcome="ok"}')" = 0 ] || fail "jobs ok before any job: $(grep jobs_total "$T/metrics")"
@@ -368,6 +380,194 @@ rec=$(metric riptide_worker_redis_reconnects_total)
 [ "${rec:-0}" -ge 1 ] || fail "reconnects after a Redis restart: '$rec'"
 stop_worker "$LW"
 note "worker --listen: $A: 200s, 3 jobs counted (worker and pool), /readyz 503 'not connected to Redis' while Redis was down, 200 after its restart ($rec reconnects)"
+
+# ---- 9. options: usage errors (exit 2, naming the bad value), --help, bad --redis URLs ----
+# usage_err EXPECTED-TEXT CMD...: CMD must exit 2 and say EXPECTED-TEXT on stderr.
+usage_err() {
+  local want=$1 st
+  shift
+  "$R" "$@" >"$T/u.out" 2>"$T/u.err"
+  st=$?
+  [ "$st" = 2 ] || fail "'$*' exited $st, not 2 (stderr: $(cat "$T/u.err"))"
+  grep -qF -- "$want" "$T/u.err" || fail "'$*' did not say '$want': $(cat "$T/u.err")"
+  [ -s "$T/u.out" ] && fail "'$*' wrote to stdout: $(cat "$T/u.out")"
+  return 0
+}
+for cmd in submit collect worker; do
+  "$R" "$cmd" --help >"$T/help.out" 2>&1 || fail "$cmd --help exited non-zero"
+  for opt in --redis --results; do
+    grep -q -- "$opt" "$T/help.out" || fail "$cmd --help does not list $opt"
+  done
+done
+"$R" submit --help | grep -q -- '--input-file' || fail "submit --help does not list --input-file"
+"$R" collect --help | grep -q -- '--wait' || fail "collect --help does not list --wait"
+"$R" worker --help | grep -q -- '--claim-idle' || fail "worker --help does not list --claim-idle"
+usage_err "--redis URL is required" submit samples
+usage_err "no input" submit --redis "$U"
+usage_err "bad --max-pending '0'" submit --redis "$U" --max-pending 0 samples
+usage_err "bad --max-pending '-3'" submit --redis "$U" --max-pending -3 samples
+usage_err "names are 1 to 200 bytes, not ''" submit --redis "$U" --stream '' samples
+usage_err "unknown mode 'bogus'" submit --redis "$U" -m bogus samples
+usage_err "--base-url wants an http:// or https:// URL, not 'ftp://x/'" submit --redis "$U" --base-url ftp://x/ samples
+usage_err "bad --max-size 'lots'" submit --redis "$U" --max-size lots samples
+usage_err "bad option" submit --redis "$U" --frobnicate samples
+usage_err "--redis URL is required" collect
+usage_err "unexpected argument 'extra'" collect --redis "$U" extra
+usage_err "--wait wants a positive number, not '0'" collect --redis "$U" --wait 0
+usage_err "collect writes jsonl only, not 'csv'" collect --redis "$U" -f csv
+usage_err "names are 1 to 200 bytes" collect --redis "$U" --group "$(printf 'g%.0s' $(seq 201))"
+usage_err "--results and --dead must differ" collect --redis "$U" --results x --dead x
+usage_err "bad option" collect --redis "$U" --frobnicate
+usage_err "--redis URL is required" worker
+usage_err "unexpected argument 'extra'" worker --redis "$U" extra
+usage_err "--parallel wants a number from 1 to 1024, not '0'" worker --redis "$U" -p 0
+usage_err "--parallel wants a number from 1 to 1024, not '1025'" worker --redis "$U" -p 1025
+usage_err "bad --claim-idle 'soon'" worker --redis "$U" --claim-idle soon
+usage_err "--max-deliveries wants a number from 1 to 1000, not '0'" worker --redis "$U" --max-deliveries 0
+usage_err "--max-deliveries wants a number from 1 to 1000, not '1001'" worker --redis "$U" --max-deliveries 1001
+usage_err "bad --results-maxlen '0'" worker --redis "$U" --results-maxlen 0
+usage_err "--max-result wants a size from 1K to 512M, not '100'" worker --redis "$U" --max-result 100
+usage_err "--max-result wants a size from 1K to 512M, not '1G'" worker --redis "$U" --max-result 1G
+usage_err "unknown mode 'bogus'" worker --redis "$U" -m bogus
+usage_err "--mode custom needs --selector CSS" worker --redis "$U" -m custom
+usage_err "bad --timeout 'never'" worker --redis "$U" --timeout never
+usage_err "bad --memory-limit 'huge'" worker --redis "$U" --memory-limit huge
+usage_err "bad --max-size 'lots'" worker --redis "$U" --max-size lots
+usage_err "unknown --engine 'turbo'" worker --redis "$U" --engine turbo
+usage_err "bad --listen 'nowhere'" worker --redis "$U" --listen nowhere
+usage_err "names are 1 to 200 bytes, not ''" worker --redis "$U" --consumer ''
+usage_err "bad option" worker --redis "$U" --frobnicate
+# Bad --redis URLs are refused before any connection, by all three commands.
+longsock="unix:///$(printf 's%.0s' $(seq 120)).sock"
+while IFS='|' read -r url want; do
+  for cmd in submit collect worker; do
+    if [ "$cmd" = submit ]; then usage_err "$want" submit --redis "$url" samples
+    else usage_err "$want" "$cmd" --redis "$url"; fi
+  done
+done <<EOF
+http://localhost:6379|--redis wants redis://
+redis://:6379|no host in --redis URL
+redis://localhost:99999|bad port in --redis URL
+redis://localhost:0|bad port in --redis URL
+redis://localhost:port|bad port in --redis URL
+redis://localhost/db7|bad database number in --redis URL
+redis://[::1|bad IPv6 address
+redis://[::1]x|bad host in --redis URL
+redis://%zz@localhost|bad user or password
+unix://relative/redis.sock|unix:// URL wants an absolute socket path
+unix:///tmp/r.sock?timeout=3|unix:// URL takes only ?db=N, not '?timeout=3'
+unix:///tmp/r.sock?db=x|unix:// URL takes only ?db=N
+$longsock|unix socket path longer than 107 bytes
+EOF
+# A good URL where nothing listens: submit and collect fail fast with exit 1; the worker
+# waits for Redis with backoff (an outage at start is waited out) until SIGTERM, then exits 1.
+"$R" worker -p 1 --redis "unix://$T/nothing.sock" >/dev/null 2>"$T/nothing.log" &
+NP=$!
+BG+=("$NP")
+for _ in $(seq 200); do
+  grep -q "retrying with backoff" "$T/nothing.log" && break
+  sleep 0.05
+done
+grep -q "retrying with backoff" "$T/nothing.log" || fail "worker without Redis: $(cat "$T/nothing.log")"
+kill -TERM "$NP"
+wait_exit "$NP" 20
+[ "$ST" = 1 ] || fail "worker waiting for Redis exited $ST on SIGTERM, not 1"
+grep -q "cannot connect to Redis" "$T/nothing.log" || fail "worker without Redis: $(cat "$T/nothing.log")"
+for cmd in "submit samples" collect; do
+  timeout 20 "$R" $cmd --redis "unix://$T/nothing.sock" >/dev/null 2>"$T/u.err"
+  st=$?
+  [ "$st" = 1 ] || fail "$cmd with no Redis listening exited $st, not 1"
+  grep -q "cannot connect to Redis" "$T/u.err" || fail "$cmd with no Redis: $(cat "$T/u.err")"
+done
+# collect -o into a directory: exit 1 naming the file.
+mkdir -p "$T/outdir"
+"$R" collect --redis "$U" -o "$T/outdir" -q 2>"$T/u.err"
+st=$?
+[ "$st" = 1 ] && grep -q "cannot open $T/outdir" "$T/u.err" || fail "collect -o DIR: status $st, $(cat "$T/u.err")"
+note "options: usage errors exit 2 naming the value, 13 bad --redis URLs refused by submit, collect and worker"
+
+# ---- 10. submit's inputs (manifest, stdin, -i, URL, gzip, options) through custom streams ----
+reset
+rc del t:jobs t:res t:dead >/dev/null
+mkdir -p "$T/www" "$T/in10/sub"
+make_pages "$T/in10" 3           # p0000..p0002 (read through -i)
+echo '<html><head><title>Served page</title></head><body><article><h1>Served page</h1><p>A page fetched by the worker over HTTP, with words enough for an article.</p></article></body></html>' >"$T/www/p0000.html"
+cp "$T/in10/p0001.html" "$T/m1.html"
+gzip -c "$T/in10/p0002.html" >"$T/zipped.html.gz"
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/www" >"$T/http.out" 2>"$T/http.log" &
+HP=$!
+BG+=("$HP")
+port=
+for _ in $(seq 200); do
+  port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "the HTTP server did not start"
+PAGE_URL="http://127.0.0.1:$port/p0000.html"
+{
+  echo "# a manifest: comments and blank lines are skipped"
+  echo
+  echo "$T/m1.html"
+  echo "$T/zipped.html.gz"
+  echo "$PAGE_URL"
+  echo "$T/missing.html"
+} >"$T/manifest.txt"
+# A worker on the custom streams (native engine, results trimmed) is running
+# first: --max-pending 2 makes submit wait for it to take jobs.
+start_worker w10 -p 1 --engine native --stream t:jobs --results t:res --dead t:dead --group g10 \
+  --results-maxlen 1000
+W10=$LASTPID
+out=$(printf '<html><body><article><h1>From stdin</h1><p>Standard input is a page too, with enough words in it to be an article of its own.</p></article></body></html>' |
+  timeout 60 "$R" submit --redis "$U" --stream t:jobs --results t:res --max-pending 2 -m full --links --images --html \
+    --base-url https://example.org/base/ --max-size 1M -i "$T/in10" --input-file "$T/manifest.txt" - 2>"$T/submit10.log")
+st=$?
+[ "$st" = 1 ] || fail "submit with a missing input exited $st, not 1"
+grep -q "missing.html" "$T/submit10.log" || fail "submit did not name the missing input: $(cat "$T/submit10.log")"
+[ "$out" = 7 ] || fail "submit printed '$out', not 7 (3 from -i, 3 from the manifest, stdin)"
+grep -q "7 jobs added to t:jobs, 1 inputs failed" "$T/submit10.log" || fail "submit summary: $(cat "$T/submit10.log")"
+[ "$(rc xlen riptide:jobs)" = 0 ] || fail "--stream ignored: riptide:jobs holds $(rc xlen riptide:jobs)"
+# A collect on the custom streams appends to a file that already has a line.
+echo '{"id":"already-there"}' >"$T/ten.jsonl"
+timeout 60 "$R" collect --redis "$U" --results t:res --dead t:dead --group c10 --consumer me \
+  --wait 7 -o "$T/ten.jsonl" -f jsonl 2>"$T/collect10.log" || fail "collect (10)"
+grep -q "7 results: 7 ok, 0 error, 0 dead-lettered" "$T/collect10.log" || fail "collect summary: $(cat "$T/collect10.log")"
+stop_worker "$W10"
+[ "$(head -1 "$T/ten.jsonl")" = '{"id":"already-there"}' ] || fail "collect -o did not append"
+[ "$(wc -l <"$T/ten.jsonl")" = 8 ] || fail "collect -o: $(wc -l <"$T/ten.jsonl") lines, not 1 + 7"
+python3 - "$T/ten.jsonl" "$PAGE_URL" <<'EOF' || fail "results of (10)"
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])][1:]
+byid = {d["id"]: d for d in docs}
+errs = [d for d in docs if "error" in d]
+assert not errs, errs
+titles = sorted(d["title"] for d in docs)
+assert titles == ["From stdin", "Page 0", "Page 1", "Page 1", "Page 2", "Page 2", "Served page"], titles
+# --base-url is the page address of every job, the fetched one included
+assert all(d.get("url") == "https://example.org/base/" for d in docs), [d.get("url") for d in docs]
+assert all("links" in d for d in docs), "option links not applied"
+zipped = [d for d in docs if d["id"].startswith("zipped")]
+assert len(zipped) == 1 and zipped[0]["title"] == "Page 2", zipped
+assert all("html" in d for d in docs), "option html not applied"
+EOF
+[ "$(rc xlen t:jobs)" = 0 ] || fail "jobs left on t:jobs: $(rc xlen t:jobs)"
+# A second collect on the same group has nothing left to read: --wait 1 would block, so the
+# pending list of the group is checked instead.
+[ "$(rc xpending t:res c10 | head -1)" = 0 ] || fail "collect left results un-acked"
+note "submit: manifest, stdin, -i, URL and gzip inputs through custom streams: 7 documents appended after an existing line"
+
+# ---- 11. --max-result: a document over it is an OUTPUT_TOO_LARGE error, not a result ----
+reset
+python3 -c "print('<html><body><article>' + '<p>A sentence of a page whose document is over a kilobyte.</p>' * 60 + '</article></body></html>')" >"$T/over1k.html"
+"$R" submit --redis "$U" -q "$T/over1k.html" >/dev/null || fail "submit (11)"
+start_worker w11 -p 1 --max-result 1K -m article -s p --images --links --html --max-size 64M --timeout 30s --memory-limit 256M --events "$T/w11.events"
+W11=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 1 -o "$T/eleven.jsonl" -q || fail "collect (11)"
+stop_worker "$W11"
+grep -q '"code":"OUTPUT_TOO_LARGE"' "$T/eleven.jsonl" || fail "--max-result 1K: $(head -c 300 "$T/eleven.jsonl")"
+grep -q 'exceeds --max-result 1024' "$T/eleven.jsonl" || fail "--max-result detail: $(head -c 300 "$T/eleven.jsonl")"
+[ -s "$T/w11.events" ] || fail "worker --events wrote nothing"
+note "--max-result 1K: OUTPUT_TOO_LARGE"
 
 # ---- 6. requirepass ----
 reset
