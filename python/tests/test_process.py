@@ -93,7 +93,9 @@ CHILD = textwrap.dedent("""
     sys.path[:0] = %r
     import riptide
     para = "<p>" + "The quick brown fox jumps over the lazy dog near the river. " * 20 + "</p>"
-    slow = "<html><body><article>" + para * 4000 + "</article></body></html>"
+    # About 3 s: the parent's SIGINT must land while the page is still running, even on a
+    # loaded machine (with 4000 paragraphs, about 1 s, the page sometimes ended first).
+    slow = "<html><body><article>" + para * 12000 + "</article></body></html>"
     small = "<html><title>t</title><body><p>" + "words " * 200 + "</p></body></html>"
     ex = riptide.Extractor(parallel=1, timeout=60)
     it = ex.extract_many([small, slow])
@@ -116,7 +118,7 @@ CHILD = textwrap.dedent("""
 
 class CtrlC(unittest.TestCase):
     def test_sigint_during_long_batch(self):
-        # The batch's last page is slow (about a second); SIGINT must raise KeyboardInterrupt
+        # The batch's last page is slow (seconds); SIGINT must raise KeyboardInterrupt
         # in the main thread while it waits for it, not after the page.
         p = subprocess.Popen([sys.executable, "-c", CHILD % (sys.path,)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
