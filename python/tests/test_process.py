@@ -89,8 +89,12 @@ class Fork(unittest.TestCase):
 
 
 CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     sys.path[:0] = %r
+    # A process started in the background by a shell without job control inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler: install it, as an
+    # interactive Python has it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import riptide
     para = "<p>" + "The quick brown fox jumps over the lazy dog near the river. " * 20 + "</p>"
     # About 3 s: the parent's SIGINT must land while the page is still running, even on a
