@@ -287,6 +287,11 @@ typedef struct riptide_options {
   bool want_html;       /* default false */
   bool want_links;      /* default true */
   bool want_media;      /* default true */
+  /* Default NULL. Names the call in its pool events: the extraction.* and instance.* events
+   * the call emits carry it as metadata "call_id" (cut to the event's bounded storage), so a
+   * subscriber can tell which input an event is about (`riptide extract --events` puts the
+   * input's id there). Copied while the call runs; the library keeps no pointer to it. */
+  const char *call_id;
 } riptide_options;
 /* Fills *o with the defaults and o->size with `size` (the caller's sizeof riptide_options). */
 RIPTIDE_API void riptide_options_init_sized(riptide_options *o, size_t size);

@@ -362,7 +362,7 @@ grep -Eq 'riptide: ([12]) pages: 0 ok \(0 fallback\), \1 failed.*standard output
 run extract "$F/in2/a.html" -f jsonl --events /dev/full
 check "--events to a full disk: reported, exit 1" bash -c "
 [ $rc -eq 1 ] && grep -q 'error writing the events file /dev/full: No space left on device' '$err' &&
-grep -q 'riptide: 1 pages: 1 ok.*events file incomplete' '$err'"
+grep -q 'riptide: 1 page: 1 ok.*events file incomplete' '$err'"
 # A file name with terminal escapes: escaped on stderr.
 : > "$F/esc"$'\033'"[31m-red"$'\007'".html"
 run extract "$F/esc"*.html -f jsonl

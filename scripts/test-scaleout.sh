@@ -525,7 +525,7 @@ st=$?
 [ "$st" = 1 ] || fail "submit with a missing input exited $st, not 1"
 grep -q "missing.html" "$T/submit10.log" || fail "submit did not name the missing input: $(cat "$T/submit10.log")"
 [ "$out" = 7 ] || fail "submit printed '$out', not 7 (3 from -i, 3 from the manifest, stdin)"
-grep -q "7 jobs added to t:jobs, 1 inputs failed" "$T/submit10.log" || fail "submit summary: $(cat "$T/submit10.log")"
+grep -q "7 jobs added to t:jobs, 1 input failed" "$T/submit10.log" || fail "submit summary: $(cat "$T/submit10.log")"
 [ "$(rc xlen riptide:jobs)" = 0 ] || fail "--stream ignored: riptide:jobs holds $(rc xlen riptide:jobs)"
 # A collect on the custom streams appends to a file that already has a line.
 echo '{"id":"already-there"}' >"$T/ten.jsonl"

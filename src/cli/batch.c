@@ -146,39 +146,6 @@ static bool all_space(const char *s, size_t n)
   return true;
 }
 
-/* A WARC page's JSON document also names its record: warc_date and warc_file go in as the
- * last members of the object the library wrote (docs/schema.md). */
-static bool add_warc_fields(const cli_config *c, job *j)
-{
-  if (c->format != CLI_FMT_JSON && c->format != CLI_FMT_JSONL)
-    return true;
-  cli_buf *o = &j->out;
-  size_t end = o->len;
-  while (end > 0 && o->p[end - 1] != '}')
-    end--;
-  if (end == 0)
-    return false;
-  size_t tail_len = o->len - end; /* the newline after the object */
-  char tail[4];
-  if (tail_len >= sizeof tail)
-    return false;
-  memcpy(tail, o->p + end, tail_len);
-  bool pretty = c->format == CLI_FMT_JSON;
-  o->len = end - 1; /* drop the closing brace; pretty output had "\n}" */
-  if (pretty && o->len > 0 && o->p[o->len - 1] == '\n')
-    o->len--;
-  cli_buf_puts(o, pretty ? ",\n  \"warc_date\": " : ",\"warc_date\":");
-  if (j->warc_date && j->warc_date[0])
-    cli_json_string(o, j->warc_date);
-  else
-    cli_buf_puts(o, "null");
-  cli_buf_puts(o, pretty ? ",\n  \"warc_file\": " : ",\"warc_file\":");
-  cli_json_string(o, j->warc_file);
-  cli_buf_puts(o, pretty ? "\n}" : "}");
-  cli_buf_put(o, tail, tail_len);
-  return !o->failed;
-}
-
 static void process(batch *b, worker *w, job *j)
 {
   const cli_config *c = b->c;
@@ -210,7 +177,7 @@ static void process(batch *b, worker *w, job *j)
     err = riptide_fetch_url(j->src, &fo, &fr, j->detail, sizeof j->detail);
     raw = fr.body; /* NUL-terminated, so there is room to decode in place */
     raw_len = fr.len;
-    url = fr.final_url;
+    url = j->url ? j->url : fr.final_url; /* a manifest's "URL<TAB>address" */
     content_type = fr.content_type;
     if (err == RIPTIDE_OK && raw_len > 0 && /* empty: reported as such below */
         !cli_html_response(content_type, raw, raw_len, j->detail, sizeof j->detail))
@@ -219,7 +186,7 @@ static void process(batch *b, worker *w, job *j)
     j->detail[0] = '\0';
     err = cli_read_file(j->src, max, &w->rbuf, &w->rcap, &raw_len, j->detail, sizeof j->detail);
     raw = w->rbuf;
-    url = c->base_url;
+    url = j->url ? j->url : c->base_url; /* a manifest's "path<TAB>url" */
   }
   if (err == RIPTIDE_OK && raw_len == 0) {
     err = RIPTIDE_ERR_BAD_INPUT;
@@ -242,7 +209,9 @@ static void process(batch *b, worker *w, job *j)
   }
   riptide_document *doc = NULL;
   if (err == RIPTIDE_OK) {
-    err = cli_engine_extract(b->eng, html, html_len, url, &c->opts, &doc);
+    riptide_options o = c->opts;
+    o.call_id = j->id; /* --events: this input's events carry its id */
+    err = cli_engine_extract(b->eng, html, html_len, url, &o, &doc);
     if (err != RIPTIDE_OK && !j->detail[0])
       snprintf(j->detail, sizeof j->detail, "%s", riptide_strerror(err));
   }
@@ -259,8 +228,9 @@ static void process(batch *b, worker *w, job *j)
   if (err == RIPTIDE_OK) {
     j->fallback = doc->fallback_reason != NULL;
     j->has_out = cli_format_document(c, doc, j->id, &j->out);
-    if (j->has_out && j->warc_file)
-      j->has_out = add_warc_fields(c, j);
+    if (j->has_out && j->warc_file && (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL))
+      j->has_out =
+          cli_add_warc_fields(&j->out, c->format == CLI_FMT_JSON, j->warc_date, j->warc_file);
     if (!j->has_out) { /* malloc failed (the buffer's 1 GiB ceiling is far above any page) */
       err = RIPTIDE_ERR_NOMEM;
       snprintf(j->detail, sizeof j->detail, "out of memory formatting the document");
@@ -327,16 +297,6 @@ static void *worker_main(void *arg)
 
 /* ---- output role ------------------------------------------------------------------------- */
 
-static void fmt_duration(char *out, size_t cap, double s)
-{
-  if (s < 0 || s > 359999)
-    snprintf(out, cap, "--:--");
-  else if (s >= 3600)
-    snprintf(out, cap, "%d:%02d:%02d", (int)s / 3600, ((int)s / 60) % 60, (int)s % 60);
-  else
-    snprintf(out, cap, "%d:%02d", (int)s / 60, (int)s % 60);
-}
-
 static void draw_progress(batch *b, bool final)
 {
   if (!b->c->progress)
@@ -345,30 +305,11 @@ static void draw_progress(batch *b, bool final)
   if (!final && now - b->last_draw < 100000000ull)
     return;
   b->last_draw = now;
-  uint64_t done = b->ok + b->failed;
-  double el = (double)(now - b->t_start) / 1e9;
-  double rate = el > 0 ? (double)done / el : 0;
-  char eta[32] = "--:--";
-  char bar[32];
-  int width = 24, fill = 0;
-  if (b->total) {
-    fill = (int)((double)done * width / (double)b->total);
-    if (fill > width)
-      fill = width;
-    if (rate > 0)
-      fmt_duration(eta, sizeof eta,
-                   (double)(b->total - (done < b->total ? done : b->total)) / rate);
-  }
-  for (int i = 0; i < width; i++)
-    bar[i] = i < fill ? '#' : '.';
-  bar[width] = '\0';
-  if (b->total)
-    fprintf(stderr, "\r\033[K[%s] %llu/%llu %3d%%  %.1f pages/s  ETA %s  failed %llu", bar,
-            (unsigned long long)done, (unsigned long long)b->total, (int)(done * 100 / b->total),
-            rate, eta, (unsigned long long)b->failed);
-  else
-    fprintf(stderr, "\r\033[K%llu done  %.1f pages/s  failed %llu", (unsigned long long)done, rate,
-            (unsigned long long)b->failed);
+  char line[512];
+  /* The width is asked for at every draw: a resized terminal gets a line that fits. */
+  cli_progress_format(line, sizeof line, cli_term_width(STDERR_FILENO), b->ok + b->failed, b->total,
+                      b->failed, (double)(now - b->t_start) / 1e9);
+  fprintf(stderr, "\r\033[K%s", line);
   b->progress_drawn = true;
   fflush(stderr);
 }
@@ -672,23 +613,6 @@ static bool enqueue(batch *b, job *t)
   return true;
 }
 
-/* Is path a WARC file (by content: plain, or gzip holding WARC records)? */
-static bool is_warc_file(const char *path)
-{
-  if (cli_is_url(path) || strcmp(path, "-") == 0)
-    return false;
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  struct stat st;
-  unsigned char head[512];
-  ssize_t n = 0;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-    n = read(fd, head, sizeof head);
-  close(fd);
-  return n > 0 && riptide_warc_sniff(head, (size_t)n);
-}
-
 static const char *const warc_skip_names[CLI_WARC_SKIP_KINDS] = {
     "warcinfo", "request", "metadata", "revisit", "status", "not_html", "other"};
 
@@ -777,26 +701,68 @@ static bool submit_warc(batch *b, const char *path)
   return go;
 }
 
-/* Queues one input (error != NULL: one the walk could not make readable, reported as failed
- * with that reason). False when the batch is stopping, or out of memory: produce no more. */
-static bool submit(const char *src, const char *error, void *ctx)
+/* Queues one input with its page address (url, or NULL); error != NULL: one that cannot be
+ * read, reported as failed with that reason. False when the batch is stopping, or out of
+ * memory: produce no more. */
+static bool submit_with_url(batch *b, const char *src, const char *url, const char *error,
+                            riptide_err code)
 {
-  batch *b = ctx;
-  if (!error && is_warc_file(src))
-    return submit_warc(b, src);
+  if (!error && cli_is_warc_file(src))
+    return submit_warc(b, src); /* its records have their own addresses */
   job t = {0};
   t.src = strdup(src);
   t.id = cli_input_id(src);
-  if (!t.src || !t.id) {
+  t.url = url ? strdup(url) : NULL;
+  if (!t.src || !t.id || (url && !t.url)) {
     job_clear(&t);
     return false;
   }
   if (error) {
     t.prefailed = true;
+    t.prefail_err = code;
     snprintf(t.detail, sizeof t.detail, "%s", error);
     cli_utf8_clean(t.detail);
   }
   return enqueue(b, &t);
+}
+
+/* The walk's callback (error != NULL: an entry the walk could not make readable). */
+static bool submit(const char *src, const char *error, void *ctx)
+{
+  return submit_with_url(ctx, src, NULL, error, RIPTIDE_ERR_IO);
+}
+
+static bool is_dir(const char *p);
+
+/* A manifest (--input-file): every line an input, read as the ring frees room, so the list is
+ * never held (manifest.c). A line that is not an input is one failed input; a manifest that
+ * cannot be opened or read is one too, named by its path. */
+static bool submit_manifest(batch *b, const char *path)
+{
+  char detail[600];
+  cli_manifest *m = NULL;
+  if (cli_manifest_open(path, &m, detail, sizeof detail) != RIPTIDE_OK)
+    return submit_with_url(b, path, NULL, detail, RIPTIDE_ERR_IO);
+  bool go = true;
+  cli_manifest_entry e;
+  int rc;
+  while (go && (rc = cli_manifest_next(m, &e)) != 0) {
+    if (rc < 0) {
+      go = submit_with_url(b, path, NULL, e.error, RIPTIDE_ERR_IO);
+      break;
+    }
+    if (e.error) {
+      snprintf(detail, sizeof detail, "line %llu: %s", (unsigned long long)cli_manifest_line(m),
+               e.error);
+      go = submit_with_url(b, e.src, NULL, detail, RIPTIDE_ERR_BAD_INPUT);
+    } else if (is_dir(e.src)) {
+      go = cli_walk_dir(e.src, submit, b);
+    } else {
+      go = submit_with_url(b, e.src, e.url, NULL, RIPTIDE_OK);
+    }
+  }
+  cli_manifest_close(m);
+  return go;
 }
 
 typedef struct counter {
@@ -809,7 +775,7 @@ static bool count_one(const char *path, const char *error, void *ctx)
 {
   counter *k = ctx;
   k->n++;
-  if (!error && is_warc_file(path))
+  if (!error && cli_is_warc_file(path))
     k->unknown = true; /* its pages are counted as they are read */
   pthread_mutex_lock(&k->b->lock);
   bool go = !k->b->stopping; /* a signal while counting a huge tree */
@@ -911,8 +877,8 @@ int cli_run_extract(cli_config *c)
   pthread_t sig_thread;
   bool sig_started = pthread_create(&sig_thread, NULL, signal_main, &b) == 0;
 
-  bool single = c->n_inputs == 1 && c->n_input_dirs == 0 && !is_dir(c->inputs[0]) &&
-                !is_warc_file(c->inputs[0]);
+  bool single = c->n_inputs == 1 && c->n_input_dirs == 0 && c->n_input_files == 0 &&
+                !is_dir(c->inputs[0]) && !cli_is_warc_file(c->inputs[0]);
   b.json_array = c->format == CLI_FMT_JSON && !single && !c->output_dir;
   if (c->progress) {
     counter k = {.b = &b};
@@ -924,7 +890,7 @@ int cli_run_extract(cli_config *c)
     }
     for (int i = 0; i < c->n_input_dirs; i++)
       cli_walk_dir(c->input_dirs[i], count_one, &k);
-    b.total = k.unknown ? 0 : k.n;
+    b.total = k.unknown || c->n_input_files ? 0 : k.n; /* a manifest is not read twice */
   }
 
   cli_engine eng;
@@ -976,6 +942,8 @@ int cli_run_extract(cli_config *c)
                                 : submit(c->inputs[i], NULL, &b);
     for (int i = 0; go && i < c->n_input_dirs; i++)
       go = cli_walk_dir(c->input_dirs[i], submit, &b);
+    for (int i = 0; go && i < c->n_input_files; i++)
+      go = submit_manifest(&b, c->input_files[i]);
   }
   pthread_mutex_lock(&b.lock);
   b.producing_done = true;
@@ -1053,11 +1021,11 @@ int cli_run_extract(cli_config *c)
     if (signal_received && tl < sizeof tail)
       snprintf(tail + tl, sizeof tail - tl, "; interrupted by %s", signal_name(signal_received));
     fprintf(stderr,
-            "riptide: %llu pages: %llu ok (%llu fallback), %llu failed in %.2f s: %.1f pages/s, "
+            "riptide: %llu page%s: %llu ok (%llu fallback), %llu failed in %.2f s: %.1f pages/s, "
             "latency p50 %.2f ms, p95 %.2f ms%s\n",
-            (unsigned long long)pages, (unsigned long long)b.ok, (unsigned long long)b.fallback,
-            (unsigned long long)b.failed, el, el > 0 ? (double)pages / el : 0.0,
-            (double)cli_latency_quantile(&b.lat, 0.50) / 1e6,
+            (unsigned long long)pages, pages == 1 ? "" : "s", (unsigned long long)b.ok,
+            (unsigned long long)b.fallback, (unsigned long long)b.failed, el,
+            el > 0 ? (double)pages / el : 0.0, (double)cli_latency_quantile(&b.lat, 0.50) / 1e6,
             (double)cli_latency_quantile(&b.lat, 0.95) / 1e6, tail);
     if (b.warc_files) {
       char sk[256];

@@ -67,6 +67,8 @@ typedef struct cli_config {
   int n_inputs;
   char **input_dirs;
   int n_input_dirs;
+  char **input_files; /* --input-file manifests (FILE or "-") */
+  int n_input_files;
 } cli_config;
 
 /* Reasons a WARC record is not a page (batch.c counts them for the summary). */
@@ -95,6 +97,9 @@ int cli_engine_close(cli_engine *e);
 /* ---- inputs (inputs.c) --------------------------------------------------------------------- */
 
 bool cli_is_url(const char *s);
+/* Length of s's URL scheme when s starts with "scheme://" (RFC 3986 scheme characters), else
+ * 0: "ftp://x/" gives 3. Inputs with a scheme other than http(s) are refused by name. */
+size_t cli_url_scheme_len(const char *s);
 /* Is a fetched body a page? text/html and application/xhtml+xml are; image, audio, video,
  * font, model types and application/pdf are not; any other type, or none, is judged by the
  * bytes (the WHATWG sniffing patterns for HTML: "<!DOCTYPE HTML", "<html", "<p", ... after
@@ -110,11 +115,17 @@ char *cli_escape_terminal(const char *s);
 /* The id of an input: file name without .gz/.html/.htm, the URL itself, or "stdin".
  * Returns a malloc'd string. */
 char *cli_input_id(const char *src);
+/* Is standard input a page to read when no input is named: a pipe, socket or regular file
+ * (not a terminal, not /dev/null, not closed)? */
+bool cli_stdin_has_page(void);
 /* Replaces bytes that are not valid UTF-8 with '?', in place. */
 void cli_utf8_clean(char *s);
 /* Length (2-4) of the well-formed UTF-8 sequence at s (a NUL-terminated string, *s >= 0x80),
  * or 0 (overlong forms, surrogates, code points past U+10FFFF, truncated sequences). */
 size_t cli_utf8_seq_len(const unsigned char *s);
+/* Is path a WARC file, by content (plain, or gzip holding WARC records)? URLs and "-" are
+ * not; a path that cannot be opened or is not a regular file is not. */
+bool cli_is_warc_file(const char *path);
 /* Does a file name have an extension the directory walk takes (.html, .htm, .gz)? */
 bool cli_wanted_file(const char *name);
 /* Reads a whole file (or stdin for "-") up to max bytes. On RIPTIDE_ERR_INPUT_TOO_LARGE or
@@ -138,6 +149,35 @@ bool cli_walk_dir(const char *dir, cli_walk_fn fn, void *ctx);
  * 150 bytes, never empty. Written to out (cap >= 160). */
 void cli_safe_name(const char *id, char *out, size_t cap);
 
+/* ---- manifests (manifest.c): --input-file, shared by extract and submit ------------------- */
+
+/* One input a line: a path, an http(s) URL, or "path<TAB>url" (the URL is the page address);
+ * blank lines and '#' comments skipped. Read lazily, one line at a time. Thread-bound. */
+typedef struct cli_manifest cli_manifest;
+typedef struct cli_manifest_entry {
+  const char *src;   /* the input (path or URL) */
+  const char *url;   /* the address after the tab, or NULL */
+  const char *error; /* non-NULL: this line is not a usable input (src says which) */
+} cli_manifest_entry;
+/* Opens FILE, or standard input for "-". On error, detail says why (escaped for a terminal). */
+riptide_err cli_manifest_open(const char *path, cli_manifest **out, char *detail, size_t dlen);
+/* The next input: 1 (e's strings valid until the next call), 0 at the end, -1 on a read
+ * error (e->error says why). */
+int cli_manifest_next(cli_manifest *m, cli_manifest_entry *e);
+/* The number of the line last returned (1-based). */
+uint64_t cli_manifest_line(const cli_manifest *m);
+void cli_manifest_close(cli_manifest *m); /* NULL is a no-op */
+
+/* ---- the terminal (term.c) ---------------------------------------------------------------- */
+
+/* Columns of the terminal on fd (TIOCGWINSZ), else $COLUMNS, else 80. */
+unsigned cli_term_width(int fd);
+/* The progress line ("[####....] 12/40  30%  8.1 pages/s  ETA 0:03  failed 1"; without a total
+ * "12 done  8.1 pages/s  failed 1") in at most width - 1 columns: the bar shrinks or goes,
+ * then the ETA, the failures, the rate. Written to out (cap bytes), NUL-terminated. */
+void cli_progress_format(char *out, size_t cap, unsigned width, uint64_t done, uint64_t total,
+                         uint64_t failed, double elapsed_s);
+
 /* ---- output (output.c) --------------------------------------------------------------------- */
 
 /* Appends the output text of one document in the configured format to b (a JSON document
@@ -148,6 +188,11 @@ bool cli_format_document(const cli_config *c, const riptide_document *doc, const
 bool cli_format_error(const cli_config *c, const char *id, riptide_err err, const char *detail,
                       cli_buf *b);
 const char *cli_format_ext(cli_format f);
+/* A WARC page's JSON document (one object, as cli_format_document or
+ * riptide_document_to_json wrote it, optionally followed by a newline) also names its record:
+ * "warc_date" (null when empty) and "warc_file" go in as the object's last members
+ * (docs/schema.md). False when the buffer failed or does not end with an object. */
+bool cli_add_warc_fields(cli_buf *o, bool pretty, const char *warc_date, const char *warc_file);
 
 /* ---- statistics (stats.c) ------------------------------------------------------------------ */
 

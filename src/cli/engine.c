@@ -14,12 +14,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One JSON line per event. The first failed write (disk full) is kept in events_errno and
- * ends the writing: cli_engine_close() reports it, and the run's exit status says so. */
+/* The input an event is about: the extraction's call_id (the input's id, set by batch.c). */
+static const char *event_input_id(const riptide_event *ev)
+{
+  for (uint32_t i = 0; i < ev->n_meta && i < RIPTIDE_EVENT_MAX_META; i++)
+    if (ev->meta_key[i] && strcmp(ev->meta_key[i], "call_id") == 0)
+      return ev->meta_val[i];
+  return NULL;
+}
+
+/* One JSON line per event; an event about one input starts with its "id", as the output
+ * lines do. The first failed write (disk full) is kept in events_errno and ends the writing:
+ * cli_engine_close() reports it, and the run's exit status says so. */
 static void on_event(const riptide_event *ev, void *ctx)
 {
   cli_engine *e = ctx;
   char *line = riptide_event_to_json(ev);
+  const char *id = line ? event_input_id(ev) : NULL;
+  if (id && line[0] == '{') {
+    cli_buf b = {0};
+    cli_buf_puts(&b, "{\"id\":");
+    cli_json_string(&b, id);
+    cli_buf_puts(&b, ",");
+    cli_buf_puts(&b, line + 1);
+    free(line);
+    line = b.failed ? (cli_buf_free(&b), NULL) : b.p;
+  }
   pthread_mutex_lock(&e->events_lock);
   if (!line) {
     if (!e->events_errno)

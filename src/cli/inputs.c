@@ -23,6 +23,17 @@ bool cli_is_url(const char *s)
   return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
+size_t cli_url_scheme_len(const char *s)
+{
+  size_t i = 0;
+  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+    return 0;
+  while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+         (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '-' || s[i] == '.')
+    i++;
+  return strncmp(s + i, "://", 3) == 0 ? i : 0;
+}
+
 bool cli_url_clean(const char *s)
 {
   for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -179,6 +190,14 @@ void cli_utf8_clean(char *s)
   }
 }
 
+bool cli_stdin_has_page(void)
+{
+  struct stat st;
+  if (isatty(STDIN_FILENO) || fstat(STDIN_FILENO, &st) != 0)
+    return false;
+  return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode);
+}
+
 static char *clean_id(char *id)
 {
   if (id)
@@ -195,8 +214,8 @@ static char *input_id_raw(const char *src)
 {
   if (strcmp(src, "-") == 0)
     return strdup("stdin");
-  if (cli_is_url(src))
-    return strdup(src);
+  if (cli_url_scheme_len(src))
+    return strdup(src); /* a URL (or one refused for its scheme): itself */
   const char *base = strrchr(src, '/');
   base = base ? base + 1 : src;
   size_t n = strlen(base);
@@ -429,4 +448,21 @@ void cli_safe_name(const char *id, char *out, size_t cap)
     return;
   }
   out[k] = '\0';
+}
+
+/* Is path a WARC file (by content: plain, or gzip holding WARC records)? */
+bool cli_is_warc_file(const char *path)
+{
+  if (cli_is_url(path) || strcmp(path, "-") == 0)
+    return false;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  struct stat st;
+  unsigned char head[512];
+  ssize_t n = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    n = read(fd, head, sizeof head);
+  close(fd);
+  return n > 0 && riptide_warc_sniff(head, (size_t)n);
 }

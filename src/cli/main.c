@@ -80,6 +80,7 @@ enum {
   OPT_ENGINE,
   OPT_EVENTS,
   OPT_STATS,
+  OPT_INPUT_FILE,
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -122,6 +123,7 @@ static int cmd_extract(int argc, char **argv)
 {
   static const struct option longopts[] = {
       {"input-dir", required_argument, NULL, 'i'},
+      {"input-file", required_argument, NULL, OPT_INPUT_FILE},
       {"output-dir", required_argument, NULL, 'o'},
       {"output-format", required_argument, NULL, 'f'},
       {"mode", required_argument, NULL, 'm'},
@@ -152,9 +154,12 @@ static int cmd_extract(int argc, char **argv)
   c.opts.want_media = false;
   c.parallel = cli_cpu_count();
   bool format_set = false, mode_set = false;
-  char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+  /* --input-dir values, then --input-file values: one allocation, freed as `dirs`. */
+  char **dirs = calloc(2 * ((size_t)argc + 1), sizeof *dirs);
   if (!dirs)
     return CLI_EXIT_FAILED;
+  char **manifests = dirs + argc + 1;
+  c.input_files = manifests;
   optind = 1;
   int ch;
   int rc = -1;
@@ -268,6 +273,9 @@ static int cmd_extract(int argc, char **argv)
     case OPT_STATS:
       c.stats = true;
       break;
+    case OPT_INPUT_FILE:
+      manifests[c.n_input_files++] = optarg;
+      break;
     default:
       rc = usage_error("%s", "bad option");
       break;
@@ -280,13 +288,32 @@ static int cmd_extract(int argc, char **argv)
   c.inputs = argv + optind;
   c.n_inputs = argc - optind;
   c.input_dirs = dirs;
-  if (c.n_inputs == 0 && c.n_input_dirs == 0) {
+  /* No input named and a page piped or redirected in: it is the input, as '-' would be. A
+   * terminal, /dev/null or a closed stdin is no page (the usage error says what to give). */
+  static char *stdin_only[] = {"-", NULL};
+  if (c.n_inputs == 0 && c.n_input_dirs == 0 && c.n_input_files == 0 && cli_stdin_has_page()) {
+    c.inputs = stdin_only;
+    c.n_inputs = 1;
+  }
+  if (c.n_inputs == 0 && c.n_input_dirs == 0 && c.n_input_files == 0) {
     free(dirs);
-    return usage_error("%s", "no input: give files, URLs, directories, '-' or --input-dir");
+    return usage_error("%s", "no input: give files, URLs, directories, '-', --input-dir or "
+                             "--input-file (or pipe a page to standard input)");
   }
   int stdin_count = 0;
+  for (int i = 0; i < c.n_input_files; i++)
+    stdin_count += strcmp(c.input_files[i], "-") == 0;
   for (int i = 0; i < c.n_inputs; i++) {
     stdin_count += strcmp(c.inputs[i], "-") == 0;
+    size_t scheme = cli_url_scheme_len(c.inputs[i]);
+    if (scheme && !cli_is_url(c.inputs[i])) {
+      char name[40];
+      snprintf(name, sizeof name, "%.*s", (int)(scheme < 32 ? scheme : 32), c.inputs[i]);
+      free(dirs);
+      return usage_error("unsupported URL scheme '%s': only http:// and https:// URLs are "
+                         "fetched (write ./NAME for a file whose name looks like a URL)",
+                         name);
+    }
     if (cli_is_url(c.inputs[i]) && !cli_url_clean(c.inputs[i])) {
       free(dirs);
       return usage_error("URL '%s' contains spaces or control characters (percent-encode them)",
@@ -295,7 +322,8 @@ static int cmd_extract(int argc, char **argv)
   }
   if (stdin_count > 1) {
     free(dirs);
-    return usage_error("%s", "'-' (standard input) may be given once");
+    return usage_error("%s", "'-' (standard input) may be given once, as an input or as "
+                             "--input-file");
   }
   if (c.opts.selector && !mode_set)
     c.opts.mode = RIPTIDE_MODE_CUSTOM;
@@ -318,7 +346,7 @@ static int cmd_extract(int argc, char **argv)
     return usage_error("%s", "--no-fallback makes no sense with --engine native");
   }
   if (!format_set) {
-    bool single = c.n_inputs == 1 && c.n_input_dirs == 0;
+    bool single = c.n_inputs == 1 && c.n_input_dirs == 0 && c.n_input_files == 0;
     c.format = single ? CLI_FMT_MARKDOWN : CLI_FMT_JSONL;
   }
   c.opts.want_markdown = true;

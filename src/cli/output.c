@@ -225,3 +225,30 @@ bool cli_format_error(const cli_config *c, const char *id, riptide_err err, cons
   cli_buf_puts(b, pretty ? "\n  }\n}\n" : "}}\n");
   return !b->failed;
 }
+
+bool cli_add_warc_fields(cli_buf *o, bool pretty, const char *warc_date, const char *warc_file)
+{
+  size_t end = o->len;
+  while (end > 0 && o->p[end - 1] != '}')
+    end--;
+  if (end == 0)
+    return false;
+  size_t tail_len = o->len - end; /* the newline after the object */
+  char tail[4];
+  if (tail_len >= sizeof tail)
+    return false;
+  memcpy(tail, o->p + end, tail_len);
+  o->len = end - 1; /* drop the closing brace; pretty output had "\n}" */
+  if (pretty && o->len > 0 && o->p[o->len - 1] == '\n')
+    o->len--;
+  cli_buf_puts(o, pretty ? ",\n  \"warc_date\": " : ",\"warc_date\":");
+  if (warc_date && warc_date[0])
+    cli_json_string(o, warc_date);
+  else
+    cli_buf_puts(o, "null");
+  cli_buf_puts(o, pretty ? ",\n  \"warc_file\": " : ",\"warc_file\":");
+  cli_json_string(o, warc_file);
+  cli_buf_puts(o, pretty ? "\n}" : "}");
+  cli_buf_put(o, tail, tail_len);
+  return !o->failed;
+}

@@ -463,6 +463,8 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
 
 static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, const char *url,
                               const riptide_options *opts, riptide_document **out);
+static riptide_err ex_extract_call(riptide_pool *p, const char *html, size_t len, const char *url,
+                                   const riptide_options *opts, riptide_document **out);
 
 riptide_err riptide_pool_extract(riptide_pool *p, const char *html, size_t len, const char *url,
                                  const riptide_options *opts, riptide_document **out)
@@ -489,6 +491,16 @@ static riptide_err ex_extract(riptide_pool *p, const char *html, size_t len, con
   if (lerr != RIPTIDE_OK)
     return lerr;
   opts = &loaded;
+  /* Every event this call emits on this thread carries its call_id (rt_pool_emit). */
+  rt_pool_call_id_set(opts->call_id);
+  riptide_err r = ex_extract_call(p, html, len, url, opts, out);
+  rt_pool_call_id_set(NULL);
+  return r;
+}
+
+static riptide_err ex_extract_call(riptide_pool *p, const char *html, size_t len, const char *url,
+                                   const riptide_options *opts, riptide_document **out)
+{
   ex_call c = {.p = p, .html = html ? html : "", .len = len, .url = url, .opts = opts};
   rt_extraction_outcome_init(&c.o);
 

@@ -145,6 +145,14 @@ riptide_err rt_pool_config_resolve(const riptide_pool_config *in, riptide_pool_c
 
 /* ---- events ------------------------------------------------------------------------------ */
 
+/* The call_id of the riptide_pool_extract call running on this thread (NULL: none). */
+static _Thread_local const char *pool_call_id;
+
+void rt_pool_call_id_set(const char *call_id)
+{
+  pool_call_id = call_id;
+}
+
 void rt_pool_emit(riptide_pool *p, const char *type, riptide_severity sev, uint64_t instance_id,
                   ...)
 {
@@ -166,6 +174,11 @@ void rt_pool_emit(riptide_pool *p, const char *type, riptide_severity sev, uint6
     }
   }
   va_end(ap);
+  if (pool_call_id && n < RIPTIDE_EVENT_MAX_META) {
+    kv[n].key = "call_id";
+    kv[n].val = pool_call_id;
+    n++;
+  }
   rt_events_emit(p->events, type, sev, instance_id, kv, n);
 }
 

@@ -110,5 +110,9 @@ static inline bool rt_pool_wants(riptide_pool *p, const char *type, riptide_seve
  * with p->lock held. */
 void rt_pool_emit(riptide_pool *p, const char *type, riptide_severity sev, uint64_t instance_id,
                   ...);
+/* The riptide_options.call_id of the extraction running on the calling thread, or NULL after
+ * it: rt_pool_emit adds it to the events emitted on this thread as "call_id" (when one of the
+ * 8 metadata places is free). */
+void rt_pool_call_id_set(const char *call_id);
 
 #endif

@@ -383,8 +383,8 @@ int cli_collect(int argc, char **argv)
   }
 out:
   if (!quiet)
-    fprintf(stderr, "riptide collect: %llu results: %llu ok, %llu error, %llu dead-lettered\n",
-            (unsigned long long)c.written, (unsigned long long)c.n_ok,
+    fprintf(stderr, "riptide collect: %llu result%s: %llu ok, %llu error, %llu dead-lettered\n",
+            (unsigned long long)c.written, c.written == 1 ? "" : "s", (unsigned long long)c.n_ok,
             (unsigned long long)c.n_error, (unsigned long long)c.n_dead);
   if (c.out != stdout && c.out)
     fclose(c.out);

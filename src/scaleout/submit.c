@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -28,8 +29,12 @@ typedef struct sjob {
   char *id;
   char *data; /* page bytes, or NULL for a URL */
   size_t len;
-  char *url;
+  char *url; /* the page to fetch (no data), or the page's own address (a manifest's
+                "path<TAB>url", a WARC record's WARC-Target-URI) */
   bool gzip;
+  /* a WARC record: the HTTP Content-Type (its charset decodes the page), WARC-Date, file */
+  char *content_type, *warc_date, *warc_file;
+  char *base; /* a fetched page's address from a manifest's "URL<TAB>address" */
 } sjob;
 
 typedef struct submitter {
@@ -38,13 +43,15 @@ typedef struct submitter {
   const char *stream, *results;
   uint64_t max_pending;
   uint64_t max_input;
+  bool warc_any_status; /* --warc-status any */
   const char *base_url;
   char *options; /* JSON or NULL */
   bool quiet;
   sjob batch[SO_SUBMIT_BATCH];
   size_t n, bytes;
   uint64_t submitted, failed, round_trips;
-  uint64_t known_len; /* stream length as last seen plus what was added since */
+  uint64_t warc_files, warc_skipped; /* WARC files read, records in them that are not pages */
+  uint64_t known_len;                /* stream length as last seen plus what was added since */
   bool fatal;
 } submitter;
 
@@ -64,6 +71,10 @@ static void clear_job(sjob *j)
   free(j->id);
   free(j->data);
   free(j->url);
+  free(j->content_type);
+  free(j->warc_date);
+  free(j->warc_file);
+  free(j->base);
   memset(j, 0, sizeof *j);
 }
 
@@ -105,8 +116,8 @@ static void send_jobs(submitter *s, size_t from, size_t to)
     }
     for (size_t i = done; i < to; i++) {
       sjob *j = &s->batch[i];
-      const char *argv[16];
-      size_t lens[16];
+      const char *argv[24];
+      size_t lens[24];
       int c = 0;
 #define ARG(p, l) (argv[c] = (p), lens[c] = (l), c++)
 #define ARGS(p) ARG(p, strlen(p))
@@ -122,11 +133,29 @@ static void send_jobs(submitter *s, size_t from, size_t to)
           ARGS("encoding");
           ARGS("gzip");
         }
+        if (j->url) { /* the page's own address */
+          ARGS("url");
+          ARGS(j->url);
+        }
+        if (j->content_type) {
+          ARGS("content_type");
+          ARGS(j->content_type);
+        }
+        if (j->warc_file) {
+          ARGS("warc_date");
+          ARGS(j->warc_date ? j->warc_date : "");
+          ARGS("warc_file");
+          ARGS(j->warc_file);
+        }
       } else {
         ARGS("url");
         ARGS(j->url);
       }
-      if (s->base_url) {
+      if (j->base) {
+        ARGS("base_url");
+        ARGS(j->base);
+      } else if (s->base_url && !(j->data && j->url)) {
+        /* --base-url is the address of pages that have none of their own */
         ARGS("base_url");
         ARGS(s->base_url);
       }
@@ -176,24 +205,114 @@ static void flush_batch(submitter *s)
   s->bytes = 0;
 }
 
-/* A walk's callback too: error != NULL is an entry the walk could not make an input. */
-static bool add_input(const char *src, const char *error, void *ctx)
+/* Queues a job (ownership passes to the batch); flushes the batch when it is full. */
+static bool queue_job(submitter *s, sjob *j)
 {
-  submitter *s = ctx;
-  if (s->fatal)
-    return false;
-  if (error) {
-    char *id = cli_input_id(src);
-    fprintf(stderr, "riptide submit: %s: %s\n", id ? id : "?", error);
-    free(id);
-    s->failed++;
+  s->bytes += j->len;
+  s->batch[s->n++] = *j;
+  if (s->n == SO_SUBMIT_BATCH || s->bytes >= SO_SUBMIT_BATCH_BYTES)
+    flush_batch(s);
+  return !s->fatal;
+}
+
+static void input_failed(submitter *s, const char *id, const char *why)
+{
+  char *eid = cli_escape_terminal(id);
+  char *ewhy = cli_escape_terminal(why);
+  fprintf(stderr, "riptide submit: %s: %s\n", eid ? eid : "?", ewhy ? ewhy : "?");
+  free(eid);
+  free(ewhy);
+  s->failed++;
+}
+
+/* A WARC file: one job per page (id: the record id; url: WARC-Target-URI; the HTTP
+ * Content-Type goes with it for the charset), read with the reader `extract` uses. Records
+ * that are not pages are counted; a record that cannot be read is one failed input. */
+static bool add_warc(submitter *s, const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  riptide_warc *w = NULL;
+  if (fd < 0) {
+    input_failed(s, path, strerror(errno));
     return true;
   }
+  riptide_err e = riptide_warc_open(fd, s->max_input, s->warc_any_status, &w);
+  if (e != RIPTIDE_OK) {
+    close(fd);
+    input_failed(s, path, riptide_strerror(e));
+    return true;
+  }
+  s->warc_files++;
+  riptide_warc_item it;
+  int rc;
+  while (!s->fatal && (rc = riptide_warc_next(w, &it)) != 0) {
+    if (rc < 0) {
+      char why[160];
+      snprintf(why, sizeof why, "read error: %s", strerror(errno));
+      input_failed(s, path, why);
+      break;
+    }
+    if (it.kind == RIPTIDE_WARC_SKIPPED) {
+      s->warc_skipped++;
+      continue;
+    }
+    if (it.kind == RIPTIDE_WARC_ERROR) {
+      char id[200];
+      snprintf(id, sizeof id, "%s@%llu", path, (unsigned long long)it.offset);
+      input_failed(s, it.id && it.id[0] ? it.id : id, it.error);
+      continue;
+    }
+    sjob j = {0};
+    j.id = strdup(it.id[0] ? it.id : path);
+    j.data = malloc(it.body_len + 1);
+    j.url = it.url && cli_is_url(it.url) ? strdup(it.url) : NULL;
+    j.content_type = it.content_type && it.content_type[0] ? strdup(it.content_type) : NULL;
+    j.warc_date = strdup(it.date);
+    j.warc_file = strdup(path);
+    if (!j.id || !j.data || !j.warc_date || !j.warc_file) {
+      clear_job(&j);
+      s->fatal = true;
+      break;
+    }
+    cli_utf8_clean(j.id);
+    cli_utf8_clean(j.warc_file);
+    memcpy(j.data, it.body, it.body_len);
+    j.data[it.body_len] = '\0';
+    j.len = it.body_len;
+    queue_job(s, &j);
+  }
+  riptide_warc_close(w);
+  close(fd);
+  return !s->fatal;
+}
+
+/* One input: a URL, a file (a WARC file gives one job per page), or "-"; url, when not NULL,
+ * is the page's own address (a manifest's "path<TAB>url"). */
+static bool add_one(submitter *s, const char *src, const char *url)
+{
+  if (s->fatal)
+    return false;
+  if (cli_is_warc_file(src))
+    return add_warc(s, src);
   sjob j = {0};
   j.id = cli_input_id(src);
   if (!j.id)
     return false;
+  size_t scheme = cli_url_scheme_len(src);
+  if (scheme && !cli_is_url(src)) {
+    char why[80];
+    snprintf(why, sizeof why, "unsupported URL scheme '%.*s' (http and https only)",
+             (int)(scheme < 32 ? scheme : 32), src);
+    input_failed(s, j.id, why);
+    clear_job(&j);
+    return true;
+  }
+  if (url && !(j.url = strdup(url))) {
+    clear_job(&j);
+    return false;
+  }
   if (cli_is_url(src)) {
+    j.base = j.url; /* the address given after the tab, or NULL: the final URL */
     j.url = strdup(src);
     if (!j.url) {
       clear_job(&j);
@@ -203,18 +322,28 @@ static bool add_input(const char *src, const char *error, void *ctx)
     char detail[600];
     riptide_err err = cli_read_source(src, s->max_input, &j.data, &j.len, detail, sizeof detail);
     if (err != RIPTIDE_OK) {
-      fprintf(stderr, "riptide submit: %s: %s\n", j.id, detail);
-      s->failed++;
+      input_failed(s, j.id, detail);
       clear_job(&j);
       return true;
     }
     j.gzip = j.len >= 2 && (unsigned char)j.data[0] == 0x1f && (unsigned char)j.data[1] == 0x8b;
   }
-  s->bytes += j.len;
-  s->batch[s->n++] = j;
-  if (s->n == SO_SUBMIT_BATCH || s->bytes >= SO_SUBMIT_BATCH_BYTES)
-    flush_batch(s);
-  return !s->fatal;
+  return queue_job(s, &j);
+}
+
+/* A walk's callback too: error != NULL is an entry the walk could not make an input. */
+static bool add_input(const char *src, const char *error, void *ctx)
+{
+  submitter *s = ctx;
+  if (s->fatal)
+    return false;
+  if (error) {
+    char *id = cli_input_id(src);
+    input_failed(s, id ? id : src, error);
+    free(id);
+    return true;
+  }
+  return add_one(s, src, NULL);
 }
 
 static bool is_dir(const char *p)
@@ -231,28 +360,35 @@ static bool add_any(submitter *s, const char *src)
   return !s->fatal;
 }
 
-/* A manifest: one input a line (file, directory or URL); blank lines and # comments skipped. */
+/* A manifest (manifest.c, the reader `extract --input-file` uses): one input a line (file,
+ * directory, URL, or "path<TAB>url"), read lazily; a line that is not an input is one failed
+ * input. */
 static bool add_manifest(submitter *s, const char *path)
 {
-  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  if (!f) {
-    fprintf(stderr, "riptide submit: %s: %s\n", path, strerror(errno));
-    s->failed++;
+  char detail[600];
+  cli_manifest *m = NULL;
+  if (cli_manifest_open(path, &m, detail, sizeof detail) != RIPTIDE_OK) {
+    input_failed(s, path, detail);
     return true;
   }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  while (!s->fatal && (n = getline(&line, &cap, f)) >= 0) {
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-      line[--n] = '\0';
-    if (n == 0 || line[0] == '#')
-      continue;
-    add_any(s, line);
+  cli_manifest_entry e;
+  int rc;
+  while (!s->fatal && (rc = cli_manifest_next(m, &e)) != 0) {
+    if (rc < 0) {
+      input_failed(s, path, e.error);
+      break;
+    }
+    if (e.error) {
+      snprintf(detail, sizeof detail, "line %llu: %s", (unsigned long long)cli_manifest_line(m),
+               e.error);
+      input_failed(s, e.src, detail);
+    } else if (is_dir(e.src)) {
+      add_any(s, e.src);
+    } else {
+      add_one(s, e.src, e.url);
+    }
   }
-  free(line);
-  if (f != stdin)
-    fclose(f);
+  cli_manifest_close(m);
   return !s->fatal;
 }
 
@@ -266,8 +402,10 @@ static const char USAGE[] =
     "  --results NAME       results stream, watched while the queue is full\n"
     "                       (default riptide:results)\n"
     "  --max-pending N      wait while the jobs stream holds N jobs (default 10000)\n"
-    "  -i, --input-dir DIR  every .html, .htm and .gz file under DIR (may be repeated)\n"
-    "      --input-file F   a manifest: one file, directory or URL a line\n"
+    "  -i, --input-dir DIR  every .html, .htm, .gz and .warc file under DIR (may be repeated)\n"
+    "      --input-file F   a manifest: one file, directory or URL a line, or PATH<TAB>URL\n"
+    "                       (the page's address); '-' reads it from standard input\n"
+    "      --warc-status S  200 (default) or any: WARC responses of other statuses are jobs\n"
     "  -m, --mode M / -s, --selector CSS / --links / --images / --html\n"
     "                       extraction options carried by each job\n"
     "      --base-url URL   page address for files and stdin\n"
@@ -285,6 +423,7 @@ enum {
   S_HTML,
   S_BASE_URL,
   S_MAX_SIZE,
+  S_WARC_STATUS,
 };
 
 static int usage(const char *fmt, const char *arg)
@@ -311,6 +450,7 @@ int cli_submit(int argc, char **argv)
       {"html", no_argument, NULL, S_HTML},
       {"base-url", required_argument, NULL, S_BASE_URL},
       {"max-size", required_argument, NULL, S_MAX_SIZE},
+      {"warc-status", required_argument, NULL, S_WARC_STATUS},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0},
@@ -388,6 +528,12 @@ int cli_submit(int argc, char **argv)
       if (cli_parse_size(optarg, 1, CLI_MAX_INPUT_LIMIT, &s->max_input) != CLI_PARSE_OK)
         rc = usage("bad --max-size '%s' (e.g. 64M)", optarg);
       break;
+    case S_WARC_STATUS:
+      if (strcmp(optarg, "any") == 0 || strcmp(optarg, "200") == 0)
+        s->warc_any_status = strcmp(optarg, "any") == 0;
+      else
+        rc = usage("--warc-status wants 200 or any, not '%s'", optarg);
+      break;
     case 'q':
       s->quiet = true;
       break;
@@ -448,9 +594,14 @@ int cli_submit(int argc, char **argv)
   printf("%llu\n", (unsigned long long)s->submitted);
   if (!s->quiet)
     fprintf(stderr,
-            "riptide submit: %llu jobs added to %s, %llu inputs failed (%llu round trips)\n",
-            (unsigned long long)s->submitted, s->stream, (unsigned long long)s->failed,
-            (unsigned long long)s->round_trips);
+            "riptide submit: %llu job%s added to %s, %llu input%s failed (%llu round trip%s)\n",
+            (unsigned long long)s->submitted, s->submitted == 1 ? "" : "s", s->stream,
+            (unsigned long long)s->failed, s->failed == 1 ? "" : "s",
+            (unsigned long long)s->round_trips, s->round_trips == 1 ? "" : "s");
+  if (!s->quiet && s->warc_files)
+    fprintf(stderr, "riptide submit: WARC: %llu file%s, %llu record%s not pages\n",
+            (unsigned long long)s->warc_files, s->warc_files == 1 ? "" : "s",
+            (unsigned long long)s->warc_skipped, s->warc_skipped == 1 ? "" : "s");
   rc = s->failed || s->fatal ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 out:
   if (s) {

@@ -185,6 +185,20 @@ static riptide_err parse_options(const char *s, riptide_options *o, json_t **kee
   return RIPTIDE_OK;
 }
 
+/* json (malloc'd, consumed) with "warc_date" and "warc_file" added as extract adds them;
+ * NULL when out of memory. */
+static char *with_warc_fields(char *json, const char *warc_date, const char *warc_file)
+{
+  cli_buf b = {0};
+  cli_buf_puts(&b, json);
+  free(json);
+  if (!cli_add_warc_fields(&b, false, warc_date, warc_file)) {
+    cli_buf_free(&b);
+    return NULL;
+  }
+  return b.p;
+}
+
 static void process_job(worker *w, const redisReply *fields, const char *id, result *res)
 {
   const wcfg *cfg = w->cfg;
@@ -203,7 +217,10 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
 
   const redisReply *f_html = so_field(fields, "html"), *f_url = so_field(fields, "url"),
                    *f_base = so_field(fields, "base_url"), *f_enc = so_field(fields, "encoding"),
-                   *f_opts = so_field(fields, "options");
+                   *f_opts = so_field(fields, "options"),
+                   *f_ctype = so_field(fields, "content_type"),
+                   *f_wdate = so_field(fields, "warc_date"),
+                   *f_wfile = so_field(fields, "warc_file");
   if (f_opts)
     err = parse_options(f_opts->str, &o, &opts_json, detail, sizeof detail);
   if (err == RIPTIDE_OK && f_enc && strcmp(f_enc->str, "gzip") != 0 &&
@@ -219,6 +236,8 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
     if (f_html) {
       raw = f_html->str;
       raw_len = f_html->len;
+      /* the HTTP Content-Type the page came with (a WARC record's): its charset decodes it */
+      content_type = f_ctype && f_ctype->str[0] ? f_ctype->str : NULL;
       url = f_base ? f_base->str : (f_url ? f_url->str : NULL);
       if (url && !cli_is_url(url))
         url = NULL;
@@ -278,6 +297,8 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
   if (err == RIPTIDE_OK) {
     res->payload = riptide_document_to_json(doc, id, false);
     riptide_document_free(doc);
+    if (res->payload && f_wfile) /* a WARC record's page: the fields extract writes too */
+      res->payload = with_warc_fields(res->payload, f_wdate ? f_wdate->str : NULL, f_wfile->str);
     if (!res->payload) {
       err = RIPTIDE_ERR_NOMEM;
       snprintf(detail, sizeof detail, "out of memory formatting the document");
@@ -483,7 +504,8 @@ static redisReply *deliver(slot *s, const redisReply *entry, const char *id, uns
     ARGS("dead");
     ARGS("error");
     ARGS(res->payload);
-    static const char *const keep[] = {"url", "html", "encoding", "base_url", "options"};
+    static const char *const keep[] = {"url",          "html",      "encoding",  "base_url",
+                                       "content_type", "warc_date", "warc_file", "options"};
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
       const redisReply *f = so_field(entry->element[1], keep[i]);
       if (f) {
