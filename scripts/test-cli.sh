@@ -134,7 +134,7 @@ for l in lines:
         assert l["error"]["code"] and l["error"]["message"], l
 # the summary's figures add up
 s = open(sys.argv[2], encoding="utf-8", errors="replace").read()
-m = re.search(r"riptide: (\d+) pages: (\d+) ok \((\d+) fallback\), (\d+) failed", s)
+m = re.search(r"riptide: (\d+) pages?: (\d+) ok \((\d+) fallback\), (\d+) failed", s)
 assert m, s
 pages, okc, fb, failed = map(int, m.groups())
 assert pages == len(lines) and okc + failed == pages
@@ -357,7 +357,7 @@ timeout 60 "$RT" extract "$F/in2/a.html" "$F/in2/h.html" -f jsonl >/dev/full 2>"
 rc=$?
 check "stdout full: exit 1, summary counts the unwritten results as failed" bash -c "
 [ $rc -eq 1 ] && grep -q 'error writing standard output: No space left on device' '$T/stderr' &&
-grep -Eq 'riptide: ([12]) pages: 0 ok \(0 fallback\), \1 failed.*standard output failed' '$T/stderr'"
+grep -Eq 'riptide: ([12]) pages?: 0 ok \(0 fallback\), \1 failed.*standard output failed' '$T/stderr'"
 # --events on a full disk: reported, exit 1, and the summary says so.
 run extract "$F/in2/a.html" -f jsonl --events /dev/full
 check "--events to a full disk: reported, exit 1" bash -c "
@@ -650,7 +650,7 @@ err = p.stderr.read().decode("utf-8", "replace")
 rc = p.wait(timeout=120)
 took = time.monotonic() - t0
 lines = (first + rest).decode().splitlines(keepends=True)
-m = re.search(r"riptide: (\d+) pages: (\d+) ok \((\d+) fallback\), (\d+) failed", err)
+m = re.search(r"riptide: (\d+) pages?: (\d+) ok \((\d+) fallback\), (\d+) failed", err)
 assert m, err
 pages = int(m.group(1))
 if mode == "EPIPE":
