@@ -556,6 +556,64 @@ EOF
 [ "$(rc xpending t:res c10 | head -1)" = 0 ] || fail "collect left results un-acked"
 note "submit: manifest, stdin, -i, URL and gzip inputs through custom streams: 7 documents appended after an existing line"
 
+# ---- 10b. submit of a WARC file and of a manifest with PATH<TAB>URL ----
+# Each HTML record of the WARC is one job (id: the record id; url: WARC-Target-URI; the HTTP
+# Content-Type travels with it, so a Latin-1 page whose charset is only in the header decodes);
+# records that are not pages are counted; the documents carry warc_date and warc_file as
+# `extract` writes them. The manifest's PATH<TAB>URL gives the page address, and wins over
+# --base-url.
+reset
+python3 - "$T/crawl.warc.gz" <<'EOF'
+import gzip, sys
+def rec(typ, rid, uri, ctype, block):
+    h = ("WARC/1.1\r\nWARC-Type: %s\r\nWARC-Record-ID: <urn:uuid:%s>\r\n"
+         "WARC-Date: 2026-03-04T05:06:07Z\r\n" % (typ, rid))
+    if uri: h += "WARC-Target-URI: %s\r\n" % uri
+    h += "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(block))
+    return h.encode() + block + b"\r\n\r\n"
+def resp(rid, uri, ctype, body):
+    return rec("response", rid, uri, "application/http;msgtype=response",
+               ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n" % ctype).encode() + body)
+page = lambda t, p: ("<html><head><title>%s</title></head><body><article><h1>%s</h1><p>%s</p>"
+                     "<p><a href='rel/link'>a relative link</a> and words enough for an article.</p>"
+                     "</article></body></html>" % (t, t, p))
+recs = [rec("warcinfo", "info", None, "application/warc-fields", b"software: test\r\n"),
+        resp("w-one", "https://crawl.example/a/one", "text/html; charset=utf-8",
+             page("WARC one", "The first page of the crawl, with enough words to be kept.").encode()),
+        resp("w-latin", "https://crawl.example/b/two", "text/html; charset=iso-8859-1",
+             page("Caf\xe9 two", "Un caf\xe9 cr\xe8me: only the HTTP header names the charset.").encode("latin-1")),
+        resp("w-png", "https://crawl.example/p.png", "image/png", b"\x89PNG\r\n\x1a\n....")]
+with open(sys.argv[1], "wb") as f:
+    for r in recs: f.write(gzip.compress(r))
+EOF
+make_pages "$T/in10b" 1
+printf '%s\thttps://listed.example/dir/page.html\n' "$T/in10b/p0000.html" >"$T/manifest10b.txt"
+out=$(timeout 60 "$R" submit --redis "$U" --base-url https://global.example/ --links \
+  "$T/crawl.warc.gz" --input-file "$T/manifest10b.txt" 2>"$T/submit10b.log")
+st=$?
+[ "$st" = 0 ] || fail "submit of a WARC exited $st: $(cat "$T/submit10b.log")"
+[ "$out" = 3 ] || fail "submit of a WARC printed '$out', not 3 (2 pages + 1 manifest line)"
+grep -q "WARC: 1 file, 2 records not pages" "$T/submit10b.log" || fail "submit WARC summary: $(cat "$T/submit10b.log")"
+[ "$(rc xrange riptide:jobs - + | grep -c '^content_type$')" = 2 ] || fail "WARC jobs without content_type"
+start_worker w10b -p 1 --engine native
+W10B=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 3 -o "$T/tenb.jsonl" -f jsonl -q || fail "collect (10b)"
+stop_worker "$W10B"
+python3 - "$T/tenb.jsonl" "$T/crawl.warc.gz" <<'EOF' || fail "results of (10b): $(head -c 600 "$T/tenb.jsonl")"
+import json, sys
+docs = {d["id"]: d for d in map(json.loads, open(sys.argv[1]))}
+assert sorted(docs) == ["p0000", "w-latin", "w-one"], sorted(docs)
+one, latin, listed = docs["w-one"], docs["w-latin"], docs["p0000"]
+assert one["url"] == "https://crawl.example/a/one" and one["title"] == "WARC one", one
+assert "https://crawl.example/a/rel/link" in [l["href"] for l in one["links"]], one["links"]
+assert latin["title"] == "Caf\u00e9 two" and "caf\u00e9 cr\u00e8me" in latin["text"], latin
+for d in (one, latin):
+    assert d["warc_date"] == "2026-03-04T05:06:07Z" and d["warc_file"] == sys.argv[2], d
+    assert list(d)[-2:] == ["warc_date", "warc_file"], list(d)
+assert listed["url"] == "https://listed.example/dir/page.html" and "warc_file" not in listed, listed
+EOF
+note "submit: a WARC file gives one job per page (record id, target URI, header charset, warc_date/warc_file); PATH<TAB>URL in a manifest"
+
 # ---- 11. --max-result: a document over it is an OUTPUT_TOO_LARGE error, not a result ----
 reset
 python3 -c "print('<html><body><article>' + '<p>A sentence of a page whose document is over a kilobyte.</p>' * 60 + '</article></body></html>')" >"$T/over1k.html"

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "input/warc.h"
+#include "support/warc_writer.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,76 +24,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-/* ---- a small writer ---------------------------------------------------------------------- */
-
-typedef struct wbuf {
-  unsigned char *p;
-  size_t n, cap;
-} wbuf;
-
-static void wb_put(wbuf *b, const void *d, size_t n)
-{
-  if (b->n + n > b->cap) {
-    b->cap = (b->n + n) * 2 + 1024;
-    b->p = realloc(b->p, b->cap);
-    assert_non_null(b->p);
-  }
-  memcpy(b->p + b->n, d, n);
-  b->n += n;
-}
-
-static void wb_str(wbuf *b, const char *s)
-{
-  wb_put(b, s, strlen(s));
-}
-
-/* Appends data as one gzip member. */
-static void wb_gzip(wbuf *b, const unsigned char *d, size_t n)
-{
-  z_stream zs;
-  memset(&zs, 0, sizeof zs);
-  assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  size_t cap = deflateBound(&zs, (uLong)n);
-  unsigned char *out = malloc(cap);
-  zs.next_in = (unsigned char *)d;
-  zs.avail_in = (uInt)n;
-  zs.next_out = out;
-  zs.avail_out = (uInt)cap;
-  assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  wb_put(b, out, cap - zs.avail_out);
-  deflateEnd(&zs);
-  free(out);
-}
-
-/* One record; the block is given whole. */
-static void wb_record(wbuf *b, const char *type, const char *id, const char *uri, const char *ctype,
-                      const void *block, size_t len)
-{
-  char head[1024];
-  int n = snprintf(head, sizeof head,
-                   "WARC/1.1\r\nWARC-Type: %s\r\nWARC-Record-ID: <urn:uuid:%s>\r\n"
-                   "WARC-Date: 2026-12-02T08:00:00Z\r\n%s%s%sContent-Type: %s\r\n"
-                   "Content-Length: %zu\r\n\r\n",
-                   type, id, uri ? "WARC-Target-URI: " : "", uri ? uri : "", uri ? "\r\n" : "",
-                   ctype, len);
-  wb_put(b, head, (size_t)n);
-  wb_put(b, block, len);
-  wb_str(b, "\r\n\r\n");
-}
-
-static void wb_response(wbuf *b, const char *id, const char *uri, int status, const char *headers,
-                        const void *body, size_t len)
-{
-  wbuf http = {0};
-  char line[256];
-  snprintf(line, sizeof line, "HTTP/1.1 %d X\r\n", status);
-  wb_str(&http, line);
-  wb_str(&http, headers);
-  wb_str(&http, "\r\n");
-  wb_put(&http, body, len);
-  wb_record(b, "response", id, uri, "application/http;msgtype=response", http.p, http.n);
-  free(http.p);
-}
+/* The writer (wbuf, wb_record, wb_response, wb_gzip) is tests/support/warc_writer.c. */
 
 static char *write_tmp(const wbuf *b)
 {
