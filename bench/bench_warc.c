@@ -1,0 +1,274 @@
+/*
+ * bench_warc.c - WARC input throughput beside the same pages as files, in one run.
+ *
+ *   bench_warc [SHARED]     (make bench)
+ *
+ * The dev pages (the *.html of $SHARED/eval/dev) are written twice into a temporary directory: as
+ * one file each, and as one WARC file of `response` records (one gzip member per record, as Common
+ * Crawl writes them; and the same records uncompressed). Then, on one thread, with a pool of
+ * one instance (the path of `riptide extract`):
+ *  - WARC read only: riptide_warc_next() over the whole file, MB/s of WARC file read and
+ *    records/s;
+ *  - files: read each file, decode, extract: pages/s;
+ *  - WARC: riptide_warc_next(), decode, extract: pages/s, and the share of the time spent in
+ *    the WARC reader (the goal: under 10 %, so the reader is never the bottleneck).
+ * Times are thread CPU time (the extraction runs on the calling thread), so the ratios do not
+ * depend on what else the machine runs; wall time is printed beside them.
+ */
+#include "riptide.h"
+#include "support/corpus.h"
+#include "support/warc_writer.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double cpu_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double wall_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int write_file(const char *path, const void *p, size_t n)
+{
+  FILE *f = fopen(path, "wb");
+  if (!f)
+    return -1;
+  size_t w = fwrite(p, 1, n, f);
+  return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+typedef struct pass {
+  double cpu, wall;  /* whole pass */
+  double read_cpu;   /* in the WARC reader (or reading the files) */
+  size_t pages, ok;  /* inputs, documents */
+  uint64_t in_bytes; /* page bytes handed to the decoder */
+} pass;
+
+/* Decodes and extracts one page (the CLI's steps after reading). */
+static void extract_one(riptide_pool *pool, const riptide_options *o, char *buf, size_t len,
+                        const char *ctype, const char *url, pass *p)
+{
+  char *html = NULL;
+  size_t hlen = 0;
+  p->pages++;
+  p->in_bytes += len;
+  if (riptide_decode_input_inplace(buf, len, ctype, 0, &html, &hlen) != RIPTIDE_OK)
+    return;
+  riptide_document *doc = NULL;
+  if (riptide_pool_extract(pool, html, hlen, url, o, &doc) == RIPTIDE_OK)
+    p->ok++;
+  riptide_document_free(doc);
+  if (html != buf)
+    riptide_free(html);
+}
+
+/* Every page of the WARC at path; extract = false: the reader alone. */
+static int warc_pass(const char *path, riptide_pool *pool, const riptide_options *o, bool extract,
+                     pass *p)
+{
+  memset(p, 0, sizeof *p);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  riptide_warc *w = NULL;
+  if (fd < 0 || riptide_warc_open(fd, 0, false, &w) != RIPTIDE_OK) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  char *copy = NULL; /* the CLI hands each page to a worker in its own buffer */
+  size_t cap = 0;
+  double c0 = cpu_s(), w0 = wall_s();
+  for (;;) {
+    double r0 = cpu_s();
+    riptide_warc_item it;
+    int rc = riptide_warc_next(w, &it);
+    if (rc > 0 && it.kind == RIPTIDE_WARC_PAGE) {
+      if (it.body_len + 1 > cap) {
+        free(copy);
+        cap = it.body_len + 1;
+        copy = malloc(cap);
+        if (!copy)
+          rc = -1;
+      }
+      if (copy)
+        memcpy(copy, it.body, it.body_len + 1);
+    }
+    p->read_cpu += cpu_s() - r0;
+    if (rc <= 0)
+      break;
+    if (it.kind != RIPTIDE_WARC_PAGE)
+      continue;
+    if (extract) {
+      extract_one(pool, o, copy, it.body_len, it.content_type, it.url, p);
+    } else {
+      p->pages++;
+      p->in_bytes += it.body_len;
+    }
+  }
+  p->cpu = cpu_s() - c0;
+  p->wall = wall_s() - w0;
+  free(copy);
+  riptide_warc_close(w);
+  close(fd);
+  return 0;
+}
+
+static int files_pass(char **paths, char **urls, size_t n, riptide_pool *pool,
+                      const riptide_options *o, pass *p)
+{
+  memset(p, 0, sizeof *p);
+  double c0 = cpu_s(), w0 = wall_s();
+  for (size_t i = 0; i < n; i++) {
+    double r0 = cpu_s();
+    size_t len = 0;
+    char *buf = bench_read_file(paths[i], &len);
+    p->read_cpu += cpu_s() - r0;
+    if (!buf)
+      return -1;
+    extract_one(pool, o, buf, len, NULL, urls[i], p);
+    free(buf);
+  }
+  p->cpu = cpu_s() - c0;
+  p->wall = wall_s() - w0;
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
+  if (!shared)
+    shared = "../shared";
+  static const char *const sets[] = {"readability-testpages", "trafilatura-eval"};
+  bench_corpus sc[2];
+  size_t n = 0;
+  for (size_t k = 0; k < 2; k++) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/eval/dev/%s", shared, sets[k]);
+    bench_corpus_load(dir, &sc[k]);
+    n += sc[k].n;
+  }
+  if (!n) {
+    printf("bench_warc: no pages under %s/eval/dev, skipped\n", shared);
+    return 0;
+  }
+  char tmp[] = "/tmp/riptide-bench-warc-XXXXXX";
+  if (!mkdtemp(tmp))
+    return 1;
+  /* The pages as files, and as WARC records (gzip per record, and plain). */
+  char **paths = calloc(n, sizeof *paths);
+  char **urls = calloc(n, sizeof *urls); /* the files get the records' addresses too, as a
+                                            manifest's PATH<TAB>URL gives them */
+  wbuf gz = {0}, plain = {0};
+  size_t m = 0;
+  int rc = 0;
+  for (size_t k = 0; k < 2 && paths && urls; k++) {
+    for (size_t i = 0; i < sc[k].n; i++, m++) {
+      const bench_page *pg = &sc[k].pages[i];
+      char path[4200], id[64], uri[512];
+      snprintf(path, sizeof path, "%s/%zu.html", tmp, m);
+      paths[m] = strdup(path);
+      urls[m] = strdup(uri);
+      if (!paths[m] || !urls[m] || write_file(path, pg->data, pg->len) != 0)
+        rc = 1;
+      snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", m);
+      snprintf(uri, sizeof uri, "https://bench.example/%s/%s", sets[k], pg->name);
+      wbuf rec = {0};
+      wb_response(&rec, id, uri, 200, "Content-Type: text/html\r\n", pg->data, pg->len);
+      wb_gzip(&gz, rec.p, rec.n);
+      wb_put(&plain, rec.p, rec.n);
+      free(rec.p);
+    }
+  }
+  char gz_path[4200], plain_path[4200];
+  snprintf(gz_path, sizeof gz_path, "%s/dev.warc.gz", tmp);
+  snprintf(plain_path, sizeof plain_path, "%s/dev.warc", tmp);
+  if (!paths || !urls || rc || write_file(gz_path, gz.p, gz.n) != 0 ||
+      write_file(plain_path, plain.p, plain.n) != 0) {
+    fprintf(stderr, "bench_warc: cannot write the test files under %s\n", tmp);
+    rc = 1;
+    goto out;
+  }
+
+  riptide_pool_config pc;
+  riptide_pool_config_init(&pc);
+  pc.max_slots = 1;
+  pc.warm_slots = 1;
+  riptide_pool *pool = NULL;
+  if (riptide_pool_new(&pc, &pool) != RIPTIDE_OK) {
+    fprintf(stderr, "bench_warc: cannot create the pool\n");
+    rc = 1;
+    goto out;
+  }
+  riptide_options o;
+  riptide_options_init(&o);
+
+  pass r_gz, r_plain, files, warc;
+  if (warc_pass(gz_path, NULL, NULL, false, &r_gz) != 0 ||
+      warc_pass(plain_path, NULL, NULL, false, &r_plain) != 0 ||
+      files_pass(paths, urls, n, pool, &o, &files) != 0 ||
+      warc_pass(gz_path, pool, &o, true, &warc) != 0) {
+    fprintf(stderr, "bench_warc: a pass failed\n");
+    rc = 1;
+  } else {
+    double mb = 1024.0 * 1024.0;
+    printf("%zu dev pages, %.1f MB of HTML; WARC %.1f MB gzip per record, %.1f MB plain\n", n,
+           (double)files.in_bytes / mb, (double)gz.n / mb, (double)plain.n / mb);
+    printf("%-26s %10s %10s %10s %8s\n", "", "pages/s", "MB/s", "CPU s", "wall s");
+    printf("%-26s %10.0f %10.1f %10.3f %8.3f   (MB of WARC file read)\n", "WARC read only (gzip)",
+           (double)r_gz.pages / r_gz.cpu, (double)gz.n / mb / r_gz.cpu, r_gz.cpu, r_gz.wall);
+    printf("%-26s %10.0f %10.1f %10.3f %8.3f\n", "WARC read only (plain)",
+           (double)r_plain.pages / r_plain.cpu, (double)plain.n / mb / r_plain.cpu, r_plain.cpu,
+           r_plain.wall);
+    printf("%-26s %10.1f %10.1f %10.3f %8.3f   (%zu ok)\n", "files: read+extract",
+           (double)files.pages / files.cpu, (double)files.in_bytes / mb / files.cpu, files.cpu,
+           files.wall, files.ok);
+    printf("%-26s %10.1f %10.1f %10.3f %8.3f   (%zu ok)\n", "WARC (gzip): read+extract",
+           (double)warc.pages / warc.cpu, (double)gz.n / mb / warc.cpu, warc.cpu, warc.wall,
+           warc.ok);
+    printf("ratio WARC/files (pages/s): %.2fx\n",
+           ((double)warc.pages / warc.cpu) / ((double)files.pages / files.cpu));
+    double share = warc.read_cpu / warc.cpu;
+    printf("time in the WARC reader: %.1f %% of the WARC run (goal < 10 %%): %s\n", share * 100,
+           share < 0.10 ? "met" : "not met");
+    /* `riptide extract` reads a WARC on its producer thread while the workers extract: the
+     * reader is the bottleneck only past this many extracting cores. */
+    printf("the reader alone keeps up with %.1f cores extracting\n",
+           (warc.cpu - warc.read_cpu) / warc.read_cpu);
+    printf("time reading files: %.1f %% of the files run\n", files.read_cpu / files.cpu * 100);
+    if (warc.pages != n || files.pages != n || r_gz.pages != n || r_plain.pages != n) {
+      fprintf(stderr, "bench_warc: page counts differ (%zu files, %zu WARC, %zu pages)\n",
+              files.pages, warc.pages, n);
+      rc = 1;
+    }
+  }
+  riptide_pool_free(pool);
+out:
+  for (size_t i = 0; paths && i < n; i++) {
+    if (paths[i])
+      unlink(paths[i]);
+    free(paths[i]);
+  }
+  free(paths);
+  for (size_t i = 0; urls && i < n; i++)
+    free(urls[i]);
+  free(urls);
+  unlink(gz_path);
+  unlink(plain_path);
+  rmdir(tmp);
+  free(gz.p);
+  free(plain.p);
+  for (size_t k = 0; k < 2; k++)
+    bench_corpus_free(&sc[k]);
+  return rc;
+}
