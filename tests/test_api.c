@@ -250,6 +250,9 @@ typedef struct ev_seen {
   pthread_cond_t cv;
   uint32_t n;
   uint32_t size;
+  uint32_t tagged;    /* events whose metadata call_id was "input-42" */
+  uint32_t untagged;  /* events without a call_id */
+  uint32_t completed; /* extraction.completed events */
 } ev_seen;
 
 static void on_event(const riptide_event *ev, void *ctx)
@@ -258,6 +261,15 @@ static void on_event(const riptide_event *ev, void *ctx)
   pthread_mutex_lock(&s->mu);
   s->n++;
   s->size = ev->size;
+  const char *call_id = NULL;
+  for (uint32_t i = 0; i < ev->n_meta; i++)
+    if (!strcmp(ev->meta_key[i], "call_id"))
+      call_id = ev->meta_val[i];
+  if (call_id && !strcmp(call_id, "input-42"))
+    s->tagged++;
+  else if (!call_id)
+    s->untagged++;
+  s->completed += !strcmp(ev->type, "extraction.completed");
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
 }
@@ -284,6 +296,38 @@ static void test_event_size(void **state)
   riptide_pool_unsubscribe(p, sub);
   assert_true(n > 0);
   assert_int_equal(size, sizeof(riptide_event));
+  riptide_pool_free(p);
+}
+
+/* riptide_options.call_id: the events of that call carry it (metadata "call_id"), those of a
+ * call without one do not. */
+static void test_event_call_id(void **state)
+{
+  (void)state;
+  riptide_pool *p = real_pool();
+  ev_seen s = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  uint64_t sub = riptide_pool_subscribe(p, "extraction.", RIPTIDE_SEV_TRACE, on_event, &s);
+  assert_true(sub > 0);
+  riptide_options o;
+  riptide_options_init(&o);
+  o.call_id = "input-42";
+  riptide_document *d = NULL;
+  assert_int_equal(riptide_pool_extract(p, PAGE, strlen(PAGE), NULL, &o, &d), RIPTIDE_OK);
+  riptide_document_free(d);
+  assert_int_equal(riptide_pool_extract(p, PAGE, strlen(PAGE), NULL, NULL, &d), RIPTIDE_OK);
+  riptide_document_free(d);
+  struct timespec dl;
+  clock_gettime(CLOCK_REALTIME, &dl);
+  dl.tv_sec += 10;
+  pthread_mutex_lock(&s.mu);
+  while (s.completed < 2 && pthread_cond_timedwait(&s.cv, &s.mu, &dl) == 0)
+    ;
+  uint32_t tagged = s.tagged, untagged = s.untagged, completed = s.completed;
+  pthread_mutex_unlock(&s.mu);
+  riptide_pool_unsubscribe(p, sub);
+  assert_int_equal(completed, 2);
+  assert_int_equal(tagged, 2);   /* extraction.started and .completed of the first call */
+  assert_int_equal(untagged, 2); /* the same two of the second */
   riptide_pool_free(p);
 }
 
@@ -458,6 +502,7 @@ int main(void)
       cmocka_unit_test(test_metrics_newer_binary),
       cmocka_unit_test(test_sized_bad_size),
       cmocka_unit_test(test_event_size),
+      cmocka_unit_test(test_event_call_id),
       cmocka_unit_test(test_fetch_result_older_binary),
       cmocka_unit_test(test_detail_selector),
       cmocka_unit_test(test_detail_limit),

@@ -407,6 +407,106 @@ static void test_html_response(void **state)
   assert_false(cli_html_response(NULL, "<pizza>", 7, d, sizeof d));
 }
 
+/* The progress line never takes the terminal's last column, at any width, with or without a
+ * total, whatever the counts; the bar and then the figures give way as it narrows. */
+static void test_progress_fits_the_width(void **state)
+{
+  (void)state;
+  char line[512];
+  static const uint64_t totals[] = {0, 7, 1234567, 18446744073709551615ull};
+  for (unsigned w = 1; w <= 200; w++) {
+    for (size_t t = 0; t < sizeof totals / sizeof *totals; t++) {
+      uint64_t total = totals[t], done = total ? total / 3 : 987654321;
+      cli_progress_format(line, sizeof line, w, done, total, 12, 3.5);
+      size_t n = strlen(line);
+      if (n > (w > 1 ? w - 1 : 1))
+        fail_msg("width %u total %llu: %zu columns: '%s'", w, (unsigned long long)total, n, line);
+    }
+  }
+  cli_progress_format(line, sizeof line, 200, 10, 40, 1, 2.0);
+  assert_non_null(strstr(line, "[######"));
+  assert_non_null(strstr(line, "10/40"));
+  assert_non_null(strstr(line, "ETA 0:06"));
+  assert_non_null(strstr(line, "failed 1"));
+  cli_progress_format(line, sizeof line, 50, 10, 40, 1, 2.0);
+  assert_true(strlen(line) <= 49);
+  assert_non_null(strstr(line, "10/40"));
+  cli_progress_format(line, sizeof line, 80, 10, 0, 0, 2.0); /* no total: no bar, no ETA */
+  assert_string_equal(line, "10 done  5.0 pages/s  failed 0");
+}
+
+static void test_url_schemes(void **state)
+{
+  (void)state;
+  assert_int_equal(cli_url_scheme_len("ftp://x/"), 3);
+  assert_int_equal(cli_url_scheme_len("file:///etc/passwd"), 4);
+  assert_int_equal(cli_url_scheme_len("HTTPS://a/"), 5);
+  assert_int_equal(cli_url_scheme_len("svn+ssh://h/r"), 7);
+  assert_int_equal(cli_url_scheme_len("page.html"), 0);
+  assert_int_equal(cli_url_scheme_len("./ftp://x"), 0);
+  assert_int_equal(cli_url_scheme_len("c:/x"), 0);
+  assert_int_equal(cli_url_scheme_len("1ftp://x"), 0);
+  assert_int_equal(cli_url_scheme_len(""), 0);
+  char *id = cli_input_id("gopher://old.example/");
+  assert_string_equal(id, "gopher://old.example/");
+  free(id);
+}
+
+/* A manifest: comments, blank lines and CRs skipped; PATH<TAB>URL split; bad lines returned
+ * with a reason and their line number; lines of any length. */
+static void test_manifest_reader(void **state)
+{
+  (void)state;
+  char path[256];
+  snprintf(path, sizeof path, "%s/manifest.txt", dir);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fputs("# comment\n\n  \na.html\r\nb.html\thttps://x.example/b\nc.html\tftp://x/\n", f);
+  fputs("ftp://x/y\nhttps://ok.example/p\n\tno-path\nd e.html\n", f);
+  for (int i = 0; i < 5000; i++)
+    fputc('x', f);
+  fputs("\nlast.html", f); /* no final newline */
+  fclose(f);
+  cli_manifest *m = NULL;
+  char detail[256];
+  assert_int_equal(cli_manifest_open(path, &m, detail, sizeof detail), RIPTIDE_OK);
+  cli_manifest_entry e;
+  static const struct {
+    const char *src, *url;
+    bool error;
+    uint64_t line;
+  } want[] = {{"  ", NULL, false, 3},
+              {"a.html", NULL, false, 4},
+              {"b.html", "https://x.example/b", false, 5},
+              {"c.html", "ftp://x/", true, 6},
+              {"ftp://x/y", NULL, true, 7},
+              {"https://ok.example/p", NULL, false, 8},
+              {"", "no-path", true, 9},
+              {"d e.html", NULL, false, 10},
+              {NULL, NULL, false, 11},
+              {"last.html", NULL, false, 12}};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+    assert_int_equal(cli_manifest_next(m, &e), 1);
+    if (want[i].src)
+      assert_string_equal(e.src, want[i].src);
+    else
+      assert_int_equal(strlen(e.src), 5000);
+    if (want[i].url)
+      assert_string_equal(e.url, want[i].url);
+    else
+      assert_null(e.url);
+    assert_int_equal(e.error != NULL, want[i].error);
+    assert_int_equal(cli_manifest_line(m), want[i].line);
+  }
+  assert_int_equal(cli_manifest_next(m, &e), 0);
+  cli_manifest_close(m);
+  snprintf(path, sizeof path, "%s/no-such-manifest", dir);
+  assert_int_equal(cli_manifest_open(path, &m, detail, sizeof detail), RIPTIDE_ERR_IO);
+  assert_null(m);
+  assert_non_null(strstr(detail, "No such file"));
+  cli_manifest_close(NULL);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -420,6 +520,9 @@ int main(void)
       cmocka_unit_test(test_escape_terminal),
       cmocka_unit_test(test_option_values),
       cmocka_unit_test(test_html_response),
+      cmocka_unit_test(test_progress_fits_the_width),
+      cmocka_unit_test(test_url_schemes),
+      cmocka_unit_test(test_manifest_reader),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
