@@ -39,7 +39,7 @@ def cli_bench(cli, d, parallel, repeat):
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     m = re.search(r"^pool\s+([0-9.]+)", out, re.M)
-    n = re.search(r"riptide bench: (\d+) pages", out)
+    n = re.search(r"riptide bench: (\d+) pages?", out)
     return float(m.group(1)), int(n.group(1)), cpu
 
 

@@ -230,10 +230,10 @@ int cli_bench(int argc, char **argv)
     fprintf(stderr, "riptide bench: no readable .html/.htm/.gz pages under %s\n", dir);
     return CLI_EXIT_FAILED;
   }
-  printf("riptide bench: %zu pages (%.1f MiB decoded, %llu skipped) from %s, parallel %u, "
+  printf("riptide bench: %zu page%s (%.1f MiB decoded, %llu skipped) from %s, parallel %u, "
          "repeat %u, mode %s\n",
-         pages.n, (double)pages.bytes / 1048576.0, (unsigned long long)pages.skipped, dir, parallel,
-         repeat, riptide_mode_name(opts.mode));
+         pages.n, pages.n == 1 ? "" : "s", (double)pages.bytes / 1048576.0,
+         (unsigned long long)pages.skipped, dir, parallel, repeat, riptide_mode_name(opts.mode));
   printf("%-7s %10s %8s %9s %9s %9s %7s %8s %7s\n", "engine", "pages/s", "MiB/s", "p50 ms",
          "p95 ms", "p99 ms", "ok", "fallback", "failed");
   double pool_pps = 0, native_pps = 0;
