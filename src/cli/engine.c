@@ -38,7 +38,11 @@ static void on_event(const riptide_event *ev, void *ctx)
     cli_buf_puts(&b, ",");
     cli_buf_puts(&b, line + 1);
     free(line);
-    line = b.failed ? (cli_buf_free(&b), NULL) : b.p;
+    line = b.p;
+    if (b.failed) {
+      cli_buf_free(&b);
+      line = NULL; /* counted below as an event lost */
+    }
   }
   pthread_mutex_lock(&e->events_lock);
   if (!line) {
