@@ -1110,16 +1110,16 @@ int cli_worker(int argc, char **argv)
   for (unsigned i = 0; i < started; i++)
     pthread_join(slots[i].th, NULL);
   heartbeat(&w, &main_k, "stopped", started_ms, started);
+  uint64_t reconnects = atomic_load(&w.n_reconnects), trips = atomic_load(&w.n_round_trips);
   fprintf(stderr,
           "riptide worker: %s: %llu ok, %llu error, %llu dead-lettered, %llu reclaimed, "
           "%llu superseded, "
-          "%llu reconnects, %llu round trips\n",
+          "%llu reconnect%s, %llu round trip%s\n",
           cfg.consumer, (unsigned long long)atomic_load(&w.n_ok),
           (unsigned long long)atomic_load(&w.n_error), (unsigned long long)atomic_load(&w.n_dead),
           (unsigned long long)atomic_load(&w.n_claimed),
-          (unsigned long long)atomic_load(&w.n_superseded),
-          (unsigned long long)atomic_load(&w.n_reconnects),
-          (unsigned long long)atomic_load(&w.n_round_trips));
+          (unsigned long long)atomic_load(&w.n_superseded), (unsigned long long)reconnects,
+          reconnects == 1 ? "" : "s", (unsigned long long)trips, trips == 1 ? "" : "s");
   if (atomic_load(&w.n_abandoned))
     rc = CLI_EXIT_FAILED;
 out:
