@@ -210,7 +210,7 @@ sys.exit(0 if first.startswith("{\"id\":\"rust-belt-rail\"") and rest.count("\n"
 run extract "$ROOT/samples/harbour-lights.html" -q
 check "exit 0 when every input is extracted" test "$rc" -eq 0
 check "one input defaults to Markdown" grep -q "^# The Last Keepers of the Harbour Lights" "$out"
-run extract; check "exit 2: no input" test "$rc" -eq 2
+run extract </dev/null; check "exit 2: no input (stdin /dev/null: no page)" test "$rc" -eq 2
 run extract --bogus x.html; check "exit 2: unknown option" test "$rc" -eq 2
 run extract -f yaml x.html; check "exit 2: unknown format" test "$rc" -eq 2
 run extract --mode custom x.html; check "exit 2: custom mode without selector" test "$rc" -eq 2
