@@ -146,6 +146,14 @@ static bool all_space(const char *s, size_t n)
   return true;
 }
 
+/* A WARC page's JSON document also names its record (cli_add_warc_fields, docs/schema.md). */
+static bool add_warc_fields(const cli_config *c, job *j)
+{
+  if (c->format != CLI_FMT_JSON && c->format != CLI_FMT_JSONL)
+    return true;
+  return cli_add_warc_fields(&j->out, c->format == CLI_FMT_JSON, j->warc_date, j->warc_file);
+}
+
 static void process(batch *b, worker *w, job *j)
 {
   const cli_config *c = b->c;
@@ -228,9 +236,8 @@ static void process(batch *b, worker *w, job *j)
   if (err == RIPTIDE_OK) {
     j->fallback = doc->fallback_reason != NULL;
     j->has_out = cli_format_document(c, doc, j->id, &j->out);
-    if (j->has_out && j->warc_file && (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL))
-      j->has_out =
-          cli_add_warc_fields(&j->out, c->format == CLI_FMT_JSON, j->warc_date, j->warc_file);
+    if (j->has_out && j->warc_file)
+      j->has_out = add_warc_fields(c, j);
     if (!j->has_out) { /* malloc failed (the buffer's 1 GiB ceiling is far above any page) */
       err = RIPTIDE_ERR_NOMEM;
       snprintf(j->detail, sizeof j->detail, "out of memory formatting the document");
