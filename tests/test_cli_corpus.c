@@ -101,8 +101,9 @@ static void test_text_hash_normalisation(void **state)
   assert_string_equal(t1, want);
   /* case, runs of white space (ASCII, NBSP, U+2003, U+3000) and the ends do not matter */
   fingerprint("The quick brown Fox\n\njumps over\tthe lazy dog.", &f1, t1);
-  fingerprint("  the QUICK\xC2\xA0" "brown fox jumps\xE2\x80\x83over the \xE3\x80\x80lazy DOG. ", &f2,
-              t2);
+  fingerprint("  the QUICK\xC2\xA0"
+              "brown fox jumps\xE2\x80\x83over the \xE3\x80\x80lazy DOG. ",
+              &f2, t2);
   assert_string_equal(t1, t2);
   assert_true(f1 == f2);
   sha_hex("the quick brown fox jumps over the lazy dog.", 44, want);
@@ -396,8 +397,8 @@ static void test_filters(void **state)
   cli_corpus_opts tmp;
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_false(cli_corpus_parse_languages(bad[i], &tmp));
-  assert_false(cli_corpus_parse_languages(
-      "aa,ab,ac,ad,ae,af,ag,ah,ai,aj,ak,al,am,an,ao,ap,aq", &tmp)); /* 17 */
+  assert_false(cli_corpus_parse_languages("aa,ab,ac,ad,ae,af,ag,ah,ai,aj,ak,al,am,an,ao,ap,aq",
+                                          &tmp)); /* 17 */
   o.min_words = 50;
   o.min_quality = 40;
   cli_corpus_result r;
@@ -407,11 +408,11 @@ static void test_filters(void **state)
     int32_t q;
     cli_skip_reason want;
   } cases[] = {
-      {"en", 50, 40, CLI_SKIP_NONE},        {"en-US", 500, 90, CLI_SKIP_NONE},
-      {"EN", 500, 90, CLI_SKIP_NONE},       {"fil", 500, 90, CLI_SKIP_NONE},
-      {"fr", 500, 90, CLI_SKIP_LANGUAGE},   {NULL, 500, 90, CLI_SKIP_LANGUAGE},
-      {"eng", 500, 90, CLI_SKIP_LANGUAGE},  {"e", 500, 90, CLI_SKIP_LANGUAGE},
-      {"de", 49, 90, CLI_SKIP_MIN_WORDS},   {"de", 500, 39, CLI_SKIP_MIN_QUALITY},
+      {"en", 50, 40, CLI_SKIP_NONE},         {"en-US", 500, 90, CLI_SKIP_NONE},
+      {"EN", 500, 90, CLI_SKIP_NONE},        {"fil", 500, 90, CLI_SKIP_NONE},
+      {"fr", 500, 90, CLI_SKIP_LANGUAGE},    {NULL, 500, 90, CLI_SKIP_LANGUAGE},
+      {"eng", 500, 90, CLI_SKIP_LANGUAGE},   {"e", 500, 90, CLI_SKIP_LANGUAGE},
+      {"de", 49, 90, CLI_SKIP_MIN_WORDS},    {"de", 500, 39, CLI_SKIP_MIN_QUALITY},
       {"de", 500, -1, CLI_SKIP_MIN_QUALITY}, {"fr", 1, -1, CLI_SKIP_LANGUAGE},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -442,23 +443,26 @@ static void test_skipped_lines(void **state)
   r.reason = CLI_SKIP_LANGUAGE;
   snprintf(r.language, sizeof r.language, "de");
   assert_true(cli_corpus_format_skip(&c, "p\"1", &r, &b));
-  assert_string_equal(b.p, "{\"id\":\"p\\\"1\",\"skipped\":{\"reason\":\"language\",\"language\":\"de\"}}\n");
+  assert_string_equal(
+      b.p, "{\"id\":\"p\\\"1\",\"skipped\":{\"reason\":\"language\",\"language\":\"de\"}}\n");
   b.len = 0;
   r.language[0] = '\0';
   assert_true(cli_corpus_format_skip(&c, "p", &r, &b));
-  assert_string_equal(b.p, "{\"id\":\"p\",\"skipped\":{\"reason\":\"language\",\"language\":null}}\n");
+  assert_string_equal(b.p,
+                      "{\"id\":\"p\",\"skipped\":{\"reason\":\"language\",\"language\":null}}\n");
   b.len = 0;
   r.reason = CLI_SKIP_MIN_WORDS;
   r.value = 12;
   r.min = 50;
   assert_true(cli_corpus_format_skip(&c, "p", &r, &b));
-  assert_string_equal(b.p, "{\"id\":\"p\",\"skipped\":{\"reason\":\"min_words\",\"words\":12,\"min\":50}}\n");
+  assert_string_equal(
+      b.p, "{\"id\":\"p\",\"skipped\":{\"reason\":\"min_words\",\"words\":12,\"min\":50}}\n");
   b.len = 0;
   r.reason = CLI_SKIP_MIN_QUALITY;
   r.value = -1;
   assert_true(cli_corpus_format_skip(&c, "p", &r, &b));
-  assert_string_equal(b.p,
-                      "{\"id\":\"p\",\"skipped\":{\"reason\":\"min_quality\",\"quality\":null,\"min\":50}}\n");
+  assert_string_equal(
+      b.p, "{\"id\":\"p\",\"skipped\":{\"reason\":\"min_quality\",\"quality\":null,\"min\":50}}\n");
   /* pretty (-f json) parses to the same object */
   c.format = CLI_FMT_JSON;
   b.len = 0;
@@ -501,9 +505,9 @@ static void test_dedupe_stage(void **state)
   assert_true(cli_corpus_dedupe(x, &c, "two", &r2, &out, &has_out));
   assert_int_equal(r2.reason, CLI_SKIP_DUPLICATE);
   assert_true(has_out);
-  assert_string_equal(out.p,
-                      "{\"id\":\"two\",\"skipped\":{\"reason\":\"duplicate\",\"duplicate_of\":\"one\","
-                      "\"distance\":2}}\n");
+  assert_string_equal(
+      out.p, "{\"id\":\"two\",\"skipped\":{\"reason\":\"duplicate\",\"duplicate_of\":\"one\","
+             "\"distance\":2}}\n");
   assert_true(cli_corpus_dedupe(x, &c, "three", &r3, &out, &has_out));
   assert_int_equal(r3.reason, CLI_SKIP_LANGUAGE);
   assert_true(cli_corpus_dedupe(x, &c, "four", &r4, &out, &has_out));

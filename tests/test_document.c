@@ -93,12 +93,14 @@ static void test_json_fields_and_order(void **state)
   /* id is written first */
   assert_int_equal(strncmp(s, "{\"id\":\"page-1\",\"url\":", 21), 0);
   json_t *j = parse(s);
-  const char *order[] = {
-      "id",           "url",           "title",    "byline",          "date",
-      "site_name",    "description",   "language", "canonical_url",   "text",
-      "markdown",     "links",         "media",    "categories",      "word_count",
-      "reading_time", "quality_score", "fingerprint", "text_hash", "engine", "fallback_reason",
-      "wait_ms",      "extract_ms"};
+  const char *order[] = {"id",           "url",           "title",
+                         "byline",       "date",          "site_name",
+                         "description",  "language",      "canonical_url",
+                         "text",         "markdown",      "links",
+                         "media",        "categories",    "word_count",
+                         "reading_time", "quality_score", "fingerprint",
+                         "text_hash",    "engine",        "fallback_reason",
+                         "wait_ms",      "extract_ms"};
   size_t n = sizeof order / sizeof order[0];
   assert_int_equal(json_object_size(j), n);
   const char *prev = s;

@@ -533,7 +533,8 @@ static void emit(batch *b, job *j)
   bool lost = false; /* not written because standard output failed */
   snprintf(detail, sizeof detail, "%s", j->detail);
   /* --dedupe is decided here, in input order (corpus.c); a document stays when out of memory */
-  if (err == RIPTIDE_OK && !cli_corpus_dedupe(b->dedup, c, j->id, &j->corpus, &j->out, &j->has_out)) {
+  if (err == RIPTIDE_OK &&
+      !cli_corpus_dedupe(b->dedup, c, j->id, &j->corpus, &j->out, &j->has_out)) {
     cli_dedup_free(b->dedup);
     b->dedup = NULL;
     fputs("riptide: out of memory: --dedupe stops here\n", stderr);
@@ -1090,8 +1091,8 @@ int cli_run_extract(cli_config *c)
     uint64_t pages = b.ok + b.skipped_all + b.failed;
     char skips[200] = ""; /* with a filter or --dedupe: "N skipped (a language, b duplicate), " */
     if (cli_corpus_active(&c->corpus)) {
-      size_t n = (size_t)snprintf(skips, sizeof skips, " %llu skipped",
-                                  (unsigned long long)b.skipped_all);
+      size_t n =
+          (size_t)snprintf(skips, sizeof skips, " %llu skipped", (unsigned long long)b.skipped_all);
       for (size_t k = 1, any = 0; k < CLI_SKIP_KINDS && n < sizeof skips; k++) {
         if (b.skipped[k])
           n += (size_t)snprintf(skips + n, sizeof skips - n, "%s%llu %s", any++ ? ", " : " (",

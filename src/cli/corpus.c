@@ -84,8 +84,7 @@ static bool language_matches(const cli_corpus_opts *o, const char *lang)
   return false;
 }
 
-bool cli_corpus_filter(const cli_corpus_opts *o, const riptide_document *doc,
-                       cli_corpus_result *r)
+bool cli_corpus_filter(const cli_corpus_opts *o, const riptide_document *doc, cli_corpus_result *r)
 {
   memset(r, 0, sizeof *r);
   r->dedupable = doc->has_fingerprint && doc->fingerprint != 0 && doc->text && doc->text[0];
@@ -113,8 +112,8 @@ static void put_int(cli_buf *b, int64_t v)
   cli_buf_put(b, tmp, (size_t)n);
 }
 
-bool cli_corpus_format_skip(const struct cli_config *c, const char *id,
-                            const cli_corpus_result *r, struct cli_buf *b)
+bool cli_corpus_format_skip(const struct cli_config *c, const char *id, const cli_corpus_result *r,
+                            struct cli_buf *b)
 {
   bool pretty = c->format == CLI_FMT_JSON;
   const char *sep = pretty ? ",\n    \"" : ",\"";

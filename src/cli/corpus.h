@@ -57,22 +57,21 @@ const char *cli_skip_name(cli_skip_reason r);
 /* What the corpus stage knows of one result (kept in the batch's job). */
 typedef struct cli_corpus_result {
   cli_skip_reason reason;
-  char language[36]; /* LANGUAGE: the document's language ("" when it has none) */
+  char language[36];  /* LANGUAGE: the document's language ("" when it has none) */
   int64_t value, min; /* MIN_WORDS, MIN_QUALITY: the document's figure (-1: unknown), the bar */
   const char *duplicate_of; /* DUPLICATE: the first document's id (borrowed from the index) */
-  unsigned distance;  /* DUPLICATE: bits between the two fingerprints */
-  bool dedupable;     /* the document has a fingerprint and at least one word */
+  unsigned distance;        /* DUPLICATE: bits between the two fingerprints */
+  bool dedupable;           /* the document has a fingerprint and at least one word */
   uint64_t fingerprint;
 } cli_corpus_result;
 
 /* Applies the filters to doc: true when it is skipped (r->reason and details set). Also notes
  * its fingerprint for the dedup stage. */
-bool cli_corpus_filter(const cli_corpus_opts *o, const riptide_document *doc,
-                       cli_corpus_result *r);
+bool cli_corpus_filter(const cli_corpus_opts *o, const riptide_document *doc, cli_corpus_result *r);
 /* The skipped result's line, {"id": ..., "skipped": {"reason": ..., ...}} and a newline
  * (pretty for -f json), appended to b. False when the buffer failed. */
-bool cli_corpus_format_skip(const struct cli_config *c, const char *id,
-                            const cli_corpus_result *r, struct cli_buf *b);
+bool cli_corpus_format_skip(const struct cli_config *c, const char *id, const cli_corpus_result *r,
+                            struct cli_buf *b);
 /* "language de", "12 words, under 50", "duplicate of ID (distance 2)": for stderr. */
 void cli_corpus_describe(const cli_corpus_result *r, char *out, size_t cap);
 

@@ -69,8 +69,9 @@ static const char USAGE[] =
     "counted by kind in the summary.\n"
     "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
     "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}, a filtered one\n"
-    "{\"id\", \"skipped\": {\"reason\", ...}} (markdown, txt, -o DIR: a line on stderr). Outputs follow the\n"
-    "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
+    "{\"id\", \"skipped\": {\"reason\", ...}} (with markdown, txt or -o DIR: a line on\n"
+    "stderr). Outputs follow the input order. A progress bar is drawn on a terminal only; a\n"
+    "summary goes to stderr.\n"
     "Exit status: 0 every input extracted, 1 some failed (or output could not be written),\n"
     "2 usage error, 130/143 interrupted by SIGINT/SIGTERM (what was done is written whole and\n"
     "summarised; a second signal exits at once).\n";
@@ -301,14 +302,14 @@ static int cmd_extract(int argc, char **argv)
       char *end;
       errno = 0;
       unsigned long long v = strtoull(optarg, &end, 10);
-      unsigned long long hi = ch == OPT_MIN_WORDS      ? UINT32_MAX
+      unsigned long long hi = ch == OPT_MIN_WORDS     ? UINT32_MAX
                               : ch == OPT_MIN_QUALITY ? 100
                                                       : CLI_DEDUPE_DISTANCE_MAX;
-      const char *name = ch == OPT_MIN_WORDS      ? "--min-words"
+      const char *name = ch == OPT_MIN_WORDS     ? "--min-words"
                          : ch == OPT_MIN_QUALITY ? "--min-quality"
                                                  : "--dedupe-distance";
       if (end == optarg || *end || optarg[0] < '0' || optarg[0] > '9')
-        rc = usage_error(ch == OPT_MIN_WORDS      ? "--min-words wants a number, not '%s'"
+        rc = usage_error(ch == OPT_MIN_WORDS     ? "--min-words wants a number, not '%s'"
                          : ch == OPT_MIN_QUALITY ? "--min-quality wants a number, not '%s'"
                                                  : "--dedupe-distance wants a number, not '%s'",
                          optarg);
