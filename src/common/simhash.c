@@ -197,7 +197,8 @@ static uint64_t rotl64(uint64_t x, unsigned n)
 }
 
 typedef struct simhash_state {
-  int32_t v[64];
+  uint32_t ones[64]; /* shingles with bit i set */
+  uint32_t shingles;
   uint64_t last[RT_SIMHASH_SHINGLE]; /* hashes of the last words, newest last */
   uint64_t words;                    /* words seen */
   uint64_t word;                     /* FNV-1a of the word being read */
@@ -211,7 +212,8 @@ static void add_shingle(simhash_state *s, uint64_t n_words)
     h ^= rotl64(s->last[i], 1 + 23 * i); /* order matters: "a b c" is not "c b a" */
   h = fmix64(h);
   for (unsigned i = 0; i < 64; i++)
-    s->v[i] += (h >> i & 1) ? 1 : -1;
+    s->ones[i] += (uint32_t)(h >> i) & 1; /* branch-free: the compiler vectorises it */
+  s->shingles++;
 }
 
 static void end_word(simhash_state *s)
@@ -294,7 +296,7 @@ void rt_text_fingerprint(const char *text, size_t len, uint64_t *simhash, uint8_
   }
   uint64_t f = 0;
   for (unsigned i = 0; i < 64; i++)
-    if (s.v[i] > 0)
+    if (2ull * s.ones[i] > s.shingles)
       f |= 1ull << i;
   *simhash = s.words ? f : 0;
 }
