@@ -220,6 +220,34 @@ sys.exit(0 if ok and sk else 1)' "$out"
 run extract -f jsonl --target-language EN,De "$P/p1-article.html" "$P/p5-german.html"
 check "--target-language: several codes, any case" verify "$out" p1-article=doc p5-german=doc
 
+# ---- a WARC file: the command of README ---------------------------------------------------------
+python3 - "$P" "$T/crawl.warc.gz" <<'EOF2'
+import gzip, sys
+src, dst = sys.argv[1], sys.argv[2]
+def resp(rid, uri, body):
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body
+    h = ("WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:%s>\r\n"
+         "WARC-Date: 2026-01-02T03:04:05Z\r\nWARC-Target-URI: %s\r\n"
+         "Content-Type: application/http;msgtype=response\r\nContent-Length: %d\r\n\r\n"
+         % (rid, uri, len(block)))
+    return gzip.compress(h.encode() + block + b"\r\n\r\n")
+page = lambda name: open("%s/%s.html" % (src, name), "rb").read()
+with open(dst, "wb") as f:
+    f.write(resp("rec-1", "https://a.example/article", page("p1-article")))
+    f.write(resp("rec-2", "https://a.example/de", page("p5-german")))
+    f.write(resp("rec-3", "https://mirror.example/article", page("p3-exact")))
+    f.write(resp("rec-4", "https://a.example/article?amp", page("p2-near")))
+    f.write(resp("rec-5", "https://a.example/other", page("p4-other")))
+EOF2
+run extract "$T/crawl.warc.gz" --target-language en --dedupe -f jsonl
+check "WARC --target-language en --dedupe: record ids, reasons, first record named" verify "$out" \
+  rec-1=doc rec-5=doc \
+  'rec-2={"reason":"language","language":"de"}' \
+  'rec-3={"reason":"duplicate","duplicate_of":"rec-1","distance":0}' \
+  'rec-4={"reason":"duplicate","duplicate_of":"rec-1","distance":"near"}'
+check "WARC: exit 0, inputs = ok + skipped + failed" bash -c '[ "$1" -eq 0 ]' _ "$rc"
+check "WARC: the summary" grep -Eq '5 pages?: 2 ok \(0 fallback\), 3 skipped \(1 language, 2 duplicate\), 0 failed' "$err"
+
 # ---- other formats -----------------------------------------------------------------------------
 run extract -f json --dedupe --min-words 50 "${INPUTS[@]}"
 check "-f json: one array element per input, skipped objects among them" python3 -c '
