@@ -59,8 +59,8 @@ typedef struct cli_corpus_result {
   cli_skip_reason reason;
   char language[36];  /* LANGUAGE: the document's language ("" when it has none) */
   int64_t value, min; /* MIN_WORDS, MIN_QUALITY: the document's figure (-1: unknown), the bar */
-  const char *
-      duplicate_of; /* DUPLICATE: the first document's id (the index's, valid until its next add) */
+  /* DUPLICATE: the first document's id (the index's copy, valid until its next add) */
+  const char *duplicate_of;
   unsigned distance; /* DUPLICATE: bits between the two fingerprints */
   bool dedupable;    /* the document has a fingerprint and at least one word */
   uint64_t fingerprint;
