@@ -484,8 +484,18 @@ static void test_skipped_lines(void **state)
   cli_buf_free(&b);
 }
 
-/* The output role's step: the first of two near texts is kept and indexed, the second becomes
- * a duplicate naming it; documents skipped by a filter are neither compared nor indexed. */
+/* The output role's step for one result: compare, and remember it when it is kept. */
+static void step(cli_dedup *x, const cli_config *c, const char *id, cli_corpus_result *r,
+                 cli_buf *out, bool *has_out)
+{
+  cli_corpus_dedupe(x, c, id, r, out, has_out);
+  if (r->reason == CLI_SKIP_NONE)
+    assert_true(cli_corpus_remember(x, r, id));
+}
+
+/* The first of two near texts is kept and remembered, the second becomes a duplicate naming
+ * it; documents skipped by a filter or as duplicates are not remembered; without an index
+ * (no --dedupe) nothing changes. */
 static void test_dedupe_stage(void **state)
 {
   (void)state;
@@ -498,27 +508,39 @@ static void test_dedupe_stage(void **state)
   cli_corpus_result r2 = {.dedupable = true, .fingerprint = 0xabcdef0123456789ull ^ 0x11};
   cli_corpus_result r3 = {.reason = CLI_SKIP_LANGUAGE, .dedupable = true, .fingerprint = 7};
   cli_corpus_result r4 = {.dedupable = true, .fingerprint = 7 ^ 1};
+  cli_corpus_result r6 = {.dedupable = false, .fingerprint = 0};
+  cli_corpus_result r7 = {.dedupable = false, .fingerprint = 0};
   cli_buf out = {0};
   bool has_out = true;
-  assert_true(cli_corpus_dedupe(x, &c, "one", &r1, &out, &has_out));
+  step(x, &c, "one", &r1, &out, &has_out);
   assert_int_equal(r1.reason, CLI_SKIP_NONE);
-  assert_true(cli_corpus_dedupe(x, &c, "two", &r2, &out, &has_out));
+  step(x, &c, "two", &r2, &out, &has_out);
   assert_int_equal(r2.reason, CLI_SKIP_DUPLICATE);
   assert_true(has_out);
   assert_string_equal(
       out.p, "{\"id\":\"two\",\"skipped\":{\"reason\":\"duplicate\",\"duplicate_of\":\"one\","
              "\"distance\":2}}\n");
-  assert_true(cli_corpus_dedupe(x, &c, "three", &r3, &out, &has_out));
+  step(x, &c, "three", &r3, &out, &has_out);
   assert_int_equal(r3.reason, CLI_SKIP_LANGUAGE);
-  assert_true(cli_corpus_dedupe(x, &c, "four", &r4, &out, &has_out));
-  assert_int_equal(r4.reason, CLI_SKIP_NONE); /* "three" was not indexed */
+  step(x, &c, "four", &r4, &out, &has_out);
+  assert_int_equal(r4.reason, CLI_SKIP_NONE); /* "three" was not remembered */
   assert_int_equal(cli_dedup_count(x), 2);
   c.format = CLI_FMT_MARKDOWN;
   cli_corpus_result r5 = {.dedupable = true, .fingerprint = 7};
-  assert_true(cli_corpus_dedupe(x, &c, "five", &r5, &out, &has_out));
+  step(x, &c, "five", &r5, &out, &has_out);
   assert_int_equal(r5.reason, CLI_SKIP_DUPLICATE);
   assert_string_equal(r5.duplicate_of, "four");
   assert_false(has_out);
+  /* texts without words are never duplicates, of each other either */
+  step(x, &c, "six", &r6, &out, &has_out);
+  step(x, &c, "seven", &r7, &out, &has_out);
+  assert_int_equal(r6.reason, CLI_SKIP_NONE);
+  assert_int_equal(r7.reason, CLI_SKIP_NONE);
+  assert_int_equal(cli_dedup_count(x), 2);
+  /* no index */
+  cli_corpus_result r8 = {.dedupable = true, .fingerprint = 0xabcdef0123456789ull};
+  step(NULL, &c, "eight", &r8, &out, &has_out);
+  assert_int_equal(r8.reason, CLI_SKIP_NONE);
   cli_buf_free(&out);
   cli_dedup_free(x);
 }

@@ -532,13 +532,8 @@ static void emit(batch *b, job *j)
   char detail[600];
   bool lost = false; /* not written because standard output failed */
   snprintf(detail, sizeof detail, "%s", j->detail);
-  /* --dedupe is decided here, in input order (corpus.c); a document stays when out of memory */
-  if (err == RIPTIDE_OK &&
-      !cli_corpus_dedupe(b->dedup, c, j->id, &j->corpus, &j->out, &j->has_out)) {
-    cli_dedup_free(b->dedup);
-    b->dedup = NULL;
-    fputs("riptide: out of memory: --dedupe stops here\n", stderr);
-  }
+  if (err == RIPTIDE_OK) /* --dedupe is decided here, in input order (corpus.c) */
+    cli_corpus_dedupe(b->dedup, c, j->id, &j->corpus, &j->out, &j->has_out);
   bool skipped = err == RIPTIDE_OK && j->corpus.reason != CLI_SKIP_NONE;
   if (skipped && c->output_dir) {
     /* no file for a skipped input (noted on stderr below) */
@@ -580,6 +575,12 @@ static void emit(batch *b, job *j)
       free(ewhy);
     }
   } else if (err == RIPTIDE_OK) {
+    if (!cli_corpus_remember(b->dedup, &j->corpus, j->id)) { /* written: later ones compare */
+      cli_dedup_free(b->dedup);
+      b->dedup = NULL;
+      clear_progress(b);
+      fputs("riptide: out of memory: --dedupe stops here\n", stderr);
+    }
     b->ok++;
     if (j->fallback)
       b->fallback++;

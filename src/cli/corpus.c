@@ -3,8 +3,8 @@
  *
  * Order: a document is tested against --target-language, then --min-words, then --min-quality
  * (the first that fails names the reason), and only a document that passes them all takes part
- * in --dedupe: it is compared with the documents kept before it and, when it is kept, added to
- * them. So "duplicate_of" always names a document that is in the output.
+ * in --dedupe: it is compared with the documents kept before it and, once it is written,
+ * added to them. So "duplicate_of" always names a document that is in the output.
  */
 #include "cli/corpus.h"
 #include "cli/cli.h"
@@ -185,15 +185,15 @@ void cli_corpus_describe(const cli_corpus_result *r, char *out, size_t cap)
   }
 }
 
-bool cli_corpus_dedupe(cli_dedup *d, const struct cli_config *c, const char *id,
+void cli_corpus_dedupe(const cli_dedup *d, const struct cli_config *c, const char *id,
                        cli_corpus_result *r, struct cli_buf *out, bool *has_out)
 {
   if (!d || r->reason != CLI_SKIP_NONE || !r->dedupable)
-    return true;
+    return;
   unsigned dist = 0;
   int64_t first = cli_dedup_find(d, r->fingerprint, &dist);
   if (first < 0)
-    return cli_dedup_add(d, r->fingerprint, id ? id : "?");
+    return;
   r->reason = CLI_SKIP_DUPLICATE;
   r->duplicate_of = cli_dedup_id(d, (uint64_t)first);
   r->distance = dist;
@@ -202,5 +202,11 @@ bool cli_corpus_dedupe(cli_dedup *d, const struct cli_config *c, const char *id,
   *has_out = false;
   if (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL)
     *has_out = cli_corpus_format_skip(c, id, r, out);
-  return true;
+}
+
+bool cli_corpus_remember(cli_dedup *d, const cli_corpus_result *r, const char *id)
+{
+  if (!d || r->reason != CLI_SKIP_NONE || !r->dedupable)
+    return true;
+  return cli_dedup_add(d, r->fingerprint, id ? id : "?");
 }

@@ -104,10 +104,13 @@ uint64_t cli_dedup_count(const cli_dedup *d);
 void cli_dedup_memory(const cli_dedup *d, size_t *index_bytes, size_t *id_bytes);
 
 /* The dedup stage of one result, in input order (output role): a result not skipped by a filter
- * that is within the distance of an earlier kept document becomes a DUPLICATE skip (out is
- * rewritten with the skipped line in json/jsonl, *has_out says whether there is output); any
- * other dedupable result is added to the index. False on out of memory (the result is kept). */
-bool cli_corpus_dedupe(cli_dedup *d, const struct cli_config *c, const char *id,
+ * that is within the distance of an earlier remembered document becomes a DUPLICATE skip (out
+ * is rewritten with the skipped line in json/jsonl, *has_out says whether there is output).
+ * d NULL (no --dedupe): nothing. */
+void cli_corpus_dedupe(const cli_dedup *d, const struct cli_config *c, const char *id,
                        cli_corpus_result *r, struct cli_buf *out, bool *has_out);
+/* Once a kept result is written: remembers it for the results after it (a dedupable one, not
+ * skipped). False on out of memory. */
+bool cli_corpus_remember(cli_dedup *d, const cli_corpus_result *r, const char *id);
 
 #endif
