@@ -7,7 +7,8 @@
 #    each input gives one line (document, error or skipped), the reasons and details are the
 #    expected ones, and inputs = ok + skipped + failed in the lines and in the summary;
 #  - duplicates are decided in input order whatever --parallel (the first is kept);
-#  - --dedupe-distance 0 keeps the near copy and drops the exact one;
+#  - for distances 0, 1, 3, 8 and 16, the decisions equal a model computed from the
+#    fingerprints of a run without --dedupe; the same text in other markup is distance 0;
 #  - -f json (skipped objects in the array), -f markdown and -o DIR (no output for a skipped
 #    page, a line on stderr), -q;
 #  - usage errors name the range;
