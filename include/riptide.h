@@ -253,6 +253,11 @@ typedef struct riptide_document {
   uint64_t extract_ns;         /* time in the extractor (guest or native) */
   uint64_t instance_id;        /* slot that served the call, 0 for native */
   uint32_t truncated;          /* RIPTIDE_TRUNC_* bits: what a limit left out; 0 = complete */
+  /* Fingerprints of `text` for deduplication, set by both engines (riptide_text_fingerprint;
+   * docs/schema.md). has_fingerprint is false when there is no text (metadata mode). */
+  uint64_t fingerprint;  /* 64-bit SimHash of the text's word shingles */
+  uint8_t text_hash[16]; /* the first 16 bytes of SHA-256 of the normalised text */
+  bool has_fingerprint;
   void *reserved_[4];
 } riptide_document;
 
@@ -274,6 +279,17 @@ RIPTIDE_API void riptide_document_free(riptide_document *doc);
  */
 RIPTIDE_API char *riptide_document_to_json(const riptide_document *doc, const char *id,
                                            bool pretty);
+
+/*
+ * The fingerprints a document carries, of any text: `text_hash` is the first 16 bytes of
+ * SHA-256 of the text normalised for comparison (ASCII letters folded to lower case, each run
+ * of white space made one space, none at either end, other bytes as they are); `simhash` is a
+ * 64-bit SimHash of its 3-word shingles, so near-duplicate texts have fingerprints a few bits
+ * apart (compare with the number of differing bits). docs/schema.md gives the exact rules.
+ * text may be NULL when len is 0. RIPTIDE_ERR_INVALID_ARG on NULL outputs. Thread-safe.
+ */
+RIPTIDE_API riptide_err riptide_text_fingerprint(const char *text, size_t len, uint64_t *simhash,
+                                                 uint8_t text_hash[16]);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Extraction options                                                                          */

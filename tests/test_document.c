@@ -93,12 +93,14 @@ static void test_json_fields_and_order(void **state)
   /* id is written first */
   assert_int_equal(strncmp(s, "{\"id\":\"page-1\",\"url\":", 21), 0);
   json_t *j = parse(s);
-  const char *order[] = {
-      "id",           "url",           "title",    "byline",          "date",
-      "site_name",    "description",   "language", "canonical_url",   "text",
-      "markdown",     "links",         "media",    "categories",      "word_count",
-      "reading_time", "quality_score", "engine",   "fallback_reason", "wait_ms",
-      "extract_ms"};
+  const char *order[] = {"id",           "url",           "title",
+                         "byline",       "date",          "site_name",
+                         "description",  "language",      "canonical_url",
+                         "text",         "markdown",      "links",
+                         "media",        "categories",    "word_count",
+                         "reading_time", "quality_score", "fingerprint",
+                         "text_hash",    "engine",        "fallback_reason",
+                         "wait_ms",      "extract_ms"};
   size_t n = sizeof order / sizeof order[0];
   assert_int_equal(json_object_size(j), n);
   const char *prev = s;
@@ -270,6 +272,17 @@ static char *oracle_json(const riptide_document *doc, const char *id, bool prett
   json_object_set_new(o, "reading_time", json_integer(doc->reading_time));
   json_object_set_new(o, "quality_score",
                       doc->quality_score < 0 ? json_null() : json_integer(doc->quality_score));
+  if (doc->has_fingerprint) {
+    char fp[17], th[33];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)doc->fingerprint);
+    for (int i = 0; i < 16; i++)
+      snprintf(th + 2 * i, 3, "%02x", doc->text_hash[i]);
+    json_object_set_new(o, "fingerprint", json_string(fp));
+    json_object_set_new(o, "text_hash", json_string(th));
+  } else {
+    json_object_set_new(o, "fingerprint", json_null());
+    json_object_set_new(o, "text_hash", json_null());
+  }
   json_object_set_new(o, "engine", oracle_str(doc->engine));
   json_object_set_new(o, "fallback_reason", oracle_str(doc->fallback_reason));
   if (doc->fallback_reason && doc->guest_error != RIPTIDE_OK)
@@ -374,6 +387,12 @@ static void test_json_matches_jansson_on_hard_strings(void **state)
         d->fallback_reason = "trap";
         d->guest_error = RIPTIDE_ERR_TRAP;
         d->trap = RIPTIDE_TRAP_OOB;
+      }
+      if (pad % 3 != 1) { /* fingerprints with leading zeros and high bits */
+        d->has_fingerprint = true;
+        d->fingerprint = pad % 3 ? 0xf00000000000000full >> a : (uint64_t)a * 0x0123456789abcdefull;
+        for (int k = 0; k < 16; k++)
+          d->text_hash[k] = (uint8_t)(k * 17 + a + pad);
       }
       d->quality_score = (int32_t)pad * 10 - 1;
       d->word_count = (uint32_t)(a * 1000 + pad);

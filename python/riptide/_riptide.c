@@ -698,6 +698,8 @@ enum {
   K_WORD_COUNT,
   K_READING_TIME,
   K_QUALITY_SCORE,
+  K_FINGERPRINT,
+  K_TEXT_HASH,
   K_ENGINE,
   K_FALLBACK_REASON,
   K_GUEST_ERROR,
@@ -727,6 +729,8 @@ static const char *const key_names[K_COUNT_] = {"url",
                                                 "word_count",
                                                 "reading_time",
                                                 "quality_score",
+                                                "fingerprint",
+                                                "text_hash",
                                                 "engine",
                                                 "fallback_reason",
                                                 "guest_error",
@@ -822,6 +826,17 @@ static PyObject *doc_to_dict(const riptide_document *d)
     if (put(o, K_QUALITY_SCORE, Py_None) < 0)
       goto fail;
   } else if (put(o, K_QUALITY_SCORE, PyLong_FromLong(d->quality_score)) < 0) {
+    goto fail;
+  }
+  if (d->has_fingerprint) {
+    char fp[17], th[33];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)d->fingerprint);
+    for (int i = 0; i < 16; i++)
+      snprintf(th + 2 * i, 3, "%02x", d->text_hash[i]);
+    if (put(o, K_FINGERPRINT, str_or_none(fp)) < 0 || put(o, K_TEXT_HASH, str_or_none(th)) < 0)
+      goto fail;
+  } else if (put(o, K_FINGERPRINT, str_or_none(NULL)) < 0 ||
+             put(o, K_TEXT_HASH, str_or_none(NULL)) < 0) {
     goto fail;
   }
   if (put(o, K_ENGINE, str_or_none(d->engine)) < 0 ||

@@ -82,6 +82,7 @@ typedef struct job {
   riptide_err err;
   char detail[512];
   bool fallback;
+  cli_corpus_result corpus; /* skipped by a filter (worker) or as a duplicate (output role) */
   uint64_t latency_ns;
 } job;
 
@@ -124,6 +125,8 @@ typedef struct batch {
   int write_errno;
   uint64_t unwritten; /* results lost to the output error (counted in failed) */
   uint64_t unflushed_ok, unflushed_fallback; /* counted ok, still in stdout's buffer */
+  cli_dedup *dedup;                          /* --dedupe: the documents kept so far */
+  uint64_t skipped[CLI_SKIP_KINDS], skipped_all, unflushed_skipped[CLI_SKIP_KINDS];
   /* producer only (read after it is done): WARC files read, records skipped by reason */
   uint64_t warc_files;
   uint64_t warc_skipped[CLI_WARC_SKIP_KINDS];
@@ -165,6 +168,7 @@ static void process(batch *b, worker *w, job *j)
   const char *content_type = NULL;
   riptide_err err;
   uint64_t max = c->max_input ? c->max_input : (64ull << 20);
+  memset(&j->corpus, 0, sizeof j->corpus);
 
   if (j->prefailed) {
     err = j->prefail_err ? j->prefail_err : RIPTIDE_ERR_IO; /* detail set by the producer */
@@ -235,13 +239,20 @@ static void process(batch *b, worker *w, job *j)
   j->has_out = false;
   if (err == RIPTIDE_OK) {
     j->fallback = doc->fallback_reason != NULL;
-    j->has_out = cli_format_document(c, doc, j->id, &j->out);
-    if (j->has_out && j->warc_file)
+    bool json = c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL;
+    bool skip = cli_corpus_filter(&c->corpus, doc, &j->corpus); /* corpus.c */
+    if (skip)
+      j->has_out = !json || cli_corpus_format_skip(c, j->id, &j->corpus, &j->out);
+    else
+      j->has_out = cli_format_document(c, doc, j->id, &j->out);
+    if (j->has_out && j->warc_file && !skip)
       j->has_out = add_warc_fields(c, j);
     if (!j->has_out) { /* malloc failed (the buffer's 1 GiB ceiling is far above any page) */
       err = RIPTIDE_ERR_NOMEM;
       snprintf(j->detail, sizeof j->detail, "out of memory formatting the document");
     }
+    if (skip && !json)
+      j->has_out = false; /* markdown and txt: no output, noted on stderr */
     riptide_document_free(doc);
   }
   riptide_fetch_result_clear(&fr);
@@ -314,8 +325,9 @@ static void draw_progress(batch *b, bool final)
   b->last_draw = now;
   char line[512];
   /* The width is asked for at every draw: a resized terminal gets a line that fits. */
-  cli_progress_format(line, sizeof line, cli_term_width(STDERR_FILENO), b->ok + b->failed, b->total,
-                      b->failed, (double)(now - b->t_start) / 1e9);
+  cli_progress_format(line, sizeof line, cli_term_width(STDERR_FILENO),
+                      b->ok + b->failed + b->skipped_all, b->total, b->failed,
+                      (double)(now - b->t_start) / 1e9);
   fprintf(stderr, "\r\033[K%s", line);
   b->progress_drawn = true;
   fflush(stderr);
@@ -451,8 +463,15 @@ static void flush_stdout(batch *b)
     b->fallback -= b->unflushed_fallback;
     b->failed += b->unflushed_ok;
     b->unwritten += b->unflushed_ok;
+    for (size_t k = 0; k < CLI_SKIP_KINDS; k++) { /* skipped lines lost with them */
+      b->skipped[k] -= b->unflushed_skipped[k];
+      b->skipped_all -= b->unflushed_skipped[k];
+      b->failed += b->unflushed_skipped[k];
+      b->unwritten += b->unflushed_skipped[k];
+    }
   }
   b->unflushed_ok = b->unflushed_fallback = 0;
+  memset(b->unflushed_skipped, 0, sizeof b->unflushed_skipped);
 }
 
 static void emit(batch *b, job *j)
@@ -462,7 +481,12 @@ static void emit(batch *b, job *j)
   char detail[600];
   bool lost = false; /* not written because standard output failed */
   snprintf(detail, sizeof detail, "%s", j->detail);
-  if (err == RIPTIDE_OK && c->output_dir) {
+  if (err == RIPTIDE_OK) /* --dedupe is decided here, in input order (corpus.c) */
+    cli_corpus_dedupe(b->dedup, c, j->id, &j->corpus, &j->out, &j->has_out);
+  bool skipped = err == RIPTIDE_OK && j->corpus.reason != CLI_SKIP_NONE;
+  if (skipped && c->output_dir) {
+    /* no file for a skipped input (noted on stderr below) */
+  } else if (err == RIPTIDE_OK && c->output_dir) {
     err = write_file(b, j, detail, sizeof detail);
   } else if (j->has_out && !c->output_dir) {
     if (!b->write_error) {
@@ -484,7 +508,28 @@ static void emit(batch *b, job *j)
       lost = true;
     }
   }
-  if (err == RIPTIDE_OK) {
+  if (skipped && err == RIPTIDE_OK) {
+    b->skipped[j->corpus.reason]++;
+    b->skipped_all++;
+    if (j->has_out && !c->output_dir)
+      b->unflushed_skipped[j->corpus.reason]++;
+    else if (!c->quiet) { /* not in the output: say so, as for a failed input */
+      char why[400];
+      cli_corpus_describe(&j->corpus, why, sizeof why);
+      clear_progress(b);
+      char *eid = cli_escape_terminal(j->id);
+      char *ewhy = cli_escape_terminal(why);
+      fprintf(stderr, "riptide: %s: skipped: %s\n", eid ? eid : "?", ewhy ? ewhy : "?");
+      free(eid);
+      free(ewhy);
+    }
+  } else if (err == RIPTIDE_OK) {
+    if (!cli_corpus_remember(b->dedup, &j->corpus, j->id)) { /* written: later ones compare */
+      cli_dedup_free(b->dedup);
+      b->dedup = NULL;
+      clear_progress(b);
+      fputs("riptide: out of memory: --dedupe stops here\n", stderr);
+    }
     b->ok++;
     if (j->fallback)
       b->fallback++;
@@ -917,7 +962,9 @@ int cli_run_extract(cli_config *c)
   b.window = c->parallel * 4 < 16 ? 16 : c->parallel * 4;
   b.ring = calloc(b.window, sizeof *b.ring);
   workers = calloc(c->parallel, sizeof *workers);
-  if (!b.ring || !workers) {
+  if (c->corpus.dedupe)
+    b.dedup = cli_dedup_new(c->corpus.dedupe_distance);
+  if (!b.ring || !workers || (c->corpus.dedupe && !b.dedup)) {
     fprintf(stderr, "riptide: out of memory\n");
     rc = CLI_EXIT_FAILED;
     goto out;
@@ -1018,7 +1065,21 @@ int cli_run_extract(cli_config *c)
   if (!c->quiet) {
     /* The summary: every figure comes from what was written, and it names whatever else makes
      * the exit status non-zero. */
-    uint64_t pages = b.ok + b.failed;
+    uint64_t pages = b.ok + b.skipped_all + b.failed;
+    char skips[200] = ""; /* with a filter or --dedupe: "N skipped (a language, b duplicate), " */
+    if (cli_corpus_active(&c->corpus)) {
+      size_t n =
+          (size_t)snprintf(skips, sizeof skips, " %llu skipped", (unsigned long long)b.skipped_all);
+      for (size_t k = 1, any = 0; k < CLI_SKIP_KINDS && n < sizeof skips; k++) {
+        if (b.skipped[k])
+          n += (size_t)snprintf(skips + n, sizeof skips - n, "%s%llu %s", any++ ? ", " : " (",
+                                (unsigned long long)b.skipped[k], cli_skip_name(k));
+        if (k + 1 == CLI_SKIP_KINDS && any && n < sizeof skips)
+          n += (size_t)snprintf(skips + n, sizeof skips - n, ")");
+      }
+      if (n < sizeof skips)
+        snprintf(skips + n, sizeof skips - n, ",");
+    }
     char tail[160] = "";
     size_t tl = 0;
     if (b.write_error)
@@ -1028,10 +1089,10 @@ int cli_run_extract(cli_config *c)
     if (signal_received && tl < sizeof tail)
       snprintf(tail + tl, sizeof tail - tl, "; interrupted by %s", signal_name(signal_received));
     fprintf(stderr,
-            "riptide: %llu page%s: %llu ok (%llu fallback), %llu failed in %.2f s: %.1f pages/s, "
+            "riptide: %llu page%s: %llu ok (%llu fallback),%s %llu failed in %.2f s: %.1f pages/s, "
             "latency p50 %.2f ms, p95 %.2f ms%s\n",
             (unsigned long long)pages, pages == 1 ? "" : "s", (unsigned long long)b.ok,
-            (unsigned long long)b.fallback, (unsigned long long)b.failed, el,
+            (unsigned long long)b.fallback, skips, (unsigned long long)b.failed, el,
             el > 0 ? (double)pages / el : 0.0, (double)cli_latency_quantile(&b.lat, 0.50) / 1e6,
             (double)cli_latency_quantile(&b.lat, 0.95) / 1e6, tail);
     if (b.warc_files) {
@@ -1081,6 +1142,7 @@ out:
   free(b.ring);
   free(workers);
   free(b.names.v);
+  cli_dedup_free(b.dedup);
   if (b.out_dirfd >= 0)
     close(b.out_dirfd);
   return rc;

@@ -7,6 +7,8 @@
 
 #include <riptide.h>
 
+#include "cli/corpus.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,7 +65,8 @@ typedef struct cli_config {
   const char *base_url; /* page URL for files and stdin (--base-url), or NULL */
   bool warc_any_status; /* --warc-status any: WARC responses of every HTTP status are pages */
   const char *events_path;
-  char **inputs; /* FILE, URL or "-" */
+  cli_corpus_opts corpus; /* --target-language, --min-words, --min-quality, --dedupe */
+  char **inputs;          /* FILE, URL or "-" */
   int n_inputs;
   char **input_dirs;
   int n_input_dirs;

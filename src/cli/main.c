@@ -10,6 +10,7 @@
 #include "scaleout/scaleout.h"
 #include "serve/serve.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,14 @@ static const char USAGE[] =
     "                           resolve against it (default: the page's canonical URL)\n"
     "      --warc-status S      200 (default): WARC responses with another HTTP status are\n"
     "                           skipped and counted; any: extract them too\n"
+    "      --target-language L  keep documents in language L: en, or en,de,... (primary\n"
+    "                           subtags; a document without a language is skipped)\n"
+    "      --min-words N        keep documents of at least N words\n"
+    "      --min-quality Q      keep documents with quality_score at least Q (0 to 100)\n"
+    "      --dedupe             skip documents whose text duplicates an earlier one's,\n"
+    "                           exactly or nearly (fingerprints a few bits apart)\n"
+    "      --dedupe-distance D  near-duplicates differ in at most D fingerprint bits\n"
+    "                           (default 3; 0 to 16; implies --dedupe)\n"
     "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s;\n"
     "                           1ms to 600s)\n"
     "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M; 4M to 4G)\n"
@@ -62,8 +71,10 @@ static const char USAGE[] =
     "counted by kind in the summary.\n"
     "With no input named, a page piped or redirected to standard input is read ('-').\n"
     "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
-    "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}. Outputs follow the\n"
-    "input order. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
+    "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}, a filtered one\n"
+    "{\"id\", \"skipped\": {\"reason\", ...}} (with markdown, txt or -o DIR: a line on\n"
+    "stderr). Outputs follow the input order. A progress bar is drawn on a terminal only; a\n"
+    "summary goes to stderr.\n"
     "Exit status: 0 every input extracted, 1 some failed (or output could not be written),\n"
     "2 usage error, 130/143 interrupted by SIGINT/SIGTERM (what was done is written whole and\n"
     "summarised; a second signal exits at once).\n";
@@ -84,6 +95,11 @@ enum {
   OPT_EVENTS,
   OPT_STATS,
   OPT_INPUT_FILE,
+  OPT_TARGET_LANGUAGE,
+  OPT_MIN_WORDS,
+  OPT_MIN_QUALITY,
+  OPT_DEDUPE,
+  OPT_DEDUPE_DISTANCE,
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -148,6 +164,11 @@ static int cmd_extract(int argc, char **argv)
       {"engine", required_argument, NULL, OPT_ENGINE},
       {"events", required_argument, NULL, OPT_EVENTS},
       {"stats", no_argument, NULL, OPT_STATS},
+      {"target-language", required_argument, NULL, OPT_TARGET_LANGUAGE},
+      {"min-words", required_argument, NULL, OPT_MIN_WORDS},
+      {"min-quality", required_argument, NULL, OPT_MIN_QUALITY},
+      {"dedupe", no_argument, NULL, OPT_DEDUPE},
+      {"dedupe-distance", required_argument, NULL, OPT_DEDUPE_DISTANCE},
       {NULL, 0, NULL, 0},
   };
   cli_config c;
@@ -156,6 +177,7 @@ static int cmd_extract(int argc, char **argv)
   c.opts.want_links = false;
   c.opts.want_media = false;
   c.parallel = cli_cpu_count();
+  cli_corpus_opts_init(&c.corpus);
   bool format_set = false, mode_set = false;
   /* --input-dir values, then --input-file values: one allocation, freed as `dirs`. */
   char **dirs = calloc(2 * ((size_t)argc + 1), sizeof *dirs);
@@ -279,6 +301,44 @@ static int cmd_extract(int argc, char **argv)
     case OPT_INPUT_FILE:
       manifests[c.n_input_files++] = optarg;
       break;
+    case OPT_TARGET_LANGUAGE:
+      if (!cli_corpus_parse_languages(optarg, &c.corpus))
+        rc = usage_error("--target-language wants primary language subtags like en or en,de "
+                         "(2-3 letters each, at most 16), not '%s'",
+                         optarg);
+      break;
+    case OPT_MIN_WORDS:
+    case OPT_MIN_QUALITY:
+    case OPT_DEDUPE_DISTANCE: {
+      char *end;
+      errno = 0;
+      unsigned long long v = strtoull(optarg, &end, 10);
+      unsigned long long hi = ch == OPT_MIN_WORDS     ? UINT32_MAX
+                              : ch == OPT_MIN_QUALITY ? 100
+                                                      : CLI_DEDUPE_DISTANCE_MAX;
+      const char *name = ch == OPT_MIN_WORDS     ? "--min-words"
+                         : ch == OPT_MIN_QUALITY ? "--min-quality"
+                                                 : "--dedupe-distance";
+      if (end == optarg || *end || optarg[0] < '0' || optarg[0] > '9')
+        rc = usage_error(ch == OPT_MIN_WORDS     ? "--min-words wants a number, not '%s'"
+                         : ch == OPT_MIN_QUALITY ? "--min-quality wants a number, not '%s'"
+                                                 : "--dedupe-distance wants a number, not '%s'",
+                         optarg);
+      else if (errno == ERANGE || v > hi)
+        rc = range_error(name, optarg, "0", hi, "");
+      else if (ch == OPT_MIN_WORDS)
+        c.corpus.min_words = (uint32_t)v;
+      else if (ch == OPT_MIN_QUALITY)
+        c.corpus.min_quality = (int)v;
+      else {
+        c.corpus.dedupe_distance = (unsigned)v;
+        c.corpus.dedupe = true;
+      }
+      break;
+    }
+    case OPT_DEDUPE:
+      c.corpus.dedupe = true;
+      break;
     default:
       rc = usage_error("%s", "bad option");
       break;
@@ -343,6 +403,11 @@ static int cmd_extract(int argc, char **argv)
       riptide_selector_check(c.opts.selector, why, sizeof why) == RIPTIDE_ERR_SELECTOR) {
     free(dirs);
     return usage_error("invalid --selector: %s", why);
+  }
+  if (c.opts.mode == RIPTIDE_MODE_METADATA && (c.corpus.dedupe || c.corpus.min_words)) {
+    free(dirs);
+    return usage_error("%s", "--dedupe and --min-words look at the text: --mode metadata has "
+                             "none");
   }
   if (c.no_fallback && c.native) {
     free(dirs);

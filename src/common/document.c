@@ -413,6 +413,25 @@ static void jw_truncated(jw *w, uint32_t bits)
   jw_close(w, '}');
 }
 
+/* "fingerprint" (16 hex digits) and "text_hash" (32), both null without text. */
+static void jw_fingerprints(jw *w, const riptide_document *doc)
+{
+  static const char hex[] = "0123456789abcdef";
+  char fp[19], th[35];
+  fp[0] = th[0] = '"';
+  for (int i = 0; i < 16; i++)
+    fp[1 + i] = hex[(doc->fingerprint >> (60 - 4 * i)) & 15];
+  for (int i = 0; i < 16; i++) {
+    th[1 + 2 * i] = hex[doc->text_hash[i] >> 4];
+    th[2 + 2 * i] = hex[doc->text_hash[i] & 15];
+  }
+  fp[17] = th[33] = '"';
+  jw_key(w, "fingerprint");
+  rt_buf_put(w->b, doc->has_fingerprint ? fp : "null", doc->has_fingerprint ? 18 : 4);
+  jw_key(w, "text_hash");
+  rt_buf_put(w->b, doc->has_fingerprint ? th : "null", doc->has_fingerprint ? 34 : 4);
+}
+
 bool rt_document_json_write(rt_buf *b, const riptide_document *doc, const char *id, bool pretty)
 {
   if (!doc)
@@ -471,6 +490,7 @@ bool rt_document_json_write(rt_buf *b, const riptide_document *doc, const char *
   } else {
     jw_int(&w, "quality_score", doc->quality_score);
   }
+  jw_fingerprints(&w, doc);
   jw_str(&w, "engine", doc->engine);
   jw_str(&w, "fallback_reason", doc->fallback_reason);
   if (doc->fallback_reason && doc->guest_error != RIPTIDE_OK)

@@ -26,6 +26,7 @@
  */
 #include "common/errors.h"
 #include "common/sized.h"
+#include "common/simhash.h"
 #include "fallback/native.h"
 
 #include <libxml/HTMLparser.h>
@@ -489,6 +490,7 @@ done:
     riptide_document_free(d);
     return err;
   }
+  rt_document_fingerprint(d);
   d->extract_ns = fb_now_ns() - t0;
   *out = d;
   return RIPTIDE_OK;

@@ -48,6 +48,7 @@
 #include "common/errors.h"
 #include "common/sized.h"
 #include "common/limits.h"
+#include "common/simhash.h"
 #include "fallback/fallback.h"
 
 #include <stdatomic.h>
@@ -407,6 +408,7 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   ex_breaker_event(p, tr, &bi);
 
   if (res.err == RIPTIDE_OK) {
+    rt_document_fingerprint(doc); /* the native engine does the same (fb_extract) */
     doc->engine = "wasm";
     doc->fallback_reason = NULL;
     doc->guest_error = RIPTIDE_OK;
