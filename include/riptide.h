@@ -285,8 +285,13 @@ typedef struct riptide_options {
   const char *selector; /* CSS selector list for RIPTIDE_MODE_CUSTOM */
   bool want_markdown;   /* default true */
   bool want_html;       /* default false */
-  bool want_links;      /* default true */
-  bool want_media;      /* default true */
+  bool want_links;      /* default true; false: no "links", and the Markdown, text and HTML
+                           keep a link's text without its URL */
+  bool want_media;      /* default true; false: no "media", and no images or figure captions
+                           in the Markdown, text and HTML */
+  bool want_tables;     /* default true; false: no tables in the Markdown, text and HTML (nor
+                           their links and media). Added in 0.1: a caller whose struct ends
+                           before it gets the default (see Conventions) */
 } riptide_options;
 /* Fills *o with the defaults and o->size with `size` (the caller's sizeof riptide_options). */
 RIPTIDE_API void riptide_options_init_sized(riptide_options *o, size_t size);

@@ -441,10 +441,84 @@ static bool cleanable(const xmlNode *n)
   return fb_class_weight(n) < 0 && i->text_len < 200 && i->commas < 2;
 }
 
+static bool is_media_el(const xmlNode *n)
+{
+  return fb_name_is(n, "img") || fb_name_is(n, "picture") || fb_name_is(n, "video") ||
+         fb_name_is(n, "audio");
+}
+
+/* Does the subtree under n hold an image, picture, video or audio element? */
+static bool holds_media(const xmlNode *n, int depth)
+{
+  if (depth >= FB_MAX_DEPTH)
+    return false;
+  for (const xmlNode *c = n->children; c; c = c->next)
+    if (fb_is_el(c) && (is_media_el(c) || holds_media(c, depth + 1)))
+      return true;
+  return false;
+}
+
+bool fb_out_dropped(const fb_render *r, const xmlNode *n, int depth)
+{
+  if (depth == 0 || !fb_is_el(n))
+    return false;
+  if (!r->want_tables && fb_name_is(n, "table"))
+    return true;
+  if (r->want_media)
+    return false;
+  if (is_media_el(n))
+    return true;
+  if (!fb_name_is(n, "figcaption"))
+    return false;
+  for (const xmlNode *p = n->parent; p && fb_is_el(p); p = p->parent)
+    if (fb_name_is(p, "figure"))
+      return holds_media(p, 0);
+  return false;
+}
+
+/* Pass 0 removes tables and captions (while the media that make a caption one are still
+ * there), pass 1 media and links. */
+static void out_prune(const fb_render *r, xmlNode *n, int depth, int pass)
+{
+  if (depth >= FB_MAX_DEPTH)
+    return;
+  xmlNode *c = n->children;
+  while (c) {
+    xmlNode *next = c->next;
+    if ((pass == 0) != is_media_el(c) && fb_out_dropped(r, c, depth + 1)) {
+      xmlUnlinkNode(c);
+      xmlFreeNode(c);
+    } else if (fb_is_el(c)) {
+      out_prune(r, c, depth + 1, pass);
+      if (pass == 1 && !r->want_links && fb_name_is(c, "a")) {
+        /* unwrapped: its children take its place */
+        xmlNode *k = c->children;
+        while (k) {
+          xmlNode *kn = k->next;
+          xmlUnlinkNode(k);
+          xmlAddPrevSibling(c, k);
+          k = kn;
+        }
+        xmlUnlinkNode(c);
+        xmlFreeNode(c);
+      }
+    }
+    c = next;
+  }
+}
+
+void fb_out_prune(const fb_render *r, xmlNode *n, int depth)
+{
+  out_prune(r, n, depth, 0);
+  out_prune(r, n, depth, 1);
+}
+
 static void render_element(fb_render *r, xmlNode *n, int depth)
 {
   const char *name = (const char *)n->name;
   if (fb_in_list(name, fb_junk_tags) || !strcmp(name, "svg") || !strcmp(name, "math"))
+    return;
+  if (fb_out_dropped(r, n, depth))
     return;
   if (fb_is_hidden(n))
     return;

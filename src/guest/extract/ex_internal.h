@@ -120,6 +120,17 @@ void ex_collect_text(const dom_node *n, ex_buf *out);
 /* Serialises `root` as plain text: blocks separated by blank lines, <br> as a line break,
  * list items and table rows on their own lines. */
 void ex_text_serialise(const dom_node *root, ex_buf *out);
+/* What the serialisers leave out (riptide_options want_links / want_media / want_tables off,
+ * the same in the native fallback): */
+#define EX_OUT_NO_LINKS 1u  /* a link is its text: no URL (Markdown), <a> unwrapped (HTML) */
+#define EX_OUT_NO_MEDIA 2u  /* no images, no captions of figures that hold media */
+#define EX_OUT_NO_TABLES 4u /* no <table> (caption, cells, their links and media) */
+/* ex_text_serialise leaving out what `drop` (EX_OUT_*) names. */
+void ex_text_serialise_opts(const dom_node *root, uint32_t drop, ex_buf *out);
+/* Is n left out of every output under `drop`: a table with EX_OUT_NO_TABLES; an image,
+ * picture, video or audio element, or a caption of media (a <figcaption> of a <figure> holding an image, picture, video or audio,
+ * or a picture credit flagged EXF_CAPTION) with EX_OUT_NO_MEDIA. */
+bool ex_out_dropped(const dom_node *n, uint32_t drop);
 /* Words: whitespace-separated runs of word characters; every CJK character counts as one. */
 uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars);
 bool ex_is_block_tag(const dom_node *n);
@@ -195,6 +206,11 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len);
 /* ---- markdown.c ------------------------------------------------------------------------- */
 void ex_markdown_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out);
 void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out);
+/* The same leaving out what `drop` (EX_OUT_*) names. */
+void ex_markdown_serialise_opts(const dom_node *root, const char *base, size_t base_len,
+                                uint32_t drop, ex_buf *out);
+void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len,
+                            uint32_t drop, ex_buf *out);
 
 /* ---- quality.c -------------------------------------------------------------------------- */
 typedef struct ex_quality_in {

@@ -31,6 +31,7 @@ typedef struct md_ctx {
   uint32_t cells_in_row;
   ex_buf tmp;
   size_t marker_end; /* out->len right after a line prefix or list/quote marker was written */
+  uint32_t drop;     /* EX_OUT_*: what the output controls leave out */
 } md_ctx;
 
 static void md_prefix(md_ctx *m)
@@ -208,7 +209,7 @@ static bool md_enter(void *vc, const dom_node *n)
     md_text(m, n->data, n->data_len);
     return false;
   }
-  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) || ex_out_dropped(n, m->drop))
     return false;
   size_t l = 0;
   int h = heading_level(n);
@@ -262,7 +263,8 @@ static bool md_enter(void *vc, const dom_node *n)
     return true;
   case HTML_TAG_A: {
     const char *href = dom_attr_get(n, "href", &l);
-    if (!m->pre && href && l && href[0] != '#' && md_url(m, href, l)) {
+    if (!m->pre && !(m->drop & EX_OUT_NO_LINKS) && href && l && href[0] != '#' &&
+        md_url(m, href, l)) {
       md_inline(m, "[");
       return true;
     }
@@ -392,7 +394,8 @@ static void md_leave(void *vc, const dom_node *n)
   case HTML_TAG_A: {
     size_t l = 0;
     const char *href = dom_attr_get(n, "href", &l);
-    if (!m->pre && href && l && href[0] != '#' && md_url(m, href, l)) {
+    if (!m->pre && !(m->drop & EX_OUT_NO_LINKS) && href && l && href[0] != '#' &&
+        md_url(m, href, l)) {
       exb_put(m->out, "](", 2);
       md_put_url(m);
       exb_putc(m->out, ')');
@@ -440,9 +443,16 @@ static void md_leave(void *vc, const dom_node *n)
 
 void ex_markdown_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out)
 {
+  ex_markdown_serialise_opts(root, base, base_len, 0, out);
+}
+
+void ex_markdown_serialise_opts(const dom_node *root, const char *base, size_t base_len,
+                                uint32_t drop, ex_buf *out)
+{
   md_ctx m;
   memset(&m, 0, sizeof m);
   m.out = out;
+  m.drop = drop;
   m.base = base;
   m.base_len = base_len;
   exb_init(&m.tmp, EX_MAX_META * 4);
@@ -460,6 +470,7 @@ typedef struct hs_ctx {
   const char *base;
   size_t base_len;
   ex_buf tmp;
+  uint32_t drop; /* EX_OUT_* */
 } hs_ctx;
 
 static void hs_escape(ex_buf *o, const char *s, size_t n, bool attr)
@@ -577,10 +588,10 @@ static bool hs_enter(void *vc, const dom_node *n)
     hs_escape(h->out, n->data, n->data_len, false);
     return false;
   }
-  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) || ex_out_dropped(n, h->drop))
     return false;
-  if (!hs_keep(n))
-    return true;
+  if (!hs_keep(n) || (dom_is(n, HTML_TAG_A) && (h->drop & EX_OUT_NO_LINKS)))
+    return true; /* unwrapped: the content stays */
   exb_putc(h->out, '<');
   exb_put(h->out, n->name, n->name_len);
   size_t l = 0;
@@ -617,7 +628,7 @@ static bool hs_enter(void *vc, const dom_node *n)
 static void hs_leave(void *vc, const dom_node *n)
 {
   hs_ctx *h = vc;
-  if (!hs_keep(n) || hs_void(n))
+  if (!hs_keep(n) || hs_void(n) || (dom_is(n, HTML_TAG_A) && (h->drop & EX_OUT_NO_LINKS)))
     return;
   exb_put(h->out, "</", 2);
   exb_put(h->out, n->name, n->name_len);
@@ -626,8 +637,15 @@ static void hs_leave(void *vc, const dom_node *n)
 
 void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out)
 {
+  ex_html_serialise_opts(root, base, base_len, 0, out);
+}
+
+void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len,
+                            uint32_t drop, ex_buf *out)
+{
   hs_ctx h;
   h.out = out;
+  h.drop = drop;
   h.base = base;
   h.base_len = base_len;
   exb_init(&h.tmp, EX_MAX_META * 4);
