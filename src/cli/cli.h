@@ -49,6 +49,8 @@ typedef struct cli_config {
   cli_format format;
   riptide_options opts;
   bool with_metadata;
+  bool multi_doc; /* several documents on standard output: markdown/txt ones start with
+                     their id (front matter / "==> id <==", output.c) */
   bool quiet;
   bool stats;
   bool no_fallback;
