@@ -425,16 +425,11 @@ static void test_samples_if_present(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_article_content),
-      cmocka_unit_test(test_metadata),
-      cmocka_unit_test(test_links_media_markdown),
-      cmocka_unit_test(test_output_controls),
-      cmocka_unit_test(test_canonical_as_base),
-      cmocka_unit_test(test_modes),
-      cmocka_unit_test(test_title_rules),
-      cmocka_unit_test(test_table_and_code),
-      cmocka_unit_test(test_hostile_inputs),
-      cmocka_unit_test(test_unsafe_urls_dropped),
+      cmocka_unit_test(test_article_content),      cmocka_unit_test(test_metadata),
+      cmocka_unit_test(test_links_media_markdown), cmocka_unit_test(test_output_controls),
+      cmocka_unit_test(test_canonical_as_base),    cmocka_unit_test(test_modes),
+      cmocka_unit_test(test_title_rules),          cmocka_unit_test(test_table_and_code),
+      cmocka_unit_test(test_hostile_inputs),       cmocka_unit_test(test_unsafe_urls_dropped),
       cmocka_unit_test(test_samples_if_present),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

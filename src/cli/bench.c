@@ -175,9 +175,12 @@ static const char BENCH_USAGE[] =
 int cli_bench(int argc, char **argv)
 {
   static const struct option longopts[] = {
-      {"parallel", required_argument, NULL, 'p'}, {"repeat", required_argument, NULL, 'r'},
-      {"mode", required_argument, NULL, 'm'},     {"engine", required_argument, NULL, 'e'},
-      {"help", no_argument, NULL, 'h'},           CLI_OUTPUT_LONGOPTS,
+      {"parallel", required_argument, NULL, 'p'},
+      {"repeat", required_argument, NULL, 'r'},
+      {"mode", required_argument, NULL, 'm'},
+      {"engine", required_argument, NULL, 'e'},
+      {"help", no_argument, NULL, 'h'},
+      CLI_OUTPUT_LONGOPTS,
       {NULL, 0, NULL, 0},
   };
   unsigned parallel = cli_cpu_count(), repeat = 1;

@@ -82,23 +82,26 @@ enum {
   CLI_OPT_TABLES,
   CLI_OPT_NO_TABLES,
 };
+/* clang-format off */
 /* Entries for a getopt_long table. */
 #define CLI_OUTPUT_LONGOPTS                                                                        \
-  {"links", no_argument, NULL, CLI_OPT_LINKS}, {"no-links", no_argument, NULL, CLI_OPT_NO_LINKS}, \
-      {"images", no_argument, NULL, CLI_OPT_IMAGES},                                              \
-      {"no-images", no_argument, NULL, CLI_OPT_NO_IMAGES},                                        \
-      {"tables", no_argument, NULL, CLI_OPT_TABLES},                                              \
+  {"links", no_argument, NULL, CLI_OPT_LINKS},                                                     \
+      {"no-links", no_argument, NULL, CLI_OPT_NO_LINKS},                                           \
+      {"images", no_argument, NULL, CLI_OPT_IMAGES},                                               \
+      {"no-images", no_argument, NULL, CLI_OPT_NO_IMAGES},                                         \
+      {"tables", no_argument, NULL, CLI_OPT_TABLES},                                               \
       {"no-tables", no_argument, NULL, CLI_OPT_NO_TABLES}
 /* Their --help lines (docs/cli.md quotes them through scripts/gen-cli-doc.sh). */
 #define CLI_OUTPUT_USAGE                                                                           \
   "      --links, --no-links  keep links (default: no): in Markdown as [text](url), and the\n"     \
-  "                           \"links\" array; without, a link is its text, no URL\n"             \
-  "      --images, --no-images\n"                                                                 \
-  "                           keep images and media (default: no): Markdown images, figure\n"    \
-  "                           captions, the \"media\" array; without, all of them go\n"          \
-  "      --tables, --no-tables\n"                                                                 \
-  "                           keep tables (default: yes); without, tables go from the\n"         \
+  "                           \"links\" array; without, a link is its text, no URL\n"              \
+  "      --images, --no-images\n"                                                                  \
+  "                           keep images and media (default: no): Markdown images, figure\n"      \
+  "                           captions, the \"media\" array; without, all of them go\n"            \
+  "      --tables, --no-tables\n"                                                                  \
+  "                           keep tables (default: yes); without, tables go from the\n"           \
   "                           Markdown, text and HTML\n"
+/* clang-format on */
 /* The command's defaults: links and images off, tables on. */
 void cli_output_defaults(riptide_options *o);
 /* Applies an output control's getopt value; false when ch is not one. */

@@ -127,9 +127,9 @@ void ex_text_serialise(const dom_node *root, ex_buf *out);
 #define EX_OUT_NO_TABLES 4u /* no <table> (caption, cells, their links and media) */
 /* ex_text_serialise leaving out what `drop` (EX_OUT_*) names. */
 void ex_text_serialise_opts(const dom_node *root, uint32_t drop, ex_buf *out);
-/* Is n left out of every output under `drop`: a table with EX_OUT_NO_TABLES; an image,
- * picture, video or audio element, or a caption of media (a <figcaption> of a <figure> holding an image, picture, video or audio,
- * or a picture credit flagged EXF_CAPTION) with EX_OUT_NO_MEDIA. */
+/* Is n left out of every output under `drop`: a table with EX_OUT_NO_TABLES; with
+ * EX_OUT_NO_MEDIA an image, picture, video or audio element, or a caption of media (a
+ * <figcaption> of a <figure> holding one of them, or a picture credit flagged EXF_CAPTION). */
 bool ex_out_dropped(const dom_node *n, uint32_t drop);
 /* Words: whitespace-separated runs of word characters; every CJK character counts as one. */
 uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars);
@@ -209,8 +209,8 @@ void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, 
 /* The same leaving out what `drop` (EX_OUT_*) names. */
 void ex_markdown_serialise_opts(const dom_node *root, const char *base, size_t base_len,
                                 uint32_t drop, ex_buf *out);
-void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len,
-                            uint32_t drop, ex_buf *out);
+void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len, uint32_t drop,
+                            ex_buf *out);
 
 /* ---- quality.c -------------------------------------------------------------------------- */
 typedef struct ex_quality_in {

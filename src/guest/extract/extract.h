@@ -18,7 +18,7 @@ typedef struct ex_options {
   uint32_t mode;        /* riptide_mode: 0 article, 1 full, 2 metadata, 3 custom */
   const char *selector; /* custom mode; NUL-terminated, may be NULL */
   bool markdown, html, links, media;
-  bool tables; /* "tables=0": no tables in text, Markdown, HTML (nor their links and media) */
+  bool tables;      /* "tables=0": no tables in text, Markdown, HTML (nor their links and media) */
   size_t mem_limit; /* parser arena bound, 0 = unlimited */
   bool parse_only;  /* "parse_only=1": parse, then return an empty document (benchmarks) */
 } ex_options;

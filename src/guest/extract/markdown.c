@@ -640,8 +640,8 @@ void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, 
   ex_html_serialise_opts(root, base, base_len, 0, out);
 }
 
-void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len,
-                            uint32_t drop, ex_buf *out)
+void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len, uint32_t drop,
+                            ex_buf *out)
 {
   hs_ctx h;
   h.out = out;

@@ -332,9 +332,8 @@ static bool has_media(const dom_node *n)
 {
   const dom_node *c = n->first_child;
   while (c) {
-    if (c->type == DOM_ELEMENT &&
-        (dom_is(c, HTML_TAG_IMG) || dom_is(c, HTML_TAG_PICTURE) || dom_is(c, HTML_TAG_VIDEO) ||
-         dom_is(c, HTML_TAG_AUDIO)))
+    if (c->type == DOM_ELEMENT && (dom_is(c, HTML_TAG_IMG) || dom_is(c, HTML_TAG_PICTURE) ||
+                                   dom_is(c, HTML_TAG_VIDEO) || dom_is(c, HTML_TAG_AUDIO)))
       return true;
     c = dom_next(n, c);
   }
