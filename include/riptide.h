@@ -293,9 +293,10 @@ typedef struct riptide_options {
    * garbage there: it is never read). A new field goes past `size` of older programs, never
    * into padding they did not set. */
   uint8_t reserved_pad_[4];
-  bool want_tables; /* default true; false: no tables in the Markdown, text and HTML (nor
-                       their links and media). Added after 0.1.0: a program whose struct
-                       ends before it gets the default (see Conventions) */
+  bool want_tables; /* default true; false: no data tables in the Markdown, text and HTML
+                       (nor their links and media; a layout table's content stays, see
+                       docs/cli.md). Added after 0.1.0: a program whose struct ends before
+                       it gets the default (see Conventions) */
 } riptide_options;
 /* Fills *o with the defaults and o->size with `size` (the caller's sizeof riptide_options). */
 RIPTIDE_API void riptide_options_init_sized(riptide_options *o, size_t size);

@@ -2,7 +2,8 @@
 # The output controls of `riptide extract` and its multi-document streams (docs/cli.md):
 #  - --links/--no-links, --images/--no-images, --tables/--no-tables shape the Markdown, text and
 #    HTML (not only the arrays), in both engines (--engine pool and --engine native) alike;
-#    the last of a pair wins; riptide bench takes the same flags;
+#    the last of a pair wins; a layout table is not a table to drop; riptide bench takes the
+#    same flags;
 #  - --help names every value of every enumerated option and a default for each;
 #  - several inputs in markdown/txt on standard output start each document with its id (front
 #    matter / "==> id <==") and split back into exactly the documents written, also when a
@@ -81,6 +82,14 @@ for flags in "" "--links --images" "--no-tables" "--images --no-links"; do
   # shellcheck disable=SC2086
   b=$("$RT" extract -q --engine native --base-url "$U" -f txt $flags "$P" | grep -c -e 'Beacon caption' -e Northpiercell)
   check "txt ${flags:-(defaults)}: pool and native keep the same parts ($a/$b)" test "$a" = "$b"
+done
+
+# A page laid out in a table: --no-tables drops the data table inside it, not the article.
+L="$ROOT/tests/data/extract/output-controls-layout/input.html"
+for engine in pool native; do
+  run extract -q --engine "$engine" -f txt --no-tables "$L"
+  check "$engine --no-tables keeps a layout table's article, drops its data table" bash -c \
+    "grep -q 'rowing club finished its season' '$out' && grep -q 'Next season the club' '$out' && ! grep -q Firstplacecell '$out'"
 done
 
 mkdir -p "$T/bench"; cp "$P" "$T/bench/p.html"

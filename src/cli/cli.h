@@ -99,8 +99,8 @@ enum {
   "                           keep images and media (default: no): Markdown images, figure\n"      \
   "                           captions, the \"media\" array; without, all of them go\n"            \
   "      --tables, --no-tables\n"                                                                  \
-  "                           keep tables (default: yes); without, tables go from the\n"           \
-  "                           Markdown, text and HTML\n"
+  "                           keep tables (default: yes); without, data tables go from\n"          \
+  "                           the Markdown, text and HTML (layout tables' content stays)\n"
 /* clang-format on */
 /* The command's defaults: links and images off, tables on. */
 void cli_output_defaults(riptide_options *o);

@@ -458,12 +458,48 @@ static bool holds_media(const xmlNode *n, int depth)
   return false;
 }
 
+/* The guest's layout-table rule (ex_layout_table, src/guest/extract/ex_internal.h): walks
+ * under n until it decides; *nodes and *cell count what was seen. */
+static bool layout_walk(const xmlNode *n, size_t *nodes, size_t *cell, int depth)
+{
+  for (const xmlNode *c = n->children; c; c = c->next) {
+    if (++*nodes > FB_LAYOUT_TABLE_NODES || depth >= FB_MAX_DEPTH)
+      return true;
+    if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+      for (const unsigned char *p = c->content; p && *p; p++)
+        *cell += !(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f');
+      if (*cell > FB_LAYOUT_CELL_BYTES)
+        return true;
+      continue;
+    }
+    if (!fb_is_el(c))
+      continue;
+    const char *name = (const char *)c->name;
+    if (!strcmp(name, "table") || (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2]))
+      return true;
+    if (!strcmp(name, "td") || !strcmp(name, "th") || !strcmp(name, "caption"))
+      *cell = 0;
+    if (layout_walk(c, nodes, cell, depth + 1))
+      return true;
+  }
+  return false;
+}
+
+static bool layout_table(const xmlNode *t)
+{
+  const char *role = fb_attr(t, "role");
+  if (role && !strcasecmp(role, "presentation"))
+    return true;
+  size_t nodes = 0, cell = 0;
+  return layout_walk(t, &nodes, &cell, 0);
+}
+
 bool fb_out_dropped(const fb_render *r, const xmlNode *n, int depth)
 {
   if (depth == 0 || !fb_is_el(n))
     return false;
   if (!r->want_tables && fb_name_is(n, "table"))
-    return true;
+    return !layout_table(n);
   if (r->want_media)
     return false;
   if (is_media_el(n))

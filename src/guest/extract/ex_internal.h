@@ -124,10 +124,18 @@ void ex_text_serialise(const dom_node *root, ex_buf *out);
  * the same in the native fallback): */
 #define EX_OUT_NO_LINKS 1u  /* a link is its text: no URL (Markdown), <a> unwrapped (HTML) */
 #define EX_OUT_NO_MEDIA 2u  /* no images, no captions of figures that hold media */
-#define EX_OUT_NO_TABLES 4u /* no <table> (caption, cells, their links and media) */
+#define EX_OUT_NO_TABLES 4u /* no data <table> (caption, cells, their links and media) */
+/* A layout table (the page's columns, not data) is kept under EX_OUT_NO_TABLES, its content
+ * written as blocks are: role="presentation", or a table holding a table or a heading, or one
+ * whose cell (or caption) has over EX_LAYOUT_CELL_BYTES bytes of text (not counting ASCII
+ * whitespace), or one of over EX_LAYOUT_TABLE_NODES nodes. The native fallback applies the same
+ * rule (src/fallback/render.c). */
+#define EX_LAYOUT_CELL_BYTES 400
+#define EX_LAYOUT_TABLE_NODES 100000
+bool ex_layout_table(const dom_node *t);
 /* ex_text_serialise leaving out what `drop` (EX_OUT_*) names. */
 void ex_text_serialise_opts(const dom_node *root, uint32_t drop, ex_buf *out);
-/* Is n left out of every output under `drop`: a table with EX_OUT_NO_TABLES; with
+/* Is n left out of every output under `drop`: a data table with EX_OUT_NO_TABLES; with
  * EX_OUT_NO_MEDIA an image, picture, video or audio element, or a caption of media (a
  * <figcaption> of a <figure> holding one of them, or a picture credit flagged EXF_CAPTION). */
 bool ex_out_dropped(const dom_node *n, uint32_t drop);

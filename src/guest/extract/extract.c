@@ -157,7 +157,8 @@ static void put_media(lm_ctx *c, const char *src, size_t sn, const dom_node *n, 
 static bool lm_enter(void *vc, const dom_node *n)
 {
   lm_ctx *c = vc;
-  if (n->type != DOM_ELEMENT || ex_skip_node(n) || (!c->tables && dom_is(n, HTML_TAG_TABLE)))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) ||
+      (!c->tables && ex_out_dropped(n, EX_OUT_NO_TABLES)))
     return false;
   size_t l = 0;
   if (c->links && dom_is(n, HTML_TAG_A) && c->n_links < EX_MAX_LINKS) {

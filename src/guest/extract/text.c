@@ -340,12 +340,40 @@ static bool has_media(const dom_node *n)
   return false;
 }
 
+bool ex_layout_table(const dom_node *t)
+{
+  size_t l = 0;
+  const char *role = dom_attr_get(t, "role", &l);
+  if (role && ex_ieq(role, l, "presentation"))
+    return true;
+  uint32_t nodes = 0, cell_bytes = 0;
+  const dom_node *x = t;
+  while ((x = dom_next(t, x))) {
+    if (++nodes > EX_LAYOUT_TABLE_NODES)
+      return true;
+    if (x->type == DOM_TEXT) {
+      for (size_t i = 0; i < x->data_len; i++)
+        cell_bytes += !is_ascii_space(x->data[i]);
+      if (cell_bytes > EX_LAYOUT_CELL_BYTES)
+        return true;
+    } else if (x->type == DOM_ELEMENT) {
+      if (dom_is(x, HTML_TAG_TABLE) || dom_is(x, HTML_TAG_H1) || dom_is(x, HTML_TAG_H2) ||
+          dom_is(x, HTML_TAG_H3) || dom_is(x, HTML_TAG_H4) || dom_is(x, HTML_TAG_H5) ||
+          dom_is(x, HTML_TAG_H6))
+        return true;
+      if (dom_is(x, HTML_TAG_TD) || dom_is(x, HTML_TAG_TH) || dom_is(x, HTML_TAG_CAPTION))
+        cell_bytes = 0; /* a new cell */
+    }
+  }
+  return false;
+}
+
 bool ex_out_dropped(const dom_node *n, uint32_t drop)
 {
   if (!drop || n->type != DOM_ELEMENT)
     return false;
   if ((drop & EX_OUT_NO_TABLES) && dom_is(n, HTML_TAG_TABLE))
-    return true;
+    return !ex_layout_table(n);
   if (!(drop & EX_OUT_NO_MEDIA))
     return false;
   if (dom_is(n, HTML_TAG_IMG) || dom_is(n, HTML_TAG_PICTURE) || dom_is(n, HTML_TAG_VIDEO) ||
