@@ -15,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char USAGE[] =
+/* The help, in parts (ISO C bounds one string literal to 4095 bytes; add options to any). */
+static const char *const USAGE[] = {
     "usage: riptide extract [options] [FILE|URL|DIR|-]...\n"
     "       riptide bench DIR [options]                  (riptide bench --help)\n"
     "       riptide serve [--listen ADDR:PORT] [options] (riptide serve --help)\n"
@@ -25,7 +26,7 @@ static const char USAGE[] =
     "\n"
     "Extracts the main content of HTML pages (files, directories, stdin, http(s) URLs) in\n"
     "sandboxed WebAssembly instances, with a native fallback.\n"
-    "\n"
+    "\n",
     "extract options (every value accepted is listed; defaults in parentheses):\n"
     "  -i, --input-dir DIR      extract every .html, .htm, .gz and .warc file under DIR\n"
     "                           (recursive; may be repeated)\n"
@@ -37,7 +38,8 @@ static const char USAGE[] =
     "  -s, --selector CSS       CSS selector list for --mode custom (implies it)\n"
     "  -p, --parallel N         worker threads and pool slots, 1 to 1024 (default: CPUs)\n"
     "      --with-metadata      metadata header in markdown (YAML front matter) and txt\n"
-    "                           output (default: none)\n" CLI_OUTPUT_USAGE
+    "                           output (default: none)\n",
+    CLI_OUTPUT_USAGE,
     "      --html               include the cleaned content HTML in JSON output (default: no)\n"
     "      --base-url URL       page address for files and stdin: relative links and media\n"
     "                           resolve against it (default: the page's canonical URL)\n"
@@ -59,7 +61,7 @@ static const char USAGE[] =
     "      --stats              print the final pool metrics (Prometheus text) on stderr\n"
     "  -q, --quiet              no progress bar, no per-input errors, no summary\n"
     "  -h, --help               this text\n"
-    "\n"
+    "\n",
     "WARC files (.warc, .warc.gz, or any input that holds WARC records) give one input per\n"
     "HTML page: id is the record id, the page address WARC-Target-URI; other records are\n"
     "counted by kind in the summary.\n"
@@ -71,7 +73,14 @@ static const char USAGE[] =
     "A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
     "Exit status: 0 every input extracted, 1 some failed (or output could not be written),\n"
     "2 usage error, 130/143 interrupted by SIGINT/SIGTERM (what was done is written whole and\n"
-    "summarised; a second signal exits at once).\n";
+    "summarised; a second signal exits at once).\n",
+};
+
+static void usage_print(void)
+{
+  for (size_t i = 0; i < sizeof USAGE / sizeof USAGE[0]; i++)
+    fputs(USAGE[i], stdout);
+}
 
 enum {
   OPT_WITH_METADATA = 256,
@@ -197,7 +206,7 @@ static int cmd_extract(int argc, char **argv)
       c.quiet = true;
       break;
     case 'h':
-      fputs(USAGE, stdout);
+      usage_print();
       rc = CLI_EXIT_OK;
       break;
     case OPT_WITH_METADATA:
@@ -341,7 +350,7 @@ int main(int argc, char **argv)
     return usage_error("%s", "missing command (extract, bench, version)");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-    fputs(USAGE, stdout);
+    usage_print();
     return CLI_EXIT_OK;
   }
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
