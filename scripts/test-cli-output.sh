@@ -92,6 +92,14 @@ for engine in pool native; do
     "grep -q 'rowing club finished its season' '$out' && grep -q 'Next season the club' '$out' && ! grep -q Firstplacecell '$out'"
 done
 
+# An image link without images writes nothing (no empty "[](url)"); text links stay.
+printf '%s' '<html><head><title>Gallery</title></head><body><article><p>The harbour gallery shows the boats of the fleet as they came home this autumn, each photographed from the pier at dawn.</p><p><a href="/big/boat1.jpg"><img src="/small/boat1.jpg" alt="Boat one"></a> and <a href="/boats/one">the first boat</a> led the fleet.</p><p>More pictures will follow when the winter maintenance is done and the boats are back on the water.</p></article></body></html>' > "$T/gallery.html"
+for engine in pool native; do
+  run extract -q --engine "$engine" --base-url https://e.example/ --links "$T/gallery.html"
+  check "$engine --links without --images: no empty image link" bash -c \
+    "grep -qF '[the first boat](https://e.example/boats/one)' '$out' && ! grep -qF '](https://e.example/big/boat1.jpg)' '$out'"
+done
+
 mkdir -p "$T/bench"; cp "$P" "$T/bench/p.html"
 run bench "$T/bench" --repeat 1 --parallel 1 --no-tables --links
 check "bench takes the output controls" bash -c "[ $rc = 0 ] && grep -q '^pool ' '$out' && grep -q '^native ' '$out'"

@@ -766,7 +766,8 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     if (!add_link(r, abs, text))
       r->nomem = true;
     const fb_info *ai = fb_info_of(n);
-    if (r->want_md && text && !(ai && ai->has_block)) {
+    /* a link that would show nothing (an image link without images) is not written */
+    if (r->want_md && text && !(ai && ai->has_block) && (*text || r->want_media)) {
       flush_space(r);
       md_raw(r, "[");
       size_t mdlen = r->md.len;

@@ -202,6 +202,32 @@ static int heading_level(const dom_node *n)
   }
 }
 
+/* Has the subtree under n any visible character of text? */
+static bool md_has_text(const dom_node *n)
+{
+  for (const dom_node *x = dom_next(n, n); x; x = dom_next(n, x))
+    if (x->type == DOM_TEXT)
+      for (size_t i = 0; i < x->data_len; i++)
+        if (x->data[i] != ' ' && x->data[i] != '\t' && x->data[i] != '\n' && x->data[i] != '\r' &&
+            x->data[i] != '\f')
+          return true;
+  return false;
+}
+
+/* Is the <a> n written as a Markdown link (its URL resolved into m->tmp)? Not inside <pre>,
+ * not without links, not a fragment, and not when nothing of it would show (an image link
+ * without images). */
+static bool md_link(md_ctx *m, const dom_node *n)
+{
+  size_t l = 0;
+  const char *href = dom_attr_get(n, "href", &l);
+  if (m->pre || (m->drop & EX_OUT_NO_LINKS) || !href || !l || href[0] == '#')
+    return false;
+  if ((m->drop & EX_OUT_NO_MEDIA) && !md_has_text(n))
+    return false;
+  return md_url(m, href, l);
+}
+
 static bool md_enter(void *vc, const dom_node *n)
 {
   md_ctx *m = vc;
@@ -261,15 +287,10 @@ static bool md_enter(void *vc, const dom_node *n)
     if (!m->pre)
       md_inline(m, "**");
     return true;
-  case HTML_TAG_A: {
-    const char *href = dom_attr_get(n, "href", &l);
-    if (!m->pre && !(m->drop & EX_OUT_NO_LINKS) && href && l && href[0] != '#' &&
-        md_url(m, href, l)) {
+  case HTML_TAG_A:
+    if (md_link(m, n))
       md_inline(m, "[");
-      return true;
-    }
     return true;
-  }
   case HTML_TAG_IMG: {
     const char *src = ex_img_src(n, &l);
     if (!src || !l || !md_url(m, src, l))
@@ -391,17 +412,13 @@ static void md_leave(void *vc, const dom_node *n)
     if (!m->pre)
       exb_put(m->out, "**", 2);
     return;
-  case HTML_TAG_A: {
-    size_t l = 0;
-    const char *href = dom_attr_get(n, "href", &l);
-    if (!m->pre && !(m->drop & EX_OUT_NO_LINKS) && href && l && href[0] != '#' &&
-        md_url(m, href, l)) {
+  case HTML_TAG_A:
+    if (md_link(m, n)) {
       exb_put(m->out, "](", 2);
       md_put_url(m);
       exb_putc(m->out, ')');
     }
     return;
-  }
   case HTML_TAG_BLOCKQUOTE:
   case HTML_TAG_UL:
   case HTML_TAG_OL:
