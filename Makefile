@@ -112,7 +112,7 @@ TEST_EXTRA_OBJ :=
 include mk/wasm.mk
 -include $(sort $(filter-out mk/wasm.mk,$(wildcard mk/*.mk)))
 
-.PHONY: all deps test build-tests demo bench check soak fuzz clean install uninstall
+.PHONY: all deps test build-tests demo bench check soak fuzz clean install uninstall docs
 .DEFAULT_GOAL := all
 
 all: $(CLI) $(LIB_A) $(LIB_PUBLIC_A) $(LIB_SO)
@@ -161,6 +161,10 @@ test: deps
 	@scripts/run-tests.sh $(BUILD) $(SHARED)
 
 build-tests: all $(TEST_BIN)
+
+# docs/cli.md quotes the commands' --help (scripts/test-cli-doc.sh checks it)
+docs: all
+	@scripts/gen-cli-doc.sh $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

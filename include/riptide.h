@@ -301,13 +301,20 @@ typedef struct riptide_options {
   const char *selector; /* CSS selector list for RIPTIDE_MODE_CUSTOM */
   bool want_markdown;   /* default true */
   bool want_html;       /* default false */
-  bool want_links;      /* default true */
-  bool want_media;      /* default true */
+  bool want_links;      /* default true; false: no "links", and the Markdown, text and HTML
+                           keep a link's text without its URL */
+  bool want_media;      /* default true; false: no "media", and no images or figure captions
+                           in the Markdown, text and HTML */
   /* Default NULL. Names the call in its pool events: the extraction.* and instance.* events
    * the call emits carry it as metadata "call_id" (cut to the event's bounded storage), so a
    * subscriber can tell which input an event is about (`riptide extract --events` puts the
    * input's id there). Copied while the call runs; the library keeps no pointer to it. */
   const char *call_id;
+  bool want_tables; /* default true; false: no data tables in the Markdown, text and HTML
+                       (nor their links and media; a layout table's content stays, see
+                       docs/cli.md). Added after 0.1.0, past the struct's old end and its tail
+                       padding: a program whose struct ends before it gets the default (see
+                       Conventions) */
 } riptide_options;
 /* Fills *o with the defaults and o->size with `size` (the caller's sizeof riptide_options). */
 RIPTIDE_API void riptide_options_init_sized(riptide_options *o, size_t size);

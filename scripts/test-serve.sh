@@ -184,9 +184,15 @@ req "format=markdown" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$
 check "markdown content type" hdr '^Content-Type: text/markdown'
 check "markdown body" has '^## A rota kept in a biscuit tin'
 req "format=text" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$PAGE" "$A/v1/extract?format=text"
-check "text body" bash -c "head -c 20 '$T/body' | grep -q 'The harbour light'"
+# images are off by default: the hero figure's caption is not in the text either
+check "text body" bash -c "head -c 40 '$T/body' | grep -q 'The last professional lighthouse'"
 req "options: links, images, mode" 200 -X POST -H 'Content-Type: application/json' --data-binary '{"html":"<article><p>Read <a href=\"/x\">this long enough paragraph here</a> now, with more words to make it an article.</p><img src=\"/i.png\" alt=\"i\"></article>","url":"https://e.example/p","options":{"links":true,"images":true,"mode":"full"}}' "$A/v1/extract"
 check "links resolved against url" has '"href": "https://e.example/x"'
+OC="$ROOT/tests/data/extract/output-controls-on/input.html" # links, a figure, a table
+req "tables=false" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$OC" "$A/v1/extract?format=markdown&tables=false&links=true"
+check "tables=false: no table, links kept" bash -c "! grep -q 'Northpiercell' '$T/body' && grep -q '](' '$T/body'"
+req "tables default, links=false" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$OC" "$A/v1/extract?format=markdown&links=false"
+check "tables kept by default, links as text" bash -c "grep -q '| Northpiercell |' '$T/body' && grep -q 'rowing club' '$T/body' && ! grep -q '](' '$T/body'"
 req "selector (custom mode)" 200 -X POST -H 'Content-Type: text/html' --data-binary '<div class="a">alpha text</div><div class="b">beta text</div>' "$A/v1/extract?selector=.b&format=text"
 check "selector picked .b" bash -c "grep -q beta '$T/body' && ! grep -q alpha '$T/body'"
 

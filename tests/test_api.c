@@ -108,6 +108,52 @@ static void test_options_older_binary(void **state)
   riptide_pool_free(p);
 }
 
+/* Does the Markdown of a page with a table hold the table? */
+static bool table_in_markdown(riptide_pool *p, const riptide_options *o)
+{
+  static const char TABLE_PAGE[] =
+      "<html><head><title>Tides</title></head><body><article><h1>Tides</h1>"
+      "<p>The tide tables below give the times of high water at the harbour for the coming "
+      "week, measured at the pier gauge and corrected for the local datum.</p>"
+      "<table><tr><th>Day</th><th>High water</th></tr><tr><td>Monday</td><td>06:12</td></tr>"
+      "<tr><td>Tuesday</td><td>06:58</td></tr></table>"
+      "<p>Spring tides fall on the weekend, when the range is largest and the slipway floods "
+      "at the top of the tide, so the boats are moved to the outer berths.</p>"
+      "</article></body></html>";
+  riptide_document *d = NULL;
+  assert_int_equal(riptide_pool_extract(p, TABLE_PAGE, sizeof TABLE_PAGE - 1, NULL, o, &d),
+                   RIPTIDE_OK);
+  bool has = d->markdown && strstr(d->markdown, "| Monday | 06:12 |") != NULL;
+  riptide_document_free(d);
+  return has;
+}
+
+static void test_options_before_want_tables(void **state)
+{
+  (void)state;
+  riptide_pool *p = real_pool();
+  riptide_options o;
+  riptide_options_init(&o);
+  assert_true(o.want_tables);
+  assert_true(table_in_markdown(p, &o));
+  o.want_tables = false; /* control: this header's struct */
+  assert_false(table_in_markdown(p, &o));
+  /* A program built before want_tables: its size does not reach want_tables, whose byte holds
+   * false here: the library takes the default. */
+  riptide_options old;
+  memset(&old, 0, sizeof old);
+  riptide_options_init_sized(&old, offsetof(riptide_options, want_tables));
+  assert_false(old.want_tables); /* init wrote only the caller's bytes */
+  assert_true(old.want_links);
+  assert_true(table_in_markdown(p, &old));
+  /* A 0.1.0 program's struct ended at want_media: its tail padding may hold anything, and
+   * no field lives there. */
+  size_t pad = offsetof(riptide_options, want_media) + 1;
+  memset((char *)&old + pad, 0xFF, offsetof(riptide_options, call_id) - pad);
+  assert_true(table_in_markdown(p, &old));
+  riptide_pool_free(p);
+}
+
 static void test_options_newer_binary(void **state)
 {
   (void)state;
@@ -496,6 +542,7 @@ int main(void)
       cmocka_unit_test(test_version),
       cmocka_unit_test(test_riptide_free),
       cmocka_unit_test(test_options_older_binary),
+      cmocka_unit_test(test_options_before_want_tables),
       cmocka_unit_test(test_options_newer_binary),
       cmocka_unit_test(test_options_bad_size),
       cmocka_unit_test(test_metrics_older_binary),

@@ -50,6 +50,7 @@ static void test_options_defaults(void **state)
   assert_false(o.want_html);
   assert_true(o.want_links);
   assert_true(o.want_media);
+  assert_true(o.want_tables);
 }
 
 static riptide_document *sample(void)

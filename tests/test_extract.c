@@ -10,7 +10,8 @@
  * links_contains[], links_excludes[], media_contains[], categories[] (exact, in order),
  * no_text (true: no TEXT record), min_word_count, min_quality, safe_urls (true: no link, media
  * source, Markdown link target or HTML href/src is a javascript:, vbscript: or data: URL as a
- * browser reads it).
+ * browser reads it), options ({"links", "media", "tables"}: false turns that output control
+ * off), markdown_excludes[], html_contains[], html_excludes[], media_excludes[].
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -243,6 +244,13 @@ static void run_case(const char *dir, const char *cname)
              : strcmp(mode, "custom") == 0   ? 3
                                              : 0;
   o.selector = json_string_value(json_object_get(exp, "selector"));
+  json_t *oo = json_object_get(exp, "options");
+  if (json_is_false(json_object_get(oo, "links")))
+    o.links = false;
+  if (json_is_false(json_object_get(oo, "media")))
+    o.media = false;
+  if (json_is_false(json_object_get(oo, "tables")))
+    o.tables = false;
   const char *url = json_string_value(json_object_get(exp, "url"));
   decoded d;
   rt_guest_status st = run(html, len, url, &o, &d);
@@ -260,6 +268,9 @@ static void run_case(const char *dir, const char *cname)
     check_list(cname, exp, "text_contains", field(&d, "text"), true);
     check_list(cname, exp, "text_excludes", field(&d, "text"), false);
     check_list(cname, exp, "markdown_contains", field(&d, "markdown"), true);
+    check_list(cname, exp, "markdown_excludes", field(&d, "markdown"), false);
+    check_list(cname, exp, "html_contains", field(&d, "html"), true);
+    check_list(cname, exp, "html_excludes", field(&d, "html"), false);
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(exp, "links_contains"), i,
@@ -271,6 +282,9 @@ static void run_case(const char *dir, const char *cname)
     json_array_foreach(json_object_get(exp, "media_contains"), i,
                        v) if (!array_has(d.media, json_string_value(v)))
         fail_msg("%s: media %s missing", cname, json_string_value(v));
+    json_array_foreach(json_object_get(exp, "media_excludes"), i,
+                       v) if (array_has(d.media, json_string_value(v)))
+        fail_msg("%s: media %s present", cname, json_string_value(v));
     if (json_is_true(json_object_get(exp, "safe_urls"))) {
       json_array_foreach(d.links, i, v) if (unsafe_url(json_string_value(v)))
           fail_msg("%s: unsafe link %.60s", cname, json_string_value(v));

@@ -138,6 +138,53 @@ static void test_links_media_markdown(void **state)
   riptide_document_free(d);
 }
 
+/* The output controls shape the Markdown, text and HTML, as in the guest (test_extract's
+ * output-controls-* cases run the same page there). */
+static void test_output_controls(void **state)
+{
+  (void)state;
+  static const char page[] =
+      "<html><head><title>Survey</title></head><body><article><h1>Survey</h1>"
+      "<p>Volunteers from the <a href=\"/club\">rowing club</a> checked the outer buoys by boat "
+      "while the harbour staff walked the quays with ladders and notebooks all week long.</p>"
+      "<figure><img src=\"/pier.jpg\" alt=\"Pier light\"><figcaption>Beacon caption here"
+      "</figcaption></figure>"
+      "<p>Most of the lights were in good order, but a handful had faded lenses or failing "
+      "batteries, and two had been knocked out of line by the autumn storms.</p>"
+      "<table><tr><th>Beacon</th><th>Colour</th></tr><tr><td>Northcell</td><td>Green</td></tr>"
+      "</table><p>The report asks the council to fix them before spring, and a public meeting "
+      "will be held at the lifeboat station next month.</p></article></body></html>";
+  const char *url = "https://example.org/n/s";
+  for (int k = 0; k < 4; k++) {
+    riptide_options o;
+    riptide_options_init(&o);
+    o.want_html = true;
+    o.want_links = k != 0 && k != 3;
+    o.want_media = k != 1 && k != 3;
+    o.want_tables = k != 2 && k != 3;
+    riptide_document *d = NULL;
+    assert_int_equal(riptide_extract_native(page, strlen(page), url, &o, &d), RIPTIDE_OK);
+    const char *md = d->markdown, *tx = d->text, *h = d->html;
+    assert_non_null(strstr(md, "rowing club"));
+    assert_non_null(strstr(h, "rowing club"));
+    assert_true((strstr(md, "[rowing club](https://example.org/club)") != NULL) == o.want_links);
+    assert_true((strstr(h, "<a href") != NULL) == o.want_links);
+    assert_true(d->n_links == (o.want_links ? 1u : 0u));
+    assert_true((strstr(md, "![Pier light](https://example.org/pier.jpg)") != NULL) ==
+                o.want_media);
+    assert_true((strstr(h, "<img") != NULL) == o.want_media);
+    assert_true(d->n_media == (o.want_media ? 1u : 0u));
+    assert_true((strstr(md, "Beacon caption") != NULL) == o.want_media);
+    assert_true((strstr(tx, "Beacon caption") != NULL) == o.want_media);
+    assert_true((strstr(h, "Beacon caption") != NULL) == o.want_media);
+    assert_true((strstr(md, "| Northcell | Green |") != NULL) == o.want_tables);
+    assert_true((strstr(tx, "Northcell") != NULL) == o.want_tables);
+    assert_true((strstr(h, "<table") != NULL) == o.want_tables);
+    assert_non_null(strstr(tx, "before spring"));
+    riptide_document_free(d);
+  }
+}
+
 /* A page without a URL (a local file) resolves against its absolute canonical URL, as the
  * guest does; a relative canonical gives no base. */
 static void test_canonical_as_base(void **state)
@@ -378,15 +425,11 @@ static void test_samples_if_present(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_article_content),
-      cmocka_unit_test(test_metadata),
-      cmocka_unit_test(test_links_media_markdown),
-      cmocka_unit_test(test_canonical_as_base),
-      cmocka_unit_test(test_modes),
-      cmocka_unit_test(test_title_rules),
-      cmocka_unit_test(test_table_and_code),
-      cmocka_unit_test(test_hostile_inputs),
-      cmocka_unit_test(test_unsafe_urls_dropped),
+      cmocka_unit_test(test_article_content),      cmocka_unit_test(test_metadata),
+      cmocka_unit_test(test_links_media_markdown), cmocka_unit_test(test_output_controls),
+      cmocka_unit_test(test_canonical_as_base),    cmocka_unit_test(test_modes),
+      cmocka_unit_test(test_title_rules),          cmocka_unit_test(test_table_and_code),
+      cmocka_unit_test(test_hostile_inputs),       cmocka_unit_test(test_unsafe_urls_dropped),
       cmocka_unit_test(test_samples_if_present),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,7 +64,7 @@ def _timeout_ms(timeout, name="timeout"):
     return max(1, int(_math.ceil(timeout * 1000)))
 
 
-def _options(mode, selector, output, links, images):
+def _options(mode, selector, output, links, images, tables):
     if not isinstance(mode, str):
         raise TypeError("mode must be a str")
     if mode not in _MODES:
@@ -79,10 +79,10 @@ def _options(mode, selector, output, links, images):
         raise ValueError("mode='custom' needs a selector")
     if selector is not None and mode != "custom":
         raise ValueError("a selector is used with mode='custom' only")
-    for name, v in (("links", links), ("images", images)):
+    for name, v in (("links", links), ("images", images), ("tables", tables)):
         if not isinstance(v, bool):
             raise TypeError("%s must be a bool" % name)
-    return _MODES[mode], selector, _OUTPUTS[output], links, images
+    return _MODES[mode], selector, _OUTPUTS[output], links, images, tables
 
 
 def _check_page(html, url):
@@ -152,18 +152,20 @@ class Extractor:
             return p
 
     def extract(self, html, url=None, *, mode="article", selector=None, output="dict",
-                links=True, images=True, timeout=None):
+                links=True, images=True, tables=True, timeout=None):
         """Extracts one page. Returns a dict (output="dict") or a str ("json", "markdown",
         "text": what `riptide extract -f json|markdown|txt` prints for the page, JSON without
-        its "id"). Raises RiptideError (a subclass per error class) when the page fails, and
+        its "id"). links, images, tables: False leaves them out of the text, Markdown and
+        HTML too (a link becomes its text; images go with their figure captions). Raises
+        RiptideError (a subclass per error class) when the page fails, and
         TypeError/ValueError for bad arguments before any work."""
-        opts = _options(mode, selector, output, links, images)
+        opts = _options(mode, selector, output, links, images, tables)
         _check_page(html, url)
         pool = self._pool_for(timeout)
-        return _riptide.extract(pool, html, url, opts[0], opts[1], opts[2], opts[3], opts[4])
+        return _riptide.extract(pool, html, url, *opts)
 
     def extract_many(self, pages, ordered=True, *, mode="article", selector=None,
-                     output="dict", links=True, images=True):
+                     output="dict", links=True, images=True, tables=True):
         """Extracts many pages in parallel on the pool's slots (C threads, no GIL).
 
         pages: an iterable of html (str or bytes) or (html, url) pairs, read lazily.
@@ -173,11 +175,10 @@ class Extractor:
         pairs as soon as each is done."""
         if not isinstance(ordered, bool):
             raise TypeError("ordered must be a bool")
-        opts = _options(mode, selector, output, links, images)
+        opts = _options(mode, selector, output, links, images, tables)
         if self._closed:
             raise ResourceError("the extractor is closed", "SHUTDOWN", "busy", 14)
-        return _riptide.extract_many(self._pool, pages, ordered, self._workers, opts[0],
-                                     opts[1], opts[2], opts[3], opts[4])
+        return _riptide.extract_many(self._pool, pages, ordered, self._workers, *opts)
 
     def metrics(self):
         """A consistent snapshot of the pool's metrics (totals add up) as a dict."""
@@ -233,13 +234,13 @@ def _default_extractor():
 
 
 def extract(html, url=None, *, mode="article", selector=None, output="dict", links=True,
-            images=True, timeout=None):
+            images=True, tables=True, timeout=None):
     """Extracts one page on a process-wide pool created on first use. See Extractor.extract."""
-    opts = _options(mode, selector, output, links, images)
+    opts = _options(mode, selector, output, links, images, tables)
     _check_page(html, url)
     ex = _default_extractor()
     pool = ex._pool_for(timeout)
-    return _riptide.extract(pool, html, url, opts[0], opts[1], opts[2], opts[3], opts[4])
+    return _riptide.extract(pool, html, url, *opts)
 
 
 if hasattr(_os, "register_at_fork"):

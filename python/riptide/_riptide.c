@@ -879,9 +879,9 @@ static PyObject *page_out_take(page_out *out, int output, bool as_value)
   return r;
 }
 
-/* Validated options: (mode, selector or None, output, links, images). */
+/* Validated options: (mode, selector or None, output, links, images, tables). */
 static int page_opts_set(page_opts *po, int mode, PyObject *selector, int output, int links,
-                         int images)
+                         int images, int tables)
 {
   memset(po, 0, sizeof *po);
   riptide_options_init(&po->opts);
@@ -896,6 +896,7 @@ static int page_opts_set(page_opts *po, int mode, PyObject *selector, int output
   po->opts.mode = (riptide_mode)mode;
   po->opts.want_links = links != 0;
   po->opts.want_media = images != 0;
+  po->opts.want_tables = tables != 0;
   po->output = output;
   if (selector && selector != Py_None) {
     if (!PyUnicode_Check(selector)) {
@@ -917,17 +918,17 @@ static int page_opts_set(page_opts *po, int mode, PyObject *selector, int output
   return 0;
 }
 
-/* extract(pool, html, url, mode, selector, output, links, images) */
+/* extract(pool, html, url, mode, selector, output, links, images, tables) */
 static PyObject *mod_extract(PyObject *m, PyObject *args)
 {
   PoolObject *p;
   PyObject *html, *url, *selector;
-  int mode, output, links, images;
-  if (!PyArg_ParseTuple(args, "O!OOiOipp", &PoolType, &p, &html, &url, &mode, &selector, &output,
-                        &links, &images))
+  int mode, output, links, images, tables;
+  if (!PyArg_ParseTuple(args, "O!OOiOippp", &PoolType, &p, &html, &url, &mode, &selector, &output,
+                        &links, &images, &tables))
     return NULL;
   page_opts po;
-  if (page_opts_set(&po, mode, selector, output, links, images) < 0)
+  if (page_opts_set(&po, mode, selector, output, links, images, tables) < 0)
     return NULL;
   page_in in;
   if (page_in_set(&in, html, url) < 0) {
@@ -1286,14 +1287,15 @@ static PyObject *Batch_next(BatchObject *b)
   return r;
 }
 
-/* extract_many(pool, iterable, ordered, workers, mode, selector, output, links, images) */
+/* extract_many(pool, iterable, ordered, workers, mode, selector, output, links, images,
+ * tables) */
 static PyObject *mod_extract_many(PyObject *m, PyObject *args)
 {
   PoolObject *p;
   PyObject *iterable, *selector;
-  int ordered, workers, mode, output, links, images;
-  if (!PyArg_ParseTuple(args, "O!OpiiOipp", &PoolType, &p, &iterable, &ordered, &workers, &mode,
-                        &selector, &output, &links, &images))
+  int ordered, workers, mode, output, links, images, tables;
+  if (!PyArg_ParseTuple(args, "O!OpiiOippp", &PoolType, &p, &iterable, &ordered, &workers, &mode,
+                        &selector, &output, &links, &images, &tables))
     return NULL;
   if (workers < 1 || workers > 1024) {
     PyErr_SetString(PyExc_ValueError, "workers must be between 1 and 1024");
@@ -1321,7 +1323,7 @@ static PyObject *mod_extract_many(PyObject *m, PyObject *args)
   b->n_workers = (unsigned)workers;
   b->window = (size_t)workers * 4;
   PyObject_GC_Track(b);
-  if (page_opts_set(&b->po, mode, selector, output, links, images) < 0) {
+  if (page_opts_set(&b->po, mode, selector, output, links, images, tables) < 0) {
     Py_DECREF(b);
     return NULL;
   }

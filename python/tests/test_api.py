@@ -118,6 +118,26 @@ class SameAsCli(unittest.TestCase):
                 self.assertEqual(rc, 0, err)
                 self.assertEqual(riptide.extract(raw, output=kind).encode(), out, (path, fmt))
 
+    def test_output_controls(self):
+        # links/images/tables=False leave them out of the Markdown and text too, as the CLI's
+        # --no-links/--no-images/--no-tables do (byte for byte).
+        path = support.ROOT + "/tests/data/extract/output-controls-on/input.html"
+        raw = support.read(path)
+        full = riptide.extract(raw, "https://example.org/n", output="markdown")
+        self.assertIn("](https://example.org/club)", full)
+        self.assertIn("| Northpiercell |", full)
+        self.assertIn("![The pier light", full)
+        bare = riptide.extract(raw, "https://example.org/n", output="markdown", links=False,
+                               images=False, tables=False)
+        self.assertIn("rowing club", bare)
+        for gone in ("](", "Northpiercell", "![", "Beacon caption"):
+            self.assertNotIn(gone, bare)
+        rc, out, err = support.cli("extract", "-f", "markdown", "--base-url",
+                                   "https://example.org/n", "--no-tables", path)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(riptide.extract(raw, "https://example.org/n", output="markdown",
+                                         links=False, images=False, tables=False).encode(), out)
+
 
 class Errors(unittest.TestCase):
     def assertRiptide(self, cls, code, fn, *a, **kw):
@@ -178,6 +198,7 @@ class Errors(unittest.TestCase):
         cases = [
             (TypeError, (42,), {}), (TypeError, ("<p>x",), {"url": 5}),
             (TypeError, (None,), {}), (TypeError, ("<p>x",), {"links": "yes"}),
+            (TypeError, ("<p>x",), {"tables": 1}),
             (TypeError, ("<p>x",), {"timeout": "1"}), (TypeError, ("<p>x",), {"mode": 1}),
             (ValueError, ("<p>x",), {"mode": "fast"}), (ValueError, ("<p>x",), {"output": "xml"}),
             (ValueError, ("<p>x",), {"timeout": -1}), (ValueError, ("<p>x",), {"timeout": float("nan")}),

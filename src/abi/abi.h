@@ -22,7 +22,9 @@
  * against the guest memory size before it is read, and the result size is capped.
  *
  * Options (opts, opts_len) are "key=value" lines separated by '\n':
- *   selector=<css>   markdown=0|1   html=0|1   links=0|1   media=0|1
+ *   selector=<css>   markdown=0|1   html=0|1   links=0|1   media=0|1   tables=0|1
+ * (links, media and tables default to 1; 0 also leaves them out of the text, Markdown and
+ * HTML: riptide.h, riptide_options).
  */
 #ifndef RIPTIDE_ABI_H
 #define RIPTIDE_ABI_H

@@ -492,10 +492,8 @@ static void emit(batch *b, job *j)
     if (!b->write_error) {
       if (b->json_array)
         fputs(b->written_docs ? ",\n" : "[\n", stdout);
-      else if (b->written_docs && c->format == CLI_FMT_MARKDOWN)
-        fputs("\n* * *\n\n", stdout);
-      else if (b->written_docs && c->format == CLI_FMT_TXT)
-        fputs("\n", stdout);
+      else if (b->written_docs && (c->format == CLI_FMT_MARKDOWN || c->format == CLI_FMT_TXT))
+        fputs("\n", stdout); /* then the next one's front matter or header (output.c) */
       size_t n = j->out.len;
       if (b->json_array && n && j->out.p[n - 1] == '\n')
         n--;
@@ -932,6 +930,7 @@ int cli_run_extract(cli_config *c)
   bool single = c->n_inputs == 1 && c->n_input_dirs == 0 && c->n_input_files == 0 &&
                 !is_dir(c->inputs[0]) && !cli_is_warc_file(c->inputs[0]);
   b.json_array = c->format == CLI_FMT_JSON && !single && !c->output_dir;
+  c->multi_doc = !single && !c->output_dir;
   if (c->progress) {
     counter k = {.b = &b};
     for (int i = 0; i < c->n_inputs; i++) {

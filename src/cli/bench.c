@@ -157,16 +157,36 @@ static double run_engine(const char *label, bool native, const corpus *pages, un
   return started ? pps : 0;
 }
 
+static const char BENCH_USAGE[] =
+    "usage: riptide bench DIR [options]\n"
+    "\n"
+    "Loads every .html, .htm and .gz page under DIR, then extracts them all with the pool and\n"
+    "with the native extractor, and prints pages/s, MiB/s, latency quantiles and the\n"
+    "pool/native ratio of the same run.\n"
+    "\n"
+    "options (defaults in parentheses; the extraction options are extract's, with its\n"
+    "defaults):\n"
+    "  -p, --parallel N         threads, 1 to 1024 (default: CPUs)\n"
+    "  -r, --repeat N           passes over the pages, 1 to 1024 (default: 1)\n"
+    "  -m, --mode M             article | full | metadata (default: article)\n"
+    "  -e, --engine E           pool | native | both (default: both)\n" CLI_OUTPUT_USAGE
+    "  -h, --help               this text\n";
+
 int cli_bench(int argc, char **argv)
 {
   static const struct option longopts[] = {
-      {"parallel", required_argument, NULL, 'p'}, {"repeat", required_argument, NULL, 'r'},
-      {"mode", required_argument, NULL, 'm'},     {"engine", required_argument, NULL, 'e'},
-      {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+      {"parallel", required_argument, NULL, 'p'},
+      {"repeat", required_argument, NULL, 'r'},
+      {"mode", required_argument, NULL, 'm'},
+      {"engine", required_argument, NULL, 'e'},
+      {"help", no_argument, NULL, 'h'},
+      CLI_OUTPUT_LONGOPTS,
+      {NULL, 0, NULL, 0},
   };
   unsigned parallel = cli_cpu_count(), repeat = 1;
   riptide_options opts;
   riptide_options_init(&opts);
+  cli_output_defaults(&opts); /* what `riptide extract` does by default */
   bool want_pool = true, want_native = true;
   optind = 1;
   int ch;
@@ -202,10 +222,11 @@ int cli_bench(int argc, char **argv)
       }
       break;
     case 'h':
-      printf("usage: riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] "
-             "[--engine pool|native|both]\n");
+      fputs(BENCH_USAGE, stdout);
       return CLI_EXIT_OK;
     default:
+      if (cli_output_option(ch, &opts))
+        break;
       return CLI_EXIT_USAGE;
     }
   }

@@ -51,6 +51,8 @@ typedef struct cli_config {
   cli_format format;
   riptide_options opts;
   bool with_metadata;
+  bool multi_doc; /* several documents on standard output: markdown/txt ones start with
+                     their id (front matter / "==> id <==", output.c) */
   bool quiet;
   bool stats;
   bool no_fallback;
@@ -73,6 +75,42 @@ typedef struct cli_config {
   char **input_files; /* --input-file manifests (FILE or "-") */
   int n_input_files;
 } cli_config;
+
+/* ---- output controls (outopts.c), shared by extract and bench --------------------------- */
+
+/* getopt values of the output controls (above any other command's option values). */
+enum {
+  CLI_OPT_LINKS = 0x4000,
+  CLI_OPT_NO_LINKS,
+  CLI_OPT_IMAGES,
+  CLI_OPT_NO_IMAGES,
+  CLI_OPT_TABLES,
+  CLI_OPT_NO_TABLES,
+};
+/* clang-format off */
+/* Entries for a getopt_long table. */
+#define CLI_OUTPUT_LONGOPTS                                                                        \
+  {"links", no_argument, NULL, CLI_OPT_LINKS},                                                     \
+      {"no-links", no_argument, NULL, CLI_OPT_NO_LINKS},                                           \
+      {"images", no_argument, NULL, CLI_OPT_IMAGES},                                               \
+      {"no-images", no_argument, NULL, CLI_OPT_NO_IMAGES},                                         \
+      {"tables", no_argument, NULL, CLI_OPT_TABLES},                                               \
+      {"no-tables", no_argument, NULL, CLI_OPT_NO_TABLES}
+/* Their --help lines (docs/cli.md quotes them through scripts/gen-cli-doc.sh). */
+#define CLI_OUTPUT_USAGE                                                                           \
+  "      --links, --no-links  keep links (default: no): in Markdown as [text](url), and the\n"     \
+  "                           \"links\" array; without, a link is its text, no URL\n"              \
+  "      --images, --no-images\n"                                                                  \
+  "                           keep images and media (default: no): Markdown images, figure\n"      \
+  "                           captions, the \"media\" array; without, all of them go\n"            \
+  "      --tables, --no-tables\n"                                                                  \
+  "                           keep tables (default: yes); without, data tables go from\n"          \
+  "                           the Markdown, text and HTML (layout tables' content stays)\n"
+/* clang-format on */
+/* The command's defaults: links and images off, tables on. */
+void cli_output_defaults(riptide_options *o);
+/* Applies an output control's getopt value; false when ch is not one. */
+bool cli_output_option(int ch, riptide_options *o);
 
 /* Reasons a WARC record is not a page (batch.c counts them for the summary). */
 #define CLI_WARC_SKIP_KINDS 7

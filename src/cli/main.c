@@ -16,56 +16,70 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char USAGE[] =
+/* The help, in parts (ISO C bounds one string literal to 4095 bytes; add options to any). */
+static const char *const USAGE[] = {
     "usage: riptide extract [options] [FILE|URL|DIR|-]...\n"
-    "       riptide bench DIR [--parallel N] [--repeat N] [--mode MODE] [--engine E]\n"
-    "       riptide serve [--listen ADDR:PORT] [options]   (riptide serve --help)\n"
+    "       riptide bench DIR [options]                  (riptide bench --help)\n"
+    "       riptide serve [--listen ADDR:PORT] [options] (riptide serve --help)\n"
+    "       riptide worker|submit|collect [options]      (riptide CMD --help)\n"
     "       riptide version\n"
     "       riptide --help\n"
     "\n"
     "Extracts the main content of HTML pages (files, directories, stdin, http(s) URLs) in\n"
     "sandboxed WebAssembly instances, with a native fallback.\n"
-    "\n"
-    "extract options:\n"
+    "\n",
+    "extract options (every value accepted is listed; defaults in parentheses):\n"
     "  -i, --input-dir DIR      extract every .html, .htm, .gz and .warc file under DIR\n"
     "                           (recursive; may be repeated)\n"
     "      --input-file FILE    a manifest, '-' for stdin: one input a line (path, URL, or\n"
     "                           PATH<TAB>URL: the URL is the page address); read lazily\n"
+    "                           (default: none)\n"
     "  -o, --output-dir DIR     one output file per input in DIR (safe names; nothing is\n"
-    "                           written outside DIR); default: standard output\n"
-    "  -f, --output-format F    json | jsonl | markdown | txt (default: jsonl for several\n"
-    "                           inputs, markdown for one)\n"
-    "  -m, --mode M             article (default) | full | metadata | custom\n"
+    "                           written outside DIR) (default: standard output)\n"
+    "  -f, --output-format F    json | jsonl | markdown | txt (also ndjson, md, text)\n"
+    "                           (default: markdown for one input, jsonl for several)\n"
+    "  -m, --mode M             article | full | metadata | custom (default: article)\n"
     "  -s, --selector CSS       CSS selector list for --mode custom (implies it)\n"
-    "  -p, --parallel N         worker threads and pool slots (default: CPUs)\n"
-    "      --with-metadata      metadata header in markdown/txt output (YAML front matter)\n"
-    "      --links              keep links (Markdown links, \"links\" array)\n"
-    "      --images             keep images and media (Markdown images, \"media\" array)\n"
-    "      --html               include the cleaned content HTML in JSON output\n"
+    "  -p, --parallel N         worker threads and pool slots, 1 to 1024 (default: CPUs)\n"
+    "      --with-metadata      metadata header in markdown (YAML front matter) and txt\n"
+    "                           output (default: none)\n",
+    CLI_OUTPUT_USAGE,
+    "      --html               include the cleaned content HTML in JSON output (default: no)\n"
     "      --base-url URL       page address for files and stdin: relative links and media\n"
     "                           resolve against it (default: the page's canonical URL)\n"
-    "      --warc-status S      200 (default): WARC responses with another HTTP status are\n"
-    "                           skipped and counted; any: extract them too\n"
+    "      --warc-status S      200 | any (default: 200): with 200, WARC responses with\n"
+    "                           another HTTP status are skipped and counted; any extracts them\n"
+    "\n",
+    "corpus filters (a filtered input is a skipped line, counted in the summary):\n"
     "      --target-language L  keep documents in language L: en, or en,de,... (primary\n"
     "                           subtags; a document without a language is skipped)\n"
-    "      --min-words N        keep documents of at least N words\n"
-    "      --min-quality Q      keep documents with quality_score at least Q (0 to 100)\n"
+    "                           (default: every language)\n"
+    "      --min-words N        keep documents of at least N words (default: 0)\n"
+    "      --min-quality Q      keep documents with quality_score at least Q, 0 to 100\n"
+    "                           (default: 0)\n"
     "      --dedupe             skip documents whose text duplicates an earlier one's,\n"
-    "                           exactly or nearly (fingerprints a few bits apart)\n"
-    "      --dedupe-distance D  near-duplicates differ in at most D fingerprint bits\n"
-    "                           (default 3; 0 to 16; implies --dedupe)\n"
-    "      --timeout T          per-page extraction deadline: 10, 10s, 500ms (default 10s;\n"
-    "                           1ms to 600s)\n"
-    "      --memory-limit SIZE  per-instance memory cap: 256M, 1G (default 256M; 4M to 4G)\n"
-    "      --max-size SIZE      input size limit, after decompression too (default 64M)\n"
-    "      --max-output SIZE    result size limit (default 16M + 4 bytes per input byte)\n"
+    "                           exactly or nearly (fingerprints a few bits apart) (default: no)\n"
+    "      --dedupe-distance D  near-duplicates differ in at most D fingerprint bits, 0 to 16\n"
+    "                           (default: 3; implies --dedupe)\n"
+    "\n",
+    "limits:\n"
+    "      --timeout T          per-page extraction deadline: 10, 10s, 500ms, 1ms to 600s\n"
+    "                           (default: 10s)\n"
+    "      --memory-limit SIZE  per-instance memory cap: 256M, 1G, 4M to 4G (default: 256M)\n"
+    "      --max-size SIZE      input size limit, after decompression too, 1 to 1T\n"
+    "                           (default: 64M)\n"
+    "      --max-output SIZE    result size limit, 1K to 1T (default: 16M + 4 bytes per input\n"
+    "                           byte)\n"
     "      --no-fallback        report guest failures instead of using the native extractor\n"
-    "      --engine E           pool (default) | native (no sandbox: native extractor only)\n"
+    "                           (default: fall back)\n"
+    "      --engine E           pool | native (default: pool; native: no sandbox, the native\n"
+    "                           extractor only)\n"
     "      --events FILE        write the pool's event stream to FILE as JSON lines\n"
+    "                           (default: none)\n"
     "      --stats              print the final pool metrics (Prometheus text) on stderr\n"
     "  -q, --quiet              no progress bar, no per-input errors, no summary\n"
     "  -h, --help               this text\n"
-    "\n"
+    "\n",
     "WARC files (.warc, .warc.gz, or any input that holds WARC records) give one input per\n"
     "HTML page: id is the record id, the page address WARC-Target-URI; other records are\n"
     "counted by kind in the summary.\n"
@@ -73,16 +87,23 @@ static const char USAGE[] =
     "Output: jsonl is one object a line, \"id\" (file name without extension, or the URL)\n"
     "first; a failed input is {\"id\", \"error\": {\"code\", \"message\"}}, a filtered one\n"
     "{\"id\", \"skipped\": {\"reason\", ...}} (with markdown, txt or -o DIR: a line on\n"
-    "stderr). Outputs follow the input order. A progress bar is drawn on a terminal only; a\n"
-    "summary goes to stderr.\n"
+    "stderr). Outputs follow the input order. With several inputs on standard output, each\n"
+    "markdown document starts with front matter (---, id:, url:, title:, ---) and each txt\n"
+    "document with a line \"==> ID <==\", so the stream can be split; one input is written\n"
+    "bare. A progress bar is drawn on a terminal only; a summary goes to stderr.\n"
     "Exit status: 0 every input extracted, 1 some failed (or output could not be written),\n"
     "2 usage error, 130/143 interrupted by SIGINT/SIGTERM (what was done is written whole and\n"
-    "summarised; a second signal exits at once).\n";
+    "summarised; a second signal exits at once).\n",
+};
+
+static void usage_print(void)
+{
+  for (size_t i = 0; i < sizeof USAGE / sizeof USAGE[0]; i++)
+    fputs(USAGE[i], stdout);
+}
 
 enum {
   OPT_WITH_METADATA = 256,
-  OPT_LINKS,
-  OPT_IMAGES,
   OPT_HTML,
   OPT_BASE_URL,
   OPT_WARC_STATUS,
@@ -151,8 +172,7 @@ static int cmd_extract(int argc, char **argv)
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {"with-metadata", no_argument, NULL, OPT_WITH_METADATA},
-      {"links", no_argument, NULL, OPT_LINKS},
-      {"images", no_argument, NULL, OPT_IMAGES},
+      CLI_OUTPUT_LONGOPTS,
       {"html", no_argument, NULL, OPT_HTML},
       {"base-url", required_argument, NULL, OPT_BASE_URL},
       {"warc-status", required_argument, NULL, OPT_WARC_STATUS},
@@ -174,8 +194,7 @@ static int cmd_extract(int argc, char **argv)
   cli_config c;
   memset(&c, 0, sizeof c);
   riptide_options_init(&c.opts);
-  c.opts.want_links = false;
-  c.opts.want_media = false;
+  cli_output_defaults(&c.opts);
   c.parallel = cli_cpu_count();
   cli_corpus_opts_init(&c.corpus);
   bool format_set = false, mode_set = false;
@@ -223,17 +242,11 @@ static int cmd_extract(int argc, char **argv)
       c.quiet = true;
       break;
     case 'h':
-      fputs(USAGE, stdout);
+      usage_print();
       rc = CLI_EXIT_OK;
       break;
     case OPT_WITH_METADATA:
       c.with_metadata = true;
-      break;
-    case OPT_LINKS:
-      c.opts.want_links = true;
-      break;
-    case OPT_IMAGES:
-      c.opts.want_media = true;
       break;
     case OPT_HTML:
       c.opts.want_html = true;
@@ -340,7 +353,8 @@ static int cmd_extract(int argc, char **argv)
       c.corpus.dedupe = true;
       break;
     default:
-      rc = usage_error("%s", "bad option");
+      if (!cli_output_option(ch, &c.opts))
+        rc = usage_error("%s", "bad option");
       break;
     }
   }
@@ -438,7 +452,7 @@ int main(int argc, char **argv)
     return usage_error("%s", "missing command (extract, bench, version)");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-    fputs(USAGE, stdout);
+    usage_print();
     return CLI_EXIT_OK;
   }
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))

@@ -149,10 +149,26 @@ static void yaml_field(cli_buf *b, const char *key, const char *value)
   cli_buf_puts(b, "\n");
 }
 
-static void metadata_block(cli_buf *b, const riptide_document *d, bool yaml)
+/* The id as one line: JSON escapes (control characters, '"', '\\') without the quotes. */
+static void id_line(cli_buf *b, const char *id)
+{
+  cli_buf t = {0};
+  cli_json_string(&t, id ? id : "");
+  if (t.failed)
+    b->failed = true;
+  else if (t.len >= 2)
+    cli_buf_put(b, t.p + 1, t.len - 2);
+  cli_buf_free(&t);
+}
+
+/* `id` set: the document is one of several in a stream (cli_config.multi_doc), and the
+ * block starts with it. */
+static void metadata_block(cli_buf *b, const riptide_document *d, bool yaml, const char *id)
 {
   if (yaml)
     cli_buf_puts(b, "---\n");
+  if (id && yaml)
+    yaml_field(b, "id", id);
   yaml_field(b, "title", d->title);
   yaml_field(b, "author", d->byline);
   yaml_field(b, "date", d->date);
@@ -179,6 +195,31 @@ static void metadata_block(cli_buf *b, const riptide_document *d, bool yaml)
   cli_buf_puts(b, "\n");
 }
 
+/* Appends s; in a multi-document stream, a line that would read as the start of the next
+ * document gets one leading space, so that it cannot: in Markdown a "---" line followed by an
+ * "id: " line (" ---" is still the same thematic break), in text a line "==> ... <==". */
+static void put_body(const cli_config *c, cli_buf *b, const char *s)
+{
+  if (!c->multi_doc) {
+    cli_buf_puts(b, s);
+    return;
+  }
+  bool md = c->format == CLI_FMT_MARKDOWN;
+  const char *p = s;
+  while (*p) {
+    const char *e = strchr(p, '\n');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (md ? n == 3 && memcmp(p, "---", 3) == 0 && e && strncmp(e + 1, "id: ", 4) == 0
+           : n >= 8 && memcmp(p, "==> ", 4) == 0 && memcmp(p + n - 4, " <==", 4) == 0)
+      cli_buf_put(b, " ", 1);
+    cli_buf_put(b, p, n);
+    if (!e)
+      break;
+    cli_buf_put(b, "\n", 1);
+    p = e + 1;
+  }
+}
+
 bool cli_format_document(const cli_config *c, const riptide_document *d, const char *id, cli_buf *b)
 {
   if (c->format == CLI_FMT_JSON || c->format == CLI_FMT_JSONL) {
@@ -192,19 +233,32 @@ bool cli_format_document(const cli_config *c, const riptide_document *d, const c
     return !b->failed;
   }
   size_t start = b->len;
-  if (c->with_metadata)
-    metadata_block(b, d, c->format == CLI_FMT_MARKDOWN);
-  if (c->format == CLI_FMT_MARKDOWN) {
-    const char *md = d->markdown ? d->markdown : "";
+  bool md = c->format == CLI_FMT_MARKDOWN;
+  if (c->multi_doc && !md) {
+    cli_buf_puts(b, "==> ");
+    id_line(b, id);
+    cli_buf_puts(b, " <==\n");
+  }
+  if (c->with_metadata) {
+    metadata_block(b, d, md, c->multi_doc ? id : NULL);
+  } else if (c->multi_doc && md) {
+    cli_buf_puts(b, "---\n");
+    yaml_field(b, "id", id ? id : "");
+    yaml_field(b, "url", d->url ? d->url : d->canonical_url);
+    yaml_field(b, "title", d->title);
+    cli_buf_puts(b, "---\n\n");
+  }
+  if (md) {
+    const char *mdt = d->markdown ? d->markdown : "";
     /* Lead with the title as a heading unless the content already starts with one. */
-    if (d->title && strncmp(md, "# ", 2) != 0) {
+    if (d->title && strncmp(mdt, "# ", 2) != 0) {
       cli_buf_puts(b, "# ");
       cli_buf_puts(b, d->title);
       cli_buf_puts(b, "\n\n");
     }
-    cli_buf_puts(b, md);
+    put_body(c, b, mdt);
   } else {
-    cli_buf_puts(b, d->text ? d->text : "");
+    put_body(c, b, d->text ? d->text : "");
   }
   if (b->len == start || b->p[b->len - 1] != '\n')
     cli_buf_puts(b, "\n");

@@ -63,6 +63,7 @@ void riptide_options_init_sized(riptide_options *o, size_t size)
   d.want_html = false;
   d.want_links = true;
   d.want_media = true;
+  d.want_tables = true;
   /* The caller's struct is `size` bytes: the defaults this library knows, zero past them. */
   rt_sized_out(o, size, &d, sizeof d);
   o->size = (uint32_t)size;

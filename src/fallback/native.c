@@ -184,6 +184,7 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
     r.want_md = opts->want_markdown;
     r.want_links = opts->want_links;
     r.want_media = opts->want_media;
+    r.want_tables = opts->want_tables;
     r.base = base;
     r.doc = d;
     if (past(lim)) {
@@ -247,8 +248,10 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
         err = RIPTIDE_ERR_NOMEM;
         goto done;
       }
-      for (size_t i = 0; i < n_chosen; i++)
+      for (size_t i = 0; i < n_chosen; i++) {
+        fb_out_prune(&r, chosen[i], 0); /* the tree is not used after this */
         htmlNodeDump(xb, doc, chosen[i]);
+      }
       size_t hl = xmlBufferLength(xb) > 0 ? (size_t)xmlBufferLength(xb) : 0;
       if (lim->max_output && r.md.len + r.txt.len + hl > lim->max_output) {
         xmlBufferFree(xb);

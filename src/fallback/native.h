@@ -127,6 +127,7 @@ xmlNode *fb_find_first(xmlNode *n, const char *name, int depth);
 typedef struct fb_render {
   fb_buf md, txt;
   bool want_md, want_links, want_media;
+  bool want_tables;   /* false: tables left out (not a chosen node itself, as in the guest) */
   bool clean;         /* article mode: leave out link-heavy blocks inside the content */
   bool pending_space; /* whitespace seen since the last visible character */
   int pre;            /* inside <pre> */
@@ -155,6 +156,17 @@ bool fb_add_media(fb_render *r, const char *src, const char *alt, const char *ki
 /* Plain text of a subtree into b (stops when b overflows). */
 void fb_text_of(const xmlNode *n, fb_buf *b, int depth);
 void fb_render_node(fb_render *r, xmlNode *n, int depth);
+/* The guest's bounds of a layout table (EX_LAYOUT_*, kept under want_tables = false). */
+#define FB_LAYOUT_CELL_BYTES 400
+#define FB_LAYOUT_TABLE_NODES 100000
+/* Is the element left out by the output controls (want_links/media/tables off), the rule of
+ * the guest's ex_out_dropped: a data table (not a layout one); an image, picture, video or audio
+ * element; a <figcaption> of a <figure> that holds one. Depth 0 (a chosen node) is never dropped.
+ */
+bool fb_out_dropped(const fb_render *r, const xmlNode *n, int depth);
+/* The subtree under n as the cleaned HTML must show it under r's output controls: dropped
+ * elements unlinked and freed, and <a> unwrapped (its children kept) when links are off. */
+void fb_out_prune(const fb_render *r, xmlNode *n, int depth);
 
 /* ---- metadata, words, quality (metadata.c) ----------------------------------------------- */
 

@@ -441,10 +441,120 @@ static bool cleanable(const xmlNode *n)
   return fb_class_weight(n) < 0 && i->text_len < 200 && i->commas < 2;
 }
 
+static bool is_media_el(const xmlNode *n)
+{
+  return fb_name_is(n, "img") || fb_name_is(n, "picture") || fb_name_is(n, "video") ||
+         fb_name_is(n, "audio");
+}
+
+/* Does the subtree under n hold an image, picture, video or audio element? */
+static bool holds_media(const xmlNode *n, int depth)
+{
+  if (depth >= FB_MAX_DEPTH)
+    return false;
+  for (const xmlNode *c = n->children; c; c = c->next)
+    if (fb_is_el(c) && (is_media_el(c) || holds_media(c, depth + 1)))
+      return true;
+  return false;
+}
+
+/* The guest's layout-table rule (ex_layout_table, src/guest/extract/ex_internal.h): walks
+ * under n until it decides; *nodes and *cell count what was seen. */
+static bool layout_walk(const xmlNode *n, size_t *nodes, size_t *cell, int depth)
+{
+  for (const xmlNode *c = n->children; c; c = c->next) {
+    if (++*nodes > FB_LAYOUT_TABLE_NODES || depth >= FB_MAX_DEPTH)
+      return true;
+    if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+      for (const unsigned char *p = c->content; p && *p; p++)
+        *cell += !(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f');
+      if (*cell > FB_LAYOUT_CELL_BYTES)
+        return true;
+      continue;
+    }
+    if (!fb_is_el(c))
+      continue;
+    const char *name = (const char *)c->name;
+    if (!strcmp(name, "table") || (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2]))
+      return true;
+    if (!strcmp(name, "td") || !strcmp(name, "th") || !strcmp(name, "caption"))
+      *cell = 0;
+    if (layout_walk(c, nodes, cell, depth + 1))
+      return true;
+  }
+  return false;
+}
+
+static bool layout_table(const xmlNode *t)
+{
+  const char *role = fb_attr(t, "role");
+  if (role && !strcasecmp(role, "presentation"))
+    return true;
+  size_t nodes = 0, cell = 0;
+  return layout_walk(t, &nodes, &cell, 0);
+}
+
+bool fb_out_dropped(const fb_render *r, const xmlNode *n, int depth)
+{
+  if (depth == 0 || !fb_is_el(n))
+    return false;
+  if (!r->want_tables && fb_name_is(n, "table"))
+    return !layout_table(n);
+  if (r->want_media)
+    return false;
+  if (is_media_el(n))
+    return true;
+  if (!fb_name_is(n, "figcaption"))
+    return false;
+  for (const xmlNode *p = n->parent; p && fb_is_el(p); p = p->parent)
+    if (fb_name_is(p, "figure"))
+      return holds_media(p, 0);
+  return false;
+}
+
+/* Pass 0 removes tables and captions (while the media that make a caption one are still
+ * there), pass 1 media and links. */
+static void out_prune(const fb_render *r, xmlNode *n, int depth, int pass)
+{
+  if (depth >= FB_MAX_DEPTH)
+    return;
+  xmlNode *c = n->children;
+  while (c) {
+    xmlNode *next = c->next;
+    if ((pass == 0) != is_media_el(c) && fb_out_dropped(r, c, depth + 1)) {
+      xmlUnlinkNode(c);
+      xmlFreeNode(c);
+    } else if (fb_is_el(c)) {
+      out_prune(r, c, depth + 1, pass);
+      if (pass == 1 && !r->want_links && fb_name_is(c, "a")) {
+        /* unwrapped: its children take its place */
+        xmlNode *k = c->children;
+        while (k) {
+          xmlNode *kn = k->next;
+          xmlUnlinkNode(k);
+          xmlAddPrevSibling(c, k);
+          k = kn;
+        }
+        xmlUnlinkNode(c);
+        xmlFreeNode(c);
+      }
+    }
+    c = next;
+  }
+}
+
+void fb_out_prune(const fb_render *r, xmlNode *n, int depth)
+{
+  out_prune(r, n, depth, 0);
+  out_prune(r, n, depth, 1);
+}
+
 static void render_element(fb_render *r, xmlNode *n, int depth)
 {
   const char *name = (const char *)n->name;
   if (fb_in_list(name, fb_junk_tags) || !strcmp(name, "svg") || !strcmp(name, "math"))
+    return;
+  if (fb_out_dropped(r, n, depth))
     return;
   if (fb_is_hidden(n))
     return;
@@ -656,7 +766,8 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     if (!add_link(r, abs, text))
       r->nomem = true;
     const fb_info *ai = fb_info_of(n);
-    if (r->want_md && text && !(ai && ai->has_block)) {
+    /* a link that would show nothing (an image link without images) is not written */
+    if (r->want_md && text && !(ai && ai->has_block) && (*text || r->want_media)) {
       flush_space(r);
       md_raw(r, "[");
       size_t mdlen = r->md.len;

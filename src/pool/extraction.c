@@ -108,9 +108,10 @@ static char *ex_opts(const riptide_options *o, size_t *len, riptide_err *err)
     s[9 + sl] = '\n';
     n = sl + 10;
   }
-  static const char *const keys[4] = {"markdown=", "html=", "links=", "media="};
-  const bool vals[4] = {o->want_markdown, o->want_html, o->want_links, o->want_media};
-  for (int k = 0; k < 4; k++) {
+  static const char *const keys[5] = {"markdown=", "html=", "links=", "media=", "tables="};
+  const bool vals[5] = {o->want_markdown, o->want_html, o->want_links, o->want_media,
+                        o->want_tables};
+  for (int k = 0; k < 5; k++) {
     size_t kl = strlen(keys[k]);
     memcpy(s + n, keys[k], kl);
     n += kl;

@@ -406,7 +406,7 @@ static const char USAGE[] =
     "      --input-file F   a manifest: one file, directory or URL a line, or PATH<TAB>URL\n"
     "                       (the page's address); '-' reads it from standard input\n"
     "      --warc-status S  200 (default) or any: WARC responses of other statuses are jobs\n"
-    "  -m, --mode M / -s, --selector CSS / --links / --images / --html\n"
+    "  -m, --mode M / -s, --selector CSS / --links / --images / --no-tables / --html\n"
     "                       extraction options carried by each job\n"
     "      --base-url URL   page address for files and stdin\n"
     "      --max-size SIZE  largest page read (default 64M)\n"
@@ -420,6 +420,7 @@ enum {
   S_INPUT_FILE,
   S_LINKS,
   S_IMAGES,
+  S_NO_TABLES,
   S_HTML,
   S_BASE_URL,
   S_MAX_SIZE,
@@ -447,6 +448,7 @@ int cli_submit(int argc, char **argv)
       {"selector", required_argument, NULL, 's'},
       {"links", no_argument, NULL, S_LINKS},
       {"images", no_argument, NULL, S_IMAGES},
+      {"no-tables", no_argument, NULL, S_NO_TABLES},
       {"html", no_argument, NULL, S_HTML},
       {"base-url", required_argument, NULL, S_BASE_URL},
       {"max-size", required_argument, NULL, S_MAX_SIZE},
@@ -515,6 +517,9 @@ int cli_submit(int argc, char **argv)
       break;
     case S_IMAGES:
       json_object_set_new(opts, "images", json_true());
+      break;
+    case S_NO_TABLES:
+      json_object_set_new(opts, "tables", json_false());
       break;
     case S_HTML:
       json_object_set_new(opts, "html", json_true());

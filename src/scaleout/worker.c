@@ -162,6 +162,8 @@ static riptide_err parse_options(const char *s, riptide_options *o, json_t **kee
       flag = &o->want_links;
     else if (!strcmp(key, "images"))
       flag = &o->want_media;
+    else if (!strcmp(key, "tables"))
+      flag = &o->want_tables;
     else if (!strcmp(key, "html"))
       flag = &o->want_html;
     else if (!strcmp(key, "markdown"))

@@ -96,7 +96,8 @@ bool srv_params_set(srv_params *p, const char *key, const char *v, char *msg, si
       snprintf(msg, mlen, "unknown format '%.64s' (json, markdown, text, html)", v);
       return false;
     }
-  } else if (!strcmp(key, "links") || !strcmp(key, "images") || !strcmp(key, "html")) {
+  } else if (!strcmp(key, "links") || !strcmp(key, "images") || !strcmp(key, "html") ||
+             !strcmp(key, "tables")) {
     bool b;
     if (!parse_bool(v, &b)) {
       snprintf(msg, mlen, "option %s wants true or false, not '%.64s'", key, v);
@@ -106,6 +107,8 @@ bool srv_params_set(srv_params *p, const char *key, const char *v, char *msg, si
       p->opts.want_links = b;
     else if (key[0] == 'i')
       p->opts.want_media = b;
+    else if (key[0] == 't')
+      p->opts.want_tables = b;
     else
       p->opts.want_html = b;
   } else if (!strcmp(key, "timeout_ms")) {

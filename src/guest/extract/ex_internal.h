@@ -120,6 +120,25 @@ void ex_collect_text(const dom_node *n, ex_buf *out);
 /* Serialises `root` as plain text: blocks separated by blank lines, <br> as a line break,
  * list items and table rows on their own lines. */
 void ex_text_serialise(const dom_node *root, ex_buf *out);
+/* What the serialisers leave out (riptide_options want_links / want_media / want_tables off,
+ * the same in the native fallback): */
+#define EX_OUT_NO_LINKS 1u  /* a link is its text: no URL (Markdown), <a> unwrapped (HTML) */
+#define EX_OUT_NO_MEDIA 2u  /* no images, no captions of figures that hold media */
+#define EX_OUT_NO_TABLES 4u /* no data <table> (caption, cells, their links and media) */
+/* A layout table (the page's columns, not data) is kept under EX_OUT_NO_TABLES, its content
+ * written as blocks are: role="presentation", or a table holding a table or a heading, or one
+ * whose cell (or caption) has over EX_LAYOUT_CELL_BYTES bytes of text (not counting ASCII
+ * whitespace), or one of over EX_LAYOUT_TABLE_NODES nodes. The native fallback applies the same
+ * rule (src/fallback/render.c). */
+#define EX_LAYOUT_CELL_BYTES 400
+#define EX_LAYOUT_TABLE_NODES 100000
+bool ex_layout_table(const dom_node *t);
+/* ex_text_serialise leaving out what `drop` (EX_OUT_*) names. */
+void ex_text_serialise_opts(const dom_node *root, uint32_t drop, ex_buf *out);
+/* Is n left out of every output under `drop`: a data table with EX_OUT_NO_TABLES; with
+ * EX_OUT_NO_MEDIA an image, picture, video or audio element, or a caption of media (a
+ * <figcaption> of a <figure> holding one of them, or a picture credit flagged EXF_CAPTION). */
+bool ex_out_dropped(const dom_node *n, uint32_t drop);
 /* Words: whitespace-separated runs of word characters; every CJK character counts as one. */
 uint32_t ex_word_count(const char *s, size_t n, uint32_t *cjk_chars);
 bool ex_is_block_tag(const dom_node *n);
@@ -195,6 +214,11 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len);
 /* ---- markdown.c ------------------------------------------------------------------------- */
 void ex_markdown_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out);
 void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out);
+/* The same leaving out what `drop` (EX_OUT_*) names. */
+void ex_markdown_serialise_opts(const dom_node *root, const char *base, size_t base_len,
+                                uint32_t drop, ex_buf *out);
+void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len, uint32_t drop,
+                            ex_buf *out);
 
 /* ---- quality.c -------------------------------------------------------------------------- */
 typedef struct ex_quality_in {

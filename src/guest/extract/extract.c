@@ -25,6 +25,7 @@ void ex_options_init(ex_options *o)
   o->html = false;
   o->links = true;
   o->media = true;
+  o->tables = true;
   o->mem_limit = 0;
 }
 
@@ -91,6 +92,10 @@ rt_guest_status ex_options_parse(ex_options *o, const char *opts, size_t len, ch
       if (!parse_bool(v, vn, &b))
         return RT_GUEST_BAD_ARGS;
       o->media = b;
+    } else if (ex_ieq(k, kn, "tables")) {
+      if (!parse_bool(v, vn, &b))
+        return RT_GUEST_BAD_ARGS;
+      o->tables = b;
     } else if (ex_ieq(k, kn, "parse_only")) {
       if (!parse_bool(v, vn, &b))
         return RT_GUEST_BAD_ARGS;
@@ -116,7 +121,7 @@ typedef struct lm_ctx {
   rt_wire_writer *w;
   const char *base;
   size_t base_len;
-  bool links, media;
+  bool links, media, tables;
   uint32_t n_links, n_media;
   ex_buf tmp, text;
   /* the page's og:image, resolved: listed after the content's media unless one of them is it */
@@ -152,7 +157,8 @@ static void put_media(lm_ctx *c, const char *src, size_t sn, const dom_node *n, 
 static bool lm_enter(void *vc, const dom_node *n)
 {
   lm_ctx *c = vc;
-  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) ||
+      (!c->tables && ex_out_dropped(n, EX_OUT_NO_TABLES)))
     return false;
   size_t l = 0;
   if (c->links && dom_is(n, HTML_TAG_A) && c->n_links < EX_MAX_LINKS) {
@@ -210,6 +216,7 @@ static void put_links_media(const dom_node *root, const ex_options *o, const ex_
   c.base_len = m->base_url.len;
   c.links = o->links;
   c.media = o->media;
+  c.tables = o->tables;
   exb_init(&c.tmp, EX_MAX_META * 4);
   exb_init(&c.text, EX_MAX_META * 4);
   ex_buf og;
@@ -372,12 +379,15 @@ rt_guest_status ex_extract(const char *html, size_t len, const char *url, size_t
   exb_init(&md, EX_MAX_OUT);
   exb_init(&hb, EX_MAX_OUT);
   if (st == RT_GUEST_OK && root) {
-    ex_text_serialise(root, &text);
+    /* the output controls: what the text, Markdown and HTML leave out */
+    uint32_t drop = (o->links ? 0 : EX_OUT_NO_LINKS) | (o->media ? 0 : EX_OUT_NO_MEDIA) |
+                    (o->tables ? 0 : EX_OUT_NO_TABLES);
+    ex_text_serialise_opts(root, drop, &text);
     const char *base = m.base_url.p ? m.base_url.p : "";
     if (o->markdown)
-      ex_markdown_serialise(root, base, m.base_url.len, &md);
+      ex_markdown_serialise_opts(root, base, m.base_url.len, drop, &md);
     if (o->html)
-      ex_html_serialise(root, base, m.base_url.len, &hb);
+      ex_html_serialise_opts(root, base, m.base_url.len, drop, &hb);
     if (text.failed || md.failed || hb.failed)
       st = RT_GUEST_NOMEM;
   }

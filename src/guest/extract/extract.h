@@ -18,11 +18,12 @@ typedef struct ex_options {
   uint32_t mode;        /* riptide_mode: 0 article, 1 full, 2 metadata, 3 custom */
   const char *selector; /* custom mode; NUL-terminated, may be NULL */
   bool markdown, html, links, media;
+  bool tables;      /* "tables=0": no tables in text, Markdown, HTML (nor their links and media) */
   size_t mem_limit; /* parser arena bound, 0 = unlimited */
   bool parse_only;  /* "parse_only=1": parse, then return an empty document (benchmarks) */
 } ex_options;
 
-/* Sets the defaults (article, markdown+links+media on, html off). */
+/* Sets the defaults (article, markdown+links+media+tables on, html off). */
 void ex_options_init(ex_options *o);
 /* Parses the ABI's "key=value\n" option lines into *o (keeps mode). Returns RT_GUEST_OK or
  * RT_GUEST_BAD_ARGS. `buf` must stay alive as long as *o is used (selector points into a

@@ -31,6 +31,7 @@ typedef struct md_ctx {
   uint32_t cells_in_row;
   ex_buf tmp;
   size_t marker_end; /* out->len right after a line prefix or list/quote marker was written */
+  uint32_t drop;     /* EX_OUT_*: what the output controls leave out */
 } md_ctx;
 
 static void md_prefix(md_ctx *m)
@@ -201,6 +202,32 @@ static int heading_level(const dom_node *n)
   }
 }
 
+/* Has the subtree under n any visible character of text? */
+static bool md_has_text(const dom_node *n)
+{
+  for (const dom_node *x = dom_next(n, n); x; x = dom_next(n, x))
+    if (x->type == DOM_TEXT)
+      for (size_t i = 0; i < x->data_len; i++)
+        if (x->data[i] != ' ' && x->data[i] != '\t' && x->data[i] != '\n' && x->data[i] != '\r' &&
+            x->data[i] != '\f')
+          return true;
+  return false;
+}
+
+/* Is the <a> n written as a Markdown link (its URL resolved into m->tmp)? Not inside <pre>,
+ * not without links, not a fragment, and not when nothing of it would show (an image link
+ * without images). */
+static bool md_link(md_ctx *m, const dom_node *n)
+{
+  size_t l = 0;
+  const char *href = dom_attr_get(n, "href", &l);
+  if (m->pre || (m->drop & EX_OUT_NO_LINKS) || !href || !l || href[0] == '#')
+    return false;
+  if ((m->drop & EX_OUT_NO_MEDIA) && !md_has_text(n))
+    return false;
+  return md_url(m, href, l);
+}
+
 static bool md_enter(void *vc, const dom_node *n)
 {
   md_ctx *m = vc;
@@ -208,7 +235,7 @@ static bool md_enter(void *vc, const dom_node *n)
     md_text(m, n->data, n->data_len);
     return false;
   }
-  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) || ex_out_dropped(n, m->drop))
     return false;
   size_t l = 0;
   int h = heading_level(n);
@@ -260,14 +287,10 @@ static bool md_enter(void *vc, const dom_node *n)
     if (!m->pre)
       md_inline(m, "**");
     return true;
-  case HTML_TAG_A: {
-    const char *href = dom_attr_get(n, "href", &l);
-    if (!m->pre && href && l && href[0] != '#' && md_url(m, href, l)) {
+  case HTML_TAG_A:
+    if (md_link(m, n))
       md_inline(m, "[");
-      return true;
-    }
     return true;
-  }
   case HTML_TAG_IMG: {
     const char *src = ex_img_src(n, &l);
     if (!src || !l || !md_url(m, src, l))
@@ -389,16 +412,13 @@ static void md_leave(void *vc, const dom_node *n)
     if (!m->pre)
       exb_put(m->out, "**", 2);
     return;
-  case HTML_TAG_A: {
-    size_t l = 0;
-    const char *href = dom_attr_get(n, "href", &l);
-    if (!m->pre && href && l && href[0] != '#' && md_url(m, href, l)) {
+  case HTML_TAG_A:
+    if (md_link(m, n)) {
       exb_put(m->out, "](", 2);
       md_put_url(m);
       exb_putc(m->out, ')');
     }
     return;
-  }
   case HTML_TAG_BLOCKQUOTE:
   case HTML_TAG_UL:
   case HTML_TAG_OL:
@@ -440,9 +460,16 @@ static void md_leave(void *vc, const dom_node *n)
 
 void ex_markdown_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out)
 {
+  ex_markdown_serialise_opts(root, base, base_len, 0, out);
+}
+
+void ex_markdown_serialise_opts(const dom_node *root, const char *base, size_t base_len,
+                                uint32_t drop, ex_buf *out)
+{
   md_ctx m;
   memset(&m, 0, sizeof m);
   m.out = out;
+  m.drop = drop;
   m.base = base;
   m.base_len = base_len;
   exb_init(&m.tmp, EX_MAX_META * 4);
@@ -460,6 +487,7 @@ typedef struct hs_ctx {
   const char *base;
   size_t base_len;
   ex_buf tmp;
+  uint32_t drop; /* EX_OUT_* */
 } hs_ctx;
 
 static void hs_escape(ex_buf *o, const char *s, size_t n, bool attr)
@@ -577,10 +605,10 @@ static bool hs_enter(void *vc, const dom_node *n)
     hs_escape(h->out, n->data, n->data_len, false);
     return false;
   }
-  if (n->type != DOM_ELEMENT || ex_skip_node(n))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) || ex_out_dropped(n, h->drop))
     return false;
-  if (!hs_keep(n))
-    return true;
+  if (!hs_keep(n) || (dom_is(n, HTML_TAG_A) && (h->drop & EX_OUT_NO_LINKS)))
+    return true; /* unwrapped: the content stays */
   exb_putc(h->out, '<');
   exb_put(h->out, n->name, n->name_len);
   size_t l = 0;
@@ -617,7 +645,7 @@ static bool hs_enter(void *vc, const dom_node *n)
 static void hs_leave(void *vc, const dom_node *n)
 {
   hs_ctx *h = vc;
-  if (!hs_keep(n) || hs_void(n))
+  if (!hs_keep(n) || hs_void(n) || (dom_is(n, HTML_TAG_A) && (h->drop & EX_OUT_NO_LINKS)))
     return;
   exb_put(h->out, "</", 2);
   exb_put(h->out, n->name, n->name_len);
@@ -626,8 +654,15 @@ static void hs_leave(void *vc, const dom_node *n)
 
 void ex_html_serialise(const dom_node *root, const char *base, size_t base_len, ex_buf *out)
 {
+  ex_html_serialise_opts(root, base, base_len, 0, out);
+}
+
+void ex_html_serialise_opts(const dom_node *root, const char *base, size_t base_len, uint32_t drop,
+                            ex_buf *out)
+{
   hs_ctx h;
   h.out = out;
+  h.drop = drop;
   h.base = base;
   h.base_len = base_len;
   exb_init(&h.tmp, EX_MAX_META * 4);

@@ -321,10 +321,71 @@ void ex_collect_text(const dom_node *n, ex_buf *out)
 /* ---- plain-text serialisation ------------------------------------------------------------ */
 typedef struct text_ctx {
   ex_buf *out;
-  int brk;    /* pending break: 0 none, 1 line, 2 blank line */
-  bool space; /* pending space */
-  int pre;    /* inside <pre> */
+  int brk;       /* pending break: 0 none, 1 line, 2 blank line */
+  bool space;    /* pending space */
+  int pre;       /* inside <pre> */
+  uint32_t drop; /* EX_OUT_* */
 } text_ctx;
+
+/* Does the subtree under n hold an image, picture, video or audio element? */
+static bool has_media(const dom_node *n)
+{
+  const dom_node *c = n->first_child;
+  while (c) {
+    if (c->type == DOM_ELEMENT && (dom_is(c, HTML_TAG_IMG) || dom_is(c, HTML_TAG_PICTURE) ||
+                                   dom_is(c, HTML_TAG_VIDEO) || dom_is(c, HTML_TAG_AUDIO)))
+      return true;
+    c = dom_next(n, c);
+  }
+  return false;
+}
+
+bool ex_layout_table(const dom_node *t)
+{
+  size_t l = 0;
+  const char *role = dom_attr_get(t, "role", &l);
+  if (role && ex_ieq(role, l, "presentation"))
+    return true;
+  uint32_t nodes = 0, cell_bytes = 0;
+  const dom_node *x = t;
+  while ((x = dom_next(t, x))) {
+    if (++nodes > EX_LAYOUT_TABLE_NODES)
+      return true;
+    if (x->type == DOM_TEXT) {
+      for (size_t i = 0; i < x->data_len; i++)
+        cell_bytes += !is_ascii_space(x->data[i]);
+      if (cell_bytes > EX_LAYOUT_CELL_BYTES)
+        return true;
+    } else if (x->type == DOM_ELEMENT) {
+      if (dom_is(x, HTML_TAG_TABLE) || dom_is(x, HTML_TAG_H1) || dom_is(x, HTML_TAG_H2) ||
+          dom_is(x, HTML_TAG_H3) || dom_is(x, HTML_TAG_H4) || dom_is(x, HTML_TAG_H5) ||
+          dom_is(x, HTML_TAG_H6))
+        return true;
+      if (dom_is(x, HTML_TAG_TD) || dom_is(x, HTML_TAG_TH) || dom_is(x, HTML_TAG_CAPTION))
+        cell_bytes = 0; /* a new cell */
+    }
+  }
+  return false;
+}
+
+bool ex_out_dropped(const dom_node *n, uint32_t drop)
+{
+  if (!drop || n->type != DOM_ELEMENT)
+    return false;
+  if ((drop & EX_OUT_NO_TABLES) && dom_is(n, HTML_TAG_TABLE))
+    return !ex_layout_table(n);
+  if (!(drop & EX_OUT_NO_MEDIA))
+    return false;
+  if (dom_is(n, HTML_TAG_IMG) || dom_is(n, HTML_TAG_PICTURE) || dom_is(n, HTML_TAG_VIDEO) ||
+      dom_is(n, HTML_TAG_AUDIO) || (n->flags & EXF_CAPTION))
+    return true;
+  if (!dom_is(n, HTML_TAG_FIGCAPTION))
+    return false;
+  for (const dom_node *p = n->parent; p && p->type == DOM_ELEMENT; p = p->parent)
+    if (dom_is(p, HTML_TAG_FIGURE))
+      return has_media(p);
+  return false;
+}
 
 static void text_flush_break(text_ctx *t)
 {
@@ -364,7 +425,8 @@ static bool text_enter(void *vc, const dom_node *n)
     ex_append_collapsed(t->out, &t->space, n->data, n->data_len);
     return false;
   }
-  if (n->type != DOM_ELEMENT || ex_skip_node(n) || (n->flags & EXF_CAPTION))
+  if (n->type != DOM_ELEMENT || ex_skip_node(n) || (n->flags & EXF_CAPTION) ||
+      ex_out_dropped(n, t->drop))
     return false;
   if (dom_is(n, HTML_TAG_BR)) {
     text_break(t, 1);
@@ -398,7 +460,12 @@ static void text_leave(void *vc, const dom_node *n)
 
 void ex_text_serialise(const dom_node *root, ex_buf *out)
 {
-  text_ctx t = {out, 0, false, 0};
+  ex_text_serialise_opts(root, 0, out);
+}
+
+void ex_text_serialise_opts(const dom_node *root, uint32_t drop, ex_buf *out)
+{
+  text_ctx t = {out, 0, false, 0, drop};
   if (root->type == DOM_TEXT) {
     text_enter(&t, root);
   } else {
