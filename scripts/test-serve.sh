@@ -157,7 +157,7 @@ PAGE="$ROOT/samples/harbour-lights.html"
 req "POST text/html" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$PAGE" "$A/v1/extract?id=harbour-lights&url=https://example.com/a"
 cp "$T/body" "$T/http.json"
 check "X-Request-Id header" hdr '^X-Request-Id: '
-check "Server-Timing has wait and extract" hdr '^Server-Timing: wait;dur=.*extract;dur='
+check "Server-Timing has wait, extract, read, resume, total" hdr '^Server-Timing: wait;dur=.*extract;dur=.*read;dur=.*resume;dur=.*total;dur='
 # Timings differ from run to run: the two lines that carry them are compared by name only.
 strip_t() { sed -E 's/^(  "(wait_ms|extract_ms)": ).*/\1T/' "$1"; }
 check "document bytes == riptide extract -f json" cmp -s <(strip_t "$T/cli.json") <(strip_t "$T/http.json")
