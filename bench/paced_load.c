@@ -11,8 +11,9 @@
  * for every request it delayed (no coordinated omission). Prints:
  *   RESULT rate=<achieved req/s> p50=<ms> p99=<ms> late=<sent > 1 ms after due> errors=<n>
  * and where the time went, from the server's Server-Timing header (wait: in its queue for a
- * worker; extract: the guest call; total: from the request's headers in to its response
- * queued) and the client's own clock (send: from the due time to the send; outside: the
+ * worker; run: on the worker, wall clock; cpu: the worker thread's CPU time for it, so run -
+ * cpu is time it was runnable but not running; extract: the guest call; total: from the
+ * request's headers in to its response queued) and the client's own clock (send: from the due time to the send; outside: the
  * latency the server's total does not cover - the send delay, the network, the server's
  * network thread picking the request up, the client's wake-up on the response):
  *   PARTS p50 latency=.. send=.. outside=.. total=.. wait=.. extract=..   (each one's own p50)
@@ -47,8 +48,9 @@ static size_t *req_len, n_pages;
 static _Atomic size_t next_i;
 static uint64_t start_ns;
 static double *lat_ms;
-enum { P_LAT, P_SEND, P_OUTSIDE, P_TOTAL, P_WAIT, P_EXTRACT, P_N };
-static const char *const part_name[P_N] = {"latency", "send", "outside", "total", "wait", "extract"};
+enum { P_LAT, P_SEND, P_OUTSIDE, P_TOTAL, P_WAIT, P_RUN, P_CPU, P_EXTRACT, P_N };
+static const char *const part_name[P_N] = {"latency", "send", "outside", "total",
+                                           "wait",    "run",  "cpu",     "extract"};
 static double (*parts)[P_N]; /* per request, ms */
 static _Atomic size_t late, errors, busy;
 static _Atomic uint64_t runq_ns;
@@ -89,7 +91,7 @@ static int connect_to(void)
 
 /* Sends one request and reads its response; false on any error. */
 static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap,
-                      double timing[3])
+                      double timing[5])
 {
   for (size_t off = 0; off < len;) {
     ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
@@ -112,14 +114,13 @@ static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap
   bool ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
   const char *st = strcasestr(buf, "\r\nServer-Timing:");
   if (st && st < end) {
-    const char *w = strstr(st, "wait;dur="), *x = strstr(st, "extract;dur="),
-               *t = strstr(st, "total;dur=");
-    if (w && w < end)
-      timing[0] = atof(w + 9);
-    if (x && x < end)
-      timing[1] = atof(x + 12);
-    if (t && t < end)
-      timing[2] = atof(t + 10);
+    static const char *const keys[5] = {"wait;dur=", "extract;dur=", "total;dur=", "run;dur=",
+                                        "cpu;dur="};
+    for (int k = 0; k < 5; k++) {
+      const char *v = strstr(st, keys[k]);
+      if (v && v < end)
+        timing[k] = atof(v + strlen(keys[k]));
+    }
   }
   const char *cl = strcasestr(buf, "\r\nContent-Length:");
   if (!cl || cl > end)
@@ -158,7 +159,7 @@ static void *worker(void *arg)
         atomic_fetch_add(&late, 1);
     }
     uint64_t sent = now_ns();
-    double timing[3] = {0, 0, 0};
+    double timing[5] = {0, 0, 0, 0, 0};
     bool ok =
         fd >= 0 && roundtrip(fd, reqs[i % n_pages], req_len[i % n_pages], buf, cap, timing);
     if (!ok) {
@@ -174,6 +175,8 @@ static void *worker(void *arg)
     parts[i][P_TOTAL] = timing[2];
     parts[i][P_WAIT] = timing[0];
     parts[i][P_EXTRACT] = timing[1];
+    parts[i][P_RUN] = timing[3];
+    parts[i][P_CPU] = timing[4];
   }
   atomic_fetch_add(&runq_ns, runq_delay() - rq0);
   if (fd >= 0)

@@ -418,7 +418,7 @@ const char *const srv_openapi_parts[] = {
   "        }\n"
   "       },\n"
   "       \"Server-Timing\": {\n"
-  "        \"description\": \"wait, fetch, extract, read, resume, total (ms)\",\n"
+  "        \"description\": \"wait, fetch, extract, read, run, cpu, resume, total (ms)\",\n"
   "        \"schema\": {\n"
   "         \"type\": \"string\"\n"
   "        }\n"
