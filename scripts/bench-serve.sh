@@ -10,10 +10,16 @@
 #      (open loop: latency from each request's due time, so a stall counts for every request
 #      it delayed), 4P connections; wrk has no fixed-rate mode;
 #   4. the saturated run again with 500 idle keep-alive connections held open beside it;
-#   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated.
+#   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated (one ~165 MB request
+#      with PAGES=dev), sent by bench/post_file.c; ROUNDS rounds alternating with riptide bench
+#      on as many pages; per round and as a median: the throughput ratio and the CPU time per
+#      page (server, client, in-process).
+# 3 also splits each latency (bench/paced_load.c, from Server-Timing) and prints the run-queue
+# delay of the server's and the client's threads: the machine's CPUs being busy elsewhere.
 #
 # Pages: samples/harbour-lights.html, or with PAGES=dev the readability dev pages under
-# SHARED/eval/dev (the first 40). DURATION (s, default 5) and P (default 2) are settable.
+# SHARED/eval/dev (the first 40). DURATION (s, default 5), P (default 2) and ROUNDS (batch
+# rounds, default 3) are settable.
 # PARTS=batch runs only 1 and 5, PARTS=paced only 1, 2 and 3; RT=path/to/riptide compares
 # another build.
 set -uo pipefail
@@ -48,10 +54,10 @@ echo "bench-serve: $n_pages page(s) ($PAGES), P=$P pool slots, ${DURATION}s per 
 # --links --images to do the same work). Measured before and after the HTTP runs: the
 # reference is their mean, both are printed (a shared machine's load drifts).
 repeat=$(( 4000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
-inproc_run() { # pages/s on stdout; the process's CPU ms per page in $T/inproc.cpu
-  local TIMEFORMAT='%U %S'
-  { time "$RT" bench "$T/pages" --parallel "$P" --repeat "$repeat" --engine pool > "$T/inproc" 2>&1; } 2> "$T/inproc.time"
-  awk -v n=$((n_pages * repeat)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/inproc.time" > "$T/inproc.cpu"
+inproc_run() { # [REPEAT]: pages/s on stdout; the process's CPU ms per page in $T/inproc.cpu
+  local TIMEFORMAT='%U %S' rep=${1:-$repeat}
+  { time "$RT" bench "$T/pages" --parallel "$P" --repeat "$rep" --engine pool > "$T/inproc" 2>&1; } 2> "$T/inproc.time"
+  awk -v n=$((n_pages * rep)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/inproc.time" > "$T/inproc.cpu"
   awk '$1=="pool"{print $2}' "$T/inproc"
 }
 runq_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END{printf "%.1f", s / 1e6}'; } # run-queue delay of a process's threads
@@ -178,22 +184,33 @@ post_batch() { "$T/post_file" "${hp%:*}" "${hp##*:}" /v1/extract/batch applicati
 # Warm-up (untimed): a small batch, so the pool's slots exist when PARTS=batch skips the wrk runs.
 head -n $((4 * P)) "$T/batch.ndjson" > "$T/warm.ndjson"
 post_batch "$T/warm.ndjson" /dev/null > /dev/null
-s0=$(cpu_ms "$SPID")
-TIMEFORMAT='%U %S'
-{ time post_batch "$T/batch.ndjson" "$T/batch.out" > "$T/post.out"; } 2> "$T/post.time"
-s1=$(cpu_ms "$SPID")
-ms=$(sed -E 's/.*ms=([0-9.]+).*/\1/' "$T/post.out")
-got=$(wc -l < "$T/batch.out")
-errs=$(grep -c '"error":{"code"' "$T/batch.out")
-bps=$(awk -v n="$lines" -v ms="$ms" 'BEGIN{printf "%.1f", n / (ms / 1e3)}')
-printf '%-44s %9s pages/s (%d lines in, %d out, %d errors)  vs in-process %5sx\n' \
-  "POST /v1/extract/batch" "$bps" "$lines" "$got" "$errs" \
-  "$(awk -v a="$bps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
-srv_cpu=$(awk -v a="$s0" -v b="$s1" -v n="$lines" 'BEGIN{printf "%.3f", (b - a) / n}')
-cli_cpu=$(awk -v n="$lines" '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/post.time")
-printf '%-44s server %s, client %s, in-process %s  (in-process / server %sx)\n' \
-  "  CPU-ms per page" "$srv_cpu" "$cli_cpu" "$inproc_cpu1" \
-  "$(awk -v a="$inproc_cpu1" -v b="$srv_cpu" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
+# ROUNDS (default 3) rounds, each riptide bench on as many pages as the batch has lines, then
+# the batch: adjacent runs see nearly the same machine. Ratios per round, then their median.
+rounds=${ROUNDS:-3}
+brep=$(( lines / n_pages )); [ "$brep" -lt 1 ] && brep=1
+median() { sort -n | awk '{v[NR] = $1} END{printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+: > "$T/ratios"; : > "$T/cpuratios"
+for round in $(seq 1 "$rounds"); do
+  ip=$(inproc_run "$brep"); ipc=$(cat "$T/inproc.cpu")
+  s0=$(cpu_ms "$SPID")
+  TIMEFORMAT='%U %S'
+  { time post_batch "$T/batch.ndjson" "$T/batch.out" > "$T/post.out"; } 2> "$T/post.time"
+  s1=$(cpu_ms "$SPID")
+  ms=$(sed -E 's/.*ms=([0-9.]+).*/\1/' "$T/post.out")
+  got=$(wc -l < "$T/batch.out")
+  errs=$(grep -c '"error":{"code"' "$T/batch.out")
+  bps=$(awk -v n="$lines" -v ms="$ms" 'BEGIN{printf "%.1f", n / (ms / 1e3)}')
+  srv_cpu=$(awk -v a="$s0" -v b="$s1" -v n="$lines" 'BEGIN{printf "%.3f", (b - a) / n}')
+  cli_cpu=$(awk -v n="$lines" '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/post.time")
+  r=$(awk -v a="$bps" -v b="$ip" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$r" >> "$T/ratios"
+  rc=$(awk -v a="$ipc" -v b="$srv_cpu" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$rc" >> "$T/cpuratios"
+  printf '%-44s %9s pages/s (%d lines in, %d out, %d errors); in-process %s pages/s: %sx\n' \
+    "POST /v1/extract/batch, round $round" "$bps" "$lines" "$got" "$errs" "$ip" "$r"
+  printf '%-44s server %s, client %s, in-process %s: in-process / server %sx  (load %s)\n' \
+    "  CPU-ms per page" "$srv_cpu" "$cli_cpu" "$ipc" "$rc" "$(cut -d' ' -f1 /proc/loadavg)"
+done
+printf '%-44s throughput %sx, CPU efficiency %sx (median of %d rounds)\n' "POST /v1/extract/batch vs in-process" \
+  "$(median < "$T/ratios")" "$(median < "$T/cpuratios")" "$rounds"
 fi
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
 inproc2=$(inproc_run)
