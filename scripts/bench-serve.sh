@@ -61,6 +61,7 @@ inproc_run() { # [REPEAT]: pages/s on stdout; the process's CPU ms per page in $
   awk '$1=="pool"{print $2}' "$T/inproc"
 }
 runq_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END{printf "%.1f", s / 1e6}'; } # run-queue delay of a process's threads
+steal_ms() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {printf "%d", $9 * 1000 / hz}' /proc/stat; } # all CPUs
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; } # user+sys
 inproc1=$(inproc_run)
 inproc=$inproc1
@@ -120,9 +121,9 @@ sat=$last_rps
 rate=$(awk -v r="$sat" 'BEGIN{printf "%.1f", 0.8 * r}')
 cc -std=c11 -O2 -pthread bench/paced_load.c -o "$T/paced_load" || exit 1
 hp=${ADDR#http://}
-rq0=$(runq_ms "$SPID")
+rq0=$(runq_ms "$SPID"); st0=$(steal_ms)
 "$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" $((4 * P)) "$T/list" > "$T/paced.out" 2>&1
-rq1=$(runq_ms "$SPID")
+rq1=$(runq_ms "$SPID"); st1=$(steal_ms)
 line=$(grep '^RESULT' "$T/paced.out")
 p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
 got=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
@@ -134,9 +135,10 @@ sed -n 's/^PARTS /  ms, /p' "$T/paced.out" # where the time went (bench/paced_lo
 # Run-queue delay: time the server's threads and the client's were runnable but not running
 # (the machine's CPUs taken by others, or by each other), per request.
 nreq=$(awk -v r="$rate" -v d="$DURATION" 'BEGIN{printf "%d", r * d}')
-printf '  run-queue delay per request: server %s ms, client %s ms; load average %s\n' \
+printf '  run-queue delay per request: server %s ms, client %s ms; CPU time stolen by the host: %s ms; load average %s\n' \
   "$(awk -v a="$rq0" -v b="$rq1" -v n="$nreq" 'BEGIN{printf "%.3f", (b - a) / n}')" \
-  "$(sed -nE 's/^CLIENT .*runq_per_req_ms=([0-9.]+).*/\1/p' "$T/paced.out")" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  "$(sed -nE 's/^CLIENT .*runq_per_req_ms=([0-9.]+).*/\1/p' "$T/paced.out")" "$((st1 - st0))" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 if [ "$PARTS" = all ]; then
