@@ -13,11 +13,12 @@
  * and where the time went, from the server's Server-Timing header (wait: in its queue for a
  * worker; run: on the worker, wall clock; cpu: the worker thread's CPU time for it, so run -
  * cpu is time it was runnable but not running; extract: the guest call; total: from the
- * request's headers in to its response queued) and the client's own clock (send: from the due time to the send; outside: the
- * latency the server's total does not cover - the send delay, the network, the server's
- * network thread picking the request up, the client's wake-up on the response):
- *   PARTS p50 latency=.. send=.. outside=.. total=.. wait=.. extract=..   (each one's own p50)
- *   PARTS p99 ...                                                         (each one's own p99)
+ * request's headers in to its response queued) and the client's own clock (send: from the due
+ * time to the send; outside: the latency the server's total does not cover - the send delay,
+ * the network, the server's network thread picking the request up, the client's wake-up on
+ * the response):
+ *   PARTS p50 latency=.. send=.. outside=.. total=.. wait=.. run=.. cpu=.. extract=..
+ *   PARTS p99 ...          (each part's own p50 and p99)
  *   PARTS slowest1% ...   (the means over the 1 % slowest requests: what their latency is made of)
  * A send delay is either `busy` (every connection was still waiting for an earlier answer when
  * the request fell due) or the client thread's own wake-up coming late; and the time the
@@ -90,8 +91,7 @@ static int connect_to(void)
 }
 
 /* Sends one request and reads its response; false on any error. */
-static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap,
-                      double timing[5])
+static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap, double timing[5])
 {
   for (size_t off = 0; off < len;) {
     ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
@@ -114,8 +114,8 @@ static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap
   bool ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
   const char *st = strcasestr(buf, "\r\nServer-Timing:");
   if (st && st < end) {
-    static const char *const keys[5] = {"wait;dur=", "extract;dur=", "total;dur=", "run;dur=",
-                                        "cpu;dur="};
+    static const char *const keys[5] = {
+        "wait;dur=", "extract;dur=", "total;dur=", "run;dur=", "cpu;dur="};
     for (int k = 0; k < 5; k++) {
       const char *v = strstr(st, keys[k]);
       if (v && v < end)
@@ -160,8 +160,7 @@ static void *worker(void *arg)
     }
     uint64_t sent = now_ns();
     double timing[5] = {0, 0, 0, 0, 0};
-    bool ok =
-        fd >= 0 && roundtrip(fd, reqs[i % n_pages], req_len[i % n_pages], buf, cap, timing);
+    bool ok = fd >= 0 && roundtrip(fd, reqs[i % n_pages], req_len[i % n_pages], buf, cap, timing);
     if (!ok) {
       atomic_fetch_add(&errors, 1);
       if (fd >= 0)
@@ -281,7 +280,7 @@ int main(int argc, char **argv)
     printf(" %s=%.2f", part_name[k], n_tail ? tail[k] / (double)n_tail : 0);
   printf("  (%zu requests)\n", n_tail);
   free(col);
-  printf("CLIENT busy=%zu runq_ms=%.1f runq_per_req_ms=%.3f\n", (size_t)busy,
-         (double)runq_ns / 1e6, (double)runq_ns / 1e6 / (double)total);
+  printf("CLIENT busy=%zu runq_ms=%.1f runq_per_req_ms=%.3f\n", (size_t)busy, (double)runq_ns / 1e6,
+         (double)runq_ns / 1e6 / (double)total);
   return 0;
 }

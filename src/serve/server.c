@@ -72,9 +72,9 @@ typedef struct srv_req {
   int route;   /* index in srv_routes, -1 unknown path */
   char id[40]; /* request id (X-Request-Id) */
   char method[8];
-  char path[128]; /* for the log only (query string not included) */
+  char path[128];                          /* for the log only (query string not included) */
   uint64_t t0, queued_ns, work_ns, end_ns; /* headers in; queued; on a worker; worker done */
-  uint64_t cpu_ns; /* the worker thread's CPU time on the request */
+  uint64_t cpu_ns;                         /* the worker thread's CPU time on the request */
   srv_body_kind kind;
   bool gzip;       /* Content-Encoding: gzip */
   char ctype[128]; /* Content-Type as sent (charset included) */
