@@ -92,8 +92,14 @@ check "the 3 MB page times out in the guest (422)" test "$(post "$T/big.html")" 
 check "  ... TIMEOUT" grep -q '"code":"TIMEOUT"' "$T/post"
 req "/readyz once its instance is discarded" 503 "$A/readyz"
 check "  ... reason: no warm instance" has '{"ready":false,"reason":"no warm instance"}'
-check "the next request makes a new instance (200)" test "$(post "$GOOD")" = 200
-req "/readyz then" 200 "$A/readyz"
+# The next request makes a new instance. A good page takes ~1 ms, but on a loaded machine one
+# can be descheduled past 50 ms, time out and lose its instance too: up to 5 tries.
+ready=0
+for try in 1 2 3 4 5; do
+  code=$(post "$GOOD")
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$A/readyz")" = 200 ] && { ready=$try; break; }
+done
+check "the next good request makes a new instance: /readyz 200 (after $ready request(s), last $code)" test "$ready" -ge 1
 kill -TERM "$SPID"; wait "$SPID"; rc=$?
 check "server exits 0 on SIGTERM" test "$rc" = 0
 
