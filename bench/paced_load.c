@@ -12,12 +12,13 @@
  *   RESULT rate=<achieved req/s> p50=<ms> p99=<ms> late=<sent > 1 ms after due> errors=<n>
  * and where the time went, from the server's Server-Timing header (wait: in its queue for a
  * worker; run: on the worker, wall clock; cpu: the worker thread's CPU time for it, so run -
- * cpu is time it was runnable but not running; extract: the guest call; total: from the
+ * cpu is time it was runnable but not running; extract: the guest call; resume: from the
+ * worker's end to the response queued by the network thread; total: from the
  * request's headers in to its response queued) and the client's own clock (send: from the due
  * time to the send; outside: the latency the server's total does not cover - the send delay,
  * the network, the server's network thread picking the request up, the client's wake-up on
  * the response):
- *   PARTS p50 latency=.. send=.. outside=.. total=.. wait=.. run=.. cpu=.. extract=..
+ *   PARTS p50 latency=.. send=.. outside=.. total=.. wait=.. run=.. cpu=.. extract=.. resume=..
  *   PARTS p99 ...          (each part's own p50 and p99)
  *   PARTS slowest1% ...   (the means over the 1 % slowest requests: what their latency is made of)
  * A send delay is either `busy` (every connection was still waiting for an earlier answer when
@@ -49,9 +50,9 @@ static size_t *req_len, n_pages;
 static _Atomic size_t next_i;
 static uint64_t start_ns;
 static double *lat_ms;
-enum { P_LAT, P_SEND, P_OUTSIDE, P_TOTAL, P_WAIT, P_RUN, P_CPU, P_EXTRACT, P_N };
-static const char *const part_name[P_N] = {"latency", "send", "outside", "total",
-                                           "wait",    "run",  "cpu",     "extract"};
+enum { P_LAT, P_SEND, P_OUTSIDE, P_TOTAL, P_WAIT, P_RUN, P_CPU, P_EXTRACT, P_RESUME, P_N };
+static const char *const part_name[P_N] = {"latency", "send", "outside", "total", "wait",
+                                           "run",     "cpu",  "extract", "resume"};
 static double (*parts)[P_N]; /* per request, ms */
 static _Atomic size_t late, errors, busy;
 static _Atomic uint64_t runq_ns;
@@ -91,7 +92,7 @@ static int connect_to(void)
 }
 
 /* Sends one request and reads its response; false on any error. */
-static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap, double timing[5])
+static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap, double timing[6])
 {
   for (size_t off = 0; off < len;) {
     ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
@@ -114,9 +115,9 @@ static bool roundtrip(int fd, const char *req, size_t len, char *buf, size_t cap
   bool ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
   const char *st = strcasestr(buf, "\r\nServer-Timing:");
   if (st && st < end) {
-    static const char *const keys[5] = {
-        "wait;dur=", "extract;dur=", "total;dur=", "run;dur=", "cpu;dur="};
-    for (int k = 0; k < 5; k++) {
+    static const char *const keys[6] = {
+        "wait;dur=", "extract;dur=", "total;dur=", "run;dur=", "cpu;dur=", "resume;dur="};
+    for (int k = 0; k < 6; k++) {
       const char *v = strstr(st, keys[k]);
       if (v && v < end)
         timing[k] = atof(v + strlen(keys[k]));
@@ -159,7 +160,7 @@ static void *worker(void *arg)
         atomic_fetch_add(&late, 1);
     }
     uint64_t sent = now_ns();
-    double timing[5] = {0, 0, 0, 0, 0};
+    double timing[6] = {0, 0, 0, 0, 0, 0};
     bool ok = fd >= 0 && roundtrip(fd, reqs[i % n_pages], req_len[i % n_pages], buf, cap, timing);
     if (!ok) {
       atomic_fetch_add(&errors, 1);
@@ -176,6 +177,7 @@ static void *worker(void *arg)
     parts[i][P_EXTRACT] = timing[1];
     parts[i][P_RUN] = timing[3];
     parts[i][P_CPU] = timing[4];
+    parts[i][P_RESUME] = timing[5];
   }
   atomic_fetch_add(&runq_ns, runq_delay() - rq0);
   if (fd >= 0)
