@@ -10,10 +10,16 @@
 #      (open loop: latency from each request's due time, so a stall counts for every request
 #      it delayed), 4P connections; wrk has no fixed-rate mode;
 #   4. the saturated run again with 500 idle keep-alive connections held open beside it;
-#   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated.
+#   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated (one ~165 MB request
+#      with PAGES=dev), sent by bench/post_file.c; ROUNDS rounds alternating with riptide bench
+#      on as many pages; per round and as a median: the throughput ratio and the CPU time per
+#      page (server, client, in-process).
+# 3 also splits each latency (bench/paced_load.c, from Server-Timing) and prints the run-queue
+# delay of the server's and the client's threads: the machine's CPUs being busy elsewhere.
 #
 # Pages: samples/harbour-lights.html, or with PAGES=dev the readability dev pages under
-# SHARED/eval/dev (the first 40). DURATION (s, default 5) and P (default 2) are settable.
+# SHARED/eval/dev (the first 40). DURATION (s, default 5), P (default 2) and ROUNDS (batch
+# rounds, default 3) are settable.
 # PARTS=batch runs only 1 and 5, PARTS=paced only 1, 2 and 3; RT=path/to/riptide compares
 # another build.
 set -uo pipefail
@@ -48,18 +54,24 @@ echo "bench-serve: $n_pages page(s) ($PAGES), P=$P pool slots, ${DURATION}s per 
 # --links --images to do the same work). Measured before and after the HTTP runs: the
 # reference is their mean, both are printed (a shared machine's load drifts).
 repeat=$(( 4000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
-inproc_run() {
-  "$RT" bench "$T/pages" --parallel "$P" --repeat "$repeat" --engine pool > "$T/inproc" 2>&1
+inproc_run() { # [REPEAT]: pages/s on stdout; the process's CPU ms per page in $T/inproc.cpu
+  local TIMEFORMAT='%U %S' rep=${1:-$repeat}
+  { time "$RT" bench "$T/pages" --parallel "$P" --repeat "$rep" --engine pool > "$T/inproc" 2>&1; } 2> "$T/inproc.time"
+  awk -v n=$((n_pages * rep)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/inproc.time" > "$T/inproc.cpu"
   awk '$1=="pool"{print $2}' "$T/inproc"
 }
+runq_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END{printf "%.1f", s / 1e6}'; } # run-queue delay of a process's threads
+steal_ms() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {printf "%d", $9 * 1000 / hz}' /proc/stat; } # all CPUs
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; } # user+sys
 inproc1=$(inproc_run)
 inproc=$inproc1
-echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s"
+inproc_cpu1=$(cat "$T/inproc.cpu")
+echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s, $inproc_cpu1 CPU-ms/page"
 
 # 2. The service.
 # --workers P: as many threads calling the pool as riptide bench uses (on a shared machine,
 # more threads would also mean a larger share of the CPUs).
-"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" --links --images --queue 100000 --max-wait 60s \
+"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" --links --images --queue 100000 --max-wait 60s --max-body 256M \
   --access-log /dev/null >"$T/addr" 2>"$T/serve.err" &
 SPID=$!
 for _ in $(seq 1 200); do [ -s "$T/addr" ] && break; sleep 0.05; done
@@ -109,7 +121,9 @@ sat=$last_rps
 rate=$(awk -v r="$sat" 'BEGIN{printf "%.1f", 0.8 * r}')
 cc -std=c11 -O2 -pthread bench/paced_load.c -o "$T/paced_load" || exit 1
 hp=${ADDR#http://}
+rq0=$(runq_ms "$SPID"); st0=$(steal_ms)
 "$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" $((4 * P)) "$T/list" > "$T/paced.out" 2>&1
+rq1=$(runq_ms "$SPID"); st1=$(steal_ms)
 line=$(grep '^RESULT' "$T/paced.out")
 p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
 got=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
@@ -117,6 +131,14 @@ printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  (%s)\n' \
   "paced at 80 % of saturation ($rate req/s)" "$got" "$p50" "$p99" \
   "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
   "$(sed -E 's/.*(late=.*)/\1/' <<<"$line"), late = sent >1 ms after due"
+sed -n 's/^PARTS /  ms, /p' "$T/paced.out" # where the time went (bench/paced_load.c)
+# Run-queue delay: time the server's threads and the client's were runnable but not running
+# (the machine's CPUs taken by others, or by each other), per request.
+nreq=$(awk -v r="$rate" -v d="$DURATION" 'BEGIN{printf "%d", r * d}')
+printf '  run-queue delay per request: server %s ms, client %s ms; CPU time stolen by the host: %s ms; load average %s\n' \
+  "$(awk -v a="$rq0" -v b="$rq1" -v n="$nreq" 'BEGIN{printf "%.3f", (b - a) / n}')" \
+  "$(sed -nE 's/^CLIENT .*runq_per_req_ms=([0-9.]+).*/\1/p' "$T/paced.out")" "$((st1 - st0))" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
 if [ "$PARTS" = all ]; then
@@ -142,33 +164,57 @@ kill "$IPID" 2>/dev/null; IPID=""
 fi
 
 if [ "$PARTS" != paced ]; then
-# 5. Batch: every page, repeated, one request.
+# 5. Batch: every page, repeated, one request, sent by bench/post_file.c (sendfile: the client
+# costs ~0.04 CPU-s for 160 MB where `curl --data-binary @file` costs ~0.35, on the CPUs the
+# server needs too). Besides pages/s, the CPU time per page of the server (workers and network
+# thread) and of the client, against riptide bench's: the efficiency, which a shared machine's
+# load moves much less than it moves throughput.
 python3 - "$T/list" "$repeat" > "$T/batch.ndjson" <<'EOF'
 import json, sys
 paths = [l.strip() for l in open(sys.argv[1])]
 bodies = [open(p, encoding="utf-8", errors="replace").read() for p in paths]
 n = max(int(sys.argv[2]) * len(bodies) // 2, 200)
 avg = sum(len(b) for b in bodies) / len(bodies)
-n = min(n, int(48e6 / (avg * 1.2)))  # the body stays under the server's 64M --max-body
+n = min(n, int(200e6 / (avg * 1.2)))  # the body stays under the server's --max-body 256M
 for i in range(n):
     print(json.dumps({"id": str(i), "html": bodies[i % len(bodies)]}))
 EOF
 lines=$(wc -l < "$T/batch.ndjson")
+cc -std=c11 -O2 bench/post_file.c -o "$T/post_file" || exit 1
+hp=${ADDR#http://}
+post_batch() { "$T/post_file" "${hp%:*}" "${hp##*:}" /v1/extract/batch application/x-ndjson "$1" "$2"; }
 # Warm-up (untimed): a small batch, so the pool's slots exist when PARTS=batch skips the wrk runs.
-head -n $((4 * P)) "$T/batch.ndjson" | curl -s -X POST -H 'Content-Type: application/x-ndjson' \
-  --data-binary @- "$ADDR/v1/extract/batch" > /dev/null
-t0=$(date +%s%N)
-curl -s -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$T/batch.ndjson" \
-  "$ADDR/v1/extract/batch" > "$T/batch.out"
-t1=$(date +%s%N)
-got=$(wc -l < "$T/batch.out")
-errs=$(grep -c '"error":{"code"' "$T/batch.out")
-bps=$(awk -v n="$lines" -v ns=$((t1 - t0)) 'BEGIN{printf "%.1f", n / (ns / 1e9)}')
-printf '%-44s %9s pages/s (%d lines in, %d out, %d errors)  vs in-process %5sx\n' \
-  "POST /v1/extract/batch" "$bps" "$lines" "$got" "$errs" \
-  "$(awk -v a="$bps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')"
+head -n $((4 * P)) "$T/batch.ndjson" > "$T/warm.ndjson"
+post_batch "$T/warm.ndjson" /dev/null > /dev/null
+# ROUNDS (default 3) rounds, each riptide bench on as many pages as the batch has lines, then
+# the batch: adjacent runs see nearly the same machine. Ratios per round, then their median.
+rounds=${ROUNDS:-3}
+brep=$(( lines / n_pages )); [ "$brep" -lt 1 ] && brep=1
+median() { sort -n | awk '{v[NR] = $1} END{printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+: > "$T/ratios"; : > "$T/cpuratios"
+for round in $(seq 1 "$rounds"); do
+  ip=$(inproc_run "$brep"); ipc=$(cat "$T/inproc.cpu")
+  s0=$(cpu_ms "$SPID")
+  TIMEFORMAT='%U %S'
+  { time post_batch "$T/batch.ndjson" "$T/batch.out" > "$T/post.out"; } 2> "$T/post.time"
+  s1=$(cpu_ms "$SPID")
+  ms=$(sed -E 's/.*ms=([0-9.]+).*/\1/' "$T/post.out")
+  got=$(wc -l < "$T/batch.out")
+  errs=$(grep -c '"error":{"code"' "$T/batch.out")
+  bps=$(awk -v n="$lines" -v ms="$ms" 'BEGIN{printf "%.1f", n / (ms / 1e3)}')
+  srv_cpu=$(awk -v a="$s0" -v b="$s1" -v n="$lines" 'BEGIN{printf "%.3f", (b - a) / n}')
+  cli_cpu=$(awk -v n="$lines" '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/post.time")
+  r=$(awk -v a="$bps" -v b="$ip" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$r" >> "$T/ratios"
+  rc=$(awk -v a="$ipc" -v b="$srv_cpu" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$rc" >> "$T/cpuratios"
+  printf '%-44s %9s pages/s (%d lines in, %d out, %d errors); in-process %s pages/s: %sx\n' \
+    "POST /v1/extract/batch, round $round" "$bps" "$lines" "$got" "$errs" "$ip" "$r"
+  printf '%-44s server %s, client %s, in-process %s: in-process / server %sx  (load %s)\n' \
+    "  CPU-ms per page" "$srv_cpu" "$cli_cpu" "$ipc" "$rc" "$(cut -d' ' -f1 /proc/loadavg)"
+done
+printf '%-44s throughput %sx, CPU efficiency %sx (median of %d rounds)\n' "POST /v1/extract/batch vs in-process" \
+  "$(median < "$T/ratios")" "$(median < "$T/cpuratios")" "$rounds"
 fi
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
 inproc2=$(inproc_run)
 mean=$(awk -v a="$inproc1" -v b="$inproc2" 'BEGIN{printf "%.1f", (a + b) / 2}')
-echo "in-process (riptide bench --parallel $P), after: $inproc2 pages/s (mean $mean; the ratios above use 'before')"
+echo "in-process (riptide bench --parallel $P), after: $inproc2 pages/s, $(cat "$T/inproc.cpu") CPU-ms/page (mean $mean pages/s; the ratios above use 'before')"

@@ -108,20 +108,22 @@ bad --max-wait 'soon'|--max-wait soon
 bad --max-body '0'|--max-body 0
 bad --max-buffered 'lots'|--max-buffered lots
 --max-connections wants a number from 1 to 1000000, not '0'|--max-connections 0
-bad --idle-timeout '500ms'|--idle-timeout 500ms
+--idle-timeout '500ms' is out of range (1s to 600s)|--idle-timeout 500ms
 bad --body-timeout 'x'|--body-timeout x
-bad --max-header '100'|--max-header 100
-bad --max-header '1G'|--max-header 1G
+--max-header '100' is out of range (1K to 16M)|--max-header 100
+--max-header '1G' is out of range (1K to 16M)|--max-header 1G
 --http-threads wants a number from 1 to 64, not '65'|--http-threads 65
 bad --shutdown-timeout 'x'|--shutdown-timeout x
 bad --fetch-timeout 'x'|--fetch-timeout x
 bad --timeout 'x'|--timeout x
-bad --memory-limit '1K'|--memory-limit 1K
-bad --max-size '0'|--max-size 0
+--timeout '0' is out of range (1ms to 600s)|--timeout 0
+--max-wait '601s' is out of range (1ms to 600s)|--max-wait 601s
+--memory-limit '1K' is out of range (4M to 4G)|--memory-limit 1K
+--max-size '0' is out of range (1 to 1T)|--max-size 0
 bad option|--frobnicate
 unexpected argument 'extra'|extra
 EOF
-check "25 bad options: exit 2 naming the value, nothing on stdout" test "$nusage" = 25
+check "27 bad options: exit 2 naming the value (and the range when out of it), nothing on stdout" test "$nusage" = 27
 
 # ---- start failures: exit 1 with a message -------------------------------------------------
 start a -p 1 --listen 127.0.0.1:0

@@ -259,6 +259,10 @@ cli_parse_result cli_parse_duration_ms(const char *s, uint32_t *out);
 /* "1048576", "512K", "64M", "1G", "1T" (powers of 1024; "iB" or "B" may follow), in [min, max]
  * bytes. */
 cli_parse_result cli_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Prints "CMD: OPT 'ARG' is out of range (LO to HI UNIT)" and the --help hint for CMD ("riptide",
+ * "riptide serve"); returns CLI_EXIT_USAGE. */
+int cli_range_error(const char *cmd, const char *opt, const char *arg, const char *lo,
+                    unsigned long long hi, const char *unit);
 /* --memory-limit: from 4 MiB (the extractor's image alone is 1.25 MiB of wasm memory before a
  * page is parsed; smaller caps cannot even start an instance) to RIPTIDE_MAX_MEMORY_CAP. */
 #define CLI_MIN_MEMORY_LIMIT (4ull << 20)

@@ -134,14 +134,20 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 /* "--timeout '0' is out of range (1ms to 600s)": the bounds come from the constants. */
+int cli_range_error(const char *cmd, const char *opt, const char *arg, const char *lo,
+                    unsigned long long hi, const char *unit)
+{
+  char *esc = cli_escape_terminal(arg);
+  fprintf(stderr, "%s: %s '%s' is out of range (%s to %llu%s)\nTry '%s --help'.\n", cmd, opt,
+          esc ? esc : "?", lo, hi, unit, cmd);
+  free(esc);
+  return CLI_EXIT_USAGE;
+}
+
 static int range_error(const char *opt, const char *arg, const char *lo, unsigned long long hi,
                        const char *unit)
 {
-  char *esc = cli_escape_terminal(arg);
-  fprintf(stderr, "riptide: %s '%s' is out of range (%s to %llu%s)\nTry 'riptide --help'.\n", opt,
-          esc ? esc : "?", lo, hi, unit);
-  free(esc);
-  return CLI_EXIT_USAGE;
+  return cli_range_error("riptide", opt, arg, lo, hi, unit);
 }
 
 static bool parse_format(const char *s, cli_format *f)

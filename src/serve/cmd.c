@@ -83,6 +83,12 @@ static int usage_error(const char *fmt, const char *arg)
   return CLI_EXIT_USAGE;
 }
 
+static int range_error(const char *opt, const char *arg, const char *lo, unsigned long long hi,
+                       const char *unit)
+{
+  return cli_range_error("riptide serve", opt, arg, lo, hi, unit);
+}
+
 static bool parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
   char *end;
@@ -147,6 +153,7 @@ int srv_main(int argc, char **argv)
   int ch;
   uint32_t ms;
   uint64_t size;
+  cli_parse_result pr;
   while ((ch = getopt_long(argc, argv, "l:p:m:h", longopts, NULL)) != -1) {
     switch (ch) {
     case 'l':
@@ -176,7 +183,9 @@ int srv_main(int argc, char **argv)
         return usage_error("--workers wants a number from 1 to 4096, not '%s'", optarg);
       break;
     case OPT_MAX_WAIT:
-      if (cli_parse_duration_ms(optarg, &c.max_wait_ms) != CLI_PARSE_OK)
+      if ((pr = cli_parse_duration_ms(optarg, &c.max_wait_ms)) == CLI_PARSE_RANGE)
+        return range_error("--max-wait", optarg, "1ms", RIPTIDE_MAX_TIMEOUT_MS / 1000, "s");
+      if (pr != CLI_PARSE_OK)
         return usage_error("bad --max-wait '%s' (e.g. 10s, 500ms)", optarg);
       break;
     case OPT_MAX_BODY:
@@ -193,18 +202,24 @@ int srv_main(int argc, char **argv)
         return usage_error("--max-connections wants a number from 1 to 1000000, not '%s'", optarg);
       break;
     case OPT_IDLE:
-      if (cli_parse_duration_ms(optarg, &ms) != CLI_PARSE_OK || ms < 1000)
+      if ((pr = cli_parse_duration_ms(optarg, &ms)) == CLI_PARSE_RANGE ||
+          (pr == CLI_PARSE_OK && ms < 1000))
+        return range_error("--idle-timeout", optarg, "1s", RIPTIDE_MAX_TIMEOUT_MS / 1000, "s");
+      if (pr != CLI_PARSE_OK)
         return usage_error("bad --idle-timeout '%s' (whole seconds, e.g. 30s)", optarg);
       c.idle_timeout_s = ms / 1000;
       break;
     case OPT_BODY_TIMEOUT:
-      if (cli_parse_duration_ms(optarg, &c.body_timeout_ms) != CLI_PARSE_OK)
+      if ((pr = cli_parse_duration_ms(optarg, &c.body_timeout_ms)) == CLI_PARSE_RANGE)
+        return range_error("--body-timeout", optarg, "1ms", RIPTIDE_MAX_TIMEOUT_MS / 1000, "s");
+      if (pr != CLI_PARSE_OK)
         return usage_error("bad --body-timeout '%s' (e.g. 60s)", optarg);
       break;
     case OPT_MAX_HEADER:
-      if (cli_parse_size(optarg, 0, UINT64_MAX, &size) != CLI_PARSE_OK || size < 1024 ||
-          size > (16u << 20))
-        return usage_error("bad --max-header '%s' (1K to 16M)", optarg);
+      if ((pr = cli_parse_size(optarg, 1024, 16u << 20, &size)) == CLI_PARSE_RANGE)
+        return range_error("--max-header", optarg, "1K", 16, "M");
+      if (pr != CLI_PARSE_OK)
+        return usage_error("bad --max-header '%s' (e.g. 32K)", optarg);
       c.max_header = (uint32_t)size;
       break;
     case OPT_HTTP_THREADS:
@@ -212,11 +227,15 @@ int srv_main(int argc, char **argv)
         return usage_error("--http-threads wants a number from 1 to 64, not '%s'", optarg);
       break;
     case OPT_SHUTDOWN:
-      if (cli_parse_duration_ms(optarg, &c.shutdown_ms) != CLI_PARSE_OK)
+      if ((pr = cli_parse_duration_ms(optarg, &c.shutdown_ms)) == CLI_PARSE_RANGE)
+        return range_error("--shutdown-timeout", optarg, "1ms", RIPTIDE_MAX_TIMEOUT_MS / 1000, "s");
+      if (pr != CLI_PARSE_OK)
         return usage_error("bad --shutdown-timeout '%s' (e.g. 30s)", optarg);
       break;
     case OPT_FETCH_TIMEOUT:
-      if (cli_parse_duration_ms(optarg, &c.fetch_timeout_ms) != CLI_PARSE_OK)
+      if ((pr = cli_parse_duration_ms(optarg, &c.fetch_timeout_ms)) == CLI_PARSE_RANGE)
+        return range_error("--fetch-timeout", optarg, "1ms", RIPTIDE_MAX_TIMEOUT_MS / 1000, "s");
+      if (pr != CLI_PARSE_OK)
         return usage_error("bad --fetch-timeout '%s' (e.g. 30s)", optarg);
       break;
     case OPT_ALLOW_PRIVATE:
@@ -238,17 +257,23 @@ int srv_main(int argc, char **argv)
       c.opts.want_html = true;
       break;
     case OPT_TIMEOUT:
-      if (cli_parse_duration_ms(optarg, &c.timeout_ms) != CLI_PARSE_OK)
+      if ((pr = cli_parse_duration_ms(optarg, &c.timeout_ms)) == CLI_PARSE_RANGE)
+        return range_error("--timeout", optarg, "1ms", RIPTIDE_MAX_TIMEOUT_MS / 1000, "s");
+      if (pr != CLI_PARSE_OK)
         return usage_error("bad --timeout '%s' (e.g. 10, 10s, 500ms)", optarg);
       break;
     case OPT_MEMORY:
-      if (cli_parse_size(optarg, CLI_MIN_MEMORY_LIMIT, RIPTIDE_MAX_MEMORY_CAP, &c.memory_limit) !=
-          CLI_PARSE_OK)
+      if ((pr = cli_parse_size(optarg, CLI_MIN_MEMORY_LIMIT, RIPTIDE_MAX_MEMORY_CAP,
+                               &c.memory_limit)) == CLI_PARSE_RANGE)
+        return range_error("--memory-limit", optarg, CLI_MIN_MEMORY_LIMIT_TEXT,
+                           RIPTIDE_MAX_MEMORY_CAP >> 30, "G");
+      if (pr != CLI_PARSE_OK)
         return usage_error("bad --memory-limit '%s' (e.g. 256M, 1G)", optarg);
       break;
     case OPT_MAX_SIZE:
-      if (cli_parse_size(optarg, 1, CLI_MAX_INPUT_LIMIT, &c.max_input) != CLI_PARSE_OK ||
-          c.max_input == 0)
+      if ((pr = cli_parse_size(optarg, 1, CLI_MAX_INPUT_LIMIT, &c.max_input)) == CLI_PARSE_RANGE)
+        return range_error("--max-size", optarg, "1", CLI_MAX_INPUT_LIMIT >> 40, "T");
+      if (pr != CLI_PARSE_OK || c.max_input == 0)
         return usage_error("bad --max-size '%s' (e.g. 64M)", optarg);
       break;
     case OPT_NO_FALLBACK:

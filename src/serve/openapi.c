@@ -430,7 +430,7 @@ const char *const srv_openapi_parts[] = {
   "        }\n"
   "       },\n"
   "       \"Server-Timing\": {\n"
-  "        \"description\": \"wait, fetch, extract\",\n"
+  "        \"description\": \"wait, fetch, extract, read, run, cpu, resume, total (ms)\",\n"
   "        \"schema\": {\n"
   "         \"type\": \"string\"\n"
   "        }\n"

@@ -72,8 +72,9 @@ typedef struct srv_req {
   int route;   /* index in srv_routes, -1 unknown path */
   char id[40]; /* request id (X-Request-Id) */
   char method[8];
-  char path[128]; /* for the log only (query string not included) */
-  uint64_t t0, queued_ns, work_ns;
+  char path[128];                          /* for the log only (query string not included) */
+  uint64_t t0, queued_ns, work_ns, end_ns; /* headers in; queued; on a worker; worker done */
+  uint64_t cpu_ns;                         /* the worker thread's CPU time on the request */
   srv_body_kind kind;
   bool gzip;       /* Content-Encoding: gzip */
   char ctype[128]; /* Content-Type as sent (charset included) */
@@ -134,10 +135,21 @@ static enum MHD_Result send_buf(srv_req *r, unsigned status, const char *mime, c
   if (close)
     MHD_add_response_header(resp, "Connection", "close");
   if (r->state == REQ_QUEUED || r->result.extract_ns || r->result.fetch_ns) {
-    char st[160];
+    /* wait: in the queue for a worker; read: the body, from the headers to the queue;
+     * run: on the worker (wall), cpu: the worker thread's CPU time for it (run - cpu is time
+     * the worker was runnable but not running, or waiting for a pool permit); resume: from
+     * the worker's end to this response; total: from the headers to here. */
+    char st[256];
+    uint64_t now = srv_now_ns();
     double wait = r->work_ns > r->queued_ns ? (double)(r->work_ns - r->queued_ns) / 1e6 : 0;
-    snprintf(st, sizeof st, "wait;dur=%.3f, fetch;dur=%.3f, extract;dur=%.3f", wait,
-             (double)r->result.fetch_ns / 1e6, (double)r->result.extract_ns / 1e6);
+    double read = r->queued_ns > r->t0 ? (double)(r->queued_ns - r->t0) / 1e6 : 0;
+    double resume = r->end_ns && now > r->end_ns ? (double)(now - r->end_ns) / 1e6 : 0;
+    double run = r->end_ns > r->work_ns ? (double)(r->end_ns - r->work_ns) / 1e6 : 0;
+    snprintf(st, sizeof st,
+             "wait;dur=%.3f, fetch;dur=%.3f, extract;dur=%.3f, read;dur=%.3f, run;dur=%.3f, "
+             "cpu;dur=%.3f, resume;dur=%.3f, total;dur=%.3f",
+             wait, (double)r->result.fetch_ns / 1e6, (double)r->result.extract_ns / 1e6, read, run,
+             (double)r->cpu_ns / 1e6, resume, (double)(now - r->t0) / 1e6);
     MHD_add_response_header(resp, "Server-Timing", st);
   }
   r->status = status;
@@ -272,9 +284,18 @@ static void unlink_locked(srv *s, srv_job *prev, srv_job *j)
   s->queued--;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void run_single(srv *s, srv_req *r)
 {
   r->work_ns = srv_now_ns();
+  uint64_t cpu0 = thread_cpu_ns();
   srv_result res;
   const char *ct = r->ctype;
   if (r->gzip && r->kind == SRV_BODY_JSON)
@@ -300,8 +321,11 @@ static void run_single(srv *s, srv_req *r)
     srv_run(s, r->kind, r->body.p, r->body.len, ct, &r->params, false, NULL,
             r->work_ns - r->queued_ns, &res);
   }
+  uint64_t end = srv_now_ns(), cpu = thread_cpu_ns() - cpu0;
   pthread_mutex_lock(&s->lock);
   r->result = res;
+  r->end_ns = end;
+  r->cpu_ns = cpu;
   r->done = true;
   pthread_mutex_unlock(&s->lock);
   MHD_resume_connection(r->conn); /* r belongs to the network thread from here on */
