@@ -406,7 +406,8 @@ typedef struct riptide_pool_status {
   uint32_t idle;      /* created slots not leased */
   uint32_t in_flight; /* guest calls running now */
   uint32_t waiters;   /* callers waiting for a permit */
-  int breaker_state;  /* 0 closed, 1 open, 2 half-open */
+  int breaker_state;  /* 0 closed, 1 open, 2 half-open (also once an open phase's cooldown
+                         has ended: the next call is a probe) */
   bool shutting_down;
   /* Real memory of the guest slots (private pages of their linear memory, as the sandbox
    * measures them at each reset; the memory budget and the health check use these): */
@@ -515,7 +516,7 @@ typedef struct riptide_metrics {
   uint64_t grow_failures;
   uint64_t pool_exhausted;
   uint64_t breaker_trips;
-  int breaker_state; /* 0 closed, 1 open, 2 half-open */
+  int breaker_state; /* as in riptide_pool_status */
   uint64_t slots_created;
   uint64_t slots_destroyed;
   uint32_t slots_idle;

@@ -5,8 +5,8 @@
 #    422); after the breaker's minimum of 10 calls, all failed, it opens: /readyz answers 503
 #    {"ready":false,"reason":"circuit breaker open"} with Retry-After, /v1/status says "open",
 #    and a good page is still served (native fallback, reason circuit_open). After the cooldown
-#    (the pool's default, 5 s) good pages are the breaker's probes: it closes and /readyz
-#    answers 200 again;
+#    (the pool's default, 5 s) /readyz answers 200 with no request in between (status
+#    half_open), and good pages are the breaker's probes: it closes;
 #  - pool not warm: with -p 1 and --timeout 50ms, the 3 MB page times out in the guest, whose
 #    instance is then discarded (never reused): /readyz answers 503 "no warm instance" until
 #    the next request makes a new one, then 200.
@@ -47,7 +47,7 @@ start() { # start NAME serve-args... : sets $A
   done
 }
 post() { curl -s -o "$T/post" -w '%{http_code}' --max-time 30 -X POST -H 'Content-Type: text/html' --data-binary @"$1" "$A/v1/extract"; }
-breaker() { curl -s --max-time 10 "$A/v1/status" | sed -E 's/.*"breaker":"([a-z-]+)".*/\1/'; }
+breaker() { curl -s --max-time 10 "$A/v1/status" | sed -E 's/.*"breaker":"([a-z_]+)".*/\1/'; }
 
 echo "test-serve-ready: $RT"
 # 3 MB of paragraphs: ~0.2 s in the guest, over 4M of guest memory.
@@ -68,7 +68,16 @@ check "  ... Retry-After" grep -qi '^Retry-After: 1' "$T/hdr"
 check "/v1/status says open" test "$(breaker)" = open
 req "a good page is still served while open" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$GOOD" "$A/v1/extract"
 check "  ... by the native fallback (circuit_open)" bash -c "grep -q '\"engine\": \"native\"' '$T/body' && grep -q '\"fallback_reason\": \"circuit_open\"' '$T/body'"
-# The cooldown is wall-clock time (5 s): good pages until the probes have closed the breaker.
+# The cooldown is wall-clock time (5 s): no request but /readyz until it answers 200.
+deadline=$(( $(date +%s) + 30 )); rcode=503
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  rcode=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$A/readyz")
+  [ "$rcode" = 200 ] && break
+  sleep 0.2
+done
+check "/readyz 200 once the cooldown is over, with no traffic ($rcode)" test "$rcode" = 200
+check "  ... /v1/status says half_open" test "$(breaker)" = half_open
+# Good pages until the probes have closed the breaker.
 deadline=$(( $(date +%s) + 30 )); st=open
 while [ "$(date +%s)" -lt "$deadline" ]; do
   post "$GOOD" > /dev/null

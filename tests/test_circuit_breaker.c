@@ -235,7 +235,12 @@ static void test_open_rejects_until_cooldown(void **state)
   advance(&clk, 5000 * MS - 1);
   assert_int_equal(rt_breaker_acquire(b, &t), RT_BREAKER_REJECT);
   assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_OPEN);
+  assert_int_equal(rt_breaker_state_now(b), RT_BREAKER_OPEN);
   advance(&clk, 1);
+  /* The cooldown is over: with no call yet the breaker is still OPEN inside, but what a call
+   * would meet (what status, metrics and readiness report) is HALF_OPEN. */
+  assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_OPEN);
+  assert_int_equal(rt_breaker_state_now(b), RT_BREAKER_HALF_OPEN);
   assert_int_equal(rt_breaker_acquire(b, &t), RT_BREAKER_PROBE);
   assert_int_equal(t.transition, RT_BREAKER_HALF_OPENED);
   assert_int_equal(rt_breaker_state_get(b), RT_BREAKER_HALF_OPEN);

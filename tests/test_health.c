@@ -125,6 +125,39 @@ static void test_recycle_by_age(void **state)
   stop(&x);
 }
 
+/* A slot discarded on the call path (a timeout) is not replaced there: the next pass brings the
+ * pool back to warm_slots with no traffic, so readiness ("a warm instance") recovers alone. */
+static void test_refill_to_warm_floor(void **state)
+{
+  (void)state;
+  fixture x = {.f = pool_fake_guest_new()};
+  riptide_pool_config c;
+  setup_cfg(&c, &x, 2, 1);
+  c.idle_shrink_ms = 0;
+  c.fallback_enabled = false;
+  start(&x, &c);
+  riptide_pool_status st;
+  riptide_pool_status_get(x.p, &st);
+  assert_int_equal(st.idle, 1);
+  pool_fake_step timeout = {.kind = POOL_FAKE_TIMEOUT};
+  pool_fake_guest_push(x.f, &timeout);
+  riptide_document *d = NULL;
+  assert_int_equal(riptide_pool_extract(x.p, HTML, strlen(HTML), NULL, NULL, &d),
+                   RIPTIDE_ERR_TIMEOUT);
+  riptide_pool_status_get(x.p, &st);
+  assert_int_equal(st.idle + st.leased, 0); /* the timed-out slot is gone */
+  rt_health_report r;
+  rt_pool_health_check(x.p, &r);
+  assert_int_equal(r.recycled_age + r.recycled_failures + r.recycled_memory, 0);
+  assert_int_equal(r.refilled, 1);
+  riptide_pool_status_get(x.p, &st);
+  assert_int_equal(st.idle, 1);
+  /* At the floor: the next pass creates nothing. */
+  rt_pool_health_check(x.p, &r);
+  assert_int_equal(r.refilled, 0);
+  stop(&x);
+}
+
 static void test_recycle_by_failures(void **state)
 {
   (void)state;
@@ -374,6 +407,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recycle_by_age),
+      cmocka_unit_test(test_refill_to_warm_floor),
       cmocka_unit_test(test_recycle_by_failures),
       cmocka_unit_test(test_recycle_by_memory_and_grow_failures),
       cmocka_unit_test(test_leased_untouched_and_idle_shrink),

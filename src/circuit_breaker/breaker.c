@@ -371,6 +371,21 @@ rt_breaker_state rt_breaker_state_get(const rt_breaker *b)
   return WORD_STATE(atomic_load_explicit(&((rt_breaker *)b)->word, memory_order_acquire));
 }
 
+rt_breaker_state rt_breaker_state_now(rt_breaker *b)
+{
+  rt_breaker_state st = rt_breaker_state_get(b);
+  if (st != RT_BREAKER_OPEN)
+    return st;
+  uint64_t now = b->clock(b->clock_ctx); /* before the lock: the clock may be user code */
+  pthread_mutex_lock(&b->mu);
+  st = WORD_STATE(atomic_load_explicit(&b->word, memory_order_relaxed));
+  /* open_until_ns is UINT64_MAX while a new open phase's deadline is being set. */
+  if (st == RT_BREAKER_OPEN && now >= b->open_until_ns)
+    st = RT_BREAKER_HALF_OPEN;
+  pthread_mutex_unlock(&b->mu);
+  return st;
+}
+
 void rt_breaker_stats_get(rt_breaker *b, rt_breaker_stats *st)
 {
   memset(st, 0, sizeof(*st));

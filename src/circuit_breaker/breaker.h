@@ -138,6 +138,11 @@ void rt_breaker_cancel(rt_breaker *b, rt_breaker_ticket *t);
 
 /* Current state (one atomic load). */
 rt_breaker_state rt_breaker_state_get(const rt_breaker *b);
+/* The state a call would meet now: an OPEN breaker whose cooldown has ended reads HALF_OPEN
+ * (the next call is admitted as a probe; that call makes the transition). What status and
+ * metrics report, so readiness does not wait for traffic to end an open phase. Reads the
+ * clock with no lock held. */
+rt_breaker_state rt_breaker_state_now(rt_breaker *b);
 void rt_breaker_stats_get(rt_breaker *b, rt_breaker_stats *st);
 
 #endif

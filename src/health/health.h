@@ -68,7 +68,7 @@ typedef struct rt_health_report {
   uint32_t recycled_memory;
   uint32_t recycled_grow;
   uint32_t shrunk;   /* idle slots destroyed by the idle shrink */
-  uint32_t refilled; /* slots created to replace recycled ones */
+  uint32_t refilled; /* slots created to replace recycled ones or restore warm_slots */
 } rt_health_report;
 
 #endif

@@ -216,12 +216,14 @@ void rt_pool_health_check(riptide_pool *p, rt_health_report *r)
   }
 
   uint32_t recycled = nv - rep.shrunk;
-  if (recycled > 0) {
-    uint32_t target = live_start - rep.shrunk;
-    if (target < p->cfg.warm_slots)
-      target = p->cfg.warm_slots;
-    rep.refilled = rt_pool_fill(p, target, "health_recycle");
-  }
+  /* Recycled slots are replaced, and the pool is brought back to its warm floor whatever
+   * emptied it (a slot discarded after a trap or a timeout is not replaced on the call path):
+   * without this a pool with no traffic would stay below warm_slots, and a readiness probe
+   * that waits for a warm instance would wait for a request that never comes. */
+  uint32_t target = recycled > 0 ? live_start - rep.shrunk : 0;
+  if (target < p->cfg.warm_slots)
+    target = p->cfg.warm_slots;
+  rep.refilled = rt_pool_fill(p, target, recycled > 0 ? "health_recycle" : "warm_floor");
   rt_pool_memory_cleanup(p, NULL);
 
   char b[5][16];

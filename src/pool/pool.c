@@ -620,7 +620,7 @@ static void pool_status_fill(riptide_pool *p, riptide_pool_status *st)
   st->peak_call_bytes = p->peak_call_bytes;
   pthread_mutex_unlock(&p->lock);
   st->in_flight = atomic_load(&p->in_flight);
-  st->breaker_state = (int)rt_breaker_state_get(p->breaker);
+  st->breaker_state = (int)rt_breaker_state_now(p->breaker);
   rt_pool_leave(p);
 }
 
@@ -663,7 +663,7 @@ static void pool_metrics_fill(riptide_pool *p, riptide_metrics *m)
   m->in_flight = atomic_load(&p->in_flight);
   rt_breaker_stats bs;
   rt_breaker_stats_get(p->breaker, &bs);
-  m->breaker_state = (int)bs.state;
+  m->breaker_state = (int)rt_breaker_state_now(p->breaker);
   m->breaker_trips = bs.trips;
   rt_events_stats es;
   rt_events_stats_get(p->events, &es);
