@@ -84,7 +84,7 @@ extern "C" {
  * (MAJOR * 10000 + MINOR * 100 + PATCH); compare it with riptide_version_number() to learn which
  * library a program runs against. */
 #define RIPTIDE_VERSION_MAJOR 0
-#define RIPTIDE_VERSION_MINOR 1
+#define RIPTIDE_VERSION_MINOR 2
 #define RIPTIDE_VERSION_PATCH 0
 #define RIPTIDE_VERSION_NUM                                                                        \
   (RIPTIDE_VERSION_MAJOR * 10000 + RIPTIDE_VERSION_MINOR * 100 + RIPTIDE_VERSION_PATCH)
@@ -681,7 +681,7 @@ RIPTIDE_API riptide_err riptide_warc_open(int fd, uint64_t max_page_bytes, bool 
 RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *item);
 RIPTIDE_API void riptide_warc_close(riptide_warc *w);
 
-/* Library version string ("0.1.0") and number (RIPTIDE_VERSION_NUM of the library actually
+/* Library version string ("0.2.0") and number (RIPTIDE_VERSION_NUM of the library actually
  * loaded, which may differ from the header a program was built with), and guest info (JSON:
  * name, version, abi, features, modes). */
 RIPTIDE_API const char *riptide_version(void);
