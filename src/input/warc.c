@@ -1,14 +1,19 @@
 /*
  * warc.c - streaming WARC reader; see warc.h.
  *
- * Bytes flow: fd -> raw (64 KiB, only for gzip files) -> inflate -> window -> records.
- * The window holds at most a header line or the part of a block being copied, so memory is
- * the window plus one record's block (capped), whatever the file's size.
+ * Bytes flow: fd -> raw (1 MiB, only for gzip files) -> inflate -> window -> records.
+ * A gzip member that lies whole in raw is inflated in one call by libdeflate (about twice as fast
+ * as zlib) straight into the window, which grows up to WIN_MAX to hold it; a member that does
+ * not fit (its end is not in raw, or it inflates to more than the window can hold), a damaged
+ * member, and a whole-file gzip stream go through zlib, streamed, which tells a member cut by the
+ * end of the buffer from a damaged one and resyncs after damage. Memory is raw, the window (at
+ * most WIN_MAX) and one record's block (capped), whatever the file's size.
  */
 #include "input/warc.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <libdeflate.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +22,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define RAW_CAP (64 * 1024)
-#define WIN_CAP (128 * 1024)
+#define RAW_CAP (1024 * 1024)    /* compressed bytes read at once */
+#define WIN_CAP (128 * 1024)     /* the window's first size, and the plain path's reads */
+#define WIN_MAX (8 * 1024 * 1024) /* the window grows up to this to hold a whole member */
 #define MAX_HEADER_LINE 8192
 #define MAX_HEADER_LINES 512
 
@@ -30,11 +36,14 @@ struct rt_warc {
   int saved_errno;
   z_stream zs;
   int zs_live;
+  int zmember; /* zlib is inside a member (the member at raw_pos was not inflated whole) */
+  struct libdeflate_decompressor *ld;
   int barrier; /* damaged gzip data: the window ends where it was found, and fill() gives
                 * nothing more until the record it cut is reported */
-  unsigned char raw[RAW_CAP];
+  unsigned char *raw; /* RAW_CAP bytes, gzip files only */
   size_t raw_pos, raw_len;
-  unsigned char win[WIN_CAP];
+  unsigned char *win;
+  size_t win_cap;
   size_t start, end; /* unread bytes are win[start, end) */
   uint64_t win_pos;  /* stream offset of win[0] */
   uint64_t bytes_read;
@@ -56,6 +65,12 @@ rt_warc *rt_warc_open(int fd, size_t max_block)
   rt_warc *w = calloc(1, sizeof *w);
   if (!w)
     return NULL;
+  w->win = malloc(WIN_CAP);
+  if (!w->win) {
+    free(w);
+    return NULL;
+  }
+  w->win_cap = WIN_CAP;
   w->fd = fd;
   w->gz = -1;
   w->max_block = max_block ? max_block : 1;
@@ -68,6 +83,9 @@ void rt_warc_close(rt_warc *w)
     return;
   if (w->zs_live)
     inflateEnd(&w->zs);
+  libdeflate_free_decompressor(w->ld);
+  free(w->raw);
+  free(w->win);
   free(w->block);
   free(w->target_uri);
   free(w);
@@ -137,39 +155,115 @@ static void gz_resync(rt_warc *w)
   }
 }
 
+/* Moves the unread raw bytes to the front and reads until at least want bytes are unread, the
+ * buffer is full or the file ends. Returns the unread byte count. */
+static size_t raw_top_up(rt_warc *w, size_t want)
+{
+  if (w->raw_pos > 0) {
+    memmove(w->raw, w->raw + w->raw_pos, w->raw_len - w->raw_pos);
+    w->raw_len -= w->raw_pos;
+    w->raw_pos = 0;
+  }
+  if (want > RAW_CAP)
+    want = RAW_CAP;
+  while (w->raw_len < want) {
+    ssize_t n = read_raw(w, w->raw + w->raw_len, RAW_CAP - w->raw_len);
+    if (n <= 0)
+      break;
+    w->raw_len += (size_t)n;
+  }
+  return w->raw_len;
+}
+
+/* Doubles the window, up to WIN_MAX. */
+static int grow_window(rt_warc *w)
+{
+  size_t cap = w->win_cap * 2 > WIN_MAX ? WIN_MAX : w->win_cap * 2;
+  unsigned char *p = realloc(w->win, cap);
+  if (!p)
+    return -1;
+  w->win = p;
+  w->win_cap = cap;
+  return 0;
+}
+
+/* Inflates the gzip member at raw_pos whole into the window with libdeflate. Returns 1 when
+ * done (raw_pos is past the member, *added counts its bytes), 0 when no input is left, -1 when
+ * the member is left to zlib: its end is not in raw, it inflates to more than WIN_MAX, or it is
+ * damaged (libdeflate does not tell those apart; zlib does, and resyncs). */
+static int ld_member(rt_warc *w, size_t *added)
+{
+  size_t avail = w->raw_len - w->raw_pos;
+  if (avail < RAW_CAP / 2 && !w->fd_eof && !w->read_error)
+    avail = raw_top_up(w, avail + 1); /* one read: all of it for a file, what a pipe has */
+  if (avail == 0)
+    return 0;
+  if (!w->ld && !(w->ld = libdeflate_alloc_decompressor()))
+    return -1;
+  for (;;) {
+    size_t in_n = 0, out_n = 0;
+    enum libdeflate_result r =
+        libdeflate_gzip_decompress_ex(w->ld, w->raw + w->raw_pos, avail, w->win + w->end,
+                                      w->win_cap - w->end, &in_n, &out_n);
+    if (r == LIBDEFLATE_SUCCESS) {
+      w->raw_pos += in_n;
+      w->end += out_n;
+      *added += out_n;
+      return 1;
+    }
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE && w->win_cap < WIN_MAX) {
+      if (grow_window(w) != 0)
+        return -1;
+      continue;
+    }
+    /* Maybe the member goes on past what was read (a pipe gives little at a time): read until
+     * twice as much is there, so the retries cost at most twice the member. */
+    if (r == LIBDEFLATE_BAD_DATA && avail < RAW_CAP && !w->fd_eof && !w->read_error) {
+      size_t more = raw_top_up(w, avail * 2);
+      if (more > avail) {
+        avail = more;
+        continue;
+      }
+    }
+    return -1;
+  }
+}
+
 /* Appends decompressed bytes to the window. Returns the count added, 0 at the end. */
 static size_t fill(rt_warc *w)
 {
-  if (w->start > 0 && (w->start == w->end || w->end == WIN_CAP)) {
+  /* A whole member goes in at once: make all the room there is (what is unread is at most a
+   * header line here). */
+  int whole = w->gz == 1 && !w->zmember;
+  if (w->start > 0 && (w->start == w->end || w->end == w->win_cap || whole)) {
     memmove(w->win, w->win + w->start, w->end - w->start);
     w->win_pos += w->start;
     w->end -= w->start;
     w->start = 0;
   }
-  if (w->end == WIN_CAP || w->barrier)
+  if (w->end == w->win_cap || w->barrier)
     return 0; /* callers never need more than the window at once */
   if (w->gz < 0) {
-    ssize_t n = read_raw(w, w->raw, RAW_CAP);
-    w->raw_len = n > 0 ? (size_t)n : 0;
-    w->raw_pos = 0;
-    w->gz = rt_warc_sniff(w->raw, w->raw_len) && w->raw[0] == 0x1f;
-    if (w->gz) {
-      if (inflateInit2(&w->zs, 16 + MAX_WBITS) != Z_OK) {
-        w->read_error = 1;
-        w->saved_errno = ENOMEM;
-        return 0;
-      }
-      w->zs_live = 1;
-    } else {
-      size_t k = w->raw_len < WIN_CAP - w->end ? w->raw_len : WIN_CAP - w->end;
-      memcpy(w->win + w->end, w->raw, k);
-      w->end += k;
-      w->raw_len = 0; /* RAW_CAP < WIN_CAP: nothing is left over */
-      return k;
+    ssize_t n = read_raw(w, w->win + w->end, w->win_cap - w->end);
+    size_t got = n > 0 ? (size_t)n : 0;
+    w->gz = rt_warc_sniff(w->win + w->end, got) && w->win[w->end] == 0x1f;
+    if (!w->gz) {
+      w->end += got;
+      return got;
     }
+    w->raw = malloc(RAW_CAP);
+    if (!w->raw || inflateInit2(&w->zs, 16 + MAX_WBITS) != Z_OK) {
+      w->read_error = 1;
+      w->saved_errno = ENOMEM;
+      return 0;
+    }
+    w->zs_live = 1;
+    memcpy(w->raw, w->win + w->end, got); /* got <= WIN_CAP < RAW_CAP */
+    w->raw_len = got;
+    w->raw_pos = 0;
   }
   if (!w->gz) {
-    ssize_t n = read_raw(w, w->win + w->end, WIN_CAP - w->end);
+    ssize_t n = read_raw(w, w->win + w->end, w->win_cap - w->end);
     if (n <= 0)
       return 0;
     w->end += (size_t)n;
@@ -177,6 +271,14 @@ static size_t fill(rt_warc *w)
   }
   size_t added = 0;
   while (added == 0) {
+    if (!w->zmember) {
+      int r = ld_member(w, &added);
+      if (r > 0)
+        continue; /* added is 0 for an empty member: the next one */
+      if (r == 0)
+        return 0;
+      w->zmember = 1;
+    }
     if (w->raw_pos == w->raw_len) {
       ssize_t n = read_raw(w, w->raw, RAW_CAP);
       if (n <= 0)
@@ -187,20 +289,24 @@ static size_t fill(rt_warc *w)
     w->zs.next_in = w->raw + w->raw_pos;
     w->zs.avail_in = (uInt)(w->raw_len - w->raw_pos);
     w->zs.next_out = w->win + w->end;
-    w->zs.avail_out = (uInt)(WIN_CAP - w->end);
+    w->zs.avail_out = (uInt)(w->win_cap - w->end);
     int rc = inflate(&w->zs, Z_NO_FLUSH);
-    size_t out = (size_t)(WIN_CAP - w->end) - w->zs.avail_out;
+    size_t out = (size_t)(w->win_cap - w->end) - w->zs.avail_out;
     w->raw_pos = w->raw_len - w->zs.avail_in;
     w->end += out;
     added += out;
     if (rc == Z_STREAM_END) {
-      inflateReset(&w->zs); /* the next member, if any, follows */
+      inflateReset(&w->zs); /* the next member, if any, follows: libdeflate tries it first */
+      w->zmember = 0;
+      if (added == 0 && w->end == w->win_cap)
+        return 0;
     } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
       /* What came out before the damage is kept; the record it cuts is reported by
        * rt_warc_next, which then lifts the barrier and reading goes on at the next member. */
       w->barrier = 1;
       w->raw_pos++;
       gz_resync(w);
+      w->zmember = 0;
       return added;
     } else if (rc == Z_BUF_ERROR && w->raw_pos == w->raw_len && w->fd_eof) {
       return added; /* a member cut short at the end of the file */

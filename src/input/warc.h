@@ -1,10 +1,13 @@
 /*
  * warc.h - streaming WARC 1.0/1.1 reader (ISO 28500).
  *
- * Reads records one at a time from a file descriptor in constant memory: the block of one
- * record (capped at max_block bytes) and a 64 KiB read window. A file that starts with the
- * gzip magic is inflated as it is read, member after member, so one gzip member per record
- * (the common `.warc.gz`) and one whole-file gzip stream are the same to the caller.
+ * Reads records one at a time from a file descriptor in bounded memory: the block of one
+ * record (capped at max_block bytes), a read buffer (1 MiB, gzip files only) and a window of
+ * decompressed bytes (128 KiB, grown up to 8 MiB to hold a whole gzip member). A file that
+ * starts with the gzip magic is inflated as it is read, member after member, so one gzip member
+ * per record (the common `.warc.gz`) and one whole-file gzip stream are the same to the caller.
+ * A member that lies whole in the read buffer and fits the window is inflated in one call with
+ * libdeflate; the others (and damaged ones) are streamed through zlib.
  * A record whose header cannot be parsed, or a damaged gzip member, is reported once and the
  * reader resynchronises at the next `WARC/1.` line (or the next gzip member): the rest of the
  * file is still read.
