@@ -38,12 +38,16 @@ struct rt_warc {
   int zs_live;
   int zmember; /* zlib is inside a member (the member at raw_pos was not inflated whole) */
   struct libdeflate_decompressor *ld;
+  uint64_t members_whole, members_streamed; /* gzip members by path (rt_warc_gzip_counts) */
   int barrier; /* damaged gzip data: the window ends where it was found, and fill() gives
                 * nothing more until the record it cut is reported */
   unsigned char *raw; /* RAW_CAP bytes, gzip files only */
   size_t raw_pos, raw_len;
-  unsigned char *win;
+  unsigned char *win; /* win_cap bytes and one more, where a block may end with its NUL */
   size_t win_cap;
+  int nul_set;        /* a block handed out in place ends at win[nul_at], a stream byte */
+  size_t nul_at;      /* overwritten with its NUL until the next call: nul_saved puts it */
+  unsigned char nul_saved; /* back */
   size_t start, end; /* unread bytes are win[start, end) */
   uint64_t win_pos;  /* stream offset of win[0] */
   uint64_t bytes_read;
@@ -65,7 +69,7 @@ rt_warc *rt_warc_open(int fd, size_t max_block)
   rt_warc *w = calloc(1, sizeof *w);
   if (!w)
     return NULL;
-  w->win = malloc(WIN_CAP);
+  w->win = malloc(WIN_CAP + 1);
   if (!w->win) {
     free(w);
     return NULL;
@@ -94,6 +98,12 @@ void rt_warc_close(rt_warc *w)
 uint64_t rt_warc_bytes_read(const rt_warc *w)
 {
   return w->bytes_read;
+}
+
+void rt_warc_gzip_counts(const rt_warc *w, uint64_t *whole, uint64_t *streamed)
+{
+  *whole = w->members_whole;
+  *streamed = w->members_streamed;
 }
 
 static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
@@ -179,7 +189,7 @@ static size_t raw_top_up(rt_warc *w, size_t want)
 static int grow_window(rt_warc *w)
 {
   size_t cap = w->win_cap * 2 > WIN_MAX ? WIN_MAX : w->win_cap * 2;
-  unsigned char *p = realloc(w->win, cap);
+  unsigned char *p = realloc(w->win, cap + 1);
   if (!p)
     return -1;
   w->win = p;
@@ -209,6 +219,7 @@ static int ld_member(rt_warc *w, size_t *added)
       w->raw_pos += in_n;
       w->end += out_n;
       *added += out_n;
+      w->members_whole++;
       return 1;
     }
     if (r == LIBDEFLATE_INSUFFICIENT_SPACE && w->win_cap < WIN_MAX) {
@@ -278,6 +289,7 @@ static size_t fill(rt_warc *w)
       if (r == 0)
         return 0;
       w->zmember = 1;
+      w->members_streamed++;
     }
     if (w->raw_pos == w->raw_len) {
       ssize_t n = read_raw(w, w->raw, RAW_CAP);
@@ -460,6 +472,10 @@ static int ensure_block(rt_warc *w, size_t need)
 
 int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
 {
+  if (w->nul_set) { /* the last block was handed out in place */
+    w->win[w->nul_at] = w->nul_saved;
+    w->nul_set = 0;
+  }
   memset(rec, 0, sizeof *rec);
   free(w->target_uri);
   w->target_uri = NULL;
@@ -552,6 +568,20 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
   /* the block: keep up to max_block bytes, skip the rest */
   uint64_t want = rec->content_length;
   size_t keep = want > w->max_block ? w->max_block : (size_t)want;
+  if (want == keep && keep <= w->end - w->start) {
+    /* All in the window (a whole gzip member is): handed out in place, NUL-terminated by
+     * putting a NUL over the byte after it until the next call (win[win_cap] is spare). */
+    rec->block = w->win + w->start;
+    rec->block_len = keep;
+    w->start += keep;
+    if (w->start < w->end) {
+      w->nul_set = 1;
+      w->nul_at = w->start;
+      w->nul_saved = w->win[w->start];
+    }
+    w->win[w->start] = '\0';
+    return 1;
+  }
   if (ensure_block(w, keep + 1) != 0) {
     set_msg(msg, msglen, "record at offset %llu: out of memory for a %llu-byte block",
             (unsigned long long)rec->offset, (unsigned long long)keep);
@@ -689,8 +719,8 @@ static riptide_err inflate_body(rt_warc_http *out, size_t max_body, int raw, cha
     return err;
   }
   buf[len] = '\0';
-  free(out->body);
-  out->body = buf;
+  free(out->buf);
+  out->body = out->buf = buf;
   out->body_len = len;
   return RIPTIDE_OK;
 }
@@ -737,17 +767,22 @@ riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t ma
     }
   }
   size_t blen = (size_t)(e - p);
-  out->body = malloc(blen + 1);
-  if (!out->body)
-    return RIPTIDE_ERR_NOMEM;
-  long dn = chunked ? dechunk(p, e, (unsigned char *)out->body, &out->body_cut) : -1;
-  if (dn < 0) {
-    memcpy(out->body, p, blen);
+  long dn = -1;
+  if (chunked) {
+    if (!(out->buf = malloc(blen + 1)))
+      return RIPTIDE_ERR_NOMEM;
+    dn = dechunk(p, e, (unsigned char *)out->buf, &out->body_cut);
+  }
+  if (dn < 0) { /* the block's tail as it is, NUL-terminated with the block */
+    free(out->buf);
+    out->buf = NULL;
+    out->body = (const char *)p;
     out->body_len = blen;
   } else {
+    out->buf[dn] = '\0';
+    out->body = out->buf;
     out->body_len = (size_t)dn;
   }
-  out->body[out->body_len] = '\0';
   /* Many archivers store the payload already decoded but keep the header: inflate only what
    * looks compressed (gzip magic, or a zlib header for deflate; else raw deflate is tried). */
   const unsigned char *b = (const unsigned char *)out->body;
@@ -763,12 +798,17 @@ riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t ma
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
     set_msg(msg, msglen, "HTTP body over %llu bytes", (unsigned long long)max_body);
   }
-  if (err != RIPTIDE_OK) {
-    free(out->body);
-    out->body = NULL;
-    out->body_len = 0;
-  }
+  if (err != RIPTIDE_OK)
+    rt_warc_http_free(out);
   return err;
+}
+
+void rt_warc_http_free(rt_warc_http *h)
+{
+  free(h->buf);
+  h->buf = NULL;
+  h->body = NULL;
+  h->body_len = 0;
 }
 
 /* ---- the public page reader ----------------------------------------------------------------- */
@@ -837,7 +877,7 @@ RIPTIDE_API void riptide_warc_close(riptide_warc *w)
 {
   if (!w)
     return;
-  free(w->http.body);
+  rt_warc_http_free(&w->http);
   rt_warc_close(w->r);
   free(w);
 }
@@ -886,7 +926,7 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
     return -1;
   }
   memset(it, 0, sizeof *it);
-  free(w->http.body);
+  rt_warc_http_free(&w->http);
   memset(&w->http, 0, sizeof w->http);
   rt_warc_record *r = &w->rec;
   int rc = rt_warc_next(w->r, r, w->msg, sizeof w->msg);
