@@ -300,10 +300,13 @@ static size_t fill(rt_warc *w)
     }
     w->zs.next_in = w->raw + w->raw_pos;
     w->zs.avail_in = (uInt)(w->raw_len - w->raw_pos);
+    /* at most WIN_CAP at a time, so that a streamed member's bytes stay in the cache while
+     * they are parsed and copied */
+    size_t room = w->win_cap - w->end < WIN_CAP ? w->win_cap - w->end : WIN_CAP;
     w->zs.next_out = w->win + w->end;
-    w->zs.avail_out = (uInt)(w->win_cap - w->end);
+    w->zs.avail_out = (uInt)room;
     int rc = inflate(&w->zs, Z_NO_FLUSH);
-    size_t out = (size_t)(w->win_cap - w->end) - w->zs.avail_out;
+    size_t out = room - w->zs.avail_out;
     w->raw_pos = w->raw_len - w->zs.avail_in;
     w->end += out;
     added += out;
