@@ -494,8 +494,8 @@ static void test_gzip_paths_agree(void **state)
     } else if (i == 5) {
       wb_record(&rec, "resource", id, "https://example.org/text", "text/html", text, big_text);
     } else if (i == 9) {
-      wb_record(&rec, "resource", id, "https://example.org/noise", "application/octet-stream",
-                rnd, big_noise);
+      wb_record(&rec, "resource", id, "https://example.org/noise", "application/octet-stream", rnd,
+                big_noise);
     } else if (i % 7 == 3) { /* 600-900 KB of noise */
       size_t n = (600u << 10) + (size_t)i * 9000;
       wb_record(&rec, "resource", id, "https://example.org/n", "application/octet-stream",
@@ -526,7 +526,7 @@ static void test_gzip_paths_agree(void **state)
   char *s = digest(&members, 16u << 20, &errors, &whole, &streamed);
   assert_int_equal(errors, 0);
   assert_string_equal(s, expect);
-  assert_int_equal(streamed, 2);     /* the 9 MiB text and the 1.5 MiB of noise */
+  assert_int_equal(streamed, 2);       /* the 9 MiB text and the 1.5 MiB of noise */
   assert_int_equal(whole, 40 - 2 + 1); /* the others, and the empty member */
   free(s);
 

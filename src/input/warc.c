@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define RAW_CAP (1024 * 1024)    /* compressed bytes read at once */
-#define WIN_CAP (128 * 1024)     /* the window's first size, and the plain path's reads */
+#define RAW_CAP (1024 * 1024)     /* compressed bytes read at once */
+#define WIN_CAP (128 * 1024)      /* the window's first size, and the plain path's reads */
 #define WIN_MAX (8 * 1024 * 1024) /* the window grows up to this to hold a whole member */
 #define MAX_HEADER_LINE 8192
 #define MAX_HEADER_LINES 512
@@ -39,15 +39,17 @@ struct rt_warc {
   int zmember; /* zlib is inside a member (the member at raw_pos was not inflated whole) */
   struct libdeflate_decompressor *ld;
   uint64_t members_whole, members_streamed; /* gzip members by path (rt_warc_gzip_counts) */
-  int barrier; /* damaged gzip data: the window ends where it was found, and fill() gives
-                * nothing more until the record it cut is reported */
+  int barrier;        /* damaged gzip data: the window ends where it was found, and fill() gives
+                       * nothing more until the record it cut is reported */
   unsigned char *raw; /* RAW_CAP bytes, gzip files only */
   size_t raw_pos, raw_len;
   unsigned char *win; /* win_cap bytes and one more, where a block may end with its NUL */
   size_t win_cap;
-  int nul_set;        /* a block handed out in place ends at win[nul_at], a stream byte */
-  size_t nul_at;      /* overwritten with its NUL until the next call: nul_saved puts it */
-  unsigned char nul_saved; /* back */
+  /* A block handed out in place ends at win[nul_at], a stream byte overwritten with the
+   * block's NUL until the next call, which puts nul_saved back. */
+  int nul_set;
+  size_t nul_at;
+  unsigned char nul_saved;
   size_t start, end; /* unread bytes are win[start, end) */
   uint64_t win_pos;  /* stream offset of win[0] */
   uint64_t bytes_read;
@@ -212,9 +214,8 @@ static int ld_member(rt_warc *w, size_t *added)
     return -1;
   for (;;) {
     size_t in_n = 0, out_n = 0;
-    enum libdeflate_result r =
-        libdeflate_gzip_decompress_ex(w->ld, w->raw + w->raw_pos, avail, w->win + w->end,
-                                      w->win_cap - w->end, &in_n, &out_n);
+    enum libdeflate_result r = libdeflate_gzip_decompress_ex(
+        w->ld, w->raw + w->raw_pos, avail, w->win + w->end, w->win_cap - w->end, &in_n, &out_n);
     if (r == LIBDEFLATE_SUCCESS) {
       w->raw_pos += in_n;
       w->end += out_n;
