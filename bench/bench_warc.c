@@ -177,12 +177,12 @@ int main(int argc, char **argv)
       const bench_page *pg = &sc[k].pages[i];
       char path[4200], id[64], uri[512];
       snprintf(path, sizeof path, "%s/%zu.html", tmp, m);
+      snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", m);
+      snprintf(uri, sizeof uri, "https://bench.example/%s/%s", sets[k], pg->name);
       paths[m] = strdup(path);
       urls[m] = strdup(uri);
       if (!paths[m] || !urls[m] || write_file(path, pg->data, pg->len) != 0)
         rc = 1;
-      snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", m);
-      snprintf(uri, sizeof uri, "https://bench.example/%s/%s", sets[k], pg->name);
       wbuf rec = {0};
       wb_response(&rec, id, uri, 200, "Content-Type: text/html\r\n", pg->data, pg->len);
       wb_gzip(&gz, rec.p, rec.n);

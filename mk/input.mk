@@ -22,3 +22,22 @@ fuzz-decode: $(FUZZ_DECODE)
 	@mkdir -p $(BUILD)/fuzz/decode-corpus
 	$(FUZZ_DECODE) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	  -max_len=65536 $(BUILD)/fuzz/decode-corpus fuzz/corpus/decode
+
+# make fuzz-warc: libFuzzer on the streaming WARC reader (src/input/warc.c: record headers,
+# resync, gzip members through libdeflate and zlib, the HTTP layer) for FUZZ_TIME seconds,
+# seeded from $(SHARED)/testdata/warc when present.
+FUZZ_WARC := $(BUILD)/fuzz/fuzz_warc
+FUZZ_WARC_SRC := fuzz/fuzz_warc.c src/input/warc.c src/common/errors.c
+
+$(FUZZ_WARC): $(FUZZ_WARC_SRC) src/input/warc.h include/riptide.h
+	@mkdir -p $(dir $@)
+	clang-19 -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined $(INCLUDES) -o $@ $(FUZZ_WARC_SRC) -lz -ldeflate
+
+.PHONY: fuzz-warc
+fuzz-warc: $(FUZZ_WARC)
+	@mkdir -p $(BUILD)/fuzz/warc-corpus
+	@if [ -d $(SHARED)/testdata/warc ]; then cp -n $(SHARED)/testdata/warc/*.warc* \
+	  $(BUILD)/fuzz/warc-corpus/ 2>/dev/null; chmod u+w $(BUILD)/fuzz/warc-corpus/*; fi; true
+	$(FUZZ_WARC) -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	  -max_len=262144 $(BUILD)/fuzz/warc-corpus

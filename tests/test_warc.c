@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -65,7 +66,7 @@ static char *summarise(const char *path, size_t max_block, int *errors)
         char s[64];
         snprintf(s, sizeof s, ":%d:%zu", h.status, h.body_len);
         wb_str(&out, s);
-        free(h.body);
+        rt_warc_http_free(&h);
       }
     }
     wb_str(&out, ";");
@@ -171,7 +172,7 @@ static void test_fields_and_http_layer(void **state)
   assert_int_equal(h.body_len, sizeof PAGE - 1);
   assert_memory_equal(h.body, PAGE, sizeof PAGE - 1);
   assert_int_equal(h.body_cut, 0);
-  free(h.body);
+  rt_warc_http_free(&h);
   /* the decoded body is bounded */
   assert_int_equal(rt_warc_http_parse(r.block, r.block_len, 64, &h, msg, sizeof msg),
                    RIPTIDE_ERR_INPUT_TOO_LARGE);
@@ -195,7 +196,7 @@ static void test_fields_and_http_layer(void **state)
                                       &h, msg, sizeof msg),
                    RIPTIDE_OK);
   assert_string_equal(h.body, "<p>plain</p>");
-  free(h.body);
+  rt_warc_http_free(&h);
   /* chunks that stop early: what arrived is kept, and flagged */
   const char *cut = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\r\n20\r\nWor";
   assert_int_equal(
@@ -203,7 +204,7 @@ static void test_fields_and_http_layer(void **state)
       RIPTIDE_OK);
   assert_string_equal(h.body, "HelloWor");
   assert_int_equal(h.body_cut, 1);
-  free(h.body);
+  rt_warc_http_free(&h);
 }
 
 /* A corrupt record header, a bad Content-Length and a damaged gzip member each give one error,
@@ -383,6 +384,221 @@ static void test_ten_thousand_records_constant_memory(void **state)
   free(path);
 }
 
+/* Every record of a file as "type:id:length:crc32-of-block;" ("ERR;" for an error), and how
+ * many gzip members went each way. */
+static char *digest_fd(int fd, size_t max_block, int *errors, uint64_t *whole, uint64_t *streamed)
+{
+  rt_warc *w = rt_warc_open(fd, max_block);
+  assert_non_null(w);
+  wbuf out = {0};
+  rt_warc_record r;
+  char msg[256];
+  int rc;
+  *errors = 0;
+  while ((rc = rt_warc_next(w, &r, msg, sizeof msg)) != 0) {
+    assert_int_not_equal(rc, -2);
+    if (rc < 0) {
+      (*errors)++;
+      wb_str(&out, "ERR;");
+      continue;
+    }
+    assert_int_equal(r.block[r.block_len], '\0');
+    char s[256];
+    snprintf(s, sizeof s, "%s:%s:%zu:%08lx;", r.type, r.id, r.block_len,
+             crc32(0, r.block, (uInt)r.block_len));
+    wb_str(&out, s);
+  }
+  wb_put(&out, "", 1);
+  rt_warc_gzip_counts(w, whole, streamed);
+  rt_warc_close(w);
+  return (char *)out.p;
+}
+
+static char *digest(const wbuf *file, size_t max_block, int *errors, uint64_t *whole,
+                    uint64_t *streamed)
+{
+  char *path = write_tmp(file);
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  char *s = digest_fd(fd, max_block, errors, whole, streamed);
+  close(fd);
+  unlink(path);
+  free(path);
+  return s;
+}
+
+/* The same file through a pipe, written in small pieces by a child process: reads return
+ * whatever has arrived, so members end past what was read. */
+static char *digest_pipe(const wbuf *file, size_t max_block, int *errors)
+{
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    for (size_t off = 0; off < file->n;) {
+      size_t k = file->n - off < 3000 ? file->n - off : 3000;
+      ssize_t n = write(p[1], file->p + off, k);
+      if (n <= 0)
+        _exit(1);
+      off += (size_t)n;
+    }
+    _exit(0);
+  }
+  close(p[1]);
+  uint64_t whole, streamed;
+  char *s = digest_fd(p[0], max_block, errors, &whole, &streamed);
+  close(p[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  return s;
+}
+
+/* Bytes that deflate cannot shrink (xorshift). */
+static void noise(unsigned char *p, size_t n, uint32_t seed)
+{
+  uint32_t x = seed | 1;
+  for (size_t i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    p[i] = (unsigned char)x;
+  }
+}
+
+/* The two gzip paths give the records of the plain file, byte for byte: small members (inflated
+ * whole), a member that inflates past the window's maximum (8 MiB) and one whose compressed size
+ * is over the read buffer (1 MiB) (both streamed), members of 400-900 KB compressed, one of which
+ * ends past the buffer's end (read further, then inflated whole), an empty member; and the
+ * whole-file stream, and the gzip file through a pipe. */
+static void test_gzip_paths_agree(void **state)
+{
+  (void)state;
+  size_t big_text = 9u << 20, big_noise = 1536u << 10;
+  unsigned char *text = malloc(big_text), *rnd = malloc(big_noise);
+  assert_non_null(text);
+  assert_non_null(rnd);
+  for (size_t i = 0; i < big_text; i++)
+    text[i] = (unsigned char)("<p>compressible page text, line after line</p>\n"[i % 48]);
+  noise(rnd, big_noise, 7);
+  wbuf plain = {0}, members = {0};
+  char id[64];
+  for (int i = 0; i < 40; i++) {
+    wbuf rec = {0};
+    snprintf(id, sizeof id, "rec-%02d", i);
+    if (i < 2) { /* the first read gives 1 MiB: 400 KB, then 700 KB that ends past it */
+      wb_record(&rec, "resource", id, "https://example.org/n", "application/octet-stream",
+                rnd + i * 1000, i == 0 ? 400u << 10 : 700u << 10);
+    } else if (i == 5) {
+      wb_record(&rec, "resource", id, "https://example.org/text", "text/html", text, big_text);
+    } else if (i == 9) {
+      wb_record(&rec, "resource", id, "https://example.org/noise", "application/octet-stream", rnd,
+                big_noise);
+    } else if (i % 7 == 3) { /* 600-900 KB of noise */
+      size_t n = (600u << 10) + (size_t)i * 9000;
+      wb_record(&rec, "resource", id, "https://example.org/n", "application/octet-stream",
+                rnd + i * 1000, n);
+    } else {
+      wb_response(&rec, id, "https://example.org/p", 200, "Content-Type: text/html\r\n", PAGE,
+                  sizeof PAGE - 1 - (size_t)i);
+    }
+    wb_put(&plain, rec.p, rec.n);
+    wb_gzip(&members, rec.p, rec.n);
+    if (i == 20)
+      wb_gzip(&members, (const unsigned char *)"", 0); /* an empty member */
+    free(rec.p);
+  }
+  wbuf whole_file = {0};
+  wb_gzip(&whole_file, plain.p, plain.n);
+
+  int errors;
+  uint64_t whole, streamed;
+  char *expect = digest(&plain, 16u << 20, &errors, &whole, &streamed);
+  assert_int_equal(errors, 0);
+  assert_int_equal(whole + streamed, 0);
+  int records = 0;
+  for (char *p = expect; *p; p++)
+    records += *p == ';';
+  assert_int_equal(records, 40);
+
+  char *s = digest(&members, 16u << 20, &errors, &whole, &streamed);
+  assert_int_equal(errors, 0);
+  assert_string_equal(s, expect);
+  assert_int_equal(streamed, 2);       /* the 9 MiB text and the 1.5 MiB of noise */
+  assert_int_equal(whole, 40 - 2 + 1); /* the others, and the empty member */
+  free(s);
+
+  s = digest(&whole_file, 16u << 20, &errors, &whole, &streamed);
+  assert_int_equal(errors, 0);
+  assert_string_equal(s, expect);
+  assert_int_equal(whole, 0);
+  assert_int_equal(streamed, 1);
+  free(s);
+
+  s = digest_pipe(&members, 16u << 20, &errors);
+  assert_int_equal(errors, 0);
+  assert_string_equal(s, expect);
+  free(s);
+
+  /* a block over max_block is cut the same way on each path */
+  free(expect);
+  expect = digest(&plain, 100000, &errors, &whole, &streamed);
+  s = digest(&members, 100000, &errors, &whole, &streamed);
+  assert_string_equal(s, expect);
+  free(s);
+  free(expect);
+  free(plain.p);
+  free(members.p);
+  free(whole_file.p);
+  free(text);
+  free(rnd);
+}
+
+/* Damage among members inflated whole: the damaged member goes to zlib, which reports it and
+ * resyncs; the members after it are inflated whole again. A bad CRC (the data itself intact)
+ * is reported too. A gzip file cut inside its last member gives that record as an error. */
+static void test_gzip_damage_between_whole_members(void **state)
+{
+  (void)state;
+  wbuf members = {0};
+  size_t at[30] = {0}, len[30] = {0};
+  for (int i = 0; i < 30; i++) {
+    wbuf rec = {0};
+    char id[64];
+    snprintf(id, sizeof id, "rec-%02d", i);
+    wb_response(&rec, id, "https://example.org/p", 200, "Content-Type: text/html\r\n", PAGE,
+                sizeof PAGE - 1);
+    at[i] = members.n;
+    wb_gzip(&members, rec.p, rec.n);
+    len[i] = members.n - at[i];
+    free(rec.p);
+  }
+  for (size_t k = at[10] + len[10] / 2; k < at[10] + len[10] / 2 + 8; k++)
+    members.p[k] ^= 0x5a;
+  members.p[at[20] + len[20] - 8] ^= 0xff; /* the CRC-32 of member 20 */
+  int errors;
+  uint64_t whole, streamed;
+  char *s = digest(&members, 1 << 20, &errors, &whole, &streamed);
+  if (errors < 2 || strstr(s, "rec-10") || !strstr(s, "rec-09") || !strstr(s, "rec-11") ||
+      !strstr(s, "rec-21") || !strstr(s, "rec-29"))
+    fail_msg("%d errors: %s", errors, s);
+  assert_int_equal(streamed, 2);
+  assert_int_equal(whole, 28);
+  free(s);
+
+  /* cut in the middle of the last member */
+  members.n = at[29] + len[29] / 2;
+  s = digest(&members, 1 << 20, &errors, &whole, &streamed);
+  assert_non_null(strstr(s, "rec-28"));
+  assert_null(strstr(s, "rec-29"));
+  size_t n = strlen(s);
+  assert_true(n >= 4 && strcmp(s + n - 4, "ERR;") == 0);
+  free(s);
+  free(members.p);
+}
+
 static void test_sniff(void **state)
 {
   (void)state;
@@ -523,6 +739,8 @@ int main(void)
       cmocka_unit_test(test_corrupt_records_resync),
       cmocka_unit_test(test_block_cap),
       cmocka_unit_test(test_ten_thousand_records_constant_memory),
+      cmocka_unit_test(test_gzip_paths_agree),
+      cmocka_unit_test(test_gzip_damage_between_whole_members),
       cmocka_unit_test(test_shared_files),
       cmocka_unit_test(test_public_items),
   };

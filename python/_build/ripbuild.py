@@ -62,10 +62,11 @@ def library():
 def link_libs():
     """The libraries libriptide.a needs (libcurl is loaded with dlopen at the first fetch)."""
     try:
-        out = subprocess.run(["pkg-config", "--libs", "libxml-2.0", "jansson", "zlib"],
+        out = subprocess.run(["pkg-config", "--libs", "libxml-2.0", "jansson", "zlib",
+                              "libdeflate"],
                              check=True, capture_output=True, text=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
-        out = ["-lxml2", "-ljansson", "-lz"]
+        out = ["-lxml2", "-ljansson", "-lz", "-ldeflate"]
     return out + ["-lpthread", "-lm", "-ldl"]
 
 

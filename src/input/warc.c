@@ -1,14 +1,19 @@
 /*
  * warc.c - streaming WARC reader; see warc.h.
  *
- * Bytes flow: fd -> raw (64 KiB, only for gzip files) -> inflate -> window -> records.
- * The window holds at most a header line or the part of a block being copied, so memory is
- * the window plus one record's block (capped), whatever the file's size.
+ * Bytes flow: fd -> raw (1 MiB, only for gzip files) -> inflate -> window -> records.
+ * A gzip member that lies whole in raw is inflated in one call by libdeflate (about twice as fast
+ * as zlib) straight into the window, which grows up to WIN_MAX to hold it; a member that does
+ * not fit (its end is not in raw, or it inflates to more than the window can hold), a damaged
+ * member, and a whole-file gzip stream go through zlib, streamed, which tells a member cut by the
+ * end of the buffer from a damaged one and resyncs after damage. Memory is raw, the window (at
+ * most WIN_MAX) and one record's block (capped), whatever the file's size.
  */
 #include "input/warc.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <libdeflate.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +22,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define RAW_CAP (64 * 1024)
-#define WIN_CAP (128 * 1024)
+#define RAW_CAP (1024 * 1024)     /* compressed bytes read at once */
+#define WIN_CAP (128 * 1024)      /* the window's first size, and the plain path's reads */
+#define WIN_MAX (8 * 1024 * 1024) /* the window grows up to this to hold a whole member */
 #define MAX_HEADER_LINE 8192
 #define MAX_HEADER_LINES 512
 
@@ -30,11 +36,20 @@ struct rt_warc {
   int saved_errno;
   z_stream zs;
   int zs_live;
-  int barrier; /* damaged gzip data: the window ends where it was found, and fill() gives
-                * nothing more until the record it cut is reported */
-  unsigned char raw[RAW_CAP];
+  int zmember; /* zlib is inside a member (the member at raw_pos was not inflated whole) */
+  struct libdeflate_decompressor *ld;
+  uint64_t members_whole, members_streamed; /* gzip members by path (rt_warc_gzip_counts) */
+  int barrier;        /* damaged gzip data: the window ends where it was found, and fill() gives
+                       * nothing more until the record it cut is reported */
+  unsigned char *raw; /* RAW_CAP bytes, gzip files only */
   size_t raw_pos, raw_len;
-  unsigned char win[WIN_CAP];
+  unsigned char *win; /* win_cap bytes and one more, where a block may end with its NUL */
+  size_t win_cap;
+  /* A block handed out in place ends at win[nul_at], a stream byte overwritten with the
+   * block's NUL until the next call, which puts nul_saved back. */
+  int nul_set;
+  size_t nul_at;
+  unsigned char nul_saved;
   size_t start, end; /* unread bytes are win[start, end) */
   uint64_t win_pos;  /* stream offset of win[0] */
   uint64_t bytes_read;
@@ -56,6 +71,12 @@ rt_warc *rt_warc_open(int fd, size_t max_block)
   rt_warc *w = calloc(1, sizeof *w);
   if (!w)
     return NULL;
+  w->win = malloc(WIN_CAP + 1);
+  if (!w->win) {
+    free(w);
+    return NULL;
+  }
+  w->win_cap = WIN_CAP;
   w->fd = fd;
   w->gz = -1;
   w->max_block = max_block ? max_block : 1;
@@ -68,6 +89,9 @@ void rt_warc_close(rt_warc *w)
     return;
   if (w->zs_live)
     inflateEnd(&w->zs);
+  libdeflate_free_decompressor(w->ld);
+  free(w->raw);
+  free(w->win);
   free(w->block);
   free(w->target_uri);
   free(w);
@@ -76,6 +100,12 @@ void rt_warc_close(rt_warc *w)
 uint64_t rt_warc_bytes_read(const rt_warc *w)
 {
   return w->bytes_read;
+}
+
+void rt_warc_gzip_counts(const rt_warc *w, uint64_t *whole, uint64_t *streamed)
+{
+  *whole = w->members_whole;
+  *streamed = w->members_streamed;
 }
 
 static void set_msg(char *msg, size_t msglen, const char *fmt, ...)
@@ -137,39 +167,115 @@ static void gz_resync(rt_warc *w)
   }
 }
 
+/* Moves the unread raw bytes to the front and reads until at least want bytes are unread, the
+ * buffer is full or the file ends. Returns the unread byte count. */
+static size_t raw_top_up(rt_warc *w, size_t want)
+{
+  if (w->raw_pos > 0) {
+    memmove(w->raw, w->raw + w->raw_pos, w->raw_len - w->raw_pos);
+    w->raw_len -= w->raw_pos;
+    w->raw_pos = 0;
+  }
+  if (want > RAW_CAP)
+    want = RAW_CAP;
+  while (w->raw_len < want) {
+    ssize_t n = read_raw(w, w->raw + w->raw_len, RAW_CAP - w->raw_len);
+    if (n <= 0)
+      break;
+    w->raw_len += (size_t)n;
+  }
+  return w->raw_len;
+}
+
+/* Doubles the window, up to WIN_MAX. */
+static int grow_window(rt_warc *w)
+{
+  size_t cap = w->win_cap * 2 > WIN_MAX ? WIN_MAX : w->win_cap * 2;
+  unsigned char *p = realloc(w->win, cap + 1);
+  if (!p)
+    return -1;
+  w->win = p;
+  w->win_cap = cap;
+  return 0;
+}
+
+/* Inflates the gzip member at raw_pos whole into the window with libdeflate. Returns 1 when
+ * done (raw_pos is past the member, *added counts its bytes), 0 when no input is left, -1 when
+ * the member is left to zlib: its end is not in raw, it inflates to more than WIN_MAX, or it is
+ * damaged (libdeflate does not tell those apart; zlib does, and resyncs). */
+static int ld_member(rt_warc *w, size_t *added)
+{
+  size_t avail = w->raw_len - w->raw_pos;
+  if (avail < RAW_CAP / 2 && !w->fd_eof && !w->read_error)
+    avail = raw_top_up(w, avail + 1); /* one read: all of it for a file, what a pipe has */
+  if (avail == 0)
+    return 0;
+  if (!w->ld && !(w->ld = libdeflate_alloc_decompressor()))
+    return -1;
+  for (;;) {
+    size_t in_n = 0, out_n = 0;
+    enum libdeflate_result r = libdeflate_gzip_decompress_ex(
+        w->ld, w->raw + w->raw_pos, avail, w->win + w->end, w->win_cap - w->end, &in_n, &out_n);
+    if (r == LIBDEFLATE_SUCCESS) {
+      w->raw_pos += in_n;
+      w->end += out_n;
+      *added += out_n;
+      w->members_whole++;
+      return 1;
+    }
+    if (r == LIBDEFLATE_INSUFFICIENT_SPACE && w->win_cap < WIN_MAX) {
+      if (grow_window(w) != 0)
+        return -1;
+      continue;
+    }
+    /* Maybe the member goes on past what was read (a pipe gives little at a time): read until
+     * twice as much is there, so the retries cost at most twice the member. */
+    if (r == LIBDEFLATE_BAD_DATA && avail < RAW_CAP && !w->fd_eof && !w->read_error) {
+      size_t more = raw_top_up(w, avail * 2);
+      if (more > avail) {
+        avail = more;
+        continue;
+      }
+    }
+    return -1;
+  }
+}
+
 /* Appends decompressed bytes to the window. Returns the count added, 0 at the end. */
 static size_t fill(rt_warc *w)
 {
-  if (w->start > 0 && (w->start == w->end || w->end == WIN_CAP)) {
+  /* A whole member goes in at once: make all the room there is (what is unread is at most a
+   * header line here). */
+  int whole = w->gz == 1 && !w->zmember;
+  if (w->start > 0 && (w->start == w->end || w->end == w->win_cap || whole)) {
     memmove(w->win, w->win + w->start, w->end - w->start);
     w->win_pos += w->start;
     w->end -= w->start;
     w->start = 0;
   }
-  if (w->end == WIN_CAP || w->barrier)
+  if (w->end == w->win_cap || w->barrier)
     return 0; /* callers never need more than the window at once */
   if (w->gz < 0) {
-    ssize_t n = read_raw(w, w->raw, RAW_CAP);
-    w->raw_len = n > 0 ? (size_t)n : 0;
-    w->raw_pos = 0;
-    w->gz = rt_warc_sniff(w->raw, w->raw_len) && w->raw[0] == 0x1f;
-    if (w->gz) {
-      if (inflateInit2(&w->zs, 16 + MAX_WBITS) != Z_OK) {
-        w->read_error = 1;
-        w->saved_errno = ENOMEM;
-        return 0;
-      }
-      w->zs_live = 1;
-    } else {
-      size_t k = w->raw_len < WIN_CAP - w->end ? w->raw_len : WIN_CAP - w->end;
-      memcpy(w->win + w->end, w->raw, k);
-      w->end += k;
-      w->raw_len = 0; /* RAW_CAP < WIN_CAP: nothing is left over */
-      return k;
+    ssize_t n = read_raw(w, w->win + w->end, w->win_cap - w->end);
+    size_t got = n > 0 ? (size_t)n : 0;
+    w->gz = rt_warc_sniff(w->win + w->end, got) && w->win[w->end] == 0x1f;
+    if (!w->gz) {
+      w->end += got;
+      return got;
     }
+    w->raw = malloc(RAW_CAP);
+    if (!w->raw || inflateInit2(&w->zs, 16 + MAX_WBITS) != Z_OK) {
+      w->read_error = 1;
+      w->saved_errno = ENOMEM;
+      return 0;
+    }
+    w->zs_live = 1;
+    memcpy(w->raw, w->win + w->end, got); /* got <= WIN_CAP < RAW_CAP */
+    w->raw_len = got;
+    w->raw_pos = 0;
   }
   if (!w->gz) {
-    ssize_t n = read_raw(w, w->win + w->end, WIN_CAP - w->end);
+    ssize_t n = read_raw(w, w->win + w->end, w->win_cap - w->end);
     if (n <= 0)
       return 0;
     w->end += (size_t)n;
@@ -177,6 +283,15 @@ static size_t fill(rt_warc *w)
   }
   size_t added = 0;
   while (added == 0) {
+    if (!w->zmember) {
+      int r = ld_member(w, &added);
+      if (r > 0)
+        continue; /* added is 0 for an empty member: the next one */
+      if (r == 0)
+        return 0;
+      w->zmember = 1;
+      w->members_streamed++;
+    }
     if (w->raw_pos == w->raw_len) {
       ssize_t n = read_raw(w, w->raw, RAW_CAP);
       if (n <= 0)
@@ -186,21 +301,28 @@ static size_t fill(rt_warc *w)
     }
     w->zs.next_in = w->raw + w->raw_pos;
     w->zs.avail_in = (uInt)(w->raw_len - w->raw_pos);
+    /* at most WIN_CAP at a time, so that a streamed member's bytes stay in the cache while
+     * they are parsed and copied */
+    size_t room = w->win_cap - w->end < WIN_CAP ? w->win_cap - w->end : WIN_CAP;
     w->zs.next_out = w->win + w->end;
-    w->zs.avail_out = (uInt)(WIN_CAP - w->end);
+    w->zs.avail_out = (uInt)room;
     int rc = inflate(&w->zs, Z_NO_FLUSH);
-    size_t out = (size_t)(WIN_CAP - w->end) - w->zs.avail_out;
+    size_t out = room - w->zs.avail_out;
     w->raw_pos = w->raw_len - w->zs.avail_in;
     w->end += out;
     added += out;
     if (rc == Z_STREAM_END) {
-      inflateReset(&w->zs); /* the next member, if any, follows */
+      inflateReset(&w->zs); /* the next member, if any, follows: libdeflate tries it first */
+      w->zmember = 0;
+      if (added == 0 && w->end == w->win_cap)
+        return 0;
     } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
       /* What came out before the damage is kept; the record it cuts is reported by
        * rt_warc_next, which then lifts the barrier and reading goes on at the next member. */
       w->barrier = 1;
       w->raw_pos++;
       gz_resync(w);
+      w->zmember = 0;
       return added;
     } else if (rc == Z_BUF_ERROR && w->raw_pos == w->raw_len && w->fd_eof) {
       return added; /* a member cut short at the end of the file */
@@ -354,6 +476,10 @@ static int ensure_block(rt_warc *w, size_t need)
 
 int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
 {
+  if (w->nul_set) { /* the last block was handed out in place */
+    w->win[w->nul_at] = w->nul_saved;
+    w->nul_set = 0;
+  }
   memset(rec, 0, sizeof *rec);
   free(w->target_uri);
   w->target_uri = NULL;
@@ -446,6 +572,20 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
   /* the block: keep up to max_block bytes, skip the rest */
   uint64_t want = rec->content_length;
   size_t keep = want > w->max_block ? w->max_block : (size_t)want;
+  if (want == keep && keep <= w->end - w->start) {
+    /* All in the window (a whole gzip member is): handed out in place, NUL-terminated by
+     * putting a NUL over the byte after it until the next call (win[win_cap] is spare). */
+    rec->block = w->win + w->start;
+    rec->block_len = keep;
+    w->start += keep;
+    if (w->start < w->end) {
+      w->nul_set = 1;
+      w->nul_at = w->start;
+      w->nul_saved = w->win[w->start];
+    }
+    w->win[w->start] = '\0';
+    return 1;
+  }
   if (ensure_block(w, keep + 1) != 0) {
     set_msg(msg, msglen, "record at offset %llu: out of memory for a %llu-byte block",
             (unsigned long long)rec->offset, (unsigned long long)keep);
@@ -583,8 +723,8 @@ static riptide_err inflate_body(rt_warc_http *out, size_t max_body, int raw, cha
     return err;
   }
   buf[len] = '\0';
-  free(out->body);
-  out->body = buf;
+  free(out->buf);
+  out->body = out->buf = buf;
   out->body_len = len;
   return RIPTIDE_OK;
 }
@@ -631,17 +771,22 @@ riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t ma
     }
   }
   size_t blen = (size_t)(e - p);
-  out->body = malloc(blen + 1);
-  if (!out->body)
-    return RIPTIDE_ERR_NOMEM;
-  long dn = chunked ? dechunk(p, e, (unsigned char *)out->body, &out->body_cut) : -1;
-  if (dn < 0) {
-    memcpy(out->body, p, blen);
+  long dn = -1;
+  if (chunked) {
+    if (!(out->buf = malloc(blen + 1)))
+      return RIPTIDE_ERR_NOMEM;
+    dn = dechunk(p, e, (unsigned char *)out->buf, &out->body_cut);
+  }
+  if (dn < 0) { /* the block's tail as it is, NUL-terminated with the block */
+    free(out->buf);
+    out->buf = NULL;
+    out->body = (const char *)p;
     out->body_len = blen;
   } else {
+    out->buf[dn] = '\0';
+    out->body = out->buf;
     out->body_len = (size_t)dn;
   }
-  out->body[out->body_len] = '\0';
   /* Many archivers store the payload already decoded but keep the header: inflate only what
    * looks compressed (gzip magic, or a zlib header for deflate; else raw deflate is tried). */
   const unsigned char *b = (const unsigned char *)out->body;
@@ -657,12 +802,17 @@ riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t ma
     err = RIPTIDE_ERR_INPUT_TOO_LARGE;
     set_msg(msg, msglen, "HTTP body over %llu bytes", (unsigned long long)max_body);
   }
-  if (err != RIPTIDE_OK) {
-    free(out->body);
-    out->body = NULL;
-    out->body_len = 0;
-  }
+  if (err != RIPTIDE_OK)
+    rt_warc_http_free(out);
   return err;
+}
+
+void rt_warc_http_free(rt_warc_http *h)
+{
+  free(h->buf);
+  h->buf = NULL;
+  h->body = NULL;
+  h->body_len = 0;
 }
 
 /* ---- the public page reader ----------------------------------------------------------------- */
@@ -731,7 +881,7 @@ RIPTIDE_API void riptide_warc_close(riptide_warc *w)
 {
   if (!w)
     return;
-  free(w->http.body);
+  rt_warc_http_free(&w->http);
   rt_warc_close(w->r);
   free(w);
 }
@@ -780,7 +930,7 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
     return -1;
   }
   memset(it, 0, sizeof *it);
-  free(w->http.body);
+  rt_warc_http_free(&w->http);
   memset(&w->http, 0, sizeof w->http);
   rt_warc_record *r = &w->rec;
   int rc = rt_warc_next(w->r, r, w->msg, sizeof w->msg);

@@ -1,10 +1,13 @@
 /*
  * warc.h - streaming WARC 1.0/1.1 reader (ISO 28500).
  *
- * Reads records one at a time from a file descriptor in constant memory: the block of one
- * record (capped at max_block bytes) and a 64 KiB read window. A file that starts with the
- * gzip magic is inflated as it is read, member after member, so one gzip member per record
- * (the common `.warc.gz`) and one whole-file gzip stream are the same to the caller.
+ * Reads records one at a time from a file descriptor in bounded memory: the block of one
+ * record (capped at max_block bytes), a read buffer (1 MiB, gzip files only) and a window of
+ * decompressed bytes (128 KiB, grown up to 8 MiB to hold a whole gzip member). A file that
+ * starts with the gzip magic is inflated as it is read, member after member, so one gzip member
+ * per record (the common `.warc.gz`) and one whole-file gzip stream are the same to the caller.
+ * A member that lies whole in the read buffer and fits the window is inflated in one call with
+ * libdeflate; the others (and damaged ones) are streamed through zlib.
  * A record whose header cannot be parsed, or a damaged gzip member, is reported once and the
  * reader resynchronises at the next `WARC/1.` line (or the next gzip member): the rest of the
  * file is still read.
@@ -54,18 +57,27 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen);
 /* Bytes of the file consumed so far (compressed bytes for a gzip file). */
 uint64_t rt_warc_bytes_read(const rt_warc *w);
 
+/* gzip members so far inflated whole (libdeflate) and streamed (zlib: not whole in the read
+ * buffer, over the window's maximum, damaged, or garbage where a member should start). */
+void rt_warc_gzip_counts(const rt_warc *w, uint64_t *whole, uint64_t *streamed);
+
 typedef struct rt_warc_http {
   int status;             /* HTTP status code */
   char content_type[160]; /* the Content-Type header's value, or "" */
-  char *body;             /* payload after transfer and content decoding; malloc'd, caller frees */
+  const char *body;       /* payload after transfer and content decoding, NUL-terminated: the
+                           * block's tail when there was nothing to decode, else buf */
   size_t body_len;
   int body_cut; /* chunked data ended early or was inconsistent: what arrived is kept */
+  char *buf;    /* the decoded payload, malloc'd; rt_warc_http_free() frees it */
 } rt_warc_http;
 
-/* Parses an HTTP response message (a `response` record's block). Transfer-Encoding: chunked
- * is undone; Content-Encoding gzip/deflate/x-gzip is inflated up to max_body bytes
- * (RIPTIDE_ERR_INPUT_TOO_LARGE past it). RIPTIDE_ERR_BAD_INPUT when there is no status line. */
+/* Parses an HTTP response message (a `response` record's block, which must be NUL-terminated:
+ * block[len] == 0, as rt_warc_record's is; body may point into it, so it is valid as long as
+ * the block). Transfer-Encoding: chunked is undone; Content-Encoding gzip/deflate/x-gzip is
+ * inflated up to max_body bytes (RIPTIDE_ERR_INPUT_TOO_LARGE past it). RIPTIDE_ERR_BAD_INPUT
+ * when there is no status line. Call rt_warc_http_free() after a success. */
 riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t max_body,
                                rt_warc_http *out, char *msg, size_t msglen);
+void rt_warc_http_free(rt_warc_http *h);
 
 #endif
