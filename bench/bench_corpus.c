@@ -22,13 +22,6 @@
 
 #define REPS 3
 
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
@@ -40,23 +33,14 @@ static uint64_t rnd(void)
 
 int main(int argc, char **argv)
 {
-  const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
-  if (!shared)
-    shared = "../shared";
-  static const char *const sets[] = {"readability-testpages", "trafilatura-eval"};
-  bench_corpus sc[2];
-  size_t n = 0;
-  for (size_t k = 0; k < 2; k++) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/eval/dev/%s", shared, sets[k]);
-    bench_corpus_load(dir, &sc[k]);
-    n += sc[k].n;
-  }
+  const char *shared;
+  bench_corpus sc[BENCH_DEV_SETS]; /* both dev sets, one after the other */
+  size_t n = bench_dev_load(argc, argv, sc, &shared);
   double extract_per_page = 0;
   if (n) {
     char **texts = calloc(n, sizeof *texts);
     size_t m = 0, text_bytes = 0;
-    double t0 = now_s();
+    double t0 = bench_thread_cpu_s();
     for (size_t k = 0; k < 2; k++) {
       for (size_t i = 0; i < sc[k].n; i++, m++) {
         riptide_document *d = NULL;
@@ -69,10 +53,10 @@ int main(int argc, char **argv)
         riptide_document_free(d);
       }
     }
-    double t_extract = now_s() - t0;
+    double t_extract = bench_thread_cpu_s() - t0;
     extract_per_page = t_extract / (double)n;
     uint64_t sink = 0;
-    t0 = now_s();
+    t0 = bench_thread_cpu_s();
     for (int r = 0; r < REPS; r++) {
       for (size_t i = 0; i < n; i++) {
         if (!texts[i])
@@ -83,7 +67,7 @@ int main(int argc, char **argv)
         sink ^= fp ^ h[0];
       }
     }
-    double t_fp = (now_s() - t0) / REPS;
+    double t_fp = (bench_thread_cpu_s() - t0) / REPS;
     printf("fingerprint: %zu dev pages, %.1f MB of text: %.1f us/page, %.0f MB/s; native "
            "extraction %.2f ms/page: fingerprinting is %.2f %% of it (sink %llx)\n",
            n, (double)text_bytes / 1e6, t_fp / (double)n * 1e6, (double)text_bytes / t_fp / 1e6,
@@ -101,7 +85,7 @@ int main(int argc, char **argv)
     if (!x)
       return 1;
     size_t dups = 0;
-    double t0 = now_s();
+    double t0 = bench_thread_cpu_s();
     for (size_t i = 0; i < sizes[s]; i++) {
       uint64_t fp = rnd();
       char id[24];
@@ -111,7 +95,7 @@ int main(int argc, char **argv)
       else if (!cli_dedup_add(x, fp, id))
         return 1;
     }
-    double t = now_s() - t0;
+    double t = bench_thread_cpu_s() - t0;
     size_t ib, idb;
     cli_dedup_memory(x, &ib, &idb);
     double us = t / (double)sizes[s] * 1e6;

@@ -20,28 +20,11 @@
 #define REPS 3
 
 /* Thread CPU time: "pages/s per core" must not depend on what else the machine runs. */
-static double now_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
-  const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
-  if (!shared)
-    shared = "../shared";
-  /* Both dev sets, one after the other. */
-  static const char *const sets[] = {"readability-testpages", "trafilatura-eval"};
-  bench_corpus sc[2];
-  size_t n = 0;
-  for (size_t k = 0; k < 2; k++) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/eval/dev/%s", shared, sets[k]);
-    bench_corpus_load(dir, &sc[k]);
-    n += sc[k].n;
-  }
+  const char *shared;
+  bench_corpus sc[BENCH_DEV_SETS]; /* both dev sets, one after the other */
+  size_t n = bench_dev_load(argc, argv, sc, &shared);
   if (!n) {
     printf("bench_extract: no pages under %s/eval/dev, skipped\n", shared);
     return 0;
@@ -65,13 +48,13 @@ int main(int argc, char **argv)
   size_t out_bytes = 0;
   int failures = 0;
   for (int rep = 0; rep <= REPS; rep++) {
-    double t0 = now_s();
+    double t0 = bench_thread_cpu_s();
     for (size_t i = 0; i < n; i++) {
       dom_doc *doc = NULL;
       if (html_parse(pages[i]->data, pages[i]->len, &po, &doc) == HTML_PARSE_OK)
         dom_doc_free(doc);
     }
-    double t1 = now_s();
+    double t1 = bench_thread_cpu_s();
     for (size_t i = 0; i < n; i++) {
       rt_wire_writer w;
       rt_wire_init(&w);
@@ -80,7 +63,7 @@ int main(int argc, char **argv)
       out_bytes += w.len;
       rt_wire_reset(&w);
     }
-    double t2 = now_s();
+    double t2 = bench_thread_cpu_s();
     if (rep > 0) { /* rep 0 warms caches and the allocator */
       t_parse += t1 - t0;
       t_full += t2 - t1;

@@ -26,20 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double cpu_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_s(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int write_file(const char *path, const void *p, size_t n)
 {
   FILE *f = fopen(path, "wb");
@@ -88,9 +74,9 @@ static int warc_pass(const char *path, riptide_pool *pool, const riptide_options
   }
   char *copy = NULL; /* the CLI hands each page to a worker in its own buffer */
   size_t cap = 0;
-  double c0 = cpu_s(), w0 = wall_s();
+  double c0 = bench_thread_cpu_s(), w0 = bench_wall_s();
   for (;;) {
-    double r0 = cpu_s();
+    double r0 = bench_thread_cpu_s();
     riptide_warc_item it;
     int rc = riptide_warc_next(w, &it);
     if (rc > 0 && it.kind == RIPTIDE_WARC_PAGE) {
@@ -104,7 +90,7 @@ static int warc_pass(const char *path, riptide_pool *pool, const riptide_options
       if (copy)
         memcpy(copy, it.body, it.body_len + 1);
     }
-    p->read_cpu += cpu_s() - r0;
+    p->read_cpu += bench_thread_cpu_s() - r0;
     if (rc <= 0)
       break;
     if (it.kind != RIPTIDE_WARC_PAGE)
@@ -116,8 +102,8 @@ static int warc_pass(const char *path, riptide_pool *pool, const riptide_options
       p->in_bytes += it.body_len;
     }
   }
-  p->cpu = cpu_s() - c0;
-  p->wall = wall_s() - w0;
+  p->cpu = bench_thread_cpu_s() - c0;
+  p->wall = bench_wall_s() - w0;
   free(copy);
   riptide_warc_close(w);
   close(fd);
@@ -128,36 +114,27 @@ static int files_pass(char **paths, char **urls, size_t n, riptide_pool *pool,
                       const riptide_options *o, pass *p)
 {
   memset(p, 0, sizeof *p);
-  double c0 = cpu_s(), w0 = wall_s();
+  double c0 = bench_thread_cpu_s(), w0 = bench_wall_s();
   for (size_t i = 0; i < n; i++) {
-    double r0 = cpu_s();
+    double r0 = bench_thread_cpu_s();
     size_t len = 0;
     char *buf = bench_read_file(paths[i], &len);
-    p->read_cpu += cpu_s() - r0;
+    p->read_cpu += bench_thread_cpu_s() - r0;
     if (!buf)
       return -1;
     extract_one(pool, o, buf, len, NULL, urls[i], p);
     free(buf);
   }
-  p->cpu = cpu_s() - c0;
-  p->wall = wall_s() - w0;
+  p->cpu = bench_thread_cpu_s() - c0;
+  p->wall = bench_wall_s() - w0;
   return 0;
 }
 
 int main(int argc, char **argv)
 {
-  const char *shared = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
-  if (!shared)
-    shared = "../shared";
-  static const char *const sets[] = {"readability-testpages", "trafilatura-eval"};
-  bench_corpus sc[2];
-  size_t n = 0;
-  for (size_t k = 0; k < 2; k++) {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/eval/dev/%s", shared, sets[k]);
-    bench_corpus_load(dir, &sc[k]);
-    n += sc[k].n;
-  }
+  const char *shared;
+  bench_corpus sc[BENCH_DEV_SETS]; /* both dev sets, one after the other */
+  size_t n = bench_dev_load(argc, argv, sc, &shared);
   if (!n) {
     printf("bench_warc: no pages under %s/eval/dev, skipped\n", shared);
     return 0;
@@ -178,7 +155,7 @@ int main(int argc, char **argv)
       char path[4200], id[64], uri[512];
       snprintf(path, sizeof path, "%s/%zu.html", tmp, m);
       snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", m);
-      snprintf(uri, sizeof uri, "https://bench.example/%s/%s", sets[k], pg->name);
+      snprintf(uri, sizeof uri, "https://bench.example/%s/%s", bench_dev_sets[k], pg->name);
       paths[m] = strdup(path);
       urls[m] = strdup(uri);
       if (!paths[m] || !urls[m] || write_file(path, pg->data, pg->len) != 0)

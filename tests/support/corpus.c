@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int page_cmp(const void *a, const void *b)
 {
@@ -108,4 +109,36 @@ size_t bench_slot_page(struct rt_slot *s, const char *data, size_t len, const ch
   free(r.data);
   s->guest->ops->slot_reset(s);
   return bytes;
+}
+
+const char *const bench_dev_sets[BENCH_DEV_SETS] = {"readability-testpages", "trafilatura-eval"};
+
+size_t bench_dev_load(int argc, char **argv, bench_corpus sc[BENCH_DEV_SETS], const char **shared)
+{
+  const char *root = argc > 1 ? argv[1] : getenv("RIPTIDE_SHARED");
+  if (!root)
+    root = "../shared";
+  *shared = root;
+  size_t n = 0;
+  for (size_t k = 0; k < BENCH_DEV_SETS; k++) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/eval/dev/%s", root, bench_dev_sets[k]);
+    bench_corpus_load(dir, &sc[k]);
+    n += sc[k].n;
+  }
+  return n;
+}
+
+double bench_thread_cpu_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double bench_wall_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

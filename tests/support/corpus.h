@@ -24,6 +24,17 @@ typedef struct bench_corpus {
 int bench_corpus_load(const char *dir, bench_corpus *c);
 void bench_corpus_free(bench_corpus *c);
 
+/* The dev sets a benchmark reads: SHARED/eval/dev/readability-testpages and trafilatura-eval,
+ * SHARED being argv[1], else $RIPTIDE_SHARED, else "../shared". Loads both into sc[0], sc[1]
+ * and returns their page count (0 when absent). */
+#define BENCH_DEV_SETS 2
+extern const char *const bench_dev_sets[BENCH_DEV_SETS]; /* their folder names */
+size_t bench_dev_load(int argc, char **argv, bench_corpus sc[BENCH_DEV_SETS], const char **shared);
+
+/* CPU time of the calling thread, and monotonic wall time, in seconds. */
+double bench_thread_cpu_s(void);
+double bench_wall_s(void);
+
 /* Reads a whole file into a malloc'd NUL-terminated buffer (caller frees); NULL on error. */
 char *bench_read_file(const char *path, size_t *len);
 
