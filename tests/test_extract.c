@@ -11,7 +11,9 @@
  * no_text (true: no TEXT record), min_word_count, min_quality, safe_urls (true: no link, media
  * source, Markdown link target or HTML href/src is a javascript:, vbscript: or data: URL as a
  * browser reads it), options ({"links", "media", "tables"}: false turns that output control
- * off), markdown_excludes[], html_contains[], html_excludes[], media_excludes[].
+ * off), markdown_excludes[], html_contains[], html_excludes[], media_excludes[], input_of
+ * (another case's name: its input.html is this case's page, for one page under several
+ * options).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -230,7 +232,8 @@ static void run_case(const char *dir, const char *cname)
   json_t *exp = json_load_file(path, 0, &err);
   if (!exp)
     fail_msg("%s: bad expected.json: %s", cname, err.text);
-  snprintf(path, sizeof path, "%s/%s/input.html", dir, cname);
+  const char *input_of = json_string_value(json_object_get(exp, "input_of"));
+  snprintf(path, sizeof path, "%s/%s/input.html", dir, input_of ? input_of : cname);
   size_t len = 0;
   char *html = slurp(path, &len);
   assert_non_null(html);
