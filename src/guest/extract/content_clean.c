@@ -437,11 +437,60 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
 }
 
 #ifndef EX_CAPTIONS_IN_TEXT
-#define EX_CAPTIONS_IN_TEXT 1
+#define EX_CAPTIONS_IN_TEXT 0
 #endif
+/* Longest block a caption class name makes a caption (longer ones are prose in a box whose
+ * class says so). */
+#define EX_CAPTION_MAX 400
+
+/* A gallery counter: "3 of 12", "3 / 12", "3/12", "1 von 5", "2 de 8", "4 sur 9", with an
+ * optional leading word ("Bild 3 von 12", "Photo 2 of 5"). */
+static bool gallery_counter(const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n && s[i] == ' ')
+    i++;
+  /* optional leading word */
+  size_t w = i;
+  while (w < n && s[w] != ' ' && !(s[w] >= '0' && s[w] <= '9'))
+    w++;
+  if (w > i && w < n && s[w] == ' ') {
+    i = w;
+    while (i < n && s[i] == ' ')
+      i++;
+  }
+  size_t d = i;
+  while (i < n && s[i] >= '0' && s[i] <= '9')
+    i++;
+  if (i == d || i - d > 3)
+    return false;
+  while (i < n && s[i] == ' ')
+    i++;
+  static const char *const seps[] = {"/", "of ", "von ", "de ", "sur ", "di ", "van ", "z ", NULL};
+  bool sep = false;
+  for (size_t k = 0; seps[k] && !sep; k++)
+    if (ex_istarts(s + i, n - i, seps[k])) {
+      i += strlen(seps[k]);
+      sep = true;
+    }
+  if (!sep)
+    return false;
+  while (i < n && s[i] == ' ')
+    i++;
+  d = i;
+  while (i < n && s[i] >= '0' && s[i] <= '9')
+    i++;
+  if (i == d || i - d > 3)
+    return false;
+  while (i < n && s[i] == ' ')
+    i++;
+  return i == n;
+}
+
 /* Captions and picture credits stay in the content (Markdown shows them under their image)
  * but not in the plain text, which is the article's prose: a <figcaption>, short text inside
- * a <figure>, and short blocks that open with a credit ("Foto: ...", "Photo credit: ..."). */
+ * a <figure>, blocks whose class/id names a caption or a legend, and short blocks that open
+ * with a credit ("Foto: ...", "Photo credit: ..."). */
 static bool is_caption(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
@@ -450,12 +499,21 @@ static bool is_caption(cctx *c, const dom_node *e)
   if (!EX_CAPTIONS_IN_TEXT &&
       (exc_is_tag(e, HTML_TAG_FIGCAPTION) || ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
     return true;
+  if (!EX_CAPTIONS_IN_TEXT && in->text < EX_CAPTION_MAX && in->n_p <= 1 &&
+      !exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_TABLE) && !exc_is_tag(e, HTML_TAG_UL) &&
+      !exc_is_tag(e, HTML_TAG_OL)) {
+    static const char *const words[] = {"caption", "legend", NULL};
+    if (exc_name_has_word(e, words))
+      return true;
+  }
   if (in->text >= EX_PHRASE_MAX ||
       !(exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_SPAN) ||
         exc_is_tag(e, HTML_TAG_FIGCAPTION)))
     return false;
   char head[EX_LEAD_PREFIX + 8];
   size_t hl = head_text(e, head, sizeof head);
+  if (!EX_CAPTIONS_IN_TEXT && in->text < 24 && gallery_counter(head, hl))
+    return true;
   return hl && lead_phrase(head, hl, credit_phrases);
 }
 

@@ -76,6 +76,8 @@ uint16_t exc_compute_cbits(const dom_node *n);
 int exc_class_weight_bits(uint16_t b, int flags);
 bool exc_is_video_url(const char *s, size_t n);
 bool exc_share_like(const char *s, size_t n);
+/* class or id holds one of the words (split at '-', '_', camelCase; hashed tokens ignored) */
+bool exc_name_has_word(const dom_node *n, const char *const *words);
 
 /* content_clean.c: cleaning and trimming of the selection */
 void exc_clean_selection(cctx *c);

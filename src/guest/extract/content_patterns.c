@@ -297,3 +297,55 @@ static const char *const inside_pat[] = {"credit",        "copyright",
                                          "toc_container", "table-of-contents",
                                          "teaser",        "banner",
                                          "login",         NULL};
+
+/* ---- class/id words ------------------------------------------------------------------------ */
+static bool is_alnum_c(char ch)
+{
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* A generated token ("x9f3k2", "css-1dv1kvn"'s second part): digits mixed with letters. */
+static bool hashed_token(const char *s, size_t n)
+{
+  size_t digits = 0;
+  for (size_t i = 0; i < n; i++)
+    digits += s[i] >= '0' && s[i] <= '9';
+  return digits > 0 && digits < n;
+}
+
+/* Whether the word list matches one of the words of s: s is split at every character that is
+ * not a letter or digit and where a lower-case letter meets an upper-case one ("imageCaption"
+ * -> image, caption); hashed tokens never match. A word matches a token equal to it, or, for
+ * words of 6 or more letters, a token that starts or ends with it ("imgcaption"). */
+static bool words_match(const char *s, size_t n, const char *const *words)
+{
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && !is_alnum_c(s[i]))
+      i++;
+    size_t e = i;
+    while (e < n && is_alnum_c(s[e]) &&
+           !(e > i && s[e] >= 'A' && s[e] <= 'Z' && s[e - 1] >= 'a' && s[e - 1] <= 'z'))
+      e++;
+    size_t tl = e - i;
+    if (tl && !hashed_token(s + i, tl)) {
+      for (size_t k = 0; words[k]; k++) {
+        size_t wl = strlen(words[k]);
+        if (tl == wl ? ex_ieq(s + i, tl, words[k])
+                     : (wl >= 6 && tl > wl &&
+                        (ex_istarts(s + i, tl, words[k]) || ex_ieq(s + e - wl, wl, words[k]))))
+          return true;
+      }
+    }
+    i = e;
+  }
+  return false;
+}
+
+bool exc_name_has_word(const dom_node *n, const char *const *words)
+{
+  size_t cl, il;
+  const char *c = ex_class(n, &cl);
+  const char *id = ex_id(n, &il);
+  return (c && words_match(c, cl, words)) || (id && words_match(id, il, words));
+}
