@@ -798,6 +798,20 @@ static bool cta_line(const char *s, size_t n)
   return false;
 }
 
+/* Closing boilerplate set as a line of its own at the end of an article: agency credits
+ * ("Reporting by ...; Editing by ..."), copyright and rights notices, "about the author" and
+ * "About <organisation>" press-release sections, contact lines. Matched at the start of a
+ * block shorter than EX_CLOSING_MAX. */
+#define EX_CLOSING_MAX 400
+static const char *const closing_phrases[] = {
+    "reporting by",   "additional reporting", "editing by",      "edited by",
+    "writing by",     "compiled by",          "copyright",       "\xc2\xa9",
+    "all rights reserved", "alle rechte vorbehalten", "tous droits", "todos los derechos",
+    "about the author", "über den autor",     "über die autorin", "à propos de l'auteur",
+    "sobre el autor", "contact:",             "kontakt:",        "pressekontakt",
+    "press contact",  "media contact",        "disclaimer",      "haftungsausschluss",
+    NULL};
+
 /* A selected, exc_live text block with text, as the trims at either end of the content judge them:
  * its info, else NULL. */
 static ninfo *trim_candidate(cctx *c, dom_node *e)
@@ -833,6 +847,12 @@ void exc_trim_tail(cctx *c)
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = cta_line(t.p ? t.p : "", t.len);
+    }
+    /* closing credits, rights notices, "about the author", contact lines */
+    if (!boiler && in->text < EX_CLOSING_MAX && !in->n_p && !exc_is_heading(e)) {
+      exb_clear(&t);
+      if (exc_small_text(e, &t, 256) && !t.failed && t.p)
+        boiler = lead_phrase(t.p, t.len, closing_phrases);
     }
     if (!boiler)
       break;
