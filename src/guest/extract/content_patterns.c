@@ -63,6 +63,7 @@ bool exc_is_video_url(const char *s, size_t n)
 }
 
 static const char *const inside_pat[];
+static bool inside_words(const char *s, size_t n);
 
 /* One-pass multi-pattern matcher over lower-cased class/id strings: every pattern of every
  * list is indexed by its first byte, so a string is scanned once for all lists. */
@@ -208,7 +209,7 @@ uint16_t exc_compute_cbits(const dom_node *n)
     b |= CB_INEG;
   if (bi & L_POS)
     b |= CB_IPOS;
-  if (both & L_IN)
+  if ((both & L_IN) && ((cl && inside_words(c, cl)) || (il && inside_words(id, il))))
     b |= CB_INSIDE;
   if (bc & L_MAYBE)
     b |= CB_CMAYBE;
@@ -348,4 +349,52 @@ bool exc_name_has_word(const dom_node *n, const char *const *words)
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
   return (c && words_match(c, cl, words)) || (id && words_match(id, il, words));
+}
+
+static bool is_upper_c(char ch)
+{
+  return ch >= 'A' && ch <= 'Z';
+}
+
+static bool is_lower_c(char ch)
+{
+  return ch >= 'a' && ch <= 'z';
+}
+
+/* The in-article boilerplate names (inside_pat) as words, not substrings: a hit must not
+ * run across a camelCase boundary ("tagStyle" is no "tags"), must not lie in a hashed token
+ * ("x9tags3"), and a pattern of fewer than 6 letters must start a token ("promo" in
+ * "promo-box", not in "impromotu"). Called only when the substring scan found a pattern. */
+static bool inside_words(const char *s, size_t n)
+{
+  for (size_t k = 0; inside_pat[k]; k++) {
+    const char *p = inside_pat[k];
+    size_t pl = strlen(p);
+    for (size_t i = 0; i + pl <= n; i++) {
+      if (!ex_istarts(s + i, n - i, p))
+        continue;
+      /* the token around the hit */
+      size_t ts = i, te = i + pl;
+      if (is_alnum_c(p[0]))
+        while (ts > 0 && is_alnum_c(s[ts - 1]) &&
+               !(is_upper_c(s[ts]) && is_lower_c(s[ts - 1])))
+          ts--;
+      while (te < n && is_alnum_c(s[te]) && !(is_upper_c(s[te]) && is_lower_c(s[te - 1])))
+        te++;
+      bool cross = false;
+      for (size_t q = i + 1; q < i + pl && !cross; q++)
+        cross = is_upper_c(s[q]) && is_lower_c(s[q - 1]);
+      if (cross)
+        continue;
+      size_t letters = 0;
+      for (size_t q = 0; q < pl; q++)
+        letters += is_alnum_c(p[q]);
+      if (letters < 6 && is_alnum_c(p[0]) && ts != i)
+        continue;
+      if (is_alnum_c(p[0]) && hashed_token(s + ts, te - ts))
+        continue;
+      return true;
+    }
+  }
+  return false;
 }
