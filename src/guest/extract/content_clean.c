@@ -790,6 +790,50 @@ static const char *const stamp_phrases[] = {
     "mis à jour", "publié le",    "actualizado",    "publicado",
     "aggiornato", "pubblicato",   "zaktualizowano", NULL};
 
+/* Disclosures that open or close many posts: advertising and affiliate notices ("This post
+ * contains affiliate links", "*Werbung", "We may receive compensation"), reading-time stamps
+ * ("5 min read", "Lesezeit: 3 Minuten"). Matched anywhere in a block under EX_DISCLOSURE_MAX
+ * characters at either end of the content. */
+#define EX_DISCLOSURE_MAX 300
+static const char *const disclosure_words[] = {"affiliate link",
+                                               "affiliate-link",
+                                               "affiliatelink",
+                                               "we may receive compensation",
+                                               "we may earn",
+                                               "we earn a commission",
+                                               "sponsored post",
+                                               "paid partnership",
+                                               "enthält werbung",
+                                               "werbung für",
+                                               "*werbung",
+                                               "unbezahlte werbung",
+                                               "werbung |",
+                                               "werbung:",
+                                               "contient des liens",
+                                               "lien affilié",
+                                               "liens affiliés",
+                                               "enlaces de afiliado",
+                                               "min read",
+                                               "minute read",
+                                               "minutes read",
+                                               "reading time",
+                                               "lesezeit",
+                                               "lesedauer",
+                                               "temps de lecture",
+                                               "tiempo de lectura",
+                                               "tempo di lettura",
+                                               "tekst przeczytasz",
+                                               "czas czytania",
+                                               NULL};
+
+static bool disclosure_line(const char *s, size_t n)
+{
+  for (size_t k = 0; disclosure_words[k]; k++)
+    if (ex_icontains(s, n, disclosure_words[k]))
+      return true;
+  return false;
+}
+
 static bool cta_line(const char *s, size_t n)
 {
   for (size_t k = 0; cta_words[k]; k++)
@@ -846,7 +890,8 @@ void exc_trim_tail(cctx *c)
     if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
-        boiler = cta_line(t.p ? t.p : "", t.len);
+        boiler = cta_line(t.p ? t.p : "", t.len) ||
+                 (in->text < EX_DISCLOSURE_MAX && disclosure_line(t.p ? t.p : "", t.len));
     }
     /* closing credits, rights notices, "about the author", contact lines */
     if (!boiler && in->text < EX_CLOSING_MAX && !in->n_p && !exc_is_heading(e)) {
@@ -885,6 +930,11 @@ void exc_trim_head(cctx *c)
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
+    }
+    if (!boiler && in->text < EX_DISCLOSURE_MAX) {
+      exb_clear(&t);
+      if (exc_small_text(e, &t, 256) && !t.failed)
+        boiler = disclosure_line(t.p ? t.p : "", t.len);
     }
     if (!boiler)
       break;
