@@ -214,6 +214,7 @@ typedef struct riptide_media {
   char *src;  /* absolute URL */
   char *alt;  /* may be NULL */
   char *kind; /* "image", "video", "audio" */
+  char *caption; /* may be NULL: the caption of the figure the item is in */
 } riptide_media;
 
 /*

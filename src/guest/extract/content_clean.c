@@ -512,9 +512,20 @@ static bool is_caption(cctx *c, const dom_node *e)
     return false;
   char head[EX_LEAD_PREFIX + 8];
   size_t hl = head_text(e, head, sizeof head);
-  if (!EX_CAPTIONS_IN_TEXT && in->text < 24 && gallery_counter(head, hl))
-    return true;
   return hl && lead_phrase(head, hl, credit_phrases);
+}
+
+/* A slideshow's "3 of 12": furniture, neither text nor caption. */
+static bool is_counter(cctx *c, const dom_node *e)
+{
+  ninfo *in = exc_info_of(c, e);
+  if (!in || !in->text || in->text >= 24 ||
+      !(exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_SPAN) ||
+        exc_is_tag(e, HTML_TAG_DIV) || exc_is_tag(e, HTML_TAG_LI)))
+    return false;
+  char head[EX_LEAD_PREFIX + 8];
+  size_t hl = head_text(e, head, sizeof head);
+  return hl && gallery_counter(head, hl);
 }
 
 void exc_clean_selection(cctx *c)
@@ -559,7 +570,7 @@ void exc_clean_selection(cctx *c)
     }
     /* selected siblings of the top candidate are judged like its descendants */
     if ((!is_root || (c->top && e != c->top && e->parent == c->top->parent)) &&
-        boilerplate_inside(c, e))
+        (boilerplate_inside(c, e) || is_counter(c, e)))
       e->flags |= EXF_DROP;
     else if (!is_root && is_caption(c, e))
       e->flags |= EXF_CAPTION;

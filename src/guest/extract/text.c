@@ -370,6 +370,43 @@ void ex_collect_text(const dom_node *n, ex_buf *out)
   ex_walk(n, collect_enter, collect_leave, &c);
 }
 
+static const dom_node *next_element(const dom_node *n)
+{
+  for (const dom_node *s = n->next; s; s = s->next)
+    if (s->type == DOM_ELEMENT)
+      return s;
+  return NULL;
+}
+
+bool ex_media_caption(const dom_node *n, ex_buf *out)
+{
+  if (n->type != DOM_ELEMENT)
+    return false;
+  /* the <figure> it is in, up to four levels up: its first <figcaption> */
+  const dom_node *a = n->parent;
+  for (int depth = 0; a && a->type == DOM_ELEMENT && depth < 4; depth++, a = a->parent) {
+    if (!dom_is(a, HTML_TAG_FIGURE))
+      continue;
+    int budget = 256;
+    for (const dom_node *x = dom_next(a, a); x && --budget > 0; x = dom_next(a, x))
+      if (x->type == DOM_ELEMENT && dom_is(x, HTML_TAG_FIGCAPTION) && !ex_skip_node(x)) {
+        ex_collect_text(x, out);
+        return out->len > 0;
+      }
+    return false;
+  }
+  /* a caption block (a <figcaption>, or what content selection flagged as a caption) right
+   * after the element or after its parent */
+  for (const dom_node *x = n; x && x->type == DOM_ELEMENT; x = x == n ? x->parent : NULL) {
+    const dom_node *s = next_element(x);
+    if (s && !ex_skip_node(s) && (dom_is(s, HTML_TAG_FIGCAPTION) || (s->flags & EXF_CAPTION))) {
+      ex_collect_text(s, out);
+      return out->len > 0;
+    }
+  }
+  return false;
+}
+
 /* ---- plain-text serialisation ------------------------------------------------------------ */
 typedef struct text_ctx {
   ex_buf *out;
