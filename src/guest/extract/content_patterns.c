@@ -63,7 +63,7 @@ bool exc_is_video_url(const char *s, size_t n)
 }
 
 static const char *const inside_pat[];
-static bool inside_words(const char *s, size_t n);
+static bool inside_words(const char *s, size_t n, size_t from);
 
 /* One-pass multi-pattern matcher over lower-cased class/id strings: every pattern of every
  * list is indexed by its first byte, so a string is scanned once for all lists. */
@@ -144,7 +144,8 @@ static void pat_init(void)
   pat_n = pos ? pos : 1;
 }
 
-static uint8_t pat_scan(const char *s, size_t n)
+/* *in_pos: where the first in-article boilerplate pattern (L_IN) starts, when one does. */
+static uint8_t pat_scan(const char *s, size_t n, size_t *in_pos)
 {
   /* all patterns are at least two bytes long */
   uint8_t r = 0;
@@ -163,8 +164,11 @@ static uint8_t pat_scan(const char *s, size_t n)
       size_t q = 2;
       while (q < e->len && ex_lower(s[i + q]) == e->p[q])
         q++;
-      if (q == e->len)
+      if (q == e->len) {
+        if ((e->lists & L_IN) && !(r & L_IN))
+          *in_pos = i;
         r |= e->lists;
+      }
     }
   }
   return r;
@@ -194,7 +198,8 @@ uint16_t exc_compute_cbits(const dom_node *n)
   if (!cl && !il)
     return ab;
   pat_init();
-  uint8_t bc = cl ? pat_scan(c, cl) : 0, bi = il ? pat_scan(id, il) : 0;
+  size_t cpos = 0, ipos = 0;
+  uint8_t bc = cl ? pat_scan(c, cl, &cpos) : 0, bi = il ? pat_scan(id, il, &ipos) : 0;
   uint8_t both = bc | bi;
   uint16_t b = 0;
   if (both & L_UNL)
@@ -209,7 +214,7 @@ uint16_t exc_compute_cbits(const dom_node *n)
     b |= CB_INEG;
   if (bi & L_POS)
     b |= CB_IPOS;
-  if ((both & L_IN) && ((cl && inside_words(c, cl)) || (il && inside_words(id, il))))
+  if (((bc & L_IN) && inside_words(c, cl, cpos)) || ((bi & L_IN) && inside_words(id, il, ipos)))
     b |= CB_INSIDE;
   if (bc & L_MAYBE)
     b |= CB_CMAYBE;
@@ -361,17 +366,50 @@ static bool is_lower_c(char ch)
   return ch >= 'a' && ch <= 'z';
 }
 
+/* inside_pat by first byte (lower case), with lengths: built once */
+static uint8_t in_len[128], in_letters[128];
+static uint8_t in_first[256][16];
+static uint8_t in_nfirst[256];
+
+static void inside_init(void)
+{
+  static bool done;
+  if (done)
+    return;
+  for (size_t k = 0; inside_pat[k] && k < 128; k++) {
+    const char *p = inside_pat[k];
+    size_t pl = strlen(p), letters = 0;
+    for (size_t q = 0; q < pl; q++)
+      letters += is_alnum_c(p[q]);
+    in_len[k] = (uint8_t)pl;
+    in_letters[k] = (uint8_t)letters;
+    unsigned char f = (unsigned char)p[0];
+    if (in_nfirst[f] < 16)
+      in_first[f][in_nfirst[f]++] = (uint8_t)k;
+  }
+  done = true;
+}
+
 /* The in-article boilerplate names (inside_pat) as words, not substrings: a hit must not
  * run across a camelCase boundary ("tagStyle" is no "tags"), must not lie in a hashed token
  * ("x9tags3"), and a pattern of fewer than 6 letters must start a token ("promo" in
- * "promo-box", not in "impromotu"). Called only when the substring scan found a pattern. */
-static bool inside_words(const char *s, size_t n)
+ * "promo-box", not in "impromotu"). Called only when the substring scan found a pattern,
+ * from where the first one starts. */
+static bool inside_words(const char *s, size_t n, size_t from)
 {
-  for (size_t k = 0; inside_pat[k]; k++) {
-    const char *p = inside_pat[k];
-    size_t pl = strlen(p);
-    for (size_t i = 0; i + pl <= n; i++) {
-      if (!ex_istarts(s + i, n - i, p))
+  inside_init();
+  for (size_t i = from; i < n; i++) {
+    unsigned char f = (unsigned char)ex_lower(s[i]);
+    for (size_t j = 0; j < in_nfirst[f]; j++) {
+      size_t k = in_first[f][j];
+      const char *p = inside_pat[k];
+      size_t pl = in_len[k];
+      if (i + pl > n)
+        continue;
+      size_t q = 1;
+      while (q < pl && ex_lower(s[i + q]) == p[q])
+        q++;
+      if (q < pl)
         continue;
       /* the token around the hit */
       size_t ts = i, te = i + pl;
@@ -386,10 +424,7 @@ static bool inside_words(const char *s, size_t n)
         cross = is_upper_c(s[q]) && is_lower_c(s[q - 1]);
       if (cross)
         continue;
-      size_t letters = 0;
-      for (size_t q = 0; q < pl; q++)
-        letters += is_alnum_c(p[q]);
-      if (letters < 6 && is_alnum_c(p[0]) && ts != i)
+      if (in_letters[k] < 6 && is_alnum_c(p[0]) && ts != i)
         continue;
       if (is_alnum_c(p[0]) && hashed_token(s + ts, te - ts))
         continue;

@@ -111,17 +111,20 @@ static bool utility_hidden(const char *s, size_t n)
   while (i < n) {
     while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
       i++;
-    size_t e = i;
-    while (e < n && s[e] != ' ' && s[e] != '\t' && s[e] != '\n')
-      e++;
+    /* tokens end at a space (memchr: class lists can be long; a tab or newline between
+     * two names is rare enough to leave them joined) */
+    const char *sp = i < n ? memchr(s + i, ' ', n - i) : NULL;
+    size_t e = sp ? (size_t)(sp - s) : n;
     size_t tl = e - i;
-    if (tl) {
+    char f = tl >= 6 ? ex_lower(s[i]) : 0; /* every word is 6+ bytes and starts with s or v */
+    if (f == 's' || f == 'v') {
       for (size_t k = 0; words[k]; k++)
         if (ex_ieq(s + i, tl, words[k]))
           return true;
+    } else if (tl > 2 && s[i] == 'd' && s[i + 1] == '-') {
       if (ex_ieq(s + i, tl, "d-none"))
         d_none = true;
-      else if (tl > 2 && s[i] == 'd' && s[i + 1] == '-' && !ex_icontains(s + i, tl, "none"))
+      else if (!ex_icontains(s + i, tl, "none"))
         d_shown = true;
     }
     i = e;
