@@ -867,6 +867,59 @@ static const char *const closing_phrases[] = {
     "press contact",  "media contact",        "disclaimer",      "haftungsausschluss",
     NULL};
 
+/* Short lines of one shape in a run (a recipe's "Ergibt: 40 Stück", an address, a list of
+ * places each with a linked name and a line under it) are content, not leftovers: the
+ * element and at least EX_RUN_MIN - 1 adjacent element siblings of the same tag and class,
+ * each with text under EX_TAIL_SHORT characters and link density under 0.5. */
+#define EX_RUN_MIN 3
+static bool short_like(cctx *c, const dom_node *a, const dom_node *b)
+{
+  if (!b || b->type != DOM_ELEMENT || b->tag != a->tag || b->ns != a->ns || !exc_live(b))
+    return false;
+  size_t la, lb;
+  const char *ca = ex_class(a, &la), *cb = ex_class(b, &lb);
+  if (la != lb || (la && memcmp(ca, cb, la) != 0))
+    return false;
+  ninfo *in = exc_info_of(c, b);
+  return in && in->text > 0 && in->text < EX_TAIL_SHORT && exc_link_density(c, b) < 0.5f;
+}
+
+static const dom_node *elem_sibling(const dom_node *n, bool next)
+{
+  for (const dom_node *s = next ? n->next : n->prev; s; s = next ? s->next : s->prev)
+    if (s->type == DOM_ELEMENT)
+      return s;
+  return NULL;
+}
+
+static bool in_short_run(cctx *c, const dom_node *e)
+{
+  int run = 1;
+  for (const dom_node *s = elem_sibling(e, false); s && run < EX_RUN_MIN && short_like(c, e, s);
+       s = elem_sibling(s, false))
+    run++;
+  for (const dom_node *s = elem_sibling(e, true); s && run < EX_RUN_MIN && short_like(c, e, s);
+       s = elem_sibling(s, true))
+    run++;
+  return run >= EX_RUN_MIN;
+}
+
+/* in_short_run(), except for a label that introduces nothing ("Kontakt:") and for contact
+ * blocks (an e-mail address or a phone number: closing boilerplate of press releases) */
+static bool protected_run(cctx *c, const dom_node *e, const ex_buf *t)
+{
+  size_t k = t->len;
+  while (k && t->p[k - 1] == ' ')
+    k--;
+  if (!k || t->p[k - 1] == ':')
+    return false;
+  static const char *const contact[] = {"@", "e-mail", "email", "tel.", "telefon", "phone", NULL};
+  for (size_t i = 0; contact[i]; i++)
+    if (ex_icontains(t->p, k, contact[i]))
+      return false;
+  return in_short_run(c, e);
+}
+
 /* A selected, exc_live text block with text, as the trims at either end of the content judge them:
  * its info, else NULL. */
 static ninfo *trim_candidate(cctx *c, dom_node *e)
@@ -895,7 +948,8 @@ void exc_trim_tail(cctx *c)
         !exc_is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
-        boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len)) ||
+        boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
+                  !protected_run(c, e, &t)) ||
                  (in->text < EX_STAMP_MAX && t.p && lead_phrase(t.p, t.len, stamp_phrases));
     }
     if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
@@ -940,7 +994,8 @@ void exc_trim_head(cctx *c)
         !exc_is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
-        boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
+        boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
+                 !protected_run(c, e, &t);
     }
     if (!boiler && in->text < EX_DISCLOSURE_MAX) {
       exb_clear(&t);
