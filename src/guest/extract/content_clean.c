@@ -130,6 +130,51 @@ bool exc_has_video_embed(const dom_node *n)
 
 #define EX_LIST_LINK_DENSITY 0.5f
 #define EX_PROSE_ITEM 50 /* characters per list item of a prose list */
+static const dom_node *prev_element(const dom_node *n)
+{
+  for (const dom_node *s = n->prev; s; s = s->prev)
+    if (s->type == DOM_ELEMENT)
+      return s;
+  return NULL;
+}
+
+/* The element's only element child is a <p> of prose (>= EX_PROSE_P characters, link density
+ * under 0.25) and no text stands beside it. */
+#define EX_PROSE_P 80
+static bool single_prose_p(cctx *c, const dom_node *n)
+{
+  const dom_node *only = NULL;
+  for (const dom_node *ch = n->first_child; ch; ch = ch->next) {
+    if (ch->type == DOM_ELEMENT) {
+      if (only)
+        return false;
+      only = ch;
+    } else if (ch->type == DOM_TEXT && ch->aux > 0) {
+      return false;
+    }
+  }
+  if (!only || !exc_is_tag(only, HTML_TAG_P) || !exc_live(only))
+    return false;
+  ninfo *pi = exc_info_of(c, only);
+  return pi && pi->text >= EX_PROSE_P && exc_link_density(c, only) < 0.25f;
+}
+
+/* The element sibling before the list ends in ':'. */
+static bool introduced_list(const dom_node *n)
+{
+  const dom_node *p = prev_element(n);
+  if (!p || !exc_live(p))
+    return false;
+  char buf[512];
+  ex_buf t = {buf, 0, sizeof buf, sizeof buf - 1, false};
+  if (!exc_small_text(p, &t, 64) || t.failed || !t.len)
+    return false;
+  size_t k = t.len;
+  while (k && t.p[k - 1] == ' ')
+    k--;
+  return k && t.p[k - 1] == ':';
+}
+
 /* Readability's _cleanConditionally decision for one element. */
 static bool clean_cond_remove(cctx *c, dom_node *n)
 {
@@ -142,6 +187,14 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
   if (n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & (A_DTABLE | A_CODE)))
     return false;
   int weight = class_weight(n, c->flags);
+  /* beyond Readability: a wrapper around one prose paragraph is judged by the paragraph, not
+   * by its class ("text-widget" around the article's last paragraph) */
+  if (weight < 0 && single_prose_p(c, n))
+    weight = 0;
+  /* beyond Readability: a list that a line ending in ':' introduces is part of the text
+   * ("You will need:", "Die Gründe:") unless it is mostly links */
+  if (is_list && in->n_li >= 2 && exc_link_density(c, n) <= 0.5f && introduced_list(n))
+    return false;
   if (weight < 0)
     return true;
   if (in->commas >= 10)
