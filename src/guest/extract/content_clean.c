@@ -445,6 +445,15 @@ static bool ends_read_more_node(const dom_node *e)
   return !b.failed && ends_read_more(buf, b.len);
 }
 
+/* Links under e, counting up to `max` (64 nodes looked at). */
+static int count_links(const dom_node *e, int max)
+{
+  int k = 0, budget = 64;
+  for (const dom_node *x = dom_next(e, e); x && --budget > 0 && k < max; x = dom_next(e, x))
+    k += x->type == DOM_ELEMENT && exc_is_tag(x, HTML_TAG_A);
+  return k;
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
@@ -476,6 +485,10 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     if (hit)
       return true;
   }
+  /* a pointer paragraph: one link, the whole paragraph, to another article's headline */
+  if (in->text >= 60 && in->text < EX_POINTER_MAX && in->link >= 0.95f * (float)in->text &&
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && count_links(e, 2) == 1)
+    return true;
   /* link-only short blocks */
   if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
       (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_DIV)))
