@@ -911,12 +911,24 @@ static bool disclosure_line(const char *s, size_t n)
   return false;
 }
 
+/* Prompts to log in (to comment, to read on): calls to action at either end. */
+static bool login_line(const char *s, size_t n)
+{
+  static const char *const words[] = {"must be logged in", "log in to comment", "log in to post",
+                                      "sich einloggen",    "anmelden, um",      "connectez-vous pour",
+                                      "inicia sesión para", NULL};
+  for (size_t k = 0; words[k]; k++)
+    if (ex_icontains(s, n, words[k]))
+      return true;
+  return false;
+}
+
 static bool cta_line(const char *s, size_t n)
 {
   for (size_t k = 0; cta_words[k]; k++)
     if (ex_icontains(s, n, cta_words[k]))
       return true;
-  return false;
+  return login_line(s, n);
 }
 
 /* Closing boilerplate set as a line of its own at the end of an article: agency credits
@@ -1066,7 +1078,8 @@ void exc_trim_head(cctx *c)
     if (!boiler && in->text < EX_DISCLOSURE_MAX) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
-        boiler = disclosure_line(t.p ? t.p : "", t.len);
+        boiler = disclosure_line(t.p ? t.p : "", t.len) ||
+                 (in->text < EX_CTA_MAX && login_line(t.p ? t.p : "", t.len));
     }
     if (!boiler)
       break;
