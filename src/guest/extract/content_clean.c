@@ -856,6 +856,15 @@ static const char *const cta_words[] = {"subscribe",
                                         "in unserem beitrag",
                                         "leave a comment",
                                         "hinterlasse",
+                                        "get the latest",
+                                        "stay up to date",
+                                        "auf dem laufenden",
+                                        "share this",
+                                        "artikel teilen",
+                                        "beitrag teilen",
+                                        "mit anderen teilen",
+                                        "partager cet article",
+                                        "comparte esta",
                                         NULL};
 
 /* Update and publication stamps ("Aktualisiert am 17.01.2021.", "Last updated: May 2"): short
