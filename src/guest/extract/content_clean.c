@@ -1058,6 +1058,25 @@ void exc_trim_tail(cctx *c)
   exb_free(&t);
 }
 
+/* The article's standfirst: the block or one of its two nearest ancestors is marked up as
+ * the description (itemprop=description) or named as the lead ("lead", "standfirst",
+ * "intro", "summary", "abstract", "dek"): a short lead without a full stop stays. */
+static bool standfirst(const dom_node *e)
+{
+  static const char *const words[] = {"lead",    "standfirst", "intro", "summary",
+                                      "abstract", "dek",       NULL};
+  const dom_node *a = e;
+  for (int depth = 0; a && a->type == DOM_ELEMENT && depth < 3; depth++, a = a->parent) {
+    if (!a->n_attrs)
+      continue;
+    size_t l;
+    const char *ip = dom_attr_get(a, "itemprop", &l);
+    if ((ip && ex_icontains(ip, l, "description")) || exc_name_has_word(a, words))
+      return true;
+  }
+  return false;
+}
+
 /* The same at the start of the content (date and category stamps, "Advertisement", breadcrumb
  * remnants), except that headings are kept: an article may open with its own headings. */
 void exc_trim_head(cctx *c)
@@ -1078,7 +1097,7 @@ void exc_trim_head(cctx *c)
       continue;
     bool boiler = exc_link_density(c, e) > 0.5f;
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
-        !exc_is_tag(e, HTML_TAG_DD)) {
+        !exc_is_tag(e, HTML_TAG_DD) && !standfirst(e)) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
