@@ -979,15 +979,32 @@ static const dom_node *elem_sibling(const dom_node *n, bool next)
   return NULL;
 }
 
+/* An empty spacer (<p>&nbsp;</p>, <br>) between the lines of a run does not break it. */
+static bool spacer(cctx *c, const dom_node *s)
+{
+  ninfo *in = exc_info_of(c, s);
+  return in && in->text == 0 && in->n_img == 0 && in->n_embed == 0;
+}
+
 static bool in_short_run(cctx *c, const dom_node *e)
 {
   int run = 1;
-  for (const dom_node *s = elem_sibling(e, false); s && run < EX_RUN_MIN && short_like(c, e, s);
-       s = elem_sibling(s, false))
+  for (const dom_node *s = elem_sibling(e, false); s && run < EX_RUN_MIN;
+       s = elem_sibling(s, false)) {
+    if (spacer(c, s))
+      continue;
+    if (!short_like(c, e, s))
+      break;
     run++;
-  for (const dom_node *s = elem_sibling(e, true); s && run < EX_RUN_MIN && short_like(c, e, s);
-       s = elem_sibling(s, true))
+  }
+  for (const dom_node *s = elem_sibling(e, true); s && run < EX_RUN_MIN;
+       s = elem_sibling(s, true)) {
+    if (spacer(c, s))
+      continue;
+    if (!short_like(c, e, s))
+      break;
     run++;
+  }
   return run >= EX_RUN_MIN;
 }
 
