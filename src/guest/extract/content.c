@@ -711,14 +711,20 @@ static void expand_selection(cctx *c)
     exb_init(&lb, 4096);
     for (size_t i = h1 + 1; i < first && c->n_sel < c->n; i++) {
       dom_node *e = c->els[i];
-      if (!is_p_like(e) || !exc_live(e) || !exc_effectively_live(c, e) || (e->flags & EXF_INSEL))
+      /* a block named or marked up as the standfirst ("subtitle", itemprop=description)
+       * needs no full stop, and may be a subheading */
+      bool named = (is_p_like(e) || (exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1))) &&
+                   exc_standfirst(e);
+      if ((!is_p_like(e) && !named) || !exc_live(e) || !exc_effectively_live(c, e) ||
+          (e->flags & EXF_INSEL))
         continue;
       ninfo *in = exc_info_of(c, e);
-      if (in->text < 60 || exc_link_density(c, e) >= 0.25f || in_author_box(c, e))
+      if (in->text < (named ? 30u : 60u) || exc_link_density(c, e) >= 0.25f ||
+          in_author_box(c, e))
         continue;
       exb_clear(&lb);
       if (!exc_small_text(e, &lb, 256) || lb.failed ||
-          !exc_ends_like_sentence(lb.p ? lb.p : "", lb.len))
+          (!named && !exc_ends_like_sentence(lb.p ? lb.p : "", lb.len)))
         continue;
       e->flags |= EXF_ROOT | EXF_INSEL;
       c->sel[c->n_sel++] = e;

@@ -1077,11 +1077,13 @@ void exc_trim_tail(cctx *c)
 
 /* The article's standfirst: the block or one of its two nearest ancestors is marked up as
  * the description (itemprop=description) or named as the lead ("lead", "standfirst",
- * "intro", "summary", "abstract", "dek"): a short lead without a full stop stays. */
-static bool standfirst(const dom_node *e)
+ * "intro", "summary", "abstract", "dek", "subtitle"...): a short lead without a full stop
+ * stays. */
+bool exc_standfirst(const dom_node *e)
 {
-  static const char *const words[] = {"lead",    "standfirst", "intro", "summary",
-                                      "abstract", "dek",       NULL};
+  static const char *const words[] = {"lead",     "standfirst", "intro",       "summary",
+                                      "abstract", "dek",        "deck",        "subtitle",
+                                      "subheadline", "subhead", "excerpt",     NULL};
   const dom_node *a = e;
   for (int depth = 0; a && a->type == DOM_ELEMENT && depth < 3; depth++, a = a->parent) {
     if (!a->n_attrs)
@@ -1114,7 +1116,7 @@ void exc_trim_head(cctx *c)
       continue;
     bool boiler = exc_link_density(c, e) > 0.5f;
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
-        !exc_is_tag(e, HTML_TAG_DD) && !standfirst(e)) {
+        !exc_is_tag(e, HTML_TAG_DD) && !exc_standfirst(e)) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&

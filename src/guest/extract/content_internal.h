@@ -90,6 +90,8 @@ bool exc_is_data_table(const dom_node *t);
 bool exc_small_text(const dom_node *n, ex_buf *out, int budget);
 bool exc_has_video_embed(const dom_node *n);
 bool exc_effectively_live(const cctx *c, const dom_node *e);
+/* e or one of its two nearest ancestors is the article's standfirst by markup or name */
+bool exc_standfirst(const dom_node *e);
 
 /* content.c: aggregation and pass 1 */
 void exc_aggregate_one(cctx *c, dom_node *e);

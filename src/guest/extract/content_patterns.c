@@ -420,8 +420,8 @@ static bool inside_words(const char *s, size_t n, size_t from)
       while (te < n && is_alnum_c(s[te]) && !(is_upper_c(s[te]) && is_lower_c(s[te - 1])))
         te++;
       bool cross = false;
-      for (size_t q = i + 1; q < i + pl && !cross; q++)
-        cross = is_upper_c(s[q]) && is_lower_c(s[q - 1]);
+      for (size_t r = i + 1; r < i + pl && !cross; r++)
+        cross = is_upper_c(s[r]) && is_lower_c(s[r - 1]);
       if (cross)
         continue;
       if (in_letters[k] < 6 && is_alnum_c(p[0]) && ts != i)
