@@ -219,6 +219,7 @@ static bool without_content(const dom_node *n)
 
 /* Visible text length of a subtree, counting at most 1,000 characters and 4,096 nodes (used
  * before aggregation, for the byline check). */
+#define EX_RUNNING_TEXT 80 /* prose beside an inline element that makes it part of a sentence */
 static size_t text_len_raw(const dom_node *n)
 {
   size_t len = 0;
@@ -240,6 +241,16 @@ static size_t text_len_raw(const dom_node *n)
   return len;
 }
 
+/* An inline element inside a paragraph of prose is part of its sentence: a dateline
+ * ("<p><span class=dateline>KOBE -</span> A total of ...") is no byline block. */
+static bool in_running_text(const dom_node *n, size_t tl)
+{
+  const dom_node *p = n->parent;
+  if (!p || p->type != DOM_ELEMENT || !exc_is_tag(p, HTML_TAG_P) || ex_is_block_tag(n))
+    return false;
+  return text_len_raw(p) >= tl + EX_RUNNING_TEXT;
+}
+
 static void pass_drops(cctx *c)
 {
   bool byline_done = false, title_done = false;
@@ -259,7 +270,7 @@ static void pass_drops(cctx *c)
     bool drop = (cb & CB_MODAL) != 0;
     if (!drop && !byline_done && byline_like(cb)) {
       size_t tl = text_len_raw(n);
-      if (tl > 0 && tl < 100) {
+      if (tl > 0 && tl < 100 && !in_running_text(n, tl)) {
         drop = true;
         byline_done = true;
       }

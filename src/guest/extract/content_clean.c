@@ -461,6 +461,14 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     return false;
   if (exc_is_tag(e, HTML_TAG_NAV))
     return true;
+  /* an inline piece of a paragraph of prose is judged with the paragraph (a dateline span) */
+  const dom_node *par = e->parent;
+  if (par && par->type == DOM_ELEMENT && !ex_is_block_tag(e) &&
+      (exc_is_tag(par, HTML_TAG_P) || (par->flags & EXF_DIVP))) {
+    ninfo *pi = exc_info_of(c, par);
+    if (pi && pi->text >= in->text + 80)
+      return false;
+  }
   uint16_t cb = exc_cbits_of(c, e);
   if (in->text < EX_INSIDE_MAX && (cb & CB_INSIDE) && !(cb & CB_CMAYBE) && !own_teaser(e, in))
     return true;
