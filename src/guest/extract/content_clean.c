@@ -115,6 +115,12 @@ static bool ad_or_loading(const dom_node *n)
         "loading…", "正在加载",    "Загрузка",      "chargement", "cargando",  NULL};
     for (size_t i = 0; words[i] && !r; i++)
       r = ex_ieq(s, l, words[i]);
+    /* infinite-scroll placeholders: "Load more stories", "Lade weitere Inhalte ..." */
+    static const char *const more[] = {"load more", "loading more", "lade weitere", "mehr laden",
+                                       "weitere inhalte laden", "cargar más", "charger plus",
+                                       "carica altri", NULL};
+    for (size_t i = 0; more[i] && !r; i++)
+      r = ex_istarts(s, l, more[i]);
   }
   exb_free(&t);
   return r;
