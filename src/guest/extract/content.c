@@ -42,15 +42,27 @@
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
  *     are flagged EXF_CAPTION: kept in Markdown and HTML, left out of the plain text, and so
  *     are figure captions (a <figcaption>, short text in a <figure>, a block whose class/id
- *     has the word "caption" or "legend") and gallery counters ("3 of 12"): the text is the
- *     article's prose (issue 14; readability-testpages, whose reference keeps every caption,
- *     pays -0.008 for it, trafilatura-eval gains +0.005);
+ *     has the word "caption" or "legend"): the text is the article's prose, and the caption
+ *     is reported with its image (media[].caption); gallery counters ("3 of 12") go
+ *     (issue 14; readability-testpages, whose reference keeps every caption, pays -0.008 for
+ *     it, trafilatura-eval gains +0.005);
+ *   - one-link pointer paragraphs (a paragraph that is one link to another headline) go;
+ *     an inline element inside a paragraph of prose is judged with the paragraph (a
+ *     dateline span stays); conditional cleaning judges a one-paragraph wrapper by its
+ *     paragraph and keeps lists introduced by a line ending in ':';
+ *   - class/id names of in-article boilerplate match as words (camelCase and '-'/'_' split,
+ *     hashed tokens ignored), not substrings; screen-reader-only and d-none utility classes
+ *     hide (text.c);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
  *     are trimmed from the end and the start (headings kept at the start), and so are
  *     closing calls to action (newsletter, app, messenger and video channels, "load more",
- *     "find out more here"), licence notices and update stamps ("Updated on ...",
- *     "Aktualisiert am ..."); selected siblings of the top candidate are cleaned like its
- *     descendants (a WordPress "entry-utility" line).
+ *     "find out more here", "share this", log-in prompts), closing credits and rights
+ *     notices ("Reporting by", "All rights reserved", "About the author"), licence notices
+ *     and update stamps ("Updated on ...", "Aktualisiert am ..."); disclosures and
+ *     reading-time stamps go at either end; a run of >= 3 short same-shaped lines (a
+ *     recipe's facts, an address) and a block named as the standfirst are never trimmed,
+ *     and the lead may be a subtitle without a full stop; selected siblings of the top
+ *     candidate are cleaned like its descendants (a WordPress "entry-utility" line).
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
