@@ -460,6 +460,28 @@ static int count_links(const dom_node *e, int max)
   return k;
 }
 
+/* A paywall notice inside the article ("To view the full story, please subscribe", "Already a
+ * subscriber? Log in"): a short paragraph holding one of these. */
+#define EX_PAYWALL_MAX 250
+static bool paywall_line(const dom_node *e)
+{
+  static const char *const words[] = {"to view the full story", "to continue reading",
+                                      "to read the full story", "to read the full article",
+                                      "please subscribe",       "already a subscriber",
+                                      "become a subscriber",    "um weiterzulesen",
+                                      "bereits abonnent",       "pour lire la suite",
+                                      "para seguir leyendo",    "per continuare a leggere",
+                                      NULL};
+  char buf[EX_PAYWALL_MAX * 4 + 8];
+  ex_buf t = {buf, 0, sizeof buf, sizeof buf - 1, false};
+  if (!exc_small_text(e, &t, 64) || t.failed || !t.len)
+    return false;
+  for (size_t k = 0; words[k]; k++)
+    if (ex_icontains(t.p, t.len, words[k]))
+      return true;
+  return false;
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
@@ -499,6 +521,9 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     if (hit)
       return true;
   }
+  if (in->text > 0 && in->text < EX_PAYWALL_MAX &&
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && paywall_line(e))
+    return true;
   /* a pointer paragraph: one link, the whole paragraph, to another article's headline */
   if (in->text >= 60 && in->text < EX_POINTER_MAX && in->link >= 0.95f * (float)in->text &&
       (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && count_links(e, 2) == 1)
