@@ -42,6 +42,7 @@ typedef struct ninfo {
 #define CB_ROLE 0x400    /* role names navigation / complementary / dialogs (unlikely) */
 #define CB_MODAL 0x800   /* aria-modal=true role=dialog */
 #define CB_BYATTR 0x1000 /* rel=author or itemprop contains "author" */
+#define CB_CAPNAME 0x2000 /* class or id contains "caption" or "legend" (words checked later) */
 
 #define A_TABLE 0x01
 #define A_CODE 0x02

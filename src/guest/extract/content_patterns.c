@@ -74,6 +74,7 @@ static bool inside_words(const char *s, size_t n, size_t from);
 #define L_IN 0x10
 #define L_BY 0x20
 #define L_SHARE 0x40
+#define L_CAP 0x80
 
 typedef struct pat_ent {
   const char *p;
@@ -122,6 +123,8 @@ static void pat_init(void)
   pat_add_list(tmp, &k, by, L_BY);
   static const char *const sh[] = {"share", NULL};
   pat_add_list(tmp, &k, sh, L_SHARE);
+  static const char *const cap[] = {"caption", "legend", NULL};
+  pat_add_list(tmp, &k, cap, L_CAP);
   /* sort by two-byte key (insertion sort: k <= 256), then fill the start table */
   for (size_t i = 1; i < k; i++) {
     pat_ent e = tmp[i];
@@ -222,6 +225,8 @@ uint16_t exc_compute_cbits(const dom_node *n)
     b |= CB_BYLINE;
   if ((both & L_SHARE) && (exc_share_like(c, cl) || exc_share_like(id, il)))
     b |= CB_SHARE;
+  if (both & L_CAP)
+    b |= CB_CAPNAME;
   return b | ab;
 }
 

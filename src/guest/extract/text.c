@@ -136,31 +136,47 @@ bool ex_is_hidden(const dom_node *n)
 {
   if (n->type != DOM_ELEMENT || !n->n_attrs)
     return false;
-  size_t l;
-  if (dom_attr_get(n, "hidden", NULL))
-    return true;
-  const char *ah = dom_attr_get(n, "aria-hidden", &l);
-  if (ah && ex_ieq(ah, l, "true")) {
-    size_t cl;
-    const char *c = ex_class(n, &cl);
-    if (!ex_icontains(c, cl, "fallback-image"))
-      return true;
+  /* one pass over the attributes (this runs on every element of every page) */
+  const char *ah = NULL, *cls = NULL, *st = NULL, *type = NULL;
+  size_t ahl = 0, cl = 0, stl = 0, typel = 0;
+  for (uint32_t i = 0; i < n->n_attrs; i++) {
+    const dom_attr *at = &n->attrs[i];
+    const char *nm = at->name;
+    switch (at->name_len) {
+    case 4:
+      if (!type && memcmp(nm, "type", 4) == 0)
+        type = at->value, typel = at->value_len;
+      break;
+    case 5:
+      if (!cls && memcmp(nm, "class", 5) == 0)
+        cls = at->value, cl = at->value_len;
+      else if (!st && memcmp(nm, "style", 5) == 0)
+        st = at->value, stl = at->value_len;
+      break;
+    case 6:
+      if (memcmp(nm, "hidden", 6) == 0)
+        return true;
+      break;
+    case 11:
+      if (!ah && memcmp(nm, "aria-hidden", 11) == 0)
+        ah = at->value, ahl = at->value_len;
+      break;
+    default:
+      break;
+    }
   }
-  size_t cl;
-  const char *cls = ex_class(n, &cl);
+  if (ah && ex_ieq(ah, ahl, "true") && !(cls && ex_icontains(cls, cl, "fallback-image")))
+    return true;
   if (cls && cl && utility_hidden(cls, cl))
     return true;
-  const char *st = dom_attr_get(n, "style", &l);
-  if (st && l && (style_has(st, l, "display", "none") || style_has(st, l, "visibility", "hidden")))
+  if (st && stl &&
+      (style_has(st, stl, "display", "none") || style_has(st, stl, "visibility", "hidden")))
     return true;
   /* an AMP lightbox is an overlay, display:none until the reader opens it */
   if (n->tag == HTML_TAG_UNKNOWN && n->name_len == 12 && memcmp(n->name, "amp-lightbox", 12) == 0)
     return true;
-  if (dom_is(n, HTML_TAG_INPUT)) {
-    const char *t = dom_attr_get(n, "type", &l);
-    if (t && ex_ieq(t, l, "hidden"))
-      return true;
-  }
+  if (dom_is(n, HTML_TAG_INPUT) && type && ex_ieq(type, typel, "hidden"))
+    return true;
   return false;
 }
 
