@@ -61,6 +61,11 @@
  *    filled); fields the library has but the caller's struct lacks take their defaults. A size
  *    below 4 or above 64 KiB (an uninitialised struct) is RIPTIDE_ERR_INVALID_ARG. Bindings
  *    that cannot use macros call the *_sized functions with the size of their struct.
+ *  - Structs the library allocates and hands out (riptide_document, riptide_link,
+ *    riptide_media) gain fields only at their end, and only in a MINOR version while MAJOR is
+ *    0. 0.2.0 added riptide_media.caption, which changes the stride of doc->media, and the
+ *    document's fingerprint fields: build against the header of the library you run
+ *    (compare RIPTIDE_VERSION_NUM with riptide_version_number() at start-up).
  */
 #ifndef RIPTIDE_H
 #define RIPTIDE_H
@@ -214,6 +219,7 @@ typedef struct riptide_media {
   char *src;  /* absolute URL */
   char *alt;  /* may be NULL */
   char *kind; /* "image", "video", "audio" */
+  char *caption; /* may be NULL: the caption of the figure the item is in (since 0.2.0) */
 } riptide_media;
 
 /*

@@ -72,6 +72,7 @@ static riptide_document *sample(void)
   d->media = calloc(1, sizeof *d->media);
   d->media[0].src = strdup("https://example.com/i.png");
   d->media[0].kind = strdup("image");
+  d->media[0].caption = strdup("The \"harbour\" at dawn");
   d->n_categories = 1;
   d->categories = calloc(1, sizeof *d->categories);
   d->categories[0] = strdup("news");
@@ -125,6 +126,7 @@ static void test_json_fields_and_order(void **state)
   json_t *m0 = json_array_get(json_object_get(j, "media"), 0);
   assert_string_equal(json_string_value(json_object_get(m0, "kind")), "image");
   assert_true(json_is_null(json_object_get(m0, "alt")));
+  assert_string_equal(json_string_value(json_object_get(m0, "caption")), "The \"harbour\" at dawn");
   assert_string_equal(json_string_value(json_array_get(json_object_get(j, "categories"), 0)),
                       "news");
   assert_int_equal(json_integer_value(json_object_get(j, "word_count")), 4);
@@ -264,6 +266,7 @@ static char *oracle_json(const riptide_document *doc, const char *id, bool prett
     json_object_set_new(m, "src", oracle_str(doc->media[i].src));
     json_object_set_new(m, "alt", oracle_str(doc->media[i].alt));
     json_object_set_new(m, "kind", oracle_str(doc->media[i].kind));
+    json_object_set_new(m, "caption", oracle_str(doc->media[i].caption));
   }
   json_t *cats = json_array();
   json_object_set_new(o, "categories", cats);
@@ -382,6 +385,7 @@ static void test_json_matches_jansson_on_hard_strings(void **state)
         d->media[0].src = strdup("https://example.com/i.png");
         d->media[0].kind = strdup("image");
         d->media[1].alt = dup_n(pieces[a], la);
+        d->media[1].caption = dup_n(buf, n);
       }
       if (pad == 4) {
         d->html = dup_n(buf, n);

@@ -7,7 +7,8 @@
  * expected.json keys (all optional): mode (article|full|metadata|custom), selector, url,
  * status (expected rt_guest_status, default 0), title, byline, date, site_name, description,
  * language, canonical, text (exact), text_contains[], text_excludes[], markdown_contains[],
- * links_contains[], links_excludes[], media_contains[], categories[] (exact, in order),
+ * links_contains[], links_excludes[], media_contains[], media_captions[] (exact captions of
+ * media items), categories[] (exact, in order),
  * no_text (true: no TEXT record), min_word_count, min_quality, safe_urls (true: no link, media
  * source, Markdown link target or HTML href/src is a javascript:, vbscript: or data: URL as a
  * browser reads it), options ({"links", "media", "tables"}: false turns that output control
@@ -38,7 +39,7 @@
 /* ---- wire decoding --------------------------------------------------------------------------- */
 typedef struct decoded {
   json_t *fields; /* tag name -> string (first occurrence) */
-  json_t *links, *media, *cats;
+  json_t *links, *media, *cats, *captions;
   uint32_t word_count, quality;
   bool has_text;
 } decoded;
@@ -53,6 +54,7 @@ static void decode(const rt_wire_writer *w, decoded *d)
   d->fields = json_object();
   d->links = json_array();
   d->media = json_array();
+  d->captions = json_array();
   d->cats = json_array();
   d->word_count = d->quality = 0;
   d->has_text = false;
@@ -103,6 +105,9 @@ static void decode(const rt_wire_writer *w, decoded *d)
     case RT_F_MEDIA_SRC:
       json_array_append(d->media, v);
       break;
+    case RT_F_MEDIA_CAPTION:
+      json_array_append(d->captions, v);
+      break;
     case RT_F_CATEGORY:
       json_array_append(d->cats, v);
       break;
@@ -128,6 +133,7 @@ static void decoded_free(decoded *d)
   json_decref(d->fields);
   json_decref(d->links);
   json_decref(d->media);
+  json_decref(d->captions);
   json_decref(d->cats);
 }
 
@@ -288,6 +294,9 @@ static void run_case(const char *dir, const char *cname)
     json_array_foreach(json_object_get(exp, "media_excludes"), i,
                        v) if (array_has(d.media, json_string_value(v)))
         fail_msg("%s: media %s present", cname, json_string_value(v));
+    json_array_foreach(json_object_get(exp, "media_captions"), i,
+                       v) if (!array_has(d.captions, json_string_value(v)))
+        fail_msg("%s: media caption %s missing", cname, json_string_value(v));
     if (json_is_true(json_object_get(exp, "safe_urls"))) {
       json_array_foreach(d.links, i, v) if (unsafe_url(json_string_value(v)))
           fail_msg("%s: unsafe link %.60s", cname, json_string_value(v));

@@ -710,6 +710,7 @@ enum {
   K_SRC,
   K_ALT,
   K_KIND,
+  K_CAPTION,
   K_COUNT_
 };
 static const char *const key_names[K_COUNT_] = {"url",
@@ -740,7 +741,8 @@ static const char *const key_names[K_COUNT_] = {"url",
                                                 "href",
                                                 "src",
                                                 "alt",
-                                                "kind"};
+                                                "kind",
+                                                "caption"};
 static PyObject *g_keys[K_COUNT_];
 
 static PyObject *str_or_none(const char *s)
@@ -797,7 +799,8 @@ static PyObject *doc_to_dict(const riptide_document *d)
     PyObject *m = PyDict_New();
     if (!m || put(m, K_SRC, str_or_none(d->media[i].src)) < 0 ||
         put(m, K_ALT, str_or_none(d->media[i].alt)) < 0 ||
-        put(m, K_KIND, str_or_none(d->media[i].kind)) < 0) {
+        put(m, K_KIND, str_or_none(d->media[i].kind)) < 0 ||
+        put(m, K_CAPTION, str_or_none(d->media[i].caption)) < 0) {
       Py_XDECREF(m);
       Py_DECREF(media);
       goto fail;

@@ -49,8 +49,8 @@ typedef enum rt_guest_status {
  *   "RTD1" then records: u8 tag, u32 length, `length` bytes.
  * Strings are UTF-8 without NUL. Integers (RT_F_WORD_COUNT, ...) are 4-byte little-endian
  * (two's complement for RT_F_QUALITY). A link is RT_F_LINK_HREF followed by an optional
- * RT_F_LINK_TEXT; a media item is RT_F_MEDIA_SRC followed by optional RT_F_MEDIA_ALT and
- * RT_F_MEDIA_KIND. Unknown tags are skipped by the decoder (forward compatibility);
+ * RT_F_LINK_TEXT; a media item is RT_F_MEDIA_SRC followed by optional RT_F_MEDIA_ALT,
+ * RT_F_MEDIA_KIND and RT_F_MEDIA_CAPTION. Unknown tags are skipped by the decoder (forward compatibility);
  * a repeated singular tag is an error.
  */
 #define RT_WIRE_MAGIC "RTD1"
@@ -74,7 +74,8 @@ typedef enum rt_guest_status {
   X(WORD_COUNT, 17)                                                                                \
   X(READING_TIME, 18)                                                                              \
   X(QUALITY, 19)                                                                                   \
-  X(ERROR, 20)
+  X(ERROR, 20)                                                                                     \
+  X(MEDIA_CAPTION, 21)
 
 typedef enum rt_wire_field {
 #define RT_WIRE_ENUM_(name, num) RT_F_##name = num,

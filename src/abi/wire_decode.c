@@ -187,7 +187,8 @@ static riptide_err record(dec *d, unsigned tag, const uint8_t *v, size_t n, size
   }
   case RT_F_LINK_TEXT:
   case RT_F_MEDIA_ALT:
-  case RT_F_MEDIA_KIND: {
+  case RT_F_MEDIA_KIND:
+  case RT_F_MEDIA_CAPTION: {
     int owner = tag == RT_F_LINK_TEXT ? RT_F_LINK_HREF : RT_F_MEDIA_SRC;
     if (d->last_item != owner)
       return fail(d, RIPTIDE_ERR_BAD_RESULT, "field %u at offset %zu does not follow its %s", tag,
@@ -197,7 +198,8 @@ static riptide_err record(dec *d, unsigned tag, const uint8_t *v, size_t n, size
     d->item_seen |= 1u << tag;
     char **dst = tag == RT_F_LINK_TEXT   ? &doc->links[doc->n_links - 1].text
                  : tag == RT_F_MEDIA_ALT ? &doc->media[doc->n_media - 1].alt
-                                         : &doc->media[doc->n_media - 1].kind;
+                 : tag == RT_F_MEDIA_CAPTION ? &doc->media[doc->n_media - 1].caption
+                                             : &doc->media[doc->n_media - 1].kind;
     if (!(*dst = dup_str(v, n)))
       return fail(d, RIPTIDE_ERR_NOMEM, "out of memory");
     return RIPTIDE_OK;

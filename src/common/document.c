@@ -56,6 +56,7 @@ void riptide_document_free(riptide_document *doc)
     free(doc->media[i].src);
     free(doc->media[i].alt);
     free(doc->media[i].kind);
+    free(doc->media[i].caption);
   }
   free(doc->media);
   for (size_t i = 0; i < doc->n_categories; i++)
@@ -471,6 +472,7 @@ bool rt_document_json_write(rt_buf *b, const riptide_document *doc, const char *
     jw_str(&w, "src", doc->media[i].src);
     jw_str(&w, "alt", doc->media[i].alt);
     jw_str(&w, "kind", doc->media[i].kind);
+    jw_str(&w, "caption", doc->media[i].caption);
     jw_close(&w, '}');
   }
   jw_close(&w, ']');

@@ -209,6 +209,7 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
           free(d->media[i].src);
           free(d->media[i].alt);
           free(d->media[i].kind);
+          free(d->media[i].caption);
         }
         d->n_links = d->n_media = 0;
         r.md.len = r.txt.len = 0;

@@ -252,6 +252,7 @@ bool fb_add_media(fb_render *r, const char *src, const char *alt, const char *ki
   m->src = strdup(src);
   m->alt = alt && *alt ? fb_clean_dup(alt, FB_MAX_META_LEN) : NULL;
   m->kind = strdup(kind);
+  m->caption = NULL;
   if (!m->src || !m->kind) {
     free(m->src);
     free(m->alt);

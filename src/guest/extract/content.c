@@ -40,16 +40,29 @@
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
- *     are flagged EXF_CAPTION: kept in Markdown and HTML, left out of the plain text. Figure
- *     captions stay in the text (EX_CAPTIONS_IN_TEXT; the issue keeps figures with captions;
- *     measured without them: trafilatura-eval +0.006, readability-testpages -0.006, whose
- *     reference output keeps every caption);
+ *     are flagged EXF_CAPTION: kept in Markdown and HTML, left out of the plain text, and so
+ *     are figure captions (a <figcaption>, short text in a <figure>, a block whose class/id
+ *     has the word "caption" or "legend"): the text is the article's prose, and the caption
+ *     is reported with its image (media[].caption); gallery counters ("3 of 12") go
+ *     (issue 14; readability-testpages, whose reference keeps every caption, pays -0.008 for
+ *     it, trafilatura-eval gains +0.005);
+ *   - one-link pointer paragraphs (a paragraph that is one link to another headline) go;
+ *     an inline element inside a paragraph of prose is judged with the paragraph (a
+ *     dateline span stays); conditional cleaning judges a one-paragraph wrapper by its
+ *     paragraph and keeps lists introduced by a line ending in ':';
+ *   - class/id names of in-article boilerplate match as words (camelCase and '-'/'_' split,
+ *     hashed tokens ignored), not substrings; screen-reader-only and d-none utility classes
+ *     hide (text.c);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
  *     are trimmed from the end and the start (headings kept at the start), and so are
  *     closing calls to action (newsletter, app, messenger and video channels, "load more",
- *     "find out more here"), licence notices and update stamps ("Updated on ...",
- *     "Aktualisiert am ..."); selected siblings of the top candidate are cleaned like its
- *     descendants (a WordPress "entry-utility" line).
+ *     "find out more here", "share this", log-in prompts), closing credits and rights
+ *     notices ("Reporting by", "All rights reserved", "About the author"), licence notices
+ *     and update stamps ("Updated on ...", "Aktualisiert am ..."); disclosures and
+ *     reading-time stamps go at either end; a run of >= 3 short same-shaped lines (a
+ *     recipe's facts, an address) and a block named as the standfirst are never trimmed,
+ *     and the lead may be a subtitle without a full stop; selected siblings of the top
+ *     candidate are cleaned like its descendants (a WordPress "entry-utility" line).
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
@@ -218,6 +231,7 @@ static bool without_content(const dom_node *n)
 
 /* Visible text length of a subtree, counting at most 1,000 characters and 4,096 nodes (used
  * before aggregation, for the byline check). */
+#define EX_RUNNING_TEXT 80 /* prose beside an inline element that makes it part of a sentence */
 static size_t text_len_raw(const dom_node *n)
 {
   size_t len = 0;
@@ -239,6 +253,16 @@ static size_t text_len_raw(const dom_node *n)
   return len;
 }
 
+/* An inline element inside a paragraph of prose is part of its sentence: a dateline
+ * ("<p><span class=dateline>KOBE -</span> A total of ...") is no byline block. */
+static bool in_running_text(const dom_node *n, size_t tl)
+{
+  const dom_node *p = n->parent;
+  if (!p || p->type != DOM_ELEMENT || !exc_is_tag(p, HTML_TAG_P) || ex_is_block_tag(n))
+    return false;
+  return text_len_raw(p) >= tl + EX_RUNNING_TEXT;
+}
+
 static void pass_drops(cctx *c)
 {
   bool byline_done = false, title_done = false;
@@ -258,7 +282,7 @@ static void pass_drops(cctx *c)
     bool drop = (cb & CB_MODAL) != 0;
     if (!drop && !byline_done && byline_like(cb)) {
       size_t tl = text_len_raw(n);
-      if (tl > 0 && tl < 100) {
+      if (tl > 0 && tl < 100 && !in_running_text(n, tl)) {
         drop = true;
         byline_done = true;
       }
@@ -710,14 +734,20 @@ static void expand_selection(cctx *c)
     exb_init(&lb, 4096);
     for (size_t i = h1 + 1; i < first && c->n_sel < c->n; i++) {
       dom_node *e = c->els[i];
-      if (!is_p_like(e) || !exc_live(e) || !exc_effectively_live(c, e) || (e->flags & EXF_INSEL))
+      /* a block named or marked up as the standfirst ("subtitle", itemprop=description)
+       * needs no full stop, and may be a subheading */
+      bool named = (is_p_like(e) || (exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1))) &&
+                   exc_standfirst(e);
+      if ((!is_p_like(e) && !named) || !exc_live(e) || !exc_effectively_live(c, e) ||
+          (e->flags & EXF_INSEL))
         continue;
       ninfo *in = exc_info_of(c, e);
-      if (in->text < 60 || exc_link_density(c, e) >= 0.25f || in_author_box(c, e))
+      if (in->text < (named ? 30u : 60u) || exc_link_density(c, e) >= 0.25f ||
+          in_author_box(c, e))
         continue;
       exb_clear(&lb);
       if (!exc_small_text(e, &lb, 256) || lb.failed ||
-          !exc_ends_like_sentence(lb.p ? lb.p : "", lb.len))
+          (!named && !exc_ends_like_sentence(lb.p ? lb.p : "", lb.len)))
         continue;
       e->flags |= EXF_ROOT | EXF_INSEL;
       c->sel[c->n_sel++] = e;

@@ -115,6 +115,12 @@ static bool ad_or_loading(const dom_node *n)
         "loading…", "正在加载",    "Загрузка",      "chargement", "cargando",  NULL};
     for (size_t i = 0; words[i] && !r; i++)
       r = ex_ieq(s, l, words[i]);
+    /* infinite-scroll placeholders: "Load more stories", "Lade weitere Inhalte ..." */
+    static const char *const more[] = {"load more", "loading more", "lade weitere", "mehr laden",
+                                       "weitere inhalte laden", "cargar más", "charger plus",
+                                       "carica altri", NULL};
+    for (size_t i = 0; more[i] && !r; i++)
+      r = ex_istarts(s, l, more[i]);
   }
   exb_free(&t);
   return r;
@@ -130,6 +136,51 @@ bool exc_has_video_embed(const dom_node *n)
 
 #define EX_LIST_LINK_DENSITY 0.5f
 #define EX_PROSE_ITEM 50 /* characters per list item of a prose list */
+static const dom_node *prev_element(const dom_node *n)
+{
+  for (const dom_node *s = n->prev; s; s = s->prev)
+    if (s->type == DOM_ELEMENT)
+      return s;
+  return NULL;
+}
+
+/* The element's only element child is a <p> of prose (>= EX_PROSE_P characters, link density
+ * under 0.25) and no text stands beside it. */
+#define EX_PROSE_P 80
+static bool single_prose_p(cctx *c, const dom_node *n)
+{
+  const dom_node *only = NULL;
+  for (const dom_node *ch = n->first_child; ch; ch = ch->next) {
+    if (ch->type == DOM_ELEMENT) {
+      if (only)
+        return false;
+      only = ch;
+    } else if (ch->type == DOM_TEXT && ch->aux > 0) {
+      return false;
+    }
+  }
+  if (!only || !exc_is_tag(only, HTML_TAG_P) || !exc_live(only))
+    return false;
+  ninfo *pi = exc_info_of(c, only);
+  return pi && pi->text >= EX_PROSE_P && exc_link_density(c, only) < 0.25f;
+}
+
+/* The element sibling before the list ends in ':'. */
+static bool introduced_list(const dom_node *n)
+{
+  const dom_node *p = prev_element(n);
+  if (!p || !exc_live(p))
+    return false;
+  char buf[512];
+  ex_buf t = {buf, 0, sizeof buf, sizeof buf - 1, false};
+  if (!exc_small_text(p, &t, 64) || t.failed || !t.len)
+    return false;
+  size_t k = t.len;
+  while (k && t.p[k - 1] == ' ')
+    k--;
+  return k && t.p[k - 1] == ':';
+}
+
 /* Readability's _cleanConditionally decision for one element. */
 static bool clean_cond_remove(cctx *c, dom_node *n)
 {
@@ -142,6 +193,14 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
   if (n->aux && n->aux <= c->n && (c->anc[n->aux - 1] & (A_DTABLE | A_CODE)))
     return false;
   int weight = class_weight(n, c->flags);
+  /* beyond Readability: a wrapper around one prose paragraph is judged by the paragraph, not
+   * by its class ("text-widget" around the article's last paragraph) */
+  if (weight < 0 && single_prose_p(c, n))
+    weight = 0;
+  /* beyond Readability: a list that a line ending in ':' introduces is part of the text
+   * ("You will need:", "Die Gründe:") unless it is mostly links */
+  if (is_list && in->n_li >= 2 && exc_link_density(c, n) <= 0.5f && introduced_list(n))
+    return false;
   if (weight < 0)
     return true;
   if (in->commas >= 10)
@@ -392,6 +451,42 @@ static bool ends_read_more_node(const dom_node *e)
   return !b.failed && ends_read_more(buf, b.len);
 }
 
+/* Links under e, counting up to `max` (64 nodes looked at). */
+static int count_links(const dom_node *e, int max)
+{
+  int k = 0, budget = 64;
+  for (const dom_node *x = dom_next(e, e); x && --budget > 0 && k < max; x = dom_next(e, x))
+    k += x->type == DOM_ELEMENT && exc_is_tag(x, HTML_TAG_A);
+  return k;
+}
+
+/* Whether s (ASCII case folded) holds one of the lower-case phrases: the text is folded once
+ * into a buffer, and each phrase is found with memchr on its first byte and memcmp (the
+ * phrase lists run on many short blocks; ex_icontains per phrase cost 2 % of extraction).
+ * Only the first EX_FOLD_MAX bytes are looked at. */
+#define EX_FOLD_MAX 1024
+static bool any_phrase(const char *s, size_t n, const char *const *words)
+{
+  char low[EX_FOLD_MAX];
+  if (n > sizeof low)
+    n = sizeof low;
+  for (size_t i = 0; i < n; i++)
+    low[i] = ex_lower(s[i]);
+  for (size_t k = 0; words[k]; k++) {
+    size_t wl = strlen(words[k]);
+    const char *p = low, *end = low + n;
+    while (wl && (size_t)(end - p) >= wl) {
+      const char *h = memchr(p, words[k][0], (size_t)(end - p) - wl + 1);
+      if (!h)
+        break;
+      if (memcmp(h, words[k], wl) == 0)
+        return true;
+      p = h + 1;
+    }
+  }
+  return false;
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
@@ -399,6 +494,14 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     return false;
   if (exc_is_tag(e, HTML_TAG_NAV))
     return true;
+  /* an inline piece of a paragraph of prose is judged with the paragraph (a dateline span) */
+  const dom_node *par = e->parent;
+  if (par && par->type == DOM_ELEMENT && !ex_is_block_tag(e) &&
+      (exc_is_tag(par, HTML_TAG_P) || (par->flags & EXF_DIVP))) {
+    ninfo *pi = exc_info_of(c, par);
+    if (pi && pi->text >= in->text + 80)
+      return false;
+  }
   uint16_t cb = exc_cbits_of(c, e);
   if (in->text < EX_INSIDE_MAX && (cb & CB_INSIDE) && !(cb & CB_CMAYBE) && !own_teaser(e, in))
     return true;
@@ -423,6 +526,10 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
     if (hit)
       return true;
   }
+  /* a pointer paragraph: one link, the whole paragraph, to another article's headline */
+  if (in->text >= 60 && in->text < EX_POINTER_MAX && in->link >= 0.95f * (float)in->text &&
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && count_links(e, 2) == 1)
+    return true;
   /* link-only short blocks */
   if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
       (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_DIV)))
@@ -437,11 +544,60 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
 }
 
 #ifndef EX_CAPTIONS_IN_TEXT
-#define EX_CAPTIONS_IN_TEXT 1
+#define EX_CAPTIONS_IN_TEXT 0
 #endif
+/* Longest block a caption class name makes a caption (longer ones are prose in a box whose
+ * class says so). */
+#define EX_CAPTION_MAX 400
+
+/* A gallery counter: "3 of 12", "3 / 12", "3/12", "1 von 5", "2 de 8", "4 sur 9", with an
+ * optional leading word ("Bild 3 von 12", "Photo 2 of 5"). */
+static bool gallery_counter(const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n && s[i] == ' ')
+    i++;
+  /* optional leading word */
+  size_t w = i;
+  while (w < n && s[w] != ' ' && !(s[w] >= '0' && s[w] <= '9'))
+    w++;
+  if (w > i && w < n && s[w] == ' ') {
+    i = w;
+    while (i < n && s[i] == ' ')
+      i++;
+  }
+  size_t d = i;
+  while (i < n && s[i] >= '0' && s[i] <= '9')
+    i++;
+  if (i == d || i - d > 3)
+    return false;
+  while (i < n && s[i] == ' ')
+    i++;
+  static const char *const seps[] = {"/", "of ", "von ", "de ", "sur ", "di ", "van ", "z ", NULL};
+  bool sep = false;
+  for (size_t k = 0; seps[k] && !sep; k++)
+    if (ex_istarts(s + i, n - i, seps[k])) {
+      i += strlen(seps[k]);
+      sep = true;
+    }
+  if (!sep)
+    return false;
+  while (i < n && s[i] == ' ')
+    i++;
+  d = i;
+  while (i < n && s[i] >= '0' && s[i] <= '9')
+    i++;
+  if (i == d || i - d > 3)
+    return false;
+  while (i < n && s[i] == ' ')
+    i++;
+  return i == n;
+}
+
 /* Captions and picture credits stay in the content (Markdown shows them under their image)
  * but not in the plain text, which is the article's prose: a <figcaption>, short text inside
- * a <figure>, and short blocks that open with a credit ("Foto: ...", "Photo credit: ..."). */
+ * a <figure>, blocks whose class/id names a caption or a legend, and short blocks that open
+ * with a credit ("Foto: ...", "Photo credit: ..."). */
 static bool is_caption(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
@@ -450,6 +606,13 @@ static bool is_caption(cctx *c, const dom_node *e)
   if (!EX_CAPTIONS_IN_TEXT &&
       (exc_is_tag(e, HTML_TAG_FIGCAPTION) || ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
     return true;
+  if (!EX_CAPTIONS_IN_TEXT && in->text < EX_CAPTION_MAX && in->n_p <= 1 &&
+      !exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_TABLE) && !exc_is_tag(e, HTML_TAG_UL) &&
+      !exc_is_tag(e, HTML_TAG_OL)) {
+    static const char *const words[] = {"caption", "legend", NULL};
+    if ((exc_cbits_of(c, e) & CB_CAPNAME) && exc_name_has_word(e, words))
+      return true;
+  }
   if (in->text >= EX_PHRASE_MAX ||
       !(exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_SPAN) ||
         exc_is_tag(e, HTML_TAG_FIGCAPTION)))
@@ -457,6 +620,19 @@ static bool is_caption(cctx *c, const dom_node *e)
   char head[EX_LEAD_PREFIX + 8];
   size_t hl = head_text(e, head, sizeof head);
   return hl && lead_phrase(head, hl, credit_phrases);
+}
+
+/* A slideshow's "3 of 12": furniture, neither text nor caption. */
+static bool is_counter(cctx *c, const dom_node *e)
+{
+  ninfo *in = exc_info_of(c, e);
+  if (!in || !in->text || in->text >= 24 ||
+      !(exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP) || exc_is_tag(e, HTML_TAG_SPAN) ||
+        exc_is_tag(e, HTML_TAG_DIV) || exc_is_tag(e, HTML_TAG_LI)))
+    return false;
+  char head[EX_LEAD_PREFIX + 8];
+  size_t hl = head_text(e, head, sizeof head);
+  return hl && gallery_counter(head, hl);
 }
 
 void exc_clean_selection(cctx *c)
@@ -501,7 +677,7 @@ void exc_clean_selection(cctx *c)
     }
     /* selected siblings of the top candidate are judged like its descendants */
     if ((!is_root || (c->top && e != c->top && e->parent == c->top->parent)) &&
-        boilerplate_inside(c, e))
+        (boilerplate_inside(c, e) || is_counter(c, e)))
       e->flags |= EXF_DROP;
     else if (!is_root && is_caption(c, e))
       e->flags |= EXF_CAPTION;
@@ -721,6 +897,24 @@ static const char *const cta_words[] = {"subscribe",
                                         "in unserem beitrag",
                                         "leave a comment",
                                         "hinterlasse",
+                                        "get the latest",
+                                        "stay up to date",
+                                        "auf dem laufenden",
+                                        "share this",
+                                        "artikel teilen",
+                                        "beitrag teilen",
+                                        "mit anderen teilen",
+                                        "partager cet article",
+                                        "comparte esta",
+                                        "to view the full story",
+                                        "to continue reading",
+                                        "to read the full story",
+                                        "please subscribe",
+                                        "already a subscriber",
+                                        "become a subscriber",
+                                        "um weiterzulesen",
+                                        "pour lire la suite",
+                                        "para seguir leyendo",
                                         NULL};
 
 /* Update and publication stamps ("Aktualisiert am 17.01.2021.", "Last updated: May 2"): short
@@ -732,12 +926,142 @@ static const char *const stamp_phrases[] = {
     "mis à jour", "publié le",    "actualizado",    "publicado",
     "aggiornato", "pubblicato",   "zaktualizowano", NULL};
 
+/* Disclosures that open or close many posts: advertising and affiliate notices ("This post
+ * contains affiliate links", "*Werbung", "We may receive compensation"), reading-time stamps
+ * ("5 min read", "Lesezeit: 3 Minuten"). Matched anywhere in a block under EX_DISCLOSURE_MAX
+ * characters at either end of the content. */
+#define EX_DISCLOSURE_MAX 300
+static const char *const disclosure_words[] = {"affiliate link",
+                                               "affiliate-link",
+                                               "affiliatelink",
+                                               "we may receive compensation",
+                                               "we may earn",
+                                               "we earn a commission",
+                                               "sponsored post",
+                                               "paid partnership",
+                                               "enthält werbung",
+                                               "werbung für",
+                                               "*werbung",
+                                               "unbezahlte werbung",
+                                               "werbung |",
+                                               "werbung:",
+                                               "contient des liens",
+                                               "lien affilié",
+                                               "liens affiliés",
+                                               "enlaces de afiliado",
+                                               "min read",
+                                               "minute read",
+                                               "minutes read",
+                                               "reading time",
+                                               "lesezeit",
+                                               "lesedauer",
+                                               "temps de lecture",
+                                               "tiempo de lectura",
+                                               "tempo di lettura",
+                                               "tekst przeczytasz",
+                                               "czas czytania",
+                                               NULL};
+
+static bool disclosure_line(const char *s, size_t n)
+{
+  return any_phrase(s, n, disclosure_words);
+}
+
+/* Prompts to log in (to comment, to read on): calls to action at either end. */
+static bool login_line(const char *s, size_t n)
+{
+  static const char *const words[] = {"must be logged in", "log in to comment", "log in to post",
+                                      "sich einloggen",    "anmelden, um",      "connectez-vous pour",
+                                      "inicia sesión para", NULL};
+  return any_phrase(s, n, words);
+}
+
 static bool cta_line(const char *s, size_t n)
 {
-  for (size_t k = 0; cta_words[k]; k++)
-    if (ex_icontains(s, n, cta_words[k]))
-      return true;
-  return false;
+  return any_phrase(s, n, cta_words) || login_line(s, n);
+}
+
+/* Closing boilerplate set as a line of its own at the end of an article: agency credits
+ * ("Reporting by ...; Editing by ..."), copyright and rights notices, "about the author" and
+ * "About <organisation>" press-release sections, contact lines. Matched at the start of a
+ * block shorter than EX_CLOSING_MAX. */
+#define EX_CLOSING_MAX 400
+static const char *const closing_phrases[] = {
+    "reporting by",   "additional reporting", "editing by",      "edited by",
+    "writing by",     "compiled by",          "copyright",       "\xc2\xa9",
+    "all rights reserved", "alle rechte vorbehalten", "tous droits", "todos los derechos",
+    "about the author", "über den autor",     "über die autorin", "à propos de l'auteur",
+    "sobre el autor", "contact:",             "kontakt:",        "pressekontakt",
+    "press contact",  "media contact",        "disclaimer",      "haftungsausschluss",
+    NULL};
+
+/* Short lines of one shape in a run (a recipe's "Ergibt: 40 Stück", an address, a list of
+ * places each with a linked name and a line under it) are content, not leftovers: the
+ * element and at least EX_RUN_MIN - 1 adjacent element siblings of the same tag and class,
+ * each with text under EX_TAIL_SHORT characters and link density under 0.5. */
+#define EX_RUN_MIN 3
+static bool short_like(cctx *c, const dom_node *a, const dom_node *b)
+{
+  if (!b || b->type != DOM_ELEMENT || b->tag != a->tag || b->ns != a->ns || !exc_live(b))
+    return false;
+  size_t la, lb;
+  const char *ca = ex_class(a, &la), *cb = ex_class(b, &lb);
+  if (la != lb || (la && memcmp(ca, cb, la) != 0))
+    return false;
+  ninfo *in = exc_info_of(c, b);
+  return in && in->text > 0 && in->text < EX_TAIL_SHORT && exc_link_density(c, b) < 0.5f;
+}
+
+static const dom_node *elem_sibling(const dom_node *n, bool next)
+{
+  for (const dom_node *s = next ? n->next : n->prev; s; s = next ? s->next : s->prev)
+    if (s->type == DOM_ELEMENT)
+      return s;
+  return NULL;
+}
+
+/* An empty spacer (<p>&nbsp;</p>, <br>) between the lines of a run does not break it. */
+static bool spacer(cctx *c, const dom_node *s)
+{
+  ninfo *in = exc_info_of(c, s);
+  return in && in->text == 0 && in->n_img == 0 && in->n_embed == 0;
+}
+
+static bool in_short_run(cctx *c, const dom_node *e)
+{
+  int run = 1;
+  for (const dom_node *s = elem_sibling(e, false); s && run < EX_RUN_MIN;
+       s = elem_sibling(s, false)) {
+    if (spacer(c, s))
+      continue;
+    if (!short_like(c, e, s))
+      break;
+    run++;
+  }
+  for (const dom_node *s = elem_sibling(e, true); s && run < EX_RUN_MIN;
+       s = elem_sibling(s, true)) {
+    if (spacer(c, s))
+      continue;
+    if (!short_like(c, e, s))
+      break;
+    run++;
+  }
+  return run >= EX_RUN_MIN;
+}
+
+/* in_short_run(), except for a label that introduces nothing ("Kontakt:") and for contact
+ * blocks (an e-mail address or a phone number: closing boilerplate of press releases) */
+static bool protected_run(cctx *c, const dom_node *e, const ex_buf *t)
+{
+  size_t k = t->len;
+  while (k && t->p[k - 1] == ' ')
+    k--;
+  if (!k || t->p[k - 1] == ':')
+    return false;
+  static const char *const contact[] = {"@", "e-mail", "email", "tel.", "telefon", "phone", NULL};
+  if (any_phrase(t->p, k, contact))
+    return false;
+  return in_short_run(c, e);
 }
 
 /* A selected, exc_live text block with text, as the trims at either end of the content judge them:
@@ -768,19 +1092,48 @@ void exc_trim_tail(cctx *c)
         !exc_is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
-        boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len)) ||
+        boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
+                  !protected_run(c, e, &t)) ||
                  (in->text < EX_STAMP_MAX && t.p && lead_phrase(t.p, t.len, stamp_phrases));
     }
     if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
-        boiler = cta_line(t.p ? t.p : "", t.len);
+        boiler = cta_line(t.p ? t.p : "", t.len) ||
+                 (in->text < EX_DISCLOSURE_MAX && disclosure_line(t.p ? t.p : "", t.len));
+    }
+    /* closing credits, rights notices, "about the author", contact lines */
+    if (!boiler && in->text < EX_CLOSING_MAX && !in->n_p && !exc_is_heading(e)) {
+      exb_clear(&t);
+      if (exc_small_text(e, &t, 256) && !t.failed && t.p)
+        boiler = lead_phrase(t.p, t.len, closing_phrases);
     }
     if (!boiler)
       break;
     e->flags |= EXF_DROP;
   }
   exb_free(&t);
+}
+
+/* The article's standfirst: the block or one of its two nearest ancestors is marked up as
+ * the description (itemprop=description) or named as the lead ("lead", "standfirst",
+ * "intro", "summary", "abstract", "dek", "subtitle"...): a short lead without a full stop
+ * stays. */
+bool exc_standfirst(const dom_node *e)
+{
+  static const char *const words[] = {"lead",     "standfirst", "intro",       "summary",
+                                      "abstract", "dek",        "deck",        "subtitle",
+                                      "subheadline", "subhead", "excerpt",     NULL};
+  const dom_node *a = e;
+  for (int depth = 0; a && a->type == DOM_ELEMENT && depth < 3; depth++, a = a->parent) {
+    if (!a->n_attrs)
+      continue;
+    size_t l;
+    const char *ip = dom_attr_get(a, "itemprop", &l);
+    if ((ip && ex_icontains(ip, l, "description")) || exc_name_has_word(a, words))
+      return true;
+  }
+  return false;
 }
 
 /* The same at the start of the content (date and category stamps, "Advertisement", breadcrumb
@@ -803,10 +1156,17 @@ void exc_trim_head(cctx *c)
       continue;
     bool boiler = exc_link_density(c, e) > 0.5f;
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
-        !exc_is_tag(e, HTML_TAG_DD)) {
+        !exc_is_tag(e, HTML_TAG_DD) && !exc_standfirst(e)) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
-        boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len);
+        boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
+                 !protected_run(c, e, &t);
+    }
+    if (!boiler && in->text < EX_DISCLOSURE_MAX) {
+      exb_clear(&t);
+      if (exc_small_text(e, &t, 256) && !t.failed)
+        boiler = disclosure_line(t.p ? t.p : "", t.len) ||
+                 (in->text < EX_CTA_MAX && login_line(t.p ? t.p : "", t.len));
     }
     if (!boiler)
       break;

@@ -42,6 +42,7 @@ typedef struct ninfo {
 #define CB_ROLE 0x400    /* role names navigation / complementary / dialogs (unlikely) */
 #define CB_MODAL 0x800   /* aria-modal=true role=dialog */
 #define CB_BYATTR 0x1000 /* rel=author or itemprop contains "author" */
+#define CB_CAPNAME 0x2000 /* class or id contains "caption" or "legend" (words checked later) */
 
 #define A_TABLE 0x01
 #define A_CODE 0x02
@@ -76,6 +77,8 @@ uint16_t exc_compute_cbits(const dom_node *n);
 int exc_class_weight_bits(uint16_t b, int flags);
 bool exc_is_video_url(const char *s, size_t n);
 bool exc_share_like(const char *s, size_t n);
+/* class or id holds one of the words (split at '-', '_', camelCase; hashed tokens ignored) */
+bool exc_name_has_word(const dom_node *n, const char *const *words);
 
 /* content_clean.c: cleaning and trimming of the selection */
 void exc_clean_selection(cctx *c);
@@ -88,6 +91,8 @@ bool exc_is_data_table(const dom_node *t);
 bool exc_small_text(const dom_node *n, ex_buf *out, int budget);
 bool exc_has_video_embed(const dom_node *n);
 bool exc_effectively_live(const cctx *c, const dom_node *e);
+/* e or one of its two nearest ancestors is the article's standfirst by markup or name */
+bool exc_standfirst(const dom_node *e);
 
 /* content.c: aggregation and pass 1 */
 void exc_aggregate_one(cctx *c, dom_node *e);

@@ -63,6 +63,7 @@ bool exc_is_video_url(const char *s, size_t n)
 }
 
 static const char *const inside_pat[];
+static bool inside_words(const char *s, size_t n, size_t from);
 
 /* One-pass multi-pattern matcher over lower-cased class/id strings: every pattern of every
  * list is indexed by its first byte, so a string is scanned once for all lists. */
@@ -73,6 +74,7 @@ static const char *const inside_pat[];
 #define L_IN 0x10
 #define L_BY 0x20
 #define L_SHARE 0x40
+#define L_CAP 0x80
 
 typedef struct pat_ent {
   const char *p;
@@ -121,6 +123,8 @@ static void pat_init(void)
   pat_add_list(tmp, &k, by, L_BY);
   static const char *const sh[] = {"share", NULL};
   pat_add_list(tmp, &k, sh, L_SHARE);
+  static const char *const cap[] = {"caption", "legend", NULL};
+  pat_add_list(tmp, &k, cap, L_CAP);
   /* sort by two-byte key (insertion sort: k <= 256), then fill the start table */
   for (size_t i = 1; i < k; i++) {
     pat_ent e = tmp[i];
@@ -143,7 +147,8 @@ static void pat_init(void)
   pat_n = pos ? pos : 1;
 }
 
-static uint8_t pat_scan(const char *s, size_t n)
+/* *in_pos: where the first in-article boilerplate pattern (L_IN) starts, when one does. */
+static uint8_t pat_scan(const char *s, size_t n, size_t *in_pos)
 {
   /* all patterns are at least two bytes long */
   uint8_t r = 0;
@@ -162,8 +167,11 @@ static uint8_t pat_scan(const char *s, size_t n)
       size_t q = 2;
       while (q < e->len && ex_lower(s[i + q]) == e->p[q])
         q++;
-      if (q == e->len)
+      if (q == e->len) {
+        if ((e->lists & L_IN) && !(r & L_IN))
+          *in_pos = i;
         r |= e->lists;
+      }
     }
   }
   return r;
@@ -193,7 +201,8 @@ uint16_t exc_compute_cbits(const dom_node *n)
   if (!cl && !il)
     return ab;
   pat_init();
-  uint8_t bc = cl ? pat_scan(c, cl) : 0, bi = il ? pat_scan(id, il) : 0;
+  size_t cpos = 0, ipos = 0;
+  uint8_t bc = cl ? pat_scan(c, cl, &cpos) : 0, bi = il ? pat_scan(id, il, &ipos) : 0;
   uint8_t both = bc | bi;
   uint16_t b = 0;
   if (both & L_UNL)
@@ -208,7 +217,7 @@ uint16_t exc_compute_cbits(const dom_node *n)
     b |= CB_INEG;
   if (bi & L_POS)
     b |= CB_IPOS;
-  if (both & L_IN)
+  if (((bc & L_IN) && inside_words(c, cl, cpos)) || ((bi & L_IN) && inside_words(id, il, ipos)))
     b |= CB_INSIDE;
   if (bc & L_MAYBE)
     b |= CB_CMAYBE;
@@ -216,6 +225,8 @@ uint16_t exc_compute_cbits(const dom_node *n)
     b |= CB_BYLINE;
   if ((both & L_SHARE) && (exc_share_like(c, cl) || exc_share_like(id, il)))
     b |= CB_SHARE;
+  if (both & L_CAP)
+    b |= CB_CAPNAME;
   return b | ab;
 }
 
@@ -297,3 +308,133 @@ static const char *const inside_pat[] = {"credit",        "copyright",
                                          "toc_container", "table-of-contents",
                                          "teaser",        "banner",
                                          "login",         NULL};
+
+/* ---- class/id words ------------------------------------------------------------------------ */
+static bool is_alnum_c(char ch)
+{
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* A generated token ("x9f3k2", "css-1dv1kvn"'s second part): digits mixed with letters. */
+static bool hashed_token(const char *s, size_t n)
+{
+  size_t digits = 0;
+  for (size_t i = 0; i < n; i++)
+    digits += s[i] >= '0' && s[i] <= '9';
+  return digits > 0 && digits < n;
+}
+
+/* Whether the word list matches one of the words of s: s is split at every character that is
+ * not a letter or digit and where a lower-case letter meets an upper-case one ("imageCaption"
+ * -> image, caption); hashed tokens never match. A word matches a token equal to it, or, for
+ * words of 6 or more letters, a token that starts or ends with it ("imgcaption"). */
+static bool words_match(const char *s, size_t n, const char *const *words)
+{
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && !is_alnum_c(s[i]))
+      i++;
+    size_t e = i;
+    while (e < n && is_alnum_c(s[e]) &&
+           !(e > i && s[e] >= 'A' && s[e] <= 'Z' && s[e - 1] >= 'a' && s[e - 1] <= 'z'))
+      e++;
+    size_t tl = e - i;
+    if (tl && !hashed_token(s + i, tl)) {
+      for (size_t k = 0; words[k]; k++) {
+        size_t wl = strlen(words[k]);
+        if (tl == wl ? ex_ieq(s + i, tl, words[k])
+                     : (wl >= 6 && tl > wl &&
+                        (ex_istarts(s + i, tl, words[k]) || ex_ieq(s + e - wl, wl, words[k]))))
+          return true;
+      }
+    }
+    i = e;
+  }
+  return false;
+}
+
+bool exc_name_has_word(const dom_node *n, const char *const *words)
+{
+  size_t cl, il;
+  const char *c = ex_class(n, &cl);
+  const char *id = ex_id(n, &il);
+  return (c && words_match(c, cl, words)) || (id && words_match(id, il, words));
+}
+
+static bool is_upper_c(char ch)
+{
+  return ch >= 'A' && ch <= 'Z';
+}
+
+static bool is_lower_c(char ch)
+{
+  return ch >= 'a' && ch <= 'z';
+}
+
+/* inside_pat by first byte (lower case), with lengths: built once */
+static uint8_t in_len[128], in_letters[128];
+static uint8_t in_first[256][16];
+static uint8_t in_nfirst[256];
+
+static void inside_init(void)
+{
+  static bool done;
+  if (done)
+    return;
+  for (size_t k = 0; inside_pat[k] && k < 128; k++) {
+    const char *p = inside_pat[k];
+    size_t pl = strlen(p), letters = 0;
+    for (size_t q = 0; q < pl; q++)
+      letters += is_alnum_c(p[q]);
+    in_len[k] = (uint8_t)pl;
+    in_letters[k] = (uint8_t)letters;
+    unsigned char f = (unsigned char)p[0];
+    if (in_nfirst[f] < 16)
+      in_first[f][in_nfirst[f]++] = (uint8_t)k;
+  }
+  done = true;
+}
+
+/* The in-article boilerplate names (inside_pat) as words, not substrings: a hit must not
+ * run across a camelCase boundary ("tagStyle" is no "tags"), must not lie in a hashed token
+ * ("x9tags3"), and a pattern of fewer than 6 letters must start a token ("promo" in
+ * "promo-box", not in "impromotu"). Called only when the substring scan found a pattern,
+ * from where the first one starts. */
+static bool inside_words(const char *s, size_t n, size_t from)
+{
+  inside_init();
+  for (size_t i = from; i < n; i++) {
+    unsigned char f = (unsigned char)ex_lower(s[i]);
+    for (size_t j = 0; j < in_nfirst[f]; j++) {
+      size_t k = in_first[f][j];
+      const char *p = inside_pat[k];
+      size_t pl = in_len[k];
+      if (i + pl > n)
+        continue;
+      size_t q = 1;
+      while (q < pl && ex_lower(s[i + q]) == p[q])
+        q++;
+      if (q < pl)
+        continue;
+      /* the token around the hit */
+      size_t ts = i, te = i + pl;
+      if (is_alnum_c(p[0]))
+        while (ts > 0 && is_alnum_c(s[ts - 1]) &&
+               !(is_upper_c(s[ts]) && is_lower_c(s[ts - 1])))
+          ts--;
+      while (te < n && is_alnum_c(s[te]) && !(is_upper_c(s[te]) && is_lower_c(s[te - 1])))
+        te++;
+      bool cross = false;
+      for (size_t r = i + 1; r < i + pl && !cross; r++)
+        cross = is_upper_c(s[r]) && is_lower_c(s[r - 1]);
+      if (cross)
+        continue;
+      if (in_letters[k] < 6 && is_alnum_c(p[0]) && ts != i)
+        continue;
+      if (is_alnum_c(p[0]) && hashed_token(s + ts, te - ts))
+        continue;
+      return true;
+    }
+  }
+  return false;
+}

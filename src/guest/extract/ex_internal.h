@@ -117,6 +117,9 @@ void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t
 /* Appends the text content of `n` with whitespace collapsed to single spaces (no block
  * structure). Skips EXF_DROP/EXF_HIDDEN/EXF_NEVER subtrees. */
 void ex_collect_text(const dom_node *n, ex_buf *out);
+/* The caption of a media element (the <figcaption> of its <figure>, or a caption block right
+ * after it), collected like ex_collect_text; false when it has none. */
+bool ex_media_caption(const dom_node *n, ex_buf *out);
 /* Serialises `root` as plain text: blocks separated by blank lines, <br> as a line break,
  * list items and table rows on their own lines. */
 void ex_text_serialise(const dom_node *root, ex_buf *out);

@@ -151,6 +151,13 @@ static void put_media(lm_ctx *c, const char *src, size_t sn, const dom_node *n, 
       rt_wire_put_str(c->w, RT_F_MEDIA_ALT, t, tl);
   }
   rt_wire_put_cstr(c->w, RT_F_MEDIA_KIND, kind);
+  exb_clear(&c->text);
+  if (ex_media_caption(n, &c->text) && !c->text.failed) {
+    size_t tl = c->text.len;
+    const char *t = ex_trim(c->text.p, &tl);
+    if (tl && tl <= EX_MAX_META)
+      rt_wire_put_str(c->w, RT_F_MEDIA_CAPTION, t, tl);
+  }
   c->n_media++;
 }
 
