@@ -833,8 +833,21 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     md_raw(r, mark);
     return;
   }
+  if (!strcmp(name, "figcaption")) {
+    /* A caption belongs to its image: under it in the Markdown, not in the text (the article's
+     * prose), as in the guest. */
+    size_t t0 = r->txt.len;
+    line_break(r);
+    render_children(r, n, depth);
+    line_break(r);
+    if (r->txt.len > t0 && !r->txt.nomem) {
+      r->txt.len = t0;
+      r->txt.p[t0] = '\0';
+    }
+    return;
+  }
   if (!strcmp(name, "li") || !strcmp(name, "dt") || !strcmp(name, "dd") ||
-      !strcmp(name, "figcaption") || !strcmp(name, "caption")) {
+      !strcmp(name, "caption")) {
     line_break(r);
     render_children(r, n, depth);
     line_break(r);
