@@ -3,6 +3,7 @@
  * categories from <head>, JSON-LD and the document; word count and the quality score.
  */
 #include "fallback/native.h"
+#include "guest/extract/title.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -209,46 +210,46 @@ void fb_meta_free(fb_meta *m)
   free(m->ld_section);
 }
 
-/* "Headline | Site" -> "Headline" when the other part is the site name or the h1 matches. */
-static char *clean_title(const char *raw, const char *site, const char *h1)
+/* The page URL's host, for the title rules ("https://www.example.org/x" -> "www.example.org"). */
+static rt_span host_of(const char *u)
+{
+  const char *p = u ? strstr(u, "://") : NULL;
+  if (!p)
+    return (rt_span){NULL, 0};
+  p += 3;
+  size_t n = strcspn(p, "/?#");
+  const char *at = memchr(p, '@', n);
+  if (at) {
+    n -= (size_t)(at + 1 - p);
+    p = at + 1;
+  }
+  const char *colon = memchr(p, ':', n);
+  if (colon)
+    n = (size_t)(colon - p);
+  return (rt_span){p, n};
+}
+
+/* A title candidate without its site-name part: the guest's rules (src/guest/extract/title.c). */
+static char *clean_title(const char *raw, const char *site, const char *h1, const char *base)
 {
   char *t = fb_clean_dup(raw, FB_MAX_META_LEN);
   if (!t)
     return NULL;
-  static const char *const seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
-                                     " :: ", " \xC2\xB7 ", " // ",           " \xC2\xBB ",
-                                     NULL};
-  if (h1 && strcmp(t, h1) != 0 && strstr(t, h1) == t && strlen(h1) >= 10) {
-    free(t);
-    return strdup(h1);
+  rt_title_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  if (site)
+    ctx.site = (rt_span){site, strlen(site)};
+  ctx.host = host_of(base);
+  if (h1) {
+    ctx.h1[0] = (rt_span){h1, strlen(h1)};
+    ctx.n_h1 = 1;
   }
-  for (int i = 0; seps[i]; i++) {
-    char *last = NULL;
-    for (char *p = strstr(t, seps[i]); p; p = strstr(p + 1, seps[i]))
-      last = p;
-    if (!last)
-      continue;
-    const char *tail = last + strlen(seps[i]);
-    const char *head_end = last;
-    bool tail_is_site = site && strcasecmp(tail, site) == 0;
-    /* Without a site name, a short tail (1-4 words) after a long head is a site name too. */
-    int tail_words = 1;
-    for (const char *c = tail; *c; c++)
-      tail_words += *c == ' ';
-    size_t head_len = (size_t)(head_end - t);
-    if (tail_is_site || (tail_words <= 4 && head_len >= 20 && strlen(tail) < head_len)) {
-      *last = '\0';
-      break;
-    }
-    /* "Site | Headline" */
-    const char *first = strstr(t, seps[i]);
-    if (site && (size_t)(first - t) == strlen(site) && strncasecmp(t, site, strlen(site)) == 0) {
-      char *rest = strdup(first + strlen(seps[i]));
-      free(t);
-      return rest;
-    }
-  }
-  return t;
+  rt_span r = rt_title_clean(t, strlen(t), &ctx);
+  if (!r.n || (r.s == t && r.n == strlen(t)))
+    return t;
+  char *c = strndup(r.s, r.n);
+  free(t);
+  return c;
 }
 
 static char *primary_lang(const char *l)
@@ -302,13 +303,13 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
   const char *site = m->site_name ? m->site_name : m->ld_publisher;
   d->site_name = fb_clean_dup(site, FB_MAX_META_LEN);
   if (m->og_title)
-    d->title = clean_title(m->og_title, d->site_name, m->h1);
+    d->title = clean_title(m->og_title, d->site_name, m->h1, base);
   else if (m->ld_headline)
-    d->title = fb_clean_dup(m->ld_headline, FB_MAX_META_LEN);
+    d->title = clean_title(m->ld_headline, d->site_name, m->h1, base);
   else if (m->tw_title)
-    d->title = clean_title(m->tw_title, d->site_name, m->h1);
+    d->title = clean_title(m->tw_title, d->site_name, m->h1, base);
   else if (m->title_tag)
-    d->title = clean_title(m->title_tag, d->site_name, m->h1);
+    d->title = clean_title(m->title_tag, d->site_name, m->h1, base);
   else if (m->h1)
     d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
   fb_set_str(&d->byline, fb_clean_dup(m->author, 300));

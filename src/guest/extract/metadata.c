@@ -23,6 +23,7 @@
  */
 #include "guest/extract/ex_internal.h"
 #include "guest/extract/json_mini.h"
+#include "guest/extract/title.h"
 #include "guest/html/parser.h"
 #include "guest/html/tokenizer.h"
 
@@ -930,6 +931,47 @@ static bool is_byline_label(const char *s, size_t n)
 }
 
 /* ---- assembly ----------------------------------------------------------------------------- */
+/* The host of an absolute URL ("https://user@www.example.org:8080/x" -> "www.example.org"). */
+static rt_span url_host(const char *u, size_t n)
+{
+  size_t i = 0;
+  while (i + 2 < n && u[i] != ':' && u[i] != '/')
+    i++;
+  if (i + 2 >= n || u[i] != ':' || u[i + 1] != '/' || u[i + 2] != '/')
+    return (rt_span){NULL, 0};
+  i += 3;
+  size_t e = i;
+  while (e < n && u[e] != '/' && u[e] != '?' && u[e] != '#')
+    e++;
+  for (size_t k = e; k > i; k--)
+    if (u[k - 1] == '@') {
+      i = k;
+      break;
+    }
+  size_t c = i;
+  while (c < e && u[c] != ':')
+    c++;
+  return (rt_span){u + i, c - i};
+}
+
+/* A title candidate without its site-name part (title.c, shared with the native fallback). */
+static void clean_title(ex_buf *t, const rt_title_ctx *ctx)
+{
+  if (!t->len || t->failed)
+    return;
+  rt_span r = rt_title_clean(t->p, t->len, ctx);
+  if (r.n && (r.s != t->p || r.n != t->len)) {
+    ex_buf tmp;
+    exb_init(&tmp, EX_MAX_META);
+    exb_put(&tmp, r.s, r.n);
+    if (!tmp.failed) {
+      exb_clear(t);
+      exb_put(t, tmp.p, tmp.len);
+    }
+    exb_free(&tmp);
+  }
+}
+
 static void put_first(ex_buf *b, const str_ref *cands, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
@@ -1106,6 +1148,35 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   m->title_from_meta = m->title.len > 0;
   if (!m->title.len)
     readability_title(s, &m->title);
+  {
+    rt_title_ctx tx;
+    memset(&tx, 0, sizeof tx);
+    ex_buf h1[4], site;
+    str_ref sn = jl.publisher.s ? jl.publisher : s->slot[MK_SITE_OG];
+    if (!sn.s)
+      sn = s->slot[MK_SITE_APP];
+    exb_init(&site, EX_MAX_META);
+    if (sn.s)
+      set_clean(&site, sn.s, sn.n);
+    tx.site = (rt_span){site.p, site.failed ? 0 : site.len};
+    tx.host = url_host(url, url_len);
+    for (uint32_t i = 0; i < s->n_hx && tx.n_h1 < 4; i++) {
+      if (s->hx[i]->tag != HTML_TAG_H1)
+        continue;
+      ex_buf *b = &h1[tx.n_h1];
+      exb_init(b, EX_MAX_META);
+      ex_buf raw;
+      exb_init(&raw, EX_MAX_META * 4);
+      ex_collect_text(s->hx[i], &raw);
+      set_clean(b, raw.p ? raw.p : "", raw.len);
+      exb_free(&raw);
+      tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
+    }
+    clean_title(&m->title, &tx);
+    for (size_t i = 0; i < tx.n_h1; i++)
+      exb_free(&h1[i]);
+    exb_free(&site);
+  }
   if (!m->title.len && s->h1_first)
     ex_collect_text(s->h1_first, &m->title);
 
