@@ -233,6 +233,11 @@ static void test_title_rules(void **state)
               RIPTIDE_MODE_METADATA, NULL);
   assert_string_equal(d->title, "Harbour lights return after ten winters");
   riptide_document_free(d);
+  /* the guest's byline rules (byline.c): label and trailing date cut */
+  d = extract("<meta name='author' content='Von Mara Lind, 4. März 2021'><p>x</p>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->byline, "Mara Lind");
+  riptide_document_free(d);
   d = extract("<head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
               "\"headline\":\"From JSON-LD\",\"datePublished\":\"2020-01-02\","
               "\"author\":{\"@type\":\"Person\",\"name\":\"Ann Author\"}}</script></head>",

@@ -3,6 +3,7 @@
  * categories from <head>, JSON-LD and the document; word count and the quality score.
  */
 #include "fallback/native.h"
+#include "guest/extract/byline.h"
 #include "guest/extract/title.h"
 
 #include <ctype.h>
@@ -252,6 +253,20 @@ static char *clean_title(const char *raw, const char *site, const char *h1, cons
   return c;
 }
 
+/* A byline without its labels, dates and separators (src/guest/extract/byline.c); NULL when
+ * nothing is left or it names the site. */
+static char *clean_byline(const char *raw, const char *site, const char *base)
+{
+  char *t = fb_clean_dup(raw, 300);
+  if (!t)
+    return NULL;
+  rt_span sp = {site, site ? strlen(site) : 0};
+  rt_span r = rt_byline_clean(t, strlen(t), sp);
+  char *c = r.n && !rt_names_site(r.s, r.n, sp, host_of(base)) ? strndup(r.s, r.n) : NULL;
+  free(t);
+  return c;
+}
+
 static char *primary_lang(const char *l)
 {
   if (!l)
@@ -312,8 +327,8 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
     d->title = clean_title(m->title_tag, d->site_name, m->h1, base);
   else if (m->h1)
     d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
-  fb_set_str(&d->byline, fb_clean_dup(m->author, 300));
-  fb_set_str(&d->byline, fb_clean_dup(m->ld_author, 300));
+  fb_set_str(&d->byline, clean_byline(m->author, d->site_name, base));
+  fb_set_str(&d->byline, clean_byline(m->ld_author, d->site_name, base));
   fb_set_str(&d->date, fb_clean_dup(m->ld_date, 100));
   fb_set_str(&d->date, fb_clean_dup(m->date, 100));
   fb_set_str(&d->description, fb_clean_dup(m->description, FB_MAX_META_LEN));

@@ -23,6 +23,7 @@
  */
 #include "guest/extract/ex_internal.h"
 #include "guest/extract/json_mini.h"
+#include "guest/extract/byline.h"
 #include "guest/extract/title.h"
 #include "guest/html/parser.h"
 #include "guest/html/tokenizer.h"
@@ -397,6 +398,58 @@ static size_t date_line(const dom_doc *doc, char out[32])
   return dl;
 }
 
+/* A byline written inline, with no markup naming it: the first short element (at most 100
+ * bytes of text, among the first EX_INLINE_BY_NODES elements of the body, outside headings and
+ * links) whose text is a label ("By", "Von", "Par", "Por", "Posted by", ...) followed by a
+ * capitalised name. */
+#define EX_INLINE_BY_NODES 3000
+static bool inline_byline(const dom_doc *doc, ex_buf *out)
+{
+  const dom_node *body = ex_body(doc);
+  int seen = 0;
+  for (const dom_node *n = dom_next(body, body); n && seen < EX_INLINE_BY_NODES;) {
+    if (n->type != DOM_ELEMENT) {
+      n = dom_next(body, n);
+      continue;
+    }
+    seen++;
+    if (n->ns != DOM_NS_HTML || n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE ||
+        n->tag == HTML_TAG_TEMPLATE || n->tag == HTML_TAG_A || n->tag == HTML_TAG_H1 ||
+        n->tag == HTML_TAG_H2 || n->tag == HTML_TAG_H3 || n->tag == HTML_TAG_NAV ||
+        n->tag == HTML_TAG_BUTTON || n->tag == HTML_TAG_SELECT || n->tag == HTML_TAG_TITLE) {
+      n = dom_next_skip(body, n);
+      continue;
+    }
+    /* the first text inside decides quickly */
+    const dom_node *t = n->first_child;
+    while (t && t->type == DOM_ELEMENT && t->first_child && t->tag != HTML_TAG_A)
+      t = t->first_child;
+    if (t && t->type == DOM_TEXT) {
+      size_t tl = t->data_len;
+      const char *tt = ex_trim(t->data, &tl);
+      if (tl && rt_byline_label(tt, tl)) {
+        ex_buf b;
+        exb_init(&b, 1024);
+        bool found = false;
+        if (short_text(n, &b, 100)) {
+          size_t l = rt_byline_label(b.p, b.len);
+          unsigned char c = l && l < b.len ? (unsigned char)b.p[l] : 0;
+          if ((c >= 'A' && c <= 'Z') || c >= 0xC3) {
+            exb_clear(out);
+            exb_put(out, b.p, b.len);
+            found = !out->failed;
+          }
+        }
+        exb_free(&b);
+        if (found)
+          return true;
+      }
+    }
+    n = dom_next(body, n);
+  }
+  return false;
+}
+
 static void scan_doc(const dom_doc *doc, meta_scan *s)
 {
   const dom_node *n = dom_next(doc->root, doc->root);
@@ -484,6 +537,8 @@ typedef struct jsonld_out {
   str_ref tags[16];
   uint32_t n_tags;
   bool found;
+  const jm_value *roots[16]; /* every block, for "@id" references */
+  uint32_t n_roots;
 } jsonld_out;
 
 static bool is_article_type(const jm_value *t)
@@ -536,6 +591,48 @@ static str_ref jm_name_of(const jm_value *v)
 
 static bool looks_like_url(const char *s, size_t n);
 
+/* The object whose "@id" is id and that has a "name", in a block (its arrays and @graph). */
+static const jm_value *jl_find_id(const jm_value *v, const char *id, size_t idn, int depth)
+{
+  if (!v || depth > 5)
+    return NULL;
+  if (v->type == JM_ARRAY) {
+    for (uint32_t i = 0; i < v->n; i++) {
+      const jm_value *r = jl_find_id(v->items[i], id, idn, depth + 1);
+      if (r)
+        return r;
+    }
+    return NULL;
+  }
+  if (v->type != JM_OBJECT)
+    return NULL;
+  const jm_value *i = jm_get(v, "@id");
+  if (i && i->type == JM_STRING && i->len == idn && memcmp(i->str, id, idn) == 0 &&
+      jm_str(jm_get(v, "name")).s)
+    return v;
+  return jl_find_id(jm_get(v, "@graph"), id, idn, depth + 1);
+}
+
+/* An author's name: a string, an object's "name", or the "name" of the node an {"@id": ...}
+ * reference points to (Person nodes of an @graph). */
+static str_ref jl_person(const jsonld_out *out, const jm_value *v)
+{
+  if (v && v->type == JM_ARRAY)
+    return v->n ? jl_person(out, v->items[0]) : (str_ref){NULL, 0};
+  str_ref r = jm_name_of(v);
+  if (r.s || !v || v->type != JM_OBJECT)
+    return r;
+  const jm_value *id = jm_get(v, "@id");
+  if (!id || id->type != JM_STRING || !id->len)
+    return r;
+  for (uint32_t k = 0; k < out->n_roots; k++) {
+    const jm_value *p = jl_find_id(out->roots[k], id->str, id->len, 0);
+    if (p)
+      return jm_str(jm_get(p, "name"));
+  }
+  return r;
+}
+
 static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
 {
   /* rank 0 = an article type: it overrides what a WebPage gave */
@@ -560,7 +657,7 @@ static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
     if (first || rank == 0 || !out->author.s) {
       exb_clear(&out->authors);
       for (uint32_t i = 0; i < a->n && i < 16; i++) {
-        str_ref nm = jm_name_of(a->items[i]);
+        str_ref nm = jl_person(out, a->items[i]);
         if (!nm.s || looks_like_url(nm.s, nm.n))
           continue;
         if (out->authors.len)
@@ -571,7 +668,7 @@ static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
         out->author = (str_ref){out->authors.p, out->authors.len};
     }
   } else {
-    TAKE(author, jm_name_of(a));
+    TAKE(author, jl_person(out, a));
   }
   v = jm_str(jm_get(o, "datePublished"));
   if (!v.s)
@@ -924,6 +1021,12 @@ static bool is_byline_label(const char *s, size_t n)
   for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++)
     if (ex_ieq(s, n, labels[k]))
       return true;
+  /* a comment form's field: "Name (required)", "Name (erforderlich)" */
+  static const char *const form[] = {"(required)", "(erforderlich)", "(obligatoire)",
+                                     "(obligatorio)", "(Pflichtfeld)", "(requis)"};
+  for (size_t k = 0; k < sizeof form / sizeof form[0]; k++)
+    if (ex_icontains(s, n, form[k]))
+      return true;
   bool letter = false;
   for (size_t i = 0; i < n && !letter; i++)
     letter = (unsigned char)s[i] >= 0x80 || ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z');
@@ -952,6 +1055,32 @@ static rt_span url_host(const char *u, size_t n)
   while (c < e && u[c] != ':')
     c++;
   return (rt_span){u + i, c - i};
+}
+
+/* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
+ * fallback): false when nothing is left or what is left names the site (then it goes to
+ * `site_by`, used when no source names a person). */
+static bool put_byline(ex_buf *b, const char *v, size_t n, rt_span site, rt_span host,
+                       ex_buf *site_by)
+{
+  ex_buf t;
+  exb_init(&t, EX_MAX_META * 4);
+  set_clean(&t, v, n);
+  bool ok = false;
+  if (t.len && !t.failed) {
+    rt_span r = rt_byline_clean(t.p, t.len, site);
+    if (r.n && !is_byline_label(r.s, r.n)) {
+      if (!rt_names_site(r.s, r.n, site, host)) {
+        exb_clear(b);
+        exb_put(b, r.s, r.n);
+        ok = b->len > 0 && !b->failed;
+      } else if (!site_by->len) {
+        exb_put(site_by, r.s, r.n);
+      }
+    }
+  }
+  exb_free(&t);
+  return ok;
 }
 
 /* A title candidate without its site-name part (title.c, shared with the native fallback). */
@@ -1093,12 +1222,14 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     if (raw.len && !raw.failed) {
       jm_doc *jd = jm_parse(raw.p, raw.len);
       if (jd) {
-        jsonld_visit(jd->root, &jl, 0);
         jdocs[n_jdocs++] = jd; /* strings point into jd: keep it until the end */
+        jl.roots[jl.n_roots++] = jd->root;
       }
     }
     exb_free(&raw);
   }
+  for (uint32_t i = 0; i < n_jdocs; i++)
+    jsonld_visit(jdocs[i]->root, &jl, 0);
 
   /* base URL: <base href> resolved against the page URL. A page given without a URL (a local
    * file) stands in for its own address with its canonical URL (rel=canonical, else og:url)
@@ -1189,17 +1320,47 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     jauth = (str_ref){NULL, 0};
   str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY],
                   art};
-  put_first(&m->byline, bc, sizeof bc / sizeof bc[0]);
-  for (uint32_t i = 0; i < s->n_byline && !m->byline.len; i++) {
+  ex_buf bsite;
+  exb_init(&bsite, EX_MAX_META);
+  {
+    str_ref sn = jl.publisher.s ? jl.publisher : s->slot[MK_SITE_OG];
+    if (!sn.s)
+      sn = s->slot[MK_SITE_APP];
+    if (sn.s)
+      set_clean(&bsite, sn.s, sn.n);
+  }
+  rt_span site_sp = {bsite.p, bsite.failed ? 0 : bsite.len};
+  rt_span host_sp = url_host(url, url_len);
+  bool have_by = false;
+  ex_buf site_by;
+  exb_init(&site_by, EX_MAX_META);
+  for (size_t i = 0; i < sizeof bc / sizeof bc[0] && !have_by; i++)
+    if (bc[i].s && bc[i].n)
+      have_by = put_byline(&m->byline, bc[i].s, bc[i].n, site_sp, host_sp, &site_by);
+  for (uint32_t i = 0; i < s->n_byline && !have_by; i++) {
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
     ex_collect_text(s->byline_el[i], &t);
     size_t tl = t.len;
     const char *tt = ex_trim(t.p ? t.p : "", &tl);
     if (tl > 0 && tl < 100 && !is_byline_label(tt, tl))
-      set_clean(&m->byline, tt, tl);
+      have_by = put_byline(&m->byline, tt, tl, site_sp, host_sp, &site_by);
     exb_free(&t);
   }
+  if (!have_by) {
+    ex_buf t;
+    exb_init(&t, 1024);
+    if (inline_byline(doc, &t))
+      have_by = put_byline(&m->byline, t.p, t.len, site_sp, host_sp, &site_by);
+    exb_free(&t);
+  }
+  if (!have_by) {
+    exb_clear(&m->byline);
+    if (site_by.len && !site_by.failed)
+      exb_put(&m->byline, site_by.p, site_by.len);
+  }
+  exb_free(&site_by);
+  exb_free(&bsite);
 
   /* date */
   char d[32];

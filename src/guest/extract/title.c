@@ -319,3 +319,23 @@ rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
   /* the folded end maps to the start of the byte after the part: trim the space */
   return trim_span(whole.s + ob, oe - ob);
 }
+
+bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host)
+{
+  folded fs, fsite, fhost;
+  rt_span t = trim_span(s, n);
+  fold(t.s, t.n, &fs);
+  fold(site.s, site.n, &fsite);
+  fold(host.s, host.n, &fhost);
+  if (!fs.ok || !fs.n)
+    return false;
+  if (!fsite.ok)
+    fsite.n = 0;
+  if (!fhost.ok)
+    fhost.n = 0;
+  if (fhost.n > 4 && memcmp(fhost.s, "www.", 4) == 0) {
+    memmove(fhost.s, fhost.s + 4, fhost.n - 4);
+    fhost.n -= 4;
+  }
+  return names_site(fs.s, fs.n, &fsite, &fhost);
+}

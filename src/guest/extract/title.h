@@ -35,6 +35,9 @@ typedef struct rt_title_ctx {
  */
 rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx);
 
+/* Does the text name the site (rule 2 above): the site name, or the URL host's name? */
+bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host);
+
 /* Case-insensitive equality for titles: ASCII and Latin-1 letters folded, whitespace runs and
  * the ends ignored, typographic quotes and dashes read as their ASCII forms. */
 bool rt_title_eq(const char *a, size_t an, const char *b, size_t bn);
