@@ -374,6 +374,27 @@ static void test_dates(void **state)
   assert_string_equal(out, "2019-07-14");
   u = "https://x.org/2019/07/story";
   assert_int_equal(ex_date_from_url(u, strlen(u), out), 0);
+  u = "https://x.org/meldungen/29-10-2021";
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 10);
+  assert_string_equal(out, "2021-10-29");
+  u = "https://x.org/news/23-01-2022-race-report";
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 10);
+  assert_string_equal(out, "2022-01-23");
+  u = "https://x.org/item/1-23-01-2022"; /* not at the start of a path part */
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 0);
+  expect_date("23.09.22", "2022-09-23");
+  expect_date("1.2.22", NULL); /* a version number, not a date */
+  /* a UTC instant in the page's zone: the local date may be the day before or after */
+  size_t n = ex_date_normalise("2020-02-25T02:25:54Z", 20, out);
+  assert_int_equal(ex_date_offset(out, n), 0);
+  n = ex_date_to_offset(out, n, -5 * 60);
+  assert_string_equal(out, "2020-02-24T21:25:54-05:00");
+  n = ex_date_normalise("2021-12-31T23:30:00Z", 20, out);
+  n = ex_date_to_offset(out, n, 60);
+  assert_string_equal(out, "2022-01-01T00:30:00+01:00");
+  n = ex_date_normalise("2021-03-01", 10, out);
+  assert_int_equal(ex_date_offset(out, n), EX_NO_OFFSET);
+  assert_int_equal(ex_date_to_offset(out, n, 60), 10);
 }
 
 static void test_quality_formula(void **state)

@@ -159,6 +159,13 @@ bool ex_url_is_absolute(const char *s, size_t n);
 size_t ex_date_normalise(const char *s, size_t n, char out[32]);
 /* Finds a /YYYY/MM/DD/ or YYYY-MM-DD pattern in a URL. */
 size_t ex_date_from_url(const char *s, size_t n, char out[32]);
+/* The UTC offset in minutes of a normalised timestamp ("...Z" -> 0, "...-05:00" -> -300), or
+ * EX_NO_OFFSET when it has no time or no zone. */
+#define EX_NO_OFFSET 100000
+int ex_date_offset(const char *d, size_t n);
+/* The same instant written in another offset (minutes): its local date and time; returns the
+ * new length (n unchanged when d has no zone). */
+size_t ex_date_to_offset(char d[32], size_t n, int offset);
 
 /* ---- lang.c ----------------------------------------------------------------------------- */
 /* Guesses a BCP 47 primary language tag from UTF-8 text; NULL when unsure. */

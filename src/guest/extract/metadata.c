@@ -140,6 +140,11 @@ static const key_map keys[] = {
     {"release_date", MK_DATE_OTHER},
     {"originalpublicationdate", MK_DATE_OTHER},
     {"datecreated", MK_DATE_OTHER},
+    {"publication_date", MK_DATE_OTHER},
+    {"publicationdate", MK_DATE_OTHER},
+    {"pub_date", MK_DATE_OTHER},
+    {"article_date_original", MK_DATE_OTHER},
+    {"dc:date:created", MK_DATE_OTHER},
     {"article:modified_time", MK_DATE_MOD},
     {"datemodified", MK_DATE_MOD},
     {"og:updated_time", MK_DATE_MOD},
@@ -173,6 +178,7 @@ typedef struct meta_scan {
   const dom_node *hx[64]; /* h1/h2 for the title heuristics */
   uint32_t n_hx;
   const dom_node *time_el;
+  const dom_node *pub_el; /* the first non-meta element with itemprop="datePublished" */
   const dom_node *byline_el[4]; /* the first elements with a byline hint */
   uint32_t n_byline;
   str_ref canonical, base_href, html_lang;
@@ -301,7 +307,7 @@ static bool is_byline_hint(const dom_node *n)
  * "entry-meta", "datum", ...), not one of the dates that follow an article (comments, updates). */
 static bool has_date_word(const char *s, size_t n)
 {
-  /* one pass: date, datum, publish, posted, byline, meta, time */
+  /* one pass: date, datum, publish, posted, submitted, byline, meta, time */
   for (size_t i = 0; i + 4 <= n; i++) {
     switch (ex_lower(s[i])) {
     case 'd':
@@ -310,6 +316,10 @@ static bool has_date_word(const char *s, size_t n)
       break;
     case 'p':
       if (ex_istarts(s + i, n - i, "publish") || ex_istarts(s + i, n - i, "posted"))
+        return true;
+      break;
+    case 's':
+      if (ex_istarts(s + i, n - i, "submitted"))
         return true;
       break;
     case 'b':
@@ -450,6 +460,97 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
   return false;
 }
 
+/* A date written under the headline with no markup naming it ("Region • 02.02.2022",
+ * "19.10.2019 07:49 Uhr"): the first short text (at most 80 bytes) holding a date among the
+ * texts that follow an <h1>, up to EX_AFTER_H1 bytes of text after it. */
+#define EX_AFTER_H1 400
+
+/* A text naming a modification ("Updated", "Letzte Änderung"), whose date is not the one sought. */
+static bool is_update_text(const char *t, size_t n)
+{
+  static const char *const w[] = {"update", "aktualisiert", "änderung", "modified", "geändert",
+                                  "mis à jour", "actualizado", "atualizado", "aggiornato"};
+  for (size_t k = 0; k < sizeof w / sizeof w[0]; k++)
+    if (ex_icontains(t, n, w[k]))
+      return true;
+  return false;
+}
+static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[32])
+{
+  size_t seen = 0;
+  for (const dom_node *n = dom_next_skip(root, h1); n && seen < EX_AFTER_H1;) {
+    if (n->type == DOM_ELEMENT) {
+      if (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE || n->tag == HTML_TAG_TEMPLATE ||
+          n->tag == HTML_TAG_H1 || n->ns != DOM_NS_HTML) {
+        if (n->tag == HTML_TAG_H1)
+          break; /* the next headline's dates are not this one's */
+        n = dom_next_skip(root, n);
+        continue;
+      }
+    } else if (n->type == DOM_TEXT) {
+      size_t tl = n->data_len;
+      const char *t = ex_trim(n->data, &tl);
+      /* a short text, or a longer one that opens with its date ("27.1.2022 - The ...") */
+      if (tl && (tl <= 80 || (t[0] >= '0' && t[0] <= '9')) && !is_update_text(t, tl)) {
+        size_t dl = ex_date_normalise(t, tl <= 80 ? tl : 24, out);
+        if (dl)
+          return dl;
+      }
+      seen += tl;
+    }
+    n = dom_next(root, n);
+  }
+  return 0;
+}
+
+/* A date after a publication label in the text ("Erschienen am: 01.11.2023", "Published on
+ * March 4, 2021"), the label and the date in one text or the date in the next text. */
+#define EX_LABEL_TEXTS 4000
+static size_t labelled_date(const dom_doc *doc, char out[32])
+{
+  static const char *const labels[] = {
+      "published on",  "published:",    "posted on",     "veröffentlicht am", "veröffentlicht:",
+      "erschienen am", "erschienen:",   "publié le",     "publicado el",      "publicado em",
+      "pubblicato il", "gepubliceerd op", "datum:",      "date:"};
+  const dom_node *body = ex_body(doc);
+  int texts = 0;
+  bool pending = false;
+  for (const dom_node *n = dom_next(body, body); n && texts < EX_LABEL_TEXTS;) {
+    if (n->type == DOM_ELEMENT && (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE ||
+                                   n->tag == HTML_TAG_TEMPLATE || n->ns != DOM_NS_HTML)) {
+      n = dom_next_skip(body, n);
+      continue;
+    }
+    if (n->type == DOM_TEXT) {
+      texts++;
+      size_t tl = n->data_len;
+      const char *t = ex_trim(n->data, &tl);
+      if (pending && tl) {
+        size_t dl = tl <= 80 ? ex_date_normalise(t, tl, out) : 0;
+        if (dl)
+          return dl;
+        pending = false;
+      }
+      for (size_t i = 0; tl && tl <= 200 && i + 5 <= tl && !pending; i++) {
+        if (i && ex_lower(t[i - 1]) >= 'a' && ex_lower(t[i - 1]) <= 'z')
+          continue;
+        for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
+          if (!ex_istarts(t + i, tl - i, labels[k]))
+            continue;
+          size_t st = i + strlen(labels[k]);
+          size_t dl = ex_date_normalise(t + st, tl - st, out);
+          if (dl)
+            return dl;
+          pending = st + 2 >= tl; /* the date follows in the next text */
+          break;
+        }
+      }
+    }
+    n = dom_next(body, n);
+  }
+  return 0;
+}
+
 static void scan_doc(const dom_doc *doc, meta_scan *s)
 {
   const dom_node *n = dom_next(doc->root, doc->root);
@@ -522,6 +623,11 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
       break;
     default:
       break;
+    }
+    if (!s->pub_el && n->tag != HTML_TAG_META && n->n_attrs) {
+      const char *ip = dom_attr_get(n, "itemprop", &l);
+      if (ip && ex_icontains(ip, l, "datePublished"))
+        s->pub_el = n;
     }
     if (s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
         n->tag != HTML_TAG_META && n->tag != HTML_TAG_LINK && is_byline_hint(n))
@@ -1369,6 +1475,21 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   for (size_t i = 0; i < sizeof dc / sizeof dc[0] && !dl; i++)
     if (dc[i].s)
       dl = ex_date_normalise(dc[i].s, dc[i].n, d);
+  if (!dl && s->pub_el) {
+    size_t l = 0;
+    const char *v = dom_attr_get(s->pub_el, "datetime", &l);
+    if (!v)
+      v = dom_attr_get(s->pub_el, "content", &l);
+    if (v)
+      dl = ex_date_normalise(v, l, d);
+    if (!dl) {
+      ex_buf t;
+      exb_init(&t, 512);
+      if (short_text(s->pub_el, &t, 200))
+        dl = ex_date_normalise(t.p, t.len, d);
+      exb_free(&t);
+    }
+  }
   if (!dl && s->time_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->time_el, "datetime", &l);
@@ -1389,8 +1510,35 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   /* the first short element named as a date line ("Posted on 4 March 2021") */
   if (!dl)
     dl = date_line(doc, d);
+  if (!dl)
+    dl = labelled_date(doc, d);
+  for (uint32_t i = 0; i < s->n_hx && !dl; i++)
+    if (s->hx[i]->tag == HTML_TAG_H1)
+      dl = date_after_h1(doc->root, s->hx[i], d);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
+  /* a UTC timestamp is given in the page's own zone when another of its timestamps names one
+   * (the local date is the one the page shows) */
+  if (dl && ex_date_offset(d, dl) == 0) {
+    str_ref oc[] = {jl.date,
+                    s->slot[MK_DATE_PUB],
+                    s->slot[MK_DATE_ITEMPROP],
+                    s->slot[MK_DATE_OTHER],
+                    s->slot[MK_DATE_MOD],
+                    jl.date_any,
+                    {NULL, 0}};
+    if (s->time_el)
+      oc[6].s = dom_attr_get(s->time_el, "datetime", &oc[6].n);
+    for (size_t i = 0; i < sizeof oc / sizeof oc[0]; i++) {
+      char o[32];
+      size_t ol = oc[i].s ? ex_date_normalise(oc[i].s, oc[i].n, o) : 0;
+      int off = ol ? ex_date_offset(o, ol) : EX_NO_OFFSET;
+      if (off != EX_NO_OFFSET && off != 0) {
+        dl = ex_date_to_offset(d, dl, off);
+        break;
+      }
+    }
+  }
   if (dl)
     exb_put(&m->date, d, dl);
 
