@@ -72,7 +72,8 @@ HOST_SRC := $(filter-out src/abi/wire_encode.c,$(foreach d,$(HOST_DIRS),$(wildca
 # The CSS selector parser and matcher is shared: the guest's, and the host's (the selector check
 # before the breaker, the fallback's custom mode). Listed here, before the mk/ fragments, whose
 # rules name HOST_OBJ.
-HOST_SRC += src/guest/css/selector.c src/guest/extract/title.c src/guest/extract/byline.c
+HOST_SRC += src/guest/css/selector.c src/guest/extract/title.c src/guest/extract/byline.c \
+  src/guest/extract/langtag.c
 # The guest (compiled to wasm, and natively for tests): its folders, listed.
 GUEST_SRC := $(sort $(wildcard src/guest/*.c src/guest/html/*.c src/guest/css/*.c src/guest/extract/*.c)) \
   src/abi/wire_encode.c

@@ -4,6 +4,7 @@
  */
 #include "fallback/native.h"
 #include "guest/extract/byline.h"
+#include "guest/extract/langtag.h"
 #include "guest/extract/title.h"
 
 #include <ctype.h>
@@ -267,22 +268,23 @@ static char *clean_byline(const char *raw, const char *site, const char *base)
   return c;
 }
 
+/* "scheme:..." (an absolute URL), not a path or "//host". */
+static bool has_scheme(const char *u)
+{
+  size_t i = 0;
+  while (isalpha((unsigned char)u[i]) || (i && (isdigit((unsigned char)u[i]) || u[i] == '+' ||
+                                                u[i] == '-' || u[i] == '.')))
+    i++;
+  return i > 0 && u[i] == ':';
+}
+
+/* The declared language as a BCP 47 primary subtag (src/guest/extract/langtag.c). */
 static char *primary_lang(const char *l)
 {
-  if (!l)
+  char tag[4];
+  if (!l || !rt_lang_normalise(l, strlen(l), tag))
     return NULL;
-  while (fb_is_space((unsigned char)*l))
-    l++;
-  char buf[16];
-  size_t k = 0;
-  while (l[k] && isalpha((unsigned char)l[k]) && k < 8) {
-    buf[k] = (char)tolower((unsigned char)l[k]);
-    k++;
-  }
-  buf[k] = '\0';
-  if (k < 2 || k > 3)
-    return NULL;
-  return strdup(buf);
+  return strdup(tag);
 }
 
 static bool add_category(riptide_document *d, const char *v, size_t *cap)
@@ -335,8 +337,13 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
   fb_set_str(&d->description, fb_clean_dup(m->ld_description, FB_MAX_META_LEN));
   d->language = primary_lang(m->lang);
   const char *canon = m->canonical ? m->canonical : m->og_url;
-  if (canon)
+  if (canon) {
     d->canonical_url = fb_resolve(base, canon);
+    if (d->canonical_url && !has_scheme(d->canonical_url)) {
+      free(d->canonical_url); /* always absolute: no base to resolve it against */
+      d->canonical_url = NULL;
+    }
+  }
   size_t cap = 0;
   bool ok = true;
   if (m->section)

@@ -396,7 +396,20 @@ rt_guest_status ex_extract(const char *html, size_t len, const char *url, size_t
       st = RT_GUEST_NOMEM;
   }
   if (st == RT_GUEST_OK) {
-    /* language: declared, else guessed from the extracted (or head) text */
+    /* language: declared (normalised, metadata.c), else guessed from the extracted (or head)
+     * text; a guess from at least EX_LANG_OVERRIDE_WORDS words of text that contradicts the
+     * declaration wins (templates keep a default lang="en" on pages in other languages) */
+    if (m.language.len && text.len && ex_word_count(text.p, text.len, NULL) >= EX_LANG_OVERRIDE_WORDS) {
+      char decl[8];
+      size_t dl = m.language.len < sizeof decl ? m.language.len : sizeof decl - 1;
+      memcpy(decl, m.language.p, dl);
+      decl[dl] = '\0';
+      const char *g = NULL;
+      if (ex_lang_text_contradicts(decl, text.p, text.len, &g)) {
+        exb_clear(&m.language);
+        exb_puts(&m.language, g);
+      }
+    }
     if (!m.language.len) {
       const char *g = NULL;
       if (text.len)

@@ -2,23 +2,29 @@
  * metadata.c - document metadata from every source a page may carry.
  *
  * One pre-order walk collects the candidates (<title>, <meta> name/property/itemprop, <link
- * rel=canonical>, <base href>, <html lang>, JSON-LD blocks, <time>, h1/h2, byline-looking
- * elements); then each field takes the first source in its priority order:
+ * rel=canonical>, <base href>, <html lang>, JSON-LD blocks, <time>, itemprop=datePublished,
+ * h1/h2, byline-looking elements); then each field takes the first source in its priority
+ * order (docs/schema.md, "Metadata rules", says the same for users):
  *   title        JSON-LD headline/name > dc/og/twitter/parsely meta > <title> cleaned of its
- *                site-name part (the Readability rules) > the single <h1>
- *   byline       JSON-LD author (several joined with ", ") > author/creator meta > the first of
- *                rel=author / itemprop=author / "byline"-class elements whose short text is
- *                more than a label ("By", "Posted on")
+ *                site-name part (the Readability rules) > the single <h1>; then title.c (shared
+ *                with the native fallback): the visible <h1> inside it, site-name parts cut
+ *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
+ *                author/creator meta > the first of rel=author / itemprop=author /
+ *                "byline"-class elements > an inline "By / Von / Par / Por Name" line; each
+ *                cleaned by byline.c (labels, dates, separators); one naming the site only
+ *                when none names a person
  *   date         JSON-LD datePublished > article:published_time and friends (also
- *                vendor-prefixed "*:published_time") > <time datetime|pubdate> > a date in
- *                the URL > datePublished of any JSON-LD object > the first short element whose
- *                class/id names a date line (date, time, publish, posted, meta, datum...) >
- *                modification dates; normalised to ISO 8601
+ *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
+ *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
+ *                object > the first short element whose class/id names a date line > a date
+ *                after a publication label > the first date under an <h1> > modification
+ *                dates; normalised to ISO 8601, a UTC time moved to the page's own zone
  *   (values keep no character references: double-escaped meta content is decoded once more)
  *   site name    JSON-LD publisher.name > og:site_name > application-name
  *   description  JSON-LD description > description / og / twitter meta
- *   language     <html lang> > content-language / og:locale meta > JSON-LD inLanguage
- *   canonical    <link rel=canonical> > og:url, made absolute
+ *   language     <html lang> > content-language / og:locale meta > JSON-LD inLanguage, as a
+ *                BCP 47 primary subtag (langtag.c); extract.c guesses when none is valid
+ *   canonical    <link rel=canonical> > og:url, made absolute (none when it cannot be)
  *   categories   article:section, article:tag, keywords, JSON-LD keywords/articleSection
  */
 #include "guest/extract/ex_internal.h"
@@ -1225,25 +1231,11 @@ static bool looks_like_url(const char *s, size_t n)
 
 static void put_language(ex_buf *b, const char *s, size_t n)
 {
-  size_t tl = n;
-  const char *t = ex_trim(s, &tl);
-  /* keep the primary tag and region, "en_US" -> "en-US"; refuse garbage */
-  size_t k = 0;
-  char tmp[16];
-  for (size_t i = 0; i < tl && k + 1 < sizeof tmp; i++) {
-    char c = t[i];
-    if (c == '_')
-      c = '-';
-    if (c == ',' || c == ';' || c == ' ')
-      break;
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
-      return;
-    tmp[k++] = c;
-  }
-  if (k < 2)
+  char tag[4];
+  if (!ex_lang_normalise(s, n, tag))
     return;
   exb_clear(b);
-  exb_put(b, tmp, k);
+  exb_puts(b, tag);
 }
 
 static void add_category(ex_meta *m, const char *s, size_t n)
@@ -1560,7 +1552,9 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     put_language(&m->language, jl.lang.s, jl.lang.n);
 
   /* canonical, og:image */
-  if (canon.s && !ex_url_resolve(base, base_len, canon.s, canon.n, &m->canonical))
+  /* always absolute: a relative one with no base to resolve it against is no canonical URL */
+  if (canon.s && (!ex_url_resolve(base, base_len, canon.s, canon.n, &m->canonical) ||
+                  !ex_url_is_absolute(m->canonical.p, m->canonical.len)))
     exb_clear(&m->canonical);
   if (s->slot[MK_IMAGE_OG].s) {
     exb_put(&m->og_image, s->slot[MK_IMAGE_OG].s, s->slot[MK_IMAGE_OG].n);
