@@ -251,6 +251,32 @@ static rt_span trim_span(const char *s, size_t n)
   return (rt_span){s, n};
 }
 
+/* Words (letters and digits) of folded text shared with another: the count in a, the count
+ * found in b, at most 64 words of a. */
+static void shared_words(const folded *a, const folded *b, size_t *na, size_t *common)
+{
+  *na = *common = 0;
+  size_t i = 0;
+  while (i < a->n && *na < 64) {
+    while (i < a->n && !letter_at(a->s, a->n, i))
+      i++;
+    size_t st = i;
+    while (i < a->n && letter_at(a->s, a->n, i))
+      i++;
+    if (i == st)
+      break;
+    (*na)++;
+    size_t wl = i - st;
+    for (size_t j = 0; j + wl <= b->n; j++) {
+      if (memcmp(b->s + j, a->s + st, wl) == 0 && (j == 0 || !letter_at(b->s, b->n, j - 1)) &&
+          !letter_at(b->s, b->n, j + wl)) {
+        (*common)++;
+        break;
+      }
+    }
+  }
+}
+
 rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
 {
   rt_span whole = trim_span(t, n);
@@ -294,6 +320,30 @@ rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
       if (most || rest_site)
         return h;
     }
+  }
+
+  /* 1b. the first visible h1 when it says nearly the same in other words (a meta title
+   * written for search engines or sharing): 70 % of the words of each are in the other */
+  for (size_t k = 0; k < ctx->n_h1 && k < 1; k++) {
+    rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
+    fold(h.s, h.n, &fx);
+    if (!fx.ok || fx.n < 8 || names_site(fx.s, fx.n, &fsite, &fhost))
+      continue;
+    size_t nh, ch, nt, ct;
+    shared_words(&fx, &ft, &nh, &ch);
+    shared_words(&ft, &fx, &nt, &ct);
+    if (nh < 3 || ch * 10 < nh * 7 || ct * 10 < nt * 7)
+      continue;
+    if (ct == nt) {
+      /* every word of the candidate in the h1: a kicker joined with ": " belongs to the
+       * headline ("Kicker: Headline"); one set apart otherwise is a label of its own */
+      bool kicker = fx.n > ft.n + 2 && memcmp(fx.s + fx.n - ft.n, ft.s, ft.n) == 0 &&
+                    fx.s[fx.n - ft.n - 1] == ' ' && fx.s[fx.n - ft.n - 2] == ':' &&
+                    fx.n - ft.n >= 3 && fx.s[fx.n - ft.n - 3] != ' ';
+      if (!kicker)
+        continue;
+    }
+    return h;
   }
 
   /* 2. first or last parts naming the site */

@@ -26,6 +26,9 @@ typedef struct rt_title_ctx {
  * A title candidate (a meta title or <title>, whitespace collapsed) without its site-name part:
  *   1. a visible <h1> that the candidate holds with extra words around it ("Recipe: <h1> |
  *      Site", "<h1> - Site") is the title;
+ *   1b. the first <h1> when 70 % of its words are in the candidate and 70 % of the candidate's
+ *      in it (the same headline reworded for search engines); when the h1 holds every word of
+ *      the candidate, only as "Kicker: <candidate>";
  *   2. a first or last part, cut at a separator (| - – — : :: · • // » /, spaces around), that
  *      names the site (the site name, or in at most 6 words a label of the URL host) is dropped,
  *      repeatedly, while two parts are left.
