@@ -537,7 +537,17 @@ static size_t labelled_date(const dom_doc *doc, char out[32])
           return dl;
         pending = false;
       }
+      /* the date is in this text or, after a label that ends it, in the next: a text with
+       * no digit is searched only when it ends with ':' or a letter */
+      bool digit = false;
+      for (size_t i = 0; i < tl && !digit && tl <= 200; i++)
+        digit = t[i] >= '0' && t[i] <= '9';
+      if (!digit && tl && t[tl - 1] != ':' && !(ex_lower(t[tl - 1]) >= 'a' && ex_lower(t[tl - 1]) <= 'z'))
+        tl = 0;
       for (size_t i = 0; tl && tl <= 200 && i + 5 <= tl && !pending; i++) {
+        char c = ex_lower(t[i]);
+        if (c != 'p' && c != 'v' && c != 'e' && c != 'g' && c != 'd')
+          continue;
         if (i && ex_lower(t[i - 1]) >= 'a' && ex_lower(t[i - 1]) <= 'z')
           continue;
         for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
