@@ -238,6 +238,10 @@ static void test_title_rules(void **state)
               RIPTIDE_MODE_METADATA, NULL);
   assert_string_equal(d->byline, "Mara Lind");
   riptide_document_free(d);
+  d = extract("<meta name='author' content='Grant Tinsley, PhD'><p>x</p>", RIPTIDE_MODE_METADATA,
+              NULL);
+  assert_string_equal(d->byline, "Grant Tinsley"); /* a degree after the name */
+  riptide_document_free(d);
   d = extract("<head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
               "\"headline\":\"From JSON-LD\",\"datePublished\":\"2020-01-02\","
               "\"author\":{\"@type\":\"Person\",\"name\":\"Ann Author\"}}</script></head>",

@@ -46,7 +46,8 @@ static const char *const labels[] = {
     "scritto da",     "by",              "von",                "vom",          "par",
     "por",            "di",              "door",               "autorin",      "autor",
     "author",         "autore",          "auteur",             "text",         "texte",
-    "interview",      "from"};
+    "interview",      "from",            "gespeichert von",    "autoren",      "autorinnen",
+    "authors",        "autores",         "auteurs"};
 
 /* Length of a label at s[i] plus what follows it (spaces, ':', spaces), or 0. */
 static size_t label_at(const char *s, size_t n, size_t i)
@@ -188,6 +189,29 @@ rt_span rt_byline_clean(const char *s, size_t n, rt_span site)
       continue;
     }
     break;
+  }
+  /* ", PhD", ", dpa", ", CNN": one short word after the names (a degree or an agency) */
+  for (int round = 0; round < 2; round++) {
+    size_t c = e;
+    while (c > b && s[c - 1] != ',' && !sp(s[c - 1]))
+      c--;
+    size_t wl = e - c;
+    size_t k = c;
+    while (k > b && sp(s[k - 1]))
+      k--;
+    if (wl < 2 || wl > 4 || k <= b || s[k - 1] != ',')
+      break;
+    bool letters = true;
+    for (size_t i = c; i < e; i++)
+      letters = letters && ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z');
+    size_t before = 0; /* words before the comma */
+    for (size_t i = b; i + 1 < k; i++)
+      before += !sp(s[i]) && (i == b || sp(s[i - 1]));
+    if (!letters || before < 2)
+      break;
+    e = k - 1;
+    while (e > b && sp(s[e - 1]))
+      e--;
   }
   /* ", Site" */
   if (site.n) {

@@ -82,6 +82,8 @@ enum {
   MK_AUTHOR,
   MK_AUTHOR_PARSELY,
   MK_AUTHOR_ARTICLE,
+  MK_TW_LABEL1,
+  MK_TW_DATA1,
   MK_DATE_PUB,
   MK_DATE_ITEMPROP,
   MK_DATE_OTHER,
@@ -123,6 +125,8 @@ static const key_map keys[] = {
     {"article:author", MK_AUTHOR_ARTICLE},
     {"sailthru:author", MK_AUTHOR_PARSELY},
     {"byl", MK_AUTHOR_PARSELY},
+    {"twitter:label1", MK_TW_LABEL1},
+    {"twitter:data1", MK_TW_DATA1},
     {"article:published_time", MK_DATE_PUB},
     {"og:article:published_time", MK_DATE_PUB},
     {"article:published", MK_DATE_PUB},
@@ -416,9 +420,53 @@ static size_t date_line(const dom_doc *doc, char out[32])
 
 /* A byline written inline, with no markup naming it: the first short element (at most 100
  * bytes of text, among the first EX_INLINE_BY_NODES elements of the body, outside headings and
- * links) whose text is a label ("By", "Von", "Par", "Por", "Posted by", ...) followed by a
- * capitalised name. */
+ * links) whose text is a label ("By", "Von", "Par", "Por", "Posted by", ...) followed by
+ * names (name_shaped). */
 #define EX_INLINE_BY_NODES 3000
+
+/* The words after an inline label read as names: until a date, a separator or the end, at
+ * most 6 words, each capitalised or a joining word ("und", "and", "y", "von", "de", ...), or
+ * one word of any case (a user name). */
+static bool name_shaped(const char *s, size_t n)
+{
+  static const char *const join[] = {"und", "and", "y", "et", "e", "&", "van", "von", "de", "der",
+                                     "den", "la", "le", "di", "da", "du", "del", "dos", "zu"};
+  size_t words = 0, i = 0;
+  bool lower_first = false;
+  while (i < n) {
+    while (i < n && s[i] == ' ')
+      i++;
+    size_t st = i;
+    while (i < n && s[i] != ' ')
+      i++;
+    if (i == st)
+      break;
+    unsigned char c = (unsigned char)s[st];
+    if ((c >= '0' && c <= '9') || c == '-' || c == '|' || c == 0xC2 || c == 0xE2)
+      break; /* a date or a separator ends the names */
+    size_t wl = i - st;
+    if (s[i - 1] == ',')
+      wl--;
+    static const char *const stop[] = {"am", "on", "at", "le", "el", "il", "em", "op", "vom"};
+    bool end = false;
+    for (size_t k = 0; !end && k < sizeof stop / sizeof stop[0]; k++)
+      end = words && ex_ieq(s + st, wl, stop[k]);
+    if (end)
+      break; /* "Von R. R. am 3. Mai" */
+    bool ok = (c >= 'A' && c <= 'Z') || c >= 0xC3;
+    for (size_t k = 0; !ok && k < sizeof join / sizeof join[0]; k++)
+      ok = ex_ieq(s + st, wl, join[k]);
+    if (!ok && !words)
+      lower_first = true; /* a user name ("von gizzmo"): alone only */
+    else if (!ok)
+      return false;
+    if (++words > 6 || (lower_first && words > 1))
+      return false;
+    if (s[i - 1] == ',' && words >= 2)
+      break; /* "Name Surname, 12. Mai" */
+  }
+  return words > 0;
+}
 static bool inline_byline(const dom_doc *doc, ex_buf *out)
 {
   const dom_node *body = ex_body(doc);
@@ -450,7 +498,7 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
         if (short_text(n, &b, 100)) {
           size_t l = rt_byline_label(b.p, b.len);
           unsigned char c = l && l < b.len ? (unsigned char)b.p[l] : 0;
-          if ((c >= 'A' && c <= 'Z') || c >= 0xC3) {
+          if ((((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0xC3) && name_shaped(b.p + l, b.len - l)) {
             exb_clear(out);
             exb_put(out, b.p, b.len);
             found = !out->failed;
@@ -1143,6 +1191,15 @@ static bool is_byline_label(const char *s, size_t n)
   for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++)
     if (ex_ieq(s, n, labels[k]))
       return true;
+  /* no person: placeholders, buttons, a copyright line, a bare @handle */
+  static const char *const none[] = {"admin", "administrator", "no author", "unknown",
+                                     "follow", "folgen", "suivre", "seguir", "anonymous",
+                                     "redaktion online"};
+  for (size_t k = 0; k < sizeof none / sizeof none[0]; k++)
+    if (ex_ieq(s, n, none[k]))
+      return true;
+  if (s[0] == '@' || ex_icontains(s, n, "\xC2\xA9") || ex_icontains(s, n, "copyright"))
+    return true;
   /* a comment form's field: "Name (required)", "Name (erforderlich)" */
   static const char *const form[] = {"(required)", "(erforderlich)", "(obligatoire)",
                                      "(obligatorio)", "(Pflichtfeld)", "(requis)"};
@@ -1426,8 +1483,14 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   str_ref jauth = jl.author;
   if (jauth.s && looks_like_url(jauth.s, jauth.n))
     jauth = (str_ref){NULL, 0};
+  /* "twitter:label1" = "Written by" / "Verfasst von", "twitter:data1" = the name */
+  str_ref tw = {NULL, 0};
+  if (s->slot[MK_TW_LABEL1].s && s->slot[MK_TW_DATA1].s &&
+      rt_byline_label(s->slot[MK_TW_LABEL1].s, s->slot[MK_TW_LABEL1].n) ==
+          s->slot[MK_TW_LABEL1].n)
+    tw = s->slot[MK_TW_DATA1];
   str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY],
-                  art};
+                  art,   tw};
   ex_buf bsite;
   exb_init(&bsite, EX_MAX_META);
   {
