@@ -516,8 +516,9 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
 
 /* A date written under the headline with no markup naming it ("Region • 02.02.2022",
  * "19.10.2019 07:49 Uhr"): the first short text (at most 80 bytes) holding a date among the
- * texts that follow an <h1>, up to EX_AFTER_H1 bytes of text after it. */
-#define EX_AFTER_H1 400
+ * texts that follow an <h1>, up to EX_AFTER_H1 bytes of text after it (a lead and a byline
+ * may come first). */
+#define EX_AFTER_H1 700
 
 /* A text naming a modification ("Updated", "Letzte Änderung"), whose date is not the one sought. */
 static bool is_update_text(const char *t, size_t n)
@@ -557,6 +558,7 @@ static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[3
   return 0;
 }
 
+/* (The scan below tries labels only at word starts whose letter opens one: p v e g d m.) */
 /* A date after a publication label in the text ("Erschienen am: 01.11.2023", "Published on
  * March 4, 2021"), the label and the date in one text or the date in the next text. */
 #define EX_LABEL_TEXTS 4000
@@ -565,7 +567,8 @@ static size_t labelled_date(const dom_doc *doc, char out[32])
   static const char *const labels[] = {
       "published on",  "published:",    "posted on",     "veröffentlicht am", "veröffentlicht:",
       "erschienen am", "erschienen:",   "publié le",     "publicado el",      "publicado em",
-      "pubblicato il", "gepubliceerd op", "datum:",      "date:"};
+      "pubblicato il", "gepubliceerd op", "datum:",      "date:",             "mise en ligne",
+      "publicado:",    "publié:"};
   const dom_node *body = ex_body(doc);
   int texts = 0;
   bool pending = false;
@@ -594,7 +597,7 @@ static size_t labelled_date(const dom_doc *doc, char out[32])
         tl = 0;
       for (size_t i = 0; tl && tl <= 200 && i + 5 <= tl && !pending; i++) {
         char c = ex_lower(t[i]);
-        if (c != 'p' && c != 'v' && c != 'e' && c != 'g' && c != 'd')
+        if (c != 'p' && c != 'v' && c != 'e' && c != 'g' && c != 'd' && c != 'm')
           continue;
         if (i && ex_lower(t[i - 1]) >= 'a' && ex_lower(t[i - 1]) <= 'z')
           continue;
@@ -611,6 +614,39 @@ static size_t labelled_date(const dom_doc *doc, char out[32])
       }
     }
     n = dom_next(body, n);
+  }
+  return 0;
+}
+
+/* A date set above the headline in the same block ("24. April 2020 | Press"): the short texts
+ * (at most 80 bytes) of the h1's earlier siblings, nearest first, at most 4 of them. */
+static size_t date_before_h1(const dom_node *h1, char out[32])
+{
+  int tried = 0;
+  for (const dom_node *sib = h1->prev; sib && tried < 4; sib = sib->prev) {
+    if (sib->type != DOM_ELEMENT) {
+      if (sib->type == DOM_TEXT) {
+        size_t tl = sib->data_len;
+        const char *t = ex_trim(sib->data, &tl);
+        if (tl && tl <= 80 && !is_update_text(t, tl)) {
+          size_t dl = ex_date_normalise(t, tl, out);
+          if (dl)
+            return dl;
+        }
+      }
+      continue;
+    }
+    if (sib->tag == HTML_TAG_SCRIPT || sib->tag == HTML_TAG_STYLE || sib->ns != DOM_NS_HTML)
+      continue;
+    tried++;
+    ex_buf t;
+    exb_init(&t, 1024);
+    size_t dl = 0;
+    if (short_text(sib, &t, 80) && !is_update_text(t.p, t.len))
+      dl = ex_date_normalise(t.p, t.len, out);
+    exb_free(&t);
+    if (dl)
+      return dl;
   }
   return 0;
 }
@@ -1580,6 +1616,9 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   for (uint32_t i = 0; i < s->n_hx && !dl; i++)
     if (s->hx[i]->tag == HTML_TAG_H1)
       dl = date_after_h1(doc->root, s->hx[i], d);
+  for (uint32_t i = 0; i < s->n_hx && !dl; i++)
+    if (s->hx[i]->tag == HTML_TAG_H1)
+      dl = date_before_h1(s->hx[i], d);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
   /* a UTC timestamp is given in the page's own zone when another of its timestamps names one
