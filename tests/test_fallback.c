@@ -242,6 +242,14 @@ static void test_title_rules(void **state)
               NULL);
   assert_string_equal(d->byline, "Grant Tinsley"); /* a degree after the name */
   riptide_document_free(d);
+  /* dates in ISO 8601 (the guest's date.c), a value holding none left out */
+  d = extract("<meta name='date' content='Posted March 4, 2021'><p>x</p>", RIPTIDE_MODE_METADATA,
+              NULL);
+  assert_string_equal(d->date, "2021-03-04");
+  riptide_document_free(d);
+  d = extract("<meta name='date' content='soon'><p>x</p>", RIPTIDE_MODE_METADATA, NULL);
+  assert_null(d->date);
+  riptide_document_free(d);
   d = extract("<head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
               "\"headline\":\"From JSON-LD\",\"datePublished\":\"2020-01-02\","
               "\"author\":{\"@type\":\"Person\",\"name\":\"Ann Author\"}}</script></head>",

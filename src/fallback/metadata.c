@@ -4,6 +4,7 @@
  */
 #include "fallback/native.h"
 #include "guest/extract/byline.h"
+#include "guest/extract/ex_internal.h"
 #include "guest/extract/langtag.h"
 #include "guest/extract/title.h"
 
@@ -268,6 +269,14 @@ static char *clean_byline(const char *raw, const char *site, const char *base)
   return c;
 }
 
+/* A date in ISO 8601, read by the guest's date.c (shared): NULL when it holds none. */
+static char *iso_date(const char *raw)
+{
+  char out[32];
+  size_t n = raw ? ex_date_normalise(raw, strlen(raw), out) : 0;
+  return n ? strndup(out, n) : NULL;
+}
+
 /* "scheme:..." (an absolute URL), not a path or "//host". */
 static bool has_scheme(const char *u)
 {
@@ -331,8 +340,8 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
     d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
   fb_set_str(&d->byline, clean_byline(m->author, d->site_name, base));
   fb_set_str(&d->byline, clean_byline(m->ld_author, d->site_name, base));
-  fb_set_str(&d->date, fb_clean_dup(m->ld_date, 100));
-  fb_set_str(&d->date, fb_clean_dup(m->date, 100));
+  fb_set_str(&d->date, iso_date(m->ld_date));
+  fb_set_str(&d->date, iso_date(m->date));
   fb_set_str(&d->description, fb_clean_dup(m->description, FB_MAX_META_LEN));
   fb_set_str(&d->description, fb_clean_dup(m->ld_description, FB_MAX_META_LEN));
   d->language = primary_lang(m->lang);
