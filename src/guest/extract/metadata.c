@@ -558,17 +558,23 @@ static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[3
   return 0;
 }
 
-/* (The scan below tries labels only at word starts whose letter opens one: p v e g d m.) */
+/* (The scan below tries labels only at word starts whose letter opens one: p v e g d m a l u.) */
 /* A date after a publication label in the text ("Erschienen am: 01.11.2023", "Published on
  * March 4, 2021"), the label and the date in one text or the date in the next text. */
 #define EX_LABEL_TEXTS 4000
-static size_t labelled_date(const dom_doc *doc, char out[32])
+static const char *const pub_labels[] = {
+    "published on",  "published:",      "posted on", "veröffentlicht am", "veröffentlicht:",
+    "erschienen am", "erschienen:",     "publié le", "publicado el",      "publicado em",
+    "pubblicato il", "gepubliceerd op", "datum:",    "date:",             "mise en ligne",
+    "publicado:",    "publié:",         NULL};
+/* The last resort: a date after a label naming the last change ("Aktualisiert am", "last
+ * edited"), as modification dates in markup are. */
+static const char *const mod_labels[] = {"aktualisiert am", "last edited", "last updated",
+                                         "letzte änderung", "dernière mise à jour",
+                                         "actualizado el", "geändert am", "updated on", NULL};
+
+static size_t labelled_date(const dom_doc *doc, const char *const *labels, char out[32])
 {
-  static const char *const labels[] = {
-      "published on",  "published:",    "posted on",     "veröffentlicht am", "veröffentlicht:",
-      "erschienen am", "erschienen:",   "publié le",     "publicado el",      "publicado em",
-      "pubblicato il", "gepubliceerd op", "datum:",      "date:",             "mise en ligne",
-      "publicado:",    "publié:"};
   const dom_node *body = ex_body(doc);
   int texts = 0;
   bool pending = false;
@@ -597,11 +603,12 @@ static size_t labelled_date(const dom_doc *doc, char out[32])
         tl = 0;
       for (size_t i = 0; tl && tl <= 200 && i + 5 <= tl && !pending; i++) {
         char c = ex_lower(t[i]);
-        if (c != 'p' && c != 'v' && c != 'e' && c != 'g' && c != 'd' && c != 'm')
+        if (c != 'p' && c != 'v' && c != 'e' && c != 'g' && c != 'd' && c != 'm' && c != 'a' &&
+            c != 'l' && c != 'u')
           continue;
         if (i && ex_lower(t[i - 1]) >= 'a' && ex_lower(t[i - 1]) <= 'z')
           continue;
-        for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
+        for (size_t k = 0; labels[k]; k++) {
           if (!ex_istarts(t + i, tl - i, labels[k]))
             continue;
           size_t st = i + strlen(labels[k]);
@@ -1612,7 +1619,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   if (!dl)
     dl = date_line(doc, d);
   if (!dl)
-    dl = labelled_date(doc, d);
+    dl = labelled_date(doc, pub_labels, d);
   for (uint32_t i = 0; i < s->n_hx && !dl; i++)
     if (s->hx[i]->tag == HTML_TAG_H1)
       dl = date_after_h1(doc->root, s->hx[i], d);
@@ -1621,6 +1628,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       dl = date_before_h1(s->hx[i], d);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
+  if (!dl)
+    dl = labelled_date(doc, mod_labels, d);
   /* a UTC timestamp is given in the page's own zone when another of its timestamps names one
    * (the local date is the one the page shows) */
   if (dl && ex_date_offset(d, dl) == 0) {
