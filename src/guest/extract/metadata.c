@@ -17,8 +17,9 @@
  *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
  *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
  *                object > the first short element whose class/id names a date line > a date
- *                after a publication label > the first date under an <h1> > modification
- *                dates; normalised to ISO 8601, a UTC time moved to the page's own zone
+ *                after a publication label > the first date under (or above) an <h1> >
+ *                modification dates > a date after a last-change label; normalised to ISO
+ *                8601, a UTC time moved to the page's own zone
  *   (values keep no character references: double-escaped meta content is decoded once more)
  *   site name    JSON-LD publisher.name > og:site_name > application-name
  *   description  JSON-LD description > description / og / twitter meta
