@@ -599,10 +599,14 @@ static void test_language_guess(void **state)
   /* declared languages: a lower-case primary subtag, or none */
   static const struct {
     const char *in, *want;
-  } decl[] = {{"de-DE", "de"}, {"DE", "de"},        {" en_US ", "en"}, {"German", "de"},
-              {"Deutsch", "de"}, {"français", "fr"}, {"deu", "de"},    {"iw", "he"},
-              {"de, en", "de"},  {"zh-Hant-TW", "zh"}, {"und", NULL},  {"", NULL},
-              {"x-klingon", NULL}, {"english please", NULL}, {"e", NULL}, {"1234", NULL}};
+  } decl[] = {{"de-DE", "de"},     {"DE", "de"},
+              {" en_US ", "en"},   {"German", "de"},
+              {"Deutsch", "de"},   {"français", "fr"},
+              {"deu", "de"},       {"iw", "he"},
+              {"de, en", "de"},    {"zh-Hant-TW", "zh"},
+              {"und", NULL},       {"", NULL},
+              {"x-klingon", NULL}, {"english please", NULL},
+              {"e", NULL},         {"1234", NULL}};
   for (size_t i = 0; i < sizeof decl / sizeof decl[0]; i++) {
     char tag[4];
     bool ok = ex_lang_normalise(decl[i].in, strlen(decl[i].in), tag);

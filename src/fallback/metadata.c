@@ -281,8 +281,8 @@ static char *iso_date(const char *raw)
 static bool has_scheme(const char *u)
 {
   size_t i = 0;
-  while (isalpha((unsigned char)u[i]) || (i && (isdigit((unsigned char)u[i]) || u[i] == '+' ||
-                                                u[i] == '-' || u[i] == '.')))
+  while (isalpha((unsigned char)u[i]) ||
+         (i && (isdigit((unsigned char)u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')))
     i++;
   return i > 0 && u[i] == ':';
 }

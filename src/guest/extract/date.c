@@ -3,12 +3,12 @@
  *
  * Accepted inputs: ISO 8601 / RFC 3339 ("2021-03-04", "2021-03-04T05:06:07Z",
  * "2021-03-04 05:06:07+01:00", "20210304"), slashed and dotted numeric forms ("2021/03/04",
- * "04.03.2021", "04.03.21", "03/04/2021" read month-first unless the first number exceeds 12), textual
- * months in English, German, French, Spanish, Italian, Portuguese and Dutch ("March 4, 2021",
- * "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07 GMT", "4. März 2021") and URL paths
- * ("/2021/03/04/", "/news/04-03-2021"). Years outside 1900-2100 and impossible days (Feb 30) are refused.
- * Output: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a time
- * (and a zone).
+ * "04.03.2021", "04.03.21", "03/04/2021" read month-first unless the first number exceeds 12),
+ * textual months in English, German, French, Spanish, Italian, Portuguese and Dutch ("March 4,
+ * 2021", "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07 GMT", "4. März 2021") and URL paths
+ * ("/2021/03/04/", "/news/04-03-2021"). Years outside 1900-2100 and impossible days (Feb 30) are
+ * refused. Output: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a
+ * time (and a zone).
  */
 #include "guest/extract/ex_internal.h"
 

@@ -405,13 +405,15 @@ rt_guest_status ex_extract(const char *html, size_t len, const char *url, size_t
       memcpy(decl, m.language.p, dl);
       decl[dl] = '\0';
       /* the opening decides first (one short pass on most pages); the whole text must agree */
-      const char *g = ex_lang_guess(text.p, text.len < EX_LANG_OPENING ? text.len : EX_LANG_OPENING);
+      const char *g =
+          ex_lang_guess(text.p, text.len < EX_LANG_OPENING ? text.len : EX_LANG_OPENING);
       if (g && ex_lang_contradicts(decl, g)) {
         const char *g2 = g;
-        if (text.len > EX_LANG_OPENING && (!ex_lang_text_contradicts(decl, text.p, text.len, &g2) ||
-                                !g2 || strcmp(g, g2) != 0))
+        if (text.len > EX_LANG_OPENING &&
+            (!ex_lang_text_contradicts(decl, text.p, text.len, &g2) || !g2 || strcmp(g, g2) != 0))
           g = NULL;
-        else if (text.len <= EX_LANG_OPENING && !ex_lang_text_contradicts(decl, text.p, text.len, &g2))
+        else if (text.len <= EX_LANG_OPENING &&
+                 !ex_lang_text_contradicts(decl, text.p, text.len, &g2))
           g = NULL;
         if (g) {
           exb_clear(&m.language);

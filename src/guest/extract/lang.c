@@ -260,9 +260,9 @@ static bool in_group(const char *const g[4], const char *t)
 bool ex_lang_contradicts(const char *declared, const char *guess)
 {
   static const char *const groups[][4] = {{"da", "no", "nb", "nn"}, {"sv", "no", "nb", "da"},
-                                           {"cs", "sk", NULL, NULL}, {"hr", "sr", "bs", "sh"},
-                                           {"es", "ca", "gl", NULL}, {"pt", "gl", NULL, NULL},
-                                           {"id", "ms", NULL, NULL}};
+                                          {"cs", "sk", NULL, NULL}, {"hr", "sr", "bs", "sh"},
+                                          {"es", "ca", "gl", NULL}, {"pt", "gl", NULL, NULL},
+                                          {"id", "ms", NULL, NULL}};
   if (!declared || !guess || !*declared || strcmp(declared, guess) == 0)
     return false;
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)

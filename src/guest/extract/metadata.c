@@ -189,7 +189,7 @@ typedef struct meta_scan {
   const dom_node *hx[64]; /* h1/h2 for the title heuristics */
   uint32_t n_hx;
   const dom_node *time_el;
-  const dom_node *pub_el; /* the first non-meta element with itemprop="datePublished" */
+  const dom_node *pub_el;       /* the first non-meta element with itemprop="datePublished" */
   const dom_node *byline_el[4]; /* the first elements with a byline hint */
   uint32_t n_byline;
   str_ref canonical, base_href, html_lang;
@@ -297,7 +297,8 @@ static bool has_byline_word(const char *s, size_t n)
   return false;
 }
 
-static bool is_byline_hint(const dom_node *n)
+/* ip: the element's itemprop (the caller reads it once for this and the date). */
+static bool is_byline_hint(const dom_node *n, const char *ip, size_t ipl)
 {
   if (!n->n_attrs)
     return false;
@@ -305,8 +306,7 @@ static bool is_byline_hint(const dom_node *n)
   const char *rel = dom_attr_get(n, "rel", &l);
   if (rel && ex_ieq(rel, l, "author"))
     return true;
-  const char *ip = dom_attr_get(n, "itemprop", &l);
-  if (ip && ex_icontains(ip, l, "author"))
+  if (ip && ex_icontains(ip, ipl, "author"))
     return true;
   size_t cl, il;
   const char *c = ex_class(n, &cl);
@@ -388,6 +388,39 @@ static bool short_text(const dom_node *root, ex_buf *out, size_t max)
   return out->len > 0 && !out->failed;
 }
 
+/* ASCII whitespace and no-break spaces trimmed (the scans below look at many texts: no full
+ * UTF-8 decoding there). */
+static bool trim_space_at(const char *s, size_t i, size_t n, size_t *len)
+{
+  char c = s[i];
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+    *len = 1;
+    return true;
+  }
+  if ((unsigned char)c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
+    *len = 2;
+    return true;
+  }
+  return false;
+}
+
+static const char *trim_ascii(const char *s, size_t *n)
+{
+  size_t a = 0, b = *n, l;
+  while (a < b && trim_space_at(s, a, b, &l))
+    a += l;
+  while (b > a) {
+    if (trim_space_at(s, b - 1, b, &l))
+      b--;
+    else if (b - a >= 2 && trim_space_at(s, b - 2, b, &l) && l == 2)
+      b -= 2;
+    else
+      break;
+  }
+  *n = b - a;
+  return s + a;
+}
+
 /* Searched only when no other source gave a date, in document order, stopping at the first
  * date found or after EX_DATE_LINES named elements (the date line sits near the headline). */
 #define EX_DATE_LINES 8
@@ -423,15 +456,16 @@ static size_t date_line(const dom_doc *doc, char out[32])
  * bytes of text, among the first EX_INLINE_BY_NODES elements of the body, outside headings and
  * links) whose text is a label ("By", "Von", "Par", "Por", "Posted by", ...) followed by
  * names (name_shaped). */
-#define EX_INLINE_BY_NODES 3000
+#define EX_INLINE_BY_NODES 1000
 
 /* The words after an inline label read as names: until a date, a separator or the end, at
  * most 6 words, each capitalised or a joining word ("und", "and", "y", "von", "de", ...), or
  * one word of any case (a user name). */
 static bool name_shaped(const char *s, size_t n)
 {
-  static const char *const join[] = {"und", "and", "y", "et", "e", "&", "van", "von", "de", "der",
-                                     "den", "la", "le", "di", "da", "du", "del", "dos", "zu"};
+  static const char *const join[] = {"und", "and", "y",   "et",  "e",  "&",  "van",
+                                     "von", "de",  "der", "den", "la", "le", "di",
+                                     "da",  "du",  "del", "dos", "zu"};
   size_t words = 0, i = 0;
   bool lower_first = false;
   while (i < n) {
@@ -491,7 +525,7 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
       t = t->first_child;
     if (t && t->type == DOM_TEXT) {
       size_t tl = t->data_len;
-      const char *tt = ex_trim(t->data, &tl);
+      const char *tt = trim_ascii(t->data, &tl);
       if (tl && rt_byline_label(tt, tl)) {
         ex_buf b;
         exb_init(&b, 1024);
@@ -499,7 +533,8 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
         if (short_text(n, &b, 100)) {
           size_t l = rt_byline_label(b.p, b.len);
           unsigned char c = l && l < b.len ? (unsigned char)b.p[l] : 0;
-          if ((((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0xC3) && name_shaped(b.p + l, b.len - l)) {
+          if ((((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0xC3) &&
+              name_shaped(b.p + l, b.len - l)) {
             exb_clear(out);
             exb_put(out, b.p, b.len);
             found = !out->failed;
@@ -524,8 +559,9 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
 /* A text naming a modification ("Updated", "Letzte Änderung"), whose date is not the one sought. */
 static bool is_update_text(const char *t, size_t n)
 {
-  static const char *const w[] = {"update", "aktualisiert", "änderung", "modified", "geändert",
-                                  "mis à jour", "actualizado", "atualizado", "aggiornato"};
+  static const char *const w[] = {"update",     "aktualisiert", "änderung",   "Änderung",
+                                  "modified",   "geändert",     "mis à jour", "actualizado",
+                                  "atualizado", "aggiornato"};
   for (size_t k = 0; k < sizeof w / sizeof w[0]; k++)
     if (ex_icontains(t, n, w[k]))
       return true;
@@ -545,7 +581,7 @@ static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[3
       }
     } else if (n->type == DOM_TEXT) {
       size_t tl = n->data_len;
-      const char *t = ex_trim(n->data, &tl);
+      const char *t = trim_ascii(n->data, &tl);
       /* a short text, or a longer one that opens with its date ("27.1.2022 - The ...") */
       if (tl && (tl <= 80 || (t[0] >= '0' && t[0] <= '9')) && !is_update_text(t, tl)) {
         size_t dl = ex_date_normalise(t, tl <= 80 ? tl : 24, out);
@@ -562,23 +598,39 @@ static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[3
 /* (The scan below tries labels only at word starts whose letter opens one: p v e g d m a l u.) */
 /* A date after a publication label in the text ("Erschienen am: 01.11.2023", "Published on
  * March 4, 2021"), the label and the date in one text or the date in the next text. */
-#define EX_LABEL_TEXTS 4000
-static const char *const pub_labels[] = {
-    "published on",  "published:",      "posted on", "veröffentlicht am", "veröffentlicht:",
-    "erschienen am", "erschienen:",     "publié le", "publicado el",      "publicado em",
-    "pubblicato il", "gepubliceerd op", "datum:",    "date:",             "mise en ligne",
-    "publicado:",    "publié:",         NULL};
+#define EX_LABEL_TEXTS 1500
+static const char *const pub_labels[] = {"published on",    "published:",
+                                         "posted on",       "veröffentlicht am",
+                                         "veröffentlicht:", "erschienen am",
+                                         "erschienen:",     "publié le",
+                                         "publicado el",    "publicado em",
+                                         "pubblicato il",   "gepubliceerd op",
+                                         "datum:",          "date:",
+                                         "mise en ligne",   "publicado:",
+                                         "publié:",         NULL};
 /* The last resort: a date after a label naming the last change ("Aktualisiert am", "last
  * edited"), as modification dates in markup are. */
-static const char *const mod_labels[] = {"aktualisiert am", "last edited", "last updated",
-                                         "letzte änderung", "dernière mise à jour",
-                                         "actualizado el", "geändert am", "updated on", NULL};
+static const char *const mod_labels[] = {
+    "aktualisiert am", "last edited",          "last updated",
+    "letzte änderung", "dernière mise à jour", "actualizado el",
+    "geändert am",     "updated on",           NULL};
 
-static size_t labelled_date(const dom_doc *doc, const char *const *labels, char out[32])
+/* The label of `labels` at t[i], its length, or 0. */
+static size_t label_in(const char *t, size_t tl, size_t i, const char *const *labels)
+{
+  for (size_t k = 0; labels[k]; k++)
+    if (ex_lower(t[i]) == labels[k][0] && ex_istarts(t + i, tl - i, labels[k]))
+      return strlen(labels[k]);
+  return 0;
+}
+
+/* One pass over the texts: the first date after a publication label is returned; the first
+ * after a last-change label goes to mod[] (*mod_len), for the very last resort. */
+static size_t labelled_date(const dom_doc *doc, char out[32], char mod[32], size_t *mod_len)
 {
   const dom_node *body = ex_body(doc);
   int texts = 0;
-  bool pending = false;
+  int pending = 0; /* 1: a publication label ended the last text, 2: a last-change label */
   for (const dom_node *n = dom_next(body, body); n && texts < EX_LABEL_TEXTS;) {
     if (n->type == DOM_ELEMENT && (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE ||
                                    n->tag == HTML_TAG_TEMPLATE || n->ns != DOM_NS_HTML)) {
@@ -588,37 +640,59 @@ static size_t labelled_date(const dom_doc *doc, const char *const *labels, char 
     if (n->type == DOM_TEXT) {
       texts++;
       size_t tl = n->data_len;
-      const char *t = ex_trim(n->data, &tl);
+      const char *t = trim_ascii(n->data, &tl);
       if (pending && tl) {
-        size_t dl = tl <= 80 ? ex_date_normalise(t, tl, out) : 0;
-        if (dl)
+        char d[32];
+        size_t dl = tl <= 80 ? ex_date_normalise(t, tl, d) : 0;
+        if (dl && pending == 1) {
+          memcpy(out, d, dl + 1);
           return dl;
-        pending = false;
+        }
+        if (dl && !*mod_len) {
+          memcpy(mod, d, dl + 1);
+          *mod_len = dl;
+        }
+        pending = 0;
       }
       /* the date is in this text or, after a label that ends it, in the next: a text with
        * no digit is searched only when it ends with ':' or a letter */
-      bool digit = false;
-      for (size_t i = 0; i < tl && !digit && tl <= 200; i++)
-        digit = t[i] >= '0' && t[i] <= '9';
-      if (!digit && tl && t[tl - 1] != ':' && !(ex_lower(t[tl - 1]) >= 'a' && ex_lower(t[tl - 1]) <= 'z'))
+      if (tl > 200)
         tl = 0;
-      for (size_t i = 0; tl && tl <= 200 && i + 5 <= tl && !pending; i++) {
+      bool digit = false;
+      for (size_t i = 0; i < tl && !digit; i++)
+        digit = t[i] >= '0' && t[i] <= '9';
+      if (!digit && tl && t[tl - 1] != ':' &&
+          !(ex_lower(t[tl - 1]) >= 'a' && ex_lower(t[tl - 1]) <= 'z'))
+        tl = 0;
+      for (size_t i = 0; tl && i + 5 <= tl && !pending; i++) {
         char c = ex_lower(t[i]);
         if (c != 'p' && c != 'v' && c != 'e' && c != 'g' && c != 'd' && c != 'm' && c != 'a' &&
             c != 'l' && c != 'u')
           continue;
         if (i && ex_lower(t[i - 1]) >= 'a' && ex_lower(t[i - 1]) <= 'z')
           continue;
-        for (size_t k = 0; labels[k]; k++) {
-          if (!ex_istarts(t + i, tl - i, labels[k]))
-            continue;
-          size_t st = i + strlen(labels[k]);
-          size_t dl = ex_date_normalise(t + st, tl - st, out);
-          if (dl)
-            return dl;
-          pending = st + 2 >= tl; /* the date follows in the next text */
-          break;
+        int kind = 1;
+        size_t ll = label_in(t, tl, i, pub_labels);
+        if (!ll && !*mod_len) {
+          kind = 2;
+          ll = label_in(t, tl, i, mod_labels);
         }
+        if (!ll)
+          continue;
+        size_t st = i + ll;
+        char d[32];
+        size_t dl = ex_date_normalise(t + st, tl - st, d);
+        if (dl && kind == 1) {
+          memcpy(out, d, dl + 1);
+          return dl;
+        }
+        if (dl) {
+          memcpy(mod, d, dl + 1);
+          *mod_len = dl;
+        } else if (st + 2 >= tl) {
+          pending = kind; /* the date follows in the next text */
+        }
+        break;
       }
     }
     n = dom_next(body, n);
@@ -732,14 +806,17 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
     default:
       break;
     }
-    if (!s->pub_el && n->tag != HTML_TAG_META && n->n_attrs) {
-      const char *ip = dom_attr_get(n, "itemprop", &l);
-      if (ip && ex_icontains(ip, l, "datePublished"))
+    bool want_pub = !s->pub_el;
+    bool want_by = s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
+                   n->tag != HTML_TAG_LINK;
+    if (n->n_attrs && n->tag != HTML_TAG_META && (want_pub || want_by)) {
+      size_t ipl = 0;
+      const char *ip = dom_attr_get(n, "itemprop", &ipl);
+      if (want_pub && ip && ex_icontains(ip, ipl, "datePublished"))
         s->pub_el = n;
+      if (want_by && is_byline_hint(n, ip, ipl))
+        s->byline_el[s->n_byline++] = n;
     }
-    if (s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
-        n->tag != HTML_TAG_META && n->tag != HTML_TAG_LINK && is_byline_hint(n))
-      s->byline_el[s->n_byline++] = n;
   }
 }
 
@@ -1236,17 +1313,17 @@ static bool is_byline_label(const char *s, size_t n)
     if (ex_ieq(s, n, labels[k]))
       return true;
   /* no person: placeholders, buttons, a copyright line, a bare @handle */
-  static const char *const none[] = {"admin", "administrator", "no author", "unknown",
-                                     "follow", "folgen", "suivre", "seguir", "anonymous",
-                                     "redaktion online"};
+  static const char *const none[] = {"admin",     "administrator",   "no author", "unknown",
+                                     "follow",    "folgen",          "suivre",    "seguir",
+                                     "anonymous", "redaktion online"};
   for (size_t k = 0; k < sizeof none / sizeof none[0]; k++)
     if (ex_ieq(s, n, none[k]))
       return true;
   if (s[0] == '@' || ex_icontains(s, n, "\xC2\xA9") || ex_icontains(s, n, "copyright"))
     return true;
   /* a comment form's field: "Name (required)", "Name (erforderlich)" */
-  static const char *const form[] = {"(required)", "(erforderlich)", "(obligatoire)",
-                                     "(obligatorio)", "(Pflichtfeld)", "(requis)"};
+  static const char *const form[] = {"(required)",    "(erforderlich)", "(obligatoire)",
+                                     "(obligatorio)", "(Pflichtfeld)",  "(requis)"};
   for (size_t k = 0; k < sizeof form / sizeof form[0]; k++)
     if (ex_icontains(s, n, form[k]))
       return true;
@@ -1530,11 +1607,10 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   /* "twitter:label1" = "Written by" / "Verfasst von", "twitter:data1" = the name */
   str_ref tw = {NULL, 0};
   if (s->slot[MK_TW_LABEL1].s && s->slot[MK_TW_DATA1].s &&
-      rt_byline_label(s->slot[MK_TW_LABEL1].s, s->slot[MK_TW_LABEL1].n) ==
-          s->slot[MK_TW_LABEL1].n)
+      rt_byline_label(s->slot[MK_TW_LABEL1].s, s->slot[MK_TW_LABEL1].n) == s->slot[MK_TW_LABEL1].n)
     tw = s->slot[MK_TW_DATA1];
-  str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY],
-                  art,   tw};
+  str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY], art,
+                  tw};
   ex_buf bsite;
   exb_init(&bsite, EX_MAX_META);
   {
@@ -1619,18 +1695,22 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   /* the first short element named as a date line ("Posted on 4 March 2021") */
   if (!dl)
     dl = date_line(doc, d);
-  if (!dl)
-    dl = labelled_date(doc, pub_labels, d);
+  char mod_text[32];
+  size_t mod_text_len = 0;
   for (uint32_t i = 0; i < s->n_hx && !dl; i++)
     if (s->hx[i]->tag == HTML_TAG_H1)
       dl = date_after_h1(doc->root, s->hx[i], d);
   for (uint32_t i = 0; i < s->n_hx && !dl; i++)
     if (s->hx[i]->tag == HTML_TAG_H1)
       dl = date_before_h1(s->hx[i], d);
+  if (!dl)
+    dl = labelled_date(doc, d, mod_text, &mod_text_len);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
-  if (!dl)
-    dl = labelled_date(doc, mod_labels, d);
+  if (!dl && mod_text_len) {
+    memcpy(d, mod_text, mod_text_len + 1);
+    dl = mod_text_len;
+  }
   /* a UTC timestamp is given in the page's own zone when another of its timestamps names one
    * (the local date is the one the page shows) */
   if (dl && ex_date_offset(d, dl) == 0) {

@@ -115,9 +115,15 @@ static int sep_at(const folded *f, size_t i, size_t *len)
   static const struct {
     const char *x;
     int kind;
-  } seps[] = {{"|", SEP_STRONG},  {"::", SEP_STRONG}, {"//", SEP_STRONG}, {"\xC2\xB7", SEP_STRONG},
-              {"\xE2\x80\xA2", SEP_STRONG}, {"\"", SEP_STRONG}, {"/", SEP_STRONG},
-              {"-", SEP_DASH},    {":", SEP_COLON}};
+  } seps[] = {{"|", SEP_STRONG},
+              {"::", SEP_STRONG},
+              {"//", SEP_STRONG},
+              {"\xC2\xB7", SEP_STRONG},
+              {"\xE2\x80\xA2", SEP_STRONG},
+              {"\"", SEP_STRONG},
+              {"/", SEP_STRONG},
+              {"-", SEP_DASH},
+              {":", SEP_COLON}};
   for (size_t k = 0; k < sizeof seps / sizeof seps[0]; k++) {
     size_t xl = strlen(seps[k].x);
     if (i + 1 + xl < n && memcmp(s + i + 1, seps[k].x, xl) == 0 && s[i + 1 + xl] == ' ') {

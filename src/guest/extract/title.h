@@ -16,9 +16,9 @@ typedef struct rt_span {
 
 /* The page facts the cleanup compares a title candidate with; every span may be empty. */
 typedef struct rt_title_ctx {
-  rt_span site;     /* og:site_name, JSON-LD publisher name or application-name */
-  rt_span host;     /* the page URL's host ("www.example.org") */
-  rt_span h1[4];    /* the visible text of the page's first <h1> elements */
+  rt_span site;  /* og:site_name, JSON-LD publisher name or application-name */
+  rt_span host;  /* the page URL's host ("www.example.org") */
+  rt_span h1[4]; /* the visible text of the page's first <h1> elements */
   size_t n_h1;
 } rt_title_ctx;
 
