@@ -519,9 +519,10 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
       n = dom_next_skip(body, n);
       continue;
     }
-    /* the first text inside decides quickly */
+    /* the first text inside decides quickly: the element's own, or its first child's
+     * ("<p><strong>By Name</strong>, date</p>"); deeper ones are their parents' to test */
     const dom_node *t = n->first_child;
-    while (t && t->type == DOM_ELEMENT && t->first_child && t->tag != HTML_TAG_A)
+    if (t && t->type == DOM_ELEMENT && t->tag != HTML_TAG_A)
       t = t->first_child;
     if (t && t->type == DOM_TEXT) {
       size_t tl = t->data_len;
