@@ -70,9 +70,11 @@ LDFLAGS := $(SAN_FLAGS)
 HOST_DIRS := common abi sandbox pool circuit_breaker health memory events metrics fallback input
 HOST_SRC := $(filter-out src/abi/wire_encode.c,$(foreach d,$(HOST_DIRS),$(wildcard src/$(d)/*.c)))
 # The CSS selector parser and matcher is shared: the guest's, and the host's (the selector check
-# before the breaker, the fallback's custom mode). Listed here, before the mk/ fragments, whose
-# rules name HOST_OBJ.
-HOST_SRC += src/guest/css/selector.c
+# before the breaker, the fallback's custom mode); so are the metadata rules the native fallback
+# applies as the guest does (title, byline, language tag, dates). Listed here, before the mk/
+# fragments, whose rules name HOST_OBJ.
+HOST_SRC += src/guest/css/selector.c src/guest/extract/title.c src/guest/extract/byline.c \
+  src/guest/extract/langtag.c src/guest/extract/date.c
 # The guest (compiled to wasm, and natively for tests): its folders, listed.
 GUEST_SRC := $(sort $(wildcard src/guest/*.c src/guest/html/*.c src/guest/css/*.c src/guest/extract/*.c)) \
   src/abi/wire_encode.c

@@ -6,9 +6,9 @@
  *
  * expected.json keys (all optional): mode (article|full|metadata|custom), selector, url,
  * status (expected rt_guest_status, default 0), title, byline, date, site_name, description,
- * language, canonical, text (exact), text_contains[], text_excludes[], markdown_contains[],
- * links_contains[], links_excludes[], media_contains[], media_captions[] (exact captions of
- * media items), categories[] (exact, in order),
+ * language, canonical, text (exact; null: the field must be absent), text_contains[],
+ * text_excludes[], markdown_contains[], links_contains[], links_excludes[], media_contains[],
+ * media_captions[] (exact captions of media items), categories[] (exact, in order),
  * no_text (true: no TEXT record), min_word_count, min_quality, safe_urls (true: no link, media
  * source, Markdown link target or HTML href/src is a javascript:, vbscript: or data: URL as a
  * browser reads it), options ({"links", "media", "tables"}: false turns that output control
@@ -273,6 +273,8 @@ static void run_case(const char *dir, const char *cname)
       const char *e = json_string_value(json_object_get(exp, keys[i]));
       if (e && strcmp(e, field(&d, keys[i])) != 0)
         fail_msg("%s: %s = \"%s\", expected \"%s\"", cname, keys[i], field(&d, keys[i]), e);
+      if (json_is_null(json_object_get(exp, keys[i])) && *field(&d, keys[i]))
+        fail_msg("%s: %s = \"%s\", expected none", cname, keys[i], field(&d, keys[i]));
     }
     check_list(cname, exp, "text_contains", field(&d, "text"), true);
     check_list(cname, exp, "text_excludes", field(&d, "text"), false);
@@ -400,6 +402,27 @@ static void test_dates(void **state)
   assert_string_equal(out, "2019-07-14");
   u = "https://x.org/2019/07/story";
   assert_int_equal(ex_date_from_url(u, strlen(u), out), 0);
+  u = "https://x.org/meldungen/29-10-2021";
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 10);
+  assert_string_equal(out, "2021-10-29");
+  u = "https://x.org/news/23-01-2022-race-report";
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 10);
+  assert_string_equal(out, "2022-01-23");
+  u = "https://x.org/item/1-23-01-2022"; /* not at the start of a path part */
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 0);
+  expect_date("23.09.22", "2022-09-23");
+  expect_date("1.2.22", NULL); /* a version number, not a date */
+  /* a UTC instant in the page's zone: the local date may be the day before or after */
+  size_t n = ex_date_normalise("2020-02-25T02:25:54Z", 20, out);
+  assert_int_equal(ex_date_offset(out, n), 0);
+  n = ex_date_to_offset(out, n, -5 * 60);
+  assert_string_equal(out, "2020-02-24T21:25:54-05:00");
+  n = ex_date_normalise("2021-12-31T23:30:00Z", 20, out);
+  n = ex_date_to_offset(out, n, 60);
+  assert_string_equal(out, "2022-01-01T00:30:00+01:00");
+  n = ex_date_normalise("2021-03-01", 10, out);
+  assert_int_equal(ex_date_offset(out, n), EX_NO_OFFSET);
+  assert_int_equal(ex_date_to_offset(out, n, 60), 10);
 }
 
 static void test_quality_formula(void **state)
@@ -598,6 +621,34 @@ static void test_language_guess(void **state)
   }
   assert_null(ex_lang_guess("12345 !!! ???", 13));
   assert_null(ex_lang_guess("", 0));
+  /* declared languages: a lower-case primary subtag, or none */
+  static const struct {
+    const char *in, *want;
+  } decl[] = {{"de-DE", "de"},     {"DE", "de"},
+              {" en_US ", "en"},   {"German", "de"},
+              {"Deutsch", "de"},   {"français", "fr"},
+              {"deu", "de"},       {"iw", "he"},
+              {"de, en", "de"},    {"zh-Hant-TW", "zh"},
+              {"und", NULL},       {"", NULL},
+              {"x-klingon", NULL}, {"english please", NULL},
+              {"e", NULL},         {"1234", NULL}};
+  for (size_t i = 0; i < sizeof decl / sizeof decl[0]; i++) {
+    char tag[4];
+    bool ok = ex_lang_normalise(decl[i].in, strlen(decl[i].in), tag);
+    if (!decl[i].want ? ok : (!ok || strcmp(tag, decl[i].want) != 0))
+      fail_msg("language \"%s\" -> \"%s\", expected %s", decl[i].in, ok ? tag : "(none)",
+               decl[i].want ? decl[i].want : "none");
+  }
+  /* a long text in one language contradicts another declared one; a close relative does not */
+  const char *de = "Die Stadt hat sich entschieden, und das ist nicht mit einer Stimme geschehen, "
+                   "sondern mit der Mehrheit der Bürger, die auf der Versammlung auch für eine "
+                   "neue Brücke gestimmt haben, die über den Fluss führen soll.";
+  const char *g = NULL;
+  assert_true(ex_lang_text_contradicts("en", de, strlen(de), &g));
+  assert_string_equal(g, "de");
+  assert_false(ex_lang_text_contradicts("de", de, strlen(de), &g));
+  assert_false(ex_lang_contradicts("no", "da"));
+  assert_true(ex_lang_contradicts("en", "fr"));
 }
 
 static void test_serialisers_on_built_tree(void **state)

@@ -268,7 +268,34 @@ static void test_title_rules(void **state)
   assert_string_equal(d->title, "A Long Enough Headline Here");
   riptide_document_free(d);
   d = extract("<title>Short - Tagline</title>", RIPTIDE_MODE_METADATA, NULL);
-  assert_string_equal(d->title, "Short - Tagline"); /* head too short to cut */
+  assert_string_equal(d->title, "Short - Tagline"); /* no site named: nothing cut */
+  riptide_document_free(d);
+  /* the guest's rules (title.c): the visible h1 inside the meta title, the host's name cut */
+  d = extract("<meta property='og:title' content='Recipe: Lemon Cake from the Tray | Sunday Oven'>"
+              "<h1>Lemon cake from the tray</h1><p>x</p>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "Lemon cake from the tray");
+  riptide_document_free(d);
+  d = extract("<title>Harbour lights return after ten winters - News Example</title><p>x</p>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "Harbour lights return after ten winters");
+  riptide_document_free(d);
+  /* the guest's byline rules (byline.c): label and trailing date cut */
+  d = extract("<meta name='author' content='Von Mara Lind, 4. März 2021'><p>x</p>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->byline, "Mara Lind");
+  riptide_document_free(d);
+  d = extract("<meta name='author' content='Grant Tinsley, PhD'><p>x</p>", RIPTIDE_MODE_METADATA,
+              NULL);
+  assert_string_equal(d->byline, "Grant Tinsley"); /* a degree after the name */
+  riptide_document_free(d);
+  /* dates in ISO 8601 (the guest's date.c), a value holding none left out */
+  d = extract("<meta name='date' content='Posted March 4, 2021'><p>x</p>", RIPTIDE_MODE_METADATA,
+              NULL);
+  assert_string_equal(d->date, "2021-03-04");
+  riptide_document_free(d);
+  d = extract("<meta name='date' content='soon'><p>x</p>", RIPTIDE_MODE_METADATA, NULL);
+  assert_null(d->date);
   riptide_document_free(d);
   d = extract("<head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
               "\"headline\":\"From JSON-LD\",\"datePublished\":\"2020-01-02\","

@@ -3,6 +3,10 @@
  * categories from <head>, JSON-LD and the document; word count and the quality score.
  */
 #include "fallback/native.h"
+#include "guest/extract/byline.h"
+#include "guest/extract/ex_internal.h"
+#include "guest/extract/langtag.h"
+#include "guest/extract/title.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -209,64 +213,87 @@ void fb_meta_free(fb_meta *m)
   free(m->ld_section);
 }
 
-/* "Headline | Site" -> "Headline" when the other part is the site name or the h1 matches. */
-static char *clean_title(const char *raw, const char *site, const char *h1)
+/* The page URL's host, for the title rules ("https://www.example.org/x" -> "www.example.org"). */
+static rt_span host_of(const char *u)
+{
+  const char *p = u ? strstr(u, "://") : NULL;
+  if (!p)
+    return (rt_span){NULL, 0};
+  p += 3;
+  size_t n = strcspn(p, "/?#");
+  const char *at = memchr(p, '@', n);
+  if (at) {
+    n -= (size_t)(at + 1 - p);
+    p = at + 1;
+  }
+  const char *colon = memchr(p, ':', n);
+  if (colon)
+    n = (size_t)(colon - p);
+  return (rt_span){p, n};
+}
+
+/* A title candidate without its site-name part: the guest's rules (src/guest/extract/title.c). */
+static char *clean_title(const char *raw, const char *site, const char *h1, const char *base)
 {
   char *t = fb_clean_dup(raw, FB_MAX_META_LEN);
   if (!t)
     return NULL;
-  static const char *const seps[] = {" | ",  " - ",        " \xE2\x80\x93 ", " \xE2\x80\x94 ",
-                                     " :: ", " \xC2\xB7 ", " // ",           " \xC2\xBB ",
-                                     NULL};
-  if (h1 && strcmp(t, h1) != 0 && strstr(t, h1) == t && strlen(h1) >= 10) {
-    free(t);
-    return strdup(h1);
+  rt_title_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  if (site)
+    ctx.site = (rt_span){site, strlen(site)};
+  ctx.host = host_of(base);
+  if (h1) {
+    ctx.h1[0] = (rt_span){h1, strlen(h1)};
+    ctx.n_h1 = 1;
   }
-  for (int i = 0; seps[i]; i++) {
-    char *last = NULL;
-    for (char *p = strstr(t, seps[i]); p; p = strstr(p + 1, seps[i]))
-      last = p;
-    if (!last)
-      continue;
-    const char *tail = last + strlen(seps[i]);
-    const char *head_end = last;
-    bool tail_is_site = site && strcasecmp(tail, site) == 0;
-    /* Without a site name, a short tail (1-4 words) after a long head is a site name too. */
-    int tail_words = 1;
-    for (const char *c = tail; *c; c++)
-      tail_words += *c == ' ';
-    size_t head_len = (size_t)(head_end - t);
-    if (tail_is_site || (tail_words <= 4 && head_len >= 20 && strlen(tail) < head_len)) {
-      *last = '\0';
-      break;
-    }
-    /* "Site | Headline" */
-    const char *first = strstr(t, seps[i]);
-    if (site && (size_t)(first - t) == strlen(site) && strncasecmp(t, site, strlen(site)) == 0) {
-      char *rest = strdup(first + strlen(seps[i]));
-      free(t);
-      return rest;
-    }
-  }
-  return t;
+  rt_span r = rt_title_clean(t, strlen(t), &ctx);
+  if (!r.n || (r.s == t && r.n == strlen(t)))
+    return t;
+  char *c = strndup(r.s, r.n);
+  free(t);
+  return c;
 }
 
+/* A byline without its labels, dates and separators (src/guest/extract/byline.c); NULL when
+ * nothing is left or it names the site. */
+static char *clean_byline(const char *raw, const char *site, const char *base)
+{
+  char *t = fb_clean_dup(raw, 300);
+  if (!t)
+    return NULL;
+  rt_span sp = {site, site ? strlen(site) : 0};
+  rt_span r = rt_byline_clean(t, strlen(t), sp);
+  char *c = r.n && !rt_names_site(r.s, r.n, sp, host_of(base)) ? strndup(r.s, r.n) : NULL;
+  free(t);
+  return c;
+}
+
+/* A date in ISO 8601, read by the guest's date.c (shared): NULL when it holds none. */
+static char *iso_date(const char *raw)
+{
+  char out[32];
+  size_t n = raw ? ex_date_normalise(raw, strlen(raw), out) : 0;
+  return n ? strndup(out, n) : NULL;
+}
+
+/* "scheme:..." (an absolute URL), not a path or "//host". */
+static bool has_scheme(const char *u)
+{
+  size_t i = 0;
+  while (isalpha((unsigned char)u[i]) ||
+         (i && (isdigit((unsigned char)u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.')))
+    i++;
+  return i > 0 && u[i] == ':';
+}
+
+/* The declared language as a BCP 47 primary subtag (src/guest/extract/langtag.c). */
 static char *primary_lang(const char *l)
 {
-  if (!l)
+  char tag[4];
+  if (!l || !rt_lang_normalise(l, strlen(l), tag))
     return NULL;
-  while (fb_is_space((unsigned char)*l))
-    l++;
-  char buf[16];
-  size_t k = 0;
-  while (l[k] && isalpha((unsigned char)l[k]) && k < 8) {
-    buf[k] = (char)tolower((unsigned char)l[k]);
-    k++;
-  }
-  buf[k] = '\0';
-  if (k < 2 || k > 3)
-    return NULL;
-  return strdup(buf);
+  return strdup(tag);
 }
 
 static bool add_category(riptide_document *d, const char *v, size_t *cap)
@@ -302,25 +329,30 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
   const char *site = m->site_name ? m->site_name : m->ld_publisher;
   d->site_name = fb_clean_dup(site, FB_MAX_META_LEN);
   if (m->og_title)
-    d->title = clean_title(m->og_title, d->site_name, m->h1);
+    d->title = clean_title(m->og_title, d->site_name, m->h1, base);
   else if (m->ld_headline)
-    d->title = fb_clean_dup(m->ld_headline, FB_MAX_META_LEN);
+    d->title = clean_title(m->ld_headline, d->site_name, m->h1, base);
   else if (m->tw_title)
-    d->title = clean_title(m->tw_title, d->site_name, m->h1);
+    d->title = clean_title(m->tw_title, d->site_name, m->h1, base);
   else if (m->title_tag)
-    d->title = clean_title(m->title_tag, d->site_name, m->h1);
+    d->title = clean_title(m->title_tag, d->site_name, m->h1, base);
   else if (m->h1)
     d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
-  fb_set_str(&d->byline, fb_clean_dup(m->author, 300));
-  fb_set_str(&d->byline, fb_clean_dup(m->ld_author, 300));
-  fb_set_str(&d->date, fb_clean_dup(m->ld_date, 100));
-  fb_set_str(&d->date, fb_clean_dup(m->date, 100));
+  fb_set_str(&d->byline, clean_byline(m->author, d->site_name, base));
+  fb_set_str(&d->byline, clean_byline(m->ld_author, d->site_name, base));
+  fb_set_str(&d->date, iso_date(m->ld_date));
+  fb_set_str(&d->date, iso_date(m->date));
   fb_set_str(&d->description, fb_clean_dup(m->description, FB_MAX_META_LEN));
   fb_set_str(&d->description, fb_clean_dup(m->ld_description, FB_MAX_META_LEN));
   d->language = primary_lang(m->lang);
   const char *canon = m->canonical ? m->canonical : m->og_url;
-  if (canon)
+  if (canon) {
     d->canonical_url = fb_resolve(base, canon);
+    if (d->canonical_url && !has_scheme(d->canonical_url)) {
+      free(d->canonical_url); /* always absolute: no base to resolve it against */
+      d->canonical_url = NULL;
+    }
+  }
   size_t cap = 0;
   bool ok = true;
   if (m->section)

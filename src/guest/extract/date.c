@@ -3,16 +3,29 @@
  *
  * Accepted inputs: ISO 8601 / RFC 3339 ("2021-03-04", "2021-03-04T05:06:07Z",
  * "2021-03-04 05:06:07+01:00", "20210304"), slashed and dotted numeric forms ("2021/03/04",
- * "04.03.2021", "03/04/2021" read month-first unless the first number exceeds 12), textual
- * months in English, German, French, Spanish, Italian, Portuguese and Dutch ("March 4, 2021",
- * "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07 GMT", "4. März 2021") and URL paths
- * ("/2021/03/04/"). Years outside 1900-2100 and impossible days (Feb 30) are refused.
- * Output: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a time
- * (and a zone).
+ * "04.03.2021", "04.03.21", "03/04/2021" read month-first unless the first number exceeds 12),
+ * textual months in English, German, French, Spanish, Italian, Portuguese and Dutch ("March 4,
+ * 2021", "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07 GMT", "4. März 2021") and URL paths
+ * ("/2021/03/04/", "/news/04-03-2021"). Years outside 1900-2100 and impossible days (Feb 30) are
+ * refused. Output: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a
+ * time (and a zone).
  */
 #include "guest/extract/ex_internal.h"
 
 #include <string.h>
+
+/* (date.c is compiled into the host too, for the native fallback: it needs nothing of the
+ * guest beyond ex_lower.) */
+static bool starts_ci(const char *s, size_t n, const char *prefix)
+{
+  size_t l = strlen(prefix);
+  if (l > n)
+    return false;
+  for (size_t i = 0; i < l; i++)
+    if (ex_lower(s[i]) != ex_lower(prefix[i]))
+      return false;
+  return true;
+}
 
 static bool is_digit(char c)
 {
@@ -120,7 +133,7 @@ static size_t parse_time(const char *s, size_t n, size_t i, char out[32], size_t
   len = 19;
   if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
     out[len++] = 'Z';
-  } else if (i + 2 < n && (ex_istarts(s + i, n - i, "GMT") || ex_istarts(s + i, n - i, "UTC"))) {
+  } else if (i + 2 < n && (starts_ci(s + i, n - i, "GMT") || starts_ci(s + i, n - i, "UTC"))) {
     size_t j = i + 3;
     if (j < n && (s[j] == '+' || s[j] == '-'))
       i = j;
@@ -302,6 +315,14 @@ static size_t numeric_date(const char *s, size_t n, char out[32])
         size_t len = write_date(out, a, b, c);
         return parse_time(s, n, j, out, len);
       }
+    } else if (nd1 == 2 && nd2 == 2 && nd3 == 2 && sep == '.' &&
+               (j >= n || (!is_digit(s[j]) && s[j] != '.'))) {
+      /* "23.09.22": day, month, two-digit year (20yy up to 2069, else 19yy) */
+      int y = c < 70 ? 2000 + c : 1900 + c;
+      if (valid_ymd(y, b, a)) {
+        size_t len = write_date(out, y, b, a);
+        return parse_time(s, n, j, out, len);
+      }
     } else if (nd1 <= 2 && nd3 == 4) {
       int d, m;
       if (sep == '.' || sep == '-' || a > 12) {
@@ -432,5 +453,95 @@ size_t ex_date_from_url(const char *s, size_t n, char out[32])
     if (valid_ymd(y, m, d))
       return write_date(out, y, m, d);
   }
+  /* a path part that opens with DD-MM-YYYY ("/meldungen/29-10-2021", "/23-01-2022-title") */
+  size_t path = 0;
+  for (size_t i = 0; i + 2 < n; i++)
+    if (s[i] == '/' && s[i + 1] == '/') {
+      path = i + 2;
+      break;
+    }
+  while (path < n && s[path] != '/')
+    path++;
+  for (size_t i = path; i + 11 <= n; i++) {
+    if (s[i] != '/')
+      continue;
+    size_t j = i + 1;
+    int nd;
+    int d = read_num(s, n, &j, &nd);
+    if (nd != 2 || j >= n || s[j] != '-')
+      continue;
+    j++;
+    int m = read_num(s, n, &j, &nd);
+    if (nd != 2 || j >= n || s[j] != '-')
+      continue;
+    j++;
+    int y = read_num(s, n, &j, &nd);
+    if (nd != 4 || (j < n && is_digit(s[j])))
+      continue;
+    if (valid_ymd(y, m, d))
+      return write_date(out, y, m, d);
+  }
   return 0;
+}
+
+int ex_date_offset(const char *d, size_t n)
+{
+  if (n < 20 || d[10] != 'T')
+    return EX_NO_OFFSET;
+  if (d[19] == 'Z')
+    return 0;
+  if (n < 25 || (d[19] != '+' && d[19] != '-'))
+    return EX_NO_OFFSET;
+  int v = ((d[20] - '0') * 10 + (d[21] - '0')) * 60 + (d[23] - '0') * 10 + (d[24] - '0');
+  return d[19] == '-' ? -v : v;
+}
+
+size_t ex_date_to_offset(char d[32], size_t n, int offset)
+{
+  int cur = ex_date_offset(d, n);
+  if (cur == EX_NO_OFFSET || cur == offset || offset <= -15 * 60 || offset >= 15 * 60)
+    return n;
+  int y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+  int mo = (d[5] - '0') * 10 + (d[6] - '0');
+  int da = (d[8] - '0') * 10 + (d[9] - '0');
+  int mins = ((d[11] - '0') * 10 + (d[12] - '0')) * 60 + (d[14] - '0') * 10 + (d[15] - '0');
+  mins += offset - cur;
+  while (mins < 0) {
+    mins += 24 * 60;
+    if (--da < 1) {
+      if (--mo < 1) {
+        mo = 12;
+        y--;
+      }
+      da = days_in_month(y, mo);
+    }
+  }
+  while (mins >= 24 * 60) {
+    mins -= 24 * 60;
+    if (++da > days_in_month(y, mo)) {
+      da = 1;
+      if (++mo > 12) {
+        mo = 1;
+        y++;
+      }
+    }
+  }
+  if (!valid_ymd(y, mo, da))
+    return n;
+  char sec[2] = {d[17], d[18]};
+  write_date(d, y, mo, da);
+  d[10] = 'T';
+  put2(d + 11, mins / 60);
+  d[13] = ':';
+  put2(d + 14, mins % 60);
+  d[16] = ':';
+  d[17] = sec[0];
+  d[18] = sec[1];
+  int a = offset < 0 ? -offset : offset;
+  d[19] = offset < 0 ? '-' : '+';
+  put2(d + 20, a / 60);
+  d[22] = ':';
+  put2(d + 23, a % 60);
+  d[25] = '\0';
+  return 25;
 }

@@ -34,6 +34,8 @@
 #define EX_MAX_LINKS 10000            /* links reported per document */
 #define EX_MAX_MEDIA 10000            /* media items reported per document */
 #define EX_MAX_CATEGORIES 64
+#define EX_LANG_OVERRIDE_BYTES 400 /* text long enough for a guess to overrule a declaration */
+#define EX_LANG_OPENING 300        /* bytes of text whose guess is checked against it first */
 #define EX_MAX_SELECTOR RT_MAX_SELECTOR /* selector text */
 #define EX_WORDS_PER_MINUTE 230         /* reading time: words / 230, rounded up, CJK: 500 chars */
 
@@ -181,10 +183,27 @@ bool ex_url_is_absolute(const char *s, size_t n);
 size_t ex_date_normalise(const char *s, size_t n, char out[32]);
 /* Finds a /YYYY/MM/DD/ or YYYY-MM-DD pattern in a URL. */
 size_t ex_date_from_url(const char *s, size_t n, char out[32]);
+/* The UTC offset in minutes of a normalised timestamp ("...Z" -> 0, "...-05:00" -> -300), or
+ * EX_NO_OFFSET when it has no time or no zone. */
+#define EX_NO_OFFSET 100000
+int ex_date_offset(const char *d, size_t n);
+/* The same instant written in another offset (minutes): its local date and time; returns the
+ * new length (n unchanged when d has no zone). */
+size_t ex_date_to_offset(char d[32], size_t n, int offset);
 
 /* ---- lang.c ----------------------------------------------------------------------------- */
 /* Guesses a BCP 47 primary language tag from UTF-8 text; NULL when unsure. */
 const char *ex_lang_guess(const char *s, size_t n);
+/* A declared language as a lower-case BCP 47 primary subtag: "de-DE", "DE", "de_AT", "German",
+ * "Deutsch", "deu" -> "de"; false for what names no language ("und", "", free text). */
+bool ex_lang_normalise(const char *s, size_t n, char out[4]);
+/* Does a confident guess contradict the declared tag (both normalised)? Close relatives the
+ * guess confuses (da/no/sv, cs/sk, hr/sr/bs, es/ca/gl, pt/gl, id/ms) do not. */
+bool ex_lang_contradicts(const char *declared, const char *guess);
+/* Does the text contradict the declared tag: a confident guess (*guess) that contradicts it,
+ * and, when both are Latin-script languages, the declared one's function words at most a
+ * quarter of the guess's? */
+bool ex_lang_text_contradicts(const char *declared, const char *s, size_t n, const char **guess);
 
 /* ---- selector.c ------------------------------------------------------------------------- */
 typedef struct ex_selector ex_selector;

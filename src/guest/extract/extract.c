@@ -413,7 +413,31 @@ rt_guest_status ex_extract(const char *html, size_t len, const char *url, size_t
       st = RT_GUEST_NOMEM;
   }
   if (st == RT_GUEST_OK) {
-    /* language: declared, else guessed from the extracted (or head) text */
+    /* language: declared (normalised, metadata.c), else guessed from the extracted (or head)
+     * text; a guess from at least EX_LANG_OVERRIDE_BYTES of text that contradicts the
+     * declaration wins (templates keep a default lang="en" on pages in other languages) */
+    if (m.language.len && text.len >= EX_LANG_OVERRIDE_BYTES) {
+      char decl[8];
+      size_t dl = m.language.len < sizeof decl ? m.language.len : sizeof decl - 1;
+      memcpy(decl, m.language.p, dl);
+      decl[dl] = '\0';
+      /* the opening decides first (one short pass on most pages); the whole text must agree */
+      const char *g =
+          ex_lang_guess(text.p, text.len < EX_LANG_OPENING ? text.len : EX_LANG_OPENING);
+      if (g && ex_lang_contradicts(decl, g)) {
+        const char *g2 = g;
+        if (text.len > EX_LANG_OPENING &&
+            (!ex_lang_text_contradicts(decl, text.p, text.len, &g2) || !g2 || strcmp(g, g2) != 0))
+          g = NULL;
+        else if (text.len <= EX_LANG_OPENING &&
+                 !ex_lang_text_contradicts(decl, text.p, text.len, &g2))
+          g = NULL;
+        if (g) {
+          exb_clear(&m.language);
+          exb_puts(&m.language, g);
+        }
+      }
+    }
     if (!m.language.len) {
       const char *g = NULL;
       if (text.len)

@@ -11,6 +11,7 @@
  * when unsure rather than a wrong tag.
  */
 #include "guest/extract/ex_internal.h"
+#include "guest/extract/langtag.h"
 
 #include <string.h>
 
@@ -95,6 +96,44 @@ static uint32_t lw_lookup(const char *w, size_t wl)
     h = (h + 1) & (LW_SLOTS - 1);
   }
   return 0;
+}
+
+/* Function-word hits per Latin-script language over the first 3,000 words. */
+static void latin_hits(const char *s, size_t n, uint32_t hits[N_LATIN])
+{
+  lw_init();
+  size_t words = 0;
+  size_t i = 0;
+  char w[32];
+  while (i < n && words < 3000) {
+    while (i < n) {
+      size_t k = i;
+      uint32_t cp = ex_utf8_next(s, n, &k);
+      if (ex_is_word_cp(cp) && !(cp >= '0' && cp <= '9'))
+        break;
+      i = k;
+    }
+    size_t st = i;
+    while (i < n) {
+      size_t k = i;
+      uint32_t cp = ex_utf8_next(s, n, &k);
+      if (!ex_is_word_cp(cp))
+        break;
+      i = k;
+    }
+    size_t wl = i - st;
+    if (!wl)
+      continue;
+    words++;
+    if (wl >= sizeof w)
+      continue;
+    for (size_t k = 0; k < wl; k++)
+      w[k] = ex_lower(s[st + k]);
+    uint32_t mask = lw_lookup(w, wl);
+    for (size_t l = 0; mask && l < N_LATIN; l++)
+      if (mask & (1u << l))
+        hits[l]++;
+  }
 }
 
 const char *ex_lang_guess(const char *s, size_t n)
@@ -184,40 +223,8 @@ const char *ex_lang_guess(const char *s, size_t n)
   if (latin_l <= half)
     return NULL;
   /* stage 2: function words */
-  lw_init();
   uint32_t hits[N_LATIN] = {0};
-  size_t words = 0;
-  i = 0;
-  char w[32];
-  while (i < n && words < 3000) {
-    while (i < n) {
-      size_t k = i;
-      uint32_t cp = ex_utf8_next(s, n, &k);
-      if (ex_is_word_cp(cp) && !(cp >= '0' && cp <= '9'))
-        break;
-      i = k;
-    }
-    size_t st = i;
-    while (i < n) {
-      size_t k = i;
-      uint32_t cp = ex_utf8_next(s, n, &k);
-      if (!ex_is_word_cp(cp))
-        break;
-      i = k;
-    }
-    size_t wl = i - st;
-    if (!wl)
-      continue;
-    words++;
-    if (wl >= sizeof w)
-      continue;
-    for (size_t k = 0; k < wl; k++)
-      w[k] = ex_lower(s[st + k]);
-    uint32_t mask = lw_lookup(w, wl);
-    for (size_t l = 0; mask && l < N_LATIN; l++)
-      if (mask & (1u << l))
-        hits[l]++;
-  }
+  latin_hits(s, n, hits);
   size_t best = 0, second = 0;
   for (size_t l = 1; l < N_LATIN; l++) {
     if (hits[l] > hits[best]) {
@@ -232,4 +239,56 @@ const char *ex_lang_guess(const char *s, size_t n)
   if (hits[best] < 3 || hits[best] * 2 < hits[second] * 3)
     return NULL;
   return latin[best].tag;
+}
+
+/* ---- declared languages ---------------------------------------------------------------------- */
+bool ex_lang_normalise(const char *s, size_t n, char out[4])
+{
+  return rt_lang_normalise(s, n, out);
+}
+
+/* Languages the guess tells apart poorly (close relatives): a guess in a group with the declared
+ * language does not contradict it. */
+static bool in_group(const char *const g[4], const char *t)
+{
+  for (size_t k = 0; k < 4 && g[k]; k++)
+    if (strcmp(g[k], t) == 0)
+      return true;
+  return false;
+}
+
+bool ex_lang_contradicts(const char *declared, const char *guess)
+{
+  static const char *const groups[][4] = {{"da", "no", "nb", "nn"}, {"sv", "no", "nb", "da"},
+                                          {"cs", "sk", NULL, NULL}, {"hr", "sr", "bs", "sh"},
+                                          {"es", "ca", "gl", NULL}, {"pt", "gl", NULL, NULL},
+                                          {"id", "ms", NULL, NULL}};
+  if (!declared || !guess || !*declared || strcmp(declared, guess) == 0)
+    return false;
+  for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++)
+    if (in_group(groups[g], declared) && in_group(groups[g], guess))
+      return false;
+  return true;
+}
+
+bool ex_lang_text_contradicts(const char *declared, const char *s, size_t n, const char **guess)
+{
+  const char *g = ex_lang_guess(s, n);
+  *guess = g;
+  if (!g || !ex_lang_contradicts(declared, g))
+    return false;
+  /* both written in Latin script: the declared language must be nearly absent from the text
+   * (a long quotation in another language does not make the page that language) */
+  size_t dl = N_LATIN, gl = N_LATIN;
+  for (size_t l = 0; l < N_LATIN; l++) {
+    if (strcmp(latin[l].tag, declared) == 0)
+      dl = l;
+    if (strcmp(latin[l].tag, g) == 0)
+      gl = l;
+  }
+  if (dl == N_LATIN || gl == N_LATIN)
+    return true;
+  uint32_t hits[N_LATIN] = {0};
+  latin_hits(s, n, hits);
+  return hits[dl] * 4 <= hits[gl];
 }

@@ -2,27 +2,36 @@
  * metadata.c - document metadata from every source a page may carry.
  *
  * One pre-order walk collects the candidates (<title>, <meta> name/property/itemprop, <link
- * rel=canonical>, <base href>, <html lang>, JSON-LD blocks, <time>, h1/h2, byline-looking
- * elements); then each field takes the first source in its priority order:
+ * rel=canonical>, <base href>, <html lang>, JSON-LD blocks, <time>, itemprop=datePublished,
+ * h1/h2, byline-looking elements); then each field takes the first source in its priority
+ * order (docs/schema.md, "Metadata rules", says the same for users):
  *   title        JSON-LD headline/name > dc/og/twitter/parsely meta > <title> cleaned of its
- *                site-name part (the Readability rules) > the single <h1>
- *   byline       JSON-LD author (several joined with ", ") > author/creator meta > the first of
- *                rel=author / itemprop=author / "byline"-class elements whose short text is
- *                more than a label ("By", "Posted on")
+ *                site-name part (the Readability rules) > the single <h1>; then title.c (shared
+ *                with the native fallback): the visible <h1> inside it, site-name parts cut
+ *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
+ *                author/creator meta > the first of rel=author / itemprop=author /
+ *                "byline"-class elements > an inline "By / Von / Par / Por Name" line; each
+ *                cleaned by byline.c (labels, dates, separators); one naming the site only
+ *                when none names a person
  *   date         JSON-LD datePublished > article:published_time and friends (also
- *                vendor-prefixed "*:published_time") > <time datetime|pubdate> > a date in
- *                the URL > datePublished of any JSON-LD object > the first short element whose
- *                class/id names a date line (date, time, publish, posted, meta, datum...) >
- *                modification dates; normalised to ISO 8601
+ *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
+ *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
+ *                object > the first short element whose class/id names a date line > a date
+ *                after a publication label > the first date under (or above) an <h1> >
+ *                modification dates > a date after a last-change label; normalised to ISO
+ *                8601, a UTC time moved to the page's own zone
  *   (values keep no character references: double-escaped meta content is decoded once more)
  *   site name    JSON-LD publisher.name > og:site_name > application-name
  *   description  JSON-LD description > description / og / twitter meta
- *   language     <html lang> > content-language / og:locale meta > JSON-LD inLanguage
- *   canonical    <link rel=canonical> > og:url, made absolute
+ *   language     <html lang> > content-language / og:locale meta > JSON-LD inLanguage, as a
+ *                BCP 47 primary subtag (langtag.c); extract.c guesses when none is valid
+ *   canonical    <link rel=canonical> > og:url, made absolute (none when it cannot be)
  *   categories   article:section, article:tag, keywords, JSON-LD keywords/articleSection
  */
 #include "guest/extract/ex_internal.h"
 #include "guest/extract/json_mini.h"
+#include "guest/extract/byline.h"
+#include "guest/extract/title.h"
 #include "guest/html/parser.h"
 #include "guest/html/tokenizer.h"
 
@@ -74,6 +83,8 @@ enum {
   MK_AUTHOR,
   MK_AUTHOR_PARSELY,
   MK_AUTHOR_ARTICLE,
+  MK_TW_LABEL1,
+  MK_TW_DATA1,
   MK_DATE_PUB,
   MK_DATE_ITEMPROP,
   MK_DATE_OTHER,
@@ -115,6 +126,8 @@ static const key_map keys[] = {
     {"article:author", MK_AUTHOR_ARTICLE},
     {"sailthru:author", MK_AUTHOR_PARSELY},
     {"byl", MK_AUTHOR_PARSELY},
+    {"twitter:label1", MK_TW_LABEL1},
+    {"twitter:data1", MK_TW_DATA1},
     {"article:published_time", MK_DATE_PUB},
     {"og:article:published_time", MK_DATE_PUB},
     {"article:published", MK_DATE_PUB},
@@ -138,6 +151,11 @@ static const key_map keys[] = {
     {"release_date", MK_DATE_OTHER},
     {"originalpublicationdate", MK_DATE_OTHER},
     {"datecreated", MK_DATE_OTHER},
+    {"publication_date", MK_DATE_OTHER},
+    {"publicationdate", MK_DATE_OTHER},
+    {"pub_date", MK_DATE_OTHER},
+    {"article_date_original", MK_DATE_OTHER},
+    {"dc:date:created", MK_DATE_OTHER},
     {"article:modified_time", MK_DATE_MOD},
     {"datemodified", MK_DATE_MOD},
     {"og:updated_time", MK_DATE_MOD},
@@ -171,6 +189,7 @@ typedef struct meta_scan {
   const dom_node *hx[64]; /* h1/h2 for the title heuristics */
   uint32_t n_hx;
   const dom_node *time_el;
+  const dom_node *pub_el;       /* the first non-meta element with itemprop="datePublished" */
   const dom_node *byline_el[4]; /* the first elements with a byline hint */
   uint32_t n_byline;
   str_ref canonical, base_href, html_lang;
@@ -278,7 +297,8 @@ static bool has_byline_word(const char *s, size_t n)
   return false;
 }
 
-static bool is_byline_hint(const dom_node *n)
+/* ip: the element's itemprop (the caller reads it once for this and the date). */
+static bool is_byline_hint(const dom_node *n, const char *ip, size_t ipl)
 {
   if (!n->n_attrs)
     return false;
@@ -286,8 +306,7 @@ static bool is_byline_hint(const dom_node *n)
   const char *rel = dom_attr_get(n, "rel", &l);
   if (rel && ex_ieq(rel, l, "author"))
     return true;
-  const char *ip = dom_attr_get(n, "itemprop", &l);
-  if (ip && ex_icontains(ip, l, "author"))
+  if (ip && ex_icontains(ip, ipl, "author"))
     return true;
   size_t cl, il;
   const char *c = ex_class(n, &cl);
@@ -299,7 +318,7 @@ static bool is_byline_hint(const dom_node *n)
  * "entry-meta", "datum", ...), not one of the dates that follow an article (comments, updates). */
 static bool has_date_word(const char *s, size_t n)
 {
-  /* one pass: date, datum, publish, posted, byline, meta, time */
+  /* one pass: date, datum, publish, posted, submitted, byline, meta, time */
   for (size_t i = 0; i + 4 <= n; i++) {
     switch (ex_lower(s[i])) {
     case 'd':
@@ -308,6 +327,10 @@ static bool has_date_word(const char *s, size_t n)
       break;
     case 'p':
       if (ex_istarts(s + i, n - i, "publish") || ex_istarts(s + i, n - i, "posted"))
+        return true;
+      break;
+    case 's':
+      if (ex_istarts(s + i, n - i, "submitted"))
         return true;
       break;
     case 'b':
@@ -365,6 +388,39 @@ static bool short_text(const dom_node *root, ex_buf *out, size_t max)
   return out->len > 0 && !out->failed;
 }
 
+/* ASCII whitespace and no-break spaces trimmed (the scans below look at many texts: no full
+ * UTF-8 decoding there). */
+static bool trim_space_at(const char *s, size_t i, size_t n, size_t *len)
+{
+  char c = s[i];
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+    *len = 1;
+    return true;
+  }
+  if ((unsigned char)c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
+    *len = 2;
+    return true;
+  }
+  return false;
+}
+
+static const char *trim_ascii(const char *s, size_t *n)
+{
+  size_t a = 0, b = *n, l;
+  while (a < b && trim_space_at(s, a, b, &l))
+    a += l;
+  while (b > a) {
+    if (trim_space_at(s, b - 1, b, &l))
+      b--;
+    else if (b - a >= 2 && trim_space_at(s, b - 2, b, &l) && l == 2)
+      b -= 2;
+    else
+      break;
+  }
+  *n = b - a;
+  return s + a;
+}
+
 /* Searched only when no other source gave a date, in document order, stopping at the first
  * date found or after EX_DATE_LINES named elements (the date line sits near the headline). */
 #define EX_DATE_LINES 8
@@ -394,6 +450,288 @@ static size_t date_line(const dom_doc *doc, char out[32])
     n = dom_next(body, n);
   }
   return dl;
+}
+
+/* A byline written inline, with no markup naming it: the first short element (at most 100
+ * bytes of text, among the first EX_INLINE_BY_NODES elements of the body, outside headings and
+ * links) whose text is a label ("By", "Von", "Par", "Por", "Posted by", ...) followed by
+ * names (name_shaped). */
+#define EX_INLINE_BY_NODES 1000
+
+/* The words after an inline label read as names: until a date, a separator or the end, at
+ * most 6 words, each capitalised or a joining word ("und", "and", "y", "von", "de", ...), or
+ * one word of any case (a user name). */
+static bool name_shaped(const char *s, size_t n)
+{
+  static const char *const join[] = {"und", "and", "y",   "et",  "e",  "&",  "van",
+                                     "von", "de",  "der", "den", "la", "le", "di",
+                                     "da",  "du",  "del", "dos", "zu"};
+  size_t words = 0, i = 0;
+  bool lower_first = false;
+  while (i < n) {
+    while (i < n && s[i] == ' ')
+      i++;
+    size_t st = i;
+    while (i < n && s[i] != ' ')
+      i++;
+    if (i == st)
+      break;
+    unsigned char c = (unsigned char)s[st];
+    if ((c >= '0' && c <= '9') || c == '-' || c == '|' || c == 0xC2 || c == 0xE2)
+      break; /* a date or a separator ends the names */
+    size_t wl = i - st;
+    if (s[i - 1] == ',')
+      wl--;
+    static const char *const stop[] = {"am", "on", "at", "le", "el", "il", "em", "op", "vom"};
+    bool end = false;
+    for (size_t k = 0; !end && k < sizeof stop / sizeof stop[0]; k++)
+      end = words && ex_ieq(s + st, wl, stop[k]);
+    if (end)
+      break; /* "Von R. R. am 3. Mai" */
+    bool ok = (c >= 'A' && c <= 'Z') || c >= 0xC3;
+    for (size_t k = 0; !ok && k < sizeof join / sizeof join[0]; k++)
+      ok = ex_ieq(s + st, wl, join[k]);
+    if (!ok && !words)
+      lower_first = true; /* a user name ("von gizzmo"): alone only */
+    else if (!ok)
+      return false;
+    if (++words > 6 || (lower_first && words > 1))
+      return false;
+    if (s[i - 1] == ',' && words >= 2)
+      break; /* "Name Surname, 12. Mai" */
+  }
+  return words > 0;
+}
+static bool inline_byline(const dom_doc *doc, ex_buf *out)
+{
+  const dom_node *body = ex_body(doc);
+  int seen = 0;
+  for (const dom_node *n = dom_next(body, body); n && seen < EX_INLINE_BY_NODES;) {
+    if (n->type != DOM_ELEMENT) {
+      n = dom_next(body, n);
+      continue;
+    }
+    seen++;
+    if (n->ns != DOM_NS_HTML || n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE ||
+        n->tag == HTML_TAG_TEMPLATE || n->tag == HTML_TAG_A || n->tag == HTML_TAG_H1 ||
+        n->tag == HTML_TAG_H2 || n->tag == HTML_TAG_H3 || n->tag == HTML_TAG_NAV ||
+        n->tag == HTML_TAG_BUTTON || n->tag == HTML_TAG_SELECT || n->tag == HTML_TAG_TITLE) {
+      n = dom_next_skip(body, n);
+      continue;
+    }
+    /* the first text inside decides quickly: the element's own, or its first child's
+     * ("<p><strong>By Name</strong>, date</p>"); deeper ones are their parents' to test */
+    const dom_node *t = n->first_child;
+    if (t && t->type == DOM_ELEMENT && t->tag != HTML_TAG_A)
+      t = t->first_child;
+    if (t && t->type == DOM_TEXT) {
+      size_t tl = t->data_len;
+      const char *tt = trim_ascii(t->data, &tl);
+      if (tl && rt_byline_label(tt, tl)) {
+        ex_buf b;
+        exb_init(&b, 1024);
+        bool found = false;
+        if (short_text(n, &b, 100)) {
+          size_t l = rt_byline_label(b.p, b.len);
+          unsigned char c = l && l < b.len ? (unsigned char)b.p[l] : 0;
+          if ((((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0xC3) &&
+              name_shaped(b.p + l, b.len - l)) {
+            exb_clear(out);
+            exb_put(out, b.p, b.len);
+            found = !out->failed;
+          }
+        }
+        exb_free(&b);
+        if (found)
+          return true;
+      }
+    }
+    n = dom_next(body, n);
+  }
+  return false;
+}
+
+/* A date written under the headline with no markup naming it ("Region • 02.02.2022",
+ * "19.10.2019 07:49 Uhr"): the first short text (at most 80 bytes) holding a date among the
+ * texts that follow an <h1>, up to EX_AFTER_H1 bytes of text after it (a lead and a byline
+ * may come first). */
+#define EX_AFTER_H1 700
+
+/* A text naming a modification ("Updated", "Letzte Änderung"), whose date is not the one sought. */
+static bool is_update_text(const char *t, size_t n)
+{
+  static const char *const w[] = {"update",     "aktualisiert", "änderung",   "Änderung",
+                                  "modified",   "geändert",     "mis à jour", "actualizado",
+                                  "atualizado", "aggiornato"};
+  for (size_t k = 0; k < sizeof w / sizeof w[0]; k++)
+    if (ex_icontains(t, n, w[k]))
+      return true;
+  return false;
+}
+static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[32])
+{
+  size_t seen = 0;
+  for (const dom_node *n = dom_next_skip(root, h1); n && seen < EX_AFTER_H1;) {
+    if (n->type == DOM_ELEMENT) {
+      if (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE || n->tag == HTML_TAG_TEMPLATE ||
+          n->tag == HTML_TAG_H1 || n->ns != DOM_NS_HTML) {
+        if (n->tag == HTML_TAG_H1)
+          break; /* the next headline's dates are not this one's */
+        n = dom_next_skip(root, n);
+        continue;
+      }
+    } else if (n->type == DOM_TEXT) {
+      size_t tl = n->data_len;
+      const char *t = trim_ascii(n->data, &tl);
+      /* a short text, or a longer one that opens with its date ("27.1.2022 - The ...") */
+      if (tl && (tl <= 80 || (t[0] >= '0' && t[0] <= '9')) && !is_update_text(t, tl)) {
+        size_t dl = ex_date_normalise(t, tl <= 80 ? tl : 24, out);
+        if (dl)
+          return dl;
+      }
+      seen += tl;
+    }
+    n = dom_next(root, n);
+  }
+  return 0;
+}
+
+/* (The scan below tries labels only at word starts whose letter opens one: p v e g d m a l u.) */
+/* A date after a publication label in the text ("Erschienen am: 01.11.2023", "Published on
+ * March 4, 2021"), the label and the date in one text or the date in the next text. */
+#define EX_LABEL_TEXTS 1500
+static const char *const pub_labels[] = {"published on",    "published:",
+                                         "posted on",       "veröffentlicht am",
+                                         "veröffentlicht:", "erschienen am",
+                                         "erschienen:",     "publié le",
+                                         "publicado el",    "publicado em",
+                                         "pubblicato il",   "gepubliceerd op",
+                                         "datum:",          "date:",
+                                         "mise en ligne",   "publicado:",
+                                         "publié:",         NULL};
+/* The last resort: a date after a label naming the last change ("Aktualisiert am", "last
+ * edited"), as modification dates in markup are. */
+static const char *const mod_labels[] = {
+    "aktualisiert am", "last edited",          "last updated",
+    "letzte änderung", "dernière mise à jour", "actualizado el",
+    "geändert am",     "updated on",           NULL};
+
+/* The label of `labels` at t[i], its length, or 0. */
+static size_t label_in(const char *t, size_t tl, size_t i, const char *const *labels)
+{
+  for (size_t k = 0; labels[k]; k++)
+    if (ex_lower(t[i]) == labels[k][0] && ex_istarts(t + i, tl - i, labels[k]))
+      return strlen(labels[k]);
+  return 0;
+}
+
+/* One pass over the texts: the first date after a publication label is returned; the first
+ * after a last-change label goes to mod[] (*mod_len), for the very last resort. */
+static size_t labelled_date(const dom_doc *doc, char out[32], char mod[32], size_t *mod_len)
+{
+  const dom_node *body = ex_body(doc);
+  int texts = 0;
+  int pending = 0; /* 1: a publication label ended the last text, 2: a last-change label */
+  for (const dom_node *n = dom_next(body, body); n && texts < EX_LABEL_TEXTS;) {
+    if (n->type == DOM_ELEMENT && (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE ||
+                                   n->tag == HTML_TAG_TEMPLATE || n->ns != DOM_NS_HTML)) {
+      n = dom_next_skip(body, n);
+      continue;
+    }
+    if (n->type == DOM_TEXT) {
+      texts++;
+      size_t tl = n->data_len;
+      const char *t = trim_ascii(n->data, &tl);
+      if (pending && tl) {
+        char d[32];
+        size_t dl = tl <= 80 ? ex_date_normalise(t, tl, d) : 0;
+        if (dl && pending == 1) {
+          memcpy(out, d, dl + 1);
+          return dl;
+        }
+        if (dl && !*mod_len) {
+          memcpy(mod, d, dl + 1);
+          *mod_len = dl;
+        }
+        pending = 0;
+      }
+      /* the date is in this text or, after a label that ends it, in the next: a text with
+       * no digit is searched only when it ends with ':' or a letter */
+      if (tl > 200)
+        tl = 0;
+      bool digit = false;
+      for (size_t i = 0; i < tl && !digit; i++)
+        digit = t[i] >= '0' && t[i] <= '9';
+      if (!digit && tl && t[tl - 1] != ':' &&
+          !(ex_lower(t[tl - 1]) >= 'a' && ex_lower(t[tl - 1]) <= 'z'))
+        tl = 0;
+      for (size_t i = 0; tl && i + 5 <= tl && !pending; i++) {
+        char c = ex_lower(t[i]);
+        if (c != 'p' && c != 'v' && c != 'e' && c != 'g' && c != 'd' && c != 'm' && c != 'a' &&
+            c != 'l' && c != 'u')
+          continue;
+        if (i && ex_lower(t[i - 1]) >= 'a' && ex_lower(t[i - 1]) <= 'z')
+          continue;
+        int kind = 1;
+        size_t ll = label_in(t, tl, i, pub_labels);
+        if (!ll && !*mod_len) {
+          kind = 2;
+          ll = label_in(t, tl, i, mod_labels);
+        }
+        if (!ll)
+          continue;
+        size_t st = i + ll;
+        char d[32];
+        size_t dl = ex_date_normalise(t + st, tl - st, d);
+        if (dl && kind == 1) {
+          memcpy(out, d, dl + 1);
+          return dl;
+        }
+        if (dl) {
+          memcpy(mod, d, dl + 1);
+          *mod_len = dl;
+        } else if (st + 2 >= tl) {
+          pending = kind; /* the date follows in the next text */
+        }
+        break;
+      }
+    }
+    n = dom_next(body, n);
+  }
+  return 0;
+}
+
+/* A date set above the headline in the same block ("24. April 2020 | Press"): the short texts
+ * (at most 80 bytes) of the h1's earlier siblings, nearest first, at most 4 of them. */
+static size_t date_before_h1(const dom_node *h1, char out[32])
+{
+  int tried = 0;
+  for (const dom_node *sib = h1->prev; sib && tried < 4; sib = sib->prev) {
+    if (sib->type != DOM_ELEMENT) {
+      if (sib->type == DOM_TEXT) {
+        size_t tl = sib->data_len;
+        const char *t = ex_trim(sib->data, &tl);
+        if (tl && tl <= 80 && !is_update_text(t, tl)) {
+          size_t dl = ex_date_normalise(t, tl, out);
+          if (dl)
+            return dl;
+        }
+      }
+      continue;
+    }
+    if (sib->tag == HTML_TAG_SCRIPT || sib->tag == HTML_TAG_STYLE || sib->ns != DOM_NS_HTML)
+      continue;
+    tried++;
+    ex_buf t;
+    exb_init(&t, 1024);
+    size_t dl = 0;
+    if (short_text(sib, &t, 80) && !is_update_text(t.p, t.len))
+      dl = ex_date_normalise(t.p, t.len, out);
+    exb_free(&t);
+    if (dl)
+      return dl;
+  }
+  return 0;
 }
 
 static void scan_doc(const dom_doc *doc, meta_scan *s)
@@ -469,9 +807,17 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
     default:
       break;
     }
-    if (s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
-        n->tag != HTML_TAG_META && n->tag != HTML_TAG_LINK && is_byline_hint(n))
-      s->byline_el[s->n_byline++] = n;
+    bool want_pub = !s->pub_el;
+    bool want_by = s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
+                   n->tag != HTML_TAG_LINK;
+    if (n->n_attrs && n->tag != HTML_TAG_META && (want_pub || want_by)) {
+      size_t ipl = 0;
+      const char *ip = dom_attr_get(n, "itemprop", &ipl);
+      if (want_pub && ip && ex_icontains(ip, ipl, "datePublished"))
+        s->pub_el = n;
+      if (want_by && is_byline_hint(n, ip, ipl))
+        s->byline_el[s->n_byline++] = n;
+    }
   }
 }
 
@@ -483,6 +829,8 @@ typedef struct jsonld_out {
   str_ref tags[16];
   uint32_t n_tags;
   bool found;
+  const jm_value *roots[16]; /* every block, for "@id" references */
+  uint32_t n_roots;
 } jsonld_out;
 
 static bool is_article_type(const jm_value *t)
@@ -535,6 +883,48 @@ static str_ref jm_name_of(const jm_value *v)
 
 static bool looks_like_url(const char *s, size_t n);
 
+/* The object whose "@id" is id and that has a "name", in a block (its arrays and @graph). */
+static const jm_value *jl_find_id(const jm_value *v, const char *id, size_t idn, int depth)
+{
+  if (!v || depth > 5)
+    return NULL;
+  if (v->type == JM_ARRAY) {
+    for (uint32_t i = 0; i < v->n; i++) {
+      const jm_value *r = jl_find_id(v->items[i], id, idn, depth + 1);
+      if (r)
+        return r;
+    }
+    return NULL;
+  }
+  if (v->type != JM_OBJECT)
+    return NULL;
+  const jm_value *i = jm_get(v, "@id");
+  if (i && i->type == JM_STRING && i->len == idn && memcmp(i->str, id, idn) == 0 &&
+      jm_str(jm_get(v, "name")).s)
+    return v;
+  return jl_find_id(jm_get(v, "@graph"), id, idn, depth + 1);
+}
+
+/* An author's name: a string, an object's "name", or the "name" of the node an {"@id": ...}
+ * reference points to (Person nodes of an @graph). */
+static str_ref jl_person(const jsonld_out *out, const jm_value *v)
+{
+  if (v && v->type == JM_ARRAY)
+    return v->n ? jl_person(out, v->items[0]) : (str_ref){NULL, 0};
+  str_ref r = jm_name_of(v);
+  if (r.s || !v || v->type != JM_OBJECT)
+    return r;
+  const jm_value *id = jm_get(v, "@id");
+  if (!id || id->type != JM_STRING || !id->len)
+    return r;
+  for (uint32_t k = 0; k < out->n_roots; k++) {
+    const jm_value *p = jl_find_id(out->roots[k], id->str, id->len, 0);
+    if (p)
+      return jm_str(jm_get(p, "name"));
+  }
+  return r;
+}
+
 static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
 {
   /* rank 0 = an article type: it overrides what a WebPage gave */
@@ -559,7 +949,7 @@ static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
     if (first || rank == 0 || !out->author.s) {
       exb_clear(&out->authors);
       for (uint32_t i = 0; i < a->n && i < 16; i++) {
-        str_ref nm = jm_name_of(a->items[i]);
+        str_ref nm = jl_person(out, a->items[i]);
         if (!nm.s || looks_like_url(nm.s, nm.n))
           continue;
         if (out->authors.len)
@@ -570,7 +960,7 @@ static void jsonld_take(const jm_value *o, jsonld_out *out, int rank)
         out->author = (str_ref){out->authors.p, out->authors.len};
     }
   } else {
-    TAKE(author, jm_name_of(a));
+    TAKE(author, jl_person(out, a));
   }
   v = jm_str(jm_get(o, "datePublished"));
   if (!v.s)
@@ -923,6 +1313,21 @@ static bool is_byline_label(const char *s, size_t n)
   for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++)
     if (ex_ieq(s, n, labels[k]))
       return true;
+  /* no person: placeholders, buttons, a copyright line, a bare @handle */
+  static const char *const none[] = {"admin",     "administrator",   "no author", "unknown",
+                                     "follow",    "folgen",          "suivre",    "seguir",
+                                     "anonymous", "redaktion online"};
+  for (size_t k = 0; k < sizeof none / sizeof none[0]; k++)
+    if (ex_ieq(s, n, none[k]))
+      return true;
+  if (s[0] == '@' || ex_icontains(s, n, "\xC2\xA9") || ex_icontains(s, n, "copyright"))
+    return true;
+  /* a comment form's field: "Name (required)", "Name (erforderlich)" */
+  static const char *const form[] = {"(required)",    "(erforderlich)", "(obligatoire)",
+                                     "(obligatorio)", "(Pflichtfeld)",  "(requis)"};
+  for (size_t k = 0; k < sizeof form / sizeof form[0]; k++)
+    if (ex_icontains(s, n, form[k]))
+      return true;
   bool letter = false;
   for (size_t i = 0; i < n && !letter; i++)
     letter = (unsigned char)s[i] >= 0x80 || ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z');
@@ -930,6 +1335,73 @@ static bool is_byline_label(const char *s, size_t n)
 }
 
 /* ---- assembly ----------------------------------------------------------------------------- */
+/* The host of an absolute URL ("https://user@www.example.org:8080/x" -> "www.example.org"). */
+static rt_span url_host(const char *u, size_t n)
+{
+  size_t i = 0;
+  while (i + 2 < n && u[i] != ':' && u[i] != '/')
+    i++;
+  if (i + 2 >= n || u[i] != ':' || u[i + 1] != '/' || u[i + 2] != '/')
+    return (rt_span){NULL, 0};
+  i += 3;
+  size_t e = i;
+  while (e < n && u[e] != '/' && u[e] != '?' && u[e] != '#')
+    e++;
+  for (size_t k = e; k > i; k--)
+    if (u[k - 1] == '@') {
+      i = k;
+      break;
+    }
+  size_t c = i;
+  while (c < e && u[c] != ':')
+    c++;
+  return (rt_span){u + i, c - i};
+}
+
+/* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
+ * fallback): false when nothing is left or what is left names the site (then it goes to
+ * `site_by`, used when no source names a person). */
+static bool put_byline(ex_buf *b, const char *v, size_t n, rt_span site, rt_span host,
+                       ex_buf *site_by)
+{
+  ex_buf t;
+  exb_init(&t, EX_MAX_META * 4);
+  set_clean(&t, v, n);
+  bool ok = false;
+  if (t.len && !t.failed) {
+    rt_span r = rt_byline_clean(t.p, t.len, site);
+    if (r.n && !is_byline_label(r.s, r.n)) {
+      if (!rt_names_site(r.s, r.n, site, host)) {
+        exb_clear(b);
+        exb_put(b, r.s, r.n);
+        ok = b->len > 0 && !b->failed;
+      } else if (!site_by->len) {
+        exb_put(site_by, r.s, r.n);
+      }
+    }
+  }
+  exb_free(&t);
+  return ok;
+}
+
+/* A title candidate without its site-name part (title.c, shared with the native fallback). */
+static void clean_title(ex_buf *t, const rt_title_ctx *ctx)
+{
+  if (!t->len || t->failed)
+    return;
+  rt_span r = rt_title_clean(t->p, t->len, ctx);
+  if (r.n && (r.s != t->p || r.n != t->len)) {
+    ex_buf tmp;
+    exb_init(&tmp, EX_MAX_META);
+    exb_put(&tmp, r.s, r.n);
+    if (!tmp.failed) {
+      exb_clear(t);
+      exb_put(t, tmp.p, tmp.len);
+    }
+    exb_free(&tmp);
+  }
+}
+
 static void put_first(ex_buf *b, const str_ref *cands, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
@@ -948,25 +1420,11 @@ static bool looks_like_url(const char *s, size_t n)
 
 static void put_language(ex_buf *b, const char *s, size_t n)
 {
-  size_t tl = n;
-  const char *t = ex_trim(s, &tl);
-  /* keep the primary tag and region, "en_US" -> "en-US"; refuse garbage */
-  size_t k = 0;
-  char tmp[16];
-  for (size_t i = 0; i < tl && k + 1 < sizeof tmp; i++) {
-    char c = t[i];
-    if (c == '_')
-      c = '-';
-    if (c == ',' || c == ';' || c == ' ')
-      break;
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
-      return;
-    tmp[k++] = c;
-  }
-  if (k < 2)
+  char tag[4];
+  if (!ex_lang_normalise(s, n, tag))
     return;
   exb_clear(b);
-  exb_put(b, tmp, k);
+  exb_puts(b, tag);
 }
 
 static void add_category(ex_meta *m, const char *s, size_t n)
@@ -1051,12 +1509,14 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     if (raw.len && !raw.failed) {
       jm_doc *jd = jm_parse(raw.p, raw.len);
       if (jd) {
-        jsonld_visit(jd->root, &jl, 0);
         jdocs[n_jdocs++] = jd; /* strings point into jd: keep it until the end */
+        jl.roots[jl.n_roots++] = jd->root;
       }
     }
     exb_free(&raw);
   }
+  for (uint32_t i = 0; i < n_jdocs; i++)
+    jsonld_visit(jdocs[i]->root, &jl, 0);
 
   /* base URL: <base href> resolved against the page URL. A page given without a URL (a local
    * file) stands in for its own address with its canonical URL (rel=canonical, else og:url)
@@ -1106,6 +1566,35 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   m->title_from_meta = m->title.len > 0;
   if (!m->title.len)
     readability_title(s, &m->title);
+  {
+    rt_title_ctx tx;
+    memset(&tx, 0, sizeof tx);
+    ex_buf h1[4], site;
+    str_ref sn = jl.publisher.s ? jl.publisher : s->slot[MK_SITE_OG];
+    if (!sn.s)
+      sn = s->slot[MK_SITE_APP];
+    exb_init(&site, EX_MAX_META);
+    if (sn.s)
+      set_clean(&site, sn.s, sn.n);
+    tx.site = (rt_span){site.p, site.failed ? 0 : site.len};
+    tx.host = url_host(url, url_len);
+    for (uint32_t i = 0; i < s->n_hx && tx.n_h1 < 4; i++) {
+      if (s->hx[i]->tag != HTML_TAG_H1)
+        continue;
+      ex_buf *b = &h1[tx.n_h1];
+      exb_init(b, EX_MAX_META);
+      ex_buf raw;
+      exb_init(&raw, EX_MAX_META * 4);
+      ex_collect_text(s->hx[i], &raw);
+      set_clean(b, raw.p ? raw.p : "", raw.len);
+      exb_free(&raw);
+      tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
+    }
+    clean_title(&m->title, &tx);
+    for (size_t i = 0; i < tx.n_h1; i++)
+      exb_free(&h1[i]);
+    exb_free(&site);
+  }
   if (!m->title.len && s->h1_first)
     ex_collect_text(s->h1_first, &m->title);
 
@@ -1116,19 +1605,54 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   str_ref jauth = jl.author;
   if (jauth.s && looks_like_url(jauth.s, jauth.n))
     jauth = (str_ref){NULL, 0};
-  str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY],
-                  art};
-  put_first(&m->byline, bc, sizeof bc / sizeof bc[0]);
-  for (uint32_t i = 0; i < s->n_byline && !m->byline.len; i++) {
+  /* "twitter:label1" = "Written by" / "Verfasst von", "twitter:data1" = the name */
+  str_ref tw = {NULL, 0};
+  if (s->slot[MK_TW_LABEL1].s && s->slot[MK_TW_DATA1].s &&
+      rt_byline_label(s->slot[MK_TW_LABEL1].s, s->slot[MK_TW_LABEL1].n) == s->slot[MK_TW_LABEL1].n)
+    tw = s->slot[MK_TW_DATA1];
+  str_ref bc[] = {jauth, s->slot[MK_AUTHOR_DC], s->slot[MK_AUTHOR], s->slot[MK_AUTHOR_PARSELY], art,
+                  tw};
+  ex_buf bsite;
+  exb_init(&bsite, EX_MAX_META);
+  {
+    str_ref sn = jl.publisher.s ? jl.publisher : s->slot[MK_SITE_OG];
+    if (!sn.s)
+      sn = s->slot[MK_SITE_APP];
+    if (sn.s)
+      set_clean(&bsite, sn.s, sn.n);
+  }
+  rt_span site_sp = {bsite.p, bsite.failed ? 0 : bsite.len};
+  rt_span host_sp = url_host(url, url_len);
+  bool have_by = false;
+  ex_buf site_by;
+  exb_init(&site_by, EX_MAX_META);
+  for (size_t i = 0; i < sizeof bc / sizeof bc[0] && !have_by; i++)
+    if (bc[i].s && bc[i].n)
+      have_by = put_byline(&m->byline, bc[i].s, bc[i].n, site_sp, host_sp, &site_by);
+  for (uint32_t i = 0; i < s->n_byline && !have_by; i++) {
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
     ex_collect_text(s->byline_el[i], &t);
     size_t tl = t.len;
     const char *tt = ex_trim(t.p ? t.p : "", &tl);
     if (tl > 0 && tl < 100 && !is_byline_label(tt, tl))
-      set_clean(&m->byline, tt, tl);
+      have_by = put_byline(&m->byline, tt, tl, site_sp, host_sp, &site_by);
     exb_free(&t);
   }
+  if (!have_by) {
+    ex_buf t;
+    exb_init(&t, 1024);
+    if (inline_byline(doc, &t))
+      have_by = put_byline(&m->byline, t.p, t.len, site_sp, host_sp, &site_by);
+    exb_free(&t);
+  }
+  if (!have_by) {
+    exb_clear(&m->byline);
+    if (site_by.len && !site_by.failed)
+      exb_put(&m->byline, site_by.p, site_by.len);
+  }
+  exb_free(&site_by);
+  exb_free(&bsite);
 
   /* date */
   char d[32];
@@ -1137,6 +1661,21 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   for (size_t i = 0; i < sizeof dc / sizeof dc[0] && !dl; i++)
     if (dc[i].s)
       dl = ex_date_normalise(dc[i].s, dc[i].n, d);
+  if (!dl && s->pub_el) {
+    size_t l = 0;
+    const char *v = dom_attr_get(s->pub_el, "datetime", &l);
+    if (!v)
+      v = dom_attr_get(s->pub_el, "content", &l);
+    if (v)
+      dl = ex_date_normalise(v, l, d);
+    if (!dl) {
+      ex_buf t;
+      exb_init(&t, 512);
+      if (short_text(s->pub_el, &t, 200))
+        dl = ex_date_normalise(t.p, t.len, d);
+      exb_free(&t);
+    }
+  }
   if (!dl && s->time_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->time_el, "datetime", &l);
@@ -1157,8 +1696,44 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   /* the first short element named as a date line ("Posted on 4 March 2021") */
   if (!dl)
     dl = date_line(doc, d);
+  char mod_text[32];
+  size_t mod_text_len = 0;
+  for (uint32_t i = 0; i < s->n_hx && !dl; i++)
+    if (s->hx[i]->tag == HTML_TAG_H1)
+      dl = date_after_h1(doc->root, s->hx[i], d);
+  for (uint32_t i = 0; i < s->n_hx && !dl; i++)
+    if (s->hx[i]->tag == HTML_TAG_H1)
+      dl = date_before_h1(s->hx[i], d);
+  if (!dl)
+    dl = labelled_date(doc, d, mod_text, &mod_text_len);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
+  if (!dl && mod_text_len) {
+    memcpy(d, mod_text, mod_text_len + 1);
+    dl = mod_text_len;
+  }
+  /* a UTC timestamp is given in the page's own zone when another of its timestamps names one
+   * (the local date is the one the page shows) */
+  if (dl && ex_date_offset(d, dl) == 0) {
+    str_ref oc[] = {jl.date,
+                    s->slot[MK_DATE_PUB],
+                    s->slot[MK_DATE_ITEMPROP],
+                    s->slot[MK_DATE_OTHER],
+                    s->slot[MK_DATE_MOD],
+                    jl.date_any,
+                    {NULL, 0}};
+    if (s->time_el)
+      oc[6].s = dom_attr_get(s->time_el, "datetime", &oc[6].n);
+    for (size_t i = 0; i < sizeof oc / sizeof oc[0]; i++) {
+      char o[32];
+      size_t ol = oc[i].s ? ex_date_normalise(oc[i].s, oc[i].n, o) : 0;
+      int off = ol ? ex_date_offset(o, ol) : EX_NO_OFFSET;
+      if (off != EX_NO_OFFSET && off != 0) {
+        dl = ex_date_to_offset(d, dl, off);
+        break;
+      }
+    }
+  }
   if (dl)
     exb_put(&m->date, d, dl);
 
@@ -1180,7 +1755,9 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     put_language(&m->language, jl.lang.s, jl.lang.n);
 
   /* canonical, og:image */
-  if (canon.s && !ex_url_resolve(base, base_len, canon.s, canon.n, &m->canonical))
+  /* always absolute: a relative one with no base to resolve it against is no canonical URL */
+  if (canon.s && (!ex_url_resolve(base, base_len, canon.s, canon.n, &m->canonical) ||
+                  !ex_url_is_absolute(m->canonical.p, m->canonical.len)))
     exb_clear(&m->canonical);
   if (s->slot[MK_IMAGE_OG].s) {
     exb_put(&m->og_image, s->slot[MK_IMAGE_OG].s, s->slot[MK_IMAGE_OG].n);

@@ -1,0 +1,397 @@
+/*
+ * title.c - the title cleanup shared by the guest extractor and the native fallback (title.h).
+ *
+ * Comparisons run on a folded copy (ASCII and Latin-1 letters lower-cased, typographic quotes
+ * and dashes as ASCII, whitespace runs as one space) held in a fixed buffer with a map back to
+ * the input, so a match found in the folded text is cut from the original. Titles longer than
+ * the buffer are returned unchanged (trimmed).
+ */
+#include "guest/extract/title.h"
+
+#include <string.h>
+
+#define TITLE_FOLD_MAX 512
+
+typedef struct folded {
+  char s[TITLE_FOLD_MAX];
+  unsigned short at[TITLE_FOLD_MAX + 1]; /* input offset of each folded byte, and of the end */
+  size_t n;
+  bool ok; /* the whole input fitted */
+} folded;
+
+static bool is_ws(unsigned char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static void fold(const char *s, size_t n, folded *f)
+{
+  f->n = 0;
+  f->ok = n < 0xFFFF;
+  bool sp = false;
+  size_t i = 0;
+  while (f->ok && i < n) {
+    const unsigned char *u = (const unsigned char *)s + i;
+    size_t l = 1;
+    char a[2];
+    size_t al = 0;
+    if (is_ws(u[0]) || (u[0] == 0xC2 && i + 1 < n && u[1] == 0xA0)) {
+      l = is_ws(u[0]) ? 1 : 2;
+      sp = f->n > 0;
+      i += l;
+      continue;
+    }
+    if (u[0] >= 'A' && u[0] <= 'Z') {
+      a[0] = (char)(u[0] | 32);
+      al = 1;
+    } else if (u[0] < 0x80) {
+      a[0] = (char)u[0];
+      al = 1;
+    } else if (u[0] == 0xC3 && i + 1 < n && u[1] >= 0x80 && u[1] <= 0x9E && u[1] != 0x97) {
+      a[0] = (char)0xC3; /* À..Þ -> à..þ */
+      a[1] = (char)(u[1] + 0x20);
+      al = 2;
+      l = 2;
+    } else if (u[0] == 0xE2 && i + 2 < n && u[1] == 0x80 && u[2] >= 0x93 && u[2] <= 0x9F) {
+      l = 3;
+      al = 1;
+      if (u[2] <= 0x95)
+        a[0] = '-'; /* en dash, em dash, horizontal bar */
+      else if (u[2] >= 0x98 && u[2] <= 0x9B)
+        a[0] = '\'';
+      else if (u[2] >= 0x9C)
+        a[0] = '"';
+      else
+        al = 0, l = 1;
+      if (!al) {
+        a[0] = (char)u[0];
+        al = 1;
+      }
+    } else if (u[0] == 0xC2 && i + 1 < n && (u[1] == 0xAB || u[1] == 0xBB)) {
+      a[0] = '"';
+      al = 1;
+      l = 2;
+    } else {
+      a[0] = (char)u[0];
+      al = 1;
+    }
+    if (f->n + al + 1 >= TITLE_FOLD_MAX) {
+      f->ok = false;
+      break;
+    }
+    if (sp) {
+      f->at[f->n] = (unsigned short)i;
+      f->s[f->n++] = ' ';
+      sp = false;
+    }
+    for (size_t k = 0; k < al; k++) {
+      f->at[f->n] = (unsigned short)i;
+      f->s[f->n++] = a[k];
+    }
+    i += l;
+  }
+  f->at[f->n] = (unsigned short)(f->ok ? n : 0);
+}
+
+bool rt_title_eq(const char *a, size_t an, const char *b, size_t bn)
+{
+  folded fa, fb;
+  fold(a, an, &fa);
+  fold(b, bn, &fb);
+  return fa.ok && fb.ok && fa.n == fb.n && memcmp(fa.s, fb.s, fa.n) == 0;
+}
+
+/* ---- separators ------------------------------------------------------------------------------ */
+enum { SEP_STRONG = 1, SEP_DASH = 2, SEP_COLON = 3 };
+
+/* A separator at folded offset i (which holds the space before it): its kind and the length of
+ * " X " in folded bytes, or 0. */
+static int sep_at(const folded *f, size_t i, size_t *len)
+{
+  const char *s = f->s;
+  size_t n = f->n;
+  if (s[i] != ' ' || i + 2 >= n)
+    return 0;
+  static const struct {
+    const char *x;
+    int kind;
+  } seps[] = {{"|", SEP_STRONG},
+              {"::", SEP_STRONG},
+              {"//", SEP_STRONG},
+              {"\xC2\xB7", SEP_STRONG},
+              {"\xE2\x80\xA2", SEP_STRONG},
+              {"\"", SEP_STRONG},
+              {"/", SEP_STRONG},
+              {"-", SEP_DASH},
+              {":", SEP_COLON}};
+  for (size_t k = 0; k < sizeof seps / sizeof seps[0]; k++) {
+    size_t xl = strlen(seps[k].x);
+    if (i + 1 + xl < n && memcmp(s + i + 1, seps[k].x, xl) == 0 && s[i + 1 + xl] == ' ') {
+      /* '"' stands for a folded » or «: only a lone one between spaces is a separator */
+      *len = xl + 2;
+      return seps[k].kind;
+    }
+  }
+  return 0;
+}
+
+typedef struct part {
+  size_t b, e; /* folded range of the part's text */
+  int kind;    /* the separator after it (0 for the last part) */
+} part;
+
+#define TITLE_MAX_PARTS 12
+
+static size_t split(const folded *f, part *p)
+{
+  size_t np = 0, st = 0;
+  for (size_t i = 0; i < f->n && np + 1 < TITLE_MAX_PARTS; i++) {
+    size_t len = 0;
+    int k = sep_at(f, i, &len);
+    if (!k)
+      continue;
+    p[np++] = (part){st, i, k};
+    st = i + len;
+    i = st - 1;
+  }
+  p[np++] = (part){st, f->n, 0};
+  return np;
+}
+
+static size_t words(const char *s, size_t n)
+{
+  size_t w = 0;
+  bool in = false;
+  for (size_t i = 0; i < n; i++) {
+    bool sp = s[i] == ' ';
+    if (!sp && !in)
+      w++;
+    in = !sp;
+  }
+  return w;
+}
+
+/* Letters and digits only ("Erfolg-Magazin" and "erfolg-magazin.de" both -> "erfolgmagazin"). */
+static size_t squash(const char *s, size_t n, char *out, size_t cap)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n && k < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)
+      out[k++] = (char)c;
+  }
+  return k;
+}
+
+static bool contains(const char *h, size_t hn, const char *x, size_t xn)
+{
+  if (!xn || xn > hn)
+    return false;
+  for (size_t i = 0; i + xn <= hn; i++)
+    if (memcmp(h + i, x, xn) == 0)
+      return true;
+  return false;
+}
+
+/* Does the folded part name the site: the site name itself, or (in at most 6 words) the host's
+ * name without its top-level label holds the part, or the part holds a label of the host (4
+ * letters or more) that makes most of it ("The Daily Example" on dailyexample.org)? Letters and
+ * digits only are compared. */
+static bool names_site(const char *s, size_t n, const folded *site, const folded *host)
+{
+  if (!n)
+    return false;
+  if (site->n && n == site->n && memcmp(s, site->s, n) == 0)
+    return true;
+  char sq[256];
+  size_t sql = squash(s, n, sq, sizeof sq);
+  if (site->n) {
+    char ss[256];
+    size_t ssl = squash(site->s, site->n, ss, sizeof ss);
+    if (ssl >= 3 && sql == ssl && memcmp(sq, ss, sql) == 0)
+      return true;
+  }
+  if (!host->n || sql < 3 || words(s, n) > 6)
+    return false;
+  /* host labels, without "www" and the last (top-level) label */
+  const char *h = host->s;
+  size_t hn = host->n;
+  size_t last_dot = hn;
+  for (size_t i = hn; i > 0; i--)
+    if (h[i - 1] == '.') {
+      last_dot = i - 1;
+      break;
+    }
+  size_t i = 0;
+  char whole[256];
+  size_t wl = squash(h, last_dot, whole, sizeof whole);
+  if (sql <= wl && contains(whole, wl, sq, sql) && sql * 2 >= wl)
+    return true;
+  while (i < last_dot) {
+    size_t e = i;
+    while (e < last_dot && h[e] != '.')
+      e++;
+    char lab[128];
+    size_t ll = squash(h + i, e - i, lab, sizeof lab);
+    if (ll >= 4 && ll * 10 >= sql * 6 && contains(sq, sql, lab, ll))
+      return true;
+    i = e + 1;
+  }
+  return false;
+}
+
+static bool letter_at(const char *s, size_t n, size_t i)
+{
+  if (i >= n)
+    return false;
+  unsigned char c = (unsigned char)s[i];
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+static rt_span trim_span(const char *s, size_t n)
+{
+  while (n && is_ws((unsigned char)*s))
+    s++, n--;
+  while (n && is_ws((unsigned char)s[n - 1]))
+    n--;
+  return (rt_span){s, n};
+}
+
+/* Words (letters and digits) of folded text shared with another: the count in a, the count
+ * found in b, at most 64 words of a. */
+static void shared_words(const folded *a, const folded *b, size_t *na, size_t *common)
+{
+  *na = *common = 0;
+  size_t i = 0;
+  while (i < a->n && *na < 64) {
+    while (i < a->n && !letter_at(a->s, a->n, i))
+      i++;
+    size_t st = i;
+    while (i < a->n && letter_at(a->s, a->n, i))
+      i++;
+    if (i == st)
+      break;
+    (*na)++;
+    size_t wl = i - st;
+    for (size_t j = 0; j + wl <= b->n; j++) {
+      if (memcmp(b->s + j, a->s + st, wl) == 0 && (j == 0 || !letter_at(b->s, b->n, j - 1)) &&
+          !letter_at(b->s, b->n, j + wl)) {
+        (*common)++;
+        break;
+      }
+    }
+  }
+}
+
+rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
+{
+  rt_span whole = trim_span(t, n);
+  folded ft, fx, fsite, fhost;
+  fold(whole.s, whole.n, &ft);
+  if (!ft.ok || !ft.n)
+    return whole;
+  fold(ctx->site.s, ctx->site.n, &fsite);
+  if (!fsite.ok)
+    fsite.n = 0;
+  fold(ctx->host.s, ctx->host.n, &fhost);
+  if (!fhost.ok)
+    fhost.n = 0;
+  if (fhost.n > 4 && memcmp(fhost.s, "www.", 4) == 0) {
+    memmove(fhost.s, fhost.s + 4, fhost.n - 4);
+    fhost.n -= 4;
+  }
+
+  /* 1. the visible h1, with extra words around it in the candidate */
+  for (size_t k = 0; k < ctx->n_h1 && k < 4; k++) {
+    rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
+    fold(h.s, h.n, &fx);
+    if (!fx.ok || fx.n < 4 || fx.n > ft.n)
+      continue;
+    if (fx.n == ft.n && memcmp(fx.s, ft.s, ft.n) == 0)
+      return whole;
+    if (names_site(fx.s, fx.n, &fsite, &fhost))
+      continue;
+    for (size_t i = 0; i + fx.n <= ft.n; i++) {
+      if (memcmp(ft.s + i, fx.s, fx.n) != 0)
+        continue;
+      if ((i > 0 && letter_at(ft.s, ft.n, i - 1) && letter_at(fx.s, fx.n, 0)) ||
+          (letter_at(ft.s, ft.n, i + fx.n) && letter_at(fx.s, fx.n, fx.n - 1)))
+        continue; /* inside a word */
+      /* the h1 carries most of the candidate, or the rest is a separator and the site */
+      bool most = fx.n * 2 >= ft.n;
+      bool rest_site = false;
+      size_t len = 0;
+      if (!most && i == 0 && sep_at(&ft, fx.n, &len))
+        rest_site = names_site(ft.s + fx.n + len, ft.n - fx.n - len, &fsite, &fhost);
+      if (most || rest_site)
+        return h;
+    }
+  }
+
+  /* 1b. the first visible h1 when it says nearly the same in other words (a meta title
+   * written for search engines or sharing): 70 % of the words of each are in the other */
+  for (size_t k = 0; k < ctx->n_h1 && k < 1; k++) {
+    rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
+    fold(h.s, h.n, &fx);
+    if (!fx.ok || fx.n < 8 || names_site(fx.s, fx.n, &fsite, &fhost))
+      continue;
+    size_t nh, ch, nt, ct;
+    shared_words(&fx, &ft, &nh, &ch);
+    shared_words(&ft, &fx, &nt, &ct);
+    if (nh < 3 || ch * 10 < nh * 7 || ct * 10 < nt * 7)
+      continue;
+    if (ct == nt) {
+      /* every word of the candidate in the h1: a kicker joined with ": " belongs to the
+       * headline ("Kicker: Headline"); one set apart otherwise is a label of its own */
+      bool kicker = fx.n > ft.n + 2 && memcmp(fx.s + fx.n - ft.n, ft.s, ft.n) == 0 &&
+                    fx.s[fx.n - ft.n - 1] == ' ' && fx.s[fx.n - ft.n - 2] == ':' &&
+                    fx.n - ft.n >= 3 && fx.s[fx.n - ft.n - 3] != ' ';
+      if (!kicker)
+        continue;
+    }
+    return h;
+  }
+
+  /* 2. first or last parts naming the site */
+  part p[TITLE_MAX_PARTS];
+  size_t np = split(&ft, p);
+  size_t b = 0, e = np; /* parts kept: [b, e) */
+  bool cut = true;
+  while (cut && e - b > 1) {
+    cut = false;
+    if (names_site(ft.s + p[e - 1].b, p[e - 1].e - p[e - 1].b, &fsite, &fhost)) {
+      e--;
+      cut = true;
+    } else if (names_site(ft.s + p[b].b, p[b].e - p[b].b, &fsite, &fhost)) {
+      b++;
+      cut = true;
+    }
+  }
+  if (b == 0 && e == np)
+    return whole;
+  size_t fb = p[b].b, fe = p[e - 1].e;
+  size_t ob = ft.at[fb];
+  size_t oe = fe < ft.n ? ft.at[fe] : whole.n;
+  /* the folded end maps to the start of the byte after the part: trim the space */
+  return trim_span(whole.s + ob, oe - ob);
+}
+
+bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host)
+{
+  folded fs, fsite, fhost;
+  rt_span t = trim_span(s, n);
+  fold(t.s, t.n, &fs);
+  fold(site.s, site.n, &fsite);
+  fold(host.s, host.n, &fhost);
+  if (!fs.ok || !fs.n)
+    return false;
+  if (!fsite.ok)
+    fsite.n = 0;
+  if (!fhost.ok)
+    fhost.n = 0;
+  if (fhost.n > 4 && memcmp(fhost.s, "www.", 4) == 0) {
+    memmove(fhost.s, fhost.s + 4, fhost.n - 4);
+    fhost.n -= 4;
+  }
+  return names_site(fs.s, fs.n, &fsite, &fhost);
+}

@@ -1,0 +1,48 @@
+/*
+ * title.h - the title cleanup shared by both engines: the guest extractor (compiled to wasm and
+ * natively) and the native fallback (src/fallback/metadata.c). Pure C, no allocation: the
+ * result is a range of one of the inputs.
+ */
+#ifndef RIPTIDE_GUEST_EXTRACT_TITLE_H
+#define RIPTIDE_GUEST_EXTRACT_TITLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct rt_span {
+  const char *s;
+  size_t n;
+} rt_span;
+
+/* The page facts the cleanup compares a title candidate with; every span may be empty. */
+typedef struct rt_title_ctx {
+  rt_span site;  /* og:site_name, JSON-LD publisher name or application-name */
+  rt_span host;  /* the page URL's host ("www.example.org") */
+  rt_span h1[4]; /* the visible text of the page's first <h1> elements */
+  size_t n_h1;
+} rt_title_ctx;
+
+/*
+ * A title candidate (a meta title or <title>, whitespace collapsed) without its site-name part:
+ *   1. a visible <h1> that the candidate holds with extra words around it ("Recipe: <h1> |
+ *      Site", "<h1> - Site") is the title;
+ *   1b. the first <h1> when 70 % of its words are in the candidate and 70 % of the candidate's
+ *      in it (the same headline reworded for search engines); when the h1 holds every word of
+ *      the candidate, only as "Kicker: <candidate>";
+ *   2. a first or last part, cut at a separator (| - – — : :: · • // » /, spaces around), that
+ *      names the site (the site name, or in at most 6 words a label of the URL host) is dropped,
+ *      repeatedly, while two parts are left.
+ * A short last part that names no site stays: on the dev sets cutting it gained nothing and
+ * cut real headlines ("Tomatoes - a guide").
+ * Returns the cleaned range (a part of `t` or one of the h1 spans), never empty when n > 0.
+ */
+rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx);
+
+/* Does the text name the site (rule 2 above): the site name, or the URL host's name? */
+bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host);
+
+/* Case-insensitive equality for titles: ASCII and Latin-1 letters folded, whitespace runs and
+ * the ends ignored, typographic quotes and dashes read as their ASCII forms. */
+bool rt_title_eq(const char *a, size_t an, const char *b, size_t bn);
+
+#endif
