@@ -80,7 +80,8 @@ echo "$NAME: $RT"
 check "--help exits 0" test "$?" = 0
 for o in --listen --parallel --workers --queue --max-wait --max-body --max-buffered --max-connections \
   --idle-timeout --body-timeout --max-header --http-threads --shutdown-timeout --fetch-timeout \
-  --allow-private-fetch --api-key-file --access-log --no-fallback; do
+  --allow-private-fetch --api-key-file --access-log --no-fallback --no-links --no-images \
+  --tables --no-tables; do
   grep -q -- "$o" "$T/help" || bad "--help does not list $o"
 done
 ok "--help lists every option"
@@ -155,6 +156,16 @@ check "nothing queued or buffered after it" $PY -c '
 import json, sys
 s = json.load(open(sys.argv[1]))["server"]
 assert s["queue"] == 0 and s["buffered_bytes"] == 0 and s["active_requests"] <= 1, s' "$T/body"
+stop
+
+# ---- the output controls of extract, as server-wide defaults --------------------------------
+OC="$(dirname "$0")/../tests/data/extract/output-controls-on/input.html" # a link, a figure, a table
+start oc -p 1 --listen 127.0.0.1:0 --no-tables --links --images --no-links
+check "server with --no-tables --links --images --no-links up" test -n "$ADDR"
+req "default --no-tables, last of --links/--no-links wins" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$OC" "$ADDR/v1/extract?format=markdown"
+check "  ... no table, no link URL, the image kept" bash -c "! grep -q 'Northpiercell' '$T/body' && ! grep -q '](https://example.org/club)' '$T/body' && grep -q '!\[' '$T/body'"
+req "a request's tables=true overrides the default" 200 -X POST -H 'Content-Type: text/html' --data-binary @"$OC" "$ADDR/v1/extract?format=markdown&tables=true"
+check "  ... the table is back" has '| Northpiercell |'
 stop
 
 # ---- a server with non-default options: /v1/status reports them, they apply ---------------

@@ -46,9 +46,11 @@ static const char USAGE[] =
     "      --api-key-file FILE  require Authorization: Bearer KEY (keys one a line);\n"
     "                           /healthz stays open\n"
     "      --access-log FILE    JSON access log (default: standard error); SIGHUP reopens it\n"
-    "  pool and extraction defaults, as in extract:\n"
-    "  -m, --mode M, --links, --images, --html, --timeout T, --memory-limit SIZE,\n"
-    "      --max-size SIZE, --no-fallback\n";
+    "pool and extraction defaults of every request (a request's own options override them):\n"
+    "  -m, --mode M             article | full | metadata | custom (default: "
+    "article)\n" CLI_OUTPUT_USAGE
+    "      --html, --timeout T, --memory-limit SIZE, --max-size SIZE, --no-fallback: as in\n"
+    "                           riptide extract --help\n";
 
 enum {
   OPT_QUEUE = 300,
@@ -66,8 +68,6 @@ enum {
   OPT_ALLOW_PRIVATE,
   OPT_KEYS,
   OPT_ACCESS_LOG,
-  OPT_LINKS,
-  OPT_IMAGES,
   OPT_HTML,
   OPT_TIMEOUT,
   OPT_MEMORY,
@@ -121,8 +121,7 @@ int srv_main(int argc, char **argv)
       {"allow-private-fetch", no_argument, NULL, OPT_ALLOW_PRIVATE},
       {"api-key-file", required_argument, NULL, OPT_KEYS},
       {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
-      {"links", no_argument, NULL, OPT_LINKS},
-      {"images", no_argument, NULL, OPT_IMAGES},
+      CLI_OUTPUT_LONGOPTS,
       {"html", no_argument, NULL, OPT_HTML},
       {"timeout", required_argument, NULL, OPT_TIMEOUT},
       {"memory-limit", required_argument, NULL, OPT_MEMORY},
@@ -145,8 +144,7 @@ int srv_main(int argc, char **argv)
   c.body_timeout_ms = SRV_DEFAULT_BODY_TIMEOUT_MS;
   /* The same defaults as `riptide extract`: markdown on, links, media and html off. */
   riptide_options_init(&c.opts);
-  c.opts.want_links = false;
-  c.opts.want_media = false;
+  cli_output_defaults(&c.opts);
   c.opts.want_markdown = true;
   unsigned queue = 0;
   optind = 1;
@@ -247,12 +245,6 @@ int srv_main(int argc, char **argv)
     case OPT_ACCESS_LOG:
       c.access_log = optarg;
       break;
-    case OPT_LINKS:
-      c.opts.want_links = true;
-      break;
-    case OPT_IMAGES:
-      c.opts.want_media = true;
-      break;
     case OPT_HTML:
       c.opts.want_html = true;
       break;
@@ -280,6 +272,8 @@ int srv_main(int argc, char **argv)
       c.no_fallback = true;
       break;
     default:
+      if (cli_output_option(ch, &c.opts))
+        break;
       return usage_error("%s", "bad option");
     }
   }
