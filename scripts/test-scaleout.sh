@@ -627,6 +627,24 @@ grep -q 'exceeds --max-result 1024' "$T/eleven.jsonl" || fail "--max-result deta
 [ -s "$T/w11.events" ] || fail "worker --events wrote nothing"
 note "--max-result 1K: OUTPUT_TOO_LARGE"
 
+# ---- 12. the output controls of extract as the worker's defaults for jobs without options ----
+reset
+OC=tests/data/extract/output-controls-on/input.html # a link, a figure, a table
+"$R" submit --redis "$U" -q "$OC" >/dev/null || fail "submit (12)"
+start_worker w12 -p 1 --no-tables --links --no-links
+W12=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 1 -o "$T/twelve.jsonl" -q || fail "collect (12)"
+stop_worker "$W12"
+python3 - "$T/twelve.jsonl" <<'EOF' || fail "worker --no-tables --links --no-links: $(head -c 300 "$T/twelve.jsonl")"
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1])]
+assert len(d) == 1 and "error" not in d[0], d  # collect -o writes the documents themselves
+doc = d[0]
+assert "Northpiercell" not in doc["markdown"] and "rowing club" in doc["markdown"], doc["markdown"]
+assert "](https://example.org/club)" not in doc["markdown"] and not doc["links"], doc["markdown"]
+EOF
+note "worker --no-tables --links --no-links: no table, no link URL in the job's document"
+
 # ---- 6. requirepass ----
 reset
 rc config set requirepass 's3cret/x' >/dev/null

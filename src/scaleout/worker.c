@@ -799,9 +799,9 @@ static const char USAGE[] =
     "                         slot connected to Redis) and /metrics (the pool's and the\n"
     "                         worker's counters) as `riptide serve` does; port 0 picks a free\n"
     "                         one; the bound address is the first line of standard output\n"
-    "  extraction: -m/--mode, -s/--selector, --links, --images, --html (defaults for jobs\n"
-    "  without options); pool: --timeout, --memory-limit, --max-size, --no-fallback,\n"
-    "  --engine, --events, as for extract\n";
+    "  extraction: -m/--mode, -s/--selector, --links/--no-links, --images/--no-images,\n"
+    "  --tables/--no-tables, --html (defaults for jobs without options); pool: --timeout,\n"
+    "  --memory-limit, --max-size, --no-fallback, --engine, --events, as for extract\n";
 
 enum {
   W_REDIS = 300,
@@ -814,8 +814,6 @@ enum {
   W_MAX_DELIVERIES,
   W_RESULTS_MAXLEN,
   W_MAX_RESULT,
-  W_LINKS,
-  W_IMAGES,
   W_HTML,
   W_TIMEOUT,
   W_MEMORY,
@@ -866,8 +864,7 @@ int cli_worker(int argc, char **argv)
       {"max-result", required_argument, NULL, W_MAX_RESULT},
       {"mode", required_argument, NULL, 'm'},
       {"selector", required_argument, NULL, 's'},
-      {"links", no_argument, NULL, W_LINKS},
-      {"images", no_argument, NULL, W_IMAGES},
+      CLI_OUTPUT_LONGOPTS,
       {"html", no_argument, NULL, W_HTML},
       {"timeout", required_argument, NULL, W_TIMEOUT},
       {"memory-limit", required_argument, NULL, W_MEMORY},
@@ -889,8 +886,7 @@ int cli_worker(int argc, char **argv)
   cfg.max_deliveries = 3;
   cfg.max_result = SO_DEFAULT_MAX_RESULT;
   riptide_options_init(&cfg.cc.opts);
-  cfg.cc.opts.want_links = false; /* the defaults of `riptide extract` */
-  cfg.cc.opts.want_media = false;
+  cli_output_defaults(&cfg.cc.opts); /* the defaults of `riptide extract` */
   cfg.cc.opts.want_markdown = true;
   cfg.cc.parallel = cli_cpu_count();
   const char *url = NULL;
@@ -953,12 +949,6 @@ int cli_worker(int argc, char **argv)
     case 's':
       cfg.cc.opts.selector = optarg;
       break;
-    case W_LINKS:
-      cfg.cc.opts.want_links = true;
-      break;
-    case W_IMAGES:
-      cfg.cc.opts.want_media = true;
-      break;
     case W_HTML:
       cfg.cc.opts.want_html = true;
       break;
@@ -996,6 +986,8 @@ int cli_worker(int argc, char **argv)
       fputs(USAGE, stdout);
       return CLI_EXIT_OK;
     default:
+      if (cli_output_option(ch, &cfg.cc.opts))
+        break;
       return usage("%s", "bad option");
     }
   }
