@@ -11,17 +11,8 @@
 # Prints "N passed, N failed" and exits non-zero on any failure.
 set -u
 BUILD=${1:-build}
-RT="$BUILD/riptide"
-[ -x "$RT" ] || { echo "test-cli-output: $RT not built"; exit 1; }
-RT=$(cd "$(dirname "$RT")" && pwd)/$(basename "$RT")
-ROOT=$(pwd)
-T=$(mktemp -d /tmp/riptide-cli-output.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "  ok   $1"; }
-bad() { fail=$((fail+1)); echo "  FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-run() { out="$T/stdout"; err="$T/stderr"; timeout 120 "$RT" "$@" >"$out" 2>"$err"; rc=$?; }
+. "$(dirname "$0")/lib/cli-test.sh"
+cli_test_init test-cli-output "$BUILD"
 echo "test-cli-output: $RT"
 
 # A page with a link, a figure (image + caption), a table (tests/data/extract/output-controls-on).

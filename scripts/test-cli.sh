@@ -19,34 +19,14 @@
 set -u
 BUILD=${1:-build}
 SHARED=${2:-../shared}
-RT="$BUILD/riptide"
-if [ ! -x "$RT" ]; then
-  echo "test-cli: $RT not built"
-  exit 1
-fi
-RT=$(cd "$(dirname "$RT")" && pwd)/$(basename "$RT")
-ROOT=$(pwd)
-T=$(mktemp -d /tmp/riptide-cli-test.XXXXXX)
+. "$(dirname "$0")/lib/cli-test.sh"
+cli_test_init test-cli "$BUILD"
 SERVER_PID=""
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
   rm -rf "$T"
 }
 trap cleanup EXIT
-
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "  ok   $1"; }
-bad() { fail=$((fail+1)); echo "  FAIL $1"; }
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# Runs riptide; sets $rc, $out (stdout file) and $err (stderr file).
-run() {
-  out="$T/stdout"; err="$T/stderr"
-  timeout 300 "$RT" "$@" >"$out" 2>"$err"
-  rc=$?
-}
 
 echo "test-cli: $RT"
 

@@ -18,28 +18,8 @@
 # Prints "N passed, N failed" and exits non-zero on any failure.
 set -u
 BUILD=${1:-build}
-RT="$BUILD/riptide"
-if [ ! -x "$RT" ]; then
-  echo "test-corpus: $RT not built"
-  exit 1
-fi
-RT=$(cd "$(dirname "$RT")" && pwd)/$(basename "$RT")
-ROOT=$(pwd)
-T=$(mktemp -d /tmp/riptide-corpus-test.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "  ok   $1"; }
-bad() { fail=$((fail+1)); echo "  FAIL $1"; }
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-run() { # sets $rc, $out, $err
-  out="$T/stdout"; err="$T/stderr"
-  timeout 300 "$RT" "$@" >"$out" 2>"$err"
-  rc=$?
-}
+. "$(dirname "$0")/lib/cli-test.sh"
+cli_test_init test-corpus "$BUILD"
 
 echo "test-corpus: $RT"
 
