@@ -453,7 +453,8 @@ static void test_url_schemes(void **state)
 }
 
 /* A manifest: comments, blank lines and CRs skipped; PATH<TAB>URL split; bad lines returned
- * with a reason and their line number; lines of any length. */
+ * with a reason and their line number; a line up to CLI_MANIFEST_MAX_LINE bytes is read
+ * whole, a longer one is a bad line and the next line is read after it. */
 static void test_manifest_reader(void **state)
 {
   (void)state;
@@ -465,6 +466,9 @@ static void test_manifest_reader(void **state)
   fputs("ftp://x/y\nhttps://ok.example/p\n\tno-path\nd e.html\n", f);
   for (int i = 0; i < 5000; i++)
     fputc('x', f);
+  fputc('\n', f);
+  for (int i = 0; i < CLI_MANIFEST_MAX_LINE + 10; i++)
+    fputc('y', f);
   fputs("\nlast.html", f); /* no final newline */
   fclose(f);
   cli_manifest *m = NULL;
@@ -484,7 +488,8 @@ static void test_manifest_reader(void **state)
               {"", "no-path", true, 9},
               {"d e.html", NULL, false, 10},
               {NULL, NULL, false, 11},
-              {"last.html", NULL, false, 12}};
+              {"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy", NULL, true, 12},
+              {"last.html", NULL, false, 13}};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
     assert_int_equal(cli_manifest_next(m, &e), 1);
     if (want[i].src)

@@ -195,6 +195,8 @@ void cli_safe_name(const char *id, char *out, size_t cap);
 /* One input a line: a path, an http(s) URL, or "path<TAB>url" (the URL is the page address);
  * blank lines and '#' comments skipped. Read lazily, one line at a time. Thread-bound. */
 typedef struct cli_manifest cli_manifest;
+/* The longest line (a path or URL, or both): a longer one is a bad line, never a bigger buffer. */
+#define CLI_MANIFEST_MAX_LINE 65536
 typedef struct cli_manifest_entry {
   const char *src;   /* the input (path or URL) */
   const char *url;   /* the address after the tab, or NULL */

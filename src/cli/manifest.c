@@ -4,9 +4,11 @@
  * A line is an input (a path or an http(s) URL), or `path<TAB>url`: the URL is then the
  * page's address (relative links resolve against it, and it is the document's "url"). Blank
  * lines and lines starting with '#' are skipped; a trailing '\r' is dropped. Lines are read
- * one at a time as the caller asks for them, through one line buffer reused from line to
- * line, so a list of ten million lines costs the memory of its longest line (the caller holds
- * only the inputs in flight). Used by `riptide extract` (batch.c) and `riptide submit`.
+ * one at a time as the caller asks for them, into one buffer of CLI_MANIFEST_MAX_LINE bytes
+ * reused from line to line, so a list of ten million lines costs that buffer (the caller holds
+ * only the inputs in flight), and a line without an end (a binary file given by mistake)
+ * cannot grow it: a longer line is read to its end and returned as a bad line. Used by `riptide
+ * extract` (batch.c) and `riptide submit`.
  */
 #include "cli/cli.h"
 
@@ -17,8 +19,7 @@
 struct cli_manifest {
   FILE *f;
   bool is_stdin;
-  char *line;
-  size_t cap;
+  char *line; /* CLI_MANIFEST_MAX_LINE + 1 bytes */
   uint64_t line_no;
   char why[200];
 };
@@ -31,12 +32,19 @@ riptide_err cli_manifest_open(const char *path, cli_manifest **out, char *detail
     snprintf(detail, dlen, "out of memory");
     return RIPTIDE_ERR_NOMEM;
   }
+  m->line = malloc(CLI_MANIFEST_MAX_LINE + 1);
+  if (!m->line) {
+    free(m);
+    snprintf(detail, dlen, "out of memory");
+    return RIPTIDE_ERR_NOMEM;
+  }
   m->is_stdin = strcmp(path, "-") == 0;
   m->f = m->is_stdin ? stdin : fopen(path, "re");
   if (!m->f) {
     char *esc = cli_escape_terminal(path);
     snprintf(detail, dlen, "%s: %s", esc ? esc : "?", strerror(errno));
     free(esc);
+    free(m->line);
     free(m);
     return RIPTIDE_ERR_IO;
   }
@@ -64,8 +72,20 @@ int cli_manifest_next(cli_manifest *m, cli_manifest_entry *e)
   memset(e, 0, sizeof *e);
   for (;;) {
     errno = 0;
-    ssize_t n = getline(&m->line, &m->cap, m->f);
-    if (n < 0) {
+    size_t n = 0;
+    bool seen = false, over = false;
+    int ch;
+    while ((ch = getc_unlocked(m->f)) != EOF) { /* the reader is thread-bound */
+      seen = true;
+      if (ch == '\n')
+        break;
+      if (n < CLI_MANIFEST_MAX_LINE)
+        m->line[n++] = (char)ch;
+      else
+        over = true;
+    }
+    m->line[n] = '\0';
+    if (!seen || (ch == EOF && ferror(m->f))) {
       if (ferror(m->f)) {
         snprintf(m->why, sizeof m->why, "read error after line %llu: %s",
                  (unsigned long long)m->line_no, strerror(errno ? errno : EIO));
@@ -75,7 +95,14 @@ int cli_manifest_next(cli_manifest *m, cli_manifest_entry *e)
       return 0;
     }
     m->line_no++;
-    while (n > 0 && (m->line[n - 1] == '\n' || m->line[n - 1] == '\r'))
+    if (over) {
+      m->line[40] = '\0'; /* enough for a message naming it */
+      e->src = m->line;
+      snprintf(m->why, sizeof m->why, "the line is longer than %d bytes", CLI_MANIFEST_MAX_LINE);
+      e->error = m->why;
+      return 1;
+    }
+    while (n > 0 && m->line[n - 1] == '\r')
       m->line[--n] = '\0';
     if (n == 0 || m->line[0] == '#')
       continue;
