@@ -116,9 +116,9 @@ static bool ad_or_loading(const dom_node *n)
     for (size_t i = 0; words[i] && !r; i++)
       r = ex_ieq(s, l, words[i]);
     /* infinite-scroll placeholders: "Load more stories", "Lade weitere Inhalte ..." */
-    static const char *const more[] = {"load more", "loading more", "lade weitere", "mehr laden",
-                                       "weitere inhalte laden", "cargar más", "charger plus",
-                                       "carica altri", NULL};
+    static const char *const more[] = {"load more",    "loading more",          "lade weitere",
+                                       "mehr laden",   "weitere inhalte laden", "cargar más",
+                                       "charger plus", "carica altri",          NULL};
     for (size_t i = 0; more[i] && !r; i++)
       r = ex_istarts(s, l, more[i]);
   }
@@ -606,8 +606,8 @@ static bool is_caption(cctx *c, const dom_node *e)
   if (!EX_CAPTIONS_IN_TEXT &&
       (exc_is_tag(e, HTML_TAG_FIGCAPTION) || ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
     return true;
-  if (!EX_CAPTIONS_IN_TEXT && in->text < EX_CAPTION_MAX && in->n_p <= 1 &&
-      !exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_TABLE) && !exc_is_tag(e, HTML_TAG_UL) &&
+  if (!EX_CAPTIONS_IN_TEXT && in->text < EX_CAPTION_MAX && in->n_p <= 1 && !exc_is_heading(e) &&
+      !exc_is_tag(e, HTML_TAG_TABLE) && !exc_is_tag(e, HTML_TAG_UL) &&
       !exc_is_tag(e, HTML_TAG_OL)) {
     static const char *const words[] = {"caption", "legend", NULL};
     if ((exc_cbits_of(c, e) & CB_CAPNAME) && exc_name_has_word(e, words))
@@ -931,36 +931,21 @@ static const char *const stamp_phrases[] = {
  * ("5 min read", "Lesezeit: 3 Minuten"). Matched anywhere in a block under EX_DISCLOSURE_MAX
  * characters at either end of the content. */
 #define EX_DISCLOSURE_MAX 300
-static const char *const disclosure_words[] = {"affiliate link",
-                                               "affiliate-link",
-                                               "affiliatelink",
-                                               "we may receive compensation",
-                                               "we may earn",
-                                               "we earn a commission",
-                                               "sponsored post",
-                                               "paid partnership",
-                                               "enthält werbung",
-                                               "werbung für",
-                                               "*werbung",
-                                               "unbezahlte werbung",
-                                               "werbung |",
-                                               "werbung:",
-                                               "contient des liens",
-                                               "lien affilié",
-                                               "liens affiliés",
-                                               "enlaces de afiliado",
-                                               "min read",
-                                               "minute read",
-                                               "minutes read",
-                                               "reading time",
-                                               "lesezeit",
-                                               "lesedauer",
-                                               "temps de lecture",
-                                               "tiempo de lectura",
-                                               "tempo di lettura",
-                                               "tekst przeczytasz",
-                                               "czas czytania",
-                                               NULL};
+static const char *const disclosure_words[] = {"affiliate link",     "affiliate-link",
+                                               "affiliatelink",      "we may receive compensation",
+                                               "we may earn",        "we earn a commission",
+                                               "sponsored post",     "paid partnership",
+                                               "enthält werbung",    "werbung für",
+                                               "*werbung",           "unbezahlte werbung",
+                                               "werbung |",          "werbung:",
+                                               "contient des liens", "lien affilié",
+                                               "liens affiliés",     "enlaces de afiliado",
+                                               "min read",           "minute read",
+                                               "minutes read",       "reading time",
+                                               "lesezeit",           "lesedauer",
+                                               "temps de lecture",   "tiempo de lectura",
+                                               "tempo di lettura",   "tekst przeczytasz",
+                                               "czas czytania",      NULL};
 
 static bool disclosure_line(const char *s, size_t n)
 {
@@ -970,9 +955,9 @@ static bool disclosure_line(const char *s, size_t n)
 /* Prompts to log in (to comment, to read on): calls to action at either end. */
 static bool login_line(const char *s, size_t n)
 {
-  static const char *const words[] = {"must be logged in", "log in to comment", "log in to post",
-                                      "sich einloggen",    "anmelden, um",      "connectez-vous pour",
-                                      "inicia sesión para", NULL};
+  static const char *const words[] = {
+      "must be logged in", "log in to comment",   "log in to post",     "sich einloggen",
+      "anmelden, um",      "connectez-vous pour", "inicia sesión para", NULL};
   return any_phrase(s, n, words);
 }
 
@@ -986,14 +971,31 @@ static bool cta_line(const char *s, size_t n)
  * "About <organisation>" press-release sections, contact lines. Matched at the start of a
  * block shorter than EX_CLOSING_MAX. */
 #define EX_CLOSING_MAX 400
-static const char *const closing_phrases[] = {
-    "reporting by",   "additional reporting", "editing by",      "edited by",
-    "writing by",     "compiled by",          "copyright",       "\xc2\xa9",
-    "all rights reserved", "alle rechte vorbehalten", "tous droits", "todos los derechos",
-    "about the author", "über den autor",     "über die autorin", "à propos de l'auteur",
-    "sobre el autor", "contact:",             "kontakt:",        "pressekontakt",
-    "press contact",  "media contact",        "disclaimer",      "haftungsausschluss",
-    NULL};
+static const char *const closing_phrases[] = {"reporting by",
+                                              "additional reporting",
+                                              "editing by",
+                                              "edited by",
+                                              "writing by",
+                                              "compiled by",
+                                              "copyright",
+                                              "\xc2\xa9",
+                                              "all rights reserved",
+                                              "alle rechte vorbehalten",
+                                              "tous droits",
+                                              "todos los derechos",
+                                              "about the author",
+                                              "über den autor",
+                                              "über die autorin",
+                                              "à propos de l'auteur",
+                                              "sobre el autor",
+                                              "contact:",
+                                              "kontakt:",
+                                              "pressekontakt",
+                                              "press contact",
+                                              "media contact",
+                                              "disclaimer",
+                                              "haftungsausschluss",
+                                              NULL};
 
 /* Short lines of one shape in a run (a recipe's "Ergibt: 40 Stück", an address, a list of
  * places each with a linked name and a line under it) are content, not leftovers: the
@@ -1030,22 +1032,15 @@ static bool spacer(cctx *c, const dom_node *s)
 static bool in_short_run(cctx *c, const dom_node *e)
 {
   int run = 1;
-  for (const dom_node *s = elem_sibling(e, false); s && run < EX_RUN_MIN;
-       s = elem_sibling(s, false)) {
-    if (spacer(c, s))
-      continue;
-    if (!short_like(c, e, s))
-      break;
-    run++;
-  }
-  for (const dom_node *s = elem_sibling(e, true); s && run < EX_RUN_MIN;
-       s = elem_sibling(s, true)) {
-    if (spacer(c, s))
-      continue;
-    if (!short_like(c, e, s))
-      break;
-    run++;
-  }
+  for (int next = 0; next < 2; next++) /* the siblings before e, then those after it */
+    for (const dom_node *s = elem_sibling(e, next); s && run < EX_RUN_MIN;
+         s = elem_sibling(s, next)) {
+      if (spacer(c, s))
+        continue;
+      if (!short_like(c, e, s))
+        break;
+      run++;
+    }
   return run >= EX_RUN_MIN;
 }
 
@@ -1121,9 +1116,9 @@ void exc_trim_tail(cctx *c)
  * stays. */
 bool exc_standfirst(const dom_node *e)
 {
-  static const char *const words[] = {"lead",     "standfirst", "intro",       "summary",
-                                      "abstract", "dek",        "deck",        "subtitle",
-                                      "subheadline", "subhead", "excerpt",     NULL};
+  static const char *const words[] = {"lead",        "standfirst", "intro",   "summary",
+                                      "abstract",    "dek",        "deck",    "subtitle",
+                                      "subheadline", "subhead",    "excerpt", NULL};
   const dom_node *a = e;
   for (int depth = 0; a && a->type == DOM_ELEMENT && depth < 3; depth++, a = a->parent) {
     if (!a->n_attrs)
