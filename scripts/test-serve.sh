@@ -122,6 +122,22 @@ check "index names the endpoints" has '/v1/extract/batch'
 req "GET /openapi.json" 200 "$A/openapi.json"
 cp "$T/body" "$T/openapi.json"
 check "openapi is 3.1" $PY -c 'import json,sys; assert json.load(open(sys.argv[1]))["openapi"].startswith("3.1")' "$T/openapi.json"
+check "every openapi \$ref resolves" $PY -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+def refs(n):
+    if isinstance(n, dict):
+        for k, v in n.items():
+            if k == "$ref": yield v
+            else: yield from refs(v)
+    elif isinstance(n, list):
+        for v in n: yield from refs(v)
+found = list(refs(doc))
+assert len(found) > 10
+for r in found:
+    node = doc
+    for part in r.lstrip("#/").split("/"): node = node[part]
+' "$T/openapi.json"
 
 # The document and the served routes agree: every documented route answers (not 404/405),
 # every route of the table in src/serve/server.c is documented, and nothing else answers.
