@@ -63,6 +63,9 @@
  *     recipe's facts, an address) and a block named as the standfirst are never trimmed,
  *     and the lead may be a subtitle without a full stop; selected siblings of the top
  *     candidate are cleaned like its descendants (a WordPress "entry-utility" line).
+ *   - an <aside> inside the selection that holds most of its text is a column of the layout
+ *     holding the article, not a note beside it: the cleaning keeps it (otherwise the winner
+ *     is emptied and the whole body is the fallback);
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
@@ -770,6 +773,7 @@ static void run_attempt(cctx *c, int flags)
   score_all(c);
   select_top(c);
   expand_selection(c);
+  c->pre_clean = exc_selection_text(c);
   exc_clean_selection(c);
   exc_drop_orphan_headings(c);
   exc_trim_tail(c);

@@ -70,6 +70,7 @@ typedef struct cctx {
   float top_score;
   dom_node *top; /* the top candidate (NULL when the body was selected) */
   int flags;
+  uint32_t pre_clean; /* the selection's text before the cleaning of the last attempt */
 } cctx;
 
 /* content_patterns.c: class/id patterns */
