@@ -66,6 +66,9 @@
  *   - an <aside> inside the selection that holds most of its text is a column of the layout
  *     holding the article, not a note beside it: the cleaning keeps it (otherwise the winner
  *     is emptied and the whole body is the fallback);
+ *   - <noscript> blocks that hold more text (in their elements) than the rest of the visible
+ *     body, and at least EX_NOSCRIPT_MIN characters, are a scripted page's static copy and are
+ *     read as content (EXF_SHOWN); tracking pixels and "enable JavaScript" notices stay out;
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
@@ -790,6 +793,55 @@ static void run_attempt(cctx *c, int flags)
  * 0.9311 / 0.9297; readability-testpages unchanged by it). */
 #define EX_RETRY_GAIN 2.5f
 
+/* Issue 14, class 7: a page built by scripts may keep its only static text in <noscript>
+ * (a no-script browser shows it; the parser reads it as markup). When the <noscript> blocks of
+ * the body hold at least EX_NOSCRIPT_MIN characters and more text than the rest of the visible
+ * body, they are the page's content and are shown: marked EXF_SHOWN, their subtrees marked
+ * like the rest of the document. Elsewhere (tracking pixels, image fallbacks, "enable
+ * JavaScript" notices) they stay out. Runs before the attempts, on the cached text lengths. */
+#define EX_NOSCRIPT_MIN 200
+static uint64_t text_under(const dom_node *root)
+{
+  uint64_t t = 0;
+  /* text in its elements only: a <noscript> holding escaped markup as text is no content */
+  for (const dom_node *x = dom_next(root, root); x; x = dom_next(root, x))
+    if (x->type == DOM_TEXT && x->parent != root)
+      t += x->aux;
+  return t;
+}
+
+static void reveal_noscript(dom_node *body)
+{
+  uint64_t vis = 0, nos = 0;
+  dom_node *x = dom_next(body, body);
+  while (x) {
+    if (x->type == DOM_TEXT) {
+      vis += x->aux;
+    } else if (x->type == DOM_ELEMENT && (x->flags & (EXF_HIDDEN | EXF_NEVER))) {
+      if (!(x->flags & EXF_HIDDEN) && x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML)
+        nos += text_under(x);
+      x = dom_next_skip(body, x);
+      continue;
+    }
+    x = dom_next(body, x);
+  }
+  if (nos < EX_NOSCRIPT_MIN || nos <= vis)
+    return;
+  x = dom_next(body, body);
+  while (x) {
+    if (x->type == DOM_ELEMENT && (x->flags & (EXF_HIDDEN | EXF_NEVER))) {
+      if (!(x->flags & EXF_HIDDEN) && x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML &&
+          text_under(x)) {
+        x->flags = (x->flags & ~EXF_NEVER) | EXF_SHOWN;
+        ex_mark_static_under(x);
+      }
+      x = dom_next_skip(body, x);
+      continue;
+    }
+    x = dom_next(body, x);
+  }
+}
+
 dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
 {
   cctx c;
@@ -802,6 +854,7 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     return NULL;
   /* collect elements, cache text statistics */
   size_t cap = 0;
+  bool noscripts = false;
   dom_node *x = c.body;
   c.body->aux = 0;
   while ((x = dom_next(c.body, x))) {
@@ -824,7 +877,11 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     }
     c.els[c.n++] = x;
     x->aux = (uint32_t)c.n;
+    if (x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML && (x->flags & EXF_NEVER))
+      noscripts = true;
   }
+  if (noscripts)
+    reveal_noscript(c.body);
   /* the body needs an info slot too */
   c.info = calloc(c.n + 1, sizeof *c.info);
   c.cbits = malloc((c.n + 1) * sizeof *c.cbits);
