@@ -69,6 +69,8 @@
  *   - <noscript> blocks that hold more text (in their elements) than the rest of the visible
  *     body, and at least EX_NOSCRIPT_MIN characters, are a scripted page's static copy and are
  *     read as content (EXF_SHOWN); tracking pixels and "enable JavaScript" notices stay out;
+ *   - a looser attempt is weighed without the text of the comment threads in its selection,
+ *     so a short post found by a stricter attempt does not give way to its comments;
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
@@ -842,6 +844,35 @@ static void reveal_noscript(dom_node *body)
   }
 }
 
+/* Issue 14, class 6: a short post must not give way to its readers' comments. The text of the
+ * selection inside comment threads (elements whose class or id has the word "comment(s)",
+ * "kommentar(e)", "commentaire(s)", "comentario(s)", "commento/i" or "respond", outermost
+ * ones only) does not count when a looser attempt is weighed against a stricter one. */
+static bool comment_named(const dom_node *n)
+{
+  static const char *const words[] = {"comment",     "comments",     "kommentar",  "kommentare",
+                                      "commentaire", "commentaires", "comentario", "comentarios",
+                                      "commento",    "commenti",     "respond",    NULL};
+  return n->n_attrs && exc_name_has_word(n, words);
+}
+
+static uint32_t comment_text(cctx *c)
+{
+  uint32_t t = 0;
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    if (!exc_live(e) || !(e->flags & EXF_INSEL) || !comment_named(e))
+      continue;
+    bool outer = true;
+    for (const dom_node *a = e->parent; a && a != c->body && (a->flags & EXF_INSEL) && outer;
+         a = a->parent)
+      outer = !comment_named(a);
+    if (outer && exc_effectively_live(c, e))
+      t += exc_info_of(c, e)->text;
+  }
+  return t;
+}
+
 dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
 {
   cctx c;
@@ -956,7 +987,8 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
      * since what the stricter flags removed was judged boilerplate (forms, disclosures), and
      * that holds too when the looser attempt reaches the 500 characters the stricter one
      * missed (a short news item beside long related-article teasers). */
-    if (best_flags < 0 || (float)len > EX_RETRY_GAIN * (float)best_len) {
+    uint32_t com = best_flags < 0 ? 0 : comment_text(&c);
+    if (best_flags < 0 || (float)(len - (com < len ? com : len)) > EX_RETRY_GAIN * (float)best_len) {
       best_len = len;
       best_flags = attempts[a];
     }
