@@ -802,6 +802,7 @@ static void run_attempt(cctx *c, int flags)
  * like the rest of the document. Elsewhere (tracking pixels, image fallbacks, "enable
  * JavaScript" notices) they stay out. Runs before the attempts, on the cached text lengths. */
 #define EX_NOSCRIPT_MIN 200
+#define EX_NOSCRIPT_LIST 64 /* <noscript> blocks weighed (a page of pixels has many) */
 static uint64_t text_under(const dom_node *root)
 {
   uint64_t t = 0;
@@ -812,16 +813,20 @@ static uint64_t text_under(const dom_node *root)
   return t;
 }
 
-static void reveal_noscript(dom_node *body)
+static void reveal_noscript(const cctx *c, dom_node *const *ns, size_t n_ns)
 {
+  dom_node *body = c->body;
+  /* the <noscript> text first (most are tracking pixels or frames: nothing to weigh) */
   uint64_t vis = 0, nos = 0;
+  for (size_t i = 0; i < n_ns; i++)
+    nos += text_under(ns[i]);
+  if (nos < EX_NOSCRIPT_MIN)
+    return;
   dom_node *x = dom_next(body, body);
   while (x) {
     if (x->type == DOM_TEXT) {
       vis += x->aux;
     } else if (x->type == DOM_ELEMENT && (x->flags & (EXF_HIDDEN | EXF_NEVER))) {
-      if (!(x->flags & EXF_HIDDEN) && x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML)
-        nos += text_under(x);
       x = dom_next_skip(body, x);
       continue;
     }
@@ -885,7 +890,8 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     return NULL;
   /* collect elements, cache text statistics */
   size_t cap = 0;
-  bool noscripts = false;
+  dom_node *ns_list[EX_NOSCRIPT_LIST]; /* the body's <noscript> blocks (the first ones) */
+  size_t n_ns = 0;
   dom_node *x = c.body;
   c.body->aux = 0;
   while ((x = dom_next(c.body, x))) {
@@ -908,11 +914,12 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     }
     c.els[c.n++] = x;
     x->aux = (uint32_t)c.n;
-    if (x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML && (x->flags & EXF_NEVER))
-      noscripts = true;
+    if (x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML && (x->flags & EXF_NEVER) &&
+        !(x->flags & EXF_HIDDEN) && n_ns < EX_NOSCRIPT_LIST)
+      ns_list[n_ns++] = x;
   }
-  if (noscripts)
-    reveal_noscript(c.body);
+  if (n_ns)
+    reveal_noscript(&c, ns_list, n_ns);
   /* the body needs an info slot too */
   c.info = calloc(c.n + 1, sizeof *c.info);
   c.cbits = malloc((c.n + 1) * sizeof *c.cbits);
@@ -987,8 +994,12 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
      * since what the stricter flags removed was judged boilerplate (forms, disclosures), and
      * that holds too when the looser attempt reaches the 500 characters the stricter one
      * missed (a short news item beside long related-article teasers). */
-    uint32_t com = best_flags < 0 ? 0 : comment_text(&c);
-    if (best_flags < 0 || (float)(len - (com < len ? com : len)) > EX_RETRY_GAIN * (float)best_len) {
+    bool gain = best_flags < 0 || (float)len > EX_RETRY_GAIN * (float)best_len;
+    if (gain && best_flags >= 0) { /* weighed again without the comments (rarely needed) */
+      uint32_t com = comment_text(&c);
+      gain = (float)(len - (com < len ? com : len)) > EX_RETRY_GAIN * (float)best_len;
+    }
+    if (gain) {
       best_len = len;
       best_flags = attempts[a];
     }
