@@ -71,6 +71,9 @@
  *     read as content (EXF_SHOWN); tracking pixels and "enable JavaScript" notices stay out;
  *   - a looser attempt is weighed without the text of the comment threads in its selection,
  *     so a short post found by a stricter attempt does not give way to its comments;
+ *   - several <article>s with an <h1> each (an infinite scroll): the one whose headline
+ *     repeats the page title is the content, not the longest; another <article> with an <h1>
+ *     joins neither as a sibling nor through the expansion;
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
@@ -274,6 +277,7 @@ static bool in_running_text(const dom_node *n, size_t tl)
 static void pass_drops(cctx *c)
 {
   bool byline_done = false, title_done = false;
+  c->title_node = NULL;
   dom_node *root = c->body;
   root->flags |= EXF_LIVE;
   dom_node *n = dom_next(root, root);
@@ -303,6 +307,7 @@ static void pass_drops(cctx *c)
           ex_text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
         drop = true;
         title_done = true;
+        c->title_node = n;
       }
       exb_free(&t);
     }
@@ -493,6 +498,15 @@ static bool is_ancestor(const dom_node *a, const dom_node *n)
   return false;
 }
 
+/* An element holding an <h1>: an <article> with one is a story of its own. */
+static bool headed(dom_node *x)
+{
+  for (dom_node *y = dom_next(x, x); y; y = dom_next(x, y))
+    if (exc_is_tag(y, HTML_TAG_H1))
+      return true;
+  return false;
+}
+
 size_t exc_element_children(const dom_node *n)
 {
   size_t k = 0;
@@ -516,6 +530,64 @@ static bool ends_sentence(const char *s, size_t n)
     if (s[i] == '.' && (i + 1 == n || s[i + 1] == ' '))
       return true;
   return false;
+}
+
+/* Issue 14, class 6: pages that load the next stories below the first (infinite scroll) hold
+ * several <article>s, each with its own <h1>; the page's own story is the one whose
+ * headline repeats the page title, not the longest. The <article> holding that headline
+ * (EX_ARTICLE_UP ancestors at most) replaces a top candidate that holds it together with
+ * another headed <article>, or a top candidate outside it when it holds an article's worth
+ * of text (EX_ARTICLE_MIN) and a candidate scoring EX_ARTICLE_SHARE of the top. */
+#define EX_ARTICLE_UP 12
+#define EX_ARTICLE_MIN 500
+#define EX_ARTICLE_SHARE 0.25f
+static dom_node *title_article(cctx *c)
+{
+  int k = 0;
+  for (dom_node *a = c->title_node ? c->title_node->parent : NULL;
+       a && a != c->body && a->type == DOM_ELEMENT && k < EX_ARTICLE_UP; a = a->parent, k++)
+    if (exc_is_tag(a, HTML_TAG_ARTICLE))
+      return a;
+  return NULL;
+}
+
+/* Another <article> than `own` under t, with a headline (<h1>) of its own: page builders also
+ * cut one story into <article> sections, each with a subheading. */
+static bool other_headed_article(cctx *c, dom_node *t, const dom_node *own)
+{
+  for (dom_node *x = dom_next(t, t); x;) {
+    if (x == own || (x->type == DOM_ELEMENT && !exc_live(x))) {
+      x = dom_next_skip(t, x);
+      continue;
+    }
+    if (x->type == DOM_ELEMENT && exc_is_tag(x, HTML_TAG_ARTICLE)) {
+      if (headed(x))
+        return true;
+      x = dom_next_skip(t, x);
+      continue;
+    }
+    x = dom_next(t, x);
+  }
+  return false;
+}
+
+static dom_node *prefer_title_article(cctx *c, dom_node *t)
+{
+  dom_node *a = title_article(c);
+  if (!a || a == t || !exc_live(a) || is_ancestor(a, t))
+    return t;
+  if (is_ancestor(t, a))
+    return other_headed_article(c, t, a) ? a : t;
+  if (exc_info_of(c, a)->text < EX_ARTICLE_MIN)
+    return t;
+  dom_node *best = (a->flags & EXF_SCORED) ? a : NULL;
+  for (dom_node *x = dom_next(a, a); x; x = dom_next(a, x))
+    if (x->type == DOM_ELEMENT && (x->flags & EXF_SCORED) && exc_live(x) &&
+        (!best || x->score > best->score))
+      best = x;
+  if (best && best->score >= EX_ARTICLE_SHARE * t->score)
+    return a;
+  return t;
 }
 
 static void select_top(cctx *c)
@@ -580,6 +652,8 @@ static void select_top(cctx *c)
     }
     last = p->score;
   }
+  if (c->title_node)
+    t = prefer_title_article(c, t);
   /* through single-child wrappers */
   for (dom_node *p = t->parent;
        p && p != c->body && p->type == DOM_ELEMENT && exc_element_children(p) == 1; p = t->parent)
@@ -595,12 +669,15 @@ static void select_top(cctx *c)
   const char *tcls = ex_class(t, &tcl);
   ex_buf tb;
   exb_init(&tb, 1 << 20);
+  bool own_story = c->title_node && t == title_article(c);
   for (dom_node *s = parent->first_child; s; s = s->next) {
     if (s->type != DOM_ELEMENT || !exc_live(s))
       continue;
     bool append = false;
     if (s == t) {
       append = true;
+    } else if (own_story && exc_is_tag(s, HTML_TAG_ARTICLE) && headed(s)) {
+      append = false; /* the next story of an infinite scroll */
     } else {
       float bonus = 0;
       size_t scl;
@@ -709,7 +786,8 @@ static void expand_selection(cctx *c)
       x = dom_next(a, x);
       continue;
     }
-    if (!exc_live(x) || (x->flags & EXF_INSEL) || expand_barrier(c, x)) {
+    if (!exc_live(x) || (x->flags & EXF_INSEL) || expand_barrier(c, x) ||
+        (exc_is_tag(x, HTML_TAG_ARTICLE) && c->top && !is_ancestor(x, c->top) && headed(x))) {
       x = dom_next_skip(a, x);
       continue;
     }
