@@ -74,6 +74,9 @@
  *   - several <article>s with an <h1> each (an infinite scroll): the one whose headline
  *     repeats the page title is the content, not the longest; another <article> with an <h1>
  *     joins neither as a sibling nor through the expansion;
+ *   - page-builder blocks: siblings of the top candidate and of its 4 nearest ancestors with the
+ *     same tag and class list join whole (their headings and lists too) when they hold
+ *     link-poor text (gather_repeated);
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
@@ -847,6 +850,68 @@ static void expand_selection(cctx *c)
     qsort(c->sel, c->n_sel, sizeof *c->sel, cmp_preorder);
 }
 
+/* Issue 14, class 3: page builders cut one article into repeated blocks (text block, picture
+ * block, text block ...). The top candidate is one of them, or sits inside one: the siblings of
+ * the top candidate and of its EX_REPEAT_LEVELS nearest ancestors that have the same tag and
+ * the same class list are blocks of the same kind, and join the selection whole (headings and
+ * lists too, which the expansion's paragraph rule leaves) when they hold >= EXPAND_MIN_TEXT
+ * characters of link-poor text (a teaser grid's cards are mostly links; boilerplate-named
+ * blocks and <article>s with an <h1> of their own are barriers). */
+#define EX_REPEAT_LEVELS 4
+/* Paragraphs the expansion selected inside a block that now joins whole leave the selection. */
+static void unselect_under(cctx *c, const dom_node *s)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < c->n_sel; i++) {
+    dom_node *x = c->sel[i];
+    if (is_ancestor(s, x))
+      x->flags &= ~(EXF_ROOT | EXF_INSEL);
+    else
+      c->sel[k++] = x;
+  }
+  c->n_sel = k;
+}
+
+static void gather_repeated(cctx *c)
+{
+  dom_node *t = c->top;
+  if (!t || !c->n_sel)
+    return;
+  for (size_t i = 0; i < c->n_sel; i++)
+    c->sel[i]->flags |= EXF_INSEL;
+  size_t added = 0;
+  int level = 0;
+  for (dom_node *a = t; a && a != c->body && a->type == DOM_ELEMENT && a->parent &&
+                        level < EX_REPEAT_LEVELS;
+       a = a->parent, level++) {
+    size_t al;
+    const char *acl = ex_class(a, &al);
+    if (!acl || !al)
+      continue;
+    for (dom_node *s = a->parent->first_child; s && c->n_sel < c->n; s = s->next) {
+      if (s == a || s->type != DOM_ELEMENT || s->tag != a->tag || !exc_live(s) ||
+          (s->flags & EXF_INSEL))
+        continue;
+      size_t sl;
+      const char *scl = ex_class(s, &sl);
+      if (sl != al || memcmp(scl, acl, al) != 0 || expand_barrier(c, s))
+        continue;
+      ninfo *in = exc_info_of(c, s);
+      if (in->text < EXPAND_MIN_TEXT || exc_link_density(c, s) >= 0.25f ||
+          (exc_is_tag(s, HTML_TAG_ARTICLE) && headed(s)))
+        continue;
+      unselect_under(c, s);
+      s->flags |= EXF_ROOT | EXF_INSEL;
+      c->sel[c->n_sel++] = s;
+      added++;
+    }
+  }
+  for (size_t i = 0; i < c->n_sel; i++)
+    c->sel[i]->flags &= ~EXF_INSEL;
+  if (added)
+    qsort(c->sel, c->n_sel, sizeof *c->sel, cmp_preorder);
+}
+
 static void run_attempt(cctx *c, int flags)
 {
   c->flags = flags;
@@ -856,6 +921,7 @@ static void run_attempt(cctx *c, int flags)
   score_all(c);
   select_top(c);
   expand_selection(c);
+  gather_repeated(c);
   c->pre_clean = exc_selection_text(c);
   exc_clean_selection(c);
   exc_drop_orphan_headings(c);
