@@ -63,6 +63,20 @@
  *     recipe's facts, an address) and a block named as the standfirst are never trimmed,
  *     and the lead may be a subtitle without a full stop; selected siblings of the top
  *     candidate are cleaned like its descendants (a WordPress "entry-utility" line).
+ *   - an <aside> inside the selection that holds most of its text is a column of the layout
+ *     holding the article, not a note beside it: the cleaning keeps it (otherwise the winner
+ *     is emptied and the whole body is the fallback);
+ *   - <noscript> blocks that hold more text (in their elements) than the rest of the visible
+ *     body, and at least EX_NOSCRIPT_MIN characters, are a scripted page's static copy and are
+ *     read as content (EXF_SHOWN); tracking pixels and "enable JavaScript" notices stay out;
+ *   - a looser attempt is weighed without the text of the comment threads in its selection,
+ *     so a short post found by a stricter attempt does not give way to its comments;
+ *   - several <article>s with an <h1> each (an infinite scroll): the one whose headline
+ *     repeats the page title is the content, not the longest; another <article> with an <h1>
+ *     joins neither as a sibling nor through the expansion;
+ *   - page-builder blocks: siblings of the top candidate and of its 4 nearest ancestors with the
+ *     same tag and class list join whole (their headings and lists too) when they hold
+ *     link-poor text (gather_repeated);
  * Every pass is O(number of nodes); the tree is only re-parented once, at the very end.
  *
  * Files: this one holds the driver, the static marks, aggregation, pass 1, scoring and
@@ -266,6 +280,7 @@ static bool in_running_text(const dom_node *n, size_t tl)
 static void pass_drops(cctx *c)
 {
   bool byline_done = false, title_done = false;
+  c->title_node = NULL;
   dom_node *root = c->body;
   root->flags |= EXF_LIVE;
   dom_node *n = dom_next(root, root);
@@ -295,6 +310,7 @@ static void pass_drops(cctx *c)
           ex_text_similarity(c->title, c->title_len, t.p, t.len) > 0.75) {
         drop = true;
         title_done = true;
+        c->title_node = n;
       }
       exb_free(&t);
     }
@@ -485,6 +501,15 @@ static bool is_ancestor(const dom_node *a, const dom_node *n)
   return false;
 }
 
+/* An element holding an <h1>: an <article> with one is a story of its own. */
+static bool headed(dom_node *x)
+{
+  for (dom_node *y = dom_next(x, x); y; y = dom_next(x, y))
+    if (exc_is_tag(y, HTML_TAG_H1))
+      return true;
+  return false;
+}
+
 size_t exc_element_children(const dom_node *n)
 {
   size_t k = 0;
@@ -508,6 +533,64 @@ static bool ends_sentence(const char *s, size_t n)
     if (s[i] == '.' && (i + 1 == n || s[i + 1] == ' '))
       return true;
   return false;
+}
+
+/* Issue 14, class 6: pages that load the next stories below the first (infinite scroll) hold
+ * several <article>s, each with its own <h1>; the page's own story is the one whose
+ * headline repeats the page title, not the longest. The <article> holding that headline
+ * (EX_ARTICLE_UP ancestors at most) replaces a top candidate that holds it together with
+ * another headed <article>, or a top candidate outside it when it holds an article's worth
+ * of text (EX_ARTICLE_MIN) and a candidate scoring EX_ARTICLE_SHARE of the top. */
+#define EX_ARTICLE_UP 12
+#define EX_ARTICLE_MIN 500
+#define EX_ARTICLE_SHARE 0.25f
+static dom_node *title_article(cctx *c)
+{
+  int k = 0;
+  for (dom_node *a = c->title_node ? c->title_node->parent : NULL;
+       a && a != c->body && a->type == DOM_ELEMENT && k < EX_ARTICLE_UP; a = a->parent, k++)
+    if (exc_is_tag(a, HTML_TAG_ARTICLE))
+      return a;
+  return NULL;
+}
+
+/* Another <article> than `own` under t, with a headline (<h1>) of its own: page builders also
+ * cut one story into <article> sections, each with a subheading. */
+static bool other_headed_article(cctx *c, dom_node *t, const dom_node *own)
+{
+  for (dom_node *x = dom_next(t, t); x;) {
+    if (x == own || (x->type == DOM_ELEMENT && !exc_live(x))) {
+      x = dom_next_skip(t, x);
+      continue;
+    }
+    if (x->type == DOM_ELEMENT && exc_is_tag(x, HTML_TAG_ARTICLE)) {
+      if (headed(x))
+        return true;
+      x = dom_next_skip(t, x);
+      continue;
+    }
+    x = dom_next(t, x);
+  }
+  return false;
+}
+
+static dom_node *prefer_title_article(cctx *c, dom_node *t)
+{
+  dom_node *a = title_article(c);
+  if (!a || a == t || !exc_live(a) || is_ancestor(a, t))
+    return t;
+  if (is_ancestor(t, a))
+    return other_headed_article(c, t, a) ? a : t;
+  if (exc_info_of(c, a)->text < EX_ARTICLE_MIN)
+    return t;
+  dom_node *best = (a->flags & EXF_SCORED) ? a : NULL;
+  for (dom_node *x = dom_next(a, a); x; x = dom_next(a, x))
+    if (x->type == DOM_ELEMENT && (x->flags & EXF_SCORED) && exc_live(x) &&
+        (!best || x->score > best->score))
+      best = x;
+  if (best && best->score >= EX_ARTICLE_SHARE * t->score)
+    return a;
+  return t;
 }
 
 static void select_top(cctx *c)
@@ -572,6 +655,8 @@ static void select_top(cctx *c)
     }
     last = p->score;
   }
+  if (c->title_node)
+    t = prefer_title_article(c, t);
   /* through single-child wrappers */
   for (dom_node *p = t->parent;
        p && p != c->body && p->type == DOM_ELEMENT && exc_element_children(p) == 1; p = t->parent)
@@ -587,12 +672,15 @@ static void select_top(cctx *c)
   const char *tcls = ex_class(t, &tcl);
   ex_buf tb;
   exb_init(&tb, 1 << 20);
+  bool own_story = c->title_node && t == title_article(c);
   for (dom_node *s = parent->first_child; s; s = s->next) {
     if (s->type != DOM_ELEMENT || !exc_live(s))
       continue;
     bool append = false;
     if (s == t) {
       append = true;
+    } else if (own_story && exc_is_tag(s, HTML_TAG_ARTICLE) && headed(s)) {
+      append = false; /* the next story of an infinite scroll */
     } else {
       float bonus = 0;
       size_t scl;
@@ -701,7 +789,8 @@ static void expand_selection(cctx *c)
       x = dom_next(a, x);
       continue;
     }
-    if (!exc_live(x) || (x->flags & EXF_INSEL) || expand_barrier(c, x)) {
+    if (!exc_live(x) || (x->flags & EXF_INSEL) || expand_barrier(c, x) ||
+        (exc_is_tag(x, HTML_TAG_ARTICLE) && c->top && !is_ancestor(x, c->top) && headed(x))) {
       x = dom_next_skip(a, x);
       continue;
     }
@@ -761,6 +850,68 @@ static void expand_selection(cctx *c)
     qsort(c->sel, c->n_sel, sizeof *c->sel, cmp_preorder);
 }
 
+/* Issue 14, class 3: page builders cut one article into repeated blocks (text block, picture
+ * block, text block ...). The top candidate is one of them, or sits inside one: the siblings of
+ * the top candidate and of its EX_REPEAT_LEVELS nearest ancestors that have the same tag and
+ * the same class list are blocks of the same kind, and join the selection whole (headings and
+ * lists too, which the expansion's paragraph rule leaves) when they hold >= EXPAND_MIN_TEXT
+ * characters of link-poor text (a teaser grid's cards are mostly links; boilerplate-named
+ * blocks and <article>s with an <h1> of their own are barriers). */
+#define EX_REPEAT_LEVELS 4
+/* Paragraphs the expansion selected inside a block that now joins whole leave the selection. */
+static void unselect_under(cctx *c, const dom_node *s)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < c->n_sel; i++) {
+    dom_node *x = c->sel[i];
+    if (is_ancestor(s, x))
+      x->flags &= ~(EXF_ROOT | EXF_INSEL);
+    else
+      c->sel[k++] = x;
+  }
+  c->n_sel = k;
+}
+
+static void gather_repeated(cctx *c)
+{
+  dom_node *t = c->top;
+  if (!t || !c->n_sel)
+    return;
+  for (size_t i = 0; i < c->n_sel; i++)
+    c->sel[i]->flags |= EXF_INSEL;
+  size_t added = 0;
+  int level = 0;
+  for (dom_node *a = t; a && a != c->body && a->type == DOM_ELEMENT && a->parent &&
+                        level < EX_REPEAT_LEVELS;
+       a = a->parent, level++) {
+    size_t al;
+    const char *acl = ex_class(a, &al);
+    if (!acl || !al)
+      continue;
+    for (dom_node *s = a->parent->first_child; s && c->n_sel < c->n; s = s->next) {
+      if (s == a || s->type != DOM_ELEMENT || s->tag != a->tag || !exc_live(s) ||
+          (s->flags & EXF_INSEL))
+        continue;
+      size_t sl;
+      const char *scl = ex_class(s, &sl);
+      if (sl != al || memcmp(scl, acl, al) != 0 || expand_barrier(c, s))
+        continue;
+      ninfo *in = exc_info_of(c, s);
+      if (in->text < EXPAND_MIN_TEXT || exc_link_density(c, s) >= 0.25f ||
+          (exc_is_tag(s, HTML_TAG_ARTICLE) && headed(s)))
+        continue;
+      unselect_under(c, s);
+      s->flags |= EXF_ROOT | EXF_INSEL;
+      c->sel[c->n_sel++] = s;
+      added++;
+    }
+  }
+  for (size_t i = 0; i < c->n_sel; i++)
+    c->sel[i]->flags &= ~EXF_INSEL;
+  if (added)
+    qsort(c->sel, c->n_sel, sizeof *c->sel, cmp_preorder);
+}
+
 static void run_attempt(cctx *c, int flags)
 {
   c->flags = flags;
@@ -770,6 +921,8 @@ static void run_attempt(cctx *c, int flags)
   score_all(c);
   select_top(c);
   expand_selection(c);
+  gather_repeated(c);
+  c->pre_clean = exc_selection_text(c);
   exc_clean_selection(c);
   exc_drop_orphan_headings(c);
   exc_trim_tail(c);
@@ -786,6 +939,89 @@ static void run_attempt(cctx *c, int flags)
  * 0.9311 / 0.9297; readability-testpages unchanged by it). */
 #define EX_RETRY_GAIN 2.5f
 
+/* Issue 14, class 7: a page built by scripts may keep its only static text in <noscript>
+ * (a no-script browser shows it; the parser reads it as markup). When the <noscript> blocks of
+ * the body hold at least EX_NOSCRIPT_MIN characters and more text than the rest of the visible
+ * body, they are the page's content and are shown: marked EXF_SHOWN, their subtrees marked
+ * like the rest of the document. Elsewhere (tracking pixels, image fallbacks, "enable
+ * JavaScript" notices) they stay out. Runs before the attempts, on the cached text lengths. */
+#define EX_NOSCRIPT_MIN 200
+#define EX_NOSCRIPT_LIST 64 /* <noscript> blocks weighed (a page of pixels has many) */
+static uint64_t text_under(const dom_node *root)
+{
+  uint64_t t = 0;
+  /* text in its elements only: a <noscript> holding escaped markup as text is no content */
+  for (const dom_node *x = dom_next(root, root); x; x = dom_next(root, x))
+    if (x->type == DOM_TEXT && x->parent != root)
+      t += x->aux;
+  return t;
+}
+
+static void reveal_noscript(const cctx *c, dom_node *const *ns, size_t n_ns)
+{
+  dom_node *body = c->body;
+  /* the <noscript> text first (most are tracking pixels or frames: nothing to weigh) */
+  uint64_t vis = 0, nos = 0;
+  for (size_t i = 0; i < n_ns; i++)
+    nos += text_under(ns[i]);
+  if (nos < EX_NOSCRIPT_MIN)
+    return;
+  dom_node *x = dom_next(body, body);
+  while (x) {
+    if (x->type == DOM_TEXT) {
+      vis += x->aux;
+    } else if (x->type == DOM_ELEMENT && (x->flags & (EXF_HIDDEN | EXF_NEVER))) {
+      x = dom_next_skip(body, x);
+      continue;
+    }
+    x = dom_next(body, x);
+  }
+  if (nos < EX_NOSCRIPT_MIN || nos <= vis)
+    return;
+  x = dom_next(body, body);
+  while (x) {
+    if (x->type == DOM_ELEMENT && (x->flags & (EXF_HIDDEN | EXF_NEVER))) {
+      if (!(x->flags & EXF_HIDDEN) && x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML &&
+          text_under(x)) {
+        x->flags = (x->flags & ~EXF_NEVER) | EXF_SHOWN;
+        ex_mark_static_under(x);
+      }
+      x = dom_next_skip(body, x);
+      continue;
+    }
+    x = dom_next(body, x);
+  }
+}
+
+/* Issue 14, class 6: a short post must not give way to its readers' comments. The text of the
+ * selection inside comment threads (elements whose class or id has the word "comment(s)",
+ * "kommentar(e)", "commentaire(s)", "comentario(s)", "commento/i" or "respond", outermost
+ * ones only) does not count when a looser attempt is weighed against a stricter one. */
+static bool comment_named(const dom_node *n)
+{
+  static const char *const words[] = {"comment",     "comments",     "kommentar",  "kommentare",
+                                      "commentaire", "commentaires", "comentario", "comentarios",
+                                      "commento",    "commenti",     "respond",    NULL};
+  return n->n_attrs && exc_name_has_word(n, words);
+}
+
+static uint32_t comment_text(cctx *c)
+{
+  uint32_t t = 0;
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    if (!exc_live(e) || !(e->flags & EXF_INSEL) || !comment_named(e))
+      continue;
+    bool outer = true;
+    for (const dom_node *a = e->parent; a && a != c->body && (a->flags & EXF_INSEL) && outer;
+         a = a->parent)
+      outer = !comment_named(a);
+    if (outer && exc_effectively_live(c, e))
+      t += exc_info_of(c, e)->text;
+  }
+  return t;
+}
+
 dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
 {
   cctx c;
@@ -798,6 +1034,8 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     return NULL;
   /* collect elements, cache text statistics */
   size_t cap = 0;
+  dom_node *ns_list[EX_NOSCRIPT_LIST]; /* the body's <noscript> blocks (the first ones) */
+  size_t n_ns = 0;
   dom_node *x = c.body;
   c.body->aux = 0;
   while ((x = dom_next(c.body, x))) {
@@ -820,7 +1058,12 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     }
     c.els[c.n++] = x;
     x->aux = (uint32_t)c.n;
+    if (x->tag == HTML_TAG_NOSCRIPT && x->ns == DOM_NS_HTML && (x->flags & EXF_NEVER) &&
+        !(x->flags & EXF_HIDDEN) && n_ns < EX_NOSCRIPT_LIST)
+      ns_list[n_ns++] = x;
   }
+  if (n_ns)
+    reveal_noscript(&c, ns_list, n_ns);
   /* the body needs an info slot too */
   c.info = calloc(c.n + 1, sizeof *c.info);
   c.cbits = malloc((c.n + 1) * sizeof *c.cbits);
@@ -895,7 +1138,12 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
      * since what the stricter flags removed was judged boilerplate (forms, disclosures), and
      * that holds too when the looser attempt reaches the 500 characters the stricter one
      * missed (a short news item beside long related-article teasers). */
-    if (best_flags < 0 || (float)len > EX_RETRY_GAIN * (float)best_len) {
+    bool gain = best_flags < 0 || (float)len > EX_RETRY_GAIN * (float)best_len;
+    if (gain && best_flags >= 0) { /* weighed again without the comments (rarely needed) */
+      uint32_t com = comment_text(&c);
+      gain = (float)(len - (com < len ? com : len)) > EX_RETRY_GAIN * (float)best_len;
+    }
+    if (gain) {
       best_len = len;
       best_flags = attempts[a];
     }

@@ -662,7 +662,10 @@ void exc_clean_selection(cctx *c)
     bool is_root = (e->flags & EXF_ROOT) != 0;
     if (exc_is_tag(e, HTML_TAG_FOOTER) || exc_is_tag(e, HTML_TAG_ASIDE) ||
         exc_is_tag(e, HTML_TAG_LINK)) {
-      if (!is_root)
+      /* an aside holding most of the selection's text is a column of the layout (the article
+       * itself), not a note beside it */
+      if (!is_root && !(exc_is_tag(e, HTML_TAG_ASIDE) &&
+                        2 * (uint64_t)exc_info_of(c, e)->text > c->pre_clean))
         e->flags |= EXF_DROP;
       continue;
     }

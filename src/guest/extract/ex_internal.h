@@ -55,6 +55,8 @@
 /* A figure's caption or a picture credit inside the content: kept in Markdown and HTML (with
  * the image it describes), left out of the plain `text`, which holds the article's prose. */
 #define EXF_CAPTION 0x20000000u
+/* A <noscript> shown as content: the page keeps its text there (built by scripts otherwise). */
+#define EXF_SHOWN 0x40000000u
 #define EXF_ATTEMPT_MASK                                                                           \
   (EXF_DROP | EXF_SCORED | EXF_SKIPOUT | EXF_DIVP | EXF_LIVE | EXF_INSEL | EXF_TRANSP | EXF_CAPTION)
 
@@ -166,6 +168,8 @@ dom_node *ex_body(const dom_doc *doc);
 double ex_text_similarity(const char *a, size_t an, const char *b, size_t bn);
 /* Marks hidden and never-content elements in the whole document (EXF_HIDDEN, EXF_NEVER). */
 void ex_mark_static(dom_doc *doc);
+/* The same for the subtree under n (n itself excluded). */
+void ex_mark_static_under(dom_node *n);
 
 /* ---- url.c ------------------------------------------------------------------------------ */
 /* Resolves `ref` against `base` (RFC 3986 section 5.2) into out; returns false when ref is

@@ -252,9 +252,10 @@ static bool never_tag(const dom_node *n)
   if (n->ns != DOM_NS_HTML)
     return n->tag == HTML_TAG_SVG || n->tag == HTML_TAG_MATH || n->ns == DOM_NS_SVG;
   switch (n->tag) {
+  case HTML_TAG_NOSCRIPT:
+    return !(n->flags & EXF_SHOWN);
   case HTML_TAG_SCRIPT:
   case HTML_TAG_STYLE:
-  case HTML_TAG_NOSCRIPT:
   case HTML_TAG_TEMPLATE:
   case HTML_TAG_HEAD:
   case HTML_TAG_TITLE:
@@ -677,24 +678,29 @@ const char *ex_img_src(const dom_node *n, size_t *len)
   return s;
 }
 
-void ex_mark_static(dom_doc *doc)
+void ex_mark_static_under(dom_node *root)
 {
-  dom_node *n = dom_next(doc->root, doc->root);
+  dom_node *n = dom_next(root, root);
   while (n) {
     if (n->type == DOM_ELEMENT) {
       if (ex_is_hidden(n)) {
         n->flags |= EXF_HIDDEN;
-        n = dom_next_skip(doc->root, n);
+        n = dom_next_skip(root, n);
         continue;
       }
       if (ex_skip_node(n)) {
         n->flags |= EXF_NEVER;
-        n = dom_next_skip(doc->root, n);
+        n = dom_next_skip(root, n);
         continue;
       }
     }
-    n = dom_next(doc->root, n);
+    n = dom_next(root, n);
   }
+}
+
+void ex_mark_static(dom_doc *doc)
+{
+  ex_mark_static_under(doc->root);
 }
 
 static size_t tokens(const char *s, size_t n, const char **tok, size_t *tl, size_t max)
