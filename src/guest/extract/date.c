@@ -484,6 +484,20 @@ size_t ex_date_from_url(const char *s, size_t n, char out[32])
   return 0;
 }
 
+long ex_date_day(const char *d)
+{
+  long y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+  long m = (d[5] - '0') * 10 + (d[6] - '0');
+  long dd = (d[8] - '0') * 10 + (d[9] - '0');
+  /* days from civil (proleptic Gregorian), March-based year */
+  y -= m <= 2;
+  long era = y / 400;
+  long yoe = y - era * 400;
+  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
+  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
 int ex_date_offset(const char *d, size_t n)
 {
   if (n < 20 || d[10] != 'T')

@@ -19,7 +19,8 @@
  *                object > the first short element whose class/id names a date line > a date
  *                after a publication label > the first date under (or above) an <h1> >
  *                modification dates > a date after a last-change label; normalised to ISO
- *                8601, a UTC time moved to the page's own zone
+ *                8601, a UTC time moved to the page's own zone; when the markup's sources
+ *                disagree and none backs the first, the date the page shows picks one
  *   (values keep no character references: double-escaped meta content is decoded once more)
  *   site name    JSON-LD publisher.name > og:site_name > application-name
  *   description  JSON-LD description > description / og / twitter meta
@@ -1485,6 +1486,25 @@ static void body_markup_text(const char *s, size_t n, ex_buf *out)
   dom_doc_free(d);
 }
 
+/* Date candidates of the markup, normalised, in priority order. */
+#define EX_DATE_CANDS 8
+typedef struct date_cands {
+  char d[EX_DATE_CANDS][32];
+  size_t len[EX_DATE_CANDS];
+  int n;
+} date_cands;
+
+static bool cand_add(date_cands *c, const char *s, size_t n)
+{
+  if (c->n >= EX_DATE_CANDS)
+    return false;
+  size_t l = ex_date_normalise(s, n, c->d[c->n]);
+  if (!l)
+    return false;
+  c->len[c->n++] = l;
+  return true;
+}
+
 void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
 {
   meta_scan *s = calloc(1, sizeof *s);
@@ -1654,45 +1674,92 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   exb_free(&site_by);
   exb_free(&bsite);
 
-  /* date */
+  /* date: the candidates the markup gives, in priority order */
   char d[32];
   size_t dl = 0;
-  str_ref dc[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP], s->slot[MK_DATE_OTHER]};
-  for (size_t i = 0; i < sizeof dc / sizeof dc[0] && !dl; i++)
-    if (dc[i].s)
-      dl = ex_date_normalise(dc[i].s, dc[i].n, d);
-  if (!dl && s->pub_el) {
+  date_cands dc;
+  dc.n = 0;
+  str_ref dm[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP], s->slot[MK_DATE_OTHER]};
+  for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++)
+    if (dm[i].s)
+      cand_add(&dc, dm[i].s, dm[i].n);
+  if (s->pub_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->pub_el, "datetime", &l);
     if (!v)
       v = dom_attr_get(s->pub_el, "content", &l);
-    if (v)
-      dl = ex_date_normalise(v, l, d);
-    if (!dl) {
+    if (!v || !cand_add(&dc, v, l)) {
       ex_buf t;
       exb_init(&t, 512);
       if (short_text(s->pub_el, &t, 200))
-        dl = ex_date_normalise(t.p, t.len, d);
+        cand_add(&dc, t.p, t.len);
       exb_free(&t);
     }
   }
-  if (!dl && s->time_el) {
+  if (s->time_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->time_el, "datetime", &l);
-    if (v)
-      dl = ex_date_normalise(v, l, d);
-    if (!dl) {
+    if (!v || !cand_add(&dc, v, l)) {
       ex_buf t;
       exb_init(&t, 512);
       ex_collect_text(s->time_el, &t);
-      dl = ex_date_normalise(t.p ? t.p : "", t.len, d);
+      cand_add(&dc, t.p ? t.p : "", t.len);
       exb_free(&t);
     }
   }
-  if (!dl && url_len)
-    dl = ex_date_from_url(url, url_len, d);
-  if (!dl && jl.date_any.s)
-    dl = ex_date_normalise(jl.date_any.s, jl.date_any.n, d);
+  char ud[32];
+  size_t ul = url_len ? ex_date_from_url(url, url_len, ud) : 0;
+  if (ul && dc.n < EX_DATE_CANDS) {
+    memcpy(dc.d[dc.n], ud, ul + 1);
+    dc.len[dc.n++] = ul;
+  }
+  if (!dc.n && jl.date_any.s) /* the last resort only (it often repeats JSON-LD's date) */
+    cand_add(&dc, jl.date_any.s, jl.date_any.n);
+  /* the date the page shows settles a disagreement: a UTC time a day off the date under the
+   * headline (else the URL's date) is given as that day, the page's own (when no candidate
+   * names the page's zone and the time is in the half of the day that allows the shift); a top
+   * candidate no other one agrees with gives way to the first candidate on the day of the date
+   * line (else of the date under the headline) */
+  if (dc.n) {
+    char v[32], h[32];
+    size_t vl = date_line(doc, v), hl = 0;
+    for (uint32_t i = 0; i < s->n_hx && !hl; i++)
+      if (s->hx[i]->tag == HTML_TAG_H1)
+        hl = date_after_h1(doc->root, s->hx[i], h);
+    int pick = 0;
+    long c0 = ex_date_day(dc.d[0]);
+    bool agreed = false, zoned = false;
+    for (int i = 1; i < dc.n; i++)
+      agreed = agreed || ex_date_day(dc.d[i]) == c0;
+    for (int i = 0; i < dc.n; i++) {
+      int off = ex_date_offset(dc.d[i], dc.len[i]);
+      zoned = zoned || (off != 0 && off != EX_NO_OFFSET);
+    }
+    const char *local = hl ? h : ul ? ud : NULL;
+    if (0 && local && !zoned && ex_date_offset(dc.d[0], dc.len[0]) == 0) {
+      long diff = ex_date_day(local) - c0;
+      int hour = (dc.d[0][11] - '0') * 10 + (dc.d[0][12] - '0');
+      if ((diff == 1 && hour >= 12) || (diff == -1 && hour < 12)) {
+        pick = -1;
+        memcpy(v, local, 10);
+      }
+    }
+    const char *shown[2] = {vl ? v : NULL, hl ? h : NULL};
+    for (int k = 0; k < 2 && pick == 0 && !agreed; k++) {
+      long vd = shown[k] ? ex_date_day(shown[k]) : c0;
+      for (int i = 1; i < dc.n && !pick && vd != c0; i++)
+        if (ex_date_day(dc.d[i]) == vd)
+          pick = i;
+    }
+    if (pick >= 0) {
+      memcpy(d, dc.d[pick], dc.len[pick] + 1);
+      dl = dc.len[pick];
+    } else {
+      memcpy(d, v, 11);
+      d[10] = '\0';
+      dl = 10;
+    }
+  }
   /* the first short element named as a date line ("Posted on 4 March 2021") */
   if (!dl)
     dl = date_line(doc, d);
