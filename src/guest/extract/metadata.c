@@ -1736,7 +1736,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       zoned = zoned || (off != 0 && off != EX_NO_OFFSET);
     }
     const char *local = hl ? h : ul ? ud : NULL;
-    if (0 && local && !zoned && ex_date_offset(dc.d[0], dc.len[0]) == 0) {
+    if (local && !zoned && ex_date_offset(dc.d[0], dc.len[0]) == 0) {
       long diff = ex_date_day(local) - c0;
       int hour = (dc.d[0][11] - '0') * 10 + (dc.d[0][12] - '0');
       if ((diff == 1 && hour >= 12) || (diff == -1 && hour < 12)) {
