@@ -6,7 +6,7 @@
  * "04.03.2021", "04.03.21", "03/04/2021" read month-first unless the first number exceeds 12),
  * textual months in English, German, French, Spanish, Italian, Portuguese and Dutch ("March 4,
  * 2021", "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07 GMT", "4. März 2021") and URL paths
- * ("/2021/03/04/", "/news/04-03-2021"). Years outside 1900-2100 and impossible days (Feb 30) are
+ * ("/2021/03/04/", "/2021-03/04/", "/news/04-03-2021"). Years outside 1900-2100 and impossible days (Feb 30) are
  * refused. Output: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a
  * time (and a zone).
  */
@@ -444,7 +444,8 @@ size_t ex_date_from_url(const char *s, size_t n, char out[32])
       continue;
     char sep = s[j++];
     int m = read_num(s, n, &j, &nd);
-    if (nd < 1 || nd > 2 || j >= n || s[j] != sep)
+    /* "/2021/03/04", "/2021-03-04", "/2021-03/04" (a month folder, then the day's) */
+    if (nd < 1 || nd > 2 || j >= n || (s[j] != sep && !(sep == '-' && s[j] == '/')))
       continue;
     j++;
     int d = read_num(s, n, &j, &nd);
