@@ -417,6 +417,10 @@ static void test_dates(void **state)
   assert_int_equal(ex_date_from_url(u, strlen(u), out), 0);
   expect_date("23.09.22", "2022-09-23");
   expect_date("1.2.22", NULL); /* a version number, not a date */
+  expect_date("4.\xE2\x80\x89\x32.\xE2\x80\x89\x32\x30\x32\x32", "2022-02-04"); /* thin spaces */
+  expect_date("Von Redaktion 4. 2. 2022.", "2022-02-04");
+  expect_date("1. 2. 3", NULL);  /* a list counter */
+  expect_date("1. 2. 22", NULL); /* spaced: the year has four digits */
   /* a UTC instant in the page's zone: the local date may be the day before or after */
   size_t n = ex_date_normalise("2020-02-25T02:25:54Z", 20, out);
   assert_int_equal(ex_date_offset(out, n), 0);
