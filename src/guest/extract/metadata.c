@@ -10,7 +10,7 @@
  *                with the native fallback): the visible <h1> inside it, site-name parts cut
  *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
  *                author/creator meta > the first of rel=author / itemprop=author /
- *                "byline"-class elements > an inline "By / Von / Par / Por Name" line; each
+ *                "byline"-class elements (inner ones before their containers) > an inline "By / Von / Par / Por Name" line; each
  *                cleaned by byline.c (labels, dates, separators); one naming the site only
  *                when none names a person
  *   date         JSON-LD datePublished > article:published_time and friends (also
@@ -1359,6 +1359,17 @@ static rt_span url_host(const char *u, size_t n)
   return (rt_span){u + i, c - i};
 }
 
+/* Is a later byline element of the scan inside byline element i (a container holding a
+ * category, a role or a logo beside the name)? */
+static bool holds_byline(const meta_scan *s, uint32_t i)
+{
+  for (uint32_t j = i + 1; j < s->n_byline; j++)
+    for (const dom_node *p = s->byline_el[j]->parent; p; p = p->parent)
+      if (p == s->byline_el[i])
+        return true;
+  return false;
+}
+
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
  * fallback): false when nothing is left or what is left names the site (then it goes to
  * `site_by`, used when no source names a person). */
@@ -1649,7 +1660,12 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   for (size_t i = 0; i < sizeof bc / sizeof bc[0] && !have_by; i++)
     if (bc[i].s && bc[i].n)
       have_by = put_byline(&m->byline, bc[i].s, bc[i].n, site_sp, host_sp, &site_by);
-  for (uint32_t i = 0; i < s->n_byline && !have_by; i++) {
+  /* the innermost byline elements first (a container may hold a category, a role or a logo
+   * beside the name), then the containers */
+  for (uint32_t k = 0; k < 2 * s->n_byline && !have_by; k++) {
+    uint32_t i = k % s->n_byline;
+    if (holds_byline(s, i) != (k >= s->n_byline))
+      continue;
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
     ex_collect_text(s->byline_el[i], &t);
