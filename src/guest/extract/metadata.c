@@ -10,9 +10,10 @@
  *                with the native fallback): the visible <h1> inside it, site-name parts cut
  *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
  *                author/creator meta > the first of rel=author / itemprop=author /
- *                "byline"-class elements (inner ones before their containers) > an inline "By / Von / Par / Por Name" line; each
- *                cleaned by byline.c (labels, dates, separators); one naming the site only
- *                when none names a person
+ *                "byline"-class elements (inner ones before their containers) > an inline
+ *                "By / Von / Par / Por Name" line; each cleaned by byline.c (labels, dates,
+ *                separators); one naming the site only when none names a person, none that
+ *                reads as a sentence
  *   date         JSON-LD datePublished > article:published_time and friends (also
  *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
  *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
@@ -182,6 +183,8 @@ typedef struct str_ref {
   size_t n;
 } str_ref;
 
+/* Byline-hinted elements kept by the scan, in document order. */
+#define EX_BYLINE_ELS 4
 typedef struct meta_scan {
   str_ref slot[MK_COUNT_];
   const dom_node *title_el;
@@ -190,8 +193,8 @@ typedef struct meta_scan {
   const dom_node *hx[64]; /* h1/h2 for the title heuristics */
   uint32_t n_hx;
   const dom_node *time_el;
-  const dom_node *pub_el;       /* the first non-meta element with itemprop="datePublished" */
-  const dom_node *byline_el[4]; /* the first elements with a byline hint */
+  const dom_node *pub_el; /* the first non-meta element with itemprop="datePublished" */
+  const dom_node *byline_el[EX_BYLINE_ELS]; /* the first elements with a byline hint */
   uint32_t n_byline;
   str_ref canonical, base_href, html_lang;
   str_ref tags[EX_MAX_CATEGORIES];
@@ -809,8 +812,8 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
       break;
     }
     bool want_pub = !s->pub_el;
-    bool want_by = s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
-                   n->tag != HTML_TAG_LINK;
+    bool want_by = s->n_byline < EX_BYLINE_ELS && n->tag != HTML_TAG_HTML &&
+                   n->tag != HTML_TAG_BODY && n->tag != HTML_TAG_LINK;
     if (n->n_attrs && n->tag != HTML_TAG_META && (want_pub || want_by)) {
       size_t ipl = 0;
       const char *ip = dom_attr_get(n, "itemprop", &ipl);
@@ -1286,6 +1289,30 @@ static void readability_title(const meta_scan *s, ex_buf *out)
   exb_free(&tmp);
 }
 
+/* A sentence, not names: three or more words in lower case besides the words that join names
+ * ("and", "von", "de", ...), as a headline or a teaser caught beside an author's name is. */
+static bool prose_like(const char *s, size_t n)
+{
+  static const char *const join[] = {"and", "und", "et", "y",   "e",   "van", "von", "de",  "der",
+                                     "den", "la",  "le", "di",  "da",  "du",  "del", "dos", "zu",
+                                     "of",  "the", "al", "bin", "ibn", "ten", "ter"};
+  int lower = 0;
+  for (size_t i = 0; i < n && lower < 3;) {
+    while (i < n && s[i] == ' ')
+      i++;
+    size_t st = i;
+    while (i < n && s[i] != ' ')
+      i++;
+    if (i == st || s[st] < 'a' || s[st] > 'z')
+      continue;
+    bool j = false;
+    for (size_t k = 0; k < sizeof join / sizeof join[0] && !j; k++)
+      j = ex_ieq(s + st, i - st, join[k]);
+    lower += !j;
+  }
+  return lower >= 3;
+}
+
 /* A byline element that holds only its label ("By", "Posted on", "Veröffentlicht am") or a form
  * field's label ("Name *", "Author:") names nobody: the next candidate is tried. */
 static bool is_byline_label(const char *s, size_t n)
@@ -1323,6 +1350,10 @@ static bool is_byline_label(const char *s, size_t n)
       return true;
   if (s[0] == '@' || ex_icontains(s, n, "\xC2\xA9") || ex_icontains(s, n, "copyright"))
     return true;
+  /* an account menu ("Sign In | Sign Up") */
+  if (ex_icontains(s, n, "sign in") || ex_icontains(s, n, "sign up") ||
+      ex_icontains(s, n, "log in"))
+    return true;
   /* a comment form's field: "Name (required)", "Name (erforderlich)" */
   static const char *const form[] = {"(required)",    "(erforderlich)", "(obligatoire)",
                                      "(obligatorio)", "(Pflichtfeld)",  "(requis)"};
@@ -1332,7 +1363,7 @@ static bool is_byline_label(const char *s, size_t n)
   bool letter = false;
   for (size_t i = 0; i < n && !letter; i++)
     letter = (unsigned char)s[i] >= 0x80 || ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z');
-  return !letter;
+  return !letter || prose_like(s, n);
 }
 
 /* ---- assembly ----------------------------------------------------------------------------- */
