@@ -18,8 +18,8 @@
  *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
  *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
  *                object > the first short element whose class/id names a date line > a date
- *                after a publication label > the first date under (or above) an <h1> >
- *                modification dates > a date after a last-change label; normalised to ISO
+ *                after a publication label > the first date under (or above) an <h1> > a
+ *                date in a byline element's block > modification dates > a date after a last-change label; normalised to ISO
  *                8601, a UTC time moved to the page's own zone; when the markup's sources
  *                disagree and none backs the first, the date the page shows picks one
  *   (values keep no character references: double-escaped meta content is decoded once more)
@@ -734,6 +734,28 @@ static size_t date_before_h1(const dom_node *h1, char out[32])
     exb_free(&t);
     if (dl)
       return dl;
+  }
+  return 0;
+}
+
+/* A date in the byline's block ("28. Jan. 2022 | Name"), for pages whose headline is no <h1>:
+ * the short text (at most 120 bytes) of a byline element's parent or grandparent, the first
+ * byline element's first. */
+static size_t date_by_byline(const meta_scan *s, char out[32])
+{
+  for (uint32_t i = 0; i < s->n_byline; i++) {
+    const dom_node *p = s->byline_el[i]->parent;
+    for (int up = 0; up < 2 && p && p->type == DOM_ELEMENT && p->tag != HTML_TAG_BODY;
+         up++, p = p->parent) {
+      ex_buf t;
+      exb_init(&t, 1024);
+      size_t dl = 0;
+      if (short_text(p, &t, 120) && !is_update_text(t.p, t.len))
+        dl = ex_date_normalise(t.p, t.len, out);
+      exb_free(&t);
+      if (dl)
+        return dl;
+    }
   }
   return 0;
 }
@@ -1820,6 +1842,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       dl = date_before_h1(s->hx[i], d);
   if (!dl)
     dl = labelled_date(doc, d, mod_text, &mod_text_len);
+  if (!dl)
+    dl = date_by_byline(s, d);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
   if (!dl && mod_text_len) {
