@@ -19,9 +19,10 @@
  *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
  *                object > the first short element whose class/id names a date line > a date
  *                after a publication label > the first date under (or above) an <h1> > a
- *                date in a byline element's block > modification dates > a date after a last-change label; normalised to ISO
- *                8601, a UTC time moved to the page's own zone; when the markup's sources
- *                disagree and none backs the first, the date the page shows picks one
+ *                date in a byline element's block > modification dates > a date after a
+ *                last-change label; normalised to ISO 8601, a UTC time moved to the page's own
+ *                zone; when the markup's sources disagree and none backs the first, the date
+ *                the page shows picks one
  *   (values keep no character references: double-escaped meta content is decoded once more)
  *   site name    JSON-LD publisher.name > og:site_name > application-name
  *   description  JSON-LD description > description / og / twitter meta
@@ -1423,6 +1424,29 @@ static bool holds_byline(const meta_scan *s, uint32_t i)
   return false;
 }
 
+/* The text of a byline element with a space where an element's text starts after another
+ * element ("<a>Name</a><span>vor 5 Stunden</span>", "<span>Name</span>22 Dec 2016" are two
+ * items, not one word); none before punctuation, so "<a>A</a>, <a>B</a>" stays "A, B". */
+static void byline_text(const dom_node *el, ex_buf *out)
+{
+  bool sp = false;
+  for (const dom_node *n = dom_next(el, el); n;) {
+    if (n->type == DOM_ELEMENT && ex_skip_node(n)) {
+      n = dom_next_skip(el, n);
+      continue;
+    }
+    if (n->type == DOM_TEXT && n->data_len) {
+      char c = n->data[0];
+      bool edge = (n->prev && n->prev->type == DOM_ELEMENT) ||
+                  (n->parent != el && n == n->parent->first_child);
+      if (edge && c != ',' && c != ';' && c != '.' && c != ':' && c != ')')
+        sp = true;
+      ex_append_collapsed(out, &sp, n->data, n->data_len);
+    }
+    n = dom_next(el, n);
+  }
+}
+
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
  * fallback): false when nothing is left or what is left names the site (then it goes to
  * `site_by`, used when no source names a person). */
@@ -1721,7 +1745,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       continue;
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
-    ex_collect_text(s->byline_el[i], &t);
+    byline_text(s->byline_el[i], &t);
     size_t tl = t.len;
     const char *tt = ex_trim(t.p ? t.p : "", &tl);
     if (tl > 0 && tl < 100 && !is_byline_label(tt, tl))
