@@ -288,7 +288,8 @@ rt_span rt_byline_clean(const char *s, size_t n, rt_span site)
     size_t w = e;
     while (w > b && !sp(s[w - 1]))
       w--;
-    if (w > b && connector(s + w, e - w)) {
+    /* the whole candidate a connector ("Donnerstag", "vor"): no name (a two-letter one may be) */
+    if ((w > b || e - w >= 3) && connector(s + w, e - w)) {
       e = w;
       continue;
     }
