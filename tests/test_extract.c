@@ -410,8 +410,17 @@ static void test_dates(void **state)
   assert_string_equal(out, "2022-01-23");
   u = "https://x.org/item/1-23-01-2022"; /* not at the start of a path part */
   assert_int_equal(ex_date_from_url(u, strlen(u), out), 0);
+  u = "https://x.org/news/2012-06/04/content_1.htm"; /* a month folder, then the day's */
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 10);
+  assert_string_equal(out, "2012-06-04");
+  u = "https://x.org/news/2012-06/story"; /* a month is not a day */
+  assert_int_equal(ex_date_from_url(u, strlen(u), out), 0);
   expect_date("23.09.22", "2022-09-23");
   expect_date("1.2.22", NULL); /* a version number, not a date */
+  expect_date("4.\xE2\x80\x89\x32.\xE2\x80\x89\x32\x30\x32\x32", "2022-02-04"); /* thin spaces */
+  expect_date("Von Redaktion 4. 2. 2022.", "2022-02-04");
+  expect_date("1. 2. 3", NULL);  /* a list counter */
+  expect_date("1. 2. 22", NULL); /* spaced: the year has four digits */
   /* a UTC instant in the page's zone: the local date may be the day before or after */
   size_t n = ex_date_normalise("2020-02-25T02:25:54Z", 20, out);
   assert_int_equal(ex_date_offset(out, n), 0);

@@ -288,11 +288,19 @@ rt_span rt_byline_clean(const char *s, size_t n, rt_span site)
     size_t w = e;
     while (w > b && !sp(s[w - 1]))
       w--;
-    if (w > b && connector(s + w, e - w)) {
+    /* the whole candidate a connector ("Donnerstag", "vor"): no name (a two-letter one may be) */
+    if ((w > b || e - w >= 3) && connector(s + w, e - w)) {
       e = w;
       continue;
     }
     break;
+  }
+  /* the same name twice ("Ann Lee Ann Lee", "ann_lee ann_lee": a link's text and a hidden
+   * copy, an avatar's alt and the link) */
+  if (e > b && (e - b) % 2 == 1 && sp(s[b + (e - b) / 2])) {
+    size_t h = (e - b) / 2;
+    if (h >= 3 && memcmp(s + b, s + b + h + 1, h) == 0)
+      e = b + h;
   }
   /* ", PhD", ", dpa", ", CNN": one short word after the names (a degree or an agency) */
   for (int round = 0; round < 2; round++) {

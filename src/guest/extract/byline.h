@@ -14,7 +14,10 @@
  *     "Posted on September 21, 2020 by X");
  *   - what follows a spaced separator (- – — | · •) or an "@handle", and a trailing date or
  *     time (", 24. Januar 2022", " am Samstag, 19. Oktober", " on August 3, 2019");
- *   - a trailing ", <site name>" ("Ann Author, Example News").
+ *   - a trailing ", <site name>" ("Ann Author, Example News");
+ *   - the second of the same name given twice ("Ann Lee Ann Lee").
+ * A candidate that is only a weekday, a month or a word joining a date ("Donnerstag", "vor")
+ * gives an empty range.
  * Returns the range of the names in `s`, empty when nothing but a label is left. A cleaned
  * byline that names the site (rt_names_site) is the publisher, not an author: the callers pass
  * it over for their next source.

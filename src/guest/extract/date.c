@@ -3,12 +3,12 @@
  *
  * Accepted inputs: ISO 8601 / RFC 3339 ("2021-03-04", "2021-03-04T05:06:07Z",
  * "2021-03-04 05:06:07+01:00", "20210304"), slashed and dotted numeric forms ("2021/03/04",
- * "04.03.2021", "04.03.21", "03/04/2021" read month-first unless the first number exceeds 12),
- * textual months in English, German, French, Spanish, Italian, Portuguese and Dutch ("March 4,
- * 2021", "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07 GMT", "4. März 2021") and URL paths
- * ("/2021/03/04/", "/news/04-03-2021"). Years outside 1900-2100 and impossible days (Feb 30) are
- * refused. Output: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a
- * time (and a zone).
+ * "04.03.2021", "4. 3. 2021" with any kind of space, "04.03.21", "03/04/2021" read month-first
+ * unless the first number exceeds 12), textual months in English, German, French, Spanish,
+ * Italian, Portuguese and Dutch ("March 4, 2021", "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07
+ * GMT", "4. März 2021") and URL paths ("/2021/03/04/", "/2021-03/04/", "/news/04-03-2021").
+ * Years outside 1900-2100 and impossible days (Feb 30) are refused. Output: "YYYY-MM-DD", or
+ * "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a time (and a zone).
  */
 #include "guest/extract/ex_internal.h"
 
@@ -286,6 +286,24 @@ static int month_of_word(const char *w, size_t n)
   return 0;
 }
 
+/* Past spaces at s[i]: ASCII ones, no-break (U+00A0), thin (U+2009) and narrow no-break
+ * (U+202F) spaces, at most 3 of them. */
+static size_t skip_space(const char *s, size_t n, size_t i)
+{
+  for (int k = 0; k < 3 && i < n; k++) {
+    const unsigned char *u = (const unsigned char *)s + i;
+    if (s[i] == ' ')
+      i++;
+    else if (u[0] == 0xC2 && i + 1 < n && u[1] == 0xA0)
+      i += 2;
+    else if (u[0] == 0xE2 && i + 2 < n && u[1] == 0x80 && (u[2] == 0x89 || u[2] == 0xAF))
+      i += 3;
+    else
+      break;
+  }
+  return i;
+}
+
 static size_t numeric_date(const char *s, size_t n, char out[32])
 {
   for (size_t i = 0; i < n; i++) {
@@ -305,11 +323,19 @@ static size_t numeric_date(const char *s, size_t n, char out[32])
     if (j >= n || (s[j] != '-' && s[j] != '/' && s[j] != '.'))
       continue;
     char sep = s[j++];
+    /* "4. 2. 2022": spaces after the dots (also no-break and thin ones), then a 4-digit year */
+    size_t sp1 = sep == '.' ? skip_space(s, n, j) : j;
+    bool spaced = sp1 != j;
+    j = sp1;
     int b = read_num(s, n, &j, &nd2);
     if (!nd2 || nd2 > 2 || j >= n || s[j] != sep)
       continue;
     j++;
+    if (spaced)
+      j = skip_space(s, n, j);
     int c = read_num(s, n, &j, &nd3);
+    if (spaced && (nd1 > 2 || nd3 != 4))
+      continue;
     if (nd1 == 4 && nd3 >= 1 && nd3 <= 2) {
       if (valid_ymd(a, b, c)) {
         size_t len = write_date(out, a, b, c);
@@ -444,7 +470,8 @@ size_t ex_date_from_url(const char *s, size_t n, char out[32])
       continue;
     char sep = s[j++];
     int m = read_num(s, n, &j, &nd);
-    if (nd < 1 || nd > 2 || j >= n || s[j] != sep)
+    /* "/2021/03/04", "/2021-03-04", "/2021-03/04" (a month folder, then the day's) */
+    if (nd < 1 || nd > 2 || j >= n || (s[j] != sep && !(sep == '-' && s[j] == '/')))
       continue;
     j++;
     int d = read_num(s, n, &j, &nd);
@@ -482,6 +509,20 @@ size_t ex_date_from_url(const char *s, size_t n, char out[32])
       return write_date(out, y, m, d);
   }
   return 0;
+}
+
+long ex_date_day(const char *d)
+{
+  long y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+  long m = (d[5] - '0') * 10 + (d[6] - '0');
+  long dd = (d[8] - '0') * 10 + (d[9] - '0');
+  /* days from civil (proleptic Gregorian), March-based year */
+  y -= m <= 2;
+  long era = y / 400;
+  long yoe = y - era * 400;
+  long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
+  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
 }
 
 int ex_date_offset(const char *d, size_t n)

@@ -194,6 +194,8 @@ int ex_date_offset(const char *d, size_t n);
 /* The same instant written in another offset (minutes): its local date and time; returns the
  * new length (n unchanged when d has no zone). */
 size_t ex_date_to_offset(char d[32], size_t n, int offset);
+/* The day number (days since 1970-01-01) of a normalised date's "YYYY-MM-DD" part. */
+long ex_date_day(const char *d);
 
 /* ---- lang.c ----------------------------------------------------------------------------- */
 /* Guesses a BCP 47 primary language tag from UTF-8 text; NULL when unsure. */

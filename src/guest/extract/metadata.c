@@ -10,16 +10,19 @@
  *                with the native fallback): the visible <h1> inside it, site-name parts cut
  *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
  *                author/creator meta > the first of rel=author / itemprop=author /
- *                "byline"-class elements > an inline "By / Von / Par / Por Name" line; each
- *                cleaned by byline.c (labels, dates, separators); one naming the site only
- *                when none names a person
+ *                "byline"-class elements (inner ones before their containers) > an inline
+ *                "By / Von / Par / Por Name" line; each cleaned by byline.c (labels, dates,
+ *                separators); one naming the site only when none names a person, none that
+ *                reads as a sentence
  *   date         JSON-LD datePublished > article:published_time and friends (also
  *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
  *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
  *                object > the first short element whose class/id names a date line > a date
- *                after a publication label > the first date under (or above) an <h1> >
- *                modification dates > a date after a last-change label; normalised to ISO
- *                8601, a UTC time moved to the page's own zone
+ *                after a publication label > the first date under (or above) an <h1> > a
+ *                date in a byline element's block > modification dates > a date after a
+ *                last-change label; normalised to ISO 8601, a UTC time moved to the page's own
+ *                zone; when the markup's sources disagree and none backs the first, the date
+ *                the page shows picks one
  *   (values keep no character references: double-escaped meta content is decoded once more)
  *   site name    JSON-LD publisher.name > og:site_name > application-name
  *   description  JSON-LD description > description / og / twitter meta
@@ -181,6 +184,8 @@ typedef struct str_ref {
   size_t n;
 } str_ref;
 
+/* Byline-hinted elements kept by the scan, in document order. */
+#define EX_BYLINE_ELS 4
 typedef struct meta_scan {
   str_ref slot[MK_COUNT_];
   const dom_node *title_el;
@@ -189,8 +194,8 @@ typedef struct meta_scan {
   const dom_node *hx[64]; /* h1/h2 for the title heuristics */
   uint32_t n_hx;
   const dom_node *time_el;
-  const dom_node *pub_el;       /* the first non-meta element with itemprop="datePublished" */
-  const dom_node *byline_el[4]; /* the first elements with a byline hint */
+  const dom_node *pub_el; /* the first non-meta element with itemprop="datePublished" */
+  const dom_node *byline_el[EX_BYLINE_ELS]; /* the first elements with a byline hint */
   uint32_t n_byline;
   str_ref canonical, base_href, html_lang;
   str_ref tags[EX_MAX_CATEGORIES];
@@ -734,6 +739,28 @@ static size_t date_before_h1(const dom_node *h1, char out[32])
   return 0;
 }
 
+/* A date in the byline's block ("28. Jan. 2022 | Name"), for pages whose headline is no <h1>:
+ * the short text (at most 120 bytes) of a byline element's parent or grandparent, the first
+ * byline element's first. */
+static size_t date_by_byline(const meta_scan *s, char out[32])
+{
+  for (uint32_t i = 0; i < s->n_byline; i++) {
+    const dom_node *p = s->byline_el[i]->parent;
+    for (int up = 0; up < 2 && p && p->type == DOM_ELEMENT && p->tag != HTML_TAG_BODY;
+         up++, p = p->parent) {
+      ex_buf t;
+      exb_init(&t, 1024);
+      size_t dl = 0;
+      if (short_text(p, &t, 120) && !is_update_text(t.p, t.len))
+        dl = ex_date_normalise(t.p, t.len, out);
+      exb_free(&t);
+      if (dl)
+        return dl;
+    }
+  }
+  return 0;
+}
+
 static void scan_doc(const dom_doc *doc, meta_scan *s)
 {
   const dom_node *n = dom_next(doc->root, doc->root);
@@ -808,8 +835,8 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
       break;
     }
     bool want_pub = !s->pub_el;
-    bool want_by = s->n_byline < 4 && n->tag != HTML_TAG_HTML && n->tag != HTML_TAG_BODY &&
-                   n->tag != HTML_TAG_LINK;
+    bool want_by = s->n_byline < EX_BYLINE_ELS && n->tag != HTML_TAG_HTML &&
+                   n->tag != HTML_TAG_BODY && n->tag != HTML_TAG_LINK;
     if (n->n_attrs && n->tag != HTML_TAG_META && (want_pub || want_by)) {
       size_t ipl = 0;
       const char *ip = dom_attr_get(n, "itemprop", &ipl);
@@ -1285,6 +1312,30 @@ static void readability_title(const meta_scan *s, ex_buf *out)
   exb_free(&tmp);
 }
 
+/* A sentence, not names: three or more words in lower case besides the words that join names
+ * ("and", "von", "de", ...), as a headline or a teaser caught beside an author's name is. */
+static bool prose_like(const char *s, size_t n)
+{
+  static const char *const join[] = {"and", "und", "et", "y",   "e",   "van", "von", "de",  "der",
+                                     "den", "la",  "le", "di",  "da",  "du",  "del", "dos", "zu",
+                                     "of",  "the", "al", "bin", "ibn", "ten", "ter"};
+  int lower = 0;
+  for (size_t i = 0; i < n && lower < 3;) {
+    while (i < n && s[i] == ' ')
+      i++;
+    size_t st = i;
+    while (i < n && s[i] != ' ')
+      i++;
+    if (i == st || s[st] < 'a' || s[st] > 'z')
+      continue;
+    bool j = false;
+    for (size_t k = 0; k < sizeof join / sizeof join[0] && !j; k++)
+      j = ex_ieq(s + st, i - st, join[k]);
+    lower += !j;
+  }
+  return lower >= 3;
+}
+
 /* A byline element that holds only its label ("By", "Posted on", "Veröffentlicht am") or a form
  * field's label ("Name *", "Author:") names nobody: the next candidate is tried. */
 static bool is_byline_label(const char *s, size_t n)
@@ -1322,6 +1373,10 @@ static bool is_byline_label(const char *s, size_t n)
       return true;
   if (s[0] == '@' || ex_icontains(s, n, "\xC2\xA9") || ex_icontains(s, n, "copyright"))
     return true;
+  /* an account menu ("Sign In | Sign Up") */
+  if (ex_icontains(s, n, "sign in") || ex_icontains(s, n, "sign up") ||
+      ex_icontains(s, n, "log in"))
+    return true;
   /* a comment form's field: "Name (required)", "Name (erforderlich)" */
   static const char *const form[] = {"(required)",    "(erforderlich)", "(obligatoire)",
                                      "(obligatorio)", "(Pflichtfeld)",  "(requis)"};
@@ -1331,7 +1386,7 @@ static bool is_byline_label(const char *s, size_t n)
   bool letter = false;
   for (size_t i = 0; i < n && !letter; i++)
     letter = (unsigned char)s[i] >= 0x80 || ((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z');
-  return !letter;
+  return !letter || prose_like(s, n);
 }
 
 /* ---- assembly ----------------------------------------------------------------------------- */
@@ -1356,6 +1411,40 @@ static rt_span url_host(const char *u, size_t n)
   while (c < e && u[c] != ':')
     c++;
   return (rt_span){u + i, c - i};
+}
+
+/* Is a later byline element of the scan inside byline element i (a container holding a
+ * category, a role or a logo beside the name)? */
+static bool holds_byline(const meta_scan *s, uint32_t i)
+{
+  for (uint32_t j = i + 1; j < s->n_byline; j++)
+    for (const dom_node *p = s->byline_el[j]->parent; p; p = p->parent)
+      if (p == s->byline_el[i])
+        return true;
+  return false;
+}
+
+/* The text of a byline element with a space where an element's text starts after another
+ * element ("<a>Name</a><span>vor 5 Stunden</span>", "<span>Name</span>22 Dec 2016" are two
+ * items, not one word); none before punctuation, so "<a>A</a>, <a>B</a>" stays "A, B". */
+static void byline_text(const dom_node *el, ex_buf *out)
+{
+  bool sp = false;
+  for (const dom_node *n = dom_next(el, el); n;) {
+    if (n->type == DOM_ELEMENT && ex_skip_node(n)) {
+      n = dom_next_skip(el, n);
+      continue;
+    }
+    if (n->type == DOM_TEXT && n->data_len) {
+      char c = n->data[0];
+      bool edge = (n->prev && n->prev->type == DOM_ELEMENT) ||
+                  (n->parent != el && n == n->parent->first_child);
+      if (edge && c != ',' && c != ';' && c != '.' && c != ':' && c != ')')
+        sp = true;
+      ex_append_collapsed(out, &sp, n->data, n->data_len);
+    }
+    n = dom_next(el, n);
+  }
 }
 
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
@@ -1483,6 +1572,25 @@ static void body_markup_text(const char *s, size_t n, ex_buf *out)
       ex_text_serialise(b, out);
   }
   dom_doc_free(d);
+}
+
+/* Date candidates of the markup, normalised, in priority order. */
+#define EX_DATE_CANDS 8
+typedef struct date_cands {
+  char d[EX_DATE_CANDS][32];
+  size_t len[EX_DATE_CANDS];
+  int n;
+} date_cands;
+
+static bool cand_add(date_cands *c, const char *s, size_t n)
+{
+  if (c->n >= EX_DATE_CANDS)
+    return false;
+  size_t l = ex_date_normalise(s, n, c->d[c->n]);
+  if (!l)
+    return false;
+  c->len[c->n++] = l;
+  return true;
 }
 
 void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
@@ -1629,10 +1737,15 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   for (size_t i = 0; i < sizeof bc / sizeof bc[0] && !have_by; i++)
     if (bc[i].s && bc[i].n)
       have_by = put_byline(&m->byline, bc[i].s, bc[i].n, site_sp, host_sp, &site_by);
-  for (uint32_t i = 0; i < s->n_byline && !have_by; i++) {
+  /* the innermost byline elements first (a container may hold a category, a role or a logo
+   * beside the name), then the containers */
+  for (uint32_t k = 0; k < 2 * s->n_byline && !have_by; k++) {
+    uint32_t i = k % s->n_byline;
+    if (holds_byline(s, i) != (k >= s->n_byline))
+      continue;
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
-    ex_collect_text(s->byline_el[i], &t);
+    byline_text(s->byline_el[i], &t);
     size_t tl = t.len;
     const char *tt = ex_trim(t.p ? t.p : "", &tl);
     if (tl > 0 && tl < 100 && !is_byline_label(tt, tl))
@@ -1654,45 +1767,92 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   exb_free(&site_by);
   exb_free(&bsite);
 
-  /* date */
+  /* date: the candidates the markup gives, in priority order */
   char d[32];
   size_t dl = 0;
-  str_ref dc[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP], s->slot[MK_DATE_OTHER]};
-  for (size_t i = 0; i < sizeof dc / sizeof dc[0] && !dl; i++)
-    if (dc[i].s)
-      dl = ex_date_normalise(dc[i].s, dc[i].n, d);
-  if (!dl && s->pub_el) {
+  date_cands dc;
+  dc.n = 0;
+  str_ref dm[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP], s->slot[MK_DATE_OTHER]};
+  for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++)
+    if (dm[i].s)
+      cand_add(&dc, dm[i].s, dm[i].n);
+  if (s->pub_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->pub_el, "datetime", &l);
     if (!v)
       v = dom_attr_get(s->pub_el, "content", &l);
-    if (v)
-      dl = ex_date_normalise(v, l, d);
-    if (!dl) {
+    if (!v || !cand_add(&dc, v, l)) {
       ex_buf t;
       exb_init(&t, 512);
       if (short_text(s->pub_el, &t, 200))
-        dl = ex_date_normalise(t.p, t.len, d);
+        cand_add(&dc, t.p, t.len);
       exb_free(&t);
     }
   }
-  if (!dl && s->time_el) {
+  if (s->time_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->time_el, "datetime", &l);
-    if (v)
-      dl = ex_date_normalise(v, l, d);
-    if (!dl) {
+    if (!v || !cand_add(&dc, v, l)) {
       ex_buf t;
       exb_init(&t, 512);
       ex_collect_text(s->time_el, &t);
-      dl = ex_date_normalise(t.p ? t.p : "", t.len, d);
+      cand_add(&dc, t.p ? t.p : "", t.len);
       exb_free(&t);
     }
   }
-  if (!dl && url_len)
-    dl = ex_date_from_url(url, url_len, d);
-  if (!dl && jl.date_any.s)
-    dl = ex_date_normalise(jl.date_any.s, jl.date_any.n, d);
+  char ud[32];
+  size_t ul = url_len ? ex_date_from_url(url, url_len, ud) : 0;
+  if (ul && dc.n < EX_DATE_CANDS) {
+    memcpy(dc.d[dc.n], ud, ul + 1);
+    dc.len[dc.n++] = ul;
+  }
+  if (!dc.n && jl.date_any.s) /* the last resort only (it often repeats JSON-LD's date) */
+    cand_add(&dc, jl.date_any.s, jl.date_any.n);
+  /* the date the page shows settles a disagreement: a UTC time a day off the date under the
+   * headline (else the URL's date) is given as that day, the page's own (when no candidate
+   * names the page's zone and the time is in the half of the day that allows the shift); a top
+   * candidate no other one agrees with gives way to the first candidate on the day of the date
+   * line (else of the date under the headline) */
+  if (dc.n) {
+    char v[32], h[32];
+    size_t vl = date_line(doc, v), hl = 0;
+    for (uint32_t i = 0; i < s->n_hx && !hl; i++)
+      if (s->hx[i]->tag == HTML_TAG_H1)
+        hl = date_after_h1(doc->root, s->hx[i], h);
+    int pick = 0;
+    long c0 = ex_date_day(dc.d[0]);
+    bool agreed = false, zoned = false;
+    for (int i = 1; i < dc.n; i++)
+      agreed = agreed || ex_date_day(dc.d[i]) == c0;
+    for (int i = 0; i < dc.n; i++) {
+      int off = ex_date_offset(dc.d[i], dc.len[i]);
+      zoned = zoned || (off != 0 && off != EX_NO_OFFSET);
+    }
+    const char *local = hl ? h : ul ? ud : NULL;
+    if (local && !zoned && ex_date_offset(dc.d[0], dc.len[0]) == 0) {
+      long diff = ex_date_day(local) - c0;
+      int hour = (dc.d[0][11] - '0') * 10 + (dc.d[0][12] - '0');
+      if ((diff == 1 && hour >= 12) || (diff == -1 && hour < 12)) {
+        pick = -1;
+        memcpy(v, local, 10);
+      }
+    }
+    const char *shown[2] = {vl ? v : NULL, hl ? h : NULL};
+    for (int k = 0; k < 2 && pick == 0 && !agreed; k++) {
+      long vd = shown[k] ? ex_date_day(shown[k]) : c0;
+      for (int i = 1; i < dc.n && !pick && vd != c0; i++)
+        if (ex_date_day(dc.d[i]) == vd)
+          pick = i;
+    }
+    if (pick >= 0) {
+      memcpy(d, dc.d[pick], dc.len[pick] + 1);
+      dl = dc.len[pick];
+    } else {
+      memcpy(d, v, 11);
+      d[10] = '\0';
+      dl = 10;
+    }
+  }
   /* the first short element named as a date line ("Posted on 4 March 2021") */
   if (!dl)
     dl = date_line(doc, d);
@@ -1706,6 +1866,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       dl = date_before_h1(s->hx[i], d);
   if (!dl)
     dl = labelled_date(doc, d, mod_text, &mod_text_len);
+  if (!dl)
+    dl = date_by_byline(s, d);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
   if (!dl && mod_text_len) {
