@@ -54,6 +54,14 @@ void rt_warc_close(rt_warc *w);
  * fd (errno kept); the file cannot be read further. */
 int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen);
 
+/* Gives the caller the memory holding [p, p + len), the tail of the block the last call of
+ * rt_warc_next() returned (NUL-terminated at p[len]), without copying it: returns that
+ * allocation, to free(), with *off set to where p is in it; the record's block is not valid
+ * after. NULL when the reader cannot give it up (the block lies in the window among more
+ * records than CARRY_MAX bytes of them), and the caller copies. A window given away is
+ * replaced at the next read, sized for the next gzip member from its trailer's ISIZE. */
+void *rt_warc_take(rt_warc *w, const unsigned char *p, size_t len, size_t *off);
+
 /* Bytes of the file consumed so far (compressed bytes for a gzip file). */
 uint64_t rt_warc_bytes_read(const rt_warc *w);
 
