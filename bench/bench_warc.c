@@ -10,8 +10,9 @@
  *  - WARC read only: riptide_warc_next() and riptide_warc_take_body() over the whole file (what
  *    the command does before a page reaches a worker), MB/s of WARC file read and pages/s;
  *  - files: read each file, decode, extract: pages/s;
- *  - WARC: riptide_warc_next(), riptide_warc_take_body(), decode, extract: pages/s, and the share
- *    of the time spent in the WARC reader (the goal: under 10 %, so the reader is never the bottleneck).
+ *  - WARC: riptide_warc_next(), riptide_warc_take_body(), decode, extract: pages/s, and the
+ *    share of the time spent in the WARC reader (the goal: under 10 %, so the reader is never
+ *    the bottleneck).
  * Times are thread CPU time (the extraction runs on the calling thread), so the ratios do not
  * depend on what else the machine runs; wall time is printed beside them.
  */

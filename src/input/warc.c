@@ -8,6 +8,14 @@
  * member, and a whole-file gzip stream go through zlib, streamed, which tells a member cut by the
  * end of the buffer from a damaged one and resyncs after damage. Memory is raw, the window (at
  * most WIN_MAX) and one record's block (capped), whatever the file's size.
+ *
+ * Where a member ends is found before inflating it (member_end: the next member's header, or
+ * the end of the file), and the ISIZE of its trailer says how large it inflates: so a member is
+ * inflated once (not once by libdeflate in vain, then by zlib), raw is read into only when a
+ * member's end is not in it, and the window can be made the member's size. That is what lets
+ * rt_warc_take() hand a page over without a copy: the window holding it is given away and the
+ * next member is inflated into a new one of its own size (heap memory the caller has just
+ * freed, in a steady stream).
  */
 #include "input/warc.h"
 
@@ -51,9 +59,15 @@ struct rt_warc {
   int nul_set;
   size_t nul_at;
   unsigned char nul_saved;
-  int handed; /* the last record's block: 1 in place in the window, 2 in block, 0 none */
-  size_t block_used; /* handed == 2: the block's length */
   size_t start, end; /* unread bytes are win[start, end) */
+  uint64_t win_pos;  /* stream offset of win[0] */
+  uint64_t bytes_read;
+  size_t max_block;
+  unsigned char *block;
+  size_t block_cap;
+  char *target_uri;
+  int handed;        /* the last record's block: 1 in place in the window, 2 in block, 0 none */
+  size_t block_used; /* handed == 2: the block's length */
   /* The window given away with a page (rt_warc_take): win is NULL until the next fill, and
    * the bytes that followed the page wait in carry. */
   unsigned char carry[CARRY_MAX];
@@ -63,12 +77,6 @@ struct rt_warc {
   uint64_t hint_at;
   uint32_t hint_isize;
   int hint_set;
-  uint64_t win_pos;  /* stream offset of win[0] */
-  uint64_t bytes_read;
-  size_t max_block;
-  unsigned char *block;
-  size_t block_cap;
-  char *target_uri;
 };
 
 int rt_warc_sniff(const unsigned char *head, size_t n)
@@ -994,7 +1002,7 @@ struct riptide_warc {
   rt_warc_record rec;
   rt_warc_http http;
   char msg[256];
-  char *page;      /* the last PAGE item's body, until taken */
+  char *page; /* the last PAGE item's body, until taken (riptide_warc_take_body) */
   size_t page_len;
 };
 

@@ -7,7 +7,10 @@
  * starts with the gzip magic is inflated as it is read, member after member, so one gzip member
  * per record (the common `.warc.gz`) and one whole-file gzip stream are the same to the caller.
  * A member that lies whole in the read buffer and fits the window is inflated in one call with
- * libdeflate; the others (and damaged ones) are streamed through zlib.
+ * libdeflate; the others (and damaged ones) are streamed through zlib. Which path a member takes
+ * is decided before inflating it, from where the next member starts and the ISIZE of the
+ * trailer before it; the same ISIZE sizes the window, so that a record handed over with
+ * rt_warc_take() leaves in the buffer it was inflated into.
  * A record whose header cannot be parsed, or a damaged gzip member, is reported once and the
  * reader resynchronises at the next `WARC/1.` line (or the next gzip member): the rest of the
  * file is still read.
