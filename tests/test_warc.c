@@ -797,7 +797,8 @@ static char *copy_all(int fd)
 
 /* riptide_warc_take_body gives every page as riptide_warc_next does, on every path: members
  * of one record (the buffer inflated into is handed over), a member of several records,
- * plain, a whole-file stream, a pipe; chunked and gzip-coded payloads (their decoded buffer),
+ * plain, a whole-file stream, records cut across two members, a pipe; chunked and gzip-coded
+ * payloads (their decoded buffer),
  * pages larger than the first window, and a page over the block in the window. */
 static void test_take_body(void **state)
 {
@@ -834,10 +835,14 @@ static void test_take_body(void **state)
                   page + i, n);
     }
   }
-  wbuf plain = {0}, members = {0}, grouped = {0}, whole = {0};
+  wbuf plain = {0}, members = {0}, grouped = {0}, whole = {0}, split = {0};
   for (int i = 0; i < 12; i++) {
     wb_put(&plain, recs[i].p, recs[i].n);
     wb_gzip(&members, recs[i].p, recs[i].n);
+    /* each record in two members: cut in its header line, or in its block */
+    size_t cut = i % 2 ? recs[i].n / 2 : 40;
+    wb_gzip(&split, recs[i].p, cut);
+    wb_gzip(&split, recs[i].p + cut, recs[i].n - cut);
   }
   /* three records in one member, then one each */
   wbuf three = {0};
@@ -859,7 +864,7 @@ static void test_take_body(void **state)
     pages += *p == ';';
   assert_int_equal(pages, 11); /* all but the request */
 
-  const wbuf *files[] = {&plain, &members, &grouped, &whole};
+  const wbuf *files[] = {&plain, &members, &grouped, &whole, &split};
   for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
     path = write_tmp(files[k]);
     fd = open(path, O_RDONLY);
@@ -933,6 +938,7 @@ static void test_take_body(void **state)
   free(members.p);
   free(grouped.p);
   free(whole.p);
+  free(split.p);
   free(three.p);
   free(expect);
   free(page);

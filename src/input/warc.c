@@ -33,6 +33,9 @@
 #define RAW_CAP (1024 * 1024)     /* compressed bytes read at once */
 #define WIN_CAP (128 * 1024)      /* the window's first size, and the plain path's reads */
 #define WIN_MAX (8 * 1024 * 1024) /* the window grows up to this to hold a whole member */
+/* The least a window made for one member of known size holds: more than a header line, so a
+ * line is never longer than a full window (next_line tells an overlong line first). */
+#define WIN_MIN (2 * MAX_HEADER_LINE + 1024)
 #define MAX_HEADER_LINE 8192
 #define MAX_HEADER_LINES 512
 #define CARRY_MAX 4096 /* unread bytes a taken window may leave behind (rt_warc_take) */
@@ -207,10 +210,10 @@ static size_t raw_top_up(rt_warc *w, size_t want)
   return w->raw_len;
 }
 
-/* Makes room for at least `room` more bytes after the unread ones (the window is at least
- * WIN_CAP, at most WIN_MAX: less room than asked when that is over), in a new buffer when the
+/* Makes room for at least `room` more bytes after the unread ones (a new window is at least
+ * min_cap, at most WIN_MAX: less room than asked when that is over), in a new buffer when the
  * window is too small or was given away. Only the unread bytes are moved. */
-static int window_reserve(rt_warc *w, size_t room)
+static int window_reserve(rt_warc *w, size_t room, size_t min_cap)
 {
   size_t unread = w->win ? w->end - w->start : w->carry_len;
   if (w->win && w->win_cap - w->end >= room)
@@ -223,8 +226,8 @@ static int window_reserve(rt_warc *w, size_t room)
     return 0;
   }
   size_t cap = room > WIN_MAX - unread ? WIN_MAX : unread + room;
-  if (cap < WIN_CAP)
-    cap = WIN_CAP;
+  if (cap < min_cap)
+    cap = min_cap;
   if (w->win && cap <= w->win_cap)
     return 0;
   unsigned char *p = malloc(cap + 1);
@@ -248,7 +251,7 @@ static int window_reserve(rt_warc *w, size_t room)
 /* Doubles the window, up to WIN_MAX. */
 static int grow_window(rt_warc *w)
 {
-  return window_reserve(w, w->win_cap * 2 - (w->end - w->start));
+  return window_reserve(w, w->win_cap * 2 - (w->end - w->start), WIN_CAP);
 }
 
 static int is_member_start(const unsigned char *p)
@@ -322,7 +325,7 @@ static int ld_member(rt_warc *w, size_t *added)
   size_t unread = w->win ? w->end - w->start : w->carry_len;
   if (found > 0 && isize > WIN_MAX - unread)
     return -1; /* would not fit the window (or the hint is bytes that only look like one) */
-  if (window_reserve(w, found > 0 ? isize : 0) != 0)
+  if (window_reserve(w, found > 0 ? isize : 0, WIN_CAP) != 0)
     return -1;
   if (!w->ld && !(w->ld = libdeflate_alloc_decompressor()))
     return -1;
@@ -363,7 +366,9 @@ static int ld_prepare(rt_warc *w)
 {
   uint32_t isize = 0;
   int found = member_end(w, &isize);
-  return window_reserve(w, found > 0 && isize <= WIN_MAX - w->carry_len ? isize : 0);
+  if (found > 0 && isize <= WIN_MAX - w->carry_len)
+    return window_reserve(w, isize, WIN_MIN); /* the member's size, taken with its page */
+  return window_reserve(w, 0, WIN_CAP);
 }
 
 /* Appends decompressed bytes to the window. Returns the count added, 0 at the end. */
@@ -374,7 +379,7 @@ static size_t fill(rt_warc *w)
   int whole = w->gz == 1 && !w->zmember;
   if (!w->win) { /* given away with the last page (rt_warc_take) */
     size_t carried = w->carry_len;
-    if ((whole ? ld_prepare(w) : window_reserve(w, 0)) != 0) {
+    if ((whole ? ld_prepare(w) : window_reserve(w, 0, WIN_CAP)) != 0) {
       w->read_error = 1;
       w->saved_errno = ENOMEM;
       return 0;
