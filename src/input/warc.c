@@ -520,6 +520,8 @@ static int resync(rt_warc *w)
     while (w->end - w->start < 8)
       if (fill(w) == 0)
         break;
+    if (!w->win)
+      return 0; /* out of memory for a new window (read_error is set) */
     const unsigned char *s = w->win + w->start;
     size_t avail = w->end - w->start;
     if (avail >= 7 && memcmp(s, "WARC/1.", 7) == 0)
