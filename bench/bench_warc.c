@@ -82,7 +82,7 @@ static int warc_pass(const char *path, riptide_pool *pool, const riptide_options
     double r0 = bench_thread_cpu_s();
     riptide_warc_item it;
     void *mem = NULL;
-    char *body = NULL, *strs[4] = {NULL, NULL, NULL, NULL};
+    char *body = NULL, *strs[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
     int rc = riptide_warc_next(w, &it);
     if (rc > 0 && it.kind == RIPTIDE_WARC_PAGE) {
       body = riptide_warc_take_body(w, &mem);
@@ -90,7 +90,9 @@ static int warc_pass(const char *path, riptide_pool *pool, const riptide_options
       strs[1] = it.url ? strdup(it.url) : NULL;
       strs[2] = it.content_type ? strdup(it.content_type) : NULL;
       strs[3] = strdup(it.date);
-      if (!body || !strs[0] || !strs[3])
+      strs[4] = strdup(path); /* the job's source and warc_file */
+      strs[5] = strdup(path);
+      if (!body || !strs[0] || !strs[3] || !strs[4] || !strs[5])
         rc = -1;
     }
     p->read_cpu += bench_thread_cpu_s() - r0;
@@ -103,7 +105,7 @@ static int warc_pass(const char *path, riptide_pool *pool, const riptide_options
       }
     }
     riptide_free(mem);
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < 6; i++)
       free(strs[i]);
     if (rc <= 0)
       break;
