@@ -10,7 +10,9 @@
  *    block is NUL-terminated and within max_block, and cut only when Content-Length says more;
  *  - rt_warc_http_parse on a response block gives a NUL-terminated body of at most max_body;
  *  - the public reader (riptide_warc_next) gives the same number of items as there are
- *    records and errors, and a page's body is NUL-terminated within the page cap.
+ *    records and errors, and a page's body is NUL-terminated within the page cap; a page
+ *    taken (riptide_warc_take_body, every other one) is the same bytes after the reader has
+ *    gone on to the next records (ASan sees a buffer the reader kept using).
  */
 #include "riptide.h"
 #include "input/warc.h"
@@ -24,6 +26,29 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { FUZZ_MAX_BLOCK = 8192, FUZZ_MAX_BODY = 16384 };
+
+/* The last page taken, held (and checked unchanged) until the next one is taken: the reader
+ * must not write into a buffer it has handed over. kept_free(NULL, NULL, 0) frees it. */
+static void kept_free(void *new_mem, char *body, size_t len)
+{
+  static char *mem_body, *copy;
+  static size_t copy_len;
+  static void *mem;
+  if (mem_body && memcmp(mem_body, copy, copy_len + 1) != 0)
+    abort();
+  riptide_free(mem);
+  free(copy);
+  mem = new_mem;
+  mem_body = copy = NULL;
+  if (!body)
+    return;
+  copy = malloc(len + 1);
+  if (!copy)
+    abort();
+  memcpy(copy, body, len + 1);
+  mem_body = body;
+  copy_len = len;
+}
 
 static int fuzz_warc_fd(const uint8_t *data, size_t size)
 {
@@ -86,7 +111,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (it.kind == RIPTIDE_WARC_PAGE &&
         (it.body_len > FUZZ_MAX_BODY || it.body[it.body_len] != '\0'))
       abort();
+    if (it.kind == RIPTIDE_WARC_PAGE && public_items % 2) { /* every other page taken */
+      void *mem, *again;
+      char *body = riptide_warc_take_body(pw, &mem);
+      if (!body || body[it.body_len] != '\0' || riptide_warc_take_body(pw, &again))
+        abort();
+      kept_free(mem, body, it.body_len);
+    }
   }
+  kept_free(NULL, NULL, 0);
   if (rc != 0 || public_items != items)
     abort();
   riptide_warc_close(pw);

@@ -685,6 +685,14 @@ RIPTIDE_API riptide_err riptide_warc_open(int fd, uint64_t max_page_bytes, bool 
                                           riptide_warc **out);
 /* 1: *item holds the next record; 0: the end of the file; -1: a read error (errno set). */
 RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *item);
+/* Takes the body of the PAGE item riptide_warc_next() just gave, so the caller keeps it past
+ * the next call: returns the body (item->body_len bytes and a NUL, writable, e.g. for
+ * riptide_decode_input_inplace()) and sets *mem to the allocation holding it, which the
+ * caller frees with riptide_free(); the body may start inside it. Usually no copy is made: a
+ * gzip member is inflated into a buffer of its own size (its trailer's ISIZE) that is handed
+ * over. item->body is not valid after. NULL (and *mem NULL) when the last item was not a
+ * page, was already taken, or on out-of-memory. */
+RIPTIDE_API char *riptide_warc_take_body(riptide_warc *w, void **mem);
 RIPTIDE_API void riptide_warc_close(riptide_warc *w);
 
 /* Library version string ("0.2.0") and number (RIPTIDE_VERSION_NUM of the library actually

@@ -730,6 +730,220 @@ static void test_public_items(void **state)
   free(log.p);
 }
 
+/* The pages of fd, each taken (riptide_warc_take_body) and all kept to the end, so a buffer
+ * handed over must not be reused by the reader; "id:len:crc;" per page. */
+static char *take_all(int fd, int *pages)
+{
+  riptide_warc *w;
+  assert_int_equal(riptide_warc_open(fd, 0, false, &w), RIPTIDE_OK);
+  riptide_warc_item it;
+  void *mems[64];
+  char *bodies[64];
+  size_t lens[64];
+  char ids[64][80];
+  int n = 0;
+  while (riptide_warc_next(w, &it) == 1) {
+    void *mem = (void *)1;
+    if (it.kind != RIPTIDE_WARC_PAGE) {
+      assert_null(riptide_warc_take_body(w, &mem)); /* only a page can be taken */
+      assert_null(mem);
+      continue;
+    }
+    assert_true(n < 64);
+    bodies[n] = riptide_warc_take_body(w, &mems[n]);
+    assert_non_null(bodies[n]);
+    assert_non_null(mems[n]);
+    assert_true(bodies[n] >= (char *)mems[n]);
+    assert_int_equal(bodies[n][it.body_len], '\0');
+    assert_null(riptide_warc_take_body(w, &mem)); /* once */
+    lens[n] = it.body_len;
+    snprintf(ids[n], sizeof ids[n], "%s", it.id);
+    memset(bodies[n], 'x', it.body_len > 8 ? 8 : it.body_len); /* it is the caller's now */
+    n++;
+  }
+  riptide_warc_close(w);
+  wbuf out = {0};
+  for (int i = 0; i < n; i++) {
+    char line[160];
+    snprintf(line, sizeof line, "%s:%zu:%lx;", ids[i], lens[i],
+             crc32(0, (const unsigned char *)bodies[i] + 8, (uInt)(lens[i] - 8)));
+    wb_str(&out, line);
+    riptide_free(mems[i]);
+  }
+  wb_put(&out, "", 1);
+  *pages = n;
+  return (char *)out.p;
+}
+
+/* The same without taking: each body is copied while it is valid. */
+static char *copy_all(int fd)
+{
+  riptide_warc *w;
+  assert_int_equal(riptide_warc_open(fd, 0, false, &w), RIPTIDE_OK);
+  riptide_warc_item it;
+  wbuf out = {0};
+  while (riptide_warc_next(w, &it) == 1) {
+    if (it.kind != RIPTIDE_WARC_PAGE)
+      continue;
+    char line[160];
+    snprintf(line, sizeof line, "%s:%zu:%lx;", it.id, it.body_len,
+             crc32(0, (const unsigned char *)it.body + 8, (uInt)(it.body_len - 8)));
+    wb_str(&out, line);
+  }
+  riptide_warc_close(w);
+  wb_put(&out, "", 1);
+  return (char *)out.p;
+}
+
+/* riptide_warc_take_body gives every page as riptide_warc_next does, on every path: members
+ * of one record (the buffer inflated into is handed over), a member of several records,
+ * plain, a whole-file stream, records cut across two members, a pipe; chunked and gzip-coded
+ * payloads (their decoded buffer),
+ * pages larger than the first window, and a page over the block in the window. */
+static void test_take_body(void **state)
+{
+  (void)state;
+  size_t big = 700u << 10;
+  char *page = malloc(big);
+  assert_non_null(page);
+  for (size_t i = 0; i < big; i++)
+    page[i] = "<p>a page of text that repeats, to be inflated whole.</p>\n"[i % 58];
+  wbuf recs[12] = {{0}};
+  char id[32];
+  for (int i = 0; i < 12; i++) {
+    snprintf(id, sizeof id, "page-%02d", i);
+    if (i == 3) { /* chunked: two chunks */
+      wbuf body = {0};
+      wb_str(&body, "10\r\n<p>chunked one</p>\r\n8\r\n two</p>\r\n0\r\n\r\n");
+      wb_response(&recs[i], id, "https://example.org/c", 200,
+                  "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\n", body.p, body.n);
+      free(body.p);
+    } else if (i == 5) { /* gzip content coding */
+      wbuf body = {0};
+      wb_gzip(&body, (const unsigned char *)page, 200000);
+      wb_response(&recs[i], id, "https://example.org/g", 200,
+                  "Content-Type: text/html\r\nContent-Encoding: gzip\r\n", body.p, body.n);
+      free(body.p);
+    } else if (i == 7) {
+      wb_record(&recs[i], "resource", id, "file:///r.html", "text/html", page + 100, 300000);
+    } else if (i == 8) {
+      wb_record(&recs[i], "request", id, "https://example.org/q", "application/http",
+                "GET / HTTP/1.1\r\n\r\n", 18);
+    } else {
+      size_t n = i == 2 ? big - 16 : i == 9 ? 150000 : 1000 + (size_t)i * 517;
+      wb_response(&recs[i], id, "https://example.org/p", 200, "Content-Type: text/html\r\n",
+                  page + i, n);
+    }
+  }
+  wbuf plain = {0}, members = {0}, grouped = {0}, whole = {0}, split = {0};
+  for (int i = 0; i < 12; i++) {
+    wb_put(&plain, recs[i].p, recs[i].n);
+    wb_gzip(&members, recs[i].p, recs[i].n);
+    /* each record in two members: cut in its header line, or in its block */
+    size_t cut = i % 2 ? recs[i].n / 2 : 40;
+    wb_gzip(&split, recs[i].p, cut);
+    wb_gzip(&split, recs[i].p + cut, recs[i].n - cut);
+  }
+  /* three records in one member, then one each */
+  wbuf three = {0};
+  for (int i = 0; i < 3; i++)
+    wb_put(&three, recs[i].p, recs[i].n);
+  wb_gzip(&grouped, three.p, three.n);
+  for (int i = 3; i < 12; i++)
+    wb_gzip(&grouped, recs[i].p, recs[i].n);
+  wb_gzip(&whole, plain.p, plain.n);
+
+  char *path = write_tmp(&plain);
+  int fd = open(path, O_RDONLY);
+  char *expect = copy_all(fd);
+  close(fd);
+  unlink(path);
+  free(path);
+  int pages = 0;
+  for (const char *p = expect; *p; p++)
+    pages += *p == ';';
+  assert_int_equal(pages, 11); /* all but the request */
+
+  const wbuf *files[] = {&plain, &members, &grouped, &whole, &split};
+  for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+    path = write_tmp(files[k]);
+    fd = open(path, O_RDONLY);
+    char *s = copy_all(fd);
+    assert_string_equal(s, expect);
+    free(s);
+    lseek(fd, 0, SEEK_SET);
+    int n = 0;
+    s = take_all(fd, &n);
+    assert_int_equal(n, 11);
+    assert_string_equal(s, expect);
+    free(s);
+    close(fd);
+    unlink(path);
+    free(path);
+  }
+  /* through a pipe, a few KB at a time */
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(p[0]);
+    for (size_t off = 0; off < members.n;) {
+      size_t k = members.n - off < 3000 ? members.n - off : 3000;
+      ssize_t n = write(p[1], members.p + off, k);
+      if (n <= 0)
+        _exit(1);
+      off += (size_t)n;
+    }
+    _exit(0);
+  }
+  close(p[1]);
+  int n = 0;
+  char *s = take_all(p[0], &n);
+  close(p[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_string_equal(s, expect);
+  free(s);
+
+  /* one gzip member per record: the block is handed over in the buffer it was inflated into */
+  path = write_tmp(&members);
+  fd = open(path, O_RDONLY);
+  rt_warc *w = rt_warc_open(fd, 1 << 20);
+  rt_warc_record r;
+  char msg[256];
+  int taken = 0;
+  while (rt_warc_next(w, &r, msg, sizeof msg) == 1) {
+    size_t off = 0, len = r.block_len;
+    unsigned char *keep = malloc(len + 1);
+    assert_non_null(keep);
+    memcpy(keep, r.block, len + 1);
+    unsigned char *mem = rt_warc_take(w, r.block, r.block_len, &off);
+    assert_non_null(mem); /* not NULL: no copy needed */
+    assert_memory_equal(mem + off, keep, len + 1);
+    free(keep);
+    assert_null(rt_warc_take(w, r.block, r.block_len, &off)); /* once */
+    free(mem);
+    taken++;
+  }
+  assert_int_equal(taken, 12);
+  rt_warc_close(w);
+  close(fd);
+  unlink(path);
+  free(path);
+
+  for (int i = 0; i < 12; i++)
+    free(recs[i].p);
+  free(plain.p);
+  free(members.p);
+  free(grouped.p);
+  free(whole.p);
+  free(split.p);
+  free(three.p);
+  free(expect);
+  free(page);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -743,6 +957,7 @@ int main(void)
       cmocka_unit_test(test_gzip_damage_between_whole_members),
       cmocka_unit_test(test_shared_files),
       cmocka_unit_test(test_public_items),
+      cmocka_unit_test(test_take_body),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

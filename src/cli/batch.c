@@ -72,8 +72,10 @@ typedef struct job {
   char *id;
   bool prefailed;          /* the walk could not make this an input: err and detail are set */
   riptide_err prefail_err; /* the code of a prefailed input (0: IO) */
-  /* a page read from a WARC file: its bytes (NUL-terminated), address and record fields */
+  /* a page read from a WARC file: its bytes (NUL-terminated; they may start inside data_mem,
+   * the allocation riptide_warc_take_body() gave), address and record fields */
   char *data;
+  void *data_mem;
   size_t data_len;
   char *url, *ctype, *warc_date, *warc_file;
   /* result (worker -> output role) */
@@ -256,8 +258,9 @@ static void process(batch *b, worker *w, job *j)
     riptide_document_free(doc);
   }
   riptide_fetch_result_clear(&fr);
-  free(j->data);
+  riptide_free(j->data_mem);
   j->data = NULL;
+  j->data_mem = NULL;
   if (err != RIPTIDE_OK) {
     if (!j->detail[0])
       snprintf(j->detail, sizeof j->detail, "%s", riptide_strerror(err));
@@ -279,12 +282,13 @@ static void job_clear(job *j)
 {
   free(j->src);
   free(j->id);
-  free(j->data);
+  riptide_free(j->data_mem);
   free(j->url);
   free(j->ctype);
   free(j->warc_date);
   free(j->warc_file);
   j->src = j->id = j->data = j->url = j->ctype = j->warc_date = j->warc_file = NULL;
+  j->data_mem = NULL;
 }
 
 static void *worker_main(void *arg)
@@ -729,7 +733,7 @@ static bool submit_warc(batch *b, const char *path)
     job t = {0};
     t.src = strdup(path);
     t.id = strdup(it.id[0] ? it.id : path);
-    t.data = malloc(it.body_len + 1);
+    t.data = riptide_warc_take_body(w, &t.data_mem); /* the reader's buffer, not a copy */
     t.url = it.url ? strdup(it.url) : NULL;
     t.ctype = it.content_type && it.content_type[0] ? strdup(it.content_type) : NULL;
     t.warc_date = strdup(it.date);
@@ -741,8 +745,6 @@ static bool submit_warc(batch *b, const char *path)
     }
     cli_utf8_clean(t.id);
     cli_utf8_clean(t.warc_file);
-    memcpy(t.data, it.body, it.body_len);
-    t.data[it.body_len] = '\0';
     t.data_len = it.body_len;
     go = enqueue(b, &t);
   }

@@ -8,6 +8,14 @@
  * member, and a whole-file gzip stream go through zlib, streamed, which tells a member cut by the
  * end of the buffer from a damaged one and resyncs after damage. Memory is raw, the window (at
  * most WIN_MAX) and one record's block (capped), whatever the file's size.
+ *
+ * Where a member ends is found before inflating it (member_end: the next member's header, or
+ * the end of the file), and the ISIZE of its trailer says how large it inflates: so a member is
+ * inflated once (not once by libdeflate in vain, then by zlib), raw is read into only when a
+ * member's end is not in it, and the window can be made the member's size. That is what lets
+ * rt_warc_take() hand a page over without a copy: the window holding it is given away and the
+ * next member is inflated into a new one of its own size (heap memory the caller has just
+ * freed, in a steady stream).
  */
 #include "input/warc.h"
 
@@ -25,8 +33,12 @@
 #define RAW_CAP (1024 * 1024)     /* compressed bytes read at once */
 #define WIN_CAP (128 * 1024)      /* the window's first size, and the plain path's reads */
 #define WIN_MAX (8 * 1024 * 1024) /* the window grows up to this to hold a whole member */
+/* The least a window made for one member of known size holds: more than a header line, so a
+ * line is never longer than a full window (next_line tells an overlong line first). */
+#define WIN_MIN (2 * MAX_HEADER_LINE + 1024)
 #define MAX_HEADER_LINE 8192
 #define MAX_HEADER_LINES 512
+#define CARRY_MAX 4096 /* unread bytes a taken window may leave behind (rt_warc_take) */
 
 struct rt_warc {
   int fd;
@@ -57,6 +69,17 @@ struct rt_warc {
   unsigned char *block;
   size_t block_cap;
   char *target_uri;
+  int handed;        /* the last record's block: 1 in place in the window, 2 in block, 0 none */
+  size_t block_used; /* handed == 2: the block's length */
+  /* The window given away with a page (rt_warc_take): win is NULL until the next fill, and
+   * the bytes that followed the page wait in carry. */
+  unsigned char carry[CARRY_MAX];
+  size_t carry_len;
+  /* The end of the gzip member at raw_pos, when found (member_end): its stream offset, and
+   * the ISIZE its trailer gives. */
+  uint64_t hint_at;
+  uint32_t hint_isize;
+  int hint_set;
 };
 
 int rt_warc_sniff(const unsigned char *head, size_t n)
@@ -187,29 +210,123 @@ static size_t raw_top_up(rt_warc *w, size_t want)
   return w->raw_len;
 }
 
-/* Doubles the window, up to WIN_MAX. */
-static int grow_window(rt_warc *w)
+/* Makes room for at least `room` more bytes after the unread ones (a new window is at least
+ * min_cap, at most WIN_MAX: less room than asked when that is over), in a new buffer when the
+ * window is too small or was given away. Only the unread bytes are moved. */
+static int window_reserve(rt_warc *w, size_t room, size_t min_cap)
 {
-  size_t cap = w->win_cap * 2 > WIN_MAX ? WIN_MAX : w->win_cap * 2;
-  unsigned char *p = realloc(w->win, cap + 1);
+  size_t unread = w->win ? w->end - w->start : w->carry_len;
+  if (w->win && w->win_cap - w->end >= room)
+    return 0;
+  if (w->win && w->start > 0 && w->win_cap - unread >= room) {
+    memmove(w->win, w->win + w->start, unread);
+    w->win_pos += w->start;
+    w->start = 0;
+    w->end = unread;
+    return 0;
+  }
+  size_t cap = room > WIN_MAX - unread ? WIN_MAX : unread + room;
+  if (cap < min_cap)
+    cap = min_cap;
+  if (w->win && cap <= w->win_cap)
+    return 0;
+  unsigned char *p = malloc(cap + 1);
   if (!p)
     return -1;
+  if (w->win) {
+    memcpy(p, w->win + w->start, unread);
+    w->win_pos += w->start;
+    free(w->win);
+  } else {
+    memcpy(p, w->carry, unread);
+    w->carry_len = 0;
+  }
   w->win = p;
   w->win_cap = cap;
+  w->start = 0;
+  w->end = unread;
   return 0;
 }
 
-/* Inflates the gzip member at raw_pos whole into the window with libdeflate. Returns 1 when
- * done (raw_pos is past the member, *added counts its bytes), 0 when no input is left, -1 when
- * the member is left to zlib: its end is not in raw, it inflates to more than WIN_MAX, or it is
- * damaged (libdeflate does not tell those apart; zlib does, and resyncs). */
+/* Doubles the window, up to WIN_MAX. */
+static int grow_window(rt_warc *w)
+{
+  return window_reserve(w, w->win_cap * 2 - (w->end - w->start), WIN_CAP);
+}
+
+static int is_member_start(const unsigned char *p)
+{
+  return p[0] == 0x1f && p[1] == 0x8b && p[2] == 8 && (p[3] & 0xe0) == 0;
+}
+
+/* Looks for the end of the gzip member at raw_pos without inflating it: the next member's
+ * header, or the end of the file; reads more while neither is in raw and raw has room.
+ * Returns 1 when found (*isize: the ISIZE of the trailer before it, a hint only: the header
+ * may be bytes inside the member that look like one, or the trailer damaged), 0 when the
+ * member goes on past a full raw buffer (it cannot be inflated whole), -1 when no end can be
+ * seen (a short or unreadable tail). */
+static int member_end(rt_warc *w, uint32_t *isize)
+{
+  uint64_t at = w->bytes_read - (w->raw_len - w->raw_pos);
+  if (w->hint_set && w->hint_at == at) {
+    *isize = w->hint_isize;
+    return 1;
+  }
+  size_t scanned = 18; /* from raw_pos: no member is shorter (header 10, data 2, trailer 8) */
+  for (;;) {
+    const unsigned char *b = w->raw + w->raw_pos;
+    size_t avail = w->raw_len - w->raw_pos;
+    size_t end = 0;
+    for (size_t i = scanned; i + 4 <= avail && !end;) {
+      const unsigned char *q = memchr(b + i, 0x1f, avail - 3 - i);
+      if (!q)
+        break;
+      i = (size_t)(q - b);
+      if (is_member_start(q))
+        end = i;
+      i++;
+    }
+    if (!end && (w->fd_eof || w->read_error) && avail >= 18)
+      end = avail;
+    if (end) {
+      *isize = (uint32_t)b[end - 4] | (uint32_t)b[end - 3] << 8 | (uint32_t)b[end - 2] << 16 |
+               (uint32_t)b[end - 1] << 24;
+      w->hint_set = 1;
+      w->hint_at = at;
+      w->hint_isize = *isize;
+      return 1;
+    }
+    if (w->fd_eof || w->read_error)
+      return -1;
+    if (w->raw_pos == 0 && w->raw_len == RAW_CAP)
+      return 0;
+    scanned = avail > 21 ? avail - 3 : 18;
+    if (raw_top_up(w, avail + 1) <= avail && !w->fd_eof && !w->read_error)
+      return -1;
+  }
+}
+
+/* Inflates the gzip member at raw_pos whole into the window with libdeflate, into room
+ * made for it from the ISIZE of its trailer (found by member_end without inflating it).
+ * Returns 1 when done (raw_pos is past the member, *added counts its bytes), 0 when no input
+ * is left, -1 when the member is left to zlib: its end is not in raw, it inflates to more
+ * than WIN_MAX, or it is damaged (libdeflate does not tell those apart; zlib does, and
+ * resyncs). Each case is decided before inflating when the trailer tells it, so a member is
+ * inflated once, not once in vain and again by zlib. */
 static int ld_member(rt_warc *w, size_t *added)
 {
+  uint32_t isize = 0;
+  int found = member_end(w, &isize);
   size_t avail = w->raw_len - w->raw_pos;
-  if (avail < RAW_CAP / 2 && !w->fd_eof && !w->read_error)
-    avail = raw_top_up(w, avail + 1); /* one read: all of it for a file, what a pipe has */
   if (avail == 0)
     return 0;
+  if (found == 0)
+    return -1; /* longer than raw: a whole-file stream, or a huge record */
+  size_t unread = w->win ? w->end - w->start : w->carry_len;
+  if (found > 0 && isize > WIN_MAX - unread)
+    return -1; /* would not fit the window (or the hint is bytes that only look like one) */
+  if (window_reserve(w, found > 0 ? isize : 0, WIN_CAP) != 0)
+    return -1;
   if (!w->ld && !(w->ld = libdeflate_alloc_decompressor()))
     return -1;
   for (;;) {
@@ -221,6 +338,7 @@ static int ld_member(rt_warc *w, size_t *added)
       w->end += out_n;
       *added += out_n;
       w->members_whole++;
+      w->hint_set = 0;
       return 1;
     }
     if (r == LIBDEFLATE_INSUFFICIENT_SPACE && w->win_cap < WIN_MAX) {
@@ -228,8 +346,9 @@ static int ld_member(rt_warc *w, size_t *added)
         return -1;
       continue;
     }
-    /* Maybe the member goes on past what was read (a pipe gives little at a time): read until
-     * twice as much is there, so the retries cost at most twice the member. */
+    /* Maybe the member goes on past what was read (the header member_end found was bytes
+     * inside it): read until twice as much is there, so the retries cost at most twice the
+     * member. */
     if (r == LIBDEFLATE_BAD_DATA && avail < RAW_CAP && !w->fd_eof && !w->read_error) {
       size_t more = raw_top_up(w, avail * 2);
       if (more > avail) {
@@ -241,12 +360,33 @@ static int ld_member(rt_warc *w, size_t *added)
   }
 }
 
+/* A new window for the member at raw_pos after the last one was given away: as large as the
+ * member inflates to, so that it is inflated once, into the buffer its page will be taken in. */
+static int ld_prepare(rt_warc *w)
+{
+  uint32_t isize = 0;
+  int found = member_end(w, &isize);
+  if (found > 0 && isize <= WIN_MAX - w->carry_len)
+    return window_reserve(w, isize, WIN_MIN); /* the member's size, taken with its page */
+  return window_reserve(w, 0, WIN_CAP);
+}
+
 /* Appends decompressed bytes to the window. Returns the count added, 0 at the end. */
 static size_t fill(rt_warc *w)
 {
   /* A whole member goes in at once: make all the room there is (what is unread is at most a
    * header line here). */
   int whole = w->gz == 1 && !w->zmember;
+  if (!w->win) { /* given away with the last page (rt_warc_take) */
+    size_t carried = w->carry_len;
+    if ((whole ? ld_prepare(w) : window_reserve(w, 0, WIN_CAP)) != 0) {
+      w->read_error = 1;
+      w->saved_errno = ENOMEM;
+      return 0;
+    }
+    if (carried)
+      return carried;
+  }
   if (w->start > 0 && (w->start == w->end || w->end == w->win_cap || whole)) {
     memmove(w->win, w->win + w->start, w->end - w->start);
     w->win_pos += w->start;
@@ -380,6 +520,8 @@ static int resync(rt_warc *w)
     while (w->end - w->start < 8)
       if (fill(w) == 0)
         break;
+    if (!w->win)
+      return 0; /* out of memory for a new window (read_error is set) */
     const unsigned char *s = w->win + w->start;
     size_t avail = w->end - w->start;
     if (avail >= 7 && memcmp(s, "WARC/1.", 7) == 0)
@@ -480,6 +622,7 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
     w->win[w->nul_at] = w->nul_saved;
     w->nul_set = 0;
   }
+  w->handed = 0;
   memset(rec, 0, sizeof *rec);
   free(w->target_uri);
   w->target_uri = NULL;
@@ -584,6 +727,7 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
       w->nul_saved = w->win[w->start];
     }
     w->win[w->start] = '\0';
+    w->handed = 1;
     return 1;
   }
   if (ensure_block(w, keep + 1) != 0) {
@@ -611,7 +755,48 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
   rec->block_cut = want > keep;
   if (got < want)
     return cut_record(w, rec, msg, msglen, "block");
+  w->handed = 2;
+  w->block_used = rec->block_len;
   return 1;
+}
+
+void *rt_warc_take(rt_warc *w, const unsigned char *p, size_t len, size_t *off)
+{
+  unsigned char *mem;
+  size_t used, cap;
+  if (w->handed == 2 && p >= w->block && p + len == w->block + w->block_used) {
+    mem = w->block;
+    used = w->block_used + 1;
+    cap = w->block_cap;
+    w->block = NULL;
+    w->block_cap = 0;
+  } else if (w->handed == 1 && p >= w->win && p + len == w->win + w->start &&
+             w->end - w->start <= CARRY_MAX) {
+    /* The bytes after the block (the blank lines that end a record, usually all there is
+     * when a gzip member holds one record) wait in carry for the next window. */
+    size_t rest = w->end - w->start;
+    memcpy(w->carry, w->win + w->start, rest);
+    if (w->nul_set)
+      w->carry[0] = w->nul_saved; /* the taken buffer keeps the block's NUL */
+    w->nul_set = 0;
+    w->carry_len = rest;
+    mem = w->win;
+    used = w->start + 1;
+    cap = w->win_cap + 1;
+    w->win_pos += w->start;
+    w->win = NULL;
+    w->win_cap = w->start = w->end = 0;
+  } else {
+    return NULL;
+  }
+  w->handed = 0;
+  *off = (size_t)(p - mem);
+  if (cap - used > 65536) { /* a window grown for a larger member: give back the rest */
+    unsigned char *q = realloc(mem, used);
+    if (q)
+      mem = q;
+  }
+  return mem;
 }
 
 /* ---- the HTTP layer ------------------------------------------------------------------------ */
@@ -824,6 +1009,8 @@ struct riptide_warc {
   rt_warc_record rec;
   rt_warc_http http;
   char msg[256];
+  char *page; /* the last PAGE item's body, until taken (riptide_warc_take_body) */
+  size_t page_len;
 };
 
 RIPTIDE_API int riptide_warc_sniff(const void *head, size_t n)
@@ -930,6 +1117,7 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
     return -1;
   }
   memset(it, 0, sizeof *it);
+  w->page = NULL;
   rt_warc_http_free(&w->http);
   memset(&w->http, 0, sizeof w->http);
   rt_warc_record *r = &w->rec;
@@ -971,8 +1159,8 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
       return failed(w, it, RIPTIDE_ERR_INPUT_TOO_LARGE);
     }
     it->kind = RIPTIDE_WARC_PAGE;
-    it->body = w->http.body;
-    it->body_len = w->http.body_len;
+    it->body = w->page = (char *)w->http.body;
+    it->body_len = w->page_len = w->http.body_len;
     return 1;
   }
   if (strcmp(t, "resource") == 0) {
@@ -986,8 +1174,8 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
       return failed(w, it, RIPTIDE_ERR_INPUT_TOO_LARGE);
     }
     it->kind = RIPTIDE_WARC_PAGE;
-    it->body = (const char *)r->block;
-    it->body_len = r->block_len;
+    it->body = w->page = (char *)r->block;
+    it->body_len = w->page_len = r->block_len;
     return 1;
   }
   static const char *const known[] = {"warcinfo", "request", "metadata", "revisit"};
@@ -995,4 +1183,35 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
     if (strcmp(t, known[i]) == 0)
       return skipped(it, known[i]);
   return skipped(it, "other");
+}
+
+RIPTIDE_API char *riptide_warc_take_body(riptide_warc *w, void **mem)
+{
+  if (mem)
+    *mem = NULL;
+  if (!w || !mem || !w->page)
+    return NULL;
+  char *body = w->page;
+  size_t len = w->page_len;
+  w->page = NULL;
+  if (body == w->http.buf) { /* decoded (chunked, compressed): already its own buffer */
+    *mem = w->http.buf;
+    w->http.buf = NULL;
+    w->http.body = NULL;
+    return body;
+  }
+  size_t off = 0;
+  unsigned char *m = rt_warc_take(w->r, (const unsigned char *)body, len, &off);
+  if (m) { /* the buffer it was inflated or read into */
+    *mem = m;
+    return (char *)m + off;
+  }
+  /* in a window that holds more records: copied */
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return NULL;
+  memcpy(copy, body, len);
+  copy[len] = '\0';
+  *mem = copy;
+  return copy;
 }

@@ -7,7 +7,10 @@
  * starts with the gzip magic is inflated as it is read, member after member, so one gzip member
  * per record (the common `.warc.gz`) and one whole-file gzip stream are the same to the caller.
  * A member that lies whole in the read buffer and fits the window is inflated in one call with
- * libdeflate; the others (and damaged ones) are streamed through zlib.
+ * libdeflate; the others (and damaged ones) are streamed through zlib. Which path a member takes
+ * is decided before inflating it, from where the next member starts and the ISIZE of the
+ * trailer before it; the same ISIZE sizes the window, so that a record handed over with
+ * rt_warc_take() leaves in the buffer it was inflated into.
  * A record whose header cannot be parsed, or a damaged gzip member, is reported once and the
  * reader resynchronises at the next `WARC/1.` line (or the next gzip member): the rest of the
  * file is still read.
@@ -53,6 +56,14 @@ void rt_warc_close(rt_warc *w);
  * resynchronised and the next call continues with the following record. -2: a read error on
  * fd (errno kept); the file cannot be read further. */
 int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen);
+
+/* Gives the caller the memory holding [p, p + len), the tail of the block the last call of
+ * rt_warc_next() returned (NUL-terminated at p[len]), without copying it: returns that
+ * allocation, to free(), with *off set to where p is in it; the record's block is not valid
+ * after. NULL when the reader cannot give it up (the block lies in the window among more
+ * records than CARRY_MAX bytes of them), and the caller copies. A window given away is
+ * replaced at the next read, sized for the next gzip member from its trailer's ISIZE. */
+void *rt_warc_take(rt_warc *w, const unsigned char *p, size_t len, size_t *off);
 
 /* Bytes of the file consumed so far (compressed bytes for a gzip file). */
 uint64_t rt_warc_bytes_read(const rt_warc *w);
