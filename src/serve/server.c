@@ -936,12 +936,19 @@ bool srv_start(srv *s, char *msg, size_t mlen)
   };
   if (s->cfg.http_threads <= 1)
     pool_opt[0].option = MHD_OPTION_END;
+  /* The connection's memory (--max-header) holds its read buffer. libmicrohttpd grows that
+   * buffer only when a read would have less than MEMORY_INCREMENT bytes of room (default 1 KiB),
+   * so a body was read 16 KiB at a time, half the default 32 KiB. An increment as large as the
+   * memory makes every read grow the buffer as far as libmicrohttpd lets it (it stops with
+   * less than 8 KiB free, for the request's own data): 25 KiB reads, 35 % fewer reads and
+   * wake-ups on a batch upload, with the same memory per connection and the same header limit. */
   s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
                                on_mhd_log, NULL, MHD_OPTION_ARRAY, pool_opt, MHD_OPTION_SOCK_ADDR,
                                ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.idle_timeout_s,
                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->cfg.max_header,
+                               MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)s->cfg.max_header,
                                MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!s->daemon) {
