@@ -50,13 +50,15 @@ n_pages=$(ls "$T/pages" | wc -l)
 ls "$T"/pages/*.html > "$T/list"
 echo "bench-serve: $n_pages page(s) ($PAGES), P=$P pool slots, ${DURATION}s per wrk run, $(nproc) CPUs"
 
-# 1. In-process (riptide bench's options: links and media kept; the server is started with
-# --links --images to do the same work). Measured before and after the HTTP runs: the
-# reference is their mean, both are printed (a shared machine's load drifts).
+# 1. In-process. Both sides get the same extraction options (EXTRACT_OPTS, links and media
+# kept), so they do the same work: riptide bench and riptide serve default to extract's
+# (links and images off) and take the same flags. Measured before and after the HTTP runs:
+# the reference is their mean, both are printed (a shared machine's load drifts).
+EXTRACT_OPTS=(--links --images)
 repeat=$(( 4000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
 inproc_run() { # [REPEAT]: pages/s on stdout; the process's CPU ms per page in $T/inproc.cpu
   local TIMEFORMAT='%U %S' rep=${1:-$repeat}
-  { time "$RT" bench "$T/pages" --parallel "$P" --repeat "$rep" --engine pool > "$T/inproc" 2>&1; } 2> "$T/inproc.time"
+  { time "$RT" bench "$T/pages" --parallel "$P" --repeat "$rep" --engine pool "${EXTRACT_OPTS[@]}" > "$T/inproc" 2>&1; } 2> "$T/inproc.time"
   awk -v n=$((n_pages * rep)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/inproc.time" > "$T/inproc.cpu"
   awk '$1=="pool"{print $2}' "$T/inproc"
 }
@@ -71,7 +73,7 @@ echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s, $inpro
 # 2. The service.
 # --workers P: as many threads calling the pool as riptide bench uses (on a shared machine,
 # more threads would also mean a larger share of the CPUs).
-"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" --links --images --queue 100000 --max-wait 60s --max-body 256M \
+"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" "${EXTRACT_OPTS[@]}" --queue 100000 --max-wait 60s --max-body 256M \
   --access-log /dev/null >"$T/addr" 2>"$T/serve.err" &
 SPID=$!
 for _ in $(seq 1 200); do [ -s "$T/addr" ] && break; sleep 0.05; done
