@@ -21,7 +21,8 @@
 # SHARED/eval/dev (the first 40). DURATION (s, default 5), P (default 2) and ROUNDS (batch
 # rounds, default 3) are settable.
 # PARTS=batch runs only 1 and 5, PARTS=paced only 1, 2 and 3; RT=path/to/riptide compares
-# another build.
+# another build. LISTEN=unix (with PARTS=batch: wrk speaks TCP only) serves on a Unix-domain
+# socket (--listen unix:PATH), as behind a reverse proxy on the same host.
 set -uo pipefail
 BUILD=${1:-build}
 SHARED=${2:-../shared}
@@ -30,6 +31,9 @@ PARTS=${PARTS:-all}
 P=${P:-2}
 DURATION=${DURATION:-5}
 PAGES=${PAGES:-sample}
+LISTEN=${LISTEN:-tcp}
+[ "$LISTEN" = tcp ] || { [ "$LISTEN" = unix ] && [ "$PARTS" = batch ]; } ||
+  { echo "bench-serve: LISTEN is tcp, or unix with PARTS=batch"; exit 1; }
 command -v wrk >/dev/null || { echo "bench-serve: wrk not installed (scripts/install-deps.sh)"; exit 1; }
 T=$(mktemp -d /tmp/riptide-bench-serve.XXXXXX)
 SPID=""; IPID=""
@@ -73,7 +77,8 @@ echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s, $inpro
 # 2. The service.
 # --workers P: as many threads calling the pool as riptide bench uses (on a shared machine,
 # more threads would also mean a larger share of the CPUs).
-"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" "${EXTRACT_OPTS[@]}" --queue 100000 --max-wait 60s --max-body 256M \
+listen=127.0.0.1:0; [ "$LISTEN" = unix ] && listen=unix:$T/serve.sock
+"$RT" serve --listen "$listen" -p "$P" --workers "$P" "${EXTRACT_OPTS[@]}" --queue 100000 --max-wait 60s --max-body 256M \
   --access-log /dev/null >"$T/addr" 2>"$T/serve.err" &
 SPID=$!
 for _ in $(seq 1 200); do [ -s "$T/addr" ] && break; sleep 0.05; done
@@ -184,7 +189,8 @@ EOF
 lines=$(wc -l < "$T/batch.ndjson")
 cc -std=c11 -O2 bench/post_file.c -o "$T/post_file" || exit 1
 hp=${ADDR#http://}
-post_batch() { "$T/post_file" "${hp%:*}" "${hp##*:}" /v1/extract/batch application/x-ndjson "$1" "$2"; }
+if [ "$LISTEN" = unix ]; then bhost=$ADDR bport=0; else bhost=${hp%:*} bport=${hp##*:}; fi
+post_batch() { "$T/post_file" "$bhost" "$bport" /v1/extract/batch application/x-ndjson "$1" "$2"; }
 # Warm-up (untimed): a small batch, so the pool's slots exist when PARTS=batch skips the wrk runs.
 head -n $((4 * P)) "$T/batch.ndjson" > "$T/warm.ndjson"
 post_batch "$T/warm.ndjson" /dev/null > /dev/null

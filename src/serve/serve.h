@@ -60,6 +60,7 @@ typedef enum srv_format {
 typedef struct srv_config {
   char host[256];
   char port[8];
+  char unix_path[108]; /* --listen unix:PATH: a Unix-domain socket instead of host:port */
   unsigned parallel;
   unsigned workers; /* 0 = 2 x parallel */
   unsigned queue_max;
@@ -163,6 +164,7 @@ struct srv {
   riptide_pool *pool;
   struct MHD_Daemon *daemon;
   uint16_t bound_port;
+  bool unix_bound; /* cfg.unix_path was created by srv_start: removed at shutdown */
 
   /* Lock order: srv.lock, then libmicrohttpd's internal mutex (MHD_suspend_connection is
    * called under srv.lock so that a worker's resume can never come before the suspend);
