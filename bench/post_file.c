@@ -7,6 +7,8 @@
  *
  *   post_file HOST PORT PATH CONTENT_TYPE BODY_FILE OUT_FILE
  *
+ * HOST unix:SOCKET_PATH connects to a Unix-domain socket (PORT is then not used).
+ *
  * Prints one line: RESULT status=<code> ms=<from the first byte sent to the last received>
  * bytes_in=<response body bytes>. Exit 0 on a complete response, 1 otherwise.
  */
@@ -21,6 +23,7 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,20 +104,33 @@ int main(int argc, char **argv)
     perror(argv[6]);
     return 1;
   }
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
-  if (getaddrinfo(argv[1], argv[2], &hints, &ai) != 0)
-    return 1;
-  sock = socket(ai->ai_family, SOCK_STREAM, 0);
-  if (sock < 0 || connect(sock, ai->ai_addr, ai->ai_addrlen) != 0) {
-    perror("connect");
-    return 1;
+  if (!strncmp(argv[1], "unix:", 5)) { /* a Unix-domain socket; PORT is not used */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(argv[1] + 5) >= sizeof sa.sun_path)
+      return 1;
+    strcpy(sa.sun_path, argv[1] + 5);
+    sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) != 0) {
+      perror("connect");
+      return 1;
+    }
+  } else {
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+    if (getaddrinfo(argv[1], argv[2], &hints, &ai) != 0)
+      return 1;
+    sock = socket(ai->ai_family, SOCK_STREAM, 0);
+    if (sock < 0 || connect(sock, ai->ai_addr, ai->ai_addrlen) != 0) {
+      perror("connect");
+      return 1;
+    }
+    freeaddrinfo(ai);
   }
-  freeaddrinfo(ai);
   char head[1024];
   int hl = snprintf(head, sizeof head,
                     "POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: %s\r\n"
                     "Content-Length: %lld\r\nConnection: close\r\n\r\n",
-                    argv[3], argv[1], argv[2], argv[4], (long long)st.st_size);
+                    argv[3], strncmp(argv[1], "unix:", 5) ? argv[1] : "localhost", argv[2], argv[4],
+                    (long long)st.st_size);
   uint64_t t0 = now_ns();
   if (send(sock, head, (size_t)hl, MSG_NOSIGNAL | MSG_MORE) != hl)
     return 1;

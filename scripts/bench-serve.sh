@@ -21,7 +21,8 @@
 # SHARED/eval/dev (the first 40). DURATION (s, default 5), P (default 2) and ROUNDS (batch
 # rounds, default 3) are settable.
 # PARTS=batch runs only 1 and 5, PARTS=paced only 1, 2 and 3; RT=path/to/riptide compares
-# another build.
+# another build. LISTEN=unix (with PARTS=batch: wrk speaks TCP only) serves on a Unix-domain
+# socket (--listen unix:PATH), as behind a reverse proxy on the same host.
 set -uo pipefail
 BUILD=${1:-build}
 SHARED=${2:-../shared}
@@ -30,6 +31,9 @@ PARTS=${PARTS:-all}
 P=${P:-2}
 DURATION=${DURATION:-5}
 PAGES=${PAGES:-sample}
+LISTEN=${LISTEN:-tcp}
+[ "$LISTEN" = tcp ] || { [ "$LISTEN" = unix ] && [ "$PARTS" = batch ]; } ||
+  { echo "bench-serve: LISTEN is tcp, or unix with PARTS=batch"; exit 1; }
 command -v wrk >/dev/null || { echo "bench-serve: wrk not installed (scripts/install-deps.sh)"; exit 1; }
 T=$(mktemp -d /tmp/riptide-bench-serve.XXXXXX)
 SPID=""; IPID=""
@@ -50,13 +54,15 @@ n_pages=$(ls "$T/pages" | wc -l)
 ls "$T"/pages/*.html > "$T/list"
 echo "bench-serve: $n_pages page(s) ($PAGES), P=$P pool slots, ${DURATION}s per wrk run, $(nproc) CPUs"
 
-# 1. In-process (riptide bench's options: links and media kept; the server is started with
-# --links --images to do the same work). Measured before and after the HTTP runs: the
-# reference is their mean, both are printed (a shared machine's load drifts).
+# 1. In-process. Both sides get the same extraction options (EXTRACT_OPTS, links and media
+# kept), so they do the same work: riptide bench and riptide serve default to extract's
+# (links and images off) and take the same flags. Measured before and after the HTTP runs:
+# the reference is their mean, both are printed (a shared machine's load drifts).
+EXTRACT_OPTS=(--links --images)
 repeat=$(( 4000 / n_pages + 1 )); [ "$repeat" -gt 1000 ] && repeat=1000
 inproc_run() { # [REPEAT]: pages/s on stdout; the process's CPU ms per page in $T/inproc.cpu
   local TIMEFORMAT='%U %S' rep=${1:-$repeat}
-  { time "$RT" bench "$T/pages" --parallel "$P" --repeat "$rep" --engine pool > "$T/inproc" 2>&1; } 2> "$T/inproc.time"
+  { time "$RT" bench "$T/pages" --parallel "$P" --repeat "$rep" --engine pool "${EXTRACT_OPTS[@]}" > "$T/inproc" 2>&1; } 2> "$T/inproc.time"
   awk -v n=$((n_pages * rep)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/inproc.time" > "$T/inproc.cpu"
   awk '$1=="pool"{print $2}' "$T/inproc"
 }
@@ -71,7 +77,8 @@ echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s, $inpro
 # 2. The service.
 # --workers P: as many threads calling the pool as riptide bench uses (on a shared machine,
 # more threads would also mean a larger share of the CPUs).
-"$RT" serve --listen 127.0.0.1:0 -p "$P" --workers "$P" --links --images --queue 100000 --max-wait 60s --max-body 256M \
+listen=127.0.0.1:0; [ "$LISTEN" = unix ] && listen=unix:$T/serve.sock
+"$RT" serve --listen "$listen" -p "$P" --workers "$P" "${EXTRACT_OPTS[@]}" --queue 100000 --max-wait 60s --max-body 256M \
   --access-log /dev/null >"$T/addr" 2>"$T/serve.err" &
 SPID=$!
 for _ in $(seq 1 200); do [ -s "$T/addr" ] && break; sleep 0.05; done
@@ -182,7 +189,8 @@ EOF
 lines=$(wc -l < "$T/batch.ndjson")
 cc -std=c11 -O2 bench/post_file.c -o "$T/post_file" || exit 1
 hp=${ADDR#http://}
-post_batch() { "$T/post_file" "${hp%:*}" "${hp##*:}" /v1/extract/batch application/x-ndjson "$1" "$2"; }
+if [ "$LISTEN" = unix ]; then bhost=$ADDR bport=0; else bhost=${hp%:*} bport=${hp##*:}; fi
+post_batch() { "$T/post_file" "$bhost" "$bport" /v1/extract/batch application/x-ndjson "$1" "$2"; }
 # Warm-up (untimed): a small batch, so the pool's slots exist when PARTS=batch skips the wrk runs.
 head -n $((4 * P)) "$T/batch.ndjson" > "$T/warm.ndjson"
 post_batch "$T/warm.ndjson" /dev/null > /dev/null

@@ -10,7 +10,8 @@
 #  - request validation: JSON bodies, options objects and query parameters with bad values give
 #    400 with a message naming the problem; 404/405 for unknown routes and methods; 415 for
 #    missing or wrong Content-Type and Content-Encoding; 413 over --max-size / --max-body;
-#  - batch: a gzip batch that is not gzip is 400; per-line errors in place.
+#  - batch: a gzip batch that is not gzip is 400; per-line errors in place;
+#  - --listen unix:PATH serves over a Unix-domain socket and removes it at shutdown.
 set -u
 BUILD=${1:-build}
 RT="$BUILD/riptide"
@@ -99,6 +100,7 @@ done <<'EOF'
 bad --listen 'nowhere'|--listen nowhere
 bad --listen '127.0.0.1:70000'|--listen 127.0.0.1:70000
 bad --listen '[::1'|--listen [::1
+bad --listen 'unix:' (unix: and a path|--listen unix:
 --parallel wants a number from 1 to 1024, not '0'|-p 0
 --parallel wants a number from 1 to 1024, not '2000'|--parallel 2000
 --mode wants article, full or metadata, not 'custom'|-m custom
@@ -124,7 +126,7 @@ bad --timeout 'x'|--timeout x
 bad option|--frobnicate
 unexpected argument 'extra'|extra
 EOF
-check "27 bad options: exit 2 naming the value (and the range when out of it), nothing on stdout" test "$nusage" = 27
+check "28 bad options: exit 2 naming the value (and the range when out of it), nothing on stdout" test "$nusage" = 28
 
 # ---- start failures: exit 1 with a message -------------------------------------------------
 start a -p 1 --listen 127.0.0.1:0
@@ -157,6 +159,25 @@ import json, sys
 s = json.load(open(sys.argv[1]))["server"]
 assert s["queue"] == 0 and s["buffered_bytes"] == 0 and s["active_requests"] <= 1, s' "$T/body"
 stop
+
+# ---- --listen unix:PATH ---------------------------------------------------------------------
+# A Unix-domain socket (a reverse proxy on the same host): its path is printed, requests and a
+# batch are served over it, a stale socket file is replaced, a file that is not a socket is
+# refused, and the socket file is gone after SIGTERM.
+: >"$T/not-a-socket"
+"$RT" serve -p 1 --listen "unix:$T/not-a-socket" >/dev/null 2>"$T/unix.err"
+st=$?
+check "--listen unix:FILE that is not a socket: exit 1, the file kept" bash -c "[ $st = 1 ] && grep -q 'exists and is not a socket' '$T/unix.err' && [ -f '$T/not-a-socket' ]"
+$PY -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/u.sock" # stale
+start u -p 1 --listen "unix:$T/u.sock"
+check "--listen unix:PATH prints unix:PATH" test "$ADDR" = "unix:$T/u.sock"
+req "GET /healthz over the Unix socket" 200 --unix-socket "$T/u.sock" http://localhost/healthz
+printf '%s\n' '{"id":"u1","html":"<article><p>A first line over the Unix socket, long enough to count.</p></article>"}' \
+  '{"id":"u2","html":"<article><p>A second line over the Unix socket, long enough to count.</p></article>"}' >"$T/u.ndjson"
+req "batch over the Unix socket" 200 --unix-socket "$T/u.sock" -H 'Content-Type: application/x-ndjson' --data-binary @"$T/u.ndjson" http://localhost/v1/extract/batch
+check "  ... two lines back in order" $PY -c 'import json,sys; ids=[json.loads(l)["id"] for l in open(sys.argv[1])]; assert ids==["u1","u2"], ids' "$T/body"
+stop
+check "the socket file is removed at shutdown" test ! -e "$T/u.sock"
 
 # ---- the output controls of extract, as server-wide defaults --------------------------------
 OC="$(dirname "$0")/../tests/data/extract/output-controls-on/input.html" # a link, a figure, a table

@@ -315,8 +315,15 @@ chars = 'abc "\\/\n\t\r\b\f\u00e9\u4e2d\U0001F600\u2028x'
 def title(body):
     req = urllib.request.Request(a + "/v1/extract", data=body, headers={"Content-Type": "application/json"})
     return json.loads(urllib.request.urlopen(req, timeout=10).read())["title"]
-for k in range(60):
-    t = "".join(random.choice(chars) for _ in range(random.randint(0, 40)))
+# Short strings, then long ones whose escapes fall at every offset of the 16-byte blocks the
+# fast path copies (runs of plain text of every length between them).
+plain = "abcdefghijklmnopqrstuvwxyz0123456789"
+for k in range(100):
+    if k < 60:
+        t = "".join(random.choice(chars) for _ in range(random.randint(0, 40)))
+    else:
+        t = "".join(random.choice(chars) + random.choice(plain) * random.randint(0, 40)
+                    for _ in range(random.randint(1, 12)))
     html = "<html><head><title>%s</title></head><body><p>x</p></body></html>" % t
     doc = json.dumps({"html": html, "options": {"mode": "metadata"}}, ensure_ascii=k % 2 == 0)
     slow = doc.replace('"html"', '"ht\\u006dl"')

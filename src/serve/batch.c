@@ -7,7 +7,11 @@
  * entry; it stays there until its body is complete and every line is claimed). The body is
  * fed to it piece by piece as it arrives (srv_batch_feed, network thread): every complete line
  * is copied out and appended at once, so workers run the first lines while the rest of the
- * body is still on the wire, and each line's JSON is parsed by the worker that runs it. Blank
+ * body is still on the wire, and each line's JSON is parsed by the worker that runs it. A line
+ * longer than the piece it started in (a page: libmicrohttpd reads ~25 KiB at a time) is
+ * gathered in a buffer that a worker hands back once it has run the line (`spare`, at most
+ * SRV_BATCH_SPARE of them, none kept once the body is complete): the next long line is received
+ * into it without growing a new buffer from 4 KiB by reallocations. Blank
  * lines are not inputs. A line that is not a JSON object, lacks "html" and "url", has bad
  * options, or fails to extract gets an error line {"id", "error": {"code", "message"}} in its
  * place: one output line per input line, always.
@@ -60,8 +64,11 @@ static bool blank(const char *p, size_t n)
   return true;
 }
 
-/* Appends one complete line (its bytes are owned by the line from here on). Network thread. */
-static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, size_t lineno)
+/* Appends one complete line (its bytes, `in_cap` allocated, are owned by the line from here on),
+ * and gives the network thread a spare buffer for the next line that spans pieces, when
+ * workers have handed one back. Network thread. */
+static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, size_t in_cap,
+                                         size_t lineno)
 {
   srv *s = b->s;
   srv_batch_line *L = calloc(1, sizeof *L);
@@ -71,6 +78,7 @@ static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, siz
   }
   L->in = in;
   L->len = len;
+  L->cap = in_cap;
   L->lineno = lineno;
   pthread_mutex_lock(&s->lock);
   if (b->n == SRV_MAX_BATCH_LINES) {
@@ -104,6 +112,8 @@ static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, siz
   } else if (b->queued) {
     pthread_cond_signal(&s->work_cv);
   }
+  if (!b->part.p && b->n_spare > 0)
+    b->part = b->spare[--b->n_spare];
   pthread_mutex_unlock(&s->lock);
   return SRV_FEED_OK;
 }
@@ -123,13 +133,14 @@ srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len,
     size_t end = (size_t)(nl - data);
     b->lineno++;
     char *line = NULL;
-    size_t ll = 0;
+    size_t ll = 0, cap = 0;
     if (b->part.len) {
       cli_buf_put(&b->part, data + i, end - i);
       if (b->part.failed)
         return SRV_FEED_NOMEM;
       line = b->part.p; /* taken over */
       ll = b->part.len;
+      cap = b->part.cap;
       memset(&b->part, 0, sizeof b->part);
       if (blank(line, ll)) {
         free(line);
@@ -137,13 +148,14 @@ srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len,
       }
     } else if (!blank(data + i, end - i)) {
       ll = end - i;
-      line = malloc(ll ? ll : 1);
+      cap = ll ? ll : 1;
+      line = malloc(cap);
       if (!line)
         return SRV_FEED_NOMEM;
       memcpy(line, data + i, ll);
     }
     if (line) {
-      srv_batch_feed_result fr = append_line(b, line, ll, b->lineno);
+      srv_batch_feed_result fr = append_line(b, line, ll, cap, b->lineno);
       if (fr != SRV_FEED_OK)
         return fr;
     }
@@ -153,12 +165,12 @@ srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len,
     if (b->part.len) { /* the last line has no newline */
       b->lineno++;
       char *line = b->part.p;
-      size_t ll = b->part.len;
+      size_t ll = b->part.len, cap = b->part.cap;
       memset(&b->part, 0, sizeof b->part);
       if (blank(line, ll)) {
         free(line);
       } else {
-        srv_batch_feed_result fr = append_line(b, line, ll, b->lineno);
+        srv_batch_feed_result fr = append_line(b, line, ll, cap, b->lineno);
         if (fr != SRV_FEED_OK)
           return fr;
       }
@@ -214,6 +226,8 @@ void srv_batch_destroy(srv_batch *b)
     free(b->lines[i]);
   }
   free(b->lines);
+  for (unsigned i = 0; i < b->n_spare; i++)
+    cli_buf_free(&b->spare[i]);
   cli_buf_free(&b->part);
   srv_params_clear(&b->base);
   free(b);
@@ -232,10 +246,16 @@ void srv_batch_run_line(srv *s, srv_batch *b, srv_batch_line *L)
   snprintf(id, sizeof id, "%zu", L->lineno);
   srv_result res;
   srv_run(s, SRV_BODY_JSON, L->in, L->len, NULL, &b->base, true, id, 0, &res);
-  free(L->in);
+  char *in = L->in;
   L->in = NULL;
   struct MHD_Connection *resume = NULL;
   pthread_mutex_lock(&s->lock);
+  /* A line that spanned pieces had its buffer grown piece by piece: handed back, the next such
+   * line is received into it without reallocating or touching fresh pages. */
+  if (L->cap >= SRV_BATCH_SPARE_MIN && b->n_spare < SRV_BATCH_SPARE && !b->complete) {
+    b->spare[b->n_spare++] = (cli_buf){.p = in, .cap = L->cap};
+    in = NULL;
+  }
   L->out = res.body; /* moved */
   L->done = true;
   b->n_done++;
@@ -249,6 +269,7 @@ void srv_batch_run_line(srv *s, srv_batch *b, srv_batch_line *L)
   }
   bool destroy = !b->net && b->running == 0 && !b->queued;
   pthread_mutex_unlock(&s->lock);
+  free(in);
   if (resume)
     MHD_resume_connection(resume);
   if (destroy)

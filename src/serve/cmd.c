@@ -24,8 +24,9 @@ static const char USAGE[] =
     "/metrics, /v1/status, /openapi.json (see docs/serve.md).\n"
     "\n"
     "  -l, --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; port 0 picks a\n"
-    "                           free one; [::1]:8080 for IPv6). The bound address is printed\n"
-    "                           as the first line of standard output.\n"
+    "                           free one; [::1]:8080 for IPv6; unix:PATH for a Unix-domain\n"
+    "                           socket, e.g. behind a reverse proxy on the same host). The\n"
+    "                           bound address is printed as the first line of standard output.\n"
     "  -p, --parallel N         pool slots (default: CPUs)\n"
     "      --workers N          threads running requests (default 2N: half can wait on\n"
     "                           fetches while the other half extracts)\n"
@@ -155,8 +156,14 @@ int srv_main(int argc, char **argv)
   while ((ch = getopt_long(argc, argv, "l:p:m:h", longopts, NULL)) != -1) {
     switch (ch) {
     case 'l':
-      if (!srv_listen_parse(optarg, c.host, sizeof c.host, c.port))
-        return usage_error("bad --listen '%s' (e.g. 127.0.0.1:8080, [::1]:0)", optarg);
+      if (!strncmp(optarg, "unix:", 5)) {
+        if (!optarg[5] || strlen(optarg + 5) >= sizeof c.unix_path)
+          return usage_error("bad --listen '%s' (unix: and a path of at most 107 bytes)", optarg);
+        snprintf(c.unix_path, sizeof c.unix_path, "%s", optarg + 5);
+      } else if (!srv_listen_parse(optarg, c.host, sizeof c.host, c.port)) {
+        return usage_error("bad --listen '%s' (e.g. 127.0.0.1:8080, [::1]:0, unix:/run/rt.sock)",
+                           optarg);
+      }
       break;
     case 'p':
       if (!parse_uint(optarg, 1, 1024, &c.parallel))
@@ -319,7 +326,12 @@ int srv_main(int argc, char **argv)
     srv_free(s);
     return CLI_EXIT_FAILED;
   }
-  srv_listen_print(c.host, s->bound_port);
+  if (c.unix_path[0]) {
+    printf("unix:%s\n", c.unix_path);
+    fflush(stdout);
+  } else {
+    srv_listen_print(c.host, s->bound_port);
+  }
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0)

@@ -343,15 +343,18 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
   return k;
 }
 
-/* How many bytes at s, up to n, are plain string content: none >= 0x80, < 0x20, a backslash or
- * a quote. Sixteen at a time where SSE2 is there (every x86-64), eight otherwise. */
-static size_t plain_run(const unsigned char *s, size_t n)
+/* Copies the plain string content at s, up to n bytes, to out and returns its length: it stops
+ * at the first byte >= 0x80, < 0x20, a backslash or a quote. It scans and copies in one pass,
+ * sixteen bytes at a time where SSE2 is there (every x86-64), eight otherwise, so it may write
+ * up to 15 bytes past the returned length, never past out[n - 1]: out must not overlap s. */
+static size_t copy_plain(const unsigned char *s, size_t n, char *out)
 {
   size_t i = 0;
 #if defined(__SSE2__)
   const __m128i bs = _mm_set1_epi8('\\'), q = _mm_set1_epi8('"'), ctl = _mm_set1_epi8(0x1F);
   while (i + 16 <= n) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    _mm_storeu_si128((__m128i *)(void *)(out + i), v);
     __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, bs), _mm_cmpeq_epi8(v, q)),
                                _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
     unsigned m = (unsigned)_mm_movemask_epi8(bad) | (unsigned)_mm_movemask_epi8(v);
@@ -369,22 +372,32 @@ static size_t plain_run(const unsigned char *s, size_t n)
     if ((w & high) || ((w - ones * 0x20) & ~w & high) || ((x - ones) & ~x & high) ||
         ((y - ones) & ~y & high))
       break;
+    memcpy(out + i, &w, 8);
     i += 8;
   }
-  while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '\\' && s[i] != '"')
+  while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '\\' && s[i] != '"') {
+    out[i] = (char)s[i];
     i++;
+  }
   return i;
 }
 
+/* The character a two-byte escape \\X stands for, 0 where X does not make one. */
+static const char SIMPLE_ESCAPE[256] = {
+    ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t',
+};
+
 /* Decodes the JSON string whose content starts at s (just past its opening quote) into out,
  * up to its closing quote: *used is the content's length (the quote is at s[*used]), *olen the
- * decoded length (<= *used). False where jansson would refuse it, or with no closing quote. */
+ * decoded length (<= *used). out holds n bytes (copy_plain may write ahead of what it keeps,
+ * but never past the input's length, which the output never exceeds) and does not overlap s.
+ * False where jansson would refuse it, or with no closing quote. */
 static bool json_unescape(const unsigned char *s, size_t n, char *out, size_t *olen, size_t *used)
 {
   size_t i = 0, o = 0;
   while (i < n) {
-    size_t k = plain_run(s + i, n - i);
-    memcpy(out + o, s + i, k);
+    size_t k = copy_plain(s + i, n - i, out + o);
     i += k;
     o += k;
     if (i >= n)
@@ -406,13 +419,7 @@ static bool json_unescape(const unsigned char *s, size_t n, char *out, size_t *o
       return false; /* a control character, or a lone backslash */
     } else {
       unsigned char e = s[i + 1];
-      char simple = e == '"' || e == '\\' || e == '/' ? (char)e
-                    : e == 'n'                        ? '\n'
-                    : e == 't'                        ? '\t'
-                    : e == 'r'                        ? '\r'
-                    : e == 'b'                        ? '\b'
-                    : e == 'f'                        ? '\f'
-                                                      : 0;
+      char simple = SIMPLE_ESCAPE[e]; /* a table: a chain of tests mispredicts on mixed text */
       if (simple) {
         out[o++] = simple;
         i += 2;

@@ -45,6 +45,8 @@ struct MHD_Connection;
 #define SRV_DEFAULT_BODY_TIMEOUT_MS 60000 /* a body trickling in longer than this is cut */
 #define SRV_BATCH_WINDOW_PER_SLOT 4       /* results of one batch computed ahead of its stream */
 #define SRV_MAX_BATCH_LINES 100000        /* lines of one batch request */
+#define SRV_BATCH_SPARE 2                 /* line buffers a batch keeps for reuse... */
+#define SRV_BATCH_SPARE_MIN (16u << 10)   /* ...of at least this size */
 #define SRV_MAX_API_KEYS 64
 #define SRV_MAX_API_KEY_LEN 256
 
@@ -58,6 +60,7 @@ typedef enum srv_format {
 typedef struct srv_config {
   char host[256];
   char port[8];
+  char unix_path[108]; /* --listen unix:PATH: a Unix-domain socket instead of host:port */
   unsigned parallel;
   unsigned workers; /* 0 = 2 x parallel */
   unsigned queue_max;
@@ -161,6 +164,7 @@ struct srv {
   riptide_pool *pool;
   struct MHD_Daemon *daemon;
   uint16_t bound_port;
+  bool unix_bound; /* cfg.unix_path was created by srv_start: removed at shutdown */
 
   /* Lock order: srv.lock, then libmicrohttpd's internal mutex (MHD_suspend_connection is
    * called under srv.lock so that a worker's resume can never come before the suspend);
@@ -206,10 +210,10 @@ uint64_t srv_now_ns(void);
 /* ---- batch (batch.c) ------------------------------------------------------------------------ */
 
 typedef struct srv_batch_line {
-  char *in; /* the input line (owned; freed once run) */
-  size_t len;
-  size_t lineno; /* 1-based line number in the body: the default id */
-  cli_buf out;   /* the output line, once done */
+  char *in;        /* the input line (owned; freed or given back to `spare` once run) */
+  size_t len, cap; /* its length, and the size allocated */
+  size_t lineno;   /* 1-based line number in the body: the default id */
+  cli_buf out;     /* the output line, once done */
   bool done;
 } srv_batch_line;
 
@@ -235,6 +239,8 @@ struct srv_batch {
   bool paused;       /* the upload is suspended until fewer than `window` lines are held */
   bool waiting;      /* the stream is suspended until lines[next_emit] is done */
   uint64_t bytes_out;
+  cli_buf spare[SRV_BATCH_SPARE]; /* buffers of lines run, for the next lines to arrive */
+  unsigned n_spare;
   cli_buf part;  /* network thread: the line being received */
   size_t lineno; /* network thread: lines seen, blank ones included */
 };

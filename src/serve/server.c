@@ -39,6 +39,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -915,39 +918,94 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
   return s;
 }
 
+/* A listening Unix-domain socket at path: a stale socket file left by a previous run is
+ * replaced, anything else at the path is refused. -1 with msg set on failure. */
+static int listen_unix(const char *path, char *msg, size_t mlen)
+{
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  struct stat st;
+  if (strlen(path) >= sizeof sa.sun_path) {
+    snprintf(msg, mlen, "--listen unix:%s: the path is too long", path);
+    return -1;
+  }
+  memcpy(sa.sun_path, path, strlen(path) + 1);
+  if (lstat(path, &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      snprintf(msg, mlen, "--listen unix:%s: the path exists and is not a socket", path);
+      return -1;
+    }
+    unlink(path);
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0 || bind(fd, (const struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1024) != 0) {
+    snprintf(msg, mlen, "cannot listen on unix:%s: %s", path, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 bool srv_start(srv *s, char *msg, size_t mlen)
 {
-  struct addrinfo hints = {
-      .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-  struct addrinfo *ai = NULL;
-  int gai = getaddrinfo(s->cfg.host[0] ? s->cfg.host : NULL, s->cfg.port, &hints, &ai);
-  if (gai != 0 || !ai) {
-    snprintf(msg, mlen, "cannot resolve listen address %s:%s: %s", s->cfg.host, s->cfg.port,
-             gai_strerror(gai));
-    return false;
-  }
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ITC | MHD_USE_ERROR_LOG;
-  if (ai->ai_family == AF_INET6)
-    flags |= MHD_USE_IPv6;
+  /* Where to listen: host:port (resolved here), or a Unix-domain socket made here and handed
+   * to libmicrohttpd (which accepts on it as on a TCP one, without the TCP options). */
+  struct addrinfo *ai = NULL;
+  int ufd = -1;
+  struct MHD_OptionItem listen_opt[] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+  if (s->cfg.unix_path[0]) {
+    if ((ufd = listen_unix(s->cfg.unix_path, msg, mlen)) < 0)
+      return false;
+    listen_opt[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, ufd, NULL};
+  } else {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    int gai = getaddrinfo(s->cfg.host[0] ? s->cfg.host : NULL, s->cfg.port, &hints, &ai);
+    if (gai != 0 || !ai) {
+      snprintf(msg, mlen, "cannot resolve listen address %s:%s: %s", s->cfg.host, s->cfg.port,
+               gai_strerror(gai));
+      return false;
+    }
+    if (ai->ai_family == AF_INET6)
+      flags |= MHD_USE_IPv6;
+    listen_opt[0] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr};
+  }
   struct MHD_OptionItem pool_opt[] = {
       {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.http_threads, NULL},
       {MHD_OPTION_END, 0, NULL},
   };
   if (s->cfg.http_threads <= 1)
     pool_opt[0].option = MHD_OPTION_END;
+  /* The connection's memory (--max-header) holds its read buffer. libmicrohttpd grows that
+   * buffer only when a read would have less than MEMORY_INCREMENT bytes of room (default 1 KiB),
+   * so a body was read 16 KiB at a time, half the default 32 KiB. An increment as large as the
+   * memory makes every read grow the buffer as far as libmicrohttpd lets it (it stops with
+   * less than 8 KiB free, for the request's own data): 25 KiB reads, 35 % fewer reads and
+   * wake-ups on a batch upload, with the same memory per connection and the same header limit. */
   s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER,
-                               on_mhd_log, NULL, MHD_OPTION_ARRAY, pool_opt, MHD_OPTION_SOCK_ADDR,
-                               ai->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                               on_mhd_log, NULL, MHD_OPTION_ARRAY, pool_opt, MHD_OPTION_ARRAY,
+                               listen_opt, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.max_connections,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->cfg.idle_timeout_s,
                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->cfg.max_header,
+                               MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)s->cfg.max_header,
                                MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
-  freeaddrinfo(ai);
+  if (ai)
+    freeaddrinfo(ai);
   if (!s->daemon) {
-    snprintf(msg, mlen, "cannot listen on %s:%s", s->cfg.host, s->cfg.port);
+    if (ufd >= 0) {
+      close(ufd);
+      unlink(s->cfg.unix_path);
+      snprintf(msg, mlen, "cannot listen on unix:%s", s->cfg.unix_path);
+    } else {
+      snprintf(msg, mlen, "cannot listen on %s:%s", s->cfg.host, s->cfg.port);
+    }
     return false;
   }
+  s->unix_bound = ufd >= 0;
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
   s->bound_port = di ? di->port : 0;
   return true;
@@ -960,6 +1018,10 @@ void srv_shutdown(srv *s)
     MHD_socket ls = MHD_quiesce_daemon(s->daemon); /* no new connections */
     if (ls != MHD_INVALID_SOCKET)
       close(ls);
+    if (s->unix_bound) { /* new clients find no socket rather than one nobody accepts on */
+      unlink(s->cfg.unix_path);
+      s->unix_bound = false;
+    }
   }
   struct timespec until;
   clock_gettime(CLOCK_MONOTONIC, &until);
@@ -1032,6 +1094,8 @@ void srv_free(srv *s)
   }
   if (s->daemon)
     MHD_stop_daemon(s->daemon);
+  if (s->unix_bound)
+    unlink(s->cfg.unix_path);
   if (s->pool) {
     riptide_pool_shutdown(s->pool, s->cfg.shutdown_ms);
     riptide_pool_free(s->pool);
