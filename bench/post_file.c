@@ -106,9 +106,10 @@ int main(int argc, char **argv)
   }
   if (!strncmp(argv[1], "unix:", 5)) { /* a Unix-domain socket; PORT is not used */
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(argv[1] + 5) >= sizeof sa.sun_path)
+    size_t plen = strlen(argv[1] + 5);
+    if (plen >= sizeof sa.sun_path)
       return 1;
-    strcpy(sa.sun_path, argv[1] + 5);
+    memcpy(sa.sun_path, argv[1] + 5, plen + 1);
     sock = socket(AF_UNIX, SOCK_STREAM, 0);
     if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) != 0) {
       perror("connect");

@@ -216,9 +216,9 @@ typedef struct riptide_link {
 } riptide_link;
 
 typedef struct riptide_media {
-  char *src;  /* absolute URL */
-  char *alt;  /* may be NULL */
-  char *kind; /* "image", "video", "audio" */
+  char *src;     /* absolute URL */
+  char *alt;     /* may be NULL */
+  char *kind;    /* "image", "video", "audio" */
   char *caption; /* may be NULL: the caption of the figure the item is in (since 0.2.0) */
 } riptide_media;
 

@@ -50,8 +50,8 @@ typedef enum rt_guest_status {
  * Strings are UTF-8 without NUL. Integers (RT_F_WORD_COUNT, ...) are 4-byte little-endian
  * (two's complement for RT_F_QUALITY). A link is RT_F_LINK_HREF followed by an optional
  * RT_F_LINK_TEXT; a media item is RT_F_MEDIA_SRC followed by optional RT_F_MEDIA_ALT,
- * RT_F_MEDIA_KIND and RT_F_MEDIA_CAPTION. Unknown tags are skipped by the decoder (forward compatibility);
- * a repeated singular tag is an error.
+ * RT_F_MEDIA_KIND and RT_F_MEDIA_CAPTION. Unknown tags are skipped by the decoder (forward
+ * compatibility); a repeated singular tag is an error.
  */
 #define RT_WIRE_MAGIC "RTD1"
 #define RT_WIRE_FIELDS(X)                                                                          \

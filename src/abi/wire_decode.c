@@ -196,8 +196,8 @@ static riptide_err record(dec *d, unsigned tag, const uint8_t *v, size_t n, size
     if (d->item_seen & (1u << tag))
       return fail(d, RIPTIDE_ERR_BAD_RESULT, "field %u repeated at offset %zu", tag, off);
     d->item_seen |= 1u << tag;
-    char **dst = tag == RT_F_LINK_TEXT   ? &doc->links[doc->n_links - 1].text
-                 : tag == RT_F_MEDIA_ALT ? &doc->media[doc->n_media - 1].alt
+    char **dst = tag == RT_F_LINK_TEXT       ? &doc->links[doc->n_links - 1].text
+                 : tag == RT_F_MEDIA_ALT     ? &doc->media[doc->n_media - 1].alt
                  : tag == RT_F_MEDIA_CAPTION ? &doc->media[doc->n_media - 1].caption
                                              : &doc->media[doc->n_media - 1].kind;
     if (!(*dst = dup_str(v, n)))
