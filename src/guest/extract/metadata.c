@@ -1402,6 +1402,21 @@ static void clean_title(ex_buf *t, const rt_title_ctx *ctx)
   }
 }
 
+/* A title shows no soft hyphens (U+00AD): they only mark where a word may break. */
+static void drop_soft_hyphens(ex_buf *t)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < t->len; i++) {
+    if ((unsigned char)t->p[i] == 0xC2 && i + 1 < t->len && (unsigned char)t->p[i + 1] == 0xAD) {
+      i++;
+      continue;
+    }
+    t->p[k++] = t->p[i];
+  }
+  t->len = k;
+  t->p[k] = '\0';
+}
+
 static void put_first(ex_buf *b, const str_ref *cands, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
@@ -1597,6 +1612,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   }
   if (!m->title.len && s->h1_first)
     ex_collect_text(s->h1_first, &m->title);
+  if (m->title.len && !m->title.failed)
+    drop_soft_hyphens(&m->title);
 
   /* byline */
   str_ref art = s->slot[MK_AUTHOR_ARTICLE];

@@ -35,6 +35,10 @@ static void fold(const char *s, size_t n, folded *f)
     size_t l = 1;
     char a[2];
     size_t al = 0;
+    if (u[0] == 0xC2 && i + 1 < n && u[1] == 0xAD) {
+      i += 2; /* a soft hyphen (U+00AD) is invisible: "Mes&shy;sen&shy;ger" reads "Messenger" */
+      continue;
+    }
     if (is_ws(u[0]) || (u[0] == 0xC2 && i + 1 < n && u[1] == 0xA0)) {
       l = is_ws(u[0]) ? 1 : 2;
       sp = f->n > 0;
@@ -283,86 +287,109 @@ static void shared_words(const folded *a, const folded *b, size_t *na, size_t *c
   }
 }
 
-rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
+/* Does a separator (" X ") end right at folded offset i? */
+static bool sep_ends_at(const folded *f, size_t i)
 {
-  rt_span whole = trim_span(t, n);
-  folded ft, fx, fsite, fhost;
-  fold(whole.s, whole.n, &ft);
-  if (!ft.ok || !ft.n)
-    return whole;
-  fold(ctx->site.s, ctx->site.n, &fsite);
-  if (!fsite.ok)
-    fsite.n = 0;
-  fold(ctx->host.s, ctx->host.n, &fhost);
-  if (!fhost.ok)
-    fhost.n = 0;
-  if (fhost.n > 4 && memcmp(fhost.s, "www.", 4) == 0) {
-    memmove(fhost.s, fhost.s + 4, fhost.n - 4);
-    fhost.n -= 4;
+  for (size_t k = i > 6 ? i - 6 : 0; k + 2 < i; k++) {
+    size_t len = 0;
+    if (sep_at(f, k, &len) && k + len == i)
+      return true;
   }
+  return false;
+}
 
+/* Rule 1 for one folded h1 `fx`: it stands in the candidate `ft` (not inside a word) and
+ * carries most of it, or the rest is a separator and the site (pass 0); or it is one whole part
+ * of the candidate, set apart by separators ("Site / Section / <h1>", "<h1> - a subtitle : Site";
+ * pass 1, for when no h1 matches the pass 0 ways). */
+static bool h1_in(const folded *ft, const folded *fx, int pass, const folded *fsite,
+                  const folded *fhost)
+{
+  for (size_t i = 0; i + fx->n <= ft->n; i++) {
+    if (memcmp(ft->s + i, fx->s, fx->n) != 0)
+      continue;
+    if ((i > 0 && letter_at(ft->s, ft->n, i - 1) && letter_at(fx->s, fx->n, 0)) ||
+        (letter_at(ft->s, ft->n, i + fx->n) && letter_at(fx->s, fx->n, fx->n - 1)))
+      continue; /* inside a word */
+    size_t len = 0;
+    if (pass == 0) {
+      if (fx->n * 2 >= ft->n)
+        return true;
+      if (i == 0 && sep_at(ft, fx->n, &len) &&
+          names_site(ft->s + fx->n + len, ft->n - fx->n - len, fsite, fhost))
+        return true;
+    } else if (words(fx->s, fx->n) >= 2 && (i == 0 || sep_ends_at(ft, i)) &&
+               (i + fx->n == ft->n || sep_at(ft, i + fx->n, &len))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The visible h1 the candidate `ft` (folded `whole`) stands for (rules 1 and 1b of title.h;
+ * 1b only when `reworded`). */
+static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
+                     const folded *fsite, const folded *fhost, bool reworded, rt_span *out)
+{
+  folded fx;
   /* 1. the visible h1, with extra words around it in the candidate */
-  for (size_t k = 0; k < ctx->n_h1 && k < 4; k++) {
-    rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
-    fold(h.s, h.n, &fx);
-    if (!fx.ok || fx.n < 4 || fx.n > ft.n)
-      continue;
-    if (fx.n == ft.n && memcmp(fx.s, ft.s, ft.n) == 0)
-      return whole;
-    if (names_site(fx.s, fx.n, &fsite, &fhost))
-      continue;
-    for (size_t i = 0; i + fx.n <= ft.n; i++) {
-      if (memcmp(ft.s + i, fx.s, fx.n) != 0)
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t k = 0; k < ctx->n_h1 && k < 4; k++) {
+      rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
+      fold(h.s, h.n, &fx);
+      if (!fx.ok || fx.n < 4 || fx.n > ft->n)
         continue;
-      if ((i > 0 && letter_at(ft.s, ft.n, i - 1) && letter_at(fx.s, fx.n, 0)) ||
-          (letter_at(ft.s, ft.n, i + fx.n) && letter_at(fx.s, fx.n, fx.n - 1)))
-        continue; /* inside a word */
-      /* the h1 carries most of the candidate, or the rest is a separator and the site */
-      bool most = fx.n * 2 >= ft.n;
-      bool rest_site = false;
-      size_t len = 0;
-      if (!most && i == 0 && sep_at(&ft, fx.n, &len))
-        rest_site = names_site(ft.s + fx.n + len, ft.n - fx.n - len, &fsite, &fhost);
-      if (most || rest_site)
-        return h;
+      if (fx.n == ft->n && memcmp(fx.s, ft->s, ft->n) == 0) {
+        *out = whole;
+        return true;
+      }
+      if (!names_site(fx.s, fx.n, fsite, fhost) && h1_in(ft, &fx, pass, fsite, fhost)) {
+        *out = h;
+        return true;
+      }
     }
   }
 
   /* 1b. the first visible h1 when it says nearly the same in other words (a meta title
    * written for search engines or sharing): 70 % of the words of each are in the other */
-  for (size_t k = 0; k < ctx->n_h1 && k < 1; k++) {
+  for (size_t k = 0; reworded && k < ctx->n_h1 && k < 1; k++) {
     rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
     fold(h.s, h.n, &fx);
-    if (!fx.ok || fx.n < 8 || names_site(fx.s, fx.n, &fsite, &fhost))
+    if (!fx.ok || fx.n < 8 || names_site(fx.s, fx.n, fsite, fhost))
       continue;
     size_t nh, ch, nt, ct;
-    shared_words(&fx, &ft, &nh, &ch);
-    shared_words(&ft, &fx, &nt, &ct);
+    shared_words(&fx, ft, &nh, &ch);
+    shared_words(ft, &fx, &nt, &ct);
     if (nh < 3 || ch * 10 < nh * 7 || ct * 10 < nt * 7)
       continue;
     if (ct == nt) {
       /* every word of the candidate in the h1: a kicker joined with ": " belongs to the
        * headline ("Kicker: Headline"); one set apart otherwise is a label of its own */
-      bool kicker = fx.n > ft.n + 2 && memcmp(fx.s + fx.n - ft.n, ft.s, ft.n) == 0 &&
-                    fx.s[fx.n - ft.n - 1] == ' ' && fx.s[fx.n - ft.n - 2] == ':' &&
-                    fx.n - ft.n >= 3 && fx.s[fx.n - ft.n - 3] != ' ';
+      bool kicker = fx.n > ft->n + 2 && memcmp(fx.s + fx.n - ft->n, ft->s, ft->n) == 0 &&
+                    fx.s[fx.n - ft->n - 1] == ' ' && fx.s[fx.n - ft->n - 2] == ':' &&
+                    fx.n - ft->n >= 3 && fx.s[fx.n - ft->n - 3] != ' ';
       if (!kicker)
         continue;
     }
-    return h;
+    *out = h;
+    return true;
   }
+  return false;
+}
 
-  /* 2. first or last parts naming the site */
+/* 2. The candidate without its first or last parts naming the site. */
+static rt_span strip_site(const folded *ft, rt_span whole, const folded *fsite, const folded *fhost)
+{
   part p[TITLE_MAX_PARTS];
-  size_t np = split(&ft, p);
+  size_t np = split(ft, p);
   size_t b = 0, e = np; /* parts kept: [b, e) */
   bool cut = true;
   while (cut && e - b > 1) {
     cut = false;
-    if (names_site(ft.s + p[e - 1].b, p[e - 1].e - p[e - 1].b, &fsite, &fhost)) {
+    if (names_site(ft->s + p[e - 1].b, p[e - 1].e - p[e - 1].b, fsite, fhost)) {
       e--;
       cut = true;
-    } else if (names_site(ft.s + p[b].b, p[b].e - p[b].b, &fsite, &fhost)) {
+    } else if (names_site(ft->s + p[b].b, p[b].e - p[b].b, fsite, fhost)) {
       b++;
       cut = true;
     }
@@ -370,10 +397,46 @@ rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
   if (b == 0 && e == np)
     return whole;
   size_t fb = p[b].b, fe = p[e - 1].e;
-  size_t ob = ft.at[fb];
-  size_t oe = fe < ft.n ? ft.at[fe] : whole.n;
+  size_t ob = ft->at[fb];
+  size_t oe = fe < ft->n ? ft->at[fe] : whole.n;
   /* the folded end maps to the start of the byte after the part: trim the space */
   return trim_span(whole.s + ob, oe - ob);
+}
+
+static void fold_host(rt_span host, folded *fhost)
+{
+  fold(host.s, host.n, fhost);
+  if (!fhost->ok)
+    fhost->n = 0;
+  if (fhost->n > 4 && memcmp(fhost->s, "www.", 4) == 0) {
+    memmove(fhost->s, fhost->s + 4, fhost->n - 4);
+    fhost->n -= 4;
+  }
+}
+
+rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
+{
+  rt_span whole = trim_span(t, n), out;
+  folded ft, fsite, fhost;
+  fold(whole.s, whole.n, &ft);
+  if (!ft.ok || !ft.n)
+    return whole;
+  fold(ctx->site.s, ctx->site.n, &fsite);
+  if (!fsite.ok)
+    fsite.n = 0;
+  fold_host(ctx->host, &fhost);
+
+  if (h1_title(&ft, whole, ctx, &fsite, &fhost, true, &out))
+    return out;
+  rt_span r = strip_site(&ft, whole, &fsite, &fhost);
+  if (r.n == whole.n)
+    return whole;
+  /* rule 1 once more on what is left ("<h1> by A. Cook | Site": the h1 is most of it); not
+   * 1b, whose kicker test would then take "Kicker: <h1>" over a meta title without the kicker */
+  fold(r.s, r.n, &ft);
+  if (ft.ok && ft.n && h1_title(&ft, r, ctx, &fsite, &fhost, false, &out))
+    return out;
+  return r;
 }
 
 bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host)
@@ -382,16 +445,10 @@ bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host)
   rt_span t = trim_span(s, n);
   fold(t.s, t.n, &fs);
   fold(site.s, site.n, &fsite);
-  fold(host.s, host.n, &fhost);
+  fold_host(host, &fhost);
   if (!fs.ok || !fs.n)
     return false;
   if (!fsite.ok)
     fsite.n = 0;
-  if (!fhost.ok)
-    fhost.n = 0;
-  if (fhost.n > 4 && memcmp(fhost.s, "www.", 4) == 0) {
-    memmove(fhost.s, fhost.s + 4, fhost.n - 4);
-    fhost.n -= 4;
-  }
   return names_site(fs.s, fs.n, &fsite, &fhost);
 }

@@ -25,7 +25,10 @@ typedef struct rt_title_ctx {
 /*
  * A title candidate (a meta title or <title>, whitespace collapsed) without its site-name part:
  *   1. a visible <h1> that the candidate holds with extra words around it ("Recipe: <h1> |
- *      Site", "<h1> - Site") is the title;
+ *      Site", "<h1> - Site") is the title; failing that, an <h1> of 2 words or more that is one
+ *      whole part of the candidate, set apart by separators ("Site / Section / <h1>", "<h1> - a
+ *      long subtitle"); once the site parts are cut (rule 2), this rule runs again on the rest
+ *      ("<h1> by A. Cook | Site");
  *   1b. the first <h1> when 70 % of its words are in the candidate and 70 % of the candidate's
  *      in it (the same headline reworded for search engines); when the h1 holds every word of
  *      the candidate, only as "Kicker: <candidate>";
@@ -42,7 +45,8 @@ rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx);
 bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host);
 
 /* Case-insensitive equality for titles: ASCII and Latin-1 letters folded, whitespace runs and
- * the ends ignored, typographic quotes and dashes read as their ASCII forms. */
+ * the ends ignored, typographic quotes and dashes read as their ASCII forms, soft hyphens
+ * (U+00AD) skipped (every comparison of title.c folds this way). */
 bool rt_title_eq(const char *a, size_t an, const char *b, size_t bn);
 
 #endif
