@@ -1358,6 +1358,70 @@ static rt_span url_host(const char *u, size_t n)
   return (rt_span){u + i, c - i};
 }
 
+/* Is the link target the site's home page: a path "/", "./" or "index.*" (no folder), or an
+ * absolute URL with such a path, also one held inside another URL (an archive's copy)? */
+static bool is_home_href(const char *h, size_t n)
+{
+  size_t st = 0;
+  bool abs = false;
+  for (size_t i = 0; i + 3 <= n; i++)
+    if (memcmp(h + i, "://", 3) == 0) {
+      st = i + 3;
+      abs = true;
+    }
+  if (!abs && n >= 2 && h[0] == '/' && h[1] == '/') {
+    st = 2;
+    abs = true;
+  }
+  if (abs) /* skip the host */
+    while (st < n && h[st] != '/' && h[st] != '?' && h[st] != '#')
+      st++;
+  size_t e = st;
+  while (e < n && h[e] != '?' && h[e] != '#')
+    e++;
+  const char *p = h + st;
+  size_t pn = e - st;
+  if (pn && p[0] == '/')
+    p++, pn--;
+  else if (pn >= 2 && p[0] == '.' && p[1] == '/')
+    p += 2, pn -= 2;
+  else if (!abs && !ex_istarts(p, pn, "index."))
+    return false; /* "", "#top", "page.html": not the home page */
+  if (!pn)
+    return true;
+  return ex_istarts(p, pn, "index.") && !memchr(p, '/', pn);
+}
+
+/* Is the heading a link to the home page and nothing else (a site logo set as <h1>)? */
+static bool home_heading(const dom_node *h)
+{
+  const dom_node *a = NULL;
+  for (const dom_node *n = dom_next(h, h); n; n = dom_next(h, n))
+    if (n->type == DOM_ELEMENT && n->tag == HTML_TAG_A) {
+      a = n;
+      break;
+    }
+  if (!a)
+    return false;
+  size_t hl = 0, rl = 0;
+  const char *href = dom_attr_get(a, "href", &hl);
+  const char *rel = dom_attr_get(a, "rel", &rl);
+  if (!(rel && ex_icontains(rel, rl, "home")) && !(href && is_home_href(href, hl)))
+    return false;
+  ex_buf ht, at;
+  exb_init(&ht, EX_MAX_META);
+  exb_init(&at, EX_MAX_META);
+  ex_collect_text(h, &ht);
+  ex_collect_text(a, &at);
+  size_t hn = ht.len, an = at.len;
+  const char *hs = ex_trim(ht.p ? ht.p : "", &hn);
+  const char *as = ex_trim(at.p ? at.p : "", &an);
+  bool same = !ht.failed && !at.failed && hn && hn == an && memcmp(hs, as, hn) == 0;
+  exb_free(&ht);
+  exb_free(&at);
+  return same;
+}
+
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
  * fallback): false when nothing is left or what is left names the site (then it goes to
  * `site_by`, used when no source names a person). */
@@ -1593,21 +1657,29 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       set_clean(&site, sn.s, sn.n);
     tx.site = (rt_span){site.p, site.failed ? 0 : site.len};
     tx.host = url_host(url, url_len);
+    ex_buf home;
+    exb_init(&home, EX_MAX_META);
     for (uint32_t i = 0; i < s->n_hx && tx.n_h1 < 4; i++) {
       if (s->hx[i]->tag != HTML_TAG_H1)
         continue;
-      ex_buf *b = &h1[tx.n_h1];
-      exb_init(b, EX_MAX_META);
+      bool logo = !home.len && home_heading(s->hx[i]);
+      ex_buf *b = logo ? &home : &h1[tx.n_h1];
+      if (!logo)
+        exb_init(b, EX_MAX_META);
       ex_buf raw;
       exb_init(&raw, EX_MAX_META * 4);
       ex_collect_text(s->hx[i], &raw);
       set_clean(b, raw.p ? raw.p : "", raw.len);
       exb_free(&raw);
-      tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
+      if (logo)
+        tx.home = (rt_span){home.p, home.failed ? 0 : home.len};
+      else
+        tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
     }
     clean_title(&m->title, &tx);
     for (size_t i = 0; i < tx.n_h1; i++)
       exb_free(&h1[i]);
+    exb_free(&home);
     exb_free(&site);
   }
   if (!m->title.len && s->h1_first)

@@ -244,6 +244,20 @@ static bool names_site(const char *s, size_t n, const folded *site, const folded
   return false;
 }
 
+/* The names a page gives its site: compared with title parts by names_site. */
+typedef struct site_names {
+  folded name; /* og:site_name, JSON-LD publisher or application-name */
+  folded home; /* the text of a heading that is a link to the home page */
+  folded host; /* the URL host without "www." */
+} site_names;
+
+static bool names_any(const char *s, size_t n, const site_names *sn)
+{
+  static const folded none; /* no host: the home heading's text is compared alone */
+  return names_site(s, n, &sn->name, &sn->host) ||
+         (sn->home.n && names_site(s, n, &sn->home, &none));
+}
+
 static bool letter_at(const char *s, size_t n, size_t i)
 {
   if (i >= n)
@@ -302,8 +316,7 @@ static bool sep_ends_at(const folded *f, size_t i)
  * carries most of it, or the rest is a separator and the site (pass 0); or it is one whole part
  * of the candidate, set apart by separators ("Site / Section / <h1>", "<h1> - a subtitle : Site";
  * pass 1, for when no h1 matches the pass 0 ways). */
-static bool h1_in(const folded *ft, const folded *fx, int pass, const folded *fsite,
-                  const folded *fhost)
+static bool h1_in(const folded *ft, const folded *fx, int pass, const site_names *sn)
 {
   for (size_t i = 0; i + fx->n <= ft->n; i++) {
     if (memcmp(ft->s + i, fx->s, fx->n) != 0)
@@ -316,7 +329,7 @@ static bool h1_in(const folded *ft, const folded *fx, int pass, const folded *fs
       if (fx->n * 2 >= ft->n)
         return true;
       if (i == 0 && sep_at(ft, fx->n, &len) &&
-          names_site(ft->s + fx->n + len, ft->n - fx->n - len, fsite, fhost))
+          names_any(ft->s + fx->n + len, ft->n - fx->n - len, sn))
         return true;
     } else if (words(fx->s, fx->n) >= 2 && (i == 0 || sep_ends_at(ft, i)) &&
                (i + fx->n == ft->n || sep_at(ft, i + fx->n, &len))) {
@@ -329,7 +342,7 @@ static bool h1_in(const folded *ft, const folded *fx, int pass, const folded *fs
 /* The visible h1 the candidate `ft` (folded `whole`) stands for (rules 1 and 1b of title.h;
  * 1b only when `reworded`). */
 static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
-                     const folded *fsite, const folded *fhost, bool reworded, rt_span *out)
+                     const site_names *sn, bool reworded, rt_span *out)
 {
   folded fx;
   /* 1. the visible h1, with extra words around it in the candidate */
@@ -343,7 +356,7 @@ static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
         *out = whole;
         return true;
       }
-      if (!names_site(fx.s, fx.n, fsite, fhost) && h1_in(ft, &fx, pass, fsite, fhost)) {
+      if (!names_any(fx.s, fx.n, sn) && h1_in(ft, &fx, pass, sn)) {
         *out = h;
         return true;
       }
@@ -355,7 +368,7 @@ static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
   for (size_t k = 0; reworded && k < ctx->n_h1 && k < 1; k++) {
     rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
     fold(h.s, h.n, &fx);
-    if (!fx.ok || fx.n < 8 || names_site(fx.s, fx.n, fsite, fhost))
+    if (!fx.ok || fx.n < 8 || names_any(fx.s, fx.n, sn))
       continue;
     size_t nh, ch, nt, ct;
     shared_words(&fx, ft, &nh, &ch);
@@ -378,7 +391,7 @@ static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
 }
 
 /* 2. The candidate without its first or last parts naming the site. */
-static rt_span strip_site(const folded *ft, rt_span whole, const folded *fsite, const folded *fhost)
+static rt_span strip_site(const folded *ft, rt_span whole, const site_names *sn)
 {
   part p[TITLE_MAX_PARTS];
   size_t np = split(ft, p);
@@ -386,10 +399,10 @@ static rt_span strip_site(const folded *ft, rt_span whole, const folded *fsite, 
   bool cut = true;
   while (cut && e - b > 1) {
     cut = false;
-    if (names_site(ft->s + p[e - 1].b, p[e - 1].e - p[e - 1].b, fsite, fhost)) {
+    if (names_any(ft->s + p[e - 1].b, p[e - 1].e - p[e - 1].b, sn)) {
       e--;
       cut = true;
-    } else if (names_site(ft->s + p[b].b, p[b].e - p[b].b, fsite, fhost)) {
+    } else if (names_any(ft->s + p[b].b, p[b].e - p[b].b, sn)) {
       b++;
       cut = true;
     }
@@ -417,24 +430,29 @@ static void fold_host(rt_span host, folded *fhost)
 rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
 {
   rt_span whole = trim_span(t, n), out;
-  folded ft, fsite, fhost;
+  folded ft;
+  site_names sn;
   fold(whole.s, whole.n, &ft);
   if (!ft.ok || !ft.n)
     return whole;
-  fold(ctx->site.s, ctx->site.n, &fsite);
-  if (!fsite.ok)
-    fsite.n = 0;
-  fold_host(ctx->host, &fhost);
+  fold(ctx->site.s, ctx->site.n, &sn.name);
+  if (!sn.name.ok)
+    sn.name.n = 0;
+  rt_span home = trim_span(ctx->home.s, ctx->home.n);
+  fold(home.s, home.n, &sn.home);
+  if (!sn.home.ok)
+    sn.home.n = 0;
+  fold_host(ctx->host, &sn.host);
 
-  if (h1_title(&ft, whole, ctx, &fsite, &fhost, true, &out))
+  if (h1_title(&ft, whole, ctx, &sn, true, &out))
     return out;
-  rt_span r = strip_site(&ft, whole, &fsite, &fhost);
+  rt_span r = strip_site(&ft, whole, &sn);
   if (r.n == whole.n)
     return whole;
   /* rule 1 once more on what is left ("<h1> by A. Cook | Site": the h1 is most of it); not
    * 1b, whose kicker test would then take "Kicker: <h1>" over a meta title without the kicker */
   fold(r.s, r.n, &ft);
-  if (ft.ok && ft.n && h1_title(&ft, r, ctx, &fsite, &fhost, false, &out))
+  if (ft.ok && ft.n && h1_title(&ft, r, ctx, &sn, false, &out))
     return out;
   return r;
 }

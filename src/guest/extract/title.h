@@ -18,6 +18,7 @@ typedef struct rt_span {
 typedef struct rt_title_ctx {
   rt_span site;  /* og:site_name, JSON-LD publisher name or application-name */
   rt_span host;  /* the page URL's host ("www.example.org") */
+  rt_span home;  /* the text of a heading that is a link to the home page (a site logo) */
   rt_span h1[4]; /* the visible text of the page's first <h1> elements */
   size_t n_h1;
 } rt_title_ctx;
