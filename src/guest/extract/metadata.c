@@ -1481,6 +1481,25 @@ static void drop_soft_hyphens(ex_buf *t)
   t->p[k] = '\0';
 }
 
+/* The title from <title> when no meta tag gives one: a visible h1 the whole <title> holds
+ * (title.c rule 1, "Site » Section » <h1>"), else Readability's cut of it. */
+static void doc_title(const meta_scan *s, const rt_title_ctx *tx, ex_buf *out)
+{
+  ex_buf raw, t;
+  exb_init(&raw, EX_MAX_META * 4);
+  exb_init(&t, EX_MAX_META);
+  if (s->title_el)
+    ex_collect_text(s->title_el, &raw);
+  set_clean(&t, raw.p ? raw.p : "", raw.len);
+  rt_span r;
+  if (t.len && !t.failed && rt_title_h1(t.p, t.len, tx, &r))
+    exb_put(out, r.s, r.n);
+  else
+    readability_title(s, out);
+  exb_free(&raw);
+  exb_free(&t);
+}
+
 static void put_first(ex_buf *b, const str_ref *cands, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
@@ -1643,8 +1662,6 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
                   s->slot[MK_TITLE_PARSELY]};
   put_first(&m->title, tc, sizeof tc / sizeof tc[0]);
   m->title_from_meta = m->title.len > 0;
-  if (!m->title.len)
-    readability_title(s, &m->title);
   {
     rt_title_ctx tx;
     memset(&tx, 0, sizeof tx);
@@ -1676,6 +1693,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       else
         tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
     }
+    if (!m->title_from_meta)
+      doc_title(s, &tx, &m->title);
     clean_title(&m->title, &tx);
     for (size_t i = 0; i < tx.n_h1; i++)
       exb_free(&h1[i]);

@@ -427,12 +427,13 @@ static void fold_host(rt_span host, folded *fhost)
   }
 }
 
-rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
+static rt_span clean(const char *t, size_t n, const rt_title_ctx *ctx, bool *by_h1)
 {
   rt_span whole = trim_span(t, n), out;
   folded ft;
   site_names sn;
   fold(whole.s, whole.n, &ft);
+  *by_h1 = false;
   if (!ft.ok || !ft.n)
     return whole;
   fold(ctx->site.s, ctx->site.n, &sn.name);
@@ -444,17 +445,34 @@ rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
     sn.home.n = 0;
   fold_host(ctx->host, &sn.host);
 
-  if (h1_title(&ft, whole, ctx, &sn, true, &out))
+  if (h1_title(&ft, whole, ctx, &sn, true, &out)) {
+    *by_h1 = true;
     return out;
+  }
   rt_span r = strip_site(&ft, whole, &sn);
   if (r.n == whole.n)
     return whole;
   /* rule 1 once more on what is left ("<h1> by A. Cook | Site": the h1 is most of it); not
    * 1b, whose kicker test would then take "Kicker: <h1>" over a meta title without the kicker */
   fold(r.s, r.n, &ft);
-  if (ft.ok && ft.n && h1_title(&ft, r, ctx, &sn, false, &out))
+  if (ft.ok && ft.n && h1_title(&ft, r, ctx, &sn, false, &out)) {
+    *by_h1 = true;
     return out;
+  }
   return r;
+}
+
+rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)
+{
+  bool by_h1;
+  return clean(t, n, ctx, &by_h1);
+}
+
+bool rt_title_h1(const char *t, size_t n, const rt_title_ctx *ctx, rt_span *out)
+{
+  bool by_h1;
+  *out = clean(t, n, ctx, &by_h1);
+  return by_h1;
 }
 
 bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host)

@@ -42,6 +42,10 @@ typedef struct rt_title_ctx {
  */
 rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx);
 
+/* rt_title_clean, and whether a visible h1 was found in the candidate (rule 1 or 1b): then
+ * `out` is that h1 (or the candidate, when they are equal). */
+bool rt_title_h1(const char *t, size_t n, const rt_title_ctx *ctx, rt_span *out);
+
 /* Does the text name the site (rule 2 above): the site name, or the URL host's name? */
 bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host);
 
