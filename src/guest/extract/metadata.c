@@ -1492,7 +1492,7 @@ static void doc_title(const meta_scan *s, const rt_title_ctx *tx, ex_buf *out)
     ex_collect_text(s->title_el, &raw);
   set_clean(&t, raw.p ? raw.p : "", raw.len);
   rt_span r;
-  if (t.len && !t.failed && rt_title_h1(t.p, t.len, tx, &r))
+  if (t.len && !t.failed && (rt_title_h1(t.p, t.len, tx, &r) || r.n != t.len))
     exb_put(out, r.s, r.n);
   else
     readability_title(s, out);

@@ -390,6 +390,18 @@ static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
   return false;
 }
 
+/* Are all separators between the parts one and the same strong one (" | ", " » ", " / ")? */
+static bool same_strong_seps(const folded *ft, const part *p, size_t np)
+{
+  size_t l0 = p[1].b - p[0].e;
+  for (size_t k = 0; k + 1 < np; k++) {
+    size_t l = p[k + 1].b - p[k].e;
+    if (p[k].kind != SEP_STRONG || l != l0 || memcmp(ft->s + p[k].e, ft->s + p[0].e, l) != 0)
+      return false;
+  }
+  return true;
+}
+
 /* 2. The candidate without its first or last parts naming the site. */
 static rt_span strip_site(const folded *ft, rt_span whole, const site_names *sn)
 {
@@ -409,6 +421,14 @@ static rt_span strip_site(const folded *ft, rt_span whole, const site_names *sn)
   }
   if (b == 0 && e == np)
     return whole;
+  /* a trail ("Site » Archive » Title", "Title | Topic | Forum | Site"): the site at one end of
+   * three parts or more, all joined by one strong separator; the title is the far end */
+  if (np >= 3 && (b == 0) != (e == np) && same_strong_seps(ft, p, np)) {
+    if (b > 0)
+      b = e - 1;
+    else
+      e = b + 1;
+  }
   size_t fb = p[b].b, fe = p[e - 1].e;
   size_t ob = ft->at[fb];
   size_t oe = fe < ft->n ? ft->at[fe] : whole.n;
