@@ -328,15 +328,22 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
 {
   const char *site = m->site_name ? m->site_name : m->ld_publisher;
   d->site_name = fb_clean_dup(site, FB_MAX_META_LEN);
-  if (m->og_title)
-    d->title = clean_title(m->og_title, d->site_name, m->h1, base);
-  else if (m->ld_headline)
-    d->title = clean_title(m->ld_headline, d->site_name, m->h1, base);
-  else if (m->tw_title)
-    d->title = clean_title(m->tw_title, d->site_name, m->h1, base);
-  else if (m->title_tag)
-    d->title = clean_title(m->title_tag, d->site_name, m->h1, base);
-  else if (m->h1)
+  /* the first title candidate that says more than the site's name (as the guest does) */
+  const char *tc[] = {m->og_title, m->ld_headline, m->tw_title, m->title_tag};
+  rt_span site_sp = {d->site_name, d->site_name ? strlen(d->site_name) : 0};
+  for (size_t i = 0; i < sizeof tc / sizeof tc[0] && !d->title; i++) {
+    if (!tc[i])
+      continue;
+    char *t = clean_title(tc[i], d->site_name, m->h1, base);
+    bool last = true;
+    for (size_t k = i + 1; k < sizeof tc / sizeof tc[0]; k++)
+      last = last && !tc[k];
+    if (t && !last && rt_names_site(t, strlen(t), site_sp, host_of(base)))
+      free(t);
+    else
+      d->title = t;
+  }
+  if (!d->title && m->h1)
     d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
   fb_set_str(&d->byline, clean_byline(m->author, d->site_name, base));
   fb_set_str(&d->byline, clean_byline(m->ld_author, d->site_name, base));

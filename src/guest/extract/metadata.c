@@ -1482,8 +1482,9 @@ static void drop_soft_hyphens(ex_buf *t)
 }
 
 /* The title from <title> when no meta tag gives one: a visible h1 the whole <title> holds
- * (title.c rule 1, "Site » Section » <h1>"), else Readability's cut of it. */
-static void doc_title(const meta_scan *s, const rt_title_ctx *tx, ex_buf *out)
+ * (title.c rule 1, "Site » Section » <h1>") or the <title> without its site parts, else
+ * Readability's cut of it. True when the <title> only names the site. */
+static bool doc_title(const meta_scan *s, const rt_title_ctx *tx, ex_buf *out)
 {
   ex_buf raw, t;
   exb_init(&raw, EX_MAX_META * 4);
@@ -1496,8 +1497,10 @@ static void doc_title(const meta_scan *s, const rt_title_ctx *tx, ex_buf *out)
     exb_put(out, r.s, r.n);
   else
     readability_title(s, out);
+  bool site = t.len && !t.failed && rt_names_site(t.p, t.len, tx->site, tx->host);
   exb_free(&raw);
   exb_free(&t);
+  return site;
 }
 
 static void put_first(ex_buf *b, const str_ref *cands, size_t n)
@@ -1507,6 +1510,20 @@ static void put_first(ex_buf *b, const str_ref *cands, size_t n)
       set_clean(b, cands[i].s, cands[i].n);
       if (b->len)
         return;
+    }
+  }
+}
+
+/* put_first for title candidates: one that only names the site ("Example News" on
+ * news.example) is passed over, a later one or the <title> says more. */
+static void put_first_title(ex_buf *b, const str_ref *cands, size_t n, rt_span site, rt_span host)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (cands[i].s && cands[i].n) {
+      set_clean(b, cands[i].s, cands[i].n);
+      if (b->len && !rt_names_site(b->p, b->len, site, host))
+        return;
+      exb_clear(b);
     }
   }
 }
@@ -1660,8 +1677,6 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
                   s->slot[MK_TITLE_PLAIN],
                   s->slot[MK_TITLE_TWITTER],
                   s->slot[MK_TITLE_PARSELY]};
-  put_first(&m->title, tc, sizeof tc / sizeof tc[0]);
-  m->title_from_meta = m->title.len > 0;
   {
     rt_title_ctx tx;
     memset(&tx, 0, sizeof tx);
@@ -1674,6 +1689,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       set_clean(&site, sn.s, sn.n);
     tx.site = (rt_span){site.p, site.failed ? 0 : site.len};
     tx.host = url_host(url, url_len);
+    put_first_title(&m->title, tc, sizeof tc / sizeof tc[0], tx.site, tx.host);
+    m->title_from_meta = m->title.len > 0;
     ex_buf home;
     exb_init(&home, EX_MAX_META);
     for (uint32_t i = 0; i < s->n_hx && tx.n_h1 < 4; i++) {
@@ -1693,9 +1710,15 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       else
         tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
     }
-    if (!m->title_from_meta)
-      doc_title(s, &tx, &m->title);
+    bool doc_site = !m->title_from_meta && doc_title(s, &tx, &m->title);
     clean_title(&m->title, &tx);
+    /* on a page other than the home page, a <title> that only names the site gives way to
+     * the visible h1 (on the home page the site's name is the title) */
+    if (doc_site && tx.n_h1 && tx.h1[0].n && !is_home_href(url, url_len) &&
+        !rt_names_site(tx.h1[0].s, tx.h1[0].n, tx.site, tx.host)) {
+      exb_clear(&m->title);
+      exb_put(&m->title, tx.h1[0].s, tx.h1[0].n);
+    }
     for (size_t i = 0; i < tx.n_h1; i++)
       exb_free(&h1[i]);
     exb_free(&home);
