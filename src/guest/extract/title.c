@@ -419,17 +419,37 @@ static rt_span strip_site(const folded *ft, rt_span whole, const site_names *sn)
       cut = true;
     }
   }
-  if (b == 0 && e == np)
+  /* "Site: Title", "Title: Site": a colon set only after the word, at either end */
+  size_t fb = p[b].b, fe = p[e - 1].e;
+  bool colon = false;
+  for (size_t i = fb + 1; i + 2 < fe; i++)
+    if (ft->s[i] == ':' && ft->s[i + 1] == ' ' && ft->s[i - 1] != ' ') {
+      if (names_any(ft->s + fb, i - fb, sn)) {
+        fb = i + 2;
+        colon = true;
+      }
+      break;
+    }
+  for (size_t i = fe - 2; i > fb + 1; i--)
+    if (ft->s[i] == ':' && ft->s[i + 1] == ' ' && ft->s[i - 1] != ' ') {
+      if (names_any(ft->s + i + 2, fe - i - 2, sn)) {
+        fe = i;
+        colon = true;
+      }
+      break;
+    }
+  if (b == 0 && e == np && !colon)
     return whole;
   /* a trail ("Site » Archive » Title", "Title | Topic | Forum | Site"): the site at one end of
    * three parts or more, all joined by one strong separator; the title is the far end */
-  if (np >= 3 && (b == 0) != (e == np) && same_strong_seps(ft, p, np)) {
+  if (!colon && np >= 3 && (b == 0) != (e == np) && same_strong_seps(ft, p, np)) {
     if (b > 0)
       b = e - 1;
     else
       e = b + 1;
+    fb = p[b].b;
+    fe = p[e - 1].e;
   }
-  size_t fb = p[b].b, fe = p[e - 1].e;
   size_t ob = ft->at[fb];
   size_t oe = fe < ft->n ? ft->at[fe] : whole.n;
   /* the folded end maps to the start of the byte after the part: trim the space */

@@ -37,7 +37,8 @@ typedef struct rt_title_ctx {
  *      names the site (the site name, or in at most 6 words a label of the URL host) is dropped,
  *      repeatedly, while two parts are left; when the site is cut from one end of a trail of 3
  *      parts or more all joined by one strong separator ("Site » Archive » Title", "Title |
- *      Topic | Forum | Site"), only the part at the other end stays.
+ *      Topic | Forum | Site"), only the part at the other end stays; a site name joined by a
+ *      colon set right after the word ("Site: Title", "Title: Site") is cut as well;
  * A short last part that names no site stays: on the dev sets cutting it gained nothing and
  * cut real headlines ("Tomatoes - a guide").
  * Returns the cleaned range (a part of `t` or one of the h1 spans), never empty when n > 0.
