@@ -1514,18 +1514,42 @@ static void put_first(ex_buf *b, const str_ref *cands, size_t n)
   }
 }
 
+/* Is the meta title (a meta tag's, not JSON-LD's) a label of one or two words that shares hardly a word (a third, by length)
+ * with the <title> and with every visible h1? Then it names a section ("Press releases"), and
+ * the <title> (of 3 words or more) is the page's title. A longer one is kept: a headline written
+ * for sharing says other things than the <title> and the h1 and is still the page's. */
+static bool meta_title_alone(const meta_scan *s, const ex_buf *mt, const rt_title_ctx *tx)
+{
+  ex_buf raw, t;
+  exb_init(&raw, EX_MAX_META * 4);
+  exb_init(&t, EX_MAX_META);
+  if (s->title_el)
+    ex_collect_text(s->title_el, &raw);
+  set_clean(&t, raw.p ? raw.p : "", raw.len);
+  bool alone = !t.failed && word_count_simple(mt->p, mt->len) <= 2 &&
+               word_count_simple(t.p, t.len) >= 3 &&
+               ex_text_similarity(t.p, t.len, mt->p, mt->len) < 0.34;
+  for (size_t i = 0; alone && i < tx->n_h1; i++)
+    alone = ex_text_similarity(tx->h1[i].s, tx->h1[i].n, mt->p, mt->len) < 0.34;
+  exb_free(&raw);
+  exb_free(&t);
+  return alone;
+}
+
 /* put_first for title candidates: one that only names the site ("Example News" on
  * news.example) is passed over, a later one or the <title> says more. */
-static void put_first_title(ex_buf *b, const str_ref *cands, size_t n, rt_span site, rt_span host)
+static size_t put_first_title(ex_buf *b, const str_ref *cands, size_t n, rt_span site,
+                              rt_span host)
 {
   for (size_t i = 0; i < n; i++) {
     if (cands[i].s && cands[i].n) {
       set_clean(b, cands[i].s, cands[i].n);
       if (b->len && !rt_names_site(b->p, b->len, site, host))
-        return;
+        return i;
       exb_clear(b);
     }
   }
+  return n;
 }
 
 static bool looks_like_url(const char *s, size_t n)
@@ -1689,7 +1713,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       set_clean(&site, sn.s, sn.n);
     tx.site = (rt_span){site.p, site.failed ? 0 : site.len};
     tx.host = url_host(url, url_len);
-    put_first_title(&m->title, tc, sizeof tc / sizeof tc[0], tx.site, tx.host);
+    size_t from = put_first_title(&m->title, tc, sizeof tc / sizeof tc[0], tx.site, tx.host);
     m->title_from_meta = m->title.len > 0;
     ex_buf home;
     exb_init(&home, EX_MAX_META);
@@ -1709,6 +1733,10 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
         tx.home = (rt_span){home.p, home.failed ? 0 : home.len};
       else
         tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
+    }
+    if (m->title_from_meta && from > 0 && meta_title_alone(s, &m->title, &tx)) {
+      exb_clear(&m->title);
+      m->title_from_meta = false;
     }
     bool doc_site = !m->title_from_meta && doc_title(s, &tx, &m->title);
     clean_title(&m->title, &tx);
