@@ -430,7 +430,7 @@ static rt_span strip_site(const folded *ft, rt_span whole, const site_names *sn)
       }
       break;
     }
-  for (size_t i = fe - 2; i > fb + 1; i--)
+  for (size_t i = fe > 2 ? fe - 2 : 0; i > fb + 1; i--)
     if (ft->s[i] == ':' && ft->s[i + 1] == ' ' && ft->s[i - 1] != ' ') {
       if (names_any(ft->s + i + 2, fe - i - 2, sn)) {
         fe = i;
