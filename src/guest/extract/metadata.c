@@ -1727,6 +1727,16 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       ex_buf raw;
       exb_init(&raw, EX_MAX_META * 4);
       ex_collect_text(s->hx[i], &raw);
+      /* a permalink mark after the heading's words ("Title¶") is not part of it */
+      for (bool mark = true; mark;) {
+        while (raw.len && (raw.p[raw.len - 1] == ' ' || raw.p[raw.len - 1] == '\n' ||
+                           raw.p[raw.len - 1] == '\t' || raw.p[raw.len - 1] == '\r'))
+          raw.len--;
+        mark = raw.len >= 2 && (unsigned char)raw.p[raw.len - 2] == 0xC2 &&
+               (unsigned char)raw.p[raw.len - 1] == 0xB6;
+        if (mark)
+          raw.len -= 2;
+      }
       set_clean(b, raw.p ? raw.p : "", raw.len);
       exb_free(&raw);
       if (logo)
