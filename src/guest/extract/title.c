@@ -345,6 +345,23 @@ static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
                      const site_names *sn, bool reworded, rt_span *out)
 {
   folded fx;
+  /* 0. a candidate cut short with an ellipsis ("... for Hong Kong leader...") whose words
+   * start a visible h1: the h1 is the whole title */
+  size_t cut = ft->n;
+  if (cut >= 3 && memcmp(ft->s + cut - 3, "...", 3) == 0)
+    cut -= 3;
+  else if (cut >= 3 && memcmp(ft->s + cut - 3, "\xE2\x80\xA6", 3) == 0)
+    cut -= 3;
+  while (cut < ft->n && cut && ft->s[cut - 1] == ' ')
+    cut--;
+  for (size_t k = 0; cut < ft->n && cut >= 16 && k < ctx->n_h1 && k < 4; k++) {
+    rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
+    fold(h.s, h.n, &fx);
+    if (fx.ok && fx.n > cut && memcmp(fx.s, ft->s, cut) == 0) {
+      *out = h;
+      return true;
+    }
+  }
   /* 1. the visible h1, with extra words around it in the candidate */
   for (int pass = 0; pass < 2; pass++) {
     for (size_t k = 0; k < ctx->n_h1 && k < 4; k++) {

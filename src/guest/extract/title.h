@@ -25,6 +25,8 @@ typedef struct rt_title_ctx {
 
 /*
  * A title candidate (a meta title or <title>, whitespace collapsed) without its site-name part:
+ *   0. a candidate cut short with an ellipsis ("..." or U+2026) whose text starts a visible
+ *      <h1>: the h1, which is the whole title;
  *   1. a visible <h1> that the candidate holds with extra words around it ("Recipe: <h1> |
  *      Site", "<h1> - Site") is the title; failing that, an <h1> of 2 words or more that is one
  *      whole part of the candidate, set apart by separators ("Site / Section / <h1>", "<h1> - a
