@@ -1392,6 +1392,37 @@ static bool is_home_href(const char *h, size_t n)
   return ex_istarts(p, pn, "index.") && !memchr(p, '/', pn);
 }
 
+/* An h1 that opens with a kicker element of at most 6 words before a longer headline ("<span
+ * class=dachzeile>After the lockdown</span> <span>Car dealers expect a slow start</span>"):
+ * the text after the kicker goes to `out`. False (and `out` untouched) for any other h1. */
+static bool h1_without_kicker(const dom_node *h, ex_buf *out)
+{
+  const dom_node *k = h->first_child;
+  while (k && k->type == DOM_TEXT) {
+    size_t l = k->data_len;
+    if (ex_trim(k->data, &l) && l)
+      return false; /* text before any element: no kicker */
+    k = k->next;
+  }
+  if (!k || k->type != DOM_ELEMENT || k->tag == HTML_TAG_A || !k->next)
+    return false;
+  ex_buf kt, rest;
+  exb_init(&kt, EX_MAX_META);
+  exb_init(&rest, EX_MAX_META * 4);
+  ex_collect_text(k, &kt);
+  for (const dom_node *n = k->next; n; n = n->next) {
+    exb_put(&rest, " ", 1);
+    ex_collect_text(n, &rest);
+  }
+  size_t kw = word_count_simple(kt.p, kt.len), rw = word_count_simple(rest.p, rest.len);
+  bool ok = !kt.failed && !rest.failed && kw >= 1 && kw <= 6 && rw > kw && rw >= 3;
+  if (ok)
+    exb_put(out, rest.p, rest.len);
+  exb_free(&kt);
+  exb_free(&rest);
+  return ok;
+}
+
 /* Is the heading a link to the home page and nothing else (a site logo set as <h1>)? */
 static bool home_heading(const dom_node *h)
 {
@@ -1726,7 +1757,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
         exb_init(b, EX_MAX_META);
       ex_buf raw;
       exb_init(&raw, EX_MAX_META * 4);
-      ex_collect_text(s->hx[i], &raw);
+      if (logo || !h1_without_kicker(s->hx[i], &raw))
+        ex_collect_text(s->hx[i], &raw);
       /* a permalink mark after the heading's words ("Title¶") is not part of it */
       for (bool mark = true; mark;) {
         while (raw.len && (raw.p[raw.len - 1] == ' ' || raw.p[raw.len - 1] == '\n' ||
