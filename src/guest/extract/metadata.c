@@ -1423,6 +1423,22 @@ static bool h1_without_kicker(const dom_node *h, ex_buf *out)
   return ok;
 }
 
+/* A heading's text for the title rules, cleaned into `b`: a permalink mark after its words
+ * ("Title¶") is not part of it. */
+static void heading_text(ex_buf *raw, ex_buf *b)
+{
+  for (bool mark = true; mark;) {
+    while (raw->len && (raw->p[raw->len - 1] == ' ' || raw->p[raw->len - 1] == '\n' ||
+                        raw->p[raw->len - 1] == '\t' || raw->p[raw->len - 1] == '\r'))
+      raw->len--;
+    mark = raw->len >= 2 && (unsigned char)raw->p[raw->len - 2] == 0xC2 &&
+           (unsigned char)raw->p[raw->len - 1] == 0xB6;
+    if (mark)
+      raw->len -= 2;
+  }
+  set_clean(b, raw->p ? raw->p : "", raw->len);
+}
+
 /* Is the heading a link to the home page and nothing else (a site logo set as <h1>)? */
 static bool home_heading(const dom_node *h)
 {
@@ -1751,30 +1767,27 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     for (uint32_t i = 0; i < s->n_hx && tx.n_h1 < 4; i++) {
       if (s->hx[i]->tag != HTML_TAG_H1)
         continue;
-      bool logo = !home.len && home_heading(s->hx[i]);
-      ex_buf *b = logo ? &home : &h1[tx.n_h1];
-      if (!logo)
-        exb_init(b, EX_MAX_META);
       ex_buf raw;
       exb_init(&raw, EX_MAX_META * 4);
-      if (logo || !h1_without_kicker(s->hx[i], &raw))
-        ex_collect_text(s->hx[i], &raw);
-      /* a permalink mark after the heading's words ("Title¶") is not part of it */
-      for (bool mark = true; mark;) {
-        while (raw.len && (raw.p[raw.len - 1] == ' ' || raw.p[raw.len - 1] == '\n' ||
-                           raw.p[raw.len - 1] == '\t' || raw.p[raw.len - 1] == '\r'))
-          raw.len--;
-        mark = raw.len >= 2 && (unsigned char)raw.p[raw.len - 2] == 0xC2 &&
-               (unsigned char)raw.p[raw.len - 1] == 0xB6;
-        if (mark)
-          raw.len -= 2;
-      }
-      set_clean(b, raw.p ? raw.p : "", raw.len);
-      exb_free(&raw);
-      if (logo)
+      ex_collect_text(s->hx[i], &raw);
+      if (!home.len && home_heading(s->hx[i])) {
+        heading_text(&raw, &home);
         tx.home = (rt_span){home.p, home.failed ? 0 : home.len};
-      else
-        tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
+      } else {
+        exb_init(&h1[tx.n_h1], EX_MAX_META);
+        heading_text(&raw, &h1[tx.n_h1]);
+        tx.h1[tx.n_h1] = (rt_span){h1[tx.n_h1].p, h1[tx.n_h1].failed ? 0 : h1[tx.n_h1].len};
+        tx.n_h1++;
+        /* the same h1 without a kicker element it opens with, compared after the whole h1 */
+        exb_clear(&raw);
+        if (tx.n_h1 < 4 && h1_without_kicker(s->hx[i], &raw)) {
+          exb_init(&h1[tx.n_h1], EX_MAX_META);
+          heading_text(&raw, &h1[tx.n_h1]);
+          tx.h1[tx.n_h1] = (rt_span){h1[tx.n_h1].p, h1[tx.n_h1].failed ? 0 : h1[tx.n_h1].len};
+          tx.n_h1++;
+        }
+      }
+      exb_free(&raw);
     }
     if (m->title_from_meta && from > 0 && meta_title_alone(s, &m->title, &tx)) {
       exb_clear(&m->title);
