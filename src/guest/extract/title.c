@@ -367,13 +367,16 @@ static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
     for (size_t k = 0; k < ctx->n_h1 && k < 4; k++) {
       rt_span h = trim_span(ctx->h1[k].s, ctx->h1[k].n);
       fold(h.s, h.n, &fx);
-      if (!fx.ok || fx.n < 4 || fx.n > ft->n)
+      if (!fx.ok || fx.n < 4)
         continue;
       if (fx.n == ft->n && memcmp(fx.s, ft->s, ft->n) == 0) {
         *out = whole;
         return true;
       }
-      if (!names_any(fx.s, fx.n, sn) && h1_in(ft, &fx, pass, sn)) {
+      /* the h1 is the candidate with a subtitle after a colon ("<candidate>: so easy!") */
+      bool subtitle = pass == 0 && fx.n > ft->n + 2 && memcmp(fx.s, ft->s, ft->n) == 0 &&
+                      fx.s[ft->n] == ':' && fx.s[ft->n + 1] == ' ' && words(ft->s, ft->n) >= 2;
+      if (!names_any(fx.s, fx.n, sn) && (subtitle || h1_in(ft, &fx, pass, sn))) {
         *out = h;
         return true;
       }

@@ -28,7 +28,8 @@ typedef struct rt_title_ctx {
  *   0. a candidate cut short with an ellipsis ("..." or U+2026) whose text starts a visible
  *      <h1>: the h1, which is the whole title;
  *   1. a visible <h1> that the candidate holds with extra words around it ("Recipe: <h1> |
- *      Site", "<h1> - Site") is the title; failing that, an <h1> of 2 words or more that is one
+ *      Site", "<h1> - Site"), or that is the candidate with a subtitle after a colon
+ *      ("<candidate>: so easy!"), is the title; failing that, an <h1> of 2 words or more that is one
  *      whole part of the candidate, set apart by separators ("Site / Section / <h1>", "<h1> - a
  *      long subtitle"); once the site parts are cut (rule 2), this rule runs again on the rest
  *      ("<h1> by A. Cook | Site");
