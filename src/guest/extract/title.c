@@ -487,7 +487,45 @@ static void fold_host(rt_span host, folded *fhost)
   }
 }
 
-static rt_span clean(const char *t, size_t n, const rt_title_ctx *ctx, bool *by_h1)
+/* Is the folded part only a date ("23.01.2022", "2022/01/23"): digits and . / - with 6 digits
+ * or more? */
+static bool date_part(const char *s, size_t n)
+{
+  size_t digits = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] >= '0' && s[i] <= '9')
+      digits++;
+    else if (s[i] != '.' && s[i] != '/' && s[i] != '-')
+      return false;
+  }
+  return digits >= 6;
+}
+
+/* The title without a first or last part that is only a date ("23.01.2022 - Title"): the
+ * date is the page's date, not part of its title. */
+static rt_span strip_date(rt_span r)
+{
+  folded f;
+  fold(r.s, r.n, &f);
+  if (!f.ok || !f.n)
+    return r;
+  part p[TITLE_MAX_PARTS];
+  size_t np = split(&f, p);
+  if (np < 2)
+    return r;
+  size_t b = 0, e = np;
+  if (date_part(f.s + p[0].b, p[0].e - p[0].b))
+    b = 1;
+  else if (date_part(f.s + p[np - 1].b, p[np - 1].e - p[np - 1].b))
+    e = np - 1;
+  else
+    return r;
+  size_t ob = f.at[p[b].b];
+  size_t oe = p[e - 1].e < f.n ? f.at[p[e - 1].e] : r.n;
+  return trim_span(r.s + ob, oe - ob);
+}
+
+static rt_span clean_parts(const char *t, size_t n, const rt_title_ctx *ctx, bool *by_h1)
 {
   rt_span whole = trim_span(t, n), out;
   folded ft;
@@ -520,6 +558,11 @@ static rt_span clean(const char *t, size_t n, const rt_title_ctx *ctx, bool *by_
     return out;
   }
   return r;
+}
+
+static rt_span clean(const char *t, size_t n, const rt_title_ctx *ctx, bool *by_h1)
+{
+  return strip_date(clean_parts(t, n, ctx, by_h1));
 }
 
 rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx)

@@ -44,6 +44,7 @@ typedef struct rt_title_ctx {
  *      colon set right after the word ("Site: Title", "Title: Site") is cut as well;
  * A short last part that names no site stays: on the dev sets cutting it gained nothing and
  * cut real headlines ("Tomatoes - a guide").
+ * Last, a first or last part that is only a numeric date ("23.01.2022 - Title") is cut.
  * Returns the cleaned range (a part of `t` or one of the h1 spans), never empty when n > 0.
  */
 rt_span rt_title_clean(const char *t, size_t n, const rt_title_ctx *ctx);
