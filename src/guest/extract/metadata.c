@@ -1358,40 +1358,6 @@ static rt_span url_host(const char *u, size_t n)
   return (rt_span){u + i, c - i};
 }
 
-/* Is the link target the site's home page: a path "/", "./" or "index.*" (no folder), or an
- * absolute URL with such a path, also one held inside another URL (an archive's copy)? */
-static bool is_home_href(const char *h, size_t n)
-{
-  size_t st = 0;
-  bool abs = false;
-  for (size_t i = 0; i + 3 <= n; i++)
-    if (memcmp(h + i, "://", 3) == 0) {
-      st = i + 3;
-      abs = true;
-    }
-  if (!abs && n >= 2 && h[0] == '/' && h[1] == '/') {
-    st = 2;
-    abs = true;
-  }
-  if (abs) /* skip the host */
-    while (st < n && h[st] != '/' && h[st] != '?' && h[st] != '#')
-      st++;
-  size_t e = st;
-  while (e < n && h[e] != '?' && h[e] != '#')
-    e++;
-  const char *p = h + st;
-  size_t pn = e - st;
-  if (pn && p[0] == '/')
-    p++, pn--;
-  else if (pn >= 2 && p[0] == '.' && p[1] == '/')
-    p += 2, pn -= 2;
-  else if (!abs && !ex_istarts(p, pn, "index."))
-    return false; /* "", "#top", "page.html": not the home page */
-  if (!pn)
-    return true;
-  return ex_istarts(p, pn, "index.") && !memchr(p, '/', pn);
-}
-
 /* An h1 that opens with a kicker element of at most 6 words before a longer headline ("<span
  * class=dachzeile>After the lockdown</span> <span>Car dealers expect a slow start</span>"):
  * the text after the kicker goes to `out`. False (and `out` untouched) for any other h1. */
@@ -1453,7 +1419,7 @@ static bool home_heading(const dom_node *h)
   size_t hl = 0, rl = 0;
   const char *href = dom_attr_get(a, "href", &hl);
   const char *rel = dom_attr_get(a, "rel", &rl);
-  if (!(rel && ex_icontains(rel, rl, "home")) && !(href && is_home_href(href, hl)))
+  if (!(rel && ex_icontains(rel, rl, "home")) && !(href && rt_is_home_url(href, hl)))
     return false;
   ex_buf ht, at;
   exb_init(&ht, EX_MAX_META);
@@ -1797,7 +1763,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     clean_title(&m->title, &tx);
     /* on a page other than the home page, a <title> that only names the site gives way to
      * the visible h1 (on the home page the site's name is the title) */
-    if (doc_site && tx.n_h1 && tx.h1[0].n && !is_home_href(url, url_len) &&
+    if (doc_site && tx.n_h1 && tx.h1[0].n && !rt_is_home_url(url, url_len) &&
         !rt_names_site(tx.h1[0].s, tx.h1[0].n, tx.site, tx.host)) {
       exb_clear(&m->title);
       exb_put(&m->title, tx.h1[0].s, tx.h1[0].n);

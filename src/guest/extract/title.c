@@ -591,3 +591,46 @@ bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host)
     fsite.n = 0;
   return names_site(fs.s, fs.n, &fsite, &fhost);
 }
+
+static bool starts_index(const char *p, size_t n)
+{
+  static const char ix[] = "index.";
+  if (n < sizeof ix - 1)
+    return false;
+  for (size_t i = 0; i < sizeof ix - 1; i++)
+    if ((p[i] | 32) != ix[i])
+      return false;
+  return true;
+}
+
+bool rt_is_home_url(const char *h, size_t n)
+{
+  size_t st = 0;
+  bool abs = false;
+  for (size_t i = 0; i + 3 <= n; i++)
+    if (memcmp(h + i, "://", 3) == 0) {
+      st = i + 3;
+      abs = true;
+    }
+  if (!abs && n >= 2 && h[0] == '/' && h[1] == '/') {
+    st = 2;
+    abs = true;
+  }
+  if (abs) /* skip the host */
+    while (st < n && h[st] != '/' && h[st] != '?' && h[st] != '#')
+      st++;
+  size_t e = st;
+  while (e < n && h[e] != '?' && h[e] != '#')
+    e++;
+  const char *p = h + st;
+  size_t pn = e - st;
+  if (pn && p[0] == '/')
+    p++, pn--;
+  else if (pn >= 2 && p[0] == '.' && p[1] == '/')
+    p += 2, pn -= 2;
+  else if (!abs && !starts_index(p, pn))
+    return false; /* "", "#top", "page.html": not the home page */
+  if (!pn)
+    return true;
+  return starts_index(p, pn) && !memchr(p, '/', pn);
+}

@@ -56,6 +56,11 @@ bool rt_title_h1(const char *t, size_t n, const rt_title_ctx *ctx, rt_span *out)
 /* Does the text name the site (rule 2 above): the site name, or the URL host's name? */
 bool rt_names_site(const char *s, size_t n, rt_span site, rt_span host);
 
+/* Is the link target the site's home page: a path "/", "./" or "index.*" (no folder), or an
+ * absolute URL with such a path, also one held inside another URL (an archive's copy)? A
+ * heading that is only such a link is the site's logo (rt_title_ctx.home). */
+bool rt_is_home_url(const char *href, size_t n);
+
 /* Case-insensitive equality for titles: ASCII and Latin-1 letters folded, whitespace runs and
  * the ends ignored, typographic quotes and dashes read as their ASCII forms, soft hyphens
  * (U+00AD) skipped (every comparison of title.c folds this way). */
