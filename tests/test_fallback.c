@@ -280,6 +280,19 @@ static void test_title_rules(void **state)
               RIPTIDE_MODE_METADATA, NULL);
   assert_string_equal(d->title, "Harbour lights return after ten winters");
   riptide_document_free(d);
+  /* a meta title that only names the site is passed over */
+  d = extract("<meta property='og:title' content='The Valley Courier'>"
+              "<meta property='og:site_name' content='The Valley Courier'>"
+              "<title>Flood barriers raised along the river | The Valley Courier</title><p>x</p>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "Flood barriers raised along the river");
+  riptide_document_free(d);
+  /* an h1 that is only a link to the home page is the site's logo: cut, never the title */
+  d = extract("<title>Muffin basics for beginners | Crumb Corner</title>"
+              "<h1><a href='/'>Crumb Corner</a></h1><h2>Muffin basics</h2><p>x</p>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "Muffin basics for beginners");
+  riptide_document_free(d);
   /* the guest's byline rules (byline.c): label and trailing date cut */
   d = extract("<meta name='author' content='Von Mara Lind, 4. März 2021'><p>x</p>",
               RIPTIDE_MODE_METADATA, NULL);

@@ -128,6 +128,43 @@ static void ld_walk(fb_meta *m, json_t *j, int depth)
     ld_walk(m, graph, depth + 1);
 }
 
+/* The first <a> under n (depth-bounded), or NULL. */
+static xmlNode *first_link(xmlNode *n, int depth)
+{
+  if (depth > FB_MAX_DEPTH)
+    return NULL;
+  for (xmlNode *c = n->children; c; c = c->next) {
+    if (!fb_is_el(c))
+      continue;
+    if (!strcmp((const char *)c->name, "a"))
+      return c;
+    xmlNode *a = first_link(c, depth + 1);
+    if (a)
+      return a;
+  }
+  return NULL;
+}
+
+/* Is the h1 (cleaned text `text`) a link to the home page and nothing else, as the guest reads
+ * it (src/guest/extract/metadata.c home_heading)? */
+static bool home_heading(xmlNode *h, const char *text, int depth)
+{
+  xmlNode *a = first_link(h, depth + 1);
+  if (!a)
+    return false;
+  const char *href = fb_attr(a, "href");
+  const char *rel = fb_attr(a, "rel");
+  if (!(rel && strstr(rel, "home")) && !(href && rt_is_home_url(href, strlen(href))))
+    return false;
+  fb_buf t = {.max = 1 << 16};
+  fb_text_of(a, &t, depth + 1);
+  char *at = fb_clean_dup(t.p, FB_MAX_META_LEN);
+  free(t.p);
+  bool same = at && *at && strcmp(at, text) == 0;
+  free(at);
+  return same;
+}
+
 void fb_collect_meta(fb_meta *m, xmlNode *n, int depth)
 {
   for (xmlNode *c = n->children; c; c = c->next) {
@@ -169,9 +206,14 @@ void fb_collect_meta(fb_meta *m, xmlNode *n, int depth)
     } else if (!strcmp(name, "h1") && !m->h1) {
       fb_buf t = {.max = 1 << 16};
       fb_text_of(c, &t, depth);
-      m->h1_buf = fb_clean_dup(t.p, FB_MAX_META_LEN);
-      m->h1 = m->h1_buf;
+      char *h = fb_clean_dup(t.p, FB_MAX_META_LEN);
       free(t.p);
+      if (h && !m->home_h1 && home_heading(c, h, depth)) {
+        m->home_h1 = h; /* the site's logo: it names the site, it is no headline */
+      } else {
+        m->h1_buf = h;
+        m->h1 = m->h1_buf;
+      }
     } else if (!strcmp(name, "time") && !m->date) {
       const char *dt = fb_attr(c, "datetime");
       const char *ip = fb_attr(c, "itemprop");
@@ -205,6 +247,7 @@ void fb_meta_free(fb_meta *m)
 {
   free(m->title_buf);
   free(m->h1_buf);
+  free(m->home_h1);
   free(m->ld_headline);
   free(m->ld_author);
   free(m->ld_date);
@@ -233,7 +276,8 @@ static rt_span host_of(const char *u)
 }
 
 /* A title candidate without its site-name part: the guest's rules (src/guest/extract/title.c). */
-static char *clean_title(const char *raw, const char *site, const char *h1, const char *base)
+static char *clean_title(const char *raw, const char *site, const char *h1, const char *home,
+                         const char *base)
 {
   char *t = fb_clean_dup(raw, FB_MAX_META_LEN);
   if (!t)
@@ -243,6 +287,8 @@ static char *clean_title(const char *raw, const char *site, const char *h1, cons
   if (site)
     ctx.site = (rt_span){site, strlen(site)};
   ctx.host = host_of(base);
+  if (home)
+    ctx.home = (rt_span){home, strlen(home)};
   if (h1) {
     ctx.h1[0] = (rt_span){h1, strlen(h1)};
     ctx.n_h1 = 1;
@@ -328,15 +374,22 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
 {
   const char *site = m->site_name ? m->site_name : m->ld_publisher;
   d->site_name = fb_clean_dup(site, FB_MAX_META_LEN);
-  if (m->og_title)
-    d->title = clean_title(m->og_title, d->site_name, m->h1, base);
-  else if (m->ld_headline)
-    d->title = clean_title(m->ld_headline, d->site_name, m->h1, base);
-  else if (m->tw_title)
-    d->title = clean_title(m->tw_title, d->site_name, m->h1, base);
-  else if (m->title_tag)
-    d->title = clean_title(m->title_tag, d->site_name, m->h1, base);
-  else if (m->h1)
+  /* the first title candidate that says more than the site's name (as the guest does) */
+  const char *tc[] = {m->og_title, m->ld_headline, m->tw_title, m->title_tag};
+  rt_span site_sp = {d->site_name, d->site_name ? strlen(d->site_name) : 0};
+  for (size_t i = 0; i < sizeof tc / sizeof tc[0] && !d->title; i++) {
+    if (!tc[i])
+      continue;
+    char *t = clean_title(tc[i], d->site_name, m->h1, m->home_h1, base);
+    bool last = true;
+    for (size_t k = i + 1; k < sizeof tc / sizeof tc[0]; k++)
+      last = last && !tc[k];
+    if (t && !last && rt_names_site(t, strlen(t), site_sp, host_of(base)))
+      free(t);
+    else
+      d->title = t;
+  }
+  if (!d->title && m->h1)
     d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
   fb_set_str(&d->byline, clean_byline(m->author, d->site_name, base));
   fb_set_str(&d->byline, clean_byline(m->ld_author, d->site_name, base));

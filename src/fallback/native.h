@@ -173,6 +173,7 @@ void fb_out_prune(const fb_render *r, xmlNode *n, int depth);
 typedef struct fb_meta {
   const char *og_title, *tw_title, *title_tag, *h1;
   char *title_buf, *h1_buf; /* owned */
+  char *home_h1;            /* owned: an h1 that is only a link to the home page (a logo) */
   const char *site_name, *description, *author, *date, *lang, *canonical, *og_url, *base_href;
   const char *og_image, *keywords, *section;
   const char *tags[FB_MAX_CATEGORIES];

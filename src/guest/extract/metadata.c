@@ -1447,6 +1447,83 @@ static void byline_text(const dom_node *el, ex_buf *out)
   }
 }
 
+/* An h1 that opens with a kicker element of at most 6 words before a longer headline ("<span
+ * class=dachzeile>After the lockdown</span> <span>Car dealers expect a slow start</span>"):
+ * the text after the kicker goes to `out`. False (and `out` untouched) for any other h1. */
+static bool h1_without_kicker(const dom_node *h, ex_buf *out)
+{
+  const dom_node *k = h->first_child;
+  while (k && k->type == DOM_TEXT) {
+    size_t l = k->data_len;
+    if (ex_trim(k->data, &l) && l)
+      return false; /* text before any element: no kicker */
+    k = k->next;
+  }
+  if (!k || k->type != DOM_ELEMENT || k->tag == HTML_TAG_A || !k->next)
+    return false;
+  ex_buf kt, rest;
+  exb_init(&kt, EX_MAX_META);
+  exb_init(&rest, EX_MAX_META * 4);
+  ex_collect_text(k, &kt);
+  for (const dom_node *n = k->next; n; n = n->next) {
+    exb_put(&rest, " ", 1);
+    ex_collect_text(n, &rest);
+  }
+  size_t kw = word_count_simple(kt.p, kt.len), rw = word_count_simple(rest.p, rest.len);
+  bool ok = !kt.failed && !rest.failed && kw >= 1 && kw <= 6 && rw > kw && rw >= 3;
+  if (ok)
+    exb_put(out, rest.p, rest.len);
+  exb_free(&kt);
+  exb_free(&rest);
+  return ok;
+}
+
+/* A heading's text for the title rules, cleaned into `b`: a permalink mark after its words
+ * ("Title¶") is not part of it. */
+static void heading_text(ex_buf *raw, ex_buf *b)
+{
+  for (bool mark = true; mark;) {
+    while (raw->len && (raw->p[raw->len - 1] == ' ' || raw->p[raw->len - 1] == '\n' ||
+                        raw->p[raw->len - 1] == '\t' || raw->p[raw->len - 1] == '\r'))
+      raw->len--;
+    mark = raw->len >= 2 && (unsigned char)raw->p[raw->len - 2] == 0xC2 &&
+           (unsigned char)raw->p[raw->len - 1] == 0xB6;
+    if (mark)
+      raw->len -= 2;
+  }
+  set_clean(b, raw->p ? raw->p : "", raw->len);
+}
+
+/* Is the heading a link to the home page and nothing else (a site logo set as <h1>)? */
+static bool home_heading(const dom_node *h)
+{
+  const dom_node *a = NULL;
+  for (const dom_node *n = dom_next(h, h); n; n = dom_next(h, n))
+    if (n->type == DOM_ELEMENT && n->tag == HTML_TAG_A) {
+      a = n;
+      break;
+    }
+  if (!a)
+    return false;
+  size_t hl = 0, rl = 0;
+  const char *href = dom_attr_get(a, "href", &hl);
+  const char *rel = dom_attr_get(a, "rel", &rl);
+  if (!(rel && ex_icontains(rel, rl, "home")) && !(href && rt_is_home_url(href, hl)))
+    return false;
+  ex_buf ht, at;
+  exb_init(&ht, EX_MAX_META);
+  exb_init(&at, EX_MAX_META);
+  ex_collect_text(h, &ht);
+  ex_collect_text(a, &at);
+  size_t hn = ht.len, an = at.len;
+  const char *hs = ex_trim(ht.p ? ht.p : "", &hn);
+  const char *as = ex_trim(at.p ? at.p : "", &an);
+  bool same = !ht.failed && !at.failed && hn && hn == an && memcmp(hs, as, hn) == 0;
+  exb_free(&ht);
+  exb_free(&at);
+  return same;
+}
+
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
  * fallback): false when nothing is left or what is left names the site (then it goes to
  * `site_by`, used when no source names a person). */
@@ -1491,6 +1568,43 @@ static void clean_title(ex_buf *t, const rt_title_ctx *ctx)
   }
 }
 
+/* A title shows no soft hyphens (U+00AD): they only mark where a word may break. */
+static void drop_soft_hyphens(ex_buf *t)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < t->len; i++) {
+    if ((unsigned char)t->p[i] == 0xC2 && i + 1 < t->len && (unsigned char)t->p[i + 1] == 0xAD) {
+      i++;
+      continue;
+    }
+    t->p[k++] = t->p[i];
+  }
+  t->len = k;
+  t->p[k] = '\0';
+}
+
+/* The title from <title> when no meta tag gives one: a visible h1 the whole <title> holds
+ * (title.c rule 1, "Site » Section » <h1>") or the <title> without its site parts, else
+ * Readability's cut of it. True when the <title> only names the site. */
+static bool doc_title(const meta_scan *s, const rt_title_ctx *tx, ex_buf *out)
+{
+  ex_buf raw, t;
+  exb_init(&raw, EX_MAX_META * 4);
+  exb_init(&t, EX_MAX_META);
+  if (s->title_el)
+    ex_collect_text(s->title_el, &raw);
+  set_clean(&t, raw.p ? raw.p : "", raw.len);
+  rt_span r;
+  if (t.len && !t.failed && (rt_title_h1(t.p, t.len, tx, &r) || r.n != t.len))
+    exb_put(out, r.s, r.n);
+  else
+    readability_title(s, out);
+  bool site = t.len && !t.failed && rt_names_site(t.p, t.len, tx->site, tx->host);
+  exb_free(&raw);
+  exb_free(&t);
+  return site;
+}
+
 static void put_first(ex_buf *b, const str_ref *cands, size_t n)
 {
   for (size_t i = 0; i < n; i++) {
@@ -1500,6 +1614,44 @@ static void put_first(ex_buf *b, const str_ref *cands, size_t n)
         return;
     }
   }
+}
+
+/* Is the meta title (a meta tag's, not JSON-LD's) a label of one or two words that shares hardly a word (a third, by length)
+ * with the <title> and with every visible h1? Then it names a section ("Press releases"), and
+ * the <title> (of 3 words or more) is the page's title. A longer one is kept: a headline written
+ * for sharing says other things than the <title> and the h1 and is still the page's. */
+static bool meta_title_alone(const meta_scan *s, const ex_buf *mt, const rt_title_ctx *tx)
+{
+  ex_buf raw, t;
+  exb_init(&raw, EX_MAX_META * 4);
+  exb_init(&t, EX_MAX_META);
+  if (s->title_el)
+    ex_collect_text(s->title_el, &raw);
+  set_clean(&t, raw.p ? raw.p : "", raw.len);
+  bool alone = !t.failed && word_count_simple(mt->p, mt->len) <= 2 &&
+               word_count_simple(t.p, t.len) >= 3 &&
+               ex_text_similarity(t.p, t.len, mt->p, mt->len) < 0.34;
+  for (size_t i = 0; alone && i < tx->n_h1; i++)
+    alone = ex_text_similarity(tx->h1[i].s, tx->h1[i].n, mt->p, mt->len) < 0.34;
+  exb_free(&raw);
+  exb_free(&t);
+  return alone;
+}
+
+/* put_first for title candidates: one that only names the site ("Example News" on
+ * news.example) is passed over, a later one or the <title> says more. */
+static size_t put_first_title(ex_buf *b, const str_ref *cands, size_t n, rt_span site,
+                              rt_span host)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (cands[i].s && cands[i].n) {
+      set_clean(b, cands[i].s, cands[i].n);
+      if (b->len && !rt_names_site(b->p, b->len, site, host))
+        return i;
+      exb_clear(b);
+    }
+  }
+  return n;
 }
 
 static bool looks_like_url(const char *s, size_t n)
@@ -1670,10 +1822,6 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
                   s->slot[MK_TITLE_PLAIN],
                   s->slot[MK_TITLE_TWITTER],
                   s->slot[MK_TITLE_PARSELY]};
-  put_first(&m->title, tc, sizeof tc / sizeof tc[0]);
-  m->title_from_meta = m->title.len > 0;
-  if (!m->title.len)
-    readability_title(s, &m->title);
   {
     rt_title_ctx tx;
     memset(&tx, 0, sizeof tx);
@@ -1686,25 +1834,57 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       set_clean(&site, sn.s, sn.n);
     tx.site = (rt_span){site.p, site.failed ? 0 : site.len};
     tx.host = url_host(url, url_len);
+    size_t from = put_first_title(&m->title, tc, sizeof tc / sizeof tc[0], tx.site, tx.host);
+    m->title_from_meta = m->title.len > 0;
+    ex_buf home;
+    exb_init(&home, EX_MAX_META);
     for (uint32_t i = 0; i < s->n_hx && tx.n_h1 < 4; i++) {
       if (s->hx[i]->tag != HTML_TAG_H1)
         continue;
-      ex_buf *b = &h1[tx.n_h1];
-      exb_init(b, EX_MAX_META);
       ex_buf raw;
       exb_init(&raw, EX_MAX_META * 4);
       ex_collect_text(s->hx[i], &raw);
-      set_clean(b, raw.p ? raw.p : "", raw.len);
+      if (!home.len && home_heading(s->hx[i])) {
+        heading_text(&raw, &home);
+        tx.home = (rt_span){home.p, home.failed ? 0 : home.len};
+      } else {
+        exb_init(&h1[tx.n_h1], EX_MAX_META);
+        heading_text(&raw, &h1[tx.n_h1]);
+        tx.h1[tx.n_h1] = (rt_span){h1[tx.n_h1].p, h1[tx.n_h1].failed ? 0 : h1[tx.n_h1].len};
+        tx.n_h1++;
+        /* the same h1 without a kicker element it opens with, compared after the whole h1 */
+        exb_clear(&raw);
+        if (tx.n_h1 < 4 && h1_without_kicker(s->hx[i], &raw)) {
+          exb_init(&h1[tx.n_h1], EX_MAX_META);
+          heading_text(&raw, &h1[tx.n_h1]);
+          tx.h1[tx.n_h1] = (rt_span){h1[tx.n_h1].p, h1[tx.n_h1].failed ? 0 : h1[tx.n_h1].len};
+          tx.n_h1++;
+        }
+      }
       exb_free(&raw);
-      tx.h1[tx.n_h1++] = (rt_span){b->p, b->failed ? 0 : b->len};
     }
+    if (m->title_from_meta && from > 0 && meta_title_alone(s, &m->title, &tx)) {
+      exb_clear(&m->title);
+      m->title_from_meta = false;
+    }
+    bool doc_site = !m->title_from_meta && doc_title(s, &tx, &m->title);
     clean_title(&m->title, &tx);
+    /* on a page other than the home page, a <title> that only names the site gives way to
+     * the visible h1 (on the home page the site's name is the title) */
+    if (doc_site && tx.n_h1 && tx.h1[0].n && !rt_is_home_url(url, url_len) &&
+        !rt_names_site(tx.h1[0].s, tx.h1[0].n, tx.site, tx.host)) {
+      exb_clear(&m->title);
+      exb_put(&m->title, tx.h1[0].s, tx.h1[0].n);
+    }
     for (size_t i = 0; i < tx.n_h1; i++)
       exb_free(&h1[i]);
+    exb_free(&home);
     exb_free(&site);
   }
   if (!m->title.len && s->h1_first)
     ex_collect_text(s->h1_first, &m->title);
+  if (m->title.len && !m->title.failed)
+    drop_soft_hyphens(&m->title);
 
   /* byline */
   str_ref art = s->slot[MK_AUTHOR_ARTICLE];
