@@ -8,7 +8,8 @@
 #      in flight per slot) and at 4P connections (saturated: the throughput figure);
 #   3. latency at 80 % of that saturated rate: bench/paced_load.c sends at a fixed rate
 #      (open loop: latency from each request's due time, so a stall counts for every request
-#      it delayed), 4P connections; wrk has no fixed-rate mode;
+#      it delayed), over PACED_C connections (default 16P, so a due request does not wait for a
+#      free connection of the client); wrk has no fixed-rate mode;
 #   4. the saturated run again with 500 idle keep-alive connections held open beside it;
 #   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated (one ~165 MB request
 #      with PAGES=dev), sent by bench/post_file.c; ROUNDS rounds alternating with riptide bench
@@ -32,6 +33,7 @@ P=${P:-2}
 DURATION=${DURATION:-5}
 PAGES=${PAGES:-sample}
 LISTEN=${LISTEN:-tcp}
+PACED_C=${PACED_C:-$((16 * P))} # paced_load connections: enough that a due request never waits for one
 [ "$LISTEN" = tcp ] || { [ "$LISTEN" = unix ] && [ "$PARTS" = batch ]; } ||
   { echo "bench-serve: LISTEN is tcp, or unix with PARTS=batch"; exit 1; }
 command -v wrk >/dev/null || { echo "bench-serve: wrk not installed (scripts/install-deps.sh)"; exit 1; }
@@ -129,7 +131,7 @@ rate=$(awk -v r="$sat" 'BEGIN{printf "%.1f", 0.8 * r}')
 cc -std=c11 -O2 -pthread bench/paced_load.c -o "$T/paced_load" || exit 1
 hp=${ADDR#http://}
 rq0=$(runq_ms "$SPID"); st0=$(steal_ms)
-"$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" $((4 * P)) "$T/list" > "$T/paced.out" 2>&1
+"$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" "$PACED_C" "$T/list" > "$T/paced.out" 2>&1
 rq1=$(runq_ms "$SPID"); st1=$(steal_ms)
 line=$(grep '^RESULT' "$T/paced.out")
 p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
