@@ -14,60 +14,17 @@
 #  - --listen unix:PATH serves over a Unix-domain socket and removes it at shutdown.
 set -u
 BUILD=${1:-build}
-RT="$BUILD/riptide"
+. "$(dirname "$0")/lib/cli-test.sh"
+. "$(dirname "$0")/lib/serve-test.sh"
 NAME=test-serve-options
-[ -x "$RT" ] || { echo "$NAME: $RT not built"; exit 1; }
-RT=$(cd "$(dirname "$RT")" && pwd)/$(basename "$RT")
-T=$(mktemp -d /tmp/riptide-serve-options.XXXXXX)
-PIDS=()
-pass=0
-fail=0
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  if [ "$fail" -gt 0 ]; then for f in "$T"/stderr.*; do [ -f "$f" ] && grep -v '^{"ts"' "$f" | head -30; done; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-ok() { pass=$((pass + 1)); echo "  ok   $1"; }
-bad() { fail=$((fail + 1)); echo "  FAIL $1"; }
-check() { # check NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# req NAME EXPECTED_STATUS curl-args... : body in $T/body, headers in $T/hdr
-req() {
-  local name=$1 want=$2
-  shift 2
-  local got
-  got=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 20 "$@")
-  if [ "$got" = "$want" ]; then ok "$name ($got)"; else bad "$name: status $got, wanted $want: $(head -c 300 "$T/body")"; fi
-}
-has() { grep -q -- "$1" "$T/body"; }
-hdr() { grep -qi -- "$1" "$T/hdr"; }
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+serve_test_init "$NAME" "$BUILD"
 # err_is CODE TEXT: the body is a JSON error with this code whose message contains TEXT.
 err_is() {
   $PY -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e["code"]==sys.argv[2] and sys.argv[3] in e["message"], e' \
     "$T/body" "$1" "$2" 2>/dev/null
 }
 
-# Starts a server; sets ADDR and SPID.
-start() {
-  local log=$1
-  shift
-  "$RT" serve "$@" >"$T/stdout.$log" 2>"$T/stderr.$log" &
-  SPID=$!
-  PIDS+=("$SPID")
-  ADDR=
-  for _ in $(seq 1 200); do
-    ADDR=$(head -n1 "$T/stdout.$log" 2>/dev/null)
-    [ -n "$ADDR" ] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.05
-  done
-}
+start() { serve_start "$@"; } # start LOG ARGS...: sets ADDR and SPID
 stop() { # SIGTERM: must exit 0
   kill -TERM "$SPID"
   wait "$SPID"

@@ -12,39 +12,13 @@
 #    the next request makes a new one, then 200.
 set -u
 BUILD=${1:-build}
-RT="$BUILD/riptide"
-if [ ! -x "$RT" ]; then
-  echo "test-serve-ready: $RT not built"
-  exit 1
-fi
-T=$(mktemp -d /tmp/riptide-serve-ready.XXXXXX)
-PIDS=()
-pass=0; fail=0
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  if [ "$fail" -gt 0 ]; then for f in "$T"/err.*; do grep -v '^{"ts"' "$f" | head -40; done; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-ok() { pass=$((pass+1)); echo "  ok   $1"; }
-bad() { fail=$((fail+1)); echo "  FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-req() { # req NAME EXPECTED_STATUS curl-args... : body in $T/body, headers in $T/hdr
-  local name=$1 want=$2 got; shift 2
-  got=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 30 "$@")
-  if [ "$got" = "$want" ]; then ok "$name ($got)"; else bad "$name: status $got, wanted $want: $(head -c 300 "$T/body")"; fi
-}
-has() { grep -q -- "$1" "$T/body"; }
+. "$(dirname "$0")/lib/cli-test.sh"
+. "$(dirname "$0")/lib/serve-test.sh"
+serve_test_init test-serve-ready "$BUILD"
+REQ_TIMEOUT=30
 start() { # start NAME serve-args... : sets $A
-  "$RT" serve --listen 127.0.0.1:0 --access-log /dev/null "${@:2}" > "$T/out.$1" 2> "$T/err.$1" &
-  SPID=$!
-  PIDS+=("$SPID")
-  A=""
-  for _ in $(seq 1 200); do
-    A=$(head -n1 "$T/out.$1" 2>/dev/null); [ -n "$A" ] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.05
-  done
+  serve_start "$1" --listen 127.0.0.1:0 --access-log /dev/null "${@:2}"
+  A=$ADDR
 }
 post() { curl -s -o "$T/post" -w '%{http_code}' --max-time 30 -X POST -H 'Content-Type: text/html' --data-binary @"$1" "$A/v1/extract"; }
 breaker() { curl -s --max-time 10 "$A/v1/status" | sed -E 's/.*"breaker":"([a-z_]+)".*/\1/'; }

@@ -16,17 +16,10 @@
 set -u
 BUILD=${1:-build}
 SHARED=${2:-../shared}
-RT="$BUILD/riptide"
-if [ ! -x "$RT" ]; then
-  echo "test-serve-ssrf: $RT not built"
-  exit 1
-fi
-RT=$(cd "$(dirname "$RT")" && pwd)/$(basename "$RT")
-ROOT=$(pwd)
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-
+. "$(dirname "$0")/lib/cli-test.sh"
+. "$(dirname "$0")/lib/serve-test.sh"
 if [ "${3:-}" != --inside ]; then
+  [ -x "$BUILD/riptide" ] || { echo "test-serve-ssrf: $BUILD/riptide not built"; exit 1; }
   command -v ip >/dev/null || { echo "test-serve-ssrf: SKIP: no 'ip' command (iproute2)"; exit 77; }
   for u in "unshare -n" "unshare -rn"; do
     if $u sh -c 'ip link set lo up && ip addr add 93.184.216.34/32 dev lo' 2>/dev/null; then
@@ -42,24 +35,7 @@ fi
 ip link set lo up
 ip addr add 93.184.216.34/32 dev lo
 ip addr add 93.184.216.35/32 dev lo
-T=$(mktemp -d /tmp/riptide-serve-ssrf.XXXXXX)
-PIDS=()
-pass=0; fail=0
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  [ "$fail" -gt 0 ] && grep -v '^{"ts"' "$T/serve.err" | head -40
-  rm -rf "$T"
-}
-trap cleanup EXIT
-ok() { pass=$((pass+1)); echo "  ok   $1"; }
-bad() { fail=$((fail+1)); echo "  FAIL $1"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-req() { # req NAME EXPECTED_STATUS curl-args... : body in $T/body
-  local name=$1 want=$2 got; shift 2
-  got=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 20 "$@")
-  if [ "$got" = "$want" ]; then ok "$name ($got)"; else bad "$name: status $got, wanted $want: $(head -c 300 "$T/body")"; fi
-}
-has() { grep -q -- "$1" "$T/body"; }
+serve_test_init test-serve-ssrf "$BUILD"
 
 echo "test-serve-ssrf: $RT (in a network namespace; 93.184.216.34 and .35 are local)"
 # A public server on every address (so 93.184.216.34 and .35) and a loopback-only one that
@@ -112,15 +88,8 @@ count() { curl -s --max-time 5 "$LOOP/count"; }
 curl -s -L --max-time 10 -o /dev/null "$PUB/to-loopback"
 check "the redirect to loopback is live (curl -L reaches it: count $(count))" test "$(count)" = 1
 
-"$RT" serve --listen 127.0.0.1:0 -p 1 --access-log /dev/null > "$T/serve.out" 2> "$T/serve.err" &
-SPID=$!
-PIDS+=("$SPID")
-A=""
-for _ in $(seq 1 200); do
-  A=$(head -n1 "$T/serve.out" 2>/dev/null); [ -n "$A" ] && break
-  kill -0 "$SPID" 2>/dev/null || break
-  sleep 0.05
-done
+serve_start ssrf --listen 127.0.0.1:0 -p 1 --access-log /dev/null
+A=$ADDR
 check "server started (default: private fetch refused)" test -n "$A"
 
 fetch() { req "$1" "$2" -X POST -H 'Content-Type: application/json' --data-binary "{\"url\":\"$3\"}" "$A/v1/extract"; }

@@ -15,60 +15,17 @@
 set -u
 BUILD=${1:-build}
 SHARED=${2:-../shared}
-RT="$BUILD/riptide"
-if [ ! -x "$RT" ]; then
-  echo "test-serve: $RT not built"
-  exit 1
-fi
-RT=$(cd "$(dirname "$RT")" && pwd)/$(basename "$RT")
-ROOT=$(pwd)
-T=$(mktemp -d /tmp/riptide-serve-test.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  if [ "$fail" -gt 0 ]; then # the servers' own messages (sanitizer reports), not the access log
-    for f in "$T"/stderr.*; do grep -v '^{"ts"' "$f" | head -60; done
-  fi
-  if [ "$fail" -gt 0 ] && [ -n "${KEEP:-}" ]; then echo "test-serve: kept $T"; else rm -rf "$T"; fi
-}
-pass=0; fail=0
-trap cleanup EXIT
-
-ok() { pass=$((pass+1)); echo "  ok   $1"; }
-bad() { fail=$((fail+1)); echo "  FAIL $1"; }
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then ok "$name"; else bad "$name"; fi
-}
-# req NAME EXPECTED_STATUS curl-args... : runs curl, body in $T/body, headers in $T/hdr
-req() {
-  local name=$1 want=$2; shift 2
-  local got
-  got=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' --max-time 20 "$@")
-  if [ "$got" = "$want" ]; then ok "$name ($got)"; else bad "$name: status $got, wanted $want: $(head -c 300 "$T/body")"; fi
-}
-has() { grep -q -- "$1" "$T/body"; }
-hdr() { grep -qi -- "$1" "$T/hdr"; }
-
-# Starts a server; sets $ADDR and $SPID. Args go to riptide serve.
+. "$(dirname "$0")/lib/cli-test.sh"
+. "$(dirname "$0")/lib/serve-test.sh"
+serve_test_init test-serve "$BUILD"
+# Starts a server on a free port; sets $ADDR and $SPID. Args go to riptide serve.
 start() {
-  local log=$1; shift
-  "$RT" serve --listen 127.0.0.1:0 "$@" >"$T/stdout.$log" 2>"$T/stderr.$log" &
-  SPID=$!
-  PIDS+=("$SPID")
-  ADDR=""
-  for _ in $(seq 1 200); do
-    ADDR=$(head -n1 "$T/stdout.$log" 2>/dev/null)
-    [ -n "$ADDR" ] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.05
-  done
+  local log=$1
+  shift
+  serve_start "$log" --listen 127.0.0.1:0 "$@"
 }
 
 echo "test-serve: $RT"
-# Debian's python3 (install-deps.sh) first: a version manager's shim costs ~0.5 s a call.
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
 # ---- an upstream HTTP server for fetches: /page, /hang (until /release), /redirect-local ---
 cat > "$T/upstream.py" <<'EOF'

@@ -1,4 +1,5 @@
-# cli-test.sh - sourced by the scripts/test-cli*.sh and test-corpus.sh suites (not a suite).
+# cli-test.sh - sourced by the scripts/test-cli*.sh, test-corpus.sh and (through serve-test.sh)
+# test-serve*.sh suites (not a suite).
 # After `cli_test_init NAME BUILD`: RT is the absolute path of the built riptide (exit 1 when it
 # is not built), ROOT the checkout, T a temporary folder removed at exit, and ok/bad/check count
 # results in $pass and $fail; `run ARGS...` runs riptide with a 300 s bound and sets $rc and
