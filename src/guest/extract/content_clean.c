@@ -598,13 +598,27 @@ static bool gallery_counter(const char *s, size_t n)
  * but not in the plain text, which is the article's prose: a <figcaption>, short text inside
  * a <figure>, blocks whose class/id names a caption or a legend, and short blocks that open
  * with a credit ("Foto: ...", "Photo credit: ..."). */
+/* e is, holds or sits in a data table: a table set in a <figure> is content, not its
+ * caption (the short text test below would otherwise take its cells and their wrapper) */
+static bool holds_data_table(cctx *c, const dom_node *e)
+{
+  if ((c->anc[e->aux - 1] & A_DTABLE) || (e->flags & EXF_DATATABLE))
+    return true;
+  int budget = 256;
+  for (const dom_node *x = dom_next(e, e); x && --budget > 0; x = dom_next(e, x))
+    if (x->flags & EXF_DATATABLE)
+      return true;
+  return false;
+}
+
 static bool is_caption(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
   if (!in || !in->text)
     return false;
   if (!EX_CAPTIONS_IN_TEXT &&
-      (exc_is_tag(e, HTML_TAG_FIGCAPTION) || ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
+      (exc_is_tag(e, HTML_TAG_FIGCAPTION) ||
+       ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200 && !holds_data_table(c, e))))
     return true;
   if (!EX_CAPTIONS_IN_TEXT && in->text < EX_CAPTION_MAX && in->n_p <= 1 && !exc_is_heading(e) &&
       !exc_is_tag(e, HTML_TAG_TABLE) && !exc_is_tag(e, HTML_TAG_UL) &&
