@@ -135,7 +135,9 @@ bool exc_has_video_embed(const dom_node *n)
 }
 
 #define EX_LIST_LINK_DENSITY 0.5f
-#define EX_PROSE_ITEM 50 /* characters per list item of a prose list */
+#define EX_TAIL_SHORT 100 /* a short line (trims, runs of lines); see exc_trim_tail */
+#define EX_RUN_MIN 3      /* lines of one shape in a run; see in_short_run */
+#define EX_PROSE_ITEM 50  /* characters per list item of a prose list */
 static const dom_node *prev_element(const dom_node *n)
 {
   for (const dom_node *s = n->prev; s; s = s->prev)
@@ -181,6 +183,52 @@ static bool introduced_list(const dom_node *n)
   return k && t.p[k - 1] == ':';
 }
 
+static bool in_short_run(cctx *c, const dom_node *e);
+
+/* The element (through wrappers that are their parent's only element child, 2 levels up) is
+ * one line of a run of >= EX_RUN_MIN short same-shaped lines (an ingredient with a shop link,
+ * a fact row): its links do not make it boilerplate. */
+static bool line_of_run(cctx *c, const dom_node *n)
+{
+  const dom_node *x = n;
+  for (int up = 0; up < 3; up++) {
+    if (in_short_run(c, x))
+      return true;
+    const dom_node *p = x->parent;
+    if (!p || p->type != DOM_ELEMENT || !(p->flags & EXF_INSEL) || exc_element_children(p) != 1)
+      return false;
+    x = p;
+  }
+  return false;
+}
+
+/* The element holds only short lines of one shape (same tag and class, under EX_TAIL_SHORT
+ * characters, not all link), at least EX_RUN_MIN of them, spacers aside: an ingredient list,
+ * a block of facts. */
+static bool holds_run(cctx *c, const dom_node *n)
+{
+  const dom_node *first = NULL;
+  int lines = 0;
+  for (const dom_node *ch = n->first_child; ch; ch = ch->next) {
+    if (ch->type == DOM_TEXT && ch->aux > 0)
+      return false;
+    if (ch->type != DOM_ELEMENT || !exc_live(ch))
+      continue;
+    ninfo *in = exc_info_of(c, ch);
+    if (!in || (!in->text && !in->n_img && !in->n_embed))
+      continue;
+    if (!first)
+      first = ch;
+    size_t la, lb;
+    const char *ca = ex_class(first, &la), *cb = ex_class(ch, &lb);
+    if (ch->tag != first->tag || la != lb || (la && memcmp(ca, cb, la) != 0) || !in->text ||
+        in->text >= EX_TAIL_SHORT || in->link >= 0.9f * (float)in->text)
+      return false;
+    lines++;
+  }
+  return lines >= EX_RUN_MIN;
+}
+
 /* Readability's _cleanConditionally decision for one element. */
 static bool clean_cond_remove(cctx *c, dom_node *n)
 {
@@ -220,12 +268,18 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
    * no image gallery */
   bool prose_list = is_list && in->n_li >= 2 && len >= EX_PROSE_ITEM * in->n_li && ld < 0.2f &&
                     in->n_img <= in->n_li;
-  bool remove =
-      (!fig && img > 1 && p / img < 0.5f && !prose_list) || (!is_list && li > p) ||
-      input > (float)((int)(p / 3)) ||
+  /* beyond Readability: links alone do not remove a line of a run of short same-shaped lines
+   * that is not all link, nor a block holding only such a run (judged only when links
+   * decide) */
+  bool for_links =
       (!is_list && !fig && heading_density < 0.9f && len < 25 && (img == 0 || img > 2) && ld > 0) ||
-      (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
-      (embeds == 1 && len < 75) || embeds > 1;
+      (!is_list && weight < 25 && ld > 0.2f);
+  if (for_links &&
+      ((len < EX_TAIL_SHORT && ld < 0.9f && line_of_run(c, n)) || (ld < 0.5f && holds_run(c, n))))
+    for_links = false;
+  bool remove = (!fig && img > 1 && p / img < 0.5f && !prose_list) || (!is_list && li > p) ||
+                input > (float)((int)(p / 3)) || for_links || (weight >= 25 && ld > 0.5f) ||
+                (embeds == 1 && len < 75) || embeds > 1;
   /* beyond Readability: a list that is mostly links is navigation or "related" teasers */
   if (is_list && !remove && ld > EX_LIST_LINK_DENSITY && in->n_li >= 2)
     remove = true;
@@ -678,8 +732,8 @@ void exc_clean_selection(cctx *c)
         exc_is_tag(e, HTML_TAG_LINK)) {
       /* an aside holding most of the selection's text is a column of the layout (the article
        * itself), not a note beside it */
-      if (!is_root && !(exc_is_tag(e, HTML_TAG_ASIDE) &&
-                        2 * (uint64_t)exc_info_of(c, e)->text > c->pre_clean))
+      if (!is_root &&
+          !(exc_is_tag(e, HTML_TAG_ASIDE) && 2 * (uint64_t)exc_info_of(c, e)->text > c->pre_clean))
         e->flags |= EXF_DROP;
       continue;
     }
@@ -866,7 +920,6 @@ bool exc_effectively_live(const cctx *c, const dom_node *e)
  * the last text block, short blocks (< EX_TAIL_SHORT characters) that do not end like a
  * sentence, and link-heavy blocks, are dropped until the first real prose block. At most
  * EX_TAIL_MAX blocks are examined. */
-#define EX_TAIL_SHORT 100
 #define EX_TAIL_MAX 40
 #define EX_CTA_MAX 250 /* a call to action at the end is one short paragraph */
 
@@ -1018,7 +1071,6 @@ static const char *const closing_phrases[] = {"reporting by",
  * places each with a linked name and a line under it) are content, not leftovers: the
  * element and at least EX_RUN_MIN - 1 adjacent element siblings of the same tag and class,
  * each with text under EX_TAIL_SHORT characters and link density under 0.5. */
-#define EX_RUN_MIN 3
 static bool short_like(cctx *c, const dom_node *a, const dom_node *b)
 {
   if (!b || b->type != DOM_ELEMENT || b->tag != a->tag || b->ns != a->ns || !exc_live(b))
