@@ -138,6 +138,7 @@ bool exc_has_video_embed(const dom_node *n)
 #define EX_TAIL_SHORT 100 /* a short line (trims, runs of lines); see exc_trim_tail */
 #define EX_RUN_MIN 3      /* lines of one shape in a run; see in_short_run */
 #define EX_PROSE_ITEM 50  /* characters per list item of a prose list */
+#define EX_LONG_PROSE 500 /* characters of a long block of prose */
 static const dom_node *prev_element(const dom_node *n)
 {
   for (const dom_node *s = n->prev; s; s = s->prev)
@@ -229,6 +230,14 @@ static bool holds_run(cctx *c, const dom_node *n)
   return lines >= EX_RUN_MIN;
 }
 
+/* A table or a part of one: a layout table's row carries the page's navigation beside the
+ * article, and is judged as Readability does. */
+static bool layout_table_part(const dom_node *n)
+{
+  return exc_is_tag(n, HTML_TAG_TABLE) || exc_is_tag(n, HTML_TAG_TBODY) ||
+         exc_is_tag(n, HTML_TAG_TR) || exc_is_tag(n, HTML_TAG_TD) || exc_is_tag(n, HTML_TAG_TH);
+}
+
 /* Readability's _cleanConditionally decision for one element. */
 static bool clean_cond_remove(cctx *c, dom_node *n)
 {
@@ -269,13 +278,15 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
   bool prose_list = is_list && in->n_li >= 2 && len >= EX_PROSE_ITEM * in->n_li && ld < 0.2f &&
                     in->n_img <= in->n_li;
   /* beyond Readability: links alone do not remove a line of a run of short same-shaped lines
-   * that is not all link, nor a block holding only such a run (judged only when links
-   * decide) */
+   * that is not all link, nor a block holding only such a run, nor a long block of prose
+   * (>= EX_LONG_PROSE characters in >= 2 paragraphs, links under 0.3 of it) outside layout
+   * tables (judged only when links decide) */
   bool for_links =
       (!is_list && !fig && heading_density < 0.9f && len < 25 && (img == 0 || img > 2) && ld > 0) ||
       (!is_list && weight < 25 && ld > 0.2f);
   if (for_links &&
-      ((len < EX_TAIL_SHORT && ld < 0.9f && line_of_run(c, n)) || (ld < 0.5f && holds_run(c, n))))
+      ((len >= EX_LONG_PROSE && in->n_p >= 2 && ld <= 0.3f && !layout_table_part(n)) ||
+       (len < EX_TAIL_SHORT && ld < 0.9f && line_of_run(c, n)) || (ld < 0.5f && holds_run(c, n))))
     for_links = false;
   bool remove = (!fig && img > 1 && p / img < 0.5f && !prose_list) || (!is_list && li > p) ||
                 input > (float)((int)(p / 3)) || for_links || (weight >= 25 && ld > 0.5f) ||
