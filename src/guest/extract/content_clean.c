@@ -1139,6 +1139,93 @@ static bool protected_run(cctx *c, const dom_node *e, const ex_buf *t)
   return in_short_run(c, e);
 }
 
+/* Fact lines: "Zubereitungszeit: 25 Minuten", "Moderator: Hass Chapman", "Ergibt: 40 Stück".
+ * A label of 1-3 words of letters (at most EX_LABEL_MAX bytes), ": " and a value. Labels of
+ * post metadata ("Tags:", "Kategorie:", "Quelle:", "Foto:") are not facts. */
+#define EX_LABEL_MAX 32
+static const char *const meta_labels[] = {
+    "tag",       "tags",      "category", "categories",   "kategorie",  "kategorien",  "thema",
+    "themen",    "topic",     "topics",   "schlagwörter", "stichworte", "filed under", "posted in",
+    "source",    "sources",   "quelle",   "quellen",      "fuente",     "foto",        "fotos",
+    "photo",     "photos",    "bild",     "bilder",       "image",      "credit",      "credits",
+    "share",     "teilen",    "autor",    "autorin",      "author",     "by",          "von",
+    "text",      "video",     "audio",    "anzeige",      "werbung",    "ad",          "lesezeit",
+    "lesedauer", "published", "updated",  "posted",       "date",       "datum",       "stand",
+    "mehr",      "more",      "weitere",  "siehe",        "see",        "related",     "lesen sie",
+    "read",      NULL};
+
+/* Bytes from i to just past "Label: " when a label opens at s[i] (at most `max_words`
+ * words), else 0. */
+static size_t label_at(const char *s, size_t n, size_t i, int max_words)
+{
+  size_t st = i;
+  int words = 1;
+  for (; i < n && s[i] != ':'; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (i - st >= EX_LABEL_MAX)
+      return 0;
+    if (ch == ' ') {
+      if (i == st || s[i - 1] == ' ' || ++words > max_words)
+        return 0;
+    } else if (!(ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '-')) {
+      return 0;
+    }
+  }
+  if (i == st || i + 2 >= n || s[i + 1] != ' ' || s[i + 2] == ' ')
+    return 0;
+  for (size_t k = 0; meta_labels[k]; k++)
+    if (ex_ieq(s + st, i - st, meta_labels[k]))
+      return 0;
+  return i + 2 - st;
+}
+
+/* Labels in a short line: one at its start, then one-word labels after a space, ')' or '.'
+ * (lines joined by <br> may touch: "... backen)Ergibt: 40 Stück"); 0 when the line does not
+ * open with a label. */
+static int count_labels(const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n && s[i] == ' ')
+    i++;
+  size_t l = label_at(s, n, i, 3);
+  if (!l)
+    return 0;
+  int k = 1;
+  for (i += l; i < n; i++)
+    if (s[i] != ' ' && (s[i - 1] == ' ' || s[i - 1] == ')' || s[i - 1] == '.')) {
+      size_t m = label_at(s, n, i, 1);
+      if (m) {
+        k++;
+        i += m - 1;
+      }
+    }
+  return k;
+}
+
+/* The line is a fact of a group: it holds two labels, or it opens with a label and so does
+ * an adjacent short block (spacers aside). */
+static bool fact_group(cctx *c, const dom_node *e, const ex_buf *t)
+{
+  int k = count_labels(t->p, t->len);
+  if (k >= 2)
+    return true;
+  if (!k)
+    return false;
+  for (int next = 0; next < 2; next++) {
+    const dom_node *s = elem_sibling(e, next);
+    while (s && spacer(c, s))
+      s = elem_sibling(s, next);
+    ninfo *in = s ? exc_info_of(c, s) : NULL;
+    if (!in || !in->text || in->text >= EX_TAIL_SHORT || !exc_live(s))
+      continue;
+    char buf[512];
+    ex_buf b = {buf, 0, sizeof buf, sizeof buf - 1, false};
+    if (exc_small_text(s, &b, 64) && !b.failed && count_labels(b.p, b.len))
+      return true;
+  }
+  return false;
+}
+
 /* A selected, exc_live text block with text, as the trims at either end of the content judge them:
  * its info, else NULL. */
 static ninfo *trim_candidate(cctx *c, dom_node *e)
@@ -1168,7 +1255,7 @@ void exc_trim_tail(cctx *c)
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
-                  !protected_run(c, e, &t)) ||
+                  !protected_run(c, e, &t) && !fact_group(c, e, &t)) ||
                  (in->text < EX_STAMP_MAX && t.p && lead_phrase(t.p, t.len, stamp_phrases));
     }
     if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
@@ -1235,7 +1322,7 @@ void exc_trim_head(cctx *c)
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
-                 !protected_run(c, e, &t);
+                 !protected_run(c, e, &t) && !fact_group(c, e, &t);
     }
     if (!boiler && in->text < EX_DISCLOSURE_MAX) {
       exb_clear(&t);
