@@ -139,6 +139,7 @@ bool exc_has_video_embed(const dom_node *n)
 #define EX_RUN_MIN 3      /* lines of one shape in a run; see in_short_run */
 #define EX_PROSE_ITEM 50  /* characters per list item of a prose list */
 #define EX_LONG_PROSE 500 /* characters of a long block of prose */
+#define EX_TEXT_PER_IMG 200.0f
 static const dom_node *prev_element(const dom_node *n)
 {
   for (const dom_node *s = n->prev; s; s = s->prev)
@@ -288,7 +289,10 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
       ((len >= EX_LONG_PROSE && in->n_p >= 2 && ld <= 0.3f && !layout_table_part(n)) ||
        (len < EX_TAIL_SHORT && ld < 0.9f && line_of_run(c, n)) || (ld < 0.5f && holds_run(c, n))))
     for_links = false;
-  bool remove = (!fig && img > 1 && p / img < 0.5f && !prose_list) || (!is_list && li > p) ||
+  /* beyond Readability: a long block of prose with a few pictures (>= EX_TEXT_PER_IMG
+   * characters a picture, link-poor) is no image gallery */
+  bool pictured_prose = len >= EX_LONG_PROSE && (float)len >= EX_TEXT_PER_IMG * img && ld < 0.2f;
+  bool remove = (!fig && img > 1 && p / img < 0.5f && !prose_list && !pictured_prose) || (!is_list && li > p) ||
                 input > (float)((int)(p / 3)) || for_links || (weight >= 25 && ld > 0.5f) ||
                 (embeds == 1 && len < 75) || embeds > 1;
   /* beyond Readability: a list that is mostly links is navigation or "related" teasers */
