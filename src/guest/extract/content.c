@@ -74,6 +74,12 @@
  *   - several <article>s with an <h1> each (an infinite scroll): the one whose headline
  *     repeats the page title is the content, not the longest; another <article> with an <h1>
  *     joins neither as a sibling nor through the expansion;
+ *   - links alone do not make conditional cleaning remove a line of a run of >= 3 short
+ *     same-shaped lines (an ingredient with a shop link), a block holding only such a run, or a
+ *     long block of prose (>= 500 characters, >= 2 paragraphs, links <= 0.3) outside layout
+ *     tables; a long block with >= 200 characters of prose a picture is no image gallery; a
+ *     data table set in a <figure> is no caption; the trims keep "Label: value" fact lines that
+ *     come in groups (two labels in the line, or a labelled neighbour), metadata labels aside;
  *   - page-builder blocks: siblings of the top candidate and of its 4 nearest ancestors with the
  *     same tag and class list join whole (their headings and lists too) when they hold
  *     link-poor text (gather_repeated);

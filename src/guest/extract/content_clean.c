@@ -135,7 +135,11 @@ bool exc_has_video_embed(const dom_node *n)
 }
 
 #define EX_LIST_LINK_DENSITY 0.5f
-#define EX_PROSE_ITEM 50 /* characters per list item of a prose list */
+#define EX_TAIL_SHORT 100 /* a short line (trims, runs of lines); see exc_trim_tail */
+#define EX_RUN_MIN 3      /* lines of one shape in a run; see in_short_run */
+#define EX_PROSE_ITEM 50  /* characters per list item of a prose list */
+#define EX_LONG_PROSE 500 /* characters of a long block of prose */
+#define EX_TEXT_PER_IMG 200.0f
 static const dom_node *prev_element(const dom_node *n)
 {
   for (const dom_node *s = n->prev; s; s = s->prev)
@@ -181,6 +185,60 @@ static bool introduced_list(const dom_node *n)
   return k && t.p[k - 1] == ':';
 }
 
+static bool in_short_run(cctx *c, const dom_node *e);
+
+/* The element (through wrappers that are their parent's only element child, 2 levels up) is
+ * one line of a run of >= EX_RUN_MIN short same-shaped lines (an ingredient with a shop link,
+ * a fact row): its links do not make it boilerplate. */
+static bool line_of_run(cctx *c, const dom_node *n)
+{
+  const dom_node *x = n;
+  for (int up = 0; up < 3; up++) {
+    if (in_short_run(c, x))
+      return true;
+    const dom_node *p = x->parent;
+    if (!p || p->type != DOM_ELEMENT || !(p->flags & EXF_INSEL) || exc_element_children(p) != 1)
+      return false;
+    x = p;
+  }
+  return false;
+}
+
+/* The element holds only short lines of one shape (same tag and class, under EX_TAIL_SHORT
+ * characters, not all link), at least EX_RUN_MIN of them, spacers aside: an ingredient list,
+ * a block of facts. */
+static bool holds_run(cctx *c, const dom_node *n)
+{
+  const dom_node *first = NULL;
+  int lines = 0;
+  for (const dom_node *ch = n->first_child; ch; ch = ch->next) {
+    if (ch->type == DOM_TEXT && ch->aux > 0)
+      return false;
+    if (ch->type != DOM_ELEMENT || !exc_live(ch))
+      continue;
+    ninfo *in = exc_info_of(c, ch);
+    if (!in || (!in->text && !in->n_img && !in->n_embed))
+      continue;
+    if (!first)
+      first = ch;
+    size_t la, lb;
+    const char *ca = ex_class(first, &la), *cb = ex_class(ch, &lb);
+    if (ch->tag != first->tag || la != lb || (la && memcmp(ca, cb, la) != 0) || !in->text ||
+        in->text >= EX_TAIL_SHORT || in->link >= 0.9f * (float)in->text)
+      return false;
+    lines++;
+  }
+  return lines >= EX_RUN_MIN;
+}
+
+/* A table or a part of one: a layout table's row carries the page's navigation beside the
+ * article, and is judged as Readability does. */
+static bool layout_table_part(const dom_node *n)
+{
+  return exc_is_tag(n, HTML_TAG_TABLE) || exc_is_tag(n, HTML_TAG_TBODY) ||
+         exc_is_tag(n, HTML_TAG_TR) || exc_is_tag(n, HTML_TAG_TD) || exc_is_tag(n, HTML_TAG_TH);
+}
+
 /* Readability's _cleanConditionally decision for one element. */
 static bool clean_cond_remove(cctx *c, dom_node *n)
 {
@@ -220,12 +278,23 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
    * no image gallery */
   bool prose_list = is_list && in->n_li >= 2 && len >= EX_PROSE_ITEM * in->n_li && ld < 0.2f &&
                     in->n_img <= in->n_li;
-  bool remove =
-      (!fig && img > 1 && p / img < 0.5f && !prose_list) || (!is_list && li > p) ||
-      input > (float)((int)(p / 3)) ||
+  /* beyond Readability: links alone do not remove a line of a run of short same-shaped lines
+   * that is not all link, nor a block holding only such a run, nor a long block of prose
+   * (>= EX_LONG_PROSE characters in >= 2 paragraphs, links under 0.3 of it) outside layout
+   * tables (judged only when links decide) */
+  bool for_links =
       (!is_list && !fig && heading_density < 0.9f && len < 25 && (img == 0 || img > 2) && ld > 0) ||
-      (!is_list && weight < 25 && ld > 0.2f) || (weight >= 25 && ld > 0.5f) ||
-      (embeds == 1 && len < 75) || embeds > 1;
+      (!is_list && weight < 25 && ld > 0.2f);
+  if (for_links &&
+      ((len >= EX_LONG_PROSE && in->n_p >= 2 && ld <= 0.3f && !layout_table_part(n)) ||
+       (len < EX_TAIL_SHORT && ld < 0.9f && line_of_run(c, n)) || (ld < 0.5f && holds_run(c, n))))
+    for_links = false;
+  /* beyond Readability: a long block of prose with a few pictures (>= EX_TEXT_PER_IMG
+   * characters a picture, link-poor) is no image gallery */
+  bool pictured_prose = len >= EX_LONG_PROSE && (float)len >= EX_TEXT_PER_IMG * img && ld < 0.2f;
+  bool remove = (!fig && img > 1 && p / img < 0.5f && !prose_list && !pictured_prose) || (!is_list && li > p) ||
+                input > (float)((int)(p / 3)) || for_links || (weight >= 25 && ld > 0.5f) ||
+                (embeds == 1 && len < 75) || embeds > 1;
   /* beyond Readability: a list that is mostly links is navigation or "related" teasers */
   if (is_list && !remove && ld > EX_LIST_LINK_DENSITY && in->n_li >= 2)
     remove = true;
@@ -598,13 +667,27 @@ static bool gallery_counter(const char *s, size_t n)
  * but not in the plain text, which is the article's prose: a <figcaption>, short text inside
  * a <figure>, blocks whose class/id names a caption or a legend, and short blocks that open
  * with a credit ("Foto: ...", "Photo credit: ..."). */
+/* e is, holds or sits in a data table: a table set in a <figure> is content, not its
+ * caption (the short text test below would otherwise take its cells and their wrapper) */
+static bool holds_data_table(cctx *c, const dom_node *e)
+{
+  if ((c->anc[e->aux - 1] & A_DTABLE) || (e->flags & EXF_DATATABLE))
+    return true;
+  int budget = 256;
+  for (const dom_node *x = dom_next(e, e); x && --budget > 0; x = dom_next(e, x))
+    if (x->flags & EXF_DATATABLE)
+      return true;
+  return false;
+}
+
 static bool is_caption(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
   if (!in || !in->text)
     return false;
   if (!EX_CAPTIONS_IN_TEXT &&
-      (exc_is_tag(e, HTML_TAG_FIGCAPTION) || ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200)))
+      (exc_is_tag(e, HTML_TAG_FIGCAPTION) ||
+       ((c->anc[e->aux - 1] & A_FIGURE) && in->text < 200 && !holds_data_table(c, e))))
     return true;
   if (!EX_CAPTIONS_IN_TEXT && in->text < EX_CAPTION_MAX && in->n_p <= 1 && !exc_is_heading(e) &&
       !exc_is_tag(e, HTML_TAG_TABLE) && !exc_is_tag(e, HTML_TAG_UL) &&
@@ -664,8 +747,8 @@ void exc_clean_selection(cctx *c)
         exc_is_tag(e, HTML_TAG_LINK)) {
       /* an aside holding most of the selection's text is a column of the layout (the article
        * itself), not a note beside it */
-      if (!is_root && !(exc_is_tag(e, HTML_TAG_ASIDE) &&
-                        2 * (uint64_t)exc_info_of(c, e)->text > c->pre_clean))
+      if (!is_root &&
+          !(exc_is_tag(e, HTML_TAG_ASIDE) && 2 * (uint64_t)exc_info_of(c, e)->text > c->pre_clean))
         e->flags |= EXF_DROP;
       continue;
     }
@@ -852,7 +935,6 @@ bool exc_effectively_live(const cctx *c, const dom_node *e)
  * the last text block, short blocks (< EX_TAIL_SHORT characters) that do not end like a
  * sentence, and link-heavy blocks, are dropped until the first real prose block. At most
  * EX_TAIL_MAX blocks are examined. */
-#define EX_TAIL_SHORT 100
 #define EX_TAIL_MAX 40
 #define EX_CTA_MAX 250 /* a call to action at the end is one short paragraph */
 
@@ -1004,7 +1086,6 @@ static const char *const closing_phrases[] = {"reporting by",
  * places each with a linked name and a line under it) are content, not leftovers: the
  * element and at least EX_RUN_MIN - 1 adjacent element siblings of the same tag and class,
  * each with text under EX_TAIL_SHORT characters and link density under 0.5. */
-#define EX_RUN_MIN 3
 static bool short_like(cctx *c, const dom_node *a, const dom_node *b)
 {
   if (!b || b->type != DOM_ELEMENT || b->tag != a->tag || b->ns != a->ns || !exc_live(b))
@@ -1062,6 +1143,93 @@ static bool protected_run(cctx *c, const dom_node *e, const ex_buf *t)
   return in_short_run(c, e);
 }
 
+/* Fact lines: "Zubereitungszeit: 25 Minuten", "Moderator: Hass Chapman", "Ergibt: 40 Stück".
+ * A label of 1-3 words of letters (at most EX_LABEL_MAX bytes), ": " and a value. Labels of
+ * post metadata ("Tags:", "Kategorie:", "Quelle:", "Foto:") are not facts. */
+#define EX_LABEL_MAX 32
+static const char *const meta_labels[] = {
+    "tag",       "tags",      "category", "categories",   "kategorie",  "kategorien",  "thema",
+    "themen",    "topic",     "topics",   "schlagwörter", "stichworte", "filed under", "posted in",
+    "source",    "sources",   "quelle",   "quellen",      "fuente",     "foto",        "fotos",
+    "photo",     "photos",    "bild",     "bilder",       "image",      "credit",      "credits",
+    "share",     "teilen",    "autor",    "autorin",      "author",     "by",          "von",
+    "text",      "video",     "audio",    "anzeige",      "werbung",    "ad",          "lesezeit",
+    "lesedauer", "published", "updated",  "posted",       "date",       "datum",       "stand",
+    "mehr",      "more",      "weitere",  "siehe",        "see",        "related",     "lesen sie",
+    "read",      NULL};
+
+/* Bytes from i to just past "Label: " when a label opens at s[i] (at most `max_words`
+ * words), else 0. */
+static size_t label_at(const char *s, size_t n, size_t i, int max_words)
+{
+  size_t st = i;
+  int words = 1;
+  for (; i < n && s[i] != ':'; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (i - st >= EX_LABEL_MAX)
+      return 0;
+    if (ch == ' ') {
+      if (i == st || s[i - 1] == ' ' || ++words > max_words)
+        return 0;
+    } else if (!(ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '-')) {
+      return 0;
+    }
+  }
+  if (i == st || i + 2 >= n || s[i + 1] != ' ' || s[i + 2] == ' ')
+    return 0;
+  for (size_t k = 0; meta_labels[k]; k++)
+    if (ex_ieq(s + st, i - st, meta_labels[k]))
+      return 0;
+  return i + 2 - st;
+}
+
+/* Labels in a short line: one at its start, then one-word labels after a space, ')' or '.'
+ * (lines joined by <br> may touch: "... backen)Ergibt: 40 Stück"); 0 when the line does not
+ * open with a label. */
+static int count_labels(const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n && s[i] == ' ')
+    i++;
+  size_t l = label_at(s, n, i, 3);
+  if (!l)
+    return 0;
+  int k = 1;
+  for (i += l; i < n; i++)
+    if (s[i] != ' ' && (s[i - 1] == ' ' || s[i - 1] == ')' || s[i - 1] == '.')) {
+      size_t m = label_at(s, n, i, 1);
+      if (m) {
+        k++;
+        i += m - 1;
+      }
+    }
+  return k;
+}
+
+/* The line is a fact of a group: it holds two labels, or it opens with a label and so does
+ * an adjacent short block (spacers aside). */
+static bool fact_group(cctx *c, const dom_node *e, const ex_buf *t)
+{
+  int k = count_labels(t->p, t->len);
+  if (k >= 2)
+    return true;
+  if (!k)
+    return false;
+  for (int next = 0; next < 2; next++) {
+    const dom_node *s = elem_sibling(e, next);
+    while (s && spacer(c, s))
+      s = elem_sibling(s, next);
+    ninfo *in = s ? exc_info_of(c, s) : NULL;
+    if (!in || !in->text || in->text >= EX_TAIL_SHORT || !exc_live(s))
+      continue;
+    char buf[512];
+    ex_buf b = {buf, 0, sizeof buf, sizeof buf - 1, false};
+    if (exc_small_text(s, &b, 64) && !b.failed && count_labels(b.p, b.len))
+      return true;
+  }
+  return false;
+}
+
 /* A selected, exc_live text block with text, as the trims at either end of the content judge them:
  * its info, else NULL. */
 static ninfo *trim_candidate(cctx *c, dom_node *e)
@@ -1091,7 +1259,7 @@ void exc_trim_tail(cctx *c)
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
-                  !protected_run(c, e, &t)) ||
+                  !protected_run(c, e, &t) && !fact_group(c, e, &t)) ||
                  (in->text < EX_STAMP_MAX && t.p && lead_phrase(t.p, t.len, stamp_phrases));
     }
     if (!boiler && in->text < EX_CTA_MAX && !in->n_p) {
@@ -1158,7 +1326,7 @@ void exc_trim_head(cctx *c)
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = !exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
-                 !protected_run(c, e, &t);
+                 !protected_run(c, e, &t) && !fact_group(c, e, &t);
     }
     if (!boiler && in->text < EX_DISCLOSURE_MAX) {
       exb_clear(&t);
