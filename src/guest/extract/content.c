@@ -831,14 +831,13 @@ static void expand_selection(cctx *c)
       dom_node *e = c->els[i];
       /* a block named or marked up as the standfirst ("subtitle", itemprop=description)
        * needs no full stop, and may be a subheading */
-      bool named = (is_p_like(e) || (exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1))) &&
-                   exc_standfirst(e);
+      bool named =
+          (is_p_like(e) || (exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1))) && exc_standfirst(e);
       if ((!is_p_like(e) && !named) || !exc_live(e) || !exc_effectively_live(c, e) ||
           (e->flags & EXF_INSEL))
         continue;
       ninfo *in = exc_info_of(c, e);
-      if (in->text < (named ? 30u : 60u) || exc_link_density(c, e) >= 0.25f ||
-          in_author_box(c, e))
+      if (in->text < (named ? 30u : 60u) || exc_link_density(c, e) >= 0.25f || in_author_box(c, e))
         continue;
       exb_clear(&lb);
       if (!exc_small_text(e, &lb, 256) || lb.failed ||
@@ -887,8 +886,8 @@ static void gather_repeated(cctx *c)
     c->sel[i]->flags |= EXF_INSEL;
   size_t added = 0;
   int level = 0;
-  for (dom_node *a = t; a && a != c->body && a->type == DOM_ELEMENT && a->parent &&
-                        level < EX_REPEAT_LEVELS;
+  for (dom_node *a = t;
+       a && a != c->body && a->type == DOM_ELEMENT && a->parent && level < EX_REPEAT_LEVELS;
        a = a->parent, level++) {
     size_t al;
     const char *acl = ex_class(a, &al);

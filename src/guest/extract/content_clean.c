@@ -292,9 +292,9 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
   /* beyond Readability: a long block of prose with a few pictures (>= EX_TEXT_PER_IMG
    * characters a picture, link-poor) is no image gallery */
   bool pictured_prose = len >= EX_LONG_PROSE && (float)len >= EX_TEXT_PER_IMG * img && ld < 0.2f;
-  bool remove = (!fig && img > 1 && p / img < 0.5f && !prose_list && !pictured_prose) || (!is_list && li > p) ||
-                input > (float)((int)(p / 3)) || for_links || (weight >= 25 && ld > 0.5f) ||
-                (embeds == 1 && len < 75) || embeds > 1;
+  bool remove = (!fig && img > 1 && p / img < 0.5f && !prose_list && !pictured_prose) ||
+                (!is_list && li > p) || input > (float)((int)(p / 3)) || for_links ||
+                (weight >= 25 && ld > 0.5f) || (embeds == 1 && len < 75) || embeds > 1;
   /* beyond Readability: a list that is mostly links is navigation or "related" teasers */
   if (is_list && !remove && ld > EX_LIST_LINK_DENSITY && in->n_li >= 2)
     remove = true;

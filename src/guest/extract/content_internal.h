@@ -39,9 +39,9 @@ typedef struct ninfo {
 #define CB_CMAYBE 0x080 /* class matches maybe_pat */
 #define CB_BYLINE 0x100
 #define CB_SHARE 0x200
-#define CB_ROLE 0x400    /* role names navigation / complementary / dialogs (unlikely) */
-#define CB_MODAL 0x800   /* aria-modal=true role=dialog */
-#define CB_BYATTR 0x1000 /* rel=author or itemprop contains "author" */
+#define CB_ROLE 0x400     /* role names navigation / complementary / dialogs (unlikely) */
+#define CB_MODAL 0x800    /* aria-modal=true role=dialog */
+#define CB_BYATTR 0x1000  /* rel=author or itemprop contains "author" */
 #define CB_CAPNAME 0x2000 /* class or id contains "caption" or "legend" (words checked later) */
 
 #define A_TABLE 0x01
@@ -70,7 +70,7 @@ typedef struct cctx {
   float top_score;
   dom_node *top; /* the top candidate (NULL when the body was selected) */
   int flags;
-  uint32_t pre_clean; /* the selection's text before the cleaning of the last attempt */
+  uint32_t pre_clean;   /* the selection's text before the cleaning of the last attempt */
   dom_node *title_node; /* the heading that repeats the page title (pass 1), or NULL */
 } cctx;
 

@@ -419,8 +419,7 @@ static bool inside_words(const char *s, size_t n, size_t from)
       /* the token around the hit */
       size_t ts = i, te = i + pl;
       if (is_alnum_c(p[0]))
-        while (ts > 0 && is_alnum_c(s[ts - 1]) &&
-               !(is_upper_c(s[ts]) && is_lower_c(s[ts - 1])))
+        while (ts > 0 && is_alnum_c(s[ts - 1]) && !(is_upper_c(s[ts]) && is_lower_c(s[ts - 1])))
           ts--;
       while (te < n && is_alnum_c(s[te]) && !(is_upper_c(s[te]) && is_lower_c(s[te - 1])))
         te++;

@@ -34,8 +34,8 @@
 #define EX_MAX_LINKS 10000            /* links reported per document */
 #define EX_MAX_MEDIA 10000            /* media items reported per document */
 #define EX_MAX_CATEGORIES 64
-#define EX_LANG_OVERRIDE_BYTES 400 /* text long enough for a guess to overrule a declaration */
-#define EX_LANG_OPENING 300        /* bytes of text whose guess is checked against it first */
+#define EX_LANG_OVERRIDE_BYTES 400      /* text long enough for a guess to overrule a declaration */
+#define EX_LANG_OPENING 300             /* bytes of text whose guess is checked against it first */
 #define EX_MAX_SELECTOR RT_MAX_SELECTOR /* selector text */
 #define EX_WORDS_PER_MINUTE 230         /* reading time: words / 230, rounded up, CJK: 500 chars */
 

@@ -1616,10 +1616,11 @@ static void put_first(ex_buf *b, const str_ref *cands, size_t n)
   }
 }
 
-/* Is the meta title (a meta tag's, not JSON-LD's) a label of one or two words that shares hardly a word (a third, by length)
- * with the <title> and with every visible h1? Then it names a section ("Press releases"), and
- * the <title> (of 3 words or more) is the page's title. A longer one is kept: a headline written
- * for sharing says other things than the <title> and the h1 and is still the page's. */
+/* Is the meta title (a meta tag's, not JSON-LD's) a label of one or two words that shares hardly a
+ * word (a third, by length) with the <title> and with every visible h1? Then it names a section
+ * ("Press releases"), and the <title> (of 3 words or more) is the page's title. A longer one is
+ * kept: a headline written for sharing says other things than the <title> and the h1 and is still
+ * the page's. */
 static bool meta_title_alone(const meta_scan *s, const ex_buf *mt, const rt_title_ctx *tx)
 {
   ex_buf raw, t;
@@ -1640,8 +1641,7 @@ static bool meta_title_alone(const meta_scan *s, const ex_buf *mt, const rt_titl
 
 /* put_first for title candidates: one that only names the site ("Example News" on
  * news.example) is passed over, a later one or the <title> says more. */
-static size_t put_first_title(ex_buf *b, const str_ref *cands, size_t n, rt_span site,
-                              rt_span host)
+static size_t put_first_title(ex_buf *b, const str_ref *cands, size_t n, rt_span site, rt_span host)
 {
   for (size_t i = 0; i < n; i++) {
     if (cands[i].s && cands[i].n) {

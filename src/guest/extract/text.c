@@ -103,8 +103,12 @@ static bool style_has(const char *st, size_t n, const char *prop, const char *va
  * not enough: scripts reveal such sections (galleries, "read more" boxes). */
 static bool utility_hidden(const char *s, size_t n)
 {
-  static const char *const words[] = {"sr-only",          "visually-hidden", "visuallyhidden",
-                                      "screen-reader-text", "screen-reader-only", "show-for-sr",
+  static const char *const words[] = {"sr-only",
+                                      "visually-hidden",
+                                      "visuallyhidden",
+                                      "screen-reader-text",
+                                      "screen-reader-only",
+                                      "show-for-sr",
                                       NULL};
   bool d_none = false, d_shown = false;
   size_t i = 0;
