@@ -341,8 +341,8 @@ static bool h1_in(const folded *ft, const folded *fx, int pass, const site_names
 
 /* The visible h1 the candidate `ft` (folded `whole`) stands for (rules 1 and 1b of title.h;
  * 1b only when `reworded`). */
-static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx,
-                     const site_names *sn, bool reworded, rt_span *out)
+static bool h1_title(const folded *ft, rt_span whole, const rt_title_ctx *ctx, const site_names *sn,
+                     bool reworded, rt_span *out)
 {
   folded fx;
   /* 0. a candidate cut short with an ellipsis ("... for Hong Kong leader...") whose words
