@@ -29,9 +29,9 @@ typedef struct rt_title_ctx {
  *      <h1>: the h1, which is the whole title;
  *   1. a visible <h1> that the candidate holds with extra words around it ("Recipe: <h1> |
  *      Site", "<h1> - Site"), or that is the candidate with a subtitle after a colon
- *      ("<candidate>: so easy!"), is the title; failing that, an <h1> of 2 words or more that is one
- *      whole part of the candidate, set apart by separators ("Site / Section / <h1>", "<h1> - a
- *      long subtitle"); once the site parts are cut (rule 2), this rule runs again on the rest
+ *      ("<candidate>: so easy!"), is the title; failing that, an <h1> of 2 words or more that is
+ * one whole part of the candidate, set apart by separators ("Site / Section / <h1>", "<h1> - a long
+ * subtitle"); once the site parts are cut (rule 2), this rule runs again on the rest
  *      ("<h1> by A. Cook | Site");
  *   1b. the first <h1> when 70 % of its words are in the candidate and 70 % of the candidate's
  *      in it (the same headline reworded for search engines); when the h1 holds every word of
