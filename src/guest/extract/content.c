@@ -36,7 +36,8 @@
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
  *     as an author's biography), and by the lead between the headline <h1> and the content
- *     (not from an author box);
+ *     (not from an author box; a sentence set as a heading right after the <h1>, as in
+ *     <hgroup>, is the dek);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
@@ -774,6 +775,14 @@ static bool in_author_box(cctx *c, const dom_node *e)
   return false;
 }
 
+static const dom_node *prev_element(const dom_node *e)
+{
+  const dom_node *p = e->prev;
+  while (p && p->type != DOM_ELEMENT)
+    p = p->prev;
+  return p;
+}
+
 static void expand_selection(cctx *c)
 {
   if (!c->n_sel || c->sel[0] == c->body)
@@ -833,7 +842,10 @@ static void expand_selection(cctx *c)
        * needs no full stop, and may be a subheading */
       bool named =
           (is_p_like(e) || (exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1))) && exc_standfirst(e);
-      if ((!is_p_like(e) && !named) || !exc_live(e) || !exc_effectively_live(c, e) ||
+      /* a sentence set as a heading right after the headline (<hgroup><h1><h2>) is the dek */
+      bool dek = !named && exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1) &&
+                 prev_element(e) == c->els[h1];
+      if ((!is_p_like(e) && !named && !dek) || !exc_live(e) || !exc_effectively_live(c, e) ||
           (e->flags & EXF_INSEL))
         continue;
       ninfo *in = exc_info_of(c, e);
