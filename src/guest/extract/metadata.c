@@ -706,6 +706,19 @@ static size_t labelled_date(const dom_doc *doc, char out[32], char mod[32], size
   return 0;
 }
 
+/* The date in root's text when that text is short (at most max bytes) and names no update:
+ * its length in out, else 0. */
+static size_t short_text_date(const dom_node *root, size_t max, char out[32])
+{
+  ex_buf t;
+  exb_init(&t, 1024);
+  size_t dl = 0;
+  if (short_text(root, &t, max) && !is_update_text(t.p, t.len))
+    dl = ex_date_normalise(t.p, t.len, out);
+  exb_free(&t);
+  return dl;
+}
+
 /* A date set above the headline in the same block ("24. April 2020 | Press"): the short texts
  * (at most 80 bytes) of the h1's earlier siblings, nearest first, at most 4 of them. */
 static size_t date_before_h1(const dom_node *h1, char out[32])
@@ -727,12 +740,7 @@ static size_t date_before_h1(const dom_node *h1, char out[32])
     if (sib->tag == HTML_TAG_SCRIPT || sib->tag == HTML_TAG_STYLE || sib->ns != DOM_NS_HTML)
       continue;
     tried++;
-    ex_buf t;
-    exb_init(&t, 1024);
-    size_t dl = 0;
-    if (short_text(sib, &t, 80) && !is_update_text(t.p, t.len))
-      dl = ex_date_normalise(t.p, t.len, out);
-    exb_free(&t);
+    size_t dl = short_text_date(sib, 80, out);
     if (dl)
       return dl;
   }
@@ -748,12 +756,7 @@ static size_t date_by_byline(const meta_scan *s, char out[32])
     const dom_node *p = s->byline_el[i]->parent;
     for (int up = 0; up < 2 && p && p->type == DOM_ELEMENT && p->tag != HTML_TAG_BODY;
          up++, p = p->parent) {
-      ex_buf t;
-      exb_init(&t, 1024);
-      size_t dl = 0;
-      if (short_text(p, &t, 120) && !is_update_text(t.p, t.len))
-        dl = ex_date_normalise(t.p, t.len, out);
-      exb_free(&t);
+      size_t dl = short_text_date(p, 120, out);
       if (dl)
         return dl;
     }
