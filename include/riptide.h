@@ -695,6 +695,40 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *item);
 RIPTIDE_API char *riptide_warc_take_body(riptide_warc *w, void **mem);
 RIPTIDE_API void riptide_warc_close(riptide_warc *w);
 
+/*
+ * Deferred bodies: inflating a page is most of a WARC reader's time, and it can be done by
+ * whichever thread extracts the page. After riptide_warc_defer_bodies(w, true), a PAGE item
+ * may come with body NULL (body_len is set): its record was a gzip member of its own, of
+ * which the reader inflated only the record and HTTP headers. riptide_warc_take_deferred()
+ * then takes the page as a riptide_warc_body (the compressed member and where the payload
+ * lies in it), which riptide_warc_body_inflate() finishes on any thread, independently of
+ * the reader (it may be closed). Only `response` pages with no chunked transfer coding or
+ * gzip/deflate content coding, in a member that holds that record alone (its trailer's ISIZE
+ * says so) and lies whole in the reader's 1 MiB read buffer, are deferred; the others (and
+ * plain files, one whole-file gzip stream, damaged or truncated members the headers show)
+ * are read as without deferral, and riptide_warc_take_deferred() wraps their decoded body.
+ * A deferred member found damaged when inflated (bad data, CRC or size mismatch) is that
+ * page's error: RIPTIDE_ERR_BAD_INPUT, "record at offset N: damaged gzip data in its block"
+ * (without deferral the reader reports it, as an ERROR item or after the page); stream offsets
+ * of later records count the member's ISIZE. riptide_warc_take_body() still works on a
+ * deferred page (it inflates in the calling thread, and returns NULL when that fails).
+ */
+typedef struct riptide_warc_body riptide_warc_body;
+RIPTIDE_API void riptide_warc_defer_bodies(riptide_warc *w, bool on);
+/* Takes the body of the PAGE item riptide_warc_next() just gave, deferred or not. NULL when
+ * the last item was not a page, was already taken, or on out-of-memory. */
+RIPTIDE_API riptide_warc_body *riptide_warc_take_deferred(riptide_warc *w);
+/* The payload's length (the item's body_len). */
+RIPTIDE_API size_t riptide_warc_body_size(const riptide_warc_body *b);
+/* Finishes a body (once): *body (NUL-terminated, writable) and *len as riptide_warc_take_body()
+ * gives them, in *mem, which the caller frees with riptide_free(). On error (BAD_INPUT: the
+ * member is damaged; NOMEM) nothing is allocated and detail (may be NULL) says why. Any
+ * thread; one body is used by one thread at a time. */
+RIPTIDE_API riptide_err riptide_warc_body_inflate(riptide_warc_body *b, char **body, size_t *len,
+                                                  void **mem, char *detail, size_t detail_len);
+/* Frees a body, inflated or not (what riptide_warc_body_inflate() gave stays the caller's). */
+RIPTIDE_API void riptide_warc_body_free(riptide_warc_body *b);
+
 /* Library version string ("0.2.0") and number (RIPTIDE_VERSION_NUM of the library actually
  * loaded, which may differ from the header a program was built with), and guest info (JSON:
  * name, version, abi, features, modes). */

@@ -17,6 +17,7 @@
 #include "support/warc_writer.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -944,6 +945,293 @@ static void test_take_body(void **state)
   free(page);
 }
 
+/* ---- deferred bodies (riptide_warc_defer_bodies) ------------------------------------------- */
+
+typedef struct deferred_item {
+  char head[300];       /* "P:id:len" (+ "@offset"), or the whole line of a skip or an error */
+  riptide_warc_body *b; /* a page taken deferred, inflated later */
+  char *line;           /* what the inflate gave: ":crc;" or an error line */
+} deferred_item;
+
+static void inflate_item(deferred_item *d)
+{
+  char *body = NULL, msg[256];
+  void *mem = NULL;
+  size_t len = 0;
+  char line[600];
+  riptide_err e = riptide_warc_body_inflate(d->b, &body, &len, &mem, msg, sizeof msg);
+  if (e == RIPTIDE_OK) {
+    assert_non_null(mem);
+    assert_true(body >= (char *)mem);
+    assert_int_equal(body[len], '\0');
+    assert_int_equal(len, riptide_warc_body_size(d->b));
+    snprintf(line, sizeof line, ":%lx;", crc32(0, (const unsigned char *)body, (uInt)len));
+    assert_int_equal(riptide_warc_body_inflate(d->b, &body, &len, &mem, NULL, 0),
+                     RIPTIDE_ERR_INVALID_ARG); /* once */
+  } else {
+    assert_null(mem);
+    snprintf(line, sizeof line, "|E:%d:%s;", (int)e, msg);
+  }
+  riptide_free(mem);
+  riptide_warc_body_free(d->b);
+  d->b = NULL;
+  d->line = strdup(line);
+}
+
+static void *inflate_thread(void *arg)
+{
+  deferred_item *v = arg;
+  for (size_t i = 0; v[i].head[0]; i++)
+    if (v[i].b)
+      inflate_item(&v[i]);
+  return NULL;
+}
+
+/* Every item of a file as a line: "P:id:len:crc;" for a page, "S:id:reason;", "E:id:msg;";
+ * with offsets, "@offset" after the id. mode 0: riptide_warc_take_body as the reference;
+ * 1: deferred bodies all taken and kept, inflated on another thread after the reader is
+ * closed (a failed inflate turns the page's line into "P:id:len|E:code:msg;"); 2: deferred
+ * bodies taken and freed without inflating. *deferred counts pages that came deferred. */
+static char *items_of(const wbuf *file, int mode, bool offsets, int *deferred)
+{
+  char *path = write_tmp(file);
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  riptide_warc *w;
+  assert_int_equal(riptide_warc_open(fd, 0, false, &w), RIPTIDE_OK);
+  riptide_warc_defer_bodies(w, mode != 0);
+  deferred_item *v = calloc(1024, sizeof *v);
+  assert_non_null(v);
+  size_t n = 0;
+  riptide_warc_item it;
+  *deferred = 0;
+  while (riptide_warc_next(w, &it) == 1) {
+    assert_true(n < 1023);
+    deferred_item *d = &v[n++];
+    char id[160];
+    if (offsets)
+      snprintf(id, sizeof id, "%s@%llu", it.id, (unsigned long long)it.offset);
+    else
+      snprintf(id, sizeof id, "%s", it.id);
+    if (it.kind == RIPTIDE_WARC_SKIPPED) {
+      snprintf(d->head, sizeof d->head, "S:%s:%s;", id, it.skip_reason);
+      assert_null(riptide_warc_take_deferred(w));
+      continue;
+    }
+    if (it.kind == RIPTIDE_WARC_ERROR) {
+      snprintf(d->head, sizeof d->head, "E:%s:%s;", id, it.error);
+      continue;
+    }
+    snprintf(d->head, sizeof d->head, "P:%s:%zu", id, it.body_len);
+    if (!it.body)
+      (*deferred)++;
+    if (mode == 0) {
+      void *mem = NULL;
+      char *body = riptide_warc_take_body(w, &mem);
+      assert_non_null(body);
+      char line[32];
+      snprintf(line, sizeof line, ":%lx;", crc32(0, (const unsigned char *)body, (uInt)it.body_len));
+      d->line = strdup(line);
+      riptide_free(mem);
+      continue;
+    }
+    d->b = riptide_warc_take_deferred(w);
+    assert_non_null(d->b);
+    assert_null(riptide_warc_take_deferred(w)); /* once */
+    if (mode == 2) {
+      riptide_warc_body_free(d->b); /* never inflated */
+      d->b = NULL;
+      d->line = strdup(";");
+    }
+  }
+  riptide_warc_close(w); /* the bodies do not depend on the reader */
+  close(fd);
+  unlink(path);
+  free(path);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, inflate_thread, v), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  wbuf out = {0};
+  for (size_t i = 0; i < n; i++) {
+    wb_str(&out, v[i].head);
+    if (v[i].line)
+      wb_str(&out, v[i].line);
+    free(v[i].line);
+  }
+  wb_put(&out, "", 1);
+  free(v);
+  return (char *)out.p;
+}
+
+/* A deferred body gives what riptide_warc_take_body gives, on every record of the writer's
+ * files: members of one record (deferred), chunked and gzip-coded payloads, a resource, a
+ * request, a 404, a page without id, an untyped page, pages larger than the first window; the
+ * same records plain, as one stream, grouped in one member, cut at the end of the file, and
+ * with damaged members. */
+static void test_deferred_bodies(void **state)
+{
+  (void)state;
+  size_t big = 700u << 10;
+  char *page = malloc(big);
+  assert_non_null(page);
+  for (size_t i = 0; i < big; i++)
+    page[i] = "<p>a page of text that repeats, to be inflated later.</p>\n"[i % 58];
+  enum { N = 14 };
+  wbuf recs[N] = {{0}};
+  char id[32];
+  for (int i = 0; i < N; i++) {
+    snprintf(id, sizeof id, "page-%02d", i);
+    if (i == 0) {
+      wb_record(&recs[i], "warcinfo", "info", NULL, "application/warc-fields", "a: b\r\n", 6);
+    } else if (i == 3) {
+      wbuf body = {0};
+      wb_str(&body, "10\r\n<p>chunked one</p>\r\n8\r\n two</p>\r\n0\r\n\r\n");
+      wb_response(&recs[i], id, "https://example.org/c", 200,
+                  "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\n", body.p, body.n);
+      free(body.p);
+    } else if (i == 5) {
+      wbuf body = {0};
+      wb_gzip(&body, (const unsigned char *)page, 200000);
+      wb_response(&recs[i], id, "https://example.org/g", 200,
+                  "Content-Type: text/html\r\nContent-Encoding: gzip\r\n", body.p, body.n);
+      free(body.p);
+    } else if (i == 7) {
+      wb_record(&recs[i], "resource", id, "file:///r.html", "text/html", page + 100, 3000);
+    } else if (i == 8) {
+      wb_record(&recs[i], "request", id, "https://example.org/q", "application/http",
+                "GET / HTTP/1.1\r\n\r\n", 18);
+    } else if (i == 9) {
+      wb_response(&recs[i], id, "https://example.org/404", 404, "Content-Type: text/html\r\n",
+                  page, 500);
+    } else if (i == 10) {
+      wb_response(&recs[i], "", "https://example.org/noid", 200, "Content-Type: text/html\r\n",
+                  page + 3, 2000);
+    } else if (i == 11) {
+      wb_response(&recs[i], id, "https://example.org/untyped", 200, "", page, 1500);
+    } else {
+      size_t n = i == 2 ? big - 16 : i == 6 ? 150000 : 1000 + (size_t)i * 517;
+      wb_response(&recs[i], id, "https://example.org/p", 200, "Content-Type: text/html\r\n",
+                  page + i, n);
+    }
+  }
+  wbuf plain = {0}, members = {0}, grouped = {0}, whole = {0};
+  size_t at[N + 1];
+  for (int i = 0; i < N; i++) {
+    at[i] = members.n;
+    wb_put(&plain, recs[i].p, recs[i].n);
+    wb_gzip(&members, recs[i].p, recs[i].n);
+  }
+  at[N] = members.n;
+  wbuf three = {0};
+  for (int i = 0; i < 3; i++)
+    wb_put(&three, recs[i].p, recs[i].n);
+  wb_gzip(&grouped, three.p, three.n);
+  for (int i = 3; i < N; i++)
+    wb_gzip(&grouped, recs[i].p, recs[i].n);
+  wb_gzip(&whole, plain.p, plain.n);
+
+  /* the same items, offsets too, with or without deferral; pages deferred only from members
+   * of one record (the first record is read before the reader knows the file is gzip) */
+  const wbuf *files[] = {&members, &plain, &grouped, &whole};
+  const int min_deferred[] = {7, 0, 6, 0}, max_deferred[] = {N, 0, N, 0};
+  char *ref_members = NULL;
+  for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+    int d0 = 0, d1 = 0, d2 = 0;
+    char *ref = items_of(files[k], 0, true, &d0);
+    char *got = items_of(files[k], 1, true, &d1);
+    char *freed = items_of(files[k], 2, true, &d2);
+    assert_int_equal(d0, 0);
+    assert_string_equal(got, ref);
+    if (d1 < min_deferred[k] || d1 > max_deferred[k])
+      fail_msg("file %zu: %d pages deferred", k, d1);
+    assert_int_equal(d2, d1);
+    free(got);
+    free(freed);
+    if (k == 0)
+      ref_members = ref;
+    else
+      free(ref);
+  }
+  assert_non_null(strstr(ref_members, "P:page-13@"));
+  assert_non_null(strstr(ref_members, "S:page-09@"));
+  free(ref_members);
+
+  /* cut inside the last member, and inside a page's member followed by the rest */
+  for (int k = 0; k < 2; k++) {
+    wbuf cut = {0};
+    if (k == 0) {
+      wb_put(&cut, members.p, at[N] - 300);
+    } else {
+      wb_put(&cut, members.p, at[4] + (at[5] - at[4]) / 2);
+      wb_put(&cut, members.p + at[5], at[N] - at[5]);
+    }
+    int d0, d1;
+    char *ref = items_of(&cut, 0, true, &d0);
+    char *got = items_of(&cut, 1, true, &d1);
+    assert_string_equal(got, ref);
+    assert_true(d1 >= 6);
+    free(ref);
+    free(got);
+    free(cut.p);
+  }
+
+  /* a page's member with bytes missing in the middle of its data: the same error for it
+   * (offsets after it differ: the reader counts what zlib inflated, deferral the ISIZE) */
+  {
+    wbuf dam = {0};
+    size_t mid = at[6] + (at[7] - at[6]) / 2;
+    wb_put(&dam, members.p, mid);
+    wb_put(&dam, members.p + mid + 64, at[N] - mid - 64);
+    int d0, d1;
+    char *ref = items_of(&dam, 0, false, &d0);
+    char *got = items_of(&dam, 1, false, &d1);
+    assert_non_null(strstr(ref, "E:page-06:record at offset"));
+    char *e = strstr(got, "P:page-06:");
+    assert_non_null(e);
+    assert_non_null(strstr(e, "|E:3:record at offset"));
+    assert_non_null(strstr(e, "damaged gzip data in its block;"));
+    assert_non_null(strstr(got, "P:page-13:"));
+    free(ref);
+    free(got);
+    free(dam.p);
+  }
+  /* a CRC mismatch: without deferral the page, then an error for the member; deferred, the
+   * page's error */
+  {
+    wbuf dam = {0};
+    wb_put(&dam, members.p, members.n);
+    /* pages over the 4 KiB the reader inflates for the headers (a smaller member is
+     * inflated whole there, its CRC checked, and read as without deferral) */
+    dam.p[at[7] - 6] ^= 0x01; /* the CRC of member 6 */
+    dam.p[at[13] - 6] ^= 0x01; /* the CRC of member 12 */
+    int d0, d1;
+    char *ref = items_of(&dam, 0, false, &d0);
+    char *got = items_of(&dam, 1, false, &d1);
+    assert_non_null(strstr(ref, "P:page-06:"));
+    assert_non_null(strstr(ref, "damaged gzip member"));
+    assert_non_null(strstr(got, "P:page-13:"));
+    char *e = strstr(got, "P:page-06:");
+    assert_non_null(e);
+    e = strstr(got, "P:page-12:");
+    assert_non_null(e);
+    if (!strstr(got, "P:page-06:150000|E:3:record at offset") || !strstr(e, "|E:3:") ||
+        strstr(got, "damaged gzip member"))
+      fail_msg("CRC mismatch: %s", got);
+    free(ref);
+    free(got);
+    free(dam.p);
+  }
+
+  for (int i = 0; i < N; i++)
+    free(recs[i].p);
+  free(plain.p);
+  free(members.p);
+  free(grouped.p);
+  free(whole.p);
+  free(three.p);
+  free(page);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -958,6 +1246,7 @@ int main(void)
       cmocka_unit_test(test_shared_files),
       cmocka_unit_test(test_public_items),
       cmocka_unit_test(test_take_body),
+      cmocka_unit_test(test_deferred_bodies),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

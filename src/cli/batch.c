@@ -78,6 +78,11 @@ typedef struct job {
   void *data_mem;
   size_t data_len;
   char *url, *ctype, *warc_date, *warc_file;
+  /* or its body still compressed, inflated by the worker (riptide_warc_take_deferred); when
+   * that fails, the record is reported as the producer reports a record it cannot read */
+  riptide_warc_body *wbody;
+  uint64_t warc_offset;
+  bool warc_noid; /* the record has no id: an error names it path@offset */
   /* result (worker -> output role) */
   cli_buf out;  /* formatted document or error object; kept across uses of the slot */
   bool has_out; /* false for an error in markdown/txt */
@@ -174,13 +179,27 @@ static void process(batch *b, worker *w, job *j)
 
   if (j->prefailed) {
     err = j->prefail_err ? j->prefail_err : RIPTIDE_ERR_IO; /* detail set by the producer */
-  } else if (j->data) {
+  } else if (j->data || j->wbody) {
     j->detail[0] = '\0';
+    err = RIPTIDE_OK;
+    if (j->wbody) { /* a WARC page's inflate, moved off the reader */
+      err = riptide_warc_body_inflate(j->wbody, &j->data, &j->data_len, &j->data_mem, j->detail,
+                                      sizeof j->detail);
+      riptide_warc_body_free(j->wbody);
+      j->wbody = NULL;
+      char noid[160]; /* as warc_failed() names it */
+      snprintf(noid, sizeof noid, "%s@%llu", j->src, (unsigned long long)j->warc_offset);
+      char *id = err != RIPTIDE_OK && j->warc_noid ? strdup(noid) : NULL;
+      if (id) {
+        cli_utf8_clean(id);
+        free(j->id);
+        j->id = id;
+      }
+    }
     raw = j->data; /* NUL-terminated: decoded in place when clean */
     raw_len = j->data_len;
     url = j->url ? j->url : c->base_url;
     content_type = j->ctype;
-    err = RIPTIDE_OK;
   } else if (cli_is_url(j->src)) {
     riptide_fetch_options fo;
     riptide_fetch_options_init(&fo);
@@ -287,8 +306,10 @@ static void job_clear(job *j)
   free(j->ctype);
   free(j->warc_date);
   free(j->warc_file);
+  riptide_warc_body_free(j->wbody);
   j->src = j->id = j->data = j->url = j->ctype = j->warc_date = j->warc_file = NULL;
   j->data_mem = NULL;
+  j->wbody = NULL;
 }
 
 static void *worker_main(void *arg)
@@ -709,6 +730,7 @@ static bool submit_warc(batch *b, const char *path)
     return warc_failed(b, path, NULL, 0, e, riptide_strerror(e));
   }
   b->warc_files++;
+  riptide_warc_defer_bodies(w, true); /* the workers inflate the pages */
   bool go = true;
   riptide_warc_item it;
   int rc;
@@ -733,19 +755,20 @@ static bool submit_warc(batch *b, const char *path)
     job t = {0};
     t.src = strdup(path);
     t.id = strdup(it.id[0] ? it.id : path);
-    t.data = riptide_warc_take_body(w, &t.data_mem); /* the reader's buffer, not a copy */
+    t.wbody = riptide_warc_take_deferred(w); /* compressed, or the reader's buffer */
+    t.warc_offset = it.offset;
+    t.warc_noid = !it.id[0];
     t.url = it.url ? strdup(it.url) : NULL;
     t.ctype = it.content_type && it.content_type[0] ? strdup(it.content_type) : NULL;
     t.warc_date = strdup(it.date);
     t.warc_file = strdup(path);
-    if (!t.src || !t.id || !t.data || !t.warc_date || !t.warc_file || (it.url && !t.url)) {
+    if (!t.src || !t.id || !t.wbody || !t.warc_date || !t.warc_file || (it.url && !t.url)) {
       job_clear(&t);
       go = false;
       break;
     }
     cli_utf8_clean(t.id);
     cli_utf8_clean(t.warc_file);
-    t.data_len = it.body_len;
     go = enqueue(b, &t);
   }
   riptide_warc_close(w);

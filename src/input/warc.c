@@ -79,7 +79,13 @@ struct rt_warc {
    * the ISIZE its trailer gives. */
   uint64_t hint_at;
   uint32_t hint_isize;
+  size_t hint_len; /* the member's compressed length */
   int hint_set;
+  uint64_t members_deferred; /* gzip members handed over whole (rt_warc_member_skip) */
+  z_stream hz;               /* the head of a member (rt_warc_member_head) */
+  int hz_live;
+  unsigned char *head; /* the inflated head, NUL-terminated */
+  size_t head_cap;
 };
 
 int rt_warc_sniff(const unsigned char *head, size_t n)
@@ -112,6 +118,9 @@ void rt_warc_close(rt_warc *w)
     return;
   if (w->zs_live)
     inflateEnd(&w->zs);
+  if (w->hz_live)
+    inflateEnd(&w->hz);
+  free(w->head);
   libdeflate_free_decompressor(w->ld);
   free(w->raw);
   free(w->win);
@@ -272,6 +281,7 @@ static int member_end(rt_warc *w, uint32_t *isize)
     *isize = w->hint_isize;
     return 1;
   }
+  w->hint_set = 0;
   size_t scanned = 18; /* from raw_pos: no member is shorter (header 10, data 2, trailer 8) */
   for (;;) {
     const unsigned char *b = w->raw + w->raw_pos;
@@ -294,6 +304,7 @@ static int member_end(rt_warc *w, uint32_t *isize)
       w->hint_set = 1;
       w->hint_at = at;
       w->hint_isize = *isize;
+      w->hint_len = end;
       return 1;
     }
     if (w->fd_eof || w->read_error)
@@ -601,6 +612,39 @@ static const char *field(const char *line, size_t n, const char *name, size_t *v
   return v;
 }
 
+/* One line of a record header into rec; -1 for a bad Content-Length. */
+static int header_field(rt_warc *w, rt_warc_record *rec, const char *line, size_t n,
+                        int *have_length)
+{
+  size_t vn;
+  const char *v;
+  if ((v = field(line, n, "WARC-Type", &vn)))
+    copy_field(rec->type, sizeof rec->type, v, vn);
+  else if ((v = field(line, n, "WARC-Record-ID", &vn))) {
+    if (vn >= 2 && v[0] == '<' && v[vn - 1] == '>')
+      v++, vn -= 2;
+    if (vn > 9 && strncasecmp(v, "urn:uuid:", 9) == 0)
+      v += 9, vn -= 9;
+    copy_field(rec->id, sizeof rec->id, v, vn);
+  } else if ((v = field(line, n, "WARC-Date", &vn)))
+    copy_field(rec->date, sizeof rec->date, v, vn);
+  else if ((v = field(line, n, "Content-Type", &vn)))
+    copy_field(rec->content_type, sizeof rec->content_type, v, vn);
+  else if ((v = field(line, n, "WARC-Truncated", &vn)))
+    copy_field(rec->truncated, sizeof rec->truncated, v, vn);
+  else if ((v = field(line, n, "WARC-Target-URI", &vn))) {
+    if (vn >= 2 && v[0] == '<' && v[vn - 1] == '>')
+      v++, vn -= 2;
+    free(w->target_uri);
+    w->target_uri = strndup(v, vn);
+  } else if ((v = field(line, n, "Content-Length", &vn))) {
+    if (parse_u64(v, vn, &rec->content_length) != 0)
+      return -1;
+    *have_length = 1;
+  }
+  return 0;
+}
+
 static int ensure_block(rt_warc *w, size_t need)
 {
   if (need <= w->block_cap)
@@ -673,35 +717,11 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
     }
     if (n == 0)
       break;
-    size_t vn;
-    const char *v;
-    if ((v = field(line, (size_t)n, "WARC-Type", &vn)))
-      copy_field(rec->type, sizeof rec->type, v, vn);
-    else if ((v = field(line, (size_t)n, "WARC-Record-ID", &vn))) {
-      if (vn >= 2 && v[0] == '<' && v[vn - 1] == '>')
-        v++, vn -= 2;
-      if (vn > 9 && strncasecmp(v, "urn:uuid:", 9) == 0)
-        v += 9, vn -= 9;
-      copy_field(rec->id, sizeof rec->id, v, vn);
-    } else if ((v = field(line, (size_t)n, "WARC-Date", &vn)))
-      copy_field(rec->date, sizeof rec->date, v, vn);
-    else if ((v = field(line, (size_t)n, "Content-Type", &vn)))
-      copy_field(rec->content_type, sizeof rec->content_type, v, vn);
-    else if ((v = field(line, (size_t)n, "WARC-Truncated", &vn)))
-      copy_field(rec->truncated, sizeof rec->truncated, v, vn);
-    else if ((v = field(line, (size_t)n, "WARC-Target-URI", &vn))) {
-      if (vn >= 2 && v[0] == '<' && v[vn - 1] == '>')
-        v++, vn -= 2;
-      free(w->target_uri);
-      w->target_uri = strndup(v, vn);
-    } else if ((v = field(line, (size_t)n, "Content-Length", &vn))) {
-      if (parse_u64(v, vn, &rec->content_length) != 0) {
-        set_msg(msg, msglen, "record at offset %llu: bad Content-Length",
-                (unsigned long long)rec->offset);
-        resync(w);
-        return -1;
-      }
-      have_length = 1;
+    if (header_field(w, rec, line, (size_t)n, &have_length) != 0) {
+      set_msg(msg, msglen, "record at offset %llu: bad Content-Length",
+              (unsigned long long)rec->offset);
+      resync(w);
+      return -1;
     }
   }
   rec->target_uri = w->target_uri;
@@ -797,6 +817,123 @@ void *rt_warc_take(rt_warc *w, const unsigned char *p, size_t len, size_t *off)
       mem = q;
   }
   return mem;
+}
+
+/* ---- a member handed over whole (its inflate deferred) ---------------------------------------- */
+
+/* Only CR and LF among the decompressed bytes not yet read (what follows the last record). */
+static int unread_blank(const rt_warc *w)
+{
+  const unsigned char *p = w->win ? w->win + w->start : w->carry;
+  size_t n = w->win ? w->end - w->start : w->carry_len;
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != '\r' && p[i] != '\n')
+      return 0;
+  return 1;
+}
+
+int rt_warc_member_head(rt_warc *w, size_t limit, rt_warc_record *rec, rt_warc_member *m)
+{
+  if (w->nul_set) { /* as rt_warc_next: the last block was handed out in place */
+    w->win[w->nul_at] = w->nul_saved;
+    w->nul_set = 0;
+  }
+  w->handed = 0;
+  memset(rec, 0, sizeof *rec);
+  free(w->target_uri);
+  w->target_uri = NULL;
+  if (w->gz != 1 || w->zmember || w->barrier || w->read_error || !w->raw || !unread_blank(w))
+    return 0;
+  uint32_t isize = 0;
+  if (member_end(w, &isize) != 1 || w->hint_len < 18 || w->hint_len > w->raw_len - w->raw_pos)
+    return 0;
+  if (limit > isize)
+    limit = isize;
+  if (w->head_cap < limit + 1) {
+    unsigned char *h = realloc(w->head, limit + 1);
+    if (!h)
+      return 0;
+    w->head = h;
+    w->head_cap = limit + 1;
+  }
+  if (!w->hz_live) {
+    if (inflateInit2(&w->hz, 16 + MAX_WBITS) != Z_OK)
+      return 0;
+    w->hz_live = 1;
+  } else {
+    inflateReset(&w->hz);
+  }
+  w->hz.next_in = w->raw + w->raw_pos;
+  w->hz.avail_in = (uInt)w->hint_len;
+  w->hz.next_out = w->head;
+  w->hz.avail_out = (uInt)limit;
+  int zr = inflate(&w->hz, Z_SYNC_FLUSH);
+  size_t got = limit - w->hz.avail_out;
+  if (zr == Z_STREAM_END ? w->hz.avail_in != 0 || got != isize : zr != Z_OK && zr != Z_BUF_ERROR)
+    return 0; /* bytes after the member's end, or damage: read as today */
+  /* The record header, parsed as rt_warc_next parses it; anything unusual is left to it. */
+  const unsigned char *p = w->head, *e = w->head + got;
+  int have_length = 0, lines = 0;
+  for (;;) {
+    const unsigned char *nl = memchr(p, '\n', (size_t)(e - p));
+    if (!nl)
+      return 2; /* the header goes on past limit */
+    size_t n = (size_t)(nl - p);
+    if (n > 0 && p[n - 1] == '\r')
+      n--;
+    if (n > MAX_HEADER_LINE || ++lines > MAX_HEADER_LINES)
+      return 0;
+    const char *line = (const char *)p;
+    p = nl + 1;
+    if (lines == 1) {
+      if (n < 8 || memcmp(line, "WARC/1.", 7) != 0)
+        return 0;
+      continue;
+    }
+    if (n == 0)
+      break;
+    if (header_field(w, rec, line, n, &have_length) != 0)
+      return 0;
+  }
+  size_t head_len = (size_t)(p - w->head);
+  uint64_t cl = rec->content_length;
+  /* The trailer's ISIZE is the header, the block and the blank lines that end the record: a
+   * check that the member's end was found right (the next member's header was not bytes inside
+   * this one) and that the member holds this record alone. */
+  if (!have_length || cl > w->max_block || isize < head_len || isize - head_len < cl ||
+      isize - head_len - cl > 4)
+    return 0;
+  size_t avail = (size_t)(e - p);
+  rec->block = (unsigned char *)p;
+  rec->block_len = avail < cl ? avail : (size_t)cl;
+  rec->block[rec->block_len] = '\0'; /* head has limit + 1 bytes */
+  rec->target_uri = w->target_uri;
+  rec->offset = w->win_pos + (w->win ? w->end : w->carry_len);
+  m->data = w->raw + w->raw_pos;
+  m->len = w->hint_len;
+  m->isize = isize;
+  m->block_at = head_len;
+  return 1;
+}
+
+void rt_warc_member_skip(rt_warc *w)
+{
+  uint32_t isize = w->hint_isize;
+  w->raw_pos += w->hint_len;
+  w->hint_set = 0;
+  if (w->win) {
+    w->win_pos += w->end + isize;
+    w->start = w->end = 0;
+  } else {
+    w->win_pos += w->carry_len + isize;
+    w->carry_len = 0;
+  }
+  w->members_deferred++;
+}
+
+uint64_t rt_warc_members_deferred(const rt_warc *w)
+{
+  return w->members_deferred;
 }
 
 /* ---- the HTTP layer ------------------------------------------------------------------------ */
@@ -939,8 +1076,11 @@ riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t ma
       n--;
     const unsigned char *line = p;
     p = le < e ? le + 1 : e;
-    if (n == 0)
+    if (n == 0) {
+      if (le < e)
+        out->head_len = (size_t)(p - block);
       break;
+    }
     size_t vn;
     const char *v;
     if ((v = field((const char *)line, n, "Content-Type", &vn)))
@@ -955,6 +1095,8 @@ riptide_err rt_warc_http_parse(const unsigned char *block, size_t len, size_t ma
         coding = 2;
     }
   }
+  out->chunked = chunked;
+  out->coding = coding;
   size_t blen = (size_t)(e - p);
   long dn = -1;
   if (chunked) {
@@ -1011,6 +1153,20 @@ struct riptide_warc {
   char msg[256];
   char *page; /* the last PAGE item's body, until taken (riptide_warc_take_body) */
   size_t page_len;
+  bool defer;                /* riptide_warc_defer_bodies() */
+  riptide_warc_body *pended; /* the last PAGE item's deferred body, until taken */
+};
+
+/* A page's body, inflated (ready) or still a gzip member (see riptide_warc_take_deferred). */
+struct riptide_warc_body {
+  char *ready; /* a body the reader had already decoded, in ready_mem; NULL once handed */
+  void *ready_mem;
+  size_t body_at, body_len; /* deferred: the payload in the inflated member */
+  uint32_t isize;
+  uint64_t offset; /* the record's, for the message */
+  int done;        /* handed over (riptide_warc_body_inflate) */
+  size_t member_len;
+  unsigned char member[]; /* deferred: the gzip member */
 };
 
 RIPTIDE_API int riptide_warc_sniff(const void *head, size_t n)
@@ -1068,6 +1224,7 @@ RIPTIDE_API void riptide_warc_close(riptide_warc *w)
 {
   if (!w)
     return;
+  riptide_warc_body_free(w->pended);
   rt_warc_http_free(&w->http);
   rt_warc_close(w->r);
   free(w);
@@ -1110,6 +1267,71 @@ static int failed(riptide_warc *w, riptide_warc_item *it, riptide_err err)
   return 1;
 }
 
+/* The next record as a page whose body stays a gzip member (riptide_warc_defer_bodies), when
+ * it is one: a `response` with an HTML payload that needs no transfer or content decoding, in
+ * a member of its own that lies whole in the read buffer. Its status line and headers are
+ * inflated here, the rest by riptide_warc_body_inflate(). 0: read it as usual. */
+static int next_deferred(riptide_warc *w, riptide_warc_item *it)
+{
+  rt_warc_record *r = &w->rec;
+  rt_warc_member m;
+  rt_warc_http h;
+  for (size_t limit = 4096;; limit *= 4) {
+    int rc = rt_warc_member_head(w->r, limit, r, &m);
+    if (rc == 2 && limit < 65536)
+      continue;
+    if (rc != 1 || strcmp(r->type, "response") != 0)
+      return 0;
+    if (rt_warc_http_parse(r->block, r->block_len, (size_t)w->max, &h, w->msg, sizeof w->msg) !=
+        RIPTIDE_OK)
+      return 0;
+    if (h.head_len || r->block_len == r->content_length || limit >= 65536)
+      break;
+    rt_warc_http_free(&h); /* the HTTP header goes on past limit */
+  }
+  const char *b = r->block_len > h.head_len ? (const char *)r->block + h.head_len : "";
+  bool page = h.head_len && !h.chunked && !h.coding && !h.buf &&
+              (h.status == 200 || w->any_status) &&
+              (h.content_type[0] ? html_type(h.content_type)
+                                 : looks_like_html(b, r->block_len - h.head_len));
+  size_t body_len = h.head_len ? (size_t)r->content_length - h.head_len : 0;
+  riptide_warc_body *d = NULL;
+  if (page && body_len <= w->max)
+    d = malloc(sizeof *d + m.len);
+  if (!d) {
+    rt_warc_http_free(&h);
+    return 0;
+  }
+  memset(d, 0, sizeof *d);
+  memcpy(d->member, m.data, m.len);
+  d->member_len = m.len;
+  d->isize = m.isize;
+  d->body_at = m.block_at + h.head_len;
+  d->body_len = body_len;
+  d->offset = r->offset;
+  rt_warc_member_skip(w->r);
+  w->http = h; /* its content_type; no buffer */
+  w->pended = d;
+  it->kind = RIPTIDE_WARC_PAGE;
+  it->id = r->id;
+  it->type = r->type;
+  it->url = r->target_uri;
+  it->date = r->date;
+  it->offset = r->offset;
+  it->truncated = r->truncated[0] ? r->truncated : NULL;
+  it->http_status = h.status;
+  it->content_type = w->http.content_type;
+  it->body = NULL;
+  it->body_len = body_len;
+  return 1;
+}
+
+RIPTIDE_API void riptide_warc_defer_bodies(riptide_warc *w, bool on)
+{
+  if (w)
+    w->defer = on;
+}
+
 RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
 {
   if (!w || !it) {
@@ -1118,9 +1340,13 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
   }
   memset(it, 0, sizeof *it);
   w->page = NULL;
+  riptide_warc_body_free(w->pended);
+  w->pended = NULL;
   rt_warc_http_free(&w->http);
   memset(&w->http, 0, sizeof w->http);
   rt_warc_record *r = &w->rec;
+  if (w->defer && next_deferred(w, it))
+    return 1;
   int rc = rt_warc_next(w->r, r, w->msg, sizeof w->msg);
   if (rc == 0)
     return 0;
@@ -1189,6 +1415,15 @@ RIPTIDE_API char *riptide_warc_take_body(riptide_warc *w, void **mem)
 {
   if (mem)
     *mem = NULL;
+  if (w && mem && w->pended) { /* a deferred body: inflated here */
+    riptide_warc_body *d = w->pended;
+    w->pended = NULL;
+    char *body = NULL;
+    size_t len = 0;
+    riptide_warc_body_inflate(d, &body, &len, mem, NULL, 0);
+    riptide_warc_body_free(d);
+    return body;
+  }
   if (!w || !mem || !w->page)
     return NULL;
   char *body = w->page;
@@ -1214,4 +1449,88 @@ RIPTIDE_API char *riptide_warc_take_body(riptide_warc *w, void **mem)
   copy[len] = '\0';
   *mem = copy;
   return copy;
+}
+
+RIPTIDE_API riptide_warc_body *riptide_warc_take_deferred(riptide_warc *w)
+{
+  if (!w)
+    return NULL;
+  riptide_warc_body *d = w->pended;
+  if (d) {
+    w->pended = NULL;
+    return d;
+  }
+  if (!w->page)
+    return NULL;
+  if (!(d = calloc(1, sizeof *d)))
+    return NULL;
+  size_t len = w->page_len;
+  d->ready = riptide_warc_take_body(w, &d->ready_mem);
+  if (!d->ready) {
+    free(d);
+    return NULL;
+  }
+  d->body_len = len;
+  return d;
+}
+
+RIPTIDE_API size_t riptide_warc_body_size(const riptide_warc_body *d)
+{
+  return d ? d->body_len : 0;
+}
+
+RIPTIDE_API riptide_err riptide_warc_body_inflate(riptide_warc_body *d, char **body, size_t *len,
+                                                  void **mem, char *detail, size_t detail_len)
+{
+  if (body)
+    *body = NULL;
+  if (len)
+    *len = 0;
+  if (mem)
+    *mem = NULL;
+  if (detail && detail_len)
+    detail[0] = '\0';
+  if (!d || !body || !len || !mem || d->done)
+    return RIPTIDE_ERR_INVALID_ARG;
+  d->done = 1;
+  if (d->ready) {
+    *body = d->ready;
+    *mem = d->ready_mem;
+    *len = d->body_len;
+    d->ready = NULL;
+    d->ready_mem = NULL;
+    return RIPTIDE_OK;
+  }
+  unsigned char *buf = malloc((size_t)d->isize + 1);
+  struct libdeflate_decompressor *ld = buf ? libdeflate_alloc_decompressor() : NULL;
+  if (!ld) {
+    free(buf);
+    set_msg(detail, detail_len, "out of memory for a %llu-byte page",
+            (unsigned long long)d->isize);
+    return RIPTIDE_ERR_NOMEM;
+  }
+  size_t in_n = 0, out_n = 0;
+  /* libdeflate checks the trailer: the CRC and ISIZE of what it inflated */
+  enum libdeflate_result r = libdeflate_gzip_decompress_ex(ld, d->member, d->member_len, buf,
+                                                           d->isize, &in_n, &out_n);
+  libdeflate_free_decompressor(ld);
+  if (r != LIBDEFLATE_SUCCESS || out_n != d->isize) {
+    free(buf);
+    set_msg(detail, detail_len, "record at offset %llu: damaged gzip data in its block",
+            (unsigned long long)d->offset);
+    return RIPTIDE_ERR_BAD_INPUT;
+  }
+  buf[d->body_at + d->body_len] = '\0';
+  *body = (char *)buf + d->body_at;
+  *len = d->body_len;
+  *mem = buf;
+  return RIPTIDE_OK;
+}
+
+RIPTIDE_API void riptide_warc_body_free(riptide_warc_body *d)
+{
+  if (!d)
+    return;
+  free(d->ready_mem);
+  free(d);
 }

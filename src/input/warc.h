@@ -65,6 +65,31 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen);
  * replaced at the next read, sized for the next gzip member from its trailer's ISIZE. */
 void *rt_warc_take(rt_warc *w, const unsigned char *p, size_t len, size_t *off);
 
+/* A gzip member holding one whole record, handed over compressed (rt_warc_member_head). */
+typedef struct rt_warc_member {
+  const unsigned char *data; /* the member's bytes, in the reader's buffer */
+  size_t len;
+  uint32_t isize;  /* what it inflates to (its trailer's ISIZE) */
+  size_t block_at; /* where the record's block starts in the inflated member */
+} rt_warc_member;
+
+/* When the next record is the start of a gzip member that lies whole in the read buffer and
+ * holds that record alone (its trailer's ISIZE is the record header, Content-Length and at
+ * most 4 bytes of blank lines), inflates only its first `limit` bytes and parses the record
+ * header from them: returns 1 with *rec as rt_warc_next() gives it, but rec->block holds only
+ * the first bytes of the block (up to limit; NUL-terminated), and *m the member. Nothing is
+ * consumed: the caller either calls rt_warc_member_skip() (the record is then read, and the
+ * member's data is valid until then) or rt_warc_next(), which reads the record as usual.
+ * 0: not such a member (plain file, whole-file stream, a member not whole in the buffer or
+ * damaged at its start, a header rt_warc_next() would report); 2: the header goes on past
+ * limit. */
+int rt_warc_member_head(rt_warc *w, size_t limit, rt_warc_record *rec, rt_warc_member *m);
+/* Steps over the member rt_warc_member_head() just gave, without inflating it; the stream
+ * offsets of later records count its ISIZE. */
+void rt_warc_member_skip(rt_warc *w);
+/* Members skipped so far. */
+uint64_t rt_warc_members_deferred(const rt_warc *w);
+
 /* Bytes of the file consumed so far (compressed bytes for a gzip file). */
 uint64_t rt_warc_bytes_read(const rt_warc *w);
 
@@ -80,6 +105,10 @@ typedef struct rt_warc_http {
   size_t body_len;
   int body_cut; /* chunked data ended early or was inconsistent: what arrived is kept */
   char *buf;    /* the decoded payload, malloc'd; rt_warc_http_free() frees it */
+  int chunked;  /* Transfer-Encoding: chunked */
+  int coding;   /* Content-Encoding: 1 gzip or x-gzip, 2 deflate, 0 other or none */
+  size_t head_len; /* the status line and headers with the blank line after them; 0 when the
+                    * block ends before that blank line */
 } rt_warc_http;
 
 /* Parses an HTTP response message (a `response` record's block, which must be NUL-terminated:
