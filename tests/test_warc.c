@@ -966,8 +966,12 @@ static void inflate_item(deferred_item *d)
     assert_int_equal(body[len], '\0');
     assert_int_equal(len, riptide_warc_body_size(d->b));
     snprintf(line, sizeof line, ":%lx;", crc32(0, (const unsigned char *)body, (uInt)len));
-    assert_int_equal(riptide_warc_body_inflate(d->b, &body, &len, &mem, NULL, 0),
+    char *body2 = NULL;
+    void *mem2 = NULL;
+    size_t len2 = 0;
+    assert_int_equal(riptide_warc_body_inflate(d->b, &body2, &len2, &mem2, NULL, 0),
                      RIPTIDE_ERR_INVALID_ARG); /* once */
+    assert_null(mem2);
   } else {
     assert_null(mem);
     snprintf(line, sizeof line, "|E:%d:%s;", (int)e, msg);
