@@ -254,6 +254,10 @@ int main(int argc, char **argv)
     printf("%-26s %10.1f %10.1f %10.3f %8.3f   (%zu ok)\n", "WARC (gzip), deferred",
            (double)warcd.pages / warcd.cpu, (double)gz.n / mb / warcd.cpu, warcd.cpu, warcd.wall,
            warcd.ok);
+    printf("ratio WARC deferred/files (pages/s): %.2fx; deferred/inflating in the reader: %.2fx "
+           "the CPU\n",
+           ((double)warcd.pages / warcd.cpu) / ((double)files.pages / files.cpu),
+           warcd.cpu / warc.cpu);
     /* Without deferral the reader inflates every page on the producer thread: the figure
      * before riptide_warc_defer_bodies(), inflate included. */
     double old_share = warc.read_cpu / warc.cpu;
