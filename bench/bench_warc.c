@@ -41,12 +41,12 @@ static int write_file(const char *path, const void *p, size_t n)
 }
 
 typedef struct pass {
-  double cpu, wall;  /* whole pass */
-  double read_cpu;   /* in the WARC reader (or reading the files): the producer's part */
+  double cpu, wall;   /* whole pass */
+  double read_cpu;    /* in the WARC reader (or reading the files): the producer's part */
   double inflate_cpu; /* deferred bodies: riptide_warc_body_inflate(), the worker's part */
   size_t deferred;    /* pages that came deferred */
-  size_t pages, ok;  /* inputs, documents */
-  uint64_t in_bytes; /* page bytes handed to the decoder */
+  size_t pages, ok;   /* inputs, documents */
+  uint64_t in_bytes;  /* page bytes handed to the decoder */
 } pass;
 
 /* Decodes and extracts one page (the CLI's steps after reading). */

@@ -1034,7 +1034,8 @@ static char *items_of(const wbuf *file, int mode, bool offsets, int *deferred)
       char *body = riptide_warc_take_body(w, &mem);
       assert_non_null(body);
       char line[32];
-      snprintf(line, sizeof line, ":%lx;", crc32(0, (const unsigned char *)body, (uInt)it.body_len));
+      snprintf(line, sizeof line, ":%lx;",
+               crc32(0, (const unsigned char *)body, (uInt)it.body_len));
       d->line = strdup(line);
       riptide_free(mem);
       continue;
@@ -1105,8 +1106,8 @@ static void test_deferred_bodies(void **state)
       wb_record(&recs[i], "request", id, "https://example.org/q", "application/http",
                 "GET / HTTP/1.1\r\n\r\n", 18);
     } else if (i == 9) {
-      wb_response(&recs[i], id, "https://example.org/404", 404, "Content-Type: text/html\r\n",
-                  page, 500);
+      wb_response(&recs[i], id, "https://example.org/404", 404, "Content-Type: text/html\r\n", page,
+                  500);
     } else if (i == 10) {
       wb_response(&recs[i], "", "https://example.org/noid", 200, "Content-Type: text/html\r\n",
                   page + 3, 2000);
@@ -1206,7 +1207,7 @@ static void test_deferred_bodies(void **state)
     wb_put(&dam, members.p, members.n);
     /* pages over the 4 KiB the reader inflates for the headers (a smaller member is
      * inflated whole there, its CRC checked, and read as without deferral) */
-    dam.p[at[7] - 6] ^= 0x01; /* the CRC of member 6 */
+    dam.p[at[7] - 6] ^= 0x01;  /* the CRC of member 6 */
     dam.p[at[13] - 6] ^= 0x01; /* the CRC of member 12 */
     int d0, d1;
     char *ref = items_of(&dam, 0, false, &d0);

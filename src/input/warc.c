@@ -15,7 +15,10 @@
  * member's end is not in it, and the window can be made the member's size. That is what lets
  * rt_warc_take() hand a page over without a copy: the window holding it is given away and the
  * next member is inflated into a new one of its own size (heap memory the caller has just
- * freed, in a steady stream).
+ * freed, in a steady stream). With deferred bodies (riptide_warc_defer_bodies), a member that
+ * holds one page is not inflated here at all beyond its headers (rt_warc_member_head, zlib on
+ * its first 4 KiB): its compressed bytes are handed over and riptide_warc_body_inflate()
+ * inflates them with libdeflate on the caller's thread, checking the CRC and ISIZE.
  */
 #include "input/warc.h"
 
@@ -819,7 +822,8 @@ void *rt_warc_take(rt_warc *w, const unsigned char *p, size_t len, size_t *off)
   return mem;
 }
 
-/* ---- a member handed over whole (its inflate deferred) ---------------------------------------- */
+/* ---- a member handed over whole (its inflate deferred) ----------------------------------------
+ */
 
 /* Only CR and LF among the decompressed bytes not yet read (what follows the last record). */
 static int unread_blank(const rt_warc *w)
@@ -1505,14 +1509,13 @@ RIPTIDE_API riptide_err riptide_warc_body_inflate(riptide_warc_body *d, char **b
   struct libdeflate_decompressor *ld = buf ? libdeflate_alloc_decompressor() : NULL;
   if (!ld) {
     free(buf);
-    set_msg(detail, detail_len, "out of memory for a %llu-byte page",
-            (unsigned long long)d->isize);
+    set_msg(detail, detail_len, "out of memory for a %llu-byte page", (unsigned long long)d->isize);
     return RIPTIDE_ERR_NOMEM;
   }
   size_t in_n = 0, out_n = 0;
   /* libdeflate checks the trailer: the CRC and ISIZE of what it inflated */
-  enum libdeflate_result r = libdeflate_gzip_decompress_ex(ld, d->member, d->member_len, buf,
-                                                           d->isize, &in_n, &out_n);
+  enum libdeflate_result r =
+      libdeflate_gzip_decompress_ex(ld, d->member, d->member_len, buf, d->isize, &in_n, &out_n);
   libdeflate_free_decompressor(ld);
   if (r != LIBDEFLATE_SUCCESS || out_n != d->isize) {
     free(buf);

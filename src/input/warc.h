@@ -15,6 +15,10 @@
  * reader resynchronises at the next `WARC/1.` line (or the next gzip member): the rest of the
  * file is still read.
  *
+ * A member that holds one record whole can also be handed over compressed
+ * (rt_warc_member_head, rt_warc_member_skip): only its first bytes are inflated, to parse the
+ * headers, and the page's inflate is left to whoever extracts it (riptide_warc_take_deferred).
+ *
  * The HTTP layer of a `response` record (status line, headers, chunked transfer coding,
  * gzip/deflate content coding) is parsed by rt_warc_http_parse().
  */
@@ -103,10 +107,10 @@ typedef struct rt_warc_http {
   const char *body;       /* payload after transfer and content decoding, NUL-terminated: the
                            * block's tail when there was nothing to decode, else buf */
   size_t body_len;
-  int body_cut; /* chunked data ended early or was inconsistent: what arrived is kept */
-  char *buf;    /* the decoded payload, malloc'd; rt_warc_http_free() frees it */
-  int chunked;  /* Transfer-Encoding: chunked */
-  int coding;   /* Content-Encoding: 1 gzip or x-gzip, 2 deflate, 0 other or none */
+  int body_cut;    /* chunked data ended early or was inconsistent: what arrived is kept */
+  char *buf;       /* the decoded payload, malloc'd; rt_warc_http_free() frees it */
+  int chunked;     /* Transfer-Encoding: chunked */
+  int coding;      /* Content-Encoding: 1 gzip or x-gzip, 2 deflate, 0 other or none */
   size_t head_len; /* the status line and headers with the blank line after them; 0 when the
                     * block ends before that blank line */
 } rt_warc_http;
