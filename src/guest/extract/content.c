@@ -37,7 +37,7 @@
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
  *     as an author's biography), and by the lead between the headline <h1> and the content
  *     (not from an author box; a sentence set as a heading right after the <h1>, as in
- *     <hgroup>, is the dek);
+ *     <hgroup>, is the dek, and no orphaned section heading when the share bar after it goes);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)

@@ -805,13 +805,18 @@ void exc_clean_selection(cctx *c)
 
 /* A heading (h2-h6) followed by nothing that survived the cleaning, up to the next heading
  * or the end of its container, introduced a block that was removed ("Related posts:",
- * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. */
+ * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. The
+ * heading right after the headline <h1> is its dek, which introduces no block: it stays when
+ * what follows it in the article header (share bar, byline row) went. */
 void exc_drop_orphan_headings(cctx *c)
 {
   for (size_t i = c->hi; i-- > c->lo;) {
     dom_node *e = c->els[i];
     if (!exc_live(e) || !(e->flags & EXF_INSEL) || (e->flags & EXF_ROOT) || !exc_is_heading(e) ||
         exc_is_tag(e, HTML_TAG_H1))
+      continue;
+    const dom_node *pe = prev_element(e);
+    if (pe && exc_is_tag(pe, HTML_TAG_H1))
       continue;
     bool content = false, dropped = false;
     for (dom_node *s = e->next; s && !content; s = s->next) {
