@@ -62,8 +62,9 @@
  *     and update stamps ("Updated on ...", "Aktualisiert am ..."); disclosures and
  *     reading-time stamps go at either end; a run of >= 3 short same-shaped lines (a
  *     recipe's facts, an address) and a block named as the standfirst are never trimmed,
- *     and the lead may be a subtitle without a full stop; selected siblings of the top
- *     candidate are cleaned like its descendants (a WordPress "entry-utility" line).
+ *     and the lead may be a subtitle without a full stop; the other selected blocks (siblings
+ *     of the top candidate, paragraphs added by the expansion) are cleaned like its
+ *     descendants (a WordPress "entry-utility" line, an author's biography).
  *   - an <aside> inside the selection that holds most of its text is a column of the layout
  *     holding the article, not a note beside it: the cleaning keeps it (otherwise the winner
  *     is emptied and the whole body is the fallback);

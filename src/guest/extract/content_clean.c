@@ -761,8 +761,9 @@ void exc_clean_selection(cctx *c)
       e->flags |= EXF_DROP;
       continue;
     }
-    /* selected siblings of the top candidate are judged like its descendants */
-    if ((!is_root || (c->top && e != c->top && e->parent == c->top->parent)) &&
+    /* the other selected blocks (siblings of the top candidate, paragraphs the expansion
+     * added: an author's biography) are judged like its descendants */
+    if ((!is_root || (c->top && e != c->top)) &&
         (boilerplate_inside(c, e) || is_counter(c, e)))
       e->flags |= EXF_DROP;
     else if (!is_root && is_caption(c, e))
