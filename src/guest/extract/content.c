@@ -67,7 +67,8 @@
  *     descendants (a WordPress "entry-utility" line, an author's biography).
  *   - an <aside> inside the selection that holds most of its text is a column of the layout
  *     holding the article, not a note beside it: the cleaning keeps it (otherwise the winner
- *     is emptied and the whole body is the fallback);
+ *     is emptied and the whole body is the fallback); so is, in the attempt that stripped the
+ *     unlikely blocks, a block with a negative class name ("o-media") holding most of it;
  *   - <noscript> blocks that hold more text (in their elements) than the rest of the visible
  *     body, and at least EX_NOSCRIPT_MIN characters, are a scripted page's static copy and are
  *     read as content (EXF_SHOWN); tracking pixels and "enable JavaScript" notices stay out;

@@ -255,6 +255,11 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
    * by its class ("text-widget" around the article's last paragraph) */
   if (weight < 0 && single_prose_p(c, n))
     weight = 0;
+  /* nor is a block that holds most of the selection's text removed for its class ("o-media"
+   * around the article's paragraphs and pictures): it is the article. Only in the attempt that
+   * stripped the unlikely blocks (comment threads) before scoring. */
+  if (weight < 0 && (c->flags & F_STRIP_UNLIKELY) && 2 * (uint64_t)in->text > c->pre_clean)
+    weight = 0;
   /* beyond Readability: a list that a line ending in ':' introduces is part of the text
    * ("You will need:", "Die Gründe:") unless it is mostly links */
   if (is_list && in->n_li >= 2 && exc_link_density(c, n) <= 0.5f && introduced_list(n))
