@@ -768,8 +768,7 @@ void exc_clean_selection(cctx *c)
     }
     /* the other selected blocks (siblings of the top candidate, paragraphs the expansion
      * added: an author's biography) are judged like its descendants */
-    if ((!is_root || (c->top && e != c->top)) &&
-        (boilerplate_inside(c, e) || is_counter(c, e)))
+    if ((!is_root || (c->top && e != c->top)) && (boilerplate_inside(c, e) || is_counter(c, e)))
       e->flags |= EXF_DROP;
     else if (!is_root && is_caption(c, e))
       e->flags |= EXF_CAPTION;
