@@ -37,7 +37,7 @@
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
  *     as an author's biography), and by the lead between the headline <h1> and the content
  *     (not from an author box; a sentence set as a heading right after the <h1>, as in
- *     <hgroup>, is the dek);
+ *     <hgroup>, is the dek, and no orphaned section heading when the share bar after it goes);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
@@ -62,11 +62,13 @@
  *     and update stamps ("Updated on ...", "Aktualisiert am ..."); disclosures and
  *     reading-time stamps go at either end; a run of >= 3 short same-shaped lines (a
  *     recipe's facts, an address) and a block named as the standfirst are never trimmed,
- *     and the lead may be a subtitle without a full stop; selected siblings of the top
- *     candidate are cleaned like its descendants (a WordPress "entry-utility" line).
+ *     and the lead may be a subtitle without a full stop; the other selected blocks (siblings
+ *     of the top candidate, paragraphs added by the expansion) are cleaned like its
+ *     descendants (a WordPress "entry-utility" line, an author's biography).
  *   - an <aside> inside the selection that holds most of its text is a column of the layout
  *     holding the article, not a note beside it: the cleaning keeps it (otherwise the winner
- *     is emptied and the whole body is the fallback);
+ *     is emptied and the whole body is the fallback); so is, in the attempt that stripped the
+ *     unlikely blocks, a block with a negative class name ("o-media") holding most of it;
  *   - <noscript> blocks that hold more text (in their elements) than the rest of the visible
  *     body, and at least EX_NOSCRIPT_MIN characters, are a scripted page's static copy and are
  *     read as content (EXF_SHOWN); tracking pixels and "enable JavaScript" notices stay out;

@@ -255,6 +255,11 @@ static bool clean_cond_remove(cctx *c, dom_node *n)
    * by its class ("text-widget" around the article's last paragraph) */
   if (weight < 0 && single_prose_p(c, n))
     weight = 0;
+  /* nor is a block that holds most of the selection's text removed for its class ("o-media"
+   * around the article's paragraphs and pictures): it is the article. Only in the attempt that
+   * stripped the unlikely blocks (comment threads) before scoring. */
+  if (weight < 0 && (c->flags & F_STRIP_UNLIKELY) && 2 * (uint64_t)in->text > c->pre_clean)
+    weight = 0;
   /* beyond Readability: a list that a line ending in ':' introduces is part of the text
    * ("You will need:", "Die Gründe:") unless it is mostly links */
   if (is_list && in->n_li >= 2 && exc_link_density(c, n) <= 0.5f && introduced_list(n))
@@ -761,9 +766,9 @@ void exc_clean_selection(cctx *c)
       e->flags |= EXF_DROP;
       continue;
     }
-    /* selected siblings of the top candidate are judged like its descendants */
-    if ((!is_root || (c->top && e != c->top && e->parent == c->top->parent)) &&
-        (boilerplate_inside(c, e) || is_counter(c, e)))
+    /* the other selected blocks (siblings of the top candidate, paragraphs the expansion
+     * added: an author's biography) are judged like its descendants */
+    if ((!is_root || (c->top && e != c->top)) && (boilerplate_inside(c, e) || is_counter(c, e)))
       e->flags |= EXF_DROP;
     else if (!is_root && is_caption(c, e))
       e->flags |= EXF_CAPTION;
@@ -805,13 +810,18 @@ void exc_clean_selection(cctx *c)
 
 /* A heading (h2-h6) followed by nothing that survived the cleaning, up to the next heading
  * or the end of its container, introduced a block that was removed ("Related posts:",
- * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. */
+ * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. The
+ * heading right after the headline <h1> is its dek, which introduces no block: it stays when
+ * what follows it in the article header (share bar, byline row) went. */
 void exc_drop_orphan_headings(cctx *c)
 {
   for (size_t i = c->hi; i-- > c->lo;) {
     dom_node *e = c->els[i];
     if (!exc_live(e) || !(e->flags & EXF_INSEL) || (e->flags & EXF_ROOT) || !exc_is_heading(e) ||
         exc_is_tag(e, HTML_TAG_H1))
+      continue;
+    const dom_node *pe = prev_element(e);
+    if (pe && exc_is_tag(pe, HTML_TAG_H1))
       continue;
     bool content = false, dropped = false;
     for (dom_node *s = e->next; s && !content; s = s->next) {

@@ -1709,6 +1709,20 @@ static bool has_markup(const char *s, size_t n)
   return false;
 }
 
+/* ... or HTML escaped once more ("&lt;p&gt;Uma solu&amp;ccedil;&atilde;o&lt;/p&gt;"): an
+ * escaped tag is "&lt;" followed by a letter or '/'. */
+static bool has_escaped_markup(const char *s, size_t n)
+{
+  for (size_t i = 0; i + 4 < n; i++) {
+    if (s[i] != '&' || memcmp(s + i, "&lt;", 4) != 0)
+      continue;
+    char c = s[i + 4];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '/')
+      return true;
+  }
+  return false;
+}
+
 /* The text of an HTML articleBody: parsed as a document of its own (its arena bounded to 16x
  * the markup plus 1 MiB), then serialised as plain text, scripts and styles left out. On
  * failure `out` stays empty. */
@@ -2111,10 +2125,19 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   if (jl.body.s && jl.body.n) {
     size_t bl = jl.body.n;
     const char *b = ex_trim(jl.body.s, &bl);
-    if (has_markup(b, bl))
+    if (has_markup(b, bl)) {
       body_markup_text(b, bl, &m->article_body);
-    else
+    } else if (has_escaped_markup(b, bl)) {
+      /* a first parse undoes the escaping (its text is the markup), a second reads it */
+      ex_buf un;
+      exb_init(&un, (size_t)4 << 20);
+      body_markup_text(b, bl, &un);
+      if (!un.failed && un.p && has_markup(un.p, un.len))
+        body_markup_text(un.p, un.len, &m->article_body);
+      exb_free(&un);
+    } else {
       exb_put(&m->article_body, b, bl);
+    }
     if (m->article_body.failed)
       exb_clear(&m->article_body);
   }
