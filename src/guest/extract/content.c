@@ -5,7 +5,8 @@
  * made non-destructive and linear so that it can retry cheaply and survive hostile trees:
  *
  *   0. Static marks (once): hidden elements (hidden, aria-hidden, display:none,
- *      visibility:hidden) and never-content elements (script, style, form controls, svg...).
+ *      visibility:hidden) and never-content elements (script, style, form controls, svg...;
+ *      MathML reads as its tokens, without its TeX annotations).
  *   1. Attempt with flags {strip unlikely, weight classes, clean conditionally}. A pre-order
  *      walk drops (EXF_DROP, a mark, not a removal) boilerplate: class/id matching the
  *      "unlikely" list (nav, comments, share, related, sidebar, footer, cookie, newsletter...)
