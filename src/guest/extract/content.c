@@ -27,7 +27,7 @@
  *      widgets, negative-weight headings, footers and asides.
  *   6. Fewer than 500 characters: retry with fewer flags; a looser attempt replaces a
  *      stricter one only when it is 2.5x longer. The body is the last resort, so a page with
- *      text never gives an empty result.
+ *      text never gives an empty result (its headline repeating the title still goes).
  * Beyond Readability (each measured on both dev sets, none specific to a site):
  *   - boilerplate names inside the content (credits, share, newsletter, author box, tags,
  *     disclosures...) drop short blocks and weigh -25 against candidates; link-only short
@@ -1175,6 +1175,9 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     /* nothing scored: the whole body, cleaned of what is never content */
     reset_attempt(&c);
     out = c.body;
+    /* the headline that repeats the title is the title field, not text, here too */
+    if (c.title_node)
+      c.title_node->flags |= EXF_DROP;
   } else if (c.n_sel == 1) {
     out = c.sel[0];
   } else {
