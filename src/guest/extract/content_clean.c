@@ -1302,6 +1302,29 @@ bool exc_standfirst(const dom_node *e)
   return false;
 }
 
+/* A list item whose list is not mostly links and holds >= 2 items of prose (>= 150
+ * characters, link-poor): one linked line among them (a digest's highlights) is judged with
+ * the list, not as a link line of its own. */
+#define EX_PROSE_ITEM_LINE 150
+static bool item_of_prose_list(cctx *c, const dom_node *e)
+{
+  const dom_node *l = e->parent;
+  if (!exc_is_tag(e, HTML_TAG_LI) || !l || l->type != DOM_ELEMENT ||
+      !(exc_is_tag(l, HTML_TAG_UL) || exc_is_tag(l, HTML_TAG_OL)) || !exc_live(l))
+    return false;
+  ninfo *li = exc_info_of(c, l);
+  if (!li || li->n_li < EX_RUN_MIN || exc_link_density(c, l) > 0.5f)
+    return false;
+  int prose = 0; /* items of prose: long, link-poor lines */
+  for (const dom_node *s = l->first_child; s; s = s->next) {
+    ninfo *si = s->type == DOM_ELEMENT && exc_live(s) ? exc_info_of(c, s) : NULL;
+    if (si && exc_is_tag(s, HTML_TAG_LI) && si->text >= EX_PROSE_ITEM_LINE &&
+        exc_link_density(c, s) < 0.25f && ++prose >= 2)
+      return true;
+  }
+  return false;
+}
+
 /* The same at the start of the content (date and category stamps, "Advertisement", breadcrumb
  * remnants), except that headings are kept: an article may open with its own headings. */
 void exc_trim_head(cctx *c)
@@ -1320,7 +1343,7 @@ void exc_trim_head(cctx *c)
     /* a block holding other text blocks (li > p) is judged through them */
     if (in->n_p || in->n_li)
       continue;
-    bool boiler = exc_link_density(c, e) > 0.5f;
+    bool boiler = exc_link_density(c, e) > 0.5f && !item_of_prose_list(c, e);
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
         !exc_is_tag(e, HTML_TAG_DD) && !exc_standfirst(e)) {
       exb_clear(&t);
