@@ -805,7 +805,17 @@ void exc_clean_selection(cctx *c)
 
 /* A heading (h2-h6) followed by nothing that survived the cleaning, up to the next heading
  * or the end of its container, introduced a block that was removed ("Related posts:",
- * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. */
+ * "More on this topic"): it goes too; a heading alone in a wrapper (<header>) is judged by
+ * what follows the wrapper. Runs backwards so a chain of such headings goes. */
+/* Nothing but whitespace and comments follows the node in its parent. */
+static bool heading_has_next(const dom_node *e)
+{
+  for (const dom_node *s = e->next; s; s = s->next)
+    if (s->type == DOM_ELEMENT || (s->type == DOM_TEXT && s->aux > 0))
+      return true;
+  return false;
+}
+
 void exc_drop_orphan_headings(cctx *c)
 {
   for (size_t i = c->hi; i-- > c->lo;) {
@@ -814,7 +824,14 @@ void exc_drop_orphan_headings(cctx *c)
         exc_is_tag(e, HTML_TAG_H1))
       continue;
     bool content = false, dropped = false;
-    for (dom_node *s = e->next; s && !content; s = s->next) {
+    /* a heading alone in its wrapper (<header><h3>..</h3></header>) introduces what follows
+     * the wrapper */
+    const dom_node *from = e;
+    if (!heading_has_next(e) && e->parent && e->parent->type == DOM_ELEMENT &&
+        (e->parent->flags & EXF_INSEL) && !(e->parent->flags & EXF_ROOT) &&
+        exc_info_of(c, e->parent) && exc_info_of(c, e->parent)->text == exc_info_of(c, e)->text)
+      from = e->parent;
+    for (dom_node *s = from->next; s && !content; s = s->next) {
       if (s->type == DOM_TEXT) {
         content = s->aux > 0;
         continue;
