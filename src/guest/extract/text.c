@@ -98,7 +98,8 @@ static bool style_has(const char *st, size_t n, const char *prop, const char *va
 }
 
 /* CSS utility classes that hide an element on screen: screen-reader-only text ("sr-only",
- * "visually-hidden", "screen-reader-text"), print-only blocks, and Bootstrap's "d-none" unless
+ * "visually-hidden", "screen-reader-text", also after a framework's prefix: "u-sr-only"),
+ * print-only blocks, and Bootstrap's "d-none" unless
  * another display utility shows it at some width ("d-none d-md-block"). A "hidden" class is
  * not enough: scripts reveal such sections (galleries, "read more" boxes). */
 static bool utility_hidden(const char *s, size_t n)
@@ -125,7 +126,16 @@ static bool utility_hidden(const char *s, size_t n)
       for (size_t k = 0; words[k]; k++)
         if (ex_ieq(s + i, tl, words[k]))
           return true;
-    } else if (tl > 2 && s[i] == 'd' && s[i + 1] == '-') {
+    }
+    /* the same after a framework's prefix: "u-visually-hidden", "h-sr-only", "wt-cli-sr-only" */
+    if (tl >= 9 && (s[e - 1] == 'y' || s[e - 1] == 'n' || s[e - 1] == 't')) {
+      for (size_t k = 0; words[k]; k++) {
+        size_t wl = strlen(words[k]);
+        if (tl > wl + 1 && s[e - wl - 1] == '-' && ex_ieq(s + e - wl, wl, words[k]))
+          return true;
+      }
+    }
+    if (tl > 2 && s[i] == 'd' && s[i + 1] == '-') {
       if (ex_ieq(s + i, tl, "d-none"))
         d_none = true;
       else if (!ex_icontains(s + i, tl, "none"))
