@@ -806,7 +806,8 @@ void exc_clean_selection(cctx *c)
 /* A heading (h2-h6) followed by nothing that survived the cleaning, up to the next heading
  * or the end of its container, introduced a block that was removed ("Related posts:",
  * "More on this topic"): it goes too; a heading alone in a wrapper (<header>) is judged by
- * what follows the wrapper. Runs backwards so a chain of such headings goes. */
+ * what follows the wrapper; a heading named or marked up as the standfirst introduces
+ * nothing and stays. Runs backwards so a chain of such headings goes. */
 /* Nothing but whitespace and comments follows the node in its parent. */
 static bool heading_has_next(const dom_node *e)
 {
@@ -821,7 +822,7 @@ void exc_drop_orphan_headings(cctx *c)
   for (size_t i = c->hi; i-- > c->lo;) {
     dom_node *e = c->els[i];
     if (!exc_live(e) || !(e->flags & EXF_INSEL) || (e->flags & EXF_ROOT) || !exc_is_heading(e) ||
-        exc_is_tag(e, HTML_TAG_H1))
+        exc_is_tag(e, HTML_TAG_H1) || exc_standfirst(e))
       continue;
     bool content = false, dropped = false;
     /* a heading alone in its wrapper (<header><h3>..</h3></header>) introduces what follows
