@@ -822,7 +822,7 @@ void exc_drop_orphan_headings(cctx *c)
   for (size_t i = c->hi; i-- > c->lo;) {
     dom_node *e = c->els[i];
     if (!exc_live(e) || !(e->flags & EXF_INSEL) || (e->flags & EXF_ROOT) || !exc_is_heading(e) ||
-        exc_is_tag(e, HTML_TAG_H1) || exc_standfirst(e))
+        exc_is_tag(e, HTML_TAG_H1))
       continue;
     bool content = false, dropped = false;
     /* a heading alone in its wrapper (<header><h3>..</h3></header>) introduces what follows
@@ -848,7 +848,7 @@ void exc_drop_orphan_headings(cctx *c)
       ninfo *in = exc_info_of(c, s);
       content = (in && in->text > 0) || exc_is_tag(s, HTML_TAG_IMG) || (in && in->n_img > 0);
     }
-    if (!content && dropped)
+    if (!content && dropped && !exc_standfirst(e))
       e->flags |= EXF_DROP;
   }
 }

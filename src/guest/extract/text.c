@@ -111,6 +111,7 @@ static bool utility_hidden(const char *s, size_t n)
                                       "screen-reader-only",
                                       "show-for-sr",
                                       NULL};
+  static const size_t word_len[] = {7, 15, 14, 18, 18, 11};
   bool d_none = false, d_shown = false;
   size_t i = 0;
   while (i < n) {
@@ -130,7 +131,7 @@ static bool utility_hidden(const char *s, size_t n)
     /* the same after a framework's prefix: "u-visually-hidden", "h-sr-only", "wt-cli-sr-only" */
     if (tl >= 9 && (s[e - 1] == 'y' || s[e - 1] == 'n' || s[e - 1] == 't')) {
       for (size_t k = 0; words[k]; k++) {
-        size_t wl = strlen(words[k]);
+        size_t wl = word_len[k];
         if (tl > wl + 1 && s[e - wl - 1] == '-' && ex_ieq(s + e - wl, wl, words[k]))
           return true;
       }
