@@ -5,7 +5,8 @@
  * made non-destructive and linear so that it can retry cheaply and survive hostile trees:
  *
  *   0. Static marks (once): hidden elements (hidden, aria-hidden, display:none,
- *      visibility:hidden) and never-content elements (script, style, form controls, svg...).
+ *      visibility:hidden) and never-content elements (script, style, form controls, svg...;
+ *      MathML reads as its tokens, without its TeX annotations).
  *   1. Attempt with flags {strip unlikely, weight classes, clean conditionally}. A pre-order
  *      walk drops (EXF_DROP, a mark, not a removal) boilerplate: class/id matching the
  *      "unlikely" list (nav, comments, share, related, sidebar, footer, cookie, newsletter...)
@@ -26,7 +27,7 @@
  *      widgets, negative-weight headings, footers and asides.
  *   6. Fewer than 500 characters: retry with fewer flags; a looser attempt replaces a
  *      stricter one only when it is 2.5x longer. The body is the last resort, so a page with
- *      text never gives an empty result.
+ *      text never gives an empty result (its headline repeating the title still goes).
  * Beyond Readability (each measured on both dev sets, none specific to a site):
  *   - boilerplate names inside the content (credits, share, newsletter, author box, tags,
  *     disclosures...) drop short blocks and weigh -25 against candidates; link-only short
@@ -1176,6 +1177,9 @@ dom_node *ex_content_select(dom_doc *doc, const char *title, size_t title_len)
     /* nothing scored: the whole body, cleaned of what is never content */
     reset_attempt(&c);
     out = c.body;
+    /* the headline that repeats the title is the title field, not text, here too */
+    if (c.title_node)
+      c.title_node->flags |= EXF_DROP;
   } else if (c.n_sel == 1) {
     out = c.sel[0];
   } else {

@@ -810,9 +810,20 @@ void exc_clean_selection(cctx *c)
 
 /* A heading (h2-h6) followed by nothing that survived the cleaning, up to the next heading
  * or the end of its container, introduced a block that was removed ("Related posts:",
- * "More on this topic"): it goes too. Runs backwards so a chain of such headings goes. The
- * heading right after the headline <h1> is its dek, which introduces no block: it stays when
- * what follows it in the article header (share bar, byline row) went. */
+ * "More on this topic"): it goes too; a heading alone in a wrapper (<header>) is judged by
+ * what follows the wrapper; a heading named or marked up as the standfirst introduces
+ * nothing and stays, and so does the heading right after the headline <h1> (its dek) when
+ * what follows it in the article header (share bar, byline row) went. Runs backwards so a
+ * chain of such headings goes. */
+/* Nothing but whitespace and comments follows the node in its parent. */
+static bool heading_has_next(const dom_node *e)
+{
+  for (const dom_node *s = e->next; s; s = s->next)
+    if (s->type == DOM_ELEMENT || (s->type == DOM_TEXT && s->aux > 0))
+      return true;
+  return false;
+}
+
 void exc_drop_orphan_headings(cctx *c)
 {
   for (size_t i = c->hi; i-- > c->lo;) {
@@ -824,7 +835,14 @@ void exc_drop_orphan_headings(cctx *c)
     if (pe && exc_is_tag(pe, HTML_TAG_H1))
       continue;
     bool content = false, dropped = false;
-    for (dom_node *s = e->next; s && !content; s = s->next) {
+    /* a heading alone in its wrapper (<header><h3>..</h3></header>) introduces what follows
+     * the wrapper */
+    const dom_node *from = e;
+    if (!heading_has_next(e) && e->parent && e->parent->type == DOM_ELEMENT &&
+        (e->parent->flags & EXF_INSEL) && !(e->parent->flags & EXF_ROOT) &&
+        exc_info_of(c, e->parent) && exc_info_of(c, e->parent)->text == exc_info_of(c, e)->text)
+      from = e->parent;
+    for (dom_node *s = from->next; s && !content; s = s->next) {
       if (s->type == DOM_TEXT) {
         content = s->aux > 0;
         continue;
@@ -840,7 +858,7 @@ void exc_drop_orphan_headings(cctx *c)
       ninfo *in = exc_info_of(c, s);
       content = (in && in->text > 0) || exc_is_tag(s, HTML_TAG_IMG) || (in && in->n_img > 0);
     }
-    if (!content && dropped)
+    if (!content && dropped && !exc_standfirst(e))
       e->flags |= EXF_DROP;
   }
 }
@@ -1312,6 +1330,29 @@ bool exc_standfirst(const dom_node *e)
   return false;
 }
 
+/* A list item whose list is not mostly links and holds >= 2 items of prose (>= 150
+ * characters, link-poor): one linked line among them (a digest's highlights) is judged with
+ * the list, not as a link line of its own. */
+#define EX_PROSE_ITEM_LINE 150
+static bool item_of_prose_list(cctx *c, const dom_node *e)
+{
+  const dom_node *l = e->parent;
+  if (!exc_is_tag(e, HTML_TAG_LI) || !l || l->type != DOM_ELEMENT ||
+      !(exc_is_tag(l, HTML_TAG_UL) || exc_is_tag(l, HTML_TAG_OL)) || !exc_live(l))
+    return false;
+  ninfo *li = exc_info_of(c, l);
+  if (!li || li->n_li < EX_RUN_MIN || exc_link_density(c, l) > 0.5f)
+    return false;
+  int prose = 0; /* items of prose: long, link-poor lines */
+  for (const dom_node *s = l->first_child; s; s = s->next) {
+    ninfo *si = s->type == DOM_ELEMENT && exc_live(s) ? exc_info_of(c, s) : NULL;
+    if (si && exc_is_tag(s, HTML_TAG_LI) && si->text >= EX_PROSE_ITEM_LINE &&
+        exc_link_density(c, s) < 0.25f && ++prose >= 2)
+      return true;
+  }
+  return false;
+}
+
 /* The same at the start of the content (date and category stamps, "Advertisement", breadcrumb
  * remnants), except that headings are kept: an article may open with its own headings. */
 void exc_trim_head(cctx *c)
@@ -1330,7 +1371,7 @@ void exc_trim_head(cctx *c)
     /* a block holding other text blocks (li > p) is judged through them */
     if (in->n_p || in->n_li)
       continue;
-    bool boiler = exc_link_density(c, e) > 0.5f;
+    bool boiler = exc_link_density(c, e) > 0.5f && !item_of_prose_list(c, e);
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
         !exc_is_tag(e, HTML_TAG_DD) && !exc_standfirst(e)) {
       exb_clear(&t);

@@ -12,7 +12,7 @@ static const char *const unlikely_pat[] = {
     "rss",          "shoutbox",   "sidebar", "skyscraper",  "social",    "sponsor",
     "supplemental", "ad-break",   "agegate", "pagination",  "pager",     "popup",
     "yom-remote",   "modal",      "dialog",  "login",       "cookie",    "consent",
-    "newsletter",   "signup",     "subscri", "author-box",  "authorbox", NULL};
+    "newsletter",   "signup",     "subscri", "author-box",  "authorbox", "comentario", NULL};
 static const char *const maybe_pat[] = {"and",  "article", "body",   "column", "content",
                                         "main", "mathjax", "shadow", NULL};
 static const char *const negative_pat[] = {
@@ -307,7 +307,8 @@ static const char *const inside_pat[] = {"credit",        "copyright",
                                          "post-footer",   "ez-toc",
                                          "toc_container", "table-of-contents",
                                          "teaser",        "banner",
-                                         "login",         NULL};
+                                         "login",         "comentario",
+                                         NULL};
 
 /* ---- class/id words ------------------------------------------------------------------------ */
 static bool is_alnum_c(char ch)

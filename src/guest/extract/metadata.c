@@ -11,7 +11,8 @@
  *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
  *                author/creator meta > the first of rel=author / itemprop=author /
  *                "byline"-class elements (inner ones before their containers) > an inline
- *                "By / Von / Par / Por Name" line; each cleaned by byline.c (labels, dates,
+ *                "By / Von / Par / Por Name" line (a markup value that is an account name,
+ *                "mk_2041", only after these); each cleaned by byline.c (labels, dates,
  *                separators); one naming the site only when none names a person, none that
  *                reads as a sentence
  *   date         JSON-LD datePublished > article:published_time and friends (also
@@ -1527,6 +1528,25 @@ static bool home_heading(const dom_node *h)
   return same;
 }
 
+/* An account name rather than a person's name: one word holding a digit or an underscore
+ * ("CC7567", "jane_doe"). The markup gives such a handle where the page shows the name; it
+ * is the byline only when no byline element or inline line names someone. */
+static bool user_handle(const char *s, size_t n)
+{
+  size_t l = n;
+  s = ex_trim(s, &l);
+  if (l < 3 || l > 40)
+    return false;
+  bool mark = false;
+  for (size_t i = 0; i < l; i++) {
+    if (s[i] == ' ' || s[i] == ',')
+      return false;
+    if ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')
+      mark = true;
+  }
+  return mark;
+}
+
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
  * fallback): false when nothing is left or what is left names the site (then it goes to
  * `site_by`, used when no source names a person). */
@@ -1931,9 +1951,17 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   bool have_by = false;
   ex_buf site_by;
   exb_init(&site_by, EX_MAX_META);
-  for (size_t i = 0; i < sizeof bc / sizeof bc[0] && !have_by; i++)
-    if (bc[i].s && bc[i].n)
-      have_by = put_byline(&m->byline, bc[i].s, bc[i].n, site_sp, host_sp, &site_by);
+  str_ref handle = {NULL, 0};
+  for (size_t i = 0; i < sizeof bc / sizeof bc[0] && !have_by; i++) {
+    if (!bc[i].s || !bc[i].n)
+      continue;
+    if (user_handle(bc[i].s, bc[i].n)) {
+      if (!handle.s)
+        handle = bc[i];
+      continue;
+    }
+    have_by = put_byline(&m->byline, bc[i].s, bc[i].n, site_sp, host_sp, &site_by);
+  }
   /* the innermost byline elements first (a container may hold a category, a role or a logo
    * beside the name), then the containers */
   for (uint32_t k = 0; k < 2 * s->n_byline && !have_by; k++) {
@@ -1956,6 +1984,8 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       have_by = put_byline(&m->byline, t.p, t.len, site_sp, host_sp, &site_by);
     exb_free(&t);
   }
+  if (!have_by && handle.s)
+    have_by = put_byline(&m->byline, handle.s, handle.n, site_sp, host_sp, &site_by);
   if (!have_by) {
     exb_clear(&m->byline);
     if (site_by.len && !site_by.failed)

@@ -98,7 +98,8 @@ static bool style_has(const char *st, size_t n, const char *prop, const char *va
 }
 
 /* CSS utility classes that hide an element on screen: screen-reader-only text ("sr-only",
- * "visually-hidden", "screen-reader-text"), print-only blocks, and Bootstrap's "d-none" unless
+ * "visually-hidden", "screen-reader-text", also after a framework's prefix: "u-sr-only"),
+ * print-only blocks, and Bootstrap's "d-none" unless
  * another display utility shows it at some width ("d-none d-md-block"). A "hidden" class is
  * not enough: scripts reveal such sections (galleries, "read more" boxes). */
 static bool utility_hidden(const char *s, size_t n)
@@ -110,6 +111,7 @@ static bool utility_hidden(const char *s, size_t n)
                                       "screen-reader-only",
                                       "show-for-sr",
                                       NULL};
+  static const size_t word_len[] = {7, 15, 14, 18, 18, 11};
   bool d_none = false, d_shown = false;
   size_t i = 0;
   while (i < n) {
@@ -125,7 +127,16 @@ static bool utility_hidden(const char *s, size_t n)
       for (size_t k = 0; words[k]; k++)
         if (ex_ieq(s + i, tl, words[k]))
           return true;
-    } else if (tl > 2 && s[i] == 'd' && s[i + 1] == '-') {
+    }
+    /* the same after a framework's prefix: "u-visually-hidden", "h-sr-only", "wt-cli-sr-only" */
+    if (tl >= 9 && (s[e - 1] == 'y' || s[e - 1] == 'n' || s[e - 1] == 't')) {
+      for (size_t k = 0; words[k]; k++) {
+        size_t wl = word_len[k];
+        if (tl > wl + 1 && s[e - wl - 1] == '-' && ex_ieq(s + e - wl, wl, words[k]))
+          return true;
+      }
+    }
+    if (tl > 2 && s[i] == 'd' && s[i + 1] == '-') {
       if (ex_ieq(s + i, tl, "d-none"))
         d_none = true;
       else if (!ex_icontains(s + i, tl, "none"))
@@ -253,8 +264,13 @@ static bool never_tag(const dom_node *n)
 {
   if (n->type != DOM_ELEMENT)
     return n->type != DOM_TEXT;
+  /* MathML reads as its tokens, as a browser's text does (a formula inside a sentence is part
+   * of it); its annotations are source (TeX, other markup), not text */
+  if (n->ns == DOM_NS_MATHML)
+    return n->tag == HTML_TAG_ANNOTATION_XML ||
+           (n->tag == HTML_TAG_UNKNOWN && n->name_len == 10 && memcmp(n->name, "annotation", 10) == 0);
   if (n->ns != DOM_NS_HTML)
-    return n->tag == HTML_TAG_SVG || n->tag == HTML_TAG_MATH || n->ns == DOM_NS_SVG;
+    return n->tag == HTML_TAG_SVG || n->ns == DOM_NS_SVG;
   switch (n->tag) {
   case HTML_TAG_NOSCRIPT:
     return !(n->flags & EXF_SHOWN);
