@@ -166,9 +166,10 @@ paced_run() { # LABEL [nice ...]: one paced run and its lines
   # Run-queue delay: time the server's threads and the client's were runnable but not running
   # (the machine's CPUs taken by others, or by each other), per request.
   nreq=$(awk -v r="$rate" -v d="$DURATION" 'BEGIN{printf "%d", r * d}')
-  printf '  run-queue delay per request: server %s ms, client %s ms; CPU time stolen by the host: %s ms; load average %s\n' \
+  printf '  run-queue delay per request: server %s ms, client %s ms; due with every client connection busy: %s; CPU time stolen by the host: %s ms; load average %s\n' \
     "$(awk -v a="$rq0" -v b="$rq1" -v n="$nreq" 'BEGIN{printf "%.3f", (b - a) / n}')" \
-    "$(sed -nE 's/^CLIENT .*runq_per_req_ms=([0-9.]+).*/\1/p' "$T/paced.out")" "$((st1 - st0))" \
+    "$(sed -nE 's/^CLIENT .*runq_per_req_ms=([0-9.]+).*/\1/p' "$T/paced.out")" \
+    "$(sed -nE 's/^CLIENT busy=([0-9]+).*/\1/p' "$T/paced.out")" "$((st1 - st0))" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 paced_run "paced at 80 % of saturation ($rate req/s)"
