@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make bench-serve: `riptide serve` under load (wrk), against `riptide bench` on the same pages
-# with the same number of pool slots, in the same run, so the ratios mean something on any
-# machine. Not part of make test. Prints:
+# make bench-serve: `riptide serve` under load (wrk), against `riptide bench` and `riptide
+# extract` on the same pages with the same number of pool slots, in the same run, so the ratios
+# mean something on any machine. Not part of make test. Prints:
 #
 #   1. in-process pages/s, two ways: riptide bench --parallel P (pages decoded before timing,
 #      no output written: the extraction alone) and riptide extract -f jsonl --parallel P over
