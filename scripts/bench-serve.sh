@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# make bench-serve: `riptide serve` under load (wrk), against `riptide bench` on the same pages
-# with the same number of pool slots, in the same run, so the ratios mean something on any
-# machine. Not part of make test. Prints:
+# make bench-serve: `riptide serve` under load (wrk), against `riptide bench` and `riptide
+# extract` on the same pages with the same number of pool slots, in the same run, so the ratios
+# mean something on any machine. Not part of make test. Prints:
 #
-#   1. in-process pool pages/s (riptide bench --parallel P);
+#   1. in-process pages/s, two ways: riptide bench --parallel P (pages decoded before timing,
+#      no output written: the extraction alone) and riptide extract -f jsonl --parallel P over
+#      the same pages to /dev/null (reads, decodes, extracts and writes the JSON lines, as the
+#      service does: the in-process counterpart of an HTTP request);
 #   2. POST /v1/extract with wrk: requests/s, latency p50/p99, at P connections (one request
-#      in flight per slot) and at 4P connections (saturated: the throughput figure);
+#      in flight per slot) and at 4P connections (saturated: the throughput figure), each as a
+#      ratio to both in-process figures;
 #   3. latency at 80 % of that saturated rate: bench/paced_load.c sends at a fixed rate
 #      (open loop: latency from each request's due time, so a stall counts for every request
 #      it delayed), over PACED_C connections (default 16P, so a due request does not wait for a
-#      free connection of the client); wrk has no fixed-rate mode;
+#      free connection of the client); wrk has no fixed-rate mode. With PACED_NICE=N (e.g.
+#      -10), run a second time with the client at nice N, above the server's threads, as if it
+#      had a machine of its own (a negative N needs root or CAP_SYS_NICE);
 #   4. the saturated run again with 500 idle keep-alive connections held open beside it;
 #   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated (one ~165 MB request
 #      with PAGES=dev), sent by bench/post_file.c; ROUNDS rounds alternating with riptide bench
-#      on as many pages; per round and as a median: the throughput ratio and the CPU time per
-#      page (server, client, in-process).
+#      and riptide extract (jsonl to /dev/null) on as many pages; per round and as a median:
+#      the throughput ratios and the CPU time per page (server, client, in-process).
 # 3 also splits each latency (bench/paced_load.c, from Server-Timing) and prints the run-queue
 # delay of the server's and the client's threads: the machine's CPUs being busy elsewhere.
 #
@@ -68,6 +74,16 @@ inproc_run() { # [REPEAT]: pages/s on stdout; the process's CPU ms per page in $
   awk -v n=$((n_pages * rep)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/inproc.time" > "$T/inproc.cpu"
   awk '$1=="pool"{print $2}' "$T/inproc"
 }
+# riptide extract over the same pages (a manifest naming each page REPEAT times, in the order the
+# batch repeats them), jsonl to /dev/null: pages/s (from its summary) on stdout, its whole
+# process's CPU ms per page in $T/extract.cpu.
+extract_run() { # [REPEAT]
+  local TIMEFORMAT='%U %S' rep=${1:-$repeat} i
+  for i in $(seq 1 "$rep"); do cat "$T/list"; done > "$T/manifest"
+  { time "$RT" extract --input-file "$T/manifest" -f jsonl -p "$P" "${EXTRACT_OPTS[@]}" > /dev/null 2> "$T/extract"; } 2> "$T/extract.time"
+  awk -v n=$((n_pages * rep)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/extract.time" > "$T/extract.cpu"
+  sed -nE 's/.* ([0-9.]+) pages\/s.*/\1/p' "$T/extract" | tail -n1
+}
 runq_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END{printf "%.1f", s / 1e6}'; } # run-queue delay of a process's threads
 steal_ms() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {printf "%d", $9 * 1000 / hz}' /proc/stat; } # all CPUs
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; } # user+sys
@@ -75,6 +91,8 @@ inproc1=$(inproc_run)
 inproc=$inproc1
 inproc_cpu1=$(cat "$T/inproc.cpu")
 echo "in-process (riptide bench --parallel $P), before: $inproc1 pages/s, $inproc_cpu1 CPU-ms/page"
+extract1=$(extract_run)
+echo "in-process (riptide extract -f jsonl -p $P > /dev/null): $extract1 pages/s, $(cat "$T/extract.cpu") CPU-ms/page"
 
 # 2. The service.
 # --workers P: as many threads calling the pool as riptide bench uses (on a shared machine,
@@ -116,9 +134,10 @@ run_wrk() { # run_wrk LABEL CONNECTIONS
   rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$line")
   p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line")
   p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
-  printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  vs in-process %5sx  (%s)\n' \
+  printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  vs bench %5sx, extract %5sx  (%s)\n' \
     "$1" "$rps" "$p50" "$p99" "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
     "$(awk -v a="$rps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
+    "$(awk -v a="$rps" -v b="$extract1" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
     "$(sed -E 's/.*(errors=.*)/\1/' <<<"$line")"
   last_rps=$rps; last_p50=$p50
 }
@@ -130,24 +149,39 @@ sat=$last_rps
 rate=$(awk -v r="$sat" 'BEGIN{printf "%.1f", 0.8 * r}')
 cc -std=c11 -O2 -pthread bench/paced_load.c -o "$T/paced_load" || exit 1
 hp=${ADDR#http://}
-rq0=$(runq_ms "$SPID"); st0=$(steal_ms)
-"$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" "$PACED_C" "$T/list" > "$T/paced.out" 2>&1
-rq1=$(runq_ms "$SPID"); st1=$(steal_ms)
-line=$(grep '^RESULT' "$T/paced.out")
-p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
-got=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
-printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  (%s)\n' \
-  "paced at 80 % of saturation ($rate req/s)" "$got" "$p50" "$p99" \
-  "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
-  "$(sed -E 's/.*(late=.*)/\1/' <<<"$line"), late = sent >1 ms after due"
-sed -n 's/^PARTS /  ms, /p' "$T/paced.out" # where the time went (bench/paced_load.c)
-# Run-queue delay: time the server's threads and the client's were runnable but not running
-# (the machine's CPUs taken by others, or by each other), per request.
-nreq=$(awk -v r="$rate" -v d="$DURATION" 'BEGIN{printf "%d", r * d}')
-printf '  run-queue delay per request: server %s ms, client %s ms; CPU time stolen by the host: %s ms; load average %s\n' \
-  "$(awk -v a="$rq0" -v b="$rq1" -v n="$nreq" 'BEGIN{printf "%.3f", (b - a) / n}')" \
-  "$(sed -nE 's/^CLIENT .*runq_per_req_ms=([0-9.]+).*/\1/p' "$T/paced.out")" "$((st1 - st0))" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)"
+paced_run() { # LABEL [nice ...]: one paced run and its lines
+  local label=$1; shift
+  local rq0 rq1 st0 st1 line p50 p99 got nreq
+  rq0=$(runq_ms "$SPID"); st0=$(steal_ms)
+  "$@" "$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" "$PACED_C" "$T/list" > "$T/paced.out" 2>&1
+  rq1=$(runq_ms "$SPID"); st1=$(steal_ms)
+  line=$(grep '^RESULT' "$T/paced.out")
+  p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
+  got=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
+  printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  (%s)\n' \
+    "$label" "$got" "$p50" "$p99" \
+    "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
+    "$(sed -E 's/.*(late=.*)/\1/' <<<"$line"), late = sent >1 ms after due"
+  sed -n 's/^PARTS /  ms, /p' "$T/paced.out" # where the time went (bench/paced_load.c)
+  # Run-queue delay: time the server's threads and the client's were runnable but not running
+  # (the machine's CPUs taken by others, or by each other), per request.
+  nreq=$(awk -v r="$rate" -v d="$DURATION" 'BEGIN{printf "%d", r * d}')
+  printf '  run-queue delay per request: server %s ms, client %s ms; due with every client connection busy: %s; CPU time stolen by the host: %s ms; load average %s\n' \
+    "$(awk -v a="$rq0" -v b="$rq1" -v n="$nreq" 'BEGIN{printf "%.3f", (b - a) / n}')" \
+    "$(sed -nE 's/^CLIENT .*runq_per_req_ms=([0-9.]+).*/\1/p' "$T/paced.out")" \
+    "$(sed -nE 's/^CLIENT busy=([0-9]+).*/\1/p' "$T/paced.out")" "$((st1 - st0))" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+}
+paced_run "paced at 80 % of saturation ($rate req/s)"
+if [ -n "${PACED_NICE:-}" ]; then
+  # The same rate, the client at nice PACED_NICE (the server's threads at 0): on a machine of
+  # its own, a load generator is never queued behind the server it measures.
+  if [ "$(nice -n "$PACED_NICE" nice 2>/dev/null)" = "$PACED_NICE" ]; then
+    paced_run "same, client at nice $PACED_NICE (server 0)" nice -n "$PACED_NICE"
+  else
+    echo "paced, client at nice $PACED_NICE: not run (a negative nice needs root or CAP_SYS_NICE)"
+  fi
+fi
 fi
 
 if [ "$PARTS" = all ]; then
@@ -201,9 +235,10 @@ post_batch "$T/warm.ndjson" /dev/null > /dev/null
 rounds=${ROUNDS:-3}
 brep=$(( lines / n_pages )); [ "$brep" -lt 1 ] && brep=1
 median() { sort -n | awk '{v[NR] = $1} END{printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-: > "$T/ratios"; : > "$T/cpuratios"
+: > "$T/ratios"; : > "$T/cpuratios"; : > "$T/xratios"; : > "$T/xcpuratios"
 for round in $(seq 1 "$rounds"); do
   ip=$(inproc_run "$brep"); ipc=$(cat "$T/inproc.cpu")
+  xp=$(extract_run "$brep"); xpc=$(cat "$T/extract.cpu")
   s0=$(cpu_ms "$SPID")
   TIMEFORMAT='%U %S'
   { time post_batch "$T/batch.ndjson" "$T/batch.out" > "$T/post.out"; } 2> "$T/post.time"
@@ -216,13 +251,17 @@ for round in $(seq 1 "$rounds"); do
   cli_cpu=$(awk -v n="$lines" '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/post.time")
   r=$(awk -v a="$bps" -v b="$ip" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$r" >> "$T/ratios"
   rc=$(awk -v a="$ipc" -v b="$srv_cpu" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$rc" >> "$T/cpuratios"
-  printf '%-44s %9s pages/s (%d lines in, %d out, %d errors); in-process %s pages/s: %sx\n' \
-    "POST /v1/extract/batch, round $round" "$bps" "$lines" "$got" "$errs" "$ip" "$r"
-  printf '%-44s server %s, client %s, in-process %s: in-process / server %sx  (load %s)\n' \
-    "  CPU-ms per page" "$srv_cpu" "$cli_cpu" "$ipc" "$rc" "$(cut -d' ' -f1 /proc/loadavg)"
+  xr=$(awk -v a="$bps" -v b="$xp" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$xr" >> "$T/xratios"
+  xrc=$(awk -v a="$xpc" -v b="$srv_cpu" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$xrc" >> "$T/xcpuratios"
+  printf '%-44s %9s pages/s (%d lines in, %d out, %d errors); bench %s pages/s: %sx; extract %s pages/s: %sx\n' \
+    "POST /v1/extract/batch, round $round" "$bps" "$lines" "$got" "$errs" "$ip" "$r" "$xp" "$xr"
+  printf '%-44s server %s, client %s, bench %s, extract %s: bench / server %sx, extract / server %sx  (load %s)\n' \
+    "  CPU-ms per page" "$srv_cpu" "$cli_cpu" "$ipc" "$xpc" "$rc" "$xrc" "$(cut -d' ' -f1 /proc/loadavg)"
 done
-printf '%-44s throughput %sx, CPU efficiency %sx (median of %d rounds)\n' "POST /v1/extract/batch vs in-process" \
+printf '%-44s throughput %sx, CPU efficiency %sx (median of %d rounds)\n' "POST /v1/extract/batch vs riptide bench" \
   "$(median < "$T/ratios")" "$(median < "$T/cpuratios")" "$rounds"
+printf '%-44s throughput %sx, CPU efficiency %sx (median of %d rounds)\n' "POST /v1/extract/batch vs riptide extract" \
+  "$(median < "$T/xratios")" "$(median < "$T/xcpuratios")" "$rounds"
 fi
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
 inproc2=$(inproc_run)

@@ -12,6 +12,7 @@
 #include "serve/serve.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,14 @@ int srv_main(int argc, char **argv)
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
+  /* Request bodies and batch lines are page-sized buffers (~180 KB for a dev page), malloc'd
+   * on the network thread and freed on a worker. With glibc's default (dynamic) thresholds,
+   * freed buffers were unmapped or trimmed from the arena's top and the next ones faulted in
+   * again page by page: ~7 page faults per batch line, 1-2 % of the server's CPU. Fixed
+   * thresholds, set before any thread starts, keep that memory in the arenas (0.5-1 fault per
+   * line); the resident size after a batch is the same, as the default kept its peak too. */
+  mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   char msg[512] = "";
   if (!srv_mhd_load(msg, sizeof msg)) {
     fprintf(stderr, "riptide serve: %s\n", msg);
