@@ -267,8 +267,8 @@ static bool never_tag(const dom_node *n)
   /* MathML reads as its tokens, as a browser's text does (a formula inside a sentence is part
    * of it); its annotations are source (TeX, other markup), not text */
   if (n->ns == DOM_NS_MATHML)
-    return n->tag == HTML_TAG_ANNOTATION_XML ||
-           (n->tag == HTML_TAG_UNKNOWN && n->name_len == 10 && memcmp(n->name, "annotation", 10) == 0);
+    return n->tag == HTML_TAG_ANNOTATION_XML || (n->tag == HTML_TAG_UNKNOWN && n->name_len == 10 &&
+                                                 memcmp(n->name, "annotation", 10) == 0);
   if (n->ns != DOM_NS_HTML)
     return n->tag == HTML_TAG_SVG || n->ns == DOM_NS_SVG;
   switch (n->tag) {
