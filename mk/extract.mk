@@ -7,9 +7,9 @@
 
 EX_EVAL := $(BUILD)/tools/ex_eval
 
-$(EX_EVAL): tests/tools/ex_eval.c $(GUEST_NATIVE_A)
+$(EX_EVAL): tests/tools/ex_eval.c src/common/nfc.c src/common/nfc.h $(GUEST_NATIVE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(GUEST_NATIVE_A) $(LDFLAGS) $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $< src/common/nfc.c $(GUEST_NATIVE_A) $(LDFLAGS) $(LIBS)
 
 .PHONY: eval-extract
 eval-extract: $(EX_EVAL)

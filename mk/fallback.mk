@@ -8,7 +8,7 @@
 FUZZ_TIME ?= 60
 FUZZ_FALLBACK := $(BUILD)/fuzz/fuzz_fallback
 FUZZ_FALLBACK_SRC := fuzz/fuzz_fallback.c $(wildcard src/fallback/*.c) src/common/document.c \
-  src/common/simhash.c \
+  src/common/simhash.c src/common/nfc.c \
   src/common/errors.c src/common/utf8.c src/common/sized.c src/guest/css/selector.c \
   src/guest/extract/title.c src/guest/extract/byline.c src/guest/extract/langtag.c \
   src/guest/extract/date.c

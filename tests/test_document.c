@@ -10,9 +10,11 @@
 
 #include "riptide.h"
 #include "common/document.h"
+#include "common/nfc.h"
 #include "common/utf8.h"
 
 #include <jansson.h>
+#include <utf8proc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -466,6 +468,164 @@ static void test_buffer_ceiling_and_append(void **state)
   riptide_document_free(d);
 }
 
+/* rt_nfc: what changes under NFC and what is left alone. */
+static void expect_nfc(const char *in, const char *want)
+{
+  bool nomem = true;
+  size_t len = 0;
+  char *out = rt_nfc(in, strlen(in), &len, &nomem);
+  assert_false(nomem);
+  if (!want) {
+    assert_null(out); /* already NFC, or not UTF-8: left as it is */
+    return;
+  }
+  assert_non_null(out);
+  assert_int_equal(len, strlen(want));
+  assert_string_equal(out, want);
+  free(out);
+}
+
+static void test_nfc_strings(void **state)
+{
+  (void)state;
+  expect_nfc("plain ASCII text", NULL);
+  expect_nfc("Caf\xc3\xa9 na\xc3\xafve \xc3\x85ngstr\xc3\xb6m", NULL); /* precomposed Latin */
+  expect_nfc("Cafe\xcc\x81", "Caf\xc3\xa9");                           /* e + U+0301 */
+  /* U+09DF is a composition exclusion: NFC is U+09AF U+09BC */
+  expect_nfc("\xe0\xa7\x9f", "\xe0\xa6\xaf\xe0\xa6\xbc");
+  /* U+09C7 U+09BE (a vowel sign second in a composition, combining class 0) -> U+09CB */
+  expect_nfc("\xe0\xa6\x95\xe0\xa7\x87\xe0\xa6\xbe", "\xe0\xa6\x95\xe0\xa7\x8b");
+  /* conjoining jamo L + V -> the syllable U+AC00; a precomposed syllable stays */
+  expect_nfc("\xe1\x84\x80\xe1\x85\xa1", "\xea\xb0\x80");
+  expect_nfc("\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", NULL);
+  /* marks reordered by combining class: a + U+0301 + U+0328 -> U+0105 U+0301 */
+  expect_nfc("a\xcc\x81\xcc\xa8", "\xc4\x85\xcc\x81");
+  /* the singleton U+212B (Angstrom sign) -> U+00C5 */
+  expect_nfc("\xe2\x84\xab", "\xc3\x85");
+  expect_nfc("\xe4\xb8\xad\xe6\x96\x87 \xd0\xa0\xd1\x83\xd1\x81", NULL); /* CJK, Cyrillic */
+  expect_nfc("bad \xff e\xcc\x81", NULL); /* malformed UTF-8 stays as it is */
+}
+
+/* rt_document_nfc: the text fields in NFC, the content HTML as it was. */
+static void test_nfc_document(void **state)
+{
+  (void)state;
+  riptide_document *d = riptide_document_new();
+  assert_non_null(d);
+  d->title = strdup("Cafe\xcc\x81");
+  d->text = strdup("Cafe\xcc\x81 au lait");
+  d->markdown = strdup("# Cafe\xcc\x81");
+  d->html = strdup("<p>&gt;\xcc\xb8 Cafe\xcc\x81</p>");
+  d->byline = strdup("Ana");
+  d->n_links = 1;
+  d->links = calloc(1, sizeof *d->links);
+  d->links[0].href = strdup("https://example.org/");
+  d->links[0].text = strdup("e\xcc\x81t\xc3\xa9");
+  d->n_categories = 1;
+  d->categories = calloc(1, sizeof *d->categories);
+  d->categories[0] = strdup("\xe2\x84\xab");
+  assert_true(rt_document_nfc(d));
+  assert_string_equal(d->title, "Caf\xc3\xa9");
+  assert_string_equal(d->text, "Caf\xc3\xa9 au lait");
+  assert_string_equal(d->markdown, "# Caf\xc3\xa9");
+  assert_string_equal(d->links[0].text, "\xc3\xa9t\xc3\xa9");
+  assert_string_equal(d->categories[0], "\xc3\x85");
+  assert_string_equal(d->byline, "Ana");
+  assert_string_equal(d->html, "<p>&gt;\xcc\xb8 Cafe\xcc\x81</p>");
+  riptide_document_free(d);
+}
+
+/* The quick check is sound: for every assigned code point from U+0300 on, after each of a
+ * few starters it can compose with, whenever rt_nfc() says "already NFC" (NULL), utf8proc's
+ * full NFC agrees. */
+static void test_nfc_quick_check_sound(void **state)
+{
+  (void)state;
+  static const int32_t before[] = {'a', 0x09C7, 0x1100, 0xAC00};
+  size_t checked = 0;
+  for (int32_t cp = 0x300; cp < 0x110000; cp++) {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || utf8proc_category(cp) == UTF8PROC_CATEGORY_CN)
+      continue;
+    for (size_t b = 0; b < sizeof before / sizeof before[0]; b++) {
+      utf8proc_uint8_t s[16];
+      utf8proc_ssize_t n = utf8proc_encode_char(before[b], s);
+      n += utf8proc_encode_char(cp, s + n);
+      s[n] = 0;
+      bool nomem;
+      size_t len;
+      char *got = rt_nfc((const char *)s, (size_t)n, &len, &nomem);
+      utf8proc_uint8_t *want = utf8proc_NFC(s);
+      assert_non_null(want);
+      if (got)
+        assert_string_equal(got, (const char *)want);
+      else if (strcmp((const char *)want, (const char *)s) != 0)
+        fail_msg("U+%04X after U+%04X changes under NFC but was passed over", (unsigned)cp,
+                 (unsigned)before[b]);
+      free(got);
+      free(want);
+      checked++;
+    }
+  }
+  assert_true(checked > 4 * 100000);
+}
+
+/* Both engines give their documents in NFC, and the fingerprints are of the NFC text: a page
+ * written decomposed and the same page precomposed are exact duplicates. */
+static void test_nfc_both_engines(void **state)
+{
+  (void)state;
+  static const char decomposed[] =
+      "<html><head><title>Cafe\xcc\x81 notes</title></head><body><article><h1>Cafe\xcc\x81 "
+      "notes</h1><p>The cafe\xcc\x81 on the corner opened in the spring, and its owners "
+      "roast the beans themselves every morning before the first guests arrive.</p><p>Its "
+      "cre\xcc\x80me bru\xcc\x82le\xcc\x81"
+      "e is the reason most people come back, week after "
+      "week, and the queue on Sundays runs down the street.</p></article></body></html>";
+  static const char precomposed[] =
+      "<html><head><title>Caf\xc3\xa9 notes</title></head><body><article><h1>Caf\xc3\xa9 "
+      "notes</h1><p>The caf\xc3\xa9 on the corner opened in the spring, and its owners "
+      "roast the beans themselves every morning before the first guests arrive.</p><p>Its "
+      "cr\xc3\xa8me br\xc3\xbb\x6c\xc3\xa9\x65 is the reason most people come back, week after "
+      "week, and the queue on Sundays runs down the street.</p></article></body></html>";
+  riptide_options o;
+  riptide_options_init(&o);
+  riptide_document *n1 = NULL, *n2 = NULL, *w1 = NULL, *w2 = NULL;
+  assert_int_equal(riptide_extract_native(decomposed, strlen(decomposed), NULL, &o, &n1),
+                   RIPTIDE_OK);
+  assert_int_equal(riptide_extract_native(precomposed, strlen(precomposed), NULL, &o, &n2),
+                   RIPTIDE_OK);
+  assert_non_null(strstr(n1->text, "The caf\xc3\xa9 on the corner"));
+  assert_non_null(strstr(n1->text, "cr\xc3\xa8me br\xc3\xbbl\xc3\xa9\x65"));
+  assert_null(strstr(n1->text, "\xcc\x81"));
+  assert_string_equal(n1->title, n2->title);
+  assert_string_equal(n1->text, n2->text);
+  assert_memory_equal(n1->text_hash, n2->text_hash, sizeof n1->text_hash);
+  assert_true(n1->fingerprint == n2->fingerprint);
+
+  riptide_pool_config pc;
+  riptide_pool_config_init(&pc);
+  pc.max_slots = 1;
+  pc.warm_slots = 1;
+  riptide_pool *pool = NULL;
+  assert_int_equal(riptide_pool_new(&pc, &pool), RIPTIDE_OK);
+  assert_int_equal(riptide_pool_extract(pool, decomposed, strlen(decomposed), NULL, &o, &w1),
+                   RIPTIDE_OK);
+  assert_string_equal(w1->engine, "wasm");
+  assert_string_equal(w1->title, "Caf\xc3\xa9 notes");
+  assert_non_null(strstr(w1->text, "The caf\xc3\xa9 on the corner"));
+  assert_null(strstr(w1->text, "\xcc\x81"));
+  assert_int_equal(riptide_pool_extract(pool, precomposed, strlen(precomposed), NULL, &o, &w2),
+                   RIPTIDE_OK);
+  assert_string_equal(w1->text, w2->text);
+  assert_memory_equal(w1->text_hash, w2->text_hash, sizeof w1->text_hash);
+  assert_true(w1->fingerprint == w2->fingerprint);
+  riptide_document_free(w1);
+  riptide_document_free(w2);
+  riptide_pool_free(pool);
+  riptide_document_free(n1);
+  riptide_document_free(n2);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -478,6 +638,10 @@ int main(void)
       cmocka_unit_test(test_json_matches_jansson_on_hard_strings),
       cmocka_unit_test(test_json_matches_jansson_on_random_strings),
       cmocka_unit_test(test_buffer_ceiling_and_append),
+      cmocka_unit_test(test_nfc_strings),
+      cmocka_unit_test(test_nfc_quick_check_sound),
+      cmocka_unit_test(test_nfc_document),
+      cmocka_unit_test(test_nfc_both_engines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
  */
 #include "common/errors.h"
 #include "common/sized.h"
+#include "common/nfc.h"
 #include "common/simhash.h"
 #include "fallback/native.h"
 
@@ -494,6 +495,7 @@ done:
     riptide_document_free(d);
     return err;
   }
+  rt_document_nfc(d); /* as the pool does for the guest's documents */
   rt_document_fingerprint(d);
   d->extract_ns = fb_now_ns() - t0;
   *out = d;

@@ -48,6 +48,7 @@
 #include "common/errors.h"
 #include "common/sized.h"
 #include "common/limits.h"
+#include "common/nfc.h"
 #include "common/simhash.h"
 #include "fallback/fallback.h"
 
@@ -409,7 +410,9 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   ex_breaker_event(p, tr, &bi);
 
   if (res.err == RIPTIDE_OK) {
-    rt_document_fingerprint(doc); /* the native engine does the same (fb_extract) */
+    /* the native engine does the same (fb_extract): NFC, then the fingerprints */
+    rt_document_nfc(doc);
+    rt_document_fingerprint(doc);
     doc->engine = "wasm";
     doc->fallback_reason = NULL;
     doc->guest_error = RIPTIDE_OK;

@@ -8,6 +8,7 @@
  * The page URL comes from <dir>/truth.jsonl when it has one (so relative links resolve as
  * in the reference), else it is empty.
  */
+#include "common/nfc.h"
 #include "guest/extract/extract.h"
 
 #include <dirent.h>
@@ -162,8 +163,15 @@ int main(int argc, char **argv)
           default:
             break;
           }
-          if (key)
-            json_object_set_new(row, key, json_stringn_nocheck(v, l));
+          if (key) { /* in NFC, as the library gives it (src/common/nfc.c) */
+            bool nomem;
+            size_t nl = 0;
+            char *nv =
+                strcmp(key, "date") && strcmp(key, "language") ? rt_nfc(v, l, &nl, &nomem) : NULL;
+            json_object_set_new(row, key,
+                                nv ? json_stringn_nocheck(nv, nl) : json_stringn_nocheck(v, l));
+            free(nv);
+          }
           p += 5 + l;
         }
       }
