@@ -796,6 +796,18 @@ static char *copy_all(int fd)
   return (char *)out.p;
 }
 
+/* n bytes of `line` repeated (not NUL-terminated): a page larger than the reader's first
+ * window. */
+static char *big_page(size_t n, const char *line)
+{
+  char *page = malloc(n);
+  assert_non_null(page);
+  size_t l = strlen(line);
+  for (size_t i = 0; i < n; i++)
+    page[i] = line[i % l];
+  return page;
+}
+
 /* riptide_warc_take_body gives every page as riptide_warc_next does, on every path: members
  * of one record (the buffer inflated into is handed over), a member of several records,
  * plain, a whole-file stream, records cut across two members, a pipe; chunked and gzip-coded
@@ -805,10 +817,7 @@ static void test_take_body(void **state)
 {
   (void)state;
   size_t big = 700u << 10;
-  char *page = malloc(big);
-  assert_non_null(page);
-  for (size_t i = 0; i < big; i++)
-    page[i] = "<p>a page of text that repeats, to be inflated whole.</p>\n"[i % 58];
+  char *page = big_page(big, "<p>a page of text that repeats, to be inflated whole.</p>\n");
   wbuf recs[12] = {{0}};
   char id[32];
   for (int i = 0; i < 12; i++) {
@@ -1077,10 +1086,7 @@ static void test_deferred_bodies(void **state)
 {
   (void)state;
   size_t big = 700u << 10;
-  char *page = malloc(big);
-  assert_non_null(page);
-  for (size_t i = 0; i < big; i++)
-    page[i] = "<p>a page of text that repeats, to be inflated later.</p>\n"[i % 58];
+  char *page = big_page(big, "<p>a page of text that repeats, to be inflated later.</p>\n");
   enum { N = 14 };
   wbuf recs[N] = {{0}};
   char id[32];

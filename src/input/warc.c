@@ -663,9 +663,11 @@ static int ensure_block(rt_warc *w, size_t need)
   return 0;
 }
 
-int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
+/* Before reading a record: the byte under the last block handed out in place put back, the
+ * record and the last target URI cleared. */
+static void record_reset(rt_warc *w, rt_warc_record *rec)
 {
-  if (w->nul_set) { /* the last block was handed out in place */
+  if (w->nul_set) {
     w->win[w->nul_at] = w->nul_saved;
     w->nul_set = 0;
   }
@@ -673,6 +675,11 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
   memset(rec, 0, sizeof *rec);
   free(w->target_uri);
   w->target_uri = NULL;
+}
+
+int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
+{
+  record_reset(w, rec);
   if (msg && msglen)
     msg[0] = '\0';
 
@@ -838,14 +845,7 @@ static int unread_blank(const rt_warc *w)
 
 int rt_warc_member_head(rt_warc *w, size_t limit, rt_warc_record *rec, rt_warc_member *m)
 {
-  if (w->nul_set) { /* as rt_warc_next: the last block was handed out in place */
-    w->win[w->nul_at] = w->nul_saved;
-    w->nul_set = 0;
-  }
-  w->handed = 0;
-  memset(rec, 0, sizeof *rec);
-  free(w->target_uri);
-  w->target_uri = NULL;
+  record_reset(w, rec);
   if (w->gz != 1 || w->zmember || w->barrier || w->read_error || !w->raw || !unread_blank(w))
     return 0;
   uint32_t isize = 0;
@@ -1271,6 +1271,17 @@ static int failed(riptide_warc *w, riptide_warc_item *it, riptide_err err)
   return 1;
 }
 
+/* The item's record fields, pointing into r. */
+static void item_from_record(riptide_warc_item *it, const rt_warc_record *r)
+{
+  it->id = r->id;
+  it->type = r->type;
+  it->url = r->target_uri;
+  it->date = r->date;
+  it->offset = r->offset;
+  it->truncated = r->truncated[0] ? r->truncated : NULL;
+}
+
 /* The next record as a page whose body stays a gzip member (riptide_warc_defer_bodies), when
  * it is one: a `response` with an HTML payload that needs no transfer or content decoding, in
  * a member of its own that lies whole in the read buffer. Its status line and headers are
@@ -1317,12 +1328,7 @@ static int next_deferred(riptide_warc *w, riptide_warc_item *it)
   w->http = h; /* its content_type; no buffer */
   w->pended = d;
   it->kind = RIPTIDE_WARC_PAGE;
-  it->id = r->id;
-  it->type = r->type;
-  it->url = r->target_uri;
-  it->date = r->date;
-  it->offset = r->offset;
-  it->truncated = r->truncated[0] ? r->truncated : NULL;
+  item_from_record(it, r);
   it->http_status = h.status;
   it->content_type = w->http.content_type;
   it->body = NULL;
@@ -1356,12 +1362,7 @@ RIPTIDE_API int riptide_warc_next(riptide_warc *w, riptide_warc_item *it)
     return 0;
   if (rc == -2)
     return -1;
-  it->id = r->id;
-  it->type = r->type;
-  it->url = r->target_uri;
-  it->date = r->date;
-  it->offset = r->offset;
-  it->truncated = r->truncated[0] ? r->truncated : NULL;
+  item_from_record(it, r);
   if (rc < 0)
     return failed(w, it, RIPTIDE_ERR_BAD_INPUT);
   const char *t = r->type;
