@@ -7,9 +7,10 @@
 
 EX_EVAL := $(BUILD)/tools/ex_eval
 
-$(EX_EVAL): tests/tools/ex_eval.c src/common/nfc.c src/common/nfc.h $(GUEST_NATIVE_A)
+EX_EVAL_SRC := src/common/nfc.c src/common/simhash.c src/common/utf8.c
+$(EX_EVAL): tests/tools/ex_eval.c $(EX_EVAL_SRC) src/common/nfc.h $(GUEST_NATIVE_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< src/common/nfc.c $(GUEST_NATIVE_A) $(LDFLAGS) $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(EX_EVAL_SRC) $(GUEST_NATIVE_A) $(LDFLAGS) $(LIBS)
 
 .PHONY: eval-extract
 eval-extract: $(EX_EVAL)

@@ -18,6 +18,8 @@
  * utf8proc's own tables into a bitmap; text below U+0300 is passed over by a byte test.
  */
 #include "common/nfc.h"
+#include "common/simhash.h"
+#include "common/utf8.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -92,17 +94,13 @@ static bool nfc_maybe(const unsigned char *s, size_t n)
       i++;
       continue;
     }
-    uint32_t cp;
-    size_t k = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (c > 0xF4 || i + k > n)
+    size_t k = rt_utf8_seq_len(s + i, n - i);
+    if (!k)
       return true; /* not UTF-8: utf8proc refuses it and the field stays */
-    cp = c & (0x7Fu >> k);
-    for (size_t j = 1; j < k; j++) {
-      if ((s[i + j] & 0xC0) != 0x80)
-        return true;
+    uint32_t cp = c & (0x7Fu >> k);
+    for (size_t j = 1; j < k; j++)
       cp = cp << 6 | (s[i + j] & 0x3Fu);
-    }
-    if (cp >= NFC_MAX_CP || (g_maybe[cp >> 3] & (1u << (cp & 7))))
+    if (g_maybe[cp >> 3] & (1u << (cp & 7)))
       return true;
     i += k;
   }
@@ -157,4 +155,10 @@ bool rt_document_nfc(riptide_document *doc)
   for (size_t i = 0; ok && i < doc->n_categories; i++)
     ok = nfc_field(&doc->categories[i]);
   return ok;
+}
+
+void rt_document_finish(riptide_document *doc)
+{
+  rt_document_nfc(doc); /* out of memory: a field stays as the extractor wrote it */
+  rt_document_fingerprint(doc);
 }

@@ -1,7 +1,7 @@
 /*
  * nfc.h - internal (prefix rt_): a document's text fields in Unicode Normalization Form C.
- * Both engines call rt_document_nfc() on every document before its fingerprints are taken
- * (docs/schema.md: "Unicode form"). Thread-safe; the tables are built once, on first use.
+ * Both engines end with rt_document_finish(): NFC, then the fingerprints of the NFC text
+ * (docs/schema.md). Thread-safe; the tables are built once, on first use.
  */
 #ifndef RT_COMMON_NFC_H
 #define RT_COMMON_NFC_H
@@ -19,5 +19,9 @@ char *rt_nfc(const char *s, size_t n, size_t *out_len, bool *nomem);
  * captions, and categories in NFC; `html` as it is. False when memory ran out (the field it
  * stopped at and the ones after it stay as they were). */
 bool rt_document_nfc(riptide_document *doc);
+
+/* The last step of both engines on a document: rt_document_nfc(), then
+ * rt_document_fingerprint() (simhash.h) of its text. */
+void rt_document_finish(riptide_document *doc);
 
 #endif

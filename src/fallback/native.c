@@ -27,7 +27,6 @@
 #include "common/errors.h"
 #include "common/sized.h"
 #include "common/nfc.h"
-#include "common/simhash.h"
 #include "fallback/native.h"
 
 #include <libxml/HTMLparser.h>
@@ -495,8 +494,7 @@ done:
     riptide_document_free(d);
     return err;
   }
-  rt_document_nfc(d); /* as the pool does for the guest's documents */
-  rt_document_fingerprint(d);
+  rt_document_finish(d); /* as the pool does for the guest's documents */
   d->extract_ns = fb_now_ns() - t0;
   *out = d;
   return RIPTIDE_OK;

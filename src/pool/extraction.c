@@ -49,7 +49,6 @@
 #include "common/sized.h"
 #include "common/limits.h"
 #include "common/nfc.h"
-#include "common/simhash.h"
 #include "fallback/fallback.h"
 
 #include <stdatomic.h>
@@ -410,9 +409,7 @@ static riptide_err ex_run(ex_call *c, riptide_document **out)
   ex_breaker_event(p, tr, &bi);
 
   if (res.err == RIPTIDE_OK) {
-    /* the native engine does the same (fb_extract): NFC, then the fingerprints */
-    rt_document_nfc(doc);
-    rt_document_fingerprint(doc);
+    rt_document_finish(doc); /* the native engine does the same (fb_extract) */
     doc->engine = "wasm";
     doc->fallback_reason = NULL;
     doc->guest_error = RIPTIDE_OK;

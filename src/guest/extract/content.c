@@ -778,14 +778,6 @@ static bool in_author_box(cctx *c, const dom_node *e)
   return false;
 }
 
-static const dom_node *prev_element(const dom_node *e)
-{
-  const dom_node *p = e->prev;
-  while (p && p->type != DOM_ELEMENT)
-    p = p->prev;
-  return p;
-}
-
 static void expand_selection(cctx *c)
 {
   if (!c->n_sel || c->sel[0] == c->body)
@@ -847,7 +839,7 @@ static void expand_selection(cctx *c)
           (is_p_like(e) || (exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1))) && exc_standfirst(e);
       /* a sentence set as a heading right after the headline (<hgroup><h1><h2>) is the dek */
       bool dek = !named && exc_is_heading(e) && !exc_is_tag(e, HTML_TAG_H1) &&
-                 prev_element(e) == c->els[h1];
+                 exc_prev_element(e) == c->els[h1];
       if ((!is_p_like(e) && !named && !dek) || !exc_live(e) || !exc_effectively_live(c, e) ||
           (e->flags & EXF_INSEL))
         continue;

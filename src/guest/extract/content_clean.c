@@ -140,13 +140,6 @@ bool exc_has_video_embed(const dom_node *n)
 #define EX_PROSE_ITEM 50  /* characters per list item of a prose list */
 #define EX_LONG_PROSE 500 /* characters of a long block of prose */
 #define EX_TEXT_PER_IMG 200.0f
-static const dom_node *prev_element(const dom_node *n)
-{
-  for (const dom_node *s = n->prev; s; s = s->prev)
-    if (s->type == DOM_ELEMENT)
-      return s;
-  return NULL;
-}
 
 /* The element's only element child is a <p> of prose (>= EX_PROSE_P characters, link density
  * under 0.25) and no text stands beside it. */
@@ -172,7 +165,7 @@ static bool single_prose_p(cctx *c, const dom_node *n)
 /* The element sibling before the list ends in ':'. */
 static bool introduced_list(const dom_node *n)
 {
-  const dom_node *p = prev_element(n);
+  const dom_node *p = exc_prev_element(n);
   if (!p || !exc_live(p))
     return false;
   char buf[512];
@@ -831,7 +824,7 @@ void exc_drop_orphan_headings(cctx *c)
     if (!exc_live(e) || !(e->flags & EXF_INSEL) || (e->flags & EXF_ROOT) || !exc_is_heading(e) ||
         exc_is_tag(e, HTML_TAG_H1))
       continue;
-    const dom_node *pe = prev_element(e);
+    const dom_node *pe = exc_prev_element(e);
     if (pe && exc_is_tag(pe, HTML_TAG_H1))
       continue;
     bool content = false, dropped = false;

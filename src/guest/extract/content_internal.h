@@ -113,6 +113,15 @@ static inline bool exc_is_heading(const dom_node *n)
          n->tag <= HTML_TAG_H6;
 }
 
+/* The element before n among its siblings (text and comments passed over), or NULL. */
+static inline const dom_node *exc_prev_element(const dom_node *n)
+{
+  for (const dom_node *s = n->prev; s; s = s->prev)
+    if (s->type == DOM_ELEMENT)
+      return s;
+  return NULL;
+}
+
 static inline uint16_t exc_cbits_of(const cctx *c, const dom_node *n)
 {
   return (n->type == DOM_ELEMENT && n->aux && n->aux <= c->n)

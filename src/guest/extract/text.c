@@ -104,14 +104,21 @@ static bool style_has(const char *st, size_t n, const char *prop, const char *va
  * not enough: scripts reveal such sections (galleries, "read more" boxes). */
 static bool utility_hidden(const char *s, size_t n)
 {
-  static const char *const words[] = {"sr-only",
-                                      "visually-hidden",
-                                      "visuallyhidden",
-                                      "screen-reader-text",
-                                      "screen-reader-only",
-                                      "show-for-sr",
-                                      NULL};
-  static const size_t word_len[] = {7, 15, 14, 18, 18, 11};
+#define EX_WORD(w)                                                                                 \
+  {                                                                                                \
+    w, sizeof w - 1                                                                                \
+  }
+  static const struct {
+    const char *w;
+    size_t n;
+  } words[] = {EX_WORD("sr-only"),
+               EX_WORD("visually-hidden"),
+               EX_WORD("visuallyhidden"),
+               EX_WORD("screen-reader-text"),
+               EX_WORD("screen-reader-only"),
+               EX_WORD("show-for-sr")};
+#undef EX_WORD
+  enum { N_WORDS = sizeof words / sizeof words[0] };
   bool d_none = false, d_shown = false;
   size_t i = 0;
   while (i < n) {
@@ -124,17 +131,18 @@ static bool utility_hidden(const char *s, size_t n)
     size_t tl = e - i;
     char f = tl >= 6 ? ex_lower(s[i]) : 0; /* every word is 6+ bytes and starts with s or v */
     if (f == 's' || f == 'v') {
-      for (size_t k = 0; words[k]; k++)
-        if (ex_ieq(s + i, tl, words[k]))
+      for (size_t k = 0; k < N_WORDS; k++)
+        if (ex_ieq(s + i, tl, words[k].w))
           return true;
     }
-    /* the same after a framework's prefix: "u-visually-hidden", "h-sr-only", "wt-cli-sr-only" */
-    if (tl >= 9 && (s[e - 1] == 'y' || s[e - 1] == 'n' || s[e - 1] == 't')) {
-      for (size_t k = 0; words[k]; k++) {
-        size_t wl = word_len[k];
-        if (tl > wl + 1 && s[e - wl - 1] == '-' && ex_ieq(s + e - wl, wl, words[k]))
-          return true;
-      }
+    /* the same after a framework's prefix: "u-visually-hidden", "h-sr-only", "wt-cli-sr-only"
+     * (a word is compared only when the token ends with its last letter) */
+    char last = tl >= 9 ? ex_lower(s[e - 1]) : 0;
+    for (size_t k = 0; last && k < N_WORDS; k++) {
+      size_t wl = words[k].n;
+      if (words[k].w[wl - 1] == last && tl > wl + 1 && s[e - wl - 1] == '-' &&
+          ex_ieq(s + e - wl, wl, words[k].w))
+        return true;
     }
     if (tl > 2 && s[i] == 'd' && s[i + 1] == '-') {
       if (ex_ieq(s + i, tl, "d-none"))
