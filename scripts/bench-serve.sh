@@ -84,6 +84,7 @@ extract_run() { # [REPEAT]
   awk -v n=$((n_pages * rep)) '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/extract.time" > "$T/extract.cpu"
   sed -nE 's/.* ([0-9.]+) pages\/s.*/\1/p' "$T/extract" | tail -n1
 }
+ratio() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN{printf f, (b > 0 ? a / b : 0)}'; } # A / B, 0 when B is 0
 runq_ms() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $2} END{printf "%.1f", s / 1e6}'; } # run-queue delay of a process's threads
 steal_ms() { awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {printf "%d", $9 * 1000 / hz}' /proc/stat; } # all CPUs
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; } # user+sys
@@ -135,9 +136,9 @@ run_wrk() { # run_wrk LABEL CONNECTIONS
   p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line")
   p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
   printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  vs bench %5sx, extract %5sx  (%s)\n' \
-    "$1" "$rps" "$p50" "$p99" "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
-    "$(awk -v a="$rps" -v b="$inproc" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
-    "$(awk -v a="$rps" -v b="$extract1" 'BEGIN{printf "%.2f", (b>0?a/b:0)}')" \
+    "$1" "$rps" "$p50" "$p99" "$(ratio "$p99" "$p50" %.1f)" \
+    "$(ratio "$rps" "$inproc")" \
+    "$(ratio "$rps" "$extract1")" \
     "$(sed -E 's/.*(errors=.*)/\1/' <<<"$line")"
   last_rps=$rps; last_p50=$p50
 }
@@ -160,7 +161,7 @@ paced_run() { # LABEL [nice ...]: one paced run and its lines
   got=$(sed -E 's/.*rate=([0-9.]+).*/\1/' <<<"$line")
   printf '%-44s %9s req/s  p50 %7s ms  p99 %7s ms  p99/p50 %5s  (%s)\n' \
     "$label" "$got" "$p50" "$p99" \
-    "$(awk -v a="$p99" -v b="$p50" 'BEGIN{printf "%.1f", (b>0?a/b:0)}')" \
+    "$(ratio "$p99" "$p50" %.1f)" \
     "$(sed -E 's/.*(late=.*)/\1/' <<<"$line"), late = sent >1 ms after due"
   sed -n 's/^PARTS /  ms, /p' "$T/paced.out" # where the time went (bench/paced_load.c)
   # Run-queue delay: time the server's threads and the client's were runnable but not running
@@ -249,10 +250,10 @@ for round in $(seq 1 "$rounds"); do
   bps=$(awk -v n="$lines" -v ms="$ms" 'BEGIN{printf "%.1f", n / (ms / 1e3)}')
   srv_cpu=$(awk -v a="$s0" -v b="$s1" -v n="$lines" 'BEGIN{printf "%.3f", (b - a) / n}')
   cli_cpu=$(awk -v n="$lines" '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/post.time")
-  r=$(awk -v a="$bps" -v b="$ip" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$r" >> "$T/ratios"
-  rc=$(awk -v a="$ipc" -v b="$srv_cpu" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$rc" >> "$T/cpuratios"
-  xr=$(awk -v a="$bps" -v b="$xp" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$xr" >> "$T/xratios"
-  xrc=$(awk -v a="$xpc" -v b="$srv_cpu" 'BEGIN{printf "%.2f", (b>0?a/b:0)}'); echo "$xrc" >> "$T/xcpuratios"
+  r=$(ratio "$bps" "$ip"); echo "$r" >> "$T/ratios"
+  rc=$(ratio "$ipc" "$srv_cpu"); echo "$rc" >> "$T/cpuratios"
+  xr=$(ratio "$bps" "$xp"); echo "$xr" >> "$T/xratios"
+  xrc=$(ratio "$xpc" "$srv_cpu"); echo "$xrc" >> "$T/xcpuratios"
   printf '%-44s %9s pages/s (%d lines in, %d out, %d errors); bench %s pages/s: %sx; extract %s pages/s: %sx\n' \
     "POST /v1/extract/batch, round $round" "$bps" "$lines" "$got" "$errs" "$ip" "$r" "$xp" "$xr"
   printf '%-44s server %s, client %s, bench %s, extract %s: bench / server %sx, extract / server %sx  (load %s)\n' \
