@@ -796,6 +796,32 @@ static char *copy_all(int fd)
   return (char *)out.p;
 }
 
+/* Records both take_body and deferral tests hold: a page in two chunks (chunked transfer
+ * coding), the first 200,000 bytes of page with gzip content coding, and a request. */
+static void rec_chunked(wbuf *r, const char *id)
+{
+  wbuf body = {0};
+  wb_str(&body, "10\r\n<p>chunked one</p>\r\n8\r\n two</p>\r\n0\r\n\r\n");
+  wb_response(r, id, "https://example.org/c", 200,
+              "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\n", body.p, body.n);
+  free(body.p);
+}
+
+static void rec_gzip_coded(wbuf *r, const char *id, const char *page)
+{
+  wbuf body = {0};
+  wb_gzip(&body, (const unsigned char *)page, 200000);
+  wb_response(r, id, "https://example.org/g", 200,
+              "Content-Type: text/html\r\nContent-Encoding: gzip\r\n", body.p, body.n);
+  free(body.p);
+}
+
+static void rec_request(wbuf *r, const char *id)
+{
+  wb_record(r, "request", id, "https://example.org/q", "application/http", "GET / HTTP/1.1\r\n\r\n",
+            18);
+}
+
 /* n bytes of `line` repeated (not NUL-terminated): a page larger than the reader's first
  * window. */
 static char *big_page(size_t n, const char *line)
@@ -823,22 +849,13 @@ static void test_take_body(void **state)
   for (int i = 0; i < 12; i++) {
     snprintf(id, sizeof id, "page-%02d", i);
     if (i == 3) { /* chunked: two chunks */
-      wbuf body = {0};
-      wb_str(&body, "10\r\n<p>chunked one</p>\r\n8\r\n two</p>\r\n0\r\n\r\n");
-      wb_response(&recs[i], id, "https://example.org/c", 200,
-                  "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\n", body.p, body.n);
-      free(body.p);
+      rec_chunked(&recs[i], id);
     } else if (i == 5) { /* gzip content coding */
-      wbuf body = {0};
-      wb_gzip(&body, (const unsigned char *)page, 200000);
-      wb_response(&recs[i], id, "https://example.org/g", 200,
-                  "Content-Type: text/html\r\nContent-Encoding: gzip\r\n", body.p, body.n);
-      free(body.p);
+      rec_gzip_coded(&recs[i], id, page);
     } else if (i == 7) {
       wb_record(&recs[i], "resource", id, "file:///r.html", "text/html", page + 100, 300000);
     } else if (i == 8) {
-      wb_record(&recs[i], "request", id, "https://example.org/q", "application/http",
-                "GET / HTTP/1.1\r\n\r\n", 18);
+      rec_request(&recs[i], id);
     } else {
       size_t n = i == 2 ? big - 16 : i == 9 ? 150000 : 1000 + (size_t)i * 517;
       wb_response(&recs[i], id, "https://example.org/p", 200, "Content-Type: text/html\r\n",
@@ -1095,22 +1112,13 @@ static void test_deferred_bodies(void **state)
     if (i == 0) {
       wb_record(&recs[i], "warcinfo", "info", NULL, "application/warc-fields", "a: b\r\n", 6);
     } else if (i == 3) {
-      wbuf body = {0};
-      wb_str(&body, "10\r\n<p>chunked one</p>\r\n8\r\n two</p>\r\n0\r\n\r\n");
-      wb_response(&recs[i], id, "https://example.org/c", 200,
-                  "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\n", body.p, body.n);
-      free(body.p);
+      rec_chunked(&recs[i], id);
     } else if (i == 5) {
-      wbuf body = {0};
-      wb_gzip(&body, (const unsigned char *)page, 200000);
-      wb_response(&recs[i], id, "https://example.org/g", 200,
-                  "Content-Type: text/html\r\nContent-Encoding: gzip\r\n", body.p, body.n);
-      free(body.p);
+      rec_gzip_coded(&recs[i], id, page);
     } else if (i == 7) {
       wb_record(&recs[i], "resource", id, "file:///r.html", "text/html", page + 100, 3000);
     } else if (i == 8) {
-      wb_record(&recs[i], "request", id, "https://example.org/q", "application/http",
-                "GET / HTTP/1.1\r\n\r\n", 18);
+      rec_request(&recs[i], id);
     } else if (i == 9) {
       wb_response(&recs[i], id, "https://example.org/404", 404, "Content-Type: text/html\r\n", page,
                   500);
