@@ -15,7 +15,9 @@
 #      it delayed), over PACED_C connections (default 16P, so a due request does not wait for a
 #      free connection of the client); wrk has no fixed-rate mode. With PACED_NICE=N (e.g.
 #      -10), run a second time with the client at nice N, above the server's threads, as if it
-#      had a machine of its own (a negative N needs root or CAP_SYS_NICE);
+#      had a machine of its own (a negative N needs root or CAP_SYS_NICE); then the same open
+#      loop in process (riptide bench --rate, 80 % of its own saturation): the p99/p50 that
+#      the pages' spread of extraction times gives with no HTTP at all;
 #   4. the saturated run again with 500 idle keep-alive connections held open beside it;
 #   5. POST /v1/extract/batch: pages/s for a batch of every page, repeated (one ~165 MB request
 #      with PAGES=dev), sent by bench/post_file.c; ROUNDS rounds alternating with riptide bench
@@ -174,6 +176,21 @@ paced_run() { # LABEL [nice ...]: one paced run and its lines
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 paced_run "paced at 80 % of saturation ($rate req/s)"
+# The same open loop in process (riptide bench --rate, no HTTP): pages fall due at 80 % of the
+# in-process saturation, in the same order, latency from each due time. Pages whose extraction
+# times differ by 10x queue behind each other at 80 % load with or without a network between:
+# this is the p99/p50 that the pages themselves give, the floor for the HTTP figure above.
+rate_in=$(awk -v r="$inproc" 'BEGIN{printf "%.1f", 0.8 * r}')
+rep_in=$(awk -v r="$rate_in" -v d="$DURATION" -v n="$n_pages" 'BEGIN{k = int(r * d / n) + 1; print (k > 1024 ? 1024 : k)}')
+"$RT" bench "$T/pages" --parallel "$P" --repeat "$rep_in" --engine pool --rate "$rate_in" "${EXTRACT_OPTS[@]}" > "$T/inpaced" 2>&1
+line=$(awk '$1=="pool"' "$T/inpaced")
+if [ -n "$line" ]; then
+  read -r _ got_in _ p50_in _ p99_in _ <<<"$line"
+  printf '%-44s %9s pages/s p50 %7s ms  p99 %7s ms  p99/p50 %5s\n' \
+    "in process, open loop at 80 % ($rate_in/s)" "$got_in" "$p50_in" "$p99_in" "$(ratio "$p99_in" "$p50_in" %.1f)"
+else
+  echo "in process, open loop: riptide bench --rate failed"; cat "$T/inpaced"
+fi
 if [ -n "${PACED_NICE:-}" ]; then
   # The same rate, the client at nice PACED_NICE (the server's threads at 0): on a machine of
   # its own, a load generator is never queued behind the server it measures.

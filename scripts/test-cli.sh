@@ -607,6 +607,16 @@ run bench "$BB" --repeat 0
 check "bench --repeat 0: exit 2" test "$rc" -eq 2
 run bench "$BB" --mode bogus
 check "bench --mode bogus: exit 2" test "$rc" -eq 2
+# --rate: open loop. 3 pages x 10 repeats due at 200/s: the last falls due at 145 ms, so the
+# run cannot end sooner (it paces rather than running flat out), and every page is still done.
+t0=$(date +%s%N)
+run bench "$BB" --engine pool --repeat 10 -p 2 --rate 200
+t1=$(date +%s%N)
+check "bench --rate: paced open loop, every page done, header says so" bash -c "[ $rc -eq 0 ] && [ $(( (t1 - t0) / 1000000 )) -ge 145 ] && grep -q 'open loop' '$out' && grep -Eq '^pool +[0-9.]+ .* 30 +0 +0\$' '$out'"
+for bad in 0 -5 abc 1e9; do
+  run bench "$BB" --rate "$bad"
+  check "bench --rate $bad: exit 2" test "$rc" -eq 2
+done
 
 # ---- signals and a vanished reader, on the 10,000-file batch -----------------------------------
 # SIGINT/SIGTERM after the first result: the batch stops, every line written is whole JSON, the

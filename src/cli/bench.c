@@ -6,14 +6,21 @@
  * atomic counter. Each thread keeps its own latency histogram, merged after the join. The
  * pool and the native extractor are measured in the same run, so their ratio is meaningful
  * on any machine.
+ *
+ * With --rate R the run is open loop, the in-process counterpart of a paced HTTP load: page i
+ * falls due at start + i / R; the thread that takes it waits for that moment if it is early,
+ * and its latency is counted from the due time, so a page queued behind slow ones counts its
+ * wait (FIFO: pages are taken in due order by the same atomic counter).
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 typedef struct page {
   char *html;
@@ -33,6 +40,8 @@ typedef struct run {
   cli_engine *eng;
   const riptide_options *opts;
   unsigned repeat;
+  double rate; /* pages/s, open loop; 0: each thread takes the next page at once */
+  uint64_t t0; /* start, for due times */
   atomic_uint_fast64_t next;
   atomic_uint_fast64_t ok, fallback, failed;
 } run;
@@ -88,6 +97,16 @@ static void *bench_worker(void *arg)
       break;
     const page *p = &r->pages->v[i % r->pages->n];
     uint64_t t0 = cli_now_ns();
+    if (r->rate > 0) {
+      uint64_t due = r->t0 + (uint64_t)((double)i * 1e9 / r->rate);
+      if (due > t0) {
+        struct timespec ts = {.tv_sec = (time_t)(due / 1000000000u),
+                              .tv_nsec = (long)(due % 1000000000u)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+          ;
+      }
+      t0 = due;
+    }
     riptide_document *doc = NULL;
     riptide_err err = cli_engine_extract(r->eng, p->html, p->len, NULL, r->opts, &doc);
     cli_latency_add(&w->lat, cli_now_ns() - t0);
@@ -105,7 +124,7 @@ static void *bench_worker(void *arg)
 
 /* Runs one engine; returns pages/s (0 on failure). */
 static double run_engine(const char *label, bool native, const corpus *pages, unsigned parallel,
-                         unsigned repeat, const riptide_options *opts)
+                         unsigned repeat, double rate, const riptide_options *opts)
 {
   cli_config c;
   memset(&c, 0, sizeof c);
@@ -118,7 +137,7 @@ static double run_engine(const char *label, bool native, const corpus *pages, un
     cli_engine_close(&eng);
     return 0;
   }
-  run r = {.pages = pages, .eng = &eng, .opts = opts, .repeat = repeat};
+  run r = {.pages = pages, .eng = &eng, .opts = opts, .repeat = repeat, .rate = rate};
   atomic_init(&r.next, 0);
   atomic_init(&r.ok, 0);
   atomic_init(&r.fallback, 0);
@@ -129,6 +148,7 @@ static double run_engine(const char *label, bool native, const corpus *pages, un
     return 0;
   }
   uint64_t t0 = cli_now_ns();
+  r.t0 = t0;
   unsigned started = 0;
   for (unsigned i = 0; i < parallel; i++) {
     ws[i].r = &r;
@@ -169,8 +189,10 @@ static const char BENCH_USAGE[] =
     "  -p, --parallel N         threads, 1 to 1024 (default: CPUs)\n"
     "  -r, --repeat N           passes over the pages, 1 to 1024 (default: 1)\n"
     "  -m, --mode M             article | full | metadata (default: article)\n"
-    "  -e, --engine E           pool | native | both (default: both)\n" CLI_OUTPUT_USAGE
-    "  -h, --help               this text\n";
+    "  -e, --engine E           pool | native | both (default: both)\n"
+    "      --rate R             open loop: page i falls due at start + i/R (pages/s), and\n"
+    "                           its latency counts from then (default: as fast as "
+    "possible)\n" CLI_OUTPUT_USAGE "  -h, --help               this text\n";
 
 int cli_bench(int argc, char **argv)
 {
@@ -179,11 +201,13 @@ int cli_bench(int argc, char **argv)
       {"repeat", required_argument, NULL, 'r'},
       {"mode", required_argument, NULL, 'm'},
       {"engine", required_argument, NULL, 'e'},
+      {"rate", required_argument, NULL, 'R'},
       {"help", no_argument, NULL, 'h'},
       CLI_OUTPUT_LONGOPTS,
       {NULL, 0, NULL, 0},
   };
   unsigned parallel = cli_cpu_count(), repeat = 1;
+  double rate = 0;
   riptide_options opts;
   riptide_options_init(&opts);
   cli_output_defaults(&opts); /* what `riptide extract` does by default */
@@ -221,6 +245,13 @@ int cli_bench(int argc, char **argv)
         return CLI_EXIT_USAGE;
       }
       break;
+    case 'R':
+      rate = strtod(optarg, &end);
+      if (end == optarg || *end || !(rate > 0 && rate <= 1e7)) {
+        fprintf(stderr, "riptide bench: --rate wants pages/s, above 0\n");
+        return CLI_EXIT_USAGE;
+      }
+      break;
     case 'h':
       fputs(BENCH_USAGE, stdout);
       return CLI_EXIT_OK;
@@ -252,16 +283,17 @@ int cli_bench(int argc, char **argv)
     return CLI_EXIT_FAILED;
   }
   printf("riptide bench: %zu page%s (%.1f MiB decoded, %llu skipped) from %s, parallel %u, "
-         "repeat %u, mode %s\n",
+         "repeat %u, mode %s%s\n",
          pages.n, pages.n == 1 ? "" : "s", (double)pages.bytes / 1048576.0,
-         (unsigned long long)pages.skipped, dir, parallel, repeat, riptide_mode_name(opts.mode));
+         (unsigned long long)pages.skipped, dir, parallel, repeat, riptide_mode_name(opts.mode),
+         rate > 0 ? ", open loop (latency from each page's due time)" : "");
   printf("%-7s %10s %8s %9s %9s %9s %7s %8s %7s\n", "engine", "pages/s", "MiB/s", "p50 ms",
          "p95 ms", "p99 ms", "ok", "fallback", "failed");
   double pool_pps = 0, native_pps = 0;
   if (want_pool)
-    pool_pps = run_engine("pool", false, &pages, parallel, repeat, &opts);
+    pool_pps = run_engine("pool", false, &pages, parallel, repeat, rate, &opts);
   if (want_native)
-    native_pps = run_engine("native", true, &pages, parallel, repeat, &opts);
+    native_pps = run_engine("native", true, &pages, parallel, repeat, rate, &opts);
   if (want_pool && want_native && native_pps > 0)
     printf("ratio pool/native: %.2fx (same run, same pages)\n", pool_pps / native_pps);
   for (size_t i = 0; i < pages.n; i++)
