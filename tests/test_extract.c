@@ -434,6 +434,40 @@ static void test_dates(void **state)
   assert_int_equal(ex_date_to_offset(out, n, 60), 10);
 }
 
+/* Slashed dates in a page's text, in the order of the page's language (ex_date_day_first). */
+static void expect_date_order(const char *in, bool day_first, const char *want)
+{
+  char out[32];
+  size_t n = ex_date_normalise_order(in, strlen(in), day_first, out);
+  if (!n || strcmp(out, want) != 0)
+    fail_msg("date \"%s\" (%s first) -> \"%s\", expected \"%s\"", in, day_first ? "day" : "month",
+             n ? out : "", want);
+}
+
+static void test_dates_day_first(void **state)
+{
+  (void)state;
+  expect_date_order("03/05/2022", true, "2022-05-03");
+  expect_date_order("03/05/2022", false, "2022-03-05");
+  expect_date_order("3/5/2022 22:41", true, "2022-05-03T22:41:00");
+  expect_date_order("05/13/2022", true, "2022-05-13");  /* 13 is no month: month first */
+  expect_date_order("25/12/2020", false, "2020-12-25"); /* 25 is no month: day first */
+  expect_date_order("04.03.2021", false, "2021-03-04"); /* dots: day first in any language */
+  expect_date_order("2022/05/03", true, "2022-05-03");  /* year first */
+  expect_date_order("4 mai 2022", true, "2022-05-04");  /* textual months unchanged */
+  static const char *const dmy[] = {"es",      "pt-BR", "pt_PT", "fr-CA",  "it",        "el",
+                                    "Español", "en-GB", "en_au", " en-IN", "es-419, en"};
+  for (size_t i = 0; i < sizeof dmy / sizeof dmy[0]; i++)
+    if (!ex_date_day_first(dmy[i], strlen(dmy[i])))
+      fail_msg("\"%s\" writes slashed dates day first", dmy[i]);
+  static const char *const mdy[] = {"en", "en-US", "EN", "de",  "de-DE",   "pl",      "ru",
+                                    "ja", "und",   "",   "en-", "en-Latn", "English", "x"};
+  for (size_t i = 0; i < sizeof mdy / sizeof mdy[0]; i++)
+    if (ex_date_day_first(mdy[i], strlen(mdy[i])))
+      fail_msg("\"%s\" is read month first", mdy[i]);
+  assert_false(ex_date_day_first(NULL, 0));
+}
+
 static void test_quality_formula(void **state)
 {
   (void)state;
@@ -825,6 +859,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dates),
+      cmocka_unit_test(test_dates_day_first),
       cmocka_unit_test(test_quality_formula),
       cmocka_unit_test(test_url_resolution),
       cmocka_unit_test(test_selectors),

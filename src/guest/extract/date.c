@@ -4,13 +4,16 @@
  * Accepted inputs: ISO 8601 / RFC 3339 ("2021-03-04", "2021-03-04T05:06:07Z",
  * "2021-03-04 05:06:07+01:00", "20210304"), slashed and dotted numeric forms ("2021/03/04",
  * "04.03.2021", "4. 3. 2021" with any kind of space, "04.03.21", "03/04/2021" read month-first
- * unless the first number exceeds 12), textual months in English, German, French, Spanish,
+ * unless the first number exceeds 12, or day-first for a page whose language writes them so
+ * (ex_date_day_first) unless the second does), textual months in English, German, French, Spanish,
  * Italian, Portuguese and Dutch ("March 4, 2021", "4 Mar 2021", "Thu, 04 Mar 2021 05:06:07
  * GMT", "4. März 2021") and URL paths ("/2021/03/04/", "/2021-03/04/", "/news/04-03-2021").
  * Years outside 1900-2100 and impossible days (Feb 30) are refused. Output: "YYYY-MM-DD", or
  * "YYYY-MM-DDTHH:MM:SS" plus "Z" / "+hh:mm" when the input has a time (and a zone).
  */
 #include "guest/extract/ex_internal.h"
+
+#include "guest/extract/langtag.h"
 
 #include <string.h>
 
@@ -304,7 +307,7 @@ static size_t skip_space(const char *s, size_t n, size_t i)
   return i;
 }
 
-static size_t numeric_date(const char *s, size_t n, char out[32])
+static size_t numeric_date(const char *s, size_t n, bool day_first, char out[32])
 {
   for (size_t i = 0; i < n; i++) {
     if (!is_digit(s[i]) || (i > 0 && is_digit(s[i - 1])))
@@ -350,8 +353,10 @@ static size_t numeric_date(const char *s, size_t n, char out[32])
         return parse_time(s, n, j, out, len);
       }
     } else if (nd1 <= 2 && nd3 == 4) {
+      /* dots and dashes put the day first; slashes the month, or the day on a page whose
+       * language writes it first; a number over 12 is the day in either order */
       int d, m;
-      if (sep == '.' || sep == '-' || a > 12) {
+      if (sep == '.' || sep == '-' || a > 12 || (day_first && b <= 12)) {
         d = a;
         m = b;
       } else {
@@ -445,16 +450,56 @@ static size_t textual_date(const char *s, size_t n, char out[32])
   return 0;
 }
 
-size_t ex_date_normalise(const char *s, size_t n, char out[32])
+size_t ex_date_normalise_order(const char *s, size_t n, bool day_first, char out[32])
 {
   if (!s || !n)
     return 0;
   if (n > 200)
     n = 200;
-  size_t r = numeric_date(s, n, out);
+  size_t r = numeric_date(s, n, day_first, out);
   if (r)
     return r;
   return textual_date(s, n, out);
+}
+
+size_t ex_date_normalise(const char *s, size_t n, char out[32])
+{
+  return ex_date_normalise_order(s, n, false, out);
+}
+
+/* Languages whose numeric dates put the day first and are written with slashes as one of their
+ * usual forms ("03/05/2022" is 3 May). Languages that write numeric dates with dots (German,
+ * Polish, Russian, Czech, Finnish, ...) are not here: a slashed date on their pages mostly comes
+ * from a content system's US default. Year-first forms ("2022/05/03") need no rule. */
+static const char day_first_langs[][4] = {"es", "pt", "fr", "it", "ca", "gl", "el", "nl", "tr",
+                                          "ar", "he", "vi", "id", "ms", "hi", "bn", "ur", "th"};
+
+/* English regions that write the day first ("en-GB"); plain "en" and "en-US" do not. */
+static const char day_first_en[][3] = {"gb", "uk", "ie", "au", "nz", "in", "za"};
+
+bool ex_date_day_first(const char *tag, size_t n)
+{
+  char lang[4];
+  if (!tag || !rt_lang_normalise(tag, n, lang))
+    return false;
+  for (size_t k = 0; k < sizeof day_first_langs / sizeof day_first_langs[0]; k++)
+    if (strcmp(lang, day_first_langs[k]) == 0)
+      return true;
+  if (strcmp(lang, "en") != 0)
+    return false;
+  /* the region subtag right after the primary one: "en-GB", "en_gb" (a list's first tag) */
+  size_t i = 0;
+  while (i < n && (tag[i] == ' ' || tag[i] == '\t'))
+    i++;
+  if (n - i < 5 || (tag[i + 2] != '-' && tag[i + 2] != '_'))
+    return false;
+  const char *r = tag + i + 3;
+  if (n - i > 5 && ((r[2] | 32) >= 'a' && (r[2] | 32) <= 'z'))
+    return false; /* a longer subtag (a script: "en-Latn") */
+  for (size_t k = 0; k < sizeof day_first_en / sizeof day_first_en[0]; k++)
+    if ((r[0] | 32) == day_first_en[k][0] && (r[1] | 32) == day_first_en[k][1])
+      return true;
+  return false;
 }
 
 size_t ex_date_from_url(const char *s, size_t n, char out[32])

@@ -185,6 +185,15 @@ bool ex_url_is_absolute(const char *s, size_t n);
 /* Normalises a date string to ISO 8601 ("YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS[Z|+hh:mm]").
  * Returns the length written to out (at most 32 bytes incl. NUL), 0 when not a date. */
 size_t ex_date_normalise(const char *s, size_t n, char out[32]);
+/* The same, with slashed day-month dates ("03/05/2022") read day-first when day_first is set
+ * (a date in the text of a page whose language writes them so, ex_date_day_first); a number
+ * over 12 settles the order either way. ex_date_normalise reads them month-first, as markup
+ * and US English write them. */
+size_t ex_date_normalise_order(const char *s, size_t n, bool day_first, char out[32]);
+/* Does the language of a declared tag ("pt-BR", "es", "en-GB", "Français") write slashed
+ * numeric dates day-first? False for "en", "en-US", German (dotted dates), what names no
+ * language, and NULL. Shared by both engines (date.c is compiled into the host). */
+bool ex_date_day_first(const char *tag, size_t n);
 /* Finds a /YYYY/MM/DD/ or YYYY-MM-DD pattern in a URL. */
 size_t ex_date_from_url(const char *s, size_t n, char out[32]);
 /* The UTC offset in minutes of a normalised timestamp ("...Z" -> 0, "...-05:00" -> -300), or

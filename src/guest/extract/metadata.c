@@ -430,7 +430,7 @@ static const char *trim_ascii(const char *s, size_t *n)
 /* Searched only when no other source gave a date, in document order, stopping at the first
  * date found or after EX_DATE_LINES named elements (the date line sits near the headline). */
 #define EX_DATE_LINES 8
-static size_t date_line(const dom_doc *doc, char out[32])
+static size_t date_line(const dom_doc *doc, bool day_first, char out[32])
 {
   const dom_node *body = ex_body(doc);
   int tried = 0;
@@ -450,7 +450,7 @@ static size_t date_line(const dom_doc *doc, char out[32])
       ex_buf t;
       exb_init(&t, 1024);
       if (short_text(n, &t, 200))
-        dl = ex_date_normalise(t.p, t.len, out);
+        dl = ex_date_normalise_order(t.p, t.len, day_first, out);
       exb_free(&t);
     }
     n = dom_next(body, n);
@@ -574,7 +574,7 @@ static bool is_update_text(const char *t, size_t n)
       return true;
   return false;
 }
-static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[32])
+static size_t date_after_h1(const dom_node *root, const dom_node *h1, bool day_first, char out[32])
 {
   size_t seen = 0;
   for (const dom_node *n = dom_next_skip(root, h1); n && seen < EX_AFTER_H1;) {
@@ -591,7 +591,7 @@ static size_t date_after_h1(const dom_node *root, const dom_node *h1, char out[3
       const char *t = trim_ascii(n->data, &tl);
       /* a short text, or a longer one that opens with its date ("27.1.2022 - The ...") */
       if (tl && (tl <= 80 || (t[0] >= '0' && t[0] <= '9')) && !is_update_text(t, tl)) {
-        size_t dl = ex_date_normalise(t, tl <= 80 ? tl : 24, out);
+        size_t dl = ex_date_normalise_order(t, tl <= 80 ? tl : 24, day_first, out);
         if (dl)
           return dl;
       }
@@ -633,7 +633,8 @@ static size_t label_in(const char *t, size_t tl, size_t i, const char *const *la
 
 /* One pass over the texts: the first date after a publication label is returned; the first
  * after a last-change label goes to mod[] (*mod_len), for the very last resort. */
-static size_t labelled_date(const dom_doc *doc, char out[32], char mod[32], size_t *mod_len)
+static size_t labelled_date(const dom_doc *doc, bool day_first, char out[32], char mod[32],
+                            size_t *mod_len)
 {
   const dom_node *body = ex_body(doc);
   int texts = 0;
@@ -650,7 +651,7 @@ static size_t labelled_date(const dom_doc *doc, char out[32], char mod[32], size
       const char *t = trim_ascii(n->data, &tl);
       if (pending && tl) {
         char d[32];
-        size_t dl = tl <= 80 ? ex_date_normalise(t, tl, d) : 0;
+        size_t dl = tl <= 80 ? ex_date_normalise_order(t, tl, day_first, d) : 0;
         if (dl && pending == 1) {
           memcpy(out, d, dl + 1);
           return dl;
@@ -688,7 +689,7 @@ static size_t labelled_date(const dom_doc *doc, char out[32], char mod[32], size
           continue;
         size_t st = i + ll;
         char d[32];
-        size_t dl = ex_date_normalise(t + st, tl - st, d);
+        size_t dl = ex_date_normalise_order(t + st, tl - st, day_first, d);
         if (dl && kind == 1) {
           memcpy(out, d, dl + 1);
           return dl;
@@ -709,20 +710,20 @@ static size_t labelled_date(const dom_doc *doc, char out[32], char mod[32], size
 
 /* The date in root's text when that text is short (at most max bytes) and names no update:
  * its length in out, else 0. */
-static size_t short_text_date(const dom_node *root, size_t max, char out[32])
+static size_t short_text_date(const dom_node *root, size_t max, bool day_first, char out[32])
 {
   ex_buf t;
   exb_init(&t, 1024);
   size_t dl = 0;
   if (short_text(root, &t, max) && !is_update_text(t.p, t.len))
-    dl = ex_date_normalise(t.p, t.len, out);
+    dl = ex_date_normalise_order(t.p, t.len, day_first, out);
   exb_free(&t);
   return dl;
 }
 
 /* A date set above the headline in the same block ("24. April 2020 | Press"): the short texts
  * (at most 80 bytes) of the h1's earlier siblings, nearest first, at most 4 of them. */
-static size_t date_before_h1(const dom_node *h1, char out[32])
+static size_t date_before_h1(const dom_node *h1, bool day_first, char out[32])
 {
   int tried = 0;
   for (const dom_node *sib = h1->prev; sib && tried < 4; sib = sib->prev) {
@@ -731,7 +732,7 @@ static size_t date_before_h1(const dom_node *h1, char out[32])
         size_t tl = sib->data_len;
         const char *t = ex_trim(sib->data, &tl);
         if (tl && tl <= 80 && !is_update_text(t, tl)) {
-          size_t dl = ex_date_normalise(t, tl, out);
+          size_t dl = ex_date_normalise_order(t, tl, day_first, out);
           if (dl)
             return dl;
         }
@@ -741,7 +742,7 @@ static size_t date_before_h1(const dom_node *h1, char out[32])
     if (sib->tag == HTML_TAG_SCRIPT || sib->tag == HTML_TAG_STYLE || sib->ns != DOM_NS_HTML)
       continue;
     tried++;
-    size_t dl = short_text_date(sib, 80, out);
+    size_t dl = short_text_date(sib, 80, day_first, out);
     if (dl)
       return dl;
   }
@@ -751,13 +752,13 @@ static size_t date_before_h1(const dom_node *h1, char out[32])
 /* A date in the byline's block ("28. Jan. 2022 | Name"), for pages whose headline is no <h1>:
  * the short text (at most 120 bytes) of a byline element's parent or grandparent, the first
  * byline element's first. */
-static size_t date_by_byline(const meta_scan *s, char out[32])
+static size_t date_by_byline(const meta_scan *s, bool day_first, char out[32])
 {
   for (uint32_t i = 0; i < s->n_byline; i++) {
     const dom_node *p = s->byline_el[i]->parent;
     for (int up = 0; up < 2 && p && p->type == DOM_ELEMENT && p->tag != HTML_TAG_BODY;
          up++, p = p->parent) {
-      size_t dl = short_text_date(p, 120, out);
+      size_t dl = short_text_date(p, 120, day_first, out);
       if (dl)
         return dl;
     }
@@ -1763,7 +1764,8 @@ static void body_markup_text(const char *s, size_t n, ex_buf *out)
   dom_doc_free(d);
 }
 
-/* Date candidates of the markup, normalised, in priority order. */
+/* Date candidates of the markup, normalised, in priority order (an element's text read in the
+ * page's order of day and month, day_first; attribute and meta values month-first). */
 #define EX_DATE_CANDS 8
 typedef struct date_cands {
   char d[EX_DATE_CANDS][32];
@@ -1771,11 +1773,11 @@ typedef struct date_cands {
   int n;
 } date_cands;
 
-static bool cand_add(date_cands *c, const char *s, size_t n)
+static bool cand_add(date_cands *c, const char *s, size_t n, bool day_first)
 {
   if (c->n >= EX_DATE_CANDS)
     return false;
-  size_t l = ex_date_normalise(s, n, c->d[c->n]);
+  size_t l = ex_date_normalise_order(s, n, day_first, c->d[c->n]);
   if (!l)
     return false;
   c->len[c->n++] = l;
@@ -1994,6 +1996,16 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   exb_free(&site_by);
   exb_free(&bsite);
 
+  /* language: the first declaration that names one (<html lang>, content-language, og:locale,
+   * JSON-LD inLanguage), before the date, whose numbers in the text it orders */
+  str_ref lc[] = {s->html_lang, s->slot[MK_LANG], s->slot[MK_LOCALE], jl.lang};
+  bool day_first = false;
+  for (size_t i = 0; i < sizeof lc / sizeof lc[0] && !m->language.len; i++)
+    if (lc[i].s) {
+      put_language(&m->language, lc[i].s, lc[i].n);
+      day_first = m->language.len && ex_date_day_first(lc[i].s, lc[i].n);
+    }
+
   /* date: the candidates the markup gives, in priority order */
   char d[32];
   size_t dl = 0;
@@ -2002,28 +2014,28 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   str_ref dm[] = {jl.date, s->slot[MK_DATE_PUB], s->slot[MK_DATE_ITEMPROP], s->slot[MK_DATE_OTHER]};
   for (size_t i = 0; i < sizeof dm / sizeof dm[0]; i++)
     if (dm[i].s)
-      cand_add(&dc, dm[i].s, dm[i].n);
+      cand_add(&dc, dm[i].s, dm[i].n, false);
   if (s->pub_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->pub_el, "datetime", &l);
     if (!v)
       v = dom_attr_get(s->pub_el, "content", &l);
-    if (!v || !cand_add(&dc, v, l)) {
+    if (!v || !cand_add(&dc, v, l, false)) {
       ex_buf t;
       exb_init(&t, 512);
       if (short_text(s->pub_el, &t, 200))
-        cand_add(&dc, t.p, t.len);
+        cand_add(&dc, t.p, t.len, day_first);
       exb_free(&t);
     }
   }
   if (s->time_el) {
     size_t l = 0;
     const char *v = dom_attr_get(s->time_el, "datetime", &l);
-    if (!v || !cand_add(&dc, v, l)) {
+    if (!v || !cand_add(&dc, v, l, false)) {
       ex_buf t;
       exb_init(&t, 512);
       ex_collect_text(s->time_el, &t);
-      cand_add(&dc, t.p ? t.p : "", t.len);
+      cand_add(&dc, t.p ? t.p : "", t.len, day_first);
       exb_free(&t);
     }
   }
@@ -2034,7 +2046,7 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
     dc.len[dc.n++] = ul;
   }
   if (!dc.n && jl.date_any.s) /* the last resort only (it often repeats JSON-LD's date) */
-    cand_add(&dc, jl.date_any.s, jl.date_any.n);
+    cand_add(&dc, jl.date_any.s, jl.date_any.n, false);
   /* the date the page shows settles a disagreement: a UTC time a day off the date under the
    * headline (else the URL's date) is given as that day, the page's own (when no candidate
    * names the page's zone and the time is in the half of the day that allows the shift); a top
@@ -2042,10 +2054,10 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
    * line (else of the date under the headline) */
   if (dc.n) {
     char v[32], h[32];
-    size_t vl = date_line(doc, v), hl = 0;
+    size_t vl = date_line(doc, day_first, v), hl = 0;
     for (uint32_t i = 0; i < s->n_hx && !hl; i++)
       if (s->hx[i]->tag == HTML_TAG_H1)
-        hl = date_after_h1(doc->root, s->hx[i], h);
+        hl = date_after_h1(doc->root, s->hx[i], day_first, h);
     int pick = 0;
     long c0 = ex_date_day(dc.d[0]);
     bool agreed = false, zoned = false;
@@ -2082,19 +2094,19 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   }
   /* the first short element named as a date line ("Posted on 4 March 2021") */
   if (!dl)
-    dl = date_line(doc, d);
+    dl = date_line(doc, day_first, d);
   char mod_text[32];
   size_t mod_text_len = 0;
   for (uint32_t i = 0; i < s->n_hx && !dl; i++)
     if (s->hx[i]->tag == HTML_TAG_H1)
-      dl = date_after_h1(doc->root, s->hx[i], d);
+      dl = date_after_h1(doc->root, s->hx[i], day_first, d);
   for (uint32_t i = 0; i < s->n_hx && !dl; i++)
     if (s->hx[i]->tag == HTML_TAG_H1)
-      dl = date_before_h1(s->hx[i], d);
+      dl = date_before_h1(s->hx[i], day_first, d);
   if (!dl)
-    dl = labelled_date(doc, d, mod_text, &mod_text_len);
+    dl = labelled_date(doc, day_first, d, mod_text, &mod_text_len);
   if (!dl)
-    dl = date_by_byline(s, d);
+    dl = date_by_byline(s, day_first, d);
   if (!dl && s->slot[MK_DATE_MOD].s)
     dl = ex_date_normalise(s->slot[MK_DATE_MOD].s, s->slot[MK_DATE_MOD].n, d);
   if (!dl && mod_text_len) {
@@ -2132,16 +2144,6 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
   str_ref dsc[] = {jl.description, s->slot[MK_DESC_DC], s->slot[MK_DESC_OG], s->slot[MK_DESC],
                    s->slot[MK_DESC_TWITTER]};
   put_first(&m->description, dsc, sizeof dsc / sizeof dsc[0]);
-
-  /* language */
-  if (s->html_lang.s)
-    put_language(&m->language, s->html_lang.s, s->html_lang.n);
-  if (!m->language.len && s->slot[MK_LANG].s)
-    put_language(&m->language, s->slot[MK_LANG].s, s->slot[MK_LANG].n);
-  if (!m->language.len && s->slot[MK_LOCALE].s)
-    put_language(&m->language, s->slot[MK_LOCALE].s, s->slot[MK_LOCALE].n);
-  if (!m->language.len && jl.lang.s)
-    put_language(&m->language, jl.lang.s, jl.lang.n);
 
   /* canonical, og:image */
   /* always absolute: a relative one with no base to resolve it against is no canonical URL */
