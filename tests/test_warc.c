@@ -377,8 +377,14 @@ static void test_ten_thousand_records_constant_memory(void **state)
   assert_int_equal(rc, 0);
   assert_int_equal(n, 10000);
   assert_true(rt_warc_bytes_read(w) > 0);
-  /* the reader holds one block and its windows: no growth with the file */
+  /* the reader holds one block and its windows: no growth with the file. Under TSan the
+   * runtime's shadow and sync metadata grow with every address touched, so RSS says nothing
+   * about the reader there (ASan's quarantine is bounded, and its run judges it). */
+#if !defined(__SANITIZE_THREAD__)
   assert_true(max_rss_kib() - rss_at_100 < 2048);
+#else
+  (void)rss_at_100;
+#endif
   rt_warc_close(w);
   close(fd);
   unlink(path);
