@@ -1,8 +1,8 @@
 /*
  * test_fallback.c - the native extractor: main-content choice against boilerplate, metadata,
- * absolute links and media, Markdown (list items as the guest writes them), the four modes, the
- * CSS-to-XPath translation, and hostile inputs (deep nesting, huge attributes, NUL bytes, empty
- * input).
+ * absolute links and media, Markdown (list items as the guest writes them), MathML (read as the
+ * guest reads it), the four modes, the CSS-to-XPath translation, and hostile inputs (deep
+ * nesting, huge attributes, NUL bytes, empty input).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -555,6 +555,68 @@ static void test_samples_if_present(void **state)
     skip();
 }
 
+/* MathML reads as its symbols, as in the guest (test_extract's mathml-in-text case): the
+ * tokens' text in document order, without the annotations (TeX, markup) and without alttext;
+ * <annotation> outside <math> is an unknown HTML element, whose text stays; a MathJax
+ * container ("MathJax CtxtMenu_...") is no menu. Both engines give the same text. */
+static const char MATH_PAGE[] =
+    "<html><head><title>Quadratic formula</title></head><body><article>"
+    "<h1>Quadratic formula</h1>\n"
+    "<p>Every quadratic equation can be brought into the form <math "
+    "xmlns=\"http://www.w3.org/1998/Math/MathML\" alttext=\"ax^2+bx+c=0\">"
+    "<semantics><mrow><mi>a</mi> <msup><mi>x</mi> <mn>2</mn></msup> <mo>+</mo> <mi>b</mi>"
+    "<mi>x</mi><mo>+</mo><mi>c</mi><mo>=</mo><mn>0</mn></mrow>"
+    "<annotation encoding=\"application/x-tex\">ax^2+bx+c=0</annotation>"
+    "<annotation-xml encoding=\"text/html\"><span>markup source</span></annotation-xml>"
+    "</semantics>"
+    "</math> before it is solved, and the rest of this lesson assumes it has been.</p>\n"
+    "<p>A formula given only as alttext <math alttext=\"D=b^2-4ac\">"
+    "</math> shows nothing, and a stray <annotation>word outside</annotation> a formula is "
+    "ordinary text in this sentence.</p>\n"
+    "<mjx-container class=\"MathJax CtxtMenu_Attached_0\" jax=\"CHTML\">"
+    "<mjx-math aria-hidden=\"true\"><mjx-mi><mjx-c></mjx-c></mjx-mi></mjx-math>"
+    "<mjx-assistive-mml display=\"block\"><math display=\"block\"><mi>x</mi><mo>=</mo><mfrac>"
+    "<mrow><mo>-</mo><mi>b</mi></mrow><mrow><mn>2</mn><mi>a</mi></mrow></mfrac></math>"
+    "</mjx-assistive-mml></mjx-container>\n"
+    "<p>When the discriminant is positive there are two real solutions, when it is zero there is "
+    "one, and when it is negative the two solutions are complex conjugates.</p>\n"
+    "</article></body></html>\n";
+
+static void test_mathml_as_guest(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(MATH_PAGE, RIPTIDE_MODE_ARTICLE, NULL);
+  assert_non_null(strstr(d->text, "brought into the form a x 2 + bx+c=0 before it is solved"));
+  assert_non_null(strstr(d->text, "given only as alttext shows nothing, and a stray word outside"));
+  assert_non_null(strstr(d->text, "\n\nx=-b2a\n\nWhen the discriminant"));
+  assert_null(strstr(d->text, "ax^2"));
+  assert_null(strstr(d->text, "markup source"));
+  assert_null(strstr(d->text, "D=b^2"));
+  assert_non_null(strstr(d->markdown, "the form a x 2 + bx+c=0 before"));
+
+  riptide_pool_config pc;
+  riptide_pool_config_init(&pc);
+  pc.max_slots = 1;
+  pc.warm_slots = 1;
+  riptide_pool *pool = NULL;
+  assert_int_equal(riptide_pool_new(&pc, &pool), RIPTIDE_OK);
+  riptide_options o;
+  riptide_options_init(&o);
+  riptide_document *g = NULL;
+  assert_int_equal(riptide_pool_extract(pool, MATH_PAGE, strlen(MATH_PAGE),
+                                        "https://news.example.com/2024/03/tides.html", &o, &g),
+                   RIPTIDE_OK);
+  assert_string_equal(g->engine, "wasm");
+  /* from the first paragraph on (whether the <h1> repeating the title stays is another rule) */
+  const char *body = strstr(d->text, "Every quadratic"), *gbody = strstr(g->text, "Every");
+  assert_non_null(body);
+  assert_non_null(gbody);
+  assert_string_equal(gbody, body);
+  riptide_document_free(g);
+  riptide_pool_free(pool);
+  riptide_document_free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -564,6 +626,7 @@ int main(void)
       cmocka_unit_test(test_title_rules),          cmocka_unit_test(test_table_and_code),
       cmocka_unit_test(test_hostile_inputs),       cmocka_unit_test(test_unsafe_urls_dropped),
       cmocka_unit_test(test_samples_if_present),   cmocka_unit_test(test_list_items_blank),
+      cmocka_unit_test(test_mathml_as_guest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -580,7 +580,7 @@ void fb_out_prune(const fb_render *r, xmlNode *n, int depth)
 static void render_element(fb_render *r, xmlNode *n, int depth)
 {
   const char *name = (const char *)n->name;
-  if (fb_in_list(name, fb_junk_tags) || !strcmp(name, "svg") || !strcmp(name, "math"))
+  if (fb_in_list(name, fb_junk_tags) || !strcmp(name, "svg"))
     return;
   if (fb_out_dropped(r, n, depth))
     return;
