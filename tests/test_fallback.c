@@ -1,7 +1,8 @@
 /*
  * test_fallback.c - the native extractor: main-content choice against boilerplate, metadata,
- * absolute links and media, Markdown, the four modes, the CSS-to-XPath translation, and
- * hostile inputs (deep nesting, huge attributes, NUL bytes, empty input).
+ * absolute links and media, Markdown (list items as the guest writes them), MathML (read as the
+ * guest reads it), the four modes, the CSS-to-XPath translation, and hostile inputs (deep
+ * nesting, huge attributes, NUL bytes, empty input).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -434,6 +435,98 @@ static void test_unsafe_urls_dropped(void **state)
   riptide_document_free(d);
 }
 
+/* List items that show nothing - empty, whitespace, a lone <br>, an icon-only link, an image
+ * without images - are no "-" or "N." lines of their own, an item of one image is
+ * "- ![alt](src)", and a block inside an item starts on the marker's line. The page is
+ * test_extract's list-items-blank case; the guest must give the same Markdown. */
+static const char LIST_PAGE[] =
+    "<html><head><title>Winter feeding</title></head><body><article><h1>Winter feeding</h1>\n"
+    "<p>Feeding garden birds through the winter helps them survive the coldest weeks, and a few "
+    "simple habits make the difference between a busy feeder and an empty one.</p>\n"
+    "<ol><li></li>"
+    "<li>Fill the feeder with seed early in the morning, before the first birds arrive at the "
+    "hedge.</li>"
+    "<li><img src=\"/img/seed.jpg\" alt=\"Sunflower seed\"></li><li>&nbsp;</li><li><br></li><li>"
+    "<a href=\"/share\"><svg><path d=\"M0 0\"/></svg></a></li>"
+    "<li>Break the ice on the water bowl and fill it up again with fresh water from the tap.</li>"
+    "</ol>\n"
+    "<ul><li>"
+    "<p>Clean the feeders every fortnight so that disease does not spread among the visitors to "
+    "the garden.</p>"
+    "</li><li><p><img src=\"/img/robin.jpg\" alt=\"A robin\"></p></li>"
+    "<li>Robins and blackbirds feed on the ground<ul><li> </li>"
+    "<li>under the hedge, turning over the leaves</li></ul></li><li><span> </span></li></ul>\n"
+    "<p>Later in the season the finches arrive in small flocks, and they stay until the first warm "
+    "days of spring, when the natural food comes back.</p>\n"
+    "</article></body></html>\n";
+
+static bool bare_marker_line(const char *md)
+{
+  for (const char *l = md; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    const char *p = l;
+    while (*p == ' ' || *p == '>')
+      p++;
+    const char *m = p;
+    while (*p >= '0' && *p <= '9')
+      p++;
+    if (p > m ? *p == '.' : *p == '-') {
+      p++;
+      while (*p == ' ')
+        p++;
+      if (*p == '\n' || *p == '\0')
+        return true;
+    }
+  }
+  return false;
+}
+
+static void test_list_items_blank(void **state)
+{
+  (void)state;
+  riptide_pool_config pc;
+  riptide_pool_config_init(&pc);
+  pc.max_slots = 1;
+  pc.warm_slots = 1;
+  riptide_pool *pool = NULL;
+  assert_int_equal(riptide_pool_new(&pc, &pool), RIPTIDE_OK);
+  for (int media = 0; media < 2; media++) {
+    riptide_options o;
+    riptide_options_init(&o);
+    o.want_media = media;
+    riptide_document *d = NULL, *g = NULL;
+    assert_int_equal(
+        riptide_extract_native(LIST_PAGE, strlen(LIST_PAGE), "https://example.org/garden/", &o, &d),
+        RIPTIDE_OK);
+    const char *md = d->markdown;
+    assert_false(bare_marker_line(md));
+    assert_null(strstr(md, "[]("));
+    assert_non_null(strstr(md, "empty one.\n\n1. Fill the feeder with seed early"));
+    assert_non_null(
+        strstr(md, media ? "hedge.\n2. ![Sunflower seed](https://example.org/img/seed.jpg)"
+                           "\n3. Break the ice"
+                         : "hedge.\n2. Break the ice"));
+    assert_non_null(strstr(md, "\n\n- Clean the feeders every fortnight"));
+    assert_true((strstr(md, "\n\n- ![A robin](https://example.org/img/robin.jpg)\n") != NULL) ==
+                media);
+    assert_non_null(
+        strstr(md, "\n- Robins and blackbirds feed on the ground\n  - under the hedge"));
+    assert_non_null(strstr(md, "leaves\n\nLater in the season"));
+
+    assert_int_equal(riptide_pool_extract(pool, LIST_PAGE, strlen(LIST_PAGE),
+                                          "https://example.org/garden/", &o, &g),
+                     RIPTIDE_OK);
+    assert_string_equal(g->engine, "wasm");
+    /* from the first paragraph on (whether the <h1> repeating the title stays is another rule) */
+    const char *body = strstr(md, "Feeding garden birds"), *gbody = strstr(g->markdown, "Feeding");
+    assert_non_null(body);
+    assert_non_null(gbody);
+    assert_string_equal(gbody, body);
+    riptide_document_free(g);
+    riptide_document_free(d);
+  }
+  riptide_pool_free(pool);
+}
+
 static void test_samples_if_present(void **state)
 {
   (void)state;
@@ -462,6 +555,68 @@ static void test_samples_if_present(void **state)
     skip();
 }
 
+/* MathML reads as its symbols, as in the guest (test_extract's mathml-in-text case): the
+ * tokens' text in document order, without the annotations (TeX, markup) and without alttext;
+ * <annotation> outside <math> is an unknown HTML element, whose text stays; a MathJax
+ * container ("MathJax CtxtMenu_...") is no menu. Both engines give the same text. */
+static const char MATH_PAGE[] =
+    "<html><head><title>Quadratic formula</title></head><body><article>"
+    "<h1>Quadratic formula</h1>\n"
+    "<p>Every quadratic equation can be brought into the form <math "
+    "xmlns=\"http://www.w3.org/1998/Math/MathML\" alttext=\"ax^2+bx+c=0\">"
+    "<semantics><mrow><mi>a</mi> <msup><mi>x</mi> <mn>2</mn></msup> <mo>+</mo> <mi>b</mi>"
+    "<mi>x</mi><mo>+</mo><mi>c</mi><mo>=</mo><mn>0</mn></mrow>"
+    "<annotation encoding=\"application/x-tex\">ax^2+bx+c=0</annotation>"
+    "<annotation-xml encoding=\"text/html\"><span>markup source</span></annotation-xml>"
+    "</semantics>"
+    "</math> before it is solved, and the rest of this lesson assumes it has been.</p>\n"
+    "<p>A formula given only as alttext <math alttext=\"D=b^2-4ac\">"
+    "</math> shows nothing, and a stray <annotation>word outside</annotation> a formula is "
+    "ordinary text in this sentence.</p>\n"
+    "<mjx-container class=\"MathJax CtxtMenu_Attached_0\" jax=\"CHTML\">"
+    "<mjx-math aria-hidden=\"true\"><mjx-mi><mjx-c></mjx-c></mjx-mi></mjx-math>"
+    "<mjx-assistive-mml display=\"block\"><math display=\"block\"><mi>x</mi><mo>=</mo><mfrac>"
+    "<mrow><mo>-</mo><mi>b</mi></mrow><mrow><mn>2</mn><mi>a</mi></mrow></mfrac></math>"
+    "</mjx-assistive-mml></mjx-container>\n"
+    "<p>When the discriminant is positive there are two real solutions, when it is zero there is "
+    "one, and when it is negative the two solutions are complex conjugates.</p>\n"
+    "</article></body></html>\n";
+
+static void test_mathml_as_guest(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(MATH_PAGE, RIPTIDE_MODE_ARTICLE, NULL);
+  assert_non_null(strstr(d->text, "brought into the form a x 2 + bx+c=0 before it is solved"));
+  assert_non_null(strstr(d->text, "given only as alttext shows nothing, and a stray word outside"));
+  assert_non_null(strstr(d->text, "\n\nx=-b2a\n\nWhen the discriminant"));
+  assert_null(strstr(d->text, "ax^2"));
+  assert_null(strstr(d->text, "markup source"));
+  assert_null(strstr(d->text, "D=b^2"));
+  assert_non_null(strstr(d->markdown, "the form a x 2 + bx+c=0 before"));
+
+  riptide_pool_config pc;
+  riptide_pool_config_init(&pc);
+  pc.max_slots = 1;
+  pc.warm_slots = 1;
+  riptide_pool *pool = NULL;
+  assert_int_equal(riptide_pool_new(&pc, &pool), RIPTIDE_OK);
+  riptide_options o;
+  riptide_options_init(&o);
+  riptide_document *g = NULL;
+  assert_int_equal(riptide_pool_extract(pool, MATH_PAGE, strlen(MATH_PAGE),
+                                        "https://news.example.com/2024/03/tides.html", &o, &g),
+                   RIPTIDE_OK);
+  assert_string_equal(g->engine, "wasm");
+  /* from the first paragraph on (whether the <h1> repeating the title stays is another rule) */
+  const char *body = strstr(d->text, "Every quadratic"), *gbody = strstr(g->text, "Every");
+  assert_non_null(body);
+  assert_non_null(gbody);
+  assert_string_equal(gbody, body);
+  riptide_document_free(g);
+  riptide_pool_free(pool);
+  riptide_document_free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -470,7 +625,8 @@ int main(void)
       cmocka_unit_test(test_canonical_as_base),    cmocka_unit_test(test_modes),
       cmocka_unit_test(test_title_rules),          cmocka_unit_test(test_table_and_code),
       cmocka_unit_test(test_hostile_inputs),       cmocka_unit_test(test_unsafe_urls_dropped),
-      cmocka_unit_test(test_samples_if_present),
+      cmocka_unit_test(test_samples_if_present),   cmocka_unit_test(test_list_items_blank),
+      cmocka_unit_test(test_mathml_as_guest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

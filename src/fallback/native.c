@@ -95,6 +95,7 @@ static riptide_err content_pass(xmlDoc *doc, xmlNode *root, const riptide_option
   fb_render r;
   memset(&r, 0, sizeof r);
   r.md.max = r.txt.max = lim->max_output ? (size_t)lim->max_output : SIZE_MAX;
+  r.md_item_end = SIZE_MAX;
   r.deadline_ns = lim->deadline_ns;
   double ld = 0;
   {

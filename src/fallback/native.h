@@ -135,6 +135,7 @@ typedef struct fb_render {
   char prefix[256];   /* blockquote / list continuation prefix for Markdown lines */
   size_t prefix_len;
   int list_depth;
+  size_t md_item_end; /* md.len right after the open list item's marker; SIZE_MAX: none */
   const char *base;
   riptide_document *doc;
   size_t cap_links, cap_media;

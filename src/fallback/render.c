@@ -2,8 +2,13 @@
  * render.c - the chosen nodes as plain text and Markdown in one walk, collecting links and
  * media (resolved against the base URL; data:, javascript: and vbscript: URLs never pass).
  * The walk checks the call's deadline every FB_CLOCK_NODES nodes and inside long texts.
+ *
+ * Markdown list items and links follow the guest's rules (src/guest/extract/markdown.c): a
+ * block inside an item starts on the marker's line, and an item or link that shows nothing
+ * (rt_md_blank) is taken back, marker or "[" and all.
  */
 #include "fallback/native.h"
+#include "guest/extract/md_rules.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -69,6 +74,28 @@ char *fb_resolve(const char *base, const char *href)
   return out;
 }
 
+/* Cuts the Markdown back to its first len bytes (not after a failed write: the call fails). */
+static void md_truncate(fb_render *r, size_t len)
+{
+  if (r->md.overflow || r->md.nomem || len >= r->md.len)
+    return;
+  r->md.len = len;
+  r->md.p[len] = '\0';
+}
+
+/* Has nothing visible been written to the Markdown since its length was `from`? */
+static bool md_blank_since(const fb_render *r, size_t from)
+{
+  return from == r->md.len || (from < r->md.len && rt_md_blank(r->md.p + from, r->md.len - from));
+}
+
+/* Right after a list item's marker: a break there would leave the marker on a line of its own
+ * (the guest's rule, which writes "- Text" for <li><p>Text</p></li>). */
+static bool md_after_marker(const fb_render *r)
+{
+  return r->md.len == r->md_item_end;
+}
+
 /* Markdown: has the current output line any content yet? */
 static bool md_at_line_start(const fb_render *r)
 {
@@ -93,7 +120,7 @@ void fb_block_break(fb_render *r)
     fb_buf_puts(&r->txt, "\n");
   if (r->txt.len >= 2 && r->txt.p[r->txt.len - 2] != '\n')
     fb_buf_puts(&r->txt, "\n");
-  if (!r->want_md)
+  if (!r->want_md || md_after_marker(r))
     return;
   if (r->md.len && fb_buf_last(&r->md) != '\n')
     fb_buf_puts(&r->md, "\n");
@@ -116,7 +143,7 @@ static void line_break(fb_render *r)
   }
   if (r->txt.len && fb_buf_last(&r->txt) != '\n')
     fb_buf_puts(&r->txt, "\n");
-  if (r->want_md && r->md.len && fb_buf_last(&r->md) != '\n')
+  if (r->want_md && r->md.len && fb_buf_last(&r->md) != '\n' && !md_after_marker(r))
     fb_buf_puts(&r->md, "\n");
 }
 
@@ -147,7 +174,7 @@ static void md_escaped(fb_render *r, const char *s, size_t n)
     char c = s[i];
     bool esc = c == '\\' || c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '<' ||
                (r->cell && c == '|');
-    if (!esc && md_at_line_start(r) && i == start && start == 0 &&
+    if (!esc && (md_at_line_start(r) || md_after_marker(r)) && i == start && start == 0 &&
         (c == '#' || c == '>' || c == '-' || c == '+' || c == '='))
       esc = true;
     if (esc) {
@@ -185,10 +212,10 @@ static void emit_text(fb_render *r, const char *s)
     flush_space(r);
     fb_buf_add(&r->txt, w, (size_t)(p - w));
     if (r->want_md) {
-      bool line_start = md_at_line_start(r);
+      bool line_start = md_at_line_start(r) || md_after_marker(r);
       md_line_prefix(r);
       if (line_start && r->md.len && w[0] >= '0' && w[0] <= '9') {
-        /* "1. " at a line start would start a list: escape the dot. */
+        /* "1. " at a line start (or an item's) would start a list: escape the dot. */
         const char *d = w;
         while (d < p && *d >= '0' && *d <= '9')
           d++;
@@ -553,7 +580,7 @@ void fb_out_prune(const fb_render *r, xmlNode *n, int depth)
 static void render_element(fb_render *r, xmlNode *n, int depth)
 {
   const char *name = (const char *)n->name;
-  if (fb_in_list(name, fb_junk_tags) || !strcmp(name, "svg") || !strcmp(name, "math"))
+  if (fb_in_list(name, fb_junk_tags) || !strcmp(name, "svg"))
     return;
   if (fb_out_dropped(r, n, depth))
     return;
@@ -627,6 +654,11 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
   if (!strcmp(name, "blockquote")) {
     fb_block_break(r);
     push_prefix(r, "> ", &saved);
+    if (r->want_md && md_after_marker(r)) {
+      /* the quote starts on its item's line ("- > text"), as in the guest */
+      fb_buf_puts(&r->md, "> ");
+      r->md_item_end = r->md.len;
+    }
     render_children(r, n, depth);
     line_break(r);
     pop_prefix(r, saved);
@@ -656,18 +688,27 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
         fb_render_node(r, li, depth + 1);
         continue;
       }
+      r->md_item_end = SIZE_MAX; /* an item's own line break is always written */
       line_break(r);
+      size_t item_start = r->md.len;
       char marker[24];
       if (ordered)
         snprintf(marker, sizeof marker, "%d. ", ++idx);
       else
         snprintf(marker, sizeof marker, "- ");
       md_raw(r, marker);
+      size_t marker_end = r->md.len;
+      r->md_item_end = marker_end;
       if (r->txt.len && fb_buf_last(&r->txt) != '\n')
         fb_buf_puts(&r->txt, "\n");
       push_prefix(r, ordered ? "   " : "  ", &saved);
       render_children(r, li, depth + 1);
       pop_prefix(r, saved);
+      if (r->want_md && marker_end > item_start && md_blank_since(r, marker_end - 1)) {
+        md_truncate(r, item_start); /* no text, no image: no item */
+        idx -= ordered;
+      }
+      r->md_item_end = SIZE_MAX;
       line_break(r);
     }
     r->list_depth--;
@@ -775,6 +816,12 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       render_children(r, n, depth);
       if (r->md.len == mdlen)
         md_escaped(r, text, strlen(text));
+      if (md_blank_since(r, mdlen)) {
+        md_truncate(r, mdlen - 1); /* a link that shows nothing is not written */
+        free(text);
+        free(abs);
+        return;
+      }
       md_raw(r, "](");
       /* Parentheses and spaces would end the destination early: use the <...> form. */
       bool angle = strpbrk(abs, " ()<>") != NULL;

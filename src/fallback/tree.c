@@ -80,8 +80,10 @@ static const char *const UNLIKELY[] = {
     "pagination", "popup",        "promo",    "related", "remark",     "replies",    "rss",
     "share",      "sharing",      "shoutbox", "sidebar", "skyscraper", "social",     "sponsor",
     "subscribe",  "supplemental", "toolbar",  "widget",  "yom-remote", NULL};
+/* "mathjax" as in Readability and the guest: a MathJax container ("MathJax CtxtMenu_...")
+ * holds a formula, not a menu. */
 static const char *const MAYBE[] = {"and",    "article", "body",  "column", "content", "main",
-                                    "shadow", "post",    "entry", "story",  NULL};
+                                    "shadow", "post",    "entry", "story",  "mathjax", NULL};
 static const char *const POSITIVE[] = {"article", "body", "content", "entry",      "hentry",
                                        "h-entry", "main", "page",    "pagination", "post",
                                        "text",    "blog", "story",   NULL};
@@ -129,19 +131,30 @@ bool fb_is_hidden(const xmlNode *n)
 
 /* ---- pass: junk removal ------------------------------------------------------------------- */
 
-static bool is_junk(const xmlNode *n, riptide_mode mode, bool strict, bool in_article)
+/* The walk's position: inside <article>/<main>, inside <math>. */
+typedef struct junk_ctx {
+  riptide_mode mode;
+  bool strict, in_article, in_math;
+} junk_ctx;
+
+static bool is_junk(const xmlNode *n, const junk_ctx *jc)
 {
   const char *name = (const char *)n->name;
-  if (fb_in_list(name, fb_junk_tags) || strcmp(name, "svg") == 0 || strcmp(name, "math") == 0)
+  if (fb_in_list(name, fb_junk_tags) || strcmp(name, "svg") == 0)
+    return true;
+  /* MathML reads as its tokens, as a browser's text does, without its annotations (TeX, other
+   * markup) and without its alttext: the guest's rule (never_tag, src/guest/extract/text.c).
+   * Only inside <math>, where the guest's parser puts an annotation in the MathML namespace. */
+  if (jc->in_math && (strcmp(name, "annotation") == 0 || strcmp(name, "annotation-xml") == 0))
     return true;
   if (fb_is_hidden(n))
     return true;
-  if (mode == RIPTIDE_MODE_FULL || mode == RIPTIDE_MODE_CUSTOM || !strict)
+  if (jc->mode == RIPTIDE_MODE_FULL || jc->mode == RIPTIDE_MODE_CUSTOM || !jc->strict)
     return false;
   /* Not <form>: ASP.NET pages wrap the whole page in one. Its controls are removed above. */
   if (strcmp(name, "nav") == 0 || strcmp(name, "aside") == 0 || strcmp(name, "footer") == 0)
     return true;
-  if (strcmp(name, "header") == 0 && !in_article)
+  if (strcmp(name, "header") == 0 && !jc->in_article)
     return true;
   const char *role = fb_attr(n, "role");
   if (role && (strcasecmp(role, "navigation") == 0 || strcasecmp(role, "complementary") == 0 ||
@@ -164,7 +177,7 @@ static bool is_junk(const xmlNode *n, riptide_mode mode, bool strict, bool in_ar
   return false;
 }
 
-void fb_remove_junk(xmlNode *n, riptide_mode mode, bool strict, bool in_article, int depth)
+static void remove_junk(xmlNode *n, const junk_ctx *jc, int depth)
 {
   xmlNode *c = n->children;
   while (c) {
@@ -173,16 +186,24 @@ void fb_remove_junk(xmlNode *n, riptide_mode mode, bool strict, bool in_article,
       xmlUnlinkNode(c);
       xmlFreeNode(c);
     } else if (fb_is_el(c)) {
-      if (is_junk(c, mode, strict, in_article)) {
+      if (is_junk(c, jc)) {
         xmlUnlinkNode(c);
         xmlFreeNode(c);
       } else if (depth < FB_MAX_DEPTH) {
-        bool art = in_article || fb_name_is(c, "article") || fb_name_is(c, "main");
-        fb_remove_junk(c, mode, strict, art, depth + 1);
+        junk_ctx in = *jc;
+        in.in_article |= fb_name_is(c, "article") || fb_name_is(c, "main");
+        in.in_math |= fb_name_is(c, "math");
+        remove_junk(c, &in, depth + 1);
       }
     }
     c = next;
   }
+}
+
+void fb_remove_junk(xmlNode *n, riptide_mode mode, bool strict, bool in_article, int depth)
+{
+  const junk_ctx jc = {.mode = mode, .strict = strict, .in_article = in_article};
+  remove_junk(n, &jc, depth);
 }
 
 /* ---- pass: statistics --------------------------------------------------------------------- */

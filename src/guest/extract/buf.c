@@ -102,6 +102,15 @@ void exb_rtrim(ex_buf *b)
     b->p[b->len] = '\0';
 }
 
+void exb_truncate(ex_buf *b, size_t len)
+{
+  if (len >= b->len)
+    return;
+  b->len = len;
+  if (b->p)
+    b->p[len] = '\0';
+}
+
 uint32_t ex_utf8_next(const char *str, size_t n, size_t *i)
 {
   const unsigned char *s = (const unsigned char *)str;

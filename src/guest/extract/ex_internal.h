@@ -76,6 +76,8 @@ bool exb_put_u32(ex_buf *b, uint32_t v);
 void exb_clear(ex_buf *b);
 /* Drops trailing ASCII whitespace. */
 void exb_rtrim(ex_buf *b);
+/* Cuts b back to its first len bytes (nothing when len >= b->len). */
+void exb_truncate(ex_buf *b, size_t len);
 
 /* Decimal formatting into `out` (at least 11 bytes); returns the length. */
 size_t ex_fmt_u32(char *out, uint32_t v);

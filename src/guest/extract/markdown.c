@@ -7,12 +7,26 @@
  * break, so nesting comes out right without recursion. Links and images are made absolute
  * against the base URL. Table cells are kept on one line (block breaks become spaces), the
  * first row is followed by the GFM delimiter row.
+ *
+ * A list item's marker and a link's "[" are written on entering; on leaving, when nothing
+ * visible came after them (rt_md_blank, the rule the native fallback applies too), they are
+ * taken back: the output is cut to where the item or link began and the break state of that
+ * moment is restored, so an empty item is no "-" line and an empty link no "[](url)".
  */
 #include "guest/extract/ex_internal.h"
+#include "guest/extract/md_rules.h"
 
 #include <string.h>
 
 #define MD_MAX_NEST 64
+
+/* Where a list item began, to take it back when it shows nothing (md_leave). */
+typedef struct md_item {
+  size_t start;      /* out->len before the item's line break and marker */
+  size_t marker_end; /* out->len right after its marker */
+  size_t prev_marker_end;
+  int prev_brk;
+} md_item;
 
 typedef struct md_ctx {
   ex_buf *out;
@@ -25,12 +39,14 @@ typedef struct md_ctx {
   /* container stack */
   char kind[MD_MAX_NEST]; /* 'q' quote, 'u' ul, 'o' ol */
   uint32_t counter[MD_MAX_NEST];
+  md_item item[MD_MAX_NEST]; /* the open item of each list level */
   int depth;
   /* table state */
   uint32_t row, cols_first;
   uint32_t cells_in_row;
   ex_buf tmp;
   size_t marker_end; /* out->len right after a line prefix or list/quote marker was written */
+  size_t link_open;  /* out->len right after the open link's "[" (links do not nest) */
   uint32_t drop;     /* EX_OUT_*: what the output controls leave out */
 } md_ctx;
 
@@ -228,6 +244,15 @@ static bool md_link(md_ctx *m, const dom_node *n)
   return md_url(m, href, l);
 }
 
+/* Has nothing visible been written since out->len was `from` (rt_md_blank)? False when the
+ * output has been cut below `from` meanwhile or has failed (nothing is then taken back). */
+static bool md_blank_since(const md_ctx *m, size_t from)
+{
+  const ex_buf *o = m->out;
+  return !o->failed &&
+         (from == o->len || (from < o->len && rt_md_blank(o->p + from, o->len - from)));
+}
+
 static bool md_enter(void *vc, const dom_node *n)
 {
   md_ctx *m = vc;
@@ -288,8 +313,10 @@ static bool md_enter(void *vc, const dom_node *n)
       md_inline(m, "**");
     return true;
   case HTML_TAG_A:
-    if (md_link(m, n))
+    if (md_link(m, n)) {
       md_inline(m, "[");
+      m->link_open = m->out->len;
+    }
     return true;
   case HTML_TAG_IMG: {
     const char *src = ex_img_src(n, &l);
@@ -332,8 +359,13 @@ static bool md_enter(void *vc, const dom_node *n)
     if (d >= 0 && m->kind[d] != 'q') {
       int save = m->depth;
       m->depth = d;
-      if (m->brk && m->out->len) {
+      md_item *it = &m->item[d];
+      it->prev_brk = m->brk;
+      it->prev_marker_end = m->marker_end;
+      if (m->brk && m->out->len)
         exb_rtrim(m->out);
+      it->start = m->out->len;
+      if (m->brk && m->out->len) {
         exb_put(m->out, "\n\n", (size_t)m->brk);
         md_prefix(m);
         if (d > 0 && m->kind[d - 1] != 'q')
@@ -350,6 +382,7 @@ static bool md_enter(void *vc, const dom_node *n)
         exb_put(m->out, "- ", 2);
       }
       m->marker_end = m->out->len;
+      it->marker_end = m->out->len;
     }
     return true;
   }
@@ -414,6 +447,10 @@ static void md_leave(void *vc, const dom_node *n)
     return;
   case HTML_TAG_A:
     if (md_link(m, n)) {
+      if (md_blank_since(m, m->link_open)) {
+        exb_truncate(m->out, m->link_open - 1); /* the "[" */
+        return;
+      }
       exb_put(m->out, "](", 2);
       md_put_url(m);
       exb_putc(m->out, ')');
@@ -426,9 +463,23 @@ static void md_leave(void *vc, const dom_node *n)
       m->depth--;
     md_break(m, 2);
     return;
-  case HTML_TAG_LI:
+  case HTML_TAG_LI: {
+    int d = m->depth - 1;
+    if (d >= 0 && m->kind[d] != 'q') {
+      md_item *it = &m->item[d];
+      /* from the marker's last character on: a break may have trimmed its space */
+      if (it->marker_end > it->start && md_blank_since(m, it->marker_end - 1)) {
+        exb_truncate(m->out, it->start);
+        m->brk = it->prev_brk;
+        m->marker_end = it->prev_marker_end;
+        m->space = false;
+        if (m->kind[d] == 'o')
+          m->counter[d]--;
+      }
+    }
     md_break(m, 1);
     return;
+  }
   case HTML_TAG_TD:
   case HTML_TAG_TH:
     if (m->cell)

@@ -1,0 +1,38 @@
+/*
+ * md_rules.h - Markdown rules shared by both engines' renderers: the guest's
+ * (src/guest/extract/markdown.c, compiled to wasm and natively) and the native fallback's
+ * (src/fallback/render.c). Pure C, header only, no allocation.
+ */
+#ifndef RIPTIDE_GUEST_EXTRACT_MD_RULES_H
+#define RIPTIDE_GUEST_EXTRACT_MD_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Does the Markdown s[0..n) show nothing: only spaces, tabs, line breaks, no-break spaces
+ * (U+00A0) and hard line breaks (a backslash at the end of a line)? Both renderers write a
+ * list item's marker, or a link's "[", before they know what follows; when what they wrote
+ * after it is blank, they take the marker or the "[" back, so that an item left with no text
+ * and no image (one whose image went with the images option, an empty <li>) is no "-" line of
+ * its own, and a link that shows nothing (icon-only share links) is no "[](url)". A literal
+ * backslash is written escaped ("\\") by both, so it is never taken for a line break.
+ */
+static inline bool rt_md_blank(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+      continue;
+    if ((unsigned char)c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
+      i++;
+      continue;
+    }
+    if (c == '\\' && (i + 1 == n || s[i + 1] == '\n'))
+      continue;
+    return false;
+  }
+  return true;
+}
+
+#endif
