@@ -20,7 +20,12 @@
  *    are the same, in order (id, length, and the bytes of those inflated), and none fails.
  *    (After damage the two may differ: a deferred member found damaged is the page's error,
  *    where the reader without deferral gives the page and an error after it, and the two
- *    resynchronise at different places.)
+ *    resynchronise at different places.) Some of the bodies inflated at once are first moved
+ *    as riptide submit moves them to a worker (riptide_warc_body_member, a copy,
+ *    riptide_warc_body_from_member), which must change nothing;
+ *  - the input itself, as a member from elsewhere (a job's warc_member) with sizes taken from
+ *    its first bytes: riptide_warc_body_inflate() gives a NUL-terminated payload of that
+ *    length or BAD_INPUT with a message, and allocates nothing it does not free.
  */
 #include "riptide.h"
 #include "input/warc.h"
@@ -88,6 +93,28 @@ static uint64_t page_hash(const char *id, const char *body, size_t len)
 }
 
 enum { FUZZ_MAX_PAGES = 4096 };
+
+/* A deferred body moved as riptide submit moves it to a worker: its member copied out, a new
+ * body made of the copy. A body the reader decoded is returned as it is. */
+static riptide_warc_body *moved(riptide_warc_body *b)
+{
+  size_t len = 0, at = 0;
+  uint64_t offset = 0;
+  const void *m = riptide_warc_body_member(b, &len, &at, &offset);
+  if (!m)
+    return b;
+  void *copy = malloc(len ? len : 1);
+  if (!copy)
+    abort();
+  memcpy(copy, m, len);
+  riptide_warc_body *nb = NULL;
+  if (riptide_warc_body_from_member(copy, len, at, riptide_warc_body_size(b), offset, FUZZ_MAX_BODY,
+                                    &nb) != RIPTIDE_OK)
+    abort();
+  free(copy);
+  riptide_warc_body_free(b);
+  return nb;
+}
 
 /* Inflates a deferred body and checks it; returns its hash, 0 when it failed. */
 static uint64_t inflate_checked(riptide_warc_body *b, const char *id, size_t body_len)
@@ -216,6 +243,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       got[got_n++] = 0;
     } else {
       pending[got_n] = 0;
+      if (pages % 4 == 1)
+        b = moved(b);
       got[got_n] = inflate_checked(b, it.id, it.body_len);
       fails += !got[got_n++];
     }
@@ -232,6 +261,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       fails += !got[i];
       k++;
     }
+
+  /* the input as a member from elsewhere: where the payload lies from its first 4 bytes */
+  if (size >= 4) {
+    size_t at = (size_t)data[0] | (size_t)data[1] << 8,
+           plen = (size_t)data[2] | (size_t)data[3] << 8;
+    riptide_warc_body *b = NULL;
+    riptide_err e =
+        riptide_warc_body_from_member(data + 4, size - 4, at, plen, 0, FUZZ_MAX_BODY, &b);
+    if (plen > FUZZ_MAX_BODY ? e != RIPTIDE_ERR_INPUT_TOO_LARGE || b
+                             : e != RIPTIDE_OK || riptide_warc_body_size(b) != plen)
+      abort();
+    if (b)
+      inflate_checked(b, "", plen);
+  }
   if (ref_errors || ref_n == FUZZ_MAX_PAGES)
     return 0;
   if (got_n != ref_n)

@@ -728,6 +728,30 @@ RIPTIDE_API riptide_err riptide_warc_body_inflate(riptide_warc_body *b, char **b
                                                   void **mem, char *detail, size_t detail_len);
 /* Frees a body, inflated or not (what riptide_warc_body_inflate() gave stays the caller's). */
 RIPTIDE_API void riptide_warc_body_free(riptide_warc_body *b);
+/*
+ * A deferred body can be finished in another process (`riptide submit` sends it to its
+ * workers through Redis). riptide_warc_body_member() gives its gzip member, as the file holds
+ * it (owned by b, valid until b is inflated or freed), and sets *len, *payload_at (where the
+ * page starts in what the member inflates to; it is riptide_warc_body_size() bytes long) and
+ * *offset (the record's, which the error of a damaged member names). NULL when b is not a
+ * member (the reader decoded it: riptide_warc_body_inflate() only hands it over) or was
+ * inflated.
+ *
+ * riptide_warc_body_from_member() makes a body of those (the member's bytes are copied), which
+ * riptide_warc_body_inflate() finishes as it finishes any deferred body: a member that is not
+ * whole, fails its CRC, or does not inflate to a payload of payload_len bytes at payload_at
+ * (sizes that cannot be a deferred page's are not trusted: nothing beyond the payload and at
+ * most 64 KiB of headers is allocated) is BAD_INPUT, "record at offset N: damaged gzip data
+ * in its block". Errors here: INVALID_ARG (out NULL, or member NULL with len),
+ * INPUT_TOO_LARGE (payload_len over max_page_bytes; 0: 64 MiB), NOMEM. The new body is the
+ * caller's (riptide_warc_body_free).
+ */
+RIPTIDE_API const void *riptide_warc_body_member(const riptide_warc_body *b, size_t *len,
+                                                 size_t *payload_at, uint64_t *offset);
+RIPTIDE_API riptide_err riptide_warc_body_from_member(const void *member, size_t len,
+                                                      size_t payload_at, size_t payload_len,
+                                                      uint64_t offset, uint64_t max_page_bytes,
+                                                      riptide_warc_body **out);
 
 /* Library version string ("0.2.0") and number (RIPTIDE_VERSION_NUM of the library actually
  * loaded, which may differ from the header a program was built with), and guest info (JSON:

@@ -614,6 +614,115 @@ assert listed["url"] == "https://listed.example/dir/page.html" and "warc_file" n
 EOF
 note "submit: a WARC file gives one job per page (record id, target URI, header charset, warc_date/warc_file); PATH<TAB>URL in a manifest"
 
+# ---- 10c. a gzip-per-record WARC: the pages go as their gzip members, the workers inflate ----
+# submit reads only each record's headers and sends a page in a member of its own as that
+# member (warc_member); a page the reader decodes itself (here a chunked one) goes as html, the
+# format older submits wrote for every page. The documents and error lines, damaged members
+# included, are those of `riptide extract` on the same file.
+reset
+python3 - "$T/members.warc.gz" <<'EOF'
+import gzip, random, sys
+rnd = random.Random(7)
+words = ("harbour tide mooring lantern quay breakwater gull ferry pilot rope anchor channel "
+         "beacon dredger slipway keel current ebb flood jetty").split()
+def text(n):  # words that do not compress to nothing, so a member's data spans the page
+    return " ".join(rnd.choice(words) for _ in range(n))
+def rec(typ, rid, uri, ctype, block):
+    h = "WARC/1.1\r\nWARC-Type: %s\r\n" % typ
+    if rid: h += "WARC-Record-ID: <urn:uuid:%s>\r\n" % rid
+    h += "WARC-Date: 2026-05-06T07:08:09Z\r\n"
+    if uri: h += "WARC-Target-URI: %s\r\n" % uri
+    h += "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(block))
+    return h.encode() + block + b"\r\n\r\n"
+def resp(rid, uri, body, ctype="text/html; charset=utf-8", extra=""):
+    return rec("response", rid, uri, "application/http;msgtype=response",
+               ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\n%s\r\n" % (ctype, extra)).encode() + body)
+def page(title, paras):
+    return ("<html><head><title>%s</title></head><body><article><h1>%s</h1>%s"
+            "<p><a href='rel/link'>a relative link</a></p></article></body></html>"
+            % (title, title, "".join("<p>%s.</p>" % text(60) for _ in range(paras))))
+def chunked(b):
+    return b"".join(b"%x\r\n%s\r\n" % (len(b[i:i + 500]), b[i:i + 500])
+                    for i in range(0, len(b), 500)) + b"0\r\n\r\n"
+members = [gzip.compress(rec("warcinfo", "info", None, "application/warc-fields", b"software: t\r\n"))]
+for i in range(6):  # small and large pages (over the 4 KiB the reader inflates for headers)
+    members.append(gzip.compress(resp("m-%d" % i, "https://crawl.example/p/%d" % i,
+                                      page("Member page %d" % i, 1 + i * 12).encode())))
+members.append(gzip.compress(resp(None, "https://crawl.example/noid", page("No id", 30).encode())))
+members.append(gzip.compress(resp("m-latin", "https://crawl.example/latin",
+                                  page("Caf\xe9 latin", 20).encode("latin-1"),
+                                  "text/html; charset=iso-8859-1")))
+members.append(gzip.compress(resp("m-chunked", "https://crawl.example/chunked",
+                                  chunked(page("Chunked page", 25).encode()), extra="Transfer-Encoding: chunked\r\n")))
+def crc_flipped(m):  # the member's CRC is wrong: found only when the page is inflated
+    m = bytearray(m); m[-6] ^= 1; return bytes(m)
+def data_damaged(m):  # bytes in the middle of its data replaced
+    m = bytearray(m); mid = len(m) * 2 // 3
+    m[mid:mid + 40] = bytes(rnd.randrange(256) for _ in range(40)); return bytes(m)
+members.append(crc_flipped(gzip.compress(resp("m-badcrc", "https://crawl.example/badcrc",
+                                              page("Bad CRC", 40).encode()))))
+members.append(data_damaged(gzip.compress(resp("m-baddata", "https://crawl.example/baddata",
+                                               page("Bad data", 60).encode()))))
+members.append(crc_flipped(gzip.compress(resp(None, "https://crawl.example/noid-bad",
+                                              page("No id, bad CRC", 40).encode()))))
+members.append(gzip.compress(resp("m-last", "https://crawl.example/last", page("Last page", 5).encode())))
+with open(sys.argv[1], "wb") as f:
+    for m in members: f.write(m)
+EOF
+"$R" extract -f jsonl -q "$T/members.warc.gz" >"$T/members-ref.jsonl"
+nref=$(grep -c . "$T/members-ref.jsonl")
+[ "$nref" = 13 ] || fail "extract of the WARC gave $nref lines, not 13: $(cut -c1-120 "$T/members-ref.jsonl")"
+out=$(timeout 60 "$R" submit --redis "$U" "$T/members.warc.gz" 2>"$T/submit10c.log")
+st=$?
+[ "$st" = 0 ] || fail "submit of a gzip-per-record WARC exited $st: $(cat "$T/submit10c.log")"
+[ "$out" = 13 ] || fail "submit of a gzip-per-record WARC printed '$out', not 13"
+nmem=$(rc xrange riptide:jobs - + | grep -c '^warc_member$')
+nhtml=$(rc xrange riptide:jobs - + | grep -c '^html$')
+[ "$nmem" = 12 ] && [ "$nhtml" = 1 ] || fail "WARC jobs: $nmem warc_member, $nhtml html (want 12 and 1, the chunked page)"
+# Entries a worker must refuse, one error result each: no sizes, sizes past --max-size,
+# html beside a member, bytes that are not a gzip member.
+rc xadd riptide:jobs '*' id nosizes warc_member 'x' >/dev/null
+rc xadd riptide:jobs '*' id toolarge warc_member 'x' warc_payload_at 10 warc_payload_len 99999999999 warc_offset 0 >/dev/null
+rc xadd riptide:jobs '*' id both warc_member 'x' warc_payload_at 0 warc_payload_len 1 warc_offset 0 html '<p>x</p>' >/dev/null
+rc xadd riptide:jobs '*' id notgzip warc_member 'not a gzip member at all' warc_payload_at 0 warc_payload_len 5 warc_offset 77 >/dev/null
+start_worker w10c -p 2
+W10C=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 17 -o "$T/members.jsonl" -q || fail "collect (10c)"
+stop_worker "$W10C"
+python3 - "$T/members.jsonl" "$T/members-ref.jsonl" "$T/members.warc.gz" <<'EOF' || fail "results of (10c)"
+import json, sys
+def load(p):
+    out = {}
+    for line in open(p):
+        o = json.loads(line)
+        for k in [k for k in o if k.endswith("_ms")]:  # timings differ from run to run
+            del o[k]
+        assert o["id"] not in out, "two lines for %s" % o["id"]
+        out[o["id"]] = o
+    return out
+got, ref = load(sys.argv[1]), load(sys.argv[2])
+path = sys.argv[3]
+refused = {k: got.pop(k, {}).get("error", {}) for k in ("nosizes", "toolarge", "both", "notgzip")}
+assert refused["nosizes"].get("code") == "BAD_INPUT", refused
+assert refused["toolarge"].get("code") == "INPUT_TOO_LARGE", refused
+assert refused["both"].get("code") == "BAD_INPUT", refused
+assert refused["notgzip"] == {"code": "BAD_INPUT", "message":
+                              "record at offset 77: damaged gzip data in its block"}, refused
+if got != ref:
+    sys.exit("documents differ from extract's: %s" % sorted(k for k in set(got) | set(ref)
+                                                            if got.get(k) != ref.get(k)))
+errs = {k: v["error"] for k, v in ref.items() if "error" in v}
+noid = [k for k in errs if k.startswith(path + "@")]  # a record without id: FILE@OFFSET
+assert sorted(errs) == sorted(["m-badcrc", "m-baddata"] + noid) and len(noid) == 1, errs
+assert all(e["code"] == "BAD_INPUT" and "damaged gzip data in its block" in e["message"]
+           for e in errs.values()), errs
+assert ref[path]["title"] == "No id" and ref["m-chunked"]["title"] == "Chunked page", ref[path]
+assert ref["m-latin"]["title"] == "Caf\u00e9 latin", ref["m-latin"]["title"]
+print("test-scaleout: WARC members: %d lines as extract's (%d errors), 4 bad entries refused"
+      % (len(ref), len(errs)))
+EOF
+note "submit: a gzip-per-record WARC goes as its members (12) and one html page; worker results = extract's, damaged members included"
+
 # ---- 11. --max-result: a document over it is an OUTPUT_TOO_LARGE error, not a result ----
 reset
 python3 -c "print('<html><body><article>' + '<p>A sentence of a page whose document is over a kilobyte.</p>' * 60 + '</article></body></html>')" >"$T/over1k.html"

@@ -1023,11 +1023,35 @@ static void *inflate_thread(void *arg)
   return NULL;
 }
 
+/* A deferred body as another process gets it (riptide submit's workers): its member and sizes
+ * copied out, the body freed, a new one made of the copy. A body the reader decoded has no
+ * member and is kept. */
+static riptide_warc_body *moved(riptide_warc_body *b)
+{
+  size_t len = 0, at = 0;
+  uint64_t offset = 0;
+  const void *m = riptide_warc_body_member(b, &len, &at, &offset);
+  if (!m)
+    return b;
+  void *copy = malloc(len);
+  assert_non_null(copy);
+  memcpy(copy, m, len);
+  size_t size = riptide_warc_body_size(b);
+  riptide_warc_body_free(b);
+  riptide_warc_body *nb = NULL;
+  assert_int_equal(riptide_warc_body_from_member(copy, len, at, size, offset, 0, &nb), RIPTIDE_OK);
+  free(copy);
+  assert_null(riptide_warc_body_member(NULL, &len, &at, &offset));
+  assert_int_equal(riptide_warc_body_size(nb), size);
+  return nb;
+}
+
 /* Every item of a file as a line: "P:id:len:crc;" for a page, "S:id:reason;", "E:id:msg;";
  * with offsets, "@offset" after the id. mode 0: riptide_warc_take_body as the reference;
  * 1: deferred bodies all taken and kept, inflated on another thread after the reader is
  * closed (a failed inflate turns the page's line into "P:id:len|E:code:msg;"); 2: deferred
- * bodies taken and freed without inflating. *deferred counts pages that came deferred. */
+ * bodies taken and freed without inflating; 3: as 1, each body moved (moved()) first.
+ * *deferred counts pages that came deferred. */
 static char *items_of(const wbuf *file, int mode, bool offsets, int *deferred)
 {
   char *path = write_tmp(file);
@@ -1075,6 +1099,12 @@ static char *items_of(const wbuf *file, int mode, bool offsets, int *deferred)
     d->b = riptide_warc_take_deferred(w);
     assert_non_null(d->b);
     assert_null(riptide_warc_take_deferred(w)); /* once */
+    size_t ml, ma;
+    uint64_t mo;
+    /* a member exactly when the page came deferred */
+    assert_int_equal(riptide_warc_body_member(d->b, &ml, &ma, &mo) != NULL, it.body == NULL);
+    if (mode == 3)
+      d->b = moved(d->b);
     if (mode == 2) {
       riptide_warc_body_free(d->b); /* never inflated */
       d->b = NULL;
@@ -1161,12 +1191,16 @@ static void test_deferred_bodies(void **state)
   const int min_deferred[] = {7, 0, 6, 0}, max_deferred[] = {N, 0, N, 0};
   char *ref_members = NULL;
   for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
-    int d0 = 0, d1 = 0, d2 = 0;
+    int d0 = 0, d1 = 0, d2 = 0, d3 = 0;
     char *ref = items_of(files[k], 0, true, &d0);
     char *got = items_of(files[k], 1, true, &d1);
     char *freed = items_of(files[k], 2, true, &d2);
+    char *moved_got = items_of(files[k], 3, true, &d3);
     assert_int_equal(d0, 0);
     assert_string_equal(got, ref);
+    assert_string_equal(moved_got, ref);
+    assert_int_equal(d3, d1);
+    free(moved_got);
     if (d1 < min_deferred[k] || d1 > max_deferred[k])
       fail_msg("file %zu: %d pages deferred", k, d1);
     assert_int_equal(d2, d1);
@@ -1190,10 +1224,13 @@ static void test_deferred_bodies(void **state)
       wb_put(&cut, members.p, at[4] + (at[5] - at[4]) / 2);
       wb_put(&cut, members.p + at[5], at[N] - at[5]);
     }
-    int d0, d1;
+    int d0, d1, d3;
     char *ref = items_of(&cut, 0, true, &d0);
     char *got = items_of(&cut, 1, true, &d1);
+    char *moved_got = items_of(&cut, 3, true, &d3);
     assert_string_equal(got, ref);
+    assert_string_equal(moved_got, ref);
+    free(moved_got);
     assert_true(d1 >= 6);
     free(ref);
     free(got);
@@ -1207,9 +1244,12 @@ static void test_deferred_bodies(void **state)
     size_t mid = at[6] + (at[7] - at[6]) / 2;
     wb_put(&dam, members.p, mid);
     wb_put(&dam, members.p + mid + 64, at[N] - mid - 64);
-    int d0, d1;
+    int d0, d1, d3;
     char *ref = items_of(&dam, 0, false, &d0);
     char *got = items_of(&dam, 1, false, &d1);
+    char *moved_got = items_of(&dam, 3, false, &d3); /* the same error, from the copy */
+    assert_string_equal(moved_got, got);
+    free(moved_got);
     assert_non_null(strstr(ref, "E:page-06:record at offset"));
     char *e = strstr(got, "P:page-06:");
     assert_non_null(e);
@@ -1229,9 +1269,12 @@ static void test_deferred_bodies(void **state)
      * inflated whole there, its CRC checked, and read as without deferral) */
     dam.p[at[7] - 6] ^= 0x01;  /* the CRC of member 6 */
     dam.p[at[13] - 6] ^= 0x01; /* the CRC of member 12 */
-    int d0, d1;
+    int d0, d1, d3;
     char *ref = items_of(&dam, 0, false, &d0);
     char *got = items_of(&dam, 1, false, &d1);
+    char *moved_got = items_of(&dam, 3, false, &d3); /* the same error, from the copy */
+    assert_string_equal(moved_got, got);
+    free(moved_got);
     assert_non_null(strstr(ref, "P:page-06:"));
     assert_non_null(strstr(ref, "damaged gzip member"));
     assert_non_null(strstr(got, "P:page-13:"));
@@ -1257,6 +1300,119 @@ static void test_deferred_bodies(void **state)
   free(page);
 }
 
+/* A member from elsewhere (riptide_warc_body_from_member) is trusted no further than the reader
+ * trusts a file: sizes that cannot be a deferred page's, a cut or altered member, are the
+ * page's BAD_INPUT error with the reader's message, and nothing larger than the payload is
+ * allocated for them; a payload over the limit is refused before anything is copied. */
+static void test_member_from_elsewhere(void **state)
+{
+  (void)state;
+  char *page = big_page(20000, "<p>a page sent to another process as its gzip member.</p>\n");
+  wbuf rec = {0}, file = {0};
+  wb_record(&file, "warcinfo", "info", NULL, "application/warc-fields", "a: b\r\n", 6);
+  wb_response(&rec, "sent", "https://example.org/sent", 200, "Content-Type: text/html\r\n", page,
+              20000);
+  wbuf gz = {0};
+  wb_gzip(&gz, file.p, file.n);
+  wb_gzip(&gz, rec.p, rec.n);
+  char *path = write_tmp(&gz);
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  riptide_warc *w;
+  assert_int_equal(riptide_warc_open(fd, 0, false, &w), RIPTIDE_OK);
+  riptide_warc_defer_bodies(w, true);
+  riptide_warc_item it;
+  assert_int_equal(riptide_warc_next(w, &it), 1);
+  assert_int_equal(it.kind, RIPTIDE_WARC_SKIPPED);
+  assert_int_equal(riptide_warc_next(w, &it), 1);
+  assert_int_equal(it.kind, RIPTIDE_WARC_PAGE);
+  assert_null(it.body); /* deferred */
+  riptide_warc_body *b = riptide_warc_take_deferred(w);
+  assert_non_null(b);
+  size_t len = 0, at = 0;
+  uint64_t offset = 0;
+  const unsigned char *m = riptide_warc_body_member(b, &len, &at, &offset);
+  assert_non_null(m);
+  assert_memory_equal(m, gz.p + gz.n - len, len); /* the second member, as the file holds it */
+  assert_true(len < gz.n);
+  assert_int_equal(offset, file.n);
+  assert_int_equal(riptide_warc_body_size(b), 20000);
+  unsigned char *copy = malloc(len);
+  assert_non_null(copy);
+  memcpy(copy, m, len);
+
+  riptide_warc_body *nb = NULL;
+  char *body = NULL, msg[256];
+  void *mem = NULL;
+  size_t blen = 0;
+  assert_int_equal(riptide_warc_body_from_member(copy, len, at, 20000, offset, 0, NULL),
+                   RIPTIDE_ERR_INVALID_ARG);
+  assert_int_equal(riptide_warc_body_from_member(NULL, len, at, 20000, offset, 0, &nb),
+                   RIPTIDE_ERR_INVALID_ARG);
+  assert_null(nb);
+  assert_int_equal(riptide_warc_body_from_member(copy, len, at, 20000, offset, 19999, &nb),
+                   RIPTIDE_ERR_INPUT_TOO_LARGE);
+  assert_null(nb);
+
+  /* sizes and bytes that do not hold together: the reader's error for the page */
+  char want[128];
+  snprintf(want, sizeof want, "record at offset %llu: damaged gzip data in its block",
+           (unsigned long long)offset);
+  unsigned char *flipped = malloc(len);
+  assert_non_null(flipped);
+  memcpy(flipped, copy, len);
+  flipped[len / 2] ^= 0x55;
+  struct {
+    const unsigned char *m;
+    size_t len, at, size;
+  } bad[] = {
+      {copy, len, at + 5, 20000},          /* the payload is not where it is said to be */
+      {copy, len, at, 19990},              /* nor its length */
+      {copy, len, at, 20005},              /* past the member's end */
+      {copy, len, (size_t)1 << 40, 20000}, /* no header is that long: nothing allocated */
+      {copy, len - 1, at, 20000},          /* cut */
+      {copy, 10, at, 20000},               /* too short to be a member */
+      {NULL, 0, at, 20000},                /* empty */
+      {flipped, len, at, 20000},           /* altered data */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    nb = NULL;
+    assert_int_equal(
+        riptide_warc_body_from_member(bad[i].m, bad[i].len, bad[i].at, bad[i].size, offset, 0, &nb),
+        RIPTIDE_OK);
+    if (riptide_warc_body_inflate(nb, &body, &blen, &mem, msg, sizeof msg) != RIPTIDE_ERR_BAD_INPUT)
+      fail_msg("case %zu inflated", i);
+    assert_null(mem);
+    assert_null(body);
+    if (strcmp(msg, want) != 0)
+      fail_msg("case %zu: '%s'", i, msg);
+    riptide_warc_body_free(nb);
+  }
+
+  /* the copy, once the reader and its body are gone: the page */
+  riptide_warc_body_free(b);
+  riptide_warc_close(w);
+  close(fd);
+  assert_int_equal(riptide_warc_body_from_member(copy, len, at, 20000, offset, 20000, &nb),
+                   RIPTIDE_OK);
+  free(copy);
+  assert_non_null(riptide_warc_body_member(nb, &len, &at, &offset));
+  assert_int_equal(riptide_warc_body_inflate(nb, &body, &blen, &mem, msg, sizeof msg), RIPTIDE_OK);
+  assert_null(riptide_warc_body_member(nb, &len, &at, &offset)); /* inflated: no member */
+  assert_int_equal(blen, 20000);
+  assert_memory_equal(body, page, 20000);
+  assert_int_equal(body[blen], '\0');
+  riptide_free(mem);
+  riptide_warc_body_free(nb);
+  unlink(path);
+  free(path);
+  free(flipped);
+  free(page);
+  free(rec.p);
+  free(file.p);
+  free(gz.p);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1272,6 +1428,7 @@ int main(void)
       cmocka_unit_test(test_public_items),
       cmocka_unit_test(test_take_body),
       cmocka_unit_test(test_deferred_bodies),
+      cmocka_unit_test(test_member_from_elsewhere),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,21 +164,6 @@ static bool add_warc_fields(const cli_config *c, job *j)
   return cli_add_warc_fields(&j->out, c->format == CLI_FMT_JSON, j->warc_date, j->warc_file);
 }
 
-/* The id of a WARC record's error line: its record id, else path@offset (malloc'd, UTF-8
- * cleaned; NULL when out of memory). */
-static char *warc_error_id(const char *path, const char *rec_id, uint64_t offset)
-{
-  char id[160];
-  if (rec_id && rec_id[0])
-    snprintf(id, sizeof id, "%s", rec_id);
-  else
-    snprintf(id, sizeof id, "%s@%llu", path, (unsigned long long)offset);
-  char *s = strdup(id);
-  if (s)
-    cli_utf8_clean(s);
-  return s;
-}
-
 static void process(batch *b, worker *w, job *j)
 {
   const cli_config *c = b->c;
@@ -202,8 +187,8 @@ static void process(batch *b, worker *w, job *j)
                                       sizeof j->detail);
       riptide_warc_body_free(j->wbody);
       j->wbody = NULL;
-      char *id =
-          err != RIPTIDE_OK && j->warc_noid ? warc_error_id(j->src, NULL, j->warc_offset) : NULL;
+      char *id = err != RIPTIDE_OK && j->warc_noid ? cli_warc_error_id(j->src, NULL, j->warc_offset)
+                                                   : NULL;
       if (id) { /* the record is named as the producer names one it cannot read */
         free(j->id);
         j->id = id;
@@ -709,7 +694,7 @@ static bool warc_failed(batch *b, const char *path, const char *rec_id, uint64_t
 {
   job t = {0};
   t.src = strdup(path);
-  t.id = warc_error_id(path, rec_id, offset);
+  t.id = cli_warc_error_id(path, rec_id, offset);
   if (!t.src || !t.id) {
     job_clear(&t);
     return false;

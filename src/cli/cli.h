@@ -167,6 +167,9 @@ size_t cli_utf8_seq_len(const unsigned char *s);
 /* Is path a WARC file, by content (plain, or gzip holding WARC records)? URLs and "-" are
  * not; a path that cannot be opened or is not a regular file is not. */
 bool cli_is_warc_file(const char *path);
+/* The id of a WARC record's error line (extract's, and a worker's for a damaged member): its
+ * record id, else path@offset (malloc'd, UTF-8 cleaned; NULL when out of memory). */
+char *cli_warc_error_id(const char *path, const char *rec_id, uint64_t offset);
 /* Does a file name have an extension the directory walk takes (.html, .htm, .gz)? */
 bool cli_wanted_file(const char *name);
 /* Reads a whole file (or stdin for "-") up to max bytes. On RIPTIDE_ERR_INPUT_TOO_LARGE or

@@ -450,6 +450,19 @@ void cli_safe_name(const char *id, char *out, size_t cap)
   out[k] = '\0';
 }
 
+char *cli_warc_error_id(const char *path, const char *rec_id, uint64_t offset)
+{
+  char id[160];
+  if (rec_id && rec_id[0])
+    snprintf(id, sizeof id, "%s", rec_id);
+  else
+    snprintf(id, sizeof id, "%s@%llu", path, (unsigned long long)offset);
+  char *s = strdup(id);
+  if (s)
+    cli_utf8_clean(s);
+  return s;
+}
+
 /* Is path a WARC file (by content: plain, or gzip holding WARC records)? */
 bool cli_is_warc_file(const char *path)
 {

@@ -18,7 +18,10 @@
  * freed, in a steady stream). With deferred bodies (riptide_warc_defer_bodies), a member that
  * holds one page is not inflated here at all beyond its headers (rt_warc_member_head, zlib on
  * its first 4 KiB): its compressed bytes are handed over and riptide_warc_body_inflate()
- * inflates them with libdeflate on the caller's thread, checking the CRC and ISIZE.
+ * inflates them with libdeflate on the caller's thread, checking the CRC and ISIZE. The member
+ * and where the payload lies in it can be taken out (riptide_warc_body_member) and made a body
+ * again in another process (riptide_warc_body_from_member: riptide submit's workers), where
+ * its sizes are checked before anything is allocated for them.
  */
 #include "input/warc.h"
 
@@ -42,6 +45,10 @@
 #define MAX_HEADER_LINE 8192
 #define MAX_HEADER_LINES 512
 #define CARRY_MAX 4096 /* unread bytes a taken window may leave behind (rt_warc_take) */
+/* A deferred page's record and HTTP headers are inflated by the reader in at most this many
+ * bytes (more are rare, and such a page is read as without deferral); so a deferred payload
+ * starts before it, which riptide_warc_body_from_member() checks of a member from elsewhere. */
+#define DEFER_HEAD_MAX 65536
 
 struct rt_warc {
   int fd;
@@ -1293,14 +1300,14 @@ static int next_deferred(riptide_warc *w, riptide_warc_item *it)
   rt_warc_http h;
   for (size_t limit = 4096;; limit *= 4) {
     int rc = rt_warc_member_head(w->r, limit, r, &m);
-    if (rc == 2 && limit < 65536)
+    if (rc == 2 && limit < DEFER_HEAD_MAX)
       continue;
     if (rc != 1 || strcmp(r->type, "response") != 0)
       return 0;
     if (rt_warc_http_parse(r->block, r->block_len, (size_t)w->max, &h, w->msg, sizeof w->msg) !=
         RIPTIDE_OK)
       return 0;
-    if (h.head_len || r->block_len == r->content_length || limit >= 65536)
+    if (h.head_len || r->block_len == r->content_length || limit >= DEFER_HEAD_MAX)
       break;
     rt_warc_http_free(&h); /* the HTTP header goes on past limit */
   }
@@ -1484,6 +1491,64 @@ RIPTIDE_API size_t riptide_warc_body_size(const riptide_warc_body *d)
   return d ? d->body_len : 0;
 }
 
+RIPTIDE_API const void *riptide_warc_body_member(const riptide_warc_body *d, size_t *len,
+                                                 size_t *payload_at, uint64_t *offset)
+{
+  if (!d || !len || !payload_at || !offset || d->done || d->ready)
+    return NULL;
+  *len = d->member_len;
+  *payload_at = d->body_at;
+  *offset = d->offset;
+  return d->member;
+}
+
+RIPTIDE_API riptide_err riptide_warc_body_from_member(const void *member, size_t len,
+                                                      size_t payload_at, size_t payload_len,
+                                                      uint64_t offset, uint64_t max_page_bytes,
+                                                      riptide_warc_body **out)
+{
+  if (!out)
+    return RIPTIDE_ERR_INVALID_ARG;
+  *out = NULL;
+  if (!member && len)
+    return RIPTIDE_ERR_INVALID_ARG;
+  if (max_page_bytes == 0)
+    max_page_bytes = 64ull << 20;
+  if (payload_len > max_page_bytes)
+    return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  if (len > SIZE_MAX - sizeof(riptide_warc_body))
+    return RIPTIDE_ERR_NOMEM;
+  riptide_warc_body *d = malloc(sizeof *d + len);
+  if (!d)
+    return RIPTIDE_ERR_NOMEM;
+  memset(d, 0, sizeof *d);
+  if (len)
+    memcpy(d->member, member, len);
+  d->member_len = len;
+  d->body_at = payload_at;
+  d->body_len = payload_len;
+  d->offset = offset;
+  /* The trailer's ISIZE, as the reader takes it; riptide_warc_body_inflate() finds a member
+   * whose size does not hold the payload (or is too short to be one) damaged before it
+   * allocates anything, so the sizes given cannot make it allocate more than the payload and
+   * DEFER_HEAD_MAX bytes of headers. */
+  if (len >= 18) {
+    const unsigned char *t = d->member + len - 4;
+    d->isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+  }
+  *out = d;
+  return RIPTIDE_OK;
+}
+
+/* The sizes of a deferred member hold together as the reader's always do: a gzip member whose
+ * ISIZE is the headers (at most DEFER_HEAD_MAX bytes), the payload and at most the 4 bytes of
+ * blank lines that end a record. A member from riptide_warc_body_from_member() may not. */
+static bool member_sizes_fit(const riptide_warc_body *d)
+{
+  return d->member_len >= 18 && d->body_at <= DEFER_HEAD_MAX && d->isize >= d->body_at &&
+         d->isize - d->body_at >= d->body_len && d->isize - d->body_at - d->body_len <= 4;
+}
+
 RIPTIDE_API riptide_err riptide_warc_body_inflate(riptide_warc_body *d, char **body, size_t *len,
                                                   void **mem, char *detail, size_t detail_len)
 {
@@ -1505,6 +1570,11 @@ RIPTIDE_API riptide_err riptide_warc_body_inflate(riptide_warc_body *d, char **b
     d->ready = NULL;
     d->ready_mem = NULL;
     return RIPTIDE_OK;
+  }
+  if (!member_sizes_fit(d)) {
+    set_msg(detail, detail_len, "record at offset %llu: damaged gzip data in its block",
+            (unsigned long long)d->offset);
+    return RIPTIDE_ERR_BAD_INPUT;
   }
   unsigned char *buf = malloc((size_t)d->isize + 1);
   struct libdeflate_decompressor *ld = buf ? libdeflate_alloc_decompressor() : NULL;

@@ -10,6 +10,12 @@
  * worker finishes something. If the connection breaks, the XADDs whose replies did not arrive
  * are sent again after reconnecting: a job whose XADD reached Redis but whose reply was lost
  * is then queued twice (at-least-once submission; see docs/scale-out.md).
+ *
+ * WARC pages of a file of one gzip member per record (what crawlers write) are not inflated
+ * here: the reader inflates each record's headers only (riptide_warc_defer_bodies) and the job
+ * carries the record's gzip member as the file holds it (warc_member, with where the page lies
+ * in it), which the worker inflates. The one reader thread then keeps up with many workers,
+ * and the stream carries compressed pages.
  */
 #include "scaleout/scaleout.h"
 
@@ -27,8 +33,12 @@
 
 typedef struct sjob {
   char *id;
-  char *data; /* page bytes, or NULL for a URL */
+  char *data; /* page bytes, or NULL for a URL or a WARC member; may start inside mem */
   size_t len;
+  void *mem; /* the allocation holding data, when it came from the WARC reader (riptide_free) */
+  /* or a WARC page still in its gzip member (riptide_warc_body_member); len is then the
+   * member's size */
+  riptide_warc_body *member;
   char *url; /* the page to fetch (no data), or the page's own address (a manifest's
                 "path<TAB>url", a WARC record's WARC-Target-URI) */
   bool gzip;
@@ -69,7 +79,11 @@ static bool ensure(submitter *s)
 static void clear_job(sjob *j)
 {
   free(j->id);
-  free(j->data);
+  if (j->mem)
+    riptide_free(j->mem);
+  else
+    free(j->data);
+  riptide_warc_body_free(j->member);
   free(j->url);
   free(j->content_type);
   free(j->warc_date);
@@ -116,8 +130,8 @@ static void send_jobs(submitter *s, size_t from, size_t to)
     }
     for (size_t i = done; i < to; i++) {
       sjob *j = &s->batch[i];
-      const char *argv[24];
-      size_t lens[24];
+      const char *argv[32];
+      size_t lens[32];
       int c = 0;
 #define ARG(p, l) (argv[c] = (p), lens[c] = (l), c++)
 #define ARGS(p) ARG(p, strlen(p))
@@ -126,9 +140,28 @@ static void send_jobs(submitter *s, size_t from, size_t to)
       ARGS("*");
       ARGS("id");
       ARGS(j->id);
-      if (j->data) {
-        ARGS("html");
-        ARG(j->data, j->len);
+      char at[24], plen[24], off[24];
+      if (j->member) { /* inflated by the worker: the fields of docs/scale-out.md */
+        size_t mlen = 0, mat = 0;
+        uint64_t moff = 0;
+        const void *m = riptide_warc_body_member(j->member, &mlen, &mat, &moff);
+        snprintf(at, sizeof at, "%zu", mat);
+        snprintf(plen, sizeof plen, "%zu", riptide_warc_body_size(j->member));
+        snprintf(off, sizeof off, "%llu", (unsigned long long)moff);
+        ARGS("warc_member");
+        ARG(m, mlen);
+        ARGS("warc_payload_at");
+        ARGS(at);
+        ARGS("warc_payload_len");
+        ARGS(plen);
+        ARGS("warc_offset");
+        ARGS(off);
+      }
+      if (j->data || j->member) {
+        if (j->data) {
+          ARGS("html");
+          ARG(j->data, j->len);
+        }
         if (j->gzip) {
           ARGS("encoding");
           ARGS("gzip");
@@ -154,7 +187,7 @@ static void send_jobs(submitter *s, size_t from, size_t to)
       if (j->base) {
         ARGS("base_url");
         ARGS(j->base);
-      } else if (s->base_url && !(j->data && j->url)) {
+      } else if (s->base_url && !((j->data || j->member) && j->url)) {
         /* --base-url is the address of pages that have none of their own */
         ARGS("base_url");
         ARGS(s->base_url);
@@ -226,8 +259,11 @@ static void input_failed(submitter *s, const char *id, const char *why)
 }
 
 /* A WARC file: one job per page (id: the record id; url: WARC-Target-URI; the HTTP
- * Content-Type goes with it for the charset), read with the reader `extract` uses. Records
- * that are not pages are counted; a record that cannot be read is one failed input. */
+ * Content-Type goes with it for the charset), read with the reader `extract` uses, its bodies
+ * deferred as `extract` defers them: a page in a gzip member of its own goes as that member,
+ * for the worker to inflate (a damaged one is then that job's error result, as it is that
+ * record's error line in `extract`). Records that are not pages are counted; a record that
+ * cannot be read is one failed input. */
 static bool add_warc(submitter *s, const char *path)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -243,6 +279,7 @@ static bool add_warc(submitter *s, const char *path)
     return true;
   }
   s->warc_files++;
+  riptide_warc_defer_bodies(w, true); /* the workers inflate the pages */
   riptide_warc_item it;
   int rc;
   while (!s->fatal && (rc = riptide_warc_next(w, &it)) != 0) {
@@ -257,28 +294,39 @@ static bool add_warc(submitter *s, const char *path)
       continue;
     }
     if (it.kind == RIPTIDE_WARC_ERROR) {
-      char id[200];
-      snprintf(id, sizeof id, "%s@%llu", path, (unsigned long long)it.offset);
-      input_failed(s, it.id && it.id[0] ? it.id : id, it.error);
+      char *id = cli_warc_error_id(path, it.id, it.offset);
+      input_failed(s, id ? id : path, it.error);
+      free(id);
       continue;
     }
     sjob j = {0};
     j.id = strdup(it.id[0] ? it.id : path);
-    j.data = malloc(it.body_len + 1);
+    j.member = riptide_warc_take_deferred(w);
     j.url = it.url && cli_is_url(it.url) ? strdup(it.url) : NULL;
     j.content_type = it.content_type && it.content_type[0] ? strdup(it.content_type) : NULL;
     j.warc_date = strdup(it.date);
     j.warc_file = strdup(path);
-    if (!j.id || !j.data || !j.warc_date || !j.warc_file) {
+    if (!j.id || !j.member || !j.warc_date || !j.warc_file) {
       clear_job(&j);
       s->fatal = true;
       break;
     }
     cli_utf8_clean(j.id);
     cli_utf8_clean(j.warc_file);
-    memcpy(j.data, it.body, it.body_len);
-    j.data[it.body_len] = '\0';
-    j.len = it.body_len;
+    size_t at;
+    uint64_t off;
+    if (!riptide_warc_body_member(j.member, &j.len, &at, &off)) {
+      /* decoded by the reader (plain file, chunked, compressed...): the page itself, handed
+       * over without a copy */
+      riptide_err ie = riptide_warc_body_inflate(j.member, &j.data, &j.len, &j.mem, NULL, 0);
+      riptide_warc_body_free(j.member);
+      j.member = NULL;
+      if (ie != RIPTIDE_OK) { /* a ready body is only handed over: this does not happen */
+        clear_job(&j);
+        s->fatal = true;
+        break;
+      }
+    }
     queue_job(s, &j);
   }
   riptide_warc_close(w);

@@ -201,7 +201,59 @@ static char *with_warc_fields(char *json, const char *warc_date, const char *war
   return b.p;
 }
 
-static void process_job(worker *w, const redisReply *fields, const char *id, result *res)
+/* A decimal field of a job (warc_payload_at...): false when it is missing or not a number. */
+static bool u64_field(const redisReply *f, uint64_t *v)
+{
+  if (!f || f->len == 0 || f->len > 20 || strspn(f->str, "0123456789") != f->len)
+    return false;
+  errno = 0;
+  unsigned long long x = strtoull(f->str, NULL, 10);
+  *v = x;
+  return errno == 0;
+}
+
+/* A WARC page sent as its record's gzip member (warc_member, docs/scale-out.md), inflated here
+ * as `extract`'s workers inflate a deferred page: *raw and *len are the page, in *mem
+ * (riptide_free). A damaged member is the job's error, named as extract names that record's
+ * error line: its id, or FILE@OFFSET for a record without one (to which submit gave the file's
+ * name as id, as extract does), so *id may be replaced. */
+static riptide_err inflate_member(const redisReply *fields, uint64_t max, char **id, char **raw,
+                                  size_t *len, void **mem, char *detail, size_t dlen)
+{
+  const redisReply *f_member = so_field(fields, "warc_member"),
+                   *f_wfile = so_field(fields, "warc_file");
+  uint64_t at, plen, off;
+  if (!u64_field(so_field(fields, "warc_payload_at"), &at) ||
+      !u64_field(so_field(fields, "warc_payload_len"), &plen) ||
+      !u64_field(so_field(fields, "warc_offset"), &off) || at > SIZE_MAX || plen > SIZE_MAX) {
+    snprintf(detail, dlen,
+             "warc_member without warc_payload_at, warc_payload_len and warc_offset numbers");
+    return RIPTIDE_ERR_BAD_INPUT;
+  }
+  if (plen > max) {
+    snprintf(detail, dlen, "input exceeds %llu bytes", (unsigned long long)max);
+    return RIPTIDE_ERR_INPUT_TOO_LARGE;
+  }
+  riptide_warc_body *b = NULL;
+  riptide_err err = riptide_warc_body_from_member(f_member->str, f_member->len, (size_t)at,
+                                                  (size_t)plen, off, max, &b);
+  if (err == RIPTIDE_OK)
+    err = riptide_warc_body_inflate(b, raw, len, mem, detail, dlen);
+  else
+    snprintf(detail, dlen, "%s", riptide_strerror(err));
+  riptide_warc_body_free(b);
+  if (err == RIPTIDE_ERR_BAD_INPUT && f_wfile && strcmp(*id, f_wfile->str) == 0) {
+    char *named = cli_warc_error_id(f_wfile->str, NULL, off);
+    if (named) {
+      free(*id);
+      *id = named;
+    }
+  }
+  return err;
+}
+
+/* Runs one job; *id (malloc'd) is the result's id, which a WARC member's error may rename. */
+static void process_job(worker *w, const redisReply *fields, char **id, result *res)
 {
   const wcfg *cfg = w->cfg;
   char detail[512] = "";
@@ -210,6 +262,8 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
   riptide_fetch_result fr = {0};
   const char *raw = NULL;
   size_t raw_len = 0;
+  void *member_mem = NULL; /* a WARC member's inflated page, which raw points into */
+  char *page = NULL;       /* that page, writable: decoded in place as extract decodes it */
   const char *url = NULL, *content_type = NULL;
   char *html = NULL;
   size_t html_len = 0;
@@ -222,7 +276,8 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
                    *f_opts = so_field(fields, "options"),
                    *f_ctype = so_field(fields, "content_type"),
                    *f_wdate = so_field(fields, "warc_date"),
-                   *f_wfile = so_field(fields, "warc_file");
+                   *f_wfile = so_field(fields, "warc_file"),
+                   *f_member = so_field(fields, "warc_member");
   if (f_opts)
     err = parse_options(f_opts->str, &o, &opts_json, detail, sizeof detail);
   if (err == RIPTIDE_OK && f_enc && strcmp(f_enc->str, "gzip") != 0 &&
@@ -234,16 +289,25 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
     err = RIPTIDE_ERR_BAD_INPUT;
     snprintf(detail, sizeof detail, "base_url is not an http(s) URL");
   }
+  if (err == RIPTIDE_OK && f_html && f_member) {
+    err = RIPTIDE_ERR_BAD_INPUT;
+    snprintf(detail, sizeof detail, "job has both html and warc_member");
+  }
   if (err == RIPTIDE_OK) {
-    if (f_html) {
-      raw = f_html->str;
-      raw_len = f_html->len;
+    if (f_html || f_member) {
+      if (f_member) {
+        err = inflate_member(fields, max, id, &page, &raw_len, &member_mem, detail, sizeof detail);
+        raw = page;
+      } else {
+        raw = f_html->str;
+        raw_len = f_html->len;
+      }
       /* the HTTP Content-Type the page came with (a WARC record's): its charset decodes it */
       content_type = f_ctype && f_ctype->str[0] ? f_ctype->str : NULL;
       url = f_base ? f_base->str : (f_url ? f_url->str : NULL);
       if (url && !cli_is_url(url))
         url = NULL;
-      if (raw_len > max) {
+      if (err == RIPTIDE_OK && raw_len > max) {
         err = RIPTIDE_ERR_INPUT_TOO_LARGE;
         snprintf(detail, sizeof detail, "input exceeds %llu bytes", (unsigned long long)max);
       }
@@ -266,7 +330,7 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
       snprintf(detail, sizeof detail, "job has neither html nor url");
     }
   }
-  if (err == RIPTIDE_OK && f_enc && !strcmp(f_enc->str, "gzip") &&
+  if (err == RIPTIDE_OK && f_html && f_enc && !strcmp(f_enc->str, "gzip") &&
       (raw_len < 2 || (unsigned char)raw[0] != 0x1f || (unsigned char)raw[1] != 0x8b)) {
     err = RIPTIDE_ERR_DECODE;
     snprintf(detail, sizeof detail, "encoding is gzip but the data is not gzip");
@@ -276,7 +340,8 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
     snprintf(detail, sizeof detail, "empty input");
   }
   if (err == RIPTIDE_OK) {
-    err = riptide_decode_input(raw, raw_len, content_type, max, &html, &html_len);
+    err = page ? riptide_decode_input_inplace(page, raw_len, content_type, max, &html, &html_len)
+               : riptide_decode_input(raw, raw_len, content_type, max, &html, &html_len);
     if (err == RIPTIDE_ERR_BAD_INPUT)
       snprintf(detail, sizeof detail, "binary data, not HTML");
     else if (err == RIPTIDE_ERR_INPUT_TOO_LARGE)
@@ -293,11 +358,13 @@ static void process_job(worker *w, const redisReply *fields, const char *id, res
     err = cli_engine_extract(&w->eng, html, html_len, url, &o, &doc);
     atomic_fetch_sub(&w->n_busy, 1);
   }
-  free(html);
+  if (html != page)
+    free(html);
+  riptide_free(member_mem);
   riptide_fetch_result_clear(&fr);
   json_decref(opts_json);
   if (err == RIPTIDE_OK) {
-    res->payload = riptide_document_to_json(doc, id, false);
+    res->payload = riptide_document_to_json(doc, *id, false);
     riptide_document_free(doc);
     if (res->payload && f_wfile) /* a WARC record's page: the fields extract writes too */
       res->payload = with_warc_fields(res->payload, f_wdate ? f_wdate->str : NULL, f_wfile->str);
@@ -484,8 +551,8 @@ static redisReply *deliver(slot *s, const redisReply *entry, const char *id, uns
   snprintf(maxlen, sizeof maxlen, "%llu",
            res->dead ? 0ull : (unsigned long long)cfg->results_maxlen);
   snprintf(att, sizeof att, "%u", attempts);
-  const char *argv[40];
-  size_t lens[40];
+  const char *argv[48];
+  size_t lens[48];
   int n = 0;
 #define ARG(p, l) (argv[n] = (p), lens[n] = (l), n++)
 #define ARGS(p) ARG(p, strlen(p))
@@ -506,8 +573,10 @@ static redisReply *deliver(slot *s, const redisReply *entry, const char *id, uns
     ARGS("dead");
     ARGS("error");
     ARGS(res->payload);
-    static const char *const keep[] = {"url",          "html",      "encoding",  "base_url",
-                                       "content_type", "warc_date", "warc_file", "options"};
+    static const char *const keep[] = {
+        "url",         "html",      "encoding",    "base_url",        "content_type",
+        "warc_date",   "warc_file", "warc_member", "warc_payload_at", "warc_payload_len",
+        "warc_offset", "options"};
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
       const redisReply *f = so_field(entry->element[1], keep[i]);
       if (f) {
@@ -638,7 +707,7 @@ static void *slot_main(void *arg)
       res.dead = true;
       res.payload = error_json(RIPTIDE_ERR_INTERNAL, "DEAD_LETTER", detail);
     } else if (id && entry->element[1]->type == REDIS_REPLY_ARRAY) {
-      process_job(w, entry->element[1], id, &res);
+      process_job(w, entry->element[1], &id, &res);
     } else {
       char detail[] = "job entry without fields";
       res.payload = error_json(RIPTIDE_ERR_BAD_INPUT, NULL, detail);
