@@ -42,8 +42,8 @@ OPT ?= -O2
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
 CSTD := -std=c11 -D_GNU_SOURCE
 INCLUDES := -Iinclude -Isrc
-PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 jansson libcurl zlib libdeflate libutf8proc 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs libxml-2.0 jansson libcurl zlib libdeflate libutf8proc 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libxml-2.0 jansson libcurl zlib libdeflate libutf8proc libcrypto 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libxml-2.0 jansson libcurl zlib libdeflate libutf8proc libcrypto 2>/dev/null)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
 SAN_FLAGS :=

@@ -292,7 +292,8 @@ RIPTIDE_API char *riptide_document_to_json(const riptide_document *doc, const ch
  * of white space made one space, none at either end, other bytes as they are); `simhash` is a
  * 64-bit SimHash of its 3-word shingles, so near-duplicate texts have fingerprints a few bits
  * apart (compare with the number of differing bits). docs/schema.md gives the exact rules.
- * text may be NULL when len is 0. RIPTIDE_ERR_INVALID_ARG on NULL outputs. Thread-safe.
+ * text may be NULL when len is 0. RIPTIDE_ERR_INVALID_ARG on NULL outputs, RIPTIDE_ERR_NOMEM
+ * when no digest context could be had (SHA-256 is OpenSSL's libcrypto). Thread-safe.
  */
 RIPTIDE_API riptide_err riptide_text_fingerprint(const char *text, size_t len, uint64_t *simhash,
                                                  uint8_t text_hash[16]);

@@ -40,7 +40,7 @@ define RIPTIDE_PC_LINES
 'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' 'libdir=$(LIBDIR)' '' 'Name: riptide' \
 'Description: Article extraction from untrusted HTML in sandboxed WebAssembly instances' \
 'Version: $(VERSION)' \
-'Requires.private: libxml-2.0 jansson zlib libdeflate libutf8proc' 'Cflags: -I$${includedir}' \
+'Requires.private: libxml-2.0 jansson zlib libdeflate libutf8proc libcrypto' 'Cflags: -I$${includedir}' \
 'Libs: -L$${libdir} -lriptide' 'Libs.private: -lpthread -lm -ldl'
 endef
 

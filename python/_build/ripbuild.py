@@ -63,10 +63,10 @@ def link_libs():
     """The libraries libriptide.a needs (libcurl is loaded with dlopen at the first fetch)."""
     try:
         out = subprocess.run(["pkg-config", "--libs", "libxml-2.0", "jansson", "zlib",
-                              "libdeflate", "libutf8proc"],
+                              "libdeflate", "libutf8proc", "libcrypto"],
                              check=True, capture_output=True, text=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
-        out = ["-lxml2", "-ljansson", "-lz", "-ldeflate", "-lutf8proc"]
+        out = ["-lxml2", "-ljansson", "-lz", "-ldeflate", "-lutf8proc", "-lcrypto"]
     return out + ["-lpthread", "-lm", "-ldl"]
 
 
