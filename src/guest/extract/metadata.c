@@ -10,11 +10,11 @@
  *                with the native fallback): the visible <h1> inside it, site-name parts cut
  *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
  *                author/creator meta > the first of rel=author / itemprop=author /
- *                "byline"-class elements (inner ones before their containers) > an inline
- *                "By / Von / Par / Por Name" line (a markup value that is an account name,
- *                "mk_2041", only after these); each cleaned by byline.c (labels, dates,
- *                separators); one naming the site only when none names a person, none that
- *                reads as a sentence
+ *                "byline"-class elements (inner ones before their containers; none inside
+ *                readers' comments) > an inline "By / Von / Par / Por Name" line (a markup
+ *                value that is an account name, "mk_2041", only after these); each cleaned
+ *                by byline.c (labels, dates, separators); one naming the site only when none
+ *                names a person, none that reads as a sentence
  *   date         JSON-LD datePublished > article:published_time and friends (also
  *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
  *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
@@ -318,6 +318,22 @@ static bool is_byline_hint(const dom_node *n, const char *ip, size_t ipl)
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
   return has_byline_word(c, cl) || has_byline_word(id, il);
+}
+
+/* Is n inside readers' comments (an element below <body> whose class or id names a comment
+ * thread)? A commenter's name there carries the same "author" classes as the article's byline. */
+static bool in_comments(const dom_node *n)
+{
+  for (const dom_node *a = n; a && a->tag != HTML_TAG_BODY; a = a->parent) {
+    if (a->type != DOM_ELEMENT || !a->n_attrs)
+      continue;
+    size_t cl, il;
+    const char *c = ex_class(a, &cl);
+    const char *id = ex_id(a, &il);
+    if (rt_names_comments(c, cl) || rt_names_comments(id, il))
+      return true;
+  }
+  return false;
 }
 
 /* A class or id that names the element holding the publication date ("date", "posted-on",
@@ -847,7 +863,7 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
       const char *ip = dom_attr_get(n, "itemprop", &ipl);
       if (want_pub && ip && ex_icontains(ip, ipl, "datePublished"))
         s->pub_el = n;
-      if (want_by && is_byline_hint(n, ip, ipl))
+      if (want_by && is_byline_hint(n, ip, ipl) && !in_comments(n))
         s->byline_el[s->n_byline++] = n;
     }
   }
