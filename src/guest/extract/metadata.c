@@ -185,8 +185,10 @@ typedef struct str_ref {
   size_t n;
 } str_ref;
 
-/* Byline-hinted elements kept by the scan, in document order. */
+/* Byline-hinted elements kept by the scan, in document order, and the text a byline element
+ * may have (bytes, trimmed; a longer one is a container, not a byline). */
 #define EX_BYLINE_ELS 4
+#define EX_BYLINE_TEXT 100
 typedef struct meta_scan {
   str_ref slot[MK_COUNT_];
   const dom_node *title_el;
@@ -334,6 +336,57 @@ static bool in_comments(const dom_node *n)
       return true;
   }
   return false;
+}
+
+/* The text of a byline element with a space where an element's text starts after another
+ * element ("<a>Name</a><span>vor 5 Stunden</span>", "<span>Name</span>22 Dec 2016" are two
+ * items, not one word); none before punctuation, so "<a>A</a>, <a>B</a>" stays "A, B".
+ * Stops once `out` holds more than `max` bytes (BT_LONG) or after `max_nodes` nodes
+ * (BT_BIG); BT_WHOLE when the whole text is in `out`. */
+enum { BT_WHOLE, BT_LONG, BT_BIG };
+static int byline_text(const dom_node *el, ex_buf *out, size_t max, uint32_t max_nodes)
+{
+  bool sp = false;
+  uint32_t seen = 0;
+  for (const dom_node *n = dom_next(el, el); n;) {
+    if (++seen > max_nodes)
+      return BT_BIG;
+    if (n->type == DOM_ELEMENT && ex_skip_node(n)) {
+      n = dom_next_skip(el, n);
+      continue;
+    }
+    if (n->type == DOM_TEXT && n->data_len) {
+      char c = n->data[0];
+      bool edge = (n->prev && n->prev->type == DOM_ELEMENT) ||
+                  (n->parent != el && n == n->parent->first_child);
+      if (edge && c != ',' && c != ';' && c != '.' && c != ':' && c != ')')
+        sp = true;
+      ex_append_collapsed(out, &sp, n->data, n->data_len);
+      if (out->len > max)
+        return BT_LONG;
+    }
+    n = dom_next(el, n);
+  }
+  return BT_WHOLE;
+}
+
+/* Is a byline-hinted element's text (byline_text, trimmed) short enough to be a byline: under
+ * EX_BYLINE_TEXT bytes? A longer one (a widget or a list of authors' latest posts whose id
+ * says "author", a whole author box) is never used, so the scan does not keep it: it would take
+ * the place of the article's own byline further down. An empty one keeps its place (measured:
+ * passing it over lets later labels such as "Last Updated: <date>" in), and so does one of
+ * over EX_BYLINE_NODES nodes, which is left to the full check (so each check is bounded). */
+#define EX_BYLINE_NODES 4096
+static bool byline_fits(const dom_node *el)
+{
+  ex_buf t;
+  exb_init(&t, EX_MAX_META * 4);
+  int r = byline_text(el, &t, 2 * EX_BYLINE_TEXT, EX_BYLINE_NODES);
+  size_t tl = t.len;
+  ex_trim(t.p ? t.p : "", &tl);
+  bool ok = r == BT_BIG || (r == BT_WHOLE && !t.failed && tl < EX_BYLINE_TEXT);
+  exb_free(&t);
+  return ok;
 }
 
 /* A class or id that names the element holding the publication date ("date", "posted-on",
@@ -863,7 +916,7 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
       const char *ip = dom_attr_get(n, "itemprop", &ipl);
       if (want_pub && ip && ex_icontains(ip, ipl, "datePublished"))
         s->pub_el = n;
-      if (want_by && is_byline_hint(n, ip, ipl) && !in_comments(n))
+      if (want_by && is_byline_hint(n, ip, ipl) && !in_comments(n) && byline_fits(n))
         s->byline_el[s->n_byline++] = n;
     }
   }
@@ -1445,29 +1498,6 @@ static bool holds_byline(const meta_scan *s, uint32_t i)
   return false;
 }
 
-/* The text of a byline element with a space where an element's text starts after another
- * element ("<a>Name</a><span>vor 5 Stunden</span>", "<span>Name</span>22 Dec 2016" are two
- * items, not one word); none before punctuation, so "<a>A</a>, <a>B</a>" stays "A, B". */
-static void byline_text(const dom_node *el, ex_buf *out)
-{
-  bool sp = false;
-  for (const dom_node *n = dom_next(el, el); n;) {
-    if (n->type == DOM_ELEMENT && ex_skip_node(n)) {
-      n = dom_next_skip(el, n);
-      continue;
-    }
-    if (n->type == DOM_TEXT && n->data_len) {
-      char c = n->data[0];
-      bool edge = (n->prev && n->prev->type == DOM_ELEMENT) ||
-                  (n->parent != el && n == n->parent->first_child);
-      if (edge && c != ',' && c != ';' && c != '.' && c != ':' && c != ')')
-        sp = true;
-      ex_append_collapsed(out, &sp, n->data, n->data_len);
-    }
-    n = dom_next(el, n);
-  }
-}
-
 /* An h1 that opens with a kicker element of at most 6 words before a longer headline ("<span
  * class=dachzeile>After the lockdown</span> <span>Car dealers expect a slow start</span>"):
  * the text after the kicker goes to `out`. False (and `out` untouched) for any other h1. */
@@ -1988,10 +2018,10 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       continue;
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
-    byline_text(s->byline_el[i], &t);
+    byline_text(s->byline_el[i], &t, SIZE_MAX, UINT32_MAX);
     size_t tl = t.len;
     const char *tt = ex_trim(t.p ? t.p : "", &tl);
-    if (tl > 0 && tl < 100 && !is_byline_label(tt, tl))
+    if (tl > 0 && tl < EX_BYLINE_TEXT && !is_byline_label(tt, tl))
       have_by = put_byline(&m->byline, tt, tl, site_sp, host_sp, &site_by);
     exb_free(&t);
   }
