@@ -303,6 +303,12 @@ static void test_title_rules(void **state)
               NULL);
   assert_string_equal(d->byline, "Grant Tinsley"); /* a degree after the name */
   riptide_document_free(d);
+  /* a commenter's name (here in a recent-comments list before the article) is no byline */
+  d = extract("<ul id='recent-comments'><li><span class='byline'>Mo Reader</span> on x</li></ul>"
+              "<article><p>x</p><a rel='author' href='/a/lena'>Lena Ortiz</a></article>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->byline, "Lena Ortiz");
+  riptide_document_free(d);
   /* dates in ISO 8601 (the guest's date.c), a value holding none left out */
   d = extract("<meta name='date' content='Posted March 4, 2021'><p>x</p>", RIPTIDE_MODE_METADATA,
               NULL);

@@ -165,6 +165,20 @@ static bool home_heading(xmlNode *h, const char *text, int depth)
   return same;
 }
 
+/* Is n inside readers' comments (an element below <body> whose class or id names a comment
+ * thread, rt_names_comments)? A commenter's name there is no byline: the guest's rule. */
+static bool in_comments(const xmlNode *n)
+{
+  for (const xmlNode *a = n; fb_is_el(a) && strcmp((const char *)a->name, "body") != 0;
+       a = a->parent) {
+    const char *cl = fb_attr(a, "class");
+    const char *id = fb_attr(a, "id");
+    if ((cl && rt_names_comments(cl, strlen(cl))) || (id && rt_names_comments(id, strlen(id))))
+      return true;
+  }
+  return false;
+}
+
 void fb_collect_meta(fb_meta *m, xmlNode *n, int depth)
 {
   for (xmlNode *c = n->children; c; c = c->next) {
@@ -226,8 +240,9 @@ void fb_collect_meta(fb_meta *m, xmlNode *n, int depth)
       const char *rel = fb_attr(c, "rel");
       const char *ip = fb_attr(c, "itemprop");
       const char *cl = fb_attr(c, "class");
-      if ((rel && !strcasecmp(rel, "author")) || (ip && strstr(ip, "author")) ||
-          (cl && (fb_has_word(cl, (const char *const[]){"byline", NULL})))) {
+      if (((rel && !strcasecmp(rel, "author")) || (ip && strstr(ip, "author")) ||
+           (cl && (fb_has_word(cl, (const char *const[]){"byline", NULL})))) &&
+          !in_comments(c)) {
         fb_buf t = {.max = 1 << 12};
         fb_text_of(c, &t, depth);
         char *a = fb_clean_dup(t.p ? t.p : "", 200);

@@ -27,4 +27,15 @@ rt_span rt_byline_clean(const char *s, size_t n, rt_span site);
 /* The length of a byline label at the start of s ("By ", "Von: ", "Posted by "), 0 when none. */
 size_t rt_byline_label(const char *s, size_t n);
 
+/*
+ * Does a class or id attribute value name a comment thread ("comments", "comment-list",
+ * "commentBody", "respond", "kommentare", ...)? Each class is split into words at
+ * non-alphanumerics and where a lower-case letter meets an upper-case one; a word matches when
+ * it is one of those names or, for names of six letters or more, starts or ends with one
+ * ("commentlist"). A taxonomy class ("category-x", "tag-x": the post's topics) is not looked
+ * into. A byline-looking element inside such a block is a reader's name, not the author's:
+ * both engines pass it over.
+ */
+bool rt_names_comments(const char *s, size_t n);
+
 #endif

@@ -10,11 +10,11 @@
  *                with the native fallback): the visible <h1> inside it, site-name parts cut
  *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
  *                author/creator meta > the first of rel=author / itemprop=author /
- *                "byline"-class elements (inner ones before their containers) > an inline
- *                "By / Von / Par / Por Name" line (a markup value that is an account name,
- *                "mk_2041", only after these); each cleaned by byline.c (labels, dates,
- *                separators); one naming the site only when none names a person, none that
- *                reads as a sentence
+ *                "byline"-class elements (inner ones before their containers; none inside
+ *                readers' comments) > an inline "By / Von / Par / Por Name" line (a markup
+ *                value that is an account name, "mk_2041", only after these); each cleaned
+ *                by byline.c (labels, dates, separators); one naming the site only when none
+ *                names a person, none that reads as a sentence
  *   date         JSON-LD datePublished > article:published_time and friends (also
  *                vendor-prefixed "*:published_time") > itemprop=datePublished elements >
  *                <time datetime|pubdate> > a date in the URL > datePublished of any JSON-LD
@@ -185,8 +185,10 @@ typedef struct str_ref {
   size_t n;
 } str_ref;
 
-/* Byline-hinted elements kept by the scan, in document order. */
+/* Byline-hinted elements kept by the scan, in document order, and the text a byline element
+ * may have (bytes, trimmed; a longer one is a container, not a byline). */
 #define EX_BYLINE_ELS 4
+#define EX_BYLINE_TEXT 100
 typedef struct meta_scan {
   str_ref slot[MK_COUNT_];
   const dom_node *title_el;
@@ -318,6 +320,73 @@ static bool is_byline_hint(const dom_node *n, const char *ip, size_t ipl)
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
   return has_byline_word(c, cl) || has_byline_word(id, il);
+}
+
+/* Is n inside readers' comments (an element below <body> whose class or id names a comment
+ * thread)? A commenter's name there carries the same "author" classes as the article's byline. */
+static bool in_comments(const dom_node *n)
+{
+  for (const dom_node *a = n; a && a->tag != HTML_TAG_BODY; a = a->parent) {
+    if (a->type != DOM_ELEMENT || !a->n_attrs)
+      continue;
+    size_t cl, il;
+    const char *c = ex_class(a, &cl);
+    const char *id = ex_id(a, &il);
+    if (rt_names_comments(c, cl) || rt_names_comments(id, il))
+      return true;
+  }
+  return false;
+}
+
+/* The text of a byline element with a space where an element's text starts after another
+ * element ("<a>Name</a><span>vor 5 Stunden</span>", "<span>Name</span>22 Dec 2016" are two
+ * items, not one word); none before punctuation, so "<a>A</a>, <a>B</a>" stays "A, B".
+ * Stops once `out` holds more than `max` bytes (BT_LONG) or after `max_nodes` nodes
+ * (BT_BIG); BT_WHOLE when the whole text is in `out`. */
+enum { BT_WHOLE, BT_LONG, BT_BIG };
+static int byline_text(const dom_node *el, ex_buf *out, size_t max, uint32_t max_nodes)
+{
+  bool sp = false;
+  uint32_t seen = 0;
+  for (const dom_node *n = dom_next(el, el); n;) {
+    if (++seen > max_nodes)
+      return BT_BIG;
+    if (n->type == DOM_ELEMENT && ex_skip_node(n)) {
+      n = dom_next_skip(el, n);
+      continue;
+    }
+    if (n->type == DOM_TEXT && n->data_len) {
+      char c = n->data[0];
+      bool edge = (n->prev && n->prev->type == DOM_ELEMENT) ||
+                  (n->parent != el && n == n->parent->first_child);
+      if (edge && c != ',' && c != ';' && c != '.' && c != ':' && c != ')')
+        sp = true;
+      ex_append_collapsed(out, &sp, n->data, n->data_len);
+      if (out->len > max)
+        return BT_LONG;
+    }
+    n = dom_next(el, n);
+  }
+  return BT_WHOLE;
+}
+
+/* Is a byline-hinted element's text (byline_text, trimmed) short enough to be a byline: under
+ * EX_BYLINE_TEXT bytes? A longer one (a widget or a list of authors' latest posts whose id
+ * says "author", a whole author box) is never used, so the scan does not keep it: it would take
+ * the place of the article's own byline further down. An empty one keeps its place (measured:
+ * passing it over lets later labels such as "Last Updated: <date>" in), and so does one of
+ * over EX_BYLINE_NODES nodes, which is left to the full check (so each check is bounded). */
+#define EX_BYLINE_NODES 4096
+static bool byline_fits(const dom_node *el)
+{
+  ex_buf t;
+  exb_init(&t, EX_MAX_META * 4);
+  int r = byline_text(el, &t, 2 * EX_BYLINE_TEXT, EX_BYLINE_NODES);
+  size_t tl = t.len;
+  ex_trim(t.p ? t.p : "", &tl);
+  bool ok = r == BT_BIG || (r == BT_WHOLE && !t.failed && tl < EX_BYLINE_TEXT);
+  exb_free(&t);
+  return ok;
 }
 
 /* A class or id that names the element holding the publication date ("date", "posted-on",
@@ -847,7 +916,7 @@ static void scan_doc(const dom_doc *doc, meta_scan *s)
       const char *ip = dom_attr_get(n, "itemprop", &ipl);
       if (want_pub && ip && ex_icontains(ip, ipl, "datePublished"))
         s->pub_el = n;
-      if (want_by && is_byline_hint(n, ip, ipl))
+      if (want_by && is_byline_hint(n, ip, ipl) && !in_comments(n) && byline_fits(n))
         s->byline_el[s->n_byline++] = n;
     }
   }
@@ -1429,29 +1498,6 @@ static bool holds_byline(const meta_scan *s, uint32_t i)
   return false;
 }
 
-/* The text of a byline element with a space where an element's text starts after another
- * element ("<a>Name</a><span>vor 5 Stunden</span>", "<span>Name</span>22 Dec 2016" are two
- * items, not one word); none before punctuation, so "<a>A</a>, <a>B</a>" stays "A, B". */
-static void byline_text(const dom_node *el, ex_buf *out)
-{
-  bool sp = false;
-  for (const dom_node *n = dom_next(el, el); n;) {
-    if (n->type == DOM_ELEMENT && ex_skip_node(n)) {
-      n = dom_next_skip(el, n);
-      continue;
-    }
-    if (n->type == DOM_TEXT && n->data_len) {
-      char c = n->data[0];
-      bool edge = (n->prev && n->prev->type == DOM_ELEMENT) ||
-                  (n->parent != el && n == n->parent->first_child);
-      if (edge && c != ',' && c != ';' && c != '.' && c != ':' && c != ')')
-        sp = true;
-      ex_append_collapsed(out, &sp, n->data, n->data_len);
-    }
-    n = dom_next(el, n);
-  }
-}
-
 /* An h1 that opens with a kicker element of at most 6 words before a longer headline ("<span
  * class=dachzeile>After the lockdown</span> <span>Car dealers expect a slow start</span>"):
  * the text after the kicker goes to `out`. False (and `out` untouched) for any other h1. */
@@ -1972,10 +2018,10 @@ void ex_meta_extract(dom_doc *doc, const char *url, size_t url_len, ex_meta *m)
       continue;
     ex_buf t;
     exb_init(&t, EX_MAX_META * 4);
-    byline_text(s->byline_el[i], &t);
+    byline_text(s->byline_el[i], &t, SIZE_MAX, UINT32_MAX);
     size_t tl = t.len;
     const char *tt = ex_trim(t.p ? t.p : "", &tl);
-    if (tl > 0 && tl < 100 && !is_byline_label(tt, tl))
+    if (tl > 0 && tl < EX_BYLINE_TEXT && !is_byline_label(tt, tl))
       have_by = put_byline(&m->byline, tt, tl, site_sp, host_sp, &site_by);
     exb_free(&t);
   }
