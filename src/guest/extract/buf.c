@@ -192,9 +192,8 @@ bool ex_is_word_cp(uint32_t cp)
   return true;
 }
 
-bool ex_ieq(const char *a, size_t an, const char *b)
+bool ex_ieq_n(const char *a, size_t an, const char *b, size_t bn)
 {
-  size_t bn = strlen(b);
   if (an != bn)
     return false;
   for (size_t i = 0; i < an; i++)
@@ -203,9 +202,8 @@ bool ex_ieq(const char *a, size_t an, const char *b)
   return true;
 }
 
-bool ex_istarts(const char *s, size_t n, const char *prefix)
+bool ex_istarts_n(const char *s, size_t n, const char *prefix, size_t pn)
 {
-  size_t pn = strlen(prefix);
   if (pn > n)
     return false;
   for (size_t i = 0; i < pn; i++)

@@ -177,92 +177,98 @@ static size_t parse_time(const char *s, size_t n, size_t i, char out[32], size_t
 
 typedef struct month_name {
   const char *name;
+  size_t len; /* strlen(name), from the literal */
   int month;
 } month_name;
+#define M(name, month)                                                                             \
+  {                                                                                                \
+    name, sizeof name - 1, month                                                                   \
+  }
 
 /* Prefix-matched month names (longest first where one is a prefix of another is not needed:
  * matching takes the whole alphabetic word and compares it with each name or its abbreviation). */
 static const month_name months[] = {
-    {"january", 1},
-    {"february", 2},
-    {"march", 3},
-    {"april", 4},
-    {"may", 5},
-    {"june", 6},
-    {"july", 7},
-    {"august", 8},
-    {"september", 9},
-    {"october", 10},
-    {"november", 11},
-    {"december", 12},
-    {"sept", 9},
+    M("january", 1),
+    M("february", 2),
+    M("march", 3),
+    M("april", 4),
+    M("may", 5),
+    M("june", 6),
+    M("july", 7),
+    M("august", 8),
+    M("september", 9),
+    M("october", 10),
+    M("november", 11),
+    M("december", 12),
+    M("sept", 9),
     /* German */
-    {"januar", 1},
-    {"jänner", 1},
-    {"februar", 2},
-    {"märz", 3},
-    {"maerz", 3},
-    {"mai", 5},
-    {"juni", 6},
-    {"juli", 7},
-    {"oktober", 10},
-    {"dezember", 12},
+    M("januar", 1),
+    M("jänner", 1),
+    M("februar", 2),
+    M("märz", 3),
+    M("maerz", 3),
+    M("mai", 5),
+    M("juni", 6),
+    M("juli", 7),
+    M("oktober", 10),
+    M("dezember", 12),
     /* French */
-    {"janvier", 1},
-    {"février", 2},
-    {"fevrier", 2},
-    {"mars", 3},
-    {"avril", 4},
-    {"juin", 6},
-    {"juillet", 7},
-    {"août", 8},
-    {"aout", 8},
-    {"septembre", 9},
-    {"octobre", 10},
-    {"novembre", 11},
-    {"décembre", 12},
-    {"decembre", 12},
+    M("janvier", 1),
+    M("février", 2),
+    M("fevrier", 2),
+    M("mars", 3),
+    M("avril", 4),
+    M("juin", 6),
+    M("juillet", 7),
+    M("août", 8),
+    M("aout", 8),
+    M("septembre", 9),
+    M("octobre", 10),
+    M("novembre", 11),
+    M("décembre", 12),
+    M("decembre", 12),
     /* Spanish */
-    {"enero", 1},
-    {"febrero", 2},
-    {"marzo", 3},
-    {"abril", 4},
-    {"mayo", 5},
-    {"junio", 6},
-    {"julio", 7},
-    {"agosto", 8},
-    {"septiembre", 9},
-    {"setiembre", 9},
-    {"octubre", 10},
-    {"noviembre", 11},
-    {"diciembre", 12},
+    M("enero", 1),
+    M("febrero", 2),
+    M("marzo", 3),
+    M("abril", 4),
+    M("mayo", 5),
+    M("junio", 6),
+    M("julio", 7),
+    M("agosto", 8),
+    M("septiembre", 9),
+    M("setiembre", 9),
+    M("octubre", 10),
+    M("noviembre", 11),
+    M("diciembre", 12),
     /* Italian */
-    {"gennaio", 1},
-    {"febbraio", 2},
-    {"aprile", 4},
-    {"maggio", 5},
-    {"giugno", 6},
-    {"luglio", 7},
-    {"settembre", 9},
-    {"ottobre", 10},
-    {"dicembre", 12},
+    M("gennaio", 1),
+    M("febbraio", 2),
+    M("aprile", 4),
+    M("maggio", 5),
+    M("giugno", 6),
+    M("luglio", 7),
+    M("settembre", 9),
+    M("ottobre", 10),
+    M("dicembre", 12),
     /* Portuguese */
-    {"janeiro", 1},
-    {"fevereiro", 2},
-    {"março", 3},
-    {"maio", 5},
-    {"junho", 6},
-    {"julho", 7},
-    {"setembro", 9},
-    {"outubro", 10},
-    {"dezembro", 12},
+    M("janeiro", 1),
+    M("fevereiro", 2),
+    M("março", 3),
+    M("maio", 5),
+    M("junho", 6),
+    M("julho", 7),
+    M("setembro", 9),
+    M("outubro", 10),
+    M("dezembro", 12),
     /* Dutch */
-    {"januari", 1},
-    {"februari", 2},
-    {"maart", 3},
-    {"augustus", 8},
-    {"mei", 5},
+    M("januari", 1),
+    M("februari", 2),
+    M("maart", 3),
+    M("augustus", 8),
+    M("mei", 5),
 };
+#undef M
 
 static int month_of_word(const char *w, size_t n)
 {
@@ -274,15 +280,13 @@ static int month_of_word(const char *w, size_t n)
   if (low[n - 1] == '.')
     n--;
   for (size_t k = 0; k < sizeof months / sizeof months[0]; k++) {
-    size_t ml = strlen(months[k].name);
-    if (n == ml && memcmp(low, months[k].name, n) == 0)
+    if (n == months[k].len && memcmp(low, months[k].name, n) == 0)
       return months[k].month;
   }
   /* three/four-letter abbreviations of the English and other names ("Mar", "Dez", "févr") */
   if (n >= 3 && n <= 5) {
     for (size_t k = 0; k < sizeof months / sizeof months[0]; k++) {
-      size_t ml = strlen(months[k].name);
-      if (n < ml && memcmp(low, months[k].name, n) == 0)
+      if (n < months[k].len && memcmp(low, months[k].name, n) == 0)
         return months[k].month;
     }
   }

@@ -86,10 +86,19 @@ uint32_t ex_utf8_next(const char *s, size_t n, size_t *i);
 bool ex_is_space_cp(uint32_t cp);
 bool ex_is_cjk_cp(uint32_t cp);
 bool ex_is_word_cp(uint32_t cp); /* letters, digits, marks, underscore (approximation of \w) */
-/* ASCII case-insensitive helpers. */
-bool ex_ieq(const char *a, size_t an, const char *b);
+/* ASCII case-insensitive helpers. ex_ieq and ex_istarts are inline over their _n forms, so a
+ * literal's length is a constant (no strlen call a comparison). */
+bool ex_ieq_n(const char *a, size_t an, const char *b, size_t bn);
 bool ex_icontains(const char *hay, size_t hn, const char *needle);
-bool ex_istarts(const char *s, size_t n, const char *prefix);
+bool ex_istarts_n(const char *s, size_t n, const char *prefix, size_t pn);
+static inline bool ex_ieq(const char *a, size_t an, const char *b)
+{
+  return ex_ieq_n(a, an, b, strlen(b));
+}
+static inline bool ex_istarts(const char *s, size_t n, const char *prefix)
+{
+  return ex_istarts_n(s, n, prefix, strlen(prefix));
+}
 static inline char ex_lower(char c)
 {
   return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;

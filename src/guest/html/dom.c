@@ -691,11 +691,10 @@ bool dom_attr_add(dom_doc *doc, dom_node *el, const char *name, size_t nlen, con
   return true;
 }
 
-const char *dom_attr_get(const dom_node *el, const char *name, size_t *len)
+const char *dom_attr_get_n(const dom_node *el, const char *name, size_t nl, size_t *len)
 {
   if (!el || el->type != DOM_ELEMENT)
     return NULL;
-  size_t nl = strlen(name);
   for (uint32_t i = 0; i < el->n_attrs; i++) {
     const dom_attr *a = &el->attrs[i];
     if (a->name_len == nl && memcmp(a->name, name, nl) == 0) {
