@@ -44,7 +44,8 @@ typedef struct sjob {
   bool gzip;
   /* a WARC record: the HTTP Content-Type (its charset decodes the page), WARC-Date, file */
   char *content_type, *warc_date, *warc_file;
-  char *base; /* a fetched page's address from a manifest's "URL<TAB>address" */
+  char *warc_error_id; /* with a member: the id its record's error line takes */
+  char *base;          /* a fetched page's address from a manifest's "URL<TAB>address" */
 } sjob;
 
 typedef struct submitter {
@@ -88,6 +89,7 @@ static void clear_job(sjob *j)
   free(j->content_type);
   free(j->warc_date);
   free(j->warc_file);
+  free(j->warc_error_id);
   free(j->base);
   memset(j, 0, sizeof *j);
 }
@@ -156,6 +158,8 @@ static void send_jobs(submitter *s, size_t from, size_t to)
         ARGS(plen);
         ARGS("warc_offset");
         ARGS(off);
+        ARGS("warc_error_id");
+        ARGS(j->warc_error_id);
       }
       if (j->data || j->member) {
         if (j->data) {
@@ -315,7 +319,13 @@ static bool add_warc(submitter *s, const char *path)
     cli_utf8_clean(j.warc_file);
     size_t at;
     uint64_t off;
-    if (!riptide_warc_body_member(j.member, &j.len, &at, &off)) {
+    if (riptide_warc_body_member(j.member, &j.len, &at, &off)) {
+      if (!(j.warc_error_id = cli_warc_error_id(path, it.id, it.offset))) {
+        clear_job(&j);
+        s->fatal = true;
+        break;
+      }
+    } else {
       /* decoded by the reader (plain file, chunked, compressed...): the page itself, handed
        * over without a copy */
       riptide_err ie = riptide_warc_body_inflate(j.member, &j.data, &j.len, &j.mem, NULL, 0);

@@ -215,13 +215,13 @@ static bool u64_field(const redisReply *f, uint64_t *v)
 /* A WARC page sent as its record's gzip member (warc_member, docs/scale-out.md), inflated here
  * as `extract`'s workers inflate a deferred page: *raw and *len are the page, in *mem
  * (riptide_free). A damaged member is the job's error, named as extract names that record's
- * error line: its id, or FILE@OFFSET for a record without one (to which submit gave the file's
- * name as id, as extract does), so *id may be replaced. */
+ * error line (warc_error_id: the record's id, or FILE@OFFSET for a record without one), so *id
+ * may be replaced. */
 static riptide_err inflate_member(const redisReply *fields, uint64_t max, char **id, char **raw,
                                   size_t *len, void **mem, char *detail, size_t dlen)
 {
   const redisReply *f_member = so_field(fields, "warc_member"),
-                   *f_wfile = so_field(fields, "warc_file");
+                   *f_errid = so_field(fields, "warc_error_id");
   uint64_t at, plen, off;
   if (!u64_field(so_field(fields, "warc_payload_at"), &at) ||
       !u64_field(so_field(fields, "warc_payload_len"), &plen) ||
@@ -242,9 +242,10 @@ static riptide_err inflate_member(const redisReply *fields, uint64_t max, char *
   else
     snprintf(detail, dlen, "%s", riptide_strerror(err));
   riptide_warc_body_free(b);
-  if (err == RIPTIDE_ERR_BAD_INPUT && f_wfile && strcmp(*id, f_wfile->str) == 0) {
-    char *named = cli_warc_error_id(f_wfile->str, NULL, off);
+  if (err == RIPTIDE_ERR_BAD_INPUT && f_errid && f_errid->len) {
+    char *named = strndup(f_errid->str, f_errid->len);
     if (named) {
+      cli_utf8_clean(named);
       free(*id);
       *id = named;
     }
