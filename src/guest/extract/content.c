@@ -36,9 +36,11 @@
  *     prose steps with a picture each is no image gallery;
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
- *     as an author's biography), and by the lead between the headline <h1> and the content
- *     (not from an author box; a sentence set as a heading right after the <h1>, as in
- *     <hgroup>, is the dek, and no orphaned section heading when the share bar after it goes);
+ *     as an author's biography, nor in a sidebar or its widgets, even when a generic name
+ *     such as "column" or "widget_text" stands beside theirs), and by the lead between the
+ *     headline <h1> and the content (not from an author box; a sentence set as a heading
+ *     right after the <h1>, as in <hgroup>, is the dek, and no orphaned section heading when
+ *     the share bar after it goes);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
@@ -752,6 +754,29 @@ static bool prose_like(const dom_node *e)
   return r;
 }
 
+/* A sidebar or one of its widgets by name: "sidebar" as a word of the class or id, or a class
+ * token that starts with "widget" (the widget convention of blog engines: "widget widget_text",
+ * "widget-area"). Page builders' content blocks ("elementor-widget-text-editor") do not match,
+ * and a generic positive name beside it ("widget_text", "column") does not save it: the
+ * expansion reaches these blocks only from outside the article's own container. */
+static bool layout_side_block(const dom_node *x)
+{
+  static const char *const side[] = {"sidebar", NULL};
+  if (exc_name_has_word(x, side))
+    return true;
+  size_t n;
+  const char *s = ex_class(x, &n);
+  for (size_t i = 0; s && i < n;) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+      i++;
+    if (ex_istarts(s + i, n - i, "widget"))
+      return true;
+    while (i < n && !(s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+      i++;
+  }
+  return false;
+}
+
 /* Containers whose prose is not the article's even when it reads like sentences: footers,
  * asides, navigation, and blocks whose class/id names an author box, post metadata or other
  * in-article boilerplate (the author's biography, a newsletter pitch, a sidebar's "about me"). */
@@ -761,6 +786,8 @@ static bool expand_barrier(cctx *c, const dom_node *x)
       exc_is_tag(x, HTML_TAG_NAV))
     return true;
   uint16_t cb = exc_cbits_of(c, x);
+  if ((cb & (CB_CNEG | CB_INEG)) && layout_side_block(x))
+    return true;
   return (cb & (CB_INSIDE | CB_BYLINE | CB_CNEG | CB_INEG | CB_UNLIKELY)) &&
          !(cb & (CB_MAYBE | CB_CPOS | CB_IPOS));
 }
