@@ -37,10 +37,11 @@
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
  *     as an author's biography, nor in a sidebar or its widgets, even when a generic name
- *     such as "column" or "widget_text" stands beside theirs), and by the lead between the
- *     headline <h1> and the content (not from an author box; a sentence set as a heading
- *     right after the <h1>, as in <hgroup>, is the dek, and no orphaned section heading when
- *     the share bar after it goes);
+ *     such as "column" or "widget_text" stands beside theirs; a paragraph inside a link is
+ *     a teaser card of another article), and by the lead between the headline <h1> and the
+ *     content (not from an author box; a sentence set as a heading right after the <h1>, as
+ *     in <hgroup>, is the dek, and no orphaned section heading when the share bar after it
+ *     goes);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
@@ -826,7 +827,10 @@ static void expand_selection(cctx *c)
       x = dom_next(a, x);
       continue;
     }
+    /* a link holding a paragraph is a teaser card (picture, headline and excerpt of another
+     * article, all one link), not the article's prose */
     if (!exc_live(x) || (x->flags & EXF_INSEL) || expand_barrier(c, x) ||
+        exc_is_tag(x, HTML_TAG_A) ||
         (exc_is_tag(x, HTML_TAG_ARTICLE) && c->top && !is_ancestor(x, c->top) && headed(x))) {
       x = dom_next_skip(a, x);
       continue;
