@@ -37,11 +37,11 @@
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
  *     as an author's biography, nor in a sidebar or its widgets, even when a generic name
- *     such as "column" or "widget_text" stands beside theirs; a paragraph inside a link is
- *     a teaser card of another article), and by the lead between the headline <h1> and the
- *     content (not from an author box; a sentence set as a heading right after the <h1>, as
- *     in <hgroup>, is the dek, and no orphaned section heading when the share bar after it
- *     goes);
+ *     such as "column" or "widget_text" stands beside theirs; a paragraph inside a link, or
+ *     right after a linked headline, is a teaser of another article), and by the lead
+ *     between the headline <h1> and the content (not from an author box; a sentence set as
+ *     a heading right after the <h1>, as in <hgroup>, is the dek, and no orphaned section
+ *     heading when the share bar after it goes);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
@@ -806,6 +806,14 @@ static bool in_author_box(cctx *c, const dom_node *e)
   return false;
 }
 
+/* A paragraph right after a heading that is mostly a link is the excerpt of a teaser (the
+ * linked headline of another article and its first lines): related and latest-posts lists. */
+static bool teaser_excerpt(cctx *c, const dom_node *x)
+{
+  const dom_node *h = exc_prev_element(x);
+  return h && exc_is_heading(h) && exc_live(h) && exc_link_density(c, h) > 0.5f;
+}
+
 static void expand_selection(cctx *c)
 {
   if (!c->n_sel || c->sel[0] == c->body)
@@ -837,7 +845,8 @@ static void expand_selection(cctx *c)
     }
     if (is_p_like(x) && x->aux && x->aux <= c->n && c->n_sel < c->n) {
       ninfo *in = exc_info_of(c, x);
-      if (in->text >= EXPAND_MIN_TEXT && exc_link_density(c, x) < 0.25f && prose_like(x)) {
+      if (in->text >= EXPAND_MIN_TEXT && exc_link_density(c, x) < 0.25f && !teaser_excerpt(c, x) &&
+          prose_like(x)) {
         x->flags |= EXF_ROOT | EXF_INSEL;
         c->sel[c->n_sel++] = x;
         added++;
