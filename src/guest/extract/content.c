@@ -59,8 +59,9 @@
  *     hashed tokens ignored), not substrings; screen-reader-only and d-none utility classes
  *     hide (text.c);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
- *     are trimmed from the end and the start (headings kept at the start), and so are
- *     closing calls to action (newsletter, app, messenger and video channels, "load more",
+ *     are trimmed from the end and the start (headings kept at the start; text set inline
+ *     beside blocks without text, as a label before a bar of icons, counts as a line), and
+ *     so are closing calls to action (newsletter, app, messenger and video channels, "load more",
  *     "find out more here", "share this", log-in prompts), closing credits and rights
  *     notices ("Reporting by", "All rights reserved", "About the author"), licence notices
  *     and update stamps ("Updated on ...", "Aktualisiert am ..."); disclosures and
@@ -163,6 +164,11 @@ static bool is_div_to_p_block(const dom_node *n)
   default:
     return false;
   }
+}
+
+bool exc_div_to_p_block(const dom_node *n)
+{
+  return is_div_to_p_block(n);
 }
 
 /* ---- aggregation ---------------------------------------------------------------------------- */
