@@ -36,9 +36,12 @@
  *     prose steps with a picture each is no image gallery;
  *   - the selection grows by sentence-like prose paragraphs under the top candidate's
  *     grandparent (not inside footers, asides, navigation or boilerplate-named blocks such
- *     as an author's biography), and by the lead between the headline <h1> and the content
- *     (not from an author box; a sentence set as a heading right after the <h1>, as in
- *     <hgroup>, is the dek, and no orphaned section heading when the share bar after it goes);
+ *     as an author's biography, nor in a sidebar or its widgets, even when a generic name
+ *     such as "column" or "widget_text" stands beside theirs; a paragraph inside a link, or
+ *     right after a linked headline, is a teaser of another article), and by the lead
+ *     between the headline <h1> and the content (not from an author box; a sentence set as
+ *     a heading right after the <h1>, as in <hgroup>, is the dek, and no orphaned section
+ *     heading when the share bar after it goes);
  *   - one-line pointers to other articles ("Read also:", "Lesen Sie auch", "À lire aussi")
  *     and short teasers ending in a linked "Read more" go; a link-free "teaser" block is the
  *     article's own lead and stays; picture credits ("Foto: ...", also a whole <figcaption>)
@@ -56,8 +59,9 @@
  *     hashed tokens ignored), not substrings; screen-reader-only and d-none utility classes
  *     hide (text.c);
  *   - headings whose section was removed go; short non-sentence lines and link-heavy blocks
- *     are trimmed from the end and the start (headings kept at the start), and so are
- *     closing calls to action (newsletter, app, messenger and video channels, "load more",
+ *     are trimmed from the end and the start (headings kept at the start; text set inline
+ *     beside blocks without text, as a label before a bar of icons, counts as a line), and
+ *     so are closing calls to action (newsletter, app, messenger and video channels, "load more",
  *     "find out more here", "share this", log-in prompts), closing credits and rights
  *     notices ("Reporting by", "All rights reserved", "About the author"), licence notices
  *     and update stamps ("Updated on ...", "Aktualisiert am ..."); disclosures and
@@ -160,6 +164,11 @@ static bool is_div_to_p_block(const dom_node *n)
   default:
     return false;
   }
+}
+
+bool exc_div_to_p_block(const dom_node *n)
+{
+  return is_div_to_p_block(n);
 }
 
 /* ---- aggregation ---------------------------------------------------------------------------- */
@@ -752,6 +761,29 @@ static bool prose_like(const dom_node *e)
   return r;
 }
 
+/* A sidebar or one of its widgets by name: "sidebar" as a word of the class or id, or a class
+ * token that starts with "widget" (the widget convention of blog engines: "widget widget_text",
+ * "widget-area"). Page builders' content blocks ("elementor-widget-text-editor") do not match,
+ * and a generic positive name beside it ("widget_text", "column") does not save it: the
+ * expansion reaches these blocks only from outside the article's own container. */
+static bool layout_side_block(const dom_node *x)
+{
+  static const char *const side[] = {"sidebar", NULL};
+  if (exc_name_has_word(x, side))
+    return true;
+  size_t n;
+  const char *s = ex_class(x, &n);
+  for (size_t i = 0; s && i < n;) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+      i++;
+    if (ex_istarts(s + i, n - i, "widget"))
+      return true;
+    while (i < n && !(s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+      i++;
+  }
+  return false;
+}
+
 /* Containers whose prose is not the article's even when it reads like sentences: footers,
  * asides, navigation, and blocks whose class/id names an author box, post metadata or other
  * in-article boilerplate (the author's biography, a newsletter pitch, a sidebar's "about me"). */
@@ -761,6 +793,8 @@ static bool expand_barrier(cctx *c, const dom_node *x)
       exc_is_tag(x, HTML_TAG_NAV))
     return true;
   uint16_t cb = exc_cbits_of(c, x);
+  if ((cb & (CB_CNEG | CB_INEG)) && layout_side_block(x))
+    return true;
   return (cb & (CB_INSIDE | CB_BYLINE | CB_CNEG | CB_INEG | CB_UNLIKELY)) &&
          !(cb & (CB_MAYBE | CB_CPOS | CB_IPOS));
 }
@@ -776,6 +810,14 @@ static bool in_author_box(cctx *c, const dom_node *e)
     if (exc_cbits_of(c, a) & CB_BYLINE)
       return true;
   return false;
+}
+
+/* A paragraph right after a heading that is mostly a link is the excerpt of a teaser (the
+ * linked headline of another article and its first lines): related and latest-posts lists. */
+static bool teaser_excerpt(cctx *c, const dom_node *x)
+{
+  const dom_node *h = exc_prev_element(x);
+  return h && exc_is_heading(h) && exc_live(h) && exc_link_density(c, h) > 0.5f;
 }
 
 static void expand_selection(cctx *c)
@@ -799,14 +841,18 @@ static void expand_selection(cctx *c)
       x = dom_next(a, x);
       continue;
     }
+    /* a link holding a paragraph is a teaser card (picture, headline and excerpt of another
+     * article, all one link), not the article's prose */
     if (!exc_live(x) || (x->flags & EXF_INSEL) || expand_barrier(c, x) ||
+        exc_is_tag(x, HTML_TAG_A) ||
         (exc_is_tag(x, HTML_TAG_ARTICLE) && c->top && !is_ancestor(x, c->top) && headed(x))) {
       x = dom_next_skip(a, x);
       continue;
     }
     if (is_p_like(x) && x->aux && x->aux <= c->n && c->n_sel < c->n) {
       ninfo *in = exc_info_of(c, x);
-      if (in->text >= EXPAND_MIN_TEXT && exc_link_density(c, x) < 0.25f && prose_like(x)) {
+      if (in->text >= EXPAND_MIN_TEXT && exc_link_density(c, x) < 0.25f && !teaser_excerpt(c, x) &&
+          prose_like(x)) {
         x->flags |= EXF_ROOT | EXF_INSEL;
         c->sel[c->n_sel++] = x;
         added++;

@@ -940,6 +940,27 @@ static bool is_text_block(const dom_node *e)
   }
 }
 
+/* A div or section whose text is all in its own inline runs: its block children (a list of
+ * icon links, a picture block) hold none. Its text reads as one line, like a paragraph's, and
+ * the trims at either end judge it like one: a label before a bar of share icons ("Share this
+ * article:"), a reading-time line beside the author's picture. It is dropped when it is
+ * boilerplate but never stops a trim (its block children were not judged with it). */
+static bool inline_text_block(cctx *c, const dom_node *e)
+{
+  if (!(e->flags & EXF_HASBLOCK) ||
+      !(exc_is_tag(e, HTML_TAG_DIV) || exc_is_tag(e, HTML_TAG_SECTION)))
+    return false;
+  for (const dom_node *ch = e->first_child; ch; ch = ch->next) {
+    if (ch->type != DOM_ELEMENT || !exc_live(ch))
+      continue;
+    ninfo *in = exc_info_of(c, ch);
+    if (in && in->text &&
+        (exc_div_to_p_block(ch) || is_text_block(ch) || (ch->flags & EXF_HASBLOCK)))
+      return false;
+  }
+  return true;
+}
+
 bool exc_effectively_live(const cctx *c, const dom_node *e)
 {
   for (const dom_node *a = e; a && a != c->body; a = a->parent) {
@@ -1255,7 +1276,7 @@ static bool fact_group(cctx *c, const dom_node *e, const ex_buf *t)
  * its info, else NULL. */
 static ninfo *trim_candidate(cctx *c, dom_node *e)
 {
-  if (!exc_live(e) || !(e->flags & EXF_INSEL) || !is_text_block(e))
+  if (!exc_live(e) || !(e->flags & EXF_INSEL) || (!is_text_block(e) && !inline_text_block(c, e)))
     return NULL;
   ninfo *in = exc_info_of(c, e);
   return in && in->text && exc_effectively_live(c, e) ? in : NULL;
@@ -1295,6 +1316,8 @@ void exc_trim_tail(cctx *c)
       if (exc_small_text(e, &t, 256) && !t.failed && t.p)
         boiler = lead_phrase(t.p, t.len, closing_phrases);
     }
+    if (!boiler && !is_text_block(e))
+      continue; /* an inline_text_block() */
     if (!boiler)
       break;
     e->flags |= EXF_DROP;
@@ -1378,6 +1401,8 @@ void exc_trim_head(cctx *c)
         boiler = disclosure_line(t.p ? t.p : "", t.len) ||
                  (in->text < EX_CTA_MAX && login_line(t.p ? t.p : "", t.len));
     }
+    if (!boiler && !is_text_block(e))
+      continue; /* an inline_text_block() */
     if (!boiler)
       break;
     e->flags |= EXF_DROP;

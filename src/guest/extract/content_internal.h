@@ -99,6 +99,8 @@ bool exc_standfirst(const dom_node *e);
 /* content.c: aggregation and pass 1 */
 void exc_aggregate_one(cctx *c, dom_node *e);
 size_t exc_element_children(const dom_node *n);
+/* Readability's DIV_TO_P_ELEMS: a block that keeps a div from being a paragraph */
+bool exc_div_to_p_block(const dom_node *n);
 bool exc_unlikely_role(const dom_node *n);
 
 /* Small helpers of every pass (inline: they run per node in every loop). */
