@@ -74,7 +74,7 @@ HOST_SRC := $(filter-out src/abi/wire_encode.c,$(foreach d,$(HOST_DIRS),$(wildca
 # applies as the guest does (title, byline, language tag, dates). Listed here, before the mk/
 # fragments, whose rules name HOST_OBJ.
 HOST_SRC += src/guest/css/selector.c src/guest/extract/title.c src/guest/extract/byline.c \
-  src/guest/extract/langtag.c src/guest/extract/date.c
+  src/guest/extract/langtag.c src/guest/extract/date.c src/guest/extract/classwords.c
 # The guest (compiled to wasm, and natively for tests): its folders, listed.
 GUEST_SRC := $(sort $(wildcard src/guest/*.c src/guest/html/*.c src/guest/css/*.c src/guest/extract/*.c)) \
   src/abi/wire_encode.c

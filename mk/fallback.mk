@@ -11,7 +11,7 @@ FUZZ_FALLBACK_SRC := fuzz/fuzz_fallback.c $(wildcard src/fallback/*.c) src/commo
   src/common/simhash.c src/common/nfc.c \
   src/common/errors.c src/common/utf8.c src/common/sized.c src/guest/css/selector.c \
   src/guest/extract/title.c src/guest/extract/byline.c src/guest/extract/langtag.c \
-  src/guest/extract/date.c
+  src/guest/extract/date.c src/guest/extract/classwords.c
 
 # test_fallback_bounds includes fuzz/fuzz_fallback.c (the corpus replay).
 $(BUILD)/tests/test_fallback_bounds: fuzz/fuzz_fallback.c

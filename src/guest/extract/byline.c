@@ -4,6 +4,7 @@
  * covers their capitalised forms ("Veröffentlicht von" as well as "veröffentlicht von").
  */
 #include "guest/extract/byline.h"
+#include "guest/extract/classwords.h"
 
 #include <string.h>
 
@@ -35,15 +36,6 @@ static bool word_at(const char *s, size_t n, size_t i, const char *w)
     return true;
   unsigned char c = (unsigned char)s[i + l];
   return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80 || is_digit((char)c));
-}
-
-/* s starts with w (ASCII case folded; s holds at least strlen(w) bytes). */
-static bool word_prefix(const char *s, const char *w)
-{
-  for (size_t k = 0; w[k]; k++)
-    if (low(s[k]) != w[k])
-      return false;
-  return true;
 }
 
 /* Labels before the names (longest first where one starts another). */
@@ -355,16 +347,11 @@ rt_span rt_byline_clean(const char *s, size_t n, rt_span site)
   return (rt_span){s + b, e - b};
 }
 
-static bool ascii_alnum(char c)
-{
-  return is_digit(c) || (low(c) >= 'a' && low(c) <= 'z');
-}
-
 bool rt_names_comments(const char *s, size_t n)
 {
   static const char *const words[] = {"comment",     "comments",     "kommentar",  "kommentare",
                                       "commentaire", "commentaires", "comentario", "comentarios",
-                                      "commento",    "commenti",     "respond"};
+                                      "commento",    "commenti",     "respond",    NULL};
   size_t i = 0;
   while (i < n) {
     while (i < n && sp(s[i]))
@@ -373,26 +360,10 @@ bool rt_names_comments(const char *s, size_t n)
     while (te < n && !sp(s[te]))
       te++;
     /* a taxonomy class names the post's topics, not a part of the page */
-    if (word_at(s, te, i, "category") || word_at(s, te, i, "tag")) {
-      i = te;
-      continue;
-    }
-    while (i < te) {
-      while (i < te && !ascii_alnum(s[i]))
-        i++;
-      size_t e = i;
-      while (e < te && ascii_alnum(s[e]) &&
-             !(e > i && s[e] >= 'A' && s[e] <= 'Z' && s[e - 1] >= 'a' && s[e - 1] <= 'z'))
-        e++;
-      for (size_t k = 0; e > i && k < sizeof words / sizeof words[0]; k++) {
-        size_t wl = strlen(words[k]), l = e - i;
-        if (l == wl ? word_at(s, e, i, words[k])
-                    : (wl >= 6 && l > wl &&
-                       (word_prefix(s + i, words[k]) || word_prefix(s + e - wl, words[k]))))
-          return true;
-      }
-      i = e;
-    }
+    if (!word_at(s, te, i, "category") && !word_at(s, te, i, "tag") &&
+        rt_class_words_match(s + i, te - i, words))
+      return true;
+    i = te;
   }
   return false;
 }

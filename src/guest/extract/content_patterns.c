@@ -1,5 +1,6 @@
 /* content_patterns.c - class/id patterns of main-content selection (content.c): the word lists,
  * their one-pass scanner and the per-element pattern bits (CB_*) and class weight. */
+#include "guest/extract/classwords.h"
 #include "guest/extract/content_internal.h"
 
 #include <string.h>
@@ -353,50 +354,13 @@ static bool is_alnum_c(char ch)
   return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
 }
 
-/* A generated token ("x9f3k2", "css-1dv1kvn"'s second part): digits mixed with letters. */
-static bool hashed_token(const char *s, size_t n)
-{
-  size_t digits = 0;
-  for (size_t i = 0; i < n; i++)
-    digits += s[i] >= '0' && s[i] <= '9';
-  return digits > 0 && digits < n;
-}
-
-/* Whether the word list matches one of the words of s: s is split at every character that is
- * not a letter or digit and where a lower-case letter meets an upper-case one ("imageCaption"
- * -> image, caption); hashed tokens never match. A word matches a token equal to it, or, for
- * words of 6 or more letters, a token that starts or ends with it ("imgcaption"). */
-static bool words_match(const char *s, size_t n, const char *const *words)
-{
-  size_t i = 0;
-  while (i < n) {
-    while (i < n && !is_alnum_c(s[i]))
-      i++;
-    size_t e = i;
-    while (e < n && is_alnum_c(s[e]) &&
-           !(e > i && s[e] >= 'A' && s[e] <= 'Z' && s[e - 1] >= 'a' && s[e - 1] <= 'z'))
-      e++;
-    size_t tl = e - i;
-    if (tl && !hashed_token(s + i, tl)) {
-      for (size_t k = 0; words[k]; k++) {
-        size_t wl = strlen(words[k]);
-        if (tl == wl ? ex_ieq(s + i, tl, words[k])
-                     : (wl >= 6 && tl > wl &&
-                        (ex_istarts(s + i, tl, words[k]) || ex_ieq(s + e - wl, wl, words[k]))))
-          return true;
-      }
-    }
-    i = e;
-  }
-  return false;
-}
-
+/* Class and id words: rt_class_words_match (classwords.h, shared with the byline rules). */
 bool exc_name_has_word(const dom_node *n, const char *const *words)
 {
   size_t cl, il;
   const char *c = ex_class(n, &cl);
   const char *id = ex_id(n, &il);
-  return (c && words_match(c, cl, words)) || (id && words_match(id, il, words));
+  return (c && rt_class_words_match(c, cl, words)) || (id && rt_class_words_match(id, il, words));
 }
 
 static bool is_upper_c(char ch)
@@ -468,7 +432,7 @@ static bool inside_words(const char *s, size_t n, size_t from)
         continue;
       if (in_letters[k] < 6 && is_alnum_c(p[0]) && ts != i)
         continue;
-      if (is_alnum_c(p[0]) && hashed_token(s + ts, te - ts))
+      if (is_alnum_c(p[0]) && rt_class_token_hashed(s + ts, te - ts))
         continue;
       return true;
     }
