@@ -1282,6 +1282,18 @@ static ninfo *trim_candidate(cctx *c, dom_node *e)
   return in && in->text && exc_effectively_live(c, e) ? in : NULL;
 }
 
+/* A list item is judged with its list: in a list that is not mostly links (notes, references,
+ * tips), one item that is mostly a link is a line of the list, not a link line of its own (a
+ * roll of links at the end of an article is a list of links, and goes as one). */
+static bool item_of_link_poor_list(cctx *c, const dom_node *e)
+{
+  const dom_node *l = e->parent;
+  if (!exc_is_tag(e, HTML_TAG_LI) || !l || l->type != DOM_ELEMENT ||
+      !(exc_is_tag(l, HTML_TAG_UL) || exc_is_tag(l, HTML_TAG_OL)) || !exc_live(l))
+    return false;
+  return exc_link_density(c, l) <= 0.5f;
+}
+
 void exc_trim_tail(cctx *c)
 {
   ex_buf t;
@@ -1295,7 +1307,7 @@ void exc_trim_tail(cctx *c)
     /* a text block containing other text blocks is judged through them */
     seen++;
     float ld = exc_link_density(c, e);
-    bool boiler = ld > 0.5f;
+    bool boiler = ld > 0.5f && !item_of_link_poor_list(c, e);
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
         !exc_is_tag(e, HTML_TAG_DD)) {
       exb_clear(&t);
