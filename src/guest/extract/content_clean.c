@@ -1294,10 +1294,68 @@ static bool item_of_link_poor_list(cctx *c, const dom_node *e)
   return exc_link_density(c, l) <= 0.5f;
 }
 
+/* A paywall's notice ("To view the full story, please subscribe", "Already a subscriber?")
+ * ends the article's teaser: what follows it is the offer (prices, perks, "Join now"), however
+ * it is set. From the first notice on, every text block goes, provided that what follows is
+ * under EX_PAYWALL_TAIL characters (a notice followed by more than that is a box set inside a
+ * full article, and only the tail trim judges it) and that a teaser of EX_PAYWALL_LEAD
+ * characters or more precedes it (a notice above the article is a log-in line). */
+#define EX_PAYWALL_TAIL 1500
+#define EX_PAYWALL_LEAD 200 /* the teaser before a notice: at least a paragraph */
+static const char *const paywall_words[] = {"to view the full story",
+                                            "to read the full story",
+                                            "to continue reading",
+                                            "already a subscriber",
+                                            "bereits abonnent",
+                                            "um weiterzulesen",
+                                            "pour lire la suite",
+                                            "déjà abonné",
+                                            "para seguir leyendo",
+                                            "ya eres suscriptor",
+                                            NULL};
+
+static void trim_paywall(cctx *c, ex_buf *t)
+{
+  size_t first = 0;
+  bool found = false;
+  uint32_t before = 0, after = 0;
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    ninfo *in = trim_candidate(c, e);
+    if (!in)
+      continue;
+    /* a block holding other text blocks is counted through them */
+    uint32_t own = in->n_p || in->n_li ? 0 : in->text;
+    if (found) {
+      if ((after += own) >= EX_PAYWALL_TAIL)
+        return;
+      continue;
+    }
+    if (in->text >= EX_CTA_MAX || in->n_p || before < EX_PAYWALL_LEAD) {
+      before += own;
+      continue;
+    }
+    exb_clear(t);
+    if (exc_small_text(e, t, 256) && !t->failed && t->p &&
+        any_phrase(t->p, t->len, paywall_words)) {
+      first = i;
+      found = true;
+    } else {
+      before += own;
+    }
+  }
+  if (!found)
+    return;
+  for (size_t i = first; i < c->hi; i++)
+    if (trim_candidate(c, c->els[i]))
+      c->els[i]->flags |= EXF_DROP;
+}
+
 void exc_trim_tail(cctx *c)
 {
   ex_buf t;
   exb_init(&t, 4096);
+  trim_paywall(c, &t);
   int seen = 0;
   for (size_t i = c->hi; i-- > c->lo && seen < EX_TAIL_MAX;) {
     dom_node *e = c->els[i];
