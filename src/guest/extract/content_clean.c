@@ -554,6 +554,28 @@ static bool any_phrase(const char *s, size_t n, const char *const *words)
   return false;
 }
 
+/* A line that the paragraph of prose before it introduces ("..., please sign this
+ * petition:" and the petition's address; "The full report is here:" and its link): the
+ * element sibling before it holds EX_PROSE_P characters or more, is not mostly links, and its
+ * text ends in ':'. Labels ending in ':' ("Related:", "Share this:") are shorter. */
+static bool introduced_by_prose(cctx *c, const dom_node *e)
+{
+  const dom_node *p = exc_prev_element(e);
+  if (!p || !exc_live(p))
+    return false;
+  ninfo *pi = exc_info_of(c, p);
+  if (!pi || pi->text < EX_PROSE_P || exc_link_density(c, p) >= 0.25f)
+    return false;
+  const dom_node *t = last_text(p);
+  if (!t)
+    return false;
+  size_t k = t->data_len;
+  while (k && (t->data[k - 1] == ' ' || t->data[k - 1] == '\n' || t->data[k - 1] == '\t' ||
+               t->data[k - 1] == '\r'))
+    k--;
+  return k && t->data[k - 1] == ':';
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
@@ -595,7 +617,8 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   }
   /* a pointer paragraph: one link, the whole paragraph, to another article's headline */
   if (in->text >= 60 && in->text < EX_POINTER_MAX && in->link >= 0.95f * (float)in->text &&
-      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && count_links(e, 2) == 1)
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && count_links(e, 2) == 1 &&
+      !introduced_by_prose(c, e))
     return true;
   /* link-only short blocks */
   if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
@@ -1365,9 +1388,10 @@ void exc_trim_tail(cctx *c)
     /* a text block containing other text blocks is judged through them */
     seen++;
     float ld = exc_link_density(c, e);
-    bool boiler = ld > 0.5f && !item_of_link_poor_list(c, e);
+    bool introduced = introduced_by_prose(c, e);
+    bool boiler = ld > 0.5f && !item_of_link_poor_list(c, e) && !introduced;
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
-        !exc_is_tag(e, HTML_TAG_DD)) {
+        !exc_is_tag(e, HTML_TAG_DD) && !introduced) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&
