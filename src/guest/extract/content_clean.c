@@ -554,6 +554,28 @@ static bool any_phrase(const char *s, size_t n, const char *const *words)
   return false;
 }
 
+/* A line that the paragraph of prose before it introduces ("..., please sign this
+ * petition:" and the petition's address; "The full report is here:" and its link): the
+ * element sibling before it holds EX_PROSE_P characters or more, is not mostly links, and its
+ * text ends in ':'. Labels ending in ':' ("Related:", "Share this:") are shorter. */
+static bool introduced_by_prose(cctx *c, const dom_node *e)
+{
+  const dom_node *p = exc_prev_element(e);
+  if (!p || !exc_live(p))
+    return false;
+  ninfo *pi = exc_info_of(c, p);
+  if (!pi || pi->text < EX_PROSE_P || exc_link_density(c, p) >= 0.25f)
+    return false;
+  const dom_node *t = last_text(p);
+  if (!t)
+    return false;
+  size_t k = t->data_len;
+  while (k && (t->data[k - 1] == ' ' || t->data[k - 1] == '\n' || t->data[k - 1] == '\t' ||
+               t->data[k - 1] == '\r'))
+    k--;
+  return k && t->data[k - 1] == ':';
+}
+
 static bool boilerplate_inside(cctx *c, const dom_node *e)
 {
   ninfo *in = exc_info_of(c, e);
@@ -595,7 +617,8 @@ static bool boilerplate_inside(cctx *c, const dom_node *e)
   }
   /* a pointer paragraph: one link, the whole paragraph, to another article's headline */
   if (in->text >= 60 && in->text < EX_POINTER_MAX && in->link >= 0.95f * (float)in->text &&
-      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && count_links(e, 2) == 1)
+      (exc_is_tag(e, HTML_TAG_P) || (e->flags & EXF_DIVP)) && count_links(e, 2) == 1 &&
+      !introduced_by_prose(c, e))
     return true;
   /* link-only short blocks */
   if (in->text > 0 && in->text < 60 && in->link >= 0.9f * (float)in->text &&
@@ -1282,10 +1305,80 @@ static ninfo *trim_candidate(cctx *c, dom_node *e)
   return in && in->text && exc_effectively_live(c, e) ? in : NULL;
 }
 
+/* A list item is judged with its list: in a list that is not mostly links (notes, references,
+ * tips), one item that is mostly a link is a line of the list, not a link line of its own (a
+ * roll of links at the end of an article is a list of links, and goes as one). */
+static bool item_of_link_poor_list(cctx *c, const dom_node *e)
+{
+  const dom_node *l = e->parent;
+  if (!exc_is_tag(e, HTML_TAG_LI) || !l || l->type != DOM_ELEMENT ||
+      !(exc_is_tag(l, HTML_TAG_UL) || exc_is_tag(l, HTML_TAG_OL)) || !exc_live(l))
+    return false;
+  return exc_link_density(c, l) <= 0.5f;
+}
+
+/* A paywall's notice ("To view the full story, please subscribe", "Already a subscriber?")
+ * ends the article's teaser: what follows it is the offer (prices, perks, "Join now"), however
+ * it is set. From the first notice on, every text block goes, provided that what follows is
+ * under EX_PAYWALL_TAIL characters (a notice followed by more than that is a box set inside a
+ * full article, and only the tail trim judges it) and that a teaser of EX_PAYWALL_LEAD
+ * characters or more precedes it (a notice above the article is a log-in line). */
+#define EX_PAYWALL_TAIL 1500
+#define EX_PAYWALL_LEAD 200 /* the teaser before a notice: at least a paragraph */
+static const char *const paywall_words[] = {"to view the full story",
+                                            "to read the full story",
+                                            "to continue reading",
+                                            "already a subscriber",
+                                            "bereits abonnent",
+                                            "um weiterzulesen",
+                                            "pour lire la suite",
+                                            "déjà abonné",
+                                            "para seguir leyendo",
+                                            "ya eres suscriptor",
+                                            NULL};
+
+static void trim_paywall(cctx *c, ex_buf *t)
+{
+  size_t first = 0;
+  bool found = false;
+  uint32_t before = 0, after = 0;
+  for (size_t i = c->lo; i < c->hi; i++) {
+    dom_node *e = c->els[i];
+    ninfo *in = trim_candidate(c, e);
+    if (!in)
+      continue;
+    /* a block holding other text blocks is counted through them */
+    uint32_t own = in->n_p || in->n_li ? 0 : in->text;
+    if (found) {
+      if ((after += own) >= EX_PAYWALL_TAIL)
+        return;
+      continue;
+    }
+    if (in->text >= EX_CTA_MAX || in->n_p || before < EX_PAYWALL_LEAD) {
+      before += own;
+      continue;
+    }
+    exb_clear(t);
+    if (exc_small_text(e, t, 256) && !t->failed && t->p &&
+        any_phrase(t->p, t->len, paywall_words)) {
+      first = i;
+      found = true;
+    } else {
+      before += own;
+    }
+  }
+  if (!found)
+    return;
+  for (size_t i = first; i < c->hi; i++)
+    if (trim_candidate(c, c->els[i]))
+      c->els[i]->flags |= EXF_DROP;
+}
+
 void exc_trim_tail(cctx *c)
 {
   ex_buf t;
   exb_init(&t, 4096);
+  trim_paywall(c, &t);
   int seen = 0;
   for (size_t i = c->hi; i-- > c->lo && seen < EX_TAIL_MAX;) {
     dom_node *e = c->els[i];
@@ -1295,9 +1388,10 @@ void exc_trim_tail(cctx *c)
     /* a text block containing other text blocks is judged through them */
     seen++;
     float ld = exc_link_density(c, e);
-    bool boiler = ld > 0.5f;
+    bool introduced = introduced_by_prose(c, e);
+    bool boiler = ld > 0.5f && !item_of_link_poor_list(c, e) && !introduced;
     if (!boiler && in->text < EX_TAIL_SHORT && !exc_is_tag(e, HTML_TAG_LI) &&
-        !exc_is_tag(e, HTML_TAG_DD)) {
+        !exc_is_tag(e, HTML_TAG_DD) && !introduced) {
       exb_clear(&t);
       if (exc_small_text(e, &t, 256) && !t.failed)
         boiler = (!exc_ends_like_sentence(t.p ? t.p : "", t.len) && !cjk_prose(t.p, t.len) &&

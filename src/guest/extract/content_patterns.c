@@ -275,7 +275,9 @@ bool exc_share_like(const char *s, size_t n)
 
 /* Boilerplate that sits inside the article container (beyond Readability): short blocks
  * whose class/id names them as credits, sharing, comments, subscriptions, tags, navigation or
- * post metadata, and short blocks that are nothing but links ("back to top", "next post"). */
+ * post metadata, calls to action ("cta": a box that sells a subscription, a consultation or
+ * the next product), and short blocks that are nothing but links ("back to top", "next
+ * post"). */
 static const char *const inside_pat[] = {"credit",
                                          "copyright",
                                          "share",
@@ -346,6 +348,8 @@ static const char *const inside_pat[] = {"credit",
                                          "banner",
                                          "login",
                                          "comentario",
+                                         "cta",
+                                         "call-to-action",
                                          NULL};
 
 /* ---- class/id words ------------------------------------------------------------------------ */
