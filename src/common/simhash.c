@@ -194,14 +194,18 @@ static void end_word(simhash_state *s)
     add_shingle(s, RT_SIMHASH_SHINGLE);
 }
 
+/* 64-bit FNV-1a */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
 static void word_bytes(simhash_state *s, const uint8_t *p, size_t n)
 {
   if (!s->in_word) {
     s->in_word = true;
-    s->word = 0xcbf29ce484222325ull;
+    s->word = FNV_OFFSET;
   }
   for (size_t i = 0; i < n; i++)
-    s->word = (s->word ^ p[i]) * 0x100000001b3ull;
+    s->word = (s->word ^ p[i]) * FNV_PRIME;
 }
 
 bool rt_text_fingerprint(const char *text, size_t len, uint64_t *simhash, uint8_t hash[16])
@@ -219,6 +223,29 @@ bool rt_text_fingerprint(const char *text, size_t len, uint64_t *simhash, uint8_
   bool pending_space = false, any = false;
 
   for (size_t i = 0; i < len;) {
+    if (p[i] < 0x80 && p[i] > ' ' && on + 2 <= sizeof out) {
+      /* ASCII that is not white space (most text): the same steps as below, without decoding
+       * a character or copying it through memcpy */
+      uint8_t c = p[i++];
+      bool word = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      if (c >= 'A' && c <= 'Z')
+        c = (uint8_t)(c + ('a' - 'A'));
+      if (pending_space)
+        out[on++] = ' ';
+      pending_space = false;
+      any = true;
+      out[on++] = c;
+      if (word) {
+        if (!s.in_word) {
+          s.in_word = true;
+          s.word = FNV_OFFSET;
+        }
+        s.word = (s.word ^ c) * FNV_PRIME;
+      } else {
+        end_word(&s);
+      }
+      continue;
+    }
     ch_class cls;
     size_t n = next_char(p + i, len - i, &cls);
     if (cls == CH_SPACE) {
