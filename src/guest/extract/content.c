@@ -104,6 +104,34 @@
 #include <string.h>
 
 /* ---- text statistics of text nodes (cached in the node: aux = length, score = commas) -------- */
+
+/* Eight bytes at a time: masks with the high bit of each byte set where the byte is ' ', or
+ * equal to / at least c. Valid for ASCII bytes only (each < 0x80); then no carry or borrow
+ * crosses a byte, so the masks are exact. Bytes are in memory order from the low end. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "text_stats' eight-byte path assumes a little-endian target"
+#endif
+#define TS_ONES 0x0101010101010101ull
+#define TS_HIGHS 0x8080808080808080ull
+
+static inline uint64_t ts_eq(uint64_t w, unsigned char c)
+{
+  uint64_t x = w ^ (TS_ONES * c);
+  return ~((x + TS_ONES * 0x7F) | x) & TS_HIGHS;
+}
+static inline uint64_t ts_ge(uint64_t w, unsigned char c)
+{
+  return ((w | TS_HIGHS) - TS_ONES * c) & TS_HIGHS;
+}
+/* Number of bytes whose high bit is set in mask m (at most 8, so the byte sum fits). */
+static inline uint32_t ts_count(uint64_t m)
+{
+  return (uint32_t)(((m >> 7) * TS_ONES) >> 56);
+}
+
+/* Length with whitespace runs collapsed to one character (leading whitespace not counted) and
+ * the number of commas. ASCII runs go eight bytes at a time with the same counts as the
+ * character loop: a space counts when the character before it is not one. */
 static void text_stats(dom_node *t)
 {
   uint32_t len = 0, commas = 0;
@@ -111,30 +139,46 @@ static void text_stats(dom_node *t)
   const unsigned char *d = (const unsigned char *)t->data;
   size_t n = t->data_len, i = 0;
   while (i < n) {
-    unsigned char b = d[i];
-    if (b < 0x80) {
-      i++;
-      if (b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f') {
+    uint64_t w;
+    if (n - i >= 8 && (memcpy(&w, d + i, 8), !(w & TS_HIGHS))) {
+      /* ' ', '\t', '\n', '\f', '\r' (not '\v') */
+      uint64_t space = ts_eq(w, ' ') | (ts_ge(w, '\t') & ~ts_ge(w, '\r' + 1) & ~ts_eq(w, '\v'));
+      uint64_t other = ~space & TS_HIGHS;
+      uint64_t other_before = (other << 8) | (sp ? 0 : 0x80);
+      len += ts_count(other | (space & other_before));
+      commas += ts_count(ts_eq(w, ','));
+      sp = (space >> 63) != 0;
+      i += 8;
+      continue;
+    }
+    /* A character at a time to the end of this eight-byte window (or of the text). */
+    size_t end = n - i > 8 ? i + 8 : n;
+    while (i < end) {
+      unsigned char b = d[i];
+      if (b < 0x80) {
+        i++;
+        if (b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f') {
+          len += !sp;
+          sp = true;
+        } else {
+          sp = false;
+          len++;
+          commas += b == ',';
+        }
+        continue;
+      }
+      uint32_t cp = ex_utf8_next(t->data, n, &i);
+      if (ex_is_space_cp(cp)) {
         len += !sp;
         sp = true;
-      } else {
-        sp = false;
-        len++;
-        commas += b == ',';
+        continue;
       }
-      continue;
+      sp = false;
+      len++;
+      if (cp == 0x60C || cp == 0xFE50 || cp == 0xFE10 || cp == 0xFE11 || cp == 0x2E41 ||
+          cp == 0x2E34 || cp == 0x2E32 || cp == 0xFF0C)
+        commas++;
     }
-    uint32_t cp = ex_utf8_next(t->data, n, &i);
-    if (ex_is_space_cp(cp)) {
-      len += !sp;
-      sp = true;
-      continue;
-    }
-    sp = false;
-    len++;
-    if (cp == 0x60C || cp == 0xFE50 || cp == 0xFE10 || cp == 0xFE11 || cp == 0x2E41 ||
-        cp == 0x2E34 || cp == 0x2E32 || cp == 0xFF0C)
-      commas++;
   }
   t->aux = len;
   t->score = (float)commas;

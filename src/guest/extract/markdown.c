@@ -106,6 +106,16 @@ static void md_break(md_ctx *m, int k)
     m->brk = k;
 }
 
+/* Whether s[j] is written as it is by md_text: not whitespace, not the lead byte 0xC2 (of a
+ * no-break space), not Markdown punctuation to escape, not a private-use character. */
+static inline bool md_ordinary(const char *s, size_t j, size_t n)
+{
+  char d = s[j];
+  return !(d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
+           (unsigned char)d == 0xC2 || d == '*' || d == '_' || d == '`' || d == '[' || d == ']' ||
+           d == '\\' || d == '|' || ex_pua_len(s, j, n));
+}
+
 static void md_text(md_ctx *m, const char *s, size_t n)
 {
   if (m->pre) {
@@ -140,14 +150,15 @@ static void md_text(md_ctx *m, const char *s, size_t n)
         exb_putc(m->out, ' ');
     }
     m->space = false;
-    /* a run of ordinary characters in one write */
+    /* a run of ordinary characters in one write; a lone ' ' between two of them is its own
+     * collapsed form, so the run goes on through it */
     size_t j = i;
     while (j < n) {
-      char d = s[j];
-      if (d == ' ' || d == '\t' || d == '\n' || d == '\r' || d == '\f' ||
-          (unsigned char)d == 0xC2 || d == '*' || d == '_' || d == '`' || d == '[' || d == ']' ||
-          d == '\\' || d == '|' || ex_pua_len(s, j, n))
-        break;
+      if (!md_ordinary(s, j, n)) {
+        if (s[j] != ' ' || j + 1 >= n || !md_ordinary(s, j + 1, n))
+          break;
+        j++;
+      }
       j++;
     }
     if (j > i) {

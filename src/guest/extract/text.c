@@ -334,6 +334,22 @@ static bool is_ascii_space(char c)
 #ifndef EX_DROP_SOFT_HYPHEN
 #define EX_DROP_SOFT_HYPHEN 0
 #endif
+/* Whether s[j] ends a run of ex_append_collapsed: whitespace, a no-break space, a dropped
+ * soft hyphen or a private-use character. Printable ASCII (the common case) costs two
+ * compares. */
+static inline bool collapsed_run_ends(const char *s, size_t j, size_t n)
+{
+  unsigned char b = (unsigned char)s[j];
+  if (b <= ' ')
+    return is_ascii_space((char)b);
+  if (b < 0xC2)
+    return false;
+  return (b == 0xC2 && j + 1 < n &&
+          ((unsigned char)s[j + 1] == 0xA0 ||
+           (EX_DROP_SOFT_HYPHEN && (unsigned char)s[j + 1] == 0xAD))) ||
+         ex_pua_len(s, j, n);
+}
+
 void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t n)
 {
   size_t i = 0;
@@ -360,20 +376,15 @@ void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t
       i += pl;
       continue;
     }
-    /* the run up to the next space, no-break space or private-use character; printable
-     * ASCII (the common case) costs two compares a byte */
+    /* the run up to the next space, no-break space or private-use character; a lone ' '
+     * between two characters of the run is its own collapsed form, so the run goes on
+     * through it (one write for a whole line of prose) */
     size_t j = i;
     while (j < n) {
-      unsigned char b = (unsigned char)s[j];
-      if (b <= ' ') {
-        if (is_ascii_space((char)b))
+      if (collapsed_run_ends(s, j, n)) {
+        if (s[j] != ' ' || j + 1 >= n || collapsed_run_ends(s, j + 1, n))
           break;
-      } else if (b >= 0xC2) {
-        if ((b == 0xC2 && j + 1 < n &&
-             ((unsigned char)s[j + 1] == 0xA0 ||
-              (EX_DROP_SOFT_HYPHEN && (unsigned char)s[j + 1] == 0xAD))) ||
-            ex_pua_len(s, j, n))
-          break;
+        j++;
       }
       j++;
     }

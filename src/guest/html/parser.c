@@ -1832,30 +1832,23 @@ static bool mode_after_head(html_parser *p, tk *t)
   return true;
 }
 
-/* In body: a run of characters. NULs are dropped. */
+/* In body: a run of characters. A NUL is dropped; the tokenizer passes one through only as a
+ * token of its own (tokenizer.h), so no other run holds one. */
 static void body_chars(html_parser *p, const tk *t)
 {
   const char *s = t->data;
   size_t n = t->data_len;
-  while (n) {
-    const char *z = memchr(s, '\0', n);
-    size_t run = z ? (size_t)(z - s) : n;
-    if (run) {
-      reconstruct_afe(p);
-      if (p->frameset_ok) {
-        for (size_t i = 0; i < run; i++)
-          if (!is_ws(s[i])) {
-            p->frameset_ok = false;
-            break;
-          }
+  if (n == 0 || (n == 1 && s[0] == '\0'))
+    return;
+  reconstruct_afe(p);
+  if (p->frameset_ok) {
+    for (size_t i = 0; i < n; i++)
+      if (!is_ws(s[i])) {
+        p->frameset_ok = false;
+        break;
       }
-      insert_chars(p, s, run);
-    }
-    if (!z)
-      break;
-    s += run + 1;
-    n -= run + 1;
   }
+  insert_chars(p, s, n);
 }
 
 static bool any_other_end_tag(html_parser *p, const tk *t)

@@ -198,7 +198,12 @@ static bool tk_ci_eq(const unsigned char *s, const char *lower, size_t len)
   return true;
 }
 
-/* Offset of the first byte of s[0..len) equal to a, b or c; len if none. */
+/* Offset of the first byte of s[0..len) equal to a, b or c; len if none. Eight bytes at a
+ * time: a byte's high bit in the mask is set where it matches, and may also be set above a
+ * match (a borrow), never below one, so the lowest set bit is the first match. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "tk_scan3 assumes a little-endian target (the first byte is the lowest)"
+#endif
 static inline size_t tk_scan3(const unsigned char *s, size_t len, unsigned char a, unsigned char b,
                               unsigned char c)
 {
@@ -209,8 +214,9 @@ static inline size_t tk_scan3(const unsigned char *s, size_t len, unsigned char 
     uint64_t w;
     memcpy(&w, s + i, 8);
     uint64_t x = w ^ va, y = w ^ vb, z = w ^ vc;
-    if ((((x - ones) & ~x) | ((y - ones) & ~y) | ((z - ones) & ~z)) & highs)
-      break;
+    uint64_t m = (((x - ones) & ~x) | ((y - ones) & ~y) | ((z - ones) & ~z)) & highs;
+    if (m)
+      return i + (size_t)__builtin_ctzll(m) / 8;
   }
   for (; i < len; i++) {
     unsigned char ch = s[i];
