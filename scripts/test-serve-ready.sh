@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # GET /readyz of `riptide serve` under real failures (run by `make test` with args BUILD SHARED):
 #
-#  - circuit breaker: with --memory-limit 4M, a 3 MB page fails in the guest (MEMORY_LIMIT,
+#  - circuit breaker: with --memory-limit 4M, a 9 MB page fails in the guest (MEMORY_LIMIT,
 #    422); after the breaker's minimum of 10 calls, all failed, it opens: /readyz answers 503
 #    {"ready":false,"reason":"circuit breaker open"} with Retry-After, /v1/status says "open",
 #    and a good page is still served (native fallback, reason circuit_open). After the cooldown
 #    (the pool's default, 5 s) /readyz answers 200 with no request in between (status
 #    half_open), and good pages are the breaker's probes: it closes;
-#  - pool not warm: with -p 1 and --timeout 50ms, the 3 MB page times out in the guest, whose
+#  - pool not warm: with -p 1 and --timeout 50ms, the 9 MB page times out in the guest, whose
 #    instance is then discarded (never reused): /readyz answers 503 "no warm instance" until
 #    the next request makes a new one, then 200.
 set -u
@@ -24,8 +24,9 @@ post() { curl -s -o "$T/post" -w '%{http_code}' --max-time 30 -X POST -H 'Conten
 breaker() { curl -s --max-time 10 "$A/v1/status" | sed -E 's/.*"breaker":"([a-z_]+)".*/\1/'; }
 
 echo "test-serve-ready: $RT"
-# 3 MB of paragraphs: ~0.2 s in the guest, over 4M of guest memory.
-awk 'BEGIN{printf "<html><body><article>"; for (i = 0; i < 40000; i++) printf "<p>paragraph %d with some words in it to make it longer, and longer still.</p>", i; print "</article></body></html>"}' > "$T/big.html"
+# 9 MB of paragraphs: ~0.25 s in the guest (5x the 50 ms deadline below, which 3 MB no longer
+# was once the extractor got faster), far over 4M of guest memory.
+awk 'BEGIN{printf "<html><body><article>"; for (i = 0; i < 120000; i++) printf "<p>paragraph %d with some words in it to make it longer, and longer still.</p>", i; print "</article></body></html>"}' > "$T/big.html"
 GOOD=samples/harbour-lights.html
 
 # ---- the circuit breaker -------------------------------------------------------------------
@@ -71,7 +72,7 @@ check "server exits 0 on SIGTERM" test "$rc" = 0
 start warm -p 1 --timeout 50ms
 check "server started (-p 1 --timeout 50ms)" test -n "$A"
 req "ready at start (one warm instance)" 200 "$A/readyz"
-check "the 3 MB page times out in the guest (422)" test "$(post "$T/big.html")" = 422
+check "the 9 MB page times out in the guest (422)" test "$(post "$T/big.html")" = 422
 check "  ... TIMEOUT" grep -q '"code":"TIMEOUT"' "$T/post"
 req "/readyz once its instance is discarded" 503 "$A/readyz"
 check "  ... reason: no warm instance" has '{"ready":false,"reason":"no warm instance"}'
