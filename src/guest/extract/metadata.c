@@ -1621,22 +1621,28 @@ static bool home_heading(const dom_node *h)
 }
 
 /* An account name rather than a person's name: one word holding a digit or an underscore
- * ("CC7567", "jane_doe"). The markup gives such a handle where the page shows the name; it
- * is the byline only when no byline element or inline line names someone. */
+ * ("CC7567", "jane_doe"), or lower-case words joined by dots ("jane.doe", a login). The
+ * markup gives such a handle where the page shows the name; it is the byline only when no
+ * other markup value, byline element or inline line names someone. */
 static bool user_handle(const char *s, size_t n)
 {
   size_t l = n;
   s = ex_trim(s, &l);
   if (l < 3 || l > 40)
     return false;
-  bool mark = false;
+  bool mark = false, dotted = s[0] != '.' && s[l - 1] != '.';
+  size_t dots = 0;
   for (size_t i = 0; i < l; i++) {
     if (s[i] == ' ' || s[i] == ',')
       return false;
     if ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')
       mark = true;
+    if (s[i] == '.')
+      dots++;
+    else if (s[i] < 'a' || s[i] > 'z')
+      dotted = false;
   }
-  return mark;
+  return mark || (dotted && dots);
 }
 
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
