@@ -11,8 +11,9 @@
  *   byline       JSON-LD author (several joined with ", ", "@id" references resolved) >
  *                author/creator meta > the first of rel=author / itemprop=author /
  *                "byline"-class elements (inner ones before their containers; none inside
- *                readers' comments) > an inline "By / Von / Par / Por Name" line (a markup
- *                value that is an account name, "mk_2041", only after these); each cleaned
+ *                readers' comments) > an inline "By / Von / Par / Por Name" line or a label
+ *                alone with the names in the next element (a markup value that is an
+ *                account name, "mk_2041", only after these); each cleaned
  *                by byline.c (labels, dates, separators); one naming the site only when none
  *                names a person, none that reads as a sentence
  *   date         JSON-LD datePublished > article:published_time and friends (also
@@ -530,7 +531,8 @@ static size_t date_line(const dom_doc *doc, bool day_first, char out[32])
 /* A byline written inline, with no markup naming it: the first short element (at most 100
  * bytes of text, among the first EX_INLINE_BY_NODES elements of the body, outside headings and
  * links) whose text is a label ("By", "Von", "Par", "Por", "Posted by", ...) followed by
- * names (name_shaped). */
+ * names (name_shaped), or is the label alone with the names in its next sibling
+ * (label_sibling_names). */
 #define EX_INLINE_BY_NODES 1000
 
 /* The words after an inline label read as names: until a date, a separator or the end, at
@@ -577,6 +579,46 @@ static bool name_shaped(const char *s, size_t n)
   }
   return words > 0;
 }
+
+/* A label standing alone in its element, the names in the next one ("<h4>Autor</h4><p>Name</p>",
+ * "<div>Interview</div><div>NAME</div>", as credit lists and meta boxes write them): the next
+ * element sibling, with only white space between, when it is no heading or link and its short
+ * text (at most 100 bytes) reads as names of two words or more, the first capitalised (a lone
+ * word after "Di" or "From" is a table's next weekday or a query's next token). */
+static bool label_sibling_names(const dom_node *label, ex_buf *out)
+{
+  const dom_node *x = label->next;
+  while (x && x->type != DOM_ELEMENT) {
+    if (x->type == DOM_TEXT) {
+      size_t l = x->data_len;
+      trim_ascii(x->data, &l);
+      if (l)
+        return false; /* the label's own line goes on in text */
+    }
+    x = x->next;
+  }
+  if (!x || x->ns != DOM_NS_HTML || x->tag == HTML_TAG_A || x->tag == HTML_TAG_H1 ||
+      x->tag == HTML_TAG_H2 || x->tag == HTML_TAG_H3 || x->tag == HTML_TAG_H4 ||
+      x->tag == HTML_TAG_H5 || x->tag == HTML_TAG_H6 || x->tag == HTML_TAG_INPUT ||
+      x->tag == HTML_TAG_TEXTAREA || x->tag == HTML_TAG_SELECT || x->tag == HTML_TAG_BUTTON)
+    return false;
+  ex_buf b;
+  exb_init(&b, 1024);
+  bool found = false;
+  if (short_text(x, &b, 100)) {
+    size_t bl = b.len;
+    const char *bt = trim_ascii(b.p, &bl);
+    unsigned char c = bl ? (unsigned char)bt[0] : 0;
+    if (((c >= 'A' && c <= 'Z') || c >= 0xC3) && memchr(bt, ' ', bl) && name_shaped(bt, bl)) {
+      exb_clear(out);
+      exb_put(out, bt, bl);
+      found = !out->failed;
+    }
+  }
+  exb_free(&b);
+  return found;
+}
+
 static bool inline_byline(const dom_doc *doc, ex_buf *out)
 {
   const dom_node *body = ex_body(doc);
@@ -607,13 +649,16 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
         exb_init(&b, 1024);
         bool found = false;
         if (short_text(n, &b, 100)) {
-          size_t l = rt_byline_label(b.p, b.len);
-          unsigned char c = l && l < b.len ? (unsigned char)b.p[l] : 0;
-          if ((((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0xC3) &&
-              name_shaped(b.p + l, b.len - l)) {
+          size_t bl = b.len;
+          const char *bt = trim_ascii(b.p, &bl);
+          size_t l = rt_byline_label(bt, bl);
+          unsigned char c = l && l < bl ? (unsigned char)bt[l] : 0;
+          if ((((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0xC3) && name_shaped(bt + l, bl - l)) {
             exb_clear(out);
-            exb_put(out, b.p, b.len);
+            exb_put(out, bt, bl);
             found = !out->failed;
+          } else if (l && l == bl) {
+            found = label_sibling_names(n, out);
           }
         }
         exb_free(&b);
@@ -1576,22 +1621,28 @@ static bool home_heading(const dom_node *h)
 }
 
 /* An account name rather than a person's name: one word holding a digit or an underscore
- * ("CC7567", "jane_doe"). The markup gives such a handle where the page shows the name; it
- * is the byline only when no byline element or inline line names someone. */
+ * ("CC7567", "jane_doe"), or lower-case words joined by dots ("jane.doe", a login). The
+ * markup gives such a handle where the page shows the name; it is the byline only when no
+ * other markup value, byline element or inline line names someone. */
 static bool user_handle(const char *s, size_t n)
 {
   size_t l = n;
   s = ex_trim(s, &l);
   if (l < 3 || l > 40)
     return false;
-  bool mark = false;
+  bool mark = false, dotted = s[0] != '.' && s[l - 1] != '.';
+  size_t dots = 0;
   for (size_t i = 0; i < l; i++) {
     if (s[i] == ' ' || s[i] == ',')
       return false;
     if ((s[i] >= '0' && s[i] <= '9') || s[i] == '_')
       mark = true;
+    if (s[i] == '.')
+      dots++;
+    else if (s[i] < 'a' || s[i] > 'z')
+      dotted = false;
   }
-  return mark;
+  return mark || (dotted && dots);
 }
 
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
