@@ -19,6 +19,21 @@ fi
 [ -x "$R" ] || { echo "$NAME: FAIL: $R not built"; exit 1; }
 
 T=$(mktemp -d)
+# docs_lib.load(PATH): the JSON lines of PATH by id, timings (*_ms) left out, one line per id;
+# the checks below compare collect's output with extract's through it (PYTHONPATH=$T).
+cat >"$T/docs_lib.py" <<'PY'
+import json
+
+def load(path):
+    out = {}
+    for line in open(path):
+        o = json.loads(line)
+        for k in [k for k in o if k.endswith("_ms")]:  # timings differ from run to run
+            del o[k]
+        assert o["id"] not in out, "two lines for %s" % o["id"]
+        out[o["id"]] = o
+    return out
+PY
 SOCK=$T/redis.sock
 U=unix://$SOCK
 RPID=
@@ -151,16 +166,9 @@ wait "$CP" || fail "collect of the first run"
 note "XPENDING of a --parallel 2 worker: at most $maxp over $samples samples"
 grep -v '"id":"p0' "$T/one.jsonl" >"$T/samples.jsonl"
 "$R" extract -f jsonl -q samples >"$T/ref.jsonl"
-python3 - "$T/samples.jsonl" "$T/ref.jsonl" <<'EOF' || fail "worker documents differ from extract's"
-import json, sys
-def load(p):
-    out = {}
-    for line in open(p):
-        o = json.loads(line)
-        for k in [k for k in o if k.endswith("_ms")]:  # timings differ from run to run
-            del o[k]
-        out[o["id"]] = o
-    return out
+PYTHONPATH=$T python3 - "$T/samples.jsonl" "$T/ref.jsonl" <<'EOF' || fail "worker documents differ from extract's"
+import sys
+from docs_lib import load
 a, b = load(sys.argv[1]), load(sys.argv[2])
 if a != b or len(a) != 3:
     sys.exit("documents differ: %s" % sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k)))
@@ -689,17 +697,9 @@ start_worker w10c -p 2
 W10C=$LASTPID
 timeout 60 "$R" collect --redis "$U" --wait 17 -o "$T/members.jsonl" -q || fail "collect (10c)"
 stop_worker "$W10C"
-python3 - "$T/members.jsonl" "$T/members-ref.jsonl" "$T/members.warc.gz" <<'EOF' || fail "results of (10c)"
-import json, sys
-def load(p):
-    out = {}
-    for line in open(p):
-        o = json.loads(line)
-        for k in [k for k in o if k.endswith("_ms")]:  # timings differ from run to run
-            del o[k]
-        assert o["id"] not in out, "two lines for %s" % o["id"]
-        out[o["id"]] = o
-    return out
+PYTHONPATH=$T python3 - "$T/members.jsonl" "$T/members-ref.jsonl" "$T/members.warc.gz" <<'EOF' || fail "results of (10c)"
+import sys
+from docs_lib import load
 got, ref = load(sys.argv[1]), load(sys.argv[2])
 path = sys.argv[3]
 refused = {k: got.pop(k, {}).get("error", {}) for k in ("nosizes", "toolarge", "both", "notgzip")}
