@@ -445,23 +445,12 @@ static bool is_date_hint(const dom_node *n)
 }
 
 /* The text of a small element, at most `max` bytes: false when it holds more (a container that
- * merely carries a date-like class name is not a date line). */
+ * merely carries a date-like class name is not a date line). Gathered as ex_collect_text does,
+ * so a block or a <br> parts words: "<dt>Autor:</dt><dd>Jane Doe</dd><dt>Rubrik:</dt>" reads
+ * "Autor: Jane Doe Rubrik:", not "Autor:Jane DoeRubrik:". */
 static bool short_text(const dom_node *root, ex_buf *out, size_t max)
 {
-  bool sp = false;
-  for (const dom_node *n = dom_next(root, root); n; n = dom_next(root, n)) {
-    if (n->type == DOM_ELEMENT && (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE)) {
-      n = dom_next_skip(root, n);
-      if (!n)
-        break;
-    }
-    if (n->type == DOM_TEXT) {
-      ex_append_collapsed(out, &sp, n->data, n->data_len);
-      if (out->len > max)
-        return false;
-    }
-  }
-  return out->len > 0 && !out->failed;
+  return ex_collect_text_max(root, out, max) && out->len > 0 && !out->failed;
 }
 
 /* ASCII whitespace and no-break spaces trimmed (the scans below look at many texts: no full
