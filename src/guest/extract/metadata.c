@@ -1634,6 +1634,13 @@ static bool user_handle(const char *s, size_t n)
   return mark || (dotted && dots);
 }
 
+/* A title or byline shows no soft hyphens (rt_drop_soft_hyphens). */
+static void drop_soft_hyphens(ex_buf *t)
+{
+  t->len = rt_drop_soft_hyphens(t->p, t->len);
+  t->p[t->len] = '\0';
+}
+
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
  * fallback): false when nothing is left or what is left names the site (then it goes to
  * `site_by`, used when no source names a person). */
@@ -1645,6 +1652,7 @@ static bool put_byline(ex_buf *b, const char *v, size_t n, rt_span site, rt_span
   set_clean(&t, v, n);
   bool ok = false;
   if (t.len && !t.failed) {
+    drop_soft_hyphens(&t); /* before the labels are looked for: "Au&shy;tor:" is one */
     rt_span r = rt_byline_clean(t.p, t.len, site);
     if (r.n && !is_byline_label(r.s, r.n)) {
       if (!rt_names_site(r.s, r.n, site, host)) {
@@ -1676,21 +1684,6 @@ static void clean_title(ex_buf *t, const rt_title_ctx *ctx)
     }
     exb_free(&tmp);
   }
-}
-
-/* A title shows no soft hyphens (U+00AD): they only mark where a word may break. */
-static void drop_soft_hyphens(ex_buf *t)
-{
-  size_t k = 0;
-  for (size_t i = 0; i < t->len; i++) {
-    if ((unsigned char)t->p[i] == 0xC2 && i + 1 < t->len && (unsigned char)t->p[i + 1] == 0xAD) {
-      i++;
-      continue;
-    }
-    t->p[k++] = t->p[i];
-  }
-  t->len = k;
-  t->p[k] = '\0';
 }
 
 /* The title from <title> when no meta tag gives one: a visible h1 the whole <title> holds
