@@ -303,6 +303,13 @@ static void test_title_rules(void **state)
               NULL);
   assert_string_equal(d->byline, "Grant Tinsley"); /* a degree after the name */
   riptide_document_free(d);
+  /* soft hyphens (U+00AD) only mark where a word may break: no title or byline shows one */
+  d = extract("<title>Die Stadt&shy;bibliothek zieht um</title>"
+              "<p class='byline'>Von Jo&shy;hannes M\xc3\xbcl&shy;ler</p><p>x</p>",
+              RIPTIDE_MODE_METADATA, NULL);
+  assert_string_equal(d->title, "Die Stadtbibliothek zieht um");
+  assert_string_equal(d->byline, "Johannes M\xc3\xbcller");
+  riptide_document_free(d);
   /* a commenter's name (here in a recent-comments list before the article) is no byline */
   d = extract("<ul id='recent-comments'><li><span class='byline'>Mo Reader</span> on x</li></ul>"
               "<article><p>x</p><a rel='author' href='/a/lena'>Lena Ortiz</a></article>",

@@ -323,6 +323,7 @@ static char *clean_byline(const char *raw, const char *site, const char *base)
   char *t = fb_clean_dup(raw, 300);
   if (!t)
     return NULL;
+  t[rt_drop_soft_hyphens(t, strlen(t))] = '\0';
   rt_span sp = {site, site ? strlen(site) : 0};
   rt_span r = rt_byline_clean(t, strlen(t), sp);
   char *c = r.n && !rt_names_site(r.s, r.n, sp, host_of(base)) ? strndup(r.s, r.n) : NULL;
@@ -406,6 +407,8 @@ riptide_err fb_fill_metadata(riptide_document *d, fb_meta *m, const char *base)
   }
   if (!d->title && m->h1)
     d->title = fb_clean_dup(m->h1, FB_MAX_META_LEN);
+  if (d->title) /* as the guest's title: no soft hyphens */
+    d->title[rt_drop_soft_hyphens(d->title, strlen(d->title))] = '\0';
   fb_set_str(&d->byline, clean_byline(m->author, d->site_name, base));
   fb_set_str(&d->byline, clean_byline(m->ld_author, d->site_name, base));
   fb_set_str(&d->date, iso_date(m->ld_date));

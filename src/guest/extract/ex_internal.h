@@ -132,6 +132,9 @@ void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t
 /* Appends the text content of `n` with whitespace collapsed to single spaces (no block
  * structure). Skips EXF_DROP/EXF_HIDDEN/EXF_NEVER subtrees. */
 void ex_collect_text(const dom_node *n, ex_buf *out);
+/* ex_collect_text that stops once `out` holds more than `max` bytes (it walks on past the
+ * rest of the subtree's top levels without descending); false when it did. */
+bool ex_collect_text_max(const dom_node *n, ex_buf *out, size_t max);
 /* The caption of a media element (the <figcaption> of its <figure>, or a caption block right
  * after it), collected like ex_collect_text; false when it has none. */
 bool ex_media_caption(const dom_node *n, ex_buf *out);

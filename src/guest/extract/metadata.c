@@ -445,23 +445,12 @@ static bool is_date_hint(const dom_node *n)
 }
 
 /* The text of a small element, at most `max` bytes: false when it holds more (a container that
- * merely carries a date-like class name is not a date line). */
+ * merely carries a date-like class name is not a date line). Gathered as ex_collect_text does,
+ * so a block or a <br> parts words: "<dt>Autor:</dt><dd>Jane Doe</dd><dt>Rubrik:</dt>" reads
+ * "Autor: Jane Doe Rubrik:", not "Autor:Jane DoeRubrik:". */
 static bool short_text(const dom_node *root, ex_buf *out, size_t max)
 {
-  bool sp = false;
-  for (const dom_node *n = dom_next(root, root); n; n = dom_next(root, n)) {
-    if (n->type == DOM_ELEMENT && (n->tag == HTML_TAG_SCRIPT || n->tag == HTML_TAG_STYLE)) {
-      n = dom_next_skip(root, n);
-      if (!n)
-        break;
-    }
-    if (n->type == DOM_TEXT) {
-      ex_append_collapsed(out, &sp, n->data, n->data_len);
-      if (out->len > max)
-        return false;
-    }
-  }
-  return out->len > 0 && !out->failed;
+  return ex_collect_text_max(root, out, max) && out->len > 0 && !out->failed;
 }
 
 /* ASCII whitespace and no-break spaces trimmed (the scans below look at many texts: no full
@@ -1645,6 +1634,13 @@ static bool user_handle(const char *s, size_t n)
   return mark || (dotted && dots);
 }
 
+/* A title or byline shows no soft hyphens (rt_drop_soft_hyphens). */
+static void drop_soft_hyphens(ex_buf *t)
+{
+  t->len = rt_drop_soft_hyphens(t->p, t->len);
+  t->p[t->len] = '\0';
+}
+
 /* A byline candidate cleaned of labels, dates and separators (byline.c, shared with the native
  * fallback): false when nothing is left or what is left names the site (then it goes to
  * `site_by`, used when no source names a person). */
@@ -1656,6 +1652,7 @@ static bool put_byline(ex_buf *b, const char *v, size_t n, rt_span site, rt_span
   set_clean(&t, v, n);
   bool ok = false;
   if (t.len && !t.failed) {
+    drop_soft_hyphens(&t); /* before the labels are looked for: "Au&shy;tor:" is one */
     rt_span r = rt_byline_clean(t.p, t.len, site);
     if (r.n && !is_byline_label(r.s, r.n)) {
       if (!rt_names_site(r.s, r.n, site, host)) {
@@ -1687,21 +1684,6 @@ static void clean_title(ex_buf *t, const rt_title_ctx *ctx)
     }
     exb_free(&tmp);
   }
-}
-
-/* A title shows no soft hyphens (U+00AD): they only mark where a word may break. */
-static void drop_soft_hyphens(ex_buf *t)
-{
-  size_t k = 0;
-  for (size_t i = 0; i < t->len; i++) {
-    if ((unsigned char)t->p[i] == 0xC2 && i + 1 < t->len && (unsigned char)t->p[i + 1] == 0xAD) {
-      i++;
-      continue;
-    }
-    t->p[k++] = t->p[i];
-  }
-  t->len = k;
-  t->p[k] = '\0';
 }
 
 /* The title from <title> when no meta tag gives one: a visible h1 the whole <title> holds

@@ -322,6 +322,7 @@ bool ex_skip_node(const dom_node *n)
 typedef struct collect_ctx {
   ex_buf *out;
   bool space;
+  size_t max; /* stop descending once out holds more bytes than this */
 } collect_ctx;
 
 static bool is_ascii_space(char c)
@@ -400,6 +401,8 @@ void ex_append_collapsed(ex_buf *out, bool *pending_space, const char *s, size_t
 static bool collect_enter(void *vc, const dom_node *n)
 {
   collect_ctx *c = vc;
+  if (c->out->len > c->max)
+    return false;
   if (n->type == DOM_TEXT) {
     ex_append_collapsed(c->out, &c->space, n->data, n->data_len);
     return false;
@@ -419,14 +422,19 @@ static void collect_leave(void *vc, const dom_node *n)
     c->space = true;
 }
 
+bool ex_collect_text_max(const dom_node *n, ex_buf *out, size_t max)
+{
+  collect_ctx c = {out, false, max};
+  if (n->type == DOM_TEXT)
+    ex_append_collapsed(out, &c.space, n->data, n->data_len);
+  else
+    ex_walk(n, collect_enter, collect_leave, &c);
+  return out->len <= max;
+}
+
 void ex_collect_text(const dom_node *n, ex_buf *out)
 {
-  collect_ctx c = {out, false};
-  if (n->type == DOM_TEXT) {
-    ex_append_collapsed(out, &c.space, n->data, n->data_len);
-    return;
-  }
-  ex_walk(n, collect_enter, collect_leave, &c);
+  ex_collect_text_max(n, out, SIZE_MAX);
 }
 
 static const dom_node *next_element(const dom_node *n)

@@ -97,6 +97,19 @@ static void fold(const char *s, size_t n, folded *f)
   f->at[f->n] = (unsigned short)(f->ok ? n : 0);
 }
 
+size_t rt_drop_soft_hyphens(char *s, size_t n)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if ((unsigned char)s[i] == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xAD) {
+      i++;
+      continue;
+    }
+    s[k++] = s[i];
+  }
+  return k;
+}
+
 bool rt_title_eq(const char *a, size_t an, const char *b, size_t bn)
 {
   folded fa, fb;

@@ -66,4 +66,9 @@ bool rt_is_home_url(const char *href, size_t n);
  * (U+00AD) skipped (every comparison of title.c folds this way). */
 bool rt_title_eq(const char *a, size_t an, const char *b, size_t bn);
 
+/* Removes the soft hyphens (U+00AD) from s[0..n) in place and returns the new length (no
+ * terminator written). A title or byline shows none: they only mark where a word may break
+ * ("Mes&shy;sen&shy;ger" reads "Messenger"); both engines drop them from both fields. */
+size_t rt_drop_soft_hyphens(char *s, size_t n);
+
 #endif
