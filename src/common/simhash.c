@@ -149,8 +149,8 @@ static void bit_bytes_init(void)
 }
 
 typedef struct simhash_state {
-  uint64_t packed[8]; /* byte j of packed[k]: shingles since the last flush with bit 8k+j set */
-  unsigned in_packed; /* shingles added to packed since its last flush (< 255: bytes hold) */
+  uint64_t packed[8]; /* byte j of packed[k]: shingles since the last flush with bit 8k+j set;
+                       * flushed every 255 shingles, so a byte never overflows */
   uint32_t ones[64];  /* shingles with bit i set, flushed from packed */
   uint32_t shingles;
   uint64_t last[RT_SIMHASH_SHINGLE]; /* hashes of the last words, newest last */
@@ -167,7 +167,6 @@ static void flush_packed(simhash_state *s)
       s->ones[8 * k + j] += (uint32_t)(s->packed[k] >> (8 * j) & 0xFF);
     s->packed[k] = 0;
   }
-  s->in_packed = 0;
 }
 
 static void add_shingle(simhash_state *s, uint64_t n_words)
@@ -178,8 +177,7 @@ static void add_shingle(simhash_state *s, uint64_t n_words)
   h = fmix64(h);
   for (unsigned k = 0; k < 8; k++)
     s->packed[k] += BIT_BYTES[h >> (8 * k) & 0xFF];
-  s->shingles++;
-  if (++s->in_packed == 255)
+  if (++s->shingles % 255 == 0)
     flush_packed(s);
 }
 
