@@ -248,12 +248,29 @@ post_batch() { "$T/post_file" "$bhost" "$bport" /v1/extract/batch application/x-
 # Warm-up (untimed): a small batch, so the pool's slots exist when PARTS=batch skips the wrk runs.
 head -n $((4 * P)) "$T/batch.ndjson" > "$T/warm.ndjson"
 post_batch "$T/warm.ndjson" /dev/null > /dev/null
+# The transport alone: the same body to a server that only reads it (bench/sink_http.c, in
+# reads of ~25 KiB as libmicrohttpd makes them here), over TCP loopback, the client's and the
+# sink's CPU per page. When every CPU is busy extracting (P >= CPUs) the batch cannot beat
+# bench / (bench + this) even with nothing decoded, extracted or written: the bound printed last.
+transport=""
+if [ "$LISTEN" = tcp ]; then
+  cc -std=c11 -O2 bench/sink_http.c -o "$T/sink_http" || exit 1
+  "$T/sink_http" 25600 > "$T/sink.out" 2>&1 &
+  KPID=$!
+  for _ in $(seq 1 100); do [ -s "$T/sink.out" ] && break; sleep 0.05; done
+  TIMEFORMAT='%U %S'
+  { time "$T/post_file" 127.0.0.1 "$(head -n1 "$T/sink.out")" /v1/extract/batch application/x-ndjson \
+      "$T/batch.ndjson" /dev/null > /dev/null; } 2> "$T/sink.time"
+  wait "$KPID"
+  transport=$(awk -v n="$lines" -v s="$(sed -nE 's/^RESULT .*cpu_ms=([0-9.]+).*/\1/p' "$T/sink.out")" \
+    '{printf "%.3f", (s + ($1 + $2) * 1000) / n}' "$T/sink.time")
+fi
 # ROUNDS (default 3) rounds, each riptide bench on as many pages as the batch has lines, then
 # the batch: adjacent runs see nearly the same machine. Ratios per round, then their median.
 rounds=${ROUNDS:-3}
 brep=$(( lines / n_pages )); [ "$brep" -lt 1 ] && brep=1
 median() { sort -n | awk '{v[NR] = $1} END{printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-: > "$T/ratios"; : > "$T/cpuratios"; : > "$T/xratios"; : > "$T/xcpuratios"
+: > "$T/ratios"; : > "$T/cpuratios"; : > "$T/xratios"; : > "$T/xcpuratios"; : > "$T/ipcs"
 for round in $(seq 1 "$rounds"); do
   ip=$(inproc_run "$brep"); ipc=$(cat "$T/inproc.cpu")
   xp=$(extract_run "$brep"); xpc=$(cat "$T/extract.cpu")
@@ -267,6 +284,7 @@ for round in $(seq 1 "$rounds"); do
   bps=$(awk -v n="$lines" -v ms="$ms" 'BEGIN{printf "%.1f", n / (ms / 1e3)}')
   srv_cpu=$(awk -v a="$s0" -v b="$s1" -v n="$lines" 'BEGIN{printf "%.3f", (b - a) / n}')
   cli_cpu=$(awk -v n="$lines" '{printf "%.3f", ($1 + $2) * 1000 / n}' "$T/post.time")
+  echo "$ipc" >> "$T/ipcs"
   r=$(ratio "$bps" "$ip"); echo "$r" >> "$T/ratios"
   rc=$(ratio "$ipc" "$srv_cpu"); echo "$rc" >> "$T/cpuratios"
   xr=$(ratio "$bps" "$xp"); echo "$xr" >> "$T/xratios"
@@ -280,6 +298,12 @@ printf '%-44s throughput %sx, CPU efficiency %sx (median of %d rounds)\n' "POST 
   "$(median < "$T/ratios")" "$(median < "$T/cpuratios")" "$rounds"
 printf '%-44s throughput %sx, CPU efficiency %sx (median of %d rounds)\n' "POST /v1/extract/batch vs riptide extract" \
   "$(median < "$T/xratios")" "$(median < "$T/xcpuratios")" "$rounds"
+if [ -n "$transport" ]; then
+  ipc_med=$(median < "$T/ipcs")
+  printf '%-44s %s CPU-ms/page (client + a server that only reads); bench %s: with every CPU extracting, batch vs bench <= %sx\n' \
+    "loopback transport alone" "$transport" "$ipc_med" \
+    "$(awk -v b="$ipc_med" -v t="$transport" 'BEGIN{printf "%.2f", b / (b + t)}')"
+fi
 fi
 kill -TERM "$SPID"; wait "$SPID"; SPID=""
 inproc2=$(inproc_run)
