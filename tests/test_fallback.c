@@ -632,6 +632,52 @@ static void test_mathml_as_guest(void **state)
   riptide_document_free(d);
 }
 
+/* No-break spaces read as spaces, and private-use glyphs (icon fonts) are dropped, in the
+ * text, the Markdown and the title, by both engines. */
+static const char NBSP_PAGE[] =
+    "<!DOCTYPE html><html><head><title>Tides&nbsp;and&nbsp;&nbsp;currents</title></head><body>"
+    "<article><h1>Tides&nbsp;and&nbsp;&nbsp;currents</h1>\n"
+    "<p>The&nbsp;tide&nbsp;&nbsp;rises twice a day on most coasts, \xC2\xA0 and the range "
+    "between high and low water depends on the moon, the sun and the shape of the shore.</p>\n"
+    "<p><i class=\"icon\">&#xE001;</i>&nbsp;Spring tides come after a new or full moon, "
+    "when the pull of sun and moon adds up; neap\xEF\x80\x81tides come between them, when "
+    "the two pull at right angles and the range is smallest.</p>\n"
+    "<p>Harbour masters publish tables<b> </b> a year ahead, and<code></code> sailors read "
+    "them<em><i>\xEE\x80\x82</i></em> before every "
+    "passage, because a shallow bar can only be crossed near high water.</p>\n"
+    "</article></body></html>\n";
+
+#define TIDES_URL "https://news.example.com/2024/03/tides.html"
+static void test_nbsp_and_icons_as_guest(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(NBSP_PAGE, RIPTIDE_MODE_ARTICLE, NULL);
+  assert_string_equal(d->title, "Tides and currents");
+  assert_non_null(strstr(d->text, "The tide rises twice a day on most coasts, and the range"));
+  assert_non_null(strstr(d->text, "\n\nSpring tides come after"));
+  assert_non_null(strstr(d->text, "adds up; neaptides come between"));
+  assert_null(strstr(d->text, "\xC2\xA0"));
+  assert_null(strstr(d->markdown, "\xC2\xA0"));
+  assert_null(strstr(d->text, "\xEE\x80\x81"));
+  assert_non_null(strstr(d->markdown, "The tide rises twice a day"));
+
+  riptide_pool *pool = one_slot_pool();
+  riptide_options o;
+  riptide_options_init(&o);
+  riptide_document *g = NULL;
+  assert_int_equal(riptide_pool_extract(pool, NBSP_PAGE, strlen(NBSP_PAGE), TIDES_URL, &o, &g),
+                   RIPTIDE_OK);
+  assert_string_equal(g->title, d->title);
+  /* spans that show nothing leave no markers */
+  assert_non_null(strstr(g->markdown, "tables a year ahead, and sailors read them before every"));
+  assert_non_null(strstr(d->markdown, "tables a year ahead, and sailors read them before every"));
+  riptide_document_free(g);
+  assert_guest_same_from(pool, NBSP_PAGE, TIDES_URL, &o, false, d->text, "The tide");
+  assert_guest_same_from(pool, NBSP_PAGE, TIDES_URL, &o, true, d->markdown, "The tide");
+  riptide_pool_free(pool);
+  riptide_document_free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -641,7 +687,7 @@ int main(void)
       cmocka_unit_test(test_title_rules),          cmocka_unit_test(test_table_and_code),
       cmocka_unit_test(test_hostile_inputs),       cmocka_unit_test(test_unsafe_urls_dropped),
       cmocka_unit_test(test_samples_if_present),   cmocka_unit_test(test_list_items_blank),
-      cmocka_unit_test(test_mathml_as_guest),
+      cmocka_unit_test(test_mathml_as_guest),      cmocka_unit_test(test_nbsp_and_icons_as_guest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

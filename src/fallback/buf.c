@@ -51,8 +51,10 @@ char *fb_clean_dup(const char *s, size_t max)
   bool sp = false;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (fb_is_space(c)) {
+    size_t sl = fb_space_len(s + i);
+    if (sl && i + sl <= len) {
       sp = k > 0;
+      i += sl - 1;
       continue;
     }
     if (sp)

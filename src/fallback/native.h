@@ -51,6 +51,29 @@ static inline bool fb_is_space(unsigned char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
+/* Bytes of the character at p (NUL-terminated) that visible text reads as a space, as the guest
+ * does: ASCII whitespace (1) or a no-break space U+00A0 (2); 0 for anything else. */
+static inline size_t fb_space_len(const char *p)
+{
+  unsigned char c = (unsigned char)p[0];
+  if (fb_is_space(c))
+    return 1;
+  return c == 0xC2 && (unsigned char)p[1] == 0xA0 ? 2 : 0;
+}
+
+/* Bytes of a private-use character at p (U+E000-U+F8FF, the glyphs of icon fonts), which
+ * visible text drops as the guest does; 0 for anything else. p is NUL-terminated. */
+static inline size_t fb_pua_len(const char *p)
+{
+  unsigned char b = (unsigned char)p[0];
+  if (b != 0xEE && b != 0xEF)
+    return 0;
+  unsigned char b1 = (unsigned char)p[1];
+  if ((b1 & 0xC0) != 0x80 || (b == 0xEF && b1 > 0xA3) || ((unsigned char)p[2] & 0xC0) != 0x80)
+    return 0;
+  return 3;
+}
+
 /* The value of attribute `name` (ASCII case-insensitive) without allocating; NULL when absent. */
 const char *fb_attr(const xmlNode *n, const char *name);
 

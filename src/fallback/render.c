@@ -201,13 +201,18 @@ static void emit_text(fb_render *r, const char *s)
       r->text_bytes = 0;
       r->timed_out = fb_now_ns() > r->deadline_ns;
     }
-    if (fb_is_space((unsigned char)*p)) {
+    size_t sl = fb_space_len(p), pl;
+    if (sl) {
       r->pending_space = true;
-      p++;
+      p += sl;
+      continue;
+    }
+    if ((pl = fb_pua_len(p))) {
+      p += pl;
       continue;
     }
     const char *w = p;
-    while (*p && !fb_is_space((unsigned char)*p))
+    while (*p && !fb_space_len(p) && !fb_pua_len(p))
       p++;
     flush_space(r);
     fb_buf_add(&r->txt, w, (size_t)(p - w));
@@ -857,6 +862,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
                                                                        : "`";
     flush_space(r);
     md_raw(r, mark);
+    size_t open_end = r->md.len;
     if (mark[0] == '`') {
       /* Code spans take their text verbatim. */
       fb_buf t = {.max = 1 << 20};
@@ -876,6 +882,10 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       r->want_md = md_save;
       while (r->md.len && fb_buf_last(&r->md) == ' ')
         r->md.len--, r->md.p[r->md.len] = '\0';
+    }
+    if (md_blank_since(r, open_end)) { /* a span that shows nothing (an icon's glyph) */
+      md_truncate(r, open_end - strlen(mark));
+      return;
     }
     md_raw(r, mark);
     return;

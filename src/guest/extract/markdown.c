@@ -47,7 +47,12 @@ typedef struct md_ctx {
   ex_buf tmp;
   size_t marker_end; /* out->len right after a line prefix or list/quote marker was written */
   size_t link_open;  /* out->len right after the open link's "[" (links do not nest) */
-  uint32_t drop;     /* EX_OUT_*: what the output controls leave out */
+  /* Where each open inline span (emphasis, code) wrote its opening marker, to take it back
+   * when the span shows nothing (an icon font's empty <i class="fa ...">); deeper spans than
+   * MD_MAX_NEST keep their markers. */
+  size_t span_open[MD_MAX_NEST];
+  int span_depth;
+  uint32_t drop; /* EX_OUT_*: what the output controls leave out */
 } md_ctx;
 
 static void md_prefix(md_ctx *m)
@@ -264,6 +269,28 @@ static bool md_blank_since(const md_ctx *m, size_t from)
          (from == o->len || (from < o->len && rt_md_blank(o->p + from, o->len - from)));
 }
 
+/* An inline span's opening marker, written as any inline text is (md_inline). */
+static void md_span_open(md_ctx *m, const char *mark)
+{
+  md_inline(m, mark);
+  if (m->span_depth < MD_MAX_NEST)
+    m->span_open[m->span_depth] = m->out->len - strlen(mark);
+  m->span_depth++;
+}
+
+/* Its closing marker, or, when nothing visible came after the opening one, the opening one
+ * taken back (rt_md_blank): no "**" or "``" for a span that shows nothing. */
+static void md_span_close(md_ctx *m, const char *mark)
+{
+  m->span_depth--;
+  size_t ml = strlen(mark);
+  if (m->span_depth < MD_MAX_NEST && md_blank_since(m, m->span_open[m->span_depth] + ml)) {
+    exb_truncate(m->out, m->span_open[m->span_depth]);
+    return;
+  }
+  exb_put(m->out, mark, ml);
+}
+
 static bool md_enter(void *vc, const dom_node *n)
 {
   md_ctx *m = vc;
@@ -310,18 +337,18 @@ static bool md_enter(void *vc, const dom_node *n)
   case HTML_TAG_SAMP:
   case HTML_TAG_TT:
     if (!m->pre)
-      md_inline(m, "`");
+      md_span_open(m, "`");
     return true;
   case HTML_TAG_EM:
   case HTML_TAG_I:
   case HTML_TAG_CITE:
     if (!m->pre)
-      md_inline(m, "*");
+      md_span_open(m, "*");
     return true;
   case HTML_TAG_STRONG:
   case HTML_TAG_B:
     if (!m->pre)
-      md_inline(m, "**");
+      md_span_open(m, "**");
     return true;
   case HTML_TAG_A:
     if (md_link(m, n)) {
@@ -443,18 +470,18 @@ static void md_leave(void *vc, const dom_node *n)
   case HTML_TAG_SAMP:
   case HTML_TAG_TT:
     if (!m->pre)
-      exb_putc(m->out, '`');
+      md_span_close(m, "`");
     return;
   case HTML_TAG_EM:
   case HTML_TAG_I:
   case HTML_TAG_CITE:
     if (!m->pre)
-      exb_putc(m->out, '*');
+      md_span_close(m, "*");
     return;
   case HTML_TAG_STRONG:
   case HTML_TAG_B:
     if (!m->pre)
-      exb_put(m->out, "**", 2);
+      md_span_close(m, "**");
     return;
   case HTML_TAG_A:
     if (md_link(m, n)) {
