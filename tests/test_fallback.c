@@ -678,16 +678,87 @@ static void test_nbsp_and_icons_as_guest(void **state)
   riptide_document_free(d);
 }
 
+/* A heading that shows nothing is no "##" line, and one holding blocks or <br> stays one line,
+ * in both engines; the fallback writes one blank quote line (">") between a quote's paragraphs and
+ * none at the end of the Markdown. */
+static const char QUOTE_PAGE[] =
+    "<!DOCTYPE html><html><head><title>Harbour notes</title></head><body><article>\n"
+    "<h2></h2><p>The harbour was dredged in the spring, and the channel is now deep enough for "
+    "the larger ferries to come in at any state of the tide.</p>\n"
+    "<h3><br></h3><p>The fishermen were not all pleased, because the dredging moved the sand "
+    "banks where the bass used to feed in the autumn.</p>\n"
+    "<h2><i class=\"icon\"></i></h2>\n"
+    "<h2><div><a name=\"toc-2\"></a>2. The new channel</div><div>and the ferries</div></h2>\n"
+    "<p>Ferries of up to a hundred metres can now berth at the east quay, which was rebuilt in "
+    "the same winter.</p>\n"
+    "<h3>Line one<br>line two</h3>\n"
+    "<blockquote><p>We will lose a season, maybe two, before the fish find the new banks, said "
+    "one of the skippers who has fished here for forty years.</p>\n"
+    "<p>Then it will be as it was, and the ferries will be a sight to see from the pier.</p>"
+    "</blockquote>\n"
+    "<p>The harbour master says the channel will be surveyed again next year and dredged only "
+    "if the sand comes back faster than expected.</p>\n"
+    "<blockquote><p>The survey costs less than a single day of lost ferry traffic, the harbour "
+    "master added when the council asked him about the budget.</p></blockquote>\n"
+    "</article></body></html>\n";
+
+static bool has_line(const char *md, const char *line)
+{
+  size_t n = strlen(line);
+  for (const char *l = md; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+    if (strncmp(l, line, n) == 0 && (l[n] == '\n' || l[n] == '\0'))
+      return true;
+  return false;
+}
+
+static void test_empty_headings_and_quotes(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(QUOTE_PAGE, RIPTIDE_MODE_ARTICLE, NULL);
+  riptide_pool *pool = one_slot_pool();
+  riptide_options o;
+  riptide_options_init(&o);
+  o.want_markdown = true;
+  riptide_document *g = NULL;
+  assert_int_equal(riptide_pool_extract(pool, QUOTE_PAGE, strlen(QUOTE_PAGE), TIDES_URL, &o, &g),
+                   RIPTIDE_OK);
+  const char *mds[2] = {d->markdown, g->markdown};
+  for (int i = 0; i < 2; i++) {
+    const char *md = mds[i];
+    assert_false(has_line(md, "##"));
+    assert_false(has_line(md, "###"));
+    assert_non_null(strstr(md, "any state of the tide.\n\nThe fishermen"));
+    assert_non_null(
+        strstr(md, "in the autumn.\n\n## 2. The new channel and the ferries\n\nFerries"));
+    assert_non_null(strstr(md, "same winter.\n\n### Line one line two\n\n> We will lose a season"));
+    assert_non_null(strstr(md, "forty years.\n>\n> Then it will be"));
+    assert_null(strstr(md, ">\n>\n"));
+    size_t n = strlen(md);
+    assert_true(n > 0 && md[n - 1] != '>' && md[n - 1] != '\n');
+  }
+  riptide_document_free(g);
+  riptide_pool_free(pool);
+  riptide_document_free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_article_content),      cmocka_unit_test(test_metadata),
-      cmocka_unit_test(test_links_media_markdown), cmocka_unit_test(test_output_controls),
-      cmocka_unit_test(test_canonical_as_base),    cmocka_unit_test(test_modes),
-      cmocka_unit_test(test_title_rules),          cmocka_unit_test(test_table_and_code),
-      cmocka_unit_test(test_hostile_inputs),       cmocka_unit_test(test_unsafe_urls_dropped),
-      cmocka_unit_test(test_samples_if_present),   cmocka_unit_test(test_list_items_blank),
-      cmocka_unit_test(test_mathml_as_guest),      cmocka_unit_test(test_nbsp_and_icons_as_guest),
+      cmocka_unit_test(test_article_content),
+      cmocka_unit_test(test_metadata),
+      cmocka_unit_test(test_links_media_markdown),
+      cmocka_unit_test(test_output_controls),
+      cmocka_unit_test(test_canonical_as_base),
+      cmocka_unit_test(test_modes),
+      cmocka_unit_test(test_title_rules),
+      cmocka_unit_test(test_table_and_code),
+      cmocka_unit_test(test_hostile_inputs),
+      cmocka_unit_test(test_unsafe_urls_dropped),
+      cmocka_unit_test(test_samples_if_present),
+      cmocka_unit_test(test_list_items_blank),
+      cmocka_unit_test(test_mathml_as_guest),
+      cmocka_unit_test(test_nbsp_and_icons_as_guest),
+      cmocka_unit_test(test_empty_headings_and_quotes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,9 +57,19 @@ static char *take(fb_buf *b)
 {
   if (!b->p)
     return strdup("");
-  /* Trim trailing newlines and spaces. */
-  while (b->len && (b->p[b->len - 1] == '\n' || b->p[b->len - 1] == ' '))
-    b->p[--b->len] = '\0';
+  /* Trim trailing newlines and spaces, and a blockquote's blank lines (only ">" markers)
+   * left by the last block break in a quote. */
+  for (;;) {
+    while (b->len && (b->p[b->len - 1] == '\n' || b->p[b->len - 1] == ' '))
+      b->p[--b->len] = '\0';
+    size_t s = b->len;
+    while (s && (b->p[s - 1] == '>' || b->p[s - 1] == ' '))
+      s--;
+    if (s == b->len || (s && b->p[s - 1] != '\n'))
+      break;
+    b->len = s;
+    b->p[s] = '\0';
+  }
   char *p = b->p;
   b->p = NULL;
   return p;

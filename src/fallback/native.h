@@ -155,6 +155,7 @@ typedef struct fb_render {
   bool pending_space; /* whitespace seen since the last visible character */
   int pre;            /* inside <pre> */
   int cell;           /* inside a GFM table cell: no line breaks */
+  int heading;        /* inside a heading: its Markdown stays on one line (breaks are spaces) */
   char prefix[256];   /* blockquote / list continuation prefix for Markdown lines */
   size_t prefix_len;
   int list_depth;

@@ -109,6 +109,33 @@ static void md_line_prefix(fb_render *r)
 }
 
 /* Ends the current block: a blank line in both outputs (once). */
+/* Inside a heading a break in the Markdown is a space: an ATX heading is one line. */
+static void md_heading_space(fb_render *r)
+{
+  if (r->want_md && r->md.len && fb_buf_last(&r->md) != ' ' && fb_buf_last(&r->md) != '\n')
+    fb_buf_puts(&r->md, " ");
+}
+
+/* The current line prefix without its trailing spaces: what a blank line holds (">" in a
+ * quote). */
+static size_t blank_prefix_len(const fb_render *r)
+{
+  size_t k = r->prefix_len;
+  while (k > 0 && r->prefix[k - 1] == ' ')
+    k--;
+  return k;
+}
+
+/* The Markdown (ending with a line break) ends with a blank line of the current context: an
+ * empty line, or in a quote its marker alone. */
+static bool md_ends_blank_line(const fb_render *r)
+{
+  size_t e = r->md.len - 1, s = e, k = blank_prefix_len(r);
+  while (s > 0 && r->md.p[s - 1] != '\n')
+    s--;
+  return e == s || (e - s == k && memcmp(r->md.p + s, r->prefix, k) == 0);
+}
+
 void fb_block_break(fb_render *r)
 {
   r->pending_space = false;
@@ -120,16 +147,17 @@ void fb_block_break(fb_render *r)
     fb_buf_puts(&r->txt, "\n");
   if (r->txt.len >= 2 && r->txt.p[r->txt.len - 2] != '\n')
     fb_buf_puts(&r->txt, "\n");
+  if (r->heading) {
+    md_heading_space(r);
+    return;
+  }
   if (!r->want_md || md_after_marker(r))
     return;
   if (r->md.len && fb_buf_last(&r->md) != '\n')
     fb_buf_puts(&r->md, "\n");
-  if (r->md.len >= 2 && r->md.p[r->md.len - 2] != '\n') {
+  if (r->md.len >= 2 && !md_ends_blank_line(r)) {
     /* Inside a blockquote the blank line carries the quote marker. */
-    size_t k = r->prefix_len;
-    while (k > 0 && r->prefix[k - 1] == ' ')
-      k--;
-    fb_buf_add(&r->md, r->prefix, k);
+    fb_buf_add(&r->md, r->prefix, blank_prefix_len(r));
     fb_buf_puts(&r->md, "\n");
   }
 }
@@ -143,7 +171,9 @@ static void line_break(fb_render *r)
   }
   if (r->txt.len && fb_buf_last(&r->txt) != '\n')
     fb_buf_puts(&r->txt, "\n");
-  if (r->want_md && r->md.len && fb_buf_last(&r->md) != '\n' && !md_after_marker(r))
+  if (r->heading)
+    md_heading_space(r);
+  else if (r->want_md && r->md.len && fb_buf_last(&r->md) != '\n' && !md_after_marker(r))
     fb_buf_puts(&r->md, "\n");
 }
 
@@ -597,6 +627,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
 
   if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2]) {
     fb_block_break(r);
+    size_t head_start = r->md.len, head_mark_end = 0;
     if (r->want_md) {
       char hashes[8] = "";
       int level = name[1] - '0';
@@ -605,8 +636,18 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       hashes[level] = ' ';
       hashes[level + 1] = '\0';
       md_raw(r, hashes);
+      head_mark_end = r->md.len;
     }
+    r->heading++;
     render_children(r, n, depth);
+    r->heading--;
+    if (r->want_md) {
+      while (r->md.len > head_mark_end && fb_buf_last(&r->md) == ' ')
+        r->md.len--, r->md.p[r->md.len] = '\0';
+      /* a heading that shows nothing is no "##" line (the guest's rule) */
+      if (md_blank_since(r, head_mark_end - 1))
+        md_truncate(r, head_start);
+    }
     fb_block_break(r);
     r->paragraphs++;
     return;
@@ -625,7 +666,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       r->pending_space = true;
       return;
     }
-    if (r->want_md && !md_at_line_start(r))
+    if (r->want_md && !md_at_line_start(r) && !r->heading)
       fb_buf_puts(&r->md, "  ");
     line_break(r);
     return;

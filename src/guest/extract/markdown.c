@@ -52,6 +52,11 @@ typedef struct md_ctx {
    * MD_MAX_NEST keep their markers. */
   size_t span_open[MD_MAX_NEST];
   int span_depth;
+  /* The open heading (the outermost, should one hold another): where its line began and its
+   * "## " ended, to take it back when it shows nothing, as a list item is. */
+  int head_open;
+  int head_prev_brk;
+  size_t head_start, head_mark_end, head_prev_marker_end;
   uint32_t drop; /* EX_OUT_*: what the output controls leave out */
 } md_ctx;
 
@@ -76,7 +81,7 @@ static void md_flush(md_ctx *m)
     return;
   }
   if (m->brk && m->out->len) {
-    if (m->cell) {
+    if (m->cell || m->head_open) {
       m->space = true;
       m->brk = 0;
       return;
@@ -304,15 +309,24 @@ static bool md_enter(void *vc, const dom_node *n)
   int h = heading_level(n);
   if (h) {
     md_break(m, 2);
+    bool outer = m->head_open == 0;
+    if (outer) {
+      m->head_prev_brk = m->brk;
+      m->head_prev_marker_end = m->marker_end;
+      m->head_start = m->out->len;
+    }
     md_flush(m);
     for (int i = 0; i < h; i++)
       exb_putc(m->out, '#');
     exb_putc(m->out, ' ');
+    if (outer)
+      m->head_mark_end = m->out->len;
+    m->head_open++; /* from here until its end, breaks are spaces: a heading is one line */
     return true;
   }
   switch (n->tag) {
   case HTML_TAG_BR:
-    if (m->cell)
+    if (m->cell || m->head_open)
       m->space = true;
     else if (m->out->len) {
       exb_putc(m->out, '\\'); /* CommonMark hard line break */
@@ -452,6 +466,13 @@ static void md_leave(void *vc, const dom_node *n)
 {
   md_ctx *m = vc;
   if (heading_level(n)) {
+    /* from the marker's space on: a break inside may have trimmed it */
+    if (--m->head_open == 0 && md_blank_since(m, m->head_mark_end - 1)) {
+      exb_truncate(m->out, m->head_start);
+      m->brk = m->head_prev_brk;
+      m->marker_end = m->head_prev_marker_end;
+      m->space = false;
+    }
     md_break(m, 2);
     return;
   }
