@@ -692,6 +692,8 @@ static const char QUOTE_PAGE[] =
     "<p>Ferries of up to a hundred metres can now berth at the east quay, which was rebuilt in "
     "the same winter.</p>\n"
     "<h3>Line one<br>line two</h3>\n"
+    "<p>The council's answer was short:<strong> Priority:</strong> safety first, and<em><b> "
+    "nested emphasis</b></em> for the budget, said the mayor at the meeting in June.</p>\n"
     "<blockquote><p>We will lose a season, maybe two, before the fish find the new banks, said "
     "one of the skippers who has fished here for forty years.</p>\n"
     "<p>Then it will be as it was, and the ferries will be a sight to see from the pier.</p>"
@@ -730,9 +732,15 @@ static void test_empty_headings_and_quotes(void **state)
     assert_non_null(strstr(md, "any state of the tide.\n\nThe fishermen"));
     assert_non_null(
         strstr(md, "in the autumn.\n\n## 2. The new channel and the ferries\n\nFerries"));
-    assert_non_null(strstr(md, "same winter.\n\n### Line one line two\n\n> We will lose a season"));
+    assert_non_null(strstr(md, "same winter.\n\n### Line one line two\n\nThe council"));
     assert_non_null(strstr(md, "forty years.\n>\n> Then it will be"));
     assert_null(strstr(md, ">\n>\n"));
+    /* a space at the start of emphasis goes before its markers */
+    assert_non_null(strstr(md, "was short: **Priority:** safety first, and "));
+    assert_non_null(strstr(md, "in June.\n\n> We will lose a season"));
+    assert_non_null(strstr(md, "*nested emphasis*"));
+    assert_null(strstr(md, "* nested"));
+    assert_null(strstr(md, "_ nested"));
     size_t n = strlen(md);
     assert_true(n > 0 && md[n - 1] != '>' && md[n - 1] != '\n');
   }

@@ -156,7 +156,10 @@ typedef struct fb_render {
   int pre;            /* inside <pre> */
   int cell;           /* inside a GFM table cell: no line breaks */
   int heading;        /* inside a heading: its Markdown stays on one line (breaks are spaces) */
-  char prefix[256];   /* blockquote / list continuation prefix for Markdown lines */
+  /* Emphasis markers just written (nothing after them yet): where the run of them starts and
+   * ends in md, so a space that follows goes before them (flush_space); 0, 0 when none. */
+  size_t span_run_start, span_mark_end;
+  char prefix[256]; /* blockquote / list continuation prefix for Markdown lines */
   size_t prefix_len;
   int list_depth;
   size_t md_item_end; /* md.len right after the open list item's marker; SIZE_MAX: none */

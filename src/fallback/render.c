@@ -193,8 +193,25 @@ static void flush_space(fb_render *r)
   r->pending_space = false;
   if (r->txt.len && fb_buf_last(&r->txt) != '\n' && fb_buf_last(&r->txt) != ' ')
     fb_buf_puts(&r->txt, " ");
-  if (r->want_md && !md_at_line_start(r) && fb_buf_last(&r->md) != ' ')
+  if (!r->want_md || md_at_line_start(r) || fb_buf_last(&r->md) == ' ')
+    return;
+  size_t at = r->span_mark_end == r->md.len ? r->span_run_start : r->md.len;
+  if (at == r->md.len) {
     fb_buf_puts(&r->md, " ");
+    return;
+  }
+  /* Right after emphasis markers the space goes before them ("a **b**", not "a** b**"):
+   * CommonMark does not open emphasis whose marker is followed by a space. */
+  if (at == 0 || r->md.p[at - 1] == ' ' || r->md.p[at - 1] == '\n')
+    return;
+  size_t tail = r->md.len - at;
+  fb_buf_puts(&r->md, " ");
+  if (r->md.nomem || r->md.overflow)
+    return;
+  memmove(r->md.p + at + 1, r->md.p + at, tail);
+  r->md.p[at] = ' ';
+  r->span_run_start++;
+  r->span_mark_end++;
 }
 
 static void md_escaped(fb_render *r, const char *s, size_t n)
@@ -902,8 +919,13 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
                        : (!strcmp(name, "em") || !strcmp(name, "i"))   ? "_"
                                                                        : "`";
     flush_space(r);
+    size_t run_start = r->span_mark_end == r->md.len ? r->span_run_start : r->md.len;
     md_raw(r, mark);
     size_t open_end = r->md.len;
+    if (r->want_md) {
+      r->span_run_start = run_start;
+      r->span_mark_end = open_end;
+    }
     if (mark[0] == '`') {
       /* Code spans take their text verbatim. */
       fb_buf t = {.max = 1 << 20};

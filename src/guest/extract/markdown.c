@@ -51,6 +51,7 @@ typedef struct md_ctx {
    * when the span shows nothing (an icon font's empty <i class="fa ...">); deeper spans than
    * MD_MAX_NEST keep their markers. */
   size_t span_open[MD_MAX_NEST];
+  unsigned char span_len[MD_MAX_NEST]; /* its marker's length */
   int span_depth;
   /* The open heading (the outermost, should one hold another): where its line began and its
    * "## " ended, to take it back when it shows nothing, as a list item is. */
@@ -126,6 +127,32 @@ static inline bool md_ordinary(const char *s, size_t j, size_t n)
            d == '\\' || d == '|' || ex_pua_len(s, j, n));
 }
 
+/* Writes the pending space (m->space), unless the output already ends with one or a line
+ * break. Right after inline spans' opening markers it goes before them instead ("a **b**", not
+ * "a** b**"): CommonMark does not open emphasis whose marker is followed by a space. */
+static void md_put_space(md_ctx *m)
+{
+  bool want = m->space && m->out->len;
+  m->space = false;
+  if (!want || m->out->failed)
+    return;
+  size_t at = m->out->len;
+  int d = m->span_depth < MD_MAX_NEST ? m->span_depth : MD_MAX_NEST;
+  while (d > 0 && m->span_open[d - 1] + m->span_len[d - 1] == at)
+    at = m->span_open[--d];
+  char last = at ? m->out->p[at - 1] : '\n';
+  if (last == ' ' || last == '\n')
+    return;
+  size_t tail = m->out->len - at;
+  exb_putc(m->out, ' ');
+  if (tail == 0 || m->out->failed)
+    return;
+  memmove(m->out->p + at + 1, m->out->p + at, tail);
+  m->out->p[at] = ' ';
+  for (int k = d; k < m->span_depth && k < MD_MAX_NEST; k++)
+    m->span_open[k]++;
+}
+
 static void md_text(md_ctx *m, const char *s, size_t n)
 {
   if (m->pre) {
@@ -154,12 +181,7 @@ static void md_text(md_ctx *m, const char *s, size_t n)
       continue;
     }
     md_flush(m);
-    if (m->space && m->out->len) {
-      char last = m->out->p[m->out->len - 1];
-      if (last != ' ' && last != '\n')
-        exb_putc(m->out, ' ');
-    }
-    m->space = false;
+    md_put_space(m);
     /* a run of ordinary characters in one write; a lone ' ' between two of them is its own
      * collapsed form, so the run goes on through it */
     size_t j = i;
@@ -187,12 +209,7 @@ static void md_text(md_ctx *m, const char *s, size_t n)
 static void md_inline(md_ctx *m, const char *s)
 {
   md_flush(m);
-  if (m->space && m->out->len) {
-    char last = m->out->p[m->out->len - 1];
-    if (last != ' ' && last != '\n')
-      exb_putc(m->out, ' ');
-  }
-  m->space = false;
+  md_put_space(m);
   exb_puts(m->out, s);
 }
 
@@ -278,8 +295,10 @@ static bool md_blank_since(const md_ctx *m, size_t from)
 static void md_span_open(md_ctx *m, const char *mark)
 {
   md_inline(m, mark);
-  if (m->span_depth < MD_MAX_NEST)
+  if (m->span_depth < MD_MAX_NEST) {
     m->span_open[m->span_depth] = m->out->len - strlen(mark);
+    m->span_len[m->span_depth] = (unsigned char)strlen(mark);
+  }
   m->span_depth++;
 }
 
