@@ -749,6 +749,58 @@ static void test_empty_headings_and_quotes(void **state)
   riptide_document_free(d);
 }
 
+/* Line breaks (<br>) in Markdown, both engines: a hard break comes after the markers closing a
+ * span on its line, a second <br> in a row adds nothing, a <br> in a code span is a space and
+ * in <pre> a line; text at a line's start that would read as block syntax is escaped; code
+ * spans are verbatim, fenced by more backticks than they hold. */
+static const char BR_PAGE[] =
+    "<!DOCTYPE html><html><head><title>Release notes</title></head><body><article>\n"
+    "<p>The release brings many changes to the game, listed here in the order they were "
+    "made.<br><br><b>Blocks<br></b>The stone blocks come in smooth versions now, and the slime "
+    "block bounces.<br>+ Added Granite<br>1. Not a list<br># Not a heading<br>- Not a bullet</p>\n"
+    "<p>To check the server, type <code>rehash<br>which server</code> in a shell, and then "
+    "read what it prints before you go on with the upgrade.</p>\n"
+    "<pre>make<br>make install</pre>\n"
+    "<p>Then run <code>ldd `which server`</code> to see its libraries, and set "
+    "<code>default_bits = 2048</code> in the configuration file of the server.</p>\n"
+    "<p>The upgrade keeps the worlds made with the older version, and converts them the first "
+    "time they are opened.</p>\n"
+    "</article></body></html>\n";
+
+static void test_line_breaks_as_guest(void **state)
+{
+  (void)state;
+  riptide_document *d = extract(BR_PAGE, RIPTIDE_MODE_ARTICLE, NULL);
+  riptide_pool *pool = one_slot_pool();
+  riptide_options o;
+  riptide_options_init(&o);
+  o.want_markdown = true;
+  riptide_document *g = NULL;
+  assert_int_equal(riptide_pool_extract(pool, BR_PAGE, strlen(BR_PAGE), TIDES_URL, &o, &g),
+                   RIPTIDE_OK);
+  /* the guest writes a hard break as "\\", the fallback as two spaces */
+  const char *mds[2] = {g->markdown, d->markdown}, *hb[2] = {"\\\n", "  \n"};
+  for (int i = 0; i < 2; i++) {
+    const char *md = mds[i];
+    char want[256];
+    snprintf(want, sizeof want, "were made.%s**Blocks**%sThe stone blocks", hb[i], hb[i]);
+    assert_non_null(strstr(md, want));
+    snprintf(want, sizeof want,
+             "bounces.%s\\+ Added Granite%s1\\. Not a list%s\\# Not a "
+             "heading%s\\- Not a bullet\n\n",
+             hb[i], hb[i], hb[i], hb[i]);
+    assert_non_null(strstr(md, want));
+    assert_non_null(strstr(md, "type `rehash which server` in a shell"));
+    assert_non_null(strstr(md, "```\nmake\nmake install\n```"));
+    /* code spans: verbatim, in a fence longer than the backticks inside */
+    assert_non_null(strstr(md, "Then run `` ldd `which server` `` to see"));
+    assert_non_null(strstr(md, "and set `default_bits = 2048` in"));
+  }
+  riptide_document_free(g);
+  riptide_pool_free(pool);
+  riptide_document_free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -767,6 +819,7 @@ int main(void)
       cmocka_unit_test(test_mathml_as_guest),
       cmocka_unit_test(test_nbsp_and_icons_as_guest),
       cmocka_unit_test(test_empty_headings_and_quotes),
+      cmocka_unit_test(test_line_breaks_as_guest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -386,7 +386,8 @@ static void render_children(fb_render *r, xmlNode *n, int depth)
 }
 
 /* Plain text of a subtree (for link text and table cells' alt text). */
-void fb_text_of(const xmlNode *n, fb_buf *b, int depth)
+/* fb_text_of, with what a <br> becomes: a space, or in preformatted text its line break. */
+static void text_of_br(const xmlNode *n, fb_buf *b, int depth, const char *br)
 {
   if (depth >= FB_MAX_DEPTH)
     return;
@@ -394,11 +395,18 @@ void fb_text_of(const xmlNode *n, fb_buf *b, int depth)
     if (c->type == XML_TEXT_NODE && c->content)
       fb_buf_puts(b, (const char *)c->content);
     else if (fb_is_el(c)) {
-      if (fb_is_block(c) || fb_name_is(c, "br"))
+      if (fb_name_is(c, "br"))
+        fb_buf_puts(b, br);
+      else if (fb_is_block(c))
         fb_buf_puts(b, " ");
-      fb_text_of(c, b, depth + 1);
+      text_of_br(c, b, depth + 1, br);
     }
   }
+}
+
+void fb_text_of(const xmlNode *n, fb_buf *b, int depth)
+{
+  text_of_br(n, b, depth, " ");
 }
 
 /* A data table: rows of cells without block content (GFM can show it); layout tables are
@@ -699,7 +707,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     md_raw(r, "```\n");
     r->pre++;
     fb_buf tmp = {.max = r->md.max};
-    fb_text_of(n, &tmp, depth);
+    text_of_br(n, &tmp, depth, "\n");
     if (tmp.p) {
       fb_buf_puts(&r->txt, tmp.p);
       if (r->want_md)
@@ -933,7 +941,16 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       char *code = fb_clean_dup(t.p ? t.p : "", 1 << 20);
       free(t.p);
       if (code) {
+        /* the fence its content needs: the opening "`" is written, the closing one below */
+        bool pad;
+        size_t fence = rt_md_code_fence(code, strlen(code), &pad);
+        for (size_t k = 1; k < fence; k++)
+          fb_buf_puts(&r->md, "`");
+        fb_buf_puts(&r->md, pad ? " " : "");
         fb_buf_puts(&r->md, code);
+        fb_buf_puts(&r->md, pad ? " " : "");
+        for (size_t k = 1; k < fence; k++)
+          fb_buf_puts(&r->md, "`");
         fb_buf_puts(&r->txt, code);
       }
       free(code);
@@ -950,7 +967,14 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       md_truncate(r, open_end - strlen(mark));
       return;
     }
+    /* A <br> that ended the span: its hard break goes after the closing marker, which at the
+     * start of the next line would not close the span. */
+    bool hard = r->md.len >= open_end + 3 && !memcmp(r->md.p + r->md.len - 3, "  \n", 3);
+    if (hard)
+      md_truncate(r, r->md.len - 3);
     md_raw(r, mark);
+    if (hard)
+      fb_buf_puts(&r->md, "  \n");
     return;
   }
   if (!strcmp(name, "figcaption")) {

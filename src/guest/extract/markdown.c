@@ -33,6 +33,8 @@ typedef struct md_ctx {
   const char *base;
   size_t base_len;
   int brk;    /* 0 none, 1 line, 2 blank line */
+  bool hard;  /* the pending line break is a <br>'s (md_flush writes it as a hard break) */
+  int code;   /* open inline code spans */
   bool space; /* pending space */
   int pre;
   int cell; /* inside a table cell */
@@ -76,6 +78,8 @@ static void md_prefix(md_ctx *m)
 
 static void md_flush(md_ctx *m)
 {
+  bool hard = m->hard;
+  m->hard = false;
   if (m->brk && m->out->len && m->out->len == m->marker_end) {
     /* nothing written since the last marker: the break is already there */
     m->brk = 0;
@@ -88,6 +92,8 @@ static void md_flush(md_ctx *m)
       return;
     }
     exb_rtrim(m->out);
+    if (hard && m->brk == 1)
+      exb_putc(m->out, '\\'); /* CommonMark hard line break */
     exb_putc(m->out, '\n');
     if (m->brk == 2) {
       /* blank line: inside a quote it keeps the marker */
@@ -182,6 +188,26 @@ static void md_text(md_ctx *m, const char *s, size_t n)
     }
     md_flush(m);
     md_put_space(m);
+    if (m->out->len == m->marker_end) {
+      /* at a line's start (or right after a list marker) text that would read as block
+       * syntax is escaped: "# ", "> ", "- ", "+ ", "1. ", "1) ", a setext "===" line */
+      if (c == '#' || c == '>' || c == '-' || c == '+' || c == '=') {
+        exb_putc(m->out, '\\');
+        exb_putc(m->out, c);
+        i++;
+        continue;
+      }
+      size_t d = i;
+      while (d < n && d - i < 9 && s[d] >= '0' && s[d] <= '9')
+        d++;
+      if (d > i && d < n && (s[d] == '.' || s[d] == ')')) {
+        exb_put(m->out, s + i, d - i);
+        exb_putc(m->out, '\\');
+        exb_putc(m->out, s[d]);
+        i = d + 1;
+        continue;
+      }
+    }
     /* a run of ordinary characters in one write; a lone ' ' between two of them is its own
      * collapsed form, so the run goes on through it */
     size_t j = i;
@@ -198,7 +224,9 @@ static void md_text(md_ctx *m, const char *s, size_t n)
       i = j;
       continue;
     }
-    if (c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '\\' ||
+    /* in a code span only a table's "|" is escaped (GFM); its backticks set the span's
+     * fence (md_span_close) */
+    if ((!m->code && (c == '*' || c == '_' || c == '`' || c == '[' || c == ']' || c == '\\')) ||
         (c == '|' && m->cell))
       exb_putc(m->out, '\\');
     exb_putc(m->out, c);
@@ -291,6 +319,32 @@ static bool md_blank_since(const md_ctx *m, size_t from)
          (from == o->len || (from < o->len && rt_md_blank(o->p + from, o->len - from)));
 }
 
+/* Closes the code span whose "`" is at out[at], with the fence its content needs
+ * (rt_md_code_fence): longer than a run of backticks inside, padded where one is at an end. */
+static void md_code_fence(md_ctx *m, size_t at)
+{
+  ex_buf *o = m->out;
+  bool pad;
+  size_t body = o->len - at - 1, fence = rt_md_code_fence(o->p + at + 1, body, &pad);
+  if (fence == 1 || o->failed) {
+    exb_putc(o, '`');
+    return;
+  }
+  size_t shift = fence - 1 + pad;
+  for (size_t k = 0; k < shift; k++)
+    exb_putc(o, ' '); /* room, moved into below */
+  if (o->failed)
+    return;
+  memmove(o->p + at + 1 + shift, o->p + at + 1, body);
+  memset(o->p + at, '`', fence);
+  if (pad) {
+    o->p[at + fence] = ' ';
+    exb_putc(o, ' ');
+  }
+  for (size_t k = 0; k < fence; k++)
+    exb_putc(o, '`');
+}
+
 /* An inline span's opening marker, written as any inline text is (md_inline). */
 static void md_span_open(md_ctx *m, const char *mark)
 {
@@ -310,6 +364,10 @@ static void md_span_close(md_ctx *m, const char *mark)
   size_t ml = strlen(mark);
   if (m->span_depth < MD_MAX_NEST && md_blank_since(m, m->span_open[m->span_depth] + ml)) {
     exb_truncate(m->out, m->span_open[m->span_depth]);
+    return;
+  }
+  if (mark[0] == '`' && m->span_depth < MD_MAX_NEST) {
+    md_code_fence(m, m->span_open[m->span_depth]);
     return;
   }
   exb_put(m->out, mark, ml);
@@ -345,10 +403,17 @@ static bool md_enter(void *vc, const dom_node *n)
   }
   switch (n->tag) {
   case HTML_TAG_BR:
-    if (m->cell || m->head_open)
-      m->space = true;
-    else if (m->out->len) {
-      exb_putc(m->out, '\\'); /* CommonMark hard line break */
+    if (m->pre) {
+      exb_putc(m->out, '\n');
+      md_prefix(m);
+    } else if (m->cell || m->head_open || m->code) {
+      m->space = true; /* a table cell, heading or code span is one line */
+    } else if (m->out->len) {
+      /* written as "\" when the line break is (md_flush): not when a block break takes its
+       * place (a "\" ending a paragraph is a literal backslash), and after the markers that
+       * close spans on its line (a "\" before "**" would escape it). A second <br> in a
+       * row adds nothing, as in the text. */
+      m->hard = true;
       md_break(m, 1);
     }
     return false;
@@ -369,8 +434,10 @@ static bool md_enter(void *vc, const dom_node *n)
   case HTML_TAG_KBD:
   case HTML_TAG_SAMP:
   case HTML_TAG_TT:
-    if (!m->pre)
+    if (!m->pre) {
       md_span_open(m, "`");
+      m->code++;
+    }
     return true;
   case HTML_TAG_EM:
   case HTML_TAG_I:
@@ -443,6 +510,7 @@ static bool md_enter(void *vc, const dom_node *n)
           exb_put(m->out, "  ", 2);
       }
       m->brk = 0;
+      m->hard = false;
       m->depth = save;
       m->space = false;
       if (m->kind[d] == 'o') {
@@ -509,8 +577,10 @@ static void md_leave(void *vc, const dom_node *n)
   case HTML_TAG_KBD:
   case HTML_TAG_SAMP:
   case HTML_TAG_TT:
-    if (!m->pre)
+    if (!m->pre) {
+      m->code--;
       md_span_close(m, "`");
+    }
     return;
   case HTML_TAG_EM:
   case HTML_TAG_I:

@@ -35,4 +35,21 @@ static inline bool rt_md_blank(const char *s, size_t n)
   return true;
 }
 
+/*
+ * The fence of a code span holding s[0..n): one backtick more than its longest run of them
+ * (1 when it has none), and in *pad whether a space goes inside each fence, which CommonMark
+ * strips from both ends (a content that begins or ends with a backtick needs it).
+ */
+static inline size_t rt_md_code_fence(const char *s, size_t n, bool *pad)
+{
+  size_t run = 0, longest = 0;
+  for (size_t i = 0; i < n; i++) {
+    run = s[i] == '`' ? run + 1 : 0;
+    if (run > longest)
+      longest = run;
+  }
+  *pad = longest && (s[0] == '`' || s[n - 1] == '`');
+  return longest + 1;
+}
+
 #endif
