@@ -555,7 +555,7 @@ static enum MHD_Result begin(srv *s, srv_req *r, const char *method)
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
   if (q.bad)
     return send_error(r, 400, "BAD_REQUEST", q.msg, 0, false);
-  r->body.max = (size_t)s->cfg.max_body + 1;
+  r->body.max = (size_t)s->cfg.max_body; /* a body of max_body bytes fits, one more does not */
   r->state = REQ_BODY;
   if (r->route == R_BATCH && !r->gzip) /* streamed: lines run while the body arrives */
     return batch_start(s, r);
@@ -630,6 +630,20 @@ static enum MHD_Result body_complete(srv *s, srv_req *r)
   return res;
 }
 
+/* A body still arriving --body-timeout after its headers (time suspended for backpressure not
+ * counted), each piece just inside --idle-timeout: the connection is to be cut, as
+ * libmicrohttpd cannot answer in the middle of a body. The same bound holds for a body being
+ * read only to be dropped (over --max-body, a batch refused mid-body, a body sent with a GET). */
+static bool body_timed_out(srv *s, srv_req *r)
+{
+  if (srv_now_ns() - r->t0 - r->paused_ns <= (uint64_t)s->cfg.body_timeout_ms * 1000000u)
+    return false;
+  r->status = 408;
+  r->error_code = "BODY_TIMEOUT";
+  r->state = REQ_ANSWERED;
+  return true;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_size, void **con_cls)
@@ -657,25 +671,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
   }
   switch (r->state) {
   case REQ_GET:
-    if (*upload_size) { /* a body on a GET is ignored */
+    if (*upload_size) { /* a body on a GET is ignored, but must not take longer to arrive */
+      if (body_timed_out(s, r))
+        return MHD_NO;
       *upload_size = 0;
       return MHD_YES;
     }
     return answer_get(s, r);
   case REQ_BODY:
-    if (*upload_size &&
-        srv_now_ns() - r->t0 - r->paused_ns > (uint64_t)s->cfg.body_timeout_ms * 1000000u) {
-      /* A body trickling in, each piece just inside --idle-timeout: the connection is cut
-       * (libmicrohttpd cannot answer in the middle of a body). */
-      r->status = 408;
-      r->error_code = "BODY_TIMEOUT";
-      r->state = REQ_ANSWERED;
-      return MHD_NO;
-    }
     if (r->pause_t0) { /* resumed: time spent suspended is not the client's */
       r->paused_ns += srv_now_ns() - r->pause_t0;
       r->pause_t0 = 0;
     }
+    if (*upload_size && body_timed_out(s, r))
+      return MHD_NO;
     if (*upload_size) {
       uint64_t need = r->bytes_in + *upload_size;
       if (need > r->reserved && need <= s->cfg.max_body + 1 && !reserve(s, r, need - r->reserved)) {
@@ -719,6 +728,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return body_complete(s, r);
   case REQ_DISCARD:
     if (*upload_size) {
+      if (body_timed_out(s, r))
+        return MHD_NO;
       r->bytes_in += *upload_size;
       *upload_size = 0;
       if (r->bytes_in > 2 * s->cfg.max_body) {
@@ -732,6 +743,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return send_error(r, 413, "BODY_TOO_LARGE", "the body exceeds --max-body", 0, true);
   case REQ_REJECT:
     if (*upload_size) {
+      if (body_timed_out(s, r))
+        return MHD_NO;
       r->bytes_in += *upload_size;
       *upload_size = 0;
       if (r->bytes_in > 2 * s->cfg.max_body) {

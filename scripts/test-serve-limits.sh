@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# `riptide serve` limits and nothing-lost guarantees at their edges (run by `make test` with
+# args BUILD SHARED): a real server on 127.0.0.1:0, real clients (curl; python3 for raw
+# sockets), an upstream whose pages hang until the test releases them (one key per test).
+#
+#  - --max-body: a chunked body of exactly --max-body bytes is read, one byte more is 413;
+#  - --body-timeout: a body read only to be dropped (over --max-body, on a GET) is cut at the
+#    timeout too;
+#    the time a batch upload spends suspended (backpressure) is not counted, also for the piece
+#    that arrives right after the resume;
+#  - --max-connections: a connection past the cap is refused, and served once one closes;
+#  - batch: hostile lines (invalid UTF-8, NUL, lone CR, a line over --max-size, no final
+#    newline) each get their line, in order; clients that go away mid-body and mid-stream
+#    leave nothing queued or buffered.
+set -u
+BUILD=${1:-build}
+. "$(dirname "$0")/lib/cli-test.sh"
+. "$(dirname "$0")/lib/serve-test.sh"
+NAME=test-serve-limits
+serve_test_init "$NAME" "$BUILD"
+start() { serve_start "$1" --listen 127.0.0.1:0 --access-log /dev/null "${@:2}"; } # sets ADDR, SPID
+# wait_status ADDR REGEX: polls /v1/status until its body matches (10 s at most).
+wait_status() {
+  local i
+  for i in $(seq 1 500); do
+    curl -s --max-time 5 "$1/v1/status" | grep -Eq "$2" && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+echo "$NAME: $RT"
+
+# ---- upstream: /hang?k=K (and /big?k=K, a ~3 MB page) answer once /release?k=K was asked ----
+cat >"$T/upstream.py" <<'EOF'
+import http.server, socketserver, threading, urllib.parse
+events, lock = {}, threading.Lock()
+def event(k):
+    with lock:
+        return events.setdefault(k, threading.Event())
+small = b"<html><head><title>Released</title></head><body><article><p>" + b"A page that was held back until the test let it go. " * 8 + b"</p></article></body></html>"
+big = (b"<html><head><title>Big page</title></head><body><article>" +
+       b"".join(b"<p>paragraph %d with a few words in it, long enough to be kept as text.</p>" % i for i in range(40000)) +
+       b"</article></body></html>")
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        u = urllib.parse.urlparse(self.path)
+        k = urllib.parse.parse_qs(u.query).get("k", [""])[0]
+        if u.path == "/release":
+            event(k).set(); body, ct = b"ok", "text/plain"
+        elif u.path in ("/hang", "/big"):
+            event(k).wait(60)
+            body, ct = (big if u.path == "/big" else small), "text/html; charset=utf-8"
+        else:
+            self.send_response(404); self.send_header("Content-Length", "0"); self.end_headers(); return
+        self.send_response(200)
+        self.send_header("Content-Type", ct)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+s = S(("127.0.0.1", 0), H)
+print(s.server_port, flush=True)
+s.serve_forever()
+EOF
+$PY "$T/upstream.py" >"$T/up.port" 2>/dev/null &
+PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$T/up.port" ] && break; sleep 0.05; done
+UP="http://127.0.0.1:$(head -n1 "$T/up.port")"
+release() { curl -s -o /dev/null --max-time 5 "$UP/release?k=$1"; }
+
+# ---- server L: one slot, one worker, small limits --------------------------------------------
+start l -p 1 --workers 1 --max-body 64K --body-timeout 1s --allow-private-fetch
+L=$ADDR
+check "server L up" test -n "$L"
+
+# --max-body is the largest body read, not one byte less or more (chunked: no Content-Length).
+for n in 65536 65537; do
+  { printf '<p>'; head -c $((n - 7)) /dev/zero | tr '\0' a; printf '</p>'; } >"$T/body$n.html"
+done
+req "chunked body of exactly --max-body (64K) bytes" 200 -H 'Content-Type: text/html' -H 'Transfer-Encoding: chunked' --data-binary @"$T/body65536.html" "$L/v1/extract"
+req "chunked body of --max-body + 1 bytes" 413 -H 'Content-Type: text/html' -H 'Transfer-Encoding: chunked' --data-binary @"$T/body65537.html" "$L/v1/extract"
+check "  ... BODY_TOO_LARGE" has '"code":"BODY_TOO_LARGE"'
+
+# A body past --max-body is read on (to answer 413) but not for longer than --body-timeout.
+cat >"$T/trickle_over.py" <<'EOF'
+import socket, sys, time
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+s = socket.create_connection((host, int(port)))
+if sys.argv[2] == "get":  # a body on a GET is read and ignored
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+else:
+    s.sendall(b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n")
+    s.sendall(b"%x\r\n%s\r\n" % (70000, b"a" * 70000))  # over --max-body 64K: the rest is dropped
+t0 = time.monotonic()
+s.settimeout(5)
+try:
+    for _ in range(60):  # 100 bytes every 50 ms: never idle, done after 3 s
+        s.sendall(b"64\r\n" + b"a" * 100 + b"\r\n")
+        time.sleep(0.05)
+    s.sendall(b"0\r\n\r\n")
+    print("not cut: " + s.recv(100).decode(errors="replace").split("\r\n")[0])
+except OSError:
+    print("cut after %.1f s" % (time.monotonic() - t0))
+EOF
+out=$($PY "$T/trickle_over.py" "$L" post)
+case "$out" in "cut after "*) ok "a body over --max-body trickling in is cut at --body-timeout ($out)" ;; *) bad "body over --max-body trickling past --body-timeout: $out" ;; esac
+out=$($PY "$T/trickle_over.py" "$L" get)
+case "$out" in "cut after "*) ok "a body on a GET trickling in is cut at --body-timeout ($out)" ;; *) bad "body on a GET trickling past --body-timeout: $out" ;; esac
+
+# A batch upload suspended (4 lines held, -p 1) longer than --body-timeout, then resumed: the
+# time suspended is not the client's, so the piece that arrives after the resume is read.
+cat >"$T/paused.py" <<'EOF'
+import json, socket, sys, time, urllib.request
+addr, up = sys.argv[1], sys.argv[2]
+host, port = addr.rsplit("//", 1)[1].split(":")
+def busy():
+    return json.loads(urllib.request.urlopen(addr + "/v1/status", timeout=5).read())["server"]["busy_workers"]
+head = "".join(json.dumps({"id": "h%d" % i, "url": up + "/hang?k=paused"}) + "\n" for i in range(4)).encode()
+rest = "".join(json.dumps({"id": "l%d" % i, "html": "<article><p>line %d, long enough to be kept as text</p></article>" % i}) + "\n" for i in range(4)).encode()
+s = socket.create_connection((host, int(port)))
+s.sendall(b"POST /v1/extract/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+          b"Content-Length: %d\r\n\r\n" % (len(head) + len(rest)) + head)
+t = time.time()
+while busy() < 1:
+    assert time.time() - t < 10, "the first line never ran"
+    time.sleep(0.02)
+time.sleep(1.5)  # suspended past --body-timeout (1 s): the condition under test
+s.sendall(rest)
+urllib.request.urlopen(up + "/release?k=paused", timeout=5).read()
+s.settimeout(30)
+f = s.makefile("rb")
+status = f.readline()
+if not status.startswith(b"HTTP/1.1 200"):
+    print("status %r" % status); sys.exit()
+while f.readline() not in (b"\r\n", b""):
+    pass
+out = b""
+while True:
+    n = int(f.readline().strip(), 16)
+    if n == 0:
+        break
+    out += f.read(n)
+    f.readline()
+ids = [json.loads(l)["id"] for l in out.decode().splitlines()]
+print("ok" if ids == ["h0", "h1", "h2", "h3", "l0", "l1", "l2", "l3"] else "ids %s" % ids)
+EOF
+out=$($PY "$T/paused.py" "$L" "$UP" 2>&1 | tail -1)
+check "batch upload suspended past --body-timeout, then resumed: all 8 lines back ($out)" test "$out" = ok
+release paused
+
+# Clients that go away: mid-body (a batch announced longer than sent) and mid-stream.
+cat >"$T/gone.py" <<'EOF'
+import json, socket, sys
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+line = (json.dumps({"html": "<article><p>" + "words here " * 200 + "</p></article>"}) + "\n").encode()
+s = socket.create_connection((host, int(port)))
+s.sendall(b"POST /v1/extract/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+          b"Content-Length: %d\r\n\r\n" % (len(line) * 40) + line * 20 + line[:100])
+s.close()  # mid-body, mid-line
+s = socket.create_connection((host, int(port)))
+s.sendall(b"POST /v1/extract/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+          b"Content-Length: %d\r\n\r\n" % (len(line) * 40) + line * 40)
+s.recv(64)  # the start of the answer
+s.close()  # mid-stream
+print("ok")
+EOF
+check "clients leave mid-body and mid-stream" test "$($PY "$T/gone.py" "$L")" = ok
+check "  ... nothing left queued, buffered or active" wait_status "$L" '"queue":0,.*"active_requests":1,.*"buffered_bytes":0,'
+req "  ... and the server still answers" 200 -H 'Content-Type: text/html' --data-binary '<article><p>still here, with enough words to count</p></article>' "$L/v1/extract"
+kill -TERM "$SPID"
+wait "$SPID"
+check "server L exits 0 on SIGTERM" test "$?" = 0
+
+# ---- server M: --max-connections 3, --max-size 16K under a larger --max-body -----------------
+start m -p 1 --max-connections 3 --max-size 16K --max-body 1M
+M=$ADDR
+check "server M up" test -n "$M"
+$PY - "$M" >"$T/conn.out" 2>&1 <<'EOF'
+import socket, subprocess, sys, time
+host, port = sys.argv[1].rsplit("//", 1)[1].split(":")
+def get():
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                        sys.argv[1] + "/healthz"], capture_output=True, text=True)
+    return r.stdout
+idle = [socket.create_connection((host, int(port))) for _ in range(3)]
+time.sleep(0.2)  # let the server accept all three
+over = get()
+idle.pop().close()
+t = time.time()
+after = get()
+while after != "200" and time.time() - t < 10:
+    time.sleep(0.05)
+    after = get()
+print(over, after)
+EOF
+check "--max-connections 3: a 4th connection is refused, served once one closes ($(cat "$T/conn.out"))" test "$(cat "$T/conn.out")" = "000 200"
+
+$PY - >"$T/hostile.ndjson" <<'EOF'
+import json, sys
+w = sys.stdout.buffer.write
+w(json.dumps({"id": "a", "html": "<article><p>first line, long enough to be kept as text</p></article>"}).encode() + b"\n")
+w(b'{"id": "utf8", "html": "<p>\xff\xfe bad bytes</p>"}\n')
+w(b"\r\n")
+w(b'{"id": "nul", "html": "<p>a\x00b</p>"}\n')
+w(json.dumps({"id": "huge", "html": "<p>" + "x" * 20000 + "</p>"}).encode() + b"\n")
+w(b"   \t\n")
+w(json.dumps({"id": "z", "html": "<article><p>last line, no newline after it, kept as text</p></article>"}).encode())
+EOF
+req "hostile batch" 200 -H 'Content-Type: application/x-ndjson' --data-binary @"$T/hostile.ndjson" "$M/v1/extract/batch"
+check "hostile batch: one line each, in order; bad UTF-8, NUL and a line over --max-size are errors" $PY -c '
+import json, sys
+out = [json.loads(l) for l in open(sys.argv[1], "rb")]
+assert [o["id"] for o in out] == ["a", "2", "4", "huge", "z"], [o["id"] for o in out]
+assert "error" not in out[0] and "error" not in out[4], out
+assert out[1]["error"]["code"] == "BAD_REQUEST" and out[2]["error"]["code"] == "BAD_REQUEST", out
+assert out[3]["error"]["code"] == "INPUT_TOO_LARGE", out[3]' "$T/body"
+kill -TERM "$SPID"
+wait "$SPID"
+check "server M exits 0 on SIGTERM" test "$?" = 0
+
+echo "$NAME: $pass passed, $fail failed"
+[ "$fail" = 0 ]
