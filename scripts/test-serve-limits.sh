@@ -8,6 +8,8 @@
 #    timeout too;
 #    the time a batch upload spends suspended (backpressure) is not counted, also for the piece
 #    that arrives right after the resume;
+#  - --max-wait: a queued request is answered 503 POOL_SATURATED at its deadline while every
+#    worker is busy, not when one frees up;
 #  - --max-connections: a connection past the cap is refused, and served once one closes;
 #  - batch: hostile lines (invalid UTF-8, NUL, lone CR, a line over --max-size, no final
 #    newline) each get their line, in order; clients that go away mid-body and mid-stream
@@ -73,7 +75,7 @@ UP="http://127.0.0.1:$(head -n1 "$T/up.port")"
 release() { curl -s -o /dev/null --max-time 5 "$UP/release?k=$1"; }
 
 # ---- server L: one slot, one worker, small limits --------------------------------------------
-start l -p 1 --workers 1 --max-body 64K --body-timeout 1s --allow-private-fetch
+start l -p 1 --workers 1 --max-body 64K --body-timeout 1s --max-wait 500ms --allow-private-fetch
 L=$ADDR
 check "server L up" test -n "$L"
 
@@ -151,6 +153,18 @@ EOF
 out=$($PY "$T/paused.py" "$L" "$UP" 2>&1 | tail -1)
 check "batch upload suspended past --body-timeout, then resumed: all 8 lines back ($out)" test "$out" = ok
 release paused
+
+# --max-wait while the only worker is busy on a fetch: the queued request is answered 503 at
+# its deadline (500 ms), while the fetch still hangs.
+curl -s -o "$T/a.body" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' --data-binary "{\"url\":\"$UP/hang?k=wait\"}" "$L/v1/extract" >"$T/a.code" &
+A_CURL=$!
+check "the fetch occupies the worker" wait_status "$L" '"busy_workers":1,'
+REQ_TIMEOUT=5 req "queued behind a busy worker: 503 at --max-wait" 503 -H 'Content-Type: text/html' --data-binary '<p>queued</p>' "$L/v1/extract"
+check "  ... POOL_SATURATED with Retry-After" bash -c "grep -q POOL_SATURATED '$T/body' && grep -qi '^Retry-After: 1' '$T/hdr'"
+check "  ... answered while the worker was still busy" wait_status "$L" '"busy_workers":1,"queue":0,'
+release wait
+wait "$A_CURL"
+check "the fetch itself is answered 200" test "$(cat "$T/a.code")" = 200
 
 # Clients that go away: mid-body (a batch announced longer than sent) and mid-stream.
 cat >"$T/gone.py" <<'EOF'

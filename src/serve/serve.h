@@ -172,13 +172,17 @@ struct srv {
   pthread_mutex_t lock;
   pthread_cond_t work_cv; /* workers wait here for jobs; shutdown broadcasts */
   pthread_cond_t idle_cv; /* shutdown waits here for active requests to reach 0 */
+  pthread_cond_t reap_cv; /* the reaper waits here for the next queued request's deadline */
   srv_job *head, *tail;   /* guarded by lock */
   unsigned queued;        /* guarded by lock: jobs in the queue */
   unsigned active;        /* guarded by lock: requests begun and not completed */
   unsigned busy;          /* guarded by lock: workers running a request or a batch line */
   bool stopping;          /* guarded by lock: workers exit once the queue is empty */
+  uint64_t reap_at_ns;    /* guarded by lock: when the reaper wakes next (UINT64_MAX: idle) */
   pthread_t *workers;
   unsigned n_workers;
+  pthread_t reaper; /* answers 503 to requests queued past --max-wait (server.c) */
+  bool reaper_running;
 
   _Atomic bool shutting_down; /* set first at SIGTERM: new requests get 503 */
   _Atomic uint64_t buffered;  /* body bytes reserved by requests not yet completed */

@@ -19,16 +19,25 @@
  * response. A batch is one queue entry that stays at its place until all its lines are
  * claimed; see batch.c for its stream.
  *
+ * The reaper thread answers 503 to a request still queued at its deadline (--max-wait, or its
+ * timeout_ms when smaller), so the bound holds while every worker is busy (on fetches that
+ * take up to --fetch-timeout, say). It sleeps until the earliest deadline in the queue
+ * (`reap_at_ns`); enqueueing wakes it only when the new request's deadline is earlier.
+ *
  * Invariants: a suspended connection is resumed exactly once, by the worker that finished
- * its request (or by the shutdown path, which then owns the request's result); the request
- * struct (srv_req) belongs to the network thread except `done` and `result`, which the worker
- * writes before it sets `done` under srv.lock, and which the network thread reads only after
- * the resume. A request is freed in on_completed only.
+ * its request (or by the reaper or the shutdown path, which took the request out of the queue
+ * and then own its result); the request struct (srv_req) belongs to the network thread except
+ * `done` and `result`, which the worker writes before it sets `done` under srv.lock, and which
+ * the network thread reads only after the resume. A request is freed in on_completed only.
  *
  * Lock order: srv.lock, then libmicrohttpd's internal mutex (MHD_suspend_connection under
- * srv.lock, so a resume can never come before its suspend); workers call
- * MHD_resume_connection with no lock held. No lock is held while running a request, writing
- * the access log or building a response.
+ * srv.lock, so a resume can never come before its suspend); workers, the reaper and the
+ * shutdown call MHD_resume_connection with no lock held. No lock is held while running a
+ * request, writing the access log or building a response. libmicrohttpd (0.9.75) calls
+ * on_access and on_completed with none of its mutexes held, and the batch content reader with
+ * only that response's mutex, which nothing takes under srv.lock; under the mutex that
+ * MHD_suspend_connection and MHD_resume_connection take (cleanup_connection_mutex) it calls
+ * only on_mhd_log, which takes no lock of ours: srv.lock -> that mutex is the only order.
  */
 #include "serve/mhd.h"
 #include "serve/serve.h"
@@ -285,6 +294,81 @@ static void unlink_locked(srv *s, srv_job *prev, srv_job *j)
   if (s->tail == j)
     s->tail = prev;
   s->queued--;
+}
+
+/* When a queued request stops waiting for a worker: --max-wait after it was queued, or its
+ * timeout_ms when smaller (srv_run applies the same bound when a worker takes it). */
+static uint64_t wait_deadline_ns(const srv *s, const srv_req *r)
+{
+  uint32_t ms = r->params.timeout_ms && r->params.timeout_ms < s->cfg.max_wait_ms
+                    ? r->params.timeout_ms
+                    : s->cfg.max_wait_ms;
+  return r->queued_ns + (uint64_t)ms * 1000000u;
+}
+
+/* A queued request taken out of the queue unrun (lock held): its answer is an error, stored
+ * for the network thread, which reads it once the caller has resumed the connection. */
+static void answer_unrun_locked(srv_req *r, unsigned status, const char *code, const char *msg)
+{
+  memset(&r->result, 0, sizeof r->result);
+  r->result.status = status;
+  r->result.retry_after = 1;
+  r->result.error_code = code;
+  r->result.mime = "application/json";
+  srv_error_body(&r->result.body, code, msg);
+  r->done = true;
+}
+
+/* The reaper (see DESIGN): requests queued past their deadline are answered 503
+ * POOL_SATURATED, as srv_run would answer them once a worker took them. */
+static void *reaper_main(void *arg)
+{
+  srv *s = arg;
+  enum { N_LATE = 64 };
+  struct MHD_Connection *late[N_LATE];
+  pthread_mutex_lock(&s->lock);
+  while (!s->stopping) {
+    uint64_t now = srv_now_ns(), next = UINT64_MAX;
+    size_t n = 0;
+    srv_job *prev = NULL, *j = s->head;
+    while (j) {
+      srv_job *nx = j->next;
+      if (j->req) {
+        srv_req *r = j->req;
+        uint64_t due = wait_deadline_ns(s, r);
+        if (due <= now && n < N_LATE) {
+          unlink_locked(s, prev, j);
+          r->work_ns = r->end_ns = now;
+          answer_unrun_locked(r, 503, "POOL_SATURATED", "the request waited longer than its bound");
+          late[n++] = r->conn;
+          j = nx;
+          continue;
+        }
+        if (due < next)
+          next = due;
+      }
+      prev = j;
+      j = nx;
+    }
+    s->reap_at_ns = next;
+    if (n) {
+      pthread_mutex_unlock(&s->lock);
+      atomic_fetch_add(&s->stats.rejected_saturated, n);
+      for (size_t i = 0; i < n; i++)
+        MHD_resume_connection(late[i]);
+      pthread_mutex_lock(&s->lock);
+      continue;
+    }
+    if (next == UINT64_MAX) {
+      pthread_cond_wait(&s->reap_cv, &s->lock);
+    } else {
+      struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
+                            .tv_nsec = (long)(next % 1000000000u)};
+      pthread_cond_timedwait(&s->reap_cv, &s->lock, &ts);
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
 }
 
 static uint64_t thread_cpu_ns(void)
@@ -579,6 +663,11 @@ static enum MHD_Result body_complete(srv *s, srv_req *r)
       return send_error(r, 429, "QUEUE_FULL", "the request queue is full; retry later", 1, false);
     }
     r->state = REQ_QUEUED;
+    uint64_t due = wait_deadline_ns(s, r);
+    if (due < s->reap_at_ns) { /* earlier than the reaper's next wake-up: wake it */
+      s->reap_at_ns = due;
+      pthread_cond_signal(&s->reap_cv);
+    }
     MHD_suspend_connection(r->conn);
     pthread_mutex_unlock(&s->lock);
     return MHD_YES;
@@ -884,7 +973,9 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&s->idle_cv, &ca);
+  pthread_cond_init(&s->reap_cv, &ca);
   pthread_condattr_destroy(&ca);
+  s->reap_at_ns = UINT64_MAX;
   pthread_cond_init(&s->work_cv, NULL);
   unsigned seed = (unsigned)(srv_now_ns() ^ (uint64_t)getpid() << 16);
   snprintf(s->id_prefix, sizeof s->id_prefix, "%08x", seed * 2654435761u);
@@ -928,6 +1019,12 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
       return NULL;
     }
   }
+  if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+    snprintf(msg, mlen, "cannot start the reaper thread");
+    srv_free(s);
+    return NULL;
+  }
+  s->reaper_running = true;
   return s;
 }
 
@@ -1059,13 +1156,7 @@ void srv_shutdown(srv *s)
     if (j->req) {
       srv_req *r = j->req;
       unlink_locked(s, prev, j);
-      memset(&r->result, 0, sizeof r->result);
-      r->result.status = 503;
-      r->result.retry_after = 1;
-      r->result.error_code = "SHUTTING_DOWN";
-      r->result.mime = "application/json";
-      srv_error_body(&r->result.body, "SHUTTING_DOWN", "the server is shutting down");
-      r->done = true;
+      answer_unrun_locked(r, 503, "SHUTTING_DOWN", "the server is shutting down");
       to_resume[n_resume++] = r->conn;
     } else {
       struct MHD_Connection *c = srv_batch_abort_locked(j->batch);
@@ -1077,6 +1168,7 @@ void srv_shutdown(srv *s)
   }
   s->stopping = true;
   pthread_cond_broadcast(&s->work_cv);
+  pthread_cond_broadcast(&s->reap_cv);
   pthread_mutex_unlock(&s->lock);
   for (size_t i = 0; i < n_resume; i++)
     MHD_resume_connection(to_resume[i]);
@@ -1084,6 +1176,10 @@ void srv_shutdown(srv *s)
   for (unsigned i = 0; i < s->n_workers; i++)
     pthread_join(s->workers[i], NULL);
   s->n_workers = 0;
+  if (s->reaper_running) {
+    pthread_join(s->reaper, NULL);
+    s->reaper_running = false;
+  }
   /* Let the answers that were just resumed go out, within what is left of the deadline. */
   pthread_mutex_lock(&s->lock);
   while (s->active > 0) {
@@ -1097,13 +1193,16 @@ void srv_free(srv *s)
 {
   if (!s)
     return;
-  if (s->n_workers) {
+  if (s->n_workers || s->reaper_running) {
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_broadcast(&s->work_cv);
+    pthread_cond_broadcast(&s->reap_cv);
     pthread_mutex_unlock(&s->lock);
     for (unsigned i = 0; i < s->n_workers; i++)
       pthread_join(s->workers[i], NULL);
+    if (s->reaper_running)
+      pthread_join(s->reaper, NULL);
   }
   if (s->daemon)
     MHD_stop_daemon(s->daemon);
@@ -1122,6 +1221,7 @@ void srv_free(srv *s)
   srv_log_close(s);
   pthread_cond_destroy(&s->work_cv);
   pthread_cond_destroy(&s->idle_cv);
+  pthread_cond_destroy(&s->reap_cv);
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->log_lock);
   free(s);
