@@ -13,7 +13,10 @@
 #  - --max-connections: a connection past the cap is refused, and served once one closes;
 #  - batch: hostile lines (invalid UTF-8, NUL, lone CR, a line over --max-size, no final
 #    newline) each get their line, in order; clients that go away mid-body and mid-stream
-#    leave nothing queued or buffered.
+#    leave nothing queued or buffered;
+#  - SIGTERM past --shutdown-timeout: the queued request gets 503 SHUTTING_DOWN, the queued
+#    batch's lines SHUTTING_DOWN error lines, and the request that was on a worker gets its
+#    whole answer (several MB, read slowly) before the connections are closed; exit 0.
 set -u
 BUILD=${1:-build}
 . "$(dirname "$0")/lib/cli-test.sh"
@@ -235,6 +238,59 @@ assert out[3]["error"]["code"] == "INPUT_TOO_LARGE", out[3]' "$T/body"
 kill -TERM "$SPID"
 wait "$SPID"
 check "server M exits 0 on SIGTERM" test "$?" = 0
+
+# ---- server S: SIGTERM past --shutdown-timeout with a request on the only worker ------------
+start s -p 1 --workers 1 --allow-private-fetch --shutdown-timeout 200ms
+S=$ADDR
+check "server S up" test -n "$S"
+# The request on the worker answers a ~6 MB document once released: more than the socket
+# buffers hold, so the client (a small receive buffer) must read while the server sends.
+$PY - "$S" "$UP" >"$T/big.out" 2>&1 <<'EOF' &
+import json, socket, sys
+addr, up = sys.argv[1], sys.argv[2]
+host, port = addr.rsplit("//", 1)[1].split(":")
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((host, int(port)))
+body = json.dumps({"url": up + "/big?k=shut"}).encode()
+s.sendall(b"POST /v1/extract HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body)
+s.settimeout(60)
+f = s.makefile("rb")
+status = f.readline()
+length = 0
+while True:
+    h = f.readline()
+    if h in (b"\r\n", b""):
+        break
+    if h.lower().startswith(b"content-length:"):
+        length = int(h.split(b":")[1])
+doc = f.read(length)
+if not status.startswith(b"HTTP/1.1 200") or len(doc) != length or length < 5000000:
+    print("status %r, %d of %d bytes" % (status, len(doc), length)); sys.exit()
+print("ok" if json.loads(doc)["title"] == "Big page" else "title?")
+EOF
+BIG=$!
+check "the big fetch occupies the worker" wait_status "$S" '"busy_workers":1,'
+curl -s -o "$T/q.body" -w '%{http_code}' --max-time 30 -H 'Content-Type: text/html' --data-binary '<p>queued</p>' "$S/v1/extract" >"$T/q.code" &
+Q_CURL=$!
+printf '%s\n' '{"id":"b1","html":"<p>one</p>"}' '{"id":"b2","html":"<p>two</p>"}' '{"id":"b3","html":"<p>three</p>"}' >"$T/b3.ndjson"
+curl -s -o "$T/b.body" -w '%{http_code}' --max-time 30 -H 'Content-Type: application/x-ndjson' --data-binary @"$T/b3.ndjson" "$S/v1/extract/batch" >"$T/b.code" &
+B_CURL=$!
+check "a request and a batch queued behind it" wait_status "$S" '"queue":2,'
+kill -TERM "$SPID"
+wait "$Q_CURL" "$B_CURL" # answered by the sweep, 200 ms after SIGTERM
+check "the queued request: 503 SHUTTING_DOWN" bash -c "[ \"\$(cat '$T/q.code')\" = 503 ] && grep -q SHUTTING_DOWN '$T/q.body'"
+check "the queued batch: 3 SHUTTING_DOWN lines, in order" $PY -c '
+import json, sys
+out = [json.loads(l) for l in open(sys.argv[1])]
+assert [o["id"] for o in out] == ["1", "2", "3"], out
+assert all(o["error"]["code"] == "SHUTTING_DOWN" for o in out), out' "$T/b.body"
+release shut
+wait "$BIG"
+check "the request that was on the worker gets its whole answer ($(tail -1 "$T/big.out"))" test "$(tail -1 "$T/big.out")" = ok
+wait "$SPID"
+check "server S exits 0" test "$?" = 0
 
 echo "$NAME: $pass passed, $fail failed"
 [ "$fail" = 0 ]

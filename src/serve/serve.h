@@ -41,6 +41,10 @@ struct MHD_Connection;
 #define SRV_DEFAULT_MAX_WAIT_MS 10000         /* queue + permit wait before 503 */
 #define SRV_DEFAULT_MAX_BUFFERED (1ull << 30) /* request bodies held at once, all connections */
 #define SRV_DEFAULT_SHUTDOWN_MS 30000
+/* Answers made at or past the shutdown deadline (the 503s and error lines of the sweep, the
+ * requests that finished on a worker after it) get this long to be sent before every
+ * connection is closed: without it they were made only to be dropped. */
+#define SRV_SHUTDOWN_FLUSH_MS 2000
 #define SRV_DEFAULT_FETCH_TIMEOUT_MS 30000
 #define SRV_DEFAULT_BODY_TIMEOUT_MS 60000 /* a body trickling in longer than this is cut */
 #define SRV_BATCH_WINDOW_PER_SLOT 4       /* results of one batch computed ahead of its stream */

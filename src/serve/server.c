@@ -1121,6 +1121,20 @@ bool srv_start(srv *s, char *msg, size_t mlen)
   return true;
 }
 
+/* CLOCK_MONOTONIC now + ms, for the condition variables' timed waits. */
+static struct timespec monotonic_in(uint32_t ms)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_sec += ms / 1000;
+  t.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
+}
+
 void srv_shutdown(srv *s)
 {
   atomic_store(&s->shutting_down, true);
@@ -1133,14 +1147,7 @@ void srv_shutdown(srv *s)
       s->unix_bound = false;
     }
   }
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += s->cfg.shutdown_ms / 1000;
-  until.tv_nsec += (long)(s->cfg.shutdown_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = monotonic_in(s->cfg.shutdown_ms);
   pthread_mutex_lock(&s->lock);
   while (s->active > 0) {
     if (pthread_cond_timedwait(&s->idle_cv, &s->lock, &until) == ETIMEDOUT)
@@ -1180,10 +1187,16 @@ void srv_shutdown(srv *s)
     pthread_join(s->reaper, NULL);
     s->reaper_running = false;
   }
-  /* Let the answers that were just resumed go out, within what is left of the deadline. */
+  /* Nothing runs any more: let the answers made so far go out (those just resumed, those of
+   * requests that finished on a worker past the deadline), within what is left of the
+   * deadline but at least SRV_SHUTDOWN_FLUSH_MS, before srv_free closes every connection. */
+  struct timespec flush = monotonic_in(SRV_SHUTDOWN_FLUSH_MS);
+  if (flush.tv_sec < until.tv_sec ||
+      (flush.tv_sec == until.tv_sec && flush.tv_nsec < until.tv_nsec))
+    flush = until;
   pthread_mutex_lock(&s->lock);
   while (s->active > 0) {
-    if (pthread_cond_timedwait(&s->idle_cv, &s->lock, &until) == ETIMEDOUT)
+    if (pthread_cond_timedwait(&s->idle_cv, &s->lock, &flush) == ETIMEDOUT)
       break;
   }
   pthread_mutex_unlock(&s->lock);
