@@ -169,6 +169,7 @@ struct srv {
   struct MHD_Daemon *daemon;
   uint16_t bound_port;
   bool unix_bound; /* cfg.unix_path was created by srv_start: removed at shutdown */
+  int quiesced_fd; /* the listening socket after srv_shutdown stopped it; -1: none */
 
   /* Lock order: srv.lock, then libmicrohttpd's internal mutex (MHD_suspend_connection is
    * called under srv.lock so that a worker's resume can never come before the suspend);

@@ -976,6 +976,7 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
   pthread_cond_init(&s->reap_cv, &ca);
   pthread_condattr_destroy(&ca);
   s->reap_at_ns = UINT64_MAX;
+  s->quiesced_fd = -1;
   pthread_cond_init(&s->work_cv, NULL);
   unsigned seed = (unsigned)(srv_now_ns() ^ (uint64_t)getpid() << 16);
   snprintf(s->id_prefix, sizeof s->id_prefix, "%08x", seed * 2654435761u);
@@ -1139,9 +1140,14 @@ void srv_shutdown(srv *s)
 {
   atomic_store(&s->shutting_down, true);
   if (s->daemon) {
-    MHD_socket ls = MHD_quiesce_daemon(s->daemon); /* no new connections */
-    if (ls != MHD_INVALID_SOCKET)
-      close(ls);
+    /* No new connections. libmicrohttpd's thread may still use the listening socket it hands
+     * back (its epoll set), so it is closed only after MHD_stop_daemon (srv_free); shutdown()
+     * makes it stop listening now: a new client is refused at once, not left in the backlog. */
+    MHD_socket ls = MHD_quiesce_daemon(s->daemon);
+    if (ls != MHD_INVALID_SOCKET) {
+      shutdown(ls, SHUT_RDWR);
+      s->quiesced_fd = ls;
+    }
     if (s->unix_bound) { /* new clients find no socket rather than one nobody accepts on */
       unlink(s->cfg.unix_path);
       s->unix_bound = false;
@@ -1219,6 +1225,8 @@ void srv_free(srv *s)
   }
   if (s->daemon)
     MHD_stop_daemon(s->daemon);
+  if (s->quiesced_fd >= 0)
+    close(s->quiesced_fd);
   if (s->unix_bound)
     unlink(s->cfg.unix_path);
   if (s->pool) {
