@@ -16,7 +16,9 @@
 #    leave nothing queued or buffered;
 #  - SIGTERM past --shutdown-timeout: the queued request gets 503 SHUTTING_DOWN, the queued
 #    batch's lines SHUTTING_DOWN error lines, and the request that was on a worker gets its
-#    whole answer (several MB, read slowly) before the connections are closed; exit 0.
+#    whole answer (several MB, read slowly) before the connections are closed; exit 0;
+#  - an access log that stalls (a pipe nobody reads) stalls the network thread only: SIGHUP's
+#    reopen and SIGTERM are still acted on.
 set -u
 BUILD=${1:-build}
 . "$(dirname "$0")/lib/cli-test.sh"
@@ -291,6 +293,58 @@ wait "$BIG"
 check "the request that was on the worker gets its whole answer ($(tail -1 "$T/big.out"))" test "$(tail -1 "$T/big.out")" = ok
 wait "$SPID"
 check "server S exits 0" test "$?" = 0
+
+# ---- server G: its access log is a pipe nobody reads ----------------------------------------
+# The network thread blocks writing a log line once the pipe is full. SIGHUP (reopen the log),
+# then SIGTERM, must still be acted on: the listening socket is shut at once. Then the pipe is
+# drained, and the server finishes its shutdown and exits 0.
+mkfifo "$T/log.fifo"
+$PY - "$T/log.fifo" "$T/g.addr" "$T/g.drain" >"$T/g.out" 2>&1 <<'EOF' &
+import http.client, os, sys, time
+fifo, addrf, drainf = sys.argv[1:4]
+r = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so the server can open the log
+open(addrf + ".ready", "w").close()
+while not os.path.exists(addrf) or not open(addrf).read().strip():
+    time.sleep(0.02)
+host, port = open(addrf).read().strip().rsplit("//", 1)[1].split(":")
+c = http.client.HTTPConnection(host, int(port), timeout=2)
+blocked = False
+for _ in range(2000):  # ~250 bytes a line: the 64 KB pipe fills in ~260 requests
+    try:
+        c.request("GET", "/healthz")
+        c.getresponse().read()
+    except OSError:  # no answer: the network thread is stuck writing the log
+        blocked = True
+        break
+print("blocked" if blocked else "never blocked", flush=True)
+while not os.path.exists(drainf):
+    time.sleep(0.02)
+os.set_blocking(r, True)
+while os.read(r, 65536):  # until the server closes the log
+    pass
+EOF
+G_READER=$!
+for _ in $(seq 1 250); do [ -e "$T/g.addr.ready" ] && break; sleep 0.02; done
+serve_start g --listen 127.0.0.1:0 -p 1 --access-log "$T/log.fifo" --shutdown-timeout 10s
+G=$ADDR
+echo "$G" >"$T/g.addr"
+for _ in $(seq 1 1000); do [ -s "$T/g.out" ] && break; sleep 0.02; done
+check "the access log pipe is full: the network thread is stuck ($(cat "$T/g.out"))" grep -qx blocked "$T/g.out"
+kill -HUP "$SPID"
+kill -TERM "$SPID"
+refused=0
+for _ in $(seq 1 250); do
+  if ! $PY -c 'import socket, sys; h, p = sys.argv[1].rsplit("//", 1)[1].split(":"); socket.create_connection((h, int(p)), timeout=1).close()' "$G" 2>/dev/null; then
+    refused=1
+    break
+  fi
+  sleep 0.02
+done
+check "SIGHUP and SIGTERM acted on while a log write is stalled: new connections refused" test $refused = 1
+touch "$T/g.drain"
+wait "$SPID"
+check "server G exits 0 once the log is drained" test "$?" = 0
+wait "$G_READER"
 
 echo "$NAME: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -201,8 +201,7 @@ struct srv {
   srv_stats stats;
 
   /* Access log: stderr or --access-log FILE, reopened on SIGHUP. */
-  pthread_mutex_t log_lock;
-  FILE *log; /* guarded by log_lock */
+  int log_fd; /* 2 (stderr) or --access-log's file, opened again in place (dup2) by SIGHUP */
 };
 
 int srv_main(int argc, char **argv);

@@ -968,7 +968,6 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
   if (!s->cfg.max_buffered)
     s->cfg.max_buffered = SRV_DEFAULT_MAX_BUFFERED;
   pthread_mutex_init(&s->lock, NULL);
-  pthread_mutex_init(&s->log_lock, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1244,6 +1243,5 @@ void srv_free(srv *s)
   pthread_cond_destroy(&s->idle_cv);
   pthread_cond_destroy(&s->reap_cv);
   pthread_mutex_destroy(&s->lock);
-  pthread_mutex_destroy(&s->log_lock);
   free(s);
 }
