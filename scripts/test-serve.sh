@@ -419,7 +419,7 @@ check "server A exits 0 on SIGTERM" test "$rc" = 0
 
 # ---- server B: private fetch allowed, auth, tiny queue: 401, fetch, 429, 503, 504 ------------
 printf '# keys\nsecret-key-one\nsecret-key-two\n' > "$T/keys"
-start b -p 1 --queue 1 --max-wait 300ms --allow-private-fetch --api-key-file "$T/keys" --shutdown-timeout 20s
+start b -p 1 --queue 1 --max-wait 1s --allow-private-fetch --api-key-file "$T/keys" --shutdown-timeout 20s
 B=$ADDR
 AUTH=(-H 'Authorization: Bearer secret-key-two')
 req "healthz open without a key" 200 "$B/healthz"
@@ -432,7 +432,8 @@ req "fetch with --allow-private-fetch" 200 "${AUTH[@]}" -X POST -H 'Content-Type
 check "fetched document, final URL after the redirect" has "\"url\": \"$UP/page\""
 req "504 fetch timeout" 504 "${AUTH[@]}" -X POST -H 'Content-Type: application/json' --data-binary "{\"url\":\"$UP/hang\",\"options\":{\"timeout_ms\":400}}" "$B/v1/extract"
 # Two workers (-p 1) fetch /hang until released; a third request waits in the queue (size 1);
-# a fourth finds it full: 429. The third waits past --max-wait: 503 once a worker frees up.
+# a fourth finds it full: 429. The third waits past --max-wait (1 s): 503 then, while both
+# workers are still busy (test-serve-limits checks the timing).
 CURLS=()
 for i in 1 2 3; do
   curl -s -o "$T/hang$i" -w '%{http_code}' --max-time 30 "${AUTH[@]}" -X POST -H 'Content-Type: application/json' --data-binary "{\"url\":\"$UP/hang\"}" "$B/v1/extract" > "$T/hang$i.code" &
@@ -444,7 +445,8 @@ done
 for _ in $(seq 1 200); do curl -s "${AUTH[@]}" "$B/v1/status" | grep -q '"queue":1,' && break; sleep 0.02; done
 req "429 queue full" 429 "${AUTH[@]}" -X POST -H 'Content-Type: text/html' --data-binary '<p>x</p>' "$B/v1/extract"
 check "429 has Retry-After" hdr '^Retry-After: '
-sleep 0.4 # let the queued request wait past --max-wait (300ms): that wait is what is tested
+wait "${CURLS[2]}" # the queued request: answered at --max-wait, the workers still busy
+check "the queued request is answered 503 at --max-wait ($(cat "$T/hang3.code"))" test "$(cat "$T/hang3.code")" = 503
 # A keep-alive connection opened before the shutdown, used again during it.
 $PY - "$B" "$T/ka.go" > "$T/ka.out" <<'EOF' &
 import http.client, os, sys, time
@@ -460,8 +462,7 @@ print(r.status, r.getheader("Retry-After"), r.read().decode().strip())
 EOF
 KA=$!
 for _ in $(seq 1 200); do grep -q open "$T/ka.out" 2>/dev/null && break; sleep 0.02; done
-# SIGTERM with the requests in flight: the two fetches finish once released, the queued one is
-# answered 503 (it waited past --max-wait), the server exits 0.
+# SIGTERM with the requests in flight: the two fetches finish once released, the server exits 0.
 kill -TERM "$SPID"
 refused=0
 for _ in $(seq 1 200); do

@@ -4,17 +4,22 @@
  * index page, and the JSON access log (one line per request; never a body or a key).
  *
  * DESIGN: counters are atomics written by the network threads in on_completed and read by
- * /metrics without a lock (each value is exact; the set is not one snapshot). The log file is
- * guarded by log_lock: on_completed writes a whole line under it, SIGHUP's reopen swaps the
- * FILE under it. No other lock is held while writing.
+ * /metrics without a lock (each value is exact; the set is not one snapshot). The access log
+ * needs no lock: on_completed writes each line with write(2) on log_fd (O_APPEND, one call per
+ * line but for a short write), and SIGHUP's reopen puts the new file on that same descriptor
+ * with dup2(), which swaps it atomically: a line goes whole to the old file or to the new one.
+ * So no lock is held while writing, and a stalled log (a full pipe, a slow disk) stalls the
+ * network thread writing it, never the signal thread's reopen.
  */
 #include "serve/serve.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const unsigned STATUS_SLOTS[SRV_N_STATUS] = {200, 400, 401, 404, 405, 413, 415, 422,
                                                     429, 500, 502, 503, 504, 0,   0,   0};
@@ -41,14 +46,19 @@ void srv_stats_count(srv *s, int route, unsigned status, uint64_t latency_ns)
 
 /* ---- access log ----------------------------------------------------------------------------- */
 
+static int log_open_file(const char *path)
+{
+  return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+}
+
 bool srv_log_open(srv *s, char *msg, size_t mlen)
 {
   if (!s->cfg.access_log) {
-    s->log = stderr;
+    s->log_fd = STDERR_FILENO;
     return true;
   }
-  s->log = fopen(s->cfg.access_log, "a");
-  if (!s->log) {
+  s->log_fd = log_open_file(s->cfg.access_log);
+  if (s->log_fd < 0) {
     snprintf(msg, mlen, "cannot open --access-log %s: %s", s->cfg.access_log, strerror(errno));
     return false;
   }
@@ -57,27 +67,22 @@ bool srv_log_open(srv *s, char *msg, size_t mlen)
 
 void srv_log_reopen(srv *s)
 {
-  if (!s->cfg.access_log)
+  if (!s->cfg.access_log || s->log_fd < 0)
     return;
-  FILE *f = fopen(s->cfg.access_log, "a");
-  if (!f) {
+  int fd = log_open_file(s->cfg.access_log);
+  if (fd < 0 || dup2(fd, s->log_fd) < 0) {
     fprintf(stderr, "riptide serve: cannot reopen %s: %s (keeping the old file)\n",
             s->cfg.access_log, strerror(errno));
-    return;
   }
-  pthread_mutex_lock(&s->log_lock);
-  FILE *old = s->log;
-  s->log = f;
-  pthread_mutex_unlock(&s->log_lock);
-  if (old && old != stderr)
-    fclose(old);
+  if (fd >= 0)
+    close(fd);
 }
 
 void srv_log_close(srv *s)
 {
-  if (s->log && s->log != stderr)
-    fclose(s->log);
-  s->log = NULL;
+  if (s->log_fd > STDERR_FILENO)
+    close(s->log_fd);
+  s->log_fd = -1;
 }
 
 void srv_log_request(srv *s, const srv_log_entry *e)
@@ -112,13 +117,13 @@ void srv_log_request(srv *s, const srv_log_entry *e)
     cli_buf_puts(&b, tmp);
   }
   cli_buf_puts(&b, "}\n");
-  if (!b.failed) {
-    pthread_mutex_lock(&s->log_lock);
-    if (s->log) {
-      fwrite(b.p, 1, b.len, s->log);
-      fflush(s->log);
-    }
-    pthread_mutex_unlock(&s->log_lock);
+  for (size_t off = 0; !b.failed && s->log_fd >= 0 && off < b.len;) {
+    ssize_t w = write(s->log_fd, b.p + off, b.len - off);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      break; /* the log is lost, not the request */
+    off += (size_t)w;
   }
   cli_buf_free(&b);
 }

@@ -41,6 +41,10 @@ struct MHD_Connection;
 #define SRV_DEFAULT_MAX_WAIT_MS 10000         /* queue + permit wait before 503 */
 #define SRV_DEFAULT_MAX_BUFFERED (1ull << 30) /* request bodies held at once, all connections */
 #define SRV_DEFAULT_SHUTDOWN_MS 30000
+/* Answers made at or past the shutdown deadline (the 503s and error lines of the sweep, the
+ * requests that finished on a worker after it) get this long to be sent before every
+ * connection is closed: without it they were made only to be dropped. */
+#define SRV_SHUTDOWN_FLUSH_MS 2000
 #define SRV_DEFAULT_FETCH_TIMEOUT_MS 30000
 #define SRV_DEFAULT_BODY_TIMEOUT_MS 60000 /* a body trickling in longer than this is cut */
 #define SRV_BATCH_WINDOW_PER_SLOT 4       /* results of one batch computed ahead of its stream */
@@ -165,6 +169,7 @@ struct srv {
   struct MHD_Daemon *daemon;
   uint16_t bound_port;
   bool unix_bound; /* cfg.unix_path was created by srv_start: removed at shutdown */
+  int quiesced_fd; /* the listening socket after srv_shutdown stopped it; -1: none */
 
   /* Lock order: srv.lock, then libmicrohttpd's internal mutex (MHD_suspend_connection is
    * called under srv.lock so that a worker's resume can never come before the suspend);
@@ -172,13 +177,17 @@ struct srv {
   pthread_mutex_t lock;
   pthread_cond_t work_cv; /* workers wait here for jobs; shutdown broadcasts */
   pthread_cond_t idle_cv; /* shutdown waits here for active requests to reach 0 */
+  pthread_cond_t reap_cv; /* the reaper waits here for the next queued request's deadline */
   srv_job *head, *tail;   /* guarded by lock */
   unsigned queued;        /* guarded by lock: jobs in the queue */
   unsigned active;        /* guarded by lock: requests begun and not completed */
   unsigned busy;          /* guarded by lock: workers running a request or a batch line */
   bool stopping;          /* guarded by lock: workers exit once the queue is empty */
+  uint64_t reap_at_ns;    /* guarded by lock: when the reaper wakes next (UINT64_MAX: idle) */
   pthread_t *workers;
   unsigned n_workers;
+  pthread_t reaper; /* answers 503 to requests queued past --max-wait (server.c) */
+  bool reaper_running;
 
   _Atomic bool shutting_down; /* set first at SIGTERM: new requests get 503 */
   _Atomic uint64_t buffered;  /* body bytes reserved by requests not yet completed */
@@ -192,8 +201,7 @@ struct srv {
   srv_stats stats;
 
   /* Access log: stderr or --access-log FILE, reopened on SIGHUP. */
-  pthread_mutex_t log_lock;
-  FILE *log; /* guarded by log_lock */
+  int log_fd; /* 2 (stderr) or --access-log's file, opened again in place (dup2) by SIGHUP */
 };
 
 int srv_main(int argc, char **argv);

@@ -19,16 +19,25 @@
  * response. A batch is one queue entry that stays at its place until all its lines are
  * claimed; see batch.c for its stream.
  *
+ * The reaper thread answers 503 to a request still queued at its deadline (--max-wait, or its
+ * timeout_ms when smaller), so the bound holds while every worker is busy (on fetches that
+ * take up to --fetch-timeout, say). It sleeps until the earliest deadline in the queue
+ * (`reap_at_ns`); enqueueing wakes it only when the new request's deadline is earlier.
+ *
  * Invariants: a suspended connection is resumed exactly once, by the worker that finished
- * its request (or by the shutdown path, which then owns the request's result); the request
- * struct (srv_req) belongs to the network thread except `done` and `result`, which the worker
- * writes before it sets `done` under srv.lock, and which the network thread reads only after
- * the resume. A request is freed in on_completed only.
+ * its request (or by the reaper or the shutdown path, which took the request out of the queue
+ * and then own its result); the request struct (srv_req) belongs to the network thread except
+ * `done` and `result`, which the worker writes before it sets `done` under srv.lock, and which
+ * the network thread reads only after the resume. A request is freed in on_completed only.
  *
  * Lock order: srv.lock, then libmicrohttpd's internal mutex (MHD_suspend_connection under
- * srv.lock, so a resume can never come before its suspend); workers call
- * MHD_resume_connection with no lock held. No lock is held while running a request, writing
- * the access log or building a response.
+ * srv.lock, so a resume can never come before its suspend); workers, the reaper and the
+ * shutdown call MHD_resume_connection with no lock held. No lock is held while running a
+ * request, writing the access log or building a response. libmicrohttpd (0.9.75) calls
+ * on_access and on_completed with none of its mutexes held, and the batch content reader with
+ * only that response's mutex, which nothing takes under srv.lock; under the mutex that
+ * MHD_suspend_connection and MHD_resume_connection take (cleanup_connection_mutex) it calls
+ * only on_mhd_log, which takes no lock of ours: srv.lock -> that mutex is the only order.
  */
 #include "serve/mhd.h"
 #include "serve/serve.h"
@@ -285,6 +294,81 @@ static void unlink_locked(srv *s, srv_job *prev, srv_job *j)
   if (s->tail == j)
     s->tail = prev;
   s->queued--;
+}
+
+/* When a queued request stops waiting for a worker: --max-wait after it was queued, or its
+ * timeout_ms when smaller (srv_run applies the same bound when a worker takes it). */
+static uint64_t wait_deadline_ns(const srv *s, const srv_req *r)
+{
+  uint32_t ms = r->params.timeout_ms && r->params.timeout_ms < s->cfg.max_wait_ms
+                    ? r->params.timeout_ms
+                    : s->cfg.max_wait_ms;
+  return r->queued_ns + (uint64_t)ms * 1000000u;
+}
+
+/* A queued request taken out of the queue unrun (lock held): its answer is an error, stored
+ * for the network thread, which reads it once the caller has resumed the connection. */
+static void answer_unrun_locked(srv_req *r, unsigned status, const char *code, const char *msg)
+{
+  memset(&r->result, 0, sizeof r->result);
+  r->result.status = status;
+  r->result.retry_after = 1;
+  r->result.error_code = code;
+  r->result.mime = "application/json";
+  srv_error_body(&r->result.body, code, msg);
+  r->done = true;
+}
+
+/* The reaper (see DESIGN): requests queued past their deadline are answered 503
+ * POOL_SATURATED, as srv_run would answer them once a worker took them. */
+static void *reaper_main(void *arg)
+{
+  srv *s = arg;
+  enum { N_LATE = 64 };
+  struct MHD_Connection *late[N_LATE];
+  pthread_mutex_lock(&s->lock);
+  while (!s->stopping) {
+    uint64_t now = srv_now_ns(), next = UINT64_MAX;
+    size_t n = 0;
+    srv_job *prev = NULL, *j = s->head;
+    while (j) {
+      srv_job *nx = j->next;
+      if (j->req) {
+        srv_req *r = j->req;
+        uint64_t due = wait_deadline_ns(s, r);
+        if (due <= now && n < N_LATE) {
+          unlink_locked(s, prev, j);
+          r->work_ns = r->end_ns = now;
+          answer_unrun_locked(r, 503, "POOL_SATURATED", "the request waited longer than its bound");
+          late[n++] = r->conn;
+          j = nx;
+          continue;
+        }
+        if (due < next)
+          next = due;
+      }
+      prev = j;
+      j = nx;
+    }
+    s->reap_at_ns = next;
+    if (n) {
+      pthread_mutex_unlock(&s->lock);
+      atomic_fetch_add(&s->stats.rejected_saturated, n);
+      for (size_t i = 0; i < n; i++)
+        MHD_resume_connection(late[i]);
+      pthread_mutex_lock(&s->lock);
+      continue;
+    }
+    if (next == UINT64_MAX) {
+      pthread_cond_wait(&s->reap_cv, &s->lock);
+    } else {
+      struct timespec ts = {.tv_sec = (time_t)(next / 1000000000u),
+                            .tv_nsec = (long)(next % 1000000000u)};
+      pthread_cond_timedwait(&s->reap_cv, &s->lock, &ts);
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  return NULL;
 }
 
 static uint64_t thread_cpu_ns(void)
@@ -555,7 +639,7 @@ static enum MHD_Result begin(srv *s, srv_req *r, const char *method)
   MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
   if (q.bad)
     return send_error(r, 400, "BAD_REQUEST", q.msg, 0, false);
-  r->body.max = (size_t)s->cfg.max_body + 1;
+  r->body.max = (size_t)s->cfg.max_body; /* a body of max_body bytes fits, one more does not */
   r->state = REQ_BODY;
   if (r->route == R_BATCH && !r->gzip) /* streamed: lines run while the body arrives */
     return batch_start(s, r);
@@ -579,6 +663,11 @@ static enum MHD_Result body_complete(srv *s, srv_req *r)
       return send_error(r, 429, "QUEUE_FULL", "the request queue is full; retry later", 1, false);
     }
     r->state = REQ_QUEUED;
+    uint64_t due = wait_deadline_ns(s, r);
+    if (due < s->reap_at_ns) { /* earlier than the reaper's next wake-up: wake it */
+      s->reap_at_ns = due;
+      pthread_cond_signal(&s->reap_cv);
+    }
     MHD_suspend_connection(r->conn);
     pthread_mutex_unlock(&s->lock);
     return MHD_YES;
@@ -630,6 +719,20 @@ static enum MHD_Result body_complete(srv *s, srv_req *r)
   return res;
 }
 
+/* A body still arriving --body-timeout after its headers (time suspended for backpressure not
+ * counted), each piece just inside --idle-timeout: the connection is to be cut, as
+ * libmicrohttpd cannot answer in the middle of a body. The same bound holds for a body being
+ * read only to be dropped (over --max-body, a batch refused mid-body, a body sent with a GET). */
+static bool body_timed_out(srv *s, srv_req *r)
+{
+  if (srv_now_ns() - r->t0 - r->paused_ns <= (uint64_t)s->cfg.body_timeout_ms * 1000000u)
+    return false;
+  r->status = 408;
+  r->error_code = "BODY_TIMEOUT";
+  r->state = REQ_ANSWERED;
+  return true;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_size, void **con_cls)
@@ -657,25 +760,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
   }
   switch (r->state) {
   case REQ_GET:
-    if (*upload_size) { /* a body on a GET is ignored */
+    if (*upload_size) { /* a body on a GET is ignored, but must not take longer to arrive */
+      if (body_timed_out(s, r))
+        return MHD_NO;
       *upload_size = 0;
       return MHD_YES;
     }
     return answer_get(s, r);
   case REQ_BODY:
-    if (*upload_size &&
-        srv_now_ns() - r->t0 - r->paused_ns > (uint64_t)s->cfg.body_timeout_ms * 1000000u) {
-      /* A body trickling in, each piece just inside --idle-timeout: the connection is cut
-       * (libmicrohttpd cannot answer in the middle of a body). */
-      r->status = 408;
-      r->error_code = "BODY_TIMEOUT";
-      r->state = REQ_ANSWERED;
-      return MHD_NO;
-    }
     if (r->pause_t0) { /* resumed: time spent suspended is not the client's */
       r->paused_ns += srv_now_ns() - r->pause_t0;
       r->pause_t0 = 0;
     }
+    if (*upload_size && body_timed_out(s, r))
+      return MHD_NO;
     if (*upload_size) {
       uint64_t need = r->bytes_in + *upload_size;
       if (need > r->reserved && need <= s->cfg.max_body + 1 && !reserve(s, r, need - r->reserved)) {
@@ -719,6 +817,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return body_complete(s, r);
   case REQ_DISCARD:
     if (*upload_size) {
+      if (body_timed_out(s, r))
+        return MHD_NO;
       r->bytes_in += *upload_size;
       *upload_size = 0;
       if (r->bytes_in > 2 * s->cfg.max_body) {
@@ -732,6 +832,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     return send_error(r, 413, "BODY_TOO_LARGE", "the body exceeds --max-body", 0, true);
   case REQ_REJECT:
     if (*upload_size) {
+      if (body_timed_out(s, r))
+        return MHD_NO;
       r->bytes_in += *upload_size;
       *upload_size = 0;
       if (r->bytes_in > 2 * s->cfg.max_body) {
@@ -866,12 +968,14 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
   if (!s->cfg.max_buffered)
     s->cfg.max_buffered = SRV_DEFAULT_MAX_BUFFERED;
   pthread_mutex_init(&s->lock, NULL);
-  pthread_mutex_init(&s->log_lock, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&s->idle_cv, &ca);
+  pthread_cond_init(&s->reap_cv, &ca);
   pthread_condattr_destroy(&ca);
+  s->reap_at_ns = UINT64_MAX;
+  s->quiesced_fd = -1;
   pthread_cond_init(&s->work_cv, NULL);
   unsigned seed = (unsigned)(srv_now_ns() ^ (uint64_t)getpid() << 16);
   snprintf(s->id_prefix, sizeof s->id_prefix, "%08x", seed * 2654435761u);
@@ -915,6 +1019,12 @@ srv *srv_new(const srv_config *c, char *msg, size_t mlen)
       return NULL;
     }
   }
+  if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0) {
+    snprintf(msg, mlen, "cannot start the reaper thread");
+    srv_free(s);
+    return NULL;
+  }
+  s->reaper_running = true;
   return s;
 }
 
@@ -1011,26 +1121,38 @@ bool srv_start(srv *s, char *msg, size_t mlen)
   return true;
 }
 
+/* CLOCK_MONOTONIC now + ms, for the condition variables' timed waits. */
+static struct timespec monotonic_in(uint32_t ms)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  t.tv_sec += ms / 1000;
+  t.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
+}
+
 void srv_shutdown(srv *s)
 {
   atomic_store(&s->shutting_down, true);
   if (s->daemon) {
-    MHD_socket ls = MHD_quiesce_daemon(s->daemon); /* no new connections */
-    if (ls != MHD_INVALID_SOCKET)
-      close(ls);
+    /* No new connections. libmicrohttpd's thread may still use the listening socket it hands
+     * back (its epoll set), so it is closed only after MHD_stop_daemon (srv_free); shutdown()
+     * makes it stop listening now: a new client is refused at once, not left in the backlog. */
+    MHD_socket ls = MHD_quiesce_daemon(s->daemon);
+    if (ls != MHD_INVALID_SOCKET) {
+      shutdown(ls, SHUT_RDWR);
+      s->quiesced_fd = ls;
+    }
     if (s->unix_bound) { /* new clients find no socket rather than one nobody accepts on */
       unlink(s->cfg.unix_path);
       s->unix_bound = false;
     }
   }
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += s->cfg.shutdown_ms / 1000;
-  until.tv_nsec += (long)(s->cfg.shutdown_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
+  struct timespec until = monotonic_in(s->cfg.shutdown_ms);
   pthread_mutex_lock(&s->lock);
   while (s->active > 0) {
     if (pthread_cond_timedwait(&s->idle_cv, &s->lock, &until) == ETIMEDOUT)
@@ -1046,13 +1168,7 @@ void srv_shutdown(srv *s)
     if (j->req) {
       srv_req *r = j->req;
       unlink_locked(s, prev, j);
-      memset(&r->result, 0, sizeof r->result);
-      r->result.status = 503;
-      r->result.retry_after = 1;
-      r->result.error_code = "SHUTTING_DOWN";
-      r->result.mime = "application/json";
-      srv_error_body(&r->result.body, "SHUTTING_DOWN", "the server is shutting down");
-      r->done = true;
+      answer_unrun_locked(r, 503, "SHUTTING_DOWN", "the server is shutting down");
       to_resume[n_resume++] = r->conn;
     } else {
       struct MHD_Connection *c = srv_batch_abort_locked(j->batch);
@@ -1064,6 +1180,7 @@ void srv_shutdown(srv *s)
   }
   s->stopping = true;
   pthread_cond_broadcast(&s->work_cv);
+  pthread_cond_broadcast(&s->reap_cv);
   pthread_mutex_unlock(&s->lock);
   for (size_t i = 0; i < n_resume; i++)
     MHD_resume_connection(to_resume[i]);
@@ -1071,10 +1188,20 @@ void srv_shutdown(srv *s)
   for (unsigned i = 0; i < s->n_workers; i++)
     pthread_join(s->workers[i], NULL);
   s->n_workers = 0;
-  /* Let the answers that were just resumed go out, within what is left of the deadline. */
+  if (s->reaper_running) {
+    pthread_join(s->reaper, NULL);
+    s->reaper_running = false;
+  }
+  /* Nothing runs any more: let the answers made so far go out (those just resumed, those of
+   * requests that finished on a worker past the deadline), within what is left of the
+   * deadline but at least SRV_SHUTDOWN_FLUSH_MS, before srv_free closes every connection. */
+  struct timespec flush = monotonic_in(SRV_SHUTDOWN_FLUSH_MS);
+  if (flush.tv_sec < until.tv_sec ||
+      (flush.tv_sec == until.tv_sec && flush.tv_nsec < until.tv_nsec))
+    flush = until;
   pthread_mutex_lock(&s->lock);
   while (s->active > 0) {
-    if (pthread_cond_timedwait(&s->idle_cv, &s->lock, &until) == ETIMEDOUT)
+    if (pthread_cond_timedwait(&s->idle_cv, &s->lock, &flush) == ETIMEDOUT)
       break;
   }
   pthread_mutex_unlock(&s->lock);
@@ -1084,16 +1211,21 @@ void srv_free(srv *s)
 {
   if (!s)
     return;
-  if (s->n_workers) {
+  if (s->n_workers || s->reaper_running) {
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_broadcast(&s->work_cv);
+    pthread_cond_broadcast(&s->reap_cv);
     pthread_mutex_unlock(&s->lock);
     for (unsigned i = 0; i < s->n_workers; i++)
       pthread_join(s->workers[i], NULL);
+    if (s->reaper_running)
+      pthread_join(s->reaper, NULL);
   }
   if (s->daemon)
     MHD_stop_daemon(s->daemon);
+  if (s->quiesced_fd >= 0)
+    close(s->quiesced_fd);
   if (s->unix_bound)
     unlink(s->cfg.unix_path);
   if (s->pool) {
@@ -1109,7 +1241,7 @@ void srv_free(srv *s)
   srv_log_close(s);
   pthread_cond_destroy(&s->work_cv);
   pthread_cond_destroy(&s->idle_cv);
+  pthread_cond_destroy(&s->reap_cv);
   pthread_mutex_destroy(&s->lock);
-  pthread_mutex_destroy(&s->log_lock);
   free(s);
 }
