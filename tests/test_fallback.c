@@ -763,6 +763,10 @@ static const char BR_PAGE[] =
     "<pre>make<br>make install</pre>\n"
     "<p>Then run <code>ldd `which server`</code> to see its libraries, and set "
     "<code>default_bits = 2048</code> in the configuration file of the server.</p>\n"
+    "<p>It is <b>bold <strong>inside</strong> bold</b> and <i>italic <em>inside</em> "
+    "italic</i>, which does not nest in Markdown, so the inner markers are left out.</p>\n"
+    "<b><p>A bold paragraph that holds the warning about backups before the upgrade.</p>"
+    "<p>And another paragraph in the same bold element, about the old worlds.</p></b>\n"
     "<p>The upgrade keeps the worlds made with the older version, and converts them the first "
     "time they are opened.</p>\n"
     "</article></body></html>\n";
@@ -795,6 +799,12 @@ static void test_line_breaks_as_guest(void **state)
     /* code spans: verbatim, in a fence longer than the backticks inside */
     assert_non_null(strstr(md, "Then run `` ldd `which server` `` to see"));
     assert_non_null(strstr(md, "and set `default_bits = 2048` in"));
+    /* emphasis does not nest with its kind, nor cross blocks */
+    assert_non_null(strstr(md, "It is **bold inside bold** and "));
+    assert_true(strstr(md, "and *italic inside italic*,") ||
+                strstr(md, "and _italic inside italic_,"));
+    assert_non_null(strstr(md, "\n\nA bold paragraph that holds"));
+    assert_non_null(strstr(md, "about the old worlds.\n"));
   }
   riptide_document_free(g);
   riptide_pool_free(pool);

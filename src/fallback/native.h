@@ -156,6 +156,7 @@ typedef struct fb_render {
   int pre;            /* inside <pre> */
   int cell;           /* inside a GFM table cell: no line breaks */
   int heading;        /* inside a heading: its Markdown stays on one line (breaks are spaces) */
+  int strong_open, em_open; /* open <strong>/<b> and <em>/<i> (inside one, no markers again) */
   /* Emphasis markers just written (nothing after them yet): where the run of them starts and
    * ends in md, so a space that follows goes before them (flush_space); 0, 0 when none. */
   size_t span_run_start, span_mark_end;

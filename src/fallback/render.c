@@ -919,13 +919,14 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       !strcmp(name, "code") || !strcmp(name, "kbd") || !strcmp(name, "samp") ||
       !strcmp(name, "tt")) {
     const fb_info *i = fb_info_of(n);
-    if (!r->want_md || !i || i->text_len == 0 || i->has_block || r->pre) {
-      render_children(r, n, depth);
+    bool strong = !strcmp(name, "strong") || !strcmp(name, "b"),
+         em = !strcmp(name, "em") || !strcmp(name, "i");
+    int *open = strong ? &r->strong_open : em ? &r->em_open : NULL;
+    if (!r->want_md || !i || i->text_len == 0 || i->has_block || r->pre || (open && *open)) {
+      render_children(r, n, depth); /* (emphasis in emphasis of its kind adds nothing) */
       return;
     }
-    const char *mark = (!strcmp(name, "strong") || !strcmp(name, "b")) ? "**"
-                       : (!strcmp(name, "em") || !strcmp(name, "i"))   ? "_"
-                                                                       : "`";
+    const char *mark = strong ? "**" : em ? "_" : "`";
     flush_space(r);
     size_t run_start = r->span_mark_end == r->md.len ? r->span_run_start : r->md.len;
     md_raw(r, mark);
@@ -958,7 +959,9 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       /* Emphasis may not start or end with a space: hold spaces outside the markers. */
       r->pending_space = false;
       bool md_save = r->want_md;
+      ++*open;
       render_children(r, n, depth);
+      --*open;
       r->want_md = md_save;
       while (r->md.len && fb_buf_last(&r->md) == ' ')
         r->md.len--, r->md.p[r->md.len] = '\0';

@@ -32,10 +32,12 @@ typedef struct md_ctx {
   ex_buf *out;
   const char *base;
   size_t base_len;
-  int brk;    /* 0 none, 1 line, 2 blank line */
-  bool hard;  /* the pending line break is a <br>'s (md_flush writes it as a hard break) */
-  int code;   /* open inline code spans */
-  bool space; /* pending space */
+  int brk;   /* 0 none, 1 line, 2 blank line */
+  bool hard; /* the pending line break is a <br>'s (md_flush writes it as a hard break) */
+  int code;  /* open inline code spans */
+  int em_open, strong_open;      /* open emphasis and strong elements (only the outer writes) */
+  bool em_marked, strong_marked; /* whether the outer one wrote its markers */
+  bool space;                    /* pending space */
   int pre;
   int cell; /* inside a table cell */
   /* container stack */
@@ -284,6 +286,15 @@ static int heading_level(const dom_node *n)
   }
 }
 
+/* Does the subtree under n hold a block element? */
+static bool md_holds_block(const dom_node *n)
+{
+  for (const dom_node *x = dom_next(n, n); x; x = dom_next(n, x))
+    if (ex_is_block_tag(x))
+      return true;
+  return false;
+}
+
 /* Has the subtree under n any visible character of text? */
 static bool md_has_text(const dom_node *n)
 {
@@ -442,12 +453,14 @@ static bool md_enter(void *vc, const dom_node *n)
   case HTML_TAG_EM:
   case HTML_TAG_I:
   case HTML_TAG_CITE:
-    if (!m->pre)
+    /* emphasis inside emphasis of its kind adds nothing ("*a *b* c*" does not nest), and
+     * emphasis around blocks has none (a span cannot cross a paragraph break) */
+    if (!m->pre && m->em_open++ == 0 && (m->em_marked = !md_holds_block(n)))
       md_span_open(m, "*");
     return true;
   case HTML_TAG_STRONG:
   case HTML_TAG_B:
-    if (!m->pre)
+    if (!m->pre && m->strong_open++ == 0 && (m->strong_marked = !md_holds_block(n)))
       md_span_open(m, "**");
     return true;
   case HTML_TAG_A:
@@ -585,12 +598,12 @@ static void md_leave(void *vc, const dom_node *n)
   case HTML_TAG_EM:
   case HTML_TAG_I:
   case HTML_TAG_CITE:
-    if (!m->pre)
+    if (!m->pre && --m->em_open == 0 && m->em_marked)
       md_span_close(m, "*");
     return;
   case HTML_TAG_STRONG:
   case HTML_TAG_B:
-    if (!m->pre)
+    if (!m->pre && --m->strong_open == 0 && m->strong_marked)
       md_span_close(m, "**");
     return;
   case HTML_TAG_A:
