@@ -723,6 +723,97 @@ print("test-scaleout: WARC members: %d lines as extract's (%d errors), 4 bad ent
 EOF
 note "submit: a gzip-per-record WARC goes as its members (12) and one html page; worker results = extract's, damaged members included"
 
+# ---- 10d. hostile warc_member entries: one error result each, the worker keeps running ----
+# Anyone who can write to the jobs stream can send anything: sizes past the member or the
+# limit, a member that inflates to far more than its trailer says (a gzip bomb), a truncated
+# one, a bad CRC, two members or bytes after one, a member longer than any the reader hands
+# over (1 MiB), numbers that are not decimal, a missing one. Each is an error result under the
+# job's id (a damaged member's under its warc_error_id), and the next good job still runs.
+reset
+python3 - "$T/hostile.resp" <<'EOF'
+import base64, gzip, random, struct, sys
+rnd = random.Random(11)
+def rec(rid, body):
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body
+    h = ("WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:%s>\r\n"
+         "WARC-Date: 2026-05-06T07:08:09Z\r\nWARC-Target-URI: https://h.example/%s\r\n"
+         "Content-Type: application/http;msgtype=response\r\nContent-Length: %d\r\n\r\n"
+         % (rid, rid, len(http))).encode()
+    whole = h + http + b"\r\n\r\n"
+    at = len(whole) - 4 - len(body)
+    return gzip.compress(whole), at, len(body)
+page = lambda t: ("<html><head><title>%s</title></head><body><article><h1>%s</h1><p>%s</p>"
+                  "</article></body></html>" % (t, t, " ".join("word%d" % rnd.randrange(999)
+                                                              for _ in range(300)))).encode()
+good, gat, glen = rec("h-good", page("Hostile neighbours"))
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+cmds = []
+def job(jid, member, at, plen, off=5, **extra):
+    f = ["XADD", "riptide:jobs", "*", "id", jid, "warc_member", member]
+    for k, v in (("warc_payload_at", at), ("warc_payload_len", plen), ("warc_offset", off)):
+        if v is not None:
+            f += [k, v]
+    for k, v in extra.items():
+        f += [k, v]
+    cmds.append(resp(*f))
+job("h-atpast", good, 1000000, glen)
+job("h-atend", good, len(gzip.decompress(good)), 1)
+bomb = bytearray(gzip.compress(b"<p>" + b"\0" * (48 << 20)))
+bomb[-4:] = struct.pack("<I", 2000)  # its trailer claims 2,000 bytes: it inflates to 48 MiB
+job("h-bomb", bytes(bomb), 100, 1896)
+job("h-trunc", good[:len(good) // 2], gat, glen)
+job("h-tiny", good[:10], gat, glen)
+crc = bytearray(good); crc[-6] ^= 1
+job("h-badcrc", bytes(crc), gat, glen)
+job("h-two", good + good, gat, glen)  # its last 4 bytes are the first member's ISIZE too
+job("h-errid", bytes(crc), gat, glen, warc_error_id="renamed-record")
+text = base64.b64encode(rnd.randbytes(1600 << 10)).decode()  # ~1.6 MiB compressed
+big, bat, blen = rec("h-big", ("<html><body><p>%s</p></body></html>" % text).encode())
+job("h-big", big, bat, blen)
+for jid, at, plen, off in (("h-neg", "-1", glen, 0), ("h-exp", gat, "1e3", 0),
+                           ("h-overflow", gat, glen, "18446744073709551616"),
+                           ("h-hex", "0x10", glen, 0), ("h-space", gat, " %d" % glen, 0),
+                           ("h-emptynum", "", glen, 0), ("h-nooffset", gat, glen, None)):
+    job(jid, good, at, plen, off)
+job("h-empty", b"", gat, glen)
+job("h-good", good, gat, glen)  # last: the worker is still there and still right
+open(sys.argv[1], "wb").write(b"".join(cmds))
+EOF
+[ -s "$T/hostile.resp" ] || fail "hostile entries not made"
+rc --pipe <"$T/hostile.resp" >"$T/pipe.log" 2>&1 || fail "redis-cli --pipe: $(cat "$T/pipe.log")"
+nh=$(rc xlen riptide:jobs)
+start_worker w10d -p 1 --max-size 8M
+W10D=$LASTPID
+timeout 120 "$R" collect --redis "$U" --wait "$nh" -o "$T/hostile.jsonl" -q || fail "collect (10d)"
+kill -0 "$W10D" 2>/dev/null || fail "worker died on a hostile entry"
+stop_worker "$W10D"
+python3 - "$T/hostile.jsonl" <<'EOF' || fail "results of (10d): $(cut -c1-200 "$T/hostile.jsonl")"
+import json, sys
+got = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert o["id"] not in got, "two results for " + o["id"]
+    got[o["id"]] = o
+good = got.pop("h-good")
+assert good["title"] == "Hostile neighbours" and "error" not in good, good
+damaged = {"code": "BAD_INPUT", "message": "record at offset 5: damaged gzip data in its block"}
+nums = {"code": "BAD_INPUT", "message":
+        "warc_member without warc_payload_at, warc_payload_len and warc_offset numbers"}
+want = {"h-atpast": damaged, "h-atend": damaged, "h-bomb": damaged, "h-trunc": damaged,
+        "h-tiny": damaged, "h-badcrc": damaged, "h-two": damaged, "renamed-record": damaged,
+        "h-big": damaged, "h-empty": damaged, "h-neg": nums, "h-exp": nums, "h-overflow": nums,
+        "h-hex": nums, "h-space": nums, "h-emptynum": nums, "h-nooffset": nums}
+bad = {k: repr(got.get(k))[:200] for k, v in want.items() if got.get(k, {}).get("error") != v}
+assert not bad and len(got) == len(want), (bad, sorted(set(got) - set(want)))
+print("test-scaleout: %d hostile warc_member entries: one error result each" % len(want))
+EOF
+note "hostile warc_member entries: sizes, bomb, truncation, CRC, trailing bytes, 1 MiB+ member, bad numbers: an error each, worker alive"
+
 # ---- 11. --max-result: a document over it is an OUTPUT_TOO_LARGE error, not a result ----
 reset
 python3 -c "print('<html><body><article>' + '<p>A sentence of a page whose document is over a kilobyte.</p>' * 60 + '</article></body></html>')" >"$T/over1k.html"

@@ -1362,6 +1362,28 @@ static void test_member_from_elsewhere(void **state)
   assert_non_null(flipped);
   memcpy(flipped, copy, len);
   flipped[len / 2] ^= 0x55;
+  /* the member twice: its last bytes are its trailer, but it is not one member */
+  unsigned char *twice = malloc(2 * len);
+  assert_non_null(twice);
+  memcpy(twice, copy, len);
+  memcpy(twice + len, copy, len);
+  /* a whole member of 1.5 MiB that does not compress: longer than any member the reader
+   * hands over (its 1 MiB read buffer), so not one a submitter sends, and not copied */
+  size_t noise_n = 3u << 19;
+  unsigned char *noise = malloc(noise_n);
+  assert_non_null(noise);
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < noise_n; i++) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    noise[i] = (unsigned char)x;
+  }
+  wbuf nrec = {0}, ngz = {0};
+  wb_response(&nrec, "noise", "https://example.org/noise", 200, "Content-Type: text/html\r\n",
+              noise, noise_n);
+  wb_gzip(&ngz, nrec.p, nrec.n);
+  assert_true(ngz.n > (1u << 20));
+  size_t noise_at = nrec.n - 4 - noise_n; /* the record ends with two CRLFs */
+  assert_memory_equal(nrec.p + noise_at, noise, noise_n);
   struct {
     const unsigned char *m;
     size_t len, at, size;
@@ -1374,6 +1396,8 @@ static void test_member_from_elsewhere(void **state)
       {copy, 10, at, 20000},               /* too short to be a member */
       {NULL, 0, at, 20000},                /* empty */
       {flipped, len, at, 20000},           /* altered data */
+      {twice, 2 * len, at, 20000},         /* bytes after the member */
+      {ngz.p, ngz.n, noise_at, noise_n},   /* whole, but longer than the reader's members */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     nb = NULL;
@@ -1407,6 +1431,10 @@ static void test_member_from_elsewhere(void **state)
   unlink(path);
   free(path);
   free(flipped);
+  free(twice);
+  free(noise);
+  free(nrec.p);
+  free(ngz.p);
   free(page);
   free(rec.p);
   free(file.p);
