@@ -696,8 +696,9 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
       if (fill(w) == 0) {
         if (w->barrier) { /* a damaged member gave nothing */
           w->barrier = 0;
+          rec->offset = w->win_pos + w->start; /* the error's, which names it (path@offset) */
           set_msg(msg, msglen, "damaged gzip member at offset %llu: its records are lost",
-                  (unsigned long long)(w->win_pos + w->start));
+                  (unsigned long long)rec->offset);
           return -1;
         }
         return w->read_error ? -2 : 0;
