@@ -930,6 +930,46 @@ print("test-scaleout: damaged inputs: %d lines as extract's (%s)" % (sum(ref.val
 EOF
 note "damaged WARC files, a missing file, bad manifest lines, a missing manifest: one result each, collect = extract"
 
+# ---- 10f. URL inputs: a response that is not a page is extract's error too ----
+# The worker fetches as extract does: an image or JSON is UNSUPPORTED_TYPE, a 404 a FETCH
+# error, a page a document; collect's lines are extract's.
+reset
+mkdir -p "$T/www10f"
+printf '\211PNG\r\n\032\nnot really an image' >"$T/www10f/img.png"
+printf '{"a": "<p>not a page</p>"}' >"$T/www10f/data.json"
+printf '<html><head><title>Fetched page</title></head><body><article><h1>Fetched page</h1><p>A page served over HTTP, fetched by the worker with words enough for an article.</p></article></body></html>' >"$T/www10f/page.html"
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/www10f" >"$T/http10f.out" 2>"$T/http10f.log" &
+HP10F=$!
+BG+=("$HP10F")
+port=
+for _ in $(seq 200); do
+  port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http10f.out" | head -1)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "the HTTP server (10f) did not start"
+urls=()
+for f in img.png data.json page.html gone.html; do urls+=("http://127.0.0.1:$port/$f"); done
+"$R" extract -f jsonl -q "${urls[@]}" >"$T/urls-ref.jsonl"
+out=$(timeout 60 "$R" submit --redis "$U" -q "${urls[@]}") || fail "submit (10f)"
+[ "$out" = 4 ] || fail "submit of 4 URLs printed '$out'"
+start_worker w10f -p 2
+W10F=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 4 -o "$T/urls.jsonl" -q || fail "collect (10f)"
+stop_worker "$W10F"
+kill "$HP10F" 2>/dev/null
+PYTHONPATH=$T python3 - "$T/urls.jsonl" "$T/urls-ref.jsonl" <<'EOF' || fail "URL results differ from extract's"
+import collections, json, sys
+from docs_lib import lines
+got, ref = lines(sys.argv[1]), lines(sys.argv[2])
+if got != ref:
+    sys.exit("only in collect: %s\nonly in extract: %s" % (list((got - ref).elements()),
+                                                          list((ref - got).elements())))
+codes = sorted(json.loads(l).get("error", {}).get("code", "ok") for l in ref.elements())
+assert codes == ["FETCH", "UNSUPPORTED_TYPE", "UNSUPPORTED_TYPE", "ok"], codes
+EOF
+note "URL inputs: an image and JSON are UNSUPPORTED_TYPE, a 404 FETCH, as extract writes them"
+
 # ---- 11. --max-result: a document over it is an OUTPUT_TOO_LARGE error, not a result ----
 reset
 python3 -c "print('<html><body><article>' + '<p>A sentence of a page whose document is over a kilobyte.</p>' * 60 + '</article></body></html>')" >"$T/over1k.html"
