@@ -437,6 +437,7 @@ usage_err "bad option" submit --redis "$U" --frobnicate samples
 usage_err "unsupported URL scheme 'ftp'" submit --redis "$U" samples ftp://files.example/x.html
 usage_err "contains spaces or control characters" submit --redis "$U" 'https://a.example/x y'
 usage_err "'-' (standard input) may be given once" submit --redis "$U" - --input-file -
+usage_err "--input-dir $T/no-such-dir: not a directory" submit --redis "$U" -i "$T/no-such-dir"
 usage_err "--redis URL is required" collect
 usage_err "unexpected argument 'extra'" collect --redis "$U" extra
 usage_err "--wait wants a positive number, not '0'" collect --redis "$U" --wait 0

@@ -666,6 +666,9 @@ int cli_submit(int argc, char **argv)
   }
   if (rc < 0 && stdin_count > 1)
     rc = usage("%s", "'-' (standard input) may be given once, as an input or as --input-file");
+  for (int i = 0; i < n_dirs && rc < 0; i++)
+    if (!is_dir(dirs[i]))
+      rc = usage("--input-dir %s: not a directory", dirs[i]);
   if (rc >= 0)
     goto out;
   if (mode)
