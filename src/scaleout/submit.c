@@ -388,7 +388,7 @@ static bool add_one(submitter *s, const char *src, const char *url)
     return false;
   }
   size_t scheme = cli_url_scheme_len(src);
-  if (scheme && !cli_is_url(src)) { /* refused on the command line: from a caller, not a user */
+  if (scheme && !cli_is_url(src)) { /* the command line and the manifest reader refuse these */
     char why[80];
     snprintf(why, sizeof why, "unsupported URL scheme '%.*s' (http and https only)",
              (int)(scheme < 32 ? scheme : 32), src);
