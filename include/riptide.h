@@ -740,10 +740,11 @@ RIPTIDE_API void riptide_warc_body_free(riptide_warc_body *b);
  *
  * riptide_warc_body_from_member() makes a body of those (the member's bytes are copied), which
  * riptide_warc_body_inflate() finishes as it finishes any deferred body: a member that is not
- * whole, fails its CRC, or does not inflate to a payload of payload_len bytes at payload_at
- * (sizes that cannot be a deferred page's are not trusted: nothing beyond the payload and at
- * most 64 KiB of headers is allocated) is BAD_INPUT, "record at offset N: damaged gzip data
- * in its block". Errors here: INVALID_ARG (out NULL, or member NULL with len),
+ * whole (or is followed by other bytes), fails its CRC, or does not inflate to a payload of
+ * payload_len bytes at payload_at (sizes that cannot be a deferred page's are not trusted:
+ * nothing beyond the payload and at most 64 KiB of headers is allocated, and a member longer
+ * than the reader's 1 MiB read buffer is not copied) is BAD_INPUT, "record at offset N:
+ * damaged gzip data in its block". Errors here: INVALID_ARG (out NULL, or member NULL with len),
  * INPUT_TOO_LARGE (payload_len over max_page_bytes; 0: 64 MiB), NOMEM. The new body is the
  * caller's (riptide_warc_body_free).
  */

@@ -9,6 +9,7 @@
 # timeout so that a bug fails the test instead of hanging it.
 set -u
 BUILD=${1:-build}
+SHARED=${2:-../shared} # the warcio test files (testdata/warc), when present
 R=$BUILD/riptide
 NAME=test-scaleout
 
@@ -20,9 +21,10 @@ fi
 
 T=$(mktemp -d)
 # docs_lib.load(PATH): the JSON lines of PATH by id, timings (*_ms) left out, one line per id;
-# the checks below compare collect's output with extract's through it (PYTHONPATH=$T).
+# docs_lib.lines(PATH): the same as a multiset of lines, for inputs whose ids repeat;
+# the checks below compare collect's output with extract's through them (PYTHONPATH=$T).
 cat >"$T/docs_lib.py" <<'PY'
-import json
+import collections, json
 
 def load(path):
     out = {}
@@ -32,6 +34,16 @@ def load(path):
             del o[k]
         assert o["id"] not in out, "two lines for %s" % o["id"]
         out[o["id"]] = o
+    return out
+
+def lines(path):
+    """The JSON lines of PATH as a multiset (ids may repeat across files), timings left out."""
+    out = collections.Counter()
+    for line in open(path):
+        o = json.loads(line)
+        for k in [k for k in o if k.endswith("_ms")]:
+            del o[k]
+        out[json.dumps(o, sort_keys=True)] += 1
     return out
 PY
 SOCK=$T/redis.sock
@@ -232,7 +244,7 @@ reset
 rc xgroup create riptide:jobs riptide 0 mkstream >/dev/null
 # The dying-on job: delivered to "ghost" twice (read, then claimed), as if two workers had
 # died holding it.
-rc xadd riptide:jobs '*' id dies html '<p>x</p>' >/dev/null
+rc xadd riptide:jobs '*' id dies html '<p>x</p>' warc_error_id dies-record >/dev/null
 rc xreadgroup group riptide ghost count 1 streams riptide:jobs '>' >/dev/null
 gid=$(rc xrange riptide:jobs - + | head -1)
 rc xclaim riptide:jobs riptide ghost2 0 "$gid" >/dev/null
@@ -263,6 +275,8 @@ EOF
 [ "$(rc xlen riptide:dead)" = 1 ] || fail "dead-letter stream holds $(rc xlen riptide:dead), not 1"
 att=$(rc xrange riptide:dead - + | grep -A1 '^attempts$' | tail -1)
 [ "$att" = 3 ] || fail "dead letter after $att deliveries, not 3"
+[ "$(rc xrange riptide:dead - + | grep -A1 '^warc_error_id$' | tail -1)" = dies-record ] ||
+  fail "the dead letter lost the job's warc_error_id: $(rc xrange riptide:dead - +)"
 kill -0 "$PZ" 2>/dev/null || fail "worker died on a poison job"
 stop_worker "$PZ"
 
@@ -419,6 +433,11 @@ usage_err "unknown mode 'bogus'" submit --redis "$U" -m bogus samples
 usage_err "--base-url wants an http:// or https:// URL, not 'ftp://x/'" submit --redis "$U" --base-url ftp://x/ samples
 usage_err "bad --max-size 'lots'" submit --redis "$U" --max-size lots samples
 usage_err "bad option" submit --redis "$U" --frobnicate samples
+# the inputs extract refuses before reading any (a job for them would be a result extract has not)
+usage_err "unsupported URL scheme 'ftp'" submit --redis "$U" samples ftp://files.example/x.html
+usage_err "contains spaces or control characters" submit --redis "$U" 'https://a.example/x y'
+usage_err "'-' (standard input) may be given once" submit --redis "$U" - --input-file -
+usage_err "--input-dir $T/no-such-dir: not a directory" submit --redis "$U" -i "$T/no-such-dir"
 usage_err "--redis URL is required" collect
 usage_err "unexpected argument 'extra'" collect --redis "$U" extra
 usage_err "--wait wants a positive number, not '0'" collect --redis "$U" --wait 0
@@ -532,23 +551,25 @@ out=$(printf '<html><body><article><h1>From stdin</h1><p>Standard input is a pag
 st=$?
 [ "$st" = 1 ] || fail "submit with a missing input exited $st, not 1"
 grep -q "missing.html" "$T/submit10.log" || fail "submit did not name the missing input: $(cat "$T/submit10.log")"
-[ "$out" = 7 ] || fail "submit printed '$out', not 7 (3 from -i, 3 from the manifest, stdin)"
-grep -q "7 jobs added to t:jobs, 1 input failed" "$T/submit10.log" || fail "submit summary: $(cat "$T/submit10.log")"
+[ "$out" = 8 ] || fail "submit printed '$out', not 8 (3 from -i, 4 from the manifest, stdin)"
+grep -q "8 jobs added to t:jobs, 1 input failed, 0 refused" "$T/submit10.log" || fail "submit summary: $(cat "$T/submit10.log")"
 [ "$(rc xlen riptide:jobs)" = 0 ] || fail "--stream ignored: riptide:jobs holds $(rc xlen riptide:jobs)"
 # A collect on the custom streams appends to a file that already has a line.
 echo '{"id":"already-there"}' >"$T/ten.jsonl"
 timeout 60 "$R" collect --redis "$U" --results t:res --dead t:dead --group c10 --consumer me \
-  --wait 7 -o "$T/ten.jsonl" -f jsonl 2>"$T/collect10.log" || fail "collect (10)"
-grep -q "7 results: 7 ok, 0 error, 0 dead-lettered" "$T/collect10.log" || fail "collect summary: $(cat "$T/collect10.log")"
+  --wait 8 -o "$T/ten.jsonl" -f jsonl 2>"$T/collect10.log" || fail "collect (10)"
+grep -q "8 results: 7 ok, 1 error, 0 dead-lettered" "$T/collect10.log" || fail "collect summary: $(cat "$T/collect10.log")"
 stop_worker "$W10"
 [ "$(head -1 "$T/ten.jsonl")" = '{"id":"already-there"}' ] || fail "collect -o did not append"
-[ "$(wc -l <"$T/ten.jsonl")" = 8 ] || fail "collect -o: $(wc -l <"$T/ten.jsonl") lines, not 1 + 7"
-python3 - "$T/ten.jsonl" "$PAGE_URL" <<'EOF' || fail "results of (10)"
+[ "$(wc -l <"$T/ten.jsonl")" = 9 ] || fail "collect -o: $(wc -l <"$T/ten.jsonl") lines, not 1 + 8"
+"$R" extract -f jsonl -q "$T/missing.html" >"$T/missing-ref.jsonl"
+python3 - "$T/ten.jsonl" "$PAGE_URL" "$T/missing-ref.jsonl" <<'EOF' || fail "results of (10)"
 import json, sys
 docs = [json.loads(l) for l in open(sys.argv[1])][1:]
-byid = {d["id"]: d for d in docs}
 errs = [d for d in docs if "error" in d]
-assert not errs, errs
+# the missing file: extract's line for it (id, code, message), not a job lost
+assert errs == [json.loads(open(sys.argv[3]).read())] and errs[0]["error"]["code"] == "IO", errs
+docs = [d for d in docs if "error" not in d]
 titles = sorted(d["title"] for d in docs)
 assert titles == ["From stdin", "Page 0", "Page 1", "Page 1", "Page 2", "Page 2", "Served page"], titles
 # --base-url is the page address of every job, the fetched one included
@@ -562,7 +583,7 @@ EOF
 # A second collect on the same group has nothing left to read: --wait 1 would block, so the
 # pending list of the group is checked instead.
 [ "$(rc xpending t:res c10 | head -1)" = 0 ] || fail "collect left results un-acked"
-note "submit: manifest, stdin, -i, URL and gzip inputs through custom streams: 7 documents appended after an existing line"
+note "submit: manifest, stdin, -i, URL and gzip inputs through custom streams: 7 documents and the missing file's error (extract's line) appended after an existing line"
 
 # ---- 10b. submit of a WARC file and of a manifest with PATH<TAB>URL ----
 # Each HTML record of the WARC is one job (id: the record id; url: WARC-Target-URI; the HTTP
@@ -722,6 +743,233 @@ print("test-scaleout: WARC members: %d lines as extract's (%d errors), 4 bad ent
       % (len(ref), len(errs)))
 EOF
 note "submit: a gzip-per-record WARC goes as its members (12) and one html page; worker results = extract's, damaged members included"
+
+# ---- 10d. hostile warc_member and input_error entries: one error result each, the worker lives ----
+# Anyone who can write to the jobs stream can send anything: sizes past the member or the
+# limit, a member that inflates to far more than its trailer says (a gzip bomb), a truncated
+# one, a bad CRC, two members or bytes after one, a member longer than any the reader hands
+# over (1 MiB), numbers that are not decimal, a missing one. Each is an error result under the
+# job's id (a damaged member's under its warc_error_id), and the next good job still runs. An
+# input_error must name an error code; with one, the job's result is that error, page or not.
+reset
+python3 - "$T/hostile.resp" <<'EOF'
+import base64, gzip, random, struct, sys
+rnd = random.Random(11)
+def rec(rid, body):
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + body
+    h = ("WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:%s>\r\n"
+         "WARC-Date: 2026-05-06T07:08:09Z\r\nWARC-Target-URI: https://h.example/%s\r\n"
+         "Content-Type: application/http;msgtype=response\r\nContent-Length: %d\r\n\r\n"
+         % (rid, rid, len(http))).encode()
+    whole = h + http + b"\r\n\r\n"
+    at = len(whole) - 4 - len(body)
+    return gzip.compress(whole), at, len(body)
+page = lambda t: ("<html><head><title>%s</title></head><body><article><h1>%s</h1><p>%s</p>"
+                  "</article></body></html>" % (t, t, " ".join("word%d" % rnd.randrange(999)
+                                                              for _ in range(300)))).encode()
+good, gat, glen = rec("h-good", page("Hostile neighbours"))
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+cmds = []
+def job(jid, member, at, plen, off=5, **extra):
+    f = ["XADD", "riptide:jobs", "*", "id", jid, "warc_member", member]
+    for k, v in (("warc_payload_at", at), ("warc_payload_len", plen), ("warc_offset", off)):
+        if v is not None:
+            f += [k, v]
+    for k, v in extra.items():
+        f += [k, v]
+    cmds.append(resp(*f))
+job("h-atpast", good, 1000000, glen)
+job("h-atend", good, len(gzip.decompress(good)), 1)
+bomb = bytearray(gzip.compress(b"<p>" + b"\0" * (48 << 20)))
+bomb[-4:] = struct.pack("<I", 2000)  # its trailer claims 2,000 bytes: it inflates to 48 MiB
+job("h-bomb", bytes(bomb), 100, 1896)
+job("h-trunc", good[:len(good) // 2], gat, glen)
+job("h-tiny", good[:10], gat, glen)
+crc = bytearray(good); crc[-6] ^= 1
+job("h-badcrc", bytes(crc), gat, glen)
+job("h-two", good + good, gat, glen)  # its last 4 bytes are the first member's ISIZE too
+job("h-errid", bytes(crc), gat, glen, warc_error_id="renamed-record")
+text = base64.b64encode(rnd.randbytes(1600 << 10)).decode()  # ~1.6 MiB compressed
+big, bat, blen = rec("h-big", ("<html><body><p>%s</p></body></html>" % text).encode())
+job("h-big", big, bat, blen)
+for jid, at, plen, off in (("h-neg", "-1", glen, 0), ("h-exp", gat, "1e3", 0),
+                           ("h-overflow", gat, glen, "18446744073709551616"),
+                           ("h-hex", "0x10", glen, 0), ("h-space", gat, " %d" % glen, 0),
+                           ("h-emptynum", "", glen, 0), ("h-nooffset", gat, glen, None)):
+    job(jid, good, at, plen, off)
+job("h-empty", b"", gat, glen)
+# input_error (an input submit could not read): only a code's name is one
+for jid, code in (("h-ierr-unknown", "NOPE"), ("h-ierr-ok", "OK"), ("h-ierr-nul", b"IO\0x")):
+    cmds.append(resp("XADD", "riptide:jobs", "*", "id", jid, "input_error", code))
+cmds.append(resp("XADD", "riptide:jobs", "*", "id", "h-ierr-html", "html", "<p>x</p>",
+                 "input_error", "FETCH", "input_error_message", "m" * 3000))
+cmds.append(resp("XADD", "riptide:jobs", "*", "id", "h-ierr-nomsg", "input_error", "TIMEOUT"))
+job("h-good", good, gat, glen)  # last: the worker is still there and still right
+open(sys.argv[1], "wb").write(b"".join(cmds))
+EOF
+[ -s "$T/hostile.resp" ] || fail "hostile entries not made"
+rc --pipe <"$T/hostile.resp" >"$T/pipe.log" 2>&1 || fail "redis-cli --pipe: $(cat "$T/pipe.log")"
+nh=$(rc xlen riptide:jobs)
+start_worker w10d -p 1 --max-size 8M
+W10D=$LASTPID
+timeout 120 "$R" collect --redis "$U" --wait "$nh" -o "$T/hostile.jsonl" -q || fail "collect (10d)"
+kill -0 "$W10D" 2>/dev/null || fail "worker died on a hostile entry"
+stop_worker "$W10D"
+python3 - "$T/hostile.jsonl" <<'EOF' || fail "results of (10d): $(cut -c1-200 "$T/hostile.jsonl")"
+import json, sys
+got = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert o["id"] not in got, "two results for " + o["id"]
+    got[o["id"]] = o
+good = got.pop("h-good")
+assert good["title"] == "Hostile neighbours" and "error" not in good, good
+damaged = {"code": "BAD_INPUT", "message": "record at offset 5: damaged gzip data in its block"}
+nums = {"code": "BAD_INPUT", "message":
+        "warc_member without warc_payload_at, warc_payload_len and warc_offset numbers"}
+want = {"h-atpast": damaged, "h-atend": damaged, "h-bomb": damaged, "h-trunc": damaged,
+        "h-tiny": damaged, "h-badcrc": damaged, "h-two": damaged, "renamed-record": damaged,
+        "h-big": damaged, "h-empty": damaged, "h-neg": nums, "h-exp": nums, "h-overflow": nums,
+        "h-hex": nums, "h-space": nums, "h-emptynum": nums, "h-nooffset": nums,
+        "h-ierr-unknown": {"code": "BAD_INPUT", "message": "input_error is not an error code: 'NOPE'"},
+        "h-ierr-ok": {"code": "BAD_INPUT", "message": "input_error is not an error code: 'OK'"},
+        "h-ierr-nul": {"code": "BAD_INPUT", "message": "input_error is not an error code: 'IO'"},
+        "h-ierr-html": {"code": "FETCH", "message": "m" * 511},  # cut as extract cuts it
+        "h-ierr-nomsg": {"code": "TIMEOUT", "message": "extraction exceeded its deadline"}}
+bad = {k: repr(got.get(k))[:200] for k, v in want.items() if got.get(k, {}).get("error") != v}
+assert not bad and len(got) == len(want), (bad, sorted(set(got) - set(want)))
+print("test-scaleout: %d hostile entries: one error result each" % len(want))
+EOF
+note "hostile entries: sizes, bomb, truncation, CRC, trailing bytes, 1 MiB+ member, bad numbers, input_error: an error each, worker alive"
+
+# ---- 10e. damaged WARC files and inputs that cannot be read: collect's lines are extract's ----
+# Every input submit reads gives one result: a WARC record the reader cannot read, a page over
+# --max-size, a missing file, a manifest line that is not an input, a manifest that cannot be
+# opened are jobs carrying the error extract writes for them (input_error), so collect's
+# output is extract's, line for line (order aside), on the warcio test files and on files
+# damaged here (a member cut by the end of the file, garbage between members, a member whose
+# headers are damaged, a plain WARC with a bad record and a cut one, a bad Content-Length).
+reset
+mkdir -p "$T/dmg"
+python3 - "$T/dmg" <<'EOF'
+import gzip, os, random, sys
+d = sys.argv[1]
+rnd = random.Random(5)
+words = "harbour tide mooring lantern quay gull ferry pilot rope anchor".split()
+def text(n): return " ".join(rnd.choice(words) for _ in range(n))
+def rec(typ, rid, uri, ctype, block):
+    h = "WARC/1.1\r\nWARC-Type: %s\r\n" % typ
+    if rid: h += "WARC-Record-ID: <urn:uuid:%s>\r\n" % rid
+    h += "WARC-Date: 2026-05-06T07:08:09Z\r\n"
+    if uri: h += "WARC-Target-URI: %s\r\n" % uri
+    h += "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(block))
+    return h.encode() + block + b"\r\n\r\n"
+def resp(rid, uri, body):
+    return rec("response", rid, uri, "application/http;msgtype=response",
+               b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body)
+def page(t, n):
+    return ("<html><head><title>%s</title></head><body><article><h1>%s</h1><p>%s.</p></article>"
+            "</body></html>" % (t, t, text(n))).encode()
+ms = [gzip.compress(resp("d-%d" % i, "https://d.example/%d" % i, page("Damaged file page %d" % i,
+                                                                      40 + 30 * i)))
+      for i in range(5)]
+big = gzip.compress(resp("d-big", "https://d.example/big", page("Big", 20000)))
+p = [gzip.decompress(x) for x in ms]
+m = bytearray(ms[1]); m[12:40] = bytes(rnd.randrange(256) for _ in range(28))
+files = {
+    "cut-end.warc.gz": ms[0] + ms[1] + ms[2][: len(ms[2]) // 2],
+    "garbage-between.warc.gz": ms[0] + b"this is not gzip at all" * 20 + ms[1] + ms[2],
+    "head-damaged.warc.gz": ms[0] + bytes(m) + ms[2] + ms[3],
+    "plain-damaged.warc": p[0] + b"GARBAGE LINE\r\n\r\n" + p[1] + p[2][: len(p[2]) - 200],
+    "sizes.warc.gz": ms[0] + big + gzip.compress(p[3].replace(b"Content-Length: ",
+                                                               b"Content-Length: x", 1)) + ms[4],
+}
+for name, data in files.items():
+    open(os.path.join(d, name), "wb").write(data)
+EOF
+dmg=("$T"/dmg/*)
+if [ -d "$SHARED/testdata/warc" ]; then
+  dmg+=("$SHARED"/testdata/warc/*.warc "$SHARED"/testdata/warc/*.warc.gz)
+else
+  note "10e: $SHARED/testdata/warc missing: only the files damaged here"
+fi
+make_pages "$T/in10e" 1
+{
+  echo "$T/in10e/p0000.html"
+  echo "$T/in10e/gone.html"
+  echo "ftp://files.example/page.html"
+  printf '\thttps://no-input.example/\n'
+} >"$T/manifest10e.txt"
+args=(--max-size 64K "${dmg[@]}" --input-file "$T/manifest10e.txt" --input-file "$T/nosuch-manifest.txt")
+"$R" extract -f jsonl -q "${args[@]}" >"$T/dmg-ref.jsonl" 2>/dev/null
+nref=$(grep -c . "$T/dmg-ref.jsonl")
+out=$(timeout 60 "$R" submit --redis "$U" "${args[@]}" 2>"$T/submit10e.log")
+st=$?
+[ "$st" = 1 ] || fail "submit of inputs that cannot be read exited $st, not 1: $(cat "$T/submit10e.log")"
+[ "$out" = "$nref" ] || fail "submit printed '$out' jobs where extract wrote $nref lines: $(cat "$T/submit10e.log")"
+grep -q "gone.html" "$T/submit10e.log" || fail "submit did not name the missing input: $(cat "$T/submit10e.log")"
+start_worker w10e -p 2 --max-size 64K
+W10E=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait "$out" -o "$T/dmg.jsonl" -q || fail "collect (10e)"
+stop_worker "$W10E"
+PYTHONPATH=$T python3 - "$T/dmg.jsonl" "$T/dmg-ref.jsonl" <<'EOF' || fail "collect's lines differ from extract's on damaged inputs"
+import collections, json, sys
+from docs_lib import lines
+got, ref = lines(sys.argv[1]), lines(sys.argv[2])
+if got != ref:
+    sys.exit("only in collect: %s\nonly in extract: %s" % (list((got - ref).elements())[:5],
+                                                          list((ref - got).elements())[:5]))
+errs = collections.Counter(json.loads(l)["error"]["code"] for l in ref.elements() if '"error"' in l)
+assert errs["IO"] == 2 and errs["BAD_INPUT"] >= 8 and errs["INPUT_TOO_LARGE"] == 1, errs
+print("test-scaleout: damaged inputs: %d lines as extract's (%s)" % (sum(ref.values()),
+      ", ".join("%d %s" % (n, c) for c, n in sorted(errs.items()))))
+EOF
+note "damaged WARC files, a missing file, bad manifest lines, a missing manifest: one result each, collect = extract"
+
+# ---- 10f. URL inputs: a response that is not a page is extract's error too ----
+# The worker fetches as extract does: an image or JSON is UNSUPPORTED_TYPE, a 404 a FETCH
+# error, a page a document; collect's lines are extract's.
+reset
+mkdir -p "$T/www10f"
+printf '\211PNG\r\n\032\nnot really an image' >"$T/www10f/img.png"
+printf '{"a": "<p>not a page</p>"}' >"$T/www10f/data.json"
+printf '<html><head><title>Fetched page</title></head><body><article><h1>Fetched page</h1><p>A page served over HTTP, fetched by the worker with words enough for an article.</p></article></body></html>' >"$T/www10f/page.html"
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/www10f" >"$T/http10f.out" 2>"$T/http10f.log" &
+HP10F=$!
+BG+=("$HP10F")
+port=
+for _ in $(seq 200); do
+  port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http10f.out" | head -1)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "the HTTP server (10f) did not start"
+urls=()
+for f in img.png data.json page.html gone.html; do urls+=("http://127.0.0.1:$port/$f"); done
+"$R" extract -f jsonl -q "${urls[@]}" >"$T/urls-ref.jsonl"
+out=$(timeout 60 "$R" submit --redis "$U" -q "${urls[@]}") || fail "submit (10f)"
+[ "$out" = 4 ] || fail "submit of 4 URLs printed '$out'"
+start_worker w10f -p 2
+W10F=$LASTPID
+timeout 60 "$R" collect --redis "$U" --wait 4 -o "$T/urls.jsonl" -q || fail "collect (10f)"
+stop_worker "$W10F"
+kill "$HP10F" 2>/dev/null
+PYTHONPATH=$T python3 - "$T/urls.jsonl" "$T/urls-ref.jsonl" <<'EOF' || fail "URL results differ from extract's"
+import collections, json, sys
+from docs_lib import lines
+got, ref = lines(sys.argv[1]), lines(sys.argv[2])
+if got != ref:
+    sys.exit("only in collect: %s\nonly in extract: %s" % (list((got - ref).elements()),
+                                                          list((ref - got).elements())))
+codes = sorted(json.loads(l).get("error", {}).get("code", "ok") for l in ref.elements())
+assert codes == ["FETCH", "UNSUPPORTED_TYPE", "UNSUPPORTED_TYPE", "ok"], codes
+EOF
+note "URL inputs: an image and JSON are UNSUPPORTED_TYPE, a 404 FETCH, as extract writes them"
 
 # ---- 11. --max-result: a document over it is an OUTPUT_TOO_LARGE error, not a result ----
 reset

@@ -606,6 +606,55 @@ static void test_gzip_damage_between_whole_members(void **state)
   free(members.p);
 }
 
+/* The error item of a damaged member has the offset its message names (extract and submit
+ * name a record without id FILE@OFFSET by it): two damaged members, two offsets. */
+static void test_damaged_member_offsets(void **state)
+{
+  (void)state;
+  wbuf file = {0};
+  for (int i = 0; i < 5; i++) {
+    wbuf rec = {0};
+    char id[64];
+    snprintf(id, sizeof id, "rec-%d", i);
+    wb_response(&rec, id, "https://example.org/p", 200, "Content-Type: text/html\r\n", PAGE,
+                sizeof PAGE - 1);
+    wb_gzip(&file, rec.p, rec.n);
+    if (i == 1 || i == 3)
+      wb_str(&file, "bytes between members that are not a gzip member at all");
+    free(rec.p);
+  }
+  char *path = write_tmp(&file);
+  int fd = open(path, O_RDONLY);
+  assert_true(fd >= 0);
+  riptide_warc *w;
+  assert_int_equal(riptide_warc_open(fd, 0, false, &w), RIPTIDE_OK);
+  riptide_warc_item it;
+  uint64_t offsets[2] = {0};
+  int errors = 0, pages = 0;
+  while (riptide_warc_next(w, &it) == 1) {
+    if (it.kind == RIPTIDE_WARC_PAGE) {
+      pages++;
+      continue;
+    }
+    assert_int_equal(it.kind, RIPTIDE_WARC_ERROR);
+    assert_true(errors < 2);
+    char want[128];
+    snprintf(want, sizeof want, "damaged gzip member at offset %llu: its records are lost",
+             (unsigned long long)it.offset);
+    if (strcmp(it.error, want) != 0)
+      fail_msg("item offset %llu, message '%s'", (unsigned long long)it.offset, it.error);
+    offsets[errors++] = it.offset;
+  }
+  assert_int_equal(pages, 5);
+  assert_int_equal(errors, 2);
+  assert_true(offsets[0] > 0 && offsets[1] > offsets[0]);
+  riptide_warc_close(w);
+  close(fd);
+  unlink(path);
+  free(path);
+  free(file.p);
+}
+
 static void test_sniff(void **state)
 {
   (void)state;
@@ -1362,6 +1411,28 @@ static void test_member_from_elsewhere(void **state)
   assert_non_null(flipped);
   memcpy(flipped, copy, len);
   flipped[len / 2] ^= 0x55;
+  /* the member twice: its last bytes are its trailer, but it is not one member */
+  unsigned char *twice = malloc(2 * len);
+  assert_non_null(twice);
+  memcpy(twice, copy, len);
+  memcpy(twice + len, copy, len);
+  /* a whole member of 1.5 MiB that does not compress: longer than any member the reader
+   * hands over (its 1 MiB read buffer), so not one a submitter sends, and not copied */
+  size_t noise_n = 3u << 19;
+  unsigned char *noise = malloc(noise_n);
+  assert_non_null(noise);
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < noise_n; i++) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    noise[i] = (unsigned char)x;
+  }
+  wbuf nrec = {0}, ngz = {0};
+  wb_response(&nrec, "noise", "https://example.org/noise", 200, "Content-Type: text/html\r\n",
+              noise, noise_n);
+  wb_gzip(&ngz, nrec.p, nrec.n);
+  assert_true(ngz.n > (1u << 20));
+  size_t noise_at = nrec.n - 4 - noise_n; /* the record ends with two CRLFs */
+  assert_memory_equal(nrec.p + noise_at, noise, noise_n);
   struct {
     const unsigned char *m;
     size_t len, at, size;
@@ -1374,6 +1445,8 @@ static void test_member_from_elsewhere(void **state)
       {copy, 10, at, 20000},               /* too short to be a member */
       {NULL, 0, at, 20000},                /* empty */
       {flipped, len, at, 20000},           /* altered data */
+      {twice, 2 * len, at, 20000},         /* bytes after the member */
+      {ngz.p, ngz.n, noise_at, noise_n},   /* whole, but longer than the reader's members */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     nb = NULL;
@@ -1407,6 +1480,10 @@ static void test_member_from_elsewhere(void **state)
   unlink(path);
   free(path);
   free(flipped);
+  free(twice);
+  free(noise);
+  free(nrec.p);
+  free(ngz.p);
   free(page);
   free(rec.p);
   free(file.p);
@@ -1429,6 +1506,7 @@ int main(void)
       cmocka_unit_test(test_take_body),
       cmocka_unit_test(test_deferred_bodies),
       cmocka_unit_test(test_member_from_elsewhere),
+      cmocka_unit_test(test_damaged_member_offsets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -696,8 +696,9 @@ int rt_warc_next(rt_warc *w, rt_warc_record *rec, char *msg, size_t msglen)
       if (fill(w) == 0) {
         if (w->barrier) { /* a damaged member gave nothing */
           w->barrier = 0;
+          rec->offset = w->win_pos + w->start; /* the error's, which names it (path@offset) */
           set_msg(msg, msglen, "damaged gzip member at offset %llu: its records are lost",
-                  (unsigned long long)(w->win_pos + w->start));
+                  (unsigned long long)rec->offset);
           return -1;
         }
         return w->read_error ? -2 : 0;
@@ -1516,15 +1517,16 @@ RIPTIDE_API riptide_err riptide_warc_body_from_member(const void *member, size_t
     max_page_bytes = 64ull << 20;
   if (payload_len > max_page_bytes)
     return RIPTIDE_ERR_INPUT_TOO_LARGE;
-  if (len > SIZE_MAX - sizeof(riptide_warc_body))
-    return RIPTIDE_ERR_NOMEM;
-  riptide_warc_body *d = malloc(sizeof *d + len);
+  /* A deferred member lies whole in the reader's read buffer: a longer one cannot be a
+   * deferred page's, and is not copied (the body is damaged, found so when inflated). */
+  size_t keep = len <= RAW_CAP ? len : 0;
+  riptide_warc_body *d = malloc(sizeof *d + keep);
   if (!d)
     return RIPTIDE_ERR_NOMEM;
   memset(d, 0, sizeof *d);
-  if (len)
-    memcpy(d->member, member, len);
-  d->member_len = len;
+  if (keep)
+    memcpy(d->member, member, keep);
+  d->member_len = keep;
   d->body_at = payload_at;
   d->body_len = payload_len;
   d->offset = offset;
@@ -1532,8 +1534,8 @@ RIPTIDE_API riptide_err riptide_warc_body_from_member(const void *member, size_t
    * whose size does not hold the payload (or is too short to be one) damaged before it
    * allocates anything, so the sizes given cannot make it allocate more than the payload and
    * DEFER_HEAD_MAX bytes of headers. */
-  if (len >= 18) {
-    const unsigned char *t = d->member + len - 4;
+  if (keep >= 18) {
+    const unsigned char *t = d->member + keep - 4;
     d->isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
   }
   *out = d;
@@ -1584,11 +1586,12 @@ RIPTIDE_API riptide_err riptide_warc_body_inflate(riptide_warc_body *d, char **b
     return RIPTIDE_ERR_NOMEM;
   }
   size_t in_n = 0, out_n = 0;
-  /* libdeflate checks the trailer: the CRC and ISIZE of what it inflated */
+  /* libdeflate checks the trailer: the CRC and ISIZE of what it inflated; the member must
+   * end where its bytes end (not be followed by another member or other bytes) */
   enum libdeflate_result r =
       libdeflate_gzip_decompress_ex(ld, d->member, d->member_len, buf, d->isize, &in_n, &out_n);
   libdeflate_free_decompressor(ld);
-  if (r != LIBDEFLATE_SUCCESS || out_n != d->isize) {
+  if (r != LIBDEFLATE_SUCCESS || out_n != d->isize || in_n != d->member_len) {
     free(buf);
     set_msg(detail, detail_len, "record at offset %llu: damaged gzip data in its block",
             (unsigned long long)d->offset);

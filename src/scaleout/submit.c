@@ -11,6 +11,11 @@
  * are sent again after reconnecting: a job whose XADD reached Redis but whose reply was lost
  * is then queued twice (at-least-once submission; see docs/scale-out.md).
  *
+ * An input that cannot be read (a missing file, a WARC record the reader cannot read, a bad
+ * manifest line) is still one job: it carries the error `riptide extract` writes for it
+ * (input_error, input_error_message, under the id extract gives it), which the worker turns
+ * into that job's error result, so collect's output is extract's line for line.
+ *
  * WARC pages of a file of one gzip member per record (what crawlers write) are not inflated
  * here: the reader inflates each record's headers only (riptide_warc_defer_bodies) and the job
  * carries the record's gzip member as the file holds it (warc_member, with where the page lies
@@ -46,6 +51,9 @@ typedef struct sjob {
   char *content_type, *warc_date, *warc_file;
   char *warc_error_id; /* with a member: the id its record's error line takes */
   char *base;          /* a fetched page's address from a manifest's "URL<TAB>address" */
+  /* an input that cannot be read: the job carries its error (input_error) and nothing else */
+  riptide_err fail;
+  char *fail_msg;
 } sjob;
 
 typedef struct submitter {
@@ -60,7 +68,9 @@ typedef struct submitter {
   bool quiet;
   sjob batch[SO_SUBMIT_BATCH];
   size_t n, bytes;
-  uint64_t submitted, failed, round_trips;
+  uint64_t submitted, round_trips;
+  uint64_t failed;  /* inputs that cannot be read (each a job carrying its error) */
+  uint64_t refused; /* XADDs Redis answered with an error: those jobs are not in the stream */
   uint64_t warc_files, warc_skipped; /* WARC files read, records in them that are not pages */
   uint64_t known_len;                /* stream length as last seen plus what was added since */
   bool fatal;
@@ -91,6 +101,7 @@ static void clear_job(sjob *j)
   free(j->warc_file);
   free(j->warc_error_id);
   free(j->base);
+  free(j->fail_msg);
   memset(j, 0, sizeof *j);
 }
 
@@ -143,7 +154,12 @@ static void send_jobs(submitter *s, size_t from, size_t to)
       ARGS("id");
       ARGS(j->id);
       char at[24], plen[24], off[24];
-      if (j->member) { /* inflated by the worker: the fields of docs/scale-out.md */
+      if (j->fail) { /* the worker writes this error as the job's result */
+        ARGS("input_error");
+        ARGS(riptide_err_name(j->fail));
+        ARGS("input_error_message");
+        ARGS(j->fail_msg);
+      } else if (j->member) { /* inflated by the worker: the fields of docs/scale-out.md */
         size_t mlen = 0, mat = 0;
         uint64_t moff = 0;
         const void *m = riptide_warc_body_member(j->member, &mlen, &mat, &moff);
@@ -161,7 +177,9 @@ static void send_jobs(submitter *s, size_t from, size_t to)
         ARGS("warc_error_id");
         ARGS(j->warc_error_id);
       }
-      if (j->data || j->member) {
+      if (j->fail) {
+        /* nothing else: no page, no options */
+      } else if (j->data || j->member) {
         if (j->data) {
           ARGS("html");
           ARG(j->data, j->len);
@@ -188,7 +206,9 @@ static void send_jobs(submitter *s, size_t from, size_t to)
         ARGS("url");
         ARGS(j->url);
       }
-      if (j->base) {
+      if (j->fail) {
+        /* no base_url */
+      } else if (j->base) {
         ARGS("base_url");
         ARGS(j->base);
       } else if (s->base_url && !((j->data || j->member) && j->url)) {
@@ -196,7 +216,7 @@ static void send_jobs(submitter *s, size_t from, size_t to)
         ARGS("base_url");
         ARGS(s->base_url);
       }
-      if (s->options) {
+      if (s->options && !j->fail) {
         ARGS("options");
         ARGS(s->options);
       }
@@ -214,7 +234,7 @@ static void send_jobs(submitter *s, size_t from, size_t to)
       redisReply *rr = r;
       if (rr->type == REDIS_REPLY_ERROR) {
         fprintf(stderr, "riptide submit: %s: XADD: %s\n", s->batch[done].id, rr->str);
-        s->failed++;
+        s->refused++;
       } else {
         s->submitted++;
         s->known_len++;
@@ -252,14 +272,28 @@ static bool queue_job(submitter *s, sjob *j)
   return !s->fatal;
 }
 
-static void input_failed(submitter *s, const char *id, const char *why)
+/* An input that cannot be read: reported on stderr, and queued as a job carrying its error
+ * (code err, message why), under the id `extract` gives its error line (id is consumed; NULL
+ * means out of memory). False when submitting must stop. */
+static bool input_failed(submitter *s, char *id, riptide_err err, const char *why)
 {
-  char *eid = cli_escape_terminal(id);
+  char *eid = id ? cli_escape_terminal(id) : NULL;
   char *ewhy = cli_escape_terminal(why);
   fprintf(stderr, "riptide submit: %s: %s\n", eid ? eid : "?", ewhy ? ewhy : "?");
   free(eid);
   free(ewhy);
   s->failed++;
+  sjob j = {0};
+  j.id = id;
+  j.fail = err != RIPTIDE_OK ? err : RIPTIDE_ERR_IO;
+  j.fail_msg = strdup(why);
+  if (!j.id || !j.fail_msg) {
+    clear_job(&j);
+    s->fatal = true;
+    return false;
+  }
+  cli_utf8_clean(j.id);
+  return queue_job(s, &j);
 }
 
 /* A WARC file: one job per page (id: the record id; url: WARC-Target-URI; the HTTP
@@ -267,20 +301,17 @@ static void input_failed(submitter *s, const char *id, const char *why)
  * deferred as `extract` defers them: a page in a gzip member of its own goes as that member,
  * for the worker to inflate (a damaged one is then that job's error result, as it is that
  * record's error line in `extract`). Records that are not pages are counted; a record that
- * cannot be read is one failed input. */
+ * cannot be read is one failed input, whose job carries extract's error line for it. */
 static bool add_warc(submitter *s, const char *path)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   riptide_warc *w = NULL;
-  if (fd < 0) {
-    input_failed(s, path, strerror(errno));
-    return true;
-  }
+  if (fd < 0)
+    return input_failed(s, cli_warc_error_id(path, NULL, 0), RIPTIDE_ERR_IO, strerror(errno));
   riptide_err e = riptide_warc_open(fd, s->max_input, s->warc_any_status, &w);
   if (e != RIPTIDE_OK) {
     close(fd);
-    input_failed(s, path, riptide_strerror(e));
-    return true;
+    return input_failed(s, cli_warc_error_id(path, NULL, 0), e, riptide_strerror(e));
   }
   s->warc_files++;
   riptide_warc_defer_bodies(w, true); /* the workers inflate the pages */
@@ -290,7 +321,7 @@ static bool add_warc(submitter *s, const char *path)
     if (rc < 0) {
       char why[160];
       snprintf(why, sizeof why, "read error: %s", strerror(errno));
-      input_failed(s, path, why);
+      input_failed(s, cli_warc_error_id(path, NULL, it.offset), RIPTIDE_ERR_IO, why);
       break;
     }
     if (it.kind == RIPTIDE_WARC_SKIPPED) {
@@ -298,9 +329,7 @@ static bool add_warc(submitter *s, const char *path)
       continue;
     }
     if (it.kind == RIPTIDE_WARC_ERROR) {
-      char *id = cli_warc_error_id(path, it.id, it.offset);
-      input_failed(s, id ? id : path, it.error);
-      free(id);
+      input_failed(s, cli_warc_error_id(path, it.id, it.offset), it.err, it.error);
       continue;
     }
     sjob j = {0};
@@ -354,19 +383,20 @@ static bool add_one(submitter *s, const char *src, const char *url)
     return add_warc(s, src);
   sjob j = {0};
   j.id = cli_input_id(src);
-  if (!j.id)
+  if (!j.id) {
+    s->fatal = true;
     return false;
+  }
   size_t scheme = cli_url_scheme_len(src);
-  if (scheme && !cli_is_url(src)) {
+  if (scheme && !cli_is_url(src)) { /* the command line and the manifest reader refuse these */
     char why[80];
     snprintf(why, sizeof why, "unsupported URL scheme '%.*s' (http and https only)",
              (int)(scheme < 32 ? scheme : 32), src);
-    input_failed(s, j.id, why);
-    clear_job(&j);
-    return true;
+    return input_failed(s, j.id, RIPTIDE_ERR_BAD_INPUT, why);
   }
   if (url && !(j.url = strdup(url))) {
     clear_job(&j);
+    s->fatal = true;
     return false;
   }
   if (cli_is_url(src)) {
@@ -374,15 +404,17 @@ static bool add_one(submitter *s, const char *src, const char *url)
     j.url = strdup(src);
     if (!j.url) {
       clear_job(&j);
+      s->fatal = true;
       return false;
     }
   } else {
     char detail[600];
     riptide_err err = cli_read_source(src, s->max_input, &j.data, &j.len, detail, sizeof detail);
-    if (err != RIPTIDE_OK) {
-      input_failed(s, j.id, detail);
+    if (err != RIPTIDE_OK) { /* extract's error line for the file: same id, code, message */
+      char *id = j.id;
+      j.id = NULL;
       clear_job(&j);
-      return true;
+      return input_failed(s, id, err, detail);
     }
     j.gzip = j.len >= 2 && (unsigned char)j.data[0] == 0x1f && (unsigned char)j.data[1] == 0x8b;
   }
@@ -395,12 +427,8 @@ static bool add_input(const char *src, const char *error, void *ctx)
   submitter *s = ctx;
   if (s->fatal)
     return false;
-  if (error) {
-    char *id = cli_input_id(src);
-    input_failed(s, id ? id : src, error);
-    free(id);
-    return true;
-  }
+  if (error)
+    return input_failed(s, cli_input_id(src), RIPTIDE_ERR_IO, error);
   return add_one(s, src, NULL);
 }
 
@@ -419,27 +447,25 @@ static bool add_any(submitter *s, const char *src)
 }
 
 /* A manifest (manifest.c, the reader `extract --input-file` uses): one input a line (file,
- * directory, URL, or "path<TAB>url"), read lazily; a line that is not an input is one failed
- * input. */
+ * directory, URL, or "path<TAB>url"), read lazily; a line that is not an input, or a manifest
+ * that cannot be read, is one failed input, with extract's id, code and message. */
 static bool add_manifest(submitter *s, const char *path)
 {
   char detail[600];
   cli_manifest *m = NULL;
-  if (cli_manifest_open(path, &m, detail, sizeof detail) != RIPTIDE_OK) {
-    input_failed(s, path, detail);
-    return true;
-  }
+  if (cli_manifest_open(path, &m, detail, sizeof detail) != RIPTIDE_OK)
+    return input_failed(s, cli_input_id(path), RIPTIDE_ERR_IO, detail);
   cli_manifest_entry e;
   int rc;
   while (!s->fatal && (rc = cli_manifest_next(m, &e)) != 0) {
     if (rc < 0) {
-      input_failed(s, path, e.error);
+      input_failed(s, cli_input_id(path), RIPTIDE_ERR_IO, e.error);
       break;
     }
     if (e.error) {
       snprintf(detail, sizeof detail, "line %llu: %s", (unsigned long long)cli_manifest_line(m),
                e.error);
-      input_failed(s, e.src, detail);
+      input_failed(s, cli_input_id(e.src), RIPTIDE_ERR_BAD_INPUT, detail);
     } else if (is_dir(e.src)) {
       add_any(s, e.src);
     } else {
@@ -454,6 +480,8 @@ static const char USAGE[] =
     "usage: riptide submit --redis URL [options] [FILE|URL|DIR|-]...\n"
     "\n"
     "Adds one extraction job per input to the jobs stream and prints how many were added.\n"
+    "An input that cannot be read is a job too, whose result is its error (as extract's\n"
+    "line for it); submit then exits 1.\n"
     "\n"
     "  --redis URL          redis://[:password@]host[:port][/db] or unix://[:password@]/path\n"
     "  --stream NAME        jobs stream (default riptide:jobs)\n"
@@ -619,6 +647,30 @@ int cli_submit(int argc, char **argv)
     rc = usage("%s", "no input: give files, URLs, directories, '-', --input-dir or --input-file");
     goto out;
   }
+  /* The inputs `extract` refuses before reading any, refused here alike (usage errors). */
+  int stdin_count = 0;
+  for (int i = 0; i < n_manifests; i++)
+    stdin_count += strcmp(manifests[i], "-") == 0;
+  for (int i = optind; i < argc && rc < 0; i++) {
+    stdin_count += strcmp(argv[i], "-") == 0;
+    size_t scheme = cli_url_scheme_len(argv[i]);
+    if (scheme && !cli_is_url(argv[i])) {
+      char name[40];
+      snprintf(name, sizeof name, "%.*s", (int)(scheme < 32 ? scheme : 32), argv[i]);
+      rc = usage("unsupported URL scheme '%s': only http:// and https:// URLs are fetched "
+                 "(write ./NAME for a file whose name looks like a URL)",
+                 name);
+    } else if (cli_is_url(argv[i]) && !cli_url_clean(argv[i])) {
+      rc = usage("URL '%s' contains spaces or control characters (percent-encode them)", argv[i]);
+    }
+  }
+  if (rc < 0 && stdin_count > 1)
+    rc = usage("%s", "'-' (standard input) may be given once, as an input or as --input-file");
+  for (int i = 0; i < n_dirs && rc < 0; i++)
+    if (!is_dir(dirs[i]))
+      rc = usage("--input-dir %s: not a directory", dirs[i]);
+  if (rc >= 0)
+    goto out;
   if (mode)
     json_object_set_new(opts, "mode", json_string(mode));
   if (selector) {
@@ -655,17 +707,19 @@ int cli_submit(int argc, char **argv)
   if (!s->fatal)
     flush_batch(s);
   printf("%llu\n", (unsigned long long)s->submitted);
-  if (!s->quiet)
+  if (!s->quiet) /* a failed input's job, which carries its error, is among those added */
     fprintf(stderr,
-            "riptide submit: %llu job%s added to %s, %llu input%s failed (%llu round trip%s)\n",
+            "riptide submit: %llu job%s added to %s, %llu input%s failed, %llu refused by Redis "
+            "(%llu round trip%s)\n",
             (unsigned long long)s->submitted, s->submitted == 1 ? "" : "s", s->stream,
             (unsigned long long)s->failed, s->failed == 1 ? "" : "s",
-            (unsigned long long)s->round_trips, s->round_trips == 1 ? "" : "s");
+            (unsigned long long)s->refused, (unsigned long long)s->round_trips,
+            s->round_trips == 1 ? "" : "s");
   if (!s->quiet && s->warc_files)
     fprintf(stderr, "riptide submit: WARC: %llu file%s, %llu record%s not pages\n",
             (unsigned long long)s->warc_files, s->warc_files == 1 ? "" : "s",
             (unsigned long long)s->warc_skipped, s->warc_skipped == 1 ? "" : "s");
-  rc = s->failed || s->fatal ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+  rc = s->failed || s->refused || s->fatal ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 out:
   if (s) {
     for (size_t i = 0; i < s->n; i++)

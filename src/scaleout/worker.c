@@ -253,6 +253,29 @@ static riptide_err inflate_member(const redisReply *fields, uint64_t max, char *
   return err;
 }
 
+/* A job for an input submit could not read (input_error: a code's name, as in schema.md;
+ * input_error_message): its result is that error, extract's line for the input. A name that
+ * is no code is the job's BAD_INPUT. */
+static riptide_err input_error(const redisReply *fields, const redisReply *code, char *detail,
+                               size_t dlen)
+{
+  riptide_err err = RIPTIDE_OK;
+  if (strlen(code->str) == code->len) {
+#define SO_ERR_BY_NAME(name, num, cls, msg)                                                        \
+  if (strcmp(code->str, #name) == 0)                                                               \
+    err = RIPTIDE_ERR_##name;
+    RIPTIDE_ERRORS(SO_ERR_BY_NAME)
+#undef SO_ERR_BY_NAME
+  }
+  if (err == RIPTIDE_OK) {
+    snprintf(detail, dlen, "input_error is not an error code: '%.60s'", code->str);
+    return RIPTIDE_ERR_BAD_INPUT;
+  }
+  const redisReply *m = so_field(fields, "input_error_message");
+  snprintf(detail, dlen, "%s", m ? m->str : ""); /* cut as extract cuts it (512 bytes) */
+  return err;
+}
+
 /* Runs one job; *id (malloc'd) is the result's id, which a WARC member's error may rename. */
 static void process_job(worker *w, const redisReply *fields, char **id, result *res)
 {
@@ -278,8 +301,11 @@ static void process_job(worker *w, const redisReply *fields, char **id, result *
                    *f_ctype = so_field(fields, "content_type"),
                    *f_wdate = so_field(fields, "warc_date"),
                    *f_wfile = so_field(fields, "warc_file"),
-                   *f_member = so_field(fields, "warc_member");
-  if (f_opts)
+                   *f_member = so_field(fields, "warc_member"),
+                   *f_ierr = so_field(fields, "input_error");
+  if (f_ierr) /* nothing else of the job is looked at */
+    err = input_error(fields, f_ierr, detail, sizeof detail);
+  if (err == RIPTIDE_OK && f_opts)
     err = parse_options(f_opts->str, &o, &opts_json, detail, sizeof detail);
   if (err == RIPTIDE_OK && f_enc && strcmp(f_enc->str, "gzip") != 0 &&
       strcmp(f_enc->str, "identity") != 0) {
@@ -320,11 +346,17 @@ static void process_job(worker *w, const redisReply *fields, char **id, result *
         riptide_fetch_options fo;
         riptide_fetch_options_init(&fo);
         fo.max_bytes = max;
+        if (cfg->cc.timeout_ms) /* as extract fetches */
+          fo.timeout_ms = cfg->cc.timeout_ms * 3 > 30000 ? cfg->cc.timeout_ms * 3 : 30000;
         err = riptide_fetch_url(f_url->str, &fo, &fr, detail, sizeof detail);
         raw = fr.body;
         raw_len = fr.len;
         url = f_base ? f_base->str : fr.final_url;
         content_type = fr.content_type;
+        /* a response that is not a page is extract's UNSUPPORTED_TYPE (empty: reported below) */
+        if (err == RIPTIDE_OK && raw_len > 0 &&
+            !cli_html_response(content_type, raw, raw_len, detail, sizeof detail))
+          err = RIPTIDE_ERR_UNSUPPORTED_TYPE;
       }
     } else {
       err = RIPTIDE_ERR_BAD_INPUT;
@@ -552,8 +584,8 @@ static redisReply *deliver(slot *s, const redisReply *entry, const char *id, uns
   snprintf(maxlen, sizeof maxlen, "%llu",
            res->dead ? 0ull : (unsigned long long)cfg->results_maxlen);
   snprintf(att, sizeof att, "%u", attempts);
-  const char *argv[48];
-  size_t lens[48];
+  const char *argv[64];
+  size_t lens[64];
   int n = 0;
 #define ARG(p, l) (argv[n] = (p), lens[n] = (l), n++)
 #define ARGS(p) ARG(p, strlen(p))
@@ -574,10 +606,21 @@ static redisReply *deliver(slot *s, const redisReply *entry, const char *id, uns
     ARGS("dead");
     ARGS("error");
     ARGS(res->payload);
-    static const char *const keep[] = {
-        "url",         "html",      "encoding",    "base_url",        "content_type",
-        "warc_date",   "warc_file", "warc_member", "warc_payload_at", "warc_payload_len",
-        "warc_offset", "options"};
+    static const char *const keep[] = {"url",
+                                       "html",
+                                       "encoding",
+                                       "base_url",
+                                       "content_type",
+                                       "warc_date",
+                                       "warc_file",
+                                       "warc_member",
+                                       "warc_payload_at",
+                                       "warc_payload_len",
+                                       "warc_offset",
+                                       "warc_error_id",
+                                       "input_error",
+                                       "input_error_message",
+                                       "options"};
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
       const redisReply *f = so_field(entry->element[1], keep[i]);
       if (f) {
