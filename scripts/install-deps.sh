@@ -9,7 +9,7 @@ PACKAGES=(
   clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 libclang-rt-19-dev wabt
   libxml2-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev zlib1g-dev libdeflate-dev libutf8proc-dev libssl-dev
   libcmocka-dev libgumbo-dev libhiredis-dev redis-server
-  valgrind gdb python3 curl gcovr wrk iproute2 util-linux iso-codes
+  valgrind gdb python3 curl gcovr wrk iproute2 util-linux iso-codes cmark
   python3-dev python3-pytest python3-setuptools python3-readability
 )
 

@@ -732,6 +732,14 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     }
     render_children(r, n, depth);
     line_break(r);
+    /* the blank quote line its last block left ends nothing: the quote ends there */
+    if (r->want_md && r->md.len >= 2 && md_ends_blank_line(r)) {
+      size_t s = r->md.len - 1;
+      while (s > 0 && r->md.p[s - 1] != '\n')
+        s--;
+      if (s < r->md.len - 1)
+        md_truncate(r, s);
+    }
     pop_prefix(r, saved);
     fb_block_break(r);
     return;
