@@ -318,6 +318,8 @@ static bool md_link(md_ctx *m, const dom_node *n)
     return false;
   if ((m->drop & EX_OUT_NO_MEDIA) && !md_has_text(n))
     return false;
+  if (md_holds_block(n)) /* link text cannot cross a block break: the blocks stay, unlinked */
+    return false;
   return md_url(m, href, l);
 }
 
@@ -395,6 +397,8 @@ static bool md_enter(void *vc, const dom_node *n)
     return false;
   size_t l = 0;
   int h = heading_level(n);
+  if (h && m->cell)
+    return true; /* a heading in a table cell is its text: the row is one line */
   if (h) {
     md_break(m, 2);
     bool outer = m->head_open == 0;
@@ -435,6 +439,11 @@ static bool md_enter(void *vc, const dom_node *n)
     md_break(m, 2);
     return false;
   case HTML_TAG_PRE:
+    if (m->cell) { /* a table row is one line: preformatted text in a cell is a code span */
+      if (!m->pre && m->code++ == 0)
+        md_span_open(m, "`");
+      return true;
+    }
     md_break(m, 2);
     md_flush(m);
     exb_put(m->out, "```\n", 4);
@@ -445,10 +454,8 @@ static bool md_enter(void *vc, const dom_node *n)
   case HTML_TAG_KBD:
   case HTML_TAG_SAMP:
   case HTML_TAG_TT:
-    if (!m->pre) {
+    if (!m->pre && m->code++ == 0) /* code in code adds no fence */
       md_span_open(m, "`");
-      m->code++;
-    }
     return true;
   case HTML_TAG_EM:
   case HTML_TAG_I:
@@ -565,6 +572,8 @@ static bool md_enter(void *vc, const dom_node *n)
 static void md_leave(void *vc, const dom_node *n)
 {
   md_ctx *m = vc;
+  if (heading_level(n) && m->cell)
+    return;
   if (heading_level(n)) {
     /* from the marker's space on: a break inside may have trimmed it */
     if (--m->head_open == 0 && md_blank_since(m, m->head_mark_end - 1)) {
@@ -578,6 +587,11 @@ static void md_leave(void *vc, const dom_node *n)
   }
   switch (n->tag) {
   case HTML_TAG_PRE:
+    if (m->cell) {
+      if (!m->pre && --m->code == 0)
+        md_span_close(m, "`");
+      return;
+    }
     if (m->pre)
       m->pre--;
     exb_rtrim(m->out);
@@ -590,10 +604,8 @@ static void md_leave(void *vc, const dom_node *n)
   case HTML_TAG_KBD:
   case HTML_TAG_SAMP:
   case HTML_TAG_TT:
-    if (!m->pre) {
-      m->code--;
+    if (!m->pre && --m->code == 0)
       md_span_close(m, "`");
-    }
     return;
   case HTML_TAG_EM:
   case HTML_TAG_I:
