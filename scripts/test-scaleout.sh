@@ -521,16 +521,21 @@ make_pages "$T/in10" 3           # p0000..p0002 (read through -i)
 echo '<html><head><title>Served page</title></head><body><article><h1>Served page</h1><p>A page fetched by the worker over HTTP, with words enough for an article.</p></article></body></html>' >"$T/www/p0000.html"
 cp "$T/in10/p0001.html" "$T/m1.html"
 gzip -c "$T/in10/p0002.html" >"$T/zipped.html.gz"
-python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/www" >"$T/http.out" 2>"$T/http.log" &
-HP=$!
-BG+=("$HP")
-port=
-for _ in $(seq 200); do
-  port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http.out" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "the HTTP server did not start"
+# http_serve DIR NAME: python3's http.server over DIR on a free loopback port, in the
+# background (killed at exit); sets $port and $HTTP_PID.
+http_serve() {
+  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$1" >"$T/$2.out" 2>"$T/$2.log" &
+  HTTP_PID=$!
+  BG+=("$HTTP_PID")
+  port=
+  for _ in $(seq 200); do
+    port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/$2.out" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || fail "the HTTP server ($2) did not start"
+}
+http_serve "$T/www" http
 PAGE_URL="http://127.0.0.1:$port/p0000.html"
 {
   echo "# a manifest: comments and blank lines are skipped"
@@ -939,16 +944,8 @@ mkdir -p "$T/www10f"
 printf '\211PNG\r\n\032\nnot really an image' >"$T/www10f/img.png"
 printf '{"a": "<p>not a page</p>"}' >"$T/www10f/data.json"
 printf '<html><head><title>Fetched page</title></head><body><article><h1>Fetched page</h1><p>A page served over HTTP, fetched by the worker with words enough for an article.</p></article></body></html>' >"$T/www10f/page.html"
-python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/www10f" >"$T/http10f.out" 2>"$T/http10f.log" &
-HP10F=$!
-BG+=("$HP10F")
-port=
-for _ in $(seq 200); do
-  port=$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$T/http10f.out" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || fail "the HTTP server (10f) did not start"
+http_serve "$T/www10f" http10f
+HP10F=$HTTP_PID
 urls=()
 for f in img.png data.json page.html gone.html; do urls+=("http://127.0.0.1:$port/$f"); done
 "$R" extract -f jsonl -q "${urls[@]}" >"$T/urls-ref.jsonl"
