@@ -66,6 +66,7 @@ bad --listen 'unix:' (unix: and a path|--listen unix:
 --workers wants a number from 1 to 4096, not 'x'|--workers x
 bad --max-wait 'soon'|--max-wait soon
 bad --max-body '0'|--max-body 0
+--max-body '2G' is over the largest body the server holds (1G)|--max-body 2G
 bad --max-buffered 'lots'|--max-buffered lots
 --max-connections wants a number from 1 to 1000000, not '0'|--max-connections 0
 --idle-timeout '500ms' is out of range (1s to 600s)|--idle-timeout 500ms
@@ -83,7 +84,7 @@ bad --timeout 'x'|--timeout x
 bad option|--frobnicate
 unexpected argument 'extra'|extra
 EOF
-check "28 bad options: exit 2 naming the value (and the range when out of it), nothing on stdout" test "$nusage" = 28
+check "29 bad options: exit 2 naming the value (and the range when out of it), nothing on stdout" test "$nusage" = 29
 
 # ---- start failures: exit 1 with a message -------------------------------------------------
 start a -p 1 --listen 127.0.0.1:0

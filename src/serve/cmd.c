@@ -33,7 +33,8 @@ static const char USAGE[] =
     "                           fetches while the other half extracts)\n"
     "      --queue N            requests waiting for a worker before 429 (default 32 x N)\n"
     "      --max-wait T         longest wait for a worker and a permit before 503 (default 10s)\n"
-    "      --max-body SIZE      largest request body, after gzip too (default: --max-size)\n"
+    "      --max-body SIZE      largest request body, after gzip too (default: --max-size;\n"
+    "                           at most 1G)\n"
     "      --max-buffered SIZE  request bodies held at once, all connections (default 1G);\n"
     "                           past it, 429\n"
     "      --max-connections N  open connections, idle ones included (default 1024)\n"
@@ -197,6 +198,9 @@ int srv_main(int argc, char **argv)
     case OPT_MAX_BODY:
       if (cli_parse_size(optarg, 0, UINT64_MAX, &c.max_body) != CLI_PARSE_OK || c.max_body == 0)
         return usage_error("bad --max-body '%s' (e.g. 8M)", optarg);
+      if (c.max_body > CLI_BUF_MAX) /* a body is held in one buffer, which stops there */
+        return usage_error("--max-body '%s' is over the largest body the server holds (1G)",
+                           optarg);
       break;
     case OPT_MAX_BUFFERED:
       if (cli_parse_size(optarg, 0, UINT64_MAX, &c.max_buffered) != CLI_PARSE_OK ||
