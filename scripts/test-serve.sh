@@ -260,6 +260,30 @@ import json
 for i in range(40): print(json.dumps({"id": "p%d" % i, "html": "<article><p>page %d with enough words to count as an article body</p></article>" % i}))' | gzip -c > "$T/b40.gz"
 req "gzip batch of 40" 200 -X POST -H 'Content-Type: application/x-ndjson' -H 'Content-Encoding: gzip' --data-binary @"$T/b40.gz" "$A/v1/extract/batch"
 check "40 lines back in order" $PY -c 'import json,sys; ids=[json.loads(l)["id"] for l in open(sys.argv[1])]; assert ids==["p%d"%i for i in range(40)], ids' "$T/body"
+# While lines wait for a worker the network thread decodes their "html" itself (batch.c,
+# add_line): lines taken apart so and lines a worker parses whole give the same document, and
+# a line it cannot take apart (not JSON, cut short, an escaped key) still gets its error line
+# or document. 24 lines of the same page around such lines: all but the first are received
+# while the two workers are busy.
+$PY - "$PAGE" > "$T/same.ndjson" <<'EOF2'
+import json, sys
+page = open(sys.argv[1]).read()
+lines = [json.dumps({"id": "s%d" % i, "html": page}) for i in range(12)]
+lines += ["not json", "{\"id\": \"cut\", \"html\": \"<p>", "{\"id\": \"esc\", \"ht\\u006dl\": %s}" % json.dumps(page)]
+lines += [json.dumps({"id": "s%d" % i, "html": page}) for i in range(12, 24)]
+print("\n".join(lines))
+EOF2
+req "batch of one page 24 times, odd lines among them" 200 -X POST -H 'Content-Type: application/x-ndjson' --data-binary @"$T/same.ndjson" "$A/v1/extract/batch"
+check "  ... the same document for every copy, taken apart by either thread; odd lines in place" $PY -c '
+import json, sys
+out = [json.loads(l) for l in open(sys.argv[1])]
+ids = [o["id"] for o in out]
+assert ids == ["s%d" % i for i in range(12)] + ["13", "14", "esc"] + ["s%d" % i for i in range(12, 24)], ids
+strip = lambda o: {k: v for k, v in o.items() if k not in ("id", "wait_ms", "extract_ms")}
+docs = [strip(o) for o in out if o["id"].startswith("s")] + [strip(out[14])]
+assert all(d == docs[0] for d in docs) and docs[0]["title"], docs[0]
+assert out[12]["error"]["code"] == "BAD_REQUEST" and out[13]["error"]["code"] == "BAD_REQUEST", out[12:14]
+' "$T/body"
 req "empty batch" 200 -X POST -H 'Content-Type: application/x-ndjson' --data-binary '' "$A/v1/extract/batch"
 check "empty batch, empty answer" test ! -s "$T/body"
 # A JSON body's "html" is decoded without jansson when it can be: every escape and UTF-8 form

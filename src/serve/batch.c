@@ -7,7 +7,9 @@
  * entry; it stays there until its body is complete and every line is claimed). The body is
  * fed to it piece by piece as it arrives (srv_batch_feed, network thread): every complete line
  * is copied out and appended at once, so workers run the first lines while the rest of the
- * body is still on the wire, and each line's JSON is parsed by the worker that runs it. A line
+ * body is still on the wire, and each line's JSON is parsed by the worker that runs it, except
+ * while lines wait for a worker: then the network thread, which has time to spare, decodes the
+ * line's "html" string itself (add_line), so a pool slot's thread only extracts. A line
  * longer than the piece it started in (a page: libmicrohttpd reads ~25 KiB at a time) is
  * gathered in a buffer that a worker hands back once it has run the line (`spare`, at most
  * SRV_BATCH_SPARE of them, none kept once the body is complete): the next long line is received
@@ -68,22 +70,26 @@ static bool blank(const char *p, size_t n)
  * and gives the network thread a spare buffer for the next line that spans pieces, when
  * workers have handed one back. Network thread. */
 static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, size_t in_cap,
-                                         size_t lineno)
+                                         srv_split *pre, size_t lineno)
 {
   srv *s = b->s;
   srv_batch_line *L = calloc(1, sizeof *L);
   if (!L) {
     free(in);
+    srv_split_free(pre);
     return SRV_FEED_NOMEM;
   }
   L->in = in;
   L->len = len;
   L->cap = in_cap;
+  L->pre = *pre; /* moved */
+  memset(pre, 0, sizeof *pre);
   L->lineno = lineno;
   pthread_mutex_lock(&s->lock);
   if (b->n == SRV_MAX_BATCH_LINES) {
     pthread_mutex_unlock(&s->lock);
     free(in);
+    srv_split_free(&L->pre);
     free(L);
     return SRV_FEED_TOO_MANY;
   }
@@ -93,6 +99,7 @@ static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, siz
     if (!nl) {
       pthread_mutex_unlock(&s->lock);
       free(in);
+      srv_split_free(&L->pre);
       free(L);
       return SRV_FEED_NOMEM;
     }
@@ -100,11 +107,15 @@ static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, siz
     b->cap = cap;
   }
   b->lines[b->n++] = L;
+  /* Lines received and not claimed: while there are some, the workers are the bottleneck
+   * and the network thread has time to take the next line apart itself (take_apart). */
+  b->backlog = b->n - b->next_claim;
   if (b->aborted) { /* the shutdown swept the queue: this line will not run */
     char id[24];
     snprintf(id, sizeof id, "%zu", lineno);
     free(L->in);
     L->in = NULL;
+    srv_split_free(&L->pre);
     srv_error_line(&L->out, id, "SHUTTING_DOWN", "the server is shutting down");
     L->done = true;
     b->n_done++;
@@ -116,6 +127,26 @@ static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, siz
     b->part = b->spare[--b->n_spare];
   pthread_mutex_unlock(&s->lock);
   return SRV_FEED_OK;
+}
+
+/* Appends a complete line. When lines were waiting for a worker at the last append (the
+ * workers are the bottleneck), the network thread takes the line apart first (its "html"
+ * string decoded, srv_json_split), work a worker would otherwise do before extracting; the
+ * line's own buffer then becomes the buffer the next long line is received into. When the
+ * workers keep up, the line goes as it came, so that at many slots the one network thread
+ * does not become the limit. Network thread. */
+static srv_batch_feed_result add_line(srv_batch *b, char *line, size_t ll, size_t cap,
+                                      size_t lineno)
+{
+  srv_split pre = {0};
+  if (b->backlog > 0 && srv_json_split(line, ll, &pre)) {
+    if (!b->part.p && cap >= SRV_BATCH_SPARE_MIN)
+      b->part = (cli_buf){.p = line, .cap = cap};
+    else
+      free(line);
+    return append_line(b, NULL, 0, 0, &pre, lineno);
+  }
+  return append_line(b, line, ll, cap, &pre, lineno);
 }
 
 srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len, bool last,
@@ -155,7 +186,7 @@ srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len,
       memcpy(line, data + i, ll);
     }
     if (line) {
-      srv_batch_feed_result fr = append_line(b, line, ll, cap, b->lineno);
+      srv_batch_feed_result fr = add_line(b, line, ll, cap, b->lineno);
       if (fr != SRV_FEED_OK)
         return fr;
     }
@@ -170,7 +201,7 @@ srv_batch_feed_result srv_batch_feed(srv_batch *b, const char *data, size_t len,
       if (blank(line, ll)) {
         free(line);
       } else {
-        srv_batch_feed_result fr = append_line(b, line, ll, cap, b->lineno);
+        srv_batch_feed_result fr = add_line(b, line, ll, cap, b->lineno);
         if (fr != SRV_FEED_OK)
           return fr;
       }
@@ -223,6 +254,7 @@ void srv_batch_destroy(srv_batch *b)
   for (size_t i = 0; i < b->n; i++) {
     cli_buf_free(&b->lines[i]->out);
     free(b->lines[i]->in);
+    srv_split_free(&b->lines[i]->pre);
     free(b->lines[i]);
   }
   free(b->lines);
@@ -245,7 +277,7 @@ void srv_batch_run_line(srv *s, srv_batch *b, srv_batch_line *L)
   char id[24];
   snprintf(id, sizeof id, "%zu", L->lineno);
   srv_result res;
-  srv_run(s, SRV_BODY_JSON, L->in, L->len, NULL, &b->base, true, id, 0, &res);
+  srv_run(s, SRV_BODY_JSON, L->in, L->len, &L->pre, NULL, &b->base, true, id, 0, &res);
   char *in = L->in;
   L->in = NULL;
   struct MHD_Connection *resume = NULL;
@@ -356,6 +388,7 @@ struct MHD_Connection *srv_batch_abort_locked(srv_batch *b)
     snprintf(id, sizeof id, "%zu", L->lineno);
     free(L->in);
     L->in = NULL;
+    srv_split_free(&L->pre);
     srv_error_line(&L->out, id, "SHUTTING_DOWN", "the server is shutting down");
     L->done = true;
     b->n_done++;

@@ -546,9 +546,22 @@ static bool split_html(const char *body, size_t len, char **html, size_t *hlen, 
   return true;
 }
 
-void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const char *content_type,
-             const srv_params *base, bool line, const char *line_id, uint64_t waited_ns,
-             srv_result *r)
+bool srv_json_split(const char *body, size_t len, srv_split *out)
+{
+  memset(out, 0, sizeof *out);
+  return split_html(body, len, &out->html, &out->hlen, &out->rest, &out->rlen);
+}
+
+void srv_split_free(srv_split *sp)
+{
+  free(sp->html);
+  free(sp->rest);
+  memset(sp, 0, sizeof *sp);
+}
+
+void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, srv_split *pre,
+             const char *content_type, const srv_params *base, bool line, const char *line_id,
+             uint64_t waited_ns, srv_result *r)
 {
   memset(r, 0, sizeof *r);
   srv_params p;
@@ -576,7 +589,17 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const cha
     json_error_t je;
     char *rest = NULL;
     size_t rlen = 0;
-    bool split = split_html(body, len, &decoded, &dlen, &rest, &rlen);
+    bool split;
+    if (pre && pre->rest) { /* taken apart already (batch.c): the buffers are ours now */
+      decoded = pre->html;
+      dlen = pre->hlen;
+      rest = pre->rest;
+      rlen = pre->rlen;
+      memset(pre, 0, sizeof *pre);
+      split = true;
+    } else {
+      split = split_html(body, len, &decoded, &dlen, &rest, &rlen);
+    }
     root = split ? json_loadb(rest, rlen, JSON_REJECT_DUPLICATES, &je)
                  : json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     free(rest);
@@ -739,6 +762,8 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const cha
   if (r->body.failed)
     fail_err(r, line, id, RIPTIDE_ERR_NOMEM, NULL);
 out:
+  if (pre)
+    srv_split_free(pre); /* not taken: the request ended before its body was read */
   riptide_document_free(doc);
   json_decref(root);
   free(decoded);

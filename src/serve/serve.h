@@ -125,9 +125,22 @@ typedef enum srv_body_kind {
  * fills r. `line` selects the batch form of the output (one compact line, errors as
  * {"id", "error"} lines). `waited_ns` is how long the request waited for a worker.
  */
-void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, const char *content_type,
-             const srv_params *base, bool line, const char *line_id, uint64_t waited_ns,
-             srv_result *r);
+/* A JSON body taken apart ahead of srv_run: its top-level "html" string decoded (`html`,
+ * NUL-terminated, `hlen` bytes) and the rest of the object with "" in its place (`rest`), both
+ * malloc'd. srv_json_split() makes one (false, with nothing allocated, for a body it leaves
+ * to jansson whole: no "html" string, an unusual escape, bad UTF-8, ...). */
+typedef struct srv_split {
+  char *html, *rest;
+  size_t hlen, rlen;
+} srv_split;
+bool srv_json_split(const char *body, size_t len, srv_split *out);
+void srv_split_free(srv_split *sp);
+
+/* Runs one request body (or batch line) to its response. A JSON body already taken apart
+ * comes as `pre` (body then unused), whose buffers srv_run takes over. */
+void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, srv_split *pre,
+             const char *content_type, const srv_params *base, bool line, const char *line_id,
+             uint64_t waited_ns, srv_result *r);
 
 /* An error response body {"error":{"code","message"}} (or a batch error line). */
 void srv_error_body(cli_buf *b, const char *code, const char *message);
@@ -220,13 +233,14 @@ uint64_t srv_now_ns(void);
 typedef struct srv_batch_line {
   char *in;        /* the input line (owned; freed or given back to `spare` once run) */
   size_t len, cap; /* its length, and the size allocated */
+  srv_split pre;   /* or, in its place (in NULL), the line taken apart by the network thread */
   size_t lineno;   /* 1-based line number in the body: the default id */
   cli_buf out;     /* the output line, once done */
   bool done;
 } srv_batch_line;
 
 /* Every field below `job` is guarded by srv.lock (workers and the network thread share it),
- * except `part` and `lineno`, which are the network thread's. */
+ * except `part`, `lineno` and `backlog`, which are the network thread's. */
 struct srv_batch {
   srv_job job; /* the queue entry */
   srv *s;
@@ -249,8 +263,9 @@ struct srv_batch {
   uint64_t bytes_out;
   cli_buf spare[SRV_BATCH_SPARE]; /* buffers of lines run, for the next lines to arrive */
   unsigned n_spare;
-  cli_buf part;  /* network thread: the line being received */
-  size_t lineno; /* network thread: lines seen, blank ones included */
+  cli_buf part;   /* network thread: the line being received */
+  size_t lineno;  /* network thread: lines seen, blank ones included */
+  size_t backlog; /* network thread: lines not yet claimed when it last appended one */
 };
 
 typedef enum srv_batch_feed_result {

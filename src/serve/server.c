@@ -400,12 +400,12 @@ static void run_single(srv *s, srv_req *r)
       res.mime = "application/json";
       srv_error_body(&res.body, res.error_code, "the gzip body could not be inflated");
     } else {
-      srv_run(s, r->kind, plain, plen, ct, &r->params, false, NULL, r->work_ns - r->queued_ns,
+      srv_run(s, r->kind, plain, plen, NULL, ct, &r->params, false, NULL, r->work_ns - r->queued_ns,
               &res);
       free(plain);
     }
   } else {
-    srv_run(s, r->kind, r->body.p, r->body.len, ct, &r->params, false, NULL,
+    srv_run(s, r->kind, r->body.p, r->body.len, NULL, ct, &r->params, false, NULL,
             r->work_ns - r->queued_ns, &res);
   }
   uint64_t end = srv_now_ns(), cpu = thread_cpu_ns() - cpu0;
