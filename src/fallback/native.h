@@ -160,6 +160,10 @@ typedef struct fb_render {
   /* Emphasis markers just written (nothing after them yet): where the run of them starts and
    * ends in md, so a space that follows goes before them (flush_space); 0, 0 when none. */
   size_t span_run_start, span_mark_end;
+  /* The emphasis span closed last: its marker and where that closing marker ends (an adjacent
+   * span of its kind joins it). */
+  const char *closed_mark;
+  size_t closed_end;
   char prefix[256]; /* blockquote / list continuation prefix for Markdown lines */
   size_t prefix_len;
   int list_depth;

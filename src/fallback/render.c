@@ -934,15 +934,25 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       render_children(r, n, depth); /* (emphasis in emphasis of its kind adds nothing) */
       return;
     }
-    const char *mark = strong ? "**" : em ? "_" : "`";
-    flush_space(r);
-    size_t run_start = r->span_mark_end == r->md.len ? r->span_run_start : r->md.len;
-    md_raw(r, mark);
-    size_t open_end = r->md.len;
-    if (r->want_md) {
-      r->span_run_start = run_start;
-      r->span_mark_end = open_end;
+    const char *mark = strong ? "**" : em ? "*" : "`";
+    /* Right after a span of its kind closed ("<em>b</em><em>y</em>"), "*b**y*" would read as
+     * strong: the two are one span, the closing marker taken back (the guest's rule). */
+    bool joined = mark[0] != '`' && r->closed_mark && !strcmp(r->closed_mark, mark) &&
+                  r->closed_end == r->md.len && !r->pending_space && !r->md.nomem &&
+                  !r->md.overflow;
+    r->closed_mark = NULL;
+    if (joined) {
+      md_truncate(r, r->md.len - strlen(mark));
+    } else {
+      flush_space(r);
+      size_t run_start = r->span_mark_end == r->md.len ? r->span_run_start : r->md.len;
+      md_raw(r, mark);
+      if (r->want_md) {
+        r->span_run_start = run_start;
+        r->span_mark_end = r->md.len;
+      }
     }
+    size_t open_end = r->md.len;
     if (mark[0] == '`') {
       /* Code spans take their text verbatim. */
       fb_buf t = {.max = 1 << 20};
@@ -975,7 +985,10 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
         r->md.len--, r->md.p[r->md.len] = '\0';
     }
     if (md_blank_since(r, open_end)) { /* a span that shows nothing (an icon's glyph) */
-      md_truncate(r, open_end - strlen(mark));
+      if (joined)
+        md_raw(r, mark); /* the span it joined closes where it did */
+      else
+        md_truncate(r, open_end - strlen(mark));
       return;
     }
     /* A <br> that ended the span: its hard break goes after the closing marker, which at the
@@ -984,6 +997,10 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     if (hard)
       md_truncate(r, r->md.len - 3);
     md_raw(r, mark);
+    if (mark[0] != '`') {
+      r->closed_mark = mark;
+      r->closed_end = r->md.len;
+    }
     if (hard)
       fb_buf_puts(&r->md, "  \n");
     return;

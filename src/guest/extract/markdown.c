@@ -57,6 +57,10 @@ typedef struct md_ctx {
   size_t span_open[MD_MAX_NEST];
   unsigned char span_len[MD_MAX_NEST]; /* its marker's length */
   int span_depth;
+  /* The emphasis span closed last: its marker, where it
+   * opened and where its closing marker ends (md_span_open joins an adjacent one to it). */
+  const char *closed_mark;
+  size_t closed_open, closed_end;
   /* The open heading (the outermost, should one hold another): where its line began and its
    * "## " ended, to take it back when it shows nothing, as a list item is. */
   int head_open;
@@ -361,10 +365,22 @@ static void md_code_fence(md_ctx *m, size_t at)
 /* An inline span's opening marker, written as any inline text is (md_inline). */
 static void md_span_open(md_ctx *m, const char *mark)
 {
-  md_inline(m, mark);
+  size_t ml = strlen(mark);
+  size_t at;
+  if (m->closed_mark && !strcmp(m->closed_mark, mark) && m->closed_end == m->out->len &&
+      !m->space && !m->brk && !m->hard && !m->out->failed) {
+    /* right after a span of its kind closed ("<em>b</em><em>y</em>"): "*b**y*" would read as
+     * strong, so the two are one span, the closing marker taken back */
+    exb_truncate(m->out, m->out->len - ml);
+    at = m->closed_open;
+  } else {
+    md_inline(m, mark);
+    at = m->out->len - ml;
+  }
+  m->closed_mark = NULL;
   if (m->span_depth < MD_MAX_NEST) {
-    m->span_open[m->span_depth] = m->out->len - strlen(mark);
-    m->span_len[m->span_depth] = (unsigned char)strlen(mark);
+    m->span_open[m->span_depth] = at;
+    m->span_len[m->span_depth] = (unsigned char)ml;
   }
   m->span_depth++;
 }
@@ -384,6 +400,11 @@ static void md_span_close(md_ctx *m, const char *mark)
     return;
   }
   exb_put(m->out, mark, ml);
+  if (m->span_depth < MD_MAX_NEST) { /* a span of its kind opening here joins this one */
+    m->closed_mark = mark;
+    m->closed_open = m->span_open[m->span_depth];
+    m->closed_end = m->out->len;
+  }
 }
 
 static bool md_enter(void *vc, const dom_node *n)
