@@ -135,6 +135,9 @@ void ex_collect_text(const dom_node *n, ex_buf *out);
 /* ex_collect_text that stops once `out` holds more than `max` bytes (it walks on past the
  * rest of the subtree's top levels without descending); false when it did. */
 bool ex_collect_text_max(const dom_node *n, ex_buf *out, size_t max);
+/* ex_collect_text_max with each block and <br> a line break ('\n', none at the ends): for a
+ * short element whose lines mean something apart ("Von Jane Doe<br>Politik"). */
+bool ex_collect_lines_max(const dom_node *n, ex_buf *out, size_t max);
 /* The caption of a media element (the <figcaption> of its <figure>, or a caption block right
  * after it), collected like ex_collect_text; false when it has none. */
 bool ex_media_caption(const dom_node *n, ex_buf *out);

@@ -637,9 +637,23 @@ static bool inline_byline(const dom_doc *doc, ex_buf *out)
         ex_buf b;
         exb_init(&b, 1024);
         bool found = false;
-        if (short_text(n, &b, 100)) {
+        if (ex_collect_lines_max(n, &b, 100) && b.len && !b.failed) {
+          /* its first line, and the next one when the first is the label alone ("Von<br>Jane
+           * Doe"): the lines after the names are something else ("Von Jane Doe<br>Politik") */
           size_t bl = b.len;
           const char *bt = trim_ascii(b.p, &bl);
+          const char *nl = memchr(bt, '\n', bl);
+          if (nl) {
+            size_t first = (size_t)(nl - bt), f = first;
+            const char *ft = trim_ascii(bt, &f);
+            if (f && rt_byline_label(ft, f) == f) {
+              b.p[nl - b.p] = ' '; /* the label's line and the next, as one */
+              nl = memchr(nl + 1, '\n', bl - first - 1);
+            }
+            if (nl)
+              bl = (size_t)(nl - bt);
+            bt = trim_ascii(bt, &bl);
+          }
           size_t l = rt_byline_label(bt, bl);
           unsigned char c = l && l < bl ? (unsigned char)bt[l] : 0;
           if ((((c | 32) >= 'a' && (c | 32) <= 'z') || c >= 0xC3) && name_shaped(bt + l, bl - l)) {

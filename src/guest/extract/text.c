@@ -323,7 +323,19 @@ typedef struct collect_ctx {
   ex_buf *out;
   bool space;
   size_t max; /* stop descending once out holds more bytes than this */
+  bool lines; /* a block or <br> is a line break ('\n'), not a space */
 } collect_ctx;
+
+/* A block's or a <br>'s boundary in collected text: a space, or with `lines` a line break. */
+static void collect_break(collect_ctx *c)
+{
+  if (!c->lines) {
+    c->space = true;
+  } else if (c->out->len && c->out->p[c->out->len - 1] != '\n') {
+    exb_putc(c->out, '\n');
+    c->space = false;
+  }
+}
 
 static bool is_ascii_space(char c)
 {
@@ -411,7 +423,7 @@ static bool collect_enter(void *vc, const dom_node *n)
     return false;
   if (ex_is_block_tag(n) || dom_is(n, HTML_TAG_BR) || dom_is(n, HTML_TAG_TD) ||
       dom_is(n, HTML_TAG_TH))
-    c->space = true;
+    collect_break(c);
   return true;
 }
 
@@ -419,17 +431,29 @@ static void collect_leave(void *vc, const dom_node *n)
 {
   collect_ctx *c = vc;
   if (ex_is_block_tag(n) || dom_is(n, HTML_TAG_TD) || dom_is(n, HTML_TAG_TH))
-    c->space = true;
+    collect_break(c);
 }
 
-bool ex_collect_text_max(const dom_node *n, ex_buf *out, size_t max)
+static bool collect(const dom_node *n, ex_buf *out, size_t max, bool lines)
 {
-  collect_ctx c = {out, false, max};
+  collect_ctx c = {out, false, max, lines};
   if (n->type == DOM_TEXT)
     ex_append_collapsed(out, &c.space, n->data, n->data_len);
   else
     ex_walk(n, collect_enter, collect_leave, &c);
+  while (lines && out->len && out->p[out->len - 1] == '\n')
+    out->len--;
   return out->len <= max;
+}
+
+bool ex_collect_lines_max(const dom_node *n, ex_buf *out, size_t max)
+{
+  return collect(n, out, max, true);
+}
+
+bool ex_collect_text_max(const dom_node *n, ex_buf *out, size_t max)
+{
+  return collect(n, out, max, false);
 }
 
 void ex_collect_text(const dom_node *n, ex_buf *out)
