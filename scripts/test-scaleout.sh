@@ -46,6 +46,21 @@ def lines(path):
         out[json.dumps(o, sort_keys=True)] += 1
     return out
 PY
+# warc_lib.rec(...) / warc_lib.resp(...): WARC 1.1 records (a response wraps an HTTP 200), for
+# the WARC files the sections below write.
+cat >"$T/warc_lib.py" <<'PY'
+def rec(typ, rid, uri, ctype, block):
+    h = "WARC/1.1\r\nWARC-Type: %s\r\n" % typ
+    if rid: h += "WARC-Record-ID: <urn:uuid:%s>\r\n" % rid
+    h += "WARC-Date: 2026-05-06T07:08:09Z\r\n"
+    if uri: h += "WARC-Target-URI: %s\r\n" % uri
+    h += "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(block))
+    return h.encode() + block + b"\r\n\r\n"
+
+def resp(rid, uri, body, ctype="text/html; charset=utf-8", extra=""):
+    return rec("response", rid, uri, "application/http;msgtype=response",
+               ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\n%s\r\n" % (ctype, extra)).encode() + body)
+PY
 SOCK=$T/redis.sock
 U=unix://$SOCK
 RPID=
@@ -654,23 +669,14 @@ note "submit: a WARC file gives one job per page (record id, target URI, header 
 # format older submits wrote for every page. The documents and error lines, damaged members
 # included, are those of `riptide extract` on the same file.
 reset
-python3 - "$T/members.warc.gz" <<'EOF'
+PYTHONPATH=$T python3 - "$T/members.warc.gz" <<'EOF'
 import gzip, random, sys
+from warc_lib import rec, resp
 rnd = random.Random(7)
 words = ("harbour tide mooring lantern quay breakwater gull ferry pilot rope anchor channel "
          "beacon dredger slipway keel current ebb flood jetty").split()
 def text(n):  # words that do not compress to nothing, so a member's data spans the page
     return " ".join(rnd.choice(words) for _ in range(n))
-def rec(typ, rid, uri, ctype, block):
-    h = "WARC/1.1\r\nWARC-Type: %s\r\n" % typ
-    if rid: h += "WARC-Record-ID: <urn:uuid:%s>\r\n" % rid
-    h += "WARC-Date: 2026-05-06T07:08:09Z\r\n"
-    if uri: h += "WARC-Target-URI: %s\r\n" % uri
-    h += "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(block))
-    return h.encode() + block + b"\r\n\r\n"
-def resp(rid, uri, body, ctype="text/html; charset=utf-8", extra=""):
-    return rec("response", rid, uri, "application/http;msgtype=response",
-               ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\n%s\r\n" % (ctype, extra)).encode() + body)
 def page(title, paras):
     return ("<html><head><title>%s</title></head><body><article><h1>%s</h1>%s"
             "<p><a href='rel/link'>a relative link</a></p></article></body></html>"
@@ -861,22 +867,13 @@ note "hostile entries: sizes, bomb, truncation, CRC, trailing bytes, 1 MiB+ memb
 # headers are damaged, a plain WARC with a bad record and a cut one, a bad Content-Length).
 reset
 mkdir -p "$T/dmg"
-python3 - "$T/dmg" <<'EOF'
+PYTHONPATH=$T python3 - "$T/dmg" <<'EOF'
 import gzip, os, random, sys
+from warc_lib import rec, resp
 d = sys.argv[1]
 rnd = random.Random(5)
 words = "harbour tide mooring lantern quay gull ferry pilot rope anchor".split()
 def text(n): return " ".join(rnd.choice(words) for _ in range(n))
-def rec(typ, rid, uri, ctype, block):
-    h = "WARC/1.1\r\nWARC-Type: %s\r\n" % typ
-    if rid: h += "WARC-Record-ID: <urn:uuid:%s>\r\n" % rid
-    h += "WARC-Date: 2026-05-06T07:08:09Z\r\n"
-    if uri: h += "WARC-Target-URI: %s\r\n" % uri
-    h += "Content-Type: %s\r\nContent-Length: %d\r\n\r\n" % (ctype, len(block))
-    return h.encode() + block + b"\r\n\r\n"
-def resp(rid, uri, body):
-    return rec("response", rid, uri, "application/http;msgtype=response",
-               b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body)
 def page(t, n):
     return ("<html><head><title>%s</title></head><body><article><h1>%s</h1><p>%s.</p></article>"
             "</body></html>" % (t, t, text(n))).encode()
