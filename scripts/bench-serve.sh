@@ -10,7 +10,8 @@
 #   2. POST /v1/extract with wrk: requests/s, latency p50/p99, at P connections (one request
 #      in flight per slot) and at 4P connections (saturated: the throughput figure), each as a
 #      ratio to both in-process figures;
-#   3. latency at 80 % of that saturated rate: bench/paced_load.c sends at a fixed rate
+#   3. latency at 80 % of that saturated rate (then the same with one page, the median by size,
+#      for every request: the service's own tail, without the pages' spread of extraction times): bench/paced_load.c sends at a fixed rate
 #      (open loop: latency from each request's due time, so a stall counts for every request
 #      it delayed), over PACED_C connections (default 16P, so a due request does not wait for a
 #      free connection of the client); wrk has no fixed-rate mode. With PACED_NICE=N (e.g.
@@ -130,7 +131,7 @@ end
 EOF
 run_wrk() { # run_wrk LABEL CONNECTIONS
   local threads=$(( $2 < 2 ? 1 : 2 )) script="$T/post.lua"
-  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$script" "$ADDR" -- "$T/list" \
+  wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 30s -s "$script" "$ADDR" -- "${WRK_LIST:-$T/list}" \
     > "$T/wrk.out" 2>&1
   local line rps p50 p99
   line=$(grep '^RESULT' "$T/wrk.out")
@@ -156,7 +157,7 @@ paced_run() { # LABEL [nice ...]: one paced run and its lines
   local label=$1; shift
   local rq0 rq1 st0 st1 line p50 p99 got nreq
   rq0=$(runq_ms "$SPID"); st0=$(steal_ms)
-  "$@" "$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" "$PACED_C" "$T/list" > "$T/paced.out" 2>&1
+  "$@" "$T/paced_load" "${hp%:*}" "${hp##*:}" "$rate" "$DURATION" "$PACED_C" "${PACED_LIST:-$T/list}" > "$T/paced.out" 2>&1
   rq1=$(runq_ms "$SPID"); st1=$(steal_ms)
   line=$(grep '^RESULT' "$T/paced.out")
   p50=$(sed -E 's/.*p50=([0-9.]+).*/\1/' <<<"$line"); p99=$(sed -E 's/.*p99=([0-9.]+).*/\1/' <<<"$line")
@@ -190,6 +191,17 @@ if [ -n "$line" ]; then
     "in process, open loop at 80 % ($rate_in/s)" "$got_in" "$p50_in" "$p99_in" "$(ratio "$p99_in" "$p50_in" %.1f)"
 else
   echo "in process, open loop: riptide bench --rate failed"; cat "$T/inpaced"
+fi
+if [ "$n_pages" -gt 1 ]; then
+  # One page, the median by size, for every request: the same work each time, so what spreads
+  # the latency is the service's own queueing and overhead, not the pages' extraction times.
+  ls -S "$T"/pages/*.html | sed -n "$(( (n_pages + 1) / 2 ))p" > "$T/one.list"
+  one=$(basename "$(cat "$T/one.list")")
+  WRK_LIST=$T/one.list run_wrk "one page ($one), $((4 * P)) connections" $((4 * P))
+  mixed_rate=$rate
+  rate=$(awk -v r="$last_rps" 'BEGIN{printf "%.1f", 0.8 * r}')
+  PACED_LIST=$T/one.list paced_run "one page, paced at 80 % of its saturation ($rate req/s)"
+  rate=$mixed_rate
 fi
 if [ -n "${PACED_NICE:-}" ]; then
   # The same rate, the client at nice PACED_NICE (the server's threads at 0): on a machine of
