@@ -163,7 +163,7 @@ typedef struct fb_render {
   /* The emphasis span closed last: its marker and where that closing marker ends (an adjacent
    * span of its kind joins it). */
   const char *closed_mark;
-  size_t closed_end;
+  size_t closed_open, closed_end;
   char prefix[256]; /* blockquote / list continuation prefix for Markdown lines */
   size_t prefix_len;
   int list_depth;

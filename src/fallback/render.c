@@ -233,6 +233,22 @@ static void md_escaped(fb_render *r, const char *s, size_t n)
   fb_buf_add(&r->md, s + start, n - start);
 }
 
+/* A word is about to follow an emphasis span that just closed, with no space between: where
+ * its closing marker would then not close (a punctuation mark before it, a letter after), the
+ * span loses its markers (the guest's rule). */
+static void md_check_closer(fb_render *r, unsigned char next)
+{
+  if (!r->want_md || !r->closed_mark || r->closed_end != r->md.len || r->md.nomem || r->md.overflow)
+    return;
+  size_t ml = strlen(r->closed_mark), at = r->closed_open;
+  r->closed_mark = NULL;
+  if (rt_md_right_flanking((unsigned char)r->md.p[r->md.len - ml - 1], next))
+    return;
+  md_truncate(r, r->md.len - ml);
+  memmove(r->md.p + at, r->md.p + at + ml, r->md.len - at - ml);
+  md_truncate(r, r->md.len - ml);
+}
+
 /* Visible text: whitespace collapsed (except in <pre>). */
 static void emit_text(fb_render *r, const char *s)
 {
@@ -262,6 +278,7 @@ static void emit_text(fb_render *r, const char *s)
     while (*p && !fb_space_len(p) && !fb_pua_len(p))
       p++;
     flush_space(r);
+    md_check_closer(r, (unsigned char)*w);
     fb_buf_add(&r->txt, w, (size_t)(p - w));
     if (r->want_md) {
       bool line_start = md_at_line_start(r) || md_after_marker(r);
@@ -941,6 +958,7 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
                   r->closed_end == r->md.len && !r->pending_space && !r->md.nomem &&
                   !r->md.overflow;
     r->closed_mark = NULL;
+    size_t joined_at = r->closed_open;
     if (joined) {
       md_truncate(r, r->md.len - strlen(mark));
     } else {
@@ -996,10 +1014,22 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     bool hard = r->md.len >= open_end + 3 && !memcmp(r->md.p + r->md.len - 3, "  \n", 3);
     if (hard)
       md_truncate(r, r->md.len - 3);
-    md_raw(r, mark);
-    if (mark[0] != '`') {
-      r->closed_mark = mark;
-      r->closed_end = r->md.len;
+    size_t ml = strlen(mark), at = joined ? joined_at : open_end - ml;
+    if (!joined && at + 1 + ml <= r->md.len && memcmp(r->md.p + at, mark, ml) != 0)
+      at++; /* a space moved in before the marker (flush_space) */
+    if (mark[0] != '`' && !r->md.nomem && !r->md.overflow &&
+        !rt_md_left_flanking(at ? (unsigned char)r->md.p[at - 1] : 0,
+                             (unsigned char)r->md.p[at + ml])) {
+      /* its opener would not open (the guest's rule): the span goes without markers */
+      memmove(r->md.p + at, r->md.p + at + ml, r->md.len - at - ml);
+      md_truncate(r, r->md.len - ml);
+    } else {
+      md_raw(r, mark);
+      if (mark[0] != '`') {
+        r->closed_mark = mark;
+        r->closed_open = at;
+        r->closed_end = r->md.len;
+      }
     }
     if (hard)
       fb_buf_puts(&r->md, "  \n");

@@ -139,6 +139,31 @@ static inline bool md_ordinary(const char *s, size_t j, size_t n)
            d == '\\' || d == '|' || ex_pua_len(s, j, n));
 }
 
+/* Takes out the `ml` bytes of an opening marker at out[at]; what follows it, up to `end`
+ * (the output's length), moves back. */
+static void md_unwrap(md_ctx *m, size_t at, size_t ml, size_t end)
+{
+  ex_buf *o = m->out;
+  memmove(o->p + at, o->p + at + ml, end - at - ml);
+  exb_truncate(o, end - ml);
+}
+
+/* Text is about to follow a span that just closed, with no space between (md_text): where
+ * its closing marker would then not close (a punctuation mark before it, a letter after), the
+ * span loses its markers. */
+static void md_check_closer(md_ctx *m, unsigned char next)
+{
+  if (!m->closed_mark || m->closed_end != m->out->len || m->out->failed)
+    return;
+  size_t ml = strlen(m->closed_mark);
+  unsigned char last = (unsigned char)m->out->p[m->closed_end - ml - 1];
+  if (!rt_md_right_flanking(last, next)) {
+    exb_truncate(m->out, m->closed_end - ml);
+    md_unwrap(m, m->closed_open, ml, m->out->len);
+  }
+  m->closed_mark = NULL;
+}
+
 /* Writes the pending space (m->space), unless the output already ends with one or a line
  * break. Right after inline spans' opening markers it goes before them instead ("a **b**", not
  * "a** b**"): CommonMark does not open emphasis whose marker is followed by a space. */
@@ -194,6 +219,7 @@ static void md_text(md_ctx *m, const char *s, size_t n)
     }
     md_flush(m);
     md_put_space(m);
+    md_check_closer(m, (unsigned char)c);
     if (m->out->len == m->marker_end) {
       /* at a line's start (or right after a list marker) text that would read as block
        * syntax is escaped: "# ", "> ", "- ", "+ ", "1. ", "1) ", a setext "===" line */
@@ -398,6 +424,15 @@ static void md_span_close(md_ctx *m, const char *mark)
   if (mark[0] == '`' && m->span_depth < MD_MAX_NEST) {
     md_code_fence(m, m->span_open[m->span_depth]);
     return;
+  }
+  if (m->span_depth < MD_MAX_NEST) {
+    size_t at = m->span_open[m->span_depth];
+    unsigned char before = at ? (unsigned char)m->out->p[at - 1] : 0,
+                  after = (unsigned char)m->out->p[at + ml];
+    if (!rt_md_left_flanking(before, after)) { /* its opener would not open: no markers */
+      md_unwrap(m, at, ml, m->out->len);
+      return;
+    }
   }
   exb_put(m->out, mark, ml);
   if (m->span_depth < MD_MAX_NEST) { /* a span of its kind opening here joins this one */

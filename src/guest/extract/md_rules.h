@@ -36,6 +36,36 @@ static inline bool rt_md_blank(const char *s, size_t n)
 }
 
 /*
+ * CommonMark's delimiter-run rules for "*" and "**", on the bytes around a marker (0 for the
+ * start or the end of the text): a marker opens only when left-flanking, closes only when
+ * right-flanking. Where a marker would do neither, both renderers leave the span's markers out
+ * and keep its text ("Montauk<b>.</b>" is no "Montauk**.**", "<b>33%</b>of" no "**33%**of").
+ * Bytes >= 0x80 count as letters (most of them are).
+ */
+static inline bool rt_md_space(unsigned char c)
+{
+  return c == 0 || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static inline bool rt_md_punct(unsigned char c)
+{
+  return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+         (c >= '{' && c <= '~');
+}
+
+/* A marker between `before` and `after` can open a span. */
+static inline bool rt_md_left_flanking(unsigned char before, unsigned char after)
+{
+  return !rt_md_space(after) && (!rt_md_punct(after) || rt_md_space(before) || rt_md_punct(before));
+}
+
+/* A marker between `before` and `after` can close a span. */
+static inline bool rt_md_right_flanking(unsigned char before, unsigned char after)
+{
+  return !rt_md_space(before) && (!rt_md_punct(before) || rt_md_space(after) || rt_md_punct(after));
+}
+
+/*
  * The fence of a code span holding s[0..n): one backtick more than its longest run of them
  * (1 when it has none), and in *pad whether a space goes inside each fence, which CommonMark
  * strips from both ends (a content that begins or ends with a backtick needs it).
