@@ -147,6 +147,8 @@ xmlNode *fb_find_first(xmlNode *n, const char *name, int depth);
 
 /* ---- rendering (render.c) ---------------------------------------------------------------- */
 
+#define FB_MD_SPANS 16 /* emphasis of one kind does not nest: a few levels are all there is */
+
 typedef struct fb_render {
   fb_buf md, txt;
   bool want_md, want_links, want_media;
@@ -157,9 +159,12 @@ typedef struct fb_render {
   int cell;           /* inside a GFM table cell: no line breaks */
   int heading;        /* inside a heading: its Markdown stays on one line (breaks are spaces) */
   int strong_open, em_open; /* open <strong>/<b> and <em>/<i> (inside one, no markers again) */
-  /* Emphasis markers just written (nothing after them yet): where the run of them starts and
-   * ends in md, so a space that follows goes before them (flush_space); 0, 0 when none. */
-  size_t span_run_start, span_mark_end;
+  /* Where each open inline span (emphasis, code) wrote its opening marker in md, kept exact
+   * when flush_space moves a space in before markers; deeper spans than FB_MD_SPANS are not
+   * tracked (their markers stay as written). */
+  size_t span_open[FB_MD_SPANS];
+  unsigned char span_len[FB_MD_SPANS];
+  int span_depth;
   /* The emphasis span closed last: its marker and where that closing marker ends (an adjacent
    * span of its kind joins it). */
   const char *closed_mark;

@@ -127,12 +127,13 @@ static size_t blank_prefix_len(const fb_render *r)
 }
 
 /* The Markdown (ending with a line break) ends with a blank line of the current context: an
- * empty line, or in a quote its marker alone. */
-static bool md_ends_blank_line(const fb_render *r)
+ * empty line, or in a quote its marker alone; *start is where that last line begins. */
+static bool md_ends_blank_line(const fb_render *r, size_t *start)
 {
   size_t e = r->md.len - 1, s = e, k = blank_prefix_len(r);
   while (s > 0 && r->md.p[s - 1] != '\n')
     s--;
+  *start = s;
   return e == s || (e - s == k && memcmp(r->md.p + s, r->prefix, k) == 0);
 }
 
@@ -155,7 +156,8 @@ void fb_block_break(fb_render *r)
     return;
   if (r->md.len && fb_buf_last(&r->md) != '\n')
     fb_buf_puts(&r->md, "\n");
-  if (r->md.len >= 2 && !md_ends_blank_line(r)) {
+  size_t line;
+  if (r->md.len >= 2 && !md_ends_blank_line(r, &line)) {
     /* Inside a blockquote the blank line carries the quote marker. */
     fb_buf_add(&r->md, r->prefix, blank_prefix_len(r));
     fb_buf_puts(&r->md, "\n");
@@ -195,13 +197,16 @@ static void flush_space(fb_render *r)
     fb_buf_puts(&r->txt, " ");
   if (!r->want_md || md_at_line_start(r) || fb_buf_last(&r->md) == ' ')
     return;
-  size_t at = r->span_mark_end == r->md.len ? r->span_run_start : r->md.len;
+  /* Right after opening markers the space goes before them ("a **b**", not "a** b**"):
+   * CommonMark does not open emphasis whose marker is followed by a space. */
+  size_t at = r->md.len;
+  int d = r->span_depth < FB_MD_SPANS ? r->span_depth : FB_MD_SPANS;
+  while (d > 0 && r->span_open[d - 1] + r->span_len[d - 1] == at)
+    at = r->span_open[--d];
   if (at == r->md.len) {
     fb_buf_puts(&r->md, " ");
     return;
   }
-  /* Right after emphasis markers the space goes before them ("a **b**", not "a** b**"):
-   * CommonMark does not open emphasis whose marker is followed by a space. */
   if (at == 0 || r->md.p[at - 1] == ' ' || r->md.p[at - 1] == '\n')
     return;
   size_t tail = r->md.len - at;
@@ -210,8 +215,17 @@ static void flush_space(fb_render *r)
     return;
   memmove(r->md.p + at + 1, r->md.p + at, tail);
   r->md.p[at] = ' ';
-  r->span_run_start++;
-  r->span_mark_end++;
+  for (int k = d; k < r->span_depth && k < FB_MD_SPANS; k++)
+    r->span_open[k]++;
+}
+
+/* Takes the `n` bytes at md[at] out of the Markdown (an opening marker left unused). */
+static void md_cut(fb_render *r, size_t at, size_t n)
+{
+  if (r->md.nomem || r->md.overflow || at + n > r->md.len)
+    return;
+  memmove(r->md.p + at, r->md.p + at + n, r->md.len - at - n);
+  md_truncate(r, r->md.len - n);
 }
 
 static void md_escaped(fb_render *r, const char *s, size_t n)
@@ -245,8 +259,7 @@ static void md_check_closer(fb_render *r, unsigned char next)
   if (rt_md_right_flanking((unsigned char)r->md.p[r->md.len - ml - 1], next))
     return;
   md_truncate(r, r->md.len - ml);
-  memmove(r->md.p + at, r->md.p + at + ml, r->md.len - at - ml);
-  md_truncate(r, r->md.len - ml);
+  md_cut(r, at, ml);
 }
 
 /* Visible text: whitespace collapsed (except in <pre>). */
@@ -750,13 +763,9 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
     render_children(r, n, depth);
     line_break(r);
     /* the blank quote line its last block left ends nothing: the quote ends there */
-    if (r->want_md && r->md.len >= 2 && md_ends_blank_line(r)) {
-      size_t s = r->md.len - 1;
-      while (s > 0 && r->md.p[s - 1] != '\n')
-        s--;
-      if (s < r->md.len - 1)
-        md_truncate(r, s);
-    }
+    size_t line;
+    if (r->want_md && r->md.len >= 2 && md_ends_blank_line(r, &line) && line < r->md.len - 1)
+      md_truncate(r, line);
     pop_prefix(r, saved);
     fb_block_break(r);
     return;
@@ -958,19 +967,20 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
                   r->closed_end == r->md.len && !r->pending_space && !r->md.nomem &&
                   !r->md.overflow;
     r->closed_mark = NULL;
-    size_t joined_at = r->closed_open;
+    size_t ml = strlen(mark), at;
     if (joined) {
-      md_truncate(r, r->md.len - strlen(mark));
+      md_truncate(r, r->md.len - ml);
+      at = r->closed_open;
     } else {
       flush_space(r);
-      size_t run_start = r->span_mark_end == r->md.len ? r->span_run_start : r->md.len;
       md_raw(r, mark);
-      if (r->want_md) {
-        r->span_run_start = run_start;
-        r->span_mark_end = r->md.len;
-      }
+      at = r->md.len - ml;
     }
-    size_t open_end = r->md.len;
+    int slot = r->span_depth++;
+    if (slot < FB_MD_SPANS) {
+      r->span_open[slot] = at;
+      r->span_len[slot] = (unsigned char)ml;
+    }
     if (mark[0] == '`') {
       /* Code spans take their text verbatim. */
       fb_buf t = {.max = 1 << 20};
@@ -1002,27 +1012,25 @@ static void render_element(fb_render *r, xmlNode *n, int depth)
       while (r->md.len && fb_buf_last(&r->md) == ' ')
         r->md.len--, r->md.p[r->md.len] = '\0';
     }
-    if (md_blank_since(r, open_end)) { /* a span that shows nothing (an icon's glyph) */
+    r->span_depth--;
+    if (slot < FB_MD_SPANS)
+      at = r->span_open[slot];        /* where it is now: flush_space may have moved it */
+    if (md_blank_since(r, at + ml)) { /* a span that shows nothing (an icon's glyph) */
       if (joined)
         md_raw(r, mark); /* the span it joined closes where it did */
       else
-        md_truncate(r, open_end - strlen(mark));
+        md_truncate(r, at);
       return;
     }
     /* A <br> that ended the span: its hard break goes after the closing marker, which at the
      * start of the next line would not close the span. */
-    bool hard = r->md.len >= open_end + 3 && !memcmp(r->md.p + r->md.len - 3, "  \n", 3);
+    bool hard = r->md.len >= at + ml + 3 && !memcmp(r->md.p + r->md.len - 3, "  \n", 3);
     if (hard)
       md_truncate(r, r->md.len - 3);
-    size_t ml = strlen(mark), at = joined ? joined_at : open_end - ml;
-    if (!joined && at + 1 + ml <= r->md.len && memcmp(r->md.p + at, mark, ml) != 0)
-      at++; /* a space moved in before the marker (flush_space) */
     if (mark[0] != '`' && !r->md.nomem && !r->md.overflow &&
         !rt_md_left_flanking(at ? (unsigned char)r->md.p[at - 1] : 0,
                              (unsigned char)r->md.p[at + ml])) {
-      /* its opener would not open (the guest's rule): the span goes without markers */
-      memmove(r->md.p + at, r->md.p + at + ml, r->md.len - at - ml);
-      md_truncate(r, r->md.len - ml);
+      md_cut(r, at, ml); /* its opener would not open (the guest's rule): no markers */
     } else {
       md_raw(r, mark);
       if (mark[0] != '`') {

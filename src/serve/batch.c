@@ -108,7 +108,7 @@ static srv_batch_feed_result append_line(srv_batch *b, char *in, size_t len, siz
   }
   b->lines[b->n++] = L;
   /* Lines received and not claimed: while there are some, the workers are the bottleneck
-   * and the network thread has time to take the next line apart itself (take_apart). */
+   * and the network thread has time to take the next line apart itself (add_line). */
   b->backlog = b->n - b->next_claim;
   if (b->aborted) { /* the shutdown swept the queue: this line will not run */
     char id[24];

@@ -523,33 +523,33 @@ decline:
   return false;
 }
 
-/* The body with its "html" string taken out and decoded: *html (NUL-terminated) and *rest
- * (the body with "" in its place), both malloc'd. False, with nothing allocated, to decline. */
-static bool split_html(const char *body, size_t len, char **html, size_t *hlen, char **rest,
-                       size_t *rlen)
+/* See serve.h: the body with its "html" string taken out and decoded, and the rest with ""
+ * in its place. */
+uint32_t srv_wait_bound_ms(const srv *s, const srv_params *p)
 {
-  size_t vs, ve;
-  char *h;
-  if (!find_html(body, len, &vs, &ve, &h, hlen))
-    return false;
-  char *r = malloc(len - (ve - vs) + 2);
-  if (!r) {
-    free(h);
-    return false;
-  }
-  memcpy(r, body, vs);
-  memcpy(r + vs, "\"\"", 2);
-  memcpy(r + vs + 2, body + ve, len - ve);
-  *rlen = len - (ve - vs) + 2;
-  *html = h;
-  *rest = r;
-  return true;
+  return p->timeout_ms && p->timeout_ms < s->cfg.max_wait_ms ? p->timeout_ms : s->cfg.max_wait_ms;
 }
 
 bool srv_json_split(const char *body, size_t len, srv_split *out)
 {
   memset(out, 0, sizeof *out);
-  return split_html(body, len, &out->html, &out->hlen, &out->rest, &out->rlen);
+  size_t vs, ve;
+  char *h;
+  if (!find_html(body, len, &vs, &ve, &h, &out->hlen))
+    return false;
+  char *r = malloc(len - (ve - vs) + 2);
+  if (!r) {
+    free(h);
+    out->hlen = 0;
+    return false;
+  }
+  memcpy(r, body, vs);
+  memcpy(r + vs, "\"\"", 2);
+  memcpy(r + vs + 2, body + ve, len - ve);
+  out->rlen = len - (ve - vs) + 2;
+  out->html = h;
+  out->rest = r;
+  return true;
 }
 
 void srv_split_free(srv_split *sp)
@@ -577,9 +577,7 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, srv_split
   /* The wait for a worker is bounded (--max-wait, or the request's timeout_ms if smaller):
    * past it the client is better served by a 503 it can retry elsewhere than by a late
    * answer. The permit wait inside the pool has the same bound. */
-  uint32_t wait_ms =
-      p.timeout_ms && p.timeout_ms < s->cfg.max_wait_ms ? p.timeout_ms : s->cfg.max_wait_ms;
-  if (waited_ns > (uint64_t)wait_ms * 1000000u) {
+  if (waited_ns > (uint64_t)srv_wait_bound_ms(s, &p) * 1000000u) {
     fail(r, line, id, 503, "POOL_SATURATED", "the request waited longer than its bound", 1);
     atomic_fetch_add(&s->stats.rejected_saturated, 1);
     goto out;
@@ -587,22 +585,20 @@ void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, srv_split
 
   if (kind == SRV_BODY_JSON) {
     json_error_t je;
-    char *rest = NULL;
-    size_t rlen = 0;
+    srv_split sp;
     bool split;
     if (pre && pre->rest) { /* taken apart already (batch.c): the buffers are ours now */
-      decoded = pre->html;
-      dlen = pre->hlen;
-      rest = pre->rest;
-      rlen = pre->rlen;
+      sp = *pre;
       memset(pre, 0, sizeof *pre);
       split = true;
     } else {
-      split = split_html(body, len, &decoded, &dlen, &rest, &rlen);
+      split = srv_json_split(body, len, &sp);
     }
-    root = split ? json_loadb(rest, rlen, JSON_REJECT_DUPLICATES, &je)
+    decoded = sp.html;
+    dlen = sp.hlen;
+    root = split ? json_loadb(sp.rest, sp.rlen, JSON_REJECT_DUPLICATES, &je)
                  : json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    free(rest);
+    free(sp.rest);
     if (!root || !json_is_object(root)) {
       snprintf(msg, sizeof msg, "body is not a JSON object%s%s", root ? "" : ": ",
                root ? "" : je.text);

@@ -120,11 +120,6 @@ typedef enum srv_body_kind {
   SRV_BODY_JSON,     /* {"html"|"url", "url", "id", "options"} */
 } srv_body_kind;
 
-/*
- * Runs one request on a worker thread: decodes the body, fetches when asked, extracts, and
- * fills r. `line` selects the batch form of the output (one compact line, errors as
- * {"id", "error"} lines). `waited_ns` is how long the request waited for a worker.
- */
 /* A JSON body taken apart ahead of srv_run: its top-level "html" string decoded (`html`,
  * NUL-terminated, `hlen` bytes) and the rest of the object with "" in its place (`rest`), both
  * malloc'd. srv_json_split() makes one (false, with nothing allocated, for a body it leaves
@@ -136,8 +131,17 @@ typedef struct srv_split {
 bool srv_json_split(const char *body, size_t len, srv_split *out);
 void srv_split_free(srv_split *sp);
 
-/* Runs one request body (or batch line) to its response. A JSON body already taken apart
- * comes as `pre` (body then unused), whose buffers srv_run takes over. */
+/* How long a request may wait for a worker and a permit: --max-wait, or its timeout_ms when
+ * smaller (srv_run answers 503 past it, and the reaper for requests still queued). */
+uint32_t srv_wait_bound_ms(const srv *s, const srv_params *p);
+
+/*
+ * Runs one request on a worker thread: decodes the body, fetches when asked, extracts, and
+ * fills r. `line` selects the batch form of the output (one compact line, errors as
+ * {"id", "error"} lines). `waited_ns` is how long the request waited for a worker. A JSON
+ * body already taken apart comes as `pre` (body then unused), whose buffers srv_run takes
+ * over; NULL otherwise.
+ */
 void srv_run(srv *s, srv_body_kind kind, const char *body, size_t len, srv_split *pre,
              const char *content_type, const srv_params *base, bool line, const char *line_id,
              uint64_t waited_ns, srv_result *r);

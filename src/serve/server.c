@@ -300,10 +300,7 @@ static void unlink_locked(srv *s, srv_job *prev, srv_job *j)
  * timeout_ms when smaller (srv_run applies the same bound when a worker takes it). */
 static uint64_t wait_deadline_ns(const srv *s, const srv_req *r)
 {
-  uint32_t ms = r->params.timeout_ms && r->params.timeout_ms < s->cfg.max_wait_ms
-                    ? r->params.timeout_ms
-                    : s->cfg.max_wait_ms;
-  return r->queued_ns + (uint64_t)ms * 1000000u;
+  return r->queued_ns + (uint64_t)srv_wait_bound_ms(s, &r->params) * 1000000u;
 }
 
 /* A queued request taken out of the queue unrun (lock held): its answer is an error, stored

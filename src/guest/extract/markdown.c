@@ -57,8 +57,8 @@ typedef struct md_ctx {
   size_t span_open[MD_MAX_NEST];
   unsigned char span_len[MD_MAX_NEST]; /* its marker's length */
   int span_depth;
-  /* The emphasis span closed last: its marker, where it
-   * opened and where its closing marker ends (md_span_open joins an adjacent one to it). */
+  /* The emphasis span closed last: its marker, where it opened and where its closing marker
+   * ends (md_span_open joins an adjacent one to it; md_check_closer unwraps it). */
   const char *closed_mark;
   size_t closed_open, closed_end;
   /* The open heading (the outermost, should one hold another): where its line began and its
