@@ -199,20 +199,12 @@ static void process(batch *b, worker *w, job *j)
     url = j->url ? j->url : c->base_url;
     content_type = j->ctype;
   } else if (cli_is_url(j->src)) {
-    riptide_fetch_options fo;
-    riptide_fetch_options_init(&fo);
-    fo.max_bytes = max;
-    if (c->timeout_ms)
-      fo.timeout_ms = c->timeout_ms * 3 > 30000 ? c->timeout_ms * 3 : 30000;
     j->detail[0] = '\0';
-    err = riptide_fetch_url(j->src, &fo, &fr, j->detail, sizeof j->detail);
-    raw = fr.body; /* NUL-terminated, so there is room to decode in place */
-    raw_len = fr.len;
+    err = cli_fetch_page(j->src, max, c->timeout_ms, &fr, j->detail, sizeof j->detail);
+    raw = fr.body;                        /* NUL-terminated, so there is room to decode in place */
+    raw_len = fr.len;                     /* empty: reported as such below */
     url = j->url ? j->url : fr.final_url; /* a manifest's "URL<TAB>address" */
     content_type = fr.content_type;
-    if (err == RIPTIDE_OK && raw_len > 0 && /* empty: reported as such below */
-        !cli_html_response(content_type, raw, raw_len, j->detail, sizeof j->detail))
-      err = RIPTIDE_ERR_UNSUPPORTED_TYPE;
   } else {
     j->detail[0] = '\0';
     err = cli_read_file(j->src, max, &w->rbuf, &w->rcap, &raw_len, j->detail, sizeof j->detail);

@@ -147,6 +147,12 @@ size_t cli_url_scheme_len(const char *s);
  * whitespace). When not, detail says why (for RIPTIDE_ERR_UNSUPPORTED_TYPE). */
 bool cli_html_response(const char *content_type, const char *body, size_t len, char *detail,
                        size_t dlen);
+/* Fetches a page as `riptide extract` does (riptide_fetch_url, at most `max` bytes, within
+ * max(3 x timeout_ms, 30 s) when timeout_ms is set, the library's default otherwise): a
+ * response that is not a page (cli_html_response) is RIPTIDE_ERR_UNSUPPORTED_TYPE; an empty
+ * body is the caller's to report. fr is filled as riptide_fetch_url fills it, also on error. */
+riptide_err cli_fetch_page(const char *url, uint64_t max, uint32_t timeout_ms,
+                           riptide_fetch_result *fr, char *detail, size_t dlen);
 /* False when s has a space, a control byte or DEL (a URL must percent-encode them). */
 bool cli_url_clean(const char *s);
 /* s made safe to print on a terminal: C0 controls and DEL as \xHH, C1 controls (UTF-8

@@ -137,6 +137,21 @@ bool cli_html_response(const char *content_type, const char *body, size_t len, c
   return false;
 }
 
+riptide_err cli_fetch_page(const char *url, uint64_t max, uint32_t timeout_ms,
+                           riptide_fetch_result *fr, char *detail, size_t dlen)
+{
+  riptide_fetch_options fo;
+  riptide_fetch_options_init(&fo);
+  fo.max_bytes = max;
+  if (timeout_ms)
+    fo.timeout_ms = timeout_ms * 3 > 30000 ? timeout_ms * 3 : 30000;
+  riptide_err err = riptide_fetch_url(url, &fo, fr, detail, dlen);
+  if (err == RIPTIDE_OK && fr->len > 0 &&
+      !cli_html_response(fr->content_type, fr->body, fr->len, detail, dlen))
+    err = RIPTIDE_ERR_UNSUPPORTED_TYPE;
+  return err;
+}
+
 static bool ends_with(const char *s, size_t n, const char *suffix)
 {
   size_t k = strlen(suffix);

@@ -343,20 +343,12 @@ static void process_job(worker *w, const redisReply *fields, char **id, result *
         err = RIPTIDE_ERR_BAD_INPUT;
         snprintf(detail, sizeof detail, "url is not an http(s) URL");
       } else {
-        riptide_fetch_options fo;
-        riptide_fetch_options_init(&fo);
-        fo.max_bytes = max;
-        if (cfg->cc.timeout_ms) /* as extract fetches */
-          fo.timeout_ms = cfg->cc.timeout_ms * 3 > 30000 ? cfg->cc.timeout_ms * 3 : 30000;
-        err = riptide_fetch_url(f_url->str, &fo, &fr, detail, sizeof detail);
+        /* as extract fetches; an empty body is reported below */
+        err = cli_fetch_page(f_url->str, max, cfg->cc.timeout_ms, &fr, detail, sizeof detail);
         raw = fr.body;
         raw_len = fr.len;
         url = f_base ? f_base->str : fr.final_url;
         content_type = fr.content_type;
-        /* a response that is not a page is extract's UNSUPPORTED_TYPE (empty: reported below) */
-        if (err == RIPTIDE_OK && raw_len > 0 &&
-            !cli_html_response(content_type, raw, raw_len, detail, sizeof detail))
-          err = RIPTIDE_ERR_UNSUPPORTED_TYPE;
       }
     } else {
       err = RIPTIDE_ERR_BAD_INPUT;
