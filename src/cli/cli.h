@@ -153,6 +153,11 @@ bool cli_html_response(const char *content_type, const char *body, size_t len, c
  * body is the caller's to report. fr is filled as riptide_fetch_url fills it, also on error. */
 riptide_err cli_fetch_page(const char *url, uint64_t max, uint32_t timeout_ms,
                            riptide_fetch_result *fr, char *detail, size_t dlen);
+/* The inputs `riptide extract` (and submit) refuse before reading any, as usage errors: a URL
+ * of a scheme other than http(s), a URL with spaces or control bytes, '-' given more than once
+ * among the inputs and the manifests. False with the message in msg. */
+bool cli_inputs_usable(char *const *inputs, int n, char *const *manifests, int n_manifests,
+                       char *msg, size_t mlen);
 /* False when s has a space, a control byte or DEL (a URL must percent-encode them). */
 bool cli_url_clean(const char *s);
 /* s made safe to print on a terminal: C0 controls and DEL as \xHH, C1 controls (UTF-8

@@ -137,6 +137,36 @@ bool cli_html_response(const char *content_type, const char *body, size_t len, c
   return false;
 }
 
+bool cli_inputs_usable(char *const *inputs, int n, char *const *manifests, int n_manifests,
+                       char *msg, size_t mlen)
+{
+  int stdin_count = 0;
+  for (int i = 0; i < n_manifests; i++)
+    stdin_count += strcmp(manifests[i], "-") == 0;
+  for (int i = 0; i < n; i++) {
+    stdin_count += strcmp(inputs[i], "-") == 0;
+    size_t scheme = cli_url_scheme_len(inputs[i]);
+    if (scheme && !cli_is_url(inputs[i])) {
+      snprintf(msg, mlen,
+               "unsupported URL scheme '%.*s': only http:// and https:// URLs are fetched (write "
+               "./NAME for a file whose name looks like a URL)",
+               (int)(scheme < 32 ? scheme : 32), inputs[i]);
+      return false;
+    }
+    if (cli_is_url(inputs[i]) && !cli_url_clean(inputs[i])) {
+      snprintf(msg, mlen,
+               "URL '%.200s' contains spaces or control characters (percent-encode them)",
+               inputs[i]);
+      return false;
+    }
+  }
+  if (stdin_count > 1) {
+    snprintf(msg, mlen, "'-' (standard input) may be given once, as an input or as --input-file");
+    return false;
+  }
+  return true;
+}
+
 riptide_err cli_fetch_page(const char *url, uint64_t max, uint32_t timeout_ms,
                            riptide_fetch_result *fr, char *detail, size_t dlen)
 {

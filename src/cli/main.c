@@ -383,30 +383,11 @@ static int cmd_extract(int argc, char **argv)
     return usage_error("%s", "no input: give files, URLs, directories, '-', --input-dir or "
                              "--input-file (or pipe a page to standard input)");
   }
-  int stdin_count = 0;
-  for (int i = 0; i < c.n_input_files; i++)
-    stdin_count += strcmp(c.input_files[i], "-") == 0;
-  for (int i = 0; i < c.n_inputs; i++) {
-    stdin_count += strcmp(c.inputs[i], "-") == 0;
-    size_t scheme = cli_url_scheme_len(c.inputs[i]);
-    if (scheme && !cli_is_url(c.inputs[i])) {
-      char name[40];
-      snprintf(name, sizeof name, "%.*s", (int)(scheme < 32 ? scheme : 32), c.inputs[i]);
-      free(dirs);
-      return usage_error("unsupported URL scheme '%s': only http:// and https:// URLs are "
-                         "fetched (write ./NAME for a file whose name looks like a URL)",
-                         name);
-    }
-    if (cli_is_url(c.inputs[i]) && !cli_url_clean(c.inputs[i])) {
-      free(dirs);
-      return usage_error("URL '%s' contains spaces or control characters (percent-encode them)",
-                         c.inputs[i]);
-    }
-  }
-  if (stdin_count > 1) {
+  char unusable[512];
+  if (!cli_inputs_usable(c.inputs, c.n_inputs, c.input_files, c.n_input_files, unusable,
+                         sizeof unusable)) {
     free(dirs);
-    return usage_error("%s", "'-' (standard input) may be given once, as an input or as "
-                             "--input-file");
+    return usage_error("%s", unusable);
   }
   if (c.opts.selector && !mode_set)
     c.opts.mode = RIPTIDE_MODE_CUSTOM;

@@ -648,24 +648,12 @@ int cli_submit(int argc, char **argv)
     goto out;
   }
   /* The inputs `extract` refuses before reading any, refused here alike (usage errors). */
-  int stdin_count = 0;
-  for (int i = 0; i < n_manifests; i++)
-    stdin_count += strcmp(manifests[i], "-") == 0;
-  for (int i = optind; i < argc && rc < 0; i++) {
-    stdin_count += strcmp(argv[i], "-") == 0;
-    size_t scheme = cli_url_scheme_len(argv[i]);
-    if (scheme && !cli_is_url(argv[i])) {
-      char name[40];
-      snprintf(name, sizeof name, "%.*s", (int)(scheme < 32 ? scheme : 32), argv[i]);
-      rc = usage("unsupported URL scheme '%s': only http:// and https:// URLs are fetched "
-                 "(write ./NAME for a file whose name looks like a URL)",
-                 name);
-    } else if (cli_is_url(argv[i]) && !cli_url_clean(argv[i])) {
-      rc = usage("URL '%s' contains spaces or control characters (percent-encode them)", argv[i]);
-    }
+  char why[512];
+  if (!cli_inputs_usable(argv + optind, argc - optind, manifests, n_manifests, why, sizeof why)) {
+    char *esc = cli_escape_terminal(why); /* no terminal escapes from arguments */
+    rc = usage("%s", esc ? esc : why);
+    free(esc);
   }
-  if (rc < 0 && stdin_count > 1)
-    rc = usage("%s", "'-' (standard input) may be given once, as an input or as --input-file");
   for (int i = 0; i < n_dirs && rc < 0; i++)
     if (!is_dir(dirs[i]))
       rc = usage("--input-dir %s: not a directory", dirs[i]);
